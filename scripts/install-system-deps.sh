@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the local demo need: a real etcd, OCI registry,
+# git/ssh servers and skopeo, plus Go for building the control plane from Debian's source package.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: needs root (apt-get)" >&2
+  exit 1
+fi
+
+# deb-src entries mirror the machine's own apt sources so `apt-get source` works; the registry
+# host comes from the machine, never from this repository.
+src=/etc/apt/sources.list.d/debian.sources
+dst=/etc/apt/sources.list.d/tidemark-debian-src.sources
+if [ -f "$src" ] && [ ! -f "$dst" ]; then
+  sed 's/^Types: deb$/Types: deb-src/' "$src" > "$dst"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  golang-go etcd-server rsync jq docker-registry apache2-utils openssh-server openssh-client \
+  skopeo git openssl ca-certificates make util-linux >/dev/null
+echo "install-system-deps: ok"

@@ -1,0 +1,105 @@
+import type { Condition } from '../conditions/index.ts';
+
+export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
+export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
+export type PropagationPolicy = 'foreground' | 'background' | 'orphan';
+
+export interface GitRef {
+  branch?: string;
+  tag?: string;
+  semver?: string;
+  commit?: string;
+}
+
+export interface SyncWindow {
+  kind: 'allow' | 'deny';
+  schedule: string;
+  duration: string;
+  manualSync?: boolean;
+  timeZone?: string;
+}
+
+export interface SyncPolicy {
+  manual?: boolean;
+  selfHeal?: boolean;
+  skipSchemaValidation?: boolean;
+  createNamespace?: boolean;
+  pruneLast?: boolean;
+  applyOutOfSyncOnly?: boolean;
+  replace?: boolean;
+  prunePropagationPolicy?: PropagationPolicy;
+  allowEmpty?: boolean;
+  windows?: SyncWindow[];
+}
+
+/** The seed's inline image automation block (KubeVela `imageRepository`). */
+export interface InlineImageRepository {
+  image: string;
+  secretRef?: string;
+  filterTags?: { pattern?: string; extract?: string };
+  policy?: Record<string, unknown>;
+  commitMessage?: string;
+  [field: string]: unknown;
+}
+
+export interface ContinuousDeploymentSpec {
+  repoType?: 'git';
+  url: string;
+  secretRef?: string;
+  pullInterval?: string;
+  git?: GitRef;
+  path?: string;
+  prune?: boolean;
+  suspend?: boolean;
+  force?: boolean;
+  targetNamespace?: string;
+  syncPolicy?: SyncPolicy;
+  kubeConfig?: { secretRef: { name: string; key?: string } };
+  imageRepository?: InlineImageRepository;
+  timeout?: string;
+}
+
+export interface ResourceStatus {
+  group: string;
+  version: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  status: SyncStatus;
+  health?: { status: HealthStatus; message?: string };
+  message?: string;
+}
+
+export interface ContinuousDeploymentStatus {
+  observedGeneration?: number;
+  sync?: { status: SyncStatus; revision?: string };
+  health?: { status: HealthStatus; message?: string };
+  lastAttemptedRevision?: string;
+  lastAppliedRevision?: string;
+  lastSyncTime?: string;
+  lastHandledRequestedAt?: string;
+  location?: { cluster: string; namespace?: string };
+  resources?: ResourceStatus[];
+  conditions?: Condition[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+export interface ContinuousDeployment {
+  apiVersion: string;
+  kind: 'ContinuousDeployment';
+  metadata: ObjectMeta;
+  spec: ContinuousDeploymentSpec;
+  status?: ContinuousDeploymentStatus;
+}
