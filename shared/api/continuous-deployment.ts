@@ -78,6 +78,7 @@ export interface ContinuousDeploymentStatus {
   lastAppliedRevision?: string;
   lastSyncTime?: string;
   lastHandledRequestedAt?: string;
+  syncWindow?: { blocked: boolean; until?: string; message?: string };
   location?: { cluster: string; namespace?: string };
   resources?: ResourceStatus[];
   conditions?: Condition[];

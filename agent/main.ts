@@ -1,0 +1,88 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { FIELD_MANAGER } from '../shared/api/constants.ts';
+import type { Logger } from '../shared/log/index.ts';
+import { createLogger } from '../shared/log/index.ts';
+import type { Clock } from '../shared/time/clock.ts';
+import { systemClock } from '../shared/time/clock.ts';
+import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
+import { EventRecorder } from '../shared/kube/events.ts';
+import { ContinuousDeploymentController } from './controller.ts';
+import { createTargetResolver } from './targets.ts';
+import { createGitSource } from './source.ts';
+import { createRenderer } from './renderer.ts';
+import { createHealthAssessor } from './health-assessor.ts';
+
+export interface AgentOptions {
+  kubeconfigPath?: string;
+  context?: string;
+  /** Watch only this namespace. */
+  namespace?: string;
+  workers?: number;
+  concurrency?: number;
+  cacheDir?: string;
+  kustomizeCommand?: string[];
+  /** host:port for /healthz and /readyz; none when omitted. */
+  healthAddress?: string;
+  clusterName?: string;
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface RunningAgent {
+  controller: ContinuousDeploymentController;
+  healthServer: Server | undefined;
+  stop(): Promise<void>;
+}
+
+/** Wires the agent to one cluster. The library below never reads flags or the environment. */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger({ name: 'agent' });
+  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), { fieldManager: FIELD_MANAGER, clock });
+  const targets = createTargetResolver(kube, { clock, homeName: options.clusterName });
+  const controller = new ContinuousDeploymentController({
+    kube,
+    targets,
+    source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
+    render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
+    health: createHealthAssessor({ clock }),
+    events: new EventRecorder(kube.rest, { component: 'tidemark-agent', clock, log }),
+    clock,
+    log,
+    workers: options.workers ?? 4,
+    concurrency: options.concurrency ?? 8,
+    namespace: options.namespace,
+  });
+  controller.start();
+  const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
+  log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'agent started');
+  return {
+    controller,
+    healthServer,
+    async stop() {
+      await controller.stop();
+      await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+      await targets.close();
+      await kube.close();
+    },
+  };
+}
+
+export async function serveHealth(address: string, ready: () => boolean): Promise<Server> {
+  const [host, port] = splitHostPort(address);
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
+    if (req.url === '/readyz') return void res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok' : 'not ready');
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return server;
+}
+
+function splitHostPort(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  return [address.slice(0, colon) || '0.0.0.0', Number(address.slice(colon + 1))];
+}

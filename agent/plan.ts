@@ -1,0 +1,79 @@
+import type { ResourceStatus } from '../shared/api/continuous-deployment.ts';
+import { Annotations } from '../shared/api/constants.ts';
+import { terminal } from '../shared/errors/index.ts';
+import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
+import { objectKey, refOf, splitApiVersion } from '../shared/kube/object.ts';
+
+export interface Owner {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The ownership annotation names the owner *and* the object it sits on (Argo's self-referencing
+ * tracking id). A copy of the annotation on another object — a child, a clone — does not match
+ * that object's own identity, so it is never mistaken for ours and never pruned.
+ */
+export function ownershipValue(owner: Owner, ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' | 'name'>): string {
+  return `${owner.namespace}/${owner.name}:${ref.group}/${ref.kind}:${ref.namespace ?? ''}/${ref.name}`;
+}
+
+export function isOwnedBy(live: KubeObject, owner: Owner): boolean {
+  return live.metadata.annotations?.[Annotations.owner] === ownershipValue(owner, refOf(live));
+}
+
+export function pruneDisabled(live: KubeObject): boolean {
+  return live.metadata.annotations?.[Annotations.prune] === 'disabled';
+}
+
+export interface ScopeLookup {
+  /** true: namespaced, false: cluster-scoped, undefined: unknown kind. */
+  (apiVersion: string, kind: string): boolean | undefined;
+}
+
+/**
+ * Settles namespaces and stamps ownership. Namespaced objects without a namespace land in the
+ * target namespace (else the ContinuousDeployment's own); a namespace on a cluster-scoped object
+ * is dropped, as kubectl does. Pure: the scope of each kind comes from the caller.
+ */
+export function prepareObjects(objects: readonly KubeObject[], scope: ScopeLookup, options: { owner: Owner; defaultNamespace: string }): KubeObject[] {
+  return objects.map((obj) => {
+    const namespaced = scope(obj.apiVersion, obj.kind);
+    const metadata = { ...obj.metadata };
+    if (namespaced === false) delete metadata.namespace;
+    else if (!metadata.namespace) metadata.namespace = options.defaultNamespace;
+    const prepared: KubeObject = { ...obj, metadata };
+    metadata.annotations = { ...(obj.metadata.annotations ?? {}), [Annotations.owner]: ownershipValue(options.owner, refOf(prepared)) };
+    return prepared;
+  });
+}
+
+/** Refuses a set where two objects end up with the same identity after namespace defaulting. */
+export function assertUnique(objects: readonly KubeObject[]): void {
+  const seen = new Set<string>();
+  for (const obj of objects) {
+    const key = objectKey(refOf(obj));
+    if (seen.has(key)) {
+      throw terminal('DuplicateObject', `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name} is defined twice`, 'remove one of the copies from Git');
+    }
+    seen.add(key);
+  }
+}
+
+/** Objects in the last inventory that the new render no longer has: the prune candidates. */
+export function staleEntries(previous: readonly ResourceStatus[], current: readonly ObjectRef[]): ResourceStatus[] {
+  const keep = new Set(current.map((ref) => objectKey(ref)));
+  return previous.filter((entry) => !keep.has(objectKey(entry)));
+}
+
+export function inventoryRef(entry: ResourceStatus): ObjectRef {
+  const ref: ObjectRef = { group: entry.group, version: entry.version, kind: entry.kind, name: entry.name };
+  if (entry.namespace) ref.namespace = entry.namespace;
+  return ref;
+}
+
+export function apiVersionOf(ref: Pick<ObjectRef, 'group' | 'version'>): string {
+  return ref.group ? `${ref.group}/${ref.version}` : ref.version;
+}
+
+export { splitApiVersion };

@@ -1,0 +1,36 @@
+import type { HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
+import type { TidemarkError } from '../shared/errors/index.ts';
+import type { ChangeEntry } from '../shared/kube/change-set.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
+import type { DeploymentConfig } from './spec.ts';
+
+export type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
+import type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
+
+/** The Git side of a reconcile: a cheap remote lookup, and a checkout only when the commit is new. */
+export interface Source {
+  resolve(config: DeploymentConfig, auth: GitAuth | undefined, signal?: AbortSignal): Promise<ResolvedRevision>;
+  checkout(config: DeploymentConfig, auth: GitAuth | undefined, resolved: ResolvedRevision, signal?: AbortSignal): Promise<string>;
+}
+
+/** Turns a checked-out directory into desired objects; throws a terminal error for bad content. */
+export type Renderer = (checkoutDir: string, path: string, signal?: AbortSignal) => Promise<KubeObject[]>;
+
+export type HealthAssessor = (live: KubeObject | undefined) => { status: HealthStatus; message?: string };
+
+export type Phase = 'fetch' | 'render' | 'plan' | 'apply' | 'prune' | 'assess';
+
+export interface ReconcileOutcome {
+  resolved?: ResolvedRevision;
+  /** Where it stopped with an error, if it did. */
+  failedPhase?: Phase;
+  error?: TidemarkError;
+  /** True when objects were written (a sync ran), false when only compared. */
+  synced: boolean;
+  changes: ChangeEntry[];
+  resources: ResourceStatus[];
+  sync: SyncStatus;
+  health: { status: HealthStatus; message?: string };
+  /** Why a prune or a sync was held back, when one was. */
+  notes: Array<{ reason: string; message: string }>;
+}

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkQueue } from './work-queue.ts';
+
+test('one key never runs twice at once; an add during a run runs it once more after', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  let runs = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const queue = new WorkQueue(4, async () => {
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    runs++;
+    if (runs === 1) await gate;
+    running--;
+  });
+  queue.add('a');
+  queue.add('a'); // already queued or running: coalesced
+  await new Promise((r) => setImmediate(r));
+  queue.add('a'); // while running: marked dirty
+  queue.add('a');
+  release();
+  await queue.idle();
+  await new Promise((r) => setImmediate(r));
+  await queue.idle();
+  assert.equal(maxRunning, 1);
+  assert.equal(runs, 2);
+  await queue.stop();
+});
+
+test('concurrency bounds how many keys run together', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  const queue = new WorkQueue(2, async () => {
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    await new Promise((r) => setTimeout(r, 5));
+    running--;
+  });
+  for (const key of ['a', 'b', 'c', 'd', 'e']) queue.add(key);
+  await queue.idle();
+  assert.equal(maxRunning, 2);
+  await queue.stop();
+});
+
+test('forget drops a delayed key; addAfter keeps the earliest time', async () => {
+  const seen: string[] = [];
+  const queue = new WorkQueue(1, async (key) => void seen.push(key));
+  queue.addAfter('gone', 5);
+  queue.forget('gone');
+  queue.addAfter('soon', 10_000);
+  queue.addAfter('soon', 1);
+  await new Promise((r) => setTimeout(r, 30));
+  await queue.idle();
+  assert.deepEqual(seen, ['soon']);
+  await queue.stop();
+});

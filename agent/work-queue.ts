@@ -1,0 +1,108 @@
+/**
+ * A keyed work queue in the manner of client-go's: a key waits in the queue at most once, is
+ * processed by one worker at a time, and a key added while it is being processed runs again right
+ * after. Delayed adds keep the earliest due time.
+ */
+export class WorkQueue {
+  private readonly concurrency: number;
+  private readonly worker: (key: string) => Promise<void>;
+  private readonly ready: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private active = 0;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(concurrency: number, worker: (key: string) => Promise<void>) {
+    this.concurrency = Math.max(1, concurrency);
+    this.worker = worker;
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    this.cancelTimer(key);
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.ready.push(key);
+    this.pump();
+  }
+
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped) return;
+    if (delayMs <= 0) return this.add(key);
+    const at = Date.now() + delayMs;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref?.();
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Drops pending work for a key (the object is gone). A run in progress finishes. */
+  forget(key: string): void {
+    this.cancelTimer(key);
+    this.dirty.delete(key);
+    if (this.queued.delete(key)) this.ready.splice(this.ready.indexOf(key), 1);
+  }
+
+  /** Stops taking work and resolves once running work has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.ready.length = 0;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private cancelTimer(key: string): void {
+    const existing = this.timers.get(key);
+    if (existing) {
+      clearTimeout(existing.timer);
+      this.timers.delete(key);
+    }
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.concurrency && this.ready.length > 0) {
+      const key = this.ready.shift() as string;
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.active++;
+      void this.run(key);
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      await this.worker(key);
+    } catch {
+      // The worker reports its own errors; the queue must keep going.
+    } finally {
+      this.processing.delete(key);
+      this.active--;
+      if (this.dirty.delete(key)) this.add(key);
+      this.pump();
+      if (this.active === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../time/clock.ts';
+import { RestMapper } from './discovery.ts';
+import { ResourceManager } from './resource-manager.ts';
+import { KubeRest } from './rest.ts';
+
+export interface KubeConfigSource {
+  /** Path to a kubeconfig file; omitted: in-cluster service account, else ~/.kube/config. */
+  kubeconfigPath?: string;
+  /** Inline kubeconfig text, e.g. from a Secret for a remote cluster. */
+  kubeconfigText?: string;
+  context?: string;
+}
+
+export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
+  const kc = new KubeConfig();
+  if (source.kubeconfigText !== undefined) kc.loadFromString(source.kubeconfigText);
+  else if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
+  else kc.loadFromDefault();
+  if (source.context) kc.setCurrentContext(source.context);
+  return kc;
+}
+
+/** Everything that talks to one cluster, built once and shared. */
+export interface KubeClient {
+  kubeConfig: KubeConfig;
+  rest: KubeRest;
+  mapper: RestMapper;
+  resources: ResourceManager;
+  close(): Promise<void>;
+}
+
+export function createKubeClient(kubeConfig: KubeConfig, options: { fieldManager: string; clock: Clock }): KubeClient {
+  const rest = new KubeRest(kubeConfig);
+  const mapper = new RestMapper(rest);
+  const resources = new ResourceManager(rest, mapper, options);
+  return { kubeConfig, rest, mapper, resources, close: () => rest.close() };
+}

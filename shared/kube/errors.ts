@@ -1,0 +1,53 @@
+import { TidemarkError } from '../errors/index.ts';
+
+/** The API server's metav1.Status reasons we act on. */
+export type KubeStatusReason =
+  | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'Forbidden' | 'Unauthorized'
+  | 'BadRequest' | 'MethodNotAllowed' | 'Gone' | 'TooManyRequests' | 'InternalError' | 'Timeout'
+  | 'ServerTimeout' | 'ServiceUnavailable' | string;
+
+/**
+ * An error answer from the API server. `code` follows Tidemark's vocabulary; `status` and
+ * `statusReason` keep the server's own words so callers can branch on NotFound or Conflict.
+ */
+export class KubeApiError extends TidemarkError {
+  readonly status: number;
+  readonly statusReason: KubeStatusReason;
+
+  constructor(status: number, statusReason: KubeStatusReason, message: string, retryAfterMs?: number) {
+    const transient = status === 429 || status >= 500 || status === 409;
+    super(codeFor(status, statusReason), message, {
+      kind: transient ? 'transient' : 'terminal',
+      hint: hintFor(status),
+      retryAfterMs,
+    });
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.statusReason = statusReason;
+  }
+}
+
+function codeFor(status: number, reason: string): string {
+  if (status === 404) return 'NotFound';
+  if (status === 403) return 'Forbidden';
+  if (status === 401) return 'Unauthorized';
+  if (status === 422) return 'ObjectInvalid';
+  if (status === 409) return reason === 'AlreadyExists' ? 'AlreadyExists' : 'Conflict';
+  if (status === 400) return 'BadRequest';
+  if (status === 429) return 'TooManyRequests';
+  return 'APIServerError';
+}
+
+function hintFor(status: number): string | undefined {
+  if (status === 403) return 'grant the agent RBAC rights for this resource';
+  if (status === 401) return 'check the kubeconfig or service account token';
+  return undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 409;
+}

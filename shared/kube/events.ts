@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log/index.ts';
+import type { Clock } from '../time/clock.ts';
+import type { KubeRest } from './rest.ts';
+
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid?: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+/**
+ * Records Kubernetes Events (core/v1). A repeated identical event within the window is
+ * suppressed, so a failing object retried with backoff does not flood `kubectl describe`.
+ * Failing to record an Event is logged and never fails a reconcile.
+ */
+export class EventRecorder {
+  private readonly rest: KubeRest;
+  private readonly component: string;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly recent = new Map<string, number>();
+  private readonly dedupeWindowMs: number;
+
+  constructor(rest: KubeRest, options: { component: string; clock: Clock; log: Logger; dedupeWindowMs?: number }) {
+    this.rest = rest;
+    this.component = options.component;
+    this.clock = options.clock;
+    this.log = options.log;
+    this.dedupeWindowMs = options.dedupeWindowMs ?? 10 * 60_000;
+  }
+
+  async record(object: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
+    const key = `${object.namespace}/${object.name}/${type}/${reason}/${message}`;
+    const now = this.clock.now();
+    const last = this.recent.get(key);
+    if (last !== undefined && now - last < this.dedupeWindowMs) return;
+    this.recent.set(key, now);
+    if (this.recent.size > 10_000) this.recent.clear();
+    const time = new Date(now).toISOString();
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${object.name}.${randomBytes(8).toString('hex')}`, namespace: object.namespace },
+      involvedObject: object,
+      type,
+      reason,
+      message: message.slice(0, 1024),
+      source: { component: this.component },
+      reportingComponent: this.component,
+      reportingInstance: this.component,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
+    };
+    try {
+      await this.rest.request({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(object.namespace)}/events`, body: event });
+    } catch (err) {
+      this.log.warn({ reason, err: (err as Error).message }, 'event not recorded');
+    }
+  }
+}

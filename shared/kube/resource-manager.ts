@@ -1,0 +1,197 @@
+import { terminal, toTidemarkError, transient } from '../errors/index.ts';
+import type { TidemarkError } from '../errors/index.ts';
+import type { Clock } from '../time/clock.ts';
+import type { ChangeEntry } from './change-set.ts';
+import { sameObject } from './compare.ts';
+import type { ResourceMapping, RestMapper } from './discovery.ts';
+import { resourcePath } from './discovery.ts';
+import { isNotFound, KubeApiError } from './errors.ts';
+import type { KubeObject, ObjectRef } from './object.ts';
+import { describeRef, isObject, joinApiVersion } from './object.ts';
+import type { KubeRest } from './rest.ts';
+
+export type PropagationPolicy = 'foreground' | 'background' | 'orphan';
+
+/** A desired object whose REST mapping is known and whose namespace is settled. */
+export interface PlannedObject {
+  object: KubeObject;
+  mapping: ResourceMapping;
+  ref: ObjectRef;
+}
+
+export type DiffState = 'missing' | 'drifted' | 'inSync';
+
+export interface DiffResult {
+  planned: PlannedObject;
+  state: DiffState;
+  live: KubeObject | undefined;
+  /** The object as the server would store it after our apply (server-side dry-run). */
+  merged: KubeObject | undefined;
+}
+
+export interface WriteOptions {
+  /** Send update/create (PUT/POST) instead of server-side apply. */
+  replace?: boolean;
+  /** Delete and recreate when an update fails on an immutable field. */
+  force?: boolean;
+  skipSchemaValidation?: boolean;
+}
+
+export interface ResourceManagerOptions {
+  fieldManager: string;
+  clock: Clock;
+}
+
+/**
+ * Server-side apply, diff, delete and wait, after fluxcd/pkg/ssa: each call reports what it did as
+ * change entries and never throws for a single object's failure, so a caller can report all of
+ * them at once.
+ */
+export class ResourceManager {
+  readonly rest: KubeRest;
+  readonly mapper: RestMapper;
+  private readonly options: ResourceManagerOptions;
+
+  constructor(rest: KubeRest, mapper: RestMapper, options: ResourceManagerOptions) {
+    this.rest = rest;
+    this.mapper = mapper;
+    this.options = options;
+  }
+
+  async get(mapping: ResourceMapping, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.rest.request<KubeObject>({ method: 'GET', path: resourcePath(mapping, namespace, name) });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Compares desired with live through a server-side dry-run apply, so defaults, webhooks and
+   * fields owned by other managers count the way the server counts them.
+   */
+  async diff(planned: PlannedObject, options: WriteOptions = {}): Promise<DiffResult> {
+    const [live, merged] = await Promise.all([
+      this.get(planned.mapping, planned.ref.namespace, planned.ref.name),
+      this.serverSideApply(planned, { dryRun: true, skipSchemaValidation: options.skipSchemaValidation }),
+    ]);
+    if (!live) return { planned, state: 'missing', live, merged };
+    return { planned, state: sameObject(merged, live) ? 'inSync' : 'drifted', live, merged };
+  }
+
+  /** Writes one object; `previous` (from diff) says whether it existed, for created vs configured. */
+  async apply(planned: PlannedObject, existed: boolean, options: WriteOptions = {}): Promise<ChangeEntry> {
+    const action = existed ? 'configured' : 'created';
+    try {
+      if (options.replace) await this.replace(planned);
+      else await this.serverSideApply(planned, { dryRun: false, skipSchemaValidation: options.skipSchemaValidation });
+      return { ref: planned.ref, action };
+    } catch (err) {
+      if (options.force && isImmutableFieldError(err)) return this.recreate(planned, options);
+      const error = objectError(planned.ref, err);
+      return { ref: planned.ref, action: 'failed', message: error.message, error };
+    }
+  }
+
+  async delete(mapping: ResourceMapping, ref: ObjectRef, propagation: PropagationPolicy): Promise<ChangeEntry> {
+    try {
+      await this.rest.request({
+        method: 'DELETE',
+        path: resourcePath(mapping, ref.namespace, ref.name),
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: propagationName(propagation) },
+      });
+      return { ref, action: 'deleted' };
+    } catch (err) {
+      if (isNotFound(err)) return { ref, action: 'deleted' };
+      const error = objectError(ref, err);
+      return { ref, action: 'failed', message: error.message, error };
+    }
+  }
+
+  /**
+   * Waits until CRDs are established and namespaces active, so the next stage can use them.
+   * Returns the refs still not ready when the deadline passes.
+   */
+  async waitForFoundation(objects: readonly PlannedObject[], timeoutMs: number): Promise<ObjectRef[]> {
+    const deadline = this.options.clock.now() + timeoutMs;
+    let pending = objects.filter((p) => p.ref.kind === 'CustomResourceDefinition' || p.ref.kind === 'Namespace');
+    let delay = 100;
+    while (pending.length > 0) {
+      const states = await Promise.all(pending.map(async (p) => ({ p, ready: isFoundationReady(await this.get(p.mapping, p.ref.namespace, p.ref.name)) })));
+      pending = states.filter((s) => !s.ready).map((s) => s.p);
+      if (pending.length === 0 || this.options.clock.now() >= deadline) break;
+      await this.options.clock.sleep(delay);
+      delay = Math.min(delay * 2, 2000);
+    }
+    if (objects.some((p) => p.ref.kind === 'CustomResourceDefinition')) this.mapper.reset();
+    return pending.map((p) => p.ref);
+  }
+
+  private async serverSideApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean }): Promise<KubeObject> {
+    return this.rest.request<KubeObject>({
+      method: 'PATCH',
+      path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),
+      query: {
+        fieldManager: this.options.fieldManager,
+        force: true,
+        dryRun: opts.dryRun ? 'All' : undefined,
+        fieldValidation: opts.skipSchemaValidation ? 'Ignore' : undefined,
+      },
+      contentType: 'application/apply-patch+yaml',
+      body: planned.object,
+    });
+  }
+
+  private async replace(planned: PlannedObject): Promise<void> {
+    const live = await this.get(planned.mapping, planned.ref.namespace, planned.ref.name);
+    const query = { fieldManager: this.options.fieldManager };
+    if (!live) {
+      await this.rest.request({ method: 'POST', path: resourcePath(planned.mapping, planned.ref.namespace), query, body: planned.object });
+      return;
+    }
+    const body = { ...planned.object, metadata: { ...planned.object.metadata, resourceVersion: live.metadata.resourceVersion } };
+    await this.rest.request({ method: 'PUT', path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name), query, body });
+  }
+
+  private async recreate(planned: PlannedObject, options: WriteOptions): Promise<ChangeEntry> {
+    const deleted = await this.delete(planned.mapping, planned.ref, 'foreground');
+    if (deleted.action === 'failed') return deleted;
+    const deadline = this.options.clock.now() + 60_000;
+    while (await this.get(planned.mapping, planned.ref.namespace, planned.ref.name)) {
+      if (this.options.clock.now() >= deadline) {
+        const error = transient('RecreateTimeout', `${describeRef(planned.ref)} is still being deleted`);
+        return { ref: planned.ref, action: 'failed', message: error.message, error };
+      }
+      await this.options.clock.sleep(200);
+    }
+    const entry = await this.apply(planned, false, { ...options, force: false });
+    return entry.action === 'failed' ? entry : { ref: planned.ref, action: 'configured', message: 'recreated: an immutable field changed' };
+  }
+}
+
+export function propagationName(policy: PropagationPolicy): 'Foreground' | 'Background' | 'Orphan' {
+  return policy === 'foreground' ? 'Foreground' : policy === 'orphan' ? 'Orphan' : 'Background';
+}
+
+function isImmutableFieldError(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 422 && /immutable/i.test(err.message);
+}
+
+function isFoundationReady(live: KubeObject | undefined): boolean {
+  if (!live) return false;
+  const status = live.status;
+  if (!isObject(status)) return false;
+  if (live.kind === 'Namespace') return status.phase === 'Active';
+  const conditions = Array.isArray(status.conditions) ? status.conditions : [];
+  return conditions.some((c) => isObject(c) && c.type === 'Established' && c.status === 'True');
+}
+
+/** Names the object in the error so a condition message says which one failed and why. */
+function objectError(ref: ObjectRef, err: unknown): TidemarkError {
+  const error = toTidemarkError(err);
+  if (error instanceof KubeApiError && error.status === 422) {
+    return terminal('ObjectInvalid', `${describeRef(ref)} (${joinApiVersion(ref.group, ref.version)}) was rejected: ${error.message}`, 'fix the manifest in Git', err);
+  }
+  return error;
+}
