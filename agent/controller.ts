@@ -5,16 +5,19 @@ import type { TidemarkError } from '../shared/errors/index.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { backoffDelay, jittered, reconcileBackoff } from '../shared/time/backoff.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import { isNotFound } from '../shared/kube/errors.ts';
 import type { EventRecorder } from '../shared/kube/events.ts';
-import { isObject } from '../shared/kube/object.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue } from '../shared/controller/work-queue.ts';
+import { listAndWatch, patchStatus } from '../shared/controller/watch.ts';
 import { readSpec } from './spec.ts';
 import type { DeploymentConfig } from './spec.ts';
 import { reconcile } from './reconcile.ts';
+import { ownerKeyFromLabels } from './plan.ts';
+import { deepEqual } from '../shared/kube/compare.ts';
 import { statusFromOutcome, suspendedStatus } from './status.ts';
-import type { HealthAssessor, Renderer, Source } from './types.ts';
+import type { HealthAssessor, Renderer, ResolvedRevision, Source } from './types.ts';
 import { readSecretData } from './credentials.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import { deleteInventory } from './finalize.ts';
@@ -40,6 +43,9 @@ export interface ControllerDeps {
 
 interface KeyState {
   failures: number;
+  /** Last remote lookup, reused by watch-triggered runs inside the same interval. */
+  resolved?: { at: number; generation: number | undefined; revision: ResolvedRevision };
+  memo: Map<string, { fingerprint: string; resourceVersion: string }>;
   generation: number | undefined;
   requestedAt: string | undefined;
   deleting: boolean;
@@ -91,44 +97,16 @@ export class ContinuousDeploymentController {
   }
 
   private async watchLoop(): Promise<void> {
-    let attempt = 0;
-    let resourceVersion: string | undefined;
-    while (!this.abort.signal.aborted) {
-      try {
-        if (resourceVersion === undefined) {
-          const list = await this.deps.kube.rest.request<{ metadata: { resourceVersion: string }; items: ContinuousDeployment[] }>({ method: 'GET', path: this.collectionPath() });
-          const present = new Set<string>();
-          for (const cd of list.items) {
-            present.add(keyOf(cd));
-            this.observe(cd);
-          }
-          for (const key of this.seen.keys()) if (!present.has(key)) this.gone(key);
-          resourceVersion = list.metadata.resourceVersion;
-          this.synced = true;
-        }
-        await this.deps.kube.rest.watch(this.collectionPath(), { resourceVersion, timeoutSeconds: 300 }, (event) => {
-          const obj = event.object;
-          if (!isObject(obj) || !isObject(obj.metadata)) return;
-          if (typeof obj.metadata.resourceVersion === 'string') resourceVersion = obj.metadata.resourceVersion;
-          if (event.type === 'ERROR') {
-            // 410 Gone: our resourceVersion is too old; list again.
-            resourceVersion = undefined;
-            return;
-          }
-          if (event.type === 'BOOKMARK') return;
-          const cd = obj as unknown as ContinuousDeployment;
-          if (event.type === 'DELETED') this.gone(keyOf(cd));
-          else this.observe(cd);
-        }, this.abort.signal);
-        attempt = 0;
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        resourceVersion = undefined;
-        const delay = backoffDelay(reconcileBackoff, attempt++);
-        this.deps.log.warn({ err: toTidemarkError(err).message, retryInMs: delay }, 'watch failed');
-        await this.deps.clock.sleep(delay, this.abort.signal).catch(() => undefined);
-      }
-    }
+    await listAndWatch<ContinuousDeployment & KubeObject>(this.deps.kube.rest, this.collectionPath(), {
+      onList: (items) => {
+        const present = new Set(items.map(keyOf));
+        for (const cd of items) this.observe(cd);
+        for (const key of this.seen.keys()) if (!present.has(key)) this.gone(key);
+        this.synced = true;
+      },
+      onUpsert: (cd) => this.observe(cd),
+      onDelete: (cd) => this.gone(keyOf(cd)),
+    }, { signal: this.abort.signal, clock: this.deps.clock, log: this.deps.log });
   }
 
   /** Decides from a watched copy whether to reconcile now. Our own status writes change neither field. */
@@ -142,7 +120,7 @@ export class ContinuousDeploymentController {
       state.generation !== cd.metadata.generation ||
       state.requestedAt !== requestedAt ||
       state.deleting !== deleting;
-    this.seen.set(key, { failures: state?.failures ?? 0, generation: cd.metadata.generation, requestedAt, deleting });
+    this.seen.set(key, { ...state, failures: state?.failures ?? 0, memo: state?.memo ?? new Map(), generation: cd.metadata.generation, requestedAt, deleting });
     if (changed) this.queue.add(key);
   }
 
@@ -197,10 +175,23 @@ export class ContinuousDeploymentController {
     try {
       const auth = config.secretRef ? credentialsFromSecretData(await readSecretData(this.deps.kube.rest, namespaceOf(cd), config.secretRef)) : undefined;
       const target = await this.deps.targets.resolve(cd, config);
+      const state = this.seen.get(key);
       const outcome = await reconcile(
         { cd, config, auth, syncRequested, windowBlocked: window.blocked },
-        { target: target.client, source: this.deps.source, render: this.deps.render, health: this.deps.health, clock: this.deps.clock, log, concurrency: this.deps.concurrency, signal: this.abort.signal },
+        {
+          target: target.client,
+          cache: target.cache,
+          memo: state?.memo,
+          source: this.sourceFor(key, cd, config, syncRequested),
+          render: this.deps.render,
+          health: this.deps.health,
+          clock: this.deps.clock,
+          log,
+          concurrency: this.deps.concurrency,
+          signal: this.abort.signal,
+        },
       );
+      if (state && outcome.resolved) state.resolved = { at: this.deps.clock.now(), generation: cd.metadata.generation, revision: outcome.resolved };
       outcomeError = outcome.error;
       const { status, events } = statusFromOutcome(outcome, {
         cd,
@@ -227,6 +218,23 @@ export class ContinuousDeploymentController {
       await this.reportFailure(cd, outcomeError, log);
     }
     this.schedule(key, config, outcomeError);
+  }
+
+  /**
+   * Runs triggered by a watch event inside the pull interval reuse the last remote lookup: drift
+   * repair must not cost a Git round trip. Timer runs, spec changes and sync requests ask Git.
+   */
+  private sourceFor(key: string, cd: ContinuousDeployment, config: DeploymentConfig, syncRequested: boolean): Source {
+    const last = this.seen.get(key)?.resolved;
+    const fresh = last && !syncRequested && last.generation === cd.metadata.generation && this.deps.clock.now() - last.at < config.intervalMs * 0.9;
+    if (!fresh) return this.deps.source;
+    return { resolve: async () => last.revision, checkout: this.deps.source.checkout };
+  }
+
+  /** A managed object changed or vanished: reconcile its owner now (self-heal, prompt health). */
+  onObjectChange(obj: KubeObject): void {
+    const key = ownerKeyFromLabels(obj.metadata.labels);
+    if (key && this.seen.has(key)) this.queue.add(key);
   }
 
   private schedule(key: string, config: DeploymentConfig, error: TidemarkError | undefined): void {
@@ -299,16 +307,11 @@ export class ContinuousDeploymentController {
   }
 
   private async writeStatus(cd: ContinuousDeployment, status: ContinuousDeploymentStatus): Promise<void> {
-    // A merge patch replaces lists whole; unset fields are sent as null so they are removed.
-    const body: Record<string, unknown> = {};
-    for (const field of STATUS_FIELDS) body[field] = (status as Record<string, unknown>)[field] ?? null;
+    const before = (cd.status ?? {}) as Record<string, unknown>;
+    const after = status as Record<string, unknown>;
+    if (STATUS_FIELDS.every((f) => deepEqual(before[f] ?? null, after[f] ?? null))) return;
     try {
-      await this.deps.kube.rest.request({
-        method: 'PATCH',
-        path: `${this.collectionPathFor(cd)}/${encodeURIComponent(cd.metadata.name)}/status`,
-        contentType: 'application/merge-patch+json',
-        body: { status: body },
-      });
+      await patchStatus(this.deps.kube.rest, `${this.collectionPathFor(cd)}/${encodeURIComponent(cd.metadata.name)}`, status as Record<string, unknown>, STATUS_FIELDS);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -42,8 +42,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ name: 'agent' });
   const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), { fieldManager: FIELD_MANAGER, clock });
-  const targets = createTargetResolver(kube, { clock, homeName: options.clusterName });
-  const controller = new ContinuousDeploymentController({
+  let controller: ContinuousDeploymentController | undefined;
+  const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: (obj) => controller?.onObjectChange(obj) });
+  controller = new ContinuousDeploymentController({
     kube,
     targets,
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
@@ -57,13 +58,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     namespace: options.namespace,
   });
   controller.start();
-  const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
+  const running = controller;
+  const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => running.ready) : undefined;
   log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'agent started');
   return {
-    controller,
+    controller: running,
     healthServer,
     async stop() {
-      await controller.stop();
+      await running.stop();
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await targets.close();
       await kube.close();

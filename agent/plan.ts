@@ -1,5 +1,6 @@
 import type { ResourceStatus } from '../shared/api/continuous-deployment.ts';
-import { Annotations } from '../shared/api/constants.ts';
+import { createHash } from 'node:crypto';
+import { Annotations, Labels } from '../shared/api/constants.ts';
 import { terminal } from '../shared/errors/index.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import { objectKey, refOf, splitApiVersion } from '../shared/kube/object.ts';
@@ -16,6 +17,24 @@ export interface Owner {
  */
 export function ownershipValue(owner: Owner, ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' | 'name'>): string {
   return `${owner.namespace}/${owner.name}:${ref.group}/${ref.kind}:${ref.namespace ?? ''}/${ref.name}`;
+}
+
+/** Labels are only a watch filter; ownership is decided by the annotation above. */
+export function ownerLabels(owner: Owner): Record<string, string> {
+  return { [Labels.name]: labelValue(owner.name), [Labels.namespace]: labelValue(owner.namespace) };
+}
+
+/** The owner named by an object's labels, as `namespace/name`, when both labels are there. */
+export function ownerKeyFromLabels(labels: Record<string, string> | undefined): string | undefined {
+  const name = labels?.[Labels.name];
+  const namespace = labels?.[Labels.namespace];
+  return name && namespace ? `${namespace}/${name}` : undefined;
+}
+
+/** Label values stop at 63 characters; longer names keep a prefix and a hash, still unique. */
+function labelValue(value: string): string {
+  if (value.length <= 63) return value;
+  return `${value.slice(0, 50)}-${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
 }
 
 export function isOwnedBy(live: KubeObject, owner: Owner): boolean {
@@ -44,6 +63,7 @@ export function prepareObjects(objects: readonly KubeObject[], scope: ScopeLooku
     else if (!metadata.namespace) metadata.namespace = options.defaultNamespace;
     const prepared: KubeObject = { ...obj, metadata };
     metadata.annotations = { ...(obj.metadata.annotations ?? {}), [Annotations.owner]: ownershipValue(options.owner, refOf(prepared)) };
+    metadata.labels = { ...(obj.metadata.labels ?? {}), ...ownerLabels(options.owner) };
     return prepared;
   });
 }

@@ -16,6 +16,8 @@ import { assertUnique, inventoryRef, isOwnedBy, prepareObjects, pruneDisabled, s
 import type { DeploymentConfig } from './spec.ts';
 import type { GitAuth, HealthAssessor, ReconcileOutcome, Renderer, Source } from './types.ts';
 import { worstOf } from './health-summary.ts';
+import type { ObjectCache } from '../shared/kube/object-cache.ts';
+import { createHash } from 'node:crypto';
 
 export interface ReconcileInput {
   cd: ContinuousDeployment;
@@ -36,6 +38,10 @@ export interface ReconcileDeps {
   log: Logger;
   concurrency: number;
   signal?: AbortSignal;
+  /** Watch-fed live objects; without it every read is a GET. */
+  cache?: ObjectCache;
+  /** Objects last seen in sync: desired fingerprint and the live resourceVersion then. */
+  memo?: Map<string, { fingerprint: string; resourceVersion: string }>;
 }
 
 /**
@@ -102,9 +108,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       const names = planned.unknown.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
       return fail('plan', terminal('UnknownKind', `the API server does not serve: ${names}`, 'install the CRDs that define these kinds, or fix apiVersion/kind'));
     }
+    await Promise.all([...new Set(planned.known.map((p) => p.mapping))].map((m) => deps.cache?.watch(m)));
     const results = await mapLimit(planned.known, deps.concurrency, async (p) => {
       try {
-        return { p, diff: await deps.target.resources.diff(p, { skipSchemaValidation: input.config.policy.skipSchemaValidation }) };
+        return { p, diff: await diffObject(p, input, deps) };
       } catch (err) {
         return { p, error: toTidemarkError(err) };
       }
@@ -119,9 +126,16 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       return fail('plan', dryRunError(rejected));
     }
     if (!writeAllowed) continue;
+    // Drift on an unchanged revision is healed only with selfHeal (or when a person asks).
+    const heal = input.config.policy.selfHeal || revisionChanged || input.syncRequested;
+    const resendAll = (revisionChanged || input.syncRequested) && !input.config.policy.applyOutOfSyncOnly;
+    const drifted = results.map((r) => r.diff as DiffResult).filter((d) => d.state !== 'inSync');
+    if (!heal && drifted.length > 0) {
+      outcome.notes.push({ reason: 'DriftDetected', message: `${drifted.length} objects differ from Git: ${drifted.slice(0, 5).map((d) => describeRef(d.planned.ref)).join(', ')}; selfHeal is off` });
+    }
     const toWrite = results
       .map((r) => r.diff as DiffResult)
-      .filter((d) => d.state !== 'inSync' || (revisionChanged && !input.config.policy.applyOutOfSyncOnly));
+      .filter((d) => (d.state !== 'inSync' && heal) || resendAll);
     const written = await mapLimit(toWrite, deps.concurrency, (d) =>
       deps.target.resources.apply(d.planned, d.state !== 'missing', {
         replace: input.config.policy.replace,
@@ -135,7 +149,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       if (entry.action === 'configured' && diff?.state === 'inSync' && !entry.message) entry.action = 'unchanged';
       if (diff && entry.action !== 'failed') {
         diff.state = 'inSync';
-        diff.live = undefined; // written: assess reads it again
+        diff.live = entry.live;
+        if (entry.live) remember(deps, diff.planned, entry.live);
       }
     }
     outcome.changes.push(...written);
@@ -236,6 +251,32 @@ async function mapPlanned(objects: KubeObject[], plan: Plan, deps: ReconcileDeps
   return { known, unknown };
 }
 
+/**
+ * Live vs desired for one object. When the live copy has not changed since we last saw it in
+ * sync with this same desired object, the answer is known without asking the server: a no-op
+ * reconcile then costs no API calls at all.
+ */
+async function diffObject(p: PlannedObject, input: ReconcileInput, deps: ReconcileDeps): Promise<DiffResult> {
+  const cached = deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
+  const live = cached !== undefined ? cached : (await deps.target.resources.get(p.mapping, p.ref.namespace, p.ref.name)) ?? null;
+  const memo = deps.memo?.get(objectKey(p.ref));
+  if (live && memo && memo.resourceVersion === live.metadata.resourceVersion && memo.fingerprint === fingerprint(p.object)) {
+    return { planned: p, state: 'inSync', live, merged: undefined };
+  }
+  const diff = await deps.target.resources.diff(p, { skipSchemaValidation: input.config.policy.skipSchemaValidation }, live);
+  if (diff.state === 'inSync' && diff.live) remember(deps, p, diff.live);
+  return diff;
+}
+
+function remember(deps: ReconcileDeps, p: PlannedObject, live: KubeObject): void {
+  if (!deps.memo || !live.metadata.resourceVersion) return;
+  deps.memo.set(objectKey(p.ref), { fingerprint: fingerprint(p.object), resourceVersion: live.metadata.resourceVersion });
+}
+
+function fingerprint(obj: KubeObject): string {
+  return createHash('sha256').update(JSON.stringify(obj)).digest('base64url');
+}
+
 async function ensureNamespace(name: string, deps: ReconcileDeps): Promise<ChangeEntry> {
   const mapping: ResourceMapping = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
   const ref: ObjectRef = { group: '', version: 'v1', kind: 'Namespace', name };
@@ -310,7 +351,9 @@ async function assess(plan: Plan, diffs: Map<string, DiffResult>, deps: Reconcil
     let status: SyncStatus = diff?.state === 'inSync' ? 'Synced' : 'OutOfSync';
     try {
       const mapping = diff?.planned.mapping ?? (await deps.target.mapper.find(obj.apiVersion, obj.kind));
+      const cached = mapping ? deps.cache?.get(mapping, ref.namespace, ref.name) : undefined;
       if (diff?.live) live = diff.live;
+      else if (cached !== undefined) live = cached ?? undefined;
       else if (mapping) live = await deps.target.resources.get(mapping, ref.namespace, ref.name);
     } catch {
       status = 'Unknown';

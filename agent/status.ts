@@ -68,7 +68,8 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
   status.sync = { status: outcome.sync, ...(revision ? { revision } : {}) };
   status.health = outcome.health;
   conditions = removeCondition(removeCondition(conditions, ConditionType.Stalled), ConditionType.Reconciling);
-  if (outcome.synced) {
+  // The sync time moves when a sync did something, so a no-op reconcile leaves status untouched.
+  if (outcome.synced && (hasChanges(summary) || previous.lastAppliedRevision !== revision)) {
     if (revision) status.lastAppliedRevision = revision;
     status.lastSyncTime = rfc3339(ctx.nowMs);
   }

@@ -5,10 +5,16 @@ import type { Clock } from '../shared/time/clock.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
 import { readSecretData } from './credentials.ts';
+import type { Logger } from '../shared/log/index.ts';
+import { ObjectCache } from '../shared/kube/object-cache.ts';
+import type { CacheListener } from '../shared/kube/object-cache.ts';
+import { Labels } from '../shared/api/constants.ts';
 import type { DeploymentConfig } from './spec.ts';
 
 export interface Target {
   client: KubeClient;
+  /** Watch-fed copies of the objects we manage there; its events drive self-heal. */
+  cache: ObjectCache;
   /** The deployment location's cluster, as status.location.cluster shows it. */
   name: string;
 }
@@ -24,11 +30,17 @@ export interface TargetResolver {
  * kubeconfig in a Secret. Remote clients are cached per Secret content so the discovery cache and
  * connection pool survive between reconciles.
  */
-export function createTargetResolver(home: KubeClient, options: { clock: Clock; homeName?: string }): TargetResolver {
+export function createTargetResolver(home: KubeClient, options: { clock: Clock; log: Logger; homeName?: string; onObjectChange: CacheListener }): TargetResolver {
   const remote = new Map<string, { text: string; target: Target }>();
+  const cacheFor = (client: KubeClient) => {
+    const cache = new ObjectCache(client.rest, { labelSelector: Labels.name, clock: options.clock, log: options.log });
+    cache.onChange(options.onObjectChange);
+    return cache;
+  };
+  const homeTarget: Target = { client: home, cache: cacheFor(home), name: options.homeName ?? 'in-cluster' };
   return {
     async resolve(cd, config) {
-      if (!config.kubeConfig) return { client: home, name: options.homeName ?? 'in-cluster' };
+      if (!config.kubeConfig) return homeTarget;
       const namespace = cd.metadata.namespace ?? 'default';
       const data = await readSecretData(home.rest, namespace, config.kubeConfig.name);
       const text = data[config.kubeConfig.key];
@@ -36,14 +48,18 @@ export function createTargetResolver(home: KubeClient, options: { clock: Clock; 
       const cacheKey = `${namespace}/${cd.metadata.name}`;
       const cached = remote.get(cacheKey);
       if (cached && cached.text === text) return cached.target;
-      if (cached) await cached.target.client.close();
+      if (cached) {
+        cached.target.cache.stop();
+        await cached.target.client.close();
+      }
       let kubeConfig;
       try {
         kubeConfig = loadKubeConfig({ kubeconfigText: text });
       } catch (err) {
         throw terminal('InvalidKubeconfig', `Secret ${namespace}/${config.kubeConfig.name} does not hold a valid kubeconfig`, undefined, err);
       }
-      const target = { client: createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: options.clock }), name: kubeConfig.getCurrentCluster()?.name ?? 'remote' };
+      const client = createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: options.clock });
+      const target = { client, cache: cacheFor(client), name: kubeConfig.getCurrentCluster()?.name ?? 'remote' };
       remote.set(cacheKey, { text, target });
       return target;
     },
@@ -51,9 +67,12 @@ export function createTargetResolver(home: KubeClient, options: { clock: Clock; 
       const key = `${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`;
       const cached = remote.get(key);
       remote.delete(key);
+      cached?.target.cache.stop();
       void cached?.target.client.close();
     },
     async close() {
+      homeTarget.cache.stop();
+      for (const r of remote.values()) r.target.cache.stop();
       await Promise.all([...remote.values()].map((r) => r.target.client.close()));
       remote.clear();
     },

@@ -24,6 +24,12 @@ export const Annotations = {
   deletionPolicy: `${GROUP}/deletion-policy`,
 } as const;
 
+/** Labels on every applied object: they let one label-selected watch per kind see all of ours. */
+export const Labels = {
+  name: `${GROUP}/name`,
+  namespace: `${GROUP}/namespace`,
+} as const;
+
 export const Finalizers = {
   continuousDeployment: `${GROUP}/finalizer`,
 } as const;

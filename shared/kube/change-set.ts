@@ -1,5 +1,5 @@
 import type { TidemarkError } from '../errors/index.ts';
-import type { ObjectRef } from './object.ts';
+import type { KubeObject, ObjectRef } from './object.ts';
 import { describeRef } from './object.ts';
 
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped' | 'failed';
@@ -11,6 +11,8 @@ export interface ChangeEntry {
   /** For skipped and failed entries: why. */
   message?: string;
   error?: TidemarkError;
+  /** The object as the server returned it after a write, when there was one. */
+  live?: KubeObject;
 }
 
 export type ChangeSummary = Record<ChangeAction, number>;

@@ -71,9 +71,9 @@ export class ResourceManager {
    * Compares desired with live through a server-side dry-run apply, so defaults, webhooks and
    * fields owned by other managers count the way the server counts them.
    */
-  async diff(planned: PlannedObject, options: WriteOptions = {}): Promise<DiffResult> {
+  async diff(planned: PlannedObject, options: WriteOptions = {}, known?: KubeObject | null): Promise<DiffResult> {
     const [live, merged] = await Promise.all([
-      this.get(planned.mapping, planned.ref.namespace, planned.ref.name),
+      known !== undefined ? (known ?? undefined) : this.get(planned.mapping, planned.ref.namespace, planned.ref.name),
       this.serverSideApply(planned, { dryRun: true, skipSchemaValidation: options.skipSchemaValidation }),
     ]);
     if (!live) return { planned, state: 'missing', live, merged };
@@ -84,9 +84,10 @@ export class ResourceManager {
   async apply(planned: PlannedObject, existed: boolean, options: WriteOptions = {}): Promise<ChangeEntry> {
     const action = existed ? 'configured' : 'created';
     try {
-      if (options.replace) await this.replace(planned);
-      else await this.serverSideApply(planned, { dryRun: false, skipSchemaValidation: options.skipSchemaValidation });
-      return { ref: planned.ref, action };
+      const live = options.replace
+        ? await this.replace(planned)
+        : await this.serverSideApply(planned, { dryRun: false, skipSchemaValidation: options.skipSchemaValidation });
+      return { ref: planned.ref, action, live };
     } catch (err) {
       if (options.force && isImmutableFieldError(err)) return this.recreate(planned, options);
       const error = objectError(planned.ref, err);
@@ -143,15 +144,14 @@ export class ResourceManager {
     });
   }
 
-  private async replace(planned: PlannedObject): Promise<void> {
+  private async replace(planned: PlannedObject): Promise<KubeObject> {
     const live = await this.get(planned.mapping, planned.ref.namespace, planned.ref.name);
     const query = { fieldManager: this.options.fieldManager };
     if (!live) {
-      await this.rest.request({ method: 'POST', path: resourcePath(planned.mapping, planned.ref.namespace), query, body: planned.object });
-      return;
+      return this.rest.request<KubeObject>({ method: 'POST', path: resourcePath(planned.mapping, planned.ref.namespace), query, body: planned.object });
     }
     const body = { ...planned.object, metadata: { ...planned.object.metadata, resourceVersion: live.metadata.resourceVersion } };
-    await this.rest.request({ method: 'PUT', path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name), query, body });
+    return this.rest.request<KubeObject>({ method: 'PUT', path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name), query, body });
   }
 
   private async recreate(planned: PlannedObject, options: WriteOptions): Promise<ChangeEntry> {
@@ -166,7 +166,7 @@ export class ResourceManager {
       await this.options.clock.sleep(200);
     }
     const entry = await this.apply(planned, false, { ...options, force: false });
-    return entry.action === 'failed' ? entry : { ref: planned.ref, action: 'configured', message: 'recreated: an immutable field changed' };
+    return entry.action === 'failed' ? entry : { ...entry, action: 'configured', message: 'recreated: an immutable field changed' };
   }
 }
 

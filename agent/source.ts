@@ -1,0 +1,33 @@
+import { fetchRevision } from '../shared/git/fetch.ts';
+import { lsRemote } from '../shared/git/remote.ts';
+import type { GitRefSpec } from '../shared/git/types.ts';
+import type { Logger } from '../shared/log/index.ts';
+import type { DeploymentConfig } from './spec.ts';
+import type { Source } from './types.ts';
+
+export interface GitSourceOptions {
+  cacheDir: string;
+  log: Logger;
+  /** Checkouts kept per repository: several ContinuousDeployments may follow branches of one repo. */
+  keepCheckouts?: number;
+}
+
+/** The agent's Git source: one ls-remote per poll, a shallow fetch only for a new commit. */
+export function createGitSource(options: GitSourceOptions): Source {
+  return {
+    resolve: (config, auth, signal) => lsRemote(config.url, auth, refSpec(config), { signal, timeoutMs: config.timeoutMs, logger: options.log }),
+    async checkout(config, auth, resolved, signal) {
+      const fetched = await fetchRevision(config.url, auth, refSpec(config), resolved.sha, options.cacheDir, {
+        signal,
+        timeoutMs: config.timeoutMs,
+        logger: options.log,
+        keepCheckouts: options.keepCheckouts ?? 8,
+      });
+      return fetched.dir;
+    },
+  };
+}
+
+export function refSpec(config: Pick<DeploymentConfig, 'ref'>): GitRefSpec {
+  return { [config.ref.kind]: config.ref.value };
+}
