@@ -1,0 +1,128 @@
+import { toTidemarkError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { Clock } from '../time/clock.ts';
+import { backoffDelay, jittered, reconcileBackoff } from '../time/backoff.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { KubeRest } from '../kube/rest.ts';
+import { listAndWatch } from './watch.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ReconcileResult {
+  /** When to run again; omitted: only on the next change. */
+  requeueAfterMs?: number;
+}
+
+export interface ControllerOptions<T extends KubeObject> {
+  name: string;
+  rest: KubeRest;
+  /** The collection to watch, e.g. `/apis/tidemark.dev/v1alpha1/imagepolicies`. */
+  collectionPath: string;
+  clock: Clock;
+  log: Logger;
+  workers: number;
+  /** Runs one object; throwing means "retry with backoff". */
+  reconcile(obj: T, signal: AbortSignal): Promise<ReconcileResult>;
+  /** Whether a watched change needs a reconcile now. Default: a new object, generation or annotations. */
+  changed?(previous: T | undefined, next: T): boolean;
+}
+
+/**
+ * The loop every Tidemark controller shares: list and watch one kind, keep the newest copy of
+ * each object, and run `reconcile` for it on a change, on its requested schedule (with ±5 %
+ * jitter), or after a failure with capped exponential backoff.
+ */
+export class Controller<T extends KubeObject> {
+  private readonly options: ControllerOptions<T>;
+  private readonly objects = new Map<string, T>();
+  private readonly failures = new Map<string, number>();
+  private readonly queue: WorkQueue;
+  private readonly abort = new AbortController();
+  private watching: Promise<void> | undefined;
+  private listed = false;
+
+  constructor(options: ControllerOptions<T>) {
+    this.options = options;
+    this.queue = new WorkQueue(options.workers, (key) => this.run(key));
+  }
+
+  get ready(): boolean {
+    return this.listed;
+  }
+
+  /** The newest watched copy of an object, for other controllers that depend on it. */
+  get(namespace: string, name: string): T | undefined {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+
+  list(): T[] {
+    return [...this.objects.values()];
+  }
+
+  start(): void {
+    this.watching = listAndWatch<T>(this.options.rest, this.options.collectionPath, {
+      onList: (items) => {
+        const present = new Set(items.map(keyOf));
+        for (const key of this.objects.keys()) if (!present.has(key)) this.remove(key);
+        for (const item of items) this.upsert(item);
+        this.listed = true;
+      },
+      onUpsert: (obj) => this.upsert(obj),
+      onDelete: (obj) => this.remove(keyOf(obj)),
+    }, { signal: this.abort.signal, clock: this.options.clock, log: this.options.log.child({ controller: this.options.name }) });
+  }
+
+  trigger(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    if (this.objects.has(key)) this.queue.add(key);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.queue.stop();
+    await this.watching;
+  }
+
+  private upsert(obj: T): void {
+    const key = keyOf(obj);
+    const previous = this.objects.get(key);
+    this.objects.set(key, obj);
+    const changed = this.options.changed ?? defaultChanged;
+    if (changed(previous, obj)) this.queue.add(key);
+  }
+
+  private remove(key: string): void {
+    this.objects.delete(key);
+    this.failures.delete(key);
+    this.queue.forget(key);
+  }
+
+  private async run(key: string): Promise<void> {
+    const obj = this.objects.get(key);
+    if (!obj) return;
+    const log = this.options.log.child({ controller: this.options.name, object: key });
+    try {
+      const result = await this.options.reconcile(obj, this.abort.signal);
+      this.failures.delete(key);
+      if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, jittered(result.requeueAfterMs, 0.05));
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      const attempt = this.failures.get(key) ?? 0;
+      this.failures.set(key, attempt + 1);
+      const delay = backoffDelay(reconcileBackoff, attempt);
+      const error = toTidemarkError(err);
+      log.warn({ reason: error.code, err: error.message, retryInMs: delay }, 'reconcile failed');
+      this.queue.addAfter(key, delay);
+    }
+  }
+}
+
+function keyOf(obj: KubeObject): string {
+  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+function defaultChanged(previous: KubeObject | undefined, next: KubeObject): boolean {
+  if (!previous) return true;
+  if (previous.metadata.generation !== next.metadata.generation) return true;
+  if (Boolean(previous.metadata.deletionTimestamp) !== Boolean(next.metadata.deletionTimestamp)) return true;
+  return JSON.stringify(previous.metadata.annotations ?? {}) !== JSON.stringify(next.metadata.annotations ?? {});
+}
