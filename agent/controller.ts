@@ -259,7 +259,7 @@ export class ContinuousDeploymentController {
 
   private async reportFailure(cd: ContinuousDeployment, error: TidemarkError, log: Logger): Promise<void> {
     const { status, events } = statusFromOutcome(
-      { synced: false, changes: [], resources: cd.status?.resources ?? [], sync: 'Unknown', health: cd.status?.health ?? { status: 'Unknown' }, notes: [], error, failedPhase: undefined },
+      { synced: false, changes: [], resources: cd.status?.resources ?? [], sync: 'Unknown', health: cd.status?.health ?? { status: 'Unknown' }, notes: [], diffs: [], error, failedPhase: undefined },
       { cd, cluster: cd.status?.location?.cluster ?? 'in-cluster', namespace: cd.status?.location?.namespace, nowMs: this.deps.clock.now(), handledRequest: undefined },
     );
     log.warn({ reason: error.code, err: describeError(error) }, 'reconcile failed');

@@ -59,6 +59,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     sync: 'Unknown',
     health: { status: 'Unknown' },
     notes: [],
+    diffs: [],
   };
   const fail = (phase: ReconcileOutcome['failedPhase'], err: unknown): ReconcileOutcome => {
     outcome.failedPhase = phase;
@@ -104,7 +105,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   const stages: Stage[] = ['foundation', 'class', 'workload'];
   for (const stage of stages) {
     const planned = await mapPlanned(plan.stages[stage], plan, deps);
-    if (planned.unknown.length > 0 && (writeAllowed || stage !== 'workload' || !plan.definesCrds)) {
+    if (planned.unknown.length > 0) {
       const names = planned.unknown.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
       return fail('plan', terminal('UnknownKind', `the API server does not serve: ${names}`, 'install the CRDs that define these kinds, or fix apiVersion/kind'));
     }
@@ -193,6 +194,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   const resources = await assess(plan, diffs, deps);
   for (const entry of unpruned) resources.push({ ...entry, status: 'OutOfSync', message: entry.message ?? 'no longer in Git; not pruned yet' });
   outcome.resources = resources;
+  outcome.diffs = [...diffs.values()];
   outcome.sync = syncStatusOf(resources);
   outcome.health = worstOf(resources);
   const pruneFailures = failures(outcome.changes.filter((c) => stale.some((s) => objectKey(s) === objectKey(c.ref))));
@@ -205,7 +207,6 @@ interface Plan {
   stages: Record<Stage, KubeObject[]>;
   /** Scopes of custom resources whose CRD is part of this same set. */
   crdScopes: Map<string, boolean>;
-  definesCrds: boolean;
 }
 
 async function planObjects(rendered: KubeObject[], input: ReconcileInput, deps: ReconcileDeps): Promise<Plan> {
@@ -232,7 +233,7 @@ async function planObjects(rendered: KubeObject[], input: ReconcileInput, deps: 
     defaultNamespace: input.config.targetNamespace ?? input.cd.metadata.namespace ?? 'default',
   });
   assertUnique(objects);
-  return { objects, stages: stageObjects(objects), crdScopes, definesCrds: crdScopes.size > 0 };
+  return { objects, stages: stageObjects(objects), crdScopes };
 }
 
 async function mapPlanned(objects: KubeObject[], plan: Plan, deps: ReconcileDeps): Promise<{ known: PlannedObject[]; unknown: KubeObject[] }> {

@@ -2,6 +2,7 @@ import type { HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/con
 import type { TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
+import type { DiffResult } from '../shared/kube/resource-manager.ts';
 import type { DeploymentConfig } from './spec.ts';
 
 export type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
@@ -31,6 +32,8 @@ export interface ReconcileOutcome {
   resources: ResourceStatus[];
   sync: SyncStatus;
   health: { status: HealthStatus; message?: string };
+  /** Every object's comparison with the cluster, for `tidemark diff`. */
+  diffs: DiffResult[];
   /** Why a prune or a sync was held back, when one was. */
   notes: Array<{ reason: string; message: string }>;
 }

@@ -5,8 +5,10 @@
 set -euo pipefail
 
 version=1.20.2
+# Bump when the build recipe changes, so a stale cached build is never reused.
+recipe=r1
 cache="${TIDEMARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tidemark}"
-out="$cache/kubernetes-v$version"
+out="$cache/kubernetes-v$version-$recipe"
 mkdir -p "$cache"
 
 have() { [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ]; }
@@ -15,7 +17,7 @@ if have; then
   exit 0
 fi
 
-exec 9>"$cache/kubernetes-v$version.lock"
+exec 9>"$cache/kubernetes-v$version-$recipe.lock"
 echo "control plane v$version: waiting for build lock"
 flock 9
 if have; then
@@ -31,6 +33,19 @@ apt-get source --download-only kubernetes >/dev/null
 tar xzf kubernetes_*.orig.tar.gz
 cd "kubernetes-$version"
 mkdir -p .go/src/k8s.io && ln -sfn ../../.. .go/src/k8s.io/kubernetes
+
+# Kubernetes 1.20 vendors modern-go/reflect2 v1.0.1, whose map iteration faults under Go >= 1.18
+# (kube-apiserver dies with "fatal error: fault" on the first custom resource it encodes).
+# Debian's golang-github-modern-go-reflect2-dev is v1.0.2, the upstream fix: vendor it instead.
+reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+if [ ! -f "$reflect2/go_above_118.go" ]; then
+  echo "control plane: $reflect2 (v1.0.2) is missing; install golang-github-modern-go-reflect2-dev" >&2
+  exit 1
+fi
+rm -rf vendor/github.com/modern-go/reflect2
+mkdir -p vendor/github.com/modern-go/reflect2
+cp "$reflect2"/*.go "$reflect2"/*.s vendor/github.com/modern-go/reflect2/
+rm -f vendor/github.com/modern-go/reflect2/*_test.go
 
 echo "control plane v$version: building kube-apiserver and kube-controller-manager (about 10-15 minutes on 2 cores)"
 start=$(date +%s)

@@ -19,6 +19,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  golang-go etcd-server rsync jq docker-registry apache2-utils openssh-server openssh-client \
-  skopeo git openssl ca-certificates make util-linux >/dev/null
+  golang-go golang-github-modern-go-reflect2-dev etcd-server rsync jq docker-registry apache2-utils openssh-server openssh-client \
+  skopeo git gnupg openssl ca-certificates make util-linux >/dev/null
 echo "install-system-deps: ok"

@@ -94,6 +94,7 @@ export class KubeRest {
       },
       connections: 64,
       pipelining: 1,
+      allowH2: false,
       keepAliveTimeout: 30_000,
     });
     const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}) };

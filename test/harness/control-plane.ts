@@ -19,6 +19,8 @@ import type { ManagedProcess } from './process.ts';
  */
 
 export const KUBERNETES_VERSION = '1.20.2';
+/** The build recipe revision; must match `recipe` in scripts/build-control-plane.sh. */
+export const BUILD_RECIPE = 'r1';
 
 /** Users that always exist with their own token and no RBAC grants, for tests that bind roles. */
 export const SPARE_USERS = ['alice', 'bob', 'carol', 'dave'] as const;
@@ -112,7 +114,7 @@ export interface ControlPlaneBinaries {
 }
 
 export function controlPlaneBinaries(): ControlPlaneBinaries {
-  const dir = join(cacheDir(), `kubernetes-v${KUBERNETES_VERSION}`);
+  const dir = join(cacheDir(), `kubernetes-v${KUBERNETES_VERSION}-${BUILD_RECIPE}`);
   return {
     etcd: existsSync('/usr/bin/etcd') ? '/usr/bin/etcd' : 'etcd',
     apiserver: join(dir, 'kube-apiserver'),

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { FIELD_MANAGER } from '../shared/api/constants.ts';
+import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
+import type { KubeClient } from '../shared/kube/client.ts';
+import { systemClock } from '../shared/time/clock.ts';
+
+/** Exit codes scripts can rely on. */
+export const Exit = { ok: 0, difference: 1, failed: 1, usage: 2, notFound: 3 } as const;
+
+export type Output = 'table' | 'json' | 'yaml';
+
+export interface CliContext {
+  kube: KubeClient;
+  namespace: string;
+  allNamespaces: boolean;
+  output: Output;
+  positionals: string[];
+  flags: Record<string, string | boolean | undefined>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  nowMs: () => number;
+}
+
+/** Flags every command takes, after flux and kubectl. */
+export const COMMON_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  output: { type: 'string', short: 'o' },
+} as const satisfies ParseArgsConfig['options'];
+
+export class UsageError extends Error {}
+
+export interface IO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+export function buildContext(argv: string[], extra: ParseArgsConfig['options'], io: IO): CliContext {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...extra }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const output = (values.output as string | undefined) ?? 'table';
+  if (!['table', 'json', 'yaml'].includes(output)) throw new UsageError(`--output must be table, json or yaml, not ${output}`);
+  const kubeConfig = loadKubeConfig({
+    kubeconfigPath: (values.kubeconfig as string | undefined) ?? io.env.KUBECONFIG?.split(':')[0],
+    context: values.context as string | undefined,
+  });
+  const namespace = (values.namespace as string | undefined) ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+  return {
+    kube: createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: systemClock }),
+    namespace,
+    allNamespaces: values['all-namespaces'] === true,
+    output: output as Output,
+    positionals: parsed.positionals,
+    flags: values,
+    out: io.out,
+    err: io.err,
+    nowMs: () => Date.now(),
+  };
+}
