@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 
 /**
  * Structured logging: fixed messages, facts in fields (`log.info({ cd: 'ns/name', revision }, 'sync finished')`).
@@ -38,7 +39,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return wrap(base);
 }
 
-function wrap(p: pino.Logger): Logger {
+function wrap(p: PinoLogger): Logger {
   return {
     debug: (f, m) => p.debug(f, m),
     info: (f, m) => p.info(f, m),
