@@ -87,12 +87,12 @@ export function staleEntries(previous: readonly ResourceStatus[], current: reado
 }
 
 export function inventoryRef(entry: ResourceStatus): ObjectRef {
-  const ref: ObjectRef = { group: entry.group, version: entry.version, kind: entry.kind, name: entry.name };
+  const ref: ObjectRef = { group: entry.group ?? '', version: entry.version, kind: entry.kind, name: entry.name };
   if (entry.namespace) ref.namespace = entry.namespace;
   return ref;
 }
 
-export function apiVersionOf(ref: Pick<ObjectRef, 'group' | 'version'>): string {
+export function apiVersionOf(ref: { group?: string; version: string }): string {
   return ref.group ? `${ref.group}/${ref.version}` : ref.version;
 }
 

@@ -361,7 +361,7 @@ async function assess(plan: Plan, diffs: Map<string, DiffResult>, deps: Reconcil
     }
     if (!live && status === 'Synced') status = 'OutOfSync';
     const health = deps.health(live);
-    const entry: ResourceStatus = { group: ref.group, version: ref.version, kind: ref.kind, name: ref.name, status, health };
+    const entry: ResourceStatus = { ...groupField(ref.group), version: ref.version, kind: ref.kind, name: ref.name, status, health };
     if (ref.namespace) entry.namespace = ref.namespace;
     return entry;
   });
@@ -376,7 +376,7 @@ function inventoryAfterApply(previous: ResourceStatus[], plan: Plan, diffs: Map<
     const key = objectKey(ref);
     const failed = changes.find((c) => objectKey(c.ref) === key && c.action === 'failed');
     const entry: ResourceStatus = {
-      group: ref.group, version: ref.version, kind: ref.kind, name: ref.name,
+      ...groupField(ref.group), version: ref.version, kind: ref.kind, name: ref.name,
       status: diffs.get(key)?.state === 'inSync' ? 'Synced' : 'OutOfSync',
     };
     if (ref.namespace) entry.namespace = ref.namespace;
@@ -400,4 +400,8 @@ function dryRunError(rejected: ChangeEntry[]): TidemarkError {
 function applyError(written: ChangeEntry[]): TidemarkError {
   const first = failures(written)[0]?.error;
   return new TidemarkError(first?.code ?? 'ApplyFailed', `apply failed: ${describeFailures(written)}`, { kind: first?.kind ?? 'transient', hint: first?.hint, cause: first });
+}
+
+function groupField(group: string): { group?: string } {
+  return group ? { group } : {};
 }

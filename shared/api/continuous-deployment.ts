@@ -60,7 +60,8 @@ export interface ContinuousDeploymentSpec {
 }
 
 export interface ResourceStatus {
-  group: string;
+  /** Omitted for the core group: the API server rejects an empty string here in a merge patch. */
+  group?: string;
   version: string;
   kind: string;
   namespace?: string;

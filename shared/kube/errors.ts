@@ -15,8 +15,11 @@ export class KubeApiError extends TidemarkError {
   readonly statusReason: KubeStatusReason;
 
   constructor(status: number, statusReason: KubeStatusReason, message: string, retryAfterMs?: number) {
-    const transient = status === 429 || status >= 500 || status === 409;
-    super(codeFor(status, statusReason), message, {
+    // Server-side apply answers 500 when an object does not fit the type schema (Kubernetes 1.20:
+    // "failed to create typed patch object"); retrying cannot fix the object, so it is terminal.
+    const badObject = status === 500 && message.includes('failed to create typed patch object');
+    const transient = !badObject && (status === 429 || status >= 500 || status === 409);
+    super(badObject ? 'ObjectInvalid' : codeFor(status, statusReason), message, {
       kind: transient ? 'transient' : 'terminal',
       hint: hintFor(status),
       retryAfterMs,

@@ -49,8 +49,8 @@ export function refOf(obj: KubeObject): ObjectRef {
  * Version-independent identity, Flux's inventory id form `<namespace>_<name>_<group>_<kind>`:
  * an object served under a new version is still the same object.
  */
-export function objectKey(ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' | 'name'>): string {
-  return `${ref.namespace ?? ''}_${ref.name}_${ref.group}_${ref.kind}`;
+export function objectKey(ref: { group?: string; kind: string; namespace?: string; name: string }): string {
+  return `${ref.namespace ?? ''}_${ref.name}_${ref.group ?? ''}_${ref.kind}`;
 }
 
 /** Human form for messages and Events: `Deployment/apps/web` or `Namespace/apps`. */

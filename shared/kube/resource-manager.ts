@@ -190,7 +190,7 @@ function isFoundationReady(live: KubeObject | undefined): boolean {
 /** Names the object in the error so a condition message says which one failed and why. */
 function objectError(ref: ObjectRef, err: unknown): TidemarkError {
   const error = toTidemarkError(err);
-  if (error instanceof KubeApiError && error.status === 422) {
+  if (error instanceof KubeApiError && (error.status === 422 || error.code === 'ObjectInvalid')) {
     return terminal('ObjectInvalid', `${describeRef(ref)} (${joinApiVersion(ref.group, ref.version)}) was rejected: ${error.message}`, 'fix the manifest in Git', err);
   }
   return error;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, registerTempDir, runCommand, startProcess, waitUntil, type ManagedProcess } from './registry-process.ts';
+import { freePort } from './ports.ts';
+import { startProcess, waitFor, type ManagedProcess } from './process.ts';
+import { registerTempDir, runCommand } from './registry-process.ts';
 import { RegistryPusher, type Platform, type PushedManifest } from './registry-push.ts';
 import { createTokenSigner, startTokenIssuer, TOKEN_ISSUER, TOKEN_SERVICE, type TokenIssuer, type TokenSigner } from './registry-token-issuer.ts';
 
@@ -58,7 +60,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await pusher?.close();
     await proc?.stop();
     await issuer?.close();
-    removeDir();
+    await removeDir();
   };
 
   try {
@@ -95,19 +97,19 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         authBlock;
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, config, { mode: 0o600 });
-      const started = startProcess('docker-registry', ['serve', configPath], { cwd: dir });
+      const started = await startProcess({ name: 'docker-registry', command: 'docker-registry', args: ['serve', configPath], cwd: dir });
       proc = started;
       url = `http://127.0.0.1:${port}`;
       try {
-        await waitUntil(async () => {
+        await waitFor(async () => {
           const res = await fetch(`${url}/v2/`);
           await res.arrayBuffer();
           return res.headers.get('x-tidemark-instance') === instance;
-        }, 'docker-registry', started);
+        }, { what: 'docker-registry /v2/', timeoutMs: 20_000, intervalMs: 50, watch: [started] });
         break;
       } catch (err) {
         await started.stop();
-        if (attempt >= 3 || !/address already in use/.test(started.output())) throw err;
+        if (attempt >= 3 || !/address already in use/.test(started.tail(200))) throw err;
       }
     }
 

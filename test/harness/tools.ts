@@ -78,7 +78,7 @@ async function extractTools(): Promise<KubectlTools> {
 
 // ---- a minimal zip reader: central directory + stored/deflated entries -------------------------
 
-interface ZipEntry {
+export interface ZipEntry {
   name: string;
   method: number;
   crc: number;
@@ -146,7 +146,7 @@ export function readCentralDirectory(path: string): Map<string, ZipEntry> {
   }
 }
 
-async function extractEntry(zip: string, entry: ZipEntry, dest: string): Promise<void> {
+export async function extractEntry(zip: string, entry: ZipEntry, dest: string): Promise<void> {
   if (entry.method !== 0 && entry.method !== 8) throw zipError(`${entry.name}: compression method ${entry.method} not supported`);
   const fd = openSync(zip, 'r');
   let dataStart: number;

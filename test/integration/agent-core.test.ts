@@ -123,7 +123,7 @@ describe('agent: Git to cluster', () => {
     }, 'invalid service');
     await requestSync(kube, ns, 'infra');
     const cd = await waitForCd(kube, ns, 'infra', (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False', 'server rejection reported');
-    assert.equal(condition(cd, 'Ready')?.reason, 'ObjectInvalid');
+    assert.equal(condition(cd, 'Ready')?.reason, 'ObjectInvalid', condition(cd, 'Ready')?.message);
     assert.match(condition(cd, 'Ready')?.message ?? '', /Service\/.*\/bad/);
     assert.equal(((await cm('settings'))?.data as Record<string, string>).color, 'green', 'dry-run failed: nothing applied');
   });

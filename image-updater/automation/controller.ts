@@ -1,0 +1,328 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Annotations, Kinds } from '../../shared/api/constants.ts';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { ImagePolicy, ImageRef } from '../../shared/api/image.ts';
+import { Controller, type ReconcileResult } from '../../shared/controller/runner.ts';
+import { listAndWatch } from '../../shared/controller/watch.ts';
+import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
+import { credentialsFromSecretData, KeyedMutex } from '../../shared/git/index.ts';
+import type { GitCredentials } from '../../shared/git/index.ts';
+import type { EventRecorder } from '../../shared/kube/events.ts';
+import { isNotFound } from '../../shared/kube/errors.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import type { KubeRest } from '../../shared/kube/rest.ts';
+import type { Logger } from '../../shared/log/index.ts';
+import type { Clock } from '../../shared/time/clock.ts';
+import { readSecretData } from '../../agent/credentials.ts';
+import { collectionPath, involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus } from '../controllers/objects.ts';
+import { combineErrors } from '../controllers/status-common.ts';
+import type { Validated } from '../spec/result.ts';
+import { updateBranch } from './git-update.ts';
+import { resolveTarget, validateAutomationSpec, type AutomationConfig } from './spec.ts';
+import { AUTOMATION_STATUS_FIELDS, nextAutomationStatus, type AutomationOutcome } from './status.ts';
+import type { ImageUpdateAutomation, ImageUpdateAutomationStatus } from './types.ts';
+import { runUpdate, type PolicyView, type UpdateRunResult } from './update-run.ts';
+
+export type AutomationObject = ImageUpdateAutomation & KubeObject;
+type PolicyObject = ImagePolicy & KubeObject;
+
+export interface AutomationControllerDeps {
+  rest: KubeRest;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+  workers: number;
+  /** Watch only this namespace; all when omitted. */
+  namespace?: string | undefined;
+  /** Parent of the temporary checkouts; default a private directory under the system temp dir, removed on stop(). */
+  workDir?: string | undefined;
+  /** Attempts when the branch moves during a push; default 4. */
+  maxPushAttempts?: number;
+  /** Deadline of each git operation; default the git library's. */
+  gitTimeoutMs?: number;
+  /** A source that does not exist yet is looked for again this soon (or at the interval if sooner); default 1 min. */
+  dependencyRetryMs?: number;
+  /** Observes every git argv (tests check that no spec value arrives as an option). */
+  onGitCommand?: (args: readonly string[]) => void;
+}
+
+/** Keys a signing key Secret may use: Flux's `git.asc` (OpenPGP), or an SSH `identity`. */
+const SIGNING_KEY_FIELDS = ['git.asc', 'identity'] as const;
+
+/**
+ * Runs each ImageUpdateAutomation on its interval, at once on a new spec or `requestedAt`, and
+ * whenever an ImagePolicy in its namespace chooses a new image: clone the source's branch,
+ * rewrite the marked values, commit, push, and ask the ContinuousDeployment to sync.
+ */
+export class ImageUpdateAutomationController {
+  readonly #deps: AutomationControllerDeps;
+  readonly #controller: Controller<AutomationObject>;
+  readonly #statuses = new StatusMemory<ImageUpdateAutomationStatus>();
+  readonly #configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<AutomationConfig> }>();
+  readonly #policies = new Map<string, PolicyObject>();
+  readonly #pushLocks = new KeyedMutex();
+  readonly #abort = new AbortController();
+  #policiesListed = false;
+  #policyWatch: Promise<void> | undefined;
+  #ownWorkRoot: Promise<string> | undefined;
+
+  constructor(deps: AutomationControllerDeps) {
+    this.#deps = deps;
+    this.#controller = new Controller<AutomationObject>({
+      name: 'imageupdateautomation',
+      rest: deps.rest,
+      collectionPath: collectionPath(Kinds.ImageUpdateAutomation.plural, deps.namespace),
+      clock: deps.clock,
+      log: deps.log,
+      workers: deps.workers,
+      reconcile: (obj, signal) => this.reconcile(obj, signal),
+    });
+  }
+
+  get ready(): boolean {
+    return this.#controller.ready && this.#policiesListed;
+  }
+
+  get(namespace: string, name: string): AutomationObject | undefined {
+    return this.#controller.get(namespace, name);
+  }
+
+  start(): void {
+    this.#policyWatch = listAndWatch<PolicyObject>(this.#deps.rest, collectionPath(Kinds.ImagePolicy.plural, this.#deps.namespace), {
+      onList: (items) => {
+        const before = new Map(this.#policies);
+        this.#policies.clear();
+        for (const item of items) this.#policies.set(keyOf(item), item);
+        this.#policiesListed = true;
+        const namespaces = new Set<string>();
+        for (const item of items) if (!sameLatest(before.get(keyOf(item)), item)) namespaces.add(namespaceOf(item));
+        for (const namespace of namespaces) this.#triggerNamespace(namespace);
+      },
+      onUpsert: (obj) => {
+        const previous = this.#policies.get(keyOf(obj));
+        this.#policies.set(keyOf(obj), obj);
+        if (!sameLatest(previous, obj)) this.#triggerNamespace(namespaceOf(obj));
+      },
+      onDelete: (obj) => {
+        this.#policies.delete(keyOf(obj));
+      },
+    }, { signal: this.#abort.signal, clock: this.#deps.clock, log: this.#deps.log.child({ controller: 'imageupdateautomation-policies' }) });
+    this.#controller.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#controller.stop();
+    await this.#policyWatch;
+    const own = await this.#ownWorkRoot?.catch(() => undefined);
+    if (own) await rm(own, { recursive: true, force: true });
+  }
+
+  /** Where checkouts go: the configured directory, or a private one made on first use. */
+  #workRoot(): Promise<string> {
+    if (this.#deps.workDir !== undefined) return Promise.resolve(this.#deps.workDir);
+    this.#ownWorkRoot ??= mkdtemp(join(tmpdir(), 'tidemark-image-automation-'));
+    return this.#ownWorkRoot;
+  }
+
+  /** Forgets remembered statuses and configs of automations that no longer exist. */
+  sweep(): void {
+    if (!this.#controller.ready) return;
+    const live = new Set(this.#controller.list().map(keyOf));
+    for (const key of this.#configs.keys()) if (!live.has(key)) this.#configs.delete(key);
+    this.#statuses.retain((key) => live.has(key));
+  }
+
+  #triggerNamespace(namespace: string): void {
+    for (const automation of this.#controller.list()) {
+      if (namespaceOf(automation) === namespace) this.#controller.trigger(namespace, automation.metadata.name);
+    }
+  }
+
+  #config(obj: AutomationObject): Validated<AutomationConfig> {
+    const key = keyOf(obj);
+    const cached = this.#configs.get(key);
+    if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
+    const result = validateAutomationSpec(obj.spec);
+    this.#configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
+    return result;
+  }
+
+  async reconcile(obj: AutomationObject, signal: AbortSignal): Promise<ReconcileResult> {
+    if (obj.metadata.deletionTimestamp) return {};
+    const namespace = namespaceOf(obj);
+    const previous = this.#statuses.current(obj);
+    const ctx = {
+      generation: obj.metadata.generation,
+      nowMs: this.#deps.clock.now(),
+      handledRequest: obj.metadata.annotations?.[Annotations.requestedAt],
+    };
+    const log = this.#deps.log.child({ automation: keyOf(obj) });
+    const report = async (outcome: AutomationOutcome) => {
+      const next = nextAutomationStatus(previous, outcome, ctx);
+      await writeStatus(this.#deps.rest, objectPath(Kinds.ImageUpdateAutomation.plural, namespace, obj.metadata.name), previous, next.status, AUTOMATION_STATUS_FIELDS);
+      this.#statuses.remember(obj, next.status);
+      for (const event of next.events) await this.#deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
+    };
+
+    const validated = this.#config(obj);
+    if (!validated.ok) {
+      await report({ kind: 'failed', error: combineErrors(validated.errors) });
+      return {};
+    }
+    const config = validated.value;
+    if (config.suspend) {
+      log.debug({}, 'suspended');
+      return {};
+    }
+    // Before the first list every marker would look like an unknown policy.
+    if (!this.#policiesListed) return { requeueAfterMs: 1000 };
+
+    const policies = this.#visiblePolicies(namespace);
+    const observedPolicies = observed(namespace, policies);
+    try {
+      const source = await this.#source(namespace, config.sourceName, signal);
+      const target = resolveTarget(config, source);
+      const credentials = await this.#credentials(namespace, target.secretRef, signal);
+      const signingKey = config.signingKeySecret === undefined ? undefined : await this.#signingKey(namespace, config.signingKeySecret);
+      const automation = { namespace, name: obj.metadata.name };
+      const workRoot = await this.#workRoot();
+
+      const outcome = await this.#pushLocks.run(`${target.url}#${target.pushBranch}`, () =>
+        updateBranch<UpdateRunResult>({
+          url: target.url,
+          credentials,
+          checkoutBranch: target.checkoutBranch,
+          pushBranch: target.pushBranch,
+          author: config.author,
+          signingKey,
+          workRoot,
+          maxAttempts: this.#deps.maxPushAttempts,
+          timeoutMs: this.#deps.gitTimeoutMs,
+          signal,
+          log,
+          onCommand: this.#deps.onGitCommand,
+          apply: async (dir) => {
+            const result = await runUpdate({
+              workdir: dir,
+              updatePath: target.updatePath,
+              namespace,
+              policies,
+              template: config.messageTemplate,
+              values: config.messageTemplateValues,
+              automation,
+            });
+            return { message: result.message, result };
+          },
+        }),
+      );
+
+      const problems = outcome.result.problems;
+      if (outcome.kind === 'pushed') {
+        log.info({ commit: outcome.commit, branch: outcome.branch, changes: outcome.result.changes.length, attempts: outcome.attempts }, 'pushed image updates');
+        // First, so a failed status write cannot delay the new image until the next pull.
+        if (target.pushesSourceBranch) await this.#requestSync(namespace, config.sourceName, log);
+        await report({
+          kind: 'done',
+          pushed: { commit: outcome.commit, branch: outcome.branch, message: outcome.result.message ?? '', changes: outcome.result.changes.length },
+          problems,
+          observedPolicies,
+        });
+      } else {
+        await report({ kind: 'done', unchanged: outcome.reason, problems, observedPolicies });
+      }
+      return { requeueAfterMs: config.intervalMs };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const error = toTidemarkError(err);
+      await report({ kind: 'failed', error, observedPolicies });
+      if (error.kind === 'transient') throw error;
+      // Terminal: a human must act, but what they fix may be a Secret or the source, which do
+      // not trigger this object; look again at the interval.
+      const retryMs = error.code === 'SourceNotFound' ? Math.min(config.intervalMs, this.#deps.dependencyRetryMs ?? 60_000) : config.intervalMs;
+      return { requeueAfterMs: retryMs };
+    }
+  }
+
+  /** The policies markers may name: those in the automation's namespace, with their latest choice. */
+  #visiblePolicies(namespace: string): Map<string, PolicyView> {
+    const views = new Map<string, PolicyView>();
+    for (const policy of this.#policies.values()) {
+      if (namespaceOf(policy) !== namespace) continue;
+      views.set(policy.metadata.name, { latestRef: validRef(policy.status?.latestRef) });
+    }
+    return views;
+  }
+
+  async #source(namespace: string, name: string, signal: AbortSignal): Promise<ContinuousDeployment> {
+    try {
+      return await this.#deps.rest.request<ContinuousDeployment>({ method: 'GET', path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name), signal });
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw terminal('SourceNotFound', `ContinuousDeployment ${namespace}/${name} (spec.sourceRef) not found`, 'create it or fix spec.sourceRef.name');
+      }
+      throw err;
+    }
+  }
+
+  async #credentials(namespace: string, secretName: string | undefined, signal: AbortSignal): Promise<GitCredentials | undefined> {
+    signal.throwIfAborted();
+    if (secretName === undefined) return undefined;
+    return credentialsFromSecretData(await readSecretData(this.#deps.rest, namespace, secretName));
+  }
+
+  async #signingKey(namespace: string, secretName: string): Promise<string> {
+    const data = await readSecretData(this.#deps.rest, namespace, secretName);
+    for (const field of SIGNING_KEY_FIELDS) {
+      const key = data[field];
+      if (key !== undefined && key.trim() !== '') return key;
+    }
+    throw terminal(
+      'SigningKeyInvalid',
+      `Secret ${namespace}/${secretName} (spec.git.commit.signingKey) has no ${SIGNING_KEY_FIELDS.join(' or ')} entry`,
+      'store an armored OpenPGP private key as git.asc, or an OpenSSH private key as identity',
+    );
+  }
+
+  /** Asks the agent to sync now, so a new image does not wait for the next pull interval. */
+  async #requestSync(namespace: string, name: string, log: Logger): Promise<void> {
+    const stamp = new Date(this.#deps.clock.now()).toISOString();
+    try {
+      await this.#deps.rest.request({
+        method: 'PATCH',
+        path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name),
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [Annotations.requestedAt]: stamp } } },
+      });
+    } catch (err) {
+      // The push is done; the agent finds the commit at its next pull anyway.
+      log.warn({ cd: `${namespace}/${name}`, err: toTidemarkError(err).message }, 'sync request failed');
+    }
+  }
+}
+
+function sameLatest(previous: PolicyObject | undefined, next: PolicyObject): boolean {
+  const a = previous?.status?.latestRef;
+  const b = next.status?.latestRef;
+  return a?.name === b?.name && a?.tag === b?.tag && a?.digest === b?.digest;
+}
+
+/** A latestRef from another controller's status, checked before it reaches a file. */
+function validRef(ref: unknown): ImageRef | undefined {
+  if (typeof ref !== 'object' || ref === null) return undefined;
+  const { name, tag, digest } = ref as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '' || typeof tag !== 'string' || tag === '') return undefined;
+  if (digest !== undefined && typeof digest !== 'string') return undefined;
+  return digest ? { name, tag, digest } : { name, tag };
+}
+
+/** status.observedPolicies: `<namespace>/<name>` → the reference the policy chose. */
+function observed(namespace: string, policies: ReadonlyMap<string, PolicyView>): Record<string, ImageRef> {
+  const out: Record<string, ImageRef> = {};
+  for (const [name, view] of [...policies.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (view.latestRef) out[`${namespace}/${name}`] = view.latestRef;
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * The rewrite: `(file text, decide) → (new text, changes, problems)`. Only the bytes of each
+ * marked value change; comments, indentation, key order, blank lines, other documents, line
+ * endings, a missing final newline and a BOM are left exactly as they were.
+ */
+import { encodeScalar } from './encode.ts';
+import { findMarkers } from './scan.ts';
+import type { Decide, MarkerChange, MarkerProblem, RewriteResult } from './types.ts';
+
+export function rewrite(text: string, decide: Decide): RewriteResult {
+  const { markers, problems } = findMarkers(text);
+  const out: MarkerProblem[] = [...problems];
+  const edits: Array<{ start: number; end: number; replacement: string; index: number; value: string }> = [];
+  const changes: MarkerChange[] = [];
+
+  markers.forEach((m, index) => {
+    const d = decide(m.setter);
+    if ('unknownPolicy' in d) {
+      out.push({
+        code: 'MarkerUnknownPolicy',
+        message: `marker names image policy "${m.setter.namespace}:${m.setter.name}", which this automation does not know`,
+        line: m.line,
+        setter: m.setter.raw,
+      });
+      return;
+    }
+    if ('unavailable' in d) {
+      out.push({ code: 'MarkerValueUnavailable', message: `marker "${m.setter.raw}": ${d.unavailable}`, line: m.line, setter: m.setter.raw });
+      return;
+    }
+    if (d.value === m.value) return;
+    edits.push({ start: m.range[0], end: m.range[1], replacement: encodeScalar(d.value, m.style, m.flow), index, value: d.value });
+    changes.push({
+      setter: m.setter.raw,
+      policy: { namespace: m.setter.namespace, name: m.setter.name },
+      field: m.setter.field,
+      oldValue: m.value,
+      newValue: d.value,
+      path: m.path,
+      objectId: m.objectId,
+      document: m.document,
+      line: m.line,
+    });
+  });
+
+  if (edits.length === 0) return { text, changes: [], problems: out };
+
+  let result = text;
+  for (const e of [...edits].sort((a, b) => b.start - a.start)) {
+    result = result.slice(0, e.start) + e.replacement + result.slice(e.end);
+  }
+
+  // The edit must read back as intended; if it does not, leave the file alone.
+  const check = findMarkers(result);
+  const intact = check.problems.every((p) => p.code !== 'FileNotParsable')
+    && check.markers.length === markers.length
+    && edits.every((e) => check.markers[e.index]?.value === e.value);
+  if (!intact) {
+    out.push({
+      code: 'MarkerInvalid',
+      message: 'the new values would not read back as written; the file was left unchanged',
+    });
+    return { text, changes: [], problems: out };
+  }
+  return { text: result, changes, problems: out };
+}

@@ -1,0 +1,55 @@
+/** Parsing of marker comments: `# {"$imagepolicy": "<namespace>:<name>[:tag|:name|:digest]"}`. */
+import type { Setter, SetterField } from './types.ts';
+
+const FIELDS: ReadonlySet<string> = new Set<SetterField>(['tag', 'name', 'digest']);
+
+/** A comment is treated as a marker attempt when it has `"$imagepolicy"` as a JSON key. */
+export function looksLikeMarker(comment: string): boolean {
+  return /"\$imagepolicy"\s*:/.test(comment);
+}
+
+export type MarkerParse =
+  | { ok: true; setter: Setter }
+  | { ok: false; reason: string };
+
+/** Parses `ns:name` or `ns:name:field`. */
+export function parseSetter(raw: string): MarkerParse {
+  const parts = raw.split(':');
+  const bad = (reason: string): MarkerParse => ({ ok: false, reason });
+  if (parts.length < 2 || parts.length > 3) {
+    return bad(`marker policy "${raw}" is not "<namespace>:<name>" or "<namespace>:<name>:<tag|name|digest>"`);
+  }
+  const [namespace = '', name = '', field] = parts;
+  if (namespace === '' || name === '' || /\s/.test(raw)) {
+    return bad(`marker policy "${raw}" needs a non-empty namespace and name without spaces`);
+  }
+  if (field !== undefined && !FIELDS.has(field)) {
+    return bad(`marker policy "${raw}" ends in ":${field}"; only :tag, :name and :digest are known`);
+  }
+  return { ok: true, setter: { raw, namespace, name, field: (field as SetterField | undefined) ?? 'image' } };
+}
+
+/**
+ * Parses a comment's text (with its `#`). As in Flux, leading `#`s are dropped and the rest
+ * must be a JSON object of strings with nothing after it.
+ */
+export function parseMarkerComment(comment: string): MarkerParse {
+  const body = comment.replace(/^#+/, '');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    return { ok: false, reason: `marker is not valid JSON (${detail})` };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: 'marker must be a JSON object' };
+  }
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (entries.some(([, v]) => typeof v !== 'string')) {
+    return { ok: false, reason: 'marker values must be strings' };
+  }
+  const raw = (parsed as Record<string, string>)['$imagepolicy'];
+  if (raw === undefined || raw === '') return { ok: false, reason: 'marker has an empty "$imagepolicy"' };
+  return parseSetter(raw);
+}

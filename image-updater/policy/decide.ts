@@ -1,0 +1,77 @@
+import { isTidemarkError, terminal, type TidemarkError } from '../../shared/errors/index.ts';
+import type { ImagePolicyChoice, TagFilterSpec } from '../../shared/api/image.ts';
+import { ExclusionList, TagFilter } from './filter.ts';
+import { createPolicy } from './policy.ts';
+import type { Policy } from './types.ts';
+
+/**
+ * What `decide` needs. Each part may be given as written in a spec or already compiled; the
+ * controller compiles once when it loads the configuration and passes the compiled forms.
+ */
+export interface DecideOptions {
+  filterTags?: TagFilterSpec | TagFilter;
+  /** From the ImageRepository; absent means the default `^.*\.sig$`. */
+  exclusionList?: readonly string[] | ExclusionList;
+  policy: ImagePolicyChoice | Policy;
+}
+
+export type Decision =
+  | {
+      /** The chosen tag as the registry lists it. */
+      tag: string;
+      /** The value the policy ordered by (the extracted value, or the tag). */
+      value: string;
+      /** How many distinct candidates the policy chose from (after exclusion, filter and de-duplication). */
+      candidates: number;
+    }
+  | { error: TidemarkError };
+
+/**
+ * Pure: tags in, one decision out. Exclusion list first, then the filter (which also collapses
+ * tags with equal values), then the policy. Configuration and content problems come back as
+ * `{error}` with a terminal TidemarkError; anything else thrown is a bug and propagates.
+ */
+export function decide(tags: readonly string[], options: DecideOptions): Decision {
+  try {
+    const exclusions = options.exclusionList instanceof ExclusionList
+      ? options.exclusionList
+      : new ExclusionList(options.exclusionList);
+    const filter = options.filterTags instanceof TagFilter ? options.filterTags : new TagFilter(options.filterTags);
+    const policy = isPolicy(options.policy) ? options.policy : createPolicy(options.policy);
+
+    const candidates = filter.apply(tags, exclusions);
+    const chosen = policy.select(candidates);
+    if (!chosen) return { error: noMatch(tags.length, candidates.length, filter, policy) };
+    return { tag: chosen.tag, value: chosen.value, candidates: candidates.length };
+  } catch (err) {
+    if (isTidemarkError(err)) return { error: err };
+    throw err;
+  }
+}
+
+function isPolicy(value: unknown): value is Policy {
+  return typeof value === 'object' && value !== null && typeof (value as Policy).select === 'function';
+}
+
+/**
+ * Nothing to choose. Terminal: deciding again on the same tags gives the same answer; the
+ * decision is re-made when a scan brings new tags or the spec changes.
+ */
+function noMatch(tagCount: number, candidateCount: number, filter: TagFilter, policy: Policy): TidemarkError {
+  let message: string;
+  if (tagCount === 0) {
+    message = 'the repository has no tags';
+  } else if (candidateCount === 0) {
+    message = `none of the ${tagCount} tags passed the exclusion list and filterTags.pattern ${JSON.stringify(filter.pattern)}`;
+  } else if (policy.kind === 'semver') {
+    const range = (policy as Policy & { range?: { source: string } }).range?.source ?? '';
+    message = `none of the ${candidateCount} candidate tags is a version within range ${JSON.stringify(range)}`;
+  } else {
+    message = `the ${policy.kind} policy chose none of the ${candidateCount} candidate tags`;
+  }
+  return terminal(
+    'NoMatchingTags',
+    message,
+    'check filterTags and the policy against the tags listed in the ImageRepository status; the policy is evaluated again after every scan',
+  );
+}

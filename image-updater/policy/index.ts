@@ -1,0 +1,11 @@
+export type { Candidate, Policy, PolicyKind } from './types.ts';
+export { decide, type DecideOptions, type Decision } from './decide.ts';
+export { ExclusionList, TagFilter } from './filter.ts';
+export { createPolicy } from './policy.ts';
+export { NumericalPolicy, compareDecimals, parseDecimal, type Decimal } from './numerical.ts';
+export { SemverPolicy } from './semver.ts';
+export { AlphabeticalPolicy } from './alphabetical.ts';
+export { parseSemverRange, satisfies, type SemverRange } from './semver-range.ts';
+export { compareVersions, parseTagVersion, type Version } from './semver-version.ts';
+export { expandTemplate, parseTemplate, type TemplatePart } from './expand.ts';
+export { compareBytes } from './byte-order.ts';

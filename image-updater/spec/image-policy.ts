@@ -1,0 +1,100 @@
+import type { DigestReflectionPolicy } from '../../shared/api/image.ts';
+import { createPolicy, TagFilter, type Policy } from '../policy/index.ts';
+import { namespaceProblem, objectNameProblem } from './names.ts';
+import { describe, readString } from './read.ts';
+import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated } from './result.ts';
+
+/** An ImagePolicy spec, checked and defaulted, with its filter and policy compiled. */
+export interface ImagePolicyConfig {
+  imageRepositoryRef: { name: string; namespace: string };
+  filterTags: TagFilter;
+  policy: Policy;
+  digestReflectionPolicy: DigestReflectionPolicy;
+}
+
+const FIELDS = ['imageRepositoryRef', 'filterTags', 'policy', 'digestReflectionPolicy'];
+const REFLECTION_POLICIES: readonly DigestReflectionPolicy[] = ['Never', 'IfNotPresent', 'Always'];
+
+/** `namespace` is the ImagePolicy's own: the default for `imageRepositoryRef.namespace`. */
+export function validateImagePolicySpec(
+  spec: unknown,
+  namespace: string,
+  paths: FieldPaths = { prefix: 'spec.' },
+): Validated<ImagePolicyConfig> {
+  const problems = new Problems(paths);
+  if (!isObject(spec)) {
+    problems.add('', `must be an object, not ${describe(spec)}`);
+    return problems.result(() => undefined as never);
+  }
+  checkKnownFields(problems, '', spec, FIELDS);
+
+  const imageRepositoryRef = readRepositoryRef(problems, spec.imageRepositoryRef, namespace);
+  const filterTags = readFilterTags(problems, spec.filterTags);
+  let policy: Policy | undefined;
+  if (spec.policy === undefined || spec.policy === null) {
+    problems.add('policy', 'is required', 'set one of numerical {order: asc|desc}, semver {range}, alphabetical {order: asc|desc}', 'InvalidPolicy');
+  } else {
+    policy = problems.attempt(() => createPolicy(spec.policy));
+  }
+  const digestReflectionPolicy = readString(problems, spec, 'digestReflectionPolicy') ?? 'Never';
+  if (!(REFLECTION_POLICIES as readonly string[]).includes(digestReflectionPolicy)) {
+    problems.add('digestReflectionPolicy', `${JSON.stringify(digestReflectionPolicy)} is not one of ${REFLECTION_POLICIES.join(', ')}`);
+  }
+
+  return problems.result(() => ({
+    imageRepositoryRef: imageRepositoryRef as ImagePolicyConfig['imageRepositoryRef'],
+    filterTags: filterTags as TagFilter,
+    policy: policy as Policy,
+    digestReflectionPolicy: digestReflectionPolicy as DigestReflectionPolicy,
+  }));
+}
+
+function readRepositoryRef(problems: Problems, value: unknown, namespace: string): ImagePolicyConfig['imageRepositoryRef'] | undefined {
+  if (value === undefined || value === null) {
+    problems.add('imageRepositoryRef', 'is required', 'name the ImageRepository to choose tags from: {name: <imagerepository>}');
+    return undefined;
+  }
+  if (!isObject(value)) {
+    problems.add('imageRepositoryRef', `must be an object {name, namespace?}, not ${describe(value)}`);
+    return undefined;
+  }
+  checkKnownFields(problems, 'imageRepositoryRef.', value, ['name', 'namespace']);
+  let ok = true;
+  const name = value.name;
+  if (typeof name !== 'string') {
+    problems.add('imageRepositoryRef.name', name === undefined ? 'is required' : `must be a string, not ${describe(name)}`);
+    ok = false;
+  } else {
+    const problem = objectNameProblem(name);
+    if (problem) {
+      problems.add('imageRepositoryRef.name', problem);
+      ok = false;
+    }
+  }
+  const ns = value.namespace ?? namespace;
+  if (typeof ns !== 'string') {
+    problems.add('imageRepositoryRef.namespace', `must be a string, not ${describe(ns)}`);
+    ok = false;
+  } else {
+    const problem = namespaceProblem(ns);
+    if (problem) {
+      problems.add('imageRepositoryRef.namespace', problem);
+      ok = false;
+    }
+  }
+  return ok ? { name: name as string, namespace: ns as string } : undefined;
+}
+
+function readFilterTags(problems: Problems, value: unknown): TagFilter | undefined {
+  if (value === undefined || value === null) return new TagFilter(undefined);
+  if (!isObject(value)) {
+    problems.add('filterTags', `must be an object {pattern, extract}, not ${describe(value)}`);
+    return undefined;
+  }
+  checkKnownFields(problems, 'filterTags.', value, ['pattern', 'extract']);
+  const before = problems.errors.length;
+  const pattern = readString(problems, value, 'pattern', { at: 'filterTags.pattern' });
+  const extract = readString(problems, value, 'extract', { at: 'filterTags.extract' });
+  if (problems.errors.length > before) return undefined;
+  return problems.attempt(() => new TagFilter({ pattern, extract }));
+}

@@ -1,0 +1,111 @@
+import { Annotations, API_VERSION, Kinds } from '../../shared/api/constants.ts';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import {
+  DEFAULT_SCAN_INTERVAL,
+  type ImagePolicy,
+  type ImagePolicySpec,
+  type ImageRepository,
+  type ImageRepositorySpec,
+} from '../../shared/api/image.ts';
+import { validateImagePolicySpec, type ImagePolicyConfig } from './image-policy.ts';
+import { validateImageRepositorySpec, type ImageRepositoryConfig } from './image-repository.ts';
+import { namespaceProblem, objectNameProblem } from './names.ts';
+import { describe, readString } from './read.ts';
+import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated } from './result.ts';
+
+/** The seed's inline block (KubeVela `imageRepository`) plus the ImageRepository options it may carry. */
+const INLINE_FIELDS = [
+  'image', 'secretRef', 'filterTags', 'policy', 'commitMessage', 'interval',
+  'timeout', 'certSecretRef', 'insecure', 'exclusionList', 'digestReflectionPolicy',
+];
+
+/** The inline block names Secrets with a plain string where the CRDs take `{name}`. */
+const INLINE_PATHS: FieldPaths = {
+  prefix: 'spec.imageRepository.',
+  rename: (relative) => relative.replace(/^(secretRef|certSecretRef)\.name$/, '$1'),
+};
+
+export interface DerivedImageObjects {
+  /** Named after the ContinuousDeployment, in its namespace. */
+  imageRepository: ImageRepository;
+  imagePolicy: ImagePolicy;
+  repository: ImageRepositoryConfig;
+  policy: ImagePolicyConfig;
+  /** The user's part of the commit message; the bot prefix is added by the automation. */
+  commitMessage: string | undefined;
+}
+
+/**
+ * The ImageRepository + ImagePolicy pair a ContinuousDeployment declares with its inline
+ * `imageRepository` block, validated the same way as standalone objects (errors name the inline
+ * fields). `undefined` when the ContinuousDeployment has no such block.
+ */
+export function inlineToImageObjects(cd: ContinuousDeployment): Validated<DerivedImageObjects> | undefined {
+  const block: unknown = cd.spec?.imageRepository;
+  if (block === undefined || block === null) return undefined;
+
+  const own = new Problems({ prefix: '' });
+  const name = cd.metadata?.name ?? '';
+  const namespace = cd.metadata?.namespace ?? '';
+  const nameProblem = objectNameProblem(name);
+  if (nameProblem) own.add('metadata.name', nameProblem);
+  const namespaceProblemText = namespaceProblem(namespace);
+  if (namespaceProblemText) own.add('metadata.namespace', namespaceProblemText);
+
+  const inline = new Problems(INLINE_PATHS);
+  if (!isObject(block)) {
+    inline.add('', `must be an object, not ${describe(block)}`);
+    return { ok: false, errors: [...own.errors, ...inline.errors] };
+  }
+  checkKnownFields(inline, '', block, INLINE_FIELDS);
+  const commitMessage = readString(inline, block, 'commitMessage');
+  if (block.policy === undefined || block.policy === null) {
+    inline.add('policy', 'is required', 'e.g. policy: {numerical: {order: asc}} or {semver: {range: ">=1.0.0"}}', 'InvalidPolicy');
+  }
+
+  const repositorySpec = repositorySpecOf(block);
+  const policySpec = policySpecOf(block, name);
+  const repository = validateImageRepositorySpec(repositorySpec, INLINE_PATHS);
+  const policy = block.policy === undefined || block.policy === null
+    ? undefined
+    : validateImagePolicySpec(policySpec, namespace || 'default', INLINE_PATHS);
+
+  const errors = [
+    ...own.errors,
+    ...inline.errors,
+    ...(repository.ok ? [] : repository.errors),
+    ...(policy && !policy.ok ? policy.errors : []),
+  ];
+  if (errors.length > 0 || !repository.ok || !policy?.ok) return { ok: false, errors };
+
+  const metadata = () => ({ name, namespace, annotations: { [Annotations.owner]: `${namespace}/${name}` } });
+  // Both specs passed validation above, so they have the shapes of the API types.
+  return {
+    ok: true,
+    value: {
+      imageRepository: { apiVersion: API_VERSION, kind: Kinds.ImageRepository.kind, metadata: metadata(), spec: repositorySpec as unknown as ImageRepositorySpec },
+      imagePolicy: { apiVersion: API_VERSION, kind: Kinds.ImagePolicy.kind, metadata: metadata(), spec: policySpec as unknown as ImagePolicySpec },
+      repository: repository.value,
+      policy: policy.value,
+      commitMessage,
+    },
+  };
+}
+
+/** Only what the block sets, plus the interval KubeVela always sets, so applies stay minimal. */
+function repositorySpecOf(block: Record<string, unknown>): Record<string, unknown> {
+  const spec: Record<string, unknown> = { image: block.image, interval: block.interval ?? DEFAULT_SCAN_INTERVAL };
+  if (block.timeout !== undefined) spec.timeout = block.timeout;
+  if (block.secretRef !== undefined && block.secretRef !== null) spec.secretRef = { name: block.secretRef };
+  if (block.certSecretRef !== undefined && block.certSecretRef !== null) spec.certSecretRef = { name: block.certSecretRef };
+  if (block.insecure !== undefined) spec.insecure = block.insecure;
+  if (block.exclusionList !== undefined) spec.exclusionList = block.exclusionList;
+  return spec;
+}
+
+function policySpecOf(block: Record<string, unknown>, name: string): Record<string, unknown> {
+  const spec: Record<string, unknown> = { imageRepositoryRef: { name }, policy: block.policy };
+  if (block.filterTags !== undefined) spec.filterTags = block.filterTags;
+  if (block.digestReflectionPolicy !== undefined) spec.digestReflectionPolicy = block.digestReflectionPolicy;
+  return spec;
+}

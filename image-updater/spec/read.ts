@@ -1,0 +1,99 @@
+import { isTidemarkError } from '../../shared/errors/index.ts';
+import { parseDuration } from '../../shared/time/duration.ts';
+import { objectNameProblem } from './names.ts';
+import { isObject, type Problems } from './result.ts';
+
+/** Field readers: each reports a problem and returns `undefined` for a value it cannot use. */
+
+export interface ReadOptions {
+  required?: boolean;
+  /** Path of the field when `from` is nested (default: `key`). */
+  at?: string;
+}
+
+export function readString(problems: Problems, from: Record<string, unknown>, key: string, options: ReadOptions = {}): string | undefined {
+  const at = options.at ?? key;
+  const value = from[key];
+  if (value === undefined || value === null) {
+    if (options.required) problems.add(at, 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    problems.add(at, `must be a string, not ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+export function readBoolean(problems: Problems, from: Record<string, unknown>, key: string): boolean {
+  const value = from[key];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') {
+    problems.add(key, `must be true or false, not ${describe(value)}`);
+    return false;
+  }
+  return value;
+}
+
+/** A Go duration of at least one second. */
+export function readDuration(
+  problems: Problems,
+  from: Record<string, unknown>,
+  key: string,
+  fallback: string | undefined,
+): number | undefined {
+  const text = readString(problems, from, key) ?? fallback;
+  if (text === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (err) {
+    if (!isTidemarkError(err)) throw err;
+    problems.add(key, err.message, err.hint, err.code);
+    return undefined;
+  }
+  if (ms < 1000) {
+    problems.add(key, `${JSON.stringify(text)} is shorter than 1s`, 'registries are polled; use at least 1s (typically minutes)');
+    return undefined;
+  }
+  return ms;
+}
+
+/** `{name}` reference to a Secret in the same namespace. */
+export function readSecretRef(problems: Problems, from: Record<string, unknown>, key: string): string | undefined {
+  const value = from[key];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) {
+    problems.add(key, `must be an object {name: <secret>}, not ${describe(value)}`);
+    return undefined;
+  }
+  for (const field of Object.keys(value)) {
+    if (field !== 'name') problems.add(`${key}.${field}`, 'unknown field', 'a secret reference has only name');
+  }
+  if (value.name === undefined || value.name === null) {
+    problems.add(`${key}.name`, 'is required');
+    return undefined;
+  }
+  return readSecretName(problems, value.name, `${key}.name`);
+}
+
+/** A Secret name (the inline block writes `secretRef: my-secret`); absent is fine. */
+export function readSecretName(problems: Problems, value: unknown, at: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    problems.add(at, `must be a string, not ${describe(value)}`);
+    return undefined;
+  }
+  const problem = objectNameProblem(value);
+  if (problem) {
+    problems.add(at, problem);
+    return undefined;
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyGitFailure, scrubSecrets } from './errors.ts';
+
+/** Real stderr from git 2.39 and common hosts, mapped to the code the user sees. */
+const CASES: Array<[string, string, 'transient' | 'terminal']> = [
+  ["fatal: Authentication failed for 'https://host/org/repo.git/'", 'GitAuthenticationFailed', 'terminal'],
+  ["fatal: could not read Username for 'http://127.0.0.1:4000': terminal prompts disabled", 'GitAuthenticationFailed', 'terminal'],
+  ["remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://gitlab.example/x.git/'", 'GitAuthenticationFailed', 'terminal'],
+  ['git@127.0.0.1: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'GitAuthenticationFailed', 'terminal'],
+  ['Host key verification failed.\nfatal: Could not read from remote repository.', 'GitAuthenticationFailed', 'terminal'],
+  ['No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.', 'GitAuthenticationFailed', 'terminal'],
+  ["fatal: unable to access 'http://127.0.0.1:4000/app.git/': The requested URL returned error: 403", 'GitPermissionDenied', 'terminal'],
+  ["remote: Permission to org/repo.git denied to bot.\nfatal: unable to access 'https://github.com/org/repo.git/': The requested URL returned error: 403", 'GitPermissionDenied', 'terminal'],
+  [' ! [remote rejected] main -> main (pre-receive hook declined)\nerror: failed to push some refs', 'GitPermissionDenied', 'terminal'],
+  ["fatal: repository 'http://127.0.0.1:4000/nope.git/' not found", 'GitRepositoryNotFound', 'terminal'],
+  ["fatal: '/srv/nope.git' does not appear to be a git repository\nfatal: Could not read from remote repository.", 'GitRepositoryNotFound', 'terminal'],
+  ['remote: Repository not found.\nfatal: repository not found', 'GitRepositoryNotFound', 'terminal'],
+  ['warning: Could not find remote branch nope to clone.\nfatal: Remote branch nope not found in upstream origin', 'GitRefNotFound', 'terminal'],
+  ['fatal: couldn\'t find remote ref refs/heads/nope', 'GitRefNotFound', 'terminal'],
+  ['fatal: remote error: upload-pack: not our ref 0123456789012345678901234567890123456789', 'GitRefNotFound', 'terminal'],
+  ["fatal: unable to access 'https://nohost.invalid/x.git/': Could not resolve host: nohost.invalid", 'GitUnreachable', 'transient'],
+  ["fatal: unable to access 'http://127.0.0.1:1/x.git/': Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server", 'GitUnreachable', 'transient'],
+  ['ssh: connect to host 127.0.0.1 port 1: Connection refused\nfatal: Could not read from remote repository.', 'GitUnreachable', 'transient'],
+  ["fatal: unable to access 'https://h/x.git/': The requested URL returned error: 502", 'GitUnreachable', 'transient'],
+  ['error: RPC failed; curl 18 transfer closed\nfatal: early EOF', 'GitUnreachable', 'transient'],
+  [' ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to \'http://127.0.0.1:4000/app.git\'', 'GitPushRejected', 'transient'],
+  [' ! [rejected]        HEAD -> main (non-fast-forward)', 'GitPushRejected', 'transient'],
+  ['!\tHEAD:refs/heads/bot\t[rejected] (stale info)', 'GitPushRejected', 'transient'],
+  [
+    "!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)\nremote: error: cannot lock ref 'refs/heads/main': is at 80a605f2 but expected 467704b6",
+    'GitPushRejected',
+    'transient',
+  ],
+  ['fatal: something nobody has seen before', 'GitCommandFailed', 'transient'],
+];
+
+describe('classifyGitFailure', () => {
+  for (const [stderr, expected, kind] of CASES) {
+    it(`${expected} ← ${stderr.split('\n')[0]}`, () => {
+      const err = classifyGitFailure({ operation: 'fetch', stderr });
+      assert.equal(err.code, expected);
+      assert.equal(err.kind, kind);
+    });
+  }
+
+  it('reads stdout too (push --porcelain reports rejections there)', () => {
+    const err = classifyGitFailure({ operation: 'push', stderr: 'error: failed to push some refs', stdout: '!\tHEAD:refs/heads/main\t[rejected] (fetch first)\nDone' });
+    assert.equal(err.code, 'GitPushRejected');
+  });
+
+  it('gives terminal auth errors a hint and keeps the message short and free of git chatter', () => {
+    const err = classifyGitFailure({
+      operation: 'ls-remote',
+      url: 'https://host/repo.git',
+      stderr: "hint: blah\nfatal: Authentication failed for 'https://host/repo.git/'\n",
+    });
+    assert.equal(err.hint, 'check the credentials in the Git secret');
+    assert.match(err.message, /^git ls-remote https:\/\/host\/repo\.git failed: fatal: Authentication failed/);
+    assert.doesNotMatch(err.message, /hint:/);
+  });
+
+  it('scrubs userinfo and known secrets from the message', () => {
+    const err = classifyGitFailure(
+      { operation: 'fetch', stderr: "fatal: unable to access 'https://bob:s3cr3t-pw@host/x.git/': error s3cr3t-pw tok%2Fen" },
+      ['s3cr3t-pw', 'tok/en'],
+    );
+    assert.doesNotMatch(err.message, /s3cr3t|bob:|tok/);
+    assert.match(err.message, /https:\/\/\*\*\*@host/);
+  });
+});
+
+describe('scrubSecrets', () => {
+  it('removes userinfo from every URL, including user-only forms', () => {
+    assert.equal(scrubSecrets('a https://u:p@h/x and ssh://git@h/y'), 'a https://***@h/x and ssh://***@h/y');
+  });
+  it('leaves very short secrets alone rather than shredding the text', () => {
+    assert.equal(scrubSecrets('a b c', ['a']), 'a b c');
+  });
+});

@@ -1,0 +1,20 @@
+/**
+ * Git for Tidemark: the agent's cheap ref poll and cached fetch, the image updater's clone,
+ * commit and push, with credentials that never reach argv, URLs, errors or logs.
+ */
+export type { GitAuthor, GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
+export { GitErrorCode, classifyGitFailure, scrubSecrets } from './errors.ts';
+export type { GitErrorCodeValue, GitFailure } from './errors.ts';
+export {
+  validateRepositoryUrl, validateRefName, validateRefSpec, validateCommitSha, refuseOptionLike, refNameProblem,
+} from './validate.ts';
+export type { CheckedRef, CheckedUrl, UrlKind } from './validate.ts';
+export { credentialsFromSecretData, validateCredentials } from './credentials.ts';
+export { pickSemverTag, parseTagVersion, parseLsRemote } from './refs.ts';
+export { lsRemote, resolveFromRefs } from './remote.ts';
+export { fetchRevision, repositoryCacheDir } from './fetch.ts';
+export type { FetchRevisionOptions, FetchedRevision } from './fetch.ts';
+export { cloneForUpdate, commitAll, push, fetchAndRebase, fetchBranchTip, readCommit, headOf } from './update.ts';
+export type { CloneOptions, CommitInfo, CommitOptions, FetchBranchOptions, PushOptions, RebaseOptions, UpdateCheckout } from './update.ts';
+export { resolveInside } from './paths.ts';
+export { KeyedMutex } from './mutex.ts';

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GitErrorCode, gitError } from './errors.ts';
+import { prepareAuth } from './credentials.ts';
+import { parseLsRemote, pickSemverTag, requireRef, tagNames, compileSemverRange } from './refs.ts';
+import type { RemoteRefs } from './refs.ts';
+import { gitEnvironment, runGit } from './run.ts';
+import type { GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
+import { validateRefSpec, validateRepositoryUrl } from './validate.ts';
+import type { CheckedRef } from './validate.ts';
+
+const LS_REMOTE_TIMEOUT_MS = 60_000;
+
+/**
+ * Resolves a ref to a commit with one `git ls-remote`, without fetching: the cheap poll the agent
+ * makes every interval. Annotated tags are peeled; `semver` picks the newest matching tag.
+ */
+export async function lsRemote(
+  url: string,
+  creds: GitCredentials | undefined,
+  ref: GitRefSpec | undefined,
+  options: GitOperationOptions = {},
+): Promise<ResolvedRevision> {
+  const checked = validateRepositoryUrl(url);
+  const want = validateRefSpec(ref);
+  if (want.kind === 'semver') compileSemverRange(want.range);
+  const remote = await listRemote(checked.url, checked.kind, creds, patternsFor(want), want.kind === 'default', options);
+  return resolveFromRefs(remote, want);
+}
+
+/** Exact-match patterns keep the answer small; ls-remote matches them as ref-name tails. */
+function patternsFor(want: CheckedRef): string[] {
+  switch (want.kind) {
+    case 'branch':
+      return [`refs/heads/${want.branch}`];
+    case 'tag':
+      return [`refs/tags/${want.tag}`, `refs/tags/${want.tag}^{}`];
+    case 'semver':
+      return ['refs/tags/*'];
+    case 'default':
+      return ['HEAD'];
+    case 'commit':
+      return [];
+  }
+}
+
+/** Picks the revision out of an ls-remote answer. Pure. */
+export function resolveFromRefs(remote: RemoteRefs, want: CheckedRef): ResolvedRevision {
+  switch (want.kind) {
+    case 'branch':
+      return revision(want.branch, requireRef(remote, `refs/heads/${want.branch}`, `branch ${JSON.stringify(want.branch)}`));
+    case 'tag':
+      return revision(want.tag, requireRef(remote, `refs/tags/${want.tag}`, `tag ${JSON.stringify(want.tag)}`));
+    case 'semver': {
+      const tag = pickSemverTag(tagNames(remote), want.range);
+      if (tag === undefined) {
+        throw gitError(GitErrorCode.RefNotFound, `no tag matches the semver range ${JSON.stringify(want.range)}`, 'check git.semver and the tags in the repository');
+      }
+      return revision(tag, requireRef(remote, `refs/tags/${tag}`, `tag ${JSON.stringify(tag)}`));
+    }
+    case 'default': {
+      const target = remote.headTarget;
+      const sha = remote.refs.get('HEAD');
+      if (!sha) throw gitError(GitErrorCode.RefNotFound, 'the repository has no default branch (HEAD)', 'set git.branch');
+      const branch = target?.startsWith('refs/heads/') ? target.slice('refs/heads/'.length) : 'HEAD';
+      return revision(branch, sha);
+    }
+    case 'commit': {
+      const advertised = [...remote.refs.values(), ...remote.peeled.values()].includes(want.commit);
+      return { ...revision(want.branch ?? '', want.commit), verified: advertised };
+    }
+  }
+}
+
+function revision(ref: string, sha: string): ResolvedRevision {
+  return { ref, sha, revision: ref ? `${ref}@sha1:${sha}` : `sha1:${sha}`, verified: true };
+}
+
+/** Runs `git ls-remote` outside any repository with credentials from the environment. */
+export async function listRemote(
+  url: string,
+  kind: 'http' | 'ssh' | 'file',
+  creds: GitCredentials | undefined,
+  patterns: readonly string[],
+  symref: boolean,
+  options: GitOperationOptions,
+): Promise<RemoteRefs> {
+  const auth = await prepareAuth(creds, kind);
+  const cwd = await mkdtemp(join(tmpdir(), 'tidemark-git-ls-'));
+  try {
+    const args = ['ls-remote', ...(symref ? ['--symref'] : []), '--', url, ...patterns];
+    const stdout = await runGit(args, {
+      ...options,
+      cwd,
+      env: gitEnvironment(auth.env),
+      operation: 'ls-remote',
+      url,
+      secrets: auth.secrets,
+      defaultTimeoutMs: LS_REMOTE_TIMEOUT_MS,
+    });
+    return parseLsRemote(stdout);
+  } finally {
+    await Promise.all([auth.dispose(), rm(cwd, { recursive: true, force: true })]);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * `npm run demo`: seed 003 end to end on loopback. A real control plane, a Git server, a registry;
+ * the agent and the image updater; new `master-<sha>-<ts>` tags; then the bot commit in `git log`
+ * and the new image in the cluster. `--keep` leaves everything running.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { main as cli } from '../../cli/main.ts';
+import { startAgent } from '../../agent/main.ts';
+import { startImageUpdater } from '../../image-updater/main.ts';
+import { createLogger } from '../../shared/log/index.ts';
+import { startControlPlane } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import { startRegistry } from '../harness/registry.ts';
+import { waitFor } from '../harness/process.ts';
+import { kubectlTools } from '../harness/tools.ts';
+import { applyCd, getObject, installCrds, testClient, waitForCd } from '../harness/tidemark.ts';
+
+const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
+const say = (line: string) => process.stdout.write(`\n▶ ${line}\n`);
+const log = createLogger({ name: 'demo', level: values.verbose ? 'info' : 'warn', destination: process.stderr });
+
+say('Starting a local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager)');
+const cluster = await startControlPlane({ log: (line) => process.stdout.write(`  ${line}\n`) });
+const git = await startGitServers({ http: true, ssh: false });
+const registry = await startRegistry({ auth: 'none' });
+const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-demo-'));
+const stopAll = async () => {
+  await Promise.allSettled([agent?.stop(), updater?.stop()]);
+  await Promise.allSettled([git.stop(), registry.stop()]);
+  await cluster.stop();
+  await rm(cacheDir, { recursive: true, force: true });
+};
+let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+let updater: Awaited<ReturnType<typeof startImageUpdater>> | undefined;
+process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+try {
+  await installCrds(cluster);
+  const kube = testClient(cluster);
+  const http = git.http!;
+  const image = `${registry.host}/team/my-app`;
+  const tag = () => `master-${randomBytes(4).toString('hex')}-${Date.now()}`;
+
+  say(`Pushing images to the registry at ${registry.url}`);
+  const first = tag();
+  await registry.pushImage('team/my-app', [first]);
+  process.stdout.write(`  ${image}:${first}\n`);
+
+  say(`Creating the config repository at ${http.url('config')}`);
+  await git.repos.createRepo('config', {
+    'infrastructure/namespace.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra-settings\ndata:\n  region: local\n',
+    'infrastructure/web.yaml': deployment('web', 'nginx:1.27'),
+  }, { branch: 'infra' });
+  await git.repos.commitFiles('config', 'image', {
+    'application/my-app.yaml': deployment('my-app', `nginx # {"$imagepolicy": "default:image-gitops"}`),
+  }, 'my-app on the image branch');
+
+  await kube.rest.request({ method: 'POST', path: '/api/v1/namespaces/default/secrets', body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-secret' }, stringData: { username: http.writer.username, password: http.writer.password } } });
+  say('Applying the two ContinuousDeployments of seed 003');
+  await applyCd(kube, { metadata: { name: 'infra-gitops', namespace: 'default' }, spec: { repoType: 'git', url: http.url('config'), secretRef: 'git-secret', pullInterval: '10m', git: { branch: 'infra' }, path: './infrastructure', prune: true } });
+  await applyCd(kube, {
+    metadata: { name: 'image-gitops', namespace: 'default' },
+    spec: {
+      repoType: 'git', url: http.url('config'), secretRef: 'git-secret', pullInterval: '10m', git: { branch: 'image' }, path: './application', prune: true,
+      imageRepository: {
+        image, insecure: true, interval: '5s',
+        filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' },
+        policy: { numerical: { order: 'asc' } },
+        commitMessage: 'Image: {{range .Updated.Images}}{{println .}}{{end}}',
+      },
+    },
+  });
+
+  say('Starting the agent and the image updater');
+  const { kubectl } = await kubectlTools();
+  agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, cacheDir: join(cacheDir, 'agent'), kustomizeCommand: [kubectl, 'kustomize'], log });
+  updater = await startImageUpdater({ kubeconfigPath: cluster.kubeconfigPath, cacheDir: join(cacheDir, 'updater'), log });
+
+  await waitForCd(kube, 'default', 'infra-gitops', (c) => c.status?.sync?.status === 'Synced', 'infra-gitops synced', 180_000);
+  const second = tag();
+  say(`Pushing a newer tag: ${image}:${second}`);
+  await registry.pushImage('team/my-app', [second]);
+  await waitFor(async () => {
+    const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
+    const containers = (live?.spec as { template?: { spec?: { containers?: Array<{ image: string }> } } } | undefined)?.template?.spec?.containers;
+    return containers?.[0]?.image === `${image}:${second}`;
+  }, { timeoutMs: 300_000, intervalMs: 500, what: 'the new image in the cluster' });
+
+  say('tidemark get cd');
+  await cli(['get', 'cd', '-n', 'default', '--kubeconfig', cluster.kubeconfigPath]);
+  say('git log --format="%h %an %s" image');
+  for (const entry of await git.repos.readLog('config', 'image')) process.stdout.write(`  ${entry.sha.slice(0, 7)} ${entry.authorName}  ${entry.message.split('\n')[0]}\n`);
+  const bot = (await git.repos.readLog('config', 'image'))[0];
+  process.stdout.write(`\n  full message of the bot commit:\n${bot?.message.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
+  say('kubectl get deployment my-app -o jsonpath={..image}');
+  process.stdout.write(`  ${image}:${second}\n`);
+  await kube.close();
+
+  if (values.keep) {
+    say('Everything keeps running (Ctrl-C stops it):');
+    process.stdout.write(`  export KUBECONFIG=${cluster.kubeconfigPath}\n  git clone ${http.url('config')}   (user ${http.writer.username})\n  registry ${registry.url}\n  tidemark: node bin/tidemark.ts get cd\n`);
+    await new Promise<void>((resolve) => process.once('SIGTERM', resolve));
+  }
+  await stopAll();
+  say('Done.');
+} catch (err) {
+  process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+  await stopAll();
+  process.exitCode = 1;
+}
+
+function deployment(name: string, image: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      containers:
+        - name: ${name}
+          image: ${image}
+`;
+}

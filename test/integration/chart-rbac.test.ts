@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { clientFromKubeconfig, installChartRbac } from '../harness/helm.ts';
+import type { ChartRbac } from '../harness/helm.ts';
+import { installCrds, testClient } from '../harness/tidemark.ts';
+import { createKubeClient, loadKubeConfig } from '../../shared/kube/client.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { systemClock } from '../../shared/time/clock.ts';
+import { KubeApiError } from '../../shared/kube/errors.ts';
+import type { KubeRequest } from '../../shared/kube/rest.ts';
+
+/**
+ * The chart's RBAC on the real, RBAC-enforcing API server: each program acts with a token of the
+ * ServiceAccount the chart created (never an admin token). The agent can do its job; the image
+ * updater is refused what it must not touch. Access reviews only confirm what the real calls show.
+ */
+
+const API = '/apis/tidemark.dev/v1alpha1';
+
+const configMap = (name: string, value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
+const deployment = (name: string, image: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
+  },
+});
+
+const apply = (path: string, body: unknown): KubeRequest => ({
+  method: 'PATCH',
+  path,
+  query: { fieldManager: 'tidemark', force: true },
+  contentType: 'application/apply-patch+yaml',
+  body,
+});
+const merge = (path: string, body: unknown): KubeRequest => ({ method: 'PATCH', path, contentType: 'application/merge-patch+json', body });
+
+async function forbidden(kube: KubeClient, req: KubeRequest, what: string): Promise<void> {
+  await assert.rejects(kube.rest.request(req), (err: unknown) => {
+    assert.ok(err instanceof KubeApiError, `${what}: ${String(err)}`);
+    assert.equal(err.status, 403, `${what}: expected 403, got ${err.status} ${err.message}`);
+    return true;
+  }, `${what} was allowed`);
+}
+
+/** What the API server says this token may do (a confirmation, never the only check). */
+async function can(kube: KubeClient, attributes: { verb: string; resource: string; group?: string; namespace?: string; subresource?: string; name?: string }): Promise<boolean> {
+  const review = await kube.rest.request<{ status?: { allowed?: boolean } }>({
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: '', ...attributes } } },
+  });
+  return review.status?.allowed === true;
+}
+
+const suffix = () => randomBytes(3).toString('hex');
+
+describe('chart RBAC with ServiceAccount tokens', () => {
+  let cluster: ClusterAccess;
+  let admin: KubeClient;
+  const namespaces: string[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    admin = testClient(cluster);
+  });
+
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    for (const ns of namespaces) await cluster.deleteNamespace(ns).catch(() => undefined);
+    await admin?.close();
+  });
+
+  const namespace = async (prefix: string): Promise<string> => {
+    const ns = await cluster.createNamespace(prefix);
+    namespaces.push(ns);
+    return ns;
+  };
+
+  const install = async (namespace: string, values?: Record<string, unknown>): Promise<{ rbac: ChartRbac; agent: KubeClient; updater: KubeClient }> => {
+    const rbac = await installChartRbac(cluster, { namespace, release: `rbac-${suffix()}`, values });
+    cleanups.push(rbac.cleanup);
+    const agent = clientFromKubeconfig(rbac.agentKubeconfig);
+    const updater = clientFromKubeconfig(rbac.imageUpdaterKubeconfig);
+    cleanups.push(() => agent.close(), () => updater.close());
+    return { rbac, agent, updater };
+  };
+
+  /** The objects a ContinuousDeployment namespace holds: the CD, its Git Secret, an ImagePolicy. */
+  const seed = async (ns: string): Promise<void> => {
+    await admin.rest.request(apply(`${API}/namespaces/${ns}/continuousdeployments/app`, {
+      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', metadata: { name: 'app' }, spec: { url: 'https://git.example.com/org/config' },
+    }));
+    for (const name of ['git-credentials', 'unrelated']) {
+      await admin.rest.request(apply(`/api/v1/namespaces/${ns}/secrets/${name}`, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { password: 'p' } }));
+    }
+    await admin.rest.request(apply(`${API}/namespaces/${ns}/imagepolicies/app`, {
+      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'app' }, spec: { imageRepositoryRef: { name: 'app' }, policy: { numerical: {} } },
+    }));
+  };
+
+  it('default values: the agent applies, patches and deletes anywhere and keeps its ContinuousDeployments', async () => {
+    const home = await namespace('rbac-home');
+    const apps = await namespace('rbac-apps');
+    await seed(home);
+    const { rbac, agent } = await install(home);
+    assert.equal(rbac.agentArgs[0], 'agent');
+    assert.ok(!rbac.agentArgs.some((a) => a.startsWith('--namespace')), 'cluster-wide mode must watch all namespaces');
+
+    // Its own kind, cluster-wide: list (the watch starts with one), finalizer, status.
+    const cds = await agent.rest.request<{ items: unknown[] }>({ method: 'GET', path: `${API}/continuousdeployments` });
+    assert.ok(cds.items.length >= 1);
+    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { finalizers: ['tidemark.dev/finalizer'] } }));
+    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { sync: { status: 'Synced', revision: 'main@sha1:abc' } } }));
+    const live = await admin.rest.request<{ status?: { sync?: { status?: string } } }>({ method: 'GET', path: `${API}/namespaces/${home}/continuousdeployments/app` });
+    assert.equal(live.status?.sync?.status, 'Synced');
+    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { finalizers: null } }));
+    await agent.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
+    await agent.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${home}/events`,
+      body: { apiVersion: 'v1', kind: 'Event', metadata: { name: `app.${suffix()}` }, involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', name: 'app', namespace: home }, reason: 'Synced', message: 'ok', type: 'Normal' },
+    });
+
+    // What Git holds, in any namespace: create, drift repair, delete — with dry-runs first, as the agent does.
+    for (const [plural, group, obj] of [['configmaps', '/api/v1', configMap('cm', 'one')], ['deployments', '/apis/apps/v1', deployment('web', 'nginx:1.25')]] as const) {
+      const path = `${group}/namespaces/${apps}/${plural}/${obj.metadata.name}`;
+      await agent.rest.request({ ...apply(path, obj), query: { fieldManager: 'tidemark', force: true, dryRun: 'All' } });
+      await agent.rest.request(apply(path, obj));
+      await agent.rest.request(merge(path, { metadata: { labels: { 'tidemark.dev/name': 'app' } } }));
+      await agent.rest.request({ method: 'DELETE', path, query: { propagationPolicy: 'Background' } });
+    }
+    // Cluster-scoped objects too: a ClusterRole, as a repository may hold one.
+    const clusterRole = `tidemark-rbac-test-${suffix()}`;
+    await agent.rest.request(apply(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: clusterRole }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+    }));
+    await agent.rest.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}` });
+    assert.equal(await can(agent, { verb: 'create', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }), true);
+  });
+
+  it('default values: the image updater does its job and is refused everything else', async () => {
+    const home = await namespace('rbac-iu');
+    const other = await namespace('rbac-other');
+    await seed(home);
+    await seed(other);
+    const { rbac, updater } = await install(home);
+    assert.equal(rbac.imageUpdaterArgs[0], 'image-updater');
+
+    // Its job: its kinds and their status, derived objects, reading ContinuousDeployments and
+    // asking them to sync, the Secrets of its namespace, Events.
+    await updater.rest.request(merge(`${API}/namespaces/${home}/imagepolicies/app/status`, { status: { latestRef: { name: 'nginx', tag: '1.25.3' } } }));
+    await updater.rest.request(merge(`${API}/namespaces/${other}/imagepolicies/app/status`, { status: { latestRef: { name: 'nginx', tag: '1.25.4' } } }));
+    await updater.rest.request(apply(`${API}/namespaces/${home}/imagerepositories/app`, {
+      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageRepository', metadata: { name: 'app' }, spec: { image: 'nginx' },
+    }));
+    await updater.rest.request(apply(`${API}/namespaces/${home}/imageupdateautomations/app`, {
+      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageUpdateAutomation', metadata: { name: 'app' }, spec: { sourceRef: { name: 'app' }, git: { commit: { author: { email: 'bot@example.com' } } } },
+    }));
+    await updater.rest.request(merge(`${API}/namespaces/${home}/imageupdateautomations/app/status`, { status: { lastPushCommit: 'f'.repeat(40) } }));
+    // A derived object goes when the inline block does.
+    await updater.rest.request({ method: 'DELETE', path: `${API}/namespaces/${home}/imagerepositories/app` });
+    await updater.rest.request({ method: 'GET', path: `${API}/continuousdeployments` });
+    await updater.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { annotations: { 'tidemark.dev/requestedAt': '1700000000' } } }));
+    await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
+    await updater.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${other}/events`,
+      body: { apiVersion: 'v1', kind: 'Event', metadata: { name: `app.${suffix()}` }, involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImagePolicy', name: 'app', namespace: other }, reason: 'Updated', message: 'ok', type: 'Normal' },
+    });
+
+    // Not its job.
+    for (const ns of [home, other]) {
+      await forbidden(updater, apply(`/api/v1/namespaces/${ns}/configmaps/x`, configMap('x', 'y')), `create a ConfigMap in ${ns}`);
+      await forbidden(updater, apply(`/apis/apps/v1/namespaces/${ns}/deployments/x`, deployment('x', 'nginx')), `create a Deployment in ${ns}`);
+    }
+    await forbidden(updater, { method: 'GET', path: `/api/v1/namespaces/${other}/secrets/git-credentials` }, 'read a Secret in another namespace');
+    await forbidden(updater, { method: 'GET', path: `/api/v1/namespaces/${home}/secrets` }, 'list Secrets');
+    await forbidden(updater, merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { sync: { status: 'OutOfSync' } } }), 'write a ContinuousDeployment status');
+    await forbidden(updater, { method: 'DELETE', path: `${API}/namespaces/${home}/continuousdeployments/app` }, 'delete a ContinuousDeployment');
+    await forbidden(updater, apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'x' }, rules: [] }), 'create a ClusterRole');
+    assert.equal(await can(updater, { verb: 'create', resource: 'pods', namespace: home }), false);
+    assert.equal(await can(updater, { verb: 'get', resource: 'secrets', namespace: other }), false);
+    assert.equal(await can(updater, { verb: 'patch', group: 'tidemark.dev', resource: 'imagepolicies', subresource: 'status', namespace: other }), true);
+  });
+
+  it('namespace-restricted values: the agent applies only in the listed namespaces and the image updater reads only listed Secrets', async () => {
+    const home = await namespace('rbac-nshome');
+    const teamA = await namespace('rbac-team-a');
+    const outside = await namespace('rbac-outside');
+    await seed(home);
+    const { rbac, agent, updater } = await install(home, {
+      agent: { rbac: { namespaces: [teamA] } },
+      imageUpdater: { rbac: { secretNames: ['git-credentials'] } },
+    });
+    assert.ok(rbac.agentArgs.includes(`--namespace=${home}`), `the agent must watch only ${home}: ${rbac.agentArgs.join(' ')}`);
+
+    // Applies in team-a, all verbs the agent uses.
+    const path = `/api/v1/namespaces/${teamA}/configmaps/cm`;
+    await agent.rest.request(apply(path, configMap('cm', 'one')));
+    await agent.rest.request(merge(path, { data: { value: 'two' } }));
+    await agent.rest.request({ method: 'DELETE', path });
+    await agent.rest.request(apply(`/apis/apps/v1/namespaces/${teamA}/deployments/web`, deployment('web', 'nginx:1.25')));
+    // Its ContinuousDeployments live in the release namespace.
+    await agent.rest.request({ method: 'GET', path: `${API}/namespaces/${home}/continuousdeployments` });
+    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { health: { status: 'Healthy' } } }));
+    await agent.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
+
+    // Nothing outside.
+    await forbidden(agent, apply(`/api/v1/namespaces/${outside}/configmaps/cm`, configMap('cm', 'one')), 'apply outside the listed namespaces');
+    await forbidden(agent, apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'x' }, rules: [] }), 'create a ClusterRole');
+    await forbidden(agent, { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `x-${suffix()}` } } }, 'create a Namespace');
+    await forbidden(agent, { method: 'GET', path: `${API}/continuousdeployments` }, 'list ContinuousDeployments cluster-wide');
+    await forbidden(agent, { method: 'GET', path: '/api/v1/configmaps', query: { labelSelector: 'tidemark.dev/name' } }, 'the cluster-wide drift watch');
+    assert.equal(await can(agent, { verb: 'delete', resource: 'deployments', group: 'apps', namespace: teamA }), true);
+    assert.equal(await can(agent, { verb: 'create', resource: 'configmaps', namespace: outside }), false);
+
+    // The image updater: only the named Secret.
+    await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
+    await forbidden(updater, { method: 'GET', path: `/api/v1/namespaces/${home}/secrets/unrelated` }, 'read a Secret not listed in secretNames');
+  });
+
+  it('cleanup removes everything it applied, cluster-scoped objects included', async () => {
+    const home = await namespace('rbac-clean');
+    const rbac = await installChartRbac(cluster, { namespace: home, release: `rbac-${suffix()}` });
+    const clusterScoped = rbac.objects.filter((o) => o.kind.startsWith('Cluster'));
+    assert.ok(clusterScoped.length >= 4);
+    const agentKubeconfig = readFileSync(rbac.agentKubeconfig, 'utf8');
+    await rbac.cleanup();
+    assert.equal(existsSync(rbac.agentKubeconfig), false, 'the kubeconfig (a token) was left on disk');
+    for (const o of clusterScoped) {
+      const plural = o.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings';
+      await assert.rejects(admin.rest.request({ method: 'GET', path: `/apis/rbac.authorization.k8s.io/v1/${plural}/${o.metadata.name}` }), (err: unknown) => err instanceof KubeApiError && err.status === 404);
+    }
+    // The token died with its ServiceAccount.
+    const stale = createKubeClient(loadKubeConfig({ kubeconfigText: agentKubeconfig }), { fieldManager: 'tidemark', clock: systemClock });
+    try {
+      await assert.rejects(stale.rest.request({ method: 'GET', path: `${API}/continuousdeployments` }), (err: unknown) => err instanceof KubeApiError && err.status === 401);
+    } finally {
+      await stale.close();
+    }
+  });
+});

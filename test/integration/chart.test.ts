@@ -1,0 +1,353 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import { parse } from 'yaml';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { waitFor } from '../harness/process.ts';
+import { CHART_DIR, applyObjects, describeObject, helm3, helm4, isHelmBinary, renderChart, runHelm } from '../harness/helm.ts';
+import type { HelmBinary } from '../harness/helm.ts';
+import { testClient } from '../harness/tidemark.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { KubeApiError } from '../../shared/kube/errors.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { isObject } from '../../shared/kube/object.ts';
+import { DEFAULT_AUTHOR } from '../../image-updater/automation/spec.ts';
+
+/**
+ * The Helm chart: lint and template with Helm 3 and Helm 4, the schema, the pod hardening the
+ * issue asks for, and the rendered manifests against the real API server (CRDs applied for real,
+ * everything else server-side dry-run) in both RBAC modes.
+ */
+
+const repoFile = (path: string) => new URL(`../../${path}`, import.meta.url);
+
+const NAMESPACE_MODE = (namespaces: string[]) => ({
+  agent: { rbac: { namespaces } },
+  imageUpdater: { watchNamespace: namespaces[0], rbac: { secretNames: ['git-credentials', 'registry-credentials'] } },
+  podDisruptionBudget: { enabled: true },
+});
+
+/** The flags `tidemark agent|image-updater` accepts, read from cli/main.ts (strict parseArgs). */
+function cliFlags(): Set<string> {
+  const source = readFileSync(repoFile('cli/main.ts'), 'utf8');
+  const block = /async function runProgram[\s\S]*?options: \{([\s\S]*?)\n\s*\},\s*\n\s*strict: true/.exec(source)?.[1] ?? '';
+  const flags = new Set([...block.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type: '(?:string|boolean)'/gm)].map((m) => m[1] ?? ''));
+  assert.ok(flags.has('health-addr') && flags.has('namespace'), `could not read the flags from cli/main.ts (got ${[...flags].join(', ')})`);
+  return flags;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown, what: string): Obj => {
+  assert.ok(isObject(v), `${what} is not an object`);
+  return v;
+};
+const list = (v: unknown, what: string): unknown[] => {
+  assert.ok(Array.isArray(v), `${what} is not a list`);
+  return v;
+};
+
+function podSpecOf(deployment: KubeObject): Obj {
+  return obj(obj(obj(deployment.spec, 'spec').template, 'spec.template').spec, 'spec.template.spec');
+}
+
+const ofKind = (objects: KubeObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const names = (objects: KubeObject[]) => objects.map(describeObject).sort();
+
+describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
+  const helms: Array<{ label: string; get: () => Promise<HelmBinary | { unavailable: string }> }> = [
+    { label: 'Helm 4', get: helm4 },
+    { label: 'Helm 3', get: helm3 },
+  ];
+
+  const withHelm = async (t: TestContext, get: () => Promise<HelmBinary | { unavailable: string }>): Promise<HelmBinary | undefined> => {
+    const h = await get();
+    if (isHelmBinary(h)) return h;
+    t.skip(h.unavailable);
+    return undefined;
+  };
+
+  for (const { label, get } of helms) {
+    it(`${label}: lint --strict passes with the default values and with namespace-restricted RBAC`, async (t) => {
+      const helm = await withHelm(t, get);
+      if (!helm) return;
+      for (const values of [undefined, NAMESPACE_MODE(['team-a', 'team-b'])]) {
+        const res = await runHelm(helm, ['lint', '--strict', CHART_DIR], values);
+        assert.equal(res.code, 0, `helm ${helm.version} lint --strict:\n${res.stdout}\n${res.stderr}`);
+        assert.match(res.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+        assert.doesNotMatch(res.stdout, /\[(WARNING|ERROR)\]/);
+      }
+    });
+
+    it(`${label}: template renders every object, without warnings, for the default Kubernetes version too`, async (t) => {
+      const helm = await withHelm(t, get);
+      if (!helm) return;
+      const res = await runHelm(helm, ['template', 'tm', CHART_DIR, '--namespace', 'tidemark-system', '--include-crds']);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stderr.trim(), '', 'helm template printed warnings');
+      const objects = (await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', includeCrds: true }));
+      assert.deepEqual(names(ofKind(objects, 'CustomResourceDefinition')), [
+        'CustomResourceDefinition continuousdeployments.tidemark.dev',
+        'CustomResourceDefinition imagepolicies.tidemark.dev',
+        'CustomResourceDefinition imagerepositories.tidemark.dev',
+        'CustomResourceDefinition imageupdateautomations.tidemark.dev',
+      ]);
+      assert.deepEqual(names(ofKind(objects, 'Deployment')), ['Deployment tidemark-system/tm-tidemark-agent', 'Deployment tidemark-system/tm-tidemark-image-updater']);
+      assert.deepEqual(names(ofKind(objects, 'ServiceAccount')), ['ServiceAccount tidemark-system/tm-tidemark-agent', 'ServiceAccount tidemark-system/tm-tidemark-image-updater']);
+      assert.deepEqual(names(ofKind(objects, 'Service')), ['Service tidemark-system/tm-tidemark-agent', 'Service tidemark-system/tm-tidemark-image-updater']);
+      // Every cluster-scoped object carries the release name, so two releases never share one.
+      for (const o of [...ofKind(objects, 'ClusterRole'), ...ofKind(objects, 'ClusterRoleBinding')]) {
+        assert.ok(o.metadata.name.startsWith('tm-tidemark-'), `${describeObject(o)} is not release-specific`);
+      }
+      assert.equal(ofKind(objects, 'PodDisruptionBudget').length, 0, 'the PDB is optional and off by default');
+    });
+
+    it(`${label}: values.schema.json rejects bad values (helm template fails, naming the field)`, async (t) => {
+      const helm = await withHelm(t, get);
+      if (!helm) return;
+      const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+        ['a misspelt key', { agnet: { enabled: false } }, /agnet/],
+        ['an unknown log level', { logLevel: 'verbose' }, /logLevel/],
+        ['a namespace that is not a DNS label', { agent: { rbac: { namespaces: ['Team_A'] } } }, /namespaces/],
+        ['zero workers', { imageUpdater: { workers: 0 } }, /workers/],
+        ['a digest without algorithm', { image: { digest: 'latest' } }, /digest/],
+        ['the cache dir on /tmp', { agent: { cacheDir: '/tmp' } }, /cacheDir/],
+        ['a privileged health port', { healthPort: 80 }, /healthPort/],
+      ];
+      for (const [what, values, field] of bad) {
+        const res = await runHelm(helm, ['template', 'tm', CHART_DIR], values);
+        assert.notEqual(res.code, 0, `${what} was accepted`);
+        assert.match(res.stderr, field, `${what}: the error does not name the field:\n${res.stderr}`);
+      }
+      // The same runner accepts good values, so the failures above are the schema's doing.
+      const ok = await runHelm(helm, ['template', 'tm', CHART_DIR], { logLevel: 'debug', agent: { workers: 2 } });
+      assert.equal(ok.code, 0, ok.stderr);
+    });
+  }
+});
+
+describe('chart: rendered pods', () => {
+  let helm: HelmBinary;
+  before(async () => {
+    helm = await helm4();
+  });
+
+  it('Chart.yaml is apiVersion v2 and its appVersion is the version of package.json', () => {
+    const chart = obj(parse(readFileSync(`${CHART_DIR}Chart.yaml`, 'utf8')), 'Chart.yaml');
+    const pkg = obj(JSON.parse(readFileSync(repoFile('package.json'), 'utf8')), 'package.json');
+    assert.equal(chart.apiVersion, 'v2');
+    assert.equal(chart.appVersion, pkg.version);
+  });
+
+  it('both programs run hardened: non-root, read-only root, no capabilities, RuntimeDefault seccomp, limits, probes', async () => {
+    const flags = cliFlags();
+    const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system' });
+    const deployments = ofKind(objects, 'Deployment');
+    assert.equal(deployments.length, 2);
+    for (const deployment of deployments) {
+      const what = describeObject(deployment);
+      const pod = podSpecOf(deployment);
+      const podSecurity = obj(pod.securityContext, `${what} pod securityContext`);
+      assert.equal(podSecurity.runAsNonRoot, true, what);
+      assert.equal(typeof podSecurity.runAsUser === 'number' && podSecurity.runAsUser > 0, true, `${what} runAsUser`);
+      assert.deepEqual(podSecurity.seccompProfile, { type: 'RuntimeDefault' }, what);
+      const containers = list(pod.containers, `${what} containers`);
+      assert.equal(containers.length, 1);
+      const c = obj(containers[0], `${what} container`);
+      const security = obj(c.securityContext, `${what} container securityContext`);
+      assert.equal(security.readOnlyRootFilesystem, true, what);
+      assert.equal(security.allowPrivilegeEscalation, false, what);
+      assert.deepEqual(obj(security.capabilities, 'capabilities').drop, ['ALL'], what);
+      assert.deepEqual(security.seccompProfile, { type: 'RuntimeDefault' }, what);
+      const resources = obj(c.resources, `${what} resources`);
+      assert.ok(obj(resources.requests, 'requests').cpu && obj(resources.requests, 'requests').memory, `${what} requests`);
+      assert.ok(obj(resources.limits, 'limits').memory, `${what} memory limit`);
+      assert.equal(obj(obj(c.livenessProbe, 'livenessProbe').httpGet, 'httpGet').path, '/healthz', what);
+      assert.equal(obj(obj(c.readinessProbe, 'readinessProbe').httpGet, 'httpGet').path, '/readyz', what);
+
+      // The program and the flags the CLI takes; a flag it does not know would stop it at start.
+      const args = list(c.args, `${what} args`).map(String);
+      const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+      assert.equal(args[0], component, `${what} runs the wrong program`);
+      assert.ok(args.includes('--health-addr=:8080'), `${what} args ${args.join(' ')}`);
+      for (const arg of args.slice(1)) {
+        const flag = /^--([a-z-]+)=/.exec(arg)?.[1];
+        assert.ok(flag && flags.has(flag), `${what}: ${arg} is not a flag of tidemark ${component}`);
+      }
+      const cacheDir = args.find((a) => a.startsWith('--cache-dir='))?.slice('--cache-dir='.length);
+      assert.ok(cacheDir, `${what} has no --cache-dir`);
+
+      // A read-only root needs writable emptyDirs where the programs write, and HOME among them.
+      const env = list(c.env, `${what} env`).map((e) => obj(e, 'env entry'));
+      assert.deepEqual(env.find((e) => e.name === 'HOME'), { name: 'HOME', value: '/tmp' }, what);
+      const volumes = new Map(list(pod.volumes, 'volumes').map((v) => obj(v, 'volume')).map((v) => [v.name, v]));
+      const mounts = list(c.volumeMounts, 'volumeMounts').map((m) => obj(m, 'mount'));
+      for (const path of ['/tmp', cacheDir]) {
+        const mount = mounts.find((m) => m.mountPath === path);
+        assert.ok(mount, `${what}: nothing mounted at ${path}`);
+        assert.ok(isObject(volumes.get(mount.name)?.emptyDir), `${what}: ${path} is not an emptyDir`);
+      }
+      assert.equal(pod.serviceAccountName, `tm-tidemark-${component}`, `${what} runs with the wrong ServiceAccount`);
+    }
+  });
+
+  it('each program can be disabled, taking its ServiceAccount, RBAC, Service and PDB along', async () => {
+    for (const [off, on] of [['agent', 'image-updater'], ['image-updater', 'agent']] as const) {
+      const key = off === 'agent' ? 'agent' : 'imageUpdater';
+      const objects = await renderChart(helm, { release: 'tm', namespace: 'ns', values: { [key]: { enabled: false }, podDisruptionBudget: { enabled: true } } });
+      const components = new Set(objects.map((o) => o.metadata.labels?.['app.kubernetes.io/component']));
+      assert.deepEqual([...components], [on], `with ${key}.enabled=false`);
+      assert.equal(ofKind(objects, 'PodDisruptionBudget').length, 1);
+    }
+  });
+
+  it('namespace-restricted RBAC: Roles only in the listed namespaces, nothing cluster-wide to apply with, the agent confined', async () => {
+    const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', values: NAMESPACE_MODE(['team-a', 'team-b']) });
+    const agentClusterRoles = ofKind(objects, 'ClusterRole').filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'agent');
+    assert.deepEqual(names(agentClusterRoles), ['ClusterRole tm-tidemark-agent'], 'only the agent\'s own-kinds role is a ClusterRole');
+    for (const role of ofKind(objects, 'ClusterRole')) {
+      for (const rule of list(role.rules, 'rules').map((r) => obj(r, 'rule'))) {
+        assert.ok(!list(rule.resources ?? [], 'resources').includes('*'), `${describeObject(role)} grants * in namespace mode`);
+      }
+    }
+    assert.deepEqual(names(ofKind(objects, 'Role')), ['Role team-a/tm-tidemark-agent-apply', 'Role team-b/tm-tidemark-agent-apply']);
+    assert.deepEqual(names(ofKind(objects, 'ClusterRoleBinding')), [], 'every binding is namespaced');
+    const agent = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'tm-tidemark-agent');
+    assert.ok(agent);
+    const args = list(obj(list(podSpecOf(agent).containers, 'containers')[0], 'container').args, 'args');
+    assert.ok(args.includes('--namespace=tidemark-system'), `agent args ${args.join(' ')}`);
+    const secrets = ofKind(objects, 'ClusterRole').find((o) => o.metadata.name === 'tm-tidemark-image-updater-secrets');
+    assert.deepEqual(obj(list(secrets?.rules, 'rules')[0], 'rule').resourceNames, ['git-credentials', 'registry-credentials']);
+  });
+});
+
+describe('chart: manifests against the real API server', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let helm: HelmBinary;
+  const namespaces: string[] = [];
+
+  before(async () => {
+    cluster = await testCluster();
+    kube = testClient(cluster);
+    helm = await helm4();
+  });
+
+  after(async () => {
+    for (const ns of namespaces) await cluster.deleteNamespace(ns).catch(() => undefined);
+    await kube?.close();
+  });
+
+  const namespace = async (prefix: string): Promise<string> => {
+    const ns = await cluster.createNamespace(prefix);
+    namespaces.push(ns);
+    return ns;
+  };
+
+  it('the CRDs apply for real, become established, default and validate an ImageUpdateAutomation', async () => {
+    const crds = ofKind(await renderChart(helm, { release: 'tm', namespace: 'default', includeCrds: true }), 'CustomResourceDefinition');
+    assert.equal(crds.length, 4);
+    assert.deepEqual(await applyObjects(kube, crds, { dryRun: false }), []);
+    await waitFor(async () => {
+      for (const crd of crds) {
+        const live = await kube.rest.request<KubeObject>({ method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}` });
+        const conditions = list(obj(live.status, 'status').conditions ?? [], 'conditions').map((c) => obj(c, 'condition'));
+        if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+      }
+      return true;
+    }, { what: 'the chart CRDs to be established', timeoutMs: 60_000 });
+    kube.mapper.reset();
+
+    const ns = await namespace('chart-crd');
+    const path = `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/imageupdateautomations`;
+    const created = await kube.rest.request<KubeObject>({
+      method: 'POST',
+      path,
+      body: {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ImageUpdateAutomation',
+        metadata: { name: 'app' },
+        spec: { sourceRef: { name: 'app' }, git: { commit: { author: {}, messageTemplateValues: { team: 'a' } } } },
+      },
+    });
+    const spec = obj(created.spec, 'spec');
+    assert.deepEqual(spec.sourceRef, { kind: 'ContinuousDeployment', name: 'app' });
+    // The API server's defaults are the image updater's: both sides agree on the bot.
+    assert.deepEqual(obj(obj(spec.git, 'git').commit, 'commit').author, DEFAULT_AUTHOR);
+    assert.deepEqual(spec.update, { strategy: 'Setters' });
+    assert.equal(spec.interval, '5m');
+    assert.equal(spec.suspend, false);
+
+    // Status through the subresource, as the image updater writes it.
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `${path}/app/status`,
+      contentType: 'application/merge-patch+json',
+      body: { status: { lastPushCommit: 'a'.repeat(40), lastAutomationRunTime: '2024-01-01T00:00:00Z', observedPolicies: { 'apps/web': { name: 'nginx', tag: '1.25.3' } } } },
+    });
+    const withStatus = await kube.rest.request<KubeObject>({ method: 'GET', path: `${path}/app` });
+    assert.deepEqual(obj(obj(withStatus.status, 'status').observedPolicies, 'observedPolicies'), { 'apps/web': { name: 'nginx', tag: '1.25.3' } });
+
+    const invalid: Array<[string, Obj]> = [
+      ['an unknown update strategy', { sourceRef: { name: 'app' }, git: { commit: { author: { email: 'b@example.com' } } }, update: { strategy: 'Regex' } }],
+      ['a sourceRef of another kind', { sourceRef: { kind: 'GitRepository', name: 'app' }, git: { commit: { author: { email: 'b@example.com' } } } }],
+      ['an empty author email', { sourceRef: { name: 'app' }, git: { commit: { author: { email: '' } } } }],
+      ['no sourceRef', { git: {} }],
+      ['a push branch that reads as an option', { sourceRef: { name: 'app' }, git: { push: { branch: '--force' }, commit: { author: { email: 'b@example.com' } } } }],
+    ];
+    for (const [what, badSpec] of invalid) {
+      await assert.rejects(
+        kube.rest.request({ method: 'POST', path, body: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageUpdateAutomation', metadata: { name: 'bad' }, spec: badSpec } }),
+        (err: unknown) => err instanceof KubeApiError && err.status === 422,
+        `${what} was accepted`,
+      );
+    }
+  });
+
+  it('default values: every rendered object passes a server-side dry-run apply', async () => {
+    const ns = await namespace('chart-dry');
+    const objects = await renderChart(helm, { release: `dry-${ns.slice(-6)}`, namespace: ns, values: { podDisruptionBudget: { enabled: true } } });
+    assert.ok(objects.length >= 14, `only ${objects.length} objects rendered`);
+    assert.deepEqual(await applyObjects(kube, objects, { dryRun: true }), []);
+    // A dry run writes nothing.
+    await assert.rejects(kube.rest.request({ method: 'GET', path: `/apis/apps/v1/namespaces/${ns}/deployments/dry-${ns.slice(-6)}-tidemark-agent` }), (err: unknown) => err instanceof KubeApiError && err.status === 404);
+  });
+
+  it('namespace-restricted RBAC values: every rendered object passes a server-side dry-run apply', async () => {
+    const ns = await namespace('chart-dry-ns');
+    const teamA = await namespace('team-a');
+    const teamB = await namespace('team-b');
+    const objects = await renderChart(helm, { release: `dry-${ns.slice(-6)}`, namespace: ns, values: NAMESPACE_MODE([teamA, teamB]) });
+    assert.deepEqual(names(ofKind(objects, 'Role')).length, 2);
+    assert.deepEqual(await applyObjects(kube, objects, { dryRun: true }), []);
+  });
+
+  for (const { label, get } of [{ label: 'Helm 4', get: helm4 }, { label: 'Helm 3', get: helm3 }]) {
+    it(`${label}: install --dry-run=server against the API server, and NOTES.txt tells the next step`, async (t) => {
+      const binary = await get();
+      if (!isHelmBinary(binary)) return t.skip(binary.unavailable);
+      const ns = await namespace('chart-notes');
+      const res = await runHelm(binary, ['install', `notes-${ns.slice(-6)}`, CHART_DIR, '--namespace', ns, '--dry-run=server'], { agent: { rbac: { namespaces: [ns] } } }, { kubeconfig: cluster.kubeconfigPath });
+      assert.equal(res.code, 0, `helm ${binary.version} install --dry-run=server:\n${res.stderr}`);
+      const notes = res.stdout.slice(res.stdout.indexOf('NOTES:'));
+      assert.match(notes, new RegExp(`watching ContinuousDeployments in namespace ${ns}`));
+      assert.match(notes, new RegExp(`It may apply only in: ${ns}\\.`));
+      assert.match(notes, /kind: ContinuousDeployment/, 'NOTES do not show how to create a ContinuousDeployment');
+      assert.match(notes, /kubectl get cd -A/);
+      // A dry run installs nothing.
+      await assert.rejects(kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/notes-${ns.slice(-6)}-tidemark-agent` }), (err: unknown) => err instanceof KubeApiError && err.status === 404);
+    });
+  }
+
+  it('the dry run is a real check: the API server refuses an invalid rendered object', async () => {
+    const ns = await namespace('chart-dry-bad');
+    const objects = await renderChart(helm, { release: 'bad', namespace: ns });
+    const deployment = structuredClone(ofKind(objects, 'Deployment')[0]);
+    assert.ok(deployment);
+    const container = obj(list(podSpecOf(deployment).containers, 'containers')[0], 'container');
+    obj(container.livenessProbe, 'livenessProbe').httpGet = { path: '/healthz', port: 'no-such-port-name-longer-than-15' };
+    const failures = await applyObjects(kube, [deployment], { dryRun: true });
+    assert.equal(failures.length, 1, 'an invalid probe port was accepted');
+  });
+});
