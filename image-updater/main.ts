@@ -75,8 +75,7 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   const policyController = policies;
   const automations = new ImageUpdateAutomationController(common);
 
-  // Each deriver turns part of a ContinuousDeployment's spec into objects; the
-  // ImageUpdateAutomation deriver (image-updater/automation/) belongs in this list too.
+  // Each deriver turns part of a ContinuousDeployment's spec into objects it owns.
   const derivers: InlineDeriver[] = [
     imageObjectsDeriver({
       imageRepository: {

@@ -103,12 +103,14 @@ describe('removalPatch', () => {
 
   it('nulls the fields our apply owned that the new object leaves out', () => {
     const desired: KubeObject = { ...live, metadata: { name: 'image-gitops' }, spec: { imageRepositoryRef: { name: 'image-gitops' }, policy: { semver: { range: '^1' } } } };
-    assert.deepEqual(removalPatch(live, desired, 'tidemark-image-updater'), { spec: { filterTags: null, policy: { numerical: null } } });
+    assert.deepEqual(removalPatch(live, desired, 'tidemark-image-updater'), {
+      spec: { imageRepositoryRef: { name: 'image-gitops' }, filterTags: null, policy: { semver: { range: '^1' }, numerical: null } },
+    });
   });
 
   it('removes a nested field only', () => {
     const desired: KubeObject = { ...live, spec: { ...(live.spec as object), filterTags: { pattern: '^v' } } };
-    assert.deepEqual(removalPatch(live, desired, 'tidemark-image-updater'), { spec: { filterTags: { extract: null } } });
+    assert.deepEqual(removalPatch(live, desired, 'tidemark-image-updater')?.spec.filterTags, { pattern: '^v', extract: null });
   });
 
   it('has nothing to do when every owned field is still set, or another manager applied', () => {

@@ -206,20 +206,33 @@ export class InlineController {
 }
 
 /**
- * A merge patch removing the spec fields our apply set before and the derived object no longer
- * sets, or undefined when there are none. Server-side apply should remove them itself, but the
- * 1.20 API server leaves them as nulls in custom resources (failing schema validation: a null
- * `filterTags`, a `policy` with two kinds), so they are removed explicitly first.
+ * A merge patch that writes the desired spec and removes the fields our apply set before and the
+ * derived object no longer sets, or undefined when there are none to remove. Server-side apply
+ * should remove them itself, but the 1.20 API server leaves them as nulls in custom resources
+ * (failing schema validation: a null `filterTags`, a `policy` with two kinds). The desired
+ * values travel in the same patch because removing alone can leave an invalid object (a
+ * `policy` with no kind).
  */
 export function removalPatch(live: KubeObject, desired: KubeObject, manager: string): { spec: Record<string, unknown> } | undefined {
   const entries = Array.isArray(live.metadata.managedFields) ? live.metadata.managedFields : [];
-  const patch: Record<string, unknown> = {};
+  const removals: Record<string, unknown> = {};
   for (const entry of entries) {
     if (!isRecord(entry) || entry.manager !== manager || entry.operation !== 'Apply' || !isRecord(entry.fieldsV1)) continue;
     const spec = entry.fieldsV1['f:spec'];
-    if (isRecord(spec)) collectDropped(spec, live.spec, desired.spec, patch);
+    if (isRecord(spec)) collectDropped(spec, live.spec, desired.spec, removals);
   }
-  return Object.keys(patch).length > 0 ? { spec: patch } : undefined;
+  if (Object.keys(removals).length === 0) return undefined;
+  return { spec: overlay(isRecord(desired.spec) ? desired.spec : {}, removals) };
+}
+
+/** `base` with the nulls (and nested nulls) of `removals` laid over it. */
+function overlay(base: Record<string, unknown>, removals: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(removals)) {
+    const current = out[key];
+    out[key] = isRecord(value) && isRecord(current) ? overlay(current, value) : value;
+  }
+  return out;
 }
 
 /** Walks the owned field set (`f:<name>` keys) alongside the live and desired values. */
