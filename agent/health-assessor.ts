@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/time/clock.ts';
 import type { HealthAssessor } from './types.ts';
-import { assessHealth } from './health-stub.ts';
+import { assessHealth } from './health/index.ts';
 
 /** Binds the pure per-kind health rules to the clock; an absent object is Missing. */
 export function createHealthAssessor(options: { clock: Clock; ingressRequiresAddress?: boolean; loadBalancerRequiresIngress?: boolean }): HealthAssessor {

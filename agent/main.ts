@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { createTargetResolver } from './targets.ts';
 import { createGitSource } from './source.ts';
 import { createRenderer } from './renderer.ts';
 import { createHealthAssessor } from './health-assessor.ts';
+import { serveHealth } from '../shared/http/health.ts';
 
 export interface AgentOptions {
   kubeconfigPath?: string;
@@ -71,20 +71,4 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await kube.close();
     },
   };
-}
-
-export async function serveHealth(address: string, ready: () => boolean): Promise<Server> {
-  const [host, port] = splitHostPort(address);
-  const server = createServer((req, res) => {
-    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
-    if (req.url === '/readyz') return void res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok' : 'not ready');
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  return server;
-}
-
-function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  return [address.slice(0, colon) || '0.0.0.0', Number(address.slice(colon + 1))];
 }

@@ -15,7 +15,7 @@ import type { DiffResult, PlannedObject } from '../shared/kube/resource-manager.
 import { assertUnique, inventoryRef, isOwnedBy, prepareObjects, pruneDisabled, staleEntries } from './plan.ts';
 import type { DeploymentConfig } from './spec.ts';
 import type { GitAuth, HealthAssessor, ReconcileOutcome, Renderer, Source } from './types.ts';
-import { worstOf } from './health-summary.ts';
+import { worstHealth } from './health/index.ts';
 import type { ObjectCache } from '../shared/kube/object-cache.ts';
 import { createHash } from 'node:crypto';
 
@@ -129,10 +129,14 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     if (!writeAllowed) continue;
     // Drift on an unchanged revision is healed only with selfHeal (or when a person asks).
     const heal = input.config.policy.selfHeal || revisionChanged || input.syncRequested;
-    const resendAll = (revisionChanged || input.syncRequested) && !input.config.policy.applyOutOfSyncOnly;
+    // A new revision re-sends every object (Argo's sync; applyOutOfSyncOnly opts out). A request on
+    // the same revision only repairs drift: a no-op reconcile writes nothing, requested or not.
+    const resendAll = revisionChanged && !input.config.policy.applyOutOfSyncOnly;
     const drifted = results.map((r) => r.diff as DiffResult).filter((d) => d.state !== 'inSync');
     if (!heal && drifted.length > 0) {
-      outcome.notes.push({ reason: 'DriftDetected', message: `${drifted.length} objects differ from Git: ${drifted.slice(0, 5).map((d) => describeRef(d.planned.ref)).join(', ')}; selfHeal is off` });
+      const names = drifted.slice(0, 5).map((d) => describeRef(d.planned.ref)).join(', ');
+      const count = drifted.length === 1 ? '1 object differs' : `${drifted.length} objects differ`;
+      outcome.notes.push({ reason: 'DriftDetected', message: `${count} from Git: ${names}${drifted.length > 5 ? ', ...' : ''}; selfHeal is off, request a sync to repair` });
     }
     const toWrite = results
       .map((r) => r.diff as DiffResult)
@@ -196,7 +200,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   outcome.resources = resources;
   outcome.diffs = [...diffs.values()];
   outcome.sync = syncStatusOf(resources);
-  outcome.health = worstOf(resources);
+  outcome.health = worstHealth(resources);
   const pruneFailures = failures(outcome.changes.filter((c) => stale.some((s) => objectKey(s) === objectKey(c.ref))));
   if (pruneFailures.length > 0) return fail('prune', terminal('PruneFailed', `could not prune: ${describeFailures(pruneFailures)}`, 'the objects stay in the inventory and are retried'));
   return outcome;
@@ -264,7 +268,7 @@ async function diffObject(p: PlannedObject, input: ReconcileInput, deps: Reconci
   if (live && memo && memo.resourceVersion === live.metadata.resourceVersion && memo.fingerprint === fingerprint(p.object)) {
     return { planned: p, state: 'inSync', live, merged: undefined };
   }
-  const diff = await deps.target.resources.diff(p, { skipSchemaValidation: input.config.policy.skipSchemaValidation }, live);
+  const diff = await deps.target.resources.diff(p, { skipSchemaValidation: input.config.policy.skipSchemaValidation, force: input.config.force }, live);
   if (diff.state === 'inSync' && diff.live) remember(deps, p, diff.live);
   return diff;
 }

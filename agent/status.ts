@@ -81,7 +81,11 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
     const message = outcome.sync === 'Synced' ? `In sync with ${revision}` : `${countOutOfSync(outcome)} objects differ from ${revision}; ${why}`;
     conditions = setCondition(conditions, { type: ConditionType.Ready, status: outcome.sync === 'Synced' ? 'True' : 'False', reason: outcome.sync === 'Synced' ? 'ReconciliationSucceeded' : reason, message, observedGeneration: generation }, ctx.nowMs);
   } else {
-    conditions = setCondition(conditions, { type: ConditionType.Ready, status: 'False', reason: 'OutOfSync', message: `applied ${revision} but some objects still differ`, observedGeneration: generation }, ctx.nowMs);
+    // Drift left alone on purpose (selfHeal off) says so; anything else still differing after an apply is OutOfSync.
+    const drift = outcome.notes.find((n) => n.reason === 'DriftDetected');
+    conditions = setCondition(conditions, drift
+      ? { type: ConditionType.Ready, status: 'False', reason: 'DriftDetected', message: drift.message, observedGeneration: generation }
+      : { type: ConditionType.Ready, status: 'False', reason: 'OutOfSync', message: `applied ${revision} but some objects still differ`, observedGeneration: generation }, ctx.nowMs);
   }
   for (const note of outcome.notes) {
     events.push({ type: 'Warning', reason: note.reason, message: note.message });

@@ -1,65 +1,149 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { terminal, transient } from '../../shared/errors/index.ts';
-import { parseManifests } from './plain.ts';
+import { checkKustomizationReferences } from './kustomization-refs.ts';
+import { parseManifests } from './manifests.ts';
+import { label } from './paths.ts';
 import type { RenderedObject } from './types.ts';
 
-export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+export { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
 
 export interface KustomizeOptions {
-  /** argv prefix of the build command; the directory is appended. Default `kubectl kustomize`. */
+  /**
+   * argv prefix of the build command; the directory is appended. Default `kubectl kustomize`
+   * (kubectl 1.35 bundles kustomize 5.7); `['/usr/local/bin/kustomize', 'build']` works too. It
+   * runs with an empty PATH, so it must be a binary, not a script that looks things up on PATH.
+   */
   command?: string[];
+  /** Where to look for a command given without a path. Default: this process's PATH. */
+  searchPath?: string;
   timeoutMs?: number;
   maxOutputBytes?: number;
   signal?: AbortSignal;
 }
 
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+const MAX_STDERR = 64 * 1024;
+
 /**
- * Runs the real kustomize (as Argo CD does) so users get exactly `kustomize build` output. The
- * default load restrictor keeps it inside the directory; no Helm, no exec plugins; a scrubbed
- * environment so no credential of ours can reach a generator.
+ * Runs the real kustomize (as Argo CD and Flux do), so users get exactly `kustomize build`
+ * output. Hardening: every referenced path is checked first (kustomization-refs.ts); the load
+ * restrictor is pinned to root-only; no Helm, no exec or alpha plugins (never enabled); the
+ * child gets an empty PATH (no git, so no remote clones), an HTTP proxy that goes nowhere, a
+ * throw-away HOME, and none of our environment (no credential of ours can reach a generator).
+ * Bounded in time and output size; a failure is KustomizeBuildFailed with kustomize's last words.
  */
-export async function renderKustomization(dir: string, label: string, options: KustomizeOptions = {}): Promise<RenderedObject[]> {
-  const [command, ...prefix] = options.command ?? ['kubectl', 'kustomize'];
-  const args = [...prefix, '--', dir];
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const maxBytes = options.maxOutputBytes ?? 64 * 1024 * 1024;
-  const { code, stdout, stderr, timedOut, size } = await new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean; size: number }>((resolve, reject) => {
-    const child = spawn(command as string, args, {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: dir, KUBECONFIG: '/dev/null' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+export async function renderKustomization(root: string, dir: string, options: KustomizeOptions = {}): Promise<RenderedObject[]> {
+  const where = label(root, dir);
+  await checkKustomizationReferences(root, dir);
+  const [name, ...prefix] = options.command ?? ['kubectl', 'kustomize'];
+  if (!name) throw terminal('KustomizeUnavailable', 'the kustomize command is empty', 'configure the kustomize command');
+  const executable = await findExecutable(name, options.searchPath ?? process.env.PATH ?? '');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+
+  const home = await mkdtemp(join(tmpdir(), 'tidemark-kustomize-'));
+  try {
+    const run = await runBounded(executable, [...prefix, '--load-restrictor', 'LoadRestrictionsRootOnly', '--', dir], {
+      cwd: home,
+      env: { PATH: '', HOME: home, KUBECONFIG: '/dev/null', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '', KUSTOMIZE_PLUGIN_HOME: join(home, 'plugins') },
+      timeoutMs,
+      maxBytes,
       signal: options.signal,
     });
+    if (run.aborted) throw options.signal?.reason ?? new Error('aborted');
+    if (run.timedOut) throw terminal('KustomizeBuildFailed', `kustomize build of ${where} took longer than ${timeoutMs / 1000}s`, 'simplify the kustomization or raise the timeout');
+    if (run.overflow) throw terminal('KustomizeBuildFailed', `kustomize build of ${where} produced more than ${maxBytes} bytes`, 'split the unit into smaller ones');
+    if (run.code !== 0) {
+      const said = shorten(run.stderr.split(root).join('.'));
+      throw terminal('KustomizeBuildFailed', `kustomize build of ${where} failed: ${said || `exit code ${run.code ?? run.signal}`}`, 'fix the kustomization in Git');
+    }
+    return parseManifests(run.stdout, `${where} (kustomize build)`);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function findExecutable(name: string, searchPath: string): Promise<string> {
+  const candidates = name.includes('/') ? [name] : searchPath.split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, name));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  throw transient('KustomizeUnavailable', `cannot find the kustomize command ${JSON.stringify(name)}`);
+}
+
+/** The last lines kustomize printed, on one line, short enough for a condition message. */
+function shorten(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const text = lines.slice(-3).join('; ');
+  return text.length > 1024 ? `${text.slice(0, 1021)}...` : text;
+}
+
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  overflow: boolean;
+  aborted: boolean;
+}
+
+function runBounded(command: string, args: string[], opts: { cwd: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    if (opts.signal?.aborted) {
+      resolvePromise({ code: null, signal: null, stdout: '', stderr: '', timedOut: false, overflow: false, aborted: true });
+      return;
+    }
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let size = 0;
+    let outBytes = 0;
+    let errBytes = 0;
     let timedOut = false;
+    let overflow = false;
+    let aborted = false;
+    const kill = () => child.kill('SIGKILL');
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
+      kill();
+    }, opts.timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      kill();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) child.kill('SIGKILL');
-      else out.push(chunk);
+      outBytes += chunk.length;
+      if (outBytes > opts.maxBytes) {
+        overflow = true;
+        kill();
+      } else out.push(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (errBytes < MAX_STDERR) err.push(chunk);
+      errBytes += chunk.length;
+    });
+    const done = () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
     child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
+      done();
+      reject(transient('KustomizeUnavailable', `cannot run ${command}: ${e.message}`, e));
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut, size });
+    child.on('close', (code, signal) => {
+      done();
+      resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut, overflow, aborted });
     });
-  }).catch((err: unknown) => {
-    throw transient('KustomizeUnavailable', `cannot run ${command}: ${(err as Error).message}`, err);
   });
-  if (timedOut) throw terminal('KustomizeBuildFailed', `kustomize build of ${label} took longer than ${timeoutMs / 1000}s`);
-  if (size > maxBytes) throw terminal('KustomizeBuildFailed', `kustomize build of ${label} produced more than ${maxBytes} bytes`);
-  if (code !== 0) {
-    const message = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ').replaceAll(dir, label);
-    throw terminal('KustomizeBuildFailed', `kustomize build of ${label} failed: ${message || `exit code ${code}`}`, 'fix the kustomization in Git');
-  }
-  return parseManifests(stdout, `${label} (kustomize build)`);
 }

@@ -1,87 +1,91 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { terminal } from '../../shared/errors/index.ts';
-import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject } from '../../shared/kube/object.ts';
+import { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
+import { parseManifests } from './manifests.ts';
+import { isWithin, label, outside, realpathOrUndefined } from './paths.ts';
 import type { RenderedObject } from './types.ts';
+import { parseYaml } from './yaml.ts';
 
-const MANIFEST = /\.(ya?ml|json)$/i;
+const MANIFEST = /\.(?:ya?ml|json)$/i;
+
+interface ManifestFile {
+  path: string;
+  /** Checkout-relative, `/`-separated. */
+  label: string;
+}
 
 /**
- * Every manifest under `dir`, recursively, in byte order of path so the result never depends on
- * the file system. Dot-directories (.git, .github) are skipped; symlinks are not followed (the
- * caller has already refused links that leave the checkout, and a link inside it would count an
- * object twice).
+ * Every manifest under `dir` (a real path inside the real `root`), recursively.
+ *
+ * - Order: each directory's entries sorted by the bytes of their UTF-8 names, directories walked
+ *   where they sort (Go's filepath.Walk order, as Argo CD walks), so the result never depends on
+ *   the file system or the locale.
+ * - Names starting with a dot are skipped, files and directories alike: `.git`, `.github`, and
+ *   CI or linter configs such as `.gitlab-ci.yml` are not Kubernetes objects.
+ * - Symlinks are followed when their real target stays inside the checkout; one that leaves it
+ *   is PathOutsideCheckout, wherever it is (as Argo CD refuses out-of-bounds links). A link back
+ *   to a directory being walked is not walked again.
+ * - A kustomization below the top is refused rather than read as plain files: its output would
+ *   differ from its files, and only `spec.path` itself is checked for one.
  */
 export async function renderPlainDirectory(root: string, dir: string): Promise<RenderedObject[]> {
-  const files = await listManifests(dir);
+  const files: ManifestFile[] = [];
+  await walk(root, dir, label(root, dir), new Set([dir]), files);
   const out: RenderedObject[] = [];
   for (const file of files) {
-    const text = await readFile(file, 'utf8');
-    out.push(...parseManifests(text, relative(root, file)));
+    out.push(...parseManifests(await readFile(file.path, 'utf8'), file.label));
   }
   return out;
 }
 
-async function listManifests(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+async function walk(root: string, dir: string, dirLabel: string, ancestors: Set<string>, files: ManifestFile[]): Promise<void> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await listManifests(path)));
-    else if (entry.isFile() && MANIFEST.test(entry.name)) found.push(path);
-    else if (entry.isSymbolicLink() && MANIFEST.test(entry.name) && (await lstat(path)).isSymbolicLink()) continue;
+    const entryLabel = dirLabel === '.' ? entry.name : `${dirLabel}/${entry.name}`;
+    let real = path;
+    let isDirectory = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await realpathOrUndefined(path);
+      if (target === undefined) {
+        if (!MANIFEST.test(entry.name)) continue;
+        throw terminal('PathNotFound', `${entryLabel} is a symlink to something that does not exist`, 'fix or remove the link in Git');
+      }
+      if (!isWithin(root, target)) throw outside(`symlink ${entryLabel}`);
+      const info = await stat(target);
+      real = target;
+      isDirectory = info.isDirectory();
+      isFile = info.isFile();
+    }
+    if (isDirectory) {
+      if (ancestors.has(real)) continue;
+      await walk(root, real, entryLabel, new Set([...ancestors, real]), files);
+    } else if (isFile) {
+      if (KUSTOMIZATION_FILES.includes(entry.name)) await refuseNestedKustomization(real, entryLabel, dirLabel);
+      if (MANIFEST.test(entry.name)) files.push({ path: real, label: entryLabel });
+    }
   }
-  return found;
 }
 
 /**
- * Parses one file's documents with the YAML 1.2 core schema: `yes`/`on` stay strings (kubectl's
- * YAML 1.1 parser turns them into booleans, which a ConfigMap then rejects). `kind: List` is
- * unwrapped.
+ * A Flux `Kustomization` object may well live in a file called kustomization.yaml; a kustomize
+ * configuration (its apiVersion, or no kind at all) may not.
  */
-export function parseManifests(text: string, file: string): RenderedObject[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const out: RenderedObject[] = [];
-  let index = 0;
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const error = doc.errors[0];
-    if (error) {
-      const pos = lineCounter.linePos(error.pos[0]);
-      throw terminal('ManifestParseFailed', `${file}:${pos.line}:${pos.col}: ${firstLine(error.message)}`, 'fix the YAML in Git');
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    index++;
-    if (value === null || value === undefined) continue;
-    for (const object of unwrapList(value, file, index)) out.push({ object: checkObject(object, file, index), source: { file, document: index } });
+async function refuseNestedKustomization(path: string, fileLabel: string, dirLabel: string): Promise<void> {
+  const parsed = parseYaml(await readFile(path, 'utf8'));
+  if (!parsed.ok) return; // reported as ManifestParseFailed when read as a manifest
+  const first = parsed.documents.find((d) => d.value !== null && d.value !== undefined)?.value;
+  if (parsed.documents.length > 1 || !isObject(first)) return;
+  const apiVersion = typeof first.apiVersion === 'string' ? first.apiVersion : '';
+  if (first.kind === undefined || apiVersion.startsWith('kustomize.config.k8s.io/')) {
+    throw terminal(
+      'ManifestInvalid',
+      `${fileLabel} is a kustomization below the rendered path; it is not built (only the top of spec.path is checked for a kustomization)`,
+      `set spec.path to ${dirLabel}, or add a kustomization.yaml at the top of spec.path that lists it`,
+    );
   }
-  return out;
-}
-
-function unwrapList(value: unknown, file: string, index: number): unknown[] {
-  if (isObject(value) && value.kind === 'List' && Array.isArray(value.items)) return value.items;
-  if (!isObject(value)) throw terminal('ManifestInvalid', `${file} document ${index} is not a mapping`, 'each YAML document must be one Kubernetes object');
-  return [value];
-}
-
-function checkObject(value: unknown, file: string, index: number): KubeObject {
-  const where = `${file} document ${index}`;
-  if (!isObject(value)) throw terminal('ManifestInvalid', `${where} is not a mapping`, 'each YAML document must be one Kubernetes object');
-  if (typeof value.apiVersion !== 'string' || value.apiVersion === '') throw terminal('ManifestInvalid', `${where} has no apiVersion`, 'set apiVersion');
-  if (typeof value.kind !== 'string' || value.kind === '') throw terminal('ManifestInvalid', `${where} has no kind`, 'set kind');
-  const metadata = value.metadata;
-  if (!isObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
-    throw terminal('ManifestInvalid', `${where} (${value.kind}) has no metadata.name`, 'set metadata.name');
-  }
-  if (metadata.namespace !== undefined && typeof metadata.namespace !== 'string') {
-    throw terminal('ManifestInvalid', `${where} (${value.kind} ${metadata.name}) has a metadata.namespace that is not a string`);
-  }
-  return value as KubeObject;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
 }

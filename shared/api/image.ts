@@ -38,7 +38,7 @@ export interface ScanResult {
   tagCount: number;
   /** RFC 3339. */
   scanTime?: string;
-  /** A sample of the tags found: the first ones in descending byte order. */
+  /** The 10 tags the registry listed last, newest first (registries list in push or byte order). */
   latestTags?: string[];
 }
 

@@ -9,7 +9,8 @@ import type { GitOperationOptions } from './types.ts';
 import { ALLOWED_PROTOCOLS } from './validate.ts';
 
 /** Parent variables that would change what git or ssh does behind our back. */
-const INHERITED_DROP = /^(GIT_|SSH_ASKPASS|SSH_AUTH_SOCK$|TIDEMARK_GIT_|LANG$|LANGUAGE$|LC_)/;
+// EDITOR, VISUAL and PAGER too: git could run them (a rebase, a long log), and simple-git refuses them.
+const INHERITED_DROP = /^(GIT_|SSH_ASKPASS|SSH_AUTH_SOCK$|TIDEMARK_GIT_|LANG$|LANGUAGE$|LC_|EDITOR$|VISUAL$|PAGER$)/;
 
 /**
  * The complete environment of a git child: the parent's minus anything git-related, English

@@ -72,10 +72,20 @@ export class ResourceManager {
    * fields owned by other managers count the way the server counts them.
    */
   async diff(planned: PlannedObject, options: WriteOptions = {}, known?: KubeObject | null): Promise<DiffResult> {
+    let immutable: unknown;
     const [live, merged] = await Promise.all([
       known !== undefined ? (known ?? undefined) : this.get(planned.mapping, planned.ref.namespace, planned.ref.name),
-      this.serverSideApply(planned, { dryRun: true, skipSchemaValidation: options.skipSchemaValidation }),
+      this.serverSideApply(planned, { dryRun: true, skipSchemaValidation: options.skipSchemaValidation }).catch((err: unknown) => {
+        // With force an immutable-field change is not an error but a planned recreate.
+        if (!options.force || !isImmutableFieldError(err)) throw err;
+        immutable = err;
+        return undefined;
+      }),
     ]);
+    if (!merged) {
+      if (!live) throw immutable;
+      return { planned, state: 'drifted', live, merged: undefined };
+    }
     if (!live) return { planned, state: 'missing', live, merged };
     return { planned, state: sameObject(merged, live) ? 'inSync' : 'drifted', live, merged };
   }
@@ -130,6 +140,18 @@ export class ResourceManager {
   }
 
   private async serverSideApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean }): Promise<KubeObject> {
+    try {
+      return await this.sendApply(planned, opts);
+    } catch (err) {
+      // Servers before 1.25 ignore fieldValidation and reject undeclared fields in any apply.
+      if (opts.skipSchemaValidation && err instanceof KubeApiError && err.message.includes('field not declared in schema')) {
+        throw terminal('ObjectInvalid', `${err.message}; this API server cannot skip schema validation for server-side apply (that needs Kubernetes 1.25 or later)`, 'remove the field from the manifest in Git', err);
+      }
+      throw err;
+    }
+  }
+
+  private async sendApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean }): Promise<KubeObject> {
     return this.rest.request<KubeObject>({
       method: 'PATCH',
       path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),

@@ -1,0 +1,46 @@
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { conditions, describeCondition, int, rec, result, time } from './fields.ts';
+import type { AssessContext, HealthResult } from './types.ts';
+import { DEFAULT_STATUSLESS_GRACE_MS } from './types.ts';
+
+/**
+ * Custom resources, read the kstatus way (the conventions Flux and most operators follow):
+ * a stale `status.observedGeneration` → Progressing; `Stalled=True` → Degraded;
+ * `Reconciling=True` → Progressing; `Ready` True → Healthy, False → Degraded (as Argo CD reads
+ * Flux objects; kstatus itself would keep waiting), Unknown → Progressing. A Ready condition that
+ * records an older `observedGeneration` than the object's is stale → Progressing.
+ *
+ * A custom resource with no status at all is Progressing for a grace period after its creation,
+ * then Healthy. Flux counts it Healthy at once, which reports success before the operator has
+ * even looked at the object; staying Progressing forever would instead hang every unit holding a
+ * kind that has no status by design (ServiceMonitor, VirtualService, ...).
+ */
+export function customResourceHealth(obj: KubeObject, ctx: AssessContext): HealthResult {
+  const status = rec(obj.status);
+  const generation = obj.metadata.generation;
+  if (!status || Object.keys(status).length === 0) {
+    const grace = ctx.options?.statuslessGraceMs ?? DEFAULT_STATUSLESS_GRACE_MS;
+    const created = time(obj.metadata.creationTimestamp);
+    if (created !== undefined && ctx.now < created + grace) return result('Progressing', 'Waiting for the controller to report a status');
+    return result('Healthy', 'No status reported');
+  }
+  const observed = int(status.observedGeneration);
+  if (observed !== undefined && generation !== undefined && observed < generation) {
+    return result('Progressing', `Waiting for the controller to observe generation ${generation} (observed ${observed})`);
+  }
+  const all = conditions(status);
+  const stalled = all.find((c) => c.type === 'Stalled' && c.status === 'True');
+  if (stalled) return result('Degraded', describeCondition(stalled) || 'Stalled');
+  const reconciling = all.find((c) => c.type === 'Reconciling' && c.status === 'True');
+  if (reconciling) return result('Progressing', describeCondition(reconciling) || 'Reconciling');
+  const ready = all.find((c) => c.type === 'Ready');
+  if (ready) {
+    if (ready.observedGeneration !== undefined && generation !== undefined && ready.observedGeneration < generation) {
+      return result('Progressing', `Waiting for the controller to observe generation ${generation} (Ready is from ${ready.observedGeneration})`);
+    }
+    if (ready.status === 'True') return result('Healthy', describeCondition(ready));
+    if (ready.status === 'False') return result('Degraded', describeCondition(ready) || 'Not ready');
+    return result('Progressing', describeCondition(ready) || 'Readiness unknown');
+  }
+  return result('Healthy');
+}

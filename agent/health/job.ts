@@ -1,0 +1,43 @@
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { conditions, int, list, rec, result, time } from './fields.ts';
+import type { HealthResult } from './types.ts';
+
+/**
+ * Argo CD's Job rules: Failed → Degraded, Complete → Healthy, suspended → Suspended, otherwise
+ * Progressing. `FailureTarget` (Kubernetes ≥ 1.31 sets it while the failed Job's pods are being
+ * terminated) already means the Job has failed. `spec.suspend` counts before the controller has
+ * confirmed it with a Suspended condition.
+ */
+export function jobHealth(obj: KubeObject): HealthResult {
+  const spec = rec(obj.spec);
+  const status = rec(obj.status);
+  const all = conditions(status).filter((c) => c.status === 'True');
+  const failed = all.find((c) => c.type === 'Failed') ?? all.find((c) => c.type === 'FailureTarget');
+  if (failed) return result('Degraded', failed.message || failed.reason || 'Job failed');
+  const complete = all.find((c) => c.type === 'Complete');
+  if (complete) return result('Healthy', complete.message || complete.reason);
+  const suspended = all.find((c) => c.type === 'Suspended');
+  if (suspended || spec?.suspend === true) return result('Suspended', suspended?.message || 'Job is suspended');
+  const completions = int(spec?.completions);
+  const succeeded = int(status?.succeeded) ?? 0;
+  const active = int(status?.active) ?? 0;
+  return result('Progressing', `Waiting for Job to complete: ${succeeded}${completions !== undefined ? ` of ${completions}` : ''} succeeded, ${active} active`);
+}
+
+/**
+ * Argo CD's CronJob rules. A CronJob has no condition saying its last run failed; it is inferred:
+ * no job running and the last success older than the last schedule. Before the first success we
+ * cannot tell "not finished yet" from "never succeeded", so it counts as Healthy (as in Argo).
+ */
+export function cronJobHealth(obj: KubeObject): HealthResult {
+  const spec = rec(obj.spec);
+  const status = rec(obj.status);
+  if (spec?.suspend === true) return result('Suspended', 'CronJob is suspended');
+  const lastSchedule = time(status?.lastScheduleTime);
+  if (lastSchedule === undefined) return result('Healthy', 'CronJob has not been scheduled yet');
+  const lastSuccess = time(status?.lastSuccessfulTime);
+  if (lastSuccess === undefined) return result('Healthy', 'CronJob has not completed successfully yet');
+  if (list(status?.active).length > 0) return result('Healthy', 'CronJob is running a job');
+  if (lastSuccess < lastSchedule) return result('Degraded', 'CronJob has not completed its last execution successfully');
+  return result('Healthy', 'CronJob has completed its last execution successfully');
+}

@@ -1,0 +1,55 @@
+import { terminal } from '../../shared/errors/index.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { isObject } from '../../shared/kube/object.ts';
+import type { ObjectSource, RenderedObject } from './types.ts';
+import { parseYaml } from './yaml.ts';
+
+/**
+ * The objects of one file: every YAML document (see yaml.ts for how scalars are read), empty and
+ * `null` documents skipped, `kind: List` unwrapped. A document that does not parse is
+ * ManifestParseFailed with file, line and column; one that is not a Kubernetes object is
+ * ManifestInvalid naming file and document.
+ */
+export function parseManifests(text: string, file: string): RenderedObject[] {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) {
+    const { line, col, message } = parsed.error;
+    throw terminal('ManifestParseFailed', `${file}:${line}:${col}: ${message}`, 'fix the YAML in Git');
+  }
+  const out: RenderedObject[] = [];
+  for (const { value, index } of parsed.documents) {
+    if (value === null || value === undefined) continue;
+    if (isObject(value) && value.kind === 'List' && typeof value.apiVersion === 'string' && Array.isArray(value.items)) {
+      value.items.forEach((item: unknown, i: number) => {
+        const source: ObjectSource = { file, document: index, item: i + 1 };
+        out.push({ object: checkObject(item, source), source });
+      });
+      continue;
+    }
+    const source: ObjectSource = { file, document: index };
+    out.push({ object: checkObject(value, source), source });
+  }
+  return out;
+}
+
+export function describeSource(source: ObjectSource): string {
+  return `${source.file} document ${source.document}${source.item === undefined ? '' : ` item ${source.item}`}`;
+}
+
+function checkObject(value: unknown, source: ObjectSource): KubeObject {
+  const where = describeSource(source);
+  const invalid = (what: string, hint: string) => terminal('ManifestInvalid', `${where} ${what}`, hint);
+  if (!isObject(value)) throw invalid('is not a mapping', 'each YAML document must be one Kubernetes object');
+  if (typeof value.apiVersion !== 'string' || value.apiVersion === '') throw invalid('has no apiVersion', 'set apiVersion');
+  if (typeof value.kind !== 'string' || value.kind === '') throw invalid('has no kind', 'set kind');
+  const metadata = value.metadata;
+  if (!isObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
+    throw invalid(`(${value.kind}) has no metadata.name`, 'set metadata.name (generateName cannot be reconciled)');
+  }
+  if (metadata.namespace !== undefined && metadata.namespace !== null && typeof metadata.namespace !== 'string') {
+    throw invalid(`(${value.kind} ${metadata.name}) has a metadata.namespace that is not a string`, 'quote the namespace');
+  }
+  // `namespace: ""` or `namespace:` means "none given", which the planner reads as an absent field.
+  if (metadata.namespace === null || metadata.namespace === '') delete metadata.namespace;
+  return value as KubeObject;
+}

@@ -1,0 +1,107 @@
+import type { ScalarTag, Tags } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
+
+/**
+ * YAML as Kubernetes tooling reads it. The YAML 1.2 core schema, as kustomize reads it
+ * (kyaml, go-yaml v3): `yes`, `no`, `on`, `off`, `y`, `n` stay strings, so `enabled: yes` in a
+ * ConfigMap is the string "yes" whether or not the directory has a kustomization. (`kubectl
+ * apply -f` reads YAML 1.1 through sigs.k8s.io/yaml and turns them into booleans, which the API
+ * server then rejects for string fields; Flux, which builds plain directories with kustomize too,
+ * keeps them strings, and so do we.)
+ *
+ * Numbers follow the Go parsers both tools share, where they differ from the 1.2 core schema:
+ * `0777` is octal (511), `1_000` is 1000, `0b101` is 5. Timestamps stay the strings they were
+ * written as (kubectl's reading; kustomize would rewrite `2024-01-01` as `2024-01-01T00:00:00Z`).
+ * `.inf` and `.nan` are refused: no JSON can carry them. Merge keys (`<<`) are honoured, as both
+ * Go parsers do.
+ */
+
+export interface YamlDocument {
+  value: unknown;
+  /** 1-based index of the document in its file. */
+  index: number;
+}
+
+export interface YamlError {
+  line: number;
+  col: number;
+  message: string;
+}
+
+export type YamlParse = { ok: true; documents: YamlDocument[] } | { ok: false; error: YamlError };
+
+const INT = /^([-+]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]+|0|[1-9][0-9]*)$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+const NON_FINITE = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** go-yaml's resolution of a plain scalar that starts like a number; anything else stays a string. */
+export function resolveGoNumber(source: string, onError: (message: string) => void): number | string {
+  if (NON_FINITE.test(source)) {
+    onError(`${source} is not a finite number; Kubernetes objects are JSON, which cannot carry it (quote it to keep a string)`);
+    return source;
+  }
+  const plain = source.replaceAll('_', '');
+  const int = INT.exec(plain);
+  if (int) {
+    const [, sign, digits] = int as unknown as [string, string, string];
+    // Go reads a leading 0 as octal; BigInt would read it as decimal.
+    const normalised = /^0[0-7]+$/.test(digits) ? `0o${digits.slice(1)}` : digits;
+    const magnitude = BigInt(normalised);
+    const value = sign === '-' ? -magnitude : magnitude;
+    if (value >= INT64_MIN && value <= UINT64_MAX) return Number(value);
+  }
+  if (FLOAT.test(plain)) {
+    const value = Number.parseFloat(plain);
+    if (Number.isFinite(value)) return value;
+  }
+  return source;
+}
+
+const goNumber: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^[-+.0-9][-+.0-9A-Za-z_]*$/,
+  resolve: (source, onError) => resolveGoNumber(source, onError),
+};
+
+const numericTags = new Set(['tag:yaml.org,2002:int', 'tag:yaml.org,2002:float']);
+
+const PARSE_OPTIONS = {
+  schema: 'core',
+  customTags: (tags: Tags): Tags => [...tags.filter((t) => typeof t === 'string' || !numericTags.has(t.tag)), goNumber],
+  merge: true,
+  uniqueKeys: true,
+  prettyErrors: false,
+} as const;
+
+/**
+ * Every document of a YAML (or JSON) stream, or the first error with its position. Aliases are
+ * capped so a "billion laughs" file cannot exhaust memory.
+ */
+export function parseYaml(text: string): YamlParse {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const documents: YamlDocument[] = [];
+  let index = 0;
+  for (const doc of list) {
+    index++;
+    const error = doc.errors[0];
+    if (error) {
+      const pos = lineCounter.linePos(error.pos[0]);
+      return { ok: false, error: { line: pos.line, col: pos.col, message: firstLine(error.message) } };
+    }
+    try {
+      documents.push({ value: doc.toJS({ maxAliasCount: 100 }) as unknown, index });
+    } catch (err) {
+      return { ok: false, error: { line: lineCounter.linePos(doc.range[0]).line, col: 1, message: firstLine((err as Error).message) } };
+    }
+  }
+  return { ok: true, documents };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}

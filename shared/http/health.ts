@@ -1,0 +1,25 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+
+/** `/healthz` (the process runs) and `/readyz` (it has read its objects) for probes. */
+export async function serveHealth(address: string, ready: () => boolean): Promise<Server> {
+  const [host, port] = splitHostPort(address);
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
+    if (req.url === '/readyz') return void res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok' : 'not ready');
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
+}
+
+/** `:8080` listens on every address (in a pod); `127.0.0.1:8080` on loopback only. */
+function splitHostPort(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address ${JSON.stringify(address)}`);
+  return [address.slice(0, colon) || '0.0.0.0', port];
+}
