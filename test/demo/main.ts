@@ -97,7 +97,10 @@ try {
   const bot = (await git.repos.readLog('config', 'image'))[0];
   process.stdout.write(`\n  full message of the bot commit:\n${bot?.message.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
   say('kubectl get deployment my-app -o jsonpath={..image}');
-  process.stdout.write(`  ${image}:${second}\n`);
+  const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
+  const images = (live?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers.map((c) => c.image);
+  process.stdout.write(`  ${images.join(' ')}\n`);
+  process.stdout.write('  (health stays Progressing here: this control plane has no kubelet, so Pods stay Pending)\n');
   await kube.close();
 
   if (values.keep) {
