@@ -118,7 +118,7 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   let healthServer: Server | undefined;
   if (options.healthAddress) {
     // Loaded only when asked for: the agent's module graph is not otherwise needed here.
-    const { serveHealth } = await import('../agent/main.ts');
+    const { serveHealth } = await import('../shared/http/health.ts');
     healthServer = await serveHealth(options.healthAddress, ready);
   }
   log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'image updater started');

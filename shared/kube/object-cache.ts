@@ -4,6 +4,7 @@ import { listAndWatch } from '../controller/watch.ts';
 import type { ResourceMapping } from './discovery.ts';
 import { resourcePath } from './discovery.ts';
 import type { KubeObject } from './object.ts';
+import { joinApiVersion } from './object.ts';
 import type { KubeRest } from './rest.ts';
 
 export type CacheEvent = 'upsert' | 'delete';
@@ -50,7 +51,10 @@ export class ObjectCache {
       for (const listener of this.listeners) listener(obj, event, previous);
     };
     void listAndWatch<KubeObject>(this.rest, resourcePath({ ...mapping, namespaced: false }, undefined), {
-      onList: (items) => {
+      onList: (listed) => {
+        // List items carry no apiVersion/kind (only the list does); watch events do. Stamp them
+        // so a listed copy compares and rates the same as a watched one.
+        const items = listed.map((o) => ({ ...o, apiVersion: joinApiVersion(mapping.group, mapping.version), kind: mapping.kind }));
         const fresh = new Map(items.map((o) => [objectId(o), o]));
         for (const [key, old] of state.objects) if (!fresh.has(key)) emit(old, 'delete', old);
         for (const [key, obj] of fresh) {
