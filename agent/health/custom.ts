@@ -4,16 +4,27 @@ import type { AssessContext, HealthResult } from './types.ts';
 import { DEFAULT_STATUSLESS_GRACE_MS } from './types.ts';
 
 /**
+ * Ready=False reasons that mean "still working on it", not "failed". Deliberately exact: a loose
+ * match on "progress" or "reconcil" would also catch ProgressDeadlineExceeded and
+ * ReconciliationFailed.
+ */
+const STILL_WORKING = /^(Progressing|Reconciling)$|InProgress/i;
+
+/**
  * Custom resources, read the kstatus way (the conventions Flux and most operators follow):
  * a stale `status.observedGeneration` → Progressing; `Stalled=True` → Degraded;
  * `Reconciling=True` → Progressing; `Ready` True → Healthy, False → Degraded (as Argo CD reads
- * Flux objects; kstatus itself would keep waiting), Unknown → Progressing. A Ready condition that
- * records an older `observedGeneration` than the object's is stale → Progressing.
+ * Flux objects; kstatus itself would keep waiting) unless its reason says it is still progressing
+ * or reconciling, Unknown → Progressing. A Ready condition that records an older
+ * `observedGeneration` than the object's is stale → Progressing. A status without conditions
+ * (many operators write only counters or phases) → Healthy.
  *
- * A custom resource with no status at all is Progressing for a grace period after its creation,
- * then Healthy. Flux counts it Healthy at once, which reports success before the operator has
- * even looked at the object; staying Progressing forever would instead hang every unit holding a
- * kind that has no status by design (ServiceMonitor, VirtualService, ...).
+ * A custom resource with no status at all is Progressing for a grace period after its creation
+ * (`statuslessGraceMs`, default 30 s), then Healthy. The trade-off: Flux counts it Healthy at
+ * once, which reports success before the operator has even looked at the object; staying
+ * Progressing forever would instead hang every unit holding a kind that has no status by design
+ * (ServiceMonitor, VirtualService, plain configuration CRs). A controller slower than the grace
+ * period, or one that is not running at all, is therefore reported Healthy.
  */
 export function customResourceHealth(obj: KubeObject, ctx: AssessContext): HealthResult {
   const status = rec(obj.status);
@@ -21,7 +32,7 @@ export function customResourceHealth(obj: KubeObject, ctx: AssessContext): Healt
   if (!status || Object.keys(status).length === 0) {
     const grace = ctx.options?.statuslessGraceMs ?? DEFAULT_STATUSLESS_GRACE_MS;
     const created = time(obj.metadata.creationTimestamp);
-    if (created !== undefined && ctx.now < created + grace) return result('Progressing', 'Waiting for the controller to report a status');
+    if (created !== undefined && ctx.now < created + grace) return result('Progressing', 'Waiting for the controller to report status');
     return result('Healthy', 'No status reported');
   }
   const observed = int(status.observedGeneration);
@@ -39,7 +50,7 @@ export function customResourceHealth(obj: KubeObject, ctx: AssessContext): Healt
       return result('Progressing', `Waiting for the controller to observe generation ${generation} (Ready is from ${ready.observedGeneration})`);
     }
     if (ready.status === 'True') return result('Healthy', describeCondition(ready));
-    if (ready.status === 'False') return result('Degraded', describeCondition(ready) || 'Not ready');
+    if (ready.status === 'False' && !STILL_WORKING.test(ready.reason)) return result('Degraded', describeCondition(ready) || 'Not ready');
     return result('Progressing', describeCondition(ready) || 'Readiness unknown');
   }
   return result('Healthy');

@@ -28,7 +28,7 @@ const CASES: Case[] = [
   { file: 'deployment-progressing.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 of 3 updated replicas are available...' },
   { file: 'deployment-updating.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 out of 3 new replicas have been updated...' },
   { file: 'deployment-old-replicas.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 old replicas are pending termination...' },
-  { file: 'deployment-generation.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: observed deployment generation less than desired generation' },
+  { file: 'deployment-generation-lag.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: observed deployment generation less than desired generation' },
   { file: 'deployment-degraded.yaml', status: 'Degraded', message: 'Deployment "web" exceeded its progress deadline' },
   { file: 'deployment-paused.yaml', status: 'Suspended', message: 'Deployment is paused' },
   // StatefulSet
@@ -75,6 +75,7 @@ const CASES: Case[] = [
   { file: 'pod-running-not-ready.yaml', status: 'Progressing', message: 'containers with unready status: [web]' },
   { file: 'pod-running-restarted-not-ready.yaml', status: 'Degraded', message: 'containers with unready status: [web]' },
   { file: 'pod-deleting.yaml', status: 'Progressing', message: 'Pending deletion' },
+  { file: 'deleting.yaml', status: 'Progressing', message: 'Pending deletion' },
   { file: 'pod-succeeded.yaml', status: 'Healthy' },
   { file: 'pod-failed.yaml', status: 'Degraded', message: 'container "backup" failed with exit code 2' },
   {
@@ -92,11 +93,12 @@ const CASES: Case[] = [
   { file: 'job-failure-target.yaml', status: 'Degraded', message: 'Job was active longer than specified deadline' },
   { file: 'job-suspended.yaml', status: 'Suspended', message: 'Job suspended' },
   { file: 'cronjob-healthy.yaml', status: 'Healthy', message: 'CronJob has completed its last execution successfully' },
-  { file: 'cronjob-failed.yaml', status: 'Degraded', message: 'CronJob has not completed its last execution successfully' },
+  { file: 'cronjob-failed.yaml', status: 'Degraded', message: 'CronJob last run failed: no successful run since the last schedule' },
   { file: 'cronjob-running.yaml', status: 'Healthy', message: 'CronJob is running a job' },
   { file: 'cronjob-suspended.yaml', status: 'Suspended', message: 'CronJob is suspended' },
   { file: 'cronjob-never-scheduled.yaml', status: 'Healthy', message: 'CronJob has not been scheduled yet' },
-  { file: 'cronjob-never-succeeded.yaml', status: 'Healthy', message: 'CronJob has not completed successfully yet' },
+  { file: 'cronjob-never-succeeded.yaml', status: 'Degraded', message: 'CronJob last run failed: it has never completed successfully' },
+  { file: 'cronjob-first-run.yaml', status: 'Healthy', message: 'CronJob is running a job' },
   // Service / Ingress, with and without the leniency options
   { file: 'service-clusterip.yaml', status: 'Healthy' },
   { file: 'service-lb-pending.yaml', status: 'Progressing', message: 'Waiting for the load balancer to get an address' },
@@ -111,7 +113,7 @@ const CASES: Case[] = [
   { file: 'pvc-pending.yaml', status: 'Progressing', message: 'Waiting for the claim to be bound' },
   { file: 'pvc-lost.yaml', status: 'Degraded', message: 'The claim lost its underlying volume' },
   // HPA
-  { file: 'hpa-healthy.yaml', status: 'Healthy', message: 'recommended size matches current size' },
+  { file: 'hpa-healthy.yaml', status: 'Healthy', message: 'the desired count is within the acceptable range' },
   {
     file: 'hpa-degraded.yaml',
     status: 'Degraded',
@@ -119,14 +121,17 @@ const CASES: Case[] = [
   },
   { file: 'hpa-progressing.yaml', status: 'Progressing', message: 'Waiting to Autoscale' },
   { file: 'hpa-scaling-disabled.yaml', status: 'Healthy', message: "the HPA controller was able to get the target's current scale" },
-  { file: 'hpa-v1-annotation.yaml', status: 'Healthy', message: 'recommended size matches current size' },
+  { file: 'hpa-v1-annotation.yaml', status: 'Healthy', message: 'the desired replica count is less than the minimum replica count' },
+  { file: 'hpa-backoff.yaml', status: 'Healthy', message: 'the desired count is within the acceptable range' },
+  { file: 'hpa-failed-get-scale.yaml', status: 'Degraded', message: 'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "web-api" not found' },
   // APIService
   { file: 'apiservice-available.yaml', status: 'Healthy', message: 'Passed: all checks passed' },
   {
     file: 'apiservice-unavailable.yaml',
-    status: 'Progressing',
+    status: 'Degraded',
     message: 'FailedDiscoveryCheck: failing or missing response from https://10.244.1.9:10250/apis/metrics.k8s.io/v1beta1: Get "https://10.244.1.9:10250/apis/metrics.k8s.io/v1beta1": dial tcp 10.244.1.9:10250: connect: connection refused',
   },
+  { file: 'apiservice-pending.yaml', status: 'Progressing', message: 'Waiting to be processed' },
   { file: 'apiservice-local.yaml', status: 'Healthy', message: 'Local: Local APIServices are always available' },
   // CRD
   { file: 'crd-established.yaml', status: 'Healthy', message: 'CRD is established' },
@@ -155,15 +160,16 @@ const CASES: Case[] = [
     message:
       'ReconciliationFailed: Namespace/shop dry-run failed (Forbidden): namespaces "shop" is forbidden: User "system:serviceaccount:flux-system:kustomize-controller" cannot patch resource "namespaces" in API group "" in the namespace "shop"',
   },
+  { file: 'cr-kstatus-not-ready-progressing.yaml', status: 'Progressing', message: 'Reconciling: The resource is in the process of being reconciled by the operator' },
   { file: 'cr-kstatus-ready-unknown.yaml', status: 'Progressing', message: "DependencyNotReady: waiting for dependency 'flux-system/crds' to be ready" },
   { file: 'cr-kstatus-stale-generation.yaml', status: 'Progressing', message: 'Waiting for the controller to observe generation 3 (observed 2)' },
   { file: 'cr-kstatus-stale-condition.yaml', status: 'Progressing', message: 'Waiting for the controller to observe generation 2 (Ready is from 1)' },
   { file: 'cr-kstatus-no-conditions.yaml', status: 'Healthy' },
   // A custom resource with no status yet: Progressing for the grace period after creation, then Healthy.
-  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report a status', now: Date.parse('2026-03-02T12:00:05Z'), label: '5 s old' },
-  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report a status', now: Date.parse('2026-03-02T12:00:29.999Z'), label: 'just inside the grace' },
+  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report status', now: Date.parse('2026-03-02T12:00:05Z'), label: '5 s old' },
+  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report status', now: Date.parse('2026-03-02T12:00:29.999Z'), label: 'just inside the grace' },
   { file: 'cr-kstatus-no-status.yaml', status: 'Healthy', message: 'No status reported', now: Date.parse('2026-03-02T12:00:30Z'), label: 'grace over' },
-  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report a status', now: Date.parse('2026-03-02T12:01:00Z'), options: { statuslessGraceMs: 120_000 }, label: 'longer grace' },
+  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report status', now: Date.parse('2026-03-02T12:01:00Z'), options: { statuslessGraceMs: 120_000 }, label: 'longer grace' },
 ];
 
 describe('health: fixtures of real status shapes', () => {
@@ -229,6 +235,21 @@ describe('health: rules beyond the fixtures', () => {
       obj('example.com/v1', 'Widget', { status: { conditions: [{ status: 'True' }, 'x', { type: 'Ready', status: 'True' }] } }),
     ];
     assert.deepEqual(weird.map((o) => assessHealth(o, ctx).status), ['Healthy', 'Unknown', 'Progressing', 'Healthy']);
+  });
+
+  it('a custom resource whose Ready=False reason says it is still working is Progressing, a failure reason is not', () => {
+    const cr = (reason: string) =>
+      obj('example.com/v1', 'Widget', { status: { conditions: [{ type: 'Ready', status: 'False', reason, message: 'm' }] } });
+    const got = ['Progressing', 'reconciling', 'ReconciliationInProgress', 'ProgressDeadlineExceeded', 'ReconciliationFailed', 'ProgressingWithRetry'].map(
+      (reason) => assessHealth(cr(reason), ctx).status,
+    );
+    assert.deepEqual(got, ['Progressing', 'Progressing', 'Progressing', 'Degraded', 'Degraded', 'Degraded']);
+  });
+
+  it('options default to the strict reading when absent', () => {
+    assert.equal(assessHealth(load('service-lb-pending.yaml'), { now: LATER, options: {} }).status, 'Progressing');
+    assert.equal(assessHealth(load('ingress-pending.yaml'), { now: LATER }).status, 'Progressing');
+    assert.equal(assessHealth(load('cr-kstatus-no-status.yaml'), { now: Date.parse('2026-03-02T12:00:10Z') }).status, 'Progressing');
   });
 
   it('a job whose spec says suspend is Suspended before the controller confirms it', () => {

@@ -3,25 +3,33 @@ import type { Condition } from './fields.ts';
 import { conditions, parseConditions, rec, result } from './fields.ts';
 import type { HealthResult } from './types.ts';
 
-/** Condition reasons with which the HPA controller reports that it cannot do its job. */
-const FAILING: Record<string, readonly string[]> = {
-  AbleToScale: ['FailedGetScale', 'FailedUpdateScale'],
-  ScalingActive: ['FailedGetResourceMetric', 'FailedGetContainerResourceMetric', 'FailedGetPodsMetric', 'FailedGetObjectMetric', 'FailedGetExternalMetric', 'InvalidSelector', 'InvalidMetricSourceType'],
-};
-
 /**
- * Argo CD's HPA rules, with its 2024 fix: every condition is looked at, so a failing metric is
- * not hidden behind an earlier `AbleToScale=True`. Healthy needs `AbleToScale=True`;
- * `ScalingActive=False` with ScalingDisabled (scaled to zero on purpose) is not a failure.
+ * Argo CD's HPA rules (hpa.go), except that every condition is checked for a failure before any
+ * counts as healthy, so a failing metric is not hidden behind an earlier `AbleToScale=True`:
+ * - `ScalingActive=False` because a metric, the selector or the metric source is broken
+ *   (FailedGet*Metric, InvalidSelector, AmbiguousSelector, InvalidMetricSourceType) → Degraded;
+ *   ScalingDisabled (the target is scaled to zero on purpose) is not a failure.
+ * - `AbleToScale=False` because the scale subresource cannot be read or written
+ *   (FailedGetScale, FailedUpdateScale) → Degraded; the Backoff* reasons older controllers set
+ *   right after a rescale are routine.
+ * - No condition yet: the controller has not run for it → Progressing "Waiting to Autoscale".
+ * - Otherwise Healthy; ScalingLimited only explains why the count sits at a bound.
  * autoscaling/v1 objects carry their conditions in an annotation.
  */
 export function horizontalPodAutoscalerHealth(obj: KubeObject): HealthResult {
   const all = hpaConditions(obj);
-  const failing = all.find((c) => FAILING[c.type]?.includes(c.reason));
+  const failing = all.find(isFailing);
   if (failing) return result('Degraded', failing.message || failing.reason);
-  const able = all.find((c) => c.type === 'AbleToScale');
-  if (able?.status === 'True') return result('Healthy', able.message);
-  return result('Progressing', 'Waiting to Autoscale');
+  if (all.length === 0) return result('Progressing', 'Waiting to Autoscale');
+  const explanation = all.find((c) => c.type === 'ScalingLimited') ?? all.find((c) => c.type === 'AbleToScale');
+  return result('Healthy', explanation?.message);
+}
+
+function isFailing(c: Condition): boolean {
+  if (c.status !== 'False') return false;
+  if (c.type === 'ScalingActive') return /^(Failed|Invalid|Ambiguous)/.test(c.reason);
+  if (c.type === 'AbleToScale') return c.reason.startsWith('Failed');
+  return false;
 }
 
 function hpaConditions(obj: KubeObject): Condition[] {

@@ -6,7 +6,8 @@ import type { HealthResult } from './types.ts';
  * Argo CD's Job rules: Failed → Degraded, Complete → Healthy, suspended → Suspended, otherwise
  * Progressing. `FailureTarget` (Kubernetes ≥ 1.31 sets it while the failed Job's pods are being
  * terminated) already means the Job has failed. `spec.suspend` counts before the controller has
- * confirmed it with a Suspended condition.
+ * confirmed it with a Suspended condition, but a finished Job stays what it finished as: setting
+ * suspend on it changes nothing in the cluster.
  */
 export function jobHealth(obj: KubeObject): HealthResult {
   const spec = rec(obj.spec);
@@ -26,8 +27,9 @@ export function jobHealth(obj: KubeObject): HealthResult {
 
 /**
  * Argo CD's CronJob rules. A CronJob has no condition saying its last run failed; it is inferred:
- * no job running and the last success older than the last schedule. Before the first success we
- * cannot tell "not finished yet" from "never succeeded", so it counts as Healthy (as in Argo).
+ * no job running and no success since the last schedule (or never one at all). The controller
+ * writes `lastScheduleTime` when it starts a job and `lastSuccessfulTime` when one completes, so
+ * a successful run always leaves the second after the first.
  */
 export function cronJobHealth(obj: KubeObject): HealthResult {
   const spec = rec(obj.spec);
@@ -35,9 +37,9 @@ export function cronJobHealth(obj: KubeObject): HealthResult {
   if (spec?.suspend === true) return result('Suspended', 'CronJob is suspended');
   const lastSchedule = time(status?.lastScheduleTime);
   if (lastSchedule === undefined) return result('Healthy', 'CronJob has not been scheduled yet');
-  const lastSuccess = time(status?.lastSuccessfulTime);
-  if (lastSuccess === undefined) return result('Healthy', 'CronJob has not completed successfully yet');
   if (list(status?.active).length > 0) return result('Healthy', 'CronJob is running a job');
-  if (lastSuccess < lastSchedule) return result('Degraded', 'CronJob has not completed its last execution successfully');
+  const lastSuccess = time(status?.lastSuccessfulTime);
+  if (lastSuccess === undefined) return result('Degraded', 'CronJob last run failed: it has never completed successfully');
+  if (lastSuccess < lastSchedule) return result('Degraded', 'CronJob last run failed: no successful run since the last schedule');
   return result('Healthy', 'CronJob has completed its last execution successfully');
 }
