@@ -175,8 +175,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   // prune (pruneLast: after the applied objects are healthy)
   const current = plan.objects.map(refOf);
   let stale = staleEntries(previous, current);
+  let waited = false;
   if (writeAllowed && input.config.policy.pruneLast && stale.length > 0) {
     await waitHealthy(plan, deps, input.config.timeoutMs);
+    waited = true;
   }
   let unpruned: ResourceStatus[] = [];
   if (stale.length > 0) {
@@ -195,7 +197,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   }
 
   // assess
-  const resources = await assess(plan, diffs, deps);
+  // After a health wait the copies from apply time are stale: rate what the cluster shows now.
+  const resources = await assess(plan, diffs, deps, waited);
   for (const entry of unpruned) resources.push({ ...entry, status: 'OutOfSync', message: entry.message ?? 'no longer in Git; not pruned yet' });
   outcome.resources = resources;
   outcome.diffs = [...diffs.values()];
@@ -347,8 +350,8 @@ async function waitHealthy(plan: Plan, deps: ReconcileDeps, timeoutMs: number): 
   }
 }
 
-/** Reads each desired object once and rates its health; reuses live copies a diff already read. */
-async function assess(plan: Plan, diffs: Map<string, DiffResult>, deps: ReconcileDeps): Promise<ResourceStatus[]> {
+/** Reads each desired object once and rates its health; reuses live copies a diff already read unless `reread`. */
+async function assess(plan: Plan, diffs: Map<string, DiffResult>, deps: ReconcileDeps, reread = false): Promise<ResourceStatus[]> {
   return mapLimit(plan.objects, deps.concurrency, async (obj) => {
     const ref = refOf(obj);
     const diff = diffs.get(objectKey(ref));
@@ -357,7 +360,7 @@ async function assess(plan: Plan, diffs: Map<string, DiffResult>, deps: Reconcil
     try {
       const mapping = diff?.planned.mapping ?? (await deps.target.mapper.find(obj.apiVersion, obj.kind));
       const cached = mapping ? deps.cache?.get(mapping, ref.namespace, ref.name) : undefined;
-      if (diff?.live) live = diff.live;
+      if (diff?.live && !reread) live = diff.live;
       else if (cached !== undefined) live = cached ?? undefined;
       else if (mapping) live = await deps.target.resources.get(mapping, ref.namespace, ref.name);
     } catch {

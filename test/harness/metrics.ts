@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import type { Agent } from 'undici';
+import type { ClusterAccess } from './control-plane.ts';
+
+/**
+ * Write counts read at the API server itself (`/metrics`), so a test of "no writes" does not
+ * trust the code it tests. The counter has no namespace label: count a resource only one test uses.
+ */
+/** Non-dry-run writes the API server counted for one resource (main resource, not subresources). */
+export async function serverWrites(cluster: ClusterAccess, dispatcher: Agent, group: string, resource: string): Promise<number> {
+  const res = await request(`${cluster.server}/metrics`, { headers: { authorization: `Bearer ${cluster.adminToken}` }, dispatcher });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 200, text.slice(0, 200));
+  let total = 0;
+  let seen = false;
+  for (const line of text.split('\n')) {
+    const m = /^apiserver_request_total\{(.*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    // Kubernetes 1.20 labels every request with dry_run; a server without it would count dry-runs too.
+    if (labels.dry_run === undefined) throw new Error('apiserver_request_total has no dry_run label on this server');
+    seen = true;
+    if (labels.group !== group || labels.resource !== resource || labels.subresource !== '' || labels.dry_run !== '') continue;
+    if (['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY', 'DELETECOLLECTION'].includes(labels.verb ?? '')) total += Number(m[2]);
+  }
+  assert.ok(seen, 'no apiserver_request_total samples in /metrics');
+  return total;
+}
