@@ -23,6 +23,7 @@ import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import { deleteInventory } from './finalize.ts';
 import type { TargetResolver } from './targets.ts';
 import { syncWindowState } from './sync-windows.ts';
+import { RenderCache } from './render-cache.ts';
 
 export interface ControllerDeps {
   kube: KubeClient;
@@ -63,6 +64,7 @@ export class ContinuousDeploymentController {
   private readonly queue: WorkQueue;
   private readonly seen = new Map<string, KeyState>();
   private readonly abort = new AbortController();
+  private readonly renderCache = new RenderCache();
   private watching: Promise<void> | undefined;
   private synced = false;
 
@@ -182,6 +184,7 @@ export class ContinuousDeploymentController {
           target: target.client,
           cache: target.cache,
           memo: state?.memo,
+          renderCache: this.renderCache,
           source: this.sourceFor(key, cd, config, syncRequested),
           render: this.deps.render,
           health: this.deps.health,

@@ -18,6 +18,8 @@ import type { GitAuth, HealthAssessor, ReconcileOutcome, Renderer, Source } from
 import { worstHealth } from './health/index.ts';
 import type { ObjectCache } from '../shared/kube/object-cache.ts';
 import { createHash } from 'node:crypto';
+import { isPlainDirectory } from './render-cache.ts';
+import type { RenderCache } from './render-cache.ts';
 
 export interface ReconcileInput {
   cd: ContinuousDeployment;
@@ -42,6 +44,8 @@ export interface ReconcileDeps {
   cache?: ObjectCache;
   /** Objects last seen in sync: desired fingerprint and the live resourceVersion then. */
   memo?: Map<string, { fingerprint: string; resourceVersion: string }>;
+  /** Plain-YAML renders by commit and path, shared by every reconcile of the agent. */
+  renderCache?: RenderCache;
 }
 
 /**
@@ -68,20 +72,27 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   };
 
   // fetch
-  let checkoutDir: string;
+  let checkoutDir: string | undefined;
+  let rendered: KubeObject[] | undefined;
   try {
     outcome.resolved = await deps.source.resolve(input.config, input.auth, deps.signal);
-    checkoutDir = await deps.source.checkout(input.config, input.auth, outcome.resolved, deps.signal);
+    // A commit already rendered needs neither its checkout nor a parse.
+    rendered = deps.renderCache?.get(outcome.resolved.sha, input.config.path);
+    if (!rendered) checkoutDir = await deps.source.checkout(input.config, input.auth, outcome.resolved, deps.signal);
   } catch (err) {
     return fail('fetch', err);
   }
 
   // render
-  let rendered: KubeObject[];
-  try {
-    rendered = await deps.render(checkoutDir, input.config.path, deps.signal);
-  } catch (err) {
-    return fail('render', err);
+  if (!rendered) {
+    try {
+      rendered = await deps.render(checkoutDir as string, input.config.path, deps.signal);
+    } catch (err) {
+      return fail('render', err);
+    }
+    if (deps.renderCache && (await isPlainDirectory(checkoutDir as string, input.config.path))) {
+      deps.renderCache.set(outcome.resolved.sha, input.config.path, rendered);
+    }
   }
 
   // plan

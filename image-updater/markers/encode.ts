@@ -32,6 +32,20 @@ export function singleQuoted(value: string): string {
  * booleans, null), in block or flow context.
  */
 export function isSafePlain(value: string, flow: boolean): boolean {
+  const key = `${flow ? 'f' : 'b'}${value}`;
+  const known = safePlainMemo.get(key);
+  if (known !== undefined) return known;
+  const safe = checkSafePlain(value, flow);
+  // An update run writes the same few new values into many files; each check parses YAML twice.
+  if (safePlainMemo.size >= SAFE_PLAIN_MEMO_SIZE) safePlainMemo.clear();
+  safePlainMemo.set(key, safe);
+  return safe;
+}
+
+const SAFE_PLAIN_MEMO_SIZE = 4096;
+const safePlainMemo = new Map<string, boolean>();
+
+function checkSafePlain(value: string, flow: boolean): boolean {
   if (value === '' || value !== value.trim() || NON_PRINTABLE.test(value) || value.includes('\t')) return false;
   if (flow && /[,[\]{}]/.test(value)) return false;
   for (const version of ['1.1', '1.2'] as const) {

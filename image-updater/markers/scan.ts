@@ -8,7 +8,7 @@
  * values on their own line). Text that merely looks like a marker inside a block scalar or a
  * quoted string is not a comment and is ignored.
  */
-import { CST, Parser, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { CST, Composer, Parser, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Scalar } from 'yaml';
 import { hasMarker } from './screen.ts';
 import { looksLikeMarker, parseMarkerComment } from './setter.ts';
@@ -128,23 +128,38 @@ function collectSites(doc: Document, document: number): ScalarSite[] {
   return sites;
 }
 
-function collectComments(text: string): Comment[] {
+function collectComments(tokens: readonly CST.Token[]): Comment[] {
   const out: Comment[] = [];
-  const visit = (v: unknown): void => {
+  const visit = (v: object): void => {
     if (Array.isArray(v)) {
-      for (const x of v) visit(x);
+      for (const x of v) if (typeof x === 'object' && x !== null) visit(x);
       return;
     }
-    if (typeof v !== 'object' || v === null) return;
     const t = v as { type?: unknown; offset?: unknown; source?: unknown };
     if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string') {
       out.push({ offset: t.offset, source: t.source });
       return;
     }
-    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) visit(child);
+    // for…in, not Object.values: this walk visits every token, and the arrays added up.
+    for (const key in v) {
+      const child = (v as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) visit(child);
+    }
   };
-  for (const token of new Parser().parse(text)) visit(token);
+  for (const token of tokens) visit(token);
   return out.sort((a, b) => a.offset - b.offset);
+}
+
+/**
+ * One lex and parse serves both the comments and the documents; parseAllDocuments would parse
+ * the text a second time. Errors are worded by parseAllDocuments (with line and column): that
+ * second parse happens only for a file that does not parse.
+ */
+function parseOnce(text: string): { docs: Document[]; tokens: CST.Token[] } {
+  const tokens = Array.from(new Parser().parse(text));
+  const docs = Array.from(new Composer({ keepSourceTokens: true }).compose(tokens)) as Document[];
+  if (docs.some((d) => d.errors.length > 0)) return { docs: parseAllDocuments(text, { keepSourceTokens: true }) as Document[], tokens };
+  return { docs, tokens };
 }
 
 function str(v: unknown): string {
@@ -165,7 +180,7 @@ function objectIdOf(doc: Document): ObjectId {
 export function findMarkers(text: string): ScanResult {
   if (!hasMarker(text)) return { markers: [], problems: [] };
   const lines = new Lines(text);
-  const docs = parseAllDocuments(text, { keepSourceTokens: true });
+  const { docs, tokens } = parseOnce(text);
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
@@ -176,7 +191,7 @@ export function findMarkers(text: string): ScanResult {
   }
   const sites = docs.flatMap((doc, i) => collectSites(doc, i)).sort((a, b) => a.start - b.start);
   const ids = docs.map(objectIdOf);
-  const comments = collectComments(text);
+  const comments = collectComments(tokens);
   const problems: MarkerProblem[] = [];
   const problem = (offset: number, message: string): void => {
     problems.push({ code: 'MarkerInvalid', message, line: lines.indexOf(offset) + 1 });

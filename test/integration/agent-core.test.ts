@@ -11,24 +11,10 @@ import type { RunningAgent } from '../../agent/main.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
-const configMap = (name: string, data: Record<string, string>, namespace?: string) =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}data:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`;
-
-const deployment = (name: string, image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-        - name: main
-          image: ${image}
-`;
+const configMap = (name: string, data: Record<string, string>, namespace?: string) => configMapYaml(name, data, { namespace });
+const deployment = deploymentYaml;
 
 describe('agent: Git to cluster', () => {
   let cluster: ClusterAccess;

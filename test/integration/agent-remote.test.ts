@@ -19,6 +19,7 @@ import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import { startAgent } from '../../agent/main.ts';
 import type { RunningAgent } from '../../agent/main.ts';
+import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 /*
  * A ContinuousDeployment that deploys to another cluster through a kubeconfig in a Secret (a
@@ -26,23 +27,8 @@ import type { RunningAgent } from '../../agent/main.ts';
  * the real kustomize inside kubectl.
  */
 
-const configMap = (name: string, data: Record<string, string>) =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`;
-
-const deployment = (name: string, image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-        - name: main
-          image: ${image}
-`;
+const configMap = (name: string, data: Record<string, string>) => configMapYaml(name, data);
+const deployment = deploymentYaml;
 
 /** A kubeconfig for the remote cluster under its own cluster name, as a user would paste it. */
 function remoteKubeconfig(remote: ControlPlane, clusterName: string): string {

@@ -18,6 +18,7 @@ import type { KubeObject } from '../../shared/kube/object.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 import { startAgent } from '../../agent/main.ts';
 import type { RunningAgent } from '../../agent/main.ts';
+import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 /*
  * spec.syncPolicy options and spec.force against the real API server and controller manager:
@@ -44,23 +45,8 @@ const PROBE_CRD = {
   },
 };
 
-const configMap = (name: string, data: Record<string, string>, extra = '') =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n${extra}`;
-
-const deployment = (name: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-        - name: main
-          image: nginx:1.25
-`;
+const configMap = (name: string, data: Record<string, string>, extra = '') => configMapYaml(name, data, { extra });
+const deployment = (name: string) => deploymentYaml(name);
 
 const job = (name: string, message: string) => `apiVersion: batch/v1
 kind: Job

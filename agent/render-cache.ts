@@ -1,0 +1,67 @@
+import { realpath } from 'node:fs/promises';
+import type { KubeObject } from '../shared/kube/object.ts';
+import { findKustomizationFile } from './render/kustomization-refs.ts';
+import { resolveInside } from './render/paths.ts';
+
+/**
+ * Plain YAML at one path of one commit always renders to the same objects, so a reconcile of a
+ * commit it has rendered before skips the checkout check and the parse (most of a no-op
+ * reconcile's time and garbage). Kustomizations are never cached: they may pull remote bases.
+ * Least recently used entries go first once either bound is reached. Callers must not mutate
+ * the objects they get (the planner copies what it changes).
+ */
+export class RenderCache {
+  private readonly entries = new Map<string, readonly KubeObject[]>();
+  private readonly maxEntries: number;
+  private readonly maxObjects: number;
+  private objects = 0;
+
+  constructor(options: { maxEntries?: number; maxObjects?: number } = {}) {
+    this.maxEntries = options.maxEntries ?? 64;
+    this.maxObjects = options.maxObjects ?? 50_000;
+  }
+
+  get(sha: string, path: string): KubeObject[] | undefined {
+    const key = keyOf(sha, path);
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return [...hit];
+  }
+
+  set(sha: string, path: string, objects: readonly KubeObject[]): void {
+    if (objects.length > this.maxObjects) return;
+    const key = keyOf(sha, path);
+    const old = this.entries.get(key);
+    if (old) {
+      this.objects -= old.length;
+      this.entries.delete(key);
+    }
+    this.entries.set(key, [...objects]);
+    this.objects += objects.length;
+    for (const [oldest, value] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.objects <= this.maxObjects) break;
+      this.entries.delete(oldest);
+      this.objects -= value.length;
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function keyOf(sha: string, path: string): string {
+  return `${sha}\0${path}`;
+}
+
+/** True when `path` of the checkout is rendered as plain manifests (no kustomization there). */
+export async function isPlainDirectory(checkoutDir: string, path: string): Promise<boolean> {
+  try {
+    const dir = await resolveInside(await realpath(checkoutDir), path || './');
+    return !(await findKustomizationFile(dir));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { onShutdown } from '../../test/harness/process.ts';
+import { MemorySampler } from './proc.ts';
+
+/**
+ * `tidemark agent` as its own process, exactly as an operator runs it, so its memory is its own
+ * and its CPU competes with the peers' like any other process. Its JSON log lines are read as
+ * they come: 'reconcile finished' carries the agent's own duration of each reconcile.
+ */
+
+let defaultNodeFlags: readonly string[] = [];
+
+/** Node flags for every process started after this, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
+export function setAgentNodeFlags(flags: readonly string[]): void {
+  defaultNodeFlags = [...flags];
+}
+
+const BIN = fileURLToPath(new URL('../../bin/tidemark.ts', import.meta.url));
+const SETPRIV = '/usr/bin/setpriv';
+
+export interface ReconcileLine {
+  /** performance.now() in this process when the line arrived. */
+  at: number;
+  cd: string;
+  msg: string;
+  durationMs: number | undefined;
+  synced: boolean | undefined;
+  sync: string | undefined;
+  reason: string | undefined;
+  err: string | undefined;
+}
+
+/** Reads one pino JSON line; undefined for anything that is not a reconcile report. Pure. */
+export function parseReconcileLine(line: string, at: number): ReconcileLine | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const rec = parsed as Record<string, unknown>;
+  if (rec.msg !== 'reconcile finished' && rec.msg !== 'reconcile failed') return undefined;
+  if (typeof rec.cd !== 'string') return undefined;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    at,
+    cd: rec.cd,
+    msg: rec.msg,
+    durationMs: typeof rec.durationMs === 'number' ? rec.durationMs : undefined,
+    synced: typeof rec.synced === 'boolean' ? rec.synced : undefined,
+    sync: str(rec.sync),
+    reason: str(rec.reason),
+    err: str(rec.err),
+  };
+}
+
+export interface AgentProcessOptions {
+  /** Which program of the `tidemark` binary; default the agent. */
+  program?: 'agent' | 'image-updater';
+  kubeconfigPath: string;
+  namespace: string;
+  cacheDir: string;
+  workers?: number;
+  /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
+  nodeFlags?: readonly string[];
+}
+
+export class AgentProcess {
+  readonly pid: number;
+  readonly memory: MemorySampler;
+  readonly lines: ReconcileLine[] = [];
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #exited: Promise<number | null>;
+  readonly #unregister: () => void;
+  readonly #waiters = new Set<() => void>();
+  #tail: string[] = [];
+
+  private constructor(child: ChildProcessWithoutNullStreams) {
+    this.#child = child;
+    this.pid = child.pid ?? -1;
+    this.memory = new MemorySampler(this.pid, 100);
+    this.#unregister = onShutdown({ name: `tidemark ${this.pid}`, async: () => this.stop(), sync: () => void child.kill('SIGKILL') });
+    let partial = '';
+    const take = (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const parts = text.split('\n');
+      partial = parts.pop() ?? '';
+      const at = performance.now();
+      for (const line of parts) {
+        this.#tail.push(line);
+        if (this.#tail.length > 40) this.#tail.shift();
+        const parsed = parseReconcileLine(line, at);
+        if (parsed) this.lines.push(parsed);
+      }
+      for (const wake of [...this.#waiters]) wake();
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    this.#exited = new Promise((resolve) => child.once('exit', (code) => {
+      this.memory.stop();
+      for (const wake of [...this.#waiters]) wake();
+      resolve(code);
+    }));
+  }
+
+  static async start(options: AgentProcessOptions): Promise<AgentProcess> {
+    const args = [
+      ...(options.nodeFlags ?? defaultNodeFlags), BIN, options.program ?? 'agent',
+      '--kubeconfig', options.kubeconfigPath,
+      '--namespace', options.namespace,
+      '--cache-dir', options.cacheDir,
+      '--workers', String(options.workers ?? 4),
+      '--log-level', 'info',
+    ];
+    const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    return new AgentProcess(child);
+  }
+
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  tail(): string {
+    return this.#tail.join('\n');
+  }
+
+  /** Reconcile reports for one ContinuousDeployment (`ns/name`) that arrived after `since`. */
+  reportsFor(cd: string, since = 0): ReconcileLine[] {
+    return this.lines.filter((l) => l.cd === cd && l.at >= since);
+  }
+
+  /** Resolves once `check` holds over the reports so far; rejects on timeout or exit. */
+  async waitForReports(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!check()) {
+      if (!this.running) throw new Error(`agent exited while waiting for ${what}:\n${this.tail()}`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; agent output:\n${this.tail()}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.min(left, 1000));
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  /** SIGTERM (the agent shuts down cleanly, flushing a CPU profile if asked), SIGKILL after 15 s. */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.#child.kill('SIGTERM');
+      const timer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    this.memory.stop();
+    this.#unregister();
+  }
+}

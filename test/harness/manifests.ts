@@ -1,0 +1,24 @@
+/** Manifest text for tests, written as a person would write it in Git. */
+
+export function configMapYaml(name: string, data: Record<string, string>, options: { namespace?: string; extra?: string } = {}): string {
+  const ns = options.namespace ? `  namespace: ${options.namespace}\n` : '';
+  const body = Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n');
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${ns}data:\n${body}\n${options.extra ?? ''}`;
+}
+
+export function deploymentYaml(name: string, image = 'nginx:1.25'): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+        - name: main
+          image: ${image}
+`;
+}
