@@ -1,3 +1,4 @@
+import type { KubeObject } from '../kube/object.ts';
 import type { Condition } from '../conditions/index.ts';
 
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
@@ -85,18 +86,8 @@ export interface ContinuousDeploymentStatus {
   conditions?: Condition[];
 }
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
-}
+/** Object metadata as every Kubernetes object carries it; one definition, in shared/kube. */
+export type ObjectMeta = KubeObject['metadata'];
 
 export interface ContinuousDeployment {
   apiVersion: string;
