@@ -8,7 +8,7 @@ import { backoffDelay, jittered, reconcileBackoff } from '../shared/time/backoff
 import type { KubeObject } from '../shared/kube/object.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import { isNotFound } from '../shared/kube/errors.ts';
-import type { EventRecorder } from '../shared/kube/events.ts';
+import type { EventRecorder, InvolvedObject } from '../shared/kube/events.ts';
 import { WorkQueue } from '../shared/controller/work-queue.ts';
 import { listAndWatch, patchStatus } from '../shared/controller/watch.ts';
 import { readSpec } from './spec.ts';
@@ -39,7 +39,7 @@ export interface ControllerDeps {
   /** Parallel API calls inside one reconcile. */
   concurrency: number;
   /** Only watch this namespace; all namespaces when omitted. */
-  namespace?: string;
+  namespace?: string | undefined;
 }
 
 interface KeyState {
@@ -204,7 +204,8 @@ export class ContinuousDeploymentController {
         handledRequest: syncRequested ? requestedAt : undefined,
         windowMessage: window.blocked ? window.message : undefined,
       });
-      status.syncWindow = window.windows > 0 ? { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message } : undefined;
+      if (window.windows > 0) status.syncWindow = { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message };
+      else delete status.syncWindow;
       await this.writeStatus(cd, status);
       for (const e of events) await this.deps.events.record(involved(cd), e.type, e.reason, e.message);
       log.info({
@@ -262,7 +263,7 @@ export class ContinuousDeploymentController {
 
   private async reportFailure(cd: ContinuousDeployment, error: TidemarkError, log: Logger): Promise<void> {
     const { status, events } = statusFromOutcome(
-      { synced: false, changes: [], resources: cd.status?.resources ?? [], sync: 'Unknown', health: cd.status?.health ?? { status: 'Unknown' }, notes: [], diffs: [], error, failedPhase: undefined },
+      { synced: false, changes: [], resources: cd.status?.resources ?? [], sync: 'Unknown', health: cd.status?.health ?? { status: 'Unknown' }, notes: [], diffs: [], error },
       { cd, cluster: cd.status?.location?.cluster ?? 'in-cluster', namespace: cd.status?.location?.namespace, nowMs: this.deps.clock.now(), handledRequest: undefined },
     );
     log.warn({ reason: error.code, err: describeError(error) }, 'reconcile failed');
@@ -351,6 +352,7 @@ function namespaceOf(cd: ContinuousDeployment): string {
   return cd.metadata.namespace ?? 'default';
 }
 
-function involved(cd: ContinuousDeployment) {
-  return { apiVersion: API_VERSION, kind: Kinds.ContinuousDeployment.kind, name: cd.metadata.name, namespace: namespaceOf(cd), uid: cd.metadata.uid };
+function involved(cd: ContinuousDeployment): InvolvedObject {
+  const uid = cd.metadata.uid;
+  return { apiVersion: API_VERSION, kind: Kinds.ContinuousDeployment.kind, name: cd.metadata.name, namespace: namespaceOf(cd), ...(uid === undefined ? {} : { uid }) };
 }

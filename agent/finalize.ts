@@ -13,7 +13,7 @@ import { apiVersionOf, inventoryRef, isOwnedBy } from './plan.ts';
 export async function deleteInventory(cd: ContinuousDeployment, target: KubeClient, propagation: PropagationPolicy): Promise<{ deleted: number; remaining: ChangeEntry[]; message: string }> {
   const owner = { namespace: cd.metadata.namespace ?? 'default', name: cd.metadata.name };
   const entries: ChangeEntry[] = [];
-  const inventory = (cd.status?.resources ?? []).map((entry) => ({ entry, apiVersion: apiVersionOf(entry), kind: entry.kind, metadata: { name: entry.name, namespace: entry.namespace } }));
+  const inventory = (cd.status?.resources ?? []).map((entry) => ({ entry, apiVersion: apiVersionOf(entry), kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } }));
   for (const item of sortForPrune(inventory)) {
     const ref = inventoryRef(item.entry);
     try {

@@ -16,17 +16,17 @@ import { createHealthAssessor } from './health-assessor.ts';
 import { serveHealth } from '../shared/http/health.ts';
 
 export interface AgentOptions {
-  kubeconfigPath?: string;
-  context?: string;
+  kubeconfigPath?: string | undefined;
+  context?: string | undefined;
   /** Watch only this namespace. */
-  namespace?: string;
-  workers?: number;
-  concurrency?: number;
-  cacheDir?: string;
-  kustomizeCommand?: string[];
+  namespace?: string | undefined;
+  workers?: number | undefined;
+  concurrency?: number | undefined;
+  cacheDir?: string | undefined;
+  kustomizeCommand?: string[] | undefined;
   /** host:port for /healthz and /readyz; none when omitted. */
-  healthAddress?: string;
-  clusterName?: string;
+  healthAddress?: string | undefined;
+  clusterName?: string | undefined;
   log?: Logger;
   clock?: Clock;
 }

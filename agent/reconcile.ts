@@ -14,7 +14,7 @@ import { mapLimit } from '../shared/kube/pool.ts';
 import type { DiffResult, PlannedObject } from '../shared/kube/resource-manager.ts';
 import { assertUnique, inventoryRef, isOwnedBy, prepareObjects, pruneDisabled, staleEntries } from './plan.ts';
 import type { DeploymentConfig } from './spec.ts';
-import type { GitAuth, HealthAssessor, ReconcileOutcome, Renderer, Source } from './types.ts';
+import type { GitAuth, HealthAssessor, Phase, ReconcileOutcome, Renderer, Source } from './types.ts';
 import { worstHealth } from './health/index.ts';
 import type { ObjectCache } from '../shared/kube/object-cache.ts';
 import { createHash } from 'node:crypto';
@@ -39,13 +39,13 @@ export interface ReconcileDeps {
   clock: Clock;
   log: Logger;
   concurrency: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Watch-fed live objects; without it every read is a GET. */
-  cache?: ObjectCache;
+  cache?: ObjectCache | undefined;
   /** Objects last seen in sync: desired fingerprint and the live resourceVersion then. */
-  memo?: Map<string, { fingerprint: string; resourceVersion: string }>;
+  memo?: Map<string, { fingerprint: string; resourceVersion: string }> | undefined;
   /** Plain-YAML renders by commit and path, shared by every reconcile of the agent. */
-  renderCache?: RenderCache;
+  renderCache?: RenderCache | undefined;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     notes: [],
     diffs: [],
   };
-  const fail = (phase: ReconcileOutcome['failedPhase'], err: unknown): ReconcileOutcome => {
+  const fail = (phase: Phase, err: unknown): ReconcileOutcome => {
     outcome.failedPhase = phase;
     outcome.error = toTidemarkError(err);
     return outcome;
@@ -314,7 +314,7 @@ async function prune(stale: ResourceStatus[], input: ReconcileInput, deps: Recon
   const owner = { namespace: input.cd.metadata.namespace ?? 'default', name: input.cd.metadata.name };
   const entries: ChangeEntry[] = [];
   const remaining: ResourceStatus[] = [];
-  const ordered = sortForPrune(stale.map((s) => ({ entry: s, apiVersion: s.group ? `${s.group}/${s.version}` : s.version, kind: s.kind, metadata: { name: s.name, namespace: s.namespace } })));
+  const ordered = sortForPrune(stale.map((s) => ({ entry: s, apiVersion: s.group ? `${s.group}/${s.version}` : s.version, kind: s.kind, metadata: { name: s.name, ...(s.namespace === undefined ? {} : { namespace: s.namespace }) } })));
   // Sequential on purpose: reverse order matters (workloads before their namespace and CRD).
   for (const item of ordered) {
     const ref = inventoryRef(item.entry);
@@ -339,7 +339,7 @@ async function prune(stale: ResourceStatus[], input: ReconcileInput, deps: Recon
       }
       const entry = await deps.target.resources.delete(mapping, ref, input.config.policy.propagation);
       entries.push(entry);
-      if (entry.action === 'failed') remaining.push({ ...item.entry, message: entry.message });
+      if (entry.action === 'failed') remaining.push(withMessage(item.entry, entry.message));
     } catch (err) {
       const error = toTidemarkError(err);
       entries.push({ ref, action: 'failed', message: error.message, error });
@@ -418,6 +418,12 @@ function dryRunError(rejected: ChangeEntry[]): TidemarkError {
 function applyError(written: ChangeEntry[]): TidemarkError {
   const first = failures(written)[0]?.error;
   return new TidemarkError(first?.code ?? 'ApplyFailed', `apply failed: ${describeFailures(written)}`, { kind: first?.kind ?? 'transient', hint: first?.hint, cause: first });
+}
+
+/** The inventory entry with this message in place of any earlier one (none when there is none). */
+function withMessage(entry: ResourceStatus, message: string | undefined): ResourceStatus {
+  const { message: _previous, ...rest } = entry;
+  return message === undefined ? rest : { ...rest, message };
 }
 
 function groupField(group: string): { group?: string } {

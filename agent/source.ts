@@ -9,7 +9,7 @@ export interface GitSourceOptions {
   cacheDir: string;
   log: Logger;
   /** Checkouts kept per repository: several ContinuousDeployments may follow branches of one repo. */
-  keepCheckouts?: number;
+  keepCheckouts?: number | undefined;
 }
 
 /** The agent's Git source: one ls-remote per poll, a shallow fetch only for a new commit. */

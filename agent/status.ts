@@ -19,7 +19,7 @@ export interface StatusContext {
   nowMs: number;
   /** The requestedAt value this reconcile answered, if any. */
   handledRequest: string | undefined;
-  windowMessage?: string;
+  windowMessage?: string | undefined;
 }
 
 /**
@@ -32,7 +32,7 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
   const summary = summarize(outcome.changes);
   const status: ContinuousDeploymentStatus = {
     ...previous,
-    observedGeneration: generation,
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
     location: { cluster: ctx.cluster, ...(ctx.namespace ? { namespace: ctx.namespace } : {}) },
     resources: outcome.resources,
   };
@@ -44,7 +44,8 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
   if (outcome.error) {
     const error = outcome.error;
     const message = `${phaseWord(outcome.failedPhase)} failed: ${describeError(error)}`;
-    status.sync = { status: outcome.failedPhase === 'fetch' ? 'Unknown' : 'OutOfSync', revision: outcome.resolved?.revision ?? previous.sync?.revision };
+    const revision = outcome.resolved?.revision ?? previous.sync?.revision;
+    status.sync = { status: outcome.failedPhase === 'fetch' ? 'Unknown' : 'OutOfSync', ...(revision === undefined ? {} : { revision }) };
     if (outcome.failedPhase === 'fetch' || outcome.failedPhase === 'render' || outcome.failedPhase === 'plan') {
       // Nothing was read from the cluster; keep the last known health.
       status.health = previous.health ?? { status: 'Unknown' };
@@ -100,11 +101,12 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
 /** Status of a suspended ContinuousDeployment: nothing is applied or pruned; the rest is kept. */
 export function suspendedStatus(cd: ContinuousDeployment, nowMs: number): ContinuousDeploymentStatus {
   const previous = cd.status ?? {};
+  const generation = cd.metadata.generation;
   return {
     ...previous,
-    observedGeneration: cd.metadata.generation,
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
     health: { status: 'Suspended', message: 'spec.suspend is true: no apply, no prune' },
-    conditions: setCondition(previous.conditions, { type: ConditionType.Ready, status: 'False', reason: 'Suspended', message: 'reconciliation is suspended', observedGeneration: cd.metadata.generation }, nowMs),
+    conditions: setCondition(previous.conditions, { type: ConditionType.Ready, status: 'False', reason: 'Suspended', message: 'reconciliation is suspended', observedGeneration: generation }, nowMs),
   };
 }
 

@@ -30,7 +30,7 @@ export interface TargetResolver {
  * kubeconfig in a Secret. Remote clients are cached per Secret content so the discovery cache and
  * connection pool survive between reconciles.
  */
-export function createTargetResolver(home: KubeClient, options: { clock: Clock; log: Logger; homeName?: string; onObjectChange: CacheListener }): TargetResolver {
+export function createTargetResolver(home: KubeClient, options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: CacheListener }): TargetResolver {
   const remote = new Map<string, { text: string; target: Target }>();
   const cacheFor = (client: KubeClient) => {
     const cache = new ObjectCache(client.rest, { labelSelector: Labels.name, clock: options.clock, log: options.log });

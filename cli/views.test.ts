@@ -12,7 +12,7 @@ const cd = (name: string, status: ContinuousDeployment['status'], spec: Partial<
   kind: 'ContinuousDeployment',
   metadata: { name, namespace: 'default', creationTimestamp: '2026-11-25T11:00:00Z' },
   spec: { url: 'https://git.example.com/org/config', ...spec },
-  status,
+  ...(status === undefined ? {} : { status }),
 });
 
 const infra = cd('infra-gitops', {

@@ -45,7 +45,7 @@ export function imagesTable(repositories: readonly ImageRepository[], policies: 
 }
 
 /** `tidemark status`: about, source, sync and health with messages, the resources, recent Events. */
-export function cdStatus(cd: ContinuousDeployment, events: ReadonlyArray<{ type: string; reason: string; message: string; lastTimestamp?: string }>, nowMs: number): string {
+export function cdStatus(cd: ContinuousDeployment, events: ReadonlyArray<{ type: string; reason: string; message: string; lastTimestamp?: string | undefined }>, nowMs: number): string {
   const s = cd.status ?? {};
   const ref = cd.spec.git ?? {};
   const refText = ref.commit ? `commit ${ref.commit}` : ref.tag ? `tag ${ref.tag}` : ref.semver ? `semver ${ref.semver}` : `branch ${ref.branch ?? 'main'}`;

@@ -24,7 +24,7 @@ export interface HealthOptions {
 export interface AssessContext {
   /** Epoch milliseconds; injected so rules that depend on time stay pure. */
   now: number;
-  options?: HealthOptions;
+  options?: HealthOptions | undefined;
 }
 
 export const DEFAULT_STATUSLESS_GRACE_MS = 30_000;

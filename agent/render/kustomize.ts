@@ -17,12 +17,12 @@ export interface KustomizeOptions {
    * (kubectl 1.35 bundles kustomize 5.7); `['/usr/local/bin/kustomize', 'build']` works too. It
    * runs with an empty PATH, so it must be a binary, not a script that looks things up on PATH.
    */
-  command?: string[];
+  command?: string[] | undefined;
   /** Where to look for a command given without a path. Default: this process's PATH. */
-  searchPath?: string;
-  timeoutMs?: number;
-  maxOutputBytes?: number;
-  signal?: AbortSignal;
+  searchPath?: string | undefined;
+  timeoutMs?: number | undefined;
+  maxOutputBytes?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -98,7 +98,7 @@ interface RunResult {
   aborted: boolean;
 }
 
-function runBounded(command: string, args: string[], opts: { cwd: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal }): Promise<RunResult> {
+function runBounded(command: string, args: string[], opts: { cwd: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal | undefined }): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     if (opts.signal?.aborted) {
       resolvePromise({ code: null, signal: null, stdout: '', stderr: '', timedOut: false, overflow: false, aborted: true });

@@ -4,7 +4,7 @@ import { TidemarkError } from '../../shared/errors/index.ts';
 import {
   cloneForUpdate, commitAll, fetchBranchTip, GitErrorCode, push, readCommit, validateRefName, validateRepositoryUrl,
 } from '../../shared/git/index.ts';
-import type { GitAuthor, GitCredentials } from '../../shared/git/index.ts';
+import type { GitAuthor, GitCredentials, GitOperationOptions } from '../../shared/git/index.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 
@@ -32,12 +32,12 @@ export interface GitUpdateRequest<T> {
    */
   apply(dir: string): Promise<AppliedUpdate<T>>;
   /** Attempts when the branch moves under us (a push is rejected); default 4. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Deadline of each git operation. */
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
-  log?: Logger;
-  onCommand?: (args: readonly string[]) => void;
+  log?: Logger | undefined;
+  onCommand?: ((args: readonly string[]) => void) | undefined;
 }
 
 export type GitUpdateOutcome<T> =
@@ -107,7 +107,7 @@ export async function updateBranch<T>(request: GitUpdateRequest<T>): Promise<Git
 }
 
 /** The bot's branch is one commit on the current base with the same tree as ours: pushing would change nothing but timestamps. */
-async function holdsSameUpdate(dir: string, tip: string, base: string, ops: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined; logger?: Logger }): Promise<boolean> {
+async function holdsSameUpdate(dir: string, tip: string, base: string, ops: GitOperationOptions): Promise<boolean> {
   const [theirs, ours] = await Promise.all([readCommit(dir, tip, ops), readCommit(dir, 'HEAD', ops)]);
   return theirs.tree === ours.tree && theirs.parents.length === 1 && theirs.parents[0] === base;
 }

@@ -45,7 +45,7 @@ export function nextAutomationStatus(
   const status: ImageUpdateAutomationStatus = {
     ...(previous ?? {}),
     lastAutomationRunTime: rfc3339(ctx.nowMs),
-    observedGeneration: ctx.generation,
+    ...(ctx.generation === undefined ? {} : { observedGeneration: ctx.generation }),
   };
   if (ctx.handledRequest !== undefined) status.lastHandledRequestedAt = ctx.handledRequest;
   const events: PlannedEvent[] = [];

@@ -43,7 +43,7 @@ export function nextPolicyStatus(
   outcome: PolicyOutcome,
   ctx: StatusContext,
 ): { status: ImagePolicyStatus; events: PlannedEvent[] } {
-  const status: ImagePolicyStatus = { ...previous, observedGeneration: ctx.generation };
+  const status: ImagePolicyStatus = { ...previous, ...(ctx.generation === undefined ? {} : { observedGeneration: ctx.generation }) };
   if (ctx.handledRequest !== undefined) status.lastHandledRequestedAt = ctx.handledRequest;
   const events: PlannedEvent[] = [];
   switch (outcome.kind) {

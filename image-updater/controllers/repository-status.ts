@@ -69,7 +69,7 @@ export function scannedStatus(
   const status = base(previous, ctx);
   status.canonicalImageName = scan.canonicalImageName;
   status.lastScanResult = { tagCount: count, scanTime: rfc3339(scan.scanTimeMs), latestTags: latestTags(scan.tags) };
-  status.observedGeneration = ctx.generation;
+  if (ctx.generation !== undefined) status.observedGeneration = ctx.generation;
   status.conditions = readyConditions(previous?.conditions, `successful scan: found ${count} tags`, ctx);
   const before = previous?.lastScanResult?.tagCount;
   const events: PlannedEvent[] = before === count
@@ -90,7 +90,7 @@ export function failedStatus(
   const message = describeError(error);
   const status = base(previous, ctx);
   if (ctx.canonicalImageName !== undefined) status.canonicalImageName = ctx.canonicalImageName;
-  status.observedGeneration = ctx.generation;
+  if (ctx.generation !== undefined) status.observedGeneration = ctx.generation;
   status.conditions = notReadyConditions(previous?.conditions, error.code, message, ctx.stalled, ctx);
   return { status, events: [{ type: 'Warning', reason: error.code, message }] };
 }
@@ -102,7 +102,7 @@ export function progressingStatus(previous: ImageRepositoryStatus | undefined, i
 
 export function suspendedStatus(previous: ImageRepositoryStatus | undefined, ctx: StatusContext): ImageRepositoryStatus {
   const status = base(previous, ctx);
-  status.observedGeneration = ctx.generation;
+  if (ctx.generation !== undefined) status.observedGeneration = ctx.generation;
   status.conditions = notReadyConditions(previous?.conditions, Reason.Suspended, 'scanning is suspended; the last scan result stays', false, ctx);
   return status;
 }

@@ -87,7 +87,7 @@ export function parseDockerConfigJson(text: string): DockerConfig {
 
 /** The parts of a Secret this reads; `data` values are base64 as the API serves them. */
 export interface SecretLike {
-  type?: string;
+  type?: string | undefined;
   data?: Record<string, string> | undefined;
 }
 

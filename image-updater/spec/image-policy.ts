@@ -96,5 +96,5 @@ function readFilterTags(problems: Problems, value: unknown): TagFilter | undefin
   const pattern = readString(problems, value, 'pattern', { at: 'filterTags.pattern' });
   const extract = readString(problems, value, 'extract', { at: 'filterTags.extract' });
   if (problems.errors.length > before) return undefined;
-  return problems.attempt(() => new TagFilter({ pattern, extract }));
+  return problems.attempt(() => new TagFilter({ ...(pattern === undefined ? {} : { pattern }), ...(extract === undefined ? {} : { extract }) }));
 }

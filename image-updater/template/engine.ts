@@ -18,10 +18,10 @@ const funcNames: ReadonlySet<string> = new Set(templateFuncs.keys());
 
 export interface TemplateOptions {
   /** Name shown in error messages (`template: NAME:line:col: ...`). */
-  name?: string;
+  name?: string | undefined;
   /** Number of the template's first line in errors (0 when a fixed line is prepended). */
-  firstLine?: number;
-  limits?: ExecLimits;
+  firstLine?: number | undefined;
+  limits?: ExecLimits | undefined;
 }
 
 export interface CompiledTemplate {

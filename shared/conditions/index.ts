@@ -10,6 +10,12 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/**
+ * What callers hand to `setCondition`: the time is filled in, and an unknown generation (a
+ * missing `metadata.generation`) leaves `observedGeneration` out of the written condition.
+ */
+export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'> & { observedGeneration?: number | undefined };
+
 export const ConditionType = {
   Ready: 'Ready',
   Reconciling: 'Reconciling',
@@ -22,7 +28,7 @@ export const ConditionType = {
  */
 export function setCondition(
   conditions: readonly Condition[] | undefined,
-  next: Omit<Condition, 'lastTransitionTime'>,
+  next: ConditionInput,
   nowMs: number,
 ): Condition[] {
   const list = [...(conditions ?? [])];
@@ -30,7 +36,13 @@ export function setCondition(
   const previous = index >= 0 ? list[index] : undefined;
   const lastTransitionTime =
     previous && previous.status === next.status ? previous.lastTransitionTime : rfc3339(nowMs);
-  const condition: Condition = { ...next, message: truncate(next.message), lastTransitionTime };
+  const { observedGeneration, ...rest } = next;
+  const condition: Condition = {
+    ...rest,
+    message: truncate(next.message),
+    lastTransitionTime,
+    ...(observedGeneration === undefined ? {} : { observedGeneration }),
+  };
   if (index >= 0) list[index] = condition;
   else list.push(condition);
   return list;

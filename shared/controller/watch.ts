@@ -21,7 +21,7 @@ export async function listAndWatch<T extends KubeObject>(
   rest: KubeRest,
   path: string,
   handlers: WatchHandlers<T>,
-  options: { signal: AbortSignal; clock: Clock; log: Logger; labelSelector?: string; onError?: (err: unknown) => void },
+  options: { signal: AbortSignal; clock: Clock; log: Logger; labelSelector?: string | undefined; onError?: ((err: unknown) => void) | undefined },
 ): Promise<void> {
   let attempt = 0;
   let resourceVersion: string | undefined;

@@ -10,10 +10,10 @@ export type ErrorKind = 'transient' | 'terminal';
 
 export interface TidemarkErrorOptions {
   kind: ErrorKind;
-  hint?: string;
+  hint?: string | undefined;
   cause?: unknown;
   /** Milliseconds the peer asked us to wait (Retry-After), when it said so. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
 }
 
 export class TidemarkError extends Error {

@@ -82,10 +82,10 @@ export interface GitFailure {
   /** The git subcommand, for the message (`ls-remote`, `fetch`, `push`). */
   operation: string;
   /** The repository URL as given (checked to carry no password). */
-  url?: string;
+  url?: string | undefined;
   stderr: string;
-  stdout?: string;
-  exitCode?: number;
+  stdout?: string | undefined;
+  exitCode?: number | undefined;
 }
 
 /** Maps what git printed on failure to a stable code. Pure, so every phrase is unit tested. */

@@ -17,7 +17,7 @@ const cacheLocks = new KeyedMutex();
 
 export interface FetchRevisionOptions extends GitOperationOptions {
   /** Checkouts kept per repository, newest first (the returned one included). Default 2. */
-  keepCheckouts?: number;
+  keepCheckouts?: number | undefined;
 }
 
 export interface FetchedRevision {

@@ -43,14 +43,14 @@ export interface ResolvedRevision {
 /** Options every operation takes. */
 export interface GitOperationOptions {
   /** Whole-operation deadline; the git process is killed when it passes. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  logger?: Logger;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  logger?: Logger | undefined;
   /**
    * Observes the argv of every git process about to be spawned (diagnostics and tests). The argv
    * never holds credentials: they travel in the child's environment only.
    */
-  onCommand?: (args: readonly string[]) => void;
+  onCommand?: ((args: readonly string[]) => void) | undefined;
 }
 
 export interface GitAuthor {

@@ -23,7 +23,7 @@ export interface UpdateCheckout {
 
 export interface CloneOptions extends GitOperationOptions {
   /** History depth; default 1 (enough to commit, rebase onto new remote commits and push). */
-  depth?: number;
+  depth?: number | undefined;
 }
 
 /**
@@ -70,7 +70,7 @@ export async function cloneForUpdate(
 
 export interface CommitOptions extends GitOperationOptions {
   /** Armored OpenPGP or OpenSSH private key (without passphrase) to sign the commit with. */
-  signingKey?: string;
+  signingKey?: string | undefined;
 }
 
 /**
@@ -106,12 +106,12 @@ export async function commitAll(dir: string, message: string, author: GitAuthor,
 }
 
 export interface PushOptions extends GitOperationOptions {
-  credentials?: GitCredentials;
+  credentials?: GitCredentials | undefined;
   /**
    * Overwrite the remote branch only if it still points at this commit ('' = only if it does not
    * exist). For the bot's own push branch; a user's branch is never forced, so leave it unset there.
    */
-  forceWithLease?: string;
+  forceWithLease?: string | undefined;
 }
 
 /**
@@ -145,10 +145,10 @@ export async function push(dir: string, branch: string, options: PushOptions = {
 }
 
 export interface RebaseOptions extends GitOperationOptions {
-  credentials?: GitCredentials;
+  credentials?: GitCredentials | undefined;
   /** Committer of the rebased commits (authors are kept). */
   committer: GitAuthor;
-  signingKey?: string;
+  signingKey?: string | undefined;
 }
 
 /**
@@ -194,7 +194,7 @@ export async function fetchAndRebase(dir: string, branch: string, options: Rebas
 }
 
 export interface FetchBranchOptions extends GitOperationOptions {
-  credentials?: GitCredentials;
+  credentials?: GitCredentials | undefined;
 }
 
 /**

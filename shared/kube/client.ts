@@ -6,10 +6,10 @@ import { KubeRest } from './rest.ts';
 
 export interface KubeConfigSource {
   /** Path to a kubeconfig file; omitted: in-cluster service account, else ~/.kube/config. */
-  kubeconfigPath?: string;
+  kubeconfigPath?: string | undefined;
   /** Inline kubeconfig text, e.g. from a Secret for a remote cluster. */
-  kubeconfigText?: string;
-  context?: string;
+  kubeconfigText?: string | undefined;
+  context?: string | undefined;
 }
 
 export function loadKubeConfig(source: KubeConfigSource): KubeConfig {

@@ -139,7 +139,7 @@ export class ResourceManager {
     return pending.map((p) => p.ref);
   }
 
-  private async serverSideApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean }): Promise<KubeObject> {
+  private async serverSideApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined }): Promise<KubeObject> {
     try {
       return await this.sendApply(planned, opts);
     } catch (err) {
@@ -151,7 +151,7 @@ export class ResourceManager {
     }
   }
 
-  private async sendApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean }): Promise<KubeObject> {
+  private async sendApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined }): Promise<KubeObject> {
     return this.rest.request<KubeObject>({
       method: 'PATCH',
       path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),

@@ -10,10 +10,10 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export interface KubeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  query?: Query;
+  query?: Query | undefined;
   body?: unknown;
-  contentType?: string;
-  signal?: AbortSignal;
+  contentType?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /** Counts what this client sent, so benchmarks and logs can say how many calls a reconcile made. */
@@ -108,9 +108,9 @@ export class KubeRest {
       return await request(this.server + req.path + queryString(req.query), {
         method: req.method,
         headers,
-        body,
+        body: body ?? null,
         dispatcher: this.dispatcher,
-        signal: req.signal,
+        signal: req.signal ?? null,
         headersTimeout: req.query?.watch ? 0 : 60_000,
         bodyTimeout: req.query?.watch ? 0 : 120_000,
       });

@@ -29,7 +29,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = pino(
     {
       level: options.level ?? 'info',
-      name: options.name,
+      ...(options.name === undefined ? {} : { name: options.name }),
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -28,8 +28,8 @@ export interface RetryOptions {
   policy: BackoffPolicy;
   attempts: number;
   clock: Clock;
-  signal?: AbortSignal;
-  random?: () => number;
+  signal?: AbortSignal | undefined;
+  random?: (() => number) | undefined;
 }
 
 /**

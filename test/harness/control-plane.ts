@@ -270,7 +270,7 @@ interface HttpReply {
   body: string;
 }
 
-function httpsGet(url: string, options: { ca?: string; token?: string; insecure?: boolean }): Promise<HttpReply> {
+function httpsGet(url: string, options: { ca?: string | undefined; token?: string | undefined; insecure?: boolean | undefined }): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'GET',

@@ -146,7 +146,7 @@ export class GitRepos {
    * pushes to `branch` (created from the default branch when missing). This is "another user
    * pushing" from the point of view of the code under test. Returns the new commit.
    */
-  async commitFiles(repo: string, branch: string, files: RepoFiles, message: string, options: { author?: CommitAuthor } = {}): Promise<string> {
+  async commitFiles(repo: string, branch: string, files: RepoFiles, message: string, options: { author?: CommitAuthor | undefined } = {}): Promise<string> {
     const bare = this.path(this.nameOf(repo));
     const work = join(this.#root, 'scratch', String(++this.#scratch));
     const author = options.author ?? TEST_AUTHOR;

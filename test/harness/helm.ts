@@ -214,7 +214,7 @@ export async function runHelm(helm: HelmBinary, args: readonly string[], values?
 export interface RenderOptions {
   release: string;
   namespace: string;
-  values?: Record<string, unknown>;
+  values?: Record<string, unknown> | undefined;
   /** Defaults to the test API server's version. */
   kubeVersion?: string;
   includeCrds?: boolean;
@@ -312,7 +312,7 @@ export interface ChartRbacOptions {
   /** Unique per test: cluster-scoped object names derive from it. */
   release: string;
   /** Chart values; namespaces they name (agent.rbac.namespaces...) must exist. */
-  values?: Record<string, unknown>;
+  values?: Record<string, unknown> | undefined;
   /** Token lifetime; default one hour. */
   tokenSeconds?: number;
 }
