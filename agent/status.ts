@@ -1,6 +1,6 @@
 import type { ContinuousDeployment, ContinuousDeploymentStatus } from '../shared/api/continuous-deployment.ts';
 import { ConditionType, removeCondition, setCondition } from '../shared/conditions/index.ts';
-import { describeError } from '../shared/errors/index.ts';
+import { describeError, type Reason } from '../shared/errors/index.ts';
 import type { ChangeSummary } from '../shared/kube/change-set.ts';
 import { describeSummary, summarize } from '../shared/kube/change-set.ts';
 import { rfc3339 } from '../shared/time/clock.ts';
@@ -8,7 +8,7 @@ import type { ReconcileOutcome } from './types.ts';
 
 export interface StatusEvent {
   type: 'Normal' | 'Warning';
-  reason: string;
+  reason: Reason;
   message: string;
 }
 

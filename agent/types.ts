@@ -1,5 +1,5 @@
 import type { HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
-import type { TidemarkError } from '../shared/errors/index.ts';
+import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import type { DiffResult } from '../shared/kube/resource-manager.ts';
@@ -35,5 +35,5 @@ export interface ReconcileOutcome {
   /** Every object's comparison with the cluster, for `tidemark diff`. */
   diffs: DiffResult[];
   /** Why a prune or a sync was held back, when one was. */
-  notes: Array<{ reason: string; message: string }>;
+  notes: Array<{ reason: Reason; message: string }>;
 }

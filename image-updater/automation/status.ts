@@ -1,6 +1,6 @@
 import type { ImageRef } from '../../shared/api/image.ts';
 import { findCondition, removeCondition, setCondition } from '../../shared/conditions/index.ts';
-import { describeError, type TidemarkError } from '../../shared/errors/index.ts';
+import { describeError, type Reason, type TidemarkError } from '../../shared/errors/index.ts';
 import { rfc3339 } from '../../shared/time/clock.ts';
 import { notReadyConditions, readyConditions, type PlannedEvent, type StatusContext } from '../controllers/status-common.ts';
 import type { ImageUpdateAutomationStatus } from './types.ts';
@@ -16,7 +16,7 @@ export const MARKERS_CONDITION = 'MarkersResolved';
 export const AutomationReason = {
   Pushed: 'PushSucceeded',
   AllMarkersResolved: 'AllMarkersResolved',
-} as const;
+} as const satisfies Record<string, Reason>;
 
 export type AutomationOutcome =
   | { kind: 'failed'; error: TidemarkError; observedPolicies?: Record<string, ImageRef> | undefined }

@@ -1,7 +1,7 @@
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ImageRef } from '../../shared/api/image.ts';
-import { terminal } from '../../shared/errors/index.ts';
+import { terminal, type Reason } from '../../shared/errors/index.ts';
 import { resolveInside } from '../../shared/git/index.ts';
 import { hasMarker, imageReference, isCandidateFile, rewrite, valueForField } from '../markers/index.ts';
 import type { Decision, MarkerChange, MarkerProblem, Setter } from '../markers/types.ts';
@@ -31,7 +31,7 @@ export interface UpdateRunInput {
 /** A marker or file the run could not handle; reported, never fatal. */
 export interface RunProblem {
   /** MarkerInvalid, MarkerUnknownPolicy, MarkerPolicyNotPermitted, MarkerValueUnavailable, FileNotParsable, FileUnreadable. */
-  code: string;
+  code: Reason;
   /** Relative to the checkout root, with forward slashes. */
   file: string;
   line?: number | undefined;
@@ -140,7 +140,7 @@ function imageOf(ref: ImageRef | undefined): string | undefined {
 }
 
 /** Markers naming another namespace get their own reason: the policy may well exist there. */
-function explain(problem: MarkerProblem, namespace: string): { code: string; message: string } {
+function explain(problem: MarkerProblem, namespace: string): { code: Reason; message: string } {
   const other = problem.setter?.split(':')[0];
   if (problem.code === 'MarkerUnknownPolicy' && other !== undefined && other !== namespace) {
     return {

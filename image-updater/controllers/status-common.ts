@@ -1,5 +1,5 @@
 import { ConditionType, removeCondition, setCondition, type Condition } from '../../shared/conditions/index.ts';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError, type Reason as ReasonCode } from '../../shared/errors/index.ts';
 import type { EventType } from '../../shared/kube/events.ts';
 
 /** One vocabulary for both kinds: condition reasons and Event reasons that are not error codes. */
@@ -9,11 +9,11 @@ export const Reason = {
   Suspended: 'Suspended',
   DependencyNotReady: 'DependencyNotReady',
   NewImage: 'NewImage',
-} as const;
+} as const satisfies Record<string, ReasonCode>;
 
 export interface PlannedEvent {
   type: EventType;
-  reason: string;
+  reason: ReasonCode;
   message: string;
 }
 
@@ -37,7 +37,7 @@ export function readyConditions(conditions: readonly Condition[] | undefined, me
  */
 export function notReadyConditions(
   conditions: readonly Condition[] | undefined,
-  reason: string,
+  reason: ReasonCode,
   message: string,
   stalled: boolean,
   ctx: StatusContext,

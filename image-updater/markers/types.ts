@@ -1,5 +1,7 @@
 /** Shapes shared by the marker scan, the rewrite and the commit message data. */
 
+import type { Reason } from '../../shared/errors/index.ts';
+
 /** The object a marked field belongs to: its document's apiVersion, kind, metadata.name/namespace. */
 export interface ObjectId {
   apiVersion: string;
@@ -42,11 +44,7 @@ export interface Marker {
   flow: boolean;
 }
 
-export type ProblemCode =
-  | 'FileNotParsable'
-  | 'MarkerInvalid'
-  | 'MarkerUnknownPolicy'
-  | 'MarkerValueUnavailable';
+export type ProblemCode = Extract<Reason, 'FileNotParsable' | 'MarkerInvalid' | 'MarkerUnknownPolicy' | 'MarkerValueUnavailable'>;
 
 /** Something wrong in one file that does not stop the run; the automation reports these. */
 export interface MarkerProblem {

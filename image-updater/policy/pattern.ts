@@ -1,5 +1,5 @@
 import RE2 from 're2';
-import { terminal } from '../../shared/errors/index.ts';
+import { terminal, type Reason } from '../../shared/errors/index.ts';
 
 /** A user-supplied regular expression compiled with RE2: linear-time matching, Go syntax. */
 export interface CompiledPattern {
@@ -13,7 +13,7 @@ export interface CompiledPattern {
 
 export interface PatternContext {
   /** Error code (condition reason) when the pattern does not compile. */
-  code: string;
+  code: Reason;
   /** Where the pattern came from, e.g. `filterTags.pattern`. */
   field: string;
   hint: string;

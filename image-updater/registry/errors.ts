@@ -1,4 +1,4 @@
-import { TidemarkError, terminal, transient } from '../../shared/errors/index.ts';
+import { TidemarkError, terminal, transient, type Reason } from '../../shared/errors/index.ts';
 
 /**
  * The registry client's stable error codes. Terminal: retrying cannot help until someone changes
@@ -26,12 +26,12 @@ export const RegistryErrorCode = {
   RegistryUnavailable: 'RegistryUnavailable',
   RegistryUnreachable: 'RegistryUnreachable',
   RegistryTimeout: 'RegistryTimeout',
-} as const;
+} as const satisfies Record<string, Reason>;
 
 export type RegistryErrorCode = (typeof RegistryErrorCode)[keyof typeof RegistryErrorCode];
 
 /** Codes worth another attempt within one call: the registry asked us to wait, or it or the path to it failed. */
-const RETRYABLE: ReadonlySet<string> = new Set<string>([
+const RETRYABLE: ReadonlySet<Reason> = new Set<Reason>([
   RegistryErrorCode.RegistryRateLimited,
   RegistryErrorCode.RegistryUnavailable,
   RegistryErrorCode.RegistryUnreachable,

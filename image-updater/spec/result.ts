@@ -1,4 +1,4 @@
-import { isTidemarkError, terminal, TidemarkError } from '../../shared/errors/index.ts';
+import { isTidemarkError, terminal, TidemarkError, type Reason } from '../../shared/errors/index.ts';
 
 /** A checked, defaulted configuration, or every problem found (all terminal). */
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: TidemarkError[] };
@@ -29,7 +29,7 @@ export class Problems {
     return `${this.#paths.prefix}${this.#paths.rename?.(relative) ?? relative}`;
   }
 
-  add(relative: string, message: string, hint?: string, code = 'InvalidSpec'): void {
+  add(relative: string, message: string, hint?: string, code: Reason = 'InvalidSpec'): void {
     this.errors.push(terminal(code, `${this.path(relative)}: ${message}`, hint));
   }
 

@@ -1,10 +1,12 @@
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError, type Reason } from '../../shared/errors/index.ts';
 
 /** Reason codes: a template that does not parse vs. one that fails while rendering. */
 export const TemplateErrorCodes = {
   invalid: 'InvalidCommitTemplate',
   failed: 'CommitTemplateFailed',
-} as const;
+} as const satisfies Record<string, Reason>;
+
+export type TemplateErrorCode = (typeof TemplateErrorCodes)[keyof typeof TemplateErrorCodes];
 
 /**
  * Both kinds are terminal: the template is user configuration, and rendering is a pure function
@@ -15,7 +17,7 @@ export class TemplateError extends TidemarkError {
   readonly col: number;
   readonly detail: string;
 
-  constructor(code: string, templateName: string, line: number, col: number, detail: string, context?: string) {
+  constructor(code: TemplateErrorCode, templateName: string, line: number, col: number, detail: string, context?: string) {
     const where = `${templateName}:${line}:${col}`;
     const message = context === undefined
       ? `template: ${where}: ${detail}`

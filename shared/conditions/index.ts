@@ -1,10 +1,11 @@
+import type { Reason } from '../errors/reasons.ts';
 import { rfc3339 } from '../time/clock.ts';
 
 /** metav1.Condition, as every Tidemark kind reports it. */
 export interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
-  reason: string;
+  reason: Reason;
   message: string;
   lastTransitionTime: string;
   observedGeneration?: number;

@@ -6,6 +6,11 @@
  * - terminal: the configuration or the content is wrong; retrying cannot help until a human
  *   changes something, and `hint` says what.
  */
+import type { Reason } from './reasons.ts';
+
+export { REASONS } from './reasons.ts';
+export type { Reason } from './reasons.ts';
+
 export type ErrorKind = 'transient' | 'terminal';
 
 export interface TidemarkErrorOptions {
@@ -17,12 +22,12 @@ export interface TidemarkErrorOptions {
 }
 
 export class TidemarkError extends Error {
-  readonly code: string;
+  readonly code: Reason;
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
   readonly retryAfterMs: number | undefined;
 
-  constructor(code: string, message: string, options: TidemarkErrorOptions) {
+  constructor(code: Reason, message: string, options: TidemarkErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TidemarkError';
     this.code = code;
@@ -36,11 +41,11 @@ export class TidemarkError extends Error {
   }
 }
 
-export function terminal(code: string, message: string, hint?: string, cause?: unknown): TidemarkError {
+export function terminal(code: Reason, message: string, hint?: string, cause?: unknown): TidemarkError {
   return new TidemarkError(code, message, { kind: 'terminal', hint, cause });
 }
 
-export function transient(code: string, message: string, cause?: unknown, retryAfterMs?: number): TidemarkError {
+export function transient(code: Reason, message: string, cause?: unknown, retryAfterMs?: number): TidemarkError {
   return new TidemarkError(code, message, { kind: 'transient', cause, retryAfterMs });
 }
 
@@ -52,7 +57,7 @@ export function isTidemarkError(err: unknown): err is TidemarkError {
  * Normalises anything thrown into a TidemarkError. Unknown errors are treated as transient:
  * a bug or an unexpected reply should be retried with backoff, not stall the object forever.
  */
-export function toTidemarkError(err: unknown, fallbackCode = 'InternalError'): TidemarkError {
+export function toTidemarkError(err: unknown, fallbackCode: Reason = 'InternalError'): TidemarkError {
   if (err instanceof TidemarkError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new TidemarkError(fallbackCode, message, { kind: 'transient', cause: err });

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../errors/index.ts';
+import { TidemarkError, type Reason } from '../errors/index.ts';
 
 export const GitErrorCode = {
   AuthenticationFailed: 'GitAuthenticationFailed',
@@ -11,7 +11,7 @@ export const GitErrorCode = {
   InvalidSpec: 'GitInvalidSpec',
   CommandFailed: 'GitCommandFailed',
   PathOutsideCheckout: 'PathOutsideCheckout',
-} as const;
+} as const satisfies Record<string, Reason>;
 
 export type GitErrorCodeValue = (typeof GitErrorCode)[keyof typeof GitErrorCode];
 
@@ -69,7 +69,7 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-const TERMINAL: ReadonlySet<string> = new Set([
+const TERMINAL: ReadonlySet<Reason> = new Set<Reason>([
   GitErrorCode.AuthenticationFailed,
   GitErrorCode.PermissionDenied,
   GitErrorCode.RepositoryNotFound,

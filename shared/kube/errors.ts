@@ -1,4 +1,4 @@
-import { TidemarkError } from '../errors/index.ts';
+import { TidemarkError, type Reason } from '../errors/index.ts';
 
 /** The API server's metav1.Status reasons we act on. */
 export type KubeStatusReason =
@@ -30,7 +30,7 @@ export class KubeApiError extends TidemarkError {
   }
 }
 
-function codeFor(status: number, reason: string): string {
+function codeFor(status: number, reason: string): Reason {
   if (status === 404) return 'NotFound';
   if (status === 403) return 'Forbidden';
   if (status === 401) return 'Unauthorized';

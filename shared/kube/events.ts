@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Reason } from '../errors/reasons.ts';
 import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
 import type { KubeRest } from './rest.ts';
@@ -34,7 +35,7 @@ export class EventRecorder {
     this.dedupeWindowMs = options.dedupeWindowMs ?? 10 * 60_000;
   }
 
-  async record(object: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
+  async record(object: InvolvedObject, type: EventType, reason: Reason, message: string): Promise<void> {
     const key = `${object.namespace}/${object.name}/${type}/${reason}/${message}`;
     const now = this.clock.now();
     const last = this.recent.get(key);

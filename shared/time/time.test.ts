@@ -41,7 +41,7 @@ test('retry: transient errors retry, honouring Retry-After; terminal ones stop a
   const result = await retry(async () => {
     calls++;
     if (calls === 1) throw transient('TooManyRequests', 'slow down', undefined, 5000);
-    if (calls === 2) throw transient('Unavailable', 'again');
+    if (calls === 2) throw transient('APIServerError', 'again');
     return 'ok';
   }, { policy: { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0 }, attempts: 5, clock });
   assert.equal(result, 'ok');
