@@ -74,17 +74,17 @@ export class AgentProcess {
   readonly pid: number;
   readonly memory: MemorySampler;
   readonly lines: ReconcileLine[] = [];
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #exited: Promise<number | null>;
-  readonly #unregister: () => void;
-  readonly #waiters = new Set<() => void>();
-  #tail: string[] = [];
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly exited: Promise<number | null>;
+  private readonly unregister: () => void;
+  private readonly waiters = new Set<() => void>();
+  private tailLines: string[] = [];
 
   private constructor(child: ChildProcessWithoutNullStreams) {
-    this.#child = child;
+    this.child = child;
     this.pid = child.pid ?? -1;
     this.memory = new MemorySampler(this.pid, 100);
-    this.#unregister = onShutdown({ name: `tidemark ${this.pid}`, async: () => this.stop(), sync: () => void child.kill('SIGKILL') });
+    this.unregister = onShutdown({ name: `tidemark ${this.pid}`, async: () => this.stop(), sync: () => void child.kill('SIGKILL') });
     let partial = '';
     const take = (chunk: Buffer) => {
       const text = partial + chunk.toString('utf8');
@@ -92,18 +92,18 @@ export class AgentProcess {
       partial = parts.pop() ?? '';
       const at = performance.now();
       for (const line of parts) {
-        this.#tail.push(line);
-        if (this.#tail.length > 40) this.#tail.shift();
+        this.tailLines.push(line);
+        if (this.tailLines.length > 40) this.tailLines.shift();
         const parsed = parseReconcileLine(line, at);
         if (parsed) this.lines.push(parsed);
       }
-      for (const wake of [...this.#waiters]) wake();
+      for (const wake of [...this.waiters]) wake();
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    this.#exited = new Promise((resolve) => child.once('exit', (code) => {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => {
       this.memory.stop();
-      for (const wake of [...this.#waiters]) wake();
+      for (const wake of [...this.waiters]) wake();
       resolve(code);
     }));
   }
@@ -127,11 +127,11 @@ export class AgentProcess {
   }
 
   get running(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null;
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   tail(): string {
-    return this.#tail.join('\n');
+    return this.tailLines.join('\n');
   }
 
   /** Reconcile reports for one ContinuousDeployment (`ns/name`) that arrived after `since`. */
@@ -148,12 +148,12 @@ export class AgentProcess {
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; agent output:\n${this.tail()}`);
       await new Promise<void>((resolve) => {
         const wake = () => {
-          this.#waiters.delete(wake);
+          this.waiters.delete(wake);
           clearTimeout(timer);
           resolve();
         };
         const timer = setTimeout(wake, Math.min(left, 1000));
-        this.#waiters.add(wake);
+        this.waiters.add(wake);
       });
     }
   }
@@ -161,12 +161,12 @@ export class AgentProcess {
   /** SIGTERM (the agent shuts down cleanly, flushing a CPU profile if asked), SIGKILL after 15 s. */
   async stop(): Promise<void> {
     if (this.running) {
-      this.#child.kill('SIGTERM');
-      const timer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000);
-      await this.#exited;
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      await this.exited;
       clearTimeout(timer);
     }
     this.memory.stop();
-    this.#unregister();
+    this.unregister();
   }
 }

@@ -31,12 +31,12 @@ export class MemorySampler {
   peakRssKiB = 0;
   hwmKiB = 0;
   samples = 0;
-  readonly #timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(pid: number, intervalMs = 100) {
     this.pid = pid;
-    this.#timer = setInterval(() => this.sample(), intervalMs);
-    this.#timer.unref();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
     this.sample();
   }
 
@@ -50,7 +50,7 @@ export class MemorySampler {
 
   stop(): void {
     this.sample();
-    clearInterval(this.#timer);
+    clearInterval(this.timer);
   }
 }
 

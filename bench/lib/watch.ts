@@ -12,17 +12,17 @@ import { systemClock } from '../../shared/time/clock.ts';
  */
 export class CollectionWatch<T extends KubeObject = KubeObject> {
   readonly objects = new Map<string, T>();
-  readonly #abort = new AbortController();
-  readonly #waiters = new Set<() => void>();
-  readonly #ready: Promise<void>;
+  private readonly abort = new AbortController();
+  private readonly waiters = new Set<() => void>();
+  private readonly readyPromise: Promise<void>;
   /** performance.now() of the last event per object name. */
   readonly lastEventAt = new Map<string, number>();
 
   constructor(rest: KubeRest, path: string, options: { labelSelector?: string } = {}) {
     let markReady!: () => void;
-    this.#ready = new Promise((resolve) => (markReady = resolve));
+    this.readyPromise = new Promise((resolve) => (markReady = resolve));
     const wake = () => {
-      for (const w of [...this.#waiters]) w();
+      for (const w of [...this.waiters]) w();
     };
     void listAndWatch<T>(rest, path, {
       onList: (items) => {
@@ -45,11 +45,11 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
         this.lastEventAt.set(obj.metadata.name, performance.now());
         wake();
       },
-    }, { signal: this.#abort.signal, clock: systemClock, log: silentLogger, labelSelector: options.labelSelector });
+    }, { signal: this.abort.signal, clock: systemClock, log: silentLogger, labelSelector: options.labelSelector });
   }
 
   ready(): Promise<void> {
-    return this.#ready;
+    return this.readyPromise;
   }
 
   /**
@@ -57,12 +57,12 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
    * (checked on every event). Rejects after `timeoutMs` with `describe()` in the message.
    */
   async until(check: (objects: Map<string, T>) => boolean, what: string, timeoutMs: number, describe?: () => string, signal?: AbortSignal): Promise<number> {
-    await this.#ready;
+    await this.readyPromise;
     if (check(this.objects)) return performance.now();
     return new Promise<number>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
-        this.#waiters.delete(test);
+        this.waiters.delete(test);
         signal?.removeEventListener('abort', cancel);
       };
       const test = () => {
@@ -84,13 +84,13 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
         done();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `: ${describe()}` : ''}`));
       }, timeoutMs);
-      this.#waiters.add(test);
+      this.waiters.add(test);
       signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 
   stop(): void {
-    this.#abort.abort();
-    for (const w of [...this.#waiters]) w();
+    this.abort.abort();
+    for (const w of [...this.waiters]) w();
   }
 }

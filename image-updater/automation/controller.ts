@@ -57,20 +57,20 @@ const SIGNING_KEY_FIELDS = ['git.asc', 'identity'] as const;
  * rewrite the marked values, commit, push, and ask the ContinuousDeployment to sync.
  */
 export class ImageUpdateAutomationController {
-  readonly #deps: AutomationControllerDeps;
-  readonly #controller: Controller<AutomationObject>;
-  readonly #statuses = new StatusMemory<ImageUpdateAutomationStatus>();
-  readonly #configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<AutomationConfig> }>();
-  readonly #policies = new Map<string, PolicyObject>();
-  readonly #pushLocks = new KeyedMutex();
-  readonly #abort = new AbortController();
-  #policiesListed = false;
-  #policyWatch: Promise<void> | undefined;
-  #ownWorkRoot: Promise<string> | undefined;
+  private readonly deps: AutomationControllerDeps;
+  private readonly controller: Controller<AutomationObject>;
+  private readonly statuses = new StatusMemory<ImageUpdateAutomationStatus>();
+  private readonly configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<AutomationConfig> }>();
+  private readonly policies = new Map<string, PolicyObject>();
+  private readonly pushLocks = new KeyedMutex();
+  private readonly abort = new AbortController();
+  private policiesListed = false;
+  private policyWatch: Promise<void> | undefined;
+  private ownWorkRoot: Promise<string> | undefined;
 
   constructor(deps: AutomationControllerDeps) {
-    this.#deps = deps;
-    this.#controller = new Controller<AutomationObject>({
+    this.deps = deps;
+    this.controller = new Controller<AutomationObject>({
       name: 'imageupdateautomation',
       rest: deps.rest,
       collectionPath: collectionPath(Kinds.ImageUpdateAutomation.plural, deps.namespace),
@@ -82,92 +82,92 @@ export class ImageUpdateAutomationController {
   }
 
   get ready(): boolean {
-    return this.#controller.ready && this.#policiesListed;
+    return this.controller.ready && this.policiesListed;
   }
 
   get(namespace: string, name: string): AutomationObject | undefined {
-    return this.#controller.get(namespace, name);
+    return this.controller.get(namespace, name);
   }
 
   start(): void {
-    this.#policyWatch = listAndWatch<PolicyObject>(this.#deps.rest, collectionPath(Kinds.ImagePolicy.plural, this.#deps.namespace), {
+    this.policyWatch = listAndWatch<PolicyObject>(this.deps.rest, collectionPath(Kinds.ImagePolicy.plural, this.deps.namespace), {
       onList: (items) => {
-        const before = new Map(this.#policies);
-        this.#policies.clear();
-        for (const item of items) this.#policies.set(keyOf(item), item);
-        this.#policiesListed = true;
+        const before = new Map(this.policies);
+        this.policies.clear();
+        for (const item of items) this.policies.set(keyOf(item), item);
+        this.policiesListed = true;
         const namespaces = new Set<string>();
         for (const item of items) if (!sameLatest(before.get(keyOf(item)), item)) namespaces.add(namespaceOf(item));
-        for (const namespace of namespaces) this.#triggerNamespace(namespace);
+        for (const namespace of namespaces) this.triggerNamespace(namespace);
       },
       onUpsert: (obj) => {
-        const previous = this.#policies.get(keyOf(obj));
-        this.#policies.set(keyOf(obj), obj);
-        if (!sameLatest(previous, obj)) this.#triggerNamespace(namespaceOf(obj));
+        const previous = this.policies.get(keyOf(obj));
+        this.policies.set(keyOf(obj), obj);
+        if (!sameLatest(previous, obj)) this.triggerNamespace(namespaceOf(obj));
       },
       onDelete: (obj) => {
-        this.#policies.delete(keyOf(obj));
+        this.policies.delete(keyOf(obj));
       },
-    }, { signal: this.#abort.signal, clock: this.#deps.clock, log: this.#deps.log.child({ controller: 'imageupdateautomation-policies' }) });
-    this.#controller.start();
+    }, { signal: this.abort.signal, clock: this.deps.clock, log: this.deps.log.child({ controller: 'imageupdateautomation-policies' }) });
+    this.controller.start();
   }
 
   async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#controller.stop();
-    await this.#policyWatch;
-    const own = await this.#ownWorkRoot?.catch(() => undefined);
+    this.abort.abort();
+    await this.controller.stop();
+    await this.policyWatch;
+    const own = await this.ownWorkRoot?.catch(() => undefined);
     if (own) await rm(own, { recursive: true, force: true });
   }
 
   /** Where checkouts go: the configured directory, or a private one made on first use. */
-  #workRoot(): Promise<string> {
-    if (this.#deps.workDir !== undefined) return Promise.resolve(this.#deps.workDir);
-    this.#ownWorkRoot ??= mkdtemp(join(tmpdir(), 'tidemark-image-automation-'));
-    return this.#ownWorkRoot;
+  private workRoot(): Promise<string> {
+    if (this.deps.workDir !== undefined) return Promise.resolve(this.deps.workDir);
+    this.ownWorkRoot ??= mkdtemp(join(tmpdir(), 'tidemark-image-automation-'));
+    return this.ownWorkRoot;
   }
 
   /** Forgets remembered statuses and configs of automations that no longer exist. */
   sweep(): void {
-    if (!this.#controller.ready) return;
-    const live = new Set(this.#controller.list().map(keyOf));
-    for (const key of this.#configs.keys()) if (!live.has(key)) this.#configs.delete(key);
-    this.#statuses.retain((key) => live.has(key));
+    if (!this.controller.ready) return;
+    const live = new Set(this.controller.list().map(keyOf));
+    for (const key of this.configs.keys()) if (!live.has(key)) this.configs.delete(key);
+    this.statuses.retain((key) => live.has(key));
   }
 
-  #triggerNamespace(namespace: string): void {
-    for (const automation of this.#controller.list()) {
-      if (namespaceOf(automation) === namespace) this.#controller.trigger(namespace, automation.metadata.name);
+  private triggerNamespace(namespace: string): void {
+    for (const automation of this.controller.list()) {
+      if (namespaceOf(automation) === namespace) this.controller.trigger(namespace, automation.metadata.name);
     }
   }
 
-  #config(obj: AutomationObject): Validated<AutomationConfig> {
+  private config(obj: AutomationObject): Validated<AutomationConfig> {
     const key = keyOf(obj);
-    const cached = this.#configs.get(key);
+    const cached = this.configs.get(key);
     if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
     const result = validateAutomationSpec(obj.spec);
-    this.#configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
+    this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
     return result;
   }
 
   async reconcile(obj: AutomationObject, signal: AbortSignal): Promise<ReconcileResult> {
     if (obj.metadata.deletionTimestamp) return {};
     const namespace = namespaceOf(obj);
-    const previous = this.#statuses.current(obj);
+    const previous = this.statuses.current(obj);
     const ctx = {
       generation: obj.metadata.generation,
-      nowMs: this.#deps.clock.now(),
+      nowMs: this.deps.clock.now(),
       handledRequest: obj.metadata.annotations?.[Annotations.requestedAt],
     };
-    const log = this.#deps.log.child({ automation: keyOf(obj) });
+    const log = this.deps.log.child({ automation: keyOf(obj) });
     const report = async (outcome: AutomationOutcome) => {
       const next = nextAutomationStatus(previous, outcome, ctx);
-      await writeStatus(this.#deps.rest, objectPath(Kinds.ImageUpdateAutomation.plural, namespace, obj.metadata.name), previous, next.status, AUTOMATION_STATUS_FIELDS);
-      this.#statuses.remember(obj, next.status);
-      for (const event of next.events) await this.#deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
+      await writeStatus(this.deps.rest, objectPath(Kinds.ImageUpdateAutomation.plural, namespace, obj.metadata.name), previous, next.status, AUTOMATION_STATUS_FIELDS);
+      this.statuses.remember(obj, next.status);
+      for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
     };
 
-    const validated = this.#config(obj);
+    const validated = this.config(obj);
     if (!validated.ok) {
       await report({ kind: 'failed', error: combineErrors(validated.errors) });
       return {};
@@ -178,19 +178,19 @@ export class ImageUpdateAutomationController {
       return {};
     }
     // Before the first list every marker would look like an unknown policy.
-    if (!this.#policiesListed) return { requeueAfterMs: 1000 };
+    if (!this.policiesListed) return { requeueAfterMs: 1000 };
 
-    const policies = this.#visiblePolicies(namespace);
+    const policies = this.visiblePolicies(namespace);
     const observedPolicies = observed(namespace, policies);
     try {
-      const source = await this.#source(namespace, config.sourceName, signal);
+      const source = await this.source(namespace, config.sourceName, signal);
       const target = resolveTarget(config, source);
-      const credentials = await this.#credentials(namespace, target.secretRef, signal);
-      const signingKey = config.signingKeySecret === undefined ? undefined : await this.#signingKey(namespace, config.signingKeySecret);
+      const credentials = await this.credentials(namespace, target.secretRef, signal);
+      const signingKey = config.signingKeySecret === undefined ? undefined : await this.signingKey(namespace, config.signingKeySecret);
       const automation = { namespace, name: obj.metadata.name };
-      const workRoot = await this.#workRoot();
+      const workRoot = await this.workRoot();
 
-      const outcome = await this.#pushLocks.run(`${target.url}#${target.pushBranch}`, () =>
+      const outcome = await this.pushLocks.run(`${target.url}#${target.pushBranch}`, () =>
         updateBranch<UpdateRunResult>({
           url: target.url,
           credentials,
@@ -199,11 +199,11 @@ export class ImageUpdateAutomationController {
           author: config.author,
           signingKey,
           workRoot,
-          maxAttempts: this.#deps.maxPushAttempts,
-          timeoutMs: this.#deps.gitTimeoutMs,
+          maxAttempts: this.deps.maxPushAttempts,
+          timeoutMs: this.deps.gitTimeoutMs,
           signal,
           log,
-          onCommand: this.#deps.onGitCommand,
+          onCommand: this.deps.onGitCommand,
           apply: async (dir) => {
             const result = await runUpdate({
               workdir: dir,
@@ -223,7 +223,7 @@ export class ImageUpdateAutomationController {
       if (outcome.kind === 'pushed') {
         log.info({ commit: outcome.commit, branch: outcome.branch, changes: outcome.result.changes.length, attempts: outcome.attempts }, 'pushed image updates');
         // First, so a failed status write cannot delay the new image until the next pull.
-        if (target.pushesSourceBranch) await this.#requestSync(namespace, config.sourceName, log);
+        if (target.pushesSourceBranch) await this.requestSync(namespace, config.sourceName, log);
         await report({
           kind: 'done',
           pushed: { commit: outcome.commit, branch: outcome.branch, message: outcome.result.message ?? '', changes: outcome.result.changes.length },
@@ -241,24 +241,24 @@ export class ImageUpdateAutomationController {
       if (error.kind === 'transient') throw error;
       // Terminal: a human must act, but what they fix may be a Secret or the source, which do
       // not trigger this object; look again at the interval.
-      const retryMs = error.code === 'SourceNotFound' ? Math.min(config.intervalMs, this.#deps.dependencyRetryMs ?? 60_000) : config.intervalMs;
+      const retryMs = error.code === 'SourceNotFound' ? Math.min(config.intervalMs, this.deps.dependencyRetryMs ?? 60_000) : config.intervalMs;
       return { requeueAfterMs: retryMs };
     }
   }
 
   /** The policies markers may name: those in the automation's namespace, with their latest choice. */
-  #visiblePolicies(namespace: string): Map<string, PolicyView> {
+  private visiblePolicies(namespace: string): Map<string, PolicyView> {
     const views = new Map<string, PolicyView>();
-    for (const policy of this.#policies.values()) {
+    for (const policy of this.policies.values()) {
       if (namespaceOf(policy) !== namespace) continue;
       views.set(policy.metadata.name, { latestRef: validRef(policy.status?.latestRef) });
     }
     return views;
   }
 
-  async #source(namespace: string, name: string, signal: AbortSignal): Promise<ContinuousDeployment> {
+  private async source(namespace: string, name: string, signal: AbortSignal): Promise<ContinuousDeployment> {
     try {
-      return await this.#deps.rest.request<ContinuousDeployment>({ method: 'GET', path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name), signal });
+      return await this.deps.rest.request<ContinuousDeployment>({ method: 'GET', path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name), signal });
     } catch (err) {
       if (isNotFound(err)) {
         throw terminal('SourceNotFound', `ContinuousDeployment ${namespace}/${name} (spec.sourceRef) not found`, 'create it or fix spec.sourceRef.name');
@@ -267,14 +267,14 @@ export class ImageUpdateAutomationController {
     }
   }
 
-  async #credentials(namespace: string, secretName: string | undefined, signal: AbortSignal): Promise<GitCredentials | undefined> {
+  private async credentials(namespace: string, secretName: string | undefined, signal: AbortSignal): Promise<GitCredentials | undefined> {
     signal.throwIfAborted();
     if (secretName === undefined) return undefined;
-    return credentialsFromSecretData(await readSecretData(this.#deps.rest, namespace, secretName));
+    return credentialsFromSecretData(await readSecretData(this.deps.rest, namespace, secretName));
   }
 
-  async #signingKey(namespace: string, secretName: string): Promise<string> {
-    const data = await readSecretData(this.#deps.rest, namespace, secretName);
+  private async signingKey(namespace: string, secretName: string): Promise<string> {
+    const data = await readSecretData(this.deps.rest, namespace, secretName);
     for (const field of SIGNING_KEY_FIELDS) {
       const key = data[field];
       if (key !== undefined && key.trim() !== '') return key;
@@ -287,10 +287,10 @@ export class ImageUpdateAutomationController {
   }
 
   /** Asks the agent to sync now, so a new image does not wait for the next pull interval. */
-  async #requestSync(namespace: string, name: string, log: Logger): Promise<void> {
-    const stamp = new Date(this.#deps.clock.now()).toISOString();
+  private async requestSync(namespace: string, name: string, log: Logger): Promise<void> {
+    const stamp = new Date(this.deps.clock.now()).toISOString();
     try {
-      await this.#deps.rest.request({
+      await this.deps.rest.request({
         method: 'PATCH',
         path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name),
         contentType: 'application/merge-patch+json',

@@ -94,12 +94,12 @@ export interface InlineControllerDeps {
  * when the block goes away (only when they are still ours).
  */
 export class InlineController {
-  readonly #deps: InlineControllerDeps;
-  readonly #controller: Controller<DeploymentObject>;
+  private readonly deps: InlineControllerDeps;
+  private readonly controller: Controller<DeploymentObject>;
 
   constructor(deps: InlineControllerDeps) {
-    this.#deps = deps;
-    this.#controller = new Controller<DeploymentObject>({
+    this.deps = deps;
+    this.controller = new Controller<DeploymentObject>({
       name: 'inline',
       rest: deps.rest,
       collectionPath: collectionPath(Kinds.ContinuousDeployment.plural, deps.namespace),
@@ -111,45 +111,45 @@ export class InlineController {
   }
 
   get ready(): boolean {
-    return this.#controller.ready;
+    return this.controller.ready;
   }
 
   start(): void {
-    this.#controller.start();
+    this.controller.start();
   }
 
   stop(): Promise<void> {
-    return this.#controller.stop();
+    return this.controller.stop();
   }
 
   async reconcile(cd: DeploymentObject, signal: AbortSignal): Promise<ReconcileResult> {
     // Garbage collection removes what a deleted ContinuousDeployment owned.
     if (cd.metadata.deletionTimestamp || !cd.metadata.uid) return {};
-    if (this.#deps.derivers.some((d) => d.targets.some((t) => !t.ready()))) return { requeueAfterMs: 1000 };
+    if (this.deps.derivers.some((d) => d.targets.some((t) => !t.ready()))) return { requeueAfterMs: 1000 };
     let derivedAny = false;
-    for (const deriver of this.#deps.derivers) {
+    for (const deriver of this.deps.derivers) {
       if (signal.aborted) return {};
       const derivation = deriver.derive(cd);
       if (derivation.kind === 'invalid') {
         const first = derivation.errors[0];
-        await this.#deps.events.record(involvedObject(cd), 'Warning', first?.code ?? 'InvalidSpec', derivation.errors.map((e) => e.message).join('; '));
+        await this.deps.events.record(involvedObject(cd), 'Warning', first?.code ?? 'InvalidSpec', derivation.errors.map((e) => e.message).join('; '));
         continue;
       }
       const objects = derivation.kind === 'objects' ? derivation.objects : [];
       if (objects.length > 0) derivedAny = true;
-      if (await this.#apply(cd, deriver, objects)) await this.#prune(cd, deriver, objects);
+      if (await this.apply(cd, deriver, objects)) await this.prune(cd, deriver, objects);
     }
-    return derivedAny ? { requeueAfterMs: this.#deps.resyncMs ?? 10 * 60_000 } : {};
+    return derivedAny ? { requeueAfterMs: this.deps.resyncMs ?? 10 * 60_000 } : {};
   }
 
   /** Applies the derived objects; false (and an Event) when one of the names is taken by an object that is not ours. */
-  async #apply(cd: DeploymentObject, deriver: InlineDeriver, objects: readonly KubeObject[]): Promise<boolean> {
+  private async apply(cd: DeploymentObject, deriver: InlineDeriver, objects: readonly KubeObject[]): Promise<boolean> {
     const namespace = namespaceOf(cd);
     for (const obj of objects) {
       const target = targetOf(deriver, obj);
       const live = target.lookup(namespace, obj.metadata.name);
       if (live && !controlledBy(live, cd)) {
-        await this.#deps.events.record(
+        await this.deps.events.record(
           involvedObject(cd),
           'Warning',
           'DerivedObjectConflict',
@@ -164,7 +164,7 @@ export class InlineController {
       const live = target.lookup(namespace, obj.metadata.name);
       const cleanup = live ? removalPatch(live, obj, INLINE_FIELD_MANAGER) : undefined;
       if (cleanup) {
-        await this.#deps.rest.request({
+        await this.deps.rest.request({
           method: 'PATCH',
           path: objPath,
           query: { fieldManager: INLINE_FIELD_MANAGER },
@@ -172,7 +172,7 @@ export class InlineController {
           body: { ...cleanup, metadata: { uid: live?.metadata.uid } },
         });
       }
-      await this.#deps.rest.request({
+      await this.deps.rest.request({
         method: 'PATCH',
         path: objPath,
         query: { fieldManager: INLINE_FIELD_MANAGER, force: true },
@@ -184,19 +184,19 @@ export class InlineController {
   }
 
   /** Deletes objects of the deriver's kinds named after the ContinuousDeployment that it no longer declares. */
-  async #prune(cd: DeploymentObject, deriver: InlineDeriver, objects: readonly KubeObject[]): Promise<void> {
+  private async prune(cd: DeploymentObject, deriver: InlineDeriver, objects: readonly KubeObject[]): Promise<void> {
     const namespace = namespaceOf(cd);
     for (const target of deriver.targets) {
       if (objects.some((o) => o.kind === target.kind && o.metadata.name === cd.metadata.name)) continue;
       const live = target.lookup(namespace, cd.metadata.name);
       if (!live || !controlledBy(live, cd)) continue;
       try {
-        await this.#deps.rest.request({
+        await this.deps.rest.request({
           method: 'DELETE',
           path: `${targetPath(target, namespace)}/${encodeURIComponent(cd.metadata.name)}`,
           body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: live.metadata.uid } },
         });
-        this.#deps.log.info({ cd: `${namespace}/${cd.metadata.name}`, kind: target.kind }, 'deleted derived object');
+        this.deps.log.info({ cd: `${namespace}/${cd.metadata.name}`, kind: target.kind }, 'deleted derived object');
       } catch (err) {
         // Already gone, or replaced by another object of that name (the uid precondition).
         if (!isNotFound(err) && !isUidMismatch(err)) throw err;

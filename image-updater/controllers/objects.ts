@@ -41,20 +41,20 @@ export function involvedObject(obj: KubeObject): InvolvedObject {
  * or lose an observedPreviousRef. Keyed by uid, so a recreated object starts from its own status.
  */
 export class StatusMemory<S> {
-  readonly #written = new Map<string, { uid: string | undefined; status: S }>();
+  private readonly written = new Map<string, { uid: string | undefined; status: S }>();
 
   current(obj: KubeObject & { status?: S }): S | undefined {
-    const mine = this.#written.get(keyOf(obj));
+    const mine = this.written.get(keyOf(obj));
     return mine && mine.uid === obj.metadata.uid ? mine.status : obj.status;
   }
 
   remember(obj: KubeObject, status: S): void {
-    this.#written.set(keyOf(obj), { uid: obj.metadata.uid, status });
+    this.written.set(keyOf(obj), { uid: obj.metadata.uid, status });
   }
 
   /** Drops what is remembered for objects that no longer exist. */
   retain(keep: (key: string) => boolean): void {
-    for (const key of this.#written.keys()) if (!keep(key)) this.#written.delete(key);
+    for (const key of this.written.keys()) if (!keep(key)) this.written.delete(key);
   }
 }
 

@@ -45,14 +45,14 @@ const DIGEST_TIMEOUT_MS = 60_000;
  * it as `status.latestRef`. Runs when the policy changes and after every scan of its repository.
  */
 export class ImagePolicyController {
-  readonly #deps: PolicyControllerDeps;
-  readonly #controller: Controller<PolicyObject>;
-  readonly #statuses = new StatusMemory<ImagePolicyStatus>();
-  readonly #configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<ImagePolicyConfig> }>();
+  private readonly deps: PolicyControllerDeps;
+  private readonly controller: Controller<PolicyObject>;
+  private readonly statuses = new StatusMemory<ImagePolicyStatus>();
+  private readonly configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<ImagePolicyConfig> }>();
 
   constructor(deps: PolicyControllerDeps) {
-    this.#deps = deps;
-    this.#controller = new Controller<PolicyObject>({
+    this.deps = deps;
+    this.controller = new Controller<PolicyObject>({
       name: 'imagepolicy',
       rest: deps.rest,
       collectionPath: collectionPath(Kinds.ImagePolicy.plural, deps.namespace),
@@ -64,58 +64,58 @@ export class ImagePolicyController {
   }
 
   get ready(): boolean {
-    return this.#controller.ready;
+    return this.controller.ready;
   }
 
   start(): void {
-    this.#controller.start();
+    this.controller.start();
   }
 
   stop(): Promise<void> {
-    return this.#controller.stop();
+    return this.controller.stop();
   }
 
   get(namespace: string, name: string): PolicyObject | undefined {
-    return this.#controller.get(namespace, name);
+    return this.controller.get(namespace, name);
   }
 
   /** Runs every policy that chooses from the ImageRepository `namespace/name`. */
   triggerFor(namespace: string, name: string): void {
-    for (const policy of this.#controller.list()) {
+    for (const policy of this.controller.list()) {
       const ref: unknown = policy.spec?.imageRepositoryRef;
       if (typeof ref !== 'object' || ref === null) continue;
       const { name: refName, namespace: refNamespace } = ref as { name?: unknown; namespace?: unknown };
       if (refName === name && (refNamespace ?? namespaceOf(policy)) === namespace) {
-        this.#controller.trigger(namespaceOf(policy), policy.metadata.name);
+        this.controller.trigger(namespaceOf(policy), policy.metadata.name);
       }
     }
   }
 
   sweep(): void {
-    if (!this.#controller.ready) return;
-    const live = new Set(this.#controller.list().map(keyOf));
-    for (const key of this.#configs.keys()) if (!live.has(key)) this.#configs.delete(key);
-    this.#statuses.retain((key) => live.has(key));
+    if (!this.controller.ready) return;
+    const live = new Set(this.controller.list().map(keyOf));
+    for (const key of this.configs.keys()) if (!live.has(key)) this.configs.delete(key);
+    this.statuses.retain((key) => live.has(key));
   }
 
   config(obj: PolicyObject): Validated<ImagePolicyConfig> {
     const key = keyOf(obj);
-    const cached = this.#configs.get(key);
+    const cached = this.configs.get(key);
     if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
     const result = validateImagePolicySpec(obj.spec, namespaceOf(obj));
-    this.#configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
+    this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
     return result;
   }
 
   async reconcile(obj: PolicyObject, signal: AbortSignal): Promise<ReconcileResult> {
-    const previous = this.#statuses.current(obj);
+    const previous = this.statuses.current(obj);
     const ctx = {
       generation: obj.metadata.generation,
-      nowMs: this.#deps.clock.now(),
+      nowMs: this.deps.clock.now(),
       handledRequest: obj.metadata.annotations?.[Annotations.requestedAt],
     };
-    const resyncMs = this.#deps.resyncMs ?? 10 * 60_000;
-    const report = (outcome: PolicyOutcome) => this.#report(obj, previous, outcome, ctx);
+    const resyncMs = this.deps.resyncMs ?? 10 * 60_000;
+    const report = (outcome: PolicyOutcome) => this.report(obj, previous, outcome, ctx);
 
     const validated = this.config(obj);
     if (!validated.ok) {
@@ -125,17 +125,17 @@ export class ImagePolicyController {
     }
     const config = validated.value;
     const { namespace: repoNamespace, name: repoName } = config.imageRepositoryRef;
-    const repository = this.#deps.repositories.get(repoNamespace, repoName);
+    const repository = this.deps.repositories.get(repoNamespace, repoName);
     if (!repository) {
       await report({ kind: 'waiting', message: `ImageRepository ${repoNamespace}/${repoName} not found` });
-      return { requeueAfterMs: this.#deps.dependencyRetryMs ?? 30_000 };
+      return { requeueAfterMs: this.deps.dependencyRetryMs ?? 30_000 };
     }
-    const record = await this.#deps.store.get(repositoryKey(repoNamespace, repoName));
+    const record = await this.deps.store.get(repositoryKey(repoNamespace, repoName));
     if (!record || record.uid !== repository.metadata.uid || record.image !== repository.spec.image) {
       const ready = findCondition(repository.status?.conditions, ConditionType.Ready);
       const why = ready?.status === 'False' ? `; its last scan failed with ${ready.reason}` : '';
       await report({ kind: 'waiting', message: `ImageRepository ${repoNamespace}/${repoName} has not been scanned yet${why}` });
-      return { requeueAfterMs: this.#deps.dependencyRetryMs ?? 30_000 };
+      return { requeueAfterMs: this.deps.dependencyRetryMs ?? 30_000 };
     }
 
     const decision = decide(record.tags, { filterTags: config.filterTags, exclusionList: NO_EXCLUSIONS, policy: config.policy });
@@ -148,7 +148,7 @@ export class ImagePolicyController {
     const name = record.image;
     let ref: ImageRef;
     try {
-      ref = await this.#reflect(config, repository, previous?.latestRef, name, decision.tag, signal);
+      ref = await this.reflect(config, repository, previous?.latestRef, name, decision.tag, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       const error = toTidemarkError(err);
@@ -161,7 +161,7 @@ export class ImagePolicyController {
   }
 
   /** The chosen reference with its digest as digestReflectionPolicy asks (a HEAD request). */
-  async #reflect(
+  private async reflect(
     config: ImagePolicyConfig,
     repository: RepositoryObject,
     previous: ImageRef | undefined,
@@ -171,15 +171,15 @@ export class ImagePolicyController {
   ): Promise<ImageRef> {
     const plan = digestPlan(config.digestReflectionPolicy, previous, name, tag);
     if (!plan.lookup) return plan.digest === undefined ? { name, tag } : { name, tag, digest: plan.digest };
-    const repoConfig = this.#deps.repositories.config(repository);
+    const repoConfig = this.deps.repositories.config(repository);
     if (!repoConfig.ok) throw combineErrors(repoConfig.errors);
     const image = parseImageReference(name);
     const timeoutMs = repoConfig.value.timeoutMs || DIGEST_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(timeoutMs);
     const lookupSignal = AbortSignal.any([signal, deadline]);
     try {
-      const access = await this.#deps.access.resolve(namespaceOf(repository), repoConfig.value, image, lookupSignal);
-      const { digest } = await this.#deps.registry.getDigest(image, tag, { access, signal: lookupSignal });
+      const access = await this.deps.access.resolve(namespaceOf(repository), repoConfig.value, image, lookupSignal);
+      const { digest } = await this.deps.registry.getDigest(image, tag, { access, signal: lookupSignal });
       return { name, tag, digest };
     } catch (err) {
       if (deadline.aborted && !signal.aborted) {
@@ -189,7 +189,7 @@ export class ImagePolicyController {
     }
   }
 
-  async #report(
+  private async report(
     obj: PolicyObject,
     previous: ImagePolicyStatus | undefined,
     outcome: PolicyOutcome,
@@ -197,11 +197,11 @@ export class ImagePolicyController {
   ): Promise<void> {
     const next = nextPolicyStatus(previous, outcome, ctx);
     const path = objectPath(Kinds.ImagePolicy.plural, namespaceOf(obj), obj.metadata.name);
-    const wrote = await writeStatus(this.#deps.rest, path, previous, next.status, POLICY_STATUS_FIELDS);
-    this.#statuses.remember(obj, next.status);
+    const wrote = await writeStatus(this.deps.rest, path, previous, next.status, POLICY_STATUS_FIELDS);
+    this.statuses.remember(obj, next.status);
     // Events only on a change of status: a policy stuck on the same problem is not re-announced
     // after every scan of its repository.
     if (!wrote) return;
-    for (const event of next.events) await this.#deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
+    for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
   }
 }

@@ -35,14 +35,14 @@ export interface RepositoryControllerDeps {
  * keeps the tags in the TagStore and reports the result in status, conditions and Events.
  */
 export class ImageRepositoryController {
-  readonly #deps: RepositoryControllerDeps;
-  readonly #controller: Controller<RepositoryObject>;
-  readonly #statuses = new StatusMemory<ImageRepositoryStatus>();
-  readonly #configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<ImageRepositoryConfig> }>();
+  private readonly deps: RepositoryControllerDeps;
+  private readonly controller: Controller<RepositoryObject>;
+  private readonly statuses = new StatusMemory<ImageRepositoryStatus>();
+  private readonly configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<ImageRepositoryConfig> }>();
 
   constructor(deps: RepositoryControllerDeps) {
-    this.#deps = deps;
-    this.#controller = new Controller<RepositoryObject>({
+    this.deps = deps;
+    this.controller = new Controller<RepositoryObject>({
       name: 'imagerepository',
       rest: deps.rest,
       collectionPath: collectionPath(Kinds.ImageRepository.plural, deps.namespace),
@@ -54,68 +54,68 @@ export class ImageRepositoryController {
   }
 
   get ready(): boolean {
-    return this.#controller.ready;
+    return this.controller.ready;
   }
 
   start(): void {
-    this.#controller.start();
+    this.controller.start();
   }
 
   stop(): Promise<void> {
-    return this.#controller.stop();
+    return this.controller.stop();
   }
 
   get(namespace: string, name: string): RepositoryObject | undefined {
-    return this.#controller.get(namespace, name);
+    return this.controller.get(namespace, name);
   }
 
   /** The validated spec, compiled once per generation. */
   config(obj: RepositoryObject): Validated<ImageRepositoryConfig> {
     const key = keyOf(obj);
-    const cached = this.#configs.get(key);
+    const cached = this.configs.get(key);
     if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
     const result = validateImageRepositorySpec(obj.spec);
-    this.#configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
+    this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
     return result;
   }
 
   /** Forgets tags, statuses and configs of ImageRepositories that are gone. */
   async sweep(): Promise<void> {
-    if (!this.#controller.ready) return;
-    const live = new Set(this.#controller.list().map(keyOf));
-    for (const key of await this.#deps.store.keys()) if (!live.has(key)) await this.#deps.store.delete(key);
-    for (const key of this.#configs.keys()) if (!live.has(key)) this.#configs.delete(key);
-    this.#statuses.retain((key) => live.has(key));
+    if (!this.controller.ready) return;
+    const live = new Set(this.controller.list().map(keyOf));
+    for (const key of await this.deps.store.keys()) if (!live.has(key)) await this.deps.store.delete(key);
+    for (const key of this.configs.keys()) if (!live.has(key)) this.configs.delete(key);
+    this.statuses.retain((key) => live.has(key));
   }
 
   async reconcile(obj: RepositoryObject, signal: AbortSignal): Promise<ReconcileResult> {
     const namespace = namespaceOf(obj);
     const name = obj.metadata.name;
-    const previous = this.#statuses.current(obj);
+    const previous = this.statuses.current(obj);
     const requestedAt = obj.metadata.annotations?.[Annotations.requestedAt];
-    const ctx = { generation: obj.metadata.generation, nowMs: this.#deps.clock.now(), handledRequest: requestedAt };
+    const ctx = { generation: obj.metadata.generation, nowMs: this.deps.clock.now(), handledRequest: requestedAt };
 
     const validated = this.config(obj);
     if (!validated.ok) {
-      await this.#report(obj, previous, failedStatus(previous, combineErrors(validated.errors), { ...ctx, stalled: true }));
+      await this.report(obj, previous, failedStatus(previous, combineErrors(validated.errors), { ...ctx, stalled: true }));
       return {};
     }
     const config = validated.value;
     if (config.suspend) {
-      await this.#report(obj, previous, { status: suspendedStatus(previous, ctx), events: [] });
+      await this.report(obj, previous, { status: suspendedStatus(previous, ctx), events: [] });
       return {};
     }
     let ref: ImageReference;
     try {
       ref = parseImageReference(config.image);
     } catch (err) {
-      await this.#report(obj, previous, failedStatus(previous, toTidemarkError(err), { ...ctx, stalled: true }));
+      await this.report(obj, previous, failedStatus(previous, toTidemarkError(err), { ...ctx, stalled: true }));
       return {};
     }
 
     const key = repositoryKey(namespace, name);
     const due = scanDue({
-      record: await this.#deps.store.get(key),
+      record: await this.deps.store.get(key),
       uid: obj.metadata.uid,
       generation: obj.metadata.generation,
       image: config.image,
@@ -129,27 +129,27 @@ export class ImageRepositoryController {
     let current = previous;
     if (obj.metadata.generation !== previous?.observedGeneration) {
       const progressing = progressingStatus(previous, config.image, ctx);
-      await this.#report(obj, previous, { status: progressing, events: [] });
+      await this.report(obj, previous, { status: progressing, events: [] });
       current = progressing;
     }
 
-    const log = this.#deps.log.child({ imagerepository: key });
+    const log = this.deps.log.child({ imagerepository: key });
     let tags: string[];
     try {
-      tags = await this.#scan(namespace, config, ref, signal);
+      tags = await this.scan(namespace, config, ref, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       const error = toTidemarkError(err);
       log.warn({ reason: error.code, err: error.message }, 'scan failed');
-      await this.#report(obj, current, failedStatus(current, error, { ...ctx, stalled: false, canonicalImageName: ref.name }));
+      await this.report(obj, current, failedStatus(current, error, { ...ctx, stalled: false, canonicalImageName: ref.name }));
       // Transient: the runner retries with backoff. Terminal (credentials, missing repository):
       // the next attempt is on the interval, or sooner when the spec or requestedAt changes.
       if (error.kind === 'transient') throw error;
       return { requeueAfterMs: config.intervalMs };
     }
 
-    const scanTimeMs = this.#deps.clock.now();
-    await this.#deps.store.set(key, {
+    const scanTimeMs = this.deps.clock.now();
+    await this.deps.store.set(key, {
       uid: obj.metadata.uid,
       generation: obj.metadata.generation,
       image: config.image,
@@ -158,18 +158,18 @@ export class ImageRepositoryController {
       scanTimeMs,
     });
     log.debug({ tags: tags.length }, 'scan finished');
-    await this.#report(obj, current, scannedStatus(current, { canonicalImageName: ref.name, tags, scanTimeMs }, ctx));
-    this.#deps.onScanned(namespace, name);
+    await this.report(obj, current, scannedStatus(current, { canonicalImageName: ref.name, tags, scanTimeMs }, ctx));
+    this.deps.onScanned(namespace, name);
     return { requeueAfterMs: config.intervalMs };
   }
 
   /** Lists the tags within the spec's timeout; the exclusion list is applied here, once per scan. */
-  async #scan(namespace: string, config: ImageRepositoryConfig, ref: ImageReference, signal: AbortSignal): Promise<string[]> {
+  private async scan(namespace: string, config: ImageRepositoryConfig, ref: ImageReference, signal: AbortSignal): Promise<string[]> {
     const deadline = AbortSignal.timeout(config.timeoutMs);
     const scanSignal = AbortSignal.any([signal, deadline]);
     try {
-      const access = await this.#deps.access.resolve(namespace, config, ref, scanSignal);
-      const listed = await this.#deps.registry.listTags(ref, { access, signal: scanSignal });
+      const access = await this.deps.access.resolve(namespace, config, ref, scanSignal);
+      const listed = await this.deps.registry.listTags(ref, { access, signal: scanSignal });
       return listed.tags.filter((tag) => !config.exclusionList.excludes(tag));
     } catch (err) {
       if (deadline.aborted && !signal.aborted) throw timedOut(ref, config.timeoutMs, err);
@@ -177,15 +177,15 @@ export class ImageRepositoryController {
     }
   }
 
-  async #report(
+  private async report(
     obj: RepositoryObject,
     previous: ImageRepositoryStatus | undefined,
     next: { status: ImageRepositoryStatus; events: PlannedEvent[] },
   ): Promise<void> {
     const path = objectPath(Kinds.ImageRepository.plural, namespaceOf(obj), obj.metadata.name);
-    await writeStatus(this.#deps.rest, path, previous, next.status, REPOSITORY_STATUS_FIELDS);
-    this.#statuses.remember(obj, next.status);
-    for (const event of next.events) await this.#deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
+    await writeStatus(this.deps.rest, path, previous, next.status, REPOSITORY_STATUS_FIELDS);
+    this.statuses.remember(obj, next.status);
+    for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
   }
 }
 

@@ -31,22 +31,22 @@ export function repositoryKey(namespace: string, name: string): string {
 }
 
 export class MemoryTagStore implements TagStore {
-  readonly #records = new Map<string, ScanRecord>();
+  private readonly records = new Map<string, ScanRecord>();
 
   async get(key: string): Promise<ScanRecord | undefined> {
-    return this.#records.get(key);
+    return this.records.get(key);
   }
 
   async set(key: string, record: ScanRecord): Promise<void> {
     // A frozen copy: a caller keeping its array cannot change what policies read.
-    this.#records.set(key, { ...record, tags: Object.freeze([...record.tags]) });
+    this.records.set(key, { ...record, tags: Object.freeze([...record.tags]) });
   }
 
   async delete(key: string): Promise<void> {
-    this.#records.delete(key);
+    this.records.delete(key);
   }
 
   async keys(): Promise<string[]> {
-    return [...this.#records.keys()];
+    return [...this.records.keys()];
   }
 }

@@ -15,20 +15,20 @@ const PATTERN_HINT =
 export class TagFilter {
   readonly pattern: string;
   readonly extract: string;
-  readonly #compiled: CompiledPattern | undefined;
-  readonly #template: readonly TemplatePart[] | undefined;
+  private readonly compiled: CompiledPattern | undefined;
+  private readonly template: readonly TemplatePart[] | undefined;
 
   constructor(spec: TagFilterSpec | undefined) {
     this.pattern = spec?.pattern ?? '';
     this.extract = spec?.extract ?? '';
-    this.#compiled = this.pattern === ''
+    this.compiled = this.pattern === ''
       ? undefined
       : compilePattern(this.pattern, { code: 'InvalidFilterPattern', field: 'filterTags.pattern', hint: PATTERN_HINT });
     if (this.extract === '') {
-      this.#template = undefined;
+      this.template = undefined;
       return;
     }
-    if (!this.#compiled) {
+    if (!this.compiled) {
       throw terminal(
         'InvalidFilterExtract',
         `filterTags.extract ${JSON.stringify(this.extract)} is set without filterTags.pattern, so it has no groups to extract from`,
@@ -36,18 +36,18 @@ export class TagFilter {
       );
     }
     const parts = parseTemplate(this.extract);
-    checkReferences(parts, this.#compiled, this.extract);
-    this.#template = parts;
+    checkReferences(parts, this.compiled, this.extract);
+    this.template = parts;
   }
 
   /** The value this tag is ordered by, or `undefined` when the pattern does not match it. */
   valueOf(tag: string): string | undefined {
-    const compiled = this.#compiled;
+    const compiled = this.compiled;
     if (!compiled) return tag;
     const match = compiled.regex.exec(tag);
     if (!match) return undefined;
     // Flux: an empty extract keeps the whole tag, not just the matched part.
-    return this.#template ? expandParts(this.#template, match) : tag;
+    return this.template ? expandParts(this.template, match) : tag;
   }
 
   /**
@@ -115,11 +115,11 @@ function longestKnownPrefix(name: string, names: ReadonlySet<string>, groupCount
  */
 export class ExclusionList {
   readonly patterns: readonly string[];
-  readonly #compiled: readonly CompiledPattern[];
+  private readonly compiled: readonly CompiledPattern[];
 
   constructor(patterns: readonly string[] | undefined) {
     this.patterns = patterns ?? DEFAULT_EXCLUSION_LIST;
-    this.#compiled = this.patterns.map((source, index) =>
+    this.compiled = this.patterns.map((source, index) =>
       compilePattern(source, {
         code: 'InvalidExclusionPattern',
         field: `exclusionList[${index}]`,
@@ -129,6 +129,6 @@ export class ExclusionList {
   }
 
   excludes(tag: string): boolean {
-    return this.#compiled.some((pattern) => pattern.regex.test(tag));
+    return this.compiled.some((pattern) => pattern.regex.test(tag));
   }
 }

@@ -46,18 +46,18 @@ function credentialId(credentials: RegistryCredentials | undefined): string {
 }
 
 export class Authenticator {
-  readonly #clock: Clock;
-  readonly #challenges = new Map<string, AuthChallenge>();
-  readonly #tokens = new Map<string, { token: string; expiresAt: number }>();
-  readonly #inflight = new Map<string, Promise<string>>();
+  private readonly clock: Clock;
+  private readonly challenges = new Map<string, AuthChallenge>();
+  private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
+  private readonly inflight = new Map<string, Promise<string>>();
 
   constructor(clock: Clock) {
-    this.#clock = clock;
+    this.clock = clock;
   }
 
   /** Cached tokens, for tests and metrics. */
   get cachedTokens(): number {
-    return this.#tokens.size;
+    return this.tokens.size;
   }
 
   /**
@@ -67,81 +67,81 @@ export class Authenticator {
    */
   async send(target: AuthTarget, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, send: Send): Promise<HttpReply> {
     const scope = `repository:${target.repository}:pull`;
-    let auth = await this.#preemptive(target, scope, send);
+    let auth = await this.preemptive(target, scope, send);
     for (let round = 0; round < 4; round++) {
       const reply = await send(method, url, auth.header === undefined ? headers : { ...headers, authorization: auth.header });
       if (reply.status !== 401) return reply;
       const challenge = pickChallenge(parseWwwAuthenticate(reply.headers['www-authenticate']));
-      if (!challenge) throw this.#unauthorized(target, 'without an authentication challenge it can follow');
-      this.#challenges.set(target.origin, challenge);
+      if (!challenge) throw this.unauthorized(target, 'without an authentication challenge it can follow');
+      this.challenges.set(target.origin, challenge);
       if (challenge.scheme === 'bearer') {
-        if (auth.kind === 'fresh-bearer') throw this.#unauthorized(target, 'even with a newly issued token', challenge);
-        const token = await this.#token(target, challenge, scope, send, auth.token);
+        if (auth.kind === 'fresh-bearer') throw this.unauthorized(target, 'even with a newly issued token', challenge);
+        const token = await this.token(target, challenge, scope, send, auth.token);
         auth = { header: `Bearer ${token}`, kind: 'fresh-bearer', token };
       } else {
-        if (!target.credentials || auth.kind === 'basic') throw this.#unauthorized(target, '');
+        if (!target.credentials || auth.kind === 'basic') throw this.unauthorized(target, '');
         auth = { header: basicAuthorization(target.credentials), kind: 'basic' };
       }
     }
-    throw this.#unauthorized(target, 'after repeated challenges');
+    throw this.unauthorized(target, 'after repeated challenges');
   }
 
-  async #preemptive(target: AuthTarget, scope: string, send: Send): Promise<Authorization> {
-    const known = this.#challenges.get(target.origin);
+  private async preemptive(target: AuthTarget, scope: string, send: Send): Promise<Authorization> {
+    const known = this.challenges.get(target.origin);
     if (known?.scheme === 'bearer') {
-      const cached = this.#cached(this.#key(target, scope));
+      const cached = this.cached(this.key(target, scope));
       if (cached !== undefined) return { header: `Bearer ${cached}`, kind: 'cached-bearer', token: cached };
-      const token = await this.#token(target, known, scope, send, undefined);
+      const token = await this.token(target, known, scope, send, undefined);
       return { header: `Bearer ${token}`, kind: 'fresh-bearer', token };
     }
     if (known?.scheme === 'basic' && target.credentials) return { header: basicAuthorization(target.credentials), kind: 'basic' };
     return { header: undefined, kind: 'none' };
   }
 
-  #key(target: AuthTarget, scope: string): string {
+  private key(target: AuthTarget, scope: string): string {
     return `${target.origin}|${scope}|${credentialId(target.credentials)}`;
   }
 
-  #cached(key: string): string | undefined {
-    const entry = this.#tokens.get(key);
+  private cached(key: string): string | undefined {
+    const entry = this.tokens.get(key);
     if (!entry) return undefined;
-    if (entry.expiresAt > this.#clock.now()) return entry.token;
-    this.#tokens.delete(key);
+    if (entry.expiresAt > this.clock.now()) return entry.token;
+    this.tokens.delete(key);
     return undefined;
   }
 
   /** A valid token for `scope`: cached, joined with a fetch already under way, or fetched. */
-  #token(target: AuthTarget, challenge: AuthChallenge, scope: string, send: Send, rejected: string | undefined): Promise<string> {
-    const key = this.#key(target, scope);
-    if (rejected !== undefined && this.#tokens.get(key)?.token === rejected) this.#tokens.delete(key);
-    const cached = this.#cached(key);
+  private token(target: AuthTarget, challenge: AuthChallenge, scope: string, send: Send, rejected: string | undefined): Promise<string> {
+    const key = this.key(target, scope);
+    if (rejected !== undefined && this.tokens.get(key)?.token === rejected) this.tokens.delete(key);
+    const cached = this.cached(key);
     if (cached !== undefined && cached !== rejected) return Promise.resolve(cached);
-    const running = this.#inflight.get(key);
+    const running = this.inflight.get(key);
     if (running) return running;
-    const fetching = this.#fetchToken(target, challenge, scope, send)
+    const fetching = this.fetchToken(target, challenge, scope, send)
       .then(({ token, lifetimeMs }) => {
         // Renew a little early so a token does not expire between check and use.
         const margin = Math.min(10_000, lifetimeMs / 10);
-        if (this.#tokens.size >= MAX_CACHED_TOKENS) this.#sweep();
-        this.#tokens.set(key, { token, expiresAt: this.#clock.now() + lifetimeMs - margin });
+        if (this.tokens.size >= MAX_CACHED_TOKENS) this.sweep();
+        this.tokens.set(key, { token, expiresAt: this.clock.now() + lifetimeMs - margin });
         return token;
       })
-      .finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, fetching);
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, fetching);
     return fetching;
   }
 
   /** Drops expired tokens, and the oldest ones if the cache is still full (one per repository and credentials). */
-  #sweep(): void {
-    const now = this.#clock.now();
-    for (const [key, entry] of this.#tokens) if (entry.expiresAt <= now) this.#tokens.delete(key);
-    for (const key of this.#tokens.keys()) {
-      if (this.#tokens.size < MAX_CACHED_TOKENS) break;
-      this.#tokens.delete(key);
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [key, entry] of this.tokens) if (entry.expiresAt <= now) this.tokens.delete(key);
+    for (const key of this.tokens.keys()) {
+      if (this.tokens.size < MAX_CACHED_TOKENS) break;
+      this.tokens.delete(key);
     }
   }
 
-  async #fetchToken(target: AuthTarget, challenge: AuthChallenge, scope: string, send: Send): Promise<{ token: string; lifetimeMs: number }> {
+  private async fetchToken(target: AuthTarget, challenge: AuthChallenge, scope: string, send: Send): Promise<{ token: string; lifetimeMs: number }> {
     const what = `getting a token for ${target.image}`;
     let realm: URL;
     try {
@@ -175,7 +175,7 @@ export class Authenticator {
         target.credentials ? 'check the username and password in the image pull secret' : 'the registry needs credentials: set secretRef',
       );
     }
-    if (reply.status !== 200) throw statusError(reply, what, 'repository', this.#clock.now());
+    if (reply.status !== 200) throw statusError(reply, what, 'repository', this.clock.now());
 
     let doc: unknown;
     try {
@@ -193,7 +193,7 @@ export class Authenticator {
     return { token, lifetimeMs: seconds * 1000 };
   }
 
-  #unauthorized(target: AuthTarget, how: string, challenge?: AuthChallenge) {
+  private unauthorized(target: AuthTarget, how: string, challenge?: AuthChallenge) {
     const scopeProblem = challenge?.params.error === 'insufficient_scope';
     const base = target.credentials
       ? `${target.image}: the registry refused the credentials${how ? ` ${how}` : ''}`

@@ -104,52 +104,52 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 }
 
 export class RegistryClient {
-  readonly #clock: Clock;
-  readonly #log: Logger;
-  readonly #pageSize: number;
-  readonly #maxTags: number;
-  readonly #maxBodyBytes: number;
-  readonly #timeoutMs: number;
-  readonly #attempts: number;
-  readonly #backoff: BackoffPolicy;
-  readonly #userAgent: string;
-  readonly #random: (() => number) | undefined;
-  readonly #concurrency: number;
-  readonly #semaphore: KeyedSemaphore;
-  readonly #auth: Authenticator;
-  readonly #agents = new Map<string, Agent>();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly pageSize: number;
+  private readonly maxTags: number;
+  private readonly maxBodyBytes: number;
+  private readonly timeoutMs: number;
+  private readonly attempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly userAgent: string;
+  private readonly random: (() => number) | undefined;
+  private readonly concurrency: number;
+  private readonly semaphore: KeyedSemaphore;
+  private readonly auth: Authenticator;
+  private readonly agents = new Map<string, Agent>();
   /** Page sizes a registry refused, remembered so later scans start with what works. */
-  readonly #pageSizeLimit = new Map<string, number>();
+  private readonly pageSizeLimit = new Map<string, number>();
 
   constructor(options: RegistryClientOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
-    this.#log = options.logger ?? silentLogger;
-    this.#pageSize = positiveInteger(options.pageSize, 1000, 'pageSize');
-    this.#maxTags = positiveInteger(options.maxTags, 100_000, 'maxTags');
-    this.#maxBodyBytes = positiveInteger(options.maxBodyBytes, 8 * 1024 * 1024, 'maxBodyBytes');
-    this.#timeoutMs = positiveInteger(options.timeoutMs, 30_000, 'timeoutMs');
-    this.#attempts = positiveInteger(options.attempts, 4, 'attempts');
-    this.#backoff = options.backoff ?? defaultRegistryBackoff;
-    this.#userAgent = options.userAgent ?? 'tidemark-image-updater';
-    this.#random = options.random;
-    this.#concurrency = positiveInteger(options.concurrencyPerRegistry, 6, 'concurrencyPerRegistry');
-    this.#semaphore = new KeyedSemaphore(this.#concurrency);
-    this.#auth = new Authenticator(this.#clock);
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+    this.pageSize = positiveInteger(options.pageSize, 1000, 'pageSize');
+    this.maxTags = positiveInteger(options.maxTags, 100_000, 'maxTags');
+    this.maxBodyBytes = positiveInteger(options.maxBodyBytes, 8 * 1024 * 1024, 'maxBodyBytes');
+    this.timeoutMs = positiveInteger(options.timeoutMs, 30_000, 'timeoutMs');
+    this.attempts = positiveInteger(options.attempts, 4, 'attempts');
+    this.backoff = options.backoff ?? defaultRegistryBackoff;
+    this.userAgent = options.userAgent ?? 'tidemark-image-updater';
+    this.random = options.random;
+    this.concurrency = positiveInteger(options.concurrencyPerRegistry, 6, 'concurrencyPerRegistry');
+    this.semaphore = new KeyedSemaphore(this.concurrency);
+    this.auth = new Authenticator(this.clock);
   }
 
   async close(): Promise<void> {
-    const agents = [...this.#agents.values()];
-    this.#agents.clear();
+    const agents = [...this.agents.values()];
+    this.agents.clear();
     await Promise.all(agents.map((a) => a.close()));
   }
 
   /** Lists every tag of the repository, following `Link` pages to the end. */
   async listTags(image: ImageReference | string, options: ListTagsOptions = {}): Promise<ListTagsResult> {
     const ref = typeof image === 'string' ? parseImageReference(image) : image;
-    const call = this.#call(ref, options);
-    const maxTags = positiveInteger(options.maxTags, this.#maxTags, 'maxTags');
-    const requested = positiveInteger(options.pageSize, this.#pageSize, 'pageSize');
-    const pageSize = Math.min(requested, this.#pageSizeLimit.get(call.target.origin) ?? requested);
+    const call = this.call(ref, options);
+    const maxTags = positiveInteger(options.maxTags, this.maxTags, 'maxTags');
+    const requested = positiveInteger(options.pageSize, this.pageSize, 'pageSize');
+    const pageSize = Math.min(requested, this.pageSizeLimit.get(call.target.origin) ?? requested);
     const what = `listing tags of ${ref.name}`;
 
     let url = new URL(`${call.target.origin}/v2/${ref.repository}/tags/list`);
@@ -160,7 +160,7 @@ export class RegistryClient {
     let pages = 0;
     for (;;) {
       visited.add(url.href);
-      const page = await this.#tagPage(call, url, what);
+      const page = await this.tagPage(call, url, what);
       url = page.url;
       visited.add(url.href);
       pages++;
@@ -182,12 +182,12 @@ export class RegistryClient {
       if (target === undefined) break;
       const next = resolveNextPage(target, url);
       if (visited.has(next.href)) {
-        this.#log.warn({ image: ref.name, page: pages }, 'registry repeated a tag page link; stopping');
+        this.log.warn({ image: ref.name, page: pages }, 'registry repeated a tag page link; stopping');
         break;
       }
       if (added === 0) {
         // A page with nothing new cannot make progress; stopping bounds a misbehaving registry.
-        this.#log.warn({ image: ref.name, page: pages }, 'registry sent a tag page with no new tags; stopping');
+        this.log.warn({ image: ref.name, page: pages }, 'registry sent a tag page with no new tags; stopping');
         break;
       }
       url = next;
@@ -202,23 +202,23 @@ export class RegistryClient {
   async getDigest(image: ImageReference | string, reference?: string, options: CallOptions = {}): Promise<DigestResult> {
     const ref = typeof image === 'string' ? parseImageReference(image) : image;
     const target = manifestReference(ref, reference);
-    const call = this.#call(ref, options);
+    const call = this.call(ref, options);
     const what = `resolving ${formatReference({ name: ref.name, ...target.part })}`;
     const url = new URL(`${call.target.origin}/v2/${ref.repository}/manifests/${target.value}`);
-    const reply = await this.#fetch(call, 'HEAD', url, { accept: MANIFEST_ACCEPT });
+    const reply = await this.fetch(call, 'HEAD', url, { accept: MANIFEST_ACCEPT });
     if (reply.status === 405) {
       // A registry (or proxy) without HEAD support: the GET costs a body but gives the same answer.
-      const full = await this.#manifest(call, ref, target, what);
+      const full = await this.manifest(call, ref, target, what);
       return { digest: full.digest, mediaType: full.mediaType, requests: call.meter.requests, bytes: call.meter.bytes };
     }
-    if (reply.status !== 200) throw statusError(reply, what, 'manifest', this.#clock.now());
+    if (reply.status !== 200) throw statusError(reply, what, 'manifest', this.clock.now());
     const header = singleHeader(reply.headers['docker-content-digest']);
     const mediaType = singleHeader(reply.headers['content-type'])?.split(';')[0]?.trim();
     if (header !== undefined && isValidDigest(header)) {
       if (target.part.digest !== undefined && header !== target.part.digest) throw mismatch(what, target.part.digest, header);
       return { digest: header, mediaType, requests: call.meter.requests, bytes: call.meter.bytes };
     }
-    const full = await this.#manifest(call, ref, target, what);
+    const full = await this.manifest(call, ref, target, what);
     return { digest: full.digest, mediaType: full.mediaType, requests: call.meter.requests, bytes: call.meter.bytes };
   }
 
@@ -226,16 +226,16 @@ export class RegistryClient {
   async getManifest(image: ImageReference | string, reference?: string, options: CallOptions = {}): Promise<ManifestResult> {
     const ref = typeof image === 'string' ? parseImageReference(image) : image;
     const target = manifestReference(ref, reference);
-    const call = this.#call(ref, options);
+    const call = this.call(ref, options);
     const what = `fetching the manifest of ${formatReference({ name: ref.name, ...target.part })}`;
-    const result = await this.#manifest(call, ref, target, what);
+    const result = await this.manifest(call, ref, target, what);
     return { ...result, requests: call.meter.requests, bytes: call.meter.bytes };
   }
 
-  async #manifest(call: Call, ref: ImageReference, target: ManifestTarget, what: string) {
+  private async manifest(call: Call, ref: ImageReference, target: ManifestTarget, what: string) {
     const url = new URL(`${call.target.origin}/v2/${ref.repository}/manifests/${target.value}`);
-    const reply = await this.#fetch(call, 'GET', url, { accept: MANIFEST_ACCEPT });
-    if (reply.status !== 200) throw statusError(reply, what, 'manifest', this.#clock.now());
+    const reply = await this.fetch(call, 'GET', url, { accept: MANIFEST_ACCEPT });
+    if (reply.status !== 200) throw statusError(reply, what, 'manifest', this.clock.now());
     const contentType = singleHeader(reply.headers['content-type']);
     const manifest = parseManifest(reply.body, contentType, reply.status);
     const computed = `sha256:${createHash('sha256').update(reply.body).digest('hex')}`;
@@ -245,40 +245,40 @@ export class RegistryClient {
     return { digest: expected ?? computed, mediaType: manifest.mediaType, manifest };
   }
 
-  async #tagPage(call: Call, start: URL, what: string): Promise<{ url: URL; tags: string[]; headers: HttpReply['headers'] }> {
+  private async tagPage(call: Call, start: URL, what: string): Promise<{ url: URL; tags: string[]; headers: HttpReply['headers'] }> {
     let url = start;
     for (;;) {
-      const reply = await this.#fetch(call, 'GET', url, { accept: 'application/json' });
+      const reply = await this.fetch(call, 'GET', url, { accept: 'application/json' });
       if (reply.status === 200) return { url, tags: parseTagList(reply, what), headers: reply.headers };
       const n = Number(url.searchParams.get('n'));
       const smaller = Number.isSafeInteger(n) ? smallerPage(n) : undefined;
       const code = registryErrorCode(reply.body)?.code;
       const refusesSize = reply.status === 400 || reply.status === 413 || (code !== undefined && PAGE_SIZE_CODES.has(code));
-      if (reply.status === 401 || !refusesSize || smaller === undefined) throw statusError(reply, what, 'repository', this.#clock.now());
-      this.#log.debug({ image: call.image, refused: n, next: smaller }, 'registry refused the tag page size; asking for fewer');
-      this.#pageSizeLimit.set(call.target.origin, smaller);
+      if (reply.status === 401 || !refusesSize || smaller === undefined) throw statusError(reply, what, 'repository', this.clock.now());
+      this.log.debug({ image: call.image, refused: n, next: smaller }, 'registry refused the tag page size; asking for fewer');
+      this.pageSizeLimit.set(call.target.origin, smaller);
       url = new URL(url);
       url.searchParams.set('n', String(smaller));
     }
   }
 
   /** One authorized request, retried on 429/5xx/network failures with backoff. */
-  async #fetch(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<HttpReply> {
-    const send: Send = (m, u, h, extra) => this.#send(call, m, u, h, extra?.maxBodyBytes);
+  private async fetch(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<HttpReply> {
+    const send: Send = (m, u, h, extra) => this.send(call, m, u, h, extra?.maxBodyBytes);
     let stop: unknown;
     const stopper = new TidemarkError('RegistryRetryStop', 'not retryable', { kind: 'terminal' });
     try {
       return await retry(
         async (attempt) => {
           try {
-            const reply = await this.#auth.send(call.target, method, url, { ...headers, 'user-agent': this.#userAgent }, send);
+            const reply = await this.auth.send(call.target, method, url, { ...headers, 'user-agent': this.userAgent }, send);
             if (reply.status === 429 || reply.status === 408 || reply.status >= 500) {
-              throw statusError(reply, `${method} ${url.pathname} for ${call.image}`, 'repository', this.#clock.now());
+              throw statusError(reply, `${method} ${url.pathname} for ${call.image}`, 'repository', this.clock.now());
             }
             return reply;
           } catch (err) {
             if (!call.signal?.aborted && isRetryable(err)) {
-              this.#log.debug({ image: call.image, code: (err as TidemarkError).code, attempt }, 'registry request failed; retrying');
+              this.log.debug({ image: call.image, code: (err as TidemarkError).code, attempt }, 'registry request failed; retrying');
               throw err;
             }
             stop = err;
@@ -286,11 +286,11 @@ export class RegistryClient {
           }
         },
         {
-          policy: this.#backoff,
-          attempts: this.#attempts,
-          clock: this.#clock,
+          policy: this.backoff,
+          attempts: this.attempts,
+          clock: this.clock,
           signal: call.signal,
-          random: this.#random,
+          random: this.random,
         },
       );
     } catch (err) {
@@ -299,18 +299,18 @@ export class RegistryClient {
     }
   }
 
-  async #send(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, maxBodyBytes?: number): Promise<HttpReply> {
+  private async send(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, maxBodyBytes?: number): Promise<HttpReply> {
     // Token realms on another host get their own slot pool and the default trust store.
     const sameHost = url.host === new URL(call.target.origin).host;
-    const release = await this.#semaphore.acquire(url.host, call.signal);
+    const release = await this.semaphore.acquire(url.host, call.signal);
     try {
       return await exchange({
         method,
         url,
         headers,
-        dispatcher: this.#dispatcher(sameHost ? call.tls : undefined),
-        timeoutMs: this.#timeoutMs,
-        maxBodyBytes: maxBodyBytes ?? this.#maxBodyBytes,
+        dispatcher: this.dispatcher(sameHost ? call.tls : undefined),
+        timeoutMs: this.timeoutMs,
+        maxBodyBytes: maxBodyBytes ?? this.maxBodyBytes,
         signal: call.signal,
         meter: call.meter,
       });
@@ -319,21 +319,21 @@ export class RegistryClient {
     }
   }
 
-  #dispatcher(tls: RegistryTLS | undefined): Dispatcher {
+  private dispatcher(tls: RegistryTLS | undefined): Dispatcher {
     const key = tlsKey(tls);
-    let agent = this.#agents.get(key);
+    let agent = this.agents.get(key);
     if (!agent) {
       const connect: { ca?: string; cert?: string; key?: string } = {};
       if (tls?.ca !== undefined) connect.ca = tls.ca;
       if (tls?.cert !== undefined) connect.cert = tls.cert;
       if (tls?.key !== undefined) connect.key = tls.key;
-      agent = new Agent({ connections: this.#concurrency, keepAliveTimeout: 30_000, connect });
-      this.#agents.set(key, agent);
+      agent = new Agent({ connections: this.concurrency, keepAliveTimeout: 30_000, connect });
+      this.agents.set(key, agent);
     }
     return agent;
   }
 
-  #call(ref: ImageReference, options: CallOptions): Call {
+  private call(ref: ImageReference, options: CallOptions): Call {
     const access = options.access ?? {};
     const tls = access.tls ? validateTLS(access.tls) : undefined;
     const insecure = access.insecure === true;

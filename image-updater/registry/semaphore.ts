@@ -3,26 +3,26 @@
  * flooded and does not hold up requests to the others.
  */
 export class KeyedSemaphore {
-  readonly #limit: number;
-  readonly #slots = new Map<string, { active: number; waiters: Array<() => void> }>();
+  private readonly limit: number;
+  private readonly slots = new Map<string, { active: number; waiters: Array<() => void> }>();
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be a positive integer, got ${limit}`);
-    this.#limit = limit;
+    this.limit = limit;
   }
 
   /** Resolves with a release function once a slot for `key` is free. */
   async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
-    let slot = this.#slots.get(key);
+    let slot = this.slots.get(key);
     if (!slot) {
       slot = { active: 0, waiters: [] };
-      this.#slots.set(key, slot);
+      this.slots.set(key, slot);
     }
     const held = slot;
-    if (held.active < this.#limit) {
+    if (held.active < this.limit) {
       held.active++;
-      return this.#releaser(key, held);
+      return this.releaser(key, held);
     }
     await new Promise<void>((resolve, reject) => {
       const wake = () => {
@@ -38,16 +38,16 @@ export class KeyedSemaphore {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     // The releasing holder handed its slot over without decrementing `active`.
-    return this.#releaser(key, held);
+    return this.releaser(key, held);
   }
 
   /** Holders plus waiters for `key`, for tests and metrics. */
   pending(key: string): number {
-    const slot = this.#slots.get(key);
+    const slot = this.slots.get(key);
     return slot ? slot.active + slot.waiters.length : 0;
   }
 
-  #releaser(key: string, slot: { active: number; waiters: Array<() => void> }): () => void {
+  private releaser(key: string, slot: { active: number; waiters: Array<() => void> }): () => void {
     let released = false;
     return () => {
       if (released) return;
@@ -58,7 +58,7 @@ export class KeyedSemaphore {
         return;
       }
       slot.active--;
-      if (slot.active === 0) this.#slots.delete(key);
+      if (slot.active === 0) this.slots.delete(key);
     };
   }
 }

@@ -18,15 +18,15 @@ export interface FieldPaths {
  */
 export class Problems {
   readonly errors: TidemarkError[] = [];
-  readonly #paths: FieldPaths;
+  private readonly paths: FieldPaths;
 
   constructor(paths: FieldPaths) {
-    this.#paths = paths;
+    this.paths = paths;
   }
 
   path(relative: string): string {
-    if (relative === '') return this.#paths.prefix.replace(/\.$/, '');
-    return `${this.#paths.prefix}${this.#paths.rename?.(relative) ?? relative}`;
+    if (relative === '') return this.paths.prefix.replace(/\.$/, '');
+    return `${this.paths.prefix}${this.paths.rename?.(relative) ?? relative}`;
   }
 
   add(relative: string, message: string, hint?: string, code: Reason = 'InvalidSpec'): void {
@@ -43,7 +43,7 @@ export class Problems {
     } catch (err) {
       if (!isTidemarkError(err)) throw err;
       this.errors.push(
-        new TidemarkError(err.code, `${this.#paths.prefix}${err.message}`, { kind: 'terminal', hint: err.hint, cause: err.cause }),
+        new TidemarkError(err.code, `${this.paths.prefix}${err.message}`, { kind: 'terminal', hint: err.hint, cause: err.cause }),
       );
       return undefined;
     }

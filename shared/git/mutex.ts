@@ -3,27 +3,27 @@
  * would otherwise race on git's lock files and on the checkout.
  */
 export class KeyedMutex {
-  readonly #tails = new Map<string, Promise<void>>();
+  private readonly tails = new Map<string, Promise<void>>();
 
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const current = new Promise<void>((resolve) => {
       release = resolve;
     });
     const tail = previous.then(() => current);
-    this.#tails.set(key, tail);
+    this.tails.set(key, tail);
     await previous;
     try {
       return await work();
     } finally {
       release();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
 
   /** Keys with work running or queued (for tests and diagnostics). */
   get size(): number {
-    return this.#tails.size;
+    return this.tails.size;
   }
 }

@@ -87,13 +87,13 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 export class GitRepos {
   /** Holds `<name>.git` bare repositories; the HTTP and SSH servers serve from here. */
   readonly reposDir: string;
-  readonly #root: string;
-  readonly #removeRoot: () => Promise<void>;
-  #scratch = 0;
+  private readonly root: string;
+  private readonly removeRoot: () => Promise<void>;
+  private scratch = 0;
 
   private constructor(root: string, removeRoot: () => Promise<void>) {
-    this.#root = root;
-    this.#removeRoot = removeRoot;
+    this.root = root;
+    this.removeRoot = removeRoot;
     this.reposDir = join(root, 'repos');
   }
 
@@ -148,7 +148,7 @@ export class GitRepos {
    */
   async commitFiles(repo: string, branch: string, files: RepoFiles, message: string, options: { author?: CommitAuthor | undefined } = {}): Promise<string> {
     const bare = this.path(this.nameOf(repo));
-    const work = join(this.#root, 'scratch', String(++this.#scratch));
+    const work = join(this.root, 'scratch', String(++this.scratch));
     const author = options.author ?? TEST_AUTHOR;
     const env = harnessGitEnv({
       GIT_AUTHOR_NAME: author.name,
@@ -237,6 +237,6 @@ export class GitRepos {
 
   /** Removes every repository and scratch file. */
   async stop(): Promise<void> {
-    await this.#removeRoot();
+    await this.removeRoot();
   }
 }

@@ -46,27 +46,27 @@ export class ManagedProcess {
   /** Resolves when the process has exited and its output is drained; never rejects. */
   readonly exited: Promise<ExitInfo>;
 
-  #child: ChildProcess;
-  #lines: string[] = [];
-  #partial = '';
-  #tailLines: number;
-  #log: WriteStream | undefined;
-  #exitInfo: ExitInfo | undefined;
+  private child: ChildProcess;
+  private lines: string[] = [];
+  private partial = '';
+  private tailLines: number;
+  private log: WriteStream | undefined;
+  private lastExit: ExitInfo | undefined;
 
   constructor(child: ChildProcess, pid: number, options: StartProcessOptions) {
     this.name = options.name;
     this.pid = pid;
     this.logFile = options.logFile;
-    this.#child = child;
-    this.#tailLines = options.tailLines ?? 200;
-    this.#log = options.logFile ? createWriteStream(options.logFile, { flags: 'a', mode: 0o600 }) : undefined;
-    this.#log?.on('error', () => {
+    this.child = child;
+    this.tailLines = options.tailLines ?? 200;
+    this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a', mode: 0o600 }) : undefined;
+    this.log?.on('error', () => {
       // A log that cannot be written (temp dir removed under us) must not crash the test run.
-      this.#log = undefined;
+      this.log = undefined;
     });
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
-      stream.on('data', (chunk: Buffer) => this.#record(chunk));
+      stream.on('data', (chunk: Buffer) => this.record(chunk));
       unrefStream(stream);
     }
     child.unref();
@@ -75,12 +75,12 @@ export class ManagedProcess {
       const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (settled) return;
         settled = true;
-        this.#exitInfo = { code, signal };
-        if (this.#partial) this.#pushLine(this.#partial);
-        this.#partial = '';
-        this.#log?.end();
+        this.lastExit = { code, signal };
+        if (this.partial) this.pushLine(this.partial);
+        this.partial = '';
+        this.log?.end();
         registry.delete(this);
-        resolve(this.#exitInfo);
+        resolve(this.lastExit);
       };
       child.once('close', finish);
       // 'close' waits for the pipes; a grandchild holding them open must not stall us.
@@ -92,24 +92,24 @@ export class ManagedProcess {
 
   /** Undefined while the process runs. */
   get exitInfo(): ExitInfo | undefined {
-    return this.#exitInfo;
+    return this.lastExit;
   }
 
   get running(): boolean {
-    return this.#exitInfo === undefined;
+    return this.lastExit === undefined;
   }
 
   /** The last `lines` lines of combined stdout/stderr. */
   tail(lines = 40): string {
-    const all = this.#partial ? [...this.#lines, this.#partial] : this.#lines;
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
     return all.slice(-lines).join('\n');
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
   async stop(graceMs = 10_000): Promise<ExitInfo> {
-    if (this.#exitInfo) return this.#exitInfo;
+    if (this.lastExit) return this.lastExit;
     // Keep the event loop alive while we wait for the exit we asked for.
-    this.#child.ref();
+    this.child.ref();
     signal(this.pid, 'SIGTERM');
     const cancel = new AbortController();
     const timer = sleep(graceMs, 'timeout' as const, { ref: true, signal: cancel.signal }).catch(() => 'cancelled' as const);
@@ -122,21 +122,21 @@ export class ManagedProcess {
 
   /** Synchronous SIGKILL, for exit handlers that cannot wait. */
   killNow(): void {
-    if (this.#exitInfo) return;
+    if (this.lastExit) return;
     signal(this.pid, 'SIGKILL');
   }
 
-  #record(chunk: Buffer): void {
-    this.#log?.write(chunk);
-    const text = this.#partial + chunk.toString('utf8');
+  private record(chunk: Buffer): void {
+    this.log?.write(chunk);
+    const text = this.partial + chunk.toString('utf8');
     const parts = text.split('\n');
-    this.#partial = parts.pop() ?? '';
-    for (const line of parts) this.#pushLine(line);
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) this.pushLine(line);
   }
 
-  #pushLine(line: string): void {
-    this.#lines.push(line);
-    if (this.#lines.length > this.#tailLines) this.#lines.splice(0, this.#lines.length - this.#tailLines);
+  private pushLine(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.tailLines) this.lines.splice(0, this.lines.length - this.tailLines);
   }
 }
 

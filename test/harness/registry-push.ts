@@ -54,59 +54,59 @@ function imageConfig(platform: Platform, label: string | undefined): Buffer {
 
 export class RegistryPusher {
   readonly base: string;
-  readonly #auth: AuthHeaderFor;
-  readonly #agent: Agent;
-  readonly #concurrency: number;
-  readonly #blobsDone = new Set<string>();
+  private readonly auth: AuthHeaderFor;
+  private readonly agent: Agent;
+  private readonly concurrency: number;
+  private readonly blobsDone = new Set<string>();
 
   constructor(base: string, auth: AuthHeaderFor, concurrency = 16) {
     this.base = base;
-    this.#auth = auth;
-    this.#concurrency = concurrency;
-    this.#agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
+    this.auth = auth;
+    this.concurrency = concurrency;
+    this.agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await this.agent.close();
   }
 
-  async #call(method: string, url: string, repo: string, actions: string[], headers: Record<string, string>, body?: Buffer) {
-    const auth = this.#auth(repo, actions);
+  private async call(method: string, url: string, repo: string, actions: string[], headers: Record<string, string>, body?: Buffer) {
+    const auth = this.auth(repo, actions);
     const res = await request(url, {
       method: method as 'GET',
       headers: auth === undefined ? headers : { ...headers, authorization: auth },
       body: body ?? null,
-      dispatcher: this.#agent,
+      dispatcher: this.agent,
     });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };
   }
 
-  async #ensureBlob(repo: string, data: Buffer): Promise<string> {
+  private async ensureBlob(repo: string, data: Buffer): Promise<string> {
     const digest = sha256(data);
     const key = `${repo}@${digest}`;
-    if (this.#blobsDone.has(key)) return digest;
-    const head = await this.#call('HEAD', `${this.base}/v2/${repo}/blobs/${digest}`, repo, ['pull'], {});
+    if (this.blobsDone.has(key)) return digest;
+    const head = await this.call('HEAD', `${this.base}/v2/${repo}/blobs/${digest}`, repo, ['pull'], {});
     if (head.status !== 200) {
-      const start = await this.#call('POST', `${this.base}/v2/${repo}/blobs/uploads/`, repo, ['pull', 'push'], {});
+      const start = await this.call('POST', `${this.base}/v2/${repo}/blobs/uploads/`, repo, ['pull', 'push'], {});
       const location = start.headers.location;
       if (start.status !== 202 || typeof location !== 'string') {
         throw new Error(`blob upload start for ${repo} answered ${start.status}: ${start.text.slice(0, 200)}`);
       }
       const upload = new URL(location, this.base);
       upload.searchParams.set('digest', digest);
-      const put = await this.#call('PUT', upload.toString(), repo, ['pull', 'push'], {
+      const put = await this.call('PUT', upload.toString(), repo, ['pull', 'push'], {
         'content-type': 'application/octet-stream',
         'content-length': String(data.length),
       }, data);
       if (put.status !== 201) throw new Error(`blob upload for ${repo} answered ${put.status}: ${put.text.slice(0, 200)}`);
     }
-    this.#blobsDone.add(key);
+    this.blobsDone.add(key);
     return digest;
   }
 
   async putManifest(repo: string, reference: string, mediaType: string, body: Buffer): Promise<PushedManifest> {
-    const res = await this.#call('PUT', `${this.base}/v2/${repo}/manifests/${reference}`, repo, ['pull', 'push'], { 'content-type': mediaType }, body);
+    const res = await this.call('PUT', `${this.base}/v2/${repo}/manifests/${reference}`, repo, ['pull', 'push'], { 'content-type': mediaType }, body);
     if (res.status !== 201) throw new Error(`manifest PUT ${repo}:${reference} answered ${res.status}: ${res.text.slice(0, 300)}`);
     const digest = sha256(body);
     const answered = res.headers['docker-content-digest'];
@@ -115,10 +115,10 @@ export class RegistryPusher {
   }
 
   /** Builds (and uploads the blobs of) one single-platform image manifest without tagging it. */
-  async #imageManifest(repo: string, format: 'docker' | 'oci', platform: Platform, label: string | undefined) {
+  private async imageManifest(repo: string, format: 'docker' | 'oci', platform: Platform, label: string | undefined) {
     const config = imageConfig(platform, label);
-    const configDigest = await this.#ensureBlob(repo, config);
-    const layerDigest = await this.#ensureBlob(repo, LAYER);
+    const configDigest = await this.ensureBlob(repo, config);
+    const layerDigest = await this.ensureBlob(repo, LAYER);
     const mediaType = format === 'docker' ? MEDIA.dockerManifest : MEDIA.ociManifest;
     const manifest = {
       schemaVersion: 2,
@@ -135,9 +135,9 @@ export class RegistryPusher {
    */
   async pushImage(repo: string, tags: string[], options: { label?: string; format?: 'docker' | 'oci' } = {}): Promise<PushedManifest> {
     const platform = { architecture: 'amd64', os: 'linux' };
-    const { mediaType, body } = await this.#imageManifest(repo, options.format ?? 'docker', platform, options.label);
+    const { mediaType, body } = await this.imageManifest(repo, options.format ?? 'docker', platform, options.label);
     const result: PushedManifest = { digest: sha256(body), mediaType, size: body.length };
-    await pool(tags, this.#concurrency, (tag) => this.putManifest(repo, tag, mediaType, body));
+    await pool(tags, this.concurrency, (tag) => this.putManifest(repo, tag, mediaType, body));
     return result;
   }
 
@@ -154,7 +154,7 @@ export class RegistryPusher {
     const platforms = options.platforms ?? [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux' }];
     const children: Array<PushedManifest & { platform: Platform }> = [];
     for (const platform of platforms) {
-      const { mediaType, body } = await this.#imageManifest(repo, format, platform, options.label);
+      const { mediaType, body } = await this.imageManifest(repo, format, platform, options.label);
       const pushed = await this.putManifest(repo, sha256(body), mediaType, body);
       children.push({ ...pushed, platform });
     }
@@ -170,7 +170,7 @@ export class RegistryPusher {
 
   /** DELETE by tag; distribution answers 202 and drops only that tag. */
   async deleteTag(repo: string, tag: string): Promise<number> {
-    const res = await this.#call('DELETE', `${this.base}/v2/${repo}/manifests/${tag}`, repo, ['delete'], {});
+    const res = await this.call('DELETE', `${this.base}/v2/${repo}/manifests/${tag}`, repo, ['delete'], {});
     return res.status;
   }
 }
