@@ -99,16 +99,21 @@ export class ContinuousDeploymentController {
   }
 
   private async watchLoop(): Promise<void> {
-    await listAndWatch<ContinuousDeployment & KubeObject>(this.deps.kube.rest, this.collectionPath(), {
-      onList: (items) => {
-        const present = new Set(items.map(keyOf));
-        for (const cd of items) this.observe(cd);
-        for (const key of this.seen.keys()) if (!present.has(key)) this.gone(key);
-        this.synced = true;
+    await listAndWatch<ContinuousDeployment & KubeObject>(
+      this.deps.kube.rest,
+      this.collectionPath(),
+      {
+        onList: (items) => {
+          const present = new Set(items.map(keyOf));
+          for (const cd of items) this.observe(cd);
+          for (const key of this.seen.keys()) if (!present.has(key)) this.gone(key);
+          this.synced = true;
+        },
+        onUpsert: (cd) => this.observe(cd),
+        onDelete: (cd) => this.gone(keyOf(cd)),
       },
-      onUpsert: (cd) => this.observe(cd),
-      onDelete: (cd) => this.gone(keyOf(cd)),
-    }, { signal: this.abort.signal, clock: this.deps.clock, log: this.deps.log });
+      { signal: this.abort.signal, clock: this.deps.clock, log: this.deps.log },
+    );
   }
 
   /** Decides from a watched copy whether to reconcile now. Our own status writes change neither field. */
@@ -118,11 +123,15 @@ export class ContinuousDeploymentController {
     const requestedAt = cd.metadata.annotations?.[Annotations.requestedAt];
     const deleting = Boolean(cd.metadata.deletionTimestamp);
     const changed =
-      !state ||
-      state.generation !== cd.metadata.generation ||
-      state.requestedAt !== requestedAt ||
-      state.deleting !== deleting;
-    this.seen.set(key, { ...state, failures: state?.failures ?? 0, memo: state?.memo ?? new Map(), generation: cd.metadata.generation, requestedAt, deleting });
+      !state || state.generation !== cd.metadata.generation || state.requestedAt !== requestedAt || state.deleting !== deleting;
+    this.seen.set(key, {
+      ...state,
+      failures: state?.failures ?? 0,
+      memo: state?.memo ?? new Map(),
+      generation: cd.metadata.generation,
+      requestedAt,
+      deleting,
+    });
     if (changed) this.queue.add(key);
   }
 
@@ -175,7 +184,9 @@ export class ContinuousDeploymentController {
     const window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
     let outcomeError: TidemarkError | undefined;
     try {
-      const auth = config.secretRef ? credentialsFromSecretData(await readSecretData(this.deps.kube.rest, namespaceOf(cd), config.secretRef)) : undefined;
+      const auth = config.secretRef
+        ? credentialsFromSecretData(await readSecretData(this.deps.kube.rest, namespaceOf(cd), config.secretRef))
+        : undefined;
       const target = await this.deps.targets.resolve(cd, config);
       const state = this.seen.get(key);
       const outcome = await reconcile(
@@ -194,7 +205,8 @@ export class ContinuousDeploymentController {
           signal: this.abort.signal,
         },
       );
-      if (state && outcome.resolved) state.resolved = { at: this.deps.clock.now(), generation: cd.metadata.generation, revision: outcome.resolved };
+      if (state && outcome.resolved)
+        state.resolved = { at: this.deps.clock.now(), generation: cd.metadata.generation, revision: outcome.resolved };
       outcomeError = outcome.error;
       const { status, events } = statusFromOutcome(outcome, {
         cd,
@@ -204,19 +216,27 @@ export class ContinuousDeploymentController {
         handledRequest: syncRequested ? requestedAt : undefined,
         windowMessage: window.blocked ? window.message : undefined,
       });
-      if (window.windows > 0) status.syncWindow = { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message };
+      if (window.windows > 0)
+        status.syncWindow = {
+          blocked: window.blocked,
+          ...(window.until ? { until: window.until } : {}),
+          message: window.message,
+        };
       else delete status.syncWindow;
       await this.writeStatus(cd, status);
       for (const e of events) await this.deps.events.record(involved(cd), e.type, e.reason, e.message);
-      log.info({
-        revision: outcome.resolved?.revision,
-        sync: outcome.sync,
-        health: outcome.health.status,
-        synced: outcome.synced,
-        reason: outcome.error?.code,
-        err: outcome.error ? describeError(outcome.error) : undefined,
-        durationMs: this.deps.clock.now() - started,
-      }, outcome.error ? 'reconcile failed' : 'reconcile finished');
+      log.info(
+        {
+          revision: outcome.resolved?.revision,
+          sync: outcome.sync,
+          health: outcome.health.status,
+          synced: outcome.synced,
+          reason: outcome.error?.code,
+          err: outcome.error ? describeError(outcome.error) : undefined,
+          durationMs: this.deps.clock.now() - started,
+        },
+        outcome.error ? 'reconcile failed' : 'reconcile finished',
+      );
     } catch (err) {
       outcomeError = toTidemarkError(err);
       await this.reportFailure(cd, outcomeError, log);
@@ -230,7 +250,8 @@ export class ContinuousDeploymentController {
    */
   private sourceFor(key: string, cd: ContinuousDeployment, config: DeploymentConfig, syncRequested: boolean): Source {
     const last = this.seen.get(key)?.resolved;
-    const fresh = last && !syncRequested && last.generation === cd.metadata.generation && this.deps.clock.now() - last.at < config.intervalMs * 0.9;
+    const fresh =
+      last && !syncRequested && last.generation === cd.metadata.generation && this.deps.clock.now() - last.at < config.intervalMs * 0.9;
     if (!fresh) return this.deps.source;
     return { resolve: async () => last.revision, checkout: this.deps.source.checkout };
   }
@@ -263,8 +284,23 @@ export class ContinuousDeploymentController {
 
   private async reportFailure(cd: ContinuousDeployment, error: TidemarkError, log: Logger): Promise<void> {
     const { status, events } = statusFromOutcome(
-      { synced: false, changes: [], resources: cd.status?.resources ?? [], sync: 'Unknown', health: cd.status?.health ?? { status: 'Unknown' }, notes: [], diffs: [], error },
-      { cd, cluster: cd.status?.location?.cluster ?? 'in-cluster', namespace: cd.status?.location?.namespace, nowMs: this.deps.clock.now(), handledRequest: undefined },
+      {
+        synced: false,
+        changes: [],
+        resources: cd.status?.resources ?? [],
+        sync: 'Unknown',
+        health: cd.status?.health ?? { status: 'Unknown' },
+        notes: [],
+        diffs: [],
+        error,
+      },
+      {
+        cd,
+        cluster: cd.status?.location?.cluster ?? 'in-cluster',
+        namespace: cd.status?.location?.namespace,
+        nowMs: this.deps.clock.now(),
+        handledRequest: undefined,
+      },
     );
     log.warn({ reason: error.code, err: describeError(error) }, 'reconcile failed');
     await this.writeStatus(cd, status).catch((err) => log.warn({ err: toTidemarkError(err).message }, 'status write failed'));
@@ -315,7 +351,12 @@ export class ContinuousDeploymentController {
     const after = status as Record<string, unknown>;
     if (STATUS_FIELDS.every((f) => deepEqual(before[f] ?? null, after[f] ?? null))) return;
     try {
-      await patchStatus(this.deps.kube.rest, `${this.collectionPathFor(cd)}/${encodeURIComponent(cd.metadata.name)}`, status as Record<string, unknown>, STATUS_FIELDS);
+      await patchStatus(
+        this.deps.kube.rest,
+        `${this.collectionPathFor(cd)}/${encodeURIComponent(cd.metadata.name)}`,
+        status as Record<string, unknown>,
+        STATUS_FIELDS,
+      );
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -328,7 +369,10 @@ export class ContinuousDeploymentController {
 
   private async read(namespace: string, name: string): Promise<ContinuousDeployment | undefined> {
     try {
-      return await this.deps.kube.rest.request<ContinuousDeployment>({ method: 'GET', path: `${CD_PATH}/namespaces/${encodeURIComponent(namespace)}/${Kinds.ContinuousDeployment.plural}/${encodeURIComponent(name)}` });
+      return await this.deps.kube.rest.request<ContinuousDeployment>({
+        method: 'GET',
+        path: `${CD_PATH}/namespaces/${encodeURIComponent(namespace)}/${Kinds.ContinuousDeployment.plural}/${encodeURIComponent(name)}`,
+      });
     } catch (err) {
       if (isNotFound(err)) {
         this.gone(`${namespace}/${name}`);
@@ -340,8 +384,17 @@ export class ContinuousDeploymentController {
 }
 
 const STATUS_FIELDS = [
-  'observedGeneration', 'sync', 'health', 'lastAttemptedRevision', 'lastAppliedRevision', 'lastSyncTime',
-  'lastHandledRequestedAt', 'location', 'resources', 'conditions', 'syncWindow',
+  'observedGeneration',
+  'sync',
+  'health',
+  'lastAttemptedRevision',
+  'lastAppliedRevision',
+  'lastSyncTime',
+  'lastHandledRequestedAt',
+  'location',
+  'resources',
+  'conditions',
+  'syncWindow',
 ] as const;
 
 export function keyOf(cd: { metadata: { namespace?: string; name: string } }): string {
@@ -354,5 +407,11 @@ function namespaceOf(cd: ContinuousDeployment): string {
 
 function involved(cd: ContinuousDeployment): InvolvedObject {
   const uid = cd.metadata.uid;
-  return { apiVersion: API_VERSION, kind: Kinds.ContinuousDeployment.kind, name: cd.metadata.name, namespace: namespaceOf(cd), ...(uid === undefined ? {} : { uid }) };
+  return {
+    apiVersion: API_VERSION,
+    kind: Kinds.ContinuousDeployment.kind,
+    name: cd.metadata.name,
+    namespace: namespaceOf(cd),
+    ...(uid === undefined ? {} : { uid }),
+  };
 }

@@ -7,7 +7,10 @@ import { isObject } from '../shared/kube/object.ts';
 export async function readSecretData(rest: KubeRest, namespace: string, name: string): Promise<Record<string, string>> {
   let secret: unknown;
   try {
-    secret = await rest.request({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}` });
+    secret = await rest.request({
+      method: 'GET',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+    });
   } catch (err) {
     if (isNotFound(err)) throw terminal('SecretNotFound', `Secret ${namespace}/${name} not found`, 'create the Secret or fix secretRef');
     throw err;

@@ -10,10 +10,19 @@ import { apiVersionOf, inventoryRef, isOwnedBy } from './plan.ts';
  * Deletes every object in the inventory that is still ours, in reverse apply order. Used when a
  * ContinuousDeployment is deleted (KubeSphere semantics: deleting it deletes what it deployed).
  */
-export async function deleteInventory(cd: ContinuousDeployment, target: KubeClient, propagation: PropagationPolicy): Promise<{ deleted: number; remaining: ChangeEntry[]; message: string }> {
+export async function deleteInventory(
+  cd: ContinuousDeployment,
+  target: KubeClient,
+  propagation: PropagationPolicy,
+): Promise<{ deleted: number; remaining: ChangeEntry[]; message: string }> {
   const owner = { namespace: cd.metadata.namespace ?? 'default', name: cd.metadata.name };
   const entries: ChangeEntry[] = [];
-  const inventory = (cd.status?.resources ?? []).map((entry) => ({ entry, apiVersion: apiVersionOf(entry), kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } }));
+  const inventory = (cd.status?.resources ?? []).map((entry) => ({
+    entry,
+    apiVersion: apiVersionOf(entry),
+    kind: entry.kind,
+    metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) },
+  }));
   for (const item of sortForPrune(inventory)) {
     const ref = inventoryRef(item.entry);
     try {

@@ -3,7 +3,11 @@ import type { HealthAssessor } from './types.ts';
 import { assessHealth } from './health/index.ts';
 
 /** Binds the pure per-kind health rules to the clock; an absent object is Missing. */
-export function createHealthAssessor(options: { clock: Clock; ingressRequiresAddress?: boolean; loadBalancerRequiresIngress?: boolean }): HealthAssessor {
+export function createHealthAssessor(options: {
+  clock: Clock;
+  ingressRequiresAddress?: boolean;
+  loadBalancerRequiresIngress?: boolean;
+}): HealthAssessor {
   return (live) => {
     if (!live) return { status: 'Missing', message: 'not found in the cluster' };
     return assessHealth(live, {

@@ -41,9 +41,17 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ name: 'agent' });
-  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), { fieldManager: FIELD_MANAGER, clock });
+  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), {
+    fieldManager: FIELD_MANAGER,
+    clock,
+  });
   let controller: ContinuousDeploymentController | undefined;
-  const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: (obj) => controller?.onObjectChange(obj) });
+  const targets = createTargetResolver(kube, {
+    clock,
+    log,
+    homeName: options.clusterName,
+    onObjectChange: (obj) => controller?.onObjectChange(obj),
+  });
   controller = new ContinuousDeploymentController({
     kube,
     targets,

@@ -4,7 +4,8 @@ import type { KubeObject } from '../shared/kube/object.ts';
 import { assertUnique, isOwnedBy, ownershipValue, prepareObjects, staleEntries } from './plan.ts';
 
 const owner = { namespace: 'default', name: 'infra' };
-const scope = (_apiVersion: string, kind: string) => (kind === 'Namespace' || kind === 'ClusterRole' ? false : kind === 'Unknown' ? undefined : true);
+const scope = (_apiVersion: string, kind: string) =>
+  kind === 'Namespace' || kind === 'ClusterRole' ? false : kind === 'Unknown' ? undefined : true;
 
 test('namespaced objects without a namespace go to the default; cluster-scoped lose theirs', () => {
   const out = prepareObjects(
@@ -16,11 +17,17 @@ test('namespaced objects without a namespace go to the default; cluster-scoped l
     scope,
     { owner, defaultNamespace: 'apps' },
   );
-  assert.deepEqual(out.map((o) => o.metadata.namespace), ['apps', 'other', undefined]);
+  assert.deepEqual(
+    out.map((o) => o.metadata.namespace),
+    ['apps', 'other', undefined],
+  );
 });
 
 test('every object carries an ownership annotation naming the owner and the object itself', () => {
-  const [cm] = prepareObjects([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', annotations: { keep: 'me' } } }], scope, { owner, defaultNamespace: 'apps' });
+  const [cm] = prepareObjects([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', annotations: { keep: 'me' } } }], scope, {
+    owner,
+    defaultNamespace: 'apps',
+  });
   assert.equal(cm!.metadata.annotations?.keep, 'me');
   assert.equal(cm!.metadata.annotations?.['tidemark.dev/owned-by'], 'default/infra:/ConfigMap:apps/a');
   assert.ok(isOwnedBy(cm!, owner));
@@ -29,8 +36,15 @@ test('every object carries an ownership annotation naming the owner and the obje
 
 test('a copied ownership annotation on another object does not make it ours', () => {
   const copy: KubeObject = {
-    apiVersion: 'v1', kind: 'ConfigMap',
-    metadata: { name: 'copy', namespace: 'apps', annotations: { 'tidemark.dev/owned-by': ownershipValue(owner, { group: '', kind: 'ConfigMap', namespace: 'apps', name: 'a' }) } },
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'copy',
+      namespace: 'apps',
+      annotations: {
+        'tidemark.dev/owned-by': ownershipValue(owner, { group: '', kind: 'ConfigMap', namespace: 'apps', name: 'a' }),
+      },
+    },
   };
   assert.equal(isOwnedBy(copy, owner), false);
 });
@@ -44,7 +58,10 @@ test('the same object twice after namespace defaulting is refused', () => {
     scope,
     { owner, defaultNamespace: 'apps' },
   );
-  assert.throws(() => assertUnique(objects), (err: Error & { code?: string }) => err.code === 'DuplicateObject');
+  assert.throws(
+    () => assertUnique(objects),
+    (err: Error & { code?: string }) => err.code === 'DuplicateObject',
+  );
 });
 
 test('stale entries are the previous inventory minus the current objects, whatever the version', () => {
@@ -53,5 +70,8 @@ test('stale entries are the previous inventory minus the current objects, whatev
     { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'old', status: 'Synced' as const },
   ];
   const stale = staleEntries(previous, [{ group: 'apps', version: 'v1beta1', kind: 'Deployment', namespace: 'apps', name: 'web' }]);
-  assert.deepEqual(stale.map((s) => s.name), ['old']);
+  assert.deepEqual(
+    stale.map((s) => s.name),
+    ['old'],
+  );
 });

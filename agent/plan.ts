@@ -55,14 +55,21 @@ export interface ScopeLookup {
  * target namespace (else the ContinuousDeployment's own); a namespace on a cluster-scoped object
  * is dropped, as kubectl does. Pure: the scope of each kind comes from the caller.
  */
-export function prepareObjects(objects: readonly KubeObject[], scope: ScopeLookup, options: { owner: Owner; defaultNamespace: string }): KubeObject[] {
+export function prepareObjects(
+  objects: readonly KubeObject[],
+  scope: ScopeLookup,
+  options: { owner: Owner; defaultNamespace: string },
+): KubeObject[] {
   return objects.map((obj) => {
     const namespaced = scope(obj.apiVersion, obj.kind);
     const metadata = { ...obj.metadata };
     if (namespaced === false) delete metadata.namespace;
     else if (!metadata.namespace) metadata.namespace = options.defaultNamespace;
     const prepared: KubeObject = { ...obj, metadata };
-    metadata.annotations = { ...(obj.metadata.annotations ?? {}), [Annotations.owner]: ownershipValue(options.owner, refOf(prepared)) };
+    metadata.annotations = {
+      ...(obj.metadata.annotations ?? {}),
+      [Annotations.owner]: ownershipValue(options.owner, refOf(prepared)),
+    };
     metadata.labels = { ...(obj.metadata.labels ?? {}), ...ownerLabels(options.owner) };
     return prepared;
   });
@@ -74,7 +81,11 @@ export function assertUnique(objects: readonly KubeObject[]): void {
   for (const obj of objects) {
     const key = objectKey(refOf(obj));
     if (seen.has(key)) {
-      throw terminal('DuplicateObject', `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name} is defined twice`, 'remove one of the copies from Git');
+      throw terminal(
+        'DuplicateObject',
+        `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name} is defined twice`,
+        'remove one of the copies from Git',
+      );
     }
     seen.add(key);
   }

@@ -118,7 +118,14 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     const planned = await mapPlanned(plan.stages[stage], plan, deps);
     if (planned.unknown.length > 0) {
       const names = planned.unknown.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
-      return fail('plan', terminal('UnknownKind', `the API server does not serve: ${names}`, 'install the CRDs that define these kinds, or fix apiVersion/kind'));
+      return fail(
+        'plan',
+        terminal(
+          'UnknownKind',
+          `the API server does not serve: ${names}`,
+          'install the CRDs that define these kinds, or fix apiVersion/kind',
+        ),
+      );
     }
     await Promise.all([...new Set(planned.known.map((p) => p.mapping))].map((m) => deps.cache?.watch(m)));
     const results = await mapLimit(planned.known, deps.concurrency, async (p) => {
@@ -131,7 +138,13 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     const rejected: ChangeEntry[] = [];
     for (const r of results) {
       if (r.diff) diffs.set(objectKey(r.p.ref), r.diff);
-      else rejected.push({ ref: r.p.ref, action: 'failed', message: r.error?.message ?? 'dry-run failed', error: r.error });
+      else
+        rejected.push({
+          ref: r.p.ref,
+          action: 'failed',
+          message: r.error?.message ?? 'dry-run failed',
+          error: r.error,
+        });
     }
     if (rejected.length > 0) {
       outcome.changes.push(...rejected);
@@ -145,13 +158,17 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     const resendAll = revisionChanged && !input.config.policy.applyOutOfSyncOnly;
     const drifted = results.map((r) => r.diff as DiffResult).filter((d) => d.state !== 'inSync');
     if (!heal && drifted.length > 0) {
-      const names = drifted.slice(0, 5).map((d) => describeRef(d.planned.ref)).join(', ');
+      const names = drifted
+        .slice(0, 5)
+        .map((d) => describeRef(d.planned.ref))
+        .join(', ');
       const count = drifted.length === 1 ? '1 object differs' : `${drifted.length} objects differ`;
-      outcome.notes.push({ reason: 'DriftDetected', message: `${count} from Git: ${names}${drifted.length > 5 ? ', ...' : ''}; selfHeal is off, request a sync to repair` });
+      outcome.notes.push({
+        reason: 'DriftDetected',
+        message: `${count} from Git: ${names}${drifted.length > 5 ? ', ...' : ''}; selfHeal is off, request a sync to repair`,
+      });
     }
-    const toWrite = results
-      .map((r) => r.diff as DiffResult)
-      .filter((d) => (d.state !== 'inSync' && heal) || resendAll);
+    const toWrite = results.map((r) => r.diff as DiffResult).filter((d) => (d.state !== 'inSync' && heal) || resendAll);
     const written = await mapLimit(toWrite, deps.concurrency, (d) =>
       deps.target.resources.apply(d.planned, d.state !== 'missing', {
         replace: input.config.policy.replace,
@@ -177,7 +194,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     if (stage === 'foundation') {
       const pending = await deps.target.resources.waitForFoundation(planned.known, input.config.timeoutMs);
       if (pending.length > 0) {
-        return fail('apply', terminal('FoundationNotReady', `not ready in time: ${pending.map(describeRef).join(', ')}`, 'check the CRD or Namespace status'));
+        return fail(
+          'apply',
+          terminal('FoundationNotReady', `not ready in time: ${pending.map(describeRef).join(', ')}`, 'check the CRD or Namespace status'),
+        );
       }
     }
   }
@@ -194,7 +214,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   let unpruned: ResourceStatus[] = [];
   if (stale.length > 0) {
     if (plan.objects.length === 0 && !input.config.policy.allowEmpty) {
-      outcome.notes.push({ reason: 'PruneBlockedEmptyRender', message: `the path renders no objects; not pruning ${stale.length} objects (set syncPolicy.allowEmpty to allow it)` });
+      outcome.notes.push({
+        reason: 'PruneBlockedEmptyRender',
+        message: `the path renders no objects; not pruning ${stale.length} objects (set syncPolicy.allowEmpty to allow it)`,
+      });
       unpruned = stale;
     } else if (!input.config.prune) {
       stale = [];
@@ -210,13 +233,18 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   // assess
   // After a health wait the copies from apply time are stale: rate what the cluster shows now.
   const resources = await assess(plan, diffs, deps, waited);
-  for (const entry of unpruned) resources.push({ ...entry, status: 'OutOfSync', message: entry.message ?? 'no longer in Git; not pruned yet' });
+  for (const entry of unpruned)
+    resources.push({ ...entry, status: 'OutOfSync', message: entry.message ?? 'no longer in Git; not pruned yet' });
   outcome.resources = resources;
   outcome.diffs = [...diffs.values()];
   outcome.sync = syncStatusOf(resources);
   outcome.health = worstHealth(resources);
   const pruneFailures = failures(outcome.changes.filter((c) => stale.some((s) => objectKey(s) === objectKey(c.ref))));
-  if (pruneFailures.length > 0) return fail('prune', terminal('PruneFailed', `could not prune: ${describeFailures(pruneFailures)}`, 'the objects stay in the inventory and are retried'));
+  if (pruneFailures.length > 0)
+    return fail(
+      'prune',
+      terminal('PruneFailed', `could not prune: ${describeFailures(pruneFailures)}`, 'the objects stay in the inventory and are retried'),
+    );
   return outcome;
 }
 
@@ -254,7 +282,11 @@ async function planObjects(rendered: KubeObject[], input: ReconcileInput, deps: 
   return { objects, stages: stageObjects(objects), crdScopes };
 }
 
-async function mapPlanned(objects: KubeObject[], plan: Plan, deps: ReconcileDeps): Promise<{ known: PlannedObject[]; unknown: KubeObject[] }> {
+async function mapPlanned(
+  objects: KubeObject[],
+  plan: Plan,
+  deps: ReconcileDeps,
+): Promise<{ known: PlannedObject[]; unknown: KubeObject[] }> {
   const known: PlannedObject[] = [];
   const unknown: KubeObject[] = [];
   for (const object of objects) {
@@ -277,19 +309,26 @@ async function mapPlanned(objects: KubeObject[], plan: Plan, deps: ReconcileDeps
  */
 async function diffObject(p: PlannedObject, input: ReconcileInput, deps: ReconcileDeps): Promise<DiffResult> {
   const cached = deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
-  const live = cached !== undefined ? cached : (await deps.target.resources.get(p.mapping, p.ref.namespace, p.ref.name)) ?? null;
+  const live = cached !== undefined ? cached : ((await deps.target.resources.get(p.mapping, p.ref.namespace, p.ref.name)) ?? null);
   const memo = deps.memo?.get(objectKey(p.ref));
   if (live && memo && memo.resourceVersion === live.metadata.resourceVersion && memo.fingerprint === fingerprint(p.object)) {
     return { planned: p, state: 'inSync', live, merged: undefined };
   }
-  const diff = await deps.target.resources.diff(p, { skipSchemaValidation: input.config.policy.skipSchemaValidation, force: input.config.force }, live);
+  const diff = await deps.target.resources.diff(
+    p,
+    { skipSchemaValidation: input.config.policy.skipSchemaValidation, force: input.config.force },
+    live,
+  );
   if (diff.state === 'inSync' && diff.live) remember(deps, p, diff.live);
   return diff;
 }
 
 function remember(deps: ReconcileDeps, p: PlannedObject, live: KubeObject): void {
   if (!deps.memo || !live.metadata.resourceVersion) return;
-  deps.memo.set(objectKey(p.ref), { fingerprint: fingerprint(p.object), resourceVersion: live.metadata.resourceVersion });
+  deps.memo.set(objectKey(p.ref), {
+    fingerprint: fingerprint(p.object),
+    resourceVersion: live.metadata.resourceVersion,
+  });
 }
 
 function fingerprint(obj: KubeObject): string {
@@ -297,11 +336,21 @@ function fingerprint(obj: KubeObject): string {
 }
 
 async function ensureNamespace(name: string, deps: ReconcileDeps): Promise<ChangeEntry> {
-  const mapping: ResourceMapping = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
+  const mapping: ResourceMapping = {
+    group: '',
+    version: 'v1',
+    kind: 'Namespace',
+    plural: 'namespaces',
+    namespaced: false,
+  };
   const ref: ObjectRef = { group: '', version: 'v1', kind: 'Namespace', name };
   try {
     if (await deps.target.resources.get(mapping, undefined, name)) return { ref, action: 'unchanged' };
-    await deps.target.rest.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+    await deps.target.rest.request({
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    });
     return { ref, action: 'created' };
   } catch (err) {
     const error = toTidemarkError(err);
@@ -310,11 +359,22 @@ async function ensureNamespace(name: string, deps: ReconcileDeps): Promise<Chang
   }
 }
 
-async function prune(stale: ResourceStatus[], input: ReconcileInput, deps: ReconcileDeps): Promise<{ entries: ChangeEntry[]; remaining: ResourceStatus[] }> {
+async function prune(
+  stale: ResourceStatus[],
+  input: ReconcileInput,
+  deps: ReconcileDeps,
+): Promise<{ entries: ChangeEntry[]; remaining: ResourceStatus[] }> {
   const owner = { namespace: input.cd.metadata.namespace ?? 'default', name: input.cd.metadata.name };
   const entries: ChangeEntry[] = [];
   const remaining: ResourceStatus[] = [];
-  const ordered = sortForPrune(stale.map((s) => ({ entry: s, apiVersion: s.group ? `${s.group}/${s.version}` : s.version, kind: s.kind, metadata: { name: s.name, ...(s.namespace === undefined ? {} : { namespace: s.namespace }) } })));
+  const ordered = sortForPrune(
+    stale.map((s) => ({
+      entry: s,
+      apiVersion: s.group ? `${s.group}/${s.version}` : s.version,
+      kind: s.kind,
+      metadata: { name: s.name, ...(s.namespace === undefined ? {} : { namespace: s.namespace }) },
+    })),
+  );
   // Sequential on purpose: reverse order matters (workloads before their namespace and CRD).
   for (const item of ordered) {
     const ref = inventoryRef(item.entry);
@@ -379,13 +439,25 @@ async function assess(plan: Plan, diffs: Map<string, DiffResult>, deps: Reconcil
     }
     if (!live && status === 'Synced') status = 'OutOfSync';
     const health = deps.health(live);
-    const entry: ResourceStatus = { ...groupField(ref.group), version: ref.version, kind: ref.kind, name: ref.name, status, health };
+    const entry: ResourceStatus = {
+      ...groupField(ref.group),
+      version: ref.version,
+      kind: ref.kind,
+      name: ref.name,
+      status,
+      health,
+    };
     if (ref.namespace) entry.namespace = ref.namespace;
     return entry;
   });
 }
 
-function inventoryAfterApply(previous: ResourceStatus[], plan: Plan, diffs: Map<string, DiffResult>, changes: ChangeEntry[]): ResourceStatus[] {
+function inventoryAfterApply(
+  previous: ResourceStatus[],
+  plan: Plan,
+  diffs: Map<string, DiffResult>,
+  changes: ChangeEntry[],
+): ResourceStatus[] {
   // After a partial apply the inventory must hold both what was there and what may now exist,
   // so a later prune can still find every object we might have created.
   const byKey = new Map(previous.map((r) => [objectKey(r), r]));
@@ -394,7 +466,10 @@ function inventoryAfterApply(previous: ResourceStatus[], plan: Plan, diffs: Map<
     const key = objectKey(ref);
     const failed = changes.find((c) => objectKey(c.ref) === key && c.action === 'failed');
     const entry: ResourceStatus = {
-      ...groupField(ref.group), version: ref.version, kind: ref.kind, name: ref.name,
+      ...groupField(ref.group),
+      version: ref.version,
+      kind: ref.kind,
+      name: ref.name,
       status: diffs.get(key)?.state === 'inSync' ? 'Synced' : 'OutOfSync',
     };
     if (ref.namespace) entry.namespace = ref.namespace;
@@ -417,7 +492,11 @@ function dryRunError(rejected: ChangeEntry[]): TidemarkError {
 
 function applyError(written: ChangeEntry[]): TidemarkError {
   const first = failures(written)[0]?.error;
-  return new TidemarkError(first?.code ?? 'ApplyFailed', `apply failed: ${describeFailures(written)}`, { kind: first?.kind ?? 'transient', hint: first?.hint, cause: first });
+  return new TidemarkError(first?.code ?? 'ApplyFailed', `apply failed: ${describeFailures(written)}`, {
+    kind: first?.kind ?? 'transient',
+    hint: first?.hint,
+    cause: first,
+  });
 }
 
 /** The inventory entry with this message in place of any earlier one (none when there is none). */

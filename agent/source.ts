@@ -15,7 +15,8 @@ export interface GitSourceOptions {
 /** The agent's Git source: one ls-remote per poll, a shallow fetch only for a new commit. */
 export function createGitSource(options: GitSourceOptions): Source {
   return {
-    resolve: (config, auth, signal) => lsRemote(config.url, auth, refSpec(config), { signal, timeoutMs: config.timeoutMs, logger: options.log }),
+    resolve: (config, auth, signal) =>
+      lsRemote(config.url, auth, refSpec(config), { signal, timeoutMs: config.timeoutMs, logger: options.log }),
     async checkout(config, auth, resolved, signal) {
       const fetched = await fetchRevision(config.url, auth, refSpec(config), resolved.sha, options.cacheDir, {
         signal,

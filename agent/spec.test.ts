@@ -4,11 +4,24 @@ import type { ContinuousDeployment } from '../shared/api/continuous-deployment.t
 import { readSpec } from './spec.ts';
 
 const cd = (spec: Record<string, unknown>): ContinuousDeployment => ({
-  apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', metadata: { name: 'x', namespace: 'default' }, spec: spec as never,
+  apiVersion: 'tidemark.dev/v1alpha1',
+  kind: 'ContinuousDeployment',
+  metadata: { name: 'x', namespace: 'default' },
+  spec: spec as never,
 });
 
 test('the seed properties block reads with defaults', () => {
-  const config = readSpec(cd({ repoType: 'git', url: 'https://git.example.com/org/config', secretRef: 'git-secret', pullInterval: '10m', git: { branch: 'infra' }, path: './infrastructure', prune: true }));
+  const config = readSpec(
+    cd({
+      repoType: 'git',
+      url: 'https://git.example.com/org/config',
+      secretRef: 'git-secret',
+      pullInterval: '10m',
+      git: { branch: 'infra' },
+      path: './infrastructure',
+      prune: true,
+    }),
+  );
   assert.equal(config.intervalMs, 600_000);
   assert.deepEqual(config.ref, { kind: 'branch', value: 'infra' });
   assert.equal(config.path, './infrastructure');
@@ -34,6 +47,9 @@ for (const [name, spec, code] of [
   ['bad propagation', { url: 'x', syncPolicy: { prunePropagationPolicy: 'sideways' } }, 'InvalidSpec'],
 ] as const) {
   test(`refused: ${name}`, () => {
-    assert.throws(() => readSpec(cd(spec as Record<string, unknown>)), (err: Error & { code?: string; kind?: string }) => err.code === code && err.kind === 'terminal');
+    assert.throws(
+      () => readSpec(cd(spec as Record<string, unknown>)),
+      (err: Error & { code?: string; kind?: string }) => err.code === code && err.kind === 'terminal',
+    );
   });
 }

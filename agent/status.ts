@@ -26,7 +26,10 @@ export interface StatusContext {
  * Derives the next status and the Events to record from one reconcile outcome. Pure: the same
  * outcome always gives the same status, so a status write can be retried safely.
  */
-export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext): { status: ContinuousDeploymentStatus; events: StatusEvent[] } {
+export function statusFromOutcome(
+  outcome: ReconcileOutcome,
+  ctx: StatusContext,
+): { status: ContinuousDeploymentStatus; events: StatusEvent[] } {
   const previous = ctx.cd.status ?? {};
   const generation = ctx.cd.metadata.generation;
   const summary = summarize(outcome.changes);
@@ -45,19 +48,40 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
     const error = outcome.error;
     const message = `${phaseWord(outcome.failedPhase)} failed: ${describeError(error)}`;
     const revision = outcome.resolved?.revision ?? previous.sync?.revision;
-    status.sync = { status: outcome.failedPhase === 'fetch' ? 'Unknown' : 'OutOfSync', ...(revision === undefined ? {} : { revision }) };
+    status.sync = {
+      status: outcome.failedPhase === 'fetch' ? 'Unknown' : 'OutOfSync',
+      ...(revision === undefined ? {} : { revision }),
+    };
     if (outcome.failedPhase === 'fetch' || outcome.failedPhase === 'render' || outcome.failedPhase === 'plan') {
       // Nothing was read from the cluster; keep the last known health.
       status.health = previous.health ?? { status: 'Unknown' };
     } else {
       status.health = outcome.health;
     }
-    conditions = setCondition(conditions, { type: ConditionType.Ready, status: 'False', reason: error.code, message, observedGeneration: generation }, ctx.nowMs);
+    conditions = setCondition(
+      conditions,
+      { type: ConditionType.Ready, status: 'False', reason: error.code, message, observedGeneration: generation },
+      ctx.nowMs,
+    );
     if (error.kind === 'terminal') {
-      conditions = setCondition(conditions, { type: ConditionType.Stalled, status: 'True', reason: error.code, message, observedGeneration: generation }, ctx.nowMs);
+      conditions = setCondition(
+        conditions,
+        { type: ConditionType.Stalled, status: 'True', reason: error.code, message, observedGeneration: generation },
+        ctx.nowMs,
+      );
       conditions = removeCondition(conditions, ConditionType.Reconciling);
     } else {
-      conditions = setCondition(conditions, { type: ConditionType.Reconciling, status: 'True', reason: 'ProgressingWithRetry', message, observedGeneration: generation }, ctx.nowMs);
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Reconciling,
+          status: 'True',
+          reason: 'ProgressingWithRetry',
+          message,
+          observedGeneration: generation,
+        },
+        ctx.nowMs,
+      );
       conditions = removeCondition(conditions, ConditionType.Stalled);
     }
     events.push({ type: 'Warning', reason: error.code, message: withRevision(message, outcome) });
@@ -75,24 +99,65 @@ export function statusFromOutcome(outcome: ReconcileOutcome, ctx: StatusContext)
     status.lastSyncTime = rfc3339(ctx.nowMs);
   }
   if (outcome.synced && outcome.sync === 'Synced') {
-    conditions = setCondition(conditions, { type: ConditionType.Ready, status: 'True', reason: 'ReconciliationSucceeded', message: `Applied revision: ${revision ?? 'unknown'}`, observedGeneration: generation }, ctx.nowMs);
+    conditions = setCondition(
+      conditions,
+      {
+        type: ConditionType.Ready,
+        status: 'True',
+        reason: 'ReconciliationSucceeded',
+        message: `Applied revision: ${revision ?? 'unknown'}`,
+        observedGeneration: generation,
+      },
+      ctx.nowMs,
+    );
   } else if (!outcome.synced) {
     const reason = ctx.windowMessage ? 'SyncWindowBlocked' : 'ManualSyncRequired';
     const why = ctx.windowMessage ?? 'manual sync policy: request a sync to apply';
-    const message = outcome.sync === 'Synced' ? `In sync with ${revision}` : `${countOutOfSync(outcome)} objects differ from ${revision}; ${why}`;
-    conditions = setCondition(conditions, { type: ConditionType.Ready, status: outcome.sync === 'Synced' ? 'True' : 'False', reason: outcome.sync === 'Synced' ? 'ReconciliationSucceeded' : reason, message, observedGeneration: generation }, ctx.nowMs);
+    const message =
+      outcome.sync === 'Synced' ? `In sync with ${revision}` : `${countOutOfSync(outcome)} objects differ from ${revision}; ${why}`;
+    conditions = setCondition(
+      conditions,
+      {
+        type: ConditionType.Ready,
+        status: outcome.sync === 'Synced' ? 'True' : 'False',
+        reason: outcome.sync === 'Synced' ? 'ReconciliationSucceeded' : reason,
+        message,
+        observedGeneration: generation,
+      },
+      ctx.nowMs,
+    );
   } else {
     // Drift left alone on purpose (selfHeal off) says so; anything else still differing after an apply is OutOfSync.
     const drift = outcome.notes.find((n) => n.reason === 'DriftDetected');
-    conditions = setCondition(conditions, drift
-      ? { type: ConditionType.Ready, status: 'False', reason: 'DriftDetected', message: drift.message, observedGeneration: generation }
-      : { type: ConditionType.Ready, status: 'False', reason: 'OutOfSync', message: `applied ${revision} but some objects still differ`, observedGeneration: generation }, ctx.nowMs);
+    conditions = setCondition(
+      conditions,
+      drift
+        ? {
+            type: ConditionType.Ready,
+            status: 'False',
+            reason: 'DriftDetected',
+            message: drift.message,
+            observedGeneration: generation,
+          }
+        : {
+            type: ConditionType.Ready,
+            status: 'False',
+            reason: 'OutOfSync',
+            message: `applied ${revision} but some objects still differ`,
+            observedGeneration: generation,
+          },
+      ctx.nowMs,
+    );
   }
   for (const note of outcome.notes) {
     events.push({ type: 'Warning', reason: note.reason, message: note.message });
   }
   if (hasChanges(summary)) {
-    events.push({ type: 'Normal', reason: 'ReconciliationSucceeded', message: `Applied revision ${revision}: ${describeSummary(summary)}` });
+    events.push({
+      type: 'Normal',
+      reason: 'ReconciliationSucceeded',
+      message: `Applied revision ${revision}: ${describeSummary(summary)}`,
+    });
   }
   status.conditions = conditions;
   return { status, events };
@@ -106,7 +171,17 @@ export function suspendedStatus(cd: ContinuousDeployment, nowMs: number): Contin
     ...previous,
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     health: { status: 'Suspended', message: 'spec.suspend is true: no apply, no prune' },
-    conditions: setCondition(previous.conditions, { type: ConditionType.Ready, status: 'False', reason: 'Suspended', message: 'reconciliation is suspended', observedGeneration: generation }, nowMs),
+    conditions: setCondition(
+      previous.conditions,
+      {
+        type: ConditionType.Ready,
+        status: 'False',
+        reason: 'Suspended',
+        message: 'reconciliation is suspended',
+        observedGeneration: generation,
+      },
+      nowMs,
+    ),
   };
 }
 

@@ -42,5 +42,8 @@ test('time zones shift the schedule', () => {
 });
 
 test('an invalid schedule is a terminal error', () => {
-  assert.throws(() => syncWindowState([{ kind: 'allow', schedule: 'every day', duration: '1h' }], 0, false), (err: Error & { code?: string }) => err.code === 'InvalidSyncWindow');
+  assert.throws(
+    () => syncWindowState([{ kind: 'allow', schedule: 'every day', duration: '1h' }], 0, false),
+    (err: Error & { code?: string }) => err.code === 'InvalidSyncWindow',
+  );
 });

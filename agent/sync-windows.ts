@@ -32,14 +32,28 @@ export function syncWindowState(windows: readonly SyncWindow[], nowMs: number, m
   const denying = deny.filter((w) => !(manual && w.window.manualSync));
   if (denying.length > 0) {
     const ends = Math.max(...denying.map((w) => (w.openSince(nowMs) as number) + w.durationMs));
-    return { blocked: true, until: rfc3339(ends), message: `a deny window (${denying[0]!.window.schedule}) is active until ${rfc3339(ends)}`, windows: windows.length };
+    return {
+      blocked: true,
+      until: rfc3339(ends),
+      message: `a deny window (${denying[0]!.window.schedule}) is active until ${rfc3339(ends)}`,
+      windows: windows.length,
+    };
   }
   if (allows.length > 0 && activeAllow.length === 0 && !(manual && allows.some((w) => w.window.manualSync))) {
     const next = nextOpening(allows, nowMs);
     const until = next === undefined ? undefined : rfc3339(next);
-    return { blocked: true, ...(until ? { until } : {}), message: `outside every allow window${until ? `; the next opens at ${until}` : ''}`, windows: windows.length };
+    return {
+      blocked: true,
+      ...(until ? { until } : {}),
+      message: `outside every allow window${until ? `; the next opens at ${until}` : ''}`,
+      windows: windows.length,
+    };
   }
-  return { blocked: false, message: activeAllow.length > 0 ? 'inside an allow window' : 'no window blocks syncing', windows: windows.length };
+  return {
+    blocked: false,
+    message: activeAllow.length > 0 ? 'inside an allow window' : 'no window blocks syncing',
+    windows: windows.length,
+  };
 }
 
 interface ParsedWindow {
@@ -54,7 +68,11 @@ const tasks = new Map<string, ScheduledTask>();
 
 function parseWindow(window: SyncWindow): ParsedWindow {
   if (!validate(window.schedule)) {
-    throw terminal('InvalidSyncWindow', `sync window schedule ${JSON.stringify(window.schedule)} is not a valid cron expression`, 'use five cron fields, e.g. "0 22 * * *"');
+    throw terminal(
+      'InvalidSyncWindow',
+      `sync window schedule ${JSON.stringify(window.schedule)} is not a valid cron expression`,
+      'use five cron fields, e.g. "0 22 * * *"',
+    );
   }
   const durationMs = parseDuration(window.duration);
   const key = `${window.schedule}|${window.timeZone ?? 'UTC'}`;
@@ -63,7 +81,12 @@ function parseWindow(window: SyncWindow): ParsedWindow {
     try {
       task = createTask(window.schedule, () => undefined, { timezone: window.timeZone ?? 'UTC' });
     } catch (err) {
-      throw terminal('InvalidSyncWindow', `sync window time zone ${JSON.stringify(window.timeZone)} is not valid`, 'use an IANA name such as Europe/Berlin', err);
+      throw terminal(
+        'InvalidSyncWindow',
+        `sync window time zone ${JSON.stringify(window.timeZone)} is not valid`,
+        'use an IANA name such as Europe/Berlin',
+        err,
+      );
     }
     tasks.set(key, task);
   }

@@ -30,7 +30,10 @@ export interface TargetResolver {
  * kubeconfig in a Secret. Remote clients are cached per Secret content so the discovery cache and
  * connection pool survive between reconciles.
  */
-export function createTargetResolver(home: KubeClient, options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: CacheListener }): TargetResolver {
+export function createTargetResolver(
+  home: KubeClient,
+  options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: CacheListener },
+): TargetResolver {
   const remote = new Map<string, { text: string; target: Target }>();
   const cacheFor = (client: KubeClient) => {
     const cache = new ObjectCache(client.rest, { labelSelector: Labels.name, clock: options.clock, log: options.log });
@@ -44,7 +47,12 @@ export function createTargetResolver(home: KubeClient, options: { clock: Clock; 
       const namespace = cd.metadata.namespace ?? 'default';
       const data = await readSecretData(home.rest, namespace, config.kubeConfig.name);
       const text = data[config.kubeConfig.key];
-      if (!text) throw terminal('InvalidSecret', `Secret ${namespace}/${config.kubeConfig.name} has no key ${config.kubeConfig.key}`, 'put the kubeconfig under that key');
+      if (!text)
+        throw terminal(
+          'InvalidSecret',
+          `Secret ${namespace}/${config.kubeConfig.name} has no key ${config.kubeConfig.key}`,
+          'put the kubeconfig under that key',
+        );
       const cacheKey = `${namespace}/${cd.metadata.name}`;
       const cached = remote.get(cacheKey);
       if (cached && cached.text === text) return cached.target;
@@ -56,7 +64,12 @@ export function createTargetResolver(home: KubeClient, options: { clock: Clock; 
       try {
         kubeConfig = loadKubeConfig({ kubeconfigText: text });
       } catch (err) {
-        throw terminal('InvalidKubeconfig', `Secret ${namespace}/${config.kubeConfig.name} does not hold a valid kubeconfig`, undefined, err);
+        throw terminal(
+          'InvalidKubeconfig',
+          `Secret ${namespace}/${config.kubeConfig.name} does not hold a valid kubeconfig`,
+          undefined,
+          err,
+        );
       }
       const client = createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: options.clock });
       const target = { client, cache: cacheFor(client), name: kubeConfig.getCurrentCluster()?.name ?? 'remote' };

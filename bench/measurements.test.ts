@@ -5,7 +5,13 @@ import type { RequestSummary } from './lib/metrics.ts';
 import { describeMiss, memory, pathological, splitWrites, syncFirst, syncNoop } from './measurements.ts';
 import type { PathologicalResult } from './policy-pathological.ts';
 
-const summary = (byKind: Record<string, number>): RequestSummary => ({ total: 0, reads: 0, writes: 0, dryRuns: 0, byKind });
+const summary = (byKind: Record<string, number>): RequestSummary => ({
+  total: 0,
+  reads: 0,
+  writes: 0,
+  dryRuns: 0,
+  byKind,
+});
 
 const run = (firstMs: number, noopMs: number[], noopKinds: Record<string, number> = {}): SideRun => ({
   firstMs,
@@ -27,16 +33,18 @@ const point = (ours: SideRun[], peer: SideRun[]): SyncPointResult => ({
 });
 
 describe('measurements', () => {
-  it('splitWrites counts writes to the agent kinds apart from the control plane\'s own', () => {
-    const split = splitWrites(summary({
-      'APPLY configmaps': 3,
-      'APPLY (dry-run) configmaps': 9,
-      'PATCH continuousdeployments/status': 1,
-      'POST events': 2,
-      'POST namespaces': 1,
-      'DELETE secrets': 2,
-      'GET configmaps': 50,
-    }));
+  it("splitWrites counts writes to the agent kinds apart from the control plane's own", () => {
+    const split = splitWrites(
+      summary({
+        'APPLY configmaps': 3,
+        'APPLY (dry-run) configmaps': 9,
+        'PATCH continuousdeployments/status': 1,
+        'POST events': 2,
+        'POST namespaces': 1,
+        'DELETE secrets': 2,
+        'GET configmaps': 50,
+      }),
+    );
     assert.equal(split.ours, 6);
     assert.equal(split.other, 3);
     assert.deepEqual(Object.keys(split.otherKinds).sort(), ['DELETE secrets', 'POST namespaces']);
@@ -62,7 +70,19 @@ describe('measurements', () => {
   });
 
   it('memory is in MiB against an absolute goal', () => {
-    const m = memory({ n: 1000, cds: 20, idleRssKiB: 100 * 1024, syncedHwmKiB: 150 * 1024, peakRssKiB: 200 * 1024, endRssKiB: 180 * 1024, allSyncedMs: 5000, reconciles: 40 }, '7');
+    const m = memory(
+      {
+        n: 1000,
+        cds: 20,
+        idleRssKiB: 100 * 1024,
+        syncedHwmKiB: 150 * 1024,
+        peakRssKiB: 200 * 1024,
+        endRssKiB: 180 * 1024,
+        allSyncedMs: 5000,
+        reconciles: 40,
+      },
+      '7',
+    );
     assert.equal(m.ours?.median, 200);
     assert.equal(m.verdict, 'MISSES');
     assert.equal(describeMiss(m), '200 MiB where the goal is ≤ 100 MiB');

@@ -28,20 +28,45 @@ function measurement(m: Omit<Measurement, 'verdict'>): Measurement {
 
 export function failed(id: string, title: string, peerName: string | undefined, goal: Goal, error: unknown): Measurement {
   const message = error instanceof Error ? error.message : String(error);
-  return measurement({ id, title, peerName, ours: undefined, peer: undefined, ratio: undefined, goal, checks: [], notes: [], details: {}, error: message.split('\n').slice(0, 8).join('\n') });
+  return measurement({
+    id,
+    title,
+    peerName,
+    ours: undefined,
+    peer: undefined,
+    ratio: undefined,
+    goal,
+    checks: [],
+    notes: [],
+    details: {},
+    error: message.split('\n').slice(0, 8).join('\n'),
+  });
 }
 
 const num = (n: number) => n.toLocaleString('en-US');
 const mib = (kib: number) => kib / 1024;
 
 /** The resources the agent itself may write: what it applies, its own status, its Events. */
-const AGENT_WRITABLE = new Set(['configmaps', 'deployments', 'services', 'widgets', 'customresourcedefinitions', 'continuousdeployments', 'events']);
+const AGENT_WRITABLE = new Set([
+  'configmaps',
+  'deployments',
+  'services',
+  'widgets',
+  'customresourcedefinitions',
+  'continuousdeployments',
+  'events',
+]);
 export function agentWritable(s: Pick<RequestSample, 'resource'>): boolean {
   return AGENT_WRITABLE.has(s.resource);
 }
 
 /** Writes of a window to the agent's kinds, and the others (system controllers) apart. */
-export function splitWrites(summary: RequestSummary): { ours: number; ourKinds: Record<string, number>; other: number; otherKinds: Record<string, number> } {
+export function splitWrites(summary: RequestSummary): {
+  ours: number;
+  ourKinds: Record<string, number>;
+  other: number;
+  otherKinds: Record<string, number>;
+} {
   const ourKinds: Record<string, number> = {};
   const otherKinds: Record<string, number> = {};
   let ours = 0;
@@ -85,7 +110,12 @@ export function syncFirst(point: SyncPointResult, id: string): Measurement {
       `peer: \`kubectl apply --server-side --force-conflicts -R -f\` on a checkout of the same commit, process start to exit: ${requestLine(point.peer[0]?.firstRequests)}`,
       `${point.ours.length} runs per side, alternating, each into a fresh namespace deleted afterwards`,
     ],
-    details: { n: point.n, counts: c, oursRequests: point.ours.map((r) => r.firstRequests), peerRequests: point.peer.map((r) => r.firstRequests) },
+    details: {
+      n: point.n,
+      counts: c,
+      oursRequests: point.ours.map((r) => r.firstRequests),
+      peerRequests: point.peer.map((r) => r.firstRequests),
+    },
   });
 }
 
@@ -113,7 +143,13 @@ export function syncNoop(point: SyncPointResult, id: string): Measurement {
       `ours, at the API server over ${formatValue(windows, 'ms')} of no-op reconciles: ${num(oursWrites)} writes to managed kinds, ContinuousDeployments or Events${oursWrites > 0 ? ` (${JSON.stringify(writes.map((w) => w.ourKinds))})` : ''}; the window's ${requestLine(sumSummaries(point.ours.map((r) => r.noopRequests)))} are otherwise the control plane's own (${otherWrites} writes: ${Object.keys(Object.assign({}, ...writes.map((w) => w.otherKinds))).join(', ') || 'none'}; re-lists by the controller manager)`,
       `peer: the same kubectl command on the unchanged namespace: ${num(peerWrites[0]?.ours ?? 0)} write requests per run (server-side apply PATCHes the server finds unchanged)`,
     ],
-    details: { n: point.n, oursSamples: samples, oursWindows: point.ours.map((r) => r.noopRequests), peerWindows: point.peer.map((r) => r.noopRequests), quiet: point.ours.map((r) => ({ waitedMs: Math.round(r.quietWaitMs), quiet: r.quiet })) },
+    details: {
+      n: point.n,
+      oursSamples: samples,
+      oursWindows: point.ours.map((r) => r.noopRequests),
+      peerWindows: point.peer.map((r) => r.noopRequests),
+      quiet: point.ours.map((r) => ({ waitedMs: Math.round(r.quietWaitMs), quiet: r.quiet })),
+    },
   });
 }
 
@@ -245,7 +281,10 @@ export function pathological(result: PathologicalResult): Measurement {
     const big = result.re2.find((p) => p.pattern === pattern && p.tags === 10_000);
     return small !== undefined && big !== undefined && big.usPerTag <= 2 * small.usPerTag;
   });
-  const lastJs = result.js.reduce((a, b) => (b.ms > a.ms ? b : a), result.js[0] ?? { pattern: '', length: 0, ms: Number.NaN, factor: undefined });
+  const lastJs = result.js.reduce(
+    (a, b) => (b.ms > a.ms ? b : a),
+    result.js[0] ?? { pattern: '', length: 0, ms: Number.NaN, factor: undefined },
+  );
   return measurement({
     id: 'P',
     title: '10,000 hostile tags, catastrophic patterns',
@@ -266,7 +305,8 @@ export function pathological(result: PathologicalResult): Measurement {
 /** "0.62× where the goal is ≤ 0.5×", plus any failed check. */
 export function describeMiss(m: Measurement): string {
   const parts: string[] = [];
-  if (m.goal.kind === 'ratio' && m.ratio !== undefined && m.ratio > m.goal.max) parts.push(`${m.ratio.toFixed(m.ratio < 0.1 ? 3 : 2)}× where the goal is ≤ ${m.goal.max}×`);
+  if (m.goal.kind === 'ratio' && m.ratio !== undefined && m.ratio > m.goal.max)
+    parts.push(`${m.ratio.toFixed(m.ratio < 0.1 ? 3 : 2)}× where the goal is ≤ ${m.goal.max}×`);
   if (m.goal.kind === 'absolute' && m.ours) parts.push(`${formatValue(m.ours.median, m.ours.unit)} where the goal is ${goalText(m.goal)}`);
   for (const c of m.checks) if (!c.ok) parts.push(`not ${c.what}`);
   return parts.join('; ') || 'see the notes';

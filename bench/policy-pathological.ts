@@ -65,10 +65,12 @@ export function runPathological(): PathologicalResult {
       const tags = allTags.slice(0, count);
       let outcome = '';
       // The median of a few runs: one run of a few milliseconds is at the mercy of a GC pause.
-      const runs = Array.from({ length: RE2_RUNS }, () => timeMs(() => {
-        const decision = decide(tags, options);
-        outcome = 'error' in decision ? decision.error.code : decision.tag;
-      })).sort((a, b) => a - b);
+      const runs = Array.from({ length: RE2_RUNS }, () =>
+        timeMs(() => {
+          const decision = decide(tags, options);
+          outcome = 'error' in decision ? decision.error.code : decision.tag;
+        }),
+      ).sort((a, b) => a - b);
       const ms = runs[Math.floor(runs.length / 2)] as number;
       result.re2.push({ pattern, tags: count, totalMs: ms, usPerTag: (ms * 1000) / count, outcome });
     }
@@ -115,9 +117,11 @@ export function formatPathological(result: PathologicalResult): string {
     }
     const stop = result.jsStops.find((s) => s.pattern === pattern);
     if (stop) {
-      out.push(stop.extrapolatedYears !== undefined
-        ? `${''.padEnd(12)} stopped at the time budget; extrapolated, one 128-character tag would take ~${stop.extrapolatedYears.toExponential(1)} years`
-        : `${''.padEnd(12)} stopped at the time budget`);
+      out.push(
+        stop.extrapolatedYears !== undefined
+          ? `${''.padEnd(12)} stopped at the time budget; extrapolated, one 128-character tag would take ~${stop.extrapolatedYears.toExponential(1)} years`
+          : `${''.padEnd(12)} stopped at the time budget`,
+      );
     }
   }
   return out.join('\n');

@@ -76,13 +76,29 @@ const QUICK: Plan = {
 
 const GOALS: Record<string, { title: string; peer: string | undefined; goal: Goal }> = {
   '1': { title: 'First sync, 1,000 objects', peer: 'kubectl apply --server-side', goal: { kind: 'ratio', max: 0.5 } },
-  '2': { title: 'No-op resync, 1,000 objects', peer: 'kubectl apply --server-side again', goal: { kind: 'ratio', max: 0.05 } },
-  '3': { title: 'Drift heal, 100 of 1,000 objects edited', peer: 'Flux-style: next interval', goal: { kind: 'absolute', max: 1000, unit: 'ms', strict: true } },
+  '2': {
+    title: 'No-op resync, 1,000 objects',
+    peer: 'kubectl apply --server-side again',
+    goal: { kind: 'ratio', max: 0.05 },
+  },
+  '3': {
+    title: 'Drift heal, 100 of 1,000 objects edited',
+    peer: 'Flux-style: next interval',
+    goal: { kind: 'absolute', max: 1000, unit: 'ms', strict: true },
+  },
   '4': { title: 'Poll of an unchanged remote', peer: 'git ls-remote', goal: { kind: 'ratio', max: 1.5 } },
   '5': { title: 'Scan of 10,000 tags', peer: 'skopeo list-tags', goal: { kind: 'ratio', max: 1.0 } },
   '6': { title: 'Marker rewrite, 2,000 files × 10', peer: 'reading every file once', goal: { kind: 'ratio', max: 3 } },
-  '7': { title: 'Agent peak RSS, 1,000 objects in 20 CDs', peer: undefined, goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false } },
-  '8': { title: 'Tag pushed → new image applied', peer: undefined, goal: { kind: 'absolute', max: 10_000, unit: 'ms', strict: true } },
+  '7': {
+    title: 'Agent peak RSS, 1,000 objects in 20 CDs',
+    peer: undefined,
+    goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false },
+  },
+  '8': {
+    title: 'Tag pushed → new image applied',
+    peer: undefined,
+    goal: { kind: 'absolute', max: 10_000, unit: 'ms', strict: true },
+  },
   P: { title: '10,000 hostile tags, catastrophic patterns', peer: 'JS RegExp', goal: { kind: 'none' } },
 };
 
@@ -131,7 +147,11 @@ interface ScalingRow {
   peakRssMiB: number | undefined;
 }
 
-function scalingTable(rows: readonly ScalingRow[]): { text: string; markdown: string; exponents: Record<string, number> } {
+function scalingTable(rows: readonly ScalingRow[]): {
+  text: string;
+  markdown: string;
+  exponents: Record<string, number>;
+} {
   const exponents = {
     firstSyncOurs: growthExponent(rows.map((r) => ({ size: r.n, cost: r.firstOursMs }))),
     firstSyncPeer: growthExponent(rows.map((r) => ({ size: r.n, cost: r.firstPeerMs }))),
@@ -150,11 +170,30 @@ function scalingTable(rows: readonly ScalingRow[]): { text: string; markdown: st
     r.peakRssMiB === undefined ? '—' : formatValue(r.peakRssMiB, 'MiB'),
   ]);
   const exp = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '—');
-  const growth = ['growth (size^k)', `k=${exp(exponents.firstSyncOurs)}`, '', `k=${exp(exponents.firstSyncPeer)}`, `k=${exp(exponents.noopOurs)}`, `k=${exp(exponents.noopPeer)}`, `k=${exp(exponents.peakRss)}`];
+  const growth = [
+    'growth (size^k)',
+    `k=${exp(exponents.firstSyncOurs)}`,
+    '',
+    `k=${exp(exponents.firstSyncPeer)}`,
+    `k=${exp(exponents.noopOurs)}`,
+    `k=${exp(exponents.noopPeer)}`,
+    `k=${exp(exponents.peakRss)}`,
+  ];
   const all = [head, ...body, growth];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const text = all.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
-  const markdown = [`| ${head.join(' | ')} |`, `|${head.map(() => ' ---: ').join('|')}|`, ...[...body, growth].map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const text = all
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+  const markdown = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => ' ---: ').join('|')}|`,
+    ...[...body, growth].map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
   return { text, markdown, exponents };
 }
 
@@ -272,7 +311,9 @@ async function main(): Promise<number> {
   const misses = measurements.filter((m) => m.verdict === 'MISSES' || m.verdict === 'ERROR');
 
   const out: string[] = [];
-  out.push(`Tidemark benchmarks — ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${info.nproc} cores (${info.cpu}), ${info.memoryGiB} GiB, ${info.kernel}, Node ${info.node}; ${minutes.toFixed(1)} min`);
+  out.push(
+    `Tidemark benchmarks — ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${info.nproc} cores (${info.cpu}), ${info.memoryGiB} GiB, ${info.kernel}, Node ${info.node}; ${minutes.toFixed(1)} min`,
+  );
   out.push('Ratios are ours ÷ peer, the median of back-to-back pairs on the same data; absolute times drift on this shared machine.');
   out.push('');
   out.push(textTable(measurements));
@@ -339,14 +380,23 @@ async function main(): Promise<number> {
       '',
       markdownTable(measurements),
       '',
-      ...(scaling.length > 0 ? ['Scaling (item 9; medians, 5,000 objects one run per side; k is the fitted exponent of cost ∝ size^k):', '', scale.markdown, ''] : []),
-      ...(misses.length > 0 ? ['Where we miss the goal, and what would close the gap:', '', ...(() => {
-        explained.clear();
-        return misses.map((m) => {
-          const note = gapNote(m);
-          return `- **${m.id}. ${m.title}** — ${m.verdict === 'ERROR' ? 'did not complete' : build.describeMiss(m)}.${note ? ` ${note}` : ''}`;
-        });
-      })(), ''] : []),
+      ...(scaling.length > 0
+        ? ['Scaling (item 9; medians, 5,000 objects one run per side; k is the fitted exponent of cost ∝ size^k):', '', scale.markdown, '']
+        : []),
+      ...(misses.length > 0
+        ? [
+            'Where we miss the goal, and what would close the gap:',
+            '',
+            ...(() => {
+              explained.clear();
+              return misses.map((m) => {
+                const note = gapNote(m);
+                return `- **${m.id}. ${m.title}** — ${m.verdict === 'ERROR' ? 'did not complete' : build.describeMiss(m)}.${note ? ` ${note}` : ''}`;
+              });
+            })(),
+            '',
+          ]
+        : []),
       'Also found:',
       '',
       ...OBSERVATIONS.map((o) => `- ${o}`),

@@ -53,7 +53,8 @@ export function buildContext(argv: string[], extra: ParseArgsConfig['options'], 
     kubeconfigPath: (values.kubeconfig as string | undefined) ?? io.env.KUBECONFIG?.split(':')[0],
     context: values.context as string | undefined,
   });
-  const namespace = (values.namespace as string | undefined) ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+  const namespace =
+    (values.namespace as string | undefined) ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
   return {
     kube: createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: systemClock }),
     namespace,

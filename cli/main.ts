@@ -50,7 +50,11 @@ export function version(): string {
   return pkg.version;
 }
 
-const defaultIO: IO = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), env: process.env };
+const defaultIO: IO = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  env: process.env,
+};
 
 /** Runs a subcommand and returns the process exit code. */
 export async function main(argv: string[], io: IO = defaultIO): Promise<number> {
@@ -73,14 +77,18 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
         return await runProgram(command, rest, io);
       case 'get': {
         const [what, ...args] = rest;
-        if (what === 'cd' || what === 'cds' || what === 'continuousdeployments') return await withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).getCds(ctx));
-        if (what === 'images' || what === 'image') return await withContext(args, {}, io, async (ctx) => (await import('./commands/images.ts')).getImages(ctx));
+        if (what === 'cd' || what === 'cds' || what === 'continuousdeployments')
+          return await withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).getCds(ctx));
+        if (what === 'images' || what === 'image')
+          return await withContext(args, {}, io, async (ctx) => (await import('./commands/images.ts')).getImages(ctx));
         throw new UsageError(`tidemark get: expected cd or images, not ${JSON.stringify(what ?? '')}`);
       }
       case 'status':
         return await withContext(rest, {}, io, async (ctx) => (await import('./commands/cd.ts')).status(ctx));
       case 'sync':
-        return await withContext(rest, { wait: { type: 'boolean' }, timeout: { type: 'string' } }, io, async (ctx) => (await import('./commands/cd.ts')).sync(ctx));
+        return await withContext(rest, { wait: { type: 'boolean' }, timeout: { type: 'string' } }, io, async (ctx) =>
+          (await import('./commands/cd.ts')).sync(ctx),
+        );
       case 'suspend':
       case 'resume':
         return await withContext(rest, {}, io, async (ctx) => (await import('./commands/cd.ts')).setSuspend(ctx, command === 'suspend'));
@@ -99,7 +107,12 @@ export async function main(argv: string[], io: IO = defaultIO): Promise<number> 
   }
 }
 
-async function withContext(argv: string[], extra: Parameters<typeof buildContext>[1], io: IO, run: (ctx: CliContext) => Promise<number>): Promise<number> {
+async function withContext(
+  argv: string[],
+  extra: Parameters<typeof buildContext>[1],
+  io: IO,
+  run: (ctx: CliContext) => Promise<number>,
+): Promise<number> {
   const ctx = buildContext(argv, extra, io);
   try {
     return await run(ctx);
@@ -129,7 +142,8 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
     throw new UsageError((err as Error).message);
   }
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new UsageError(`--workers must be a positive whole number`);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers > 0))
+    throw new UsageError(`--workers must be a positive whole number`);
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: program, level: values['log-level'] });
   const common = {
@@ -142,9 +156,10 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
     kustomizeCommand: kustomizeCommand(values.kustomize),
     log,
   };
-  const running = program === 'agent'
-    ? await (await import('../agent/main.ts')).startAgent(common)
-    : await (await import('../image-updater/main.ts')).startImageUpdater(common);
+  const running =
+    program === 'agent'
+      ? await (await import('../agent/main.ts')).startAgent(common)
+      : await (await import('../image-updater/main.ts')).startImageUpdater(common);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -17,7 +17,7 @@ export function unifiedDiff(before: string, after: string, labels: { from: strin
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) ops.push({ op: ' ', line: a[i++]! }), j++;
+    if (i < n && j < m && a[i] === b[j]) (ops.push({ op: ' ', line: a[i++]! }), j++);
     else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ op: '-', line: a[i++]! });
     else ops.push({ op: '+', line: b[j++]! });
   }

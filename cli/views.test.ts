@@ -7,7 +7,11 @@ import { unifiedDiff } from './text-diff.ts';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 
-const cd = (name: string, status: ContinuousDeployment['status'], spec: Partial<ContinuousDeployment['spec']> = {}): ContinuousDeployment => ({
+const cd = (
+  name: string,
+  status: ContinuousDeployment['status'],
+  spec: Partial<ContinuousDeployment['spec']> = {},
+): ContinuousDeployment => ({
   apiVersion: 'tidemark.dev/v1alpha1',
   kind: 'ContinuousDeployment',
   metadata: { name, namespace: 'default', creationTimestamp: '2026-11-25T11:00:00Z' },
@@ -20,28 +24,68 @@ const infra = cd('infra-gitops', {
   health: { status: 'Healthy' },
   lastSyncTime: '2026-11-25T11:59:48Z',
   location: { cluster: 'in-cluster', namespace: 'apps' },
-  conditions: [{ type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded', message: 'Applied revision', lastTransitionTime: '2026-11-25T11:59:48Z' }],
-  resources: [{ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'apps', name: 'web', status: 'Synced', health: { status: 'Healthy' } }],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'ReconciliationSucceeded',
+      message: 'Applied revision',
+      lastTransitionTime: '2026-11-25T11:59:48Z',
+    },
+  ],
+  resources: [
+    {
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      namespace: 'apps',
+      name: 'web',
+      status: 'Synced',
+      health: { status: 'Healthy' },
+    },
+  ],
 });
 const image = cd('image-gitops', {
   sync: { status: 'OutOfSync', revision: 'image@sha1:0123456789abcdef0123456789abcdef01234567' },
   health: { status: 'Progressing', message: 'Deployment/apps/my-app is Progressing' },
   location: { cluster: 'in-cluster', namespace: 'apps' },
-  conditions: [{ type: 'Ready', status: 'False', reason: 'ManualSyncRequired', message: '1 objects differ', lastTransitionTime: '2026-11-25T11:00:00Z' }],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'False',
+      reason: 'ManualSyncRequired',
+      message: '1 objects differ',
+      lastTransitionTime: '2026-11-25T11:00:00Z',
+    },
+  ],
 });
 
 test('get cd prints the KubeSphere columns (golden)', () => {
-  assert.equal(cdTable([infra, image, cd('new', undefined, { suspend: true })], { nowMs: now, allNamespaces: false }), [
-    'NAME           HEALTH        SYNC        LOCATION          REVISION        UPDATED   READY',
-    'infra-gitops   Healthy       Synced      in-cluster/apps   infra@5b1c0e8   12s       True',
-    'image-gitops   Progressing   OutOfSync   in-cluster/apps   image@0123456   -         False (ManualSyncRequired)',
-    'new            Suspended     Unknown                                       -         Unknown',
-    '',
-  ].join('\n'));
+  assert.equal(
+    cdTable([infra, image, cd('new', undefined, { suspend: true })], { nowMs: now, allNamespaces: false }),
+    [
+      'NAME           HEALTH        SYNC        LOCATION          REVISION        UPDATED   READY',
+      'infra-gitops   Healthy       Synced      in-cluster/apps   infra@5b1c0e8   12s       True',
+      'image-gitops   Progressing   OutOfSync   in-cluster/apps   image@0123456   -         False (ManualSyncRequired)',
+      'new            Suspended     Unknown                                       -         Unknown',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('status shows source, sync, health, resources and events', () => {
-  const text = cdStatus(infra, [{ type: 'Normal', reason: 'ReconciliationSucceeded', message: 'Applied revision infra@sha1:5b1c: created 1', lastTimestamp: '2026-11-25T11:59:48Z' }], now);
+  const text = cdStatus(
+    infra,
+    [
+      {
+        type: 'Normal',
+        reason: 'ReconciliationSucceeded',
+        message: 'Applied revision infra@sha1:5b1c: created 1',
+        lastTimestamp: '2026-11-25T11:59:48Z',
+      },
+    ],
+    now,
+  );
   assert.match(text, /^About:\n  Name:       infra-gitops\n/);
   assert.match(text, /  URL:        https:\/\/git\.example\.com\/org\/config\n  Ref:        branch main\n  Path:       \.\/\n/);
   assert.match(text, /  Sync:       Synced  infra@sha1:5b1c0e8f0f3c2b8d8a1d0c9e7f6a5b4c3d2e1f00\n/);

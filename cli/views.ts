@@ -11,7 +11,7 @@ export function cdTable(items: readonly ContinuousDeployment[], options: { nowMs
     return [
       ...(options.allNamespaces ? [cd.metadata.namespace ?? ''] : []),
       cd.metadata.name,
-      cd.spec.suspend ? 'Suspended' : cd.status?.health?.status ?? 'Unknown',
+      cd.spec.suspend ? 'Suspended' : (cd.status?.health?.status ?? 'Unknown'),
       cd.status?.sync?.status ?? 'Unknown',
       location ? `${location.cluster}/${location.namespace ?? ''}` : '',
       shortRevision(cd.status?.sync?.revision),
@@ -22,7 +22,11 @@ export function cdTable(items: readonly ContinuousDeployment[], options: { nowMs
   return renderTable(headers, rows);
 }
 
-export function imagesTable(repositories: readonly ImageRepository[], policies: readonly ImagePolicy[], options: { nowMs: number; allNamespaces: boolean }): string {
+export function imagesTable(
+  repositories: readonly ImageRepository[],
+  policies: readonly ImagePolicy[],
+  options: { nowMs: number; allNamespaces: boolean },
+): string {
   const ns = (o: { metadata: { namespace?: string } }) => (options.allNamespaces ? [o.metadata.namespace ?? ''] : []);
   const repoRows = repositories.map((r) => [
     ...ns(r),
@@ -45,10 +49,20 @@ export function imagesTable(repositories: readonly ImageRepository[], policies: 
 }
 
 /** `tidemark status`: about, source, sync and health with messages, the resources, recent Events. */
-export function cdStatus(cd: ContinuousDeployment, events: ReadonlyArray<{ type: string; reason: string; message: string; lastTimestamp?: string | undefined }>, nowMs: number): string {
+export function cdStatus(
+  cd: ContinuousDeployment,
+  events: ReadonlyArray<{ type: string; reason: string; message: string; lastTimestamp?: string | undefined }>,
+  nowMs: number,
+): string {
   const s = cd.status ?? {};
   const ref = cd.spec.git ?? {};
-  const refText = ref.commit ? `commit ${ref.commit}` : ref.tag ? `tag ${ref.tag}` : ref.semver ? `semver ${ref.semver}` : `branch ${ref.branch ?? 'main'}`;
+  const refText = ref.commit
+    ? `commit ${ref.commit}`
+    : ref.tag
+      ? `tag ${ref.tag}`
+      : ref.semver
+        ? `semver ${ref.semver}`
+        : `branch ${ref.branch ?? 'main'}`;
   const ready = s.conditions?.find((c) => c.type === 'Ready');
   const out: string[] = [];
   out.push(`About:`);
@@ -60,7 +74,9 @@ export function cdStatus(cd: ContinuousDeployment, events: ReadonlyArray<{ type:
   out.push(`  Ref:        ${refText}`);
   out.push(`  Path:       ${cd.spec.path ?? './'}`);
   out.push(`  Interval:   ${cd.spec.pullInterval ?? '5m'}${cd.spec.suspend ? ' (suspended)' : ''}`);
-  out.push(`  Sync mode:  ${cd.spec.syncPolicy?.manual ? 'manual' : 'automatic'}${cd.spec.syncPolicy?.selfHeal === false ? ', no self-heal' : ''}`);
+  out.push(
+    `  Sync mode:  ${cd.spec.syncPolicy?.manual ? 'manual' : 'automatic'}${cd.spec.syncPolicy?.selfHeal === false ? ', no self-heal' : ''}`,
+  );
   out.push(`Status:`);
   out.push(`  Sync:       ${s.sync?.status ?? 'Unknown'}  ${s.sync?.revision ?? ''}`.trimEnd());
   out.push(`  Health:     ${s.health?.status ?? 'Unknown'}${s.health?.message ? `  ${s.health.message}` : ''}`);
@@ -72,16 +88,30 @@ export function cdStatus(cd: ContinuousDeployment, events: ReadonlyArray<{ type:
   const resources = s.resources ?? [];
   if (resources.length === 0) out.push('  (none)');
   else {
-    const table = renderTable(['kind', 'namespace', 'name', 'sync', 'health', 'message'], resources.map((r) => [
-      r.kind, r.namespace ?? '', r.name, r.status, r.health?.status ?? '', r.message ?? r.health?.message ?? '',
-    ]));
-    out.push(...table.trimEnd().split('\n').map((l) => `  ${l}`));
+    const table = renderTable(
+      ['kind', 'namespace', 'name', 'sync', 'health', 'message'],
+      resources.map((r) => [r.kind, r.namespace ?? '', r.name, r.status, r.health?.status ?? '', r.message ?? r.health?.message ?? '']),
+    );
+    out.push(
+      ...table
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   out.push(`Events:`);
   if (events.length === 0) out.push('  (none)');
   else {
-    const table = renderTable(['type', 'reason', 'age', 'message'], events.map((e) => [e.type, e.reason, age(e.lastTimestamp, nowMs), e.message]));
-    out.push(...table.trimEnd().split('\n').map((l) => `  ${l}`));
+    const table = renderTable(
+      ['type', 'reason', 'age', 'message'],
+      events.map((e) => [e.type, e.reason, age(e.lastTimestamp, nowMs), e.message]),
+    );
+    out.push(
+      ...table
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   return out.join('\n') + '\n';
 }

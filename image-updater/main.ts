@@ -56,7 +56,10 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ name: 'image-updater' });
   const workers = options.workers !== undefined && Number.isInteger(options.workers) && options.workers > 0 ? options.workers : 4;
-  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), { fieldManager: INLINE_FIELD_MANAGER, clock });
+  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), {
+    fieldManager: INLINE_FIELD_MANAGER,
+    clock,
+  });
   const registry = new RegistryClient({ clock, logger: log.child({ component: 'registry' }), ...options.registry });
   const store = options.store ?? new MemoryTagStore();
   const events = new EventRecorder(kube.rest, { component: 'tidemark-image-updater', clock, log });
@@ -107,11 +110,14 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   policyController.start();
   inline.start();
   automations.start();
-  const sweeper = setInterval(() => {
-    repositories.sweep().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep failed'));
-    policyController.sweep();
-    automations.sweep();
-  }, options.sweepIntervalMs ?? 5 * 60_000);
+  const sweeper = setInterval(
+    () => {
+      repositories.sweep().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep failed'));
+      policyController.sweep();
+      automations.sweep();
+    },
+    options.sweepIntervalMs ?? 5 * 60_000,
+  );
   sweeper.unref();
 
   const ready = () => repositories.ready && policyController.ready && inline.ready && automations.ready;

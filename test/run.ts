@@ -26,8 +26,15 @@ const UNIT = ['agent/**/*.test.ts', 'image-updater/**/*.test.ts', 'shared/**/*.t
 const INTEGRATION = ['test/**/*.test.ts'];
 /** node --test flags that take their value as the next argument. */
 const VALUE_FLAGS = new Set([
-  '--test-name-pattern', '--test-skip-pattern', '--test-concurrency', '--test-timeout', '--test-reporter',
-  '--test-reporter-destination', '--test-shard', '--test-isolation', '--test-global-setup',
+  '--test-name-pattern',
+  '--test-skip-pattern',
+  '--test-concurrency',
+  '--test-timeout',
+  '--test-reporter',
+  '--test-reporter-destination',
+  '--test-shard',
+  '--test-isolation',
+  '--test-global-setup',
 ]);
 
 function envInt(name: string, fallback: number): number {
@@ -152,7 +159,12 @@ async function main(): Promise<number> {
   process.stdout.write(`running ${selection.files.length} test file(s): node ${args.join(' ')}\n`);
 
   // Own process group, so a stop (timeout, Ctrl-C, SIGTERM) reaches every test file process too.
-  const runner = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const runner = spawn(process.execPath, args, {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
   const runnerPid = runner.pid;
   const signalGroup = (sig: NodeJS.Signals): void => {
     if (runnerPid === undefined || runner.exitCode !== null || runner.signalCode !== null) return;

@@ -18,6 +18,7 @@ export function customResourceDefinitionHealth(obj: KubeObject): HealthResult {
   const nonStructural = find('NonStructuralSchema');
   if (nonStructural?.status === 'True') return result('Degraded', `Schema violations found: ${nonStructural.message}`);
   const established = find('Established');
-  if (established?.status !== 'True') return result('Progressing', `CRD is not established yet${established?.message ? `: ${established.message}` : ''}`);
+  if (established?.status !== 'True')
+    return result('Progressing', `CRD is not established yet${established?.message ? `: ${established.message}` : ''}`);
   return result('Healthy', 'CRD is established');
 }

@@ -47,7 +47,10 @@ export function customResourceHealth(obj: KubeObject, ctx: AssessContext): Healt
   const ready = all.find((c) => c.type === 'Ready');
   if (ready) {
     if (ready.observedGeneration !== undefined && generation !== undefined && ready.observedGeneration < generation) {
-      return result('Progressing', `Waiting for the controller to observe generation ${generation} (Ready is from ${ready.observedGeneration})`);
+      return result(
+        'Progressing',
+        `Waiting for the controller to observe generation ${generation} (Ready is from ${ready.observedGeneration})`,
+      );
     }
     if (ready.status === 'True') return result('Healthy', describeCondition(ready));
     if (ready.status === 'False' && !STILL_WORKING.test(ready.reason)) return result('Degraded', describeCondition(ready) || 'Not ready');

@@ -17,10 +17,16 @@ export function daemonSetHealth(obj: KubeObject): HealthResult {
   }
   const name = obj.metadata.name;
   if (updated < desired) {
-    return result('Progressing', `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`);
+    return result(
+      'Progressing',
+      `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`,
+    );
   }
   if (available < desired) {
-    return result('Progressing', `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`);
+    return result(
+      'Progressing',
+      `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`,
+    );
   }
   return result('Healthy');
 }

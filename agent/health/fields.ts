@@ -46,7 +46,12 @@ export function parseConditions(value: unknown): Condition[] {
     const c = rec(item);
     const type = str(c?.type);
     if (!c || !type) continue;
-    const condition: Condition = { type, status: str(c.status) ?? 'Unknown', reason: str(c.reason) ?? '', message: str(c.message) ?? '' };
+    const condition: Condition = {
+      type,
+      status: str(c.status) ?? 'Unknown',
+      reason: str(c.reason) ?? '',
+      message: str(c.message) ?? '',
+    };
     const observed = int(c.observedGeneration);
     if (observed !== undefined) condition.observedGeneration = observed;
     out.push(condition);

@@ -25,55 +25,123 @@ interface Case {
 const CASES: Case[] = [
   // Deployment
   { file: 'deployment-healthy.yaml', status: 'Healthy' },
-  { file: 'deployment-progressing.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 of 3 updated replicas are available...' },
-  { file: 'deployment-updating.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 out of 3 new replicas have been updated...' },
-  { file: 'deployment-old-replicas.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 old replicas are pending termination...' },
-  { file: 'deployment-generation-lag.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: observed deployment generation less than desired generation' },
+  {
+    file: 'deployment-progressing.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: 1 of 3 updated replicas are available...',
+  },
+  {
+    file: 'deployment-updating.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: 1 out of 3 new replicas have been updated...',
+  },
+  {
+    file: 'deployment-old-replicas.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: 1 old replicas are pending termination...',
+  },
+  {
+    file: 'deployment-generation-lag.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: observed deployment generation less than desired generation',
+  },
   { file: 'deployment-degraded.yaml', status: 'Degraded', message: 'Deployment "web" exceeded its progress deadline' },
   { file: 'deployment-paused.yaml', status: 'Suspended', message: 'Deployment is paused' },
   // StatefulSet
-  { file: 'statefulset-healthy.yaml', status: 'Healthy', message: 'roll out complete: 3 new pods have been updated...' },
+  {
+    file: 'statefulset-healthy.yaml',
+    status: 'Healthy',
+    message: 'roll out complete: 3 new pods have been updated...',
+  },
   { file: 'statefulset-progressing.yaml', status: 'Progressing', message: 'Waiting for 2 pods to be ready...' },
-  { file: 'statefulset-generation.yaml', status: 'Progressing', message: 'Waiting for statefulset spec update to be observed...' },
-  { file: 'statefulset-rolling.yaml', status: 'Progressing', message: 'Waiting for rolling update to finish: 1 out of 3 new pods have been updated...' },
-  { file: 'statefulset-partition.yaml', status: 'Progressing', message: 'Waiting for partitioned roll out to finish: 0 out of 1 new pods have been updated...' },
-  { file: 'statefulset-partition-done.yaml', status: 'Healthy', message: 'partitioned roll out complete: 1 new pods have been updated...' },
+  {
+    file: 'statefulset-generation.yaml',
+    status: 'Progressing',
+    message: 'Waiting for statefulset spec update to be observed...',
+  },
+  {
+    file: 'statefulset-rolling.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rolling update to finish: 1 out of 3 new pods have been updated...',
+  },
+  {
+    file: 'statefulset-partition.yaml',
+    status: 'Progressing',
+    message: 'Waiting for partitioned roll out to finish: 0 out of 1 new pods have been updated...',
+  },
+  {
+    file: 'statefulset-partition-done.yaml',
+    status: 'Healthy',
+    message: 'partitioned roll out complete: 1 new pods have been updated...',
+  },
   { file: 'statefulset-ondelete.yaml', status: 'Healthy', message: 'statefulset has 3 ready pods' },
   // DaemonSet
   { file: 'daemonset-healthy.yaml', status: 'Healthy' },
-  { file: 'daemonset-progressing.yaml', status: 'Progressing', message: 'Waiting for daemon set "node-exporter" rollout to finish: 1 out of 3 new pods have been updated...' },
-  { file: 'daemonset-unavailable.yaml', status: 'Progressing', message: 'Waiting for daemon set "node-exporter" rollout to finish: 2 of 3 updated pods are available...' },
-  { file: 'daemonset-generation.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: observed daemon set generation less than desired generation' },
+  {
+    file: 'daemonset-progressing.yaml',
+    status: 'Progressing',
+    message: 'Waiting for daemon set "node-exporter" rollout to finish: 1 out of 3 new pods have been updated...',
+  },
+  {
+    file: 'daemonset-unavailable.yaml',
+    status: 'Progressing',
+    message: 'Waiting for daemon set "node-exporter" rollout to finish: 2 of 3 updated pods are available...',
+  },
+  {
+    file: 'daemonset-generation.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: observed daemon set generation less than desired generation',
+  },
   { file: 'daemonset-ondelete.yaml', status: 'Healthy', message: 'daemon set 0 out of 3 new pods have been updated' },
   // ReplicaSet
   { file: 'replicaset-healthy.yaml', status: 'Healthy' },
-  { file: 'replicaset-progressing.yaml', status: 'Progressing', message: 'Waiting for rollout to finish: 1 out of 3 new replicas are available...' },
+  {
+    file: 'replicaset-progressing.yaml',
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: 1 out of 3 new replicas are available...',
+  },
   {
     file: 'replicaset-degraded.yaml',
     status: 'Degraded',
-    message: 'pods "web-7d9c5b8f4d-x2lqp" is forbidden: exceeded quota: compute, requested: limits.cpu=500m, used: limits.cpu=1500m, limited: limits.cpu=2',
+    message:
+      'pods "web-7d9c5b8f4d-x2lqp" is forbidden: exceeded quota: compute, requested: limits.cpu=500m, used: limits.cpu=1500m, limited: limits.cpu=2',
   },
   // Pod
   { file: 'pod-running.yaml', status: 'Healthy' },
   {
     file: 'pod-crashloop.yaml',
     status: 'Degraded',
-    message: 'web: CrashLoopBackOff (back-off 2m40s restarting failed container=web pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
+    message:
+      'web: CrashLoopBackOff (back-off 2m40s restarting failed container=web pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
   },
-  { file: 'pod-imagepullbackoff.yaml', status: 'Degraded', message: 'web: ImagePullBackOff (Back-off pulling image "registry.example.com/shop/web:1.9.9-missing")' },
-  { file: 'pod-createcontainerconfigerror.yaml', status: 'Degraded', message: 'web: CreateContainerConfigError (secret "db-credentials" not found)' },
+  {
+    file: 'pod-imagepullbackoff.yaml',
+    status: 'Degraded',
+    message: 'web: ImagePullBackOff (Back-off pulling image "registry.example.com/shop/web:1.9.9-missing")',
+  },
+  {
+    file: 'pod-createcontainerconfigerror.yaml',
+    status: 'Degraded',
+    message: 'web: CreateContainerConfigError (secret "db-credentials" not found)',
+  },
   {
     file: 'pod-init-crashloop.yaml',
     status: 'Degraded',
-    message: 'migrate: CrashLoopBackOff (back-off 1m20s restarting failed container=migrate pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
+    message:
+      'migrate: CrashLoopBackOff (back-off 1m20s restarting failed container=migrate pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
   },
   {
     file: 'pod-pending.yaml',
     status: 'Progressing',
-    message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+    message:
+      '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
   },
   { file: 'pod-running-not-ready.yaml', status: 'Progressing', message: 'containers with unready status: [web]' },
-  { file: 'pod-running-restarted-not-ready.yaml', status: 'Degraded', message: 'containers with unready status: [web]' },
+  {
+    file: 'pod-running-restarted-not-ready.yaml',
+    status: 'Degraded',
+    message: 'containers with unready status: [web]',
+  },
   { file: 'pod-deleting.yaml', status: 'Progressing', message: 'Pending deletion' },
   { file: 'deleting.yaml', status: 'Progressing', message: 'Pending deletion' },
   { file: 'pod-succeeded.yaml', status: 'Healthy' },
@@ -81,32 +149,71 @@ const CASES: Case[] = [
   {
     file: 'pod-evicted.yaml',
     status: 'Degraded',
-    message: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 91212Ki. Container backup was using 1811236Ki, request is 0, has larger consumption of memory. ',
+    message:
+      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 91212Ki. Container backup was using 1811236Ki, request is 0, has larger consumption of memory. ',
   },
   // restartPolicy Never: a hook-like pod may still succeed once the image shows up (Argo CD).
   { file: 'pod-job-imagepullbackoff.yaml', status: 'Progressing' },
   { file: 'pod-running-restart-never.yaml', status: 'Progressing' },
   // Job / CronJob
-  { file: 'job-running.yaml', status: 'Progressing', message: 'Waiting for Job to complete: 0 of 1 succeeded, 1 active' },
+  {
+    file: 'job-running.yaml',
+    status: 'Progressing',
+    message: 'Waiting for Job to complete: 0 of 1 succeeded, 1 active',
+  },
   { file: 'job-complete.yaml', status: 'Healthy', message: 'Reached expected number of succeeded pods' },
   { file: 'job-failed.yaml', status: 'Degraded', message: 'Job has reached the specified backoff limit' },
   { file: 'job-failure-target.yaml', status: 'Degraded', message: 'Job was active longer than specified deadline' },
   { file: 'job-suspended.yaml', status: 'Suspended', message: 'Job suspended' },
   { file: 'cronjob-healthy.yaml', status: 'Healthy', message: 'CronJob has completed its last execution successfully' },
-  { file: 'cronjob-failed.yaml', status: 'Degraded', message: 'CronJob last run failed: no successful run since the last schedule' },
+  {
+    file: 'cronjob-failed.yaml',
+    status: 'Degraded',
+    message: 'CronJob last run failed: no successful run since the last schedule',
+  },
   { file: 'cronjob-running.yaml', status: 'Healthy', message: 'CronJob is running a job' },
   { file: 'cronjob-suspended.yaml', status: 'Suspended', message: 'CronJob is suspended' },
   { file: 'cronjob-never-scheduled.yaml', status: 'Healthy', message: 'CronJob has not been scheduled yet' },
-  { file: 'cronjob-never-succeeded.yaml', status: 'Degraded', message: 'CronJob last run failed: it has never completed successfully' },
+  {
+    file: 'cronjob-never-succeeded.yaml',
+    status: 'Degraded',
+    message: 'CronJob last run failed: it has never completed successfully',
+  },
   { file: 'cronjob-first-run.yaml', status: 'Healthy', message: 'CronJob is running a job' },
   // Service / Ingress, with and without the leniency options
   { file: 'service-clusterip.yaml', status: 'Healthy' },
-  { file: 'service-lb-pending.yaml', status: 'Progressing', message: 'Waiting for the load balancer to get an address' },
-  { file: 'service-lb-pending.yaml', status: 'Healthy', message: 'no load balancer address yet (not required by configuration)', options: { loadBalancerRequiresIngress: false }, label: 'LB not required' },
+  {
+    file: 'service-lb-pending.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the load balancer to get an address',
+  },
+  {
+    file: 'service-lb-pending.yaml',
+    status: 'Healthy',
+    message: 'no load balancer address yet (not required by configuration)',
+    options: { loadBalancerRequiresIngress: false },
+    label: 'LB not required',
+  },
   { file: 'service-lb-ready.yaml', status: 'Healthy' },
-  { file: 'ingress-pending.yaml', status: 'Progressing', message: 'Waiting for the ingress controller to publish an address' },
-  { file: 'ingress-pending.yaml', status: 'Healthy', message: 'no load balancer address yet (not required by configuration)', options: { ingressRequiresAddress: false }, label: 'address not required' },
-  { file: 'ingress-pending.yaml', status: 'Progressing', message: 'Waiting for the ingress controller to publish an address', options: { loadBalancerRequiresIngress: false }, label: 'the Service option does not apply' },
+  {
+    file: 'ingress-pending.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the ingress controller to publish an address',
+  },
+  {
+    file: 'ingress-pending.yaml',
+    status: 'Healthy',
+    message: 'no load balancer address yet (not required by configuration)',
+    options: { ingressRequiresAddress: false },
+    label: 'address not required',
+  },
+  {
+    file: 'ingress-pending.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the ingress controller to publish an address',
+    options: { loadBalancerRequiresIngress: false },
+    label: 'the Service option does not apply',
+  },
   { file: 'ingress-ready.yaml', status: 'Healthy' },
   // PVC
   { file: 'pvc-bound.yaml', status: 'Healthy' },
@@ -117,33 +224,59 @@ const CASES: Case[] = [
   {
     file: 'hpa-degraded.yaml',
     status: 'Degraded',
-    message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)',
+    message:
+      'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)',
   },
   { file: 'hpa-progressing.yaml', status: 'Progressing', message: 'Waiting to Autoscale' },
-  { file: 'hpa-scaling-disabled.yaml', status: 'Healthy', message: "the HPA controller was able to get the target's current scale" },
-  { file: 'hpa-v1-annotation.yaml', status: 'Healthy', message: 'the desired replica count is less than the minimum replica count' },
+  {
+    file: 'hpa-scaling-disabled.yaml',
+    status: 'Healthy',
+    message: "the HPA controller was able to get the target's current scale",
+  },
+  {
+    file: 'hpa-v1-annotation.yaml',
+    status: 'Healthy',
+    message: 'the desired replica count is less than the minimum replica count',
+  },
   { file: 'hpa-backoff.yaml', status: 'Healthy', message: 'the desired count is within the acceptable range' },
-  { file: 'hpa-failed-get-scale.yaml', status: 'Degraded', message: 'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "web-api" not found' },
+  {
+    file: 'hpa-failed-get-scale.yaml',
+    status: 'Degraded',
+    message: 'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "web-api" not found',
+  },
   // APIService
   { file: 'apiservice-available.yaml', status: 'Healthy', message: 'Passed: all checks passed' },
   {
     file: 'apiservice-unavailable.yaml',
     status: 'Degraded',
-    message: 'FailedDiscoveryCheck: failing or missing response from https://10.244.1.9:10250/apis/metrics.k8s.io/v1beta1: Get "https://10.244.1.9:10250/apis/metrics.k8s.io/v1beta1": dial tcp 10.244.1.9:10250: connect: connection refused',
+    message:
+      'FailedDiscoveryCheck: failing or missing response from https://10.244.1.9:10250/apis/metrics.k8s.io/v1beta1: Get "https://10.244.1.9:10250/apis/metrics.k8s.io/v1beta1": dial tcp 10.244.1.9:10250: connect: connection refused',
   },
   { file: 'apiservice-pending.yaml', status: 'Progressing', message: 'Waiting to be processed' },
   { file: 'apiservice-local.yaml', status: 'Healthy', message: 'Local: Local APIServices are always available' },
   // CRD
   { file: 'crd-established.yaml', status: 'Healthy', message: 'CRD is established' },
-  { file: 'crd-installing.yaml', status: 'Progressing', message: 'CRD is not established yet: the initial names have been accepted' },
-  { file: 'crd-names-not-accepted.yaml', status: 'Degraded', message: 'CRD names have not been accepted: "gadgets" is already in use' },
+  {
+    file: 'crd-installing.yaml',
+    status: 'Progressing',
+    message: 'CRD is not established yet: the initial names have been accepted',
+  },
+  {
+    file: 'crd-names-not-accepted.yaml',
+    status: 'Degraded',
+    message: 'CRD names have not been accepted: "gadgets" is already in use',
+  },
   { file: 'crd-no-status.yaml', status: 'Progressing', message: 'Status conditions not found' },
   // Namespace and kinds without status
   { file: 'namespace-active.yaml', status: 'Healthy' },
   { file: 'namespace-terminating.yaml', status: 'Progressing', message: 'Pending deletion' },
   { file: 'configmap.yaml', status: 'Healthy' },
   // Custom resources (kstatus)
-  { file: 'cr-kstatus-ready.yaml', status: 'Healthy', message: 'ReconciliationSucceeded: Applied revision: main@sha1:4f2a9c1e7b3d5f6a8c0e2b4d6f8a0c2e4b6d8f0a' },
+  {
+    file: 'cr-kstatus-ready.yaml',
+    status: 'Healthy',
+    message: 'ReconciliationSucceeded: Applied revision: main@sha1:4f2a9c1e7b3d5f6a8c0e2b4d6f8a0c2e4b6d8f0a',
+  },
   {
     file: 'cr-kstatus-reconciling.yaml',
     status: 'Progressing',
@@ -160,16 +293,57 @@ const CASES: Case[] = [
     message:
       'ReconciliationFailed: Namespace/shop dry-run failed (Forbidden): namespaces "shop" is forbidden: User "system:serviceaccount:flux-system:kustomize-controller" cannot patch resource "namespaces" in API group "" in the namespace "shop"',
   },
-  { file: 'cr-kstatus-not-ready-progressing.yaml', status: 'Progressing', message: 'Reconciling: The resource is in the process of being reconciled by the operator' },
-  { file: 'cr-kstatus-ready-unknown.yaml', status: 'Progressing', message: "DependencyNotReady: waiting for dependency 'flux-system/crds' to be ready" },
-  { file: 'cr-kstatus-stale-generation.yaml', status: 'Progressing', message: 'Waiting for the controller to observe generation 3 (observed 2)' },
-  { file: 'cr-kstatus-stale-condition.yaml', status: 'Progressing', message: 'Waiting for the controller to observe generation 2 (Ready is from 1)' },
+  {
+    file: 'cr-kstatus-not-ready-progressing.yaml',
+    status: 'Progressing',
+    message: 'Reconciling: The resource is in the process of being reconciled by the operator',
+  },
+  {
+    file: 'cr-kstatus-ready-unknown.yaml',
+    status: 'Progressing',
+    message: "DependencyNotReady: waiting for dependency 'flux-system/crds' to be ready",
+  },
+  {
+    file: 'cr-kstatus-stale-generation.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the controller to observe generation 3 (observed 2)',
+  },
+  {
+    file: 'cr-kstatus-stale-condition.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the controller to observe generation 2 (Ready is from 1)',
+  },
   { file: 'cr-kstatus-no-conditions.yaml', status: 'Healthy' },
   // A custom resource with no status yet: Progressing for the grace period after creation, then Healthy.
-  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report status', now: Date.parse('2026-03-02T12:00:05Z'), label: '5 s old' },
-  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report status', now: Date.parse('2026-03-02T12:00:29.999Z'), label: 'just inside the grace' },
-  { file: 'cr-kstatus-no-status.yaml', status: 'Healthy', message: 'No status reported', now: Date.parse('2026-03-02T12:00:30Z'), label: 'grace over' },
-  { file: 'cr-kstatus-no-status.yaml', status: 'Progressing', message: 'Waiting for the controller to report status', now: Date.parse('2026-03-02T12:01:00Z'), options: { statuslessGraceMs: 120_000 }, label: 'longer grace' },
+  {
+    file: 'cr-kstatus-no-status.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the controller to report status',
+    now: Date.parse('2026-03-02T12:00:05Z'),
+    label: '5 s old',
+  },
+  {
+    file: 'cr-kstatus-no-status.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the controller to report status',
+    now: Date.parse('2026-03-02T12:00:29.999Z'),
+    label: 'just inside the grace',
+  },
+  {
+    file: 'cr-kstatus-no-status.yaml',
+    status: 'Healthy',
+    message: 'No status reported',
+    now: Date.parse('2026-03-02T12:00:30Z'),
+    label: 'grace over',
+  },
+  {
+    file: 'cr-kstatus-no-status.yaml',
+    status: 'Progressing',
+    message: 'Waiting for the controller to report status',
+    now: Date.parse('2026-03-02T12:01:00Z'),
+    options: { statuslessGraceMs: 120_000 },
+    label: 'longer grace',
+  },
 ];
 
 describe('health: fixtures of real status shapes', () => {
@@ -184,13 +358,21 @@ describe('health: fixtures of real status shapes', () => {
   it('every fixture has a case', () => {
     const covered = new Set(CASES.map((c) => c.file));
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'));
-    assert.deepEqual(files.filter((f) => !covered.has(f)), []);
+    assert.deepEqual(
+      files.filter((f) => !covered.has(f)),
+      [],
+    );
   });
 });
 
 describe('health: rules beyond the fixtures', () => {
   const ctx = { now: LATER };
-  const obj = (apiVersion: string, kind: string, rest: Record<string, unknown> = {}): KubeObject => ({ apiVersion, kind, metadata: { name: 'x', namespace: 'n', creationTimestamp: '2026-03-01T00:00:00Z' }, ...rest });
+  const obj = (apiVersion: string, kind: string, rest: Record<string, unknown> = {}): KubeObject => ({
+    apiVersion,
+    kind,
+    metadata: { name: 'x', namespace: 'n', creationTimestamp: '2026-03-01T00:00:00Z' },
+    ...rest,
+  });
 
   it('anything being deleted is Progressing, whatever its status says', () => {
     for (const file of ['deployment-degraded.yaml', 'cr-kstatus-stalled.yaml', 'configmap.yaml', 'job-failed.yaml']) {
@@ -216,7 +398,9 @@ describe('health: rules beyond the fixtures', () => {
   });
 
   it('a kind in a custom group ending in .k8s.io (Gateway API) is read as a custom resource', () => {
-    const gateway = obj('gateway.networking.k8s.io/v1', 'Gateway', { metadata: { name: 'gw', generation: 2, creationTimestamp: '2026-03-02T12:00:00Z' } });
+    const gateway = obj('gateway.networking.k8s.io/v1', 'Gateway', {
+      metadata: { name: 'gw', generation: 2, creationTimestamp: '2026-03-02T12:00:00Z' },
+    });
     assert.equal(assessHealth(gateway, { now: Date.parse('2026-03-02T12:00:01Z') }).status, 'Progressing');
   });
 
@@ -231,18 +415,32 @@ describe('health: rules beyond the fixtures', () => {
     const weird = [
       obj('apps/v1', 'Deployment', { spec: 'nope', status: { conditions: 'x', replicas: '3' } }),
       obj('v1', 'Pod', { status: { containerStatuses: [null, 5, { state: { waiting: 'x' } }], phase: 7 } }),
-      obj('autoscaling/v1', 'HorizontalPodAutoscaler', { metadata: { name: 'h', annotations: { 'autoscaling.alpha.kubernetes.io/conditions': '{not json' } } }),
-      obj('example.com/v1', 'Widget', { status: { conditions: [{ status: 'True' }, 'x', { type: 'Ready', status: 'True' }] } }),
+      obj('autoscaling/v1', 'HorizontalPodAutoscaler', {
+        metadata: { name: 'h', annotations: { 'autoscaling.alpha.kubernetes.io/conditions': '{not json' } },
+      }),
+      obj('example.com/v1', 'Widget', {
+        status: { conditions: [{ status: 'True' }, 'x', { type: 'Ready', status: 'True' }] },
+      }),
     ];
-    assert.deepEqual(weird.map((o) => assessHealth(o, ctx).status), ['Healthy', 'Unknown', 'Progressing', 'Healthy']);
+    assert.deepEqual(
+      weird.map((o) => assessHealth(o, ctx).status),
+      ['Healthy', 'Unknown', 'Progressing', 'Healthy'],
+    );
   });
 
   it('a custom resource whose Ready=False reason says it is still working is Progressing, a failure reason is not', () => {
     const cr = (reason: string) =>
-      obj('example.com/v1', 'Widget', { status: { conditions: [{ type: 'Ready', status: 'False', reason, message: 'm' }] } });
-    const got = ['Progressing', 'reconciling', 'ReconciliationInProgress', 'ProgressDeadlineExceeded', 'ReconciliationFailed', 'ProgressingWithRetry'].map(
-      (reason) => assessHealth(cr(reason), ctx).status,
-    );
+      obj('example.com/v1', 'Widget', {
+        status: { conditions: [{ type: 'Ready', status: 'False', reason, message: 'm' }] },
+      });
+    const got = [
+      'Progressing',
+      'reconciling',
+      'ReconciliationInProgress',
+      'ProgressDeadlineExceeded',
+      'ReconciliationFailed',
+      'ProgressingWithRetry',
+    ].map((reason) => assessHealth(cr(reason), ctx).status);
     assert.deepEqual(got, ['Progressing', 'Progressing', 'Progressing', 'Degraded', 'Degraded', 'Degraded']);
   });
 
@@ -264,7 +462,12 @@ describe('health: rules beyond the fixtures', () => {
 });
 
 describe('health: aggregation', () => {
-  const item = (kind: string, name: string, status: HealthResult['status'], message?: string) => ({ kind, namespace: 'shop', name, health: message ? { status, message } : { status } });
+  const item = (kind: string, name: string, status: HealthResult['status'], message?: string) => ({
+    kind,
+    namespace: 'shop',
+    name,
+    health: message ? { status, message } : { status },
+  });
 
   it("uses Argo CD's order: Healthy < Suspended < Progressing < Missing < Degraded < Unknown", () => {
     assert.deepEqual(HEALTH_ORDER, ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown']);
@@ -272,7 +475,11 @@ describe('health: aggregation', () => {
       for (let j = 0; j < HEALTH_ORDER.length; j++) {
         const a: HealthResult['status'] = HEALTH_ORDER[i]!;
         const b: HealthResult['status'] = HEALTH_ORDER[j]!;
-        assert.equal(worstHealth([item('ConfigMap', 'a', a), item('ConfigMap', 'b', b)]).status, HEALTH_ORDER[Math.max(i, j)], `${a} + ${b}`);
+        assert.equal(
+          worstHealth([item('ConfigMap', 'a', a), item('ConfigMap', 'b', b)]).status,
+          HEALTH_ORDER[Math.max(i, j)],
+          `${a} + ${b}`,
+        );
       }
     }
   });
@@ -289,14 +496,19 @@ describe('health: aggregation', () => {
   });
 
   it('a missing object makes the unit Missing unless something is worse', () => {
-    assert.deepEqual(worstHealth([item('Deployment', 'web', 'Progressing'), { kind: 'Namespace', name: 'shop', health: missingHealth() }]), {
-      status: 'Missing',
-      message: 'Namespace/shop is Missing: not found in the cluster',
-    });
+    assert.deepEqual(
+      worstHealth([item('Deployment', 'web', 'Progressing'), { kind: 'Namespace', name: 'shop', health: missingHealth() }]),
+      {
+        status: 'Missing',
+        message: 'Namespace/shop is Missing: not found in the cluster',
+      },
+    );
   });
 
   it('all healthy, nothing at all, or nothing assessed: Healthy without a message', () => {
-    assert.deepEqual(worstHealth([item('ConfigMap', 'a', 'Healthy'), item('Service', 'b', 'Healthy', 'fine')]), { status: 'Healthy' });
+    assert.deepEqual(worstHealth([item('ConfigMap', 'a', 'Healthy'), item('Service', 'b', 'Healthy', 'fine')]), {
+      status: 'Healthy',
+    });
     assert.deepEqual(worstHealth([]), { status: 'Healthy' });
     assert.deepEqual(worstHealth([{ kind: 'ConfigMap', name: 'a' }]), { status: 'Healthy' });
   });

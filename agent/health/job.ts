@@ -22,7 +22,10 @@ export function jobHealth(obj: KubeObject): HealthResult {
   const completions = int(spec?.completions);
   const succeeded = int(status?.succeeded) ?? 0;
   const active = int(status?.active) ?? 0;
-  return result('Progressing', `Waiting for Job to complete: ${succeeded}${completions !== undefined ? ` of ${completions}` : ''} succeeded, ${active} active`);
+  return result(
+    'Progressing',
+    `Waiting for Job to complete: ${succeeded}${completions !== undefined ? ` of ${completions}` : ''} succeeded, ${active} active`,
+  );
 }
 
 /**

@@ -13,8 +13,12 @@ export function podHealth(obj: KubeObject): HealthResult {
   const spec = rec(obj.spec);
   const status = rec(obj.status);
   const restartPolicy = str(spec?.restartPolicy) ?? 'Always';
-  const containers = list(status?.containerStatuses).map(rec).filter((c) => c !== undefined);
-  const initContainers = list(status?.initContainerStatuses).map(rec).filter((c) => c !== undefined);
+  const containers = list(status?.containerStatuses)
+    .map(rec)
+    .filter((c) => c !== undefined);
+  const initContainers = list(status?.initContainerStatuses)
+    .map(rec)
+    .filter((c) => c !== undefined);
   const podMessage = str(status?.message);
 
   if (restartPolicy === 'Always') {
@@ -41,7 +45,8 @@ export function podHealth(obj: KubeObject): HealthResult {
       if (restartPolicy !== 'Always') return result('Progressing', podMessage);
       if (findCondition(status, 'Ready')?.status === 'True') return result('Healthy', podMessage);
       // Not ready and a container has already died once: it is not just starting up.
-      if (containers.some((c) => rec(rec(c.lastState)?.terminated) !== undefined)) return result('Degraded', podMessage || notReady(status));
+      if (containers.some((c) => rec(rec(c.lastState)?.terminated) !== undefined))
+        return result('Degraded', podMessage || notReady(status));
       return result('Progressing', podMessage || notReady(status));
     default:
       return result('Unknown', podMessage);

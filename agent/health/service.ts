@@ -6,7 +6,8 @@ import type { HealthOptions, HealthResult } from './types.ts';
 export function serviceHealth(obj: KubeObject, options: HealthOptions = {}): HealthResult {
   if (str(rec(obj.spec)?.type) !== 'LoadBalancer') return result('Healthy');
   if (list(rec(rec(obj.status)?.loadBalancer)?.ingress).length > 0) return result('Healthy');
-  if (options.loadBalancerRequiresIngress === false) return result('Healthy', 'no load balancer address yet (not required by configuration)');
+  if (options.loadBalancerRequiresIngress === false)
+    return result('Healthy', 'no load balancer address yet (not required by configuration)');
   return result('Progressing', 'Waiting for the load balancer to get an address');
 }
 

@@ -29,7 +29,12 @@ export function statefulSetHealth(obj: KubeObject): HealthResult {
       const what = partition > 0 ? 'partitioned roll out' : 'rolling update';
       return result('Progressing', `Waiting for ${what} to finish: ${updated} out of ${desired - partition} new pods have been updated...`);
     }
-    return result('Healthy', partition > 0 ? `partitioned roll out complete: ${updated} new pods have been updated...` : `roll out complete: ${updated} new pods have been updated...`);
+    return result(
+      'Healthy',
+      partition > 0
+        ? `partitioned roll out complete: ${updated} new pods have been updated...`
+        : `roll out complete: ${updated} new pods have been updated...`,
+    );
   }
   if (type === 'OnDelete') return result('Healthy', `statefulset has ${ready} ready pods`);
   const updateRevision = str(status?.updateRevision) ?? '';
@@ -37,5 +42,8 @@ export function statefulSetHealth(obj: KubeObject): HealthResult {
   if (updateRevision !== currentRevision) {
     return result('Progressing', `waiting for statefulset rolling update to complete ${updated} pods at revision ${updateRevision}...`);
   }
-  return result('Healthy', `statefulset rolling update complete ${int(status?.currentReplicas) ?? 0} pods at revision ${currentRevision}...`);
+  return result(
+    'Healthy',
+    `statefulset rolling update complete ${int(status?.currentReplicas) ?? 0} pods at revision ${currentRevision}...`,
+  );
 }

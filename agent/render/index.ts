@@ -39,8 +39,15 @@ export async function renderPath(checkoutDir: string, path = './', options: Rend
   } catch {
     throw terminal('PathNotFound', `path ${JSON.stringify(path)} does not exist in the repository`, 'fix spec.path');
   }
-  if (!isDirectory) throw terminal('PathNotFound', `path ${JSON.stringify(path)} is not a directory`, 'spec.path names a directory of manifests or a kustomization');
-  const rendered = (await findKustomizationFile(dir)) ? await renderKustomization(root, dir, options.kustomize) : await renderPlainDirectory(root, dir);
+  if (!isDirectory)
+    throw terminal(
+      'PathNotFound',
+      `path ${JSON.stringify(path)} is not a directory`,
+      'spec.path names a directory of manifests or a kustomization',
+    );
+  const rendered = (await findKustomizationFile(dir))
+    ? await renderKustomization(root, dir, options.kustomize)
+    : await renderPlainDirectory(root, dir);
   refuseDuplicates(rendered);
   return rendered;
 }
@@ -53,7 +60,11 @@ function refuseDuplicates(rendered: RenderedObject[]): void {
     if (first) {
       const o = item.object;
       const name = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-      throw terminal('DuplicateObject', `${name} is defined twice: ${describeSource(first.source)} and ${describeSource(item.source)}`, 'remove one of the copies from Git');
+      throw terminal(
+        'DuplicateObject',
+        `${name} is defined twice: ${describeSource(first.source)} and ${describeSource(item.source)}`,
+        'remove one of the copies from Git',
+      );
     }
     seen.set(key, item);
   }

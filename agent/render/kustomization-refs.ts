@@ -49,7 +49,11 @@ export async function checkKustomizationReferences(root: string, dir: string): P
       const real = await realpathOrUndefined(resolve(kustomizationDir, ref.value));
       if (real === undefined) {
         if (looksRemote(ref.value)) {
-          throw terminal('KustomizeBuildFailed', `${where}: remote ${ref.field} ${JSON.stringify(ref.value)} is not fetched: renders run without network access`, 'vendor it into the repository and refer to it by a relative path');
+          throw terminal(
+            'KustomizeBuildFailed',
+            `${where}: remote ${ref.field} ${JSON.stringify(ref.value)} is not fetched: renders run without network access`,
+            'vendor it into the repository and refer to it by a relative path',
+          );
         }
         continue;
       }
@@ -74,7 +78,12 @@ export async function findKustomizationFile(dir: string): Promise<string | undef
 
 /** Schemes (https:, ssh:, git::, gh:, file:), scp-like `git@host:`, and `host.tld/...` repo specs. */
 function looksRemote(value: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:/i.test(value) || /^[^/@\s]+@[^/:\s]+:/.test(value) || /^[a-z0-9-]+(?:\.[a-z0-9-]+)+\//i.test(value) || /[?&](?:ref|version|submodules|timeout)=/.test(value);
+  return (
+    /^[a-z][a-z0-9+.-]*:/i.test(value) ||
+    /^[^/@\s]+@[^/:\s]+:/.test(value) ||
+    /^[a-z0-9-]+(?:\.[a-z0-9-]+)+\//i.test(value) ||
+    /[?&](?:ref|version|submodules|timeout)=/.test(value)
+  );
 }
 
 function references(config: Record<string, unknown>): Reference[] {
@@ -95,13 +104,25 @@ function references(config: Record<string, unknown>): Reference[] {
   add('crd', strings(config.crds));
   add('configuration', strings(config.configurations));
   add('patch', strings(config.patchesStrategicMerge));
-  add('patch', objects(config.patches).flatMap((p) => one(p.path)));
-  add('patch', objects(config.patchesJson6902).flatMap((p) => one(p.path)));
-  add('replacement', objects(config.replacements).flatMap((r) => one(r.path)));
+  add(
+    'patch',
+    objects(config.patches).flatMap((p) => one(p.path)),
+  );
+  add(
+    'patch',
+    objects(config.patchesJson6902).flatMap((p) => one(p.path)),
+  );
+  add(
+    'replacement',
+    objects(config.replacements).flatMap((r) => one(r.path)),
+  );
   if (isObject(config.openapi)) add('openapi', one(config.openapi.path));
   for (const field of ['configMapGenerator', 'secretGenerator']) {
     for (const generator of objects(config[field])) {
-      add(`${field} file`, strings(generator.files).map((f) => f.slice(f.indexOf('=') + 1)));
+      add(
+        `${field} file`,
+        strings(generator.files).map((f) => f.slice(f.indexOf('=') + 1)),
+      );
       add(`${field} env`, [...strings(generator.envs), ...one(generator.env)]);
     }
   }

@@ -50,17 +50,39 @@ export async function renderKustomization(root: string, dir: string, options: Ku
   try {
     const run = await runBounded(executable, [...prefix, '--load-restrictor', 'LoadRestrictionsRootOnly', '--', dir], {
       cwd: home,
-      env: { PATH: '', HOME: home, KUBECONFIG: '/dev/null', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: '', KUSTOMIZE_PLUGIN_HOME: join(home, 'plugins') },
+      env: {
+        PATH: '',
+        HOME: home,
+        KUBECONFIG: '/dev/null',
+        HTTP_PROXY: 'http://127.0.0.1:9',
+        HTTPS_PROXY: 'http://127.0.0.1:9',
+        NO_PROXY: '',
+        KUSTOMIZE_PLUGIN_HOME: join(home, 'plugins'),
+      },
       timeoutMs,
       maxBytes,
       signal: options.signal,
     });
     if (run.aborted) throw options.signal?.reason ?? new Error('aborted');
-    if (run.timedOut) throw terminal('KustomizeBuildFailed', `kustomize build of ${where} took longer than ${timeoutMs / 1000}s`, 'simplify the kustomization or raise the timeout');
-    if (run.overflow) throw terminal('KustomizeBuildFailed', `kustomize build of ${where} produced more than ${maxBytes} bytes`, 'split the unit into smaller ones');
+    if (run.timedOut)
+      throw terminal(
+        'KustomizeBuildFailed',
+        `kustomize build of ${where} took longer than ${timeoutMs / 1000}s`,
+        'simplify the kustomization or raise the timeout',
+      );
+    if (run.overflow)
+      throw terminal(
+        'KustomizeBuildFailed',
+        `kustomize build of ${where} produced more than ${maxBytes} bytes`,
+        'split the unit into smaller ones',
+      );
     if (run.code !== 0) {
       const said = shorten(run.stderr.split(root).join('.'));
-      throw terminal('KustomizeBuildFailed', `kustomize build of ${where} failed: ${said || `exit code ${run.code ?? run.signal}`}`, 'fix the kustomization in Git');
+      throw terminal(
+        'KustomizeBuildFailed',
+        `kustomize build of ${where} failed: ${said || `exit code ${run.code ?? run.signal}`}`,
+        'fix the kustomization in Git',
+      );
     }
     return parseManifests(run.stdout, `${where} (kustomize build)`);
   } finally {
@@ -69,7 +91,12 @@ export async function renderKustomization(root: string, dir: string, options: Ku
 }
 
 async function findExecutable(name: string, searchPath: string): Promise<string> {
-  const candidates = name.includes('/') ? [name] : searchPath.split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : searchPath
+        .split(delimiter)
+        .filter((d) => isAbsolute(d))
+        .map((d) => join(d, name));
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);
@@ -83,7 +110,10 @@ async function findExecutable(name: string, searchPath: string): Promise<string>
 
 /** The last lines kustomize printed, on one line, short enough for a condition message. */
 function shorten(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const text = lines.slice(-3).join('; ');
   return text.length > 1024 ? `${text.slice(0, 1021)}...` : text;
 }
@@ -98,10 +128,28 @@ interface RunResult {
   aborted: boolean;
 }
 
-function runBounded(command: string, args: string[], opts: { cwd: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal | undefined }): Promise<RunResult> {
+function runBounded(
+  command: string,
+  args: string[],
+  opts: {
+    cwd: string;
+    env: Record<string, string>;
+    timeoutMs: number;
+    maxBytes: number;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     if (opts.signal?.aborted) {
-      resolvePromise({ code: null, signal: null, stdout: '', stderr: '', timedOut: false, overflow: false, aborted: true });
+      resolvePromise({
+        code: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        timedOut: false,
+        overflow: false,
+        aborted: true,
+      });
       return;
     }
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -143,7 +191,15 @@ function runBounded(command: string, args: string[], opts: { cwd: string; env: R
     });
     child.on('close', (code, signal) => {
       done();
-      resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut, overflow, aborted });
+      resolvePromise({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+        overflow,
+        aborted,
+      });
     });
   });
 }

@@ -15,7 +15,11 @@ export function label(root: string, path: string): string {
 }
 
 export function outside(what: string): Error {
-  return terminal('PathOutsideCheckout', `${what} leads outside the repository checkout`, 'use paths inside the repository; symlinks must not point outside it');
+  return terminal(
+    'PathOutsideCheckout',
+    `${what} leads outside the repository checkout`,
+    'use paths inside the repository; symlinks must not point outside it',
+  );
 }
 
 /** The real path of `path`, or undefined when it (or a link on the way) does not exist. */

@@ -13,12 +13,14 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string) => join(FIXTURES, name);
 
 const ids = (objects: RenderedObject[]) => objects.map((o) => `${o.object.kind}/${o.object.metadata.name}`);
-const rejectsWith = (code: string, ...patterns: RegExp[]) => (err: unknown) => {
-  const e = err as Error & { code?: string; kind?: string };
-  assert.equal(e.code, code, e.message);
-  for (const p of patterns) assert.match(e.message, p);
-  return true;
-};
+const rejectsWith =
+  (code: string, ...patterns: RegExp[]) =>
+  (err: unknown) => {
+    const e = err as Error & { code?: string; kind?: string };
+    assert.equal(e.code, code, e.message);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  };
 
 const temps: string[] = [];
 async function tree(files: Record<string, string>): Promise<string> {
@@ -51,7 +53,11 @@ describe('render: plain manifests', () => {
       'Widget/numbers',
     ]);
     const source = (kind: string, name: string) => objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)?.source;
-    assert.deepEqual(source('ConfigMap', 'b2'), { file: 'deploy/b.yaml', document: 5 }, 'empty, null and comment-only documents are skipped but counted');
+    assert.deepEqual(
+      source('ConfigMap', 'b2'),
+      { file: 'deploy/b.yaml', document: 5 },
+      'empty, null and comment-only documents are skipped but counted',
+    );
     assert.deepEqual(source('Role', 'web'), { file: 'deploy/list.yaml', document: 1, item: 2 });
     assert.deepEqual(source('Deployment', 'web'), { file: 'deploy/a/z.yml', document: 1 });
   });
@@ -72,9 +78,26 @@ describe('render: plain manifests', () => {
   it('reads scalars as kustomize does: yes/on/n stay strings, Go numbers, merge keys, timestamps kept', async () => {
     const objects = await renderPath(fixture('plain'), 'deploy');
     const data = objects.find((o) => o.object.metadata.name === 'scalars')!.object.data;
-    assert.deepEqual(data, { tier: 'web', ENABLED: 'yes', MODE: 'on', SHORT: 'n', QUOTED: '0644', TIME: '12:30', DATE: '2024-01-01' });
+    assert.deepEqual(data, {
+      tier: 'web',
+      ENABLED: 'yes',
+      MODE: 'on',
+      SHORT: 'n',
+      QUOTED: '0644',
+      TIME: '12:30',
+      DATE: '2024-01-01',
+    });
     const spec = objects.find((o) => o.object.metadata.name === 'numbers')!.object.spec;
-    assert.deepEqual(spec, { octal: 420, underscores: 1000, hex: 31, binary: 5, leadingZero: 89, float: 1500, bool: true, version: '1.25-alpine' });
+    assert.deepEqual(spec, {
+      octal: 420,
+      underscores: 1000,
+      hex: 31,
+      binary: 5,
+      leadingZero: 89,
+      float: 1500,
+      bool: true,
+      version: '1.25-alpine',
+    });
   });
 
   it('a directory renders to the same objects with or without a kustomization listing its files', async () => {
@@ -93,12 +116,21 @@ describe('render: plain manifests', () => {
 
   it('orders by the bytes of UTF-8 names, not by UTF-16 code units or locale', async () => {
     // U+FF21 is EF BC A1 in UTF-8, the emoji F0 9F 98 80: bytes put U+FF21 first, UTF-16 the emoji.
-    const root = await tree({ '\u{1F600}.yaml': cm('emoji'), '\uFF21.yaml': cm('fullwidth'), 'Z.yaml': cm('upper'), 'a.yaml': cm('lower') });
+    const root = await tree({
+      '\u{1F600}.yaml': cm('emoji'),
+      '\uFF21.yaml': cm('fullwidth'),
+      'Z.yaml': cm('upper'),
+      'a.yaml': cm('lower'),
+    });
     assert.deepEqual(ids(await renderPath(root, '.')), ['ConfigMap/upper', 'ConfigMap/lower', 'ConfigMap/fullwidth', 'ConfigMap/emoji']);
   });
 
   it('skips .git and other dot-directories', async () => {
-    const root = await tree({ 'app/.git/config.yaml': cm('git'), 'app/.flux.yaml': cm('dotfile'), 'app/x.yaml': cm('x') });
+    const root = await tree({
+      'app/.git/config.yaml': cm('git'),
+      'app/.flux.yaml': cm('dotfile'),
+      'app/x.yaml': cm('x'),
+    });
     assert.deepEqual(ids(await renderPath(root, 'app')), ['ConfigMap/x']);
   });
 
@@ -109,13 +141,25 @@ describe('render: plain manifests', () => {
   });
 
   it('a number JSON cannot carry is refused with its line', async () => {
-    await assert.rejects(renderPath(fixture('invalid'), 'inf'), rejectsWith('ManifestParseFailed', /^inf\/x\.yaml:6:\d+: \.inf is not a finite number/));
+    await assert.rejects(
+      renderPath(fixture('invalid'), 'inf'),
+      rejectsWith('ManifestParseFailed', /^inf\/x\.yaml:6:\d+: \.inf is not a finite number/),
+    );
   });
 
   it('objects without apiVersion, kind or metadata.name: ManifestInvalid naming file and document', async () => {
-    await assert.rejects(renderPath(fixture('invalid'), 'missing-kind'), rejectsWith('ManifestInvalid', /missing-kind\/x\.yaml document 2 has no kind/));
-    await assert.rejects(renderPath(fixture('invalid'), 'list-item'), rejectsWith('ManifestInvalid', /list-item\/list\.yaml document 1 item 2 \(ConfigMap\) has no metadata\.name/));
-    await assert.rejects(renderPath(fixture('invalid'), 'not-a-mapping'), rejectsWith('ManifestInvalid', /not-a-mapping\/x\.yaml document 1 is not a mapping/));
+    await assert.rejects(
+      renderPath(fixture('invalid'), 'missing-kind'),
+      rejectsWith('ManifestInvalid', /missing-kind\/x\.yaml document 2 has no kind/),
+    );
+    await assert.rejects(
+      renderPath(fixture('invalid'), 'list-item'),
+      rejectsWith('ManifestInvalid', /list-item\/list\.yaml document 1 item 2 \(ConfigMap\) has no metadata\.name/),
+    );
+    await assert.rejects(
+      renderPath(fixture('invalid'), 'not-a-mapping'),
+      rejectsWith('ManifestInvalid', /not-a-mapping\/x\.yaml document 1 is not a mapping/),
+    );
     const root = await tree({ 'x.yaml': 'kind: ConfigMap\nmetadata:\n  name: a\n' });
     await assert.rejects(renderPath(root, '.'), rejectsWith('ManifestInvalid', /x\.yaml document 1 has no apiVersion/));
   });
@@ -125,13 +169,22 @@ describe('render: plain manifests', () => {
       const e = err as Error & { code?: string };
       assert.equal(e.code, 'DuplicateObject');
       // other-version.yaml sorts first: the same HPA under autoscaling/v2 and autoscaling/v1.
-      assert.match(e.message, /HorizontalPodAutoscaler shop\/web is defined twice: other-version\.yaml document 1 and other-version\.yaml document 2/);
+      assert.match(
+        e.message,
+        /HorizontalPodAutoscaler shop\/web is defined twice: other-version\.yaml document 1 and other-version\.yaml document 2/,
+      );
       return true;
     });
     const root = await tree({});
     await cp(fixture('duplicates/team-a'), join(root, 'team-a'), { recursive: true });
     await cp(fixture('duplicates/team-b'), join(root, 'team-b'), { recursive: true });
-    await assert.rejects(renderPath(root, '.'), rejectsWith('DuplicateObject', /ConfigMap shop\/settings is defined twice: team-a\/settings\.yaml document 1 and team-b\/settings\.yaml document 1/));
+    await assert.rejects(
+      renderPath(root, '.'),
+      rejectsWith(
+        'DuplicateObject',
+        /ConfigMap shop\/settings is defined twice: team-a\/settings\.yaml document 1 and team-b\/settings\.yaml document 1/,
+      ),
+    );
   });
 
   it('an empty directory renders an empty list', async () => {
@@ -139,7 +192,10 @@ describe('render: plain manifests', () => {
   });
 
   it('a kustomization below the path is refused, not read as plain files', async () => {
-    await assert.rejects(renderPath(fixture('nested-kustomization'), '.'), rejectsWith('ManifestInvalid', /apps\/web\/kustomization\.yaml is a kustomization below the rendered path/));
+    await assert.rejects(
+      renderPath(fixture('nested-kustomization'), '.'),
+      rejectsWith('ManifestInvalid', /apps\/web\/kustomization\.yaml is a kustomization below the rendered path/),
+    );
   });
 });
 
@@ -171,7 +227,10 @@ describe('render: paths stay inside the checkout', () => {
   });
 
   it('a dangling manifest symlink is PathNotFound', async () => {
-    await assert.rejects(renderPath(fixture('symlink/dangling'), '.'), rejectsWith('PathNotFound', /gone\.yaml is a symlink to something that does not exist/));
+    await assert.rejects(
+      renderPath(fixture('symlink/dangling'), '.'),
+      rejectsWith('PathNotFound', /gone\.yaml is a symlink to something that does not exist/),
+    );
   });
 });
 
@@ -189,20 +248,38 @@ describe('render: kustomize (the real executable)', () => {
     assert.equal(peer.status, 0, peer.stderr);
     const expected = parseAllDocuments(peer.stdout).map((d) => d.toJS() as unknown);
     assert.equal(ours.length, 3);
-    assert.deepEqual(ours.map((o) => o.object), expected);
-    assert.deepEqual(ours.map((o) => o.source), [1, 2, 3].map((document) => ({ file: 'overlays/prod (kustomize build)', document })));
+    assert.deepEqual(
+      ours.map((o) => o.object),
+      expected,
+    );
+    assert.deepEqual(
+      ours.map((o) => o.source),
+      [1, 2, 3].map((document) => ({ file: 'overlays/prod (kustomize build)', document })),
+    );
 
-    const deployment = ours.find((o) => o.object.kind === 'Deployment')!.object as unknown as { metadata: { name: string; namespace: string }; spec: { replicas: number; template: { spec: { containers: Array<{ image: string; envFrom: Array<{ configMapRef: { name: string } }> }> } } } };
+    const deployment = ours.find((o) => o.object.kind === 'Deployment')!.object as unknown as {
+      metadata: { name: string; namespace: string };
+      spec: {
+        replicas: number;
+        template: {
+          spec: { containers: Array<{ image: string; envFrom: Array<{ configMapRef: { name: string } }> }> };
+        };
+      };
+    };
     assert.equal(deployment.metadata.name, 'prod-web');
     assert.equal(deployment.metadata.namespace, 'shop-prod');
     assert.equal(deployment.spec.replicas, 3);
     const container = deployment.spec.template.spec.containers[0]!;
     assert.equal(container.image, 'registry.example.com/shop/web:1.9.0');
     assert.match(container.envFrom[0]!.configMapRef.name, /^prod-settings-[a-z0-9]{10}$/);
-    assert.equal(ours.find((o) => o.object.kind === 'Service')!.object.spec && (ours.find((o) => o.object.kind === 'Service')!.object.spec as { type: string }).type, 'LoadBalancer');
+    assert.equal(
+      ours.find((o) => o.object.kind === 'Service')!.object.spec &&
+        (ours.find((o) => o.object.kind === 'Service')!.object.spec as { type: string }).type,
+      'LoadBalancer',
+    );
   });
 
-  it('a missing resource is KustomizeBuildFailed with kustomize\'s reason, without our absolute paths', async () => {
+  it("a missing resource is KustomizeBuildFailed with kustomize's reason, without our absolute paths", async () => {
     await assert.rejects(renderPath(checkout, 'broken', withKubectl()), (err: unknown) => {
       const e = err as Error & { code?: string; kind?: string };
       assert.equal(e.code, 'KustomizeBuildFailed');
@@ -218,13 +295,26 @@ describe('render: kustomize (the real executable)', () => {
   });
 
   it('a base directory outside the checkout is refused before kustomize runs (kustomize would read it)', async () => {
-    await assert.rejects(renderPath(checkout, 'escape-checkout', withKubectl()), rejectsWith('PathOutsideCheckout', /escape-checkout\/kustomization\.yaml: resource "\.\.\/\.\.\/plain\/deploy"/));
-    await assert.rejects(renderPath(checkout, 'leak', withKubectl()), rejectsWith('PathOutsideCheckout', /configMapGenerator file "secret\.yaml"/));
+    await assert.rejects(
+      renderPath(checkout, 'escape-checkout', withKubectl()),
+      rejectsWith('PathOutsideCheckout', /escape-checkout\/kustomization\.yaml: resource "\.\.\/\.\.\/plain\/deploy"/),
+    );
+    await assert.rejects(
+      renderPath(checkout, 'leak', withKubectl()),
+      rejectsWith('PathOutsideCheckout', /configMapGenerator file "secret\.yaml"/),
+    );
   });
 
   it('remote resources are refused without touching the network', async () => {
-    await assert.rejects(renderPath(checkout, 'remote', withKubectl()), rejectsWith('KustomizeBuildFailed', /remote resource "https:\/\/raw\.githubusercontent\.com\/.*" is not fetched/));
-    for (const remote of ['github.com/example/manifests//deploy?ref=v1.0.0', 'git@github.com:example/manifests.git', 'ssh://git@example.com/manifests.git']) {
+    await assert.rejects(
+      renderPath(checkout, 'remote', withKubectl()),
+      rejectsWith('KustomizeBuildFailed', /remote resource "https:\/\/raw\.githubusercontent\.com\/.*" is not fetched/),
+    );
+    for (const remote of [
+      'github.com/example/manifests//deploy?ref=v1.0.0',
+      'git@github.com:example/manifests.git',
+      'ssh://git@example.com/manifests.git',
+    ]) {
       const root = await tree({ 'k/kustomization.yaml': `resources:\n  - ${remote}\n` });
       await assert.rejects(renderPath(root, 'k', withKubectl()), rejectsWith('KustomizeBuildFailed', /is not fetched/), remote);
     }
@@ -237,10 +327,16 @@ describe('render: kustomize (the real executable)', () => {
       'repo/app/kustomization.yaml': 'resources: [../base]\n',
       'repo/base/kustomization.yaml': 'resources: [../../outside]\n',
     });
-    await assert.rejects(renderPath(join(root, 'repo'), 'app', withKubectl()), rejectsWith('PathOutsideCheckout', /base\/kustomization\.yaml: resource "\.\.\/\.\.\/outside"/));
+    await assert.rejects(
+      renderPath(join(root, 'repo'), 'app', withKubectl()),
+      rejectsWith('PathOutsideCheckout', /base\/kustomization\.yaml: resource "\.\.\/\.\.\/outside"/),
+    );
     await mkdir(join(root, 'repo/linked'));
     await symlink('../../outside/kustomization.yaml', join(root, 'repo/linked/kustomization.yaml'));
-    await assert.rejects(renderPath(join(root, 'repo'), 'linked', withKubectl()), rejectsWith('PathOutsideCheckout', /linked\/kustomization\.yaml leads outside/));
+    await assert.rejects(
+      renderPath(join(root, 'repo'), 'linked', withKubectl()),
+      rejectsWith('PathOutsideCheckout', /linked\/kustomization\.yaml leads outside/),
+    );
   });
 
   it('runs with a scrubbed environment and the load restrictor pinned, and leaves no temp HOME behind', async () => {
@@ -249,7 +345,8 @@ describe('render: kustomize (the real executable)', () => {
     let args: string[];
     const root = await tree({ 'k/kustomization.yaml': 'resources: []\n' });
     try {
-      const script = 'process.stdout.write("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: env}\\ndata: " + JSON.stringify({ env: JSON.stringify(process.env), args: JSON.stringify(process.argv.slice(1)) }) + "\\n")';
+      const script =
+        'process.stdout.write("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: env}\\ndata: " + JSON.stringify({ env: JSON.stringify(process.env), args: JSON.stringify(process.argv.slice(1)) }) + "\\n")';
       const [only] = await renderPath(root, 'k', { kustomize: { command: [process.execPath, '-e', script, '--'] } });
       const data = only!.object.data as { env: string; args: string };
       env = JSON.parse(data.env) as Record<string, string>;
@@ -257,7 +354,15 @@ describe('render: kustomize (the real executable)', () => {
     } finally {
       delete process.env.TIDEMARK_TEST_SECRET;
     }
-    assert.deepEqual(Object.keys(env).sort(), ['HOME', 'HTTPS_PROXY', 'HTTP_PROXY', 'KUBECONFIG', 'KUSTOMIZE_PLUGIN_HOME', 'NO_PROXY', 'PATH']);
+    assert.deepEqual(Object.keys(env).sort(), [
+      'HOME',
+      'HTTPS_PROXY',
+      'HTTP_PROXY',
+      'KUBECONFIG',
+      'KUSTOMIZE_PLUGIN_HOME',
+      'NO_PROXY',
+      'PATH',
+    ]);
     assert.equal(env.PATH, '');
     assert.deepEqual(args.slice(-4), ['--load-restrictor', 'LoadRestrictionsRootOnly', '--', join(root, 'k')]);
     await assert.rejects(access(env.HOME!), { code: 'ENOENT' }, 'the throw-away HOME is removed');
@@ -266,9 +371,15 @@ describe('render: kustomize (the real executable)', () => {
   it('a build that runs too long, prints too much, or is aborted is stopped', async () => {
     const root = await tree({ 'k/kustomization.yaml': 'resources: []\n' });
     const hang = [process.execPath, '-e', 'setTimeout(() => {}, 60_000)', '--'];
-    await assert.rejects(renderPath(root, 'k', { kustomize: { command: hang, timeoutMs: 300 } }), rejectsWith('KustomizeBuildFailed', /took longer than 0\.3s/));
+    await assert.rejects(
+      renderPath(root, 'k', { kustomize: { command: hang, timeoutMs: 300 } }),
+      rejectsWith('KustomizeBuildFailed', /took longer than 0\.3s/),
+    );
     const flood = [process.execPath, '-e', 'process.stdout.write("#".repeat(1 << 20))', '--'];
-    await assert.rejects(renderPath(root, 'k', { kustomize: { command: flood, maxOutputBytes: 4096 } }), rejectsWith('KustomizeBuildFailed', /produced more than 4096 bytes/));
+    await assert.rejects(
+      renderPath(root, 'k', { kustomize: { command: flood, maxOutputBytes: 4096 } }),
+      rejectsWith('KustomizeBuildFailed', /produced more than 4096 bytes/),
+    );
     const controller = new AbortController();
     const pending = renderPath(root, 'k', { kustomize: { command: hang, signal: controller.signal } });
     setTimeout(() => controller.abort(new Error('reconcile cancelled')), 50);
@@ -276,11 +387,16 @@ describe('render: kustomize (the real executable)', () => {
   });
 
   it('a kustomize command that cannot be found is a transient KustomizeUnavailable', async () => {
-    await assert.rejects(renderPath(checkout, 'overlays/prod', { kustomize: { command: ['no-such-kustomize-binary'], searchPath: '/nonexistent' } }), (err: unknown) => {
-      const e = err as Error & { code?: string; kind?: string };
-      assert.equal(e.code, 'KustomizeUnavailable');
-      assert.equal(e.kind, 'transient');
-      return true;
-    });
+    await assert.rejects(
+      renderPath(checkout, 'overlays/prod', {
+        kustomize: { command: ['no-such-kustomize-binary'], searchPath: '/nonexistent' },
+      }),
+      (err: unknown) => {
+        const e = err as Error & { code?: string; kind?: string };
+        assert.equal(e.code, 'KustomizeUnavailable');
+        assert.equal(e.kind, 'transient');
+        return true;
+      },
+    );
   });
 });

@@ -96,7 +96,10 @@ export function parseYaml(text: string): YamlParse {
     try {
       documents.push({ value: doc.toJS({ maxAliasCount: 100 }) as unknown, index });
     } catch (err) {
-      return { ok: false, error: { line: lineCounter.linePos(doc.range[0]).line, col: 1, message: firstLine((err as Error).message) } };
+      return {
+        ok: false,
+        error: { line: lineCounter.linePos(doc.range[0]).line, col: 1, message: firstLine((err as Error).message) },
+      };
     }
   }
   return { ok: true, documents };

@@ -45,18 +45,38 @@ export async function runDrift(env: BenchEnv, options: { n: number; edits: numbe
   const agentNs = await env.cp.createNamespace('bench-drift');
   await gitSecret(env, agentNs, 'git-reader', 'reader');
   const target = await env.cp.createNamespace('drift');
-  const agent = await AgentProcess.start({ kubeconfigPath: env.cp.kubeconfigPath, namespace: agentNs, cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')) });
+  const agent = await AgentProcess.start({
+    kubeconfigPath: env.cp.kubeconfigPath,
+    namespace: agentNs,
+    cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')),
+  });
   const cds = watchCds(env, agentNs);
   const configMaps = new CollectionWatch<KubeObject>(env.kube.rest, `/api/v1/namespaces/${target}/configmaps`);
   const deployments = new CollectionWatch<KubeObject>(env.kube.rest, `/apis/apps/v1/namespaces/${target}/deployments`);
   const result: DriftResult = { n: options.n, edited: options.edits, healMs: [], afterLastEditMs: [], reconciles: [] };
   try {
     await cds.ready();
-    await createCd(env, { name: 'drift', namespace: agentNs, url: env.git.http!.url(repo), secretRef: 'git-reader', path: './deploy', targetNamespace: target, pullInterval: DRIFT_INTERVAL });
-    await cds.until((all) => isSyncedAt(all.get('drift'), `main@sha1:${sha}`), 'drift Synced', 300_000, () => describeCd(cds.objects.get('drift')));
+    await createCd(env, {
+      name: 'drift',
+      namespace: agentNs,
+      url: env.git.http!.url(repo),
+      secretRef: 'git-reader',
+      path: './deploy',
+      targetNamespace: target,
+      pullInterval: DRIFT_INTERVAL,
+    });
+    await cds.until(
+      (all) => isSyncedAt(all.get('drift'), `main@sha1:${sha}`),
+      'drift Synced',
+      300_000,
+      () => describeCd(cds.objects.get('drift')),
+    );
     await Promise.all([configMaps.ready(), deployments.ready()]);
     const half = Math.floor(options.edits / 2);
-    const cmNames = [...configMaps.objects.keys()].filter((k) => k.endsWith('-config')).sort().slice(0, half);
+    const cmNames = [...configMaps.objects.keys()]
+      .filter((k) => k.endsWith('-config'))
+      .sort()
+      .slice(0, half);
     const deployNames = [...deployments.objects.keys()].sort().slice(0, options.edits - half);
     if (cmNames.length + deployNames.length !== options.edits || counts.deployments < deployNames.length) {
       throw new Error(`not enough objects to edit: ${cmNames.length} ConfigMaps, ${deployNames.length} Deployments`);
@@ -67,12 +87,28 @@ export async function runDrift(env: BenchEnv, options: { n: number; edits: numbe
       if (rep > 0) marks.push(performance.now());
       const edits: Edit[] = [];
       const start = performance.now();
-      const sent = await mapLimit([...cmNames.map((name) => ({ kind: 'configmaps' as const, name })), ...deployNames.map((name) => ({ kind: 'deployments' as const, name }))], 16, async (e) => {
-        const path = e.kind === 'configmaps' ? `/api/v1/namespaces/${target}/configmaps/${e.name}` : `/apis/apps/v1/namespaces/${target}/deployments/${e.name}`;
-        const body = e.kind === 'configmaps' ? { data: { LOG_LEVEL: `debug-${rep}` } } : { spec: { replicas: 3 } };
-        const edited = await env.kube.rest.request<KubeObject>({ method: 'PATCH', path, query: { fieldManager: 'bench-intruder' }, contentType: 'application/merge-patch+json', body });
-        return { kind: e.kind, name: e.name, editedVersion: Number(edited.metadata.resourceVersion) };
-      });
+      const sent = await mapLimit(
+        [
+          ...cmNames.map((name) => ({ kind: 'configmaps' as const, name })),
+          ...deployNames.map((name) => ({ kind: 'deployments' as const, name })),
+        ],
+        16,
+        async (e) => {
+          const path =
+            e.kind === 'configmaps'
+              ? `/api/v1/namespaces/${target}/configmaps/${e.name}`
+              : `/apis/apps/v1/namespaces/${target}/deployments/${e.name}`;
+          const body = e.kind === 'configmaps' ? { data: { LOG_LEVEL: `debug-${rep}` } } : { spec: { replicas: 3 } };
+          const edited = await env.kube.rest.request<KubeObject>({
+            method: 'PATCH',
+            path,
+            query: { fieldManager: 'bench-intruder' },
+            contentType: 'application/merge-patch+json',
+            body,
+          });
+          return { kind: e.kind, name: e.name, editedVersion: Number(edited.metadata.resourceVersion) };
+        },
+      );
       const lastEdit = performance.now();
       edits.push(...sent);
       const reverted = (e: Edit): boolean => {
@@ -98,7 +134,9 @@ export async function runDrift(env: BenchEnv, options: { n: number; edits: numbe
     await waitForQuiet(env.metrics, { quietMs: 3_000, timeoutMs: 60_000 });
     marks.push(performance.now());
     for (let i = 0; i + 1 < marks.length; i++) {
-      result.reconciles.push(agent.lines.filter((l) => l.cd === `${agentNs}/drift` && l.at >= (marks[i] as number) && l.at < (marks[i + 1] as number)).length);
+      result.reconciles.push(
+        agent.lines.filter((l) => l.cd === `${agentNs}/drift` && l.at >= (marks[i] as number) && l.at < (marks[i + 1] as number)).length,
+      );
     }
     return result;
   } finally {

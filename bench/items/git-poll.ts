@@ -23,7 +23,11 @@ export interface GitPollResult {
 export async function runGitPoll(env: BenchEnv, options: { reps: number; warmup: number }): Promise<GitPollResult> {
   const http = env.git.http!;
   const repo = 'poll';
-  await env.git.repos.createRepo(repo, { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: poll\n' }, { branch: 'main' });
+  await env.git.repos.createRepo(
+    repo,
+    { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: poll\n' },
+    { branch: 'main' },
+  );
   for (let i = 0; i < 20; i++) await env.git.repos.commitFiles(repo, `feature-${i}`, { [`f${i}.txt`]: `${i}\n` }, `feature ${i}`);
   for (let i = 0; i < 100; i++) await env.git.repos.createTag(repo, `v1.${Math.floor(i / 10)}.${i % 10}`, 'main');
   const url = http.url(repo);
@@ -34,7 +38,9 @@ export async function runGitPoll(env: BenchEnv, options: { reps: number; warmup:
   await writeFile(join(dir, 'user'), `${auth.username}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'pass'), `${auth.password}\n`, { mode: 0o600 });
   const askpass = join(dir, 'askpass.sh');
-  await writeFile(askpass, `#!/bin/sh\ncase "$1" in [Uu]sername*) cat '${join(dir, 'user')}' ;; *) cat '${join(dir, 'pass')}' ;; esac\n`, { mode: 0o700 });
+  await writeFile(askpass, `#!/bin/sh\ncase "$1" in [Uu]sername*) cat '${join(dir, 'user')}' ;; *) cat '${join(dir, 'pass')}' ;; esac\n`, {
+    mode: 0o700,
+  });
   await chmod(askpass, 0o700);
   const peerEnv = harnessGitEnv({ GIT_ASKPASS: askpass });
   const peerArgs = ['ls-remote', '--', url, 'refs/heads/main'];
@@ -55,7 +61,13 @@ export async function runGitPoll(env: BenchEnv, options: { reps: number; warmup:
     await ours();
     await peer();
   }
-  const result: GitPollResult = { oursMs: [], peerMs: [], oursRequests: await countRequests(ours), peerRequests: await countRequests(peer), refs: 1 + 20 + 100 };
+  const result: GitPollResult = {
+    oursMs: [],
+    peerMs: [],
+    oursRequests: await countRequests(ours),
+    peerRequests: await countRequests(peer),
+    refs: 1 + 20 + 100,
+  };
   for (let i = 0; i < options.reps; i++) {
     if (i % 2 === 0) {
       result.oursMs.push(await ours());

@@ -69,10 +69,21 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
     await gitSecret(env, ns, 'git-writer', 'writer');
     const cacheDir = await mkdtemp(join(env.workDir, 'loop-cache-'));
     agent = await AgentProcess.start({ kubeconfigPath: env.cp.kubeconfigPath, namespace: ns, cacheDir });
-    updater = await AgentProcess.start({ program: 'image-updater', kubeconfigPath: env.cp.kubeconfigPath, namespace: ns, cacheDir });
+    updater = await AgentProcess.start({
+      program: 'image-updater',
+      kubeconfigPath: env.cp.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+    });
     await cds.ready();
     await createCd(env, {
-      name: 'loop', namespace: ns, url: env.git.http!.url('loop'), secretRef: 'git-writer', path: './deploy', targetNamespace: apps, pullInterval: '2s',
+      name: 'loop',
+      namespace: ns,
+      url: env.git.http!.url('loop'),
+      secretRef: 'git-writer',
+      path: './deploy',
+      targetNamespace: apps,
+      pullInterval: '2s',
       extra: {
         imageRepository: {
           image,
@@ -84,8 +95,15 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
         },
       },
     });
-    const imageOf = (all: Map<string, KubeObject>) => (all.get('my-app')?.spec as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)?.template?.spec?.containers?.[0]?.image;
-    await deployments.until((all) => imageOf(all) === `${image}:${loopTag(0)}`, 'the first tag deployed', 180_000, () => `${imageOf(deployments.objects)}; ${describeCd(cds.objects.get('loop'))}`);
+    const imageOf = (all: Map<string, KubeObject>) =>
+      (all.get('my-app')?.spec as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)?.template?.spec
+        ?.containers?.[0]?.image;
+    await deployments.until(
+      (all) => imageOf(all) === `${image}:${loopTag(0)}`,
+      'the first tag deployed',
+      180_000,
+      () => `${imageOf(deployments.objects)}; ${describeCd(cds.objects.get('loop'))}`,
+    );
     for (let rep = 0; rep <= options.reps; rep++) {
       const tag = loopTag(rep + 1);
       const head = await env.git.repos.head('loop', 'main');
@@ -98,7 +116,12 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
           else await new Promise((r) => setTimeout(r, 50));
         }
       })();
-      const done = await deployments.until((all) => imageOf(all) === `${image}:${tag}`, `${tag} deployed`, 120_000, () => `${imageOf(deployments.objects)}; ${describeCd(cds.objects.get('loop'))}`);
+      const done = await deployments.until(
+        (all) => imageOf(all) === `${image}:${tag}`,
+        `${tag} deployed`,
+        120_000,
+        () => `${imageOf(deployments.objects)}; ${describeCd(cds.objects.get('loop'))}`,
+      );
       await watchCommit;
       const label = rep === 0 ? 'warm-up' : `run ${rep}/${options.reps}`;
       env.log(`image loop: ${label}: ${tag} deployed ${(done - start).toFixed(0)} ms after the push`);

@@ -18,7 +18,9 @@ const SEED_TEMPLATE = 'Image: {{range .Updated.Images}}{{println .}}{{end}}';
 
 /** A Deployment with `markers` containers, each image marked for its own policy. */
 export function markedFile(i: number, markers: number): string {
-  const containers = Array.from({ length: markers }, (_, k) => `        - name: svc-${k}
+  const containers = Array.from(
+    { length: markers },
+    (_, k) => `        - name: svc-${k}
           image: registry.example.test/team/svc-${k}:1.0.0 # {"$imagepolicy": "${NAMESPACE}:svc-${k}"}
           ports:
             - containerPort: ${8000 + k}
@@ -28,7 +30,8 @@ export function markedFile(i: number, markers: number): string {
               value: "${k}"
           resources:
             requests: {cpu: 10m, memory: 16Mi}
-`).join('');
+`,
+  ).join('');
   return `# Service ${i}: ten sidecars, each image tracked by an ImagePolicy
 apiVersion: apps/v1
 kind: Deployment
@@ -62,7 +65,9 @@ export interface MarkersResult {
 }
 
 function policies(tag: string, markers: number): Map<string, PolicyView> {
-  return new Map(Array.from({ length: markers }, (_, k) => [`svc-${k}`, { latestRef: { name: `registry.example.test/team/svc-${k}`, tag } }]));
+  return new Map(
+    Array.from({ length: markers }, (_, k) => [`svc-${k}`, { latestRef: { name: `registry.example.test/team/svc-${k}`, tag } }]),
+  );
 }
 
 async function readEveryFile(dir: string): Promise<number> {
@@ -78,10 +83,14 @@ async function readEveryFile(dir: string): Promise<number> {
   return bytes;
 }
 
-export async function runMarkers(env: BenchEnv, options: { files: number; markers: number; reps: number; warmup: number }): Promise<MarkersResult> {
+export async function runMarkers(
+  env: BenchEnv,
+  options: { files: number; markers: number; reps: number; warmup: number },
+): Promise<MarkersResult> {
   const root = await mkdtemp(join(env.workDir, 'markers-'));
   const files: Files = {};
-  for (let i = 0; i < options.files; i++) files[`apps/team-${String(i % 40).padStart(2, '0')}/service-${i}.yaml`] = markedFile(i, options.markers);
+  for (let i = 0; i < options.files; i++)
+    files[`apps/team-${String(i % 40).padStart(2, '0')}/service-${i}.yaml`] = markedFile(i, options.markers);
   await writeFiles(root, files);
   const bytes = Object.values(files).reduce((n, t) => n + t.length, 0);
 
@@ -104,7 +113,9 @@ export async function runMarkers(env: BenchEnv, options: { files: number; marker
     });
     const ms = performance.now() - start;
     if (result.changes.length !== options.files * options.markers) {
-      throw new Error(`update run changed ${result.changes.length} values, expected ${options.files * options.markers}: ${JSON.stringify(result.problems.slice(0, 3))}`);
+      throw new Error(
+        `update run changed ${result.changes.length} values, expected ${options.files * options.markers}: ${JSON.stringify(result.problems.slice(0, 3))}`,
+      );
     }
     last = { changes: result.changes.length, files: result.files.length, message: result.message?.length ?? 0 };
     return ms;
@@ -131,5 +142,14 @@ export async function runMarkers(env: BenchEnv, options: { files: number; marker
       oursMs.push(await ours());
     }
   }
-  return { files: options.files, markersPerFile: options.markers, bytes, oursMs, peerMs, changesPerRun: last.changes, filesWrittenPerRun: last.files, messageBytes: last.message };
+  return {
+    files: options.files,
+    markersPerFile: options.markers,
+    bytes,
+    oursMs,
+    peerMs,
+    changesPerRun: last.changes,
+    filesWrittenPerRun: last.files,
+    messageBytes: last.message,
+  };
 }

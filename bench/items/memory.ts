@@ -35,7 +35,9 @@ export interface MemoryResult {
 
 export async function runMemoryPoint(env: BenchEnv, n: number): Promise<MemoryResult> {
   const files: Files = {};
-  shares(n, MEMORY_CDS).forEach((count, i) => Object.assign(files, generateManifests(count, `part-${String(i).padStart(2, '0')}`, { withCrd: false }).files));
+  shares(n, MEMORY_CDS).forEach((count, i) =>
+    Object.assign(files, generateManifests(count, `part-${String(i).padStart(2, '0')}`, { withCrd: false }).files),
+  );
   const repo = `memory-${n}`;
   const sha = await env.git.repos.createRepo(repo, files, { branch: 'main' });
   const revision = `main@sha1:${sha}`;
@@ -43,7 +45,11 @@ export async function runMemoryPoint(env: BenchEnv, n: number): Promise<MemoryRe
   await gitSecret(env, agentNs, 'git-reader', 'reader');
   const targets: string[] = [];
   for (let i = 0; i < MEMORY_CDS; i++) targets.push(await env.cp.createNamespace(`mem-${n}-${i}`));
-  const agent = await AgentProcess.start({ kubeconfigPath: env.cp.kubeconfigPath, namespace: agentNs, cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')) });
+  const agent = await AgentProcess.start({
+    kubeconfigPath: env.cp.kubeconfigPath,
+    namespace: agentNs,
+    cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')),
+  });
   const cds = watchCds(env, agentNs);
   const names = targets.map((_, i) => `part-${String(i).padStart(2, '0')}`);
   try {
@@ -53,13 +59,26 @@ export async function runMemoryPoint(env: BenchEnv, n: number): Promise<MemoryRe
     env.log(`memory ${n}: ${MEMORY_CDS} ContinuousDeployments of ${Math.round(n / MEMORY_CDS)} objects`);
     const start = performance.now();
     for (let i = 0; i < MEMORY_CDS; i++) {
-      await createCd(env, { name: names[i] as string, namespace: agentNs, url: env.git.http!.url(repo), secretRef: 'git-reader', path: `./${names[i]}`, targetNamespace: targets[i] as string, pullInterval: `${PULL_INTERVAL_MS / 1000}s` });
+      await createCd(env, {
+        name: names[i] as string,
+        namespace: agentNs,
+        url: env.git.http!.url(repo),
+        secretRef: 'git-reader',
+        path: `./${names[i]}`,
+        targetNamespace: targets[i] as string,
+        pullInterval: `${PULL_INTERVAL_MS / 1000}s`,
+      });
     }
     const done = await cds.until(
       (all) => names.every((name) => isSyncedAt(all.get(name), revision)),
       `${MEMORY_CDS} ContinuousDeployments Synced`,
       180_000 + n * 100,
-      () => names.filter((name) => !isSyncedAt(cds.objects.get(name), revision)).map((name) => `${name}: ${describeCd(cds.objects.get(name))}`).slice(0, 3).join('; '),
+      () =>
+        names
+          .filter((name) => !isSyncedAt(cds.objects.get(name), revision))
+          .map((name) => `${name}: ${describeCd(cds.objects.get(name))}`)
+          .slice(0, 3)
+          .join('; '),
     );
     agent.memory.sample();
     const syncedHwmKiB = agent.memory.hwmKiB;

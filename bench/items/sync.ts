@@ -50,7 +50,17 @@ export interface SyncPointResult {
 }
 
 /** The kinds both sides write, plus discovery and our own CRD; not what the controller manager does in reaction. */
-const APPLIED = new Set(['configmaps', 'deployments', 'services', 'widgets', 'customresourcedefinitions', 'continuousdeployments', 'namespaces', 'secrets', '']);
+const APPLIED = new Set([
+  'configmaps',
+  'deployments',
+  'services',
+  'widgets',
+  'customresourcedefinitions',
+  'continuousdeployments',
+  'namespaces',
+  'secrets',
+  '',
+]);
 function appliedKinds(s: RequestSample): boolean {
   if (!APPLIED.has(s.resource)) return false;
   // The controller manager writes Deployment status; our status subresource is the CD's.
@@ -71,7 +81,11 @@ export async function runSyncPoint(env: BenchEnv, plan: SyncPointPlan): Promise<
 
   const agentNs = await env.cp.createNamespace(`bench-agent-${n}`);
   await gitSecret(env, agentNs, 'git-reader', 'reader');
-  const agent = await AgentProcess.start({ kubeconfigPath: env.cp.kubeconfigPath, namespace: agentNs, cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')) });
+  const agent = await AgentProcess.start({
+    kubeconfigPath: env.cp.kubeconfigPath,
+    namespace: agentNs,
+    cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')),
+  });
   const cds = watchCds(env, agentNs);
   const result: SyncPointResult = { n, counts, ours: [], peer: [], agentPeakRssKiB: 0, notes: [] };
   try {
@@ -83,9 +97,10 @@ export async function runSyncPoint(env: BenchEnv, plan: SyncPointPlan): Promise<
       const sides = rep % 2 === 0 ? (['ours', 'peer'] as const) : (['peer', 'ours'] as const);
       for (const side of sides) {
         env.log(`sync ${n}: ${label}, ${side === 'ours' ? 'tidemark agent' : 'kubectl apply --server-side'}`);
-        const run = side === 'ours'
-          ? await oursRun(env, { agent, cds, agentNs, repo, revision, n, rep, noops: warm ? 0 : plan.oursNoops })
-          : await peerRun(env, { path: peerPath, n, noops: warm ? 0 : plan.peerNoops });
+        const run =
+          side === 'ours'
+            ? await oursRun(env, { agent, cds, agentNs, repo, revision, n, rep, noops: warm ? 0 : plan.oursNoops })
+            : await peerRun(env, { path: peerPath, n, noops: warm ? 0 : plan.peerNoops });
         if (!warm) result[side].push(run);
       }
     }
@@ -117,8 +132,21 @@ async function oursRun(env: BenchEnv, input: OursInput): Promise<SideRun> {
   try {
     const before = await scrapeMetrics(env.metrics);
     const start = performance.now();
-    await createCd(env, { name, namespace: input.agentNs, url: env.git.http!.url(input.repo), secretRef: 'git-reader', path: './deploy', targetNamespace: target, pullInterval: PULL_INTERVAL });
-    const synced = await input.cds.until((all) => isSyncedAt(all.get(name), input.revision), `${name} Synced`, timeoutMs, () => describeCd(input.cds.objects.get(name)));
+    await createCd(env, {
+      name,
+      namespace: input.agentNs,
+      url: env.git.http!.url(input.repo),
+      secretRef: 'git-reader',
+      path: './deploy',
+      targetNamespace: target,
+      pullInterval: PULL_INTERVAL,
+    });
+    const synced = await input.cds.until(
+      (all) => isSyncedAt(all.get(name), input.revision),
+      `${name} Synced`,
+      timeoutMs,
+      () => describeCd(input.cds.objects.get(name)),
+    );
     const firstMs = synced - start;
     const firstRequests = summarize(diffSnapshots(before, await scrapeMetrics(env.metrics)), appliedKinds);
 
@@ -132,12 +160,26 @@ async function oursRun(env: BenchEnv, input: OursInput): Promise<SideRun> {
       const windowBefore = await scrapeMetrics(env.metrics);
       // The first report may belong to a reconcile that began before the window: skip it.
       const finished = () => input.agent.reportsFor(key, mark).filter((l) => l.msg === 'reconcile finished');
-      await input.agent.waitForReports(() => finished().length >= input.noops + 1, `${input.noops + 1} no-op reconciles of ${key}`, 60_000 + input.n * 20);
+      await input.agent.waitForReports(
+        () => finished().length >= input.noops + 1,
+        `${input.noops + 1} no-op reconciles of ${key}`,
+        60_000 + input.n * 20,
+      );
       noopRequests = summarize(diffSnapshots(windowBefore, await scrapeMetrics(env.metrics)));
       noopWindowMs = performance.now() - mark;
-      noopMs = finished().slice(1, input.noops + 1).map((l) => l.durationMs ?? Number.NaN);
+      noopMs = finished()
+        .slice(1, input.noops + 1)
+        .map((l) => l.durationMs ?? Number.NaN);
     }
-    return { firstMs, firstRequests, noopMs, noopRequests, noopWindowMs, quietWaitMs: quiet.waitedMs, quiet: quiet.quiet };
+    return {
+      firstMs,
+      firstRequests,
+      noopMs,
+      noopRequests,
+      noopWindowMs,
+      quietWaitMs: quiet.waitedMs,
+      quiet: quiet.quiet,
+    };
   } finally {
     await deleteCd(env, input.agentNs, name);
     await deleteNamespaceAndWait(env, target);
@@ -166,7 +208,15 @@ async function peerRun(env: BenchEnv, input: { path: string; n: number; noops: n
       noopRequests = summarize(diffSnapshots(windowBefore, await scrapeMetrics(env.metrics)));
       noopWindowMs = performance.now() - mark;
     }
-    return { firstMs: first.ms, firstRequests, noopMs, noopRequests, noopWindowMs, quietWaitMs: quiet.waitedMs, quiet: quiet.quiet };
+    return {
+      firstMs: first.ms,
+      firstRequests,
+      noopMs,
+      noopRequests,
+      noopWindowMs,
+      quietWaitMs: quiet.waitedMs,
+      quiet: quiet.quiet,
+    };
   } finally {
     await deleteNamespaceAndWait(env, target);
   }

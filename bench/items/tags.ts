@@ -61,13 +61,16 @@ async function countingProxy(target: URL): Promise<CountingProxy> {
   const counts = { requests: 0, bytes: 0 };
   const server: Server = createServer((req, res) => {
     counts.requests++;
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.on('data', (chunk: Buffer) => {
-        counts.bytes += chunk.length;
-      });
-      up.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('data', (chunk: Buffer) => {
+          counts.bytes += chunk.length;
+        });
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -95,7 +98,10 @@ export async function runTags(env: BenchEnv, options: { total: number; reps: num
       if ('error' in decision) throw decision.error;
       return { listed, decision };
     };
-    const skopeo = (host: string) => mustRun('skopeo', ['list-tags', '--tls-verify=false', `docker://${host}/${TAG_REPO}`], { env: { ...process.env, HOME: env.workDir } });
+    const skopeo = (host: string) =>
+      mustRun('skopeo', ['list-tags', '--tls-verify=false', `docker://${host}/${TAG_REPO}`], {
+        env: { ...process.env, HOME: env.workDir },
+      });
     const ours = async () => {
       const start = performance.now();
       const { listed } = await scan(reg.host);

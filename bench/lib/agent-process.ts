@@ -84,7 +84,11 @@ export class AgentProcess {
     this.child = child;
     this.pid = child.pid ?? -1;
     this.memory = new MemorySampler(this.pid, 100);
-    this.unregister = onShutdown({ name: `tidemark ${this.pid}`, async: () => this.stop(), sync: () => void child.kill('SIGKILL') });
+    this.unregister = onShutdown({
+      name: `tidemark ${this.pid}`,
+      async: () => this.stop(),
+      sync: () => void child.kill('SIGKILL'),
+    });
     let partial = '';
     const take = (chunk: Buffer) => {
       const text = partial + chunk.toString('utf8');
@@ -101,24 +105,38 @@ export class AgentProcess {
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    this.exited = new Promise((resolve) => child.once('exit', (code) => {
-      this.memory.stop();
-      for (const wake of [...this.waiters]) wake();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        this.memory.stop();
+        for (const wake of [...this.waiters]) wake();
+        resolve(code);
+      }),
+    );
   }
 
   static async start(options: AgentProcessOptions): Promise<AgentProcess> {
     const args = [
-      ...(options.nodeFlags ?? defaultNodeFlags), BIN, options.program ?? 'agent',
-      '--kubeconfig', options.kubeconfigPath,
-      '--namespace', options.namespace,
-      '--cache-dir', options.cacheDir,
-      '--workers', String(options.workers ?? 4),
-      '--log-level', 'info',
+      ...(options.nodeFlags ?? defaultNodeFlags),
+      BIN,
+      options.program ?? 'agent',
+      '--kubeconfig',
+      options.kubeconfigPath,
+      '--namespace',
+      options.namespace,
+      '--cache-dir',
+      options.cacheDir,
+      '--workers',
+      String(options.workers ?? 4),
+      '--log-level',
+      'info',
     ];
-    const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
-    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+    const [cmd, argv] = existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
+      : [process.execPath, args];
+    const child = spawn(cmd, argv, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', reject);

@@ -63,13 +63,16 @@ export async function deleteCd(env: BenchEnv, namespace: string, name: string, t
     if (isNotFound(err)) return;
     throw err;
   }
-  await waitFor(async () => {
-    try {
-      await env.kube.rest.request({ method: 'GET', path: cdPath(namespace, name) });
-      return false;
-    } catch (err) {
-      if (isNotFound(err)) return true;
-      throw err;
-    }
-  }, { what: `ContinuousDeployment ${namespace}/${name} deleted`, timeoutMs, intervalMs: 200 });
+  await waitFor(
+    async () => {
+      try {
+        await env.kube.rest.request({ method: 'GET', path: cdPath(namespace, name) });
+        return false;
+      } catch (err) {
+        if (isNotFound(err)) return true;
+        throw err;
+      }
+    },
+    { what: `ContinuousDeployment ${namespace}/${name} deleted`, timeoutMs, intervalMs: 200 },
+  );
 }

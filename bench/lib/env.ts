@@ -37,7 +37,11 @@ export function progress(line: string): void {
 
 export async function startEnv(): Promise<BenchEnv & { stop(): Promise<void> }> {
   const workDir = await mkdtemp(join(tmpdir(), 'tidemark-bench-'));
-  const unregister = onShutdown({ name: `rm ${workDir}`, async: () => rm(workDir, { recursive: true, force: true }), sync: () => rmSync(workDir, { recursive: true, force: true }) });
+  const unregister = onShutdown({
+    name: `rm ${workDir}`,
+    async: () => rm(workDir, { recursive: true, force: true }),
+    sync: () => rmSync(workDir, { recursive: true, force: true }),
+  });
   let cp: ControlPlane | undefined;
   let git: GitServers | undefined;
   let kube: KubeClient | undefined;
@@ -78,11 +82,23 @@ export async function startEnv(): Promise<BenchEnv & { stop(): Promise<void> }> 
  */
 async function installWidgetCrd(kube: KubeClient): Promise<void> {
   const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`;
-  await kube.rest.request({ method: 'PATCH', path, query: { fieldManager: 'tidemark-bench', force: true }, contentType: 'application/apply-patch+yaml', body: parse(crdManifest()) });
-  await waitFor(async () => {
-    const crd = await kube.rest.request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({ method: 'GET', path });
-    return (crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
-  }, { what: `${CRD_NAME} established`, timeoutMs: 60_000, intervalMs: 200 });
+  await kube.rest.request({
+    method: 'PATCH',
+    path,
+    query: { fieldManager: 'tidemark-bench', force: true },
+    contentType: 'application/apply-patch+yaml',
+    body: parse(crdManifest()),
+  });
+  await waitFor(
+    async () => {
+      const crd = await kube.rest.request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({
+        method: 'GET',
+        path,
+      });
+      return (crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    { what: `${CRD_NAME} established`, timeoutMs: 60_000, intervalMs: 200 },
+  );
 }
 
 export async function writeFiles(root: string, files: Files): Promise<void> {
@@ -95,15 +111,18 @@ export async function writeFiles(root: string, files: Files): Promise<void> {
 export async function deleteNamespaceAndWait(env: BenchEnv, name: string, timeoutMs = 180_000): Promise<number> {
   const start = performance.now();
   await env.cp.deleteNamespace(name);
-  await waitFor(async () => {
-    try {
-      await env.kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${name}` });
-      return false;
-    } catch (err) {
-      if (isNotFound(err)) return true;
-      throw err;
-    }
-  }, { what: `namespace ${name} deleted`, timeoutMs, intervalMs: 250 });
+  await waitFor(
+    async () => {
+      try {
+        await env.kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${name}` });
+        return false;
+      } catch (err) {
+        if (isNotFound(err)) return true;
+        throw err;
+      }
+    },
+    { what: `namespace ${name} deleted`, timeoutMs, intervalMs: 250 },
+  );
   return performance.now() - start;
 }
 
@@ -113,7 +132,12 @@ export async function gitSecret(env: BenchEnv, namespace: string, name: string, 
   await env.kube.rest.request({
     method: 'POST',
     path: `/api/v1/namespaces/${namespace}/secrets`,
-    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { username: user.username, password: user.password } },
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+      stringData: { username: user.username, password: user.password },
+    },
   });
 }
 

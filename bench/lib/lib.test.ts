@@ -25,8 +25,23 @@ describe('stats', () => {
   });
 
   it('growthExponent finds linear and quadratic costs', () => {
-    assert.ok(Math.abs(growthExponent([{ size: 100, cost: 1 }, { size: 1000, cost: 10 }, { size: 5000, cost: 50 }]) - 1) < 1e-9);
-    assert.ok(Math.abs(growthExponent([{ size: 10, cost: 100 }, { size: 100, cost: 10_000 }]) - 2) < 1e-9);
+    assert.ok(
+      Math.abs(
+        growthExponent([
+          { size: 100, cost: 1 },
+          { size: 1000, cost: 10 },
+          { size: 5000, cost: 50 },
+        ]) - 1,
+      ) < 1e-9,
+    );
+    assert.ok(
+      Math.abs(
+        growthExponent([
+          { size: 10, cost: 100 },
+          { size: 100, cost: 10_000 },
+        ]) - 2,
+      ) < 1e-9,
+    );
     assert.ok(Number.isNaN(growthExponent([{ size: 10, cost: 1 }])));
   });
 });
@@ -37,7 +52,15 @@ describe('metrics', () => {
 
   it('keeps only apiserver_request_total with its labels', () => {
     assert.equal(before.length, 4);
-    assert.deepEqual(before[1], { verb: 'APPLY', resource: 'configmaps', subresource: '', group: '', dryRun: 'All', code: '200', value: 402 });
+    assert.deepEqual(before[1], {
+      verb: 'APPLY',
+      resource: 'configmaps',
+      subresource: '',
+      group: '',
+      dryRun: 'All',
+      code: '200',
+      value: 402,
+    });
   });
 
   it('a window is the difference; new series count from zero; unchanged ones vanish', () => {
@@ -71,8 +94,24 @@ describe('proc and agent log lines', () => {
   });
 
   it('takes reconcile reports from pino lines and nothing else', () => {
-    const line = JSON.stringify({ level: 'info', cd: 'ns/app', durationMs: 97, synced: true, sync: 'Synced', msg: 'reconcile finished' });
-    assert.deepEqual(parseReconcileLine(line, 5), { at: 5, cd: 'ns/app', msg: 'reconcile finished', durationMs: 97, synced: true, sync: 'Synced', reason: undefined, err: undefined });
+    const line = JSON.stringify({
+      level: 'info',
+      cd: 'ns/app',
+      durationMs: 97,
+      synced: true,
+      sync: 'Synced',
+      msg: 'reconcile finished',
+    });
+    assert.deepEqual(parseReconcileLine(line, 5), {
+      at: 5,
+      cd: 'ns/app',
+      msg: 'reconcile finished',
+      durationMs: 97,
+      synced: true,
+      sync: 'Synced',
+      reason: undefined,
+      err: undefined,
+    });
     assert.equal(parseReconcileLine(JSON.stringify({ msg: 'agent started' }), 0), undefined);
     assert.equal(parseReconcileLine('{not json', 0), undefined);
     assert.equal(parseReconcileLine(JSON.stringify({ msg: 'reconcile failed' }), 0), undefined, 'no cd: not ours');
@@ -83,7 +122,10 @@ describe('manifests', () => {
   it('gives exactly N objects of the advertised kinds, deterministically', () => {
     for (const n of [1, 6, 100, 1000, 1003]) {
       const { files, counts } = generateManifests(n);
-      const docs = Object.values(files).join('\n---\n').split(/^---$/m).filter((d) => /^kind:/m.test(d));
+      const docs = Object.values(files)
+        .join('\n---\n')
+        .split(/^---$/m)
+        .filter((d) => /^kind:/m.test(d));
       assert.equal(docs.length, n, `n=${n}`);
       assert.equal(counts.crds + counts.configMaps + counts.deployments + counts.services + counts.widgets, n);
       assert.equal(counts.files, Object.keys(files).length);
@@ -105,8 +147,18 @@ describe('manifests', () => {
 });
 
 const m = (over: Partial<Measurement>): Measurement => ({
-  id: '1', title: 'First sync', peerName: 'kubectl', ours: { median: 400, unit: 'ms', samples: [400] }, peer: { median: 1000, unit: 'ms', samples: [1000] },
-  ratio: 0.4, goal: { kind: 'ratio', max: 0.5 }, checks: [], verdict: 'meets', notes: [], details: {}, ...over,
+  id: '1',
+  title: 'First sync',
+  peerName: 'kubectl',
+  ours: { median: 400, unit: 'ms', samples: [400] },
+  peer: { median: 1000, unit: 'ms', samples: [1000] },
+  ratio: 0.4,
+  goal: { kind: 'ratio', max: 0.5 },
+  checks: [],
+  verdict: 'meets',
+  notes: [],
+  details: {},
+  ...over,
 });
 
 describe('report', () => {
@@ -125,7 +177,10 @@ describe('report', () => {
     assert.equal(goalText({ kind: 'ratio', max: 0.05 }, [{ what: '0 writes', ok: true }]), '≤ 0.05× peer and 0 writes');
     assert.equal(goalText({ kind: 'absolute', max: 1000, unit: 'ms', strict: true }), '< 1.00 s');
     assert.equal(goalText({ kind: 'none' }), '—');
-    assert.deepEqual([formatValue(97.4, 'ms'), formatValue(1234, 'ms'), formatValue(15_300, 'ms'), formatValue(327.3, 'MiB')], ['97.4 ms', '1.23 s', '15.3 s', '327 MiB']);
+    assert.deepEqual(
+      [formatValue(97.4, 'ms'), formatValue(1234, 'ms'), formatValue(15_300, 'ms'), formatValue(327.3, 'MiB')],
+      ['97.4 ms', '1.23 s', '15.3 s', '327 MiB'],
+    );
   });
 
   it('tables have one row per measurement and mark misses', () => {

@@ -147,7 +147,11 @@ spec:
  * Exactly `total` objects under `root` (a path prefix inside the repository, e.g. `deploy`).
  * Deterministic: the same arguments always give the same files.
  */
-export function generateManifests(total: number, root = 'deploy', options: { withCrd?: boolean } = {}): { files: Files; counts: ObjectCounts } {
+export function generateManifests(
+  total: number,
+  root = 'deploy',
+  options: { withCrd?: boolean } = {},
+): { files: Files; counts: ObjectCounts } {
   if (!Number.isInteger(total) || total < 1) throw new RangeError(`total must be a positive integer, got ${total}`);
   const withCrd = options.withCrd ?? true;
   const files: Files = {};

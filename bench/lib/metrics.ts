@@ -105,21 +105,25 @@ export interface MetricsSource {
 /** GET /metrics with the admin token. */
 export function scrapeMetrics(source: MetricsSource): Promise<MetricsSnapshot> {
   return new Promise((resolve, reject) => {
-    const req = request(`${source.server}/metrics`, {
-      method: 'GET',
-      ca: source.caPem,
-      headers: { Authorization: `Bearer ${source.token}` },
-      timeout: 30_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) reject(new Error(`GET /metrics answered ${res.statusCode}: ${text.slice(0, 200)}`));
-        else resolve(parseRequestTotals(text));
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      `${source.server}/metrics`,
+      {
+        method: 'GET',
+        ca: source.caPem,
+        headers: { Authorization: `Bearer ${source.token}` },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) reject(new Error(`GET /metrics answered ${res.statusCode}: ${text.slice(0, 200)}`));
+          else resolve(parseRequestTotals(text));
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('GET /metrics: no answer within 30 s')));
     req.on('error', reject);
     req.end();
@@ -131,7 +135,10 @@ export function scrapeMetrics(source: MetricsSource): Promise<MetricsSnapshot> {
  * ReplicaSets and Pods after a big apply), so the next window counts only what it should.
  * Returns how long it waited and whether it got quiet before the deadline.
  */
-export async function waitForQuiet(source: MetricsSource, options: { quietMs?: number; timeoutMs?: number; pollMs?: number } = {}): Promise<{ waitedMs: number; quiet: boolean }> {
+export async function waitForQuiet(
+  source: MetricsSource,
+  options: { quietMs?: number; timeoutMs?: number; pollMs?: number } = {},
+): Promise<{ waitedMs: number; quiet: boolean }> {
   const quietMs = options.quietMs ?? 2_000;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const pollMs = options.pollMs ?? 500;

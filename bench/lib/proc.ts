@@ -70,16 +70,28 @@ const SETPRIV = '/usr/bin/setpriv';
  * Runs a peer tool and times it from spawn to exit, as a user's shell would. Output is counted,
  * not kept (kubectl prints a line per object). The child dies with us (parent-death signal).
  */
-export function timedRun(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<TimedRun> {
+export function timedRun(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, [...args]];
     const start = performance.now();
-    const child = spawn(cmd, argv, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdoutLines = 0;
     let stdoutBytes = 0;
     let stderr = '';
     let peak = 0;
-    const unregister = onShutdown({ name: `peer ${command}`, async: async () => void child.kill('SIGKILL'), sync: () => void child.kill('SIGKILL') });
+    const unregister = onShutdown({
+      name: `peer ${command}`,
+      async: async () => void child.kill('SIGKILL'),
+      sync: () => void child.kill('SIGKILL'),
+    });
     const sampler = setInterval(() => {
       if (child.pid !== undefined) peak = Math.max(peak, readProcMemory(child.pid)?.hwmKiB ?? 0);
     }, 20);
@@ -102,7 +114,14 @@ export function timedRun(command: string, args: readonly string[], options: { en
       clearInterval(sampler);
       if (timer) clearTimeout(timer);
       unregister();
-      resolve({ ms, code, stdoutLines, stdoutBytes, stderrTail: stderr.trim().split('\n').slice(-5).join('\n'), peakRssKiB: peak });
+      resolve({
+        ms,
+        code,
+        stdoutLines,
+        stdoutBytes,
+        stderrTail: stderr.trim().split('\n').slice(-5).join('\n'),
+        peakRssKiB: peak,
+      });
     });
   });
 }

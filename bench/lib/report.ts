@@ -12,10 +12,7 @@ export interface Figure {
   samples: number[];
 }
 
-export type Goal =
-  | { kind: 'ratio'; max: number }
-  | { kind: 'absolute'; max: number; unit: Unit; strict: boolean }
-  | { kind: 'none' };
+export type Goal = { kind: 'ratio'; max: number } | { kind: 'absolute'; max: number; unit: Unit; strict: boolean } | { kind: 'none' };
 
 export interface Check {
   what: string;
@@ -117,7 +114,10 @@ const COLUMNS = ['item', 'ours', 'peer', 'ratio', 'goal', 'verdict'] as const;
 export function textTable(measurements: readonly Measurement[]): string {
   const rows = [HEADERS, ...measurements.map(rowOf)];
   const widths = COLUMNS.map((c) => Math.max(...rows.map((r) => [...r[c]].length)));
-  const line = (r: Row) => COLUMNS.map((c, i) => r[c].padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (r: Row) =>
+    COLUMNS.map((c, i) => r[c].padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -130,7 +130,13 @@ export function markdownTable(measurements: readonly Measurement[]): string {
   const rows = measurements.map(rowOf);
   const head = `| ${COLUMNS.map((c) => HEADERS[c]).join(' | ')} |`;
   const rule = `|${COLUMNS.map((c) => (c === 'item' || c === 'goal' ? ' --- ' : ' ---: ')).join('|')}|`;
-  return [head, rule, ...rows.map((r) => `| ${COLUMNS.map((c) => escapeCell(c === 'verdict' && r.verdict === 'MISSES' ? '**MISSES**' : r[c])).join(' | ')} |`)].join('\n');
+  return [
+    head,
+    rule,
+    ...rows.map(
+      (r) => `| ${COLUMNS.map((c) => escapeCell(c === 'verdict' && r.verdict === 'MISSES' ? '**MISSES**' : r[c])).join(' | ')} |`,
+    ),
+  ].join('\n');
 }
 
 /**

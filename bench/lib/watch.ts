@@ -24,28 +24,33 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
     const wake = () => {
       for (const w of [...this.waiters]) w();
     };
-    void listAndWatch<T>(rest, path, {
-      onList: (items) => {
-        this.objects.clear();
-        const now = performance.now();
-        for (const item of items) {
-          this.objects.set(item.metadata.name, item);
-          this.lastEventAt.set(item.metadata.name, now);
-        }
-        markReady();
-        wake();
+    void listAndWatch<T>(
+      rest,
+      path,
+      {
+        onList: (items) => {
+          this.objects.clear();
+          const now = performance.now();
+          for (const item of items) {
+            this.objects.set(item.metadata.name, item);
+            this.lastEventAt.set(item.metadata.name, now);
+          }
+          markReady();
+          wake();
+        },
+        onUpsert: (obj) => {
+          this.objects.set(obj.metadata.name, obj);
+          this.lastEventAt.set(obj.metadata.name, performance.now());
+          wake();
+        },
+        onDelete: (obj) => {
+          this.objects.delete(obj.metadata.name);
+          this.lastEventAt.set(obj.metadata.name, performance.now());
+          wake();
+        },
       },
-      onUpsert: (obj) => {
-        this.objects.set(obj.metadata.name, obj);
-        this.lastEventAt.set(obj.metadata.name, performance.now());
-        wake();
-      },
-      onDelete: (obj) => {
-        this.objects.delete(obj.metadata.name);
-        this.lastEventAt.set(obj.metadata.name, performance.now());
-        wake();
-      },
-    }, { signal: this.abort.signal, clock: systemClock, log: silentLogger, labelSelector: options.labelSelector });
+      { signal: this.abort.signal, clock: systemClock, log: silentLogger, labelSelector: options.labelSelector },
+    );
   }
 
   ready(): Promise<void> {
@@ -56,7 +61,13 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
    * Resolves with performance.now() at the first moment `check` holds over the watched objects
    * (checked on every event). Rejects after `timeoutMs` with `describe()` in the message.
    */
-  async until(check: (objects: Map<string, T>) => boolean, what: string, timeoutMs: number, describe?: () => string, signal?: AbortSignal): Promise<number> {
+  async until(
+    check: (objects: Map<string, T>) => boolean,
+    what: string,
+    timeoutMs: number,
+    describe?: () => string,
+    signal?: AbortSignal,
+  ): Promise<number> {
     await this.readyPromise;
     if (check(this.objects)) return performance.now();
     return new Promise<number>((resolve, reject) => {

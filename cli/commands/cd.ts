@@ -27,8 +27,13 @@ export async function getCds(ctx: CliContext): Promise<number> {
     print(ctx, cd, () => cdTable([cd], { nowMs: ctx.nowMs(), allNamespaces: false }));
     return Exit.ok;
   }
-  const list = await ctx.kube.rest.request<{ items: ContinuousDeployment[] }>({ method: 'GET', path: cdPath(ctx.allNamespaces ? undefined : ctx.namespace) });
-  const items = [...list.items].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const list = await ctx.kube.rest.request<{ items: ContinuousDeployment[] }>({
+    method: 'GET',
+    path: cdPath(ctx.allNamespaces ? undefined : ctx.namespace),
+  });
+  const items = [...list.items].sort((a, b) =>
+    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+  );
   if (ctx.output === 'table' && items.length === 0) {
     ctx.err(ctx.allNamespaces ? 'No ContinuousDeployments found.\n' : `No ContinuousDeployments found in ${ctx.namespace}.\n`);
     return Exit.ok;
@@ -50,7 +55,12 @@ export async function status(ctx: CliContext): Promise<number> {
 export async function setSuspend(ctx: CliContext, suspend: boolean): Promise<number> {
   const name = requireName(ctx);
   if (!(await readCd(ctx, name))) return Exit.notFound;
-  await ctx.kube.rest.request({ method: 'PATCH', path: cdPath(ctx.namespace, name), contentType: 'application/merge-patch+json', body: { spec: { suspend } } });
+  await ctx.kube.rest.request({
+    method: 'PATCH',
+    path: cdPath(ctx.namespace, name),
+    contentType: 'application/merge-patch+json',
+    body: { spec: { suspend } },
+  });
   ctx.out(`${suspend ? 'suspended' : 'resumed'} continuousdeployment ${ctx.namespace}/${name}\n`);
   if (!suspend) await requestSync(ctx, name);
   return Exit.ok;
@@ -59,7 +69,12 @@ export async function setSuspend(ctx: CliContext, suspend: boolean): Promise<num
 /** Writes the requestedAt annotation, the same trigger the image updater uses after a push. */
 export async function requestSync(ctx: CliContext, name: string): Promise<string> {
   const stamp = new Date(ctx.nowMs()).toISOString();
-  await ctx.kube.rest.request({ method: 'PATCH', path: cdPath(ctx.namespace, name), contentType: 'application/merge-patch+json', body: { metadata: { annotations: { [Annotations.requestedAt]: stamp } } } });
+  await ctx.kube.rest.request({
+    method: 'PATCH',
+    path: cdPath(ctx.namespace, name),
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { annotations: { [Annotations.requestedAt]: stamp } } },
+  });
   return stamp;
 }
 
@@ -105,7 +120,16 @@ export async function readCd(ctx: CliContext, name: string): Promise<ContinuousD
 }
 
 async function recentEvents(ctx: CliContext, cd: ContinuousDeployment) {
-  const list = await ctx.kube.rest.request<{ items: Array<{ type: string; reason: string; message: string; lastTimestamp?: string; eventTime?: string; involvedObject: { kind: string; name: string } }> }>({
+  const list = await ctx.kube.rest.request<{
+    items: Array<{
+      type: string;
+      reason: string;
+      message: string;
+      lastTimestamp?: string;
+      eventTime?: string;
+      involvedObject: { kind: string; name: string };
+    }>;
+  }>({
     method: 'GET',
     path: `/api/v1/namespaces/${encodeURIComponent(ctx.namespace)}/events`,
     query: { fieldSelector: `involvedObject.kind=ContinuousDeployment,involvedObject.name=${cd.metadata.name}` },

@@ -27,7 +27,9 @@ export async function diff(ctx: CliContext): Promise<number> {
   const cd = await readCd(ctx, name);
   if (!cd) return Exit.notFound;
   const config = readSpec(cd);
-  const auth = config.secretRef ? credentialsFromSecretData(await readSecretData(ctx.kube.rest, ctx.namespace, config.secretRef)) : undefined;
+  const auth = config.secretRef
+    ? credentialsFromSecretData(await readSecretData(ctx.kube.rest, ctx.namespace, config.secretRef))
+    : undefined;
   const outcome = await reconcile(
     { cd, config, auth, syncRequested: false, windowBlocked: true },
     {
@@ -58,6 +60,10 @@ export async function diff(ctx: CliContext): Promise<number> {
     changed++;
     ctx.out(`- prune ${describeRef(r)}\n`);
   }
-  ctx.out(changed === 0 ? `no differences with ${outcome.resolved?.revision ?? 'Git'}\n` : `${changed} objects differ from ${outcome.resolved?.revision ?? 'Git'}\n`);
+  ctx.out(
+    changed === 0
+      ? `no differences with ${outcome.resolved?.revision ?? 'Git'}\n`
+      : `${changed} objects differ from ${outcome.resolved?.revision ?? 'Git'}\n`,
+  );
   return changed === 0 ? Exit.ok : Exit.difference;
 }

@@ -8,10 +8,14 @@ import { print } from './cd.ts';
 export async function getImages(ctx: CliContext): Promise<number> {
   const ns = ctx.allNamespaces ? '' : `/namespaces/${encodeURIComponent(ctx.namespace)}`;
   const [repos, policies] = await Promise.all([
-    ctx.kube.rest.request<{ items: ImageRepository[] }>({ method: 'GET', path: `/apis/${API_VERSION}${ns}/imagerepositories` }),
+    ctx.kube.rest.request<{ items: ImageRepository[] }>({
+      method: 'GET',
+      path: `/apis/${API_VERSION}${ns}/imagerepositories`,
+    }),
     ctx.kube.rest.request<{ items: ImagePolicy[] }>({ method: 'GET', path: `/apis/${API_VERSION}${ns}/imagepolicies` }),
   ]);
-  const byName = <T extends { metadata: { namespace?: string; name: string } }>(a: T, b: T) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`);
+  const byName = <T extends { metadata: { namespace?: string; name: string } }>(a: T, b: T) =>
+    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`);
   const r = [...repos.items].sort(byName);
   const p = [...policies.items].sort(byName);
   print(ctx, { repositories: r, policies: p }, () => imagesTable(r, p, { nowMs: ctx.nowMs(), allNamespaces: ctx.allNamespaces }));

@@ -60,7 +60,10 @@ export class ImageUpdateAutomationController {
   private readonly deps: AutomationControllerDeps;
   private readonly controller: Controller<AutomationObject>;
   private readonly statuses = new StatusMemory<ImageUpdateAutomationStatus>();
-  private readonly configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<AutomationConfig> }>();
+  private readonly configs = new Map<
+    string,
+    { uid: string | undefined; generation: number | undefined; result: Validated<AutomationConfig> }
+  >();
   private readonly policies = new Map<string, PolicyObject>();
   private readonly pushLocks = new KeyedMutex();
   private readonly abort = new AbortController();
@@ -90,25 +93,34 @@ export class ImageUpdateAutomationController {
   }
 
   start(): void {
-    this.policyWatch = listAndWatch<PolicyObject>(this.deps.rest, collectionPath(Kinds.ImagePolicy.plural, this.deps.namespace), {
-      onList: (items) => {
-        const before = new Map(this.policies);
-        this.policies.clear();
-        for (const item of items) this.policies.set(keyOf(item), item);
-        this.policiesListed = true;
-        const namespaces = new Set<string>();
-        for (const item of items) if (!sameLatest(before.get(keyOf(item)), item)) namespaces.add(namespaceOf(item));
-        for (const namespace of namespaces) this.triggerNamespace(namespace);
+    this.policyWatch = listAndWatch<PolicyObject>(
+      this.deps.rest,
+      collectionPath(Kinds.ImagePolicy.plural, this.deps.namespace),
+      {
+        onList: (items) => {
+          const before = new Map(this.policies);
+          this.policies.clear();
+          for (const item of items) this.policies.set(keyOf(item), item);
+          this.policiesListed = true;
+          const namespaces = new Set<string>();
+          for (const item of items) if (!sameLatest(before.get(keyOf(item)), item)) namespaces.add(namespaceOf(item));
+          for (const namespace of namespaces) this.triggerNamespace(namespace);
+        },
+        onUpsert: (obj) => {
+          const previous = this.policies.get(keyOf(obj));
+          this.policies.set(keyOf(obj), obj);
+          if (!sameLatest(previous, obj)) this.triggerNamespace(namespaceOf(obj));
+        },
+        onDelete: (obj) => {
+          this.policies.delete(keyOf(obj));
+        },
       },
-      onUpsert: (obj) => {
-        const previous = this.policies.get(keyOf(obj));
-        this.policies.set(keyOf(obj), obj);
-        if (!sameLatest(previous, obj)) this.triggerNamespace(namespaceOf(obj));
+      {
+        signal: this.abort.signal,
+        clock: this.deps.clock,
+        log: this.deps.log.child({ controller: 'imageupdateautomation-policies' }),
       },
-      onDelete: (obj) => {
-        this.policies.delete(keyOf(obj));
-      },
-    }, { signal: this.abort.signal, clock: this.deps.clock, log: this.deps.log.child({ controller: 'imageupdateautomation-policies' }) });
+    );
     this.controller.start();
   }
 
@@ -162,7 +174,13 @@ export class ImageUpdateAutomationController {
     const log = this.deps.log.child({ automation: keyOf(obj) });
     const report = async (outcome: AutomationOutcome) => {
       const next = nextAutomationStatus(previous, outcome, ctx);
-      await writeStatus(this.deps.rest, objectPath(Kinds.ImageUpdateAutomation.plural, namespace, obj.metadata.name), previous, next.status, AUTOMATION_STATUS_FIELDS);
+      await writeStatus(
+        this.deps.rest,
+        objectPath(Kinds.ImageUpdateAutomation.plural, namespace, obj.metadata.name),
+        previous,
+        next.status,
+        AUTOMATION_STATUS_FIELDS,
+      );
       this.statuses.remember(obj, next.status);
       for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
     };
@@ -221,12 +239,25 @@ export class ImageUpdateAutomationController {
 
       const problems = outcome.result.problems;
       if (outcome.kind === 'pushed') {
-        log.info({ commit: outcome.commit, branch: outcome.branch, changes: outcome.result.changes.length, attempts: outcome.attempts }, 'pushed image updates');
+        log.info(
+          {
+            commit: outcome.commit,
+            branch: outcome.branch,
+            changes: outcome.result.changes.length,
+            attempts: outcome.attempts,
+          },
+          'pushed image updates',
+        );
         // First, so a failed status write cannot delay the new image until the next pull.
         if (target.pushesSourceBranch) await this.requestSync(namespace, config.sourceName, log);
         await report({
           kind: 'done',
-          pushed: { commit: outcome.commit, branch: outcome.branch, message: outcome.result.message ?? '', changes: outcome.result.changes.length },
+          pushed: {
+            commit: outcome.commit,
+            branch: outcome.branch,
+            message: outcome.result.message ?? '',
+            changes: outcome.result.changes.length,
+          },
           problems,
           observedPolicies,
         });
@@ -241,7 +272,8 @@ export class ImageUpdateAutomationController {
       if (error.kind === 'transient') throw error;
       // Terminal: a human must act, but what they fix may be a Secret or the source, which do
       // not trigger this object; look again at the interval.
-      const retryMs = error.code === 'SourceNotFound' ? Math.min(config.intervalMs, this.deps.dependencyRetryMs ?? 60_000) : config.intervalMs;
+      const retryMs =
+        error.code === 'SourceNotFound' ? Math.min(config.intervalMs, this.deps.dependencyRetryMs ?? 60_000) : config.intervalMs;
       return { requeueAfterMs: retryMs };
     }
   }
@@ -258,10 +290,18 @@ export class ImageUpdateAutomationController {
 
   private async source(namespace: string, name: string, signal: AbortSignal): Promise<ContinuousDeployment> {
     try {
-      return await this.deps.rest.request<ContinuousDeployment>({ method: 'GET', path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name), signal });
+      return await this.deps.rest.request<ContinuousDeployment>({
+        method: 'GET',
+        path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name),
+        signal,
+      });
     } catch (err) {
       if (isNotFound(err)) {
-        throw terminal('SourceNotFound', `ContinuousDeployment ${namespace}/${name} (spec.sourceRef) not found`, 'create it or fix spec.sourceRef.name');
+        throw terminal(
+          'SourceNotFound',
+          `ContinuousDeployment ${namespace}/${name} (spec.sourceRef) not found`,
+          'create it or fix spec.sourceRef.name',
+        );
       }
       throw err;
     }

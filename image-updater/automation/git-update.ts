@@ -2,7 +2,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import {
-  cloneForUpdate, commitAll, fetchBranchTip, GitErrorCode, push, readCommit, validateRefName, validateRepositoryUrl,
+  cloneForUpdate,
+  commitAll,
+  fetchBranchTip,
+  GitErrorCode,
+  push,
+  readCommit,
+  validateRefName,
+  validateRepositoryUrl,
 } from '../../shared/git/index.ts';
 import type { GitAuthor, GitCredentials, GitOperationOptions } from '../../shared/git/index.ts';
 import type { Logger } from '../../shared/log/index.ts';
@@ -71,15 +78,24 @@ export async function updateBranch<T>(request: GitUpdateRequest<T>): Promise<Git
     request.signal?.throwIfAborted();
     const dir = await mkdtemp(join(request.workRoot, 'checkout-'));
     try {
-      const checkout = await cloneForUpdate(request.url, request.credentials, request.checkoutBranch, dir, { ...ops, depth: 1 });
+      const checkout = await cloneForUpdate(request.url, request.credentials, request.checkoutBranch, dir, {
+        ...ops,
+        depth: 1,
+      });
       const applied = await request.apply(checkout.dir);
       if (applied.message === null) return { kind: 'unchanged', base: checkout.head, result: applied.result, reason: 'no-change' };
-      const commit = await commitAll(checkout.dir, applied.message, request.author, { ...ops, signingKey: request.signingKey });
+      const commit = await commitAll(checkout.dir, applied.message, request.author, {
+        ...ops,
+        signingKey: request.signingKey,
+      });
       if (commit === null) return { kind: 'unchanged', base: checkout.head, result: applied.result, reason: 'no-change' };
 
       let lease: string | undefined;
       if (separate) {
-        const tip = await fetchBranchTip(checkout.dir, request.pushBranch, { ...ops, credentials: request.credentials });
+        const tip = await fetchBranchTip(checkout.dir, request.pushBranch, {
+          ...ops,
+          credentials: request.credentials,
+        });
         if (tip !== undefined && (await holdsSameUpdate(checkout.dir, tip, checkout.head, ops))) {
           return { kind: 'unchanged', base: checkout.head, result: applied.result, reason: 'branch-current' };
         }
@@ -90,11 +106,21 @@ export async function updateBranch<T>(request: GitUpdateRequest<T>): Promise<Git
         credentials: request.credentials,
         ...(lease === undefined ? {} : { forceWithLease: lease }),
       });
-      return { kind: 'pushed', commit: pushed, base: checkout.head, branch: request.pushBranch, attempts: attempt, result: applied.result };
+      return {
+        kind: 'pushed',
+        commit: pushed,
+        base: checkout.head,
+        branch: request.pushBranch,
+        attempts: attempt,
+        result: applied.result,
+      };
     } catch (err) {
       if (!(err instanceof TidemarkError) || err.code !== GitErrorCode.PushRejected) throw err;
       lastRejection = err;
-      log.info({ branch: request.pushBranch, attempt, maxAttempts }, 'push rejected; the branch moved, applying the update again on its new head');
+      log.info(
+        { branch: request.pushBranch, attempt, maxAttempts },
+        'push rejected; the branch moved, applying the update again on its new head',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,7 @@ async function seed(): Promise<ContinuousDeployment> {
 }
 
 describe('inlineToImageUpdateAutomation', () => {
-  it('turns the seed\'s inline block into one automation over the deployment\'s own repository, branch and path', async () => {
+  it("turns the seed's inline block into one automation over the deployment's own repository, branch and path", async () => {
     const cd = await seed();
     const automation = inlineToImageUpdateAutomation(cd);
     assert.ok(automation);
@@ -23,8 +23,8 @@ describe('inlineToImageUpdateAutomation', () => {
     assert.equal(automation.metadata.namespace, cd.metadata.namespace ?? 'default');
     assert.deepEqual(automation.spec.sourceRef, { kind: 'ContinuousDeployment', name: cd.metadata.name });
     assert.equal(automation.spec.git?.commit?.messageTemplate, cd.spec.imageRepository?.commitMessage);
-    assert.equal(automation.spec.git?.checkout, undefined, 'follows the deployment\'s branch');
-    assert.equal(automation.spec.update?.path, undefined, 'follows the deployment\'s path');
+    assert.equal(automation.spec.git?.checkout, undefined, "follows the deployment's branch");
+    assert.equal(automation.spec.update?.path, undefined, "follows the deployment's path");
 
     const config = validateAutomationSpec(automation.spec);
     assert.ok(config.ok, config.ok ? '' : config.errors.map((e) => e.message).join('; '));
@@ -51,15 +51,30 @@ describe('inlineToImageUpdateAutomation', () => {
     const cd = await seed();
     delete cd.spec.imageRepository;
     assert.equal(inlineToImageUpdateAutomation(cd), undefined);
-    const target: DerivedTarget = { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageUpdateAutomation', plural: 'imageupdateautomations', lookup: () => undefined, ready: () => true };
+    const target: DerivedTarget = {
+      apiVersion: 'tidemark.dev/v1alpha1',
+      kind: 'ImageUpdateAutomation',
+      plural: 'imageupdateautomations',
+      lookup: () => undefined,
+      ready: () => true,
+    };
     assert.deepEqual(automationDeriver(target).derive(cd as never), { kind: 'none' });
   });
 
   it('is a deriver whose objects are of its target kind', async () => {
-    const target: DerivedTarget = { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageUpdateAutomation', plural: 'imageupdateautomations', lookup: () => undefined, ready: () => true };
+    const target: DerivedTarget = {
+      apiVersion: 'tidemark.dev/v1alpha1',
+      kind: 'ImageUpdateAutomation',
+      plural: 'imageupdateautomations',
+      lookup: () => undefined,
+      ready: () => true,
+    };
     const derivation = automationDeriver(target).derive((await seed()) as never);
     assert.equal(derivation.kind, 'objects');
     const objects = derivation.kind === 'objects' ? derivation.objects : [];
-    assert.deepEqual(objects.map((o) => [o.apiVersion, o.kind]), [['tidemark.dev/v1alpha1', 'ImageUpdateAutomation']]);
+    assert.deepEqual(
+      objects.map((o) => [o.apiVersion, o.kind]),
+      [['tidemark.dev/v1alpha1', 'ImageUpdateAutomation']],
+    );
   });
 });

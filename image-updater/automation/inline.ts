@@ -17,7 +17,9 @@ export function inlineToImageUpdateAutomation(cd: ContinuousDeployment): ImageUp
   if (!isObject(block)) return undefined;
   const name = cd.metadata.name;
   const namespace = cd.metadata.namespace ?? 'default';
-  const commit: NonNullable<NonNullable<ImageUpdateAutomationSpec['git']>['commit']> = { author: { ...DEFAULT_AUTHOR } };
+  const commit: NonNullable<NonNullable<ImageUpdateAutomationSpec['git']>['commit']> = {
+    author: { ...DEFAULT_AUTHOR },
+  };
   if (typeof block.commitMessage === 'string' && block.commitMessage.trim() !== '') commit.messageTemplate = block.commitMessage;
   const spec: ImageUpdateAutomationSpec = {
     sourceRef: { kind: 'ContinuousDeployment', name },

@@ -93,13 +93,20 @@ describe('validateAutomationSpec', () => {
       /spec\.interval: /,
       /spec\.extra: unknown field/,
     ];
-    for (const pattern of expected) assert.ok(messages.some((m) => pattern.test(m)), `${pattern} in ${JSON.stringify(messages, null, 1)}`);
+    for (const pattern of expected)
+      assert.ok(
+        messages.some((m) => pattern.test(m)),
+        `${pattern} in ${JSON.stringify(messages, null, 1)}`,
+      );
     assert.equal(messages.length, expected.length, JSON.stringify(messages, null, 1));
   });
 
   it('requires the source and a parsable template', () => {
     assert.match(errors({})[0] ?? '', /spec\.sourceRef: is required/);
-    const result = validateAutomationSpec({ sourceRef: { name: 'app' }, git: { commit: { messageTemplate: 'Image: {{range .Updated.Images}}' } } });
+    const result = validateAutomationSpec({
+      sourceRef: { name: 'app' },
+      git: { commit: { messageTemplate: 'Image: {{range .Updated.Images}}' } },
+    });
     assert.equal(result.ok, false);
     const error = result.ok ? undefined : result.errors[0];
     assert.equal(error?.code, 'InvalidCommitTemplate');
@@ -108,7 +115,10 @@ describe('validateAutomationSpec', () => {
 });
 
 describe('resolveTarget', () => {
-  const config = (overrides: Partial<AutomationConfig> = {}): AutomationConfig => ({ ...valid({ sourceRef: { name: 'app' } }), ...overrides });
+  const config = (overrides: Partial<AutomationConfig> = {}): AutomationConfig => ({
+    ...valid({ sourceRef: { name: 'app' } }),
+    ...overrides,
+  });
 
   it('takes the repository, Secret, branch and path from the source', () => {
     assert.deepEqual(resolveTarget(config(), cd({ secretRef: 'git-creds', git: { branch: 'image' }, path: './application' })), {
@@ -121,25 +131,37 @@ describe('resolveTarget', () => {
     });
   });
 
-  it('uses the agent\'s defaults: branch main, the repository root', () => {
+  it("uses the agent's defaults: branch main, the repository root", () => {
     const target = resolveTarget(config(), cd({}));
     assert.equal(target.checkoutBranch, 'main');
     assert.equal(target.updatePath, './');
   });
 
   it('lets the automation choose its branches and path; a separate push branch is not the deployed one', () => {
-    const target = resolveTarget(config({ checkoutBranch: 'main', pushBranch: 'bot', updatePath: 'apps' }), cd({ git: { branch: 'main' }, path: 'deploy' }));
-    assert.deepEqual([target.checkoutBranch, target.pushBranch, target.updatePath, target.pushesSourceBranch], ['main', 'bot', 'apps', false]);
+    const target = resolveTarget(
+      config({ checkoutBranch: 'main', pushBranch: 'bot', updatePath: 'apps' }),
+      cd({ git: { branch: 'main' }, path: 'deploy' }),
+    );
+    assert.deepEqual(
+      [target.checkoutBranch, target.pushBranch, target.updatePath, target.pushesSourceBranch],
+      ['main', 'bot', 'apps', false],
+    );
   });
 
   it('needs a branch when the source follows a tag, semver range or commit', () => {
     for (const git of [{ tag: 'v1' }, { semver: '>=1.0.0' }, { commit: 'a'.repeat(40) }]) {
-      assert.throws(() => resolveTarget(config(), cd({ git })), (err: unknown) => err instanceof TidemarkError && err.code === 'SourceBranchUnknown' && err.kind === 'terminal');
+      assert.throws(
+        () => resolveTarget(config(), cd({ git })),
+        (err: unknown) => err instanceof TidemarkError && err.code === 'SourceBranchUnknown' && err.kind === 'terminal',
+      );
       assert.equal(resolveTarget(config({ checkoutBranch: 'main' }), cd({ git })).pushesSourceBranch, false);
     }
   });
 
   it('reports an invalid source as SourceInvalid', () => {
-    assert.throws(() => resolveTarget(config(), cd({ url: '' })), (err: unknown) => err instanceof TidemarkError && err.code === 'SourceInvalid');
+    assert.throws(
+      () => resolveTarget(config(), cd({ url: '' })),
+      (err: unknown) => err instanceof TidemarkError && err.code === 'SourceInvalid',
+    );
   });
 });

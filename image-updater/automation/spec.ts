@@ -59,11 +59,16 @@ export function validateAutomationSpec(spec: unknown): Validated<AutomationConfi
   let sourceName: string | undefined;
   const sourceRef = spec.sourceRef;
   if (!isObject(sourceRef)) {
-    problems.add('sourceRef', sourceRef === undefined ? 'is required' : `must be an object, not ${describe(sourceRef)}`, 'e.g. sourceRef: {kind: ContinuousDeployment, name: my-app}');
+    problems.add(
+      'sourceRef',
+      sourceRef === undefined ? 'is required' : `must be an object, not ${describe(sourceRef)}`,
+      'e.g. sourceRef: {kind: ContinuousDeployment, name: my-app}',
+    );
   } else {
     checkKnownFields(problems, 'sourceRef.', sourceRef, ['kind', 'name']);
     const kind = readString(problems, sourceRef, 'kind', { at: 'sourceRef.kind' });
-    if (kind !== undefined && kind !== 'ContinuousDeployment') problems.add('sourceRef.kind', `${JSON.stringify(kind)} is not supported; use ContinuousDeployment`);
+    if (kind !== undefined && kind !== 'ContinuousDeployment')
+      problems.add('sourceRef.kind', `${JSON.stringify(kind)} is not supported; use ContinuousDeployment`);
     sourceName = readString(problems, sourceRef, 'name', { required: true, at: 'sourceRef.name' });
     const nameProblem = sourceName === undefined ? undefined : objectNameProblem(sourceName);
     if (nameProblem) problems.add('sourceRef.name', nameProblem);
@@ -108,7 +113,10 @@ export function validateAutomationSpec(spec: unknown): Validated<AutomationConfi
     const secretRef = optionalObject(problems, signingKey, 'secretRef', 'git.commit.signingKey.secretRef');
     if (!secretRef) problems.add('git.commit.signingKey.secretRef', 'is required');
     else {
-      signingKeySecret = readString(problems, secretRef, 'name', { required: true, at: 'git.commit.signingKey.secretRef.name' });
+      signingKeySecret = readString(problems, secretRef, 'name', {
+        required: true,
+        at: 'git.commit.signingKey.secretRef.name',
+      });
       const problem = signingKeySecret === undefined ? undefined : objectNameProblem(signingKeySecret);
       if (problem) problems.add('git.commit.signingKey.secretRef.name', problem);
     }
@@ -119,7 +127,8 @@ export function validateAutomationSpec(spec: unknown): Validated<AutomationConfi
   const updatePath = readString(problems, update, 'path', { at: 'update.path' });
   if (updatePath !== undefined && /[\0\r\n]/.test(updatePath)) problems.add('update.path', 'must not contain NUL or line breaks');
   const strategy = readString(problems, update, 'strategy', { at: 'update.strategy' });
-  if (strategy !== undefined && strategy !== 'Setters') problems.add('update.strategy', `${JSON.stringify(strategy)} is not supported; use Setters`);
+  if (strategy !== undefined && strategy !== 'Setters')
+    problems.add('update.strategy', `${JSON.stringify(strategy)} is not supported; use Setters`);
 
   const intervalMs = readDuration(problems, spec, 'interval', DEFAULT_AUTOMATION_INTERVAL);
   const suspend = readBoolean(problems, spec, 'suspend');

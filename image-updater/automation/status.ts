@@ -7,7 +7,13 @@ import type { ImageUpdateAutomationStatus } from './types.ts';
 import type { RunProblem } from './update-run.ts';
 
 export const AUTOMATION_STATUS_FIELDS = [
-  'lastAutomationRunTime', 'lastPushCommit', 'lastPushTime', 'observedPolicies', 'observedGeneration', 'lastHandledRequestedAt', 'conditions',
+  'lastAutomationRunTime',
+  'lastPushCommit',
+  'lastPushTime',
+  'observedPolicies',
+  'observedGeneration',
+  'lastHandledRequestedAt',
+  'conditions',
 ] as const;
 
 /** Reports markers the run could not resolve; True when every marker was. */
@@ -75,12 +81,26 @@ export function nextAutomationStatus(
   const before = findCondition(previous?.conditions, MARKERS_CONDITION);
   if (outcome.problems.length === 0) {
     conditions = before
-      ? setCondition(conditions, { type: MARKERS_CONDITION, status: 'True', reason: AutomationReason.AllMarkersResolved, message: 'every marker names a known policy and every file parsed', observedGeneration: ctx.generation }, ctx.nowMs)
+      ? setCondition(
+          conditions,
+          {
+            type: MARKERS_CONDITION,
+            status: 'True',
+            reason: AutomationReason.AllMarkersResolved,
+            message: 'every marker names a known policy and every file parsed',
+            observedGeneration: ctx.generation,
+          },
+          ctx.nowMs,
+        )
       : removeCondition(conditions, MARKERS_CONDITION);
   } else {
     const first = outcome.problems[0] as RunProblem;
     const message = describeProblems(outcome.problems);
-    conditions = setCondition(conditions, { type: MARKERS_CONDITION, status: 'False', reason: first.code, message, observedGeneration: ctx.generation }, ctx.nowMs);
+    conditions = setCondition(
+      conditions,
+      { type: MARKERS_CONDITION, status: 'False', reason: first.code, message, observedGeneration: ctx.generation },
+      ctx.nowMs,
+    );
     // Announced when the set of problems changes, not on every run.
     if (before?.message !== message || before.status !== 'False') {
       for (const problem of outcome.problems.slice(0, MAX_LISTED_PROBLEMS)) {

@@ -107,14 +107,22 @@ describe('runUpdate (golden directories: <case>/original → <case>/expected)', 
     await symlink(join(outside, 'victim.yaml'), join(work, 'apps', 'link.yaml'));
     await symlink(outside, join(work, 'apps', 'dir-link'));
     await symlink(outside, join(work, 'escape'));
-    const c = { namespace: 'default', updatePath: 'apps', policies: { app: { name: 'nginx', tag: '2' } }, template: null };
+    const c = {
+      namespace: 'default',
+      updatePath: 'apps',
+      policies: { app: { name: 'nginx', tag: '2' } },
+      template: null,
+    };
 
     const result = await runUpdate(input(work, c));
     assert.deepEqual(result.files, ['apps/real.yaml']);
     assert.equal(await readFile(join(outside, 'victim.yaml'), 'utf8'), marked, 'nothing outside was written');
 
     for (const updatePath of ['../outside', 'escape', '/../..']) {
-      await assert.rejects(runUpdate(input(work, { ...c, updatePath })), (err: unknown) => err instanceof TidemarkError && err.code === 'PathOutsideCheckout' && err.kind === 'terminal');
+      await assert.rejects(
+        runUpdate(input(work, { ...c, updatePath })),
+        (err: unknown) => err instanceof TidemarkError && err.code === 'PathOutsideCheckout' && err.kind === 'terminal',
+      );
     }
     assert.equal(await readFile(join(outside, 'victim.yaml'), 'utf8'), marked);
   });
@@ -133,7 +141,14 @@ describe('runUpdate (golden directories: <case>/original → <case>/expected)', 
     await mkdir(work, { recursive: true });
     await writeFile(join(work, 'a.yaml'), 'image: nginx # {"$imagepolicy": "default:app"}\n');
     await assert.rejects(
-      runUpdate(input(work, { namespace: 'default', updatePath: '', policies: { app: { name: 'nginx', tag: '2' } }, template: '{{.Nope.Deeper}}' })),
+      runUpdate(
+        input(work, {
+          namespace: 'default',
+          updatePath: '',
+          policies: { app: { name: 'nginx', tag: '2' } },
+          template: '{{.Nope.Deeper}}',
+        }),
+      ),
       (err: unknown) => err instanceof TidemarkError && err.kind === 'terminal' && /Template/.test(err.code),
     );
   });
@@ -143,7 +158,12 @@ describe('runUpdate (golden directories: <case>/original → <case>/expected)', 
     await mkdir(work, { recursive: true });
     await writeFile(join(work, 'a.yaml'), 'image: nginx # {"$imagepolicy": "default:app"}\n');
     const result = await runUpdate({
-      ...input(work, { namespace: 'default', updatePath: '', policies: { app: { name: 'nginx', tag: '2' } }, template: '[{{.Values.env}}] by {{.AutomationObject}}' }),
+      ...input(work, {
+        namespace: 'default',
+        updatePath: '',
+        policies: { app: { name: 'nginx', tag: '2' } },
+        template: '[{{.Values.env}}] by {{.AutomationObject}}',
+      }),
       values: { env: 'prod' },
     });
     assert.equal(result.message, 'Update image automatically.\n[prod] by default/automation');

@@ -65,7 +65,11 @@ export async function runUpdate(input: UpdateRunInput): Promise<UpdateRunResult>
   const root = await resolveInside(input.workdir, '.');
   const start = await resolveInside(root, input.updatePath);
   if (!(await exists(start))) {
-    throw terminal('UpdatePathNotFound', `the update path ${JSON.stringify(input.updatePath)} does not exist in the repository`, 'fix spec.update.path (or the source\'s path)');
+    throw terminal(
+      'UpdatePathNotFound',
+      `the update path ${JSON.stringify(input.updatePath)} does not exist in the repository`,
+      "fix spec.update.path (or the source's path)",
+    );
   }
   const decide = decider(input.namespace, input.policies);
   const changes: AppliedChange[] = [];

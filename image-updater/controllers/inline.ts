@@ -50,7 +50,10 @@ export function imageObjectsDeriver(targets: { imageRepository: DerivedTarget; i
       const result = inlineToImageObjects(cd);
       if (result === undefined) return { kind: 'none' };
       if (!result.ok) return { kind: 'invalid', errors: result.errors };
-      return { kind: 'objects', objects: [result.value.imageRepository as unknown as KubeObject, result.value.imagePolicy as unknown as KubeObject] };
+      return {
+        kind: 'objects',
+        objects: [result.value.imageRepository as unknown as KubeObject, result.value.imagePolicy as unknown as KubeObject],
+      };
     },
   };
 }
@@ -132,7 +135,12 @@ export class InlineController {
       const derivation = deriver.derive(cd);
       if (derivation.kind === 'invalid') {
         const first = derivation.errors[0];
-        await this.deps.events.record(involvedObject(cd), 'Warning', first?.code ?? 'InvalidSpec', derivation.errors.map((e) => e.message).join('; '));
+        await this.deps.events.record(
+          involvedObject(cd),
+          'Warning',
+          first?.code ?? 'InvalidSpec',
+          derivation.errors.map((e) => e.message).join('; '),
+        );
         continue;
       }
       const objects = derivation.kind === 'objects' ? derivation.objects : [];
@@ -194,7 +202,12 @@ export class InlineController {
         await this.deps.rest.request({
           method: 'DELETE',
           path: `${targetPath(target, namespace)}/${encodeURIComponent(cd.metadata.name)}`,
-          body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: live.metadata.uid } },
+          body: {
+            apiVersion: 'v1',
+            kind: 'DeleteOptions',
+            propagationPolicy: 'Background',
+            preconditions: { uid: live.metadata.uid },
+          },
         });
         this.deps.log.info({ cd: `${namespace}/${cd.metadata.name}`, kind: target.kind }, 'deleted derived object');
       } catch (err) {

@@ -30,7 +30,12 @@ export function keyOf(obj: KubeObject): string {
 }
 
 export function involvedObject(obj: KubeObject): InvolvedObject {
-  const ref: InvolvedObject = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: namespaceOf(obj) };
+  const ref: InvolvedObject = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    name: obj.metadata.name,
+    namespace: namespaceOf(obj),
+  };
   if (obj.metadata.uid) ref.uid = obj.metadata.uid;
   return ref;
 }

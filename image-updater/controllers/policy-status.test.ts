@@ -10,14 +10,24 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 describe('digestPlan', () => {
   it('never looks up with Never', () => {
-    assert.deepEqual(digestPlan('Never', { name: IMAGE, tag: 'v1', digest: DIGEST }, IMAGE, 'v1'), { lookup: false, digest: undefined });
+    assert.deepEqual(digestPlan('Never', { name: IMAGE, tag: 'v1', digest: DIGEST }, IMAGE, 'v1'), {
+      lookup: false,
+      digest: undefined,
+    });
   });
 
   it('keeps the digest with IfNotPresent while the same tag stays chosen', () => {
-    assert.deepEqual(digestPlan('IfNotPresent', { name: IMAGE, tag: 'v1', digest: DIGEST }, IMAGE, 'v1'), { lookup: false, digest: DIGEST });
-    assert.deepEqual(digestPlan('IfNotPresent', { name: IMAGE, tag: 'v1', digest: DIGEST }, IMAGE, 'v2'), { lookup: true });
+    assert.deepEqual(digestPlan('IfNotPresent', { name: IMAGE, tag: 'v1', digest: DIGEST }, IMAGE, 'v1'), {
+      lookup: false,
+      digest: DIGEST,
+    });
+    assert.deepEqual(digestPlan('IfNotPresent', { name: IMAGE, tag: 'v1', digest: DIGEST }, IMAGE, 'v2'), {
+      lookup: true,
+    });
     assert.deepEqual(digestPlan('IfNotPresent', { name: IMAGE, tag: 'v1' }, IMAGE, 'v1'), { lookup: true });
-    assert.deepEqual(digestPlan('IfNotPresent', { name: 'other/app', tag: 'v1', digest: DIGEST }, IMAGE, 'v1'), { lookup: true });
+    assert.deepEqual(digestPlan('IfNotPresent', { name: 'other/app', tag: 'v1', digest: DIGEST }, IMAGE, 'v1'), {
+      lookup: true,
+    });
   });
 
   it('always looks up with Always', () => {
@@ -37,7 +47,11 @@ describe('nextPolicyStatus', () => {
 
   it('moves the old latestRef to observedPreviousRef when the choice changes', () => {
     const first = nextPolicyStatus(undefined, { kind: 'resolved', ref: { name: IMAGE, tag: 'v1' }, candidates: 1 }, ctx).status;
-    const { status, events } = nextPolicyStatus(first, { kind: 'resolved', ref: { name: IMAGE, tag: 'v2', digest: DIGEST }, candidates: 2 }, ctx);
+    const { status, events } = nextPolicyStatus(
+      first,
+      { kind: 'resolved', ref: { name: IMAGE, tag: 'v2', digest: DIGEST }, candidates: 2 },
+      ctx,
+    );
     assert.deepEqual(status.latestRef, { name: IMAGE, tag: 'v2', digest: DIGEST });
     assert.deepEqual(status.observedPreviousRef, { name: IMAGE, tag: 'v1' });
     assert.equal(events[0]?.reason, 'NewImage');
@@ -53,17 +67,41 @@ describe('nextPolicyStatus', () => {
 
   it('keeps latestRef on failure and reports the code; Stalled only for invalid specs', () => {
     const first = nextPolicyStatus(undefined, { kind: 'resolved', ref: { name: IMAGE, tag: 'v1' }, candidates: 1 }, ctx).status;
-    const invalid = nextPolicyStatus(first, { kind: 'failed', error: terminal('InvalidFilterPattern', 'spec.filterTags.pattern "(" is not valid'), stalled: true }, ctx);
+    const invalid = nextPolicyStatus(
+      first,
+      {
+        kind: 'failed',
+        error: terminal('InvalidFilterPattern', 'spec.filterTags.pattern "(" is not valid'),
+        stalled: true,
+      },
+      ctx,
+    );
     assert.deepEqual(invalid.status.latestRef, first.latestRef);
-    assert.deepEqual(invalid.status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'False', 'InvalidFilterPattern'], ['Stalled', 'True', 'InvalidFilterPattern']]);
-    assert.deepEqual(invalid.events.map((e) => e.reason), ['InvalidFilterPattern']);
+    assert.deepEqual(
+      invalid.status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [
+        ['Ready', 'False', 'InvalidFilterPattern'],
+        ['Stalled', 'True', 'InvalidFilterPattern'],
+      ],
+    );
+    assert.deepEqual(
+      invalid.events.map((e) => e.reason),
+      ['InvalidFilterPattern'],
+    );
     const noMatch = nextPolicyStatus(first, { kind: 'failed', error: terminal('NoMatchingTags', 'none'), stalled: false }, ctx);
-    assert.deepEqual(noMatch.status.conditions?.map((c) => c.type), ['Ready']);
+    assert.deepEqual(
+      noMatch.status.conditions?.map((c) => c.type),
+      ['Ready'],
+    );
   });
 
   it('reports a missing dependency without an Event', () => {
     const previous: ImagePolicyStatus = {};
-    const { status, events } = nextPolicyStatus(previous, { kind: 'waiting', message: 'ImageRepository ns/app has not been scanned yet' }, { ...ctx, handledRequest: 'r1' });
+    const { status, events } = nextPolicyStatus(
+      previous,
+      { kind: 'waiting', message: 'ImageRepository ns/app has not been scanned yet' },
+      { ...ctx, handledRequest: 'r1' },
+    );
     assert.equal(status.conditions?.[0]?.reason, 'DependencyNotReady');
     assert.equal(status.lastHandledRequestedAt, 'r1');
     assert.deepEqual(events, []);

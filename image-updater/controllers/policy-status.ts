@@ -2,7 +2,13 @@ import { describeError, type TidemarkError } from '../../shared/errors/index.ts'
 import type { DigestReflectionPolicy, ImagePolicyStatus, ImageRef } from '../../shared/api/image.ts';
 import { notReadyConditions, readyConditions, Reason, type PlannedEvent, type StatusContext } from './status-common.ts';
 
-export const POLICY_STATUS_FIELDS = ['latestRef', 'observedPreviousRef', 'observedGeneration', 'lastHandledRequestedAt', 'conditions'] as const;
+export const POLICY_STATUS_FIELDS = [
+  'latestRef',
+  'observedPreviousRef',
+  'observedGeneration',
+  'lastHandledRequestedAt',
+  'conditions',
+] as const;
 
 export type PolicyOutcome =
   /** A tag was chosen (and its digest looked up, when the policy asks for it). */
@@ -25,7 +31,12 @@ export function describeRef(ref: ImageRef): string {
  * Whether the chosen tag's digest must be looked up. `IfNotPresent` keeps the digest already in
  * the status while the same image and tag stay chosen; `Always` asks the registry every time.
  */
-export function digestPlan(policy: DigestReflectionPolicy, previous: ImageRef | undefined, name: string, tag: string): { lookup: false; digest: string | undefined } | { lookup: true } {
+export function digestPlan(
+  policy: DigestReflectionPolicy,
+  previous: ImageRef | undefined,
+  name: string,
+  tag: string,
+): { lookup: false; digest: string | undefined } | { lookup: true } {
   if (policy === 'Never') return { lookup: false, digest: undefined };
   if (policy === 'IfNotPresent' && previous?.digest && previous.name === name && previous.tag === tag) {
     return { lookup: false, digest: previous.digest };
@@ -43,7 +54,10 @@ export function nextPolicyStatus(
   outcome: PolicyOutcome,
   ctx: StatusContext,
 ): { status: ImagePolicyStatus; events: PlannedEvent[] } {
-  const status: ImagePolicyStatus = { ...previous, ...(ctx.generation === undefined ? {} : { observedGeneration: ctx.generation }) };
+  const status: ImagePolicyStatus = {
+    ...previous,
+    ...(ctx.generation === undefined ? {} : { observedGeneration: ctx.generation }),
+  };
   if (ctx.handledRequest !== undefined) status.lastHandledRequestedAt = ctx.handledRequest;
   const events: PlannedEvent[] = [];
   switch (outcome.kind) {
@@ -56,7 +70,9 @@ export function nextPolicyStatus(
         events.push({
           type: 'Normal',
           reason: Reason.NewImage,
-          message: before ? `latest image changed from ${describeRef(before)} to ${describeRef(ref)}` : `latest image is ${describeRef(ref)}`,
+          message: before
+            ? `latest image changed from ${describeRef(before)} to ${describeRef(ref)}`
+            : `latest image is ${describeRef(ref)}`,
         });
       }
       const of = outcome.candidates === 1 ? '1 candidate tag' : `${outcome.candidates} candidate tags`;

@@ -11,7 +11,17 @@ import { formatDuration } from '../../shared/time/duration.ts';
 import { decide, ExclusionList } from '../policy/index.ts';
 import { parseImageReference, type RegistryClient } from '../registry/index.ts';
 import { validateImagePolicySpec, type ImagePolicyConfig, type Validated } from '../spec/index.ts';
-import { collectionPath, involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus, type PolicyObject, type RepositoryObject } from './objects.ts';
+import {
+  collectionPath,
+  involvedObject,
+  keyOf,
+  namespaceOf,
+  objectPath,
+  StatusMemory,
+  writeStatus,
+  type PolicyObject,
+  type RepositoryObject,
+} from './objects.ts';
 import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, type PolicyOutcome } from './policy-status.ts';
 import type { AccessResolver } from './registry-access.ts';
 import type { ImageRepositoryController } from './repository.ts';
@@ -48,7 +58,10 @@ export class ImagePolicyController {
   private readonly deps: PolicyControllerDeps;
   private readonly controller: Controller<PolicyObject>;
   private readonly statuses = new StatusMemory<ImagePolicyStatus>();
-  private readonly configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<ImagePolicyConfig> }>();
+  private readonly configs = new Map<
+    string,
+    { uid: string | undefined; generation: number | undefined; result: Validated<ImagePolicyConfig> }
+  >();
 
   constructor(deps: PolicyControllerDeps) {
     this.deps = deps;
@@ -134,11 +147,18 @@ export class ImagePolicyController {
     if (!record || record.uid !== repository.metadata.uid || record.image !== repository.spec.image) {
       const ready = findCondition(repository.status?.conditions, ConditionType.Ready);
       const why = ready?.status === 'False' ? `; its last scan failed with ${ready.reason}` : '';
-      await report({ kind: 'waiting', message: `ImageRepository ${repoNamespace}/${repoName} has not been scanned yet${why}` });
+      await report({
+        kind: 'waiting',
+        message: `ImageRepository ${repoNamespace}/${repoName} has not been scanned yet${why}`,
+      });
       return { requeueAfterMs: this.deps.dependencyRetryMs ?? 30_000 };
     }
 
-    const decision = decide(record.tags, { filterTags: config.filterTags, exclusionList: NO_EXCLUSIONS, policy: config.policy });
+    const decision = decide(record.tags, {
+      filterTags: config.filterTags,
+      exclusionList: NO_EXCLUSIONS,
+      policy: config.policy,
+    });
     if ('error' in decision) {
       // Terminal for these tags, but the next scan may bring a tag that qualifies.
       await report({ kind: 'failed', error: decision.error, stalled: false });

@@ -2,7 +2,14 @@ import { terminal } from '../../shared/errors/index.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
-import { credentialsFor, dockerConfigFromSecret, tlsFromSecret, type ImageReference, type RegistryAccess, type SecretLike } from '../registry/index.ts';
+import {
+  credentialsFor,
+  dockerConfigFromSecret,
+  tlsFromSecret,
+  type ImageReference,
+  type RegistryAccess,
+  type SecretLike,
+} from '../registry/index.ts';
 
 /** The parts of a validated ImageRepository spec that say how to reach the registry. */
 export interface AccessSpec {
@@ -36,12 +43,23 @@ export function createAccessResolver(rest: KubeRest): AccessResolver {
   };
 }
 
-async function readSecret(rest: KubeRest, namespace: string, name: string, field: string, signal: AbortSignal | undefined): Promise<SecretLike> {
+async function readSecret(
+  rest: KubeRest,
+  namespace: string,
+  name: string,
+  field: string,
+  signal: AbortSignal | undefined,
+): Promise<SecretLike> {
   let secret: unknown;
   try {
-    secret = await rest.request({ method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`, signal });
+    secret = await rest.request({
+      method: 'GET',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+      signal,
+    });
   } catch (err) {
-    if (isNotFound(err)) throw terminal('SecretNotFound', `Secret ${namespace}/${name} (spec.${field}) not found`, `create the Secret or fix spec.${field}`);
+    if (isNotFound(err))
+      throw terminal('SecretNotFound', `Secret ${namespace}/${name} (spec.${field}) not found`, `create the Secret or fix spec.${field}`);
     throw err;
   }
   if (!isObject(secret)) return {};

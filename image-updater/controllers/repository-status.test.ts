@@ -9,12 +9,28 @@ const T0 = Date.parse('2026-01-02T03:04:05Z');
 const MIN = 60_000;
 
 function record(overrides: Partial<ScanRecord> = {}): ScanRecord {
-  return { uid: 'u1', generation: 2, image: 'ghcr.io/org/app', canonicalImageName: 'ghcr.io/org/app', tags: ['a', 'b'], scanTimeMs: T0, ...overrides };
+  return {
+    uid: 'u1',
+    generation: 2,
+    image: 'ghcr.io/org/app',
+    canonicalImageName: 'ghcr.io/org/app',
+    tags: ['a', 'b'],
+    scanTimeMs: T0,
+    ...overrides,
+  };
 }
 
 const readyStatus: ImageRepositoryStatus = {
   observedGeneration: 2,
-  conditions: [{ type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded', message: 'ok', lastTransitionTime: '2026-01-02T03:04:05Z' }],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'ReconciliationSucceeded',
+      message: 'ok',
+      lastTransitionTime: '2026-01-02T03:04:05Z',
+    },
+  ],
 };
 
 function due(overrides: Partial<Parameters<typeof scanDue>[0]> = {}) {
@@ -67,7 +83,15 @@ describe('scanDue', () => {
   it('scans again after a failed attempt', () => {
     const failed: ImageRepositoryStatus = {
       ...readyStatus,
-      conditions: [{ type: 'Ready', status: 'False', reason: 'RegistryUnavailable', message: 'x', lastTransitionTime: '2026-01-02T03:04:05Z' }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'RegistryUnavailable',
+          message: 'x',
+          lastTransitionTime: '2026-01-02T03:04:05Z',
+        },
+      ],
     };
     assert.equal(due({ status: failed }).now, true);
   });
@@ -82,12 +106,23 @@ describe('repository status', () => {
 
   it('reports the scan result, Ready=True and an Event on the first scan', () => {
     const tags = Array.from({ length: 12 }, (_, i) => `v${i}`);
-    const { status, events } = scannedStatus(undefined, { canonicalImageName: 'docker.io/library/nginx', tags, scanTimeMs: T0 }, { ...ctx, handledRequest: 'r1' });
+    const { status, events } = scannedStatus(
+      undefined,
+      { canonicalImageName: 'docker.io/library/nginx', tags, scanTimeMs: T0 },
+      { ...ctx, handledRequest: 'r1' },
+    );
     assert.equal(status.canonicalImageName, 'docker.io/library/nginx');
-    assert.deepEqual(status.lastScanResult, { tagCount: 12, scanTime: '2026-01-02T03:04:05Z', latestTags: ['v11', 'v10', 'v9', 'v8', 'v7', 'v6', 'v5', 'v4', 'v3', 'v2'] });
+    assert.deepEqual(status.lastScanResult, {
+      tagCount: 12,
+      scanTime: '2026-01-02T03:04:05Z',
+      latestTags: ['v11', 'v10', 'v9', 'v8', 'v7', 'v6', 'v5', 'v4', 'v3', 'v2'],
+    });
     assert.equal(status.lastHandledRequestedAt, 'r1');
     assert.equal(status.observedGeneration, 2);
-    assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'True', 'ReconciliationSucceeded']]);
+    assert.deepEqual(
+      status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [['Ready', 'True', 'ReconciliationSucceeded']],
+    );
     assert.deepEqual(events, [{ type: 'Normal', reason: 'ReconciliationSucceeded', message: 'found 12 tags' }]);
   });
 
@@ -108,8 +143,14 @@ describe('repository status', () => {
     assert.equal(ready?.status, 'False');
     assert.equal(ready?.reason, 'RegistryUnauthorized');
     assert.match(ready?.message ?? '', /refused the credentials \(check the username and password\)/);
-    assert.equal(status.conditions?.find((c) => c.type === 'Stalled'), undefined);
-    assert.deepEqual(events.map((e) => [e.type, e.reason]), [['Warning', 'RegistryUnauthorized']]);
+    assert.equal(
+      status.conditions?.find((c) => c.type === 'Stalled'),
+      undefined,
+    );
+    assert.deepEqual(
+      events.map((e) => [e.type, e.reason]),
+      [['Warning', 'RegistryUnauthorized']],
+    );
   });
 
   it('marks an invalid spec Stalled, and a later success clears it', () => {
@@ -117,14 +158,23 @@ describe('repository status', () => {
     const stalled = failedStatus(undefined, error, { ...ctx, stalled: true }).status;
     assert.equal(stalled.conditions?.find((c) => c.type === 'Stalled')?.status, 'True');
     const healed = scannedStatus(stalled, { canonicalImageName: 'x', tags: [], scanTimeMs: T0 }, { generation: 3, nowMs: T0 }).status;
-    assert.deepEqual(healed.conditions?.map((c) => c.type), ['Ready']);
+    assert.deepEqual(
+      healed.conditions?.map((c) => c.type),
+      ['Ready'],
+    );
   });
 
   it('shows Reconciling while a new generation is scanned, and removes it afterwards', () => {
     const progressing = progressingStatus(undefined, 'ghcr.io/org/app', ctx);
-    assert.deepEqual(progressing.conditions?.map((c) => [c.type, c.status]).sort(), [['Ready', 'Unknown'], ['Reconciling', 'True']]);
+    assert.deepEqual(progressing.conditions?.map((c) => [c.type, c.status]).sort(), [
+      ['Ready', 'Unknown'],
+      ['Reconciling', 'True'],
+    ]);
     const done = failedStatus(progressing, transient('RegistryUnavailable', 'down'), { ...ctx, stalled: false }).status;
-    assert.deepEqual(done.conditions?.map((c) => c.type), ['Ready']);
+    assert.deepEqual(
+      done.conditions?.map((c) => c.type),
+      ['Ready'],
+    );
   });
 
   it('reports suspension without dropping the last scan', () => {

@@ -13,7 +13,13 @@ import {
 } from './status-common.ts';
 
 /** Every status field the repository controller owns (the rest of a merge patch would leave stale ones). */
-export const REPOSITORY_STATUS_FIELDS = ['canonicalImageName', 'lastScanResult', 'observedGeneration', 'lastHandledRequestedAt', 'conditions'] as const;
+export const REPOSITORY_STATUS_FIELDS = [
+  'canonicalImageName',
+  'lastScanResult',
+  'observedGeneration',
+  'lastHandledRequestedAt',
+  'conditions',
+] as const;
 
 export const LATEST_TAGS_COUNT = 10;
 
@@ -72,9 +78,16 @@ export function scannedStatus(
   if (ctx.generation !== undefined) status.observedGeneration = ctx.generation;
   status.conditions = readyConditions(previous?.conditions, `successful scan: found ${count} tags`, ctx);
   const before = previous?.lastScanResult?.tagCount;
-  const events: PlannedEvent[] = before === count
-    ? []
-    : [{ type: 'Normal', reason: Reason.Succeeded, message: before === undefined ? `found ${count} tags` : `found ${count} tags (was ${before})` }];
+  const events: PlannedEvent[] =
+    before === count
+      ? []
+      : [
+          {
+            type: 'Normal',
+            reason: Reason.Succeeded,
+            message: before === undefined ? `found ${count} tags` : `found ${count} tags (was ${before})`,
+          },
+        ];
   return { status, events };
 }
 
@@ -103,6 +116,12 @@ export function progressingStatus(previous: ImageRepositoryStatus | undefined, i
 export function suspendedStatus(previous: ImageRepositoryStatus | undefined, ctx: StatusContext): ImageRepositoryStatus {
   const status = base(previous, ctx);
   if (ctx.generation !== undefined) status.observedGeneration = ctx.generation;
-  status.conditions = notReadyConditions(previous?.conditions, Reason.Suspended, 'scanning is suspended; the last scan result stays', false, ctx);
+  status.conditions = notReadyConditions(
+    previous?.conditions,
+    Reason.Suspended,
+    'scanning is suspended; the last scan result stays',
+    false,
+    ctx,
+  );
   return status;
 }

@@ -9,7 +9,16 @@ import type { Clock } from '../../shared/time/clock.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { parseImageReference, type ImageReference, type RegistryClient } from '../registry/index.ts';
 import { validateImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../spec/index.ts';
-import { collectionPath, involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus, type RepositoryObject } from './objects.ts';
+import {
+  collectionPath,
+  involvedObject,
+  keyOf,
+  namespaceOf,
+  objectPath,
+  StatusMemory,
+  writeStatus,
+  type RepositoryObject,
+} from './objects.ts';
 import type { AccessResolver } from './registry-access.ts';
 import { failedStatus, progressingStatus, REPOSITORY_STATUS_FIELDS, scanDue, scannedStatus, suspendedStatus } from './repository-status.ts';
 import { combineErrors, type PlannedEvent } from './status-common.ts';
@@ -38,7 +47,10 @@ export class ImageRepositoryController {
   private readonly deps: RepositoryControllerDeps;
   private readonly controller: Controller<RepositoryObject>;
   private readonly statuses = new StatusMemory<ImageRepositoryStatus>();
-  private readonly configs = new Map<string, { uid: string | undefined; generation: number | undefined; result: Validated<ImageRepositoryConfig> }>();
+  private readonly configs = new Map<
+    string,
+    { uid: string | undefined; generation: number | undefined; result: Validated<ImageRepositoryConfig> }
+  >();
 
   constructor(deps: RepositoryControllerDeps) {
     this.deps = deps;

@@ -26,7 +26,17 @@ export interface StatusContext {
 
 /** Ready=True, nothing in progress, nothing stalled. */
 export function readyConditions(conditions: readonly Condition[] | undefined, message: string, ctx: StatusContext): Condition[] {
-  let next = setCondition(conditions, { type: ConditionType.Ready, status: 'True', reason: Reason.Succeeded, message, observedGeneration: ctx.generation }, ctx.nowMs);
+  let next = setCondition(
+    conditions,
+    {
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: Reason.Succeeded,
+      message,
+      observedGeneration: ctx.generation,
+    },
+    ctx.nowMs,
+  );
   next = removeCondition(next, ConditionType.Reconciling);
   return removeCondition(next, ConditionType.Stalled);
 }
@@ -42,7 +52,11 @@ export function notReadyConditions(
   stalled: boolean,
   ctx: StatusContext,
 ): Condition[] {
-  let next = setCondition(conditions, { type: ConditionType.Ready, status: 'False', reason, message, observedGeneration: ctx.generation }, ctx.nowMs);
+  let next = setCondition(
+    conditions,
+    { type: ConditionType.Ready, status: 'False', reason, message, observedGeneration: ctx.generation },
+    ctx.nowMs,
+  );
   next = removeCondition(next, ConditionType.Reconciling);
   return stalled
     ? setCondition(next, { type: ConditionType.Stalled, status: 'True', reason, message, observedGeneration: ctx.generation }, ctx.nowMs)
@@ -51,8 +65,28 @@ export function notReadyConditions(
 
 /** Reconciling=True and Ready=Unknown while a new generation is being worked on. */
 export function progressingConditions(conditions: readonly Condition[] | undefined, message: string, ctx: StatusContext): Condition[] {
-  let next = setCondition(conditions, { type: ConditionType.Reconciling, status: 'True', reason: Reason.Progressing, message, observedGeneration: ctx.generation }, ctx.nowMs);
-  next = setCondition(next, { type: ConditionType.Ready, status: 'Unknown', reason: Reason.Progressing, message, observedGeneration: ctx.generation }, ctx.nowMs);
+  let next = setCondition(
+    conditions,
+    {
+      type: ConditionType.Reconciling,
+      status: 'True',
+      reason: Reason.Progressing,
+      message,
+      observedGeneration: ctx.generation,
+    },
+    ctx.nowMs,
+  );
+  next = setCondition(
+    next,
+    {
+      type: ConditionType.Ready,
+      status: 'Unknown',
+      reason: Reason.Progressing,
+      message,
+      observedGeneration: ctx.generation,
+    },
+    ctx.nowMs,
+  );
   return removeCondition(next, ConditionType.Stalled);
 }
 

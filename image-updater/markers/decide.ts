@@ -37,12 +37,13 @@ export function valueForField(field: SetterField, d: ImageDecision): Decision {
  * A `decide` function over the automation's known policies, keyed `<namespace>:<name>`.
  * A marker naming any other policy is reported as MarkerUnknownPolicy.
  */
-export function decideFromPolicies(
-  policies: ReadonlyMap<string, ImageDecision> | Readonly<Record<string, ImageDecision>>,
-): Decide {
-  const lookup = (key: string): ImageDecision | undefined => (policies instanceof Map
-    ? policies.get(key)
-    : Object.hasOwn(policies, key) ? (policies as Readonly<Record<string, ImageDecision>>)[key] : undefined);
+export function decideFromPolicies(policies: ReadonlyMap<string, ImageDecision> | Readonly<Record<string, ImageDecision>>): Decide {
+  const lookup = (key: string): ImageDecision | undefined =>
+    policies instanceof Map
+      ? policies.get(key)
+      : Object.hasOwn(policies, key)
+        ? (policies as Readonly<Record<string, ImageDecision>>)[key]
+        : undefined;
   return (setter) => {
     const d = lookup(`${setter.namespace}:${setter.name}`);
     return d === undefined ? { unknownPolicy: true } : valueForField(setter.field, d);

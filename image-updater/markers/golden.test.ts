@@ -23,8 +23,14 @@ function readJson<T>(path: string): T {
 }
 
 /** What the automation will do per file: screen by name and content, then rewrite. */
-function processFile(name: string, text: string, policies: Record<string, ImageDecision>): {
-  text: string; changes: MarkerChange[]; problems: MarkerProblem[];
+function processFile(
+  name: string,
+  text: string,
+  policies: Record<string, ImageDecision>,
+): {
+  text: string;
+  changes: MarkerChange[];
+  problems: MarkerProblem[];
 } {
   if (!isCandidateFile(name) || !hasMarker(text)) return { text, changes: [], problems: [] };
   return rewrite(text, decideFromPolicies(policies));
@@ -42,13 +48,31 @@ function differingLines(a: string, b: string): number[] {
   return out;
 }
 
-const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 test('the fixture set covers the required cases', () => {
   for (const required of [
-    'marker-forms', 'quoting-and-comments', 'needs-quoting', 'crlf', 'no-final-newline', 'bom', 'multi-document',
-    'kustomization-images', 'helmrelease-values', 'cronjob', 'block-scalar', 'json-patch-string', 'broken-yaml',
-    'broken-marker-json', 'unknown-policy', 'no-markers', 'already-current', 'flow-style',
+    'marker-forms',
+    'quoting-and-comments',
+    'needs-quoting',
+    'crlf',
+    'no-final-newline',
+    'bom',
+    'multi-document',
+    'kustomization-images',
+    'helmrelease-values',
+    'cronjob',
+    'block-scalar',
+    'json-patch-string',
+    'broken-yaml',
+    'broken-marker-json',
+    'unknown-policy',
+    'no-markers',
+    'already-current',
+    'flow-style',
   ]) {
     assert.ok(cases.includes(required), `missing fixture case ${required}`);
   }
@@ -71,7 +95,11 @@ for (const name of cases) {
 
       const wantChanges = expect.changes[file] ?? 0;
       assert.equal(result.changes.length, wantChanges, `${name}/${file}: number of changes`);
-      assert.deepEqual(result.problems.map((p) => p.code), expect.problems[file] ?? [], `${name}/${file}: problems`);
+      assert.deepEqual(
+        result.problems.map((p) => p.code),
+        expect.problems[file] ?? [],
+        `${name}/${file}: problems`,
+      );
       for (const p of result.problems) assert.ok(p.message.length > 0);
 
       // Each change touches exactly its own value's line; nothing else differs.
@@ -81,7 +109,11 @@ for (const name of cases) {
 
       for (const c of result.changes) assert.notEqual(c.oldValue, c.newValue);
       const objects = expect.objects?.[file];
-      if (objects) assert.deepEqual(result.changes.map((c) => c.objectId), objects);
+      if (objects)
+        assert.deepEqual(
+          result.changes.map((c) => c.objectId),
+          objects,
+        );
     }
   });
 }

@@ -12,6 +12,15 @@ export { decideFromPolicies, imageReference, valueForField } from './decide.ts';
 export type { ImageDecision } from './decide.ts';
 export { rewrite } from './rewrite.ts';
 export type {
-  Decide, Decision, Marker, MarkerChange, MarkerProblem, ObjectId, ProblemCode, RewriteResult, ScalarStyle, Setter,
+  Decide,
+  Decision,
+  Marker,
+  MarkerChange,
+  MarkerProblem,
+  ObjectId,
+  ProblemCode,
+  RewriteResult,
+  ScalarStyle,
+  Setter,
   SetterField,
 } from './types.ts';

@@ -2,8 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import {
-  decideFromPolicies, doubleQuoted, encodeScalar, findMarkers, hasMarker, imageReference, isCandidateFile, isSafePlain,
-  parseMarkerComment, parseSetter, rewrite, singleQuoted, valueForField,
+  decideFromPolicies,
+  doubleQuoted,
+  encodeScalar,
+  findMarkers,
+  hasMarker,
+  imageReference,
+  isCandidateFile,
+  isSafePlain,
+  parseMarkerComment,
+  parseSetter,
+  rewrite,
+  singleQuoted,
+  valueForField,
 } from './index.ts';
 import type { Decide } from './index.ts';
 
@@ -15,11 +26,15 @@ test('screening: only the quoted token and only YAML/Kustomization names', () =>
   assert.equal(hasMarker('image: x # {$imagepolicy: a:b}'), false);
   assert.equal(hasMarker('just $imagepolicy in prose'), false);
   for (const p of ['a.yaml', 'dir/b.yml', 'Kustomization', 'x/kustomization', 'x\\y\\kustomization']) assert.ok(isCandidateFile(p), p);
-  for (const p of ['a.json', 'values.YAML', 'kustomization.txt', 'Kustomization.bak', 'yaml', 'README.md']) assert.ok(!isCandidateFile(p), p);
+  for (const p of ['a.json', 'values.YAML', 'kustomization.txt', 'Kustomization.bak', 'yaml', 'README.md'])
+    assert.ok(!isCandidateFile(p), p);
 });
 
 test('setter parsing: the three-part forms and what is rejected', () => {
-  assert.deepEqual(parseSetter('ns:app'), { ok: true, setter: { raw: 'ns:app', namespace: 'ns', name: 'app', field: 'image' } });
+  assert.deepEqual(parseSetter('ns:app'), {
+    ok: true,
+    setter: { raw: 'ns:app', namespace: 'ns', name: 'app', field: 'image' },
+  });
   for (const field of ['tag', 'name', 'digest'] as const) {
     const r = parseSetter(`ns:app:${field}`);
     assert.ok(r.ok && r.setter.field === field);
@@ -53,17 +68,64 @@ test('decisions: every marker form, digests only when reflected', () => {
   const decide = decideFromPolicies(new Map([['ns:a', d]]));
   assert.deepEqual(decide({ raw: 'ns:b', namespace: 'ns', name: 'b', field: 'image' }), { unknownPolicy: true });
   // Object keys inherited from the prototype are not policies.
-  assert.deepEqual(decideFromPolicies({})({ raw: 'x:toString', namespace: 'x', name: 'toString', field: 'image' }), { unknownPolicy: true });
-  assert.deepEqual(decideFromPolicies({ 'x:constructor': d })({ raw: 'x:constructor', namespace: 'x', name: 'constructor', field: 'tag' }), { value: '1.2.3' });
+  assert.deepEqual(decideFromPolicies({})({ raw: 'x:toString', namespace: 'x', name: 'toString', field: 'image' }), {
+    unknownPolicy: true,
+  });
+  assert.deepEqual(
+    decideFromPolicies({ 'x:constructor': d })({
+      raw: 'x:constructor',
+      namespace: 'x',
+      name: 'constructor',
+      field: 'tag',
+    }),
+    { value: '1.2.3' },
+  );
 });
 
 test('plain safety: values YAML would read as something else get quoted', () => {
   for (const v of ['nginx', 'nginx:1.2', '127.0.0.1:5000/app:master-abc-2', 'sha256:abc', 'v1.10', '1.10-alpine', 'a=b']) {
     assert.ok(isSafePlain(v, false), v);
   }
-  for (const v of ['1.10', '10', '1e3', '0x1F', '0o17', '017', 'true', 'yes', 'on', 'off', 'y', 'n', 'null', '~', '.inf', '.nan',
-    '2024-01-01', '1:20', '', ' lead', 'trail ', 'a: b', 'a #b', '- x', '[x]', '{x}', '*x', '&x', '!x', '@x', '%x', '`x', '|', '>',
-    "'x", '"x', 'two\nlines', 'tab\there']) {
+  for (const v of [
+    '1.10',
+    '10',
+    '1e3',
+    '0x1F',
+    '0o17',
+    '017',
+    'true',
+    'yes',
+    'on',
+    'off',
+    'y',
+    'n',
+    'null',
+    '~',
+    '.inf',
+    '.nan',
+    '2024-01-01',
+    '1:20',
+    '',
+    ' lead',
+    'trail ',
+    'a: b',
+    'a #b',
+    '- x',
+    '[x]',
+    '{x}',
+    '*x',
+    '&x',
+    '!x',
+    '@x',
+    '%x',
+    '`x',
+    '|',
+    '>',
+    "'x",
+    '"x',
+    'two\nlines',
+    'tab\there',
+  ]) {
     assert.ok(!isSafePlain(v, false), JSON.stringify(v));
   }
   assert.ok(isSafePlain('a,b', false));
@@ -101,7 +163,7 @@ test('findMarkers reports position, style, path, document and object', () => {
     '    example.com/image: "nginx" # {"$imagepolicy": "default:app"}',
     'spec:',
     '  containers:',
-    "    - image: 'nginx:1' # {\"$imagepolicy\": \"default:app:tag\"}",
+    '    - image: \'nginx:1\' # {"$imagepolicy": "default:app:tag"}',
     '',
   ].join('\n');
   const { markers, problems } = findMarkers(text);
@@ -136,11 +198,17 @@ test('head comments: directly above a value that starts its line, and only witho
     '',
   ].join('\n');
   const { markers, problems } = findMarkers(text);
-  assert.deepEqual(markers.map((m) => [m.value, m.comment, m.setter.field]), [
-    ['old', 'head', 'image'],
-    ['on-its-own-line', 'head', 'tag'],
-  ]);
-  assert.deepEqual(problems.map((p) => p.line), [4, 6]);
+  assert.deepEqual(
+    markers.map((m) => [m.value, m.comment, m.setter.field]),
+    [
+      ['old', 'head', 'image'],
+      ['on-its-own-line', 'head', 'tag'],
+    ],
+  );
+  assert.deepEqual(
+    problems.map((p) => p.line),
+    [4, 6],
+  );
   const r = rewrite(text, decideApp);
   assert.equal(r.text, text.replace('  - old', '  - 127.0.0.1:5000/app:master-abc-2').replace('on-its-own-line', 'master-abc-2'));
 });
@@ -149,24 +217,36 @@ test('a multi-line head comment block is not a marker (as in Flux) and is report
   const text = 'list:\n  # managed by automation\n  # {"$imagepolicy": "default:app"}\n  - old\n';
   const r = rewrite(text, decideApp);
   assert.equal(r.text, text);
-  assert.deepEqual(r.problems.map((p) => p.code), ['MarkerInvalid']);
+  assert.deepEqual(
+    r.problems.map((p) => p.code),
+    ['MarkerInvalid'],
+  );
 });
 
 test('rewrite: several markers in one document change only their values', () => {
   const text = 'a: x # {"$imagepolicy": "default:app"}\nb: y # {"$imagepolicy": "default:app:tag"}\nc: z\n';
   const r = rewrite(text, decideApp);
-  assert.equal(r.text, 'a: 127.0.0.1:5000/app:master-abc-2 # {"$imagepolicy": "default:app"}\nb: master-abc-2 # {"$imagepolicy": "default:app:tag"}\nc: z\n');
-  assert.deepEqual(r.changes.map((c) => [c.path, c.oldValue, c.newValue, c.setter, c.line]), [
-    ['a', 'x', '127.0.0.1:5000/app:master-abc-2', 'default:app', 1],
-    ['b', 'y', 'master-abc-2', 'default:app:tag', 2],
-  ]);
+  assert.equal(
+    r.text,
+    'a: 127.0.0.1:5000/app:master-abc-2 # {"$imagepolicy": "default:app"}\nb: master-abc-2 # {"$imagepolicy": "default:app:tag"}\nc: z\n',
+  );
+  assert.deepEqual(
+    r.changes.map((c) => [c.path, c.oldValue, c.newValue, c.setter, c.line]),
+    [
+      ['a', 'x', '127.0.0.1:5000/app:master-abc-2', 'default:app', 1],
+      ['b', 'y', 'master-abc-2', 'default:app:tag', 2],
+    ],
+  );
   assert.deepEqual(r.problems, []);
 });
 
 test('rewrite: a longer or shorter value does not shift the other edits', () => {
   const text = 'a: "short" # {"$imagepolicy": "default:app"}\nb: a-very-long-old-value-indeed # {"$imagepolicy": "default:app:tag"}\n';
   const r = rewrite(text, decideApp);
-  assert.equal(r.text, 'a: "127.0.0.1:5000/app:master-abc-2" # {"$imagepolicy": "default:app"}\nb: master-abc-2 # {"$imagepolicy": "default:app:tag"}\n');
+  assert.equal(
+    r.text,
+    'a: "127.0.0.1:5000/app:master-abc-2" # {"$imagepolicy": "default:app"}\nb: master-abc-2 # {"$imagepolicy": "default:app:tag"}\n',
+  );
 });
 
 test('rewrite: multi-line plain and quoted values collapse to the new value on the same lines range', () => {
@@ -182,27 +262,41 @@ test('rewrite: unknown and unavailable decisions leave the value and report', ()
   const r = rewrite(text, decide);
   assert.equal(r.text, text);
   assert.deepEqual(r.changes, []);
-  assert.deepEqual(r.problems.map((p) => [p.code, p.line, p.setter]), [
-    ['MarkerUnknownPolicy', 1, 'ns:gone'],
-    ['MarkerValueUnavailable', 2, 'ns:app:digest'],
-  ]);
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line, p.setter]),
+    [
+      ['MarkerUnknownPolicy', 1, 'ns:gone'],
+      ['MarkerValueUnavailable', 2, 'ns:app:digest'],
+    ],
+  );
 });
 
 test('rewrite: unparsable files are untouched and reported once', () => {
   const text = 'a: x # {"$imagepolicy": "default:app"}\nb: [\n';
   const r = rewrite(text, decideApp);
   assert.equal(r.text, text);
-  assert.deepEqual(r.problems.map((p) => p.code), ['FileNotParsable']);
+  assert.deepEqual(
+    r.problems.map((p) => p.code),
+    ['FileNotParsable'],
+  );
 });
 
 test('rewrite: duplicate keys make a file unparsable (as for go-yaml)', () => {
   const text = 'a: x # {"$imagepolicy": "default:app"}\na: y\n';
-  assert.deepEqual(rewrite(text, decideApp).problems.map((p) => p.code), ['FileNotParsable']);
+  assert.deepEqual(
+    rewrite(text, decideApp).problems.map((p) => p.code),
+    ['FileNotParsable'],
+  );
 });
 
 test('rewrite: text without the token is returned as is without parsing', () => {
   const text = 'not: [valid';
-  assert.deepEqual(rewrite(text, () => { throw new Error('must not be called'); }), { text, changes: [], problems: [] });
+  assert.deepEqual(
+    rewrite(text, () => {
+      throw new Error('must not be called');
+    }),
+    { text, changes: [], problems: [] },
+  );
 });
 
 test('rewrite: decide is asked with the parsed setter', () => {

@@ -25,11 +25,22 @@ export function rewrite(text: string, decide: Decide): RewriteResult {
       return;
     }
     if ('unavailable' in d) {
-      out.push({ code: 'MarkerValueUnavailable', message: `marker "${m.setter.raw}": ${d.unavailable}`, line: m.line, setter: m.setter.raw });
+      out.push({
+        code: 'MarkerValueUnavailable',
+        message: `marker "${m.setter.raw}": ${d.unavailable}`,
+        line: m.line,
+        setter: m.setter.raw,
+      });
       return;
     }
     if (d.value === m.value) return;
-    edits.push({ start: m.range[0], end: m.range[1], replacement: encodeScalar(d.value, m.style, m.flow), index, value: d.value });
+    edits.push({
+      start: m.range[0],
+      end: m.range[1],
+      replacement: encodeScalar(d.value, m.style, m.flow),
+      index,
+      value: d.value,
+    });
     changes.push({
       setter: m.setter.raw,
       policy: { namespace: m.setter.namespace, name: m.setter.name },
@@ -52,9 +63,10 @@ export function rewrite(text: string, decide: Decide): RewriteResult {
 
   // The edit must read back as intended; if it does not, leave the file alone.
   const check = findMarkers(result);
-  const intact = check.problems.every((p) => p.code !== 'FileNotParsable')
-    && check.markers.length === markers.length
-    && edits.every((e) => check.markers[e.index]?.value === e.value);
+  const intact =
+    check.problems.every((p) => p.code !== 'FileNotParsable') &&
+    check.markers.length === markers.length &&
+    edits.every((e) => check.markers[e.index]?.value === e.value);
   if (!intact) {
     out.push({
       code: 'MarkerInvalid',

@@ -227,9 +227,12 @@ export function findMarkers(text: string): ScanResult {
     if (site !== undefined && site.kind === 'value') {
       lineComment.set(site, c);
     } else if (looksLikeMarker(c.source)) {
-      problem(c.offset, site?.kind === 'key' || afterKey
-        ? 'marker follows a key, not a value; put it after the value on the same line'
-        : 'marker is not on the line of a plain or quoted scalar value');
+      problem(
+        c.offset,
+        site?.kind === 'key' || afterKey
+          ? 'marker follows a key, not a value; put it after the value on the same line'
+          : 'marker is not on the line of a plain or quoted scalar value',
+      );
     }
   }
 
@@ -253,9 +256,12 @@ export function findMarkers(text: string): ScanResult {
     const lead = /^[ \t]*(?:-[ \t]+)*/.exec(nextText)?.[0].length ?? 0;
     const site = nextText.trim() === '' ? undefined : siteStarting.get(lines.start(next) + lead);
     if (site === undefined || site.kind !== 'value') {
-      problem(c.offset, site?.kind === 'key'
-        ? 'marker above a key does not apply; put it after the value on the same line'
-        : 'marker is not directly above a plain or quoted scalar value');
+      problem(
+        c.offset,
+        site?.kind === 'key'
+          ? 'marker above a key does not apply; put it after the value on the same line'
+          : 'marker is not directly above a plain or quoted scalar value',
+      );
       continue;
     }
     if (first !== last) {

@@ -8,9 +8,7 @@ export function looksLikeMarker(comment: string): boolean {
   return /"\$imagepolicy"\s*:/.test(comment);
 }
 
-export type MarkerParse =
-  | { ok: true; setter: Setter }
-  | { ok: false; reason: string };
+export type MarkerParse = { ok: true; setter: Setter } | { ok: false; reason: string };
 
 /** Parses `ns:name` or `ns:name:field`. */
 export function parseSetter(raw: string): MarkerParse {

@@ -33,9 +33,7 @@ export type Decision =
  */
 export function decide(tags: readonly string[], options: DecideOptions): Decision {
   try {
-    const exclusions = options.exclusionList instanceof ExclusionList
-      ? options.exclusionList
-      : new ExclusionList(options.exclusionList);
+    const exclusions = options.exclusionList instanceof ExclusionList ? options.exclusionList : new ExclusionList(options.exclusionList);
     const filter = options.filterTags instanceof TagFilter ? options.filterTags : new TagFilter(options.filterTags);
     const policy = isPolicy(options.policy) ? options.policy : createPolicy(options.policy);
 

@@ -10,9 +10,7 @@
  *   kept as written.
  * - A group that does not exist or did not take part in the match inserts nothing.
  */
-export type TemplatePart =
-  | { kind: 'text'; text: string }
-  | { kind: 'ref'; name: string; index: number; written: string };
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'ref'; name: string; index: number; written: string };
 
 const NAME_CHAR = /[\p{L}\p{Nd}_]/u;
 const INDEX_LIMIT = 1e8;

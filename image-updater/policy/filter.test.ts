@@ -22,9 +22,15 @@ test('the seed pattern keeps master builds and extracts the timestamp', () => {
 
 test('patterns are unanchored unless they anchor themselves', () => {
   const loose = new TagFilter({ pattern: 'rc[0-9]+' });
-  assert.deepEqual(loose.apply(['1.0-rc1', 'rc2', 'final']).map((c) => c.tag), ['1.0-rc1', 'rc2']);
+  assert.deepEqual(
+    loose.apply(['1.0-rc1', 'rc2', 'final']).map((c) => c.tag),
+    ['1.0-rc1', 'rc2'],
+  );
   const anchored = new TagFilter({ pattern: '^rc[0-9]+$' });
-  assert.deepEqual(anchored.apply(['1.0-rc1', 'rc2', 'rc3-x']).map((c) => c.tag), ['rc2']);
+  assert.deepEqual(
+    anchored.apply(['1.0-rc1', 'rc2', 'rc3-x']).map((c) => c.tag),
+    ['rc2'],
+  );
 });
 
 test('an empty extract keeps the whole tag, not just the matched part', () => {
@@ -89,8 +95,14 @@ test('extract may only refer to groups the pattern has', () => {
 test('exclusion list: default drops cosign signatures, custom lists replace it, an empty list keeps all', () => {
   const filter = new TagFilter(undefined);
   const tags = ['sha256-abc.sig', '1.0.0', 'sha256-abc.att', 'debug-1.0.0'];
-  assert.deepEqual(filter.apply(tags, new ExclusionList(undefined)).map((c) => c.tag), ['1.0.0', 'debug-1.0.0', 'sha256-abc.att']);
-  assert.deepEqual(filter.apply(tags, new ExclusionList(['^debug-', '\\.att$'])).map((c) => c.tag), ['1.0.0', 'sha256-abc.sig']);
+  assert.deepEqual(
+    filter.apply(tags, new ExclusionList(undefined)).map((c) => c.tag),
+    ['1.0.0', 'debug-1.0.0', 'sha256-abc.att'],
+  );
+  assert.deepEqual(
+    filter.apply(tags, new ExclusionList(['^debug-', '\\.att$'])).map((c) => c.tag),
+    ['1.0.0', 'sha256-abc.sig'],
+  );
   assert.deepEqual(filter.apply(tags, new ExclusionList([])).map((c) => c.tag).length, 4);
 
   const err = thrown(() => new ExclusionList(['^ok$', '(']));
@@ -102,5 +114,8 @@ test('RE2 keeps hostile input linear (no catastrophic backtracking)', () => {
   const filter = new TagFilter({ pattern: '^(a+)+$' });
   const hostile = `${'a'.repeat(127)}!`;
   // With a backtracking engine this single call would not finish; RE2 answers immediately.
-  assert.deepEqual(filter.apply([hostile, 'aaaa']).map((c) => c.tag), ['aaaa']);
+  assert.deepEqual(
+    filter.apply([hostile, 'aaaa']).map((c) => c.tag),
+    ['aaaa'],
+  );
 });

@@ -21,9 +21,14 @@ export class TagFilter {
   constructor(spec: TagFilterSpec | undefined) {
     this.pattern = spec?.pattern ?? '';
     this.extract = spec?.extract ?? '';
-    this.compiled = this.pattern === ''
-      ? undefined
-      : compilePattern(this.pattern, { code: 'InvalidFilterPattern', field: 'filterTags.pattern', hint: PATTERN_HINT });
+    this.compiled =
+      this.pattern === ''
+        ? undefined
+        : compilePattern(this.pattern, {
+            code: 'InvalidFilterPattern',
+            field: 'filterTags.pattern',
+            hint: PATTERN_HINT,
+          });
     if (this.extract === '') {
       this.template = undefined;
       return;

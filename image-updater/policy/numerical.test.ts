@@ -24,11 +24,7 @@ test('decimals compare exactly: any length, fractions, signs, equal spellings', 
   const ranks = table.ordered.flatMap((group, rank) => group.map((text) => ({ text, rank })));
   for (const a of ranks) {
     for (const b of ranks) {
-      assert.equal(
-        sign(compareDecimals(decimal(a.text), decimal(b.text))),
-        sign(a.rank - b.rank),
-        `${a.text} vs ${b.text}`,
-      );
+      assert.equal(sign(compareDecimals(decimal(a.text), decimal(b.text))), sign(a.rank - b.rank), `${a.text} vs ${b.text}`);
     }
   }
 });

@@ -75,9 +75,10 @@ export class NumericalPolicy implements Policy {
 }
 
 function notANumber(candidate: Candidate) {
-  const what = candidate.value === candidate.tag
-    ? `tag ${JSON.stringify(candidate.tag)} is not a decimal number`
-    : `tag ${JSON.stringify(candidate.tag)} extracts ${JSON.stringify(candidate.value)}, which is not a decimal number`;
+  const what =
+    candidate.value === candidate.tag
+      ? `tag ${JSON.stringify(candidate.tag)} is not a decimal number`
+      : `tag ${JSON.stringify(candidate.tag)} extracts ${JSON.stringify(candidate.value)}, which is not a decimal number`;
   return terminal(
     'InvalidNumericalValue',
     `numerical policy: ${what}`,

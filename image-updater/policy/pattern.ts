@@ -55,12 +55,8 @@ export function describeSyntaxError(source: string, err: unknown): string {
   const problem = text.slice(0, colon);
   const fragment = text.slice(colon + 2);
   if (fragment === '' || fragment === source) return problem === 'missing )' ? 'missing ) at end of pattern' : problem;
-  const offset = source.endsWith(fragment) && problem.startsWith('missing')
-    ? source.length - fragment.length
-    : source.indexOf(fragment);
-  return offset >= 0
-    ? `${problem} at offset ${offset} (${JSON.stringify(fragment)})`
-    : `${problem} (${JSON.stringify(fragment)})`;
+  const offset = source.endsWith(fragment) && problem.startsWith('missing') ? source.length - fragment.length : source.indexOf(fragment);
+  return offset >= 0 ? `${problem} at offset ${offset} (${JSON.stringify(fragment)})` : `${problem} (${JSON.stringify(fragment)})`;
 }
 
 /**

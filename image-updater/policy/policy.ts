@@ -18,7 +18,9 @@ export function createPolicy(choice: ImagePolicyChoice | unknown): Policy {
   const keys = Object.keys(choice).filter((key) => (choice as Record<string, unknown>)[key] !== undefined);
   const unknown = keys.filter((key) => !(KINDS as readonly string[]).includes(key));
   if (unknown.length > 0) {
-    throw invalidPolicy(`policy has unknown kind ${unknown.map((key) => JSON.stringify(key)).join(', ')}; known kinds are ${KINDS.join(', ')}`);
+    throw invalidPolicy(
+      `policy has unknown kind ${unknown.map((key) => JSON.stringify(key)).join(', ')}; known kinds are ${KINDS.join(', ')}`,
+    );
   }
   if (keys.length === 0) throw invalidPolicy('policy sets none of numerical, semver or alphabetical');
   if (keys.length > 1) throw invalidPolicy(`policy sets ${keys.join(' and ')}; set exactly one`);

@@ -11,9 +11,7 @@ function load<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
 
-const masterminds = load<{ check: Row[]; valid: string[]; invalid: string[]; rewrite: [string, string][] }>(
-  'masterminds-constraints.json',
-);
+const masterminds = load<{ check: Row[]; valid: string[]; invalid: string[]; rewrite: [string, string][] }>('masterminds-constraints.json');
 const ours = load<{ check: Row[]; invalid: string[] }>('semver-ranges.json');
 
 function checkRows(rows: Row[]) {

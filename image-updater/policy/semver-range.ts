@@ -118,16 +118,18 @@ function parseGroup(group: string): Comparator[] {
       next = skipSpace(next.slice(1));
       if (next === '') throw new RangeSyntaxError(`trailing comma after ${JSON.stringify(comparator.written)}`);
     } else if (next.length === after.length) {
-      throw new RangeSyntaxError(`unexpected ${JSON.stringify(next)} after ${JSON.stringify(comparator.written)} (separate comparators with a space or a comma)`);
+      throw new RangeSyntaxError(
+        `unexpected ${JSON.stringify(next)} after ${JSON.stringify(comparator.written)} (separate comparators with a space or a comma)`,
+      );
     }
     rest = next;
   }
 }
 
 function scanComparator(text: string): { comparator: Comparator; after: string } {
-  const operator = (TWO_CHAR_OPERATORS.has(text.slice(0, 2))
-    ? text.slice(0, 2)
-    : ONE_CHAR_OPERATORS.has(text.slice(0, 1)) ? text.slice(0, 1) : '') as Operator;
+  const operator = (
+    TWO_CHAR_OPERATORS.has(text.slice(0, 2)) ? text.slice(0, 2) : ONE_CHAR_OPERATORS.has(text.slice(0, 1)) ? text.slice(0, 1) : ''
+  ) as Operator;
   const rest = skipSpace(text.slice(operator.length));
 
   let i = rest.startsWith('v') ? 1 : 0;
@@ -178,7 +180,14 @@ function scanIdentifiers(text: string, from: number): number {
 
 function buildComparator(operator: Operator, written: string, parts: string[], pre: string, metadata: string): Comparator {
   const version: Version = { major: 0n, minor: 0n, patch: 0n, pre, metadata: '', original: written };
-  const comparator: Comparator = { operator, written: `${operator}${written}`, version, dirty: false, minorDirty: false, patchDirty: false };
+  const comparator: Comparator = {
+    operator,
+    written: `${operator}${written}`,
+    version,
+    dirty: false,
+    minorDirty: false,
+    patchDirty: false,
+  };
   let length = 5 + (pre === '' ? 0 : pre.length + 1);
   const [major = '', minor = '', patch = ''] = parts;
   if (isWildcard(major)) {
@@ -201,7 +210,9 @@ function buildComparator(operator: Operator, written: string, parts: string[], p
   }
   if (length > MAX_VERSION_LENGTH) throw new RangeSyntaxError(`version in ${JSON.stringify(comparator.written)} is too long`);
   if (pre !== '' && !validPrerelease(pre)) {
-    throw new RangeSyntaxError(`pre-release ${JSON.stringify(pre)} in ${JSON.stringify(comparator.written)} has a numeric identifier with a leading zero`);
+    throw new RangeSyntaxError(
+      `pre-release ${JSON.stringify(pre)} in ${JSON.stringify(comparator.written)} has a numeric identifier with a leading zero`,
+    );
   }
   return comparator;
 }
@@ -213,7 +224,9 @@ function isWildcard(part: string): boolean {
 /** Leading zeros are tolerated in ranges (Masterminds coerces them); the value must fit 64 bits. */
 function number(part: string, comparator: Comparator): bigint {
   if (!/^[0-9]+$/.test(part)) {
-    throw new RangeSyntaxError(`${JSON.stringify(part)} in ${JSON.stringify(comparator.written)} is neither a number nor a wildcard (x, X, *)`);
+    throw new RangeSyntaxError(
+      `${JSON.stringify(part)} in ${JSON.stringify(comparator.written)} is neither a number nor a wildcard (x, X, *)`,
+    );
   }
   const value = BigInt(part);
   if (value > MAX_UINT64) throw new RangeSyntaxError(`${part} in ${JSON.stringify(comparator.written)} does not fit 64 bits`);

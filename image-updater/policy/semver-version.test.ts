@@ -48,9 +48,28 @@ test('tags parse as Flux reads them: strict X.Y.Z with an optional v', () => {
 
 test('precedence agrees with npm semver on the semver.org ordering and more', () => {
   const versions = [
-    '0.0.1', '0.1.0', '1.0.0-0', '1.0.0-1', '1.0.0-A', '1.0.0-a-b', '1.0.0-alpha', '1.0.0-alpha.1',
-    '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.0.0+build',
-    '1.0.1', '1.1.0', '1.10.0', '2.0.0-x.1.y', '2.0.0-x.1', '2.0.0', '10.0.0',
+    '0.0.1',
+    '0.1.0',
+    '1.0.0-0',
+    '1.0.0-1',
+    '1.0.0-A',
+    '1.0.0-a-b',
+    '1.0.0-alpha',
+    '1.0.0-alpha.1',
+    '1.0.0-alpha.beta',
+    '1.0.0-beta',
+    '1.0.0-beta.2',
+    '1.0.0-beta.11',
+    '1.0.0-rc.1',
+    '1.0.0',
+    '1.0.0+build',
+    '1.0.1',
+    '1.1.0',
+    '1.10.0',
+    '2.0.0-x.1.y',
+    '2.0.0-x.1',
+    '2.0.0',
+    '10.0.0',
   ];
   for (const a of versions) {
     for (const b of versions) {

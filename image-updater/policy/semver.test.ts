@@ -9,8 +9,18 @@ function asCandidates(tags: string[]): Candidate[] {
 }
 
 const TAGS = asCandidates([
-  'latest', '1.2', 'main-abc123', 'v1.0.0', '1.1.0', 'v1.1.1', '1.2.0-rc.1', '1.2.0-rc.2',
-  '2.0.0-alpha', '2.0.0', '0.9.9', 'v3.0.0+meta',
+  'latest',
+  '1.2',
+  'main-abc123',
+  'v1.0.0',
+  '1.1.0',
+  'v1.1.1',
+  '1.2.0-rc.1',
+  '1.2.0-rc.2',
+  '2.0.0-alpha',
+  '2.0.0',
+  '0.9.9',
+  'v3.0.0+meta',
 ]);
 
 test('the highest version within the range wins; non-versions are ignored; the tag is reported as listed', () => {
@@ -59,7 +69,10 @@ test('an empty list selects nothing', () => {
 });
 
 test('a bad range or shape fails at construction', () => {
-  assert.throws(() => new SemverPolicy({ range: '>=1.0 <<2' }), (err: unknown) => isTidemarkError(err) && err.code === 'InvalidSemverRange');
+  assert.throws(
+    () => new SemverPolicy({ range: '>=1.0 <<2' }),
+    (err: unknown) => isTidemarkError(err) && err.code === 'InvalidSemverRange',
+  );
   for (const spec of [{}, { range: '' }, { range: 5 }, { range: '1.x', order: 'asc' }, null]) {
     assert.throws(
       () => new SemverPolicy(spec as never),

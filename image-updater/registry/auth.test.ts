@@ -52,9 +52,14 @@ async function bearerRegistry(options: { requireCredentials?: boolean } = {}): P
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ') || !valid.has(auth.slice(7))) {
       const scope = `repository:${url.pathname.split('/').slice(2, -2).join('/')}:pull`;
-      json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, {
-        'www-authenticate': `Bearer realm="${registry.url}/token",service="test-registry",scope="${scope}"`,
-      });
+      json(
+        res,
+        401,
+        { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+        {
+          'www-authenticate': `Bearer realm="${registry.url}/token",service="test-registry",scope="${scope}"`,
+        },
+      );
       return;
     }
     json(res, 200, { tags: ['1.0', '1.1'] });
@@ -158,7 +163,11 @@ describe('bearer token flow', () => {
   it('reports wrong credentials from the token service as RegistryUnauthorized, without the password', async () => {
     const reg = await bearerRegistry({ requireCredentials: true });
     const { client, clock } = newClient();
-    const err = await failure(client.listTags(`${reg.registry.host}/app`, { access: { insecure: true, credentials: { username: USER, password: 'wrong' } } }));
+    const err = await failure(
+      client.listTags(`${reg.registry.host}/app`, {
+        access: { insecure: true, credentials: { username: USER, password: 'wrong' } },
+      }),
+    );
     assert.equal(err.code, 'RegistryUnauthorized');
     assert.equal(err.kind, 'terminal');
     assert.doesNotMatch(`${err.message} ${err.hint}`, /wrong|hunter2/);
@@ -179,8 +188,12 @@ describe('bearer token flow', () => {
   it('keeps tokens of different credentials apart', async () => {
     const reg = await bearerRegistry();
     const { client } = newClient();
-    await client.listTags(`${reg.registry.host}/app`, { access: { insecure: true, credentials: { username: 'a', password: '1' } } });
-    await client.listTags(`${reg.registry.host}/app`, { access: { insecure: true, credentials: { username: 'b', password: '2' } } });
+    await client.listTags(`${reg.registry.host}/app`, {
+      access: { insecure: true, credentials: { username: 'a', password: '1' } },
+    });
+    await client.listTags(`${reg.registry.host}/app`, {
+      access: { insecure: true, credentials: { username: 'b', password: '2' } },
+    });
     assert.equal(reg.tokenRequests(), 2);
   });
 });
@@ -189,7 +202,12 @@ describe('basic auth flow', () => {
   async function basicRegistry() {
     const server = await localServer((req, res) => {
       if (req.headers.authorization === basic) return json(res, 200, { tags: ['v1'] });
-      json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': 'Basic realm="test"' });
+      json(
+        res,
+        401,
+        { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+        { 'www-authenticate': 'Basic realm="test"' },
+      );
     });
     servers.push(server);
     return server;
@@ -201,13 +219,20 @@ describe('basic auth flow', () => {
     const access = { insecure: true, credentials: { username: USER, password: PASS } };
     assert.equal((await client.listTags(`${server.host}/app`, { access })).requests, 2);
     assert.equal((await client.listTags(`${server.host}/app`, { access })).requests, 1);
-    assert.deepEqual(server.requests.map((r) => r.authorization), [undefined, basic, basic]);
+    assert.deepEqual(
+      server.requests.map((r) => r.authorization),
+      [undefined, basic, basic],
+    );
   });
 
   it('fails without looping on wrong or missing credentials', async () => {
     const server = await basicRegistry();
     const { client } = newClient();
-    const wrong = await failure(client.listTags(`${server.host}/app`, { access: { insecure: true, credentials: { username: USER, password: 'nope' } } }));
+    const wrong = await failure(
+      client.listTags(`${server.host}/app`, {
+        access: { insecure: true, credentials: { username: USER, password: 'nope' } },
+      }),
+    );
     assert.equal(wrong.code, 'RegistryUnauthorized');
     assert.match(wrong.hint ?? '', /check the username and password/);
     assert.equal(server.requests.length, 2);

@@ -23,9 +23,18 @@ export interface AuthTarget {
 }
 
 /** Sends one request; the client adds the semaphore, dispatcher, deadline and meter. */
-export type Send = (method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, options?: { maxBodyBytes?: number }) => Promise<HttpReply>;
+export type Send = (
+  method: 'GET' | 'HEAD',
+  url: URL,
+  headers: Record<string, string>,
+  options?: { maxBodyBytes?: number },
+) => Promise<HttpReply>;
 
-type Authorization = { header: string | undefined; kind: 'none' | 'basic' | 'cached-bearer' | 'fresh-bearer'; token?: string };
+type Authorization = {
+  header: string | undefined;
+  kind: 'none' | 'basic' | 'cached-bearer' | 'fresh-bearer';
+  token?: string;
+};
 
 const DEFAULT_TOKEN_SECONDS = 60;
 const MAX_TOKEN_BODY = 1024 * 1024;
@@ -141,7 +150,12 @@ export class Authenticator {
     }
   }
 
-  private async fetchToken(target: AuthTarget, challenge: AuthChallenge, scope: string, send: Send): Promise<{ token: string; lifetimeMs: number }> {
+  private async fetchToken(
+    target: AuthTarget,
+    challenge: AuthChallenge,
+    scope: string,
+    send: Send,
+  ): Promise<{ token: string; lifetimeMs: number }> {
     const what = `getting a token for ${target.image}`;
     let realm: URL;
     try {
@@ -181,7 +195,10 @@ export class Authenticator {
     try {
       doc = JSON.parse(reply.body.toString('utf8'));
     } catch {
-      throw registryTransient(RegistryErrorCode.RegistryBadResponse, `${what}: the token service answered 200 with a non-JSON body: ${safeExcerpt(reply.body)}`);
+      throw registryTransient(
+        RegistryErrorCode.RegistryBadResponse,
+        `${what}: the token service answered 200 with a non-JSON body: ${safeExcerpt(reply.body)}`,
+      );
     }
     const fields = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
     const token = typeof fields.token === 'string' && fields.token !== '' ? fields.token : fields.access_token;
@@ -189,7 +206,10 @@ export class Authenticator {
       // No excerpt: a malformed token reply may still hold secrets.
       throw registryTransient(RegistryErrorCode.RegistryBadResponse, `${what}: the token service answered 200 without a token`);
     }
-    const seconds = typeof fields.expires_in === 'number' && Number.isFinite(fields.expires_in) && fields.expires_in > 0 ? fields.expires_in : DEFAULT_TOKEN_SECONDS;
+    const seconds =
+      typeof fields.expires_in === 'number' && Number.isFinite(fields.expires_in) && fields.expires_in > 0
+        ? fields.expires_in
+        : DEFAULT_TOKEN_SECONDS;
     return { token, lifetimeMs: seconds * 1000 };
   }
 

@@ -10,7 +10,11 @@ describe('parseWwwAuthenticate', () => {
     );
     assert.deepEqual(c, {
       scheme: 'bearer',
-      params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' },
+      params: {
+        realm: 'https://auth.docker.io/token',
+        service: 'registry.docker.io',
+        scope: 'repository:library/nginx:pull',
+      },
     });
   });
 
@@ -26,10 +30,16 @@ describe('parseWwwAuthenticate', () => {
 
   it('splits several challenges in one header and across headers', () => {
     const list = parseWwwAuthenticate('Basic realm="x", Bearer realm="https://t/token",service="s"');
-    assert.deepEqual(list.map((c) => c.scheme), ['basic', 'bearer']);
+    assert.deepEqual(
+      list.map((c) => c.scheme),
+      ['basic', 'bearer'],
+    );
     assert.equal(list[1]?.params.service, 's');
     const fromArray = parseWwwAuthenticate(['Negotiate', 'Bearer realm="r"']);
-    assert.deepEqual(fromArray.map((c) => c.scheme), ['negotiate', 'bearer']);
+    assert.deepEqual(
+      fromArray.map((c) => c.scheme),
+      ['negotiate', 'bearer'],
+    );
     assert.equal(pickChallenge(list)?.scheme, 'bearer');
   });
 

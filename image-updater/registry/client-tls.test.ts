@@ -17,15 +17,36 @@ function makePki(dir: string) {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   run(['req', '-x509', ...ec, '-subj', '/CN=tidemark-test-ca', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')]);
-  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
     run([
-      'req', '-x509', ...ec, '-subj', `/CN=tidemark-test-${name}`, '-addext', ext,
-      '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'),
-      '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`),
+      'req',
+      '-x509',
+      ...ec,
+      '-subj',
+      `/CN=tidemark-test-${name}`,
+      '-addext',
+      ext,
+      '-CA',
+      join(dir, 'ca.crt'),
+      '-CAkey',
+      join(dir, 'ca.key'),
+      '-keyout',
+      join(dir, `${name}.key`),
+      '-out',
+      join(dir, `${name}.crt`),
     ]);
   }
   const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-  return { ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), clientCert: read('client.crt'), clientKey: read('client.key') };
+  return {
+    ca: read('ca.crt'),
+    serverCert: read('server.crt'),
+    serverKey: read('server.key'),
+    clientCert: read('client.crt'),
+    clientKey: read('client.key'),
+  };
 }
 
 describe('TLS', () => {
@@ -40,15 +61,18 @@ describe('TLS', () => {
     dir = mkdtempSync(join(tmpdir(), 'tidemark-registry-tls-'));
     pki = makePki(dir);
     realm = await localServer((_req, res) => json(res, 200, { token: 'anonymous-token' }));
-    server = createServer({ cert: pki.serverCert, key: pki.serverKey, ca: pki.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      const url = new URL(req.url ?? '', 'https://x');
-      if (url.pathname.startsWith('/v2/realm/')) {
-        if (req.headers.authorization === 'Bearer anonymous-token') return json(res, 200, { tags: ['via-http-realm'] });
-        return json(res, 401, {}, { 'www-authenticate': `Bearer realm="${realm.url}/token",service="s"` });
-      }
-      const authorized = (req.socket as TLSSocket).authorized;
-      json(res, 200, { tags: [authorized ? 'client-cert-accepted' : 'no-client-cert'] });
-    });
+    server = createServer(
+      { cert: pki.serverCert, key: pki.serverKey, ca: pki.ca, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const url = new URL(req.url ?? '', 'https://x');
+        if (url.pathname.startsWith('/v2/realm/')) {
+          if (req.headers.authorization === 'Bearer anonymous-token') return json(res, 200, { tags: ['via-http-realm'] });
+          return json(res, 401, {}, { 'www-authenticate': `Bearer realm="${realm.url}/token",service="s"` });
+        }
+        const authorized = (req.socket as TLSSocket).authorized;
+        json(res, 200, { tags: [authorized ? 'client-cert-accepted' : 'no-client-cert'] });
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -85,7 +109,9 @@ describe('TLS', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const caOnly = tlsFromSecret({ data: { 'ca.crt': b64(pki.ca) } });
     assert.deepEqual((await client.listTags(`${host}/app`, { access: { tls: caOnly } })).tags, ['no-client-cert']);
-    const mutual = tlsFromSecret({ data: { 'ca.crt': b64(pki.ca), 'tls.crt': b64(pki.clientCert), 'tls.key': b64(pki.clientKey) } });
+    const mutual = tlsFromSecret({
+      data: { 'ca.crt': b64(pki.ca), 'tls.crt': b64(pki.clientCert), 'tls.key': b64(pki.clientKey) },
+    });
     assert.deepEqual((await client.listTags(`${host}/app`, { access: { tls: mutual } })).tags, ['client-cert-accepted']);
   });
 
@@ -105,7 +131,9 @@ describe('TLS', () => {
     const tls = { ca: pki.ca };
     const before = realm.requests.length;
     await assert.rejects(
-      client.listTags(`${host}/realm/app`, { access: { tls, credentials: { username: 'u', password: 'secret-pass' } } }),
+      client.listTags(`${host}/realm/app`, {
+        access: { tls, credentials: { username: 'u', password: 'secret-pass' } },
+      }),
       (err: unknown) => {
         assert.ok(err instanceof TidemarkError);
         assert.equal(err.code, 'RegistryInsecureRealm');
@@ -121,8 +149,12 @@ describe('TLS', () => {
   });
 
   it('refuses malformed TLS material up front', () => {
-    assert.throws(() => tlsFromSecret({ data: { 'ca.crt': Buffer.from('not a pem').toString('base64') } }), { code: 'InvalidRegistryTLS' });
-    assert.throws(() => tlsFromSecret({ data: { 'tls.crt': Buffer.from(pki.clientCert).toString('base64') } }), { code: 'InvalidRegistryTLS' });
+    assert.throws(() => tlsFromSecret({ data: { 'ca.crt': Buffer.from('not a pem').toString('base64') } }), {
+      code: 'InvalidRegistryTLS',
+    });
+    assert.throws(() => tlsFromSecret({ data: { 'tls.crt': Buffer.from(pki.clientCert).toString('base64') } }), {
+      code: 'InvalidRegistryTLS',
+    });
     assert.throws(() => tlsFromSecret({ data: {} }), { code: 'InvalidRegistryTLS' });
   });
 });

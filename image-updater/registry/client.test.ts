@@ -80,7 +80,9 @@ describe('listTags pagination', () => {
       json(res, 200, { tags: ['a'] }, { link: `<${elsewhere.url}/v2/app/tags/list?last=a>; rel="next"` });
     });
     const { client: c } = client();
-    const err = await failure(c.listTags(`${server.host}/app`, { access: { insecure: true, credentials: { username: 'u', password: 'p' } } }));
+    const err = await failure(
+      c.listTags(`${server.host}/app`, { access: { insecure: true, credentials: { username: 'u', password: 'p' } } }),
+    );
     assert.equal(err.code, 'RegistryPaginationError');
     assert.equal(err.kind, 'terminal');
     assert.match(err.message, /another origin/);
@@ -100,7 +102,10 @@ describe('listTags pagination', () => {
     const { client: c } = client();
     const first = await c.listTags(`${server.host}/org/app`, { access });
     assert.deepEqual(first.tags, ['only']);
-    assert.deepEqual(server.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('n')), ['1000', '100']);
+    assert.deepEqual(
+      server.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('n')),
+      ['1000', '100'],
+    );
     await c.listTags(`${server.host}/org/app`, { access });
     assert.equal(new URL(server.requests[2]?.url ?? '', 'http://x').searchParams.get('n'), '100', 'the limit is remembered');
   });
@@ -173,7 +178,11 @@ describe('reply errors', () => {
     assert.equal(clock.sleeps.length, 2);
   });
 
-  for (const [status, code] of [[401, 'RegistryUnauthorized'], [403, 'RegistryForbidden'], [404, 'RepositoryNotFound']] as const) {
+  for (const [status, code] of [
+    [401, 'RegistryUnauthorized'],
+    [403, 'RegistryForbidden'],
+    [404, 'RepositoryNotFound'],
+  ] as const) {
     it(`does not retry ${status} (${code})`, async () => {
       const server = await serve((_req, res) => json(res, status, { errors: [{ code: 'DENIED', message: 'no' }] }));
       const { client: c, clock } = client();
@@ -217,7 +226,10 @@ describe('retries', () => {
       res.writeHead(503, { 'retry-after': '86400' });
       res.end();
     });
-    const { client: c, clock } = client({ attempts: 4, backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 } });
+    const { client: c, clock } = client({
+      attempts: 4,
+      backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 },
+    });
     const err = await failure(c.listTags(`${server.host}/app`, { access }));
     assert.equal(err.code, 'RegistryUnavailable');
     assert.deepEqual(clock.sleeps, [1000, 1000, 1000]);
@@ -265,16 +277,29 @@ describe('retries', () => {
 });
 
 describe('manifests and digests', () => {
-  const body = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, digest: `sha256:${'b'.repeat(64)}`, platform: { architecture: 'arm64', os: 'linux' } }],
-  }));
+  const body = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          size: 10,
+          digest: `sha256:${'b'.repeat(64)}`,
+          platform: { architecture: 'arm64', os: 'linux' },
+        },
+      ],
+    }),
+  );
   const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
 
   it('reads the digest from a HEAD with the manifest Accept header', async () => {
     const server = await serve((req, res) => {
-      res.writeHead(200, { 'docker-content-digest': digest, 'content-type': 'application/vnd.oci.image.index.v1+json', 'content-length': body.length });
+      res.writeHead(200, {
+        'docker-content-digest': digest,
+        'content-type': 'application/vnd.oci.image.index.v1+json',
+        'content-length': body.length,
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     });
     const { client: c } = client();
@@ -283,7 +308,10 @@ describe('manifests and digests', () => {
     assert.equal(result.mediaType, 'application/vnd.oci.image.index.v1+json');
     assert.equal(server.requests[0]?.method, 'HEAD');
     assert.equal(server.requests[0]?.url, '/v2/app/manifests/1.0');
-    assert.match(server.requests[0]?.accept ?? '', /^application\/vnd\.oci\.image\.index\.v1\+json, application\/vnd\.docker\.distribution\.manifest\.list\.v2\+json/);
+    assert.match(
+      server.requests[0]?.accept ?? '',
+      /^application\/vnd\.oci\.image\.index\.v1\+json, application\/vnd\.docker\.distribution\.manifest\.list\.v2\+json/,
+    );
   });
 
   it('falls back to GET and hashes the body when HEAD gives no digest', async () => {
@@ -294,7 +322,10 @@ describe('manifests and digests', () => {
     const { client: c } = client();
     const result = await c.getDigest(`${server.host}/app`, 'v2', { access });
     assert.equal(result.digest, digest);
-    assert.deepEqual(server.requests.map((r) => r.method), ['HEAD', 'GET']);
+    assert.deepEqual(
+      server.requests.map((r) => r.method),
+      ['HEAD', 'GET'],
+    );
   });
 
   it('uses GET when the registry does not allow HEAD', async () => {
@@ -309,20 +340,29 @@ describe('manifests and digests', () => {
     });
     const { client: c } = client();
     assert.equal((await c.getDigest(`${server.host}/app:v1`, undefined, { access })).digest, digest);
-    assert.deepEqual(server.requests.map((r) => r.method), ['HEAD', 'GET']);
+    assert.deepEqual(
+      server.requests.map((r) => r.method),
+      ['HEAD', 'GET'],
+    );
   });
 
   it('parses an index and refuses a body that does not match its digest', async () => {
     const server = await serve((req, res) => {
       const wrong = req.url?.includes('wrong');
-      res.writeHead(200, { 'docker-content-digest': wrong ? `sha256:${'c'.repeat(64)}` : digest, 'content-type': 'application/vnd.oci.image.index.v1+json' });
+      res.writeHead(200, {
+        'docker-content-digest': wrong ? `sha256:${'c'.repeat(64)}` : digest,
+        'content-type': 'application/vnd.oci.image.index.v1+json',
+      });
       res.end(body);
     });
     const { client: c } = client();
     const good = await c.getManifest(`${server.host}/app:ok`, undefined, { access });
     assert.equal(good.manifest.kind, 'index');
     assert.equal(good.digest, digest);
-    assert.deepEqual(good.manifest.kind === 'index' ? good.manifest.manifests[0]?.platform : undefined, { architecture: 'arm64', os: 'linux' });
+    assert.deepEqual(good.manifest.kind === 'index' ? good.manifest.manifests[0]?.platform : undefined, {
+      architecture: 'arm64',
+      os: 'linux',
+    });
     const err = await failure(c.getManifest(`${server.host}/app:wrong`, undefined, { access }));
     assert.equal(err.code, 'RegistryDigestMismatch');
   });

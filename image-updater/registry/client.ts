@@ -299,7 +299,13 @@ export class RegistryClient {
     }
   }
 
-  private async send(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, maxBodyBytes?: number): Promise<HttpReply> {
+  private async send(
+    call: Call,
+    method: 'GET' | 'HEAD',
+    url: URL,
+    headers: Record<string, string>,
+    maxBodyBytes?: number,
+  ): Promise<HttpReply> {
     // Token realms on another host get their own slot pool and the default trust store.
     const sameHost = url.host === new URL(call.target.origin).host;
     const release = await this.semaphore.acquire(url.host, call.signal);
@@ -371,7 +377,10 @@ function manifestReference(ref: ImageReference, reference: string | undefined): 
   const value = reference ?? ref.digest ?? ref.tag ?? 'latest';
   if (isValidDigest(value)) return { value, part: { digest: value } };
   if (isValidTag(value)) return { value, part: { tag: value } };
-  throw registryTerminal(RegistryErrorCode.InvalidImageReference, `${JSON.stringify(safeExcerpt(value, 140))} is neither a tag nor a digest`);
+  throw registryTerminal(
+    RegistryErrorCode.InvalidImageReference,
+    `${JSON.stringify(safeExcerpt(value, 140))} is neither a tag nor a digest`,
+  );
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {

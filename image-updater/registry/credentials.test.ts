@@ -32,12 +32,14 @@ describe('dockerconfigjson', () => {
   });
 
   it('prefers an exact host over Docker Hub aliases', () => {
-    const c = parseDockerConfigJson(JSON.stringify({
-      auths: {
-        'https://index.docker.io/v1/': { auth: b64('legacy:x') },
-        'registry-1.docker.io': { auth: b64('api:x') },
-      },
-    }));
+    const c = parseDockerConfigJson(
+      JSON.stringify({
+        auths: {
+          'https://index.docker.io/v1/': { auth: b64('legacy:x') },
+          'registry-1.docker.io': { auth: b64('api:x') },
+        },
+      }),
+    );
     assert.equal(credentialsFor(c, 'docker.io')?.username, 'legacy');
     assert.equal(credentialsFor(c, 'registry-1.docker.io')?.username, 'api');
   });
@@ -50,9 +52,15 @@ describe('dockerconfigjson', () => {
 
   it('reads a kubernetes.io/dockerconfigjson Secret and the legacy dockercfg', () => {
     const json = JSON.stringify({ auths: { 'ghcr.io': { username: 'u', password: 'p' } } });
-    const modern = dockerConfigFromSecret({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(json) } });
+    const modern = dockerConfigFromSecret({
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': b64(json) },
+    });
     assert.deepEqual(credentialsFor(modern, 'ghcr.io'), { username: 'u', password: 'p' });
-    const legacy = dockerConfigFromSecret({ type: 'kubernetes.io/dockercfg', data: { '.dockercfg': b64(JSON.stringify({ 'ghcr.io': { auth: b64('l:p') } })) } });
+    const legacy = dockerConfigFromSecret({
+      type: 'kubernetes.io/dockercfg',
+      data: { '.dockercfg': b64(JSON.stringify({ 'ghcr.io': { auth: b64('l:p') } })) },
+    });
     assert.equal(credentialsFor(legacy, 'ghcr.io')?.username, 'l');
   });
 
@@ -70,17 +78,22 @@ describe('dockerconfigjson', () => {
   ];
   for (const [name, text] of bad) {
     it(`refuses ${name} without echoing secrets`, () => {
-      assert.throws(() => parseDockerConfigJson(text), (err: unknown) => {
-        assert.ok(err instanceof TidemarkError);
-        assert.equal(err.code, 'InvalidRegistryCredentials');
-        assert.equal(err.kind, 'terminal');
-        assert.doesNotMatch(err.message, /secret-in-clear|nocolon/);
-        return true;
-      });
+      assert.throws(
+        () => parseDockerConfigJson(text),
+        (err: unknown) => {
+          assert.ok(err instanceof TidemarkError);
+          assert.equal(err.code, 'InvalidRegistryCredentials');
+          assert.equal(err.kind, 'terminal');
+          assert.doesNotMatch(err.message, /secret-in-clear|nocolon/);
+          return true;
+        },
+      );
     });
   }
 
   it('refuses a Secret without the key', () => {
-    assert.throws(() => dockerConfigFromSecret({ type: 'Opaque', data: { password: b64('x') } }), { code: 'InvalidRegistryCredentials' });
+    assert.throws(() => dockerConfigFromSecret({ type: 'Opaque', data: { password: b64('x') } }), {
+      code: 'InvalidRegistryCredentials',
+    });
   });
 });

@@ -26,7 +26,10 @@ describe('Link header', () => {
     const current = new URL('https://r.example.com:8443/v2/a/tags/list?n=100');
     assert.equal(resolveNextPage('/v2/a/tags/list?last=x&n=100', current).href, 'https://r.example.com:8443/v2/a/tags/list?last=x&n=100');
     assert.equal(resolveNextPage('?last=y', current).href, 'https://r.example.com:8443/v2/a/tags/list?last=y');
-    assert.equal(resolveNextPage('https://r.example.com:8443/v2/a/tags/list?last=z', current).href, 'https://r.example.com:8443/v2/a/tags/list?last=z');
+    assert.equal(
+      resolveNextPage('https://r.example.com:8443/v2/a/tags/list?last=z', current).href,
+      'https://r.example.com:8443/v2/a/tags/list?last=z',
+    );
   });
 
   it('repairs a link that lost the port (Nexus)', () => {
@@ -36,14 +39,22 @@ describe('Link header', () => {
 
   it('refuses a link to another origin', () => {
     const current = new URL('https://r.example.com/v2/a/tags/list?n=100');
-    for (const target of ['https://evil.example.com/v2/a/tags/list?last=x', 'http://r.example.com/v2/a/tags/list', '//evil.example.com/x', 'https://r.example.com:444/x']) {
-      assert.throws(() => resolveNextPage(target, current), (err: unknown) => {
-        assert.ok(err instanceof TidemarkError);
-        assert.equal(err.code, 'RegistryPaginationError');
-        assert.equal(err.kind, 'terminal');
-        assert.match(err.message, /another origin/);
-        return true;
-      });
+    for (const target of [
+      'https://evil.example.com/v2/a/tags/list?last=x',
+      'http://r.example.com/v2/a/tags/list',
+      '//evil.example.com/x',
+      'https://r.example.com:444/x',
+    ]) {
+      assert.throws(
+        () => resolveNextPage(target, current),
+        (err: unknown) => {
+          assert.ok(err instanceof TidemarkError);
+          assert.equal(err.code, 'RegistryPaginationError');
+          assert.equal(err.kind, 'terminal');
+          assert.match(err.message, /another origin/);
+          return true;
+        },
+      );
     }
   });
 });

@@ -11,7 +11,9 @@ export const MediaType = {
 } as const;
 
 /** Indexes first: asking for a tag should give the multi-platform digest, as `docker pull` sees it. */
-export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.dockerManifest].join(', ');
+export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.dockerManifest].join(
+  ', ',
+);
 
 const INDEX_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
 const IMAGE_TYPES: ReadonlySet<string> = new Set([MediaType.ociManifest, MediaType.dockerManifest]);
@@ -57,7 +59,10 @@ function descriptor(value: unknown, where: string, fail: (why: string) => Error)
  */
 export function parseManifest(body: Buffer, contentType: string | undefined, status: number): Manifest {
   const fail = (why: string) =>
-    registryTransient(RegistryErrorCode.RegistryBadResponse, `registry answered ${status} with an invalid manifest (${why}): ${safeExcerpt(body)}`);
+    registryTransient(
+      RegistryErrorCode.RegistryBadResponse,
+      `registry answered ${status} with an invalid manifest (${why}): ${safeExcerpt(body)}`,
+    );
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));
@@ -66,7 +71,7 @@ export function parseManifest(body: Buffer, contentType: string | undefined, sta
   }
   if (!isRecord(doc)) throw fail('not a JSON object');
   const headerType = contentType?.split(';')[0]?.trim().toLowerCase();
-  const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : headerType ?? '';
+  const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : (headerType ?? '');
   if (doc.schemaVersion !== 2) {
     throw registryTerminal(
       RegistryErrorCode.RegistryBadResponse,

@@ -95,7 +95,12 @@ export function parseImageReference(input: string): ImageReference {
   const name = `${registry}/${repository}`;
   if (name.length > NAME_MAX) throw invalid(input, `name longer than ${NAME_MAX} characters`);
 
-  const ref: ImageReference = { registry, repository, name, apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry };
+  const ref: ImageReference = {
+    registry,
+    repository,
+    name,
+    apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry,
+  };
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
   return ref;

@@ -44,7 +44,11 @@ export function statusError(reply: HttpReply, what: string, missing: 'repository
     const manifest = code === 'MANIFEST_UNKNOWN' || (code !== 'NAME_UNKNOWN' && missing === 'manifest');
     return manifest
       ? registryTerminal(RegistryErrorCode.ManifestNotFound, said, 'check the tag or digest')
-      : registryTerminal(RegistryErrorCode.RepositoryNotFound, said, 'check the image name; private repositories may also answer 404 without credentials');
+      : registryTerminal(
+          RegistryErrorCode.RepositoryNotFound,
+          said,
+          'check the image name; private repositories may also answer 404 without credentials',
+        );
   }
   const retryAfterMs = parseRetryAfter(reply.headers['retry-after'], nowMs);
   if (status === 408) return registryTransient(RegistryErrorCode.RegistryTimeout, said, undefined, retryAfterMs);

@@ -53,5 +53,8 @@ export function tlsFromSecret(secret: SecretLike): RegistryTLS {
 /** A stable key for caching one connection pool per distinct TLS setup (the PEMs never leave this hash). */
 export function tlsKey(tls: RegistryTLS | undefined): string {
   if (!tls || (tls.ca === undefined && tls.cert === undefined)) return 'default';
-  return createHash('sha256').update(JSON.stringify([tls.ca ?? '', tls.cert ?? '', tls.key ?? ''])).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([tls.ca ?? '', tls.cert ?? '', tls.key ?? '']))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -107,8 +107,19 @@ test('schema defaults and enums agree with the TypeScript side', () => {
 test('the CRD image pattern (RE2, as the API server runs it) accepts what the validator accepts', () => {
   const pattern = new RE2(IMAGE_REPOSITORY_PATTERN);
   const samples = [
-    'nginx', 'docker.io/library/nginx', 'localhost:5000/app', 'Registry.Example.com/a/b', 'a/b__c/d-e.f_g',
-    'nginx:1.25', 'localhost:5000', 'a@sha256:00', 'Org/App', 'org//app', 'org/app/', '-app', 'http://x/y',
+    'nginx',
+    'docker.io/library/nginx',
+    'localhost:5000/app',
+    'Registry.Example.com/a/b',
+    'a/b__c/d-e.f_g',
+    'nginx:1.25',
+    'localhost:5000',
+    'a@sha256:00',
+    'Org/App',
+    'org//app',
+    'org/app/',
+    '-app',
+    'http://x/y',
   ];
   for (const image of samples) assert.equal(pattern.test(image), imageProblem(image) === undefined, image);
 });

@@ -32,7 +32,12 @@ export function validateImagePolicySpec(
   const filterTags = readFilterTags(problems, spec.filterTags);
   let policy: Policy | undefined;
   if (spec.policy === undefined || spec.policy === null) {
-    problems.add('policy', 'is required', 'set one of numerical {order: asc|desc}, semver {range}, alphabetical {order: asc|desc}', 'InvalidPolicy');
+    problems.add(
+      'policy',
+      'is required',
+      'set one of numerical {order: asc|desc}, semver {range}, alphabetical {order: asc|desc}',
+      'InvalidPolicy',
+    );
   } else {
     policy = problems.attempt(() => createPolicy(spec.policy));
   }
@@ -96,5 +101,7 @@ function readFilterTags(problems: Problems, value: unknown): TagFilter | undefin
   const pattern = readString(problems, value, 'pattern', { at: 'filterTags.pattern' });
   const extract = readString(problems, value, 'extract', { at: 'filterTags.extract' });
   if (problems.errors.length > before) return undefined;
-  return problems.attempt(() => new TagFilter({ ...(pattern === undefined ? {} : { pattern }), ...(extract === undefined ? {} : { extract }) }));
+  return problems.attempt(
+    () => new TagFilter({ ...(pattern === undefined ? {} : { pattern }), ...(extract === undefined ? {} : { extract }) }),
+  );
 }

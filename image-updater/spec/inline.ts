@@ -15,8 +15,17 @@ import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated }
 
 /** The seed's inline block (KubeVela `imageRepository`) plus the ImageRepository options it may carry. */
 const INLINE_FIELDS = [
-  'image', 'secretRef', 'filterTags', 'policy', 'commitMessage', 'interval',
-  'timeout', 'certSecretRef', 'insecure', 'exclusionList', 'digestReflectionPolicy',
+  'image',
+  'secretRef',
+  'filterTags',
+  'policy',
+  'commitMessage',
+  'interval',
+  'timeout',
+  'certSecretRef',
+  'insecure',
+  'exclusionList',
+  'digestReflectionPolicy',
 ];
 
 /** The inline block names Secrets with a plain string where the CRDs take `{name}`. */
@@ -66,9 +75,10 @@ export function inlineToImageObjects(cd: ContinuousDeployment): Validated<Derive
   const repositorySpec = repositorySpecOf(block);
   const policySpec = policySpecOf(block, name);
   const repository = validateImageRepositorySpec(repositorySpec, INLINE_PATHS);
-  const policy = block.policy === undefined || block.policy === null
-    ? undefined
-    : validateImagePolicySpec(policySpec, namespace || 'default', INLINE_PATHS);
+  const policy =
+    block.policy === undefined || block.policy === null
+      ? undefined
+      : validateImagePolicySpec(policySpec, namespace || 'default', INLINE_PATHS);
 
   const errors = [
     ...own.errors,
@@ -83,8 +93,18 @@ export function inlineToImageObjects(cd: ContinuousDeployment): Validated<Derive
   return {
     ok: true,
     value: {
-      imageRepository: { apiVersion: API_VERSION, kind: Kinds.ImageRepository.kind, metadata: metadata(), spec: repositorySpec as unknown as ImageRepositorySpec },
-      imagePolicy: { apiVersion: API_VERSION, kind: Kinds.ImagePolicy.kind, metadata: metadata(), spec: policySpec as unknown as ImagePolicySpec },
+      imageRepository: {
+        apiVersion: API_VERSION,
+        kind: Kinds.ImageRepository.kind,
+        metadata: metadata(),
+        spec: repositorySpec as unknown as ImageRepositorySpec,
+      },
+      imagePolicy: {
+        apiVersion: API_VERSION,
+        kind: Kinds.ImagePolicy.kind,
+        metadata: metadata(),
+        spec: policySpec as unknown as ImagePolicySpec,
+      },
       repository: repository.value,
       policy: policy.value,
       commitMessage,

@@ -43,7 +43,11 @@ export class Problems {
     } catch (err) {
       if (!isTidemarkError(err)) throw err;
       this.errors.push(
-        new TidemarkError(err.code, `${this.paths.prefix}${err.message}`, { kind: 'terminal', hint: err.hint, cause: err.cause }),
+        new TidemarkError(err.code, `${this.paths.prefix}${err.message}`, {
+          kind: 'terminal',
+          hint: err.hint,
+          cause: err.cause,
+        }),
       );
       return undefined;
     }

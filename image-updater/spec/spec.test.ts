@@ -25,7 +25,10 @@ function problems<T>(result: Validated<T> | undefined): string[] {
 }
 
 function assertHas(list: string[], pattern: RegExp) {
-  assert.ok(list.some((line) => pattern.test(line)), `no problem matching ${pattern} in:\n${list.join('\n')}`);
+  assert.ok(
+    list.some((line) => pattern.test(line)),
+    `no problem matching ${pattern} in:\n${list.join('\n')}`,
+  );
 }
 
 test('ImageRepository: a minimal spec gets Flux defaults', () => {
@@ -82,8 +85,15 @@ test('ImageRepository: required image, list limits', () => {
 
 test('image names: repository only, in the distribution grammar', () => {
   const valid = [
-    'nginx', 'library/nginx', 'docker.io/library/nginx', 'ghcr.io/org/app', 'localhost:5000/app',
-    '127.0.0.1:5000/team/app', 'Registry.Example.com/a/b', 'a/b__c/d-e.f_g', 'app--x',
+    'nginx',
+    'library/nginx',
+    'docker.io/library/nginx',
+    'ghcr.io/org/app',
+    'localhost:5000/app',
+    '127.0.0.1:5000/team/app',
+    'Registry.Example.com/a/b',
+    'a/b__c/d-e.f_g',
+    'app--x',
   ];
   for (const image of valid) assert.equal(imageProblem(image), undefined, image);
   const invalid: [string, RegExp][] = [
@@ -114,7 +124,9 @@ test('ImagePolicy: filter and policy compiled, defaults applied', () => {
   });
   assert.deepEqual(decision, { tag: 'v7.0.1-rc.1', value: '7.0.1-rc.1', candidates: 5 });
 
-  const minimal = ok(validateImagePolicySpec({ imageRepositoryRef: { name: 'app', namespace: 'other' }, policy: { alphabetical: {} } }, 'apps'));
+  const minimal = ok(
+    validateImagePolicySpec({ imageRepositoryRef: { name: 'app', namespace: 'other' }, policy: { alphabetical: {} } }, 'apps'),
+  );
   assert.deepEqual(minimal.imageRepositoryRef, { name: 'app', namespace: 'other' });
   assert.equal(minimal.digestReflectionPolicy, 'Never');
   assert.equal(minimal.filterTags.pattern, '');
@@ -145,7 +157,11 @@ test('ImagePolicy: all problems at once, with codes that say what to fix', () =>
 test('inline block: the seed declares an ImageRepository + ImagePolicy pair named after the ContinuousDeployment', () => {
   const cd = fixture('seed-continuous-deployment.yaml') as ContinuousDeployment;
   const derived = ok(inlineToImageObjects(cd));
-  const metadata = { name: 'image-gitops', namespace: 'default', annotations: { 'tidemark.dev/owned-by': 'default/image-gitops' } };
+  const metadata = {
+    name: 'image-gitops',
+    namespace: 'default',
+    annotations: { 'tidemark.dev/owned-by': 'default/image-gitops' },
+  };
   assert.deepEqual(derived.imageRepository, {
     apiVersion: 'tidemark.dev/v1alpha1',
     kind: 'ImageRepository',
@@ -227,7 +243,12 @@ test('inline block: optional ImageRepository settings carry over; absent block y
       },
     }),
   );
-  assert.deepEqual(derived.imageRepository.spec, { image: 'localhost:5000/app', interval: '30s', insecure: true, exclusionList: [] });
+  assert.deepEqual(derived.imageRepository.spec, {
+    image: 'localhost:5000/app',
+    interval: '30s',
+    insecure: true,
+    exclusionList: [],
+  });
   assert.equal(derived.repository.intervalMs, 30_000);
   assert.equal(derived.policy.digestReflectionPolicy, 'Always');
 

@@ -1,9 +1,7 @@
 /** Go text/template's predefined functions (funcs.go), over the template value model. */
 import type { TemplateFunc } from './exec.ts';
 import { isPrint, sprint, sprintf, sprintln } from './fmt.ts';
-import {
-  byteSlice, deepEqual, kindOf, lengthOf, mapIndex, numberOf, truth, typeName,
-} from './values.ts';
+import { byteSlice, deepEqual, kindOf, lengthOf, mapIndex, numberOf, truth, typeName } from './values.ts';
 
 type BasicKind = 'bool' | 'int' | 'float' | 'string';
 
@@ -134,12 +132,18 @@ function evalArgs(args: unknown[]): string {
 export function htmlEscape(s: string): string {
   return s.replace(/[\0"'&<>]/g, (c) => {
     switch (c) {
-      case '\0': return '\ufffd';
-      case '"': return '&#34;';
-      case "'": return '&#39;';
-      case '&': return '&amp;';
-      case '<': return '&lt;';
-      default: return '&gt;';
+      case '\0':
+        return '\ufffd';
+      case '"':
+        return '&#34;';
+      case "'":
+        return '&#39;';
+      case '&':
+        return '&amp;';
+      case '<':
+        return '&lt;';
+      default:
+        return '&gt;';
     }
   });
 }
@@ -149,13 +153,27 @@ export function jsEscape(s: string): string {
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
     switch (ch) {
-      case '\\': out += '\\\\'; continue;
-      case "'": out += "\\'"; continue;
-      case '"': out += '\\"'; continue;
-      case '<': out += '\\u003C'; continue;
-      case '>': out += '\\u003E'; continue;
-      case '&': out += '\\u0026'; continue;
-      case '=': out += '\\u003D'; continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case "'":
+        out += "\\'";
+        continue;
+      case '"':
+        out += '\\"';
+        continue;
+      case '<':
+        out += '\\u003C';
+        continue;
+      case '>':
+        out += '\\u003E';
+        continue;
+      case '&':
+        out += '\\u0026';
+        continue;
+      case '=':
+        out += '\\u003D';
+        continue;
     }
     if (cp < 0x20) out += '\\u00' + cp.toString(16).toUpperCase().padStart(2, '0');
     else if (cp < 0x80 || isPrint(cp)) out += ch;

@@ -66,9 +66,13 @@ export function parseImageRef(ref: string): ImageRefParts {
 }
 
 function namespacedName(namespace: string, name: string): GoStruct {
-  return makeStruct('types.NamespacedName', { Namespace: namespace, Name: name }, {
-    string: () => `${namespace}/${name}`,
-  });
+  return makeStruct(
+    'types.NamespacedName',
+    { Namespace: namespace, Name: name },
+    {
+      string: () => `${namespace}/${name}`,
+    },
+  );
 }
 
 function parsePolicy(setter: string): { namespace: string; name: string } {
@@ -82,20 +86,24 @@ function imageRef(ref: string, policy: { namespace: string; name: string }): GoS
   const context = `${p.registry}/${p.repository}`;
   const identifier = p.digest !== '' ? p.digest : p.tag !== '' ? p.tag : 'latest';
   const fullName = p.digest !== '' ? `${context}@${p.digest}` : `${context}:${identifier}`;
-  return makeStruct('update.imageRef', {}, {
-    string: () => ref,
-    json: () => ref,
-    members: {
-      String: ref,
-      Identifier: identifier,
-      Repository: p.repository,
-      Registry: p.registry,
-      Name: fullName,
-      Tag: p.tag,
-      Digest: p.digest,
-      Policy: namespacedName(policy.namespace, policy.name),
+  return makeStruct(
+    'update.imageRef',
+    {},
+    {
+      string: () => ref,
+      json: () => ref,
+      members: {
+        String: ref,
+        Identifier: identifier,
+        Repository: p.repository,
+        Registry: p.registry,
+        Name: fullName,
+        Tag: p.tag,
+        Digest: p.digest,
+        Policy: namespacedName(policy.namespace, policy.name),
+      },
     },
-  });
+  );
 }
 
 /** Flux's ObjectIdentifier (kyaml ResourceIdentifier embedded): fields promoted for templates. */
@@ -103,17 +111,21 @@ function objectIdentifier(o: ObjectId): GoStruct {
   const typeMeta = makeStruct('yaml.TypeMeta', { APIVersion: o.apiVersion, Kind: o.kind });
   const nameMeta = makeStruct('yaml.NameMeta', { Name: o.name, Namespace: o.namespace });
   const resourceIdentifier = makeStruct('yaml.ResourceIdentifier', { TypeMeta: typeMeta, NameMeta: nameMeta });
-  return makeStruct('update.ObjectIdentifier', { ResourceIdentifier: resourceIdentifier }, {
-    members: { APIVersion: o.apiVersion, Kind: o.kind, Name: o.name, Namespace: o.namespace },
-    json: () => {
-      const out: Record<string, string> = {};
-      if (o.apiVersion !== '') out.apiVersion = o.apiVersion;
-      if (o.kind !== '') out.kind = o.kind;
-      if (o.name !== '') out.name = o.name;
-      if (o.namespace !== '') out.namespace = o.namespace;
-      return out;
+  return makeStruct(
+    'update.ObjectIdentifier',
+    { ResourceIdentifier: resourceIdentifier },
+    {
+      members: { APIVersion: o.apiVersion, Kind: o.kind, Name: o.name, Namespace: o.namespace },
+      json: () => {
+        const out: Record<string, string> = {};
+        if (o.apiVersion !== '') out.apiVersion = o.apiVersion;
+        if (o.kind !== '') out.kind = o.kind;
+        if (o.name !== '') out.name = o.name;
+        if (o.namespace !== '') out.namespace = o.namespace;
+        return out;
+      },
     },
-  });
+  );
 }
 
 function objectKey(o: ObjectId): string {
@@ -243,12 +255,20 @@ export function buildCommitData(input: CommitDataInput): GoStruct {
     updatedFiles.set(file, makeStruct('update.FileResult', { Objects: perFileRefs }));
   }
 
-  const updated = makeStruct('update.Result', { Files: updatedFiles }, {
-    members: { Images: images, Objects: updatedObjects },
-  });
-  const changed = makeStruct('update.ResultV2', { ImageResult: updated, FileChanges: fileChanges }, {
-    members: { Changes: allChanges, Objects: changedObjects },
-  });
+  const updated = makeStruct(
+    'update.Result',
+    { Files: updatedFiles },
+    {
+      members: { Images: images, Objects: updatedObjects },
+    },
+  );
+  const changed = makeStruct(
+    'update.ResultV2',
+    { ImageResult: updated, FileChanges: fileChanges },
+    {
+      members: { Changes: allChanges, Objects: changedObjects },
+    },
+  );
   return makeStruct('update.TemplateData', {
     AutomationObject: namespacedName(input.automation.namespace, input.automation.name),
     Updated: updated,

@@ -19,14 +19,16 @@ export class TemplateError extends TidemarkError {
 
   constructor(code: TemplateErrorCode, templateName: string, line: number, col: number, detail: string, context?: string) {
     const where = `${templateName}:${line}:${col}`;
-    const message = context === undefined
-      ? `template: ${where}: ${detail}`
-      : `template: ${where}: executing "${templateName}" at <${context}>: ${detail}`;
+    const message =
+      context === undefined
+        ? `template: ${where}: ${detail}`
+        : `template: ${where}: executing "${templateName}" at <${context}>: ${detail}`;
     super(code, message, {
       kind: 'terminal',
-      hint: code === TemplateErrorCodes.invalid
-        ? 'fix the commit message template syntax (Go text/template)'
-        : 'fix the commit message template; it failed while rendering',
+      hint:
+        code === TemplateErrorCodes.invalid
+          ? 'fix the commit message template syntax (Go text/template)'
+          : 'fix the commit message template; it failed while rendering',
     });
     this.name = 'TemplateError';
     this.line = line;

@@ -3,16 +3,24 @@
  * variable scoping, pipeline evaluation, argument checking, truth rules and printing.
  */
 import type {
-  ActionNode, ArgNode, ChainNode, CommandNode, FieldNode, IdentifierNode, ListNode, Node, PipeNode,
-  RangeNode, TemplateNode, VariableNode,
+  ActionNode,
+  ArgNode,
+  ChainNode,
+  CommandNode,
+  FieldNode,
+  IdentifierNode,
+  ListNode,
+  Node,
+  PipeNode,
+  RangeNode,
+  TemplateNode,
+  VariableNode,
 } from './nodes.ts';
 import { nodeString } from './nodes.ts';
 import type { ParsedTemplate } from './parser.ts';
 import { TemplateError, TemplateErrorCodes, position } from './errors.ts';
 import { formatValue } from './fmt.ts';
-import {
-  GoFloat, kindOf, lengthOf, numberOf, sortedEntries, stringer, structInfo, truth, typeName,
-} from './values.ts';
+import { GoFloat, kindOf, lengthOf, numberOf, sortedEntries, stringer, structInfo, truth, typeName } from './values.ts';
 import type { GoStruct } from './values.ts';
 
 /**
@@ -47,7 +55,12 @@ export interface ExecLimits {
   maxWork: number;
 }
 
-export const DEFAULT_LIMITS: ExecLimits = { maxOutput: 1 << 20, maxSteps: 1_000_000, maxDepth: 1000, maxWork: 20_000_000 };
+export const DEFAULT_LIMITS: ExecLimits = {
+  maxOutput: 1 << 20,
+  maxSteps: 1_000_000,
+  maxDepth: 1000,
+  maxWork: 20_000_000,
+};
 
 /** The "no final argument" marker, distinct from a missing value (undefined). */
 const MISSING: unique symbol = Symbol('missing');
@@ -66,14 +79,12 @@ class ExecFailure extends Error {
 class BreakSignal {}
 class ContinueSignal {}
 
-interface Variable { name: string; value: unknown }
+interface Variable {
+  name: string;
+  value: unknown;
+}
 
-export function execute(
-  tmpl: ParsedTemplate,
-  data: unknown,
-  funcs: FuncMap,
-  limits: ExecLimits = DEFAULT_LIMITS,
-): string {
+export function execute(tmpl: ParsedTemplate, data: unknown, funcs: FuncMap, limits: ExecLimits = DEFAULT_LIMITS): string {
   const state = new State(tmpl, funcs, limits, data);
   try {
     state.walk(data, tmpl.root);
@@ -138,7 +149,7 @@ class State {
   }
 
   private charge(result: unknown): void {
-    const size = typeof result === 'string' ? result.length : lengthOf(result) ?? 1;
+    const size = typeof result === 'string' ? result.length : (lengthOf(result) ?? 1);
     this.work += size;
     if (this.work > this.limits.maxWork) this.errorf(`template function results exceed ${this.limits.maxWork} units of work`);
   }
@@ -193,9 +204,12 @@ class State {
         if (node.pipe.decl.length === 0) this.printValue(node, val);
         return;
       }
-      case 'break': throw new BreakSignal();
-      case 'continue': throw new ContinueSignal();
-      case 'comment': return;
+      case 'break':
+        throw new BreakSignal();
+      case 'continue':
+        throw new ContinueSignal();
+      case 'comment':
+        return;
       case 'if':
       case 'with':
         this.walkIfOrWith(node.type, dot, node.pipe, node.list, node.elseList);
@@ -344,22 +358,31 @@ class State {
     this.step();
     const first = cmd.args[0]!;
     switch (first.type) {
-      case 'field': return this.evalFieldNode(dot, first, cmd.args, final);
-      case 'chain': return this.evalChainNode(dot, first, cmd.args, final);
-      case 'identifier': return this.evalFunction(dot, first, cmd, cmd.args, final);
+      case 'field':
+        return this.evalFieldNode(dot, first, cmd.args, final);
+      case 'chain':
+        return this.evalChainNode(dot, first, cmd.args, final);
+      case 'identifier':
+        return this.evalFunction(dot, first, cmd, cmd.args, final);
       case 'pipe':
         this.notAFunction(cmd.args, final);
         return this.evalPipeline(dot, first);
-      case 'variable': return this.evalVariableNode(dot, first, cmd.args, final);
+      case 'variable':
+        return this.evalVariableNode(dot, first, cmd.args, final);
     }
     this.at(first);
     this.notAFunction(cmd.args, final);
     switch (first.type) {
-      case 'bool': return first.value;
-      case 'dot': return dot;
-      case 'nil': this.errorf('nil is not a command');
-      case 'number': return this.idealConstant(first);
-      case 'string': return first.text;
+      case 'bool':
+        return first.value;
+      case 'dot':
+        return dot;
+      case 'nil':
+        this.errorf('nil is not a command');
+      case 'number':
+        return this.idealConstant(first);
+      case 'string':
+        return first.text;
     }
   }
 
@@ -394,16 +417,19 @@ class State {
   }
 
   private evalFieldChain(
-    dot: unknown, receiver: unknown, node: ArgNode, ident: readonly string[], args: readonly ArgNode[], final: Final,
+    dot: unknown,
+    receiver: unknown,
+    node: ArgNode,
+    ident: readonly string[],
+    args: readonly ArgNode[],
+    final: Final,
   ): unknown {
     let r = receiver;
     for (let i = 0; i < ident.length - 1; i++) r = this.evalField(dot, ident[i]!, node, [], MISSING, r);
     return this.evalField(dot, ident[ident.length - 1]!, node, args, final, r);
   }
 
-  private evalField(
-    dot: unknown, fieldName: string, node: ArgNode, args: readonly ArgNode[], final: Final, receiver: unknown,
-  ): unknown {
+  private evalField(dot: unknown, fieldName: string, node: ArgNode, args: readonly ArgNode[], final: Final, receiver: unknown): unknown {
     if (receiver === undefined) return undefined;
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${fieldName}`);
     const hasArgs = args.length > 1 || final !== MISSING;
@@ -421,9 +447,7 @@ class State {
         return value;
       }
     } else if (kind === 'map') {
-      const stringKeyed = !(receiver instanceof Map)
-        || receiver.size === 0
-        || typeof receiver.keys().next().value === 'string';
+      const stringKeyed = !(receiver instanceof Map) || receiver.size === 0 || typeof receiver.keys().next().value === 'string';
       if (stringKeyed) {
         if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
         if (receiver instanceof Map) return receiver.has(fieldName) ? receiver.get(fieldName) : undefined;
@@ -434,7 +458,13 @@ class State {
     this.errorf(`can't evaluate field ${fieldName} in type ${typeName(receiver)}`);
   }
 
-  private evalFunction(dot: unknown, node: IdentifierNode, cmd: CommandNode | IdentifierNode, args: readonly ArgNode[], final: Final): unknown {
+  private evalFunction(
+    dot: unknown,
+    node: IdentifierNode,
+    cmd: CommandNode | IdentifierNode,
+    args: readonly ArgNode[],
+    final: Final,
+  ): unknown {
     this.at(node);
     const fn = this.funcs.get(node.ident);
     if (fn === undefined) this.errorf(`"${node.ident}" is not a defined function`);
@@ -442,8 +472,13 @@ class State {
   }
 
   private evalCall(
-    dot: unknown, fun: TemplateFunc, isBuiltin: boolean, node: { pos: number }, name: string,
-    allArgs: readonly ArgNode[], final: Final,
+    dot: unknown,
+    fun: TemplateFunc,
+    isBuiltin: boolean,
+    node: { pos: number },
+    name: string,
+    allArgs: readonly ArgNode[],
+    final: Final,
   ): unknown {
     const args = allArgs.slice(1);
     const numIn = args.length + (final !== MISSING ? 1 : 0);
@@ -485,10 +520,13 @@ class State {
   private validateType(value: unknown, kind: ParamKind): unknown {
     if (value === undefined || value === MISSING) {
       switch (kind) {
-        case 'value': return undefined;
+        case 'value':
+          return undefined;
         case 'any':
-        case 'map': return null;
-        default: this.errorf(`invalid value; expected ${goParamType(kind)}`);
+        case 'map':
+          return null;
+        default:
+          this.errorf(`invalid value; expected ${goParamType(kind)}`);
       }
     }
     const k = kindOf(value);
@@ -521,16 +559,22 @@ class State {
     this.at(n);
     const check = (v: unknown): unknown => (untyped ? v : this.validateType(v, kind));
     switch (n.type) {
-      case 'dot': return check(dot);
+      case 'dot':
+        return check(dot);
       case 'nil':
         if (untyped || kind === 'value') return undefined;
         if (kind === 'any' || kind === 'map') return null;
         this.errorf(`cannot assign nil to ${goParamType(kind)}`);
-      case 'field': return check(this.evalFieldNode(dot, n, [n], MISSING));
-      case 'variable': return check(this.evalVariableNode(dot, n, [], MISSING));
-      case 'pipe': return check(this.evalPipeline(dot, n));
-      case 'identifier': return check(this.evalFunction(dot, n, n, [n], MISSING));
-      case 'chain': return check(this.evalChainNode(dot, n, [], MISSING));
+      case 'field':
+        return check(this.evalFieldNode(dot, n, [n], MISSING));
+      case 'variable':
+        return check(this.evalVariableNode(dot, n, [], MISSING));
+      case 'pipe':
+        return check(this.evalPipeline(dot, n));
+      case 'identifier':
+        return check(this.evalFunction(dot, n, n, [n], MISSING));
+      case 'chain':
+        return check(this.evalChainNode(dot, n, [], MISSING));
     }
     if (untyped) kind = 'any';
     switch (kind) {
@@ -548,9 +592,12 @@ class State {
       case 'value':
       case 'any':
         switch (n.type) {
-          case 'bool': return n.value;
-          case 'number': return this.idealConstant(n);
-          case 'string': return n.text;
+          case 'bool':
+            return n.value;
+          case 'number':
+            return this.idealConstant(n);
+          case 'string':
+            return n.text;
         }
     }
     this.errorf(`can't handle ${nodeString(n)} for arg of type ${goParamType(kind)}`);
@@ -559,11 +606,17 @@ class State {
 
 function goParamType(kind: ParamKind): string {
   switch (kind) {
-    case 'value': return 'reflect.Value';
-    case 'any': return 'interface {}';
-    case 'string': return 'string';
-    case 'int': return 'int';
-    case 'bool': return 'bool';
-    case 'map': return 'map[string]interface {}';
+    case 'value':
+      return 'reflect.Value';
+    case 'any':
+      return 'interface {}';
+    case 'string':
+      return 'string';
+    case 'int':
+      return 'int';
+    case 'bool':
+      return 'bool';
+    case 'map':
+      return 'map[string]interface {}';
   }
 }

@@ -2,9 +2,7 @@
  * Go's fmt package over the template value model: %v printing (what `{{.}}` and print output),
  * Sprint/Sprintln spacing rules, and Sprintf with verbs, flags, width and precision.
  */
-import {
-  isStruct, kindOf, numberOf, sortedEntries, stringer, structInfo, typeName,
-} from './values.ts';
+import { isStruct, kindOf, numberOf, sortedEntries, stringer, structInfo, typeName } from './values.ts';
 import type { GoStruct } from './values.ts';
 
 interface Flags {
@@ -21,8 +19,15 @@ interface Flags {
 
 function noFlags(): Flags {
   return {
-    plus: false, minus: false, sharp: false, space: false, zero: false, plusV: false, sharpV: false,
-    wid: undefined, prec: undefined,
+    plus: false,
+    minus: false,
+    sharp: false,
+    space: false,
+    zero: false,
+    plusV: false,
+    sharpV: false,
+    wid: undefined,
+    prec: undefined,
   };
 }
 
@@ -66,11 +71,16 @@ function printArg(arg: unknown, verb: string, f: Flags): string {
   }
   if (verb === 'T') return pad(typeName(arg), f);
   switch (kindOf(arg)) {
-    case 'bool': return fmtBool(arg as boolean, verb, f);
-    case 'int': return fmtInteger(arg, verb, f);
-    case 'float': return fmtFloatVerb(numberOf(arg), verb, f, arg);
-    case 'string': return fmtString(arg as string, verb, f);
-    default: return printValue(arg, verb, f, 0);
+    case 'bool':
+      return fmtBool(arg as boolean, verb, f);
+    case 'int':
+      return fmtInteger(arg, verb, f);
+    case 'float':
+      return fmtFloatVerb(numberOf(arg), verb, f, arg);
+    case 'string':
+      return fmtString(arg as string, verb, f);
+    default:
+      return printValue(arg, verb, f, 0);
   }
 }
 
@@ -96,10 +106,14 @@ function printValue(v: unknown, verb: string, f: Flags, depth: number): string {
     case 'invalid':
     case 'nil':
       return depth === 0 ? '<invalid reflect.Value>' : pad('<nil>', f);
-    case 'bool': return fmtBool(v as boolean, verb, f);
-    case 'int': return fmtInteger(v, verb, f);
-    case 'float': return fmtFloatVerb(numberOf(v), verb, f, v);
-    case 'string': return fmtString(v as string, verb, f);
+    case 'bool':
+      return fmtBool(v as boolean, verb, f);
+    case 'int':
+      return fmtInteger(v, verb, f);
+    case 'float':
+      return fmtFloatVerb(numberOf(v), verb, f, v);
+    case 'string':
+      return fmtString(v as string, verb, f);
     case 'slice':
       return `[${(v as unknown[]).map((e) => printValue(e, verb, f, depth + 1)).join(' ')}]`;
     case 'map':
@@ -108,9 +122,7 @@ function printValue(v: unknown, verb: string, f: Flags, depth: number): string {
         .join(' ')}]`;
     case 'struct': {
       const s = v as GoStruct;
-      return `{${s[structInfo].fields
-        .map((name) => (f.plusV ? `${name}:` : '') + printValue(s[name], verb, f, depth + 1))
-        .join(' ')}}`;
+      return `{${s[structInfo].fields.map((name) => (f.plusV ? `${name}:` : '') + printValue(s[name], verb, f, depth + 1)).join(' ')}}`;
     }
     case 'func':
       return verb === 'v' ? pad('0x0', f) : badVerb(v, verb);
@@ -128,21 +140,32 @@ function fmtInteger(v: unknown, verb: string, f: Flags): string {
   const n = typeof v === 'bigint' ? v : BigInt(Math.trunc(numberOf(v)));
   switch (verb) {
     case 'v':
-    case 'd': return fmtInt(n, 10, verb, f, false);
-    case 'b': return fmtInt(n, 2, verb, f, false);
+    case 'd':
+      return fmtInt(n, 10, verb, f, false);
+    case 'b':
+      return fmtInt(n, 2, verb, f, false);
     case 'o':
-    case 'O': return fmtInt(n, 8, verb, f, false);
-    case 'x': return fmtInt(n, 16, verb, f, false);
-    case 'X': return fmtInt(n, 16, verb, f, true);
-    case 'c': return pad(runeString(n), f);
-    case 'q': return pad(quoteRune(n, f.plus), f);
+    case 'O':
+      return fmtInt(n, 8, verb, f, false);
+    case 'x':
+      return fmtInt(n, 16, verb, f, false);
+    case 'X':
+      return fmtInt(n, 16, verb, f, true);
+    case 'c':
+      return pad(runeString(n), f);
+    case 'q':
+      return pad(quoteRune(n, f.plus), f);
     case 'U': {
-      const hex = (n < 0n ? -n : n).toString(16).toUpperCase().padStart(f.prec ?? 4, '0');
+      const hex = (n < 0n ? -n : n)
+        .toString(16)
+        .toUpperCase()
+        .padStart(f.prec ?? 4, '0');
       let s = `U+${hex}`;
       if (f.sharp && n >= 0n && n <= 0x10ffffn && isPrint(Number(n))) s += ` '${String.fromCodePoint(Number(n))}'`;
       return pad(s, f);
     }
-    default: return badVerb(v, verb);
+    default:
+      return badVerb(v, verb);
   }
 }
 
@@ -177,7 +200,11 @@ function runeString(n: bigint): string {
 
 // --- floats ---
 
-interface Digits { digits: string; dp: number; neg: boolean }
+interface Digits {
+  digits: string;
+  dp: number;
+  neg: boolean;
+}
 
 /** Shortest decimal digits that round-trip, like strconv with precision -1. */
 function shortestDigits(v: number): Digits {
@@ -322,11 +349,27 @@ function fmtFloatVerb(v: number, verb: string, f: Flags, original: unknown): str
   let fmt: 'e' | 'E' | 'f' | 'g' | 'G';
   let prec: number;
   switch (verb) {
-    case 'v': fmt = 'g'; prec = -1; break;
-    case 'g': case 'G': fmt = verb; prec = -1; break;
-    case 'f': case 'F': fmt = 'f'; prec = 6; break;
-    case 'e': case 'E': fmt = verb; prec = 6; break;
-    default: return badVerb(original, verb);
+    case 'v':
+      fmt = 'g';
+      prec = -1;
+      break;
+    case 'g':
+    case 'G':
+      fmt = verb;
+      prec = -1;
+      break;
+    case 'f':
+    case 'F':
+      fmt = 'f';
+      prec = 6;
+      break;
+    case 'e':
+    case 'E':
+      fmt = verb;
+      prec = 6;
+      break;
+    default:
+      return badVerb(original, verb);
   }
   if (f.prec !== undefined) prec = f.prec;
   let num = formatFloat(v, fmt, prec);
@@ -391,13 +434,20 @@ function escapeRune(cp: number, quote: number, asciiOnly: boolean): string {
   if (cp === quote || cp === 0x5c) return '\\' + String.fromCodePoint(cp);
   if (asciiOnly ? cp < 0x80 && isPrint(cp) : isPrint(cp)) return String.fromCodePoint(cp);
   switch (cp) {
-    case 7: return '\\a';
-    case 8: return '\\b';
-    case 12: return '\\f';
-    case 10: return '\\n';
-    case 13: return '\\r';
-    case 9: return '\\t';
-    case 11: return '\\v';
+    case 7:
+      return '\\a';
+    case 8:
+      return '\\b';
+    case 12:
+      return '\\f';
+    case 10:
+      return '\\n';
+    case 13:
+      return '\\r';
+    case 9:
+      return '\\t';
+    case 11:
+      return '\\v';
   }
   if (cp < 0x20 || cp === 0x7f) return '\\x' + cp.toString(16).padStart(2, '0');
   if (cp < 0x10000) return '\\u' + cp.toString(16).padStart(4, '0');
@@ -447,12 +497,24 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     const f = noFlags();
     flags: for (; i < end; i++) {
       switch (format[i]) {
-        case '#': f.sharp = true; break;
-        case '0': f.zero = !f.minus; break;
-        case '+': f.plus = true; break;
-        case '-': f.minus = true; f.zero = false; break;
-        case ' ': f.space = true; break;
-        default: break flags;
+        case '#':
+          f.sharp = true;
+          break;
+        case '0':
+          f.zero = !f.minus;
+          break;
+        case '+':
+          f.plus = true;
+          break;
+        case '-':
+          f.minus = true;
+          f.zero = false;
+          break;
+        case ' ':
+          f.space = true;
+          break;
+        default:
+          break flags;
       }
     }
     let goodArgNum = true;
@@ -545,9 +607,13 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     argNum++;
   }
   if (!reordered && argNum < args.length) {
-    out += '%!(EXTRA ' + args.slice(argNum).map((a) => (a === null || a === undefined
-      ? '<nil>'
-      : `${typeName(a)}=${printArg(a, 'v', noFlags())}`)).join(', ') + ')';
+    out +=
+      '%!(EXTRA ' +
+      args
+        .slice(argNum)
+        .map((a) => (a === null || a === undefined ? '<nil>' : `${typeName(a)}=${printArg(a, 'v', noFlags())}`))
+        .join(', ') +
+      ')';
   }
   return out;
 }

@@ -32,7 +32,11 @@ export class GoRegexp {
     this.re.lastIndex = pos;
     const m = this.re.exec(s);
     if (m === null) return null;
-    const raw = (m as RegExpExecArray & { indices?: Array<[number, number] | undefined> & { groups?: Record<string, [number, number] | undefined> } }).indices;
+    const raw = (
+      m as RegExpExecArray & {
+        indices?: Array<[number, number] | undefined> & { groups?: Record<string, [number, number] | undefined> };
+      }
+    ).indices;
     const indices: Array<[number, number] | undefined> = raw ? [...raw] : [[m.index, m.index + m[0].length]];
     return { indices, named: raw?.groups ? { ...raw.groups } : {} };
   }

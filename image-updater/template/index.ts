@@ -11,7 +11,5 @@ export { GoFloat, makeStruct, namedMap, jsonForm, stringer, structInfo } from '.
 export type { GoStruct, StructInfo, StructOptions } from './values.ts';
 export { buildCommitData, parseImageRef } from './commit-data.ts';
 export type { CommitChange, CommitDataInput, ImageRefParts } from './commit-data.ts';
-export {
-  DEFAULT_COMMIT_TEMPLATE, buildCommitMessage, renderCommitMessage, validateCommitTemplate,
-} from './commit-message.ts';
+export { DEFAULT_COMMIT_TEMPLATE, buildCommitMessage, renderCommitMessage, validateCommitTemplate } from './commit-message.ts';
 export type { CommitMessageInput, RenderOptions } from './commit-message.ts';

@@ -16,12 +16,23 @@ function encodeString(s: string, escapeHTML: boolean): string {
     if (ch === '"' || ch === '\\') out += '\\' + ch;
     else if (cp < 0x20) {
       switch (ch) {
-        case '\n': out += '\\n'; break;
-        case '\r': out += '\\r'; break;
-        case '\t': out += '\\t'; break;
-        case '\b': out += '\\b'; break;
-        case '\f': out += '\\f'; break;
-        default: out += '\\u00' + cp.toString(16).padStart(2, '0');
+        case '\n':
+          out += '\\n';
+          break;
+        case '\r':
+          out += '\\r';
+          break;
+        case '\t':
+          out += '\\t';
+          break;
+        case '\b':
+          out += '\\b';
+          break;
+        case '\f':
+          out += '\\f';
+          break;
+        default:
+          out += '\\u00' + cp.toString(16).padStart(2, '0');
       }
     } else if (escapeHTML && (ch === '<' || ch === '>' || ch === '&')) {
       out += '\\u00' + cp.toString(16).padStart(2, '0');
@@ -53,12 +64,18 @@ export function marshal(v: unknown, options: MarshalOptions, depth = 0): string 
   const sep = indent === undefined ? ':' : ': ';
   switch (kindOf(v)) {
     case 'invalid':
-    case 'nil': return 'null';
-    case 'bool': return v ? 'true' : 'false';
-    case 'int': return typeof v === 'bigint' ? v.toString() : String(Math.trunc(numberOf(v)));
-    case 'float': return encodeFloat(numberOf(v));
-    case 'string': return encodeString(v as string, options.escapeHTML);
-    case 'func': throw new Error('json: unsupported type: func()');
+    case 'nil':
+      return 'null';
+    case 'bool':
+      return v ? 'true' : 'false';
+    case 'int':
+      return typeof v === 'bigint' ? v.toString() : String(Math.trunc(numberOf(v)));
+    case 'float':
+      return encodeFloat(numberOf(v));
+    case 'string':
+      return encodeString(v as string, options.escapeHTML);
+    case 'func':
+      throw new Error('json: unsupported type: func()');
     case 'slice': {
       const items = v as unknown[];
       if (items.length === 0) return '[]';
@@ -83,9 +100,12 @@ export function marshal(v: unknown, options: MarshalOptions, depth = 0): string 
       if (custom !== undefined) return marshal(custom(), options, depth);
       const fields = s[structInfo].fields;
       if (fields.length === 0) return '{}';
-      return '{' + fields
-        .map((f) => nl(depth + 1) + encodeString(f, options.escapeHTML) + sep + marshal(s[f], options, depth + 1))
-        .join(',') + nl(depth) + '}';
+      return (
+        '{' +
+        fields.map((f) => nl(depth + 1) + encodeString(f, options.escapeHTML) + sep + marshal(s[f], options, depth + 1)).join(',') +
+        nl(depth) +
+        '}'
+      );
     }
   }
 }

@@ -4,16 +4,43 @@
  */
 
 export type ItemType =
-  | 'error' | 'eof' | 'text' | 'leftDelim' | 'rightDelim' | 'leftParen' | 'rightParen'
-  | 'space' | 'pipe' | 'assign' | 'declare' | 'char' | 'charConstant' | 'bool' | 'number'
-  | 'string' | 'rawString' | 'field' | 'variable' | 'identifier' | 'dot' | 'nil'
+  | 'error'
+  | 'eof'
+  | 'text'
+  | 'leftDelim'
+  | 'rightDelim'
+  | 'leftParen'
+  | 'rightParen'
+  | 'space'
+  | 'pipe'
+  | 'assign'
+  | 'declare'
+  | 'char'
+  | 'charConstant'
+  | 'bool'
+  | 'number'
+  | 'string'
+  | 'rawString'
+  | 'field'
+  | 'variable'
+  | 'identifier'
+  | 'dot'
+  | 'nil'
   | 'keyword';
 
-export type Keyword =
-  | 'block' | 'break' | 'continue' | 'define' | 'else' | 'end' | 'if' | 'range' | 'template' | 'with';
+export type Keyword = 'block' | 'break' | 'continue' | 'define' | 'else' | 'end' | 'if' | 'range' | 'template' | 'with';
 
 const KEYWORDS: ReadonlySet<string> = new Set<Keyword>([
-  'block', 'break', 'continue', 'define', 'else', 'end', 'if', 'range', 'template', 'with',
+  'block',
+  'break',
+  'continue',
+  'define',
+  'else',
+  'end',
+  'if',
+  'range',
+  'template',
+  'with',
 ]);
 
 export interface Item {

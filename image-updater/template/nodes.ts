@@ -5,16 +5,51 @@ export interface NodeBase {
   pos: number;
 }
 
-export interface TextNode extends NodeBase { type: 'text'; text: string }
-export interface CommentNode extends NodeBase { type: 'comment'; text: string }
-export interface ActionNode extends NodeBase { type: 'action'; pipe: PipeNode }
-export interface IfNode extends NodeBase { type: 'if'; pipe: PipeNode; list: ListNode; elseList: ListNode | null }
-export interface WithNode extends NodeBase { type: 'with'; pipe: PipeNode; list: ListNode; elseList: ListNode | null }
-export interface RangeNode extends NodeBase { type: 'range'; pipe: PipeNode; list: ListNode; elseList: ListNode | null }
-export interface TemplateNode extends NodeBase { type: 'template'; name: string; pipe: PipeNode | null }
-export interface BreakNode extends NodeBase { type: 'break' }
-export interface ContinueNode extends NodeBase { type: 'continue' }
-export interface ListNode extends NodeBase { type: 'list'; nodes: Node[] }
+export interface TextNode extends NodeBase {
+  type: 'text';
+  text: string;
+}
+export interface CommentNode extends NodeBase {
+  type: 'comment';
+  text: string;
+}
+export interface ActionNode extends NodeBase {
+  type: 'action';
+  pipe: PipeNode;
+}
+export interface IfNode extends NodeBase {
+  type: 'if';
+  pipe: PipeNode;
+  list: ListNode;
+  elseList: ListNode | null;
+}
+export interface WithNode extends NodeBase {
+  type: 'with';
+  pipe: PipeNode;
+  list: ListNode;
+  elseList: ListNode | null;
+}
+export interface RangeNode extends NodeBase {
+  type: 'range';
+  pipe: PipeNode;
+  list: ListNode;
+  elseList: ListNode | null;
+}
+export interface TemplateNode extends NodeBase {
+  type: 'template';
+  name: string;
+  pipe: PipeNode | null;
+}
+export interface BreakNode extends NodeBase {
+  type: 'break';
+}
+export interface ContinueNode extends NodeBase {
+  type: 'continue';
+}
+export interface ListNode extends NodeBase {
+  type: 'list';
+  nodes: Node[];
+}
 
 export interface PipeNode extends NodeBase {
   type: 'pipe';
@@ -22,16 +57,43 @@ export interface PipeNode extends NodeBase {
   decl: VariableNode[];
   cmds: CommandNode[];
 }
-export interface CommandNode extends NodeBase { type: 'command'; args: ArgNode[] }
+export interface CommandNode extends NodeBase {
+  type: 'command';
+  args: ArgNode[];
+}
 
-export interface FieldNode extends NodeBase { type: 'field'; ident: string[] }
-export interface VariableNode extends NodeBase { type: 'variable'; ident: string[] }
-export interface ChainNode extends NodeBase { type: 'chain'; node: ArgNode; field: string[] }
-export interface IdentifierNode extends NodeBase { type: 'identifier'; ident: string }
-export interface DotNode extends NodeBase { type: 'dot' }
-export interface NilNode extends NodeBase { type: 'nil' }
-export interface BoolNode extends NodeBase { type: 'bool'; value: boolean }
-export interface StringNode extends NodeBase { type: 'string'; quoted: string; text: string }
+export interface FieldNode extends NodeBase {
+  type: 'field';
+  ident: string[];
+}
+export interface VariableNode extends NodeBase {
+  type: 'variable';
+  ident: string[];
+}
+export interface ChainNode extends NodeBase {
+  type: 'chain';
+  node: ArgNode;
+  field: string[];
+}
+export interface IdentifierNode extends NodeBase {
+  type: 'identifier';
+  ident: string;
+}
+export interface DotNode extends NodeBase {
+  type: 'dot';
+}
+export interface NilNode extends NodeBase {
+  type: 'nil';
+}
+export interface BoolNode extends NodeBase {
+  type: 'bool';
+  value: boolean;
+}
+export interface StringNode extends NodeBase {
+  type: 'string';
+  quoted: string;
+  text: string;
+}
 export interface NumberNode extends NodeBase {
   type: 'number';
   text: string;
@@ -43,12 +105,9 @@ export interface NumberNode extends NodeBase {
 }
 
 export type ArgNode =
-  | FieldNode | VariableNode | ChainNode | IdentifierNode | DotNode | NilNode | BoolNode | StringNode
-  | NumberNode | PipeNode;
+  FieldNode | VariableNode | ChainNode | IdentifierNode | DotNode | NilNode | BoolNode | StringNode | NumberNode | PipeNode;
 
-export type Node =
-  | TextNode | CommentNode | ActionNode | IfNode | WithNode | RangeNode | TemplateNode | BreakNode
-  | ContinueNode | ListNode;
+export type Node = TextNode | CommentNode | ActionNode | IfNode | WithNode | RangeNode | TemplateNode | BreakNode | ContinueNode | ListNode;
 
 /** Source-like rendering of a node, as Go's Node.String() does (used in error context). */
 export function nodeString(n: ArgNode | CommandNode | Node): string {

@@ -4,9 +4,7 @@
  */
 import { lex } from './lexer.ts';
 import type { Item } from './lexer.ts';
-import type {
-  ArgNode, CommandNode, ListNode, Node, NumberNode, PipeNode, StringNode, TemplateNode, VariableNode,
-} from './nodes.ts';
+import type { ArgNode, CommandNode, ListNode, Node, NumberNode, PipeNode, StringNode, TemplateNode, VariableNode } from './nodes.ts';
 import { TemplateError, TemplateErrorCodes, position } from './errors.ts';
 
 export interface ParsedTemplate {
@@ -26,8 +24,14 @@ export interface ParseOptions {
   firstLine?: number;
 }
 
-interface EndMarker { type: 'end'; pos: number }
-interface ElseMarker { type: 'else'; pos: number }
+interface EndMarker {
+  type: 'end';
+  pos: number;
+}
+interface ElseMarker {
+  type: 'else';
+  pos: number;
+}
 type ParsedItem = Node | EndMarker | ElseMarker;
 
 class ParseFailure extends Error {
@@ -199,15 +203,24 @@ class Parser {
     const token = this.nextNonSpace();
     if (token.type === 'keyword') {
       switch (token.val) {
-        case 'block': return this.blockControl();
-        case 'break': return this.breakControl(token);
-        case 'continue': return this.continueControl(token);
-        case 'else': return this.elseControl();
-        case 'end': return this.endControl();
-        case 'if': return this.control('if');
-        case 'range': return this.control('range');
-        case 'template': return this.templateControl();
-        case 'with': return this.control('with');
+        case 'block':
+          return this.blockControl();
+        case 'break':
+          return this.breakControl(token);
+        case 'continue':
+          return this.continueControl(token);
+        case 'else':
+          return this.elseControl();
+        case 'end':
+          return this.endControl();
+        case 'if':
+          return this.control('if');
+        case 'range':
+          return this.control('range');
+        case 'template':
+          return this.templateControl();
+        case 'with':
+          return this.control('with');
       }
     }
     this.backup();
@@ -347,8 +360,17 @@ class Parser {
         return pipe;
       }
       switch (token.type) {
-        case 'bool': case 'charConstant': case 'dot': case 'field': case 'identifier': case 'number':
-        case 'nil': case 'rawString': case 'string': case 'variable': case 'leftParen':
+        case 'bool':
+        case 'charConstant':
+        case 'dot':
+        case 'field':
+        case 'identifier':
+        case 'number':
+        case 'nil':
+        case 'rawString':
+        case 'string':
+        case 'variable':
+        case 'leftParen':
           this.backup();
           pipe.cmds.push(this.command());
           break;
@@ -398,7 +420,11 @@ class Parser {
         return { type: 'field', pos: chainPos, ident: [...node.ident, ...fields] };
       case 'variable':
         return { type: 'variable', pos: chainPos, ident: [...node.ident, ...fields] };
-      case 'bool': case 'string': case 'number': case 'nil': case 'dot':
+      case 'bool':
+      case 'string':
+      case 'number':
+      case 'nil':
+      case 'dot':
         this.fail(chainPos, `unexpected . after term "${nodeText(node)}"`);
       default:
         return { type: 'chain', pos: chainPos, node, field: fields };
@@ -447,16 +473,20 @@ class Parser {
   }
 
   private unquoteToken(token: Item): string {
-    const result = token.type === 'rawString'
-      ? token.val.slice(1, -1).replace(/\r/g, '')
-      : unquoteGo(token.val);
+    const result = token.type === 'rawString' ? token.val.slice(1, -1).replace(/\r/g, '') : unquoteGo(token.val);
     if (result === null) this.fail(token.pos, 'invalid syntax');
     return result;
   }
 
   private newNumber(token: Item): NumberNode {
     const node: NumberNode = {
-      type: 'number', pos: token.pos, text: token.val, isInt: false, isFloat: false, int: 0, float: 0,
+      type: 'number',
+      pos: token.pos,
+      text: token.val,
+      isInt: false,
+      isFloat: false,
+      int: 0,
+      float: 0,
     };
     if (token.type === 'charConstant') {
       const r = unquoteChar(token.val);
@@ -493,11 +523,16 @@ class Parser {
 
 function nodeText(node: ArgNode): string {
   switch (node.type) {
-    case 'bool': return String(node.value);
-    case 'string': return node.quoted;
-    case 'number': return node.text;
-    case 'nil': return 'nil';
-    default: return '.';
+    case 'bool':
+      return String(node.value);
+    case 'string':
+      return node.quoted;
+    case 'number':
+      return node.text;
+    case 'nil':
+      return 'nil';
+    default:
+      return '.';
   }
 }
 
@@ -511,10 +546,23 @@ export function parseGoInt(text: string): bigint | null {
   }
   let base = 10;
   let prefixed = false;
-  if (/^0[xX]/.test(s)) { base = 16; s = s.slice(2); prefixed = true; }
-  else if (/^0[oO]/.test(s)) { base = 8; s = s.slice(2); prefixed = true; }
-  else if (/^0[bB]/.test(s)) { base = 2; s = s.slice(2); prefixed = true; }
-  else if (/^0[0-7_]/.test(s)) { base = 8; s = s.slice(1); prefixed = true; }
+  if (/^0[xX]/.test(s)) {
+    base = 16;
+    s = s.slice(2);
+    prefixed = true;
+  } else if (/^0[oO]/.test(s)) {
+    base = 8;
+    s = s.slice(2);
+    prefixed = true;
+  } else if (/^0[bB]/.test(s)) {
+    base = 2;
+    s = s.slice(2);
+    prefixed = true;
+  } else if (/^0[0-7_]/.test(s)) {
+    base = 8;
+    s = s.slice(1);
+    prefixed = true;
+  }
   const digit = base === 16 ? '[0-9a-fA-F]' : base === 8 ? '[0-7]' : base === 2 ? '[01]' : '[0-9]';
   const pattern = prefixed ? new RegExp(`^_?${digit}+(_${digit}+)*$`) : new RegExp(`^${digit}+(_${digit}+)*$`);
   if (!pattern.test(s)) return null;
@@ -549,7 +597,14 @@ export function parseGoFloat(text: string): number | null {
 }
 
 const SIMPLE_ESCAPES: Record<string, number> = {
-  a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92,
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  '\\': 92,
 };
 
 /**

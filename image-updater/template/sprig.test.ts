@@ -114,7 +114,8 @@ test('defaults, emptiness and JSON', () => {
     '{{ default "foo" .nothing }}': 'foo',
     '{{ .missing | default "x" }}': 'x',
     '{{ "" | default "x" }} {{ 0 | default 5 }} {{ "a" | default "x" }} {{ default "d" }}': 'x 5 a d',
-    '{{ empty .nothing }} {{ empty (list) }} {{ empty (dict) }} {{ empty 0 }} {{ empty "a" }} {{ empty .img }}': 'true true true true false false',
+    '{{ empty .nothing }} {{ empty (list) }} {{ empty (dict) }} {{ empty 0 }} {{ empty "a" }} {{ empty .img }}':
+      'true true true true false false',
     '{{ coalesce "" 0 .nothing "x" }} {{ coalesce "" 0 }}': 'x <no value>',
     '{{ ternary "y" "n" true }} {{ false | ternary "y" "n" }}': 'y n',
     '{{ all 1 "a" }} {{ all 1 "" }} {{ any 0 "" }} {{ any 0 "x" }}': 'true false false true',
@@ -131,8 +132,10 @@ test('numbers (int64 arithmetic, spf13/cast conversions)', () => {
     '{{ add 1 2 3 }} {{ add1 5 }} {{ 3 | sub 14 }} {{ div 10 3 }} {{ 5 | div 10 }} {{ mul 1 2 3 }} {{ mod 10 3 }}': '6 6 11 3 2 6 1',
     '{{ max 1 5 3 }} {{ min 4 2 9 }} {{ biggest 1 2 }} {{ add "3" 2.9 true }}': '5 2 2 6',
     '{{ until 5 }} {{ until -3 }} {{ untilStep 0 10 3 }}': '[0 1 2 3 4] [0 -1 -2] [0 3 6 9]',
-    '{{ seq 5 }}|{{ seq -3 }}|{{ seq 0 4 }}|{{ seq 1 2 10 }}|{{ seq 10 -3 1 }}|{{ seq 1 1 0 }}': '1 2 3 4 5|1 0 -1 -2 -3|0 1 2 3 4|1 3 5 7 9|10 7 4 1|',
-    '{{ atoi "42" }} {{ atoi "4x" }} {{ int "1.0" }} {{ int64 "0x1F" }} {{ int 3.9 }} {{ int "nope" }} {{ float64 "1.5" }} {{ float64 3 }}': '42 0 1 31 3 0 1.5 3',
+    '{{ seq 5 }}|{{ seq -3 }}|{{ seq 0 4 }}|{{ seq 1 2 10 }}|{{ seq 10 -3 1 }}|{{ seq 1 1 0 }}':
+      '1 2 3 4 5|1 0 -1 -2 -3|0 1 2 3 4|1 3 5 7 9|10 7 4 1|',
+    '{{ atoi "42" }} {{ atoi "4x" }} {{ int "1.0" }} {{ int64 "0x1F" }} {{ int 3.9 }} {{ int "nope" }} {{ float64 "1.5" }} {{ float64 3 }}':
+      '42 0 1 31 3 0 1.5 3',
     '{{ printf "%T" (float64 3) }} {{ printf "%T" (add 1 2) }}': 'float64 int',
   });
   assert.throws(() => renderTemplate('{{ div 1 0 }}', {}), /integer divide by zero/);
@@ -142,10 +145,13 @@ test('lists and dicts', () => {
   check({
     '{{ list 1 2 3 | first }} {{ list 1 2 3 | last }} {{ list 1 2 3 | rest }} {{ list 1 2 3 | initial }}': '1 3 [2 3] [1 2]',
     '{{ list | first }} {{ list | rest }}': '<no value> []',
-    '{{ append (list 1 2) 3 }} {{ prepend (list 1 2) 0 }} {{ list 1 1 2 1 | uniq }} {{ list 1 2 3 | reverse }}': '[1 2 3] [0 1 2] [1 2] [3 2 1]',
+    '{{ append (list 1 2) 3 }} {{ prepend (list 1 2) 0 }} {{ list 1 1 2 1 | uniq }} {{ list 1 2 3 | reverse }}':
+      '[1 2 3] [0 1 2] [1 2] [3 2 1]',
     '{{ compact (list 1 "" .nothing 2 0) }} {{ has 2 (list 1 2) }} {{ has "2" (list 1 2) }} {{ has 1 .nothing }}': '[1 2] true false false',
-    '{{ without (list 1 2 3 2) 2 }} {{ concat (list 1) (list 2 3) }} {{ slice (list 1 2 3) 1 }} {{ slice (list) }}': '[1 3] [1 2 3] [2 3] <no value>',
-    '{{ $d := dict "a" 1 "b" 2 }}{{ get $d "a" }} {{ get $d "z" }}|{{ hasKey $d "b" }} {{ keys $d | sortAlpha }} {{ $d }}': '1 |true [a b] map[a:1 b:2]',
+    '{{ without (list 1 2 3 2) 2 }} {{ concat (list 1) (list 2 3) }} {{ slice (list 1 2 3) 1 }} {{ slice (list) }}':
+      '[1 3] [1 2 3] [2 3] <no value>',
+    '{{ $d := dict "a" 1 "b" 2 }}{{ get $d "a" }} {{ get $d "z" }}|{{ hasKey $d "b" }} {{ keys $d | sortAlpha }} {{ $d }}':
+      '1 |true [a b] map[a:1 b:2]',
     '{{ $d := dict "a" 1 }}{{ $_ := set $d "c" 3 }}{{ $d }} {{ unset $d "a" }}': 'map[a:1 c:3] map[c:3]',
     '{{ pluck "a" (dict "a" 1) (dict "b" 2) (dict "a" 3) }} {{ dict "k" }}': '[1 3] map[k:]',
     '{{ pick (dict "a" 1 "b" 2) "a" }} {{ omit (dict "a" 1 "b" 2) "a" }} {{ values (dict "b" 2 "a" 1) }}': 'map[a:1] map[b:2] [1 2]',
@@ -155,12 +161,15 @@ test('lists and dicts', () => {
 
 test('non-hermetic functions are absent', () => {
   for (const fn of ['now', 'date', 'randAlpha', 'randAlphaNum', 'uuidv4', 'env', 'expandenv', 'getHostByName', 'randInt', 'shuffle']) {
-    assert.throws(() => renderTemplate(`{{ ${fn} }}`, {}), (err: unknown) => {
-      assert.ok(err instanceof TemplateError);
-      assert.equal(err.code, 'InvalidCommitTemplate');
-      assert.match(err.message, new RegExp(`function "${fn}" not defined`));
-      return true;
-    });
+    assert.throws(
+      () => renderTemplate(`{{ ${fn} }}`, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof TemplateError);
+        assert.equal(err.code, 'InvalidCommitTemplate');
+        assert.match(err.message, new RegExp(`function "${fn}" not defined`));
+        return true;
+      },
+    );
   }
 });
 

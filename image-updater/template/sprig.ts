@@ -10,8 +10,19 @@ import { GoRegexp, quoteMeta } from './gregexp.ts';
 import { marshal } from './json.ts';
 import { parseGoFloat, parseGoInt } from './parser.ts';
 import {
-  GoFloat, byteSlice, deepEqual, isPlainObject, kindOf, lengthOf, mapHas, mapIndex, numberOf, sortedEntries,
-  stringer, typeName, utf8Length,
+  GoFloat,
+  byteSlice,
+  deepEqual,
+  isPlainObject,
+  kindOf,
+  lengthOf,
+  mapHas,
+  mapIndex,
+  numberOf,
+  sortedEntries,
+  stringer,
+  typeName,
+  utf8Length,
 } from './values.ts';
 import type { GoStruct } from './values.ts';
 
@@ -45,14 +56,19 @@ function strslice(v: unknown): string[] {
 export function empty(v: unknown): boolean {
   switch (kindOf(v)) {
     case 'invalid':
-    case 'nil': return true;
+    case 'nil':
+      return true;
     case 'string':
     case 'slice':
-    case 'map': return lengthOf(v) === 0;
-    case 'bool': return v === false;
+    case 'map':
+      return lengthOf(v) === 0;
+    case 'bool':
+      return v === false;
     case 'int':
-    case 'float': return numberOf(v) === 0;
-    default: return false;
+    case 'float':
+      return numberOf(v) === 0;
+    default:
+      return false;
   }
 }
 
@@ -79,18 +95,21 @@ const INT64_MIN = -0x8000000000000000n;
 /** cast.ToInt64: numbers truncate, strings parse with Go's base prefixes, failures give 0. */
 export function toInt64(v: unknown): number {
   switch (kindOf(v)) {
-    case 'int': return Math.trunc(numberOf(v));
+    case 'int':
+      return Math.trunc(numberOf(v));
     case 'float': {
       const f = numberOf(v);
       return Number.isFinite(f) ? Math.trunc(f) : 0;
     }
-    case 'bool': return v ? 1 : 0;
+    case 'bool':
+      return v ? 1 : 0;
     case 'string': {
       const n = parseGoInt(trimZeroDecimal(v as string));
       if (n === null || n > INT64_MAX || n < INT64_MIN) return 0;
       return Number(n);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -98,8 +117,10 @@ export function toInt64(v: unknown): number {
 export function toFloat64(v: unknown): number {
   switch (kindOf(v)) {
     case 'int':
-    case 'float': return numberOf(v);
-    case 'bool': return v ? 1 : 0;
+    case 'float':
+      return numberOf(v);
+    case 'bool':
+      return v ? 1 : 0;
     case 'string': {
       const s = v as string;
       const special = /^([+-]?)(inf|infinity|nan)$/i.exec(s);
@@ -109,7 +130,8 @@ export function toFloat64(v: unknown): number {
       }
       return parseGoFloat(s) ?? 0;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -159,7 +181,8 @@ function untilStep(start: number, stop: number, step: number): number[] {
 function seq(...params: number[]): string {
   const join = (xs: number[]): string => xs.join(' ');
   switch (params.length) {
-    case 0: return '';
+    case 0:
+      return '';
     case 1: {
       const start = 1;
       const end = params[0]!;
@@ -180,7 +203,8 @@ function seq(...params: number[]): string {
       }
       return join(untilStep(start, end + inc, step));
     }
-    default: return '';
+    default:
+      return '';
   }
 }
 
@@ -445,20 +469,50 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
   repeat: { params: ['int', 'string'], fn: repeat },
   trimall: { params: ['string', 'string'], fn: (a: string, b: string) => trimCutset(b, a) },
   trimAll: { params: ['string', 'string'], fn: (a: string, b: string) => trimCutset(b, a) },
-  trimSuffix: { params: ['string', 'string'], fn: (a: string, b: string) => (a !== '' && b.endsWith(a) ? b.slice(0, b.length - a.length) : b) },
+  trimSuffix: {
+    params: ['string', 'string'],
+    fn: (a: string, b: string) => (a !== '' && b.endsWith(a) ? b.slice(0, b.length - a.length) : b),
+  },
   trimPrefix: { params: ['string', 'string'], fn: (a: string, b: string) => (b.startsWith(a) ? b.slice(a.length) : b) },
   nospace: { params: ['string'], fn: (s: string) => [...s].filter((c) => !isSpaceRune(c)).join('') },
   initials: { params: ['string'], fn: initials },
   contains: { params: ['string', 'string'], fn: (sub: string, s: string) => s.includes(sub) },
   hasPrefix: { params: ['string', 'string'], fn: (p: string, s: string) => s.startsWith(p) },
   hasSuffix: { params: ['string', 'string'], fn: (p: string, s: string) => s.endsWith(p) },
-  quote: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs.filter((x) => !isNil(x)).map((x) => quoteString(strval(x))).join(' ') },
-  squote: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs.filter((x) => !isNil(x)).map((x) => `'${formatValue(x)}'`).join(' ') },
-  cat: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs.filter((x) => !isNil(x)).map(formatValue).join(' ') },
+  quote: {
+    params: [],
+    variadic: 'any',
+    fn: (...xs: unknown[]) =>
+      xs
+        .filter((x) => !isNil(x))
+        .map((x) => quoteString(strval(x)))
+        .join(' '),
+  },
+  squote: {
+    params: [],
+    variadic: 'any',
+    fn: (...xs: unknown[]) =>
+      xs
+        .filter((x) => !isNil(x))
+        .map((x) => `'${formatValue(x)}'`)
+        .join(' '),
+  },
+  cat: {
+    params: [],
+    variadic: 'any',
+    fn: (...xs: unknown[]) =>
+      xs
+        .filter((x) => !isNil(x))
+        .map(formatValue)
+        .join(' '),
+  },
   indent: { params: ['int', 'string'], fn: indent },
   nindent: { params: ['int', 'string'], fn: (n: number, v: string) => '\n' + indent(n, v) },
   replace: { params: ['string', 'string', 'string'], fn: replaceAll },
-  plural: { params: ['string', 'string', 'int'], fn: (one: string, many: string, count: number) => (count === 1 ? one : many) },
+  plural: {
+    params: ['string', 'string', 'int'],
+    fn: (one: string, many: string, count: number) => (count === 1 ? one : many),
+  },
   sha1sum: { params: ['string'], fn: (s: string) => createHash('sha1').update(s, 'utf8').digest('hex') },
   sha256sum: { params: ['string'], fn: (s: string) => createHash('sha256').update(s, 'utf8').digest('hex') },
   adler32sum: { params: ['string'], fn: (s: string) => String(adler32(s)) },
@@ -466,7 +520,10 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
   toString: { params: ANY_PARAM, fn: strval },
 
   // conversions
-  atoi: { params: ['string'], fn: (s: string) => (/^[+-]?[0-9]+$/.test(s) && Math.abs(Number(s)) <= Number.MAX_SAFE_INTEGER ? Number(s) : 0) },
+  atoi: {
+    params: ['string'],
+    fn: (s: string) => (/^[+-]?[0-9]+$/.test(s) && Math.abs(Number(s)) <= Number.MAX_SAFE_INTEGER ? Number(s) : 0),
+  },
   int64: { params: ['any'], fn: toInt64 },
   int: { params: ['any'], fn: toInt64 },
   float64: { params: ['any'], fn: (v: unknown) => new GoFloat(toFloat64(v)) },
@@ -480,14 +537,21 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
   },
   split: { params: ['string', 'string'], fn: (sep: string, orig: string) => indexedMap(splitN(orig, sep, -1)) },
   splitList: { params: ['string', 'string'], fn: (sep: string, orig: string) => splitN(orig, sep, -1) },
-  splitn: { params: ['string', 'int', 'string'], fn: (sep: string, n: number, orig: string) => indexedMap(splitN(orig, sep, n)) },
+  splitn: {
+    params: ['string', 'int', 'string'],
+    fn: (sep: string, n: number, orig: string) => indexedMap(splitN(orig, sep, n)),
+  },
   toStrings: { params: ['any'], fn: strslice },
   until: { params: ['int'], fn: until },
   untilStep: { params: ['int', 'int', 'int'], fn: untilStep },
 
   // arithmetic (int64, as Sprig)
   add1: { params: ['any'], fn: (i: unknown) => checkedInt(toInt64(i) + 1) },
-  add: { params: [], variadic: 'any', fn: (...xs: unknown[]) => checkedInt(xs.reduce<number>((a, b) => a + toInt64(b), 0)) },
+  add: {
+    params: [],
+    variadic: 'any',
+    fn: (...xs: unknown[]) => checkedInt(xs.reduce<number>((a, b) => a + toInt64(b), 0)),
+  },
   sub: { params: ['any', 'any'], fn: (a: unknown, b: unknown) => checkedInt(toInt64(a) - toInt64(b)) },
   div: {
     params: ['any', 'any'],
@@ -505,22 +569,40 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
       return toInt64(a) % d;
     },
   },
-  mul: { params: ['any'], variadic: 'any', fn: (a: unknown, ...xs: unknown[]) => checkedInt(xs.reduce<number>((acc, b) => acc * toInt64(b), toInt64(a))) },
-  max: { params: ['any'], variadic: 'any', fn: (a: unknown, ...xs: unknown[]) => xs.reduce<number>((m, b) => Math.max(m, toInt64(b)), toInt64(a)) },
-  biggest: { params: ['any'], variadic: 'any', fn: (a: unknown, ...xs: unknown[]) => xs.reduce<number>((m, b) => Math.max(m, toInt64(b)), toInt64(a)) },
-  min: { params: ['any'], variadic: 'any', fn: (a: unknown, ...xs: unknown[]) => xs.reduce<number>((m, b) => Math.min(m, toInt64(b)), toInt64(a)) },
+  mul: {
+    params: ['any'],
+    variadic: 'any',
+    fn: (a: unknown, ...xs: unknown[]) => checkedInt(xs.reduce<number>((acc, b) => acc * toInt64(b), toInt64(a))),
+  },
+  max: {
+    params: ['any'],
+    variadic: 'any',
+    fn: (a: unknown, ...xs: unknown[]) => xs.reduce<number>((m, b) => Math.max(m, toInt64(b)), toInt64(a)),
+  },
+  biggest: {
+    params: ['any'],
+    variadic: 'any',
+    fn: (a: unknown, ...xs: unknown[]) => xs.reduce<number>((m, b) => Math.max(m, toInt64(b)), toInt64(a)),
+  },
+  min: {
+    params: ['any'],
+    variadic: 'any',
+    fn: (a: unknown, ...xs: unknown[]) => xs.reduce<number>((m, b) => Math.min(m, toInt64(b)), toInt64(a)),
+  },
 
   // string slices
   join: { params: ['string', 'any'], fn: (sep: string, v: unknown) => strslice(v).join(sep) },
   sortAlpha: {
     params: ['any'],
-    fn: (v: unknown) => (Array.isArray(v)
-      ? strslice(v).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-      : [strval(v)]),
+    fn: (v: unknown) => (Array.isArray(v) ? strslice(v).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))) : [strval(v)]),
   },
 
   // defaults
-  default: { params: ['any'], variadic: 'any', fn: (d: unknown, ...given: unknown[]) => (given.length === 0 || empty(given[0]) ? d : given[0]) },
+  default: {
+    params: ['any'],
+    variadic: 'any',
+    fn: (d: unknown, ...given: unknown[]) => (given.length === 0 || empty(given[0]) ? d : given[0]),
+  },
   empty: { params: ['any'], fn: empty },
   coalesce: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs.find((x) => !empty(x)) ?? null },
   all: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs.every((x) => !empty(x)) },
@@ -548,15 +630,23 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
   list: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs },
   tuple: { params: [], variadic: 'any', fn: (...xs: unknown[]) => xs },
   dict: { params: [], variadic: 'any', fn: dict },
-  get: { params: ['map', 'string'], fn: (d: unknown, k: string) => (mapHas(mapArg(d), k) ? mapIndex(mapArg(d), k) : '') },
+  get: {
+    params: ['map', 'string'],
+    fn: (d: unknown, k: string) => (mapHas(mapArg(d), k) ? mapIndex(mapArg(d), k) : ''),
+  },
   set: { params: ['map', 'string', 'any'], fn: setKey },
   unset: { params: ['map', 'string'], fn: unsetKey },
   hasKey: { params: ['map', 'string'], fn: (d: unknown, k: string) => mapHas(mapArg(d), k) },
-  pluck: { params: ['string'], variadic: 'map', fn: (k: string, ...ds: unknown[]) => ds.filter((d) => mapHas(mapArg(d), k)).map((d) => mapIndex(mapArg(d), k)) },
+  pluck: {
+    params: ['string'],
+    variadic: 'map',
+    fn: (k: string, ...ds: unknown[]) => ds.filter((d) => mapHas(mapArg(d), k)).map((d) => mapIndex(mapArg(d), k)),
+  },
   keys: { params: [], variadic: 'map', fn: (...ds: unknown[]) => ds.flatMap(mapKeys) },
   values: { params: ['map'], fn: (d: unknown) => sortedEntries(mapArg(d)).map(([, v]) => v) },
   pick: {
-    params: ['map'], variadic: 'string',
+    params: ['map'],
+    variadic: 'string',
     fn: (d: unknown, ...ks: string[]) => {
       const out: StringMap = {};
       for (const k of ks) if (mapHas(mapArg(d), k)) out[k] = mapIndex(mapArg(d), k);
@@ -564,7 +654,8 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
     },
   },
   omit: {
-    params: ['map'], variadic: 'string',
+    params: ['map'],
+    variadic: 'string',
     fn: (d: unknown, ...ks: string[]) => {
       const out: StringMap = {};
       for (const [k, v] of sortedEntries(mapArg(d))) if (!ks.includes(strval(k))) out[strval(k)] = v;
@@ -589,14 +680,23 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
       return out;
     },
   },
-  without: { params: ['any'], variadic: 'any', fn: (l: unknown, ...omit: unknown[]) => asList(l, 'find without').filter((x) => !inList(omit, x)) },
-  has: { params: ['any', 'any'], fn: (needle: unknown, haystack: unknown) => (isNil(haystack) ? false : inList(asList(haystack, 'find has'), needle)) },
+  without: {
+    params: ['any'],
+    variadic: 'any',
+    fn: (l: unknown, ...omit: unknown[]) => asList(l, 'find without').filter((x) => !inList(omit, x)),
+  },
+  has: {
+    params: ['any', 'any'],
+    fn: (needle: unknown, haystack: unknown) => (isNil(haystack) ? false : inList(asList(haystack, 'find has'), needle)),
+  },
   concat: {
-    params: [], variadic: 'any',
-    fn: (...ls: unknown[]) => ls.flatMap((l) => {
-      if (!Array.isArray(l)) throw new Error(`Cannot concat type ${isNil(l) ? '<nil>' : kindName(l)} as list`);
-      return l;
-    }),
+    params: [],
+    variadic: 'any',
+    fn: (...ls: unknown[]) =>
+      ls.flatMap((l) => {
+        if (!Array.isArray(l)) throw new Error(`Cannot concat type ${isNil(l) ? '<nil>' : kindName(l)} as list`);
+        return l;
+      }),
   },
 
   // regular expressions (Go syntax)
@@ -613,14 +713,38 @@ export const sprigFuncs: Readonly<Record<string, TemplateFunc>> = {
   mustRegexMatch: { params: ['string', 'string'], fn: (re: string, s: string) => regexp(re).matchString(s) },
   regexFind: { params: ['string', 'string'], fn: (re: string, s: string) => regexp(re).findString(s) },
   mustRegexFind: { params: ['string', 'string'], fn: (re: string, s: string) => regexp(re).findString(s) },
-  regexFindAll: { params: ['string', 'string', 'int'], fn: (re: string, s: string, n: number) => regexp(re).findAllString(s, n) ?? [] },
-  mustRegexFindAll: { params: ['string', 'string', 'int'], fn: (re: string, s: string, n: number) => regexp(re).findAllString(s, n) ?? [] },
-  regexReplaceAll: { params: ['string', 'string', 'string'], fn: (re: string, s: string, r: string) => regexp(re).replaceAllString(s, r) },
-  mustRegexReplaceAll: { params: ['string', 'string', 'string'], fn: (re: string, s: string, r: string) => regexp(re).replaceAllString(s, r) },
-  regexReplaceAllLiteral: { params: ['string', 'string', 'string'], fn: (re: string, s: string, r: string) => regexp(re).replaceAllLiteralString(s, r) },
-  mustRegexReplaceAllLiteral: { params: ['string', 'string', 'string'], fn: (re: string, s: string, r: string) => regexp(re).replaceAllLiteralString(s, r) },
-  regexSplit: { params: ['string', 'string', 'int'], fn: (re: string, s: string, n: number) => regexp(re).split(s, n) ?? [] },
-  mustRegexSplit: { params: ['string', 'string', 'int'], fn: (re: string, s: string, n: number) => regexp(re).split(s, n) ?? [] },
+  regexFindAll: {
+    params: ['string', 'string', 'int'],
+    fn: (re: string, s: string, n: number) => regexp(re).findAllString(s, n) ?? [],
+  },
+  mustRegexFindAll: {
+    params: ['string', 'string', 'int'],
+    fn: (re: string, s: string, n: number) => regexp(re).findAllString(s, n) ?? [],
+  },
+  regexReplaceAll: {
+    params: ['string', 'string', 'string'],
+    fn: (re: string, s: string, r: string) => regexp(re).replaceAllString(s, r),
+  },
+  mustRegexReplaceAll: {
+    params: ['string', 'string', 'string'],
+    fn: (re: string, s: string, r: string) => regexp(re).replaceAllString(s, r),
+  },
+  regexReplaceAllLiteral: {
+    params: ['string', 'string', 'string'],
+    fn: (re: string, s: string, r: string) => regexp(re).replaceAllLiteralString(s, r),
+  },
+  mustRegexReplaceAllLiteral: {
+    params: ['string', 'string', 'string'],
+    fn: (re: string, s: string, r: string) => regexp(re).replaceAllLiteralString(s, r),
+  },
+  regexSplit: {
+    params: ['string', 'string', 'int'],
+    fn: (re: string, s: string, n: number) => regexp(re).split(s, n) ?? [],
+  },
+  mustRegexSplit: {
+    params: ['string', 'string', 'int'],
+    fn: (re: string, s: string, n: number) => regexp(re).split(s, n) ?? [],
+  },
   regexQuoteMeta: { params: ['string'], fn: quoteMeta },
 
   // flow control

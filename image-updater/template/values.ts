@@ -83,12 +83,17 @@ export function kindOf(v: unknown): Kind {
   if (v === undefined) return 'invalid';
   if (v === null) return 'nil';
   switch (typeof v) {
-    case 'string': return 'string';
-    case 'boolean': return 'bool';
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'bool';
     // Integral numbers are ints while they fit an int64; beyond that only a float64 can hold them.
-    case 'number': return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'int' : 'float';
-    case 'bigint': return 'int';
-    case 'function': return 'func';
+    case 'number':
+      return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'function':
+      return 'func';
   }
   if (v instanceof GoFloat) return 'float';
   if (Array.isArray(v)) return 'slice';
@@ -108,14 +113,22 @@ export function numberOf(v: unknown): number {
 export function typeName(v: unknown): string {
   switch (kindOf(v)) {
     case 'invalid':
-    case 'nil': return '<nil>';
-    case 'string': return 'string';
-    case 'bool': return 'bool';
-    case 'int': return 'int';
-    case 'float': return 'float64';
-    case 'slice': return '[]interface {}';
-    case 'func': return 'func';
-    case 'struct': return (v as GoStruct)[structInfo].type;
+    case 'nil':
+      return '<nil>';
+    case 'string':
+      return 'string';
+    case 'bool':
+      return 'bool';
+    case 'int':
+      return 'int';
+    case 'float':
+      return 'float64';
+    case 'slice':
+      return '[]interface {}';
+    case 'func':
+      return 'func';
+    case 'struct':
+      return (v as GoStruct)[structInfo].type;
     case 'map': {
       const named = (v as { [mapTypeName]?: string })[mapTypeName];
       if (named !== undefined) return named;
@@ -127,10 +140,14 @@ export function typeName(v: unknown): string {
 /** Number of entries (map), elements (slice) or UTF-8 bytes (string), as Go's len. */
 export function lengthOf(v: unknown): number | null {
   switch (kindOf(v)) {
-    case 'string': return utf8Length(v as string);
-    case 'slice': return (v as unknown[]).length;
-    case 'map': return v instanceof Map ? v.size : Object.keys(v as object).length;
-    default: return null;
+    case 'string':
+      return utf8Length(v as string);
+    case 'slice':
+      return (v as unknown[]).length;
+    case 'map':
+      return v instanceof Map ? v.size : Object.keys(v as object).length;
+    default:
+      return null;
   }
 }
 
@@ -138,15 +155,20 @@ export function lengthOf(v: unknown): number | null {
 export function truth(v: unknown): boolean {
   switch (kindOf(v)) {
     case 'invalid':
-    case 'nil': return false;
+    case 'nil':
+      return false;
     case 'string':
     case 'slice':
-    case 'map': return lengthOf(v)! > 0;
-    case 'bool': return v as boolean;
+    case 'map':
+      return lengthOf(v)! > 0;
+    case 'bool':
+      return v as boolean;
     case 'int':
-    case 'float': return numberOf(v) !== 0;
+    case 'float':
+      return numberOf(v) !== 0;
     case 'struct':
-    case 'func': return true;
+    case 'func':
+      return true;
   }
 }
 
@@ -162,9 +184,8 @@ export function byteSlice(s: string, i: number, j?: number): string {
 
 /** Map entries in the order Go's fmtsort gives them (what range and %v use). */
 export function sortedEntries(v: unknown): Array<[unknown, unknown]> {
-  const entries: Array<[unknown, unknown]> = v instanceof Map
-    ? [...(v as Map<unknown, unknown>).entries()]
-    : Object.entries(v as Record<string, unknown>);
+  const entries: Array<[unknown, unknown]> =
+    v instanceof Map ? [...(v as Map<unknown, unknown>).entries()] : Object.entries(v as Record<string, unknown>);
   return entries.sort((a, b) => compareKeys(a[0], b[0]));
 }
 
@@ -222,8 +243,10 @@ export function compareKeys(a: unknown, b: unknown): number {
   }
   if (ka !== kb) return KIND_ORDER.indexOf(ka) - KIND_ORDER.indexOf(kb);
   switch (ka) {
-    case 'string': return compareStrings(a as string, b as string);
-    case 'bool': return a === b ? 0 : a ? 1 : -1;
+    case 'string':
+      return compareStrings(a as string, b as string);
+    case 'bool':
+      return a === b ? 0 : a ? 1 : -1;
     case 'struct': {
       const sa = a as GoStruct;
       const sb = b as GoStruct;
@@ -242,7 +265,8 @@ export function compareKeys(a: unknown, b: unknown): number {
       }
       return xa.length - xb.length;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -254,10 +278,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (ka !== kb) return false;
   switch (ka) {
     case 'int':
-    case 'float': return numberOf(a) === numberOf(b);
+    case 'float':
+      return numberOf(a) === numberOf(b);
     case 'string':
     case 'bool':
-    case 'func': return a === b;
+    case 'func':
+      return a === b;
     case 'slice': {
       const xa = a as unknown[];
       const xb = b as unknown[];

@@ -15,7 +15,9 @@ export interface Condition {
  * What callers hand to `setCondition`: the time is filled in, and an unknown generation (a
  * missing `metadata.generation`) leaves `observedGeneration` out of the written condition.
  */
-export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'> & { observedGeneration?: number | undefined };
+export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'> & {
+  observedGeneration?: number | undefined;
+};
 
 export const ConditionType = {
   Ready: 'Ready',
@@ -27,16 +29,11 @@ export const ConditionType = {
  * Returns a new list with `next` set. `lastTransitionTime` moves only when the status changes,
  * so `kubectl wait` and dashboards see real transitions, not every reconcile.
  */
-export function setCondition(
-  conditions: readonly Condition[] | undefined,
-  next: ConditionInput,
-  nowMs: number,
-): Condition[] {
+export function setCondition(conditions: readonly Condition[] | undefined, next: ConditionInput, nowMs: number): Condition[] {
   const list = [...(conditions ?? [])];
   const index = list.findIndex((c) => c.type === next.type);
   const previous = index >= 0 ? list[index] : undefined;
-  const lastTransitionTime =
-    previous && previous.status === next.status ? previous.lastTransitionTime : rfc3339(nowMs);
+  const lastTransitionTime = previous && previous.status === next.status ? previous.lastTransitionTime : rfc3339(nowMs);
   const { observedGeneration, ...rest } = next;
   const condition: Condition = {
     ...rest,

@@ -59,16 +59,25 @@ export class Controller<T extends KubeObject> {
   }
 
   start(): void {
-    this.watching = listAndWatch<T>(this.options.rest, this.options.collectionPath, {
-      onList: (items) => {
-        const present = new Set(items.map(keyOf));
-        for (const key of this.objects.keys()) if (!present.has(key)) this.remove(key);
-        for (const item of items) this.upsert(item);
-        this.listed = true;
+    this.watching = listAndWatch<T>(
+      this.options.rest,
+      this.options.collectionPath,
+      {
+        onList: (items) => {
+          const present = new Set(items.map(keyOf));
+          for (const key of this.objects.keys()) if (!present.has(key)) this.remove(key);
+          for (const item of items) this.upsert(item);
+          this.listed = true;
+        },
+        onUpsert: (obj) => this.upsert(obj),
+        onDelete: (obj) => this.remove(keyOf(obj)),
       },
-      onUpsert: (obj) => this.upsert(obj),
-      onDelete: (obj) => this.remove(keyOf(obj)),
-    }, { signal: this.abort.signal, clock: this.options.clock, log: this.options.log.child({ controller: this.options.name }) });
+      {
+        signal: this.abort.signal,
+        clock: this.options.clock,
+        log: this.options.log.child({ controller: this.options.name }),
+      },
+    );
   }
 
   trigger(namespace: string, name: string): void {

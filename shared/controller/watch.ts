@@ -21,29 +21,45 @@ export async function listAndWatch<T extends KubeObject>(
   rest: KubeRest,
   path: string,
   handlers: WatchHandlers<T>,
-  options: { signal: AbortSignal; clock: Clock; log: Logger; labelSelector?: string | undefined; onError?: ((err: unknown) => void) | undefined },
+  options: {
+    signal: AbortSignal;
+    clock: Clock;
+    log: Logger;
+    labelSelector?: string | undefined;
+    onError?: ((err: unknown) => void) | undefined;
+  },
 ): Promise<void> {
   let attempt = 0;
   let resourceVersion: string | undefined;
   while (!options.signal.aborted) {
     try {
       if (resourceVersion === undefined) {
-        const list = await rest.request<{ metadata: { resourceVersion: string }; items: T[] }>({ method: 'GET', path, query: { labelSelector: options.labelSelector }, signal: options.signal });
+        const list = await rest.request<{ metadata: { resourceVersion: string }; items: T[] }>({
+          method: 'GET',
+          path,
+          query: { labelSelector: options.labelSelector },
+          signal: options.signal,
+        });
         handlers.onList(list.items);
         resourceVersion = list.metadata.resourceVersion;
       }
-      await rest.watch(path, { resourceVersion, timeoutSeconds: 300, labelSelector: options.labelSelector }, (event) => {
-        const obj = event.object;
-        if (!isObject(obj) || !isObject(obj.metadata)) return;
-        if (event.type === 'ERROR') {
-          resourceVersion = undefined; // 410 Gone: the resourceVersion is too old; list again
-          return;
-        }
-        if (typeof obj.metadata.resourceVersion === 'string') resourceVersion = obj.metadata.resourceVersion;
-        if (event.type === 'BOOKMARK') return;
-        if (event.type === 'DELETED') handlers.onDelete(obj as unknown as T);
-        else handlers.onUpsert(obj as unknown as T);
-      }, options.signal);
+      await rest.watch(
+        path,
+        { resourceVersion, timeoutSeconds: 300, labelSelector: options.labelSelector },
+        (event) => {
+          const obj = event.object;
+          if (!isObject(obj) || !isObject(obj.metadata)) return;
+          if (event.type === 'ERROR') {
+            resourceVersion = undefined; // 410 Gone: the resourceVersion is too old; list again
+            return;
+          }
+          if (typeof obj.metadata.resourceVersion === 'string') resourceVersion = obj.metadata.resourceVersion;
+          if (event.type === 'BOOKMARK') return;
+          if (event.type === 'DELETED') handlers.onDelete(obj as unknown as T);
+          else handlers.onUpsert(obj as unknown as T);
+        },
+        options.signal,
+      );
       attempt = 0;
     } catch (err) {
       if (options.signal.aborted) return;
@@ -60,8 +76,18 @@ export async function listAndWatch<T extends KubeObject>(
  * Writes a status subresource with a JSON merge patch. Lists are replaced whole; `fields` names
  * every status field the writer owns, so one it leaves out is removed rather than left stale.
  */
-export async function patchStatus(rest: KubeRest, objectPath: string, status: Record<string, unknown>, fields: readonly string[]): Promise<void> {
+export async function patchStatus(
+  rest: KubeRest,
+  objectPath: string,
+  status: Record<string, unknown>,
+  fields: readonly string[],
+): Promise<void> {
   const body: Record<string, unknown> = {};
   for (const field of fields) body[field] = status[field] ?? null;
-  await rest.request({ method: 'PATCH', path: `${objectPath}/status`, contentType: 'application/merge-patch+json', body: { status: body } });
+  await rest.request({
+    method: 'PATCH',
+    path: `${objectPath}/status`,
+    contentType: 'application/merge-patch+json',
+    body: { status: body },
+  });
 }

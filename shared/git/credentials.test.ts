@@ -15,7 +15,11 @@ describe('credentialsFromSecretData', () => {
   it("maps Flux's secret keys", () => {
     assert.deepEqual(credentialsFromSecretData({ username: 'u', password: 'p' }), { username: 'u', password: 'p' });
     assert.deepEqual(credentialsFromSecretData({ bearerToken: 't', 'ca.crt': CA }), { bearerToken: 't', caFile: CA });
-    assert.deepEqual(credentialsFromSecretData({ identity: KEY, known_hosts: 'h k', password: 'pp' }), { identity: KEY, knownHosts: 'h k', passphrase: 'pp' });
+    assert.deepEqual(credentialsFromSecretData({ identity: KEY, known_hosts: 'h k', password: 'pp' }), {
+      identity: KEY,
+      knownHosts: 'h k',
+      passphrase: 'pp',
+    });
     assert.deepEqual(credentialsFromSecretData({ caFile: CA }), { caFile: CA });
     assert.equal(credentialsFromSecretData({}), undefined);
   });
@@ -33,7 +37,9 @@ describe('validateCredentials', () => {
     assert.throws(() => validateCredentials(undefined, 'ssh'), { code: 'GitInvalidSpec' });
     assert.throws(() => validateCredentials({ username: 'u', password: 'p' }, 'ssh'), { code: 'GitInvalidSpec' });
     assert.throws(() => validateCredentials({ identity: KEY, knownHosts: ' ' }, 'ssh'), { code: 'GitInvalidSpec' });
-    assert.throws(() => validateCredentials({ identity: 'not a key', knownHosts: 'h k' }, 'ssh'), { code: 'GitInvalidSpec' });
+    assert.throws(() => validateCredentials({ identity: 'not a key', knownHosts: 'h k' }, 'ssh'), {
+      code: 'GitInvalidSpec',
+    });
     validateCredentials({ identity: KEY, knownHosts: 'h k' }, 'ssh');
   });
   it('accepts anonymous HTTP and file access', () => {
@@ -78,7 +84,9 @@ describe('prepareAuth', () => {
       assert.equal(await readFile(ca!, 'utf8'), CA);
       assert.doesNotMatch(JSON.stringify(gitEnvironment(auth.env)), /tok/);
       // git itself reads the file back as intended.
-      const { stdout } = await run('git', ['config', '--global', '--get', 'http.extraHeader'], { env: gitEnvironment(auth.env) });
+      const { stdout } = await run('git', ['config', '--global', '--get', 'http.extraHeader'], {
+        env: gitEnvironment(auth.env),
+      });
       assert.equal(stdout, 'Authorization: Bearer tok"123\n');
     } finally {
       await auth.dispose();
@@ -114,7 +122,8 @@ describe('gitEnvironment', () => {
       GIT_CONFIG_PARAMETERS: "'core.sshCommand=evil'",
     });
     assert.equal(env['PATH'], '/bin');
-    for (const key of ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'SSH_ASKPASS', 'LANG', 'GIT_CONFIG_PARAMETERS']) assert.equal(env[key], undefined, key);
+    for (const key of ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'SSH_ASKPASS', 'LANG', 'GIT_CONFIG_PARAMETERS'])
+      assert.equal(env[key], undefined, key);
     assert.equal(env['LC_ALL'], 'C');
     assert.equal(env['GIT_TERMINAL_PROMPT'], '0');
     assert.equal(env['GIT_CONFIG_GLOBAL'], '/dev/null');

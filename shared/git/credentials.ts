@@ -104,10 +104,25 @@ export async function prepareAuth(creds: GitCredentials | undefined, kind: UrlKi
       const key = await file('identity', creds.identity.endsWith('\n') ? creds.identity : `${creds.identity}\n`);
       const hosts = await file('known_hosts', creds.knownHosts.endsWith('\n') ? creds.knownHosts : `${creds.knownHosts}\n`);
       const ssh = [
-        'ssh', '-F', '/dev/null', '-i', shellQuote(key),
-        '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${shellQuote(hosts)}`,
-        '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'UpdateHostKeys=no',
-        '-o', 'ConnectTimeout=30', '-o', 'SendEnv=GIT_PROTOCOL',
+        'ssh',
+        '-F',
+        '/dev/null',
+        '-i',
+        shellQuote(key),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(hosts)}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'UpdateHostKeys=no',
+        '-o',
+        'ConnectTimeout=30',
+        '-o',
+        'SendEnv=GIT_PROTOCOL',
       ];
       if (creds.passphrase !== undefined) {
         env['SSH_ASKPASS'] = await askpass(undefined, creds.passphrase);

@@ -6,25 +6,57 @@ import { classifyGitFailure, scrubSecrets } from './errors.ts';
 const CASES: Array<[string, string, 'transient' | 'terminal']> = [
   ["fatal: Authentication failed for 'https://host/org/repo.git/'", 'GitAuthenticationFailed', 'terminal'],
   ["fatal: could not read Username for 'http://127.0.0.1:4000': terminal prompts disabled", 'GitAuthenticationFailed', 'terminal'],
-  ["remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://gitlab.example/x.git/'", 'GitAuthenticationFailed', 'terminal'],
+  [
+    "remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://gitlab.example/x.git/'",
+    'GitAuthenticationFailed',
+    'terminal',
+  ],
   ['git@127.0.0.1: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'GitAuthenticationFailed', 'terminal'],
   ['Host key verification failed.\nfatal: Could not read from remote repository.', 'GitAuthenticationFailed', 'terminal'],
-  ['No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.', 'GitAuthenticationFailed', 'terminal'],
+  [
+    'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.',
+    'GitAuthenticationFailed',
+    'terminal',
+  ],
   ["fatal: unable to access 'http://127.0.0.1:4000/app.git/': The requested URL returned error: 403", 'GitPermissionDenied', 'terminal'],
-  ["remote: Permission to org/repo.git denied to bot.\nfatal: unable to access 'https://github.com/org/repo.git/': The requested URL returned error: 403", 'GitPermissionDenied', 'terminal'],
+  [
+    "remote: Permission to org/repo.git denied to bot.\nfatal: unable to access 'https://github.com/org/repo.git/': The requested URL returned error: 403",
+    'GitPermissionDenied',
+    'terminal',
+  ],
   [' ! [remote rejected] main -> main (pre-receive hook declined)\nerror: failed to push some refs', 'GitPermissionDenied', 'terminal'],
   ["fatal: repository 'http://127.0.0.1:4000/nope.git/' not found", 'GitRepositoryNotFound', 'terminal'],
-  ["fatal: '/srv/nope.git' does not appear to be a git repository\nfatal: Could not read from remote repository.", 'GitRepositoryNotFound', 'terminal'],
+  [
+    "fatal: '/srv/nope.git' does not appear to be a git repository\nfatal: Could not read from remote repository.",
+    'GitRepositoryNotFound',
+    'terminal',
+  ],
   ['remote: Repository not found.\nfatal: repository not found', 'GitRepositoryNotFound', 'terminal'],
-  ['warning: Could not find remote branch nope to clone.\nfatal: Remote branch nope not found in upstream origin', 'GitRefNotFound', 'terminal'],
-  ['fatal: couldn\'t find remote ref refs/heads/nope', 'GitRefNotFound', 'terminal'],
+  [
+    'warning: Could not find remote branch nope to clone.\nfatal: Remote branch nope not found in upstream origin',
+    'GitRefNotFound',
+    'terminal',
+  ],
+  ["fatal: couldn't find remote ref refs/heads/nope", 'GitRefNotFound', 'terminal'],
   ['fatal: remote error: upload-pack: not our ref 0123456789012345678901234567890123456789', 'GitRefNotFound', 'terminal'],
   ["fatal: unable to access 'https://nohost.invalid/x.git/': Could not resolve host: nohost.invalid", 'GitUnreachable', 'transient'],
-  ["fatal: unable to access 'http://127.0.0.1:1/x.git/': Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server", 'GitUnreachable', 'transient'],
-  ['ssh: connect to host 127.0.0.1 port 1: Connection refused\nfatal: Could not read from remote repository.', 'GitUnreachable', 'transient'],
+  [
+    "fatal: unable to access 'http://127.0.0.1:1/x.git/': Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server",
+    'GitUnreachable',
+    'transient',
+  ],
+  [
+    'ssh: connect to host 127.0.0.1 port 1: Connection refused\nfatal: Could not read from remote repository.',
+    'GitUnreachable',
+    'transient',
+  ],
   ["fatal: unable to access 'https://h/x.git/': The requested URL returned error: 502", 'GitUnreachable', 'transient'],
   ['error: RPC failed; curl 18 transfer closed\nfatal: early EOF', 'GitUnreachable', 'transient'],
-  [' ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to \'http://127.0.0.1:4000/app.git\'', 'GitPushRejected', 'transient'],
+  [
+    " ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to 'http://127.0.0.1:4000/app.git'",
+    'GitPushRejected',
+    'transient',
+  ],
   [' ! [rejected]        HEAD -> main (non-fast-forward)', 'GitPushRejected', 'transient'],
   ['!\tHEAD:refs/heads/bot\t[rejected] (stale info)', 'GitPushRejected', 'transient'],
   [
@@ -45,7 +77,11 @@ describe('classifyGitFailure', () => {
   }
 
   it('reads stdout too (push --porcelain reports rejections there)', () => {
-    const err = classifyGitFailure({ operation: 'push', stderr: 'error: failed to push some refs', stdout: '!\tHEAD:refs/heads/main\t[rejected] (fetch first)\nDone' });
+    const err = classifyGitFailure({
+      operation: 'push',
+      stderr: 'error: failed to push some refs',
+      stdout: '!\tHEAD:refs/heads/main\t[rejected] (fetch first)\nDone',
+    });
     assert.equal(err.code, 'GitPushRejected');
   });
 
@@ -62,7 +98,10 @@ describe('classifyGitFailure', () => {
 
   it('scrubs userinfo and known secrets from the message', () => {
     const err = classifyGitFailure(
-      { operation: 'fetch', stderr: "fatal: unable to access 'https://bob:s3cr3t-pw@host/x.git/': error s3cr3t-pw tok%2Fen" },
+      {
+        operation: 'fetch',
+        stderr: "fatal: unable to access 'https://bob:s3cr3t-pw@host/x.git/': error s3cr3t-pw tok%2Fen",
+      },
       ['s3cr3t-pw', 'tok/en'],
     );
     assert.doesNotMatch(err.message, /s3cr3t|bob:|tok/);

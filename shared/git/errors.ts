@@ -127,7 +127,14 @@ function summarize(text: string): string {
   const lines = text
     .split(/\r?\n|\r/)
     .map((l) => l.replace(/\t+/g, ' ').trim())
-    .filter((l) => l && l !== 'Done' && !/^(hint:|remote: (counting|compressing|enumerating|total)|please make sure you have the correct access rights|and the repository exists\.?$|to |from )/i.test(l));
+    .filter(
+      (l) =>
+        l &&
+        l !== 'Done' &&
+        !/^(hint:|remote: (counting|compressing|enumerating|total)|please make sure you have the correct access rights|and the repository exists\.?$|to |from )/i.test(
+          l,
+        ),
+    );
   const joined = lines.slice(0, 4).join('; ');
   return joined.length > 400 ? `${joined.slice(0, 397)}...` : joined;
 }

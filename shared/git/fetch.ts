@@ -103,7 +103,11 @@ async function fetchLocked(
       await auth.dispose();
     }
     if (!(await hasCommit(bare, sha))) {
-      throw gitError(GitErrorCode.RefNotFound, `commit ${sha} is not in the repository`, 'check the commit, or the branch it was pinned on');
+      throw gitError(
+        GitErrorCode.RefNotFound,
+        `commit ${sha} is not in the repository`,
+        'check the commit, or the branch it was pinned on',
+      );
     }
     fetched = true;
   }

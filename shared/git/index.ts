@@ -6,7 +6,12 @@ export type { GitAuthor, GitCredentials, GitOperationOptions, GitRefSpec, Resolv
 export { GitErrorCode, classifyGitFailure, scrubSecrets } from './errors.ts';
 export type { GitErrorCodeValue, GitFailure } from './errors.ts';
 export {
-  validateRepositoryUrl, validateRefName, validateRefSpec, validateCommitSha, refuseOptionLike, refNameProblem,
+  validateRepositoryUrl,
+  validateRefName,
+  validateRefSpec,
+  validateCommitSha,
+  refuseOptionLike,
+  refNameProblem,
 } from './validate.ts';
 export type { CheckedRef, CheckedUrl, UrlKind } from './validate.ts';
 export { credentialsFromSecretData, validateCredentials } from './credentials.ts';

@@ -50,7 +50,10 @@ describe('KeyedMutex', () => {
 
   it('releases the key when the work throws', async () => {
     const mutex = new KeyedMutex();
-    await assert.rejects(mutex.run('k', async () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      mutex.run('k', async () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(await mutex.run('k', async () => 42), 42);
   });
 });

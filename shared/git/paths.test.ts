@@ -45,7 +45,18 @@ describe('resolveInside', () => {
     assert.equal(await resolveInside(root, 'apps/new/file.yaml'), join(root, 'apps', 'new', 'file.yaml'));
   });
 
-  for (const path of ['..', '../secret.txt', 'apps/../../secret.txt', '/../secret.txt', 'escape-file', 'escape-dir', 'escape-dir/secret.txt', 'apps/etc/passwd', 'escape-dir/new-file', 'dangling']) {
+  for (const path of [
+    '..',
+    '../secret.txt',
+    'apps/../../secret.txt',
+    '/../secret.txt',
+    'escape-file',
+    'escape-dir',
+    'escape-dir/secret.txt',
+    'apps/etc/passwd',
+    'escape-dir/new-file',
+    'dangling',
+  ]) {
     it(`refuses ${path}`, async () => {
       await assert.rejects(resolveInside(root, path), (err: unknown) => {
         assert.equal((err as { code?: string }).code, 'PathOutsideCheckout');

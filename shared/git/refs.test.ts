@@ -9,7 +9,9 @@ const C = 'c'.repeat(40);
 
 describe('parseLsRemote', () => {
   it('splits refs, peeled tags and the HEAD symref', () => {
-    const parsed = parseLsRemote(`ref: refs/heads/main\tHEAD\n${A}\tHEAD\n${A}\trefs/heads/main\n${B}\trefs/tags/v1.0.0\n${C}\trefs/tags/v1.0.0^{}\ngarbage line\n`);
+    const parsed = parseLsRemote(
+      `ref: refs/heads/main\tHEAD\n${A}\tHEAD\n${A}\trefs/heads/main\n${B}\trefs/tags/v1.0.0\n${C}\trefs/tags/v1.0.0^{}\ngarbage line\n`,
+    );
     assert.equal(parsed.headTarget, 'refs/heads/main');
     assert.equal(parsed.refs.get('refs/heads/main'), A);
     assert.equal(parsed.refs.get('refs/tags/v1.0.0'), B);
@@ -20,10 +22,22 @@ describe('parseLsRemote', () => {
 
 describe('resolveFromRefs', () => {
   const remote = parseLsRemote(
-    [`ref: refs/heads/trunk\tHEAD`, `${A}\tHEAD`, `${A}\trefs/heads/trunk`, `${B}\trefs/tags/v1.0.0`, `${C}\trefs/tags/v1.0.0^{}`, `${A}\trefs/tags/v2.0.0`].join('\n'),
+    [
+      `ref: refs/heads/trunk\tHEAD`,
+      `${A}\tHEAD`,
+      `${A}\trefs/heads/trunk`,
+      `${B}\trefs/tags/v1.0.0`,
+      `${C}\trefs/tags/v1.0.0^{}`,
+      `${A}\trefs/tags/v2.0.0`,
+    ].join('\n'),
   );
   it('peels annotated tags to their commit', () => {
-    assert.deepEqual(resolveFromRefs(remote, { kind: 'tag', tag: 'v1.0.0' }), { ref: 'v1.0.0', sha: C, revision: `v1.0.0@sha1:${C}`, verified: true });
+    assert.deepEqual(resolveFromRefs(remote, { kind: 'tag', tag: 'v1.0.0' }), {
+      ref: 'v1.0.0',
+      sha: C,
+      revision: `v1.0.0@sha1:${C}`,
+      verified: true,
+    });
   });
   it('resolves the default branch through HEAD', () => {
     assert.equal(resolveFromRefs(remote, { kind: 'default' }).ref, 'trunk');
@@ -33,14 +47,23 @@ describe('resolveFromRefs', () => {
     assert.equal(resolveFromRefs(remote, { kind: 'semver', range: '*' }).ref, 'v2.0.0');
   });
   it('says GitRefNotFound for a missing branch, tag or range', () => {
-    for (const want of [{ kind: 'branch', branch: 'main' }, { kind: 'tag', tag: 'v9' }, { kind: 'semver', range: '>=3' }] as const) {
+    for (const want of [
+      { kind: 'branch', branch: 'main' },
+      { kind: 'tag', tag: 'v9' },
+      { kind: 'semver', range: '>=3' },
+    ] as const) {
       assert.throws(() => resolveFromRefs(remote, want), { code: 'GitRefNotFound' });
     }
   });
   it('marks a pinned commit verified only when the server advertises it', () => {
     assert.equal(resolveFromRefs(remote, { kind: 'commit', commit: C }).verified, true);
     const unknown = resolveFromRefs(remote, { kind: 'commit', commit: 'd'.repeat(40), branch: 'trunk' });
-    assert.deepEqual(unknown, { ref: 'trunk', sha: 'd'.repeat(40), revision: `trunk@sha1:${'d'.repeat(40)}`, verified: false });
+    assert.deepEqual(unknown, {
+      ref: 'trunk',
+      sha: 'd'.repeat(40),
+      revision: `trunk@sha1:${'d'.repeat(40)}`,
+      verified: false,
+    });
     assert.equal(resolveFromRefs(remote, { kind: 'commit', commit: 'd'.repeat(40) }).revision, `sha1:${'d'.repeat(40)}`);
   });
 });

@@ -71,7 +71,10 @@ export function compileSemverRange(written: string): (version: semver.SemVer) =>
   const invalid = () =>
     invalidSpec(`invalid semver range ${JSON.stringify(written)}`, 'use a range such as ">=1.0.0 <2.0.0", "^1.2" or "1.x"');
   // npm's parser drops what it does not understand (`>=1 <<2` parses as `>=1`): check tokens first.
-  const tokens = range.replace(/([<>=~^]+)\s+/g, '$1').split(/\s+/).filter(Boolean);
+  const tokens = range
+    .replace(/([<>=~^]+)\s+/g, '$1')
+    .split(/\s+/)
+    .filter(Boolean);
   if (tokens.length === 0 || !tokens.every((t) => t === '||' || t === '-' || RANGE_TOKEN.test(t))) throw invalid();
   if (semver.validRange(range, { loose: true }) === null) throw invalid();
   // Decided on the text as written: npm rewrites `<2` to `<2.0.0-0`, which must not count.

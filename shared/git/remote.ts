@@ -55,7 +55,11 @@ export function resolveFromRefs(remote: RemoteRefs, want: CheckedRef): ResolvedR
     case 'semver': {
       const tag = pickSemverTag(tagNames(remote), want.range);
       if (tag === undefined) {
-        throw gitError(GitErrorCode.RefNotFound, `no tag matches the semver range ${JSON.stringify(want.range)}`, 'check git.semver and the tags in the repository');
+        throw gitError(
+          GitErrorCode.RefNotFound,
+          `no tag matches the semver range ${JSON.stringify(want.range)}`,
+          'check git.semver and the tags in the repository',
+        );
       }
       return revision(tag, requireRef(remote, `refs/tags/${tag}`, `tag ${JSON.stringify(tag)}`));
     }

@@ -116,7 +116,13 @@ export async function runGit(args: readonly string[], options: RunGitOptions): P
     const exit = findGitExit(err);
     if (exit) {
       throw classifyGitFailure(
-        { operation: options.operation, url: options.url, stderr: exit.stderr, stdout: exit.stdout, exitCode: exit.exitCode },
+        {
+          operation: options.operation,
+          url: options.url,
+          stderr: exit.stderr,
+          stdout: exit.stdout,
+          exitCode: exit.exitCode,
+        },
         options.secrets,
       );
     }

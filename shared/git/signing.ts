@@ -39,7 +39,10 @@ export async function prepareSigning(privateKey: string): Promise<SigningContext
   if (format === 'ssh') {
     return {
       format,
-      config: [['gpg.format', 'ssh'], ['user.signingKey', keyFile]],
+      config: [
+        ['gpg.format', 'ssh'],
+        ['user.signingKey', keyFile],
+      ],
       env: {},
       keyId: keyFile,
       dispose: () => rm(dir, { recursive: true, force: true }),

@@ -273,7 +273,10 @@ function identityEnv(author: GitAuthor): Record<string, string> {
 }
 
 function checkAuthor(author: GitAuthor): void {
-  for (const [field, value] of [['name', author?.name], ['email', author?.email]] as const) {
+  for (const [field, value] of [
+    ['name', author?.name],
+    ['email', author?.email],
+  ] as const) {
     if (typeof value !== 'string' || value.trim() === '' || /[<>\r\n\0]/.test(value)) {
       throw invalidSpec(`the commit author ${field} is empty or contains <, > or a line break`);
     }

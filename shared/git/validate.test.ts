@@ -43,7 +43,11 @@ describe('validateRepositoryUrl', () => {
     'file://remote.example/srv/repo.git',
     'https://host',
   ]) {
-    it(`refuses ${JSON.stringify(url)}`, () => assert.equal(code(() => validateRepositoryUrl(url)), 'GitInvalidSpec'));
+    it(`refuses ${JSON.stringify(url)}`, () =>
+      assert.equal(
+        code(() => validateRepositoryUrl(url)),
+        'GitInvalidSpec',
+      ));
   }
 
   it('never echoes a password back', () => {
@@ -61,10 +65,37 @@ describe('ref names', () => {
     it(`accepts ${name}`, () => assert.equal(refNameProblem(name), undefined));
   }
   for (const name of [
-    '', '-x', '--upload-pack=touch /tmp/x', 'a..b', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b', 'a@{1}', '@',
-    '/a', 'a/', 'a//b', 'a.', '.a', 'a/.b', 'a.lock', 'a/b.lock/c', 'a\x7f', 'a\tb', 'x'.repeat(256),
+    '',
+    '-x',
+    '--upload-pack=touch /tmp/x',
+    'a..b',
+    'a b',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[',
+    'a\\b',
+    'a@{1}',
+    '@',
+    '/a',
+    'a/',
+    'a//b',
+    'a.',
+    '.a',
+    'a/.b',
+    'a.lock',
+    'a/b.lock/c',
+    'a\x7f',
+    'a\tb',
+    'x'.repeat(256),
   ]) {
-    it(`refuses ${JSON.stringify(name)}`, () => assert.equal(code(() => validateRefName('branch', name)), 'GitInvalidSpec'));
+    it(`refuses ${JSON.stringify(name)}`, () =>
+      assert.equal(
+        code(() => validateRefName('branch', name)),
+        'GitInvalidSpec',
+      ));
   }
 });
 
@@ -74,13 +105,21 @@ describe('validateCommitSha', () => {
     assert.equal(validateCommitSha('b'.repeat(64)), 'b'.repeat(64));
   });
   for (const sha of ['abc1234', 'g'.repeat(40), `${SHA}0`, `-${SHA.slice(1)}`]) {
-    it(`refuses ${sha}`, () => assert.equal(code(() => validateCommitSha(sha)), 'GitInvalidSpec'));
+    it(`refuses ${sha}`, () =>
+      assert.equal(
+        code(() => validateCommitSha(sha)),
+        'GitInvalidSpec',
+      ));
   }
 });
 
 describe('validateRefSpec', () => {
   it('follows Flux precedence: commit, semver, tag, branch', () => {
-    assert.deepEqual(validateRefSpec({ branch: 'main', tag: 'v1', semver: '^1', commit: SHA }), { kind: 'commit', commit: SHA, branch: 'main' });
+    assert.deepEqual(validateRefSpec({ branch: 'main', tag: 'v1', semver: '^1', commit: SHA }), {
+      kind: 'commit',
+      commit: SHA,
+      branch: 'main',
+    });
     assert.deepEqual(validateRefSpec({ branch: 'main', tag: 'v1', semver: '^1' }), { kind: 'semver', range: '^1' });
     assert.deepEqual(validateRefSpec({ branch: 'main', tag: 'v1' }), { kind: 'tag', tag: 'v1' });
     assert.deepEqual(validateRefSpec({ branch: 'main' }), { kind: 'branch', branch: 'main' });
@@ -91,9 +130,21 @@ describe('validateRefSpec', () => {
     assert.deepEqual(validateRefSpec({}), { kind: 'default' });
   });
   it('refuses option-like and empty values', () => {
-    assert.equal(code(() => validateRefSpec({ branch: '--upload-pack=touch /tmp/x' })), 'GitInvalidSpec');
-    assert.equal(code(() => validateRefSpec({ tag: '-v1' })), 'GitInvalidSpec');
-    assert.equal(code(() => validateRefSpec({ branch: '' })), 'GitInvalidSpec');
-    assert.equal(code(() => validateRefSpec({ commit: SHA, branch: '-x' })), 'GitInvalidSpec');
+    assert.equal(
+      code(() => validateRefSpec({ branch: '--upload-pack=touch /tmp/x' })),
+      'GitInvalidSpec',
+    );
+    assert.equal(
+      code(() => validateRefSpec({ tag: '-v1' })),
+      'GitInvalidSpec',
+    );
+    assert.equal(
+      code(() => validateRefSpec({ branch: '' })),
+      'GitInvalidSpec',
+    );
+    assert.equal(
+      code(() => validateRefSpec({ commit: SHA, branch: '-x' })),
+      'GitInvalidSpec',
+    );
   });
 });

@@ -20,6 +20,7 @@ export async function serveHealth(address: string, ready: () => boolean): Promis
 function splitHostPort(address: string): [string, number] {
   const colon = address.lastIndexOf(':');
   const port = Number(address.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address ${JSON.stringify(address)}`);
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid listen address ${JSON.stringify(address)}`);
   return [address.slice(0, colon) || '0.0.0.0', port];
 }

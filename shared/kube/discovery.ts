@@ -58,7 +58,7 @@ export class RestMapper {
   }
 
   private async fetch(apiVersion: string): Promise<Map<string, ResourceMapping>> {
-    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) as [string, string] : ['', apiVersion];
+    const [group, version] = apiVersion.includes('/') ? (apiVersion.split('/', 2) as [string, string]) : ['', apiVersion];
     const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
     const mappings = new Map<string, ResourceMapping>();
     let list: unknown;

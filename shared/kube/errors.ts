@@ -2,9 +2,21 @@ import { TidemarkError, type Reason } from '../errors/index.ts';
 
 /** The API server's metav1.Status reasons we act on. */
 export type KubeStatusReason =
-  | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'Forbidden' | 'Unauthorized'
-  | 'BadRequest' | 'MethodNotAllowed' | 'Gone' | 'TooManyRequests' | 'InternalError' | 'Timeout'
-  | 'ServerTimeout' | 'ServiceUnavailable' | string;
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Invalid'
+  | 'Forbidden'
+  | 'Unauthorized'
+  | 'BadRequest'
+  | 'MethodNotAllowed'
+  | 'Gone'
+  | 'TooManyRequests'
+  | 'InternalError'
+  | 'Timeout'
+  | 'ServerTimeout'
+  | 'ServiceUnavailable'
+  | string;
 
 /**
  * An error answer from the API server. `code` follows Tidemark's vocabulary; `status` and

@@ -59,7 +59,11 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await this.rest.request({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(object.namespace)}/events`, body: event });
+      await this.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${encodeURIComponent(object.namespace)}/events`,
+        body: event,
+      });
     } catch (err) {
       this.log.warn({ reason, err: (err as Error).message }, 'event not recorded');
     }

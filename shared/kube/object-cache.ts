@@ -45,47 +45,61 @@ export class ObjectCache {
     const existing = this.kinds.get(id);
     if (existing) return existing.ready;
     let markReady!: () => void;
-    const state: KindWatch = { objects: new Map(), synced: false, failed: false, ready: new Promise<void>((resolve) => (markReady = resolve)) };
+    const state: KindWatch = {
+      objects: new Map(),
+      synced: false,
+      failed: false,
+      ready: new Promise<void>((resolve) => (markReady = resolve)),
+    };
     this.kinds.set(id, state);
     const emit = (obj: KubeObject, event: CacheEvent, previous: KubeObject | undefined) => {
       for (const listener of this.listeners) listener(obj, event, previous);
     };
-    void listAndWatch<KubeObject>(this.rest, resourcePath({ ...mapping, namespaced: false }, undefined), {
-      onList: (listed) => {
-        // List items carry no apiVersion/kind (only the list does); watch events do. Stamp them
-        // so a listed copy compares and rates the same as a watched one.
-        const items = listed.map((o) => ({ ...o, apiVersion: joinApiVersion(mapping.group, mapping.version), kind: mapping.kind }));
-        const fresh = new Map(items.map((o) => [objectId(o), o]));
-        for (const [key, old] of state.objects) if (!fresh.has(key)) emit(old, 'delete', old);
-        for (const [key, obj] of fresh) {
-          const previous = state.objects.get(key);
-          if (previous?.metadata.resourceVersion !== obj.metadata.resourceVersion) emit(obj, 'upsert', previous);
-        }
-        state.objects = fresh;
-        state.synced = true;
-        state.failed = false;
-        markReady();
+    void listAndWatch<KubeObject>(
+      this.rest,
+      resourcePath({ ...mapping, namespaced: false }, undefined),
+      {
+        onList: (listed) => {
+          // List items carry no apiVersion/kind (only the list does); watch events do. Stamp them
+          // so a listed copy compares and rates the same as a watched one.
+          const items = listed.map((o) => ({
+            ...o,
+            apiVersion: joinApiVersion(mapping.group, mapping.version),
+            kind: mapping.kind,
+          }));
+          const fresh = new Map(items.map((o) => [objectId(o), o]));
+          for (const [key, old] of state.objects) if (!fresh.has(key)) emit(old, 'delete', old);
+          for (const [key, obj] of fresh) {
+            const previous = state.objects.get(key);
+            if (previous?.metadata.resourceVersion !== obj.metadata.resourceVersion) emit(obj, 'upsert', previous);
+          }
+          state.objects = fresh;
+          state.synced = true;
+          state.failed = false;
+          markReady();
+        },
+        onUpsert: (obj) => {
+          const previous = state.objects.get(objectId(obj));
+          state.objects.set(objectId(obj), obj);
+          emit(obj, 'upsert', previous);
+        },
+        onDelete: (obj) => {
+          state.objects.delete(objectId(obj));
+          emit(obj, 'delete', obj);
+        },
       },
-      onUpsert: (obj) => {
-        const previous = state.objects.get(objectId(obj));
-        state.objects.set(objectId(obj), obj);
-        emit(obj, 'upsert', previous);
+      {
+        signal: this.abort.signal,
+        clock: this.options.clock,
+        log: this.options.log,
+        labelSelector: this.options.labelSelector,
+        // Forbidden or unserved: stop answering for this kind; readers fall back to GETs.
+        onError: () => {
+          state.failed = true;
+          markReady();
+        },
       },
-      onDelete: (obj) => {
-        state.objects.delete(objectId(obj));
-        emit(obj, 'delete', obj);
-      },
-    }, {
-      signal: this.abort.signal,
-      clock: this.options.clock,
-      log: this.options.log,
-      labelSelector: this.options.labelSelector,
-      // Forbidden or unserved: stop answering for this kind; readers fall back to GETs.
-      onError: () => {
-        state.failed = true;
-        markReady();
-      },
-    });
+    );
     return state.ready;
   }
 
@@ -96,7 +110,7 @@ export class ObjectCache {
   get(mapping: ResourceMapping, namespace: string | undefined, name: string): KubeObject | null | undefined {
     const state = this.kinds.get(kindId(mapping));
     if (!state || !state.synced || state.failed) return undefined;
-    return state.objects.get(`${mapping.namespaced ? namespace ?? '' : ''}/${name}`) ?? null;
+    return state.objects.get(`${mapping.namespaced ? (namespace ?? '') : ''}/${name}`) ?? null;
   }
 
   stop(): void {

@@ -4,7 +4,9 @@ import type { KubeObject } from './object.ts';
 import { sortForPrune, stageObjects, stageOf } from './order.ts';
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string): KubeObject => ({
-  apiVersion, kind, metadata: namespace ? { name, namespace } : { name },
+  apiVersion,
+  kind,
+  metadata: namespace ? { name, namespace } : { name },
 });
 
 test('stages put CRDs, Namespaces and ClusterRoles first, then *Class kinds, then the rest', () => {
@@ -30,7 +32,15 @@ test('within a stage: fixed kind order, custom kinds after built-ins, webhooks l
   ]);
   assert.deepEqual(
     stages.workload.map((o) => `${o.kind}/${o.metadata.name}`),
-    ['ServiceAccount/sa', 'ConfigMap/cfg', 'Service/svc', 'Deployment/api', 'Deployment/web', 'Widget/w', 'ValidatingWebhookConfiguration/hook'],
+    [
+      'ServiceAccount/sa',
+      'ConfigMap/cfg',
+      'Service/svc',
+      'Deployment/api',
+      'Deployment/web',
+      'Widget/w',
+      'ValidatingWebhookConfiguration/hook',
+    ],
   );
 });
 
@@ -42,5 +52,8 @@ test('prune order is the apply order reversed across stages', () => {
     obj('apps/v1', 'Deployment', 'web', 'apps'),
     obj('example.com/v1', 'Widget', 'w', 'apps'),
   ]);
-  assert.deepEqual(order.map((o) => o.kind), ['Widget', 'Deployment', 'ConfigMap', 'Namespace', 'CustomResourceDefinition']);
+  assert.deepEqual(
+    order.map((o) => o.kind),
+    ['Widget', 'Deployment', 'ConfigMap', 'Namespace', 'CustomResourceDefinition'],
+  );
 });

@@ -7,12 +7,35 @@ import { splitApiVersion } from './object.ts';
  * objects they would validate. Prune walks the same order backwards.
  */
 const KIND_ORDER = [
-  'CustomResourceDefinition', 'Namespace', 'ClusterRole',
+  'CustomResourceDefinition',
+  'Namespace',
+  'ClusterRole',
   // *Class kinds are ranked by their own stage.
-  'ClusterRoleBinding', 'ResourceQuota', 'LimitRange', 'PriorityClass', 'ServiceAccount', 'Role', 'RoleBinding',
-  'Secret', 'ConfigMap', 'PersistentVolume', 'PersistentVolumeClaim', 'Service', 'Endpoints',
-  'DaemonSet', 'Pod', 'ReplicationController', 'ReplicaSet', 'Deployment', 'HorizontalPodAutoscaler',
-  'StatefulSet', 'Job', 'CronJob', 'PodDisruptionBudget', 'Ingress', 'APIService',
+  'ClusterRoleBinding',
+  'ResourceQuota',
+  'LimitRange',
+  'PriorityClass',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Service',
+  'Endpoints',
+  'DaemonSet',
+  'Pod',
+  'ReplicationController',
+  'ReplicaSet',
+  'Deployment',
+  'HorizontalPodAutoscaler',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'PodDisruptionBudget',
+  'Ingress',
+  'APIService',
 ];
 const LAST_KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
 

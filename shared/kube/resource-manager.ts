@@ -129,7 +129,12 @@ export class ResourceManager {
     let pending = objects.filter((p) => p.ref.kind === 'CustomResourceDefinition' || p.ref.kind === 'Namespace');
     let delay = 100;
     while (pending.length > 0) {
-      const states = await Promise.all(pending.map(async (p) => ({ p, ready: isFoundationReady(await this.get(p.mapping, p.ref.namespace, p.ref.name)) })));
+      const states = await Promise.all(
+        pending.map(async (p) => ({
+          p,
+          ready: isFoundationReady(await this.get(p.mapping, p.ref.namespace, p.ref.name)),
+        })),
+      );
       pending = states.filter((s) => !s.ready).map((s) => s.p);
       if (pending.length === 0 || this.options.clock.now() >= deadline) break;
       await this.options.clock.sleep(delay);
@@ -139,19 +144,30 @@ export class ResourceManager {
     return pending.map((p) => p.ref);
   }
 
-  private async serverSideApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined }): Promise<KubeObject> {
+  private async serverSideApply(
+    planned: PlannedObject,
+    opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined },
+  ): Promise<KubeObject> {
     try {
       return await this.sendApply(planned, opts);
     } catch (err) {
       // Servers before 1.25 ignore fieldValidation and reject undeclared fields in any apply.
       if (opts.skipSchemaValidation && err instanceof KubeApiError && err.message.includes('field not declared in schema')) {
-        throw terminal('ObjectInvalid', `${err.message}; this API server cannot skip schema validation for server-side apply (that needs Kubernetes 1.25 or later)`, 'remove the field from the manifest in Git', err);
+        throw terminal(
+          'ObjectInvalid',
+          `${err.message}; this API server cannot skip schema validation for server-side apply (that needs Kubernetes 1.25 or later)`,
+          'remove the field from the manifest in Git',
+          err,
+        );
       }
       throw err;
     }
   }
 
-  private async sendApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined }): Promise<KubeObject> {
+  private async sendApply(
+    planned: PlannedObject,
+    opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined },
+  ): Promise<KubeObject> {
     return this.rest.request<KubeObject>({
       method: 'PATCH',
       path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),
@@ -170,10 +186,23 @@ export class ResourceManager {
     const live = await this.get(planned.mapping, planned.ref.namespace, planned.ref.name);
     const query = { fieldManager: this.options.fieldManager };
     if (!live) {
-      return this.rest.request<KubeObject>({ method: 'POST', path: resourcePath(planned.mapping, planned.ref.namespace), query, body: planned.object });
+      return this.rest.request<KubeObject>({
+        method: 'POST',
+        path: resourcePath(planned.mapping, planned.ref.namespace),
+        query,
+        body: planned.object,
+      });
     }
-    const body = { ...planned.object, metadata: { ...planned.object.metadata, resourceVersion: live.metadata.resourceVersion } };
-    return this.rest.request<KubeObject>({ method: 'PUT', path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name), query, body });
+    const body = {
+      ...planned.object,
+      metadata: { ...planned.object.metadata, resourceVersion: live.metadata.resourceVersion },
+    };
+    return this.rest.request<KubeObject>({
+      method: 'PUT',
+      path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),
+      query,
+      body,
+    });
   }
 
   private async recreate(planned: PlannedObject, options: WriteOptions): Promise<ChangeEntry> {
@@ -213,7 +242,12 @@ function isFoundationReady(live: KubeObject | undefined): boolean {
 function objectError(ref: ObjectRef, err: unknown): TidemarkError {
   const error = toTidemarkError(err);
   if (error instanceof KubeApiError && (error.status === 422 || error.code === 'ObjectInvalid')) {
-    return terminal('ObjectInvalid', `${describeRef(ref)} (${joinApiVersion(ref.group, ref.version)}) was rejected: ${error.message}`, 'fix the manifest in Git', err);
+    return terminal(
+      'ObjectInvalid',
+      `${describeRef(ref)} (${joinApiVersion(ref.group, ref.version)}) was rejected: ${error.message}`,
+      'fix the manifest in Git',
+      err,
+    );
   }
   return error;
 }

@@ -53,7 +53,12 @@ export class KubeRest {
    * signal aborts. Resolves when the stream ends; the caller decides whether to re-list or resume.
    */
   async watch(path: string, query: Query, onEvent: (event: { type: string; object: unknown }) => void, signal: AbortSignal): Promise<void> {
-    const response = await this.send({ method: 'GET', path, query: { ...query, watch: true, allowWatchBookmarks: true }, signal });
+    const response = await this.send({
+      method: 'GET',
+      path,
+      query: { ...query, watch: true, allowWatchBookmarks: true },
+      signal,
+    });
     if (response.statusCode >= 400) {
       throw apiError(response.statusCode, await response.body.text(), response.headers['retry-after']);
     }
@@ -83,7 +88,13 @@ export class KubeRest {
   }
 
   private async send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
-    const options: { headers?: Record<string, string>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean } = {};
+    const options: {
+      headers?: Record<string, string>;
+      ca?: unknown;
+      cert?: unknown;
+      key?: unknown;
+      rejectUnauthorized?: boolean;
+    } = {};
     await this.kubeConfig.applyToHTTPSOptions(options as never);
     this.dispatcher ??= new Agent({
       connect: {

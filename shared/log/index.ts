@@ -15,8 +15,20 @@ export interface Logger {
 
 /** Field names that may carry credentials; their values are replaced before a line is written. */
 const REDACT = [
-  'password', 'token', 'bearerToken', 'identity', 'authorization', 'Authorization', 'auth',
-  '*.password', '*.token', '*.bearerToken', '*.identity', '*.authorization', '*.Authorization', '*.auth',
+  'password',
+  'token',
+  'bearerToken',
+  'identity',
+  'authorization',
+  'Authorization',
+  'auth',
+  '*.password',
+  '*.token',
+  '*.bearerToken',
+  '*.identity',
+  '*.authorization',
+  '*.Authorization',
+  '*.auth',
 ];
 
 export interface LoggerOptions {

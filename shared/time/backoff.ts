@@ -43,7 +43,10 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     } catch (err) {
       const error = toTidemarkError(err);
       if (error.kind === 'terminal' || attempt + 1 >= options.attempts) throw error;
-      const delay = Math.max(backoffDelay(options.policy, attempt, options.random), Math.min(error.retryAfterMs ?? 0, options.policy.maxMs));
+      const delay = Math.max(
+        backoffDelay(options.policy, attempt, options.random),
+        Math.min(error.retryAfterMs ?? 0, options.policy.maxMs),
+      );
       await options.clock.sleep(delay, options.signal);
     }
   }

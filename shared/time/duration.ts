@@ -3,8 +3,8 @@ import { terminal } from '../errors/index.ts';
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -47,9 +47,5 @@ export function formatDuration(ms: number): string {
 }
 
 function invalid(text: string) {
-  return terminal(
-    'InvalidDuration',
-    `invalid duration ${JSON.stringify(text)}`,
-    'use Go duration syntax such as 90s, 5m or 1h30m',
-  );
+  return terminal('InvalidDuration', `invalid duration ${JSON.stringify(text)}`, 'use Go duration syntax such as 90s, 5m or 1h30m');
 }

@@ -19,7 +19,9 @@ import { waitFor } from '../harness/process.ts';
 import { kubectlTools } from '../harness/tools.ts';
 import { applyCd, getObject, installCrds, testClient, waitForCd } from '../harness/tidemark.ts';
 
-const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { keep: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } },
+});
 const say = (line: string) => process.stdout.write(`\n▶ ${line}\n`);
 const log = createLogger({ name: 'demo', level: values.verbose ? 'info' : 'warn', destination: process.stderr });
 
@@ -51,23 +53,60 @@ try {
   process.stdout.write(`  ${image}:${first}\n`);
 
   say(`Creating the config repository at ${http.url('config')}`);
-  await git.repos.createRepo('config', {
-    'infrastructure/namespace.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra-settings\ndata:\n  region: local\n',
-    'infrastructure/web.yaml': deployment('web', 'nginx:1.27'),
-  }, { branch: 'infra' });
-  await git.repos.commitFiles('config', 'image', {
-    'application/my-app.yaml': deployment('my-app', `nginx # {"$imagepolicy": "default:image-gitops"}`),
-  }, 'my-app on the image branch');
+  await git.repos.createRepo(
+    'config',
+    {
+      'infrastructure/namespace.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra-settings\ndata:\n  region: local\n',
+      'infrastructure/web.yaml': deployment('web', 'nginx:1.27'),
+    },
+    { branch: 'infra' },
+  );
+  await git.repos.commitFiles(
+    'config',
+    'image',
+    {
+      'application/my-app.yaml': deployment('my-app', `nginx # {"$imagepolicy": "default:image-gitops"}`),
+    },
+    'my-app on the image branch',
+  );
 
-  await kube.rest.request({ method: 'POST', path: '/api/v1/namespaces/default/secrets', body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-secret' }, stringData: { username: http.writer.username, password: http.writer.password } } });
+  await kube.rest.request({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/secrets',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'git-secret' },
+      stringData: { username: http.writer.username, password: http.writer.password },
+    },
+  });
   say('Applying the two ContinuousDeployments of seed 003');
-  await applyCd(kube, { metadata: { name: 'infra-gitops', namespace: 'default' }, spec: { repoType: 'git', url: http.url('config'), secretRef: 'git-secret', pullInterval: '10m', git: { branch: 'infra' }, path: './infrastructure', prune: true } });
+  await applyCd(kube, {
+    metadata: { name: 'infra-gitops', namespace: 'default' },
+    spec: {
+      repoType: 'git',
+      url: http.url('config'),
+      secretRef: 'git-secret',
+      pullInterval: '10m',
+      git: { branch: 'infra' },
+      path: './infrastructure',
+      prune: true,
+    },
+  });
   await applyCd(kube, {
     metadata: { name: 'image-gitops', namespace: 'default' },
     spec: {
-      repoType: 'git', url: http.url('config'), secretRef: 'git-secret', pullInterval: '10m', git: { branch: 'image' }, path: './application', prune: true,
+      repoType: 'git',
+      url: http.url('config'),
+      secretRef: 'git-secret',
+      pullInterval: '10m',
+      git: { branch: 'image' },
+      path: './application',
+      prune: true,
       imageRepository: {
-        image, insecure: true, interval: '5s',
+        image,
+        insecure: true,
+        interval: '5s',
         filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' },
         policy: { numerical: { order: 'asc' } },
         commitMessage: 'Image: {{range .Updated.Images}}{{println .}}{{end}}',
@@ -77,35 +116,58 @@ try {
 
   say('Starting the agent and the image updater');
   const { kubectl } = await kubectlTools();
-  agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, cacheDir: join(cacheDir, 'agent'), kustomizeCommand: [kubectl, 'kustomize'], log });
-  updater = await startImageUpdater({ kubeconfigPath: cluster.kubeconfigPath, cacheDir: join(cacheDir, 'updater'), log });
+  agent = await startAgent({
+    kubeconfigPath: cluster.kubeconfigPath,
+    cacheDir: join(cacheDir, 'agent'),
+    kustomizeCommand: [kubectl, 'kustomize'],
+    log,
+  });
+  updater = await startImageUpdater({
+    kubeconfigPath: cluster.kubeconfigPath,
+    cacheDir: join(cacheDir, 'updater'),
+    log,
+  });
 
   await waitForCd(kube, 'default', 'infra-gitops', (c) => c.status?.sync?.status === 'Synced', 'infra-gitops synced', 180_000);
   const second = tag();
   say(`Pushing a newer tag: ${image}:${second}`);
   await registry.pushImage('team/my-app', [second]);
-  await waitFor(async () => {
-    const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
-    const containers = (live?.spec as { template?: { spec?: { containers?: Array<{ image: string }> } } } | undefined)?.template?.spec?.containers;
-    return containers?.[0]?.image === `${image}:${second}`;
-  }, { timeoutMs: 300_000, intervalMs: 500, what: 'the new image in the cluster' });
+  await waitFor(
+    async () => {
+      const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
+      const containers = (live?.spec as { template?: { spec?: { containers?: Array<{ image: string }> } } } | undefined)?.template?.spec
+        ?.containers;
+      return containers?.[0]?.image === `${image}:${second}`;
+    },
+    { timeoutMs: 300_000, intervalMs: 500, what: 'the new image in the cluster' },
+  );
 
   say('tidemark get cd');
   await cli(['get', 'cd', '-n', 'default', '--kubeconfig', cluster.kubeconfigPath]);
   say('git log --format="%h %an %s" image');
-  for (const entry of await git.repos.readLog('config', 'image')) process.stdout.write(`  ${entry.sha.slice(0, 7)} ${entry.authorName}  ${entry.message.split('\n')[0]}\n`);
+  for (const entry of await git.repos.readLog('config', 'image'))
+    process.stdout.write(`  ${entry.sha.slice(0, 7)} ${entry.authorName}  ${entry.message.split('\n')[0]}\n`);
   const bot = (await git.repos.readLog('config', 'image'))[0];
-  process.stdout.write(`\n  full message of the bot commit:\n${bot?.message.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
+  process.stdout.write(
+    `\n  full message of the bot commit:\n${bot?.message
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}\n`,
+  );
   say('kubectl get deployment my-app -o jsonpath={..image}');
   const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
-  const images = (live?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers.map((c) => c.image);
+  const images = (live?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers.map(
+    (c) => c.image,
+  );
   process.stdout.write(`  ${images.join(' ')}\n`);
   process.stdout.write('  (health stays Progressing here: this control plane has no kubelet, so Pods stay Pending)\n');
   await kube.close();
 
   if (values.keep) {
     say('Everything keeps running (Ctrl-C stops it):');
-    process.stdout.write(`  export KUBECONFIG=${cluster.kubeconfigPath}\n  git clone ${http.url('config')}   (user ${http.writer.username})\n  registry ${registry.url}\n  tidemark: node bin/tidemark.ts get cd\n`);
+    process.stdout.write(
+      `  export KUBECONFIG=${cluster.kubeconfigPath}\n  git clone ${http.url('config')}   (user ${http.writer.username})\n  registry ${registry.url}\n  tidemark: node bin/tidemark.ts get cd\n`,
+    );
     await new Promise<void>((resolve) => process.once('SIGTERM', resolve));
   }
   await stopAll();

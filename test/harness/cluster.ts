@@ -54,7 +54,10 @@ export function readClusterInfo(path: string): ClusterInfo {
 
 export function parseClusterInfo(value: unknown, source = 'cluster info'): ClusterInfo {
   const bad = (what: string): TidemarkError =>
-    new TidemarkError('ClusterInfoInvalid', `${source}: ${what}`, { kind: 'terminal', hint: `unset ${CLUSTER_INFO_ENV} to start a private control plane` });
+    new TidemarkError('ClusterInfoInvalid', `${source}: ${what}`, {
+      kind: 'terminal',
+      hint: `unset ${CLUSTER_INFO_ENV} to start a private control plane`,
+    });
   if (typeof value !== 'object' || value === null) throw bad('not an object');
   const record = value as Record<string, unknown>;
   const str = (key: string): string => {

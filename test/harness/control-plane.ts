@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fsConstants,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,10 +157,13 @@ export function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries> {
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code === 0 && executable(bins.apiserver) && executable(bins.controllerManager)) resolve(bins);
-      else reject(new TidemarkError('ControlPlaneBuildFailed', `${script} exited with code ${code}`, {
-        kind: 'terminal',
-        hint: 'run scripts/install-system-deps.sh first (it enables deb-src and installs Go)',
-      }));
+      else
+        reject(
+          new TidemarkError('ControlPlaneBuildFailed', `${script} exited with code ${code}`, {
+            kind: 'terminal',
+            hint: 'run scripts/install-system-deps.sh first (it enables deb-src and installs Go)',
+          }),
+        );
     });
   }).finally(() => {
     building = undefined;
@@ -178,7 +191,12 @@ export function kubeconfigYaml(info: Pick<ClusterInfo, 'server' | 'caPem'>, user
   return dump({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: cluster, cluster: { server: info.server, 'certificate-authority-data': Buffer.from(info.caPem).toString('base64') } }],
+    clusters: [
+      {
+        name: cluster,
+        cluster: { server: info.server, 'certificate-authority-data': Buffer.from(info.caPem).toString('base64') },
+      },
+    ],
     users: [{ name: user, user: { token } }],
     contexts: [{ name: context, context: namespace ? { cluster, user, namespace } : { cluster, user } }],
     'current-context': context,
@@ -236,7 +254,12 @@ export function createClusterAccess(info: ClusterInfo): ClusterAccess {
       return path;
     },
     async createNamespace(prefix: string, labels?: Record<string, string>): Promise<string> {
-      const clean = prefix.toLowerCase().replace(DNS_LABEL_CHARS, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'test';
+      const clean =
+        prefix
+          .toLowerCase()
+          .replace(DNS_LABEL_CHARS, '-')
+          .replace(/^-+|-+$/g, '')
+          .slice(0, 50) || 'test';
       const name = `${clean}-${randomBytes(4).toString('hex').slice(0, 6)}`;
       await core().createNamespace({ body: { metadata: labels ? { name, labels } : { name } } });
       return name;
@@ -250,15 +273,18 @@ export function createClusterAccess(info: ClusterInfo): ClusterAccess {
     },
     async waitForDefaultServiceAccount(namespace: string, timeoutMs = 60_000): Promise<void> {
       const api = core();
-      await waitFor(async () => {
-        try {
-          await api.readNamespacedServiceAccount({ name: 'default', namespace });
-          return true;
-        } catch (err) {
-          if (apiStatus(err) === 404) return false;
-          throw err;
-        }
-      }, { what: `service account default in namespace ${namespace}`, timeoutMs, intervalMs: 200 });
+      await waitFor(
+        async () => {
+          try {
+            await api.readNamespacedServiceAccount({ name: 'default', namespace });
+            return true;
+          } catch (err) {
+            if (apiStatus(err) === 404) return false;
+            throw err;
+          }
+        },
+        { what: `service account default in namespace ${namespace}`, timeoutMs, intervalMs: 200 },
+      );
     },
   };
 }
@@ -270,21 +296,28 @@ interface HttpReply {
   body: string;
 }
 
-function httpsGet(url: string, options: { ca?: string | undefined; token?: string | undefined; insecure?: boolean | undefined }): Promise<HttpReply> {
+function httpsGet(
+  url: string,
+  options: { ca?: string | undefined; token?: string | undefined; insecure?: boolean | undefined },
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'GET',
-      ca: options.ca,
-      // Only for the controller manager's throwaway self-signed cert on loopback.
-      rejectUnauthorized: !options.insecure,
-      headers: options.token ? { Authorization: `Bearer ${options.token}` } : {},
-      timeout: 5_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        ca: options.ca,
+        // Only for the controller manager's throwaway self-signed cert on loopback.
+        rejectUnauthorized: !options.insecure,
+        headers: options.token ? { Authorization: `Bearer ${options.token}` } : {},
+        timeout: 5_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 5s`)));
     req.on('error', reject);
     req.end();
@@ -398,10 +431,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       logFile: join(dir, 'etcd.log'),
     });
     processes.push(etcd);
-    await waitFor(async () => {
-      const res = await httpGetOk(`http://${LOOPBACK}:${etcdClient}/health`);
-      return res.status === 200 && /"health":\s*"true"/.test(res.body);
-    }, { what: 'etcd /health', timeoutMs, watch: [etcd] });
+    await waitFor(
+      async () => {
+        const res = await httpGetOk(`http://${LOOPBACK}:${etcdClient}/health`);
+        return res.status === 200 && /"health":\s*"true"/.test(res.body);
+      },
+      { what: 'etcd /health', timeoutMs, watch: [etcd] },
+    );
     const etcdMs = elapsed(t);
     log(`etcd ready on ${LOOPBACK}:${etcdClient} in ${etcdMs} ms`);
 
@@ -433,20 +469,23 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const server = `https://${LOOPBACK}:${apiserverPort}`;
     const certFile = join(certDir, 'apiserver.crt');
     let caPem = '';
-    await waitFor(async () => {
-      // The API server writes its self-signed serving cert (leaf + its CA) at start.
-      if (!caPem) {
-        if (!existsSync(certFile)) return false;
-        caPem = readFileSync(certFile, 'utf8');
-        if (!caPem.includes('END CERTIFICATE')) {
-          caPem = '';
-          return false;
+    await waitFor(
+      async () => {
+        // The API server writes its self-signed serving cert (leaf + its CA) at start.
+        if (!caPem) {
+          if (!existsSync(certFile)) return false;
+          caPem = readFileSync(certFile, 'utf8');
+          if (!caPem.includes('END CERTIFICATE')) {
+            caPem = '';
+            return false;
+          }
         }
-      }
-      const res = await httpsGet(`${server}/readyz`, { ca: caPem, token: userTokens[ADMIN_USER] });
-      if (res.status === 200 && res.body.trim() === 'ok') return true;
-      throw new Error(`/readyz answered ${res.status}: ${res.body.slice(0, 300)}`);
-    }, { what: 'kube-apiserver /readyz', timeoutMs, watch: [apiserver, etcd], intervalMs: 500 });
+        const res = await httpsGet(`${server}/readyz`, { ca: caPem, token: userTokens[ADMIN_USER] });
+        if (res.status === 200 && res.body.trim() === 'ok') return true;
+        throw new Error(`/readyz answered ${res.status}: ${res.body.slice(0, 300)}`);
+      },
+      { what: 'kube-apiserver /readyz', timeoutMs, watch: [apiserver, etcd], intervalMs: 500 },
+    );
     const apiserverMs = elapsed(t);
     log(`kube-apiserver ready on ${server} in ${apiserverMs} ms`);
 
@@ -487,25 +526,36 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       logFile: join(dir, 'kube-controller-manager.log'),
     });
     processes.push(kcm);
-    await waitFor(async () => {
-      const res = await httpsGet(`https://${LOOPBACK}:${kcmPort}/healthz`, { insecure: true });
-      if (res.status === 200) return true;
-      throw new Error(`/healthz answered ${res.status}: ${res.body.slice(0, 300)}`);
-    }, { what: 'kube-controller-manager /healthz', timeoutMs, watch: [kcm, apiserver, etcd], intervalMs: 500 });
+    await waitFor(
+      async () => {
+        const res = await httpsGet(`https://${LOOPBACK}:${kcmPort}/healthz`, { insecure: true });
+        if (res.status === 200) return true;
+        throw new Error(`/healthz answered ${res.status}: ${res.body.slice(0, 300)}`);
+      },
+      { what: 'kube-controller-manager /healthz', timeoutMs, watch: [kcm, apiserver, etcd], intervalMs: 500 },
+    );
 
     const access = createClusterAccess(info);
     if (options.waitForControllers ?? true) {
       // healthz only says the process serves; a service account in "default" proves the
       // controllers are talking to the API server.
-      await waitFor(async () => {
-        try {
-          await access.kubeConfig().makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-          return true;
-        } catch (err) {
-          if (apiStatus(err) === 404) return false;
-          throw err;
-        }
-      }, { what: 'the controller manager to create default/default service account', timeoutMs, watch: [kcm, apiserver, etcd], intervalMs: 250 });
+      await waitFor(
+        async () => {
+          try {
+            await access.kubeConfig().makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+            return true;
+          } catch (err) {
+            if (apiStatus(err) === 404) return false;
+            throw err;
+          }
+        },
+        {
+          what: 'the controller manager to create default/default service account',
+          timeoutMs,
+          watch: [kcm, apiserver, etcd],
+          intervalMs: 250,
+        },
+      );
     }
     const controllerManagerMs = elapsed(t);
     log(`kube-controller-manager ready on ${LOOPBACK}:${kcmPort} in ${controllerManagerMs} ms`);
@@ -522,7 +572,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await stop().catch(() => {});
     if (err instanceof TidemarkError && !keep) {
       // The logs went with the temp dir; the message keeps their tail.
-      throw new TidemarkError(err.code, err.message, { kind: err.kind, cause: err, hint: 'TIDEMARK_KEEP_TMP=1 keeps the full server logs' });
+      throw new TidemarkError(err.code, err.message, {
+        kind: err.kind,
+        cause: err,
+        hint: 'TIDEMARK_KEEP_TMP=1 keeps the full server logs',
+      });
     }
     throw err;
   }

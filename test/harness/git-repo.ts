@@ -130,7 +130,11 @@ export class GitRepos {
   }
 
   /** Creates a bare repository whose `branch` holds one commit with `files`. Returns that commit. */
-  async createRepo(name: string, files: RepoFiles, options: { branch?: string; author?: CommitAuthor; message?: string } = {}): Promise<string> {
+  async createRepo(
+    name: string,
+    files: RepoFiles,
+    options: { branch?: string; author?: CommitAuthor; message?: string } = {},
+  ): Promise<string> {
     const branch = options.branch ?? 'main';
     const bare = this.path(name);
     await mkdir(dirname(bare), { recursive: true });
@@ -146,7 +150,13 @@ export class GitRepos {
    * pushes to `branch` (created from the default branch when missing). This is "another user
    * pushing" from the point of view of the code under test. Returns the new commit.
    */
-  async commitFiles(repo: string, branch: string, files: RepoFiles, message: string, options: { author?: CommitAuthor | undefined } = {}): Promise<string> {
+  async commitFiles(
+    repo: string,
+    branch: string,
+    files: RepoFiles,
+    message: string,
+    options: { author?: CommitAuthor | undefined } = {},
+  ): Promise<string> {
     const bare = this.path(this.nameOf(repo));
     const work = join(this.root, 'scratch', String(++this.scratch));
     const author = options.author ?? TEST_AUTHOR;
@@ -216,7 +226,9 @@ export class GitRepos {
   async head(repo: string, branch: string): Promise<string | undefined> {
     const bare = this.path(this.nameOf(repo));
     try {
-      return (await git(['--git-dir', bare, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])).stdout.trim() || undefined;
+      return (
+        (await git(['--git-dir', bare, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])).stdout.trim() || undefined
+      );
     } catch {
       return undefined;
     }
@@ -226,7 +238,10 @@ export class GitRepos {
   async createTag(repo: string, tag: string, target: string, options: { message?: string } = {}): Promise<void> {
     const bare = this.path(this.nameOf(repo));
     const env = harnessGitEnv({ GIT_COMMITTER_NAME: TEST_AUTHOR.name, GIT_COMMITTER_EMAIL: TEST_AUTHOR.email });
-    const args = options.message === undefined ? ['tag', '--', tag, target] : ['tag', '--annotate', '--no-sign', '-m', options.message, '--', tag, target];
+    const args =
+      options.message === undefined
+        ? ['tag', '--', tag, target]
+        : ['tag', '--annotate', '--no-sign', '-m', options.message, '--', tag, target];
     await git(['--git-dir', bare, ...args], { env });
   }
 

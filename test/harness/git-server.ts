@@ -309,8 +309,7 @@ export async function startGitSshServer(repos: GitRepos): Promise<GitSshServer> 
   const temp = await makeTempDir('tidemark-git-sshd-');
   const dir = temp.path;
   try {
-    const keygen = (file: string, comment: string) =>
-      run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+    const keygen = (file: string, comment: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
     await keygen(join(dir, 'host_ed25519'), 'tidemark-test-host');
     await keygen(join(dir, 'client_ed25519'), 'tidemark-test-client');
     await keygen(join(dir, 'stranger_ed25519'), 'tidemark-test-stranger');
@@ -435,4 +434,3 @@ export async function startGitServers(options: StartGitServersOptions = { http: 
   }
   return { repos, http, ssh, stop };
 }
-

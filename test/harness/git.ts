@@ -3,6 +3,12 @@ export { GitRepos, TEST_AUTHOR, git, harnessGitEnv, makeTempDir } from './git-re
 export type { CommitAuthor, LogEntry, RepoFiles, GitResult } from './git-repo.ts';
 export { startGitHttpServer, startGitSshServer, startGitServers } from './git-server.ts';
 export type {
-  GitHttpRequestRecord, GitHttpRole, GitHttpServer, GitHttpServerOptions, GitHttpUser, GitServers, GitSshServer,
+  GitHttpRequestRecord,
+  GitHttpRole,
+  GitHttpServer,
+  GitHttpServerOptions,
+  GitHttpUser,
+  GitServers,
+  GitSshServer,
   StartGitServersOptions,
 } from './git-server.ts';

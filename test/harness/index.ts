@@ -13,7 +13,15 @@ export {
   ADMIN_USER,
   KUBERNETES_VERSION,
 } from './control-plane.ts';
-export type { ControlPlane, ControlPlaneOptions, ClusterAccess, ClusterInfo, UserSpec, StartupTimings, ControlPlaneBinaries } from './control-plane.ts';
+export type {
+  ControlPlane,
+  ControlPlaneOptions,
+  ClusterAccess,
+  ClusterInfo,
+  UserSpec,
+  StartupTimings,
+  ControlPlaneBinaries,
+} from './control-plane.ts';
 export { testCluster, readClusterInfo, parseClusterInfo, writeClusterInfo, CLUSTER_INFO_ENV, KUBECONFIG_ENV } from './cluster.ts';
 export { kubectlTools } from './tools.ts';
 export type { KubectlTools } from './tools.ts';

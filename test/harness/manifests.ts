@@ -1,8 +1,14 @@
 /** Manifest text for tests, written as a person would write it in Git. */
 
-export function configMapYaml(name: string, data: Record<string, string>, options: { namespace?: string | undefined; extra?: string | undefined } = {}): string {
+export function configMapYaml(
+  name: string,
+  data: Record<string, string>,
+  options: { namespace?: string | undefined; extra?: string | undefined } = {},
+): string {
   const ns = options.namespace ? `  namespace: ${options.namespace}\n` : '';
-  const body = Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n');
+  const body = Object.entries(data)
+    .map(([k, v]) => `  ${k}: "${v}"`)
+    .join('\n');
   return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${ns}data:\n${body}\n${options.extra ?? ''}`;
 }
 

@@ -9,7 +9,10 @@ import type { ClusterAccess } from './control-plane.ts';
  */
 /** Non-dry-run writes the API server counted for one resource (main resource, not subresources). */
 export async function serverWrites(cluster: ClusterAccess, dispatcher: Agent, group: string, resource: string): Promise<number> {
-  const res = await request(`${cluster.server}/metrics`, { headers: { authorization: `Bearer ${cluster.adminToken}` }, dispatcher });
+  const res = await request(`${cluster.server}/metrics`, {
+    headers: { authorization: `Bearer ${cluster.adminToken}` },
+    dispatcher,
+  });
   const text = await res.body.text();
   assert.equal(res.statusCode, 200, text.slice(0, 200));
   let total = 0;

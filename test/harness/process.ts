@@ -186,9 +186,7 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
       hint: 'install it (scripts/install-system-deps.sh) or check the path',
     });
   }
-  const [command, args] = hasSetpriv
-    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', resolved, ...options.args]]
-    : [resolved, [...options.args]];
+  const [command, args] = hasSetpriv ? [SETPRIV, ['--pdeathsig', 'KILL', '--', resolved, ...options.args]] : [resolved, [...options.args]];
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
@@ -196,11 +194,13 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
   });
   const pid = await new Promise<number>((resolve, reject) => {
     child.once('error', (err) => {
-      reject(new TidemarkError('ProcessStartFailed', `${options.name}: could not start ${options.command}: ${err.message}`, {
-        kind: 'terminal',
-        hint: 'check that the binary exists and is executable',
-        cause: err,
-      }));
+      reject(
+        new TidemarkError('ProcessStartFailed', `${options.name}: could not start ${options.command}: ${err.message}`, {
+          kind: 'terminal',
+          hint: 'check that the binary exists and is executable',
+          cause: err,
+        }),
+      );
     });
     child.once('spawn', () => resolve(child.pid ?? -1));
   });

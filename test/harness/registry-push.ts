@@ -95,10 +95,17 @@ export class RegistryPusher {
       }
       const upload = new URL(location, this.base);
       upload.searchParams.set('digest', digest);
-      const put = await this.call('PUT', upload.toString(), repo, ['pull', 'push'], {
-        'content-type': 'application/octet-stream',
-        'content-length': String(data.length),
-      }, data);
+      const put = await this.call(
+        'PUT',
+        upload.toString(),
+        repo,
+        ['pull', 'push'],
+        {
+          'content-type': 'application/octet-stream',
+          'content-length': String(data.length),
+        },
+        data,
+      );
       if (put.status !== 201) throw new Error(`blob upload for ${repo} answered ${put.status}: ${put.text.slice(0, 200)}`);
     }
     this.blobsDone.add(key);
@@ -106,7 +113,14 @@ export class RegistryPusher {
   }
 
   async putManifest(repo: string, reference: string, mediaType: string, body: Buffer): Promise<PushedManifest> {
-    const res = await this.call('PUT', `${this.base}/v2/${repo}/manifests/${reference}`, repo, ['pull', 'push'], { 'content-type': mediaType }, body);
+    const res = await this.call(
+      'PUT',
+      `${this.base}/v2/${repo}/manifests/${reference}`,
+      repo,
+      ['pull', 'push'],
+      { 'content-type': mediaType },
+      body,
+    );
     if (res.status !== 201) throw new Error(`manifest PUT ${repo}:${reference} answered ${res.status}: ${res.text.slice(0, 300)}`);
     const digest = sha256(body);
     const answered = res.headers['docker-content-digest'];
@@ -123,8 +137,18 @@ export class RegistryPusher {
     const manifest = {
       schemaVersion: 2,
       mediaType,
-      config: { mediaType: format === 'docker' ? MEDIA.dockerConfig : MEDIA.ociConfig, size: config.length, digest: configDigest },
-      layers: [{ mediaType: format === 'docker' ? MEDIA.dockerLayer : MEDIA.ociLayer, size: LAYER.length, digest: layerDigest }],
+      config: {
+        mediaType: format === 'docker' ? MEDIA.dockerConfig : MEDIA.ociConfig,
+        size: config.length,
+        digest: configDigest,
+      },
+      layers: [
+        {
+          mediaType: format === 'docker' ? MEDIA.dockerLayer : MEDIA.ociLayer,
+          size: LAYER.length,
+          digest: layerDigest,
+        },
+      ],
     };
     return { mediaType, body: Buffer.from(JSON.stringify(manifest)) };
   }
@@ -151,7 +175,10 @@ export class RegistryPusher {
     options: { format?: 'docker' | 'oci'; platforms?: Platform[]; label?: string } = {},
   ): Promise<{ index: PushedManifest; children: PushedManifest[] }> {
     const format = options.format ?? 'oci';
-    const platforms = options.platforms ?? [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux' }];
+    const platforms = options.platforms ?? [
+      { architecture: 'amd64', os: 'linux' },
+      { architecture: 'arm64', os: 'linux' },
+    ];
     const children: Array<PushedManifest & { platform: Platform }> = [];
     for (const platform of platforms) {
       const { mediaType, body } = await this.imageManifest(repo, format, platform, options.label);
@@ -162,10 +189,18 @@ export class RegistryPusher {
     const index = {
       schemaVersion: 2,
       mediaType,
-      manifests: children.map((c) => ({ mediaType: c.mediaType, size: c.size, digest: c.digest, platform: c.platform })),
+      manifests: children.map((c) => ({
+        mediaType: c.mediaType,
+        size: c.size,
+        digest: c.digest,
+        platform: c.platform,
+      })),
     };
     const pushed = await this.putManifest(repo, tag, mediaType, Buffer.from(JSON.stringify(index)));
-    return { index: pushed, children: children.map(({ digest, mediaType: m, size }) => ({ digest, mediaType: m, size })) };
+    return {
+      index: pushed,
+      children: children.map(({ digest, mediaType: m, size }) => ({ digest, mediaType: m, size })),
+    };
   }
 
   /** DELETE by tag; distribution answers 202 and drops only that tag. */

@@ -30,8 +30,20 @@ export async function createTokenSigner(dir: string): Promise<TokenSigner> {
   const keyPath = join(dir, 'issuer.key');
   const certPath = join(dir, 'issuer.crt');
   await runCommand('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-    '-subj', `/CN=${TOKEN_ISSUER}`, '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${TOKEN_ISSUER}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   const key: KeyObject = createPrivateKey(await readFile(keyPath));
   const certDer = new X509Certificate(await readFile(certPath)).raw.toString('base64');
@@ -69,7 +81,10 @@ export function parseScope(scope: string): AccessEntry | undefined {
   return {
     type: scope.slice(0, first),
     name: scope.slice(first + 1, last),
-    actions: scope.slice(last + 1).split(',').filter((a) => a !== ''),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter((a) => a !== ''),
   };
 }
 
@@ -107,7 +122,10 @@ export async function startTokenIssuer(
       const given = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64') : Buffer.alloc(0);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         state.rejected++;
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="tidemark-test-issuer"' });
+        res.writeHead(401, {
+          'content-type': 'application/json',
+          'www-authenticate': 'Basic realm="tidemark-test-issuer"',
+        });
         res.end(JSON.stringify({ details: 'incorrect username or password' }));
         return;
       }
@@ -123,7 +141,14 @@ export async function startTokenIssuer(
     }
     const token = signer.sign(access, subject, state.lifetimeSeconds);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, access_token: token, expires_in: state.lifetimeSeconds, issued_at: new Date().toISOString() }));
+    res.end(
+      JSON.stringify({
+        token,
+        access_token: token,
+        expires_in: state.lifetimeSeconds,
+        issued_at: new Date().toISOString(),
+      }),
+    );
   };
 
   const server: Server = createServer(handle);

@@ -6,7 +6,14 @@ import { freePort } from './ports.ts';
 import { startProcess, waitFor, type ManagedProcess } from './process.ts';
 import { registerTempDir, runCommand } from './registry-process.ts';
 import { RegistryPusher, type Platform, type PushedManifest } from './registry-push.ts';
-import { createTokenSigner, startTokenIssuer, TOKEN_ISSUER, TOKEN_SERVICE, type TokenIssuer, type TokenSigner } from './registry-token-issuer.ts';
+import {
+  createTokenSigner,
+  startTokenIssuer,
+  TOKEN_ISSUER,
+  TOKEN_SERVICE,
+  type TokenIssuer,
+  type TokenSigner,
+} from './registry-token-issuer.ts';
 
 export { MEDIA, type PushedManifest, type Platform } from './registry-push.ts';
 export type { TokenIssuer } from './registry-token-issuer.ts';
@@ -97,15 +104,23 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         authBlock;
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, config, { mode: 0o600 });
-      const started = await startProcess({ name: 'docker-registry', command: 'docker-registry', args: ['serve', configPath], cwd: dir });
+      const started = await startProcess({
+        name: 'docker-registry',
+        command: 'docker-registry',
+        args: ['serve', configPath],
+        cwd: dir,
+      });
       proc = started;
       url = `http://127.0.0.1:${port}`;
       try {
-        await waitFor(async () => {
-          const res = await fetch(`${url}/v2/`);
-          await res.arrayBuffer();
-          return res.headers.get('x-tidemark-instance') === instance;
-        }, { what: 'docker-registry /v2/', timeoutMs: 20_000, intervalMs: 50, watch: [started] });
+        await waitFor(
+          async () => {
+            const res = await fetch(`${url}/v2/`);
+            await res.arrayBuffer();
+            return res.headers.get('x-tidemark-instance') === instance;
+          },
+          { what: 'docker-registry /v2/', timeoutMs: 20_000, intervalMs: 50, watch: [started] },
+        );
         break;
       } catch (err) {
         await started.stop();
@@ -115,18 +130,26 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
 
     const tokens = new Map<string, { value: string; until: number }>();
     const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    pusher = new RegistryPusher(url, (repo, actions) => {
-      if (mode === 'none') return undefined;
-      if (mode === 'htpasswd') return basic;
-      // Mint directly rather than over HTTP so the issuer's request count reflects only the
-      // code under test.
-      const key = `${repo}|${actions.join(',')}`;
-      const cached = tokens.get(key);
-      if (cached && cached.until > Date.now()) return `Bearer ${cached.value}`;
-      const value = (signer as TokenSigner).sign([{ type: 'repository', name: repo, actions: ['pull', 'push', 'delete'] }], username, 600);
-      tokens.set(key, { value, until: Date.now() + 300_000 });
-      return `Bearer ${value}`;
-    }, options.pushConcurrency ?? 16);
+    pusher = new RegistryPusher(
+      url,
+      (repo, actions) => {
+        if (mode === 'none') return undefined;
+        if (mode === 'htpasswd') return basic;
+        // Mint directly rather than over HTTP so the issuer's request count reflects only the
+        // code under test.
+        const key = `${repo}|${actions.join(',')}`;
+        const cached = tokens.get(key);
+        if (cached && cached.until > Date.now()) return `Bearer ${cached.value}`;
+        const value = (signer as TokenSigner).sign(
+          [{ type: 'repository', name: repo, actions: ['pull', 'push', 'delete'] }],
+          username,
+          600,
+        );
+        tokens.set(key, { value, until: Date.now() + 300_000 });
+        return `Bearer ${value}`;
+      },
+      options.pushConcurrency ?? 16,
+    );
     const ready = pusher;
 
     return {

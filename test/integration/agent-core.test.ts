@@ -4,7 +4,18 @@ import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
-import { applyCd, condition, getCd, getObject, installCrds, listEvents, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import {
+  applyCd,
+  condition,
+  getCd,
+  getObject,
+  installCrds,
+  listEvents,
+  requestSync,
+  testClient,
+  testLogger,
+  waitForCd,
+} from '../harness/tidemark.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { startAgent } from '../../agent/main.ts';
 import type { RunningAgent } from '../../agent/main.ts';
@@ -33,7 +44,13 @@ describe('agent: Git to cluster', () => {
     ns = await cluster.createNamespace('agent');
     apps = await cluster.createNamespace('apps');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-agent-cache-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4 });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      workers: 4,
+    });
   });
 
   after(async () => {
@@ -46,34 +63,61 @@ describe('agent: Git to cluster', () => {
   const cm = (name: string, namespace = apps) => getObject(kube, `/api/v1/namespaces/${namespace}/configmaps/${name}`);
 
   it('first sync creates everything and reports Synced with the revision', async () => {
-    const sha = await git.repos.createRepo('infra', {
-      'infrastructure/config.yaml': configMap('settings', { color: 'blue' }),
-      'infrastructure/app/web.yaml': deployment('web', 'nginx:1.25'),
-      'infrastructure/multi.yaml': `${configMap('one', { n: '1' })}---\n${configMap('two', { n: '2' })}`,
-      'README.md': 'not a manifest',
-    }, { branch: 'infra' });
-    await applyCd(kube, { metadata: { name: 'infra', namespace: ns }, spec: { repoType: 'git', url: git.repos.fileUrl('infra'), pullInterval: '1h', git: { branch: 'infra' }, path: './infrastructure', targetNamespace: apps } });
+    const sha = await git.repos.createRepo(
+      'infra',
+      {
+        'infrastructure/config.yaml': configMap('settings', { color: 'blue' }),
+        'infrastructure/app/web.yaml': deployment('web', 'nginx:1.25'),
+        'infrastructure/multi.yaml': `${configMap('one', { n: '1' })}---\n${configMap('two', { n: '2' })}`,
+        'README.md': 'not a manifest',
+      },
+      { branch: 'infra' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'infra', namespace: ns },
+      spec: {
+        repoType: 'git',
+        url: git.repos.fileUrl('infra'),
+        pullInterval: '1h',
+        git: { branch: 'infra' },
+        path: './infrastructure',
+        targetNamespace: apps,
+      },
+    });
     const cd = await waitForCd(kube, ns, 'infra', (c) => c.status?.sync?.status === 'Synced', 'first sync');
     assert.equal(cd.status?.sync?.revision, `infra@sha1:${sha}`);
     assert.equal(cd.status?.lastAppliedRevision, `infra@sha1:${sha}`);
     assert.equal(condition(cd, 'Ready')?.status, 'True');
     assert.deepEqual(cd.status?.location, { cluster: 'in-cluster', namespace: apps });
-    assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), ['ConfigMap/one', 'ConfigMap/settings', 'ConfigMap/two', 'Deployment/web']);
+    assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), [
+      'ConfigMap/one',
+      'ConfigMap/settings',
+      'ConfigMap/two',
+      'Deployment/web',
+    ]);
     const settings = await cm('settings');
     assert.equal((settings?.data as Record<string, string>).color, 'blue');
     assert.equal(settings?.metadata.annotations?.['tidemark.dev/owned-by'], `${ns}/infra:/ConfigMap:${apps}/settings`);
     const managers = (settings?.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager);
     assert.ok(managers.includes('tidemark'), `field managers: ${managers}`);
     const events = await listEvents(kube, ns, 'infra');
-    assert.ok(events.some((e) => e.reason === 'ReconciliationSucceeded' && e.message.includes('created 4')), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.reason === 'ReconciliationSucceeded' && e.message.includes('created 4')),
+      JSON.stringify(events),
+    );
   });
 
   it('a new commit that changes, adds and removes objects is applied and pruned', async () => {
-    const sha = await git.repos.commitFiles('infra', 'infra', {
-      'infrastructure/config.yaml': configMap('settings', { color: 'green' }),
-      'infrastructure/multi.yaml': configMap('one', { n: '1' }),
-      'infrastructure/three.yaml': configMap('three', { n: '3' }),
-    }, 'change, add, remove');
+    const sha = await git.repos.commitFiles(
+      'infra',
+      'infra',
+      {
+        'infrastructure/config.yaml': configMap('settings', { color: 'green' }),
+        'infrastructure/multi.yaml': configMap('one', { n: '1' }),
+        'infrastructure/three.yaml': configMap('three', { n: '3' }),
+      },
+      'change, add, remove',
+    );
     await requestSync(kube, ns, 'infra');
     const cd = await waitForCd(kube, ns, 'infra', (c) => c.status?.lastAppliedRevision === `infra@sha1:${sha}`, 'second sync');
     assert.equal(cd.status?.sync?.status, 'Synced');
@@ -85,12 +129,23 @@ describe('agent: Git to cluster', () => {
 
   it('a broken commit changes nothing in the cluster and says why', async () => {
     const good = (await getCd(kube, ns, 'infra'))?.status?.lastAppliedRevision;
-    const sha = await git.repos.commitFiles('infra', 'infra', {
-      'infrastructure/config.yaml': configMap('settings', { color: 'red' }),
-      'infrastructure/three.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: three\n data: [unclosed\n',
-    }, 'broken yaml');
+    const sha = await git.repos.commitFiles(
+      'infra',
+      'infra',
+      {
+        'infrastructure/config.yaml': configMap('settings', { color: 'red' }),
+        'infrastructure/three.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: three\n data: [unclosed\n',
+      },
+      'broken yaml',
+    );
     await requestSync(kube, ns, 'infra');
-    const cd = await waitForCd(kube, ns, 'infra', (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False', 'render failure reported');
+    const cd = await waitForCd(
+      kube,
+      ns,
+      'infra',
+      (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
+      'render failure reported',
+    );
     const ready = condition(cd, 'Ready');
     assert.equal(ready?.reason, 'ManifestParseFailed');
     assert.match(ready?.message ?? '', /three\.yaml/);
@@ -103,12 +158,23 @@ describe('agent: Git to cluster', () => {
   });
 
   it('an object the server rejects blocks the whole apply and is named', async () => {
-    const sha = await git.repos.commitFiles('infra', 'infra', {
-      'infrastructure/three.yaml': configMap('three', { n: '3' }),
-      'infrastructure/bad.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n    - port: 99999\n',
-    }, 'invalid service');
+    const sha = await git.repos.commitFiles(
+      'infra',
+      'infra',
+      {
+        'infrastructure/three.yaml': configMap('three', { n: '3' }),
+        'infrastructure/bad.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n    - port: 99999\n',
+      },
+      'invalid service',
+    );
     await requestSync(kube, ns, 'infra');
-    const cd = await waitForCd(kube, ns, 'infra', (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False', 'server rejection reported');
+    const cd = await waitForCd(
+      kube,
+      ns,
+      'infra',
+      (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
+      'server rejection reported',
+    );
     assert.equal(condition(cd, 'Ready')?.reason, 'ObjectInvalid', condition(cd, 'Ready')?.message);
     assert.match(condition(cd, 'Ready')?.message ?? '', /Service\/.*\/bad/);
     assert.equal(((await cm('settings'))?.data as Record<string, string>).color, 'green', 'dry-run failed: nothing applied');
@@ -123,7 +189,10 @@ describe('agent: Git to cluster', () => {
       const repo = `bad-${reason.toLowerCase()}`;
       await git.repos.createRepo(repo, files, { branch: 'main' });
       const cdName = repo;
-      await applyCd(kube, { metadata: { name: cdName, namespace: ns }, spec: { url: git.repos.fileUrl(repo), path: 'x', targetNamespace: apps } });
+      await applyCd(kube, {
+        metadata: { name: cdName, namespace: ns },
+        spec: { url: git.repos.fileUrl(repo), path: 'x', targetNamespace: apps },
+      });
       const cd = await waitForCd(kube, ns, cdName, (c) => condition(c, 'Ready')?.status === 'False', `${reason} reported`);
       assert.equal(condition(cd, 'Ready')?.reason, reason, condition(cd, 'Ready')?.message);
     });
@@ -131,10 +200,28 @@ describe('agent: Git to cluster', () => {
 
   it('bad source: unreachable repository, missing branch, wrong password', async () => {
     await git.repos.createRepo('private', { 'deploy/cm.yaml': configMap('private-cm', { a: '1' }) }, { branch: 'main' });
-    await kube.rest.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/secrets`, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wrong' }, stringData: { username: git.http!.reader.username, password: 'not-the-password' } } });
-    await applyCd(kube, { metadata: { name: 'unreachable', namespace: ns }, spec: { url: 'http://127.0.0.1:9/nothing.git', path: 'deploy' } });
-    await applyCd(kube, { metadata: { name: 'nobranch', namespace: ns }, spec: { url: git.repos.fileUrl('private'), git: { branch: 'does-not-exist' }, path: 'deploy' } });
-    await applyCd(kube, { metadata: { name: 'wrongpass', namespace: ns }, spec: { url: git.http!.url('private'), secretRef: 'wrong', path: 'deploy' } });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'wrong' },
+        stringData: { username: git.http!.reader.username, password: 'not-the-password' },
+      },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'unreachable', namespace: ns },
+      spec: { url: 'http://127.0.0.1:9/nothing.git', path: 'deploy' },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'nobranch', namespace: ns },
+      spec: { url: git.repos.fileUrl('private'), git: { branch: 'does-not-exist' }, path: 'deploy' },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'wrongpass', namespace: ns },
+      spec: { url: git.http!.url('private'), secretRef: 'wrong', path: 'deploy' },
+    });
     const unreachable = await waitForCd(kube, ns, 'unreachable', (c) => condition(c, 'Ready')?.status === 'False', 'unreachable reported');
     assert.equal(condition(unreachable, 'Ready')?.reason, 'GitUnreachable');
     assert.equal(condition(unreachable, 'Reconciling')?.status, 'True', 'transient: retried');
@@ -148,12 +235,36 @@ describe('agent: Git to cluster', () => {
   });
 
   it('private repositories over HTTP (basic auth) and SSH (key + known_hosts)', async () => {
-    await kube.rest.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/secrets`, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'http-creds' }, stringData: { username: git.http!.reader.username, password: git.http!.reader.password } } });
-    await kube.rest.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/secrets`, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ssh-creds' }, stringData: { identity: git.ssh!.privateKey, known_hosts: git.ssh!.knownHosts } } });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'http-creds' },
+        stringData: { username: git.http!.reader.username, password: git.http!.reader.password },
+      },
+    });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'ssh-creds' },
+        stringData: { identity: git.ssh!.privateKey, known_hosts: git.ssh!.knownHosts },
+      },
+    });
     await git.repos.createRepo('private-http', { 'deploy/cm.yaml': configMap('via-http', { a: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('private-ssh', { 'deploy/cm.yaml': configMap('via-ssh', { a: '1' }) }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'http', namespace: ns }, spec: { url: git.http!.url('private-http'), secretRef: 'http-creds', path: 'deploy', targetNamespace: apps } });
-    await applyCd(kube, { metadata: { name: 'ssh', namespace: ns }, spec: { url: git.ssh!.url('private-ssh'), secretRef: 'ssh-creds', path: 'deploy', targetNamespace: apps } });
+    await applyCd(kube, {
+      metadata: { name: 'http', namespace: ns },
+      spec: { url: git.http!.url('private-http'), secretRef: 'http-creds', path: 'deploy', targetNamespace: apps },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'ssh', namespace: ns },
+      spec: { url: git.ssh!.url('private-ssh'), secretRef: 'ssh-creds', path: 'deploy', targetNamespace: apps },
+    });
     await waitForCd(kube, ns, 'http', (c) => c.status?.sync?.status === 'Synced', 'http synced');
     await waitForCd(kube, ns, 'ssh', (c) => c.status?.sync?.status === 'Synced', 'ssh synced');
     assert.ok(await cm('via-http'));
@@ -162,7 +273,10 @@ describe('agent: Git to cluster', () => {
 
   it('manual mode reports OutOfSync and applies only when a sync is requested', async () => {
     const sha = await git.repos.createRepo('manual', { 'deploy/cm.yaml': configMap('manual-cm', { a: '1' }) }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'manual', namespace: ns }, spec: { url: git.repos.fileUrl('manual'), path: 'deploy', targetNamespace: apps, syncPolicy: { manual: true } } });
+    await applyCd(kube, {
+      metadata: { name: 'manual', namespace: ns },
+      spec: { url: git.repos.fileUrl('manual'), path: 'deploy', targetNamespace: apps, syncPolicy: { manual: true } },
+    });
     const pending = await waitForCd(kube, ns, 'manual', (c) => c.status?.sync?.status === 'OutOfSync', 'manual: OutOfSync');
     assert.equal(pending.status?.sync?.revision, `main@sha1:${sha}`);
     assert.equal(condition(pending, 'Ready')?.reason, 'ManualSyncRequired');
@@ -175,22 +289,40 @@ describe('agent: Git to cluster', () => {
 
   it('an empty render never prunes everything', async () => {
     await git.repos.createRepo('emptied', { 'deploy/cm.yaml': configMap('emptied-cm', { a: '1' }) }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'emptied', namespace: ns }, spec: { url: git.repos.fileUrl('emptied'), path: 'deploy', targetNamespace: apps } });
+    await applyCd(kube, {
+      metadata: { name: 'emptied', namespace: ns },
+      spec: { url: git.repos.fileUrl('emptied'), path: 'deploy', targetNamespace: apps },
+    });
     await waitForCd(kube, ns, 'emptied', (c) => c.status?.sync?.status === 'Synced', 'emptied: first sync');
     const sha = await git.repos.commitFiles('emptied', 'main', { 'deploy/cm.yaml': null, 'deploy/.keep': '' }, 'empty the path');
     await requestSync(kube, ns, 'emptied');
-    const cd = await waitForCd(kube, ns, 'emptied', (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}`, 'emptied: second reconcile');
+    const cd = await waitForCd(
+      kube,
+      ns,
+      'emptied',
+      (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}`,
+      'emptied: second reconcile',
+    );
     assert.ok(await cm('emptied-cm'), 'not pruned');
     assert.equal(cd.status?.sync?.status, 'OutOfSync');
     const events = await listEvents(kube, ns, 'emptied');
-    assert.ok(events.some((e) => e.reason === 'PruneBlockedEmptyRender'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.reason === 'PruneBlockedEmptyRender'),
+      JSON.stringify(events),
+    );
   });
 
   it('two ContinuousDeployments with different intervals poll side by side', async () => {
     await git.repos.createRepo('fast', { 'd/cm.yaml': configMap('fast-cm', { v: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('slow', { 'd/cm.yaml': configMap('slow-cm', { v: '1' }) }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'fast', namespace: ns }, spec: { url: git.repos.fileUrl('fast'), path: 'd', pullInterval: '1s', targetNamespace: apps } });
-    await applyCd(kube, { metadata: { name: 'slow', namespace: ns }, spec: { url: git.repos.fileUrl('slow'), path: 'd', pullInterval: '3s', targetNamespace: apps } });
+    await applyCd(kube, {
+      metadata: { name: 'fast', namespace: ns },
+      spec: { url: git.repos.fileUrl('fast'), path: 'd', pullInterval: '1s', targetNamespace: apps },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'slow', namespace: ns },
+      spec: { url: git.repos.fileUrl('slow'), path: 'd', pullInterval: '3s', targetNamespace: apps },
+    });
     await waitForCd(kube, ns, 'fast', (c) => c.status?.sync?.status === 'Synced', 'fast synced');
     await waitForCd(kube, ns, 'slow', (c) => c.status?.sync?.status === 'Synced', 'slow synced');
     const fastSha = await git.repos.commitFiles('fast', 'main', { 'd/cm.yaml': configMap('fast-cm', { v: '2' }) }, 'fast v2');
@@ -205,14 +337,29 @@ describe('agent: Git to cluster', () => {
   it('deleting the ContinuousDeployment deletes what it applied; orphan keeps it', async () => {
     await git.repos.createRepo('doomed', { 'd/cm.yaml': configMap('doomed-cm', { a: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('kept', { 'd/cm.yaml': configMap('kept-cm', { a: '1' }) }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'doomed', namespace: ns }, spec: { url: git.repos.fileUrl('doomed'), path: 'd', targetNamespace: apps } });
-    await applyCd(kube, { metadata: { name: 'kept', namespace: ns, annotations: { 'tidemark.dev/deletion-policy': 'orphan' } }, spec: { url: git.repos.fileUrl('kept'), path: 'd', targetNamespace: apps } });
+    await applyCd(kube, {
+      metadata: { name: 'doomed', namespace: ns },
+      spec: { url: git.repos.fileUrl('doomed'), path: 'd', targetNamespace: apps },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'kept', namespace: ns, annotations: { 'tidemark.dev/deletion-policy': 'orphan' } },
+      spec: { url: git.repos.fileUrl('kept'), path: 'd', targetNamespace: apps },
+    });
     await waitForCd(kube, ns, 'doomed', (c) => c.status?.sync?.status === 'Synced', 'doomed synced');
     await waitForCd(kube, ns, 'kept', (c) => c.status?.sync?.status === 'Synced', 'kept synced');
-    await kube.rest.request({ method: 'DELETE', path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/doomed` });
-    await kube.rest.request({ method: 'DELETE', path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/kept` });
+    await kube.rest.request({
+      method: 'DELETE',
+      path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/doomed`,
+    });
+    await kube.rest.request({
+      method: 'DELETE',
+      path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/kept`,
+    });
     const { waitFor } = await import('../harness/process.ts');
-    await waitFor(async () => (await getCd(kube, ns, 'doomed')) === undefined && (await getCd(kube, ns, 'kept')) === undefined, { timeoutMs: 60_000, what: 'finalizers released' });
+    await waitFor(async () => (await getCd(kube, ns, 'doomed')) === undefined && (await getCd(kube, ns, 'kept')) === undefined, {
+      timeoutMs: 60_000,
+      what: 'finalizers released',
+    });
     assert.equal(await cm('doomed-cm'), undefined);
     assert.ok(await cm('kept-cm'));
   });

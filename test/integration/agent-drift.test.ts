@@ -10,7 +10,17 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getObject, installCrds, listEvents, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import {
+  applyCd,
+  condition,
+  getObject,
+  installCrds,
+  listEvents,
+  requestSync,
+  testClient,
+  testLogger,
+  waitForCd,
+} from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
@@ -35,15 +45,26 @@ const PROBE_CRD = {
     group: PROBE_GROUP,
     names: { kind: 'NoopProbe', listKind: 'NoopProbeList', plural: PROBE_PLURAL, singular: 'noopprobe' },
     scope: 'Namespaced',
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { value: { type: 'string' } } } } } },
-    }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: { spec: { type: 'object', properties: { value: { type: 'string' } } } },
+          },
+        },
+      },
+    ],
   },
 };
 
 const configMap = (name: string, data: Record<string, string>) =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`;
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${Object.entries(data)
+    .map(([k, v]) => `  ${k}: "${v}"`)
+    .join('\n')}\n`;
 
 // No replicas, strategy, revisionHistoryLimit, imagePullPolicy, ...: the server defaults them all.
 const deployment = (name: string) => `apiVersion: apps/v1
@@ -64,7 +85,6 @@ spec:
 const probe = (name: string, value: string) =>
   `apiVersion: ${PROBE_GROUP}/v1\nkind: NoopProbe\nmetadata:\n  name: ${name}\nspec:\n  value: "${value}"\n`;
 
-
 describe('agent: drift and self-heal', () => {
   let cluster: ClusterAccess;
   let kube: KubeClient;
@@ -80,12 +100,21 @@ describe('agent: drift and self-heal', () => {
     await installCrds(cluster);
     kube = testClient(cluster);
     metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await kube.rest.request({ method: 'PATCH', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`, query: { fieldManager: 'tidemark-test', force: true }, contentType: 'application/apply-patch+yaml', body: PROBE_CRD });
-    await waitFor(async () => {
-      const crd = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`);
-      const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
-      return conditions.some((c) => c.type === 'Established' && c.status === 'True');
-    }, { timeoutMs: 60_000, what: 'probe CRD established' });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
+      query: { fieldManager: 'tidemark-test', force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: PROBE_CRD,
+    });
+    await waitFor(
+      async () => {
+        const crd = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`);
+        const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
+        return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      { timeoutMs: 60_000, what: 'probe CRD established' },
+    );
     git = await startGitServers({ http: false, ssh: false });
     ns = await cluster.createNamespace('drift');
     apps = await cluster.createNamespace('drift-apps');
@@ -96,57 +125,103 @@ describe('agent: drift and self-heal', () => {
   after(async () => {
     await agent?.stop();
     await git?.stop();
-    await kube?.rest.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}` }).catch(() => undefined);
+    await kube?.rest
+      .request({
+        method: 'DELETE',
+        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
+      })
+      .catch(() => undefined);
     await kube?.close();
     await metrics?.close();
     if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
   });
 
-  const agentOptions = () => ({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4 });
+  const agentOptions = () => ({
+    kubeconfigPath: cluster.kubeconfigPath,
+    namespace: ns,
+    cacheDir,
+    log: testLogger(),
+    workers: 4,
+  });
   const cmPath = (name: string) => `/api/v1/namespaces/${apps}/configmaps/${name}`;
-  const dataOf = async (name: string) => ((await getObject(kube, cmPath(name)))?.data as Record<string, string> | undefined);
+  const dataOf = async (name: string) => (await getObject(kube, cmPath(name)))?.data as Record<string, string> | undefined;
   const editAsKubectl = (path: string, body: Record<string, unknown>) =>
-    kube.rest.request<KubeObject>({ method: 'PATCH', path, query: { fieldManager: 'kubectl-edit' }, contentType: 'application/merge-patch+json', body });
+    kube.rest.request<KubeObject>({
+      method: 'PATCH',
+      path,
+      query: { fieldManager: 'kubectl-edit' },
+      contentType: 'application/merge-patch+json',
+      body,
+    });
   const allSynced = (cd: ContinuousDeployment) =>
-    cd.status?.sync?.status === 'Synced' && (cd.status.resources ?? []).length > 0 && (cd.status.resources ?? []).every((r) => r.status === 'Synced');
+    cd.status?.sync?.status === 'Synced' &&
+    (cd.status.resources ?? []).length > 0 &&
+    (cd.status.resources ?? []).every((r) => r.status === 'Synced');
   /** Requests a sync and waits until the agent has answered exactly that request. */
   const syncAndWait = async (name: string, what: string) => {
     const stamp = await requestSync(kube, ns, name);
     return waitForCd(kube, ns, name, (c) => c.status?.lastHandledRequestedAt === stamp, what);
   };
 
-  it('defaulted fields and other managers\' fields are no drift, over repeated reconciles', async () => {
-    const sha = await git.repos.createRepo('steady', {
-      'deploy/web.yaml': deployment('web'),
-      'deploy/settings.yaml': configMap('steady-settings', { color: 'blue' }),
-      'deploy/probe.yaml': probe('steady-probe', 'one'),
-    }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'steady', namespace: ns }, spec: { url: git.repos.fileUrl('steady'), path: 'deploy', pullInterval: '1h', targetNamespace: apps } });
+  it("defaulted fields and other managers' fields are no drift, over repeated reconciles", async () => {
+    const sha = await git.repos.createRepo(
+      'steady',
+      {
+        'deploy/web.yaml': deployment('web'),
+        'deploy/settings.yaml': configMap('steady-settings', { color: 'blue' }),
+        'deploy/probe.yaml': probe('steady-probe', 'one'),
+      },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'steady', namespace: ns },
+      spec: { url: git.repos.fileUrl('steady'), path: 'deploy', pullInterval: '1h', targetNamespace: apps },
+    });
     await waitForCd(kube, ns, 'steady', allSynced, 'steady: first sync');
 
     // The server filled in what Git leaves out, and the controller manager has written its own fields.
     const webPath = `/apis/apps/v1/namespaces/${apps}/deployments/web`;
-    await waitFor(async () => {
-      const web = await getObject(kube, webPath);
-      return web?.metadata.annotations?.['deployment.kubernetes.io/revision'] === '1' && (web.status as { observedGeneration?: number } | undefined)?.observedGeneration === web.metadata.generation;
-    }, { timeoutMs: 60_000, what: 'deployment controller observed web' });
+    await waitFor(
+      async () => {
+        const web = await getObject(kube, webPath);
+        return (
+          web?.metadata.annotations?.['deployment.kubernetes.io/revision'] === '1' &&
+          (web.status as { observedGeneration?: number } | undefined)?.observedGeneration === web.metadata.generation
+        );
+      },
+      { timeoutMs: 60_000, what: 'deployment controller observed web' },
+    );
     const web = await getObject(kube, webPath);
-    const spec = web?.spec as { replicas?: number; strategy?: { type?: string }; template: { spec: { containers: Array<{ imagePullPolicy?: string }> } } };
+    const spec = web?.spec as {
+      replicas?: number;
+      strategy?: { type?: string };
+      template: { spec: { containers: Array<{ imagePullPolicy?: string }> } };
+    };
     assert.equal(spec.replicas, 1, 'replicas defaulted');
     assert.equal(spec.strategy?.type, 'RollingUpdate', 'strategy defaulted');
     assert.equal(spec.template.spec.containers[0]?.imagePullPolicy, 'IfNotPresent', 'imagePullPolicy defaulted');
     // Another tool adds an annotation and a label we do not manage: not ours, so not drift.
-    await kube.rest.request({ method: 'PATCH', path: webPath, query: { fieldManager: 'other-tool' }, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { 'example.com/note': 'hands off' }, labels: { team: 'blue' } } } });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: webPath,
+      query: { fieldManager: 'other-tool' },
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { 'example.com/note': 'hands off' }, labels: { team: 'blue' } } },
+    });
 
     for (const round of [1, 2]) {
       const cd = await syncAndWait('steady', `steady: requested reconcile ${round}`);
       assert.equal(cd.status?.sync?.status, 'Synced', `round ${round}: ${JSON.stringify(cd.status?.resources)}`);
       assert.equal(cd.status?.sync?.revision, `main@sha1:${sha}`);
-      assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}=${r.status}`).sort(), ['ConfigMap/steady-settings=Synced', 'Deployment/web=Synced', 'NoopProbe/steady-probe=Synced']);
+      assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}=${r.status}`).sort(), [
+        'ConfigMap/steady-settings=Synced',
+        'Deployment/web=Synced',
+        'NoopProbe/steady-probe=Synced',
+      ]);
       assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
     }
     const after = await getObject(kube, webPath);
-    assert.equal(after?.metadata.annotations?.['example.com/note'], 'hands off', 'the other manager\'s annotation survives our applies');
+    assert.equal(after?.metadata.annotations?.['example.com/note'], 'hands off', "the other manager's annotation survives our applies");
     assert.equal(after?.metadata.labels?.team, 'blue');
     const events = await listEvents(kube, ns, 'steady');
     assert.ok(!events.some((e) => e.reason === 'DriftDetected'), JSON.stringify(events));
@@ -176,31 +251,53 @@ describe('agent: drift and self-heal', () => {
 
     // The counter does see writes: an edit by someone else plus the agent's repair are two.
     await editAsKubectl(probePath, { spec: { value: 'edited' } });
-    await waitFor(async () => ((await getObject(kube, probePath))?.spec as { value?: string } | undefined)?.value === 'one', { timeoutMs: 30_000, what: 'probe repaired' });
+    await waitFor(async () => ((await getObject(kube, probePath))?.spec as { value?: string } | undefined)?.value === 'one', {
+      timeoutMs: 30_000,
+      what: 'probe repaired',
+    });
     const writes = await serverWrites(cluster, metrics, PROBE_GROUP, PROBE_PLURAL);
     assert.ok(writes >= before + 2, `writes counted: ${before} → ${writes}`);
   });
 
   it('selfHeal: an edit and a deletion are reverted through the watch, without a sync request or pull', async () => {
-    const sha = await git.repos.createRepo('healer', {
-      'deploy/edited.yaml': configMap('heal-edited', { color: 'blue' }),
-      'deploy/deleted.yaml': configMap('heal-deleted', { size: 'large' }),
-    }, { branch: 'main' });
+    const sha = await git.repos.createRepo(
+      'healer',
+      {
+        'deploy/edited.yaml': configMap('heal-edited', { color: 'blue' }),
+        'deploy/deleted.yaml': configMap('heal-deleted', { size: 'large' }),
+      },
+      { branch: 'main' },
+    );
     // pullInterval 1h and no request: only the watch on ConfigMaps can bring the agent back in time.
-    await applyCd(kube, { metadata: { name: 'healer', namespace: ns }, spec: { url: git.repos.fileUrl('healer'), path: 'deploy', pullInterval: '1h', targetNamespace: apps, syncPolicy: { selfHeal: true } } });
+    await applyCd(kube, {
+      metadata: { name: 'healer', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('healer'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: apps,
+        syncPolicy: { selfHeal: true },
+      },
+    });
     const synced = await waitForCd(kube, ns, 'healer', allSynced, 'healer: first sync');
     assert.equal(synced.status?.lastAppliedRevision, `main@sha1:${sha}`);
 
     const edited = await editAsKubectl(cmPath('heal-edited'), { data: { color: 'red', extra: 'kept?' } });
     assert.equal((edited.data as Record<string, string>).color, 'red');
-    await waitFor(async () => (await dataOf('heal-edited'))?.color === 'blue', { timeoutMs: 30_000, what: 'edit reverted' });
+    await waitFor(async () => (await dataOf('heal-edited'))?.color === 'blue', {
+      timeoutMs: 30_000,
+      what: 'edit reverted',
+    });
 
     const uid = (await getObject(kube, cmPath('heal-deleted')))?.metadata.uid;
     await kube.rest.request({ method: 'DELETE', path: cmPath('heal-deleted') });
-    await waitFor(async () => {
-      const again = await getObject(kube, cmPath('heal-deleted'));
-      return again !== undefined && again.metadata.uid !== uid;
-    }, { timeoutMs: 30_000, what: 'deleted ConfigMap recreated' });
+    await waitFor(
+      async () => {
+        const again = await getObject(kube, cmPath('heal-deleted'));
+        return again !== undefined && again.metadata.uid !== uid;
+      },
+      { timeoutMs: 30_000, what: 'deleted ConfigMap recreated' },
+    );
     assert.equal((await dataOf('heal-deleted'))?.size, 'large');
 
     const cd = await waitForCd(kube, ns, 'healer', allSynced, 'healer: Synced after repairs');
@@ -209,11 +306,24 @@ describe('agent: drift and self-heal', () => {
   });
 
   it('selfHeal false: drift is reported as OutOfSync and left alone until a sync is requested', async () => {
-    await git.repos.createRepo('watcher', {
-      'deploy/watched.yaml': configMap('left-alone', { color: 'blue' }),
-      'deploy/other.yaml': configMap('untouched', { color: 'blue' }),
-    }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'watcher', namespace: ns }, spec: { url: git.repos.fileUrl('watcher'), path: 'deploy', pullInterval: '1h', targetNamespace: apps, syncPolicy: { selfHeal: false } } });
+    await git.repos.createRepo(
+      'watcher',
+      {
+        'deploy/watched.yaml': configMap('left-alone', { color: 'blue' }),
+        'deploy/other.yaml': configMap('untouched', { color: 'blue' }),
+      },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'watcher', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('watcher'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: apps,
+        syncPolicy: { selfHeal: false },
+      },
+    });
     await waitForCd(kube, ns, 'watcher', allSynced, 'watcher: first sync');
 
     await editAsKubectl(cmPath('left-alone'), { data: { color: 'red' } });
@@ -226,11 +336,20 @@ describe('agent: drift and self-heal', () => {
     assert.match(ready?.message ?? '', /selfHeal/);
     assert.equal((await dataOf('left-alone'))?.color, 'red', 'the edit stays');
     const events = await listEvents(kube, ns, 'watcher');
-    assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'DriftDetected'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.type === 'Warning' && e.reason === 'DriftDetected'),
+      JSON.stringify(events),
+    );
 
     // A later watch-triggered reconcile (it reports the second object) still writes nothing.
     await editAsKubectl(cmPath('untouched'), { data: { color: 'green' } });
-    await waitForCd(kube, ns, 'watcher', (c) => (c.status?.resources ?? []).every((r) => r.status === 'OutOfSync'), 'watcher: second drift reported');
+    await waitForCd(
+      kube,
+      ns,
+      'watcher',
+      (c) => (c.status?.resources ?? []).every((r) => r.status === 'OutOfSync'),
+      'watcher: second drift reported',
+    );
     assert.equal((await dataOf('left-alone'))?.color, 'red');
     assert.equal((await dataOf('untouched'))?.color, 'green');
 

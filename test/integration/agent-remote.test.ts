@@ -35,7 +35,15 @@ function remoteKubeconfig(remote: ControlPlane, clusterName: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: clusterName, cluster: { server: remote.server, 'certificate-authority-data': Buffer.from(remote.info.caPem).toString('base64') } }],
+    clusters: [
+      {
+        name: clusterName,
+        cluster: {
+          server: remote.server,
+          'certificate-authority-data': Buffer.from(remote.info.caPem).toString('base64'),
+        },
+      },
+    ],
     users: [{ name: `${clusterName}-admin`, user: { token: remote.adminToken } }],
     contexts: [{ name: clusterName, context: { cluster: clusterName, user: `${clusterName}-admin` } }],
     'current-context': clusterName,
@@ -53,10 +61,19 @@ function contains(live: unknown, expected: unknown): boolean {
 
 function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 16 * 1024 * 1024, timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: '/dev/null' } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command} ${args.join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      command,
+      args,
+      {
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: '/dev/null' },
+      },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${command} ${args.join(' ')}: ${stderr || err.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -82,7 +99,14 @@ describe('agent: remote clusters and kustomize', () => {
     ns = await cluster.createNamespace('remote');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-remote-cache-'));
     workDir = await mkdtemp(join(tmpdir(), 'tidemark-kustomize-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4, kustomizeCommand: [kubectl, 'kustomize'] });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      workers: 4,
+      kustomizeCommand: [kubectl, 'kustomize'],
+    });
   });
 
   after(async () => {
@@ -99,19 +123,51 @@ describe('agent: remote clusters and kustomize', () => {
   it('deploys to the cluster named by spec.kubeConfig.secretRef, not to its own', async () => {
     // The same namespace name on both sides, so "not in the local cluster" means something.
     const target = await remote.createNamespace('edge-apps');
-    await kube.rest.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: target } } });
+    await kube.rest.request({
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: target } },
+    });
     await kube.rest.request({
       method: 'POST',
       path: `/api/v1/namespaces/${ns}/secrets`,
-      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'edge-kubeconfig' }, stringData: { config: remoteKubeconfig(remote, 'edge') } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'edge-kubeconfig' },
+        stringData: { config: remoteKubeconfig(remote, 'edge') },
+      },
     });
-    await git.repos.createRepo('edge', { 'deploy/cm.yaml': configMap('edge-settings', { region: 'north' }), 'deploy/web.yaml': deployment('edge-web', 'nginx:1.25') }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'edge', namespace: ns }, spec: { url: git.repos.fileUrl('edge'), path: 'deploy', pullInterval: '1h', targetNamespace: target, kubeConfig: { secretRef: { name: 'edge-kubeconfig', key: 'config' } } } });
+    await git.repos.createRepo(
+      'edge',
+      {
+        'deploy/cm.yaml': configMap('edge-settings', { region: 'north' }),
+        'deploy/web.yaml': deployment('edge-web', 'nginx:1.25'),
+      },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'edge', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('edge'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: target,
+        kubeConfig: { secretRef: { name: 'edge-kubeconfig', key: 'config' } },
+      },
+    });
     const cd = await waitForCd(kube, ns, 'edge', synced, 'edge synced');
     assert.deepEqual(cd.status?.location, { cluster: 'edge', namespace: target });
     assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
-    assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.namespace}/${r.name}`).sort(), [`ConfigMap/${target}/edge-settings`, `Deployment/${target}/edge-web`]);
-    assert.doesNotMatch(JSON.stringify(cd.status), new RegExp(remote.adminToken.replace(/[^A-Za-z0-9]/g, '.')), 'the token never reaches status');
+    assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.namespace}/${r.name}`).sort(), [
+      `ConfigMap/${target}/edge-settings`,
+      `Deployment/${target}/edge-web`,
+    ]);
+    assert.doesNotMatch(
+      JSON.stringify(cd.status),
+      new RegExp(remote.adminToken.replace(/[^A-Za-z0-9]/g, '.')),
+      'the token never reaches status',
+    );
 
     const cmPath = `/api/v1/namespaces/${target}/configmaps/edge-settings`;
     const webPath = `/apis/apps/v1/namespaces/${target}/deployments/edge-web`;
@@ -119,32 +175,55 @@ describe('agent: remote clusters and kustomize', () => {
     assert.deepEqual(remoteCm?.data, { region: 'north' });
     assert.equal(remoteCm?.metadata.annotations?.['tidemark.dev/owned-by'], `${ns}/edge:/ConfigMap:${target}/edge-settings`);
     assert.ok(await getObject(remoteKube, webPath));
-    assert.equal(await getObject(kube, cmPath), undefined, 'nothing in the agent\'s own cluster');
+    assert.equal(await getObject(kube, cmPath), undefined, "nothing in the agent's own cluster");
     assert.equal(await getObject(kube, webPath), undefined);
     // The remote cluster's own controller manager acts on what we applied there.
-    await waitFor(async () => {
-      const list = await remoteKube.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/apis/apps/v1/namespaces/${target}/replicasets`, query: { labelSelector: 'app=edge-web' } });
-      return list.items.length > 0;
-    }, { timeoutMs: 60_000, what: 'remote ReplicaSet' });
+    await waitFor(
+      async () => {
+        const list = await remoteKube.rest.request<{ items: KubeObject[] }>({
+          method: 'GET',
+          path: `/apis/apps/v1/namespaces/${target}/replicasets`,
+          query: { labelSelector: 'app=edge-web' },
+        });
+        return list.items.length > 0;
+      },
+      { timeoutMs: 60_000, what: 'remote ReplicaSet' },
+    );
 
     // Self-heal watches the remote cluster.
     const uid = remoteCm?.metadata.uid;
     await remoteKube.rest.request({ method: 'DELETE', path: cmPath });
-    await waitFor(async () => {
-      const again = await getObject(remoteKube, cmPath);
-      return again !== undefined && again.metadata.uid !== uid;
-    }, { timeoutMs: 30_000, what: 'remote ConfigMap recreated' });
+    await waitFor(
+      async () => {
+        const again = await getObject(remoteKube, cmPath);
+        return again !== undefined && again.metadata.uid !== uid;
+      },
+      { timeoutMs: 30_000, what: 'remote ConfigMap recreated' },
+    );
 
     // Deleting the ContinuousDeployment deletes what it deployed there.
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'edge') });
-    await waitFor(async () => (await getCd(kube, ns, 'edge')) === undefined, { timeoutMs: 60_000, what: 'edge finalized' });
+    await waitFor(async () => (await getCd(kube, ns, 'edge')) === undefined, {
+      timeoutMs: 60_000,
+      what: 'edge finalized',
+    });
     assert.equal(await getObject(remoteKube, cmPath), undefined);
-    await waitFor(async () => (await getObject(remoteKube, webPath)) === undefined, { timeoutMs: 60_000, what: 'remote Deployment deleted' });
+    await waitFor(async () => (await getObject(remoteKube, webPath)) === undefined, {
+      timeoutMs: 60_000,
+      what: 'remote Deployment deleted',
+    });
   });
 
   it('a wrong kubeconfig key is reported, not guessed', async () => {
     await git.repos.createRepo('edge-badkey', { 'deploy/cm.yaml': configMap('never', { a: '1' }) }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'edge-badkey', namespace: ns }, spec: { url: git.repos.fileUrl('edge-badkey'), path: 'deploy', kubeConfig: { secretRef: { name: 'edge-kubeconfig', key: 'nope' } } } });
+    await applyCd(kube, {
+      metadata: { name: 'edge-badkey', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('edge-badkey'),
+        path: 'deploy',
+        kubeConfig: { secretRef: { name: 'edge-kubeconfig', key: 'nope' } },
+      },
+    });
     const cd = await waitForCd(kube, ns, 'edge-badkey', (c) => condition(c, 'Ready')?.status === 'False', 'bad key reported');
     assert.equal(condition(cd, 'Ready')?.reason, 'InvalidSecret', condition(cd, 'Ready')?.message);
     assert.match(condition(cd, 'Ready')?.message ?? '', /edge-kubeconfig.*nope/);
@@ -192,10 +271,23 @@ describe('agent: remote clusters and kustomize', () => {
       .filter(Boolean);
     const names = expected.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.equal(names.length, 3, names.join(', '));
-    assert.ok(names.some((n) => /^ConfigMap\/prod-flags-[a-z0-9]+$/.test(n)), `generated ConfigMap with a content hash: ${names}`);
+    assert.ok(
+      names.some((n) => /^ConfigMap\/prod-flags-[a-z0-9]+$/.test(n)),
+      `generated ConfigMap with a content hash: ${names}`,
+    );
 
-    await git.repos.createRepo('kustomized', Object.fromEntries(Object.entries(files).map(([p, t]) => [`config/${p}`, t])), { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'kustomized', namespace: ns }, spec: { url: git.repos.fileUrl('kustomized'), path: 'config/overlays/prod', pullInterval: '1h', targetNamespace: apps } });
+    await git.repos.createRepo('kustomized', Object.fromEntries(Object.entries(files).map(([p, t]) => [`config/${p}`, t])), {
+      branch: 'main',
+    });
+    await applyCd(kube, {
+      metadata: { name: 'kustomized', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('kustomized'),
+        path: 'config/overlays/prod',
+        pullInterval: '1h',
+        targetNamespace: apps,
+      },
+    });
     const cd = await waitForCd(kube, ns, 'kustomized', synced, 'kustomized synced');
     assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), names);
     for (const obj of expected) {
@@ -204,7 +296,10 @@ describe('agent: remote clusters and kustomize', () => {
       const live = await getObject(kube, `${group}/namespaces/${apps}/${plural}/${obj.metadata.name}`);
       assert.ok(live, `${obj.kind}/${obj.metadata.name} applied`);
       const { metadata, ...body } = obj;
-      assert.ok(contains(live, body), `${obj.kind}/${obj.metadata.name}: live ${JSON.stringify(live)} lacks parts of ${JSON.stringify(body)}`);
+      assert.ok(
+        contains(live, body),
+        `${obj.kind}/${obj.metadata.name}: live ${JSON.stringify(live)} lacks parts of ${JSON.stringify(body)}`,
+      );
       assert.ok(contains(live.metadata.labels, metadata.labels ?? {}), `labels of ${obj.metadata.name}`);
     }
     const web = expected.find((o) => o.kind === 'Deployment');

@@ -11,7 +11,18 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, cdPath, condition, getCd, getObject, installCrds, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import {
+  applyCd,
+  cdPath,
+  condition,
+  getCd,
+  getObject,
+  installCrds,
+  requestSync,
+  testClient,
+  testLogger,
+  waitForCd,
+} from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
@@ -38,10 +49,19 @@ const PROBE_CRD = {
     group: PROBE_GROUP,
     names: { kind: 'OptionProbe', listKind: 'OptionProbeList', plural: PROBE_PLURAL, singular: 'optionprobe' },
     scope: 'Namespaced',
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { value: { type: 'string' } } } } } },
-    }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: { spec: { type: 'object', properties: { value: { type: 'string' } } } },
+          },
+        },
+      },
+    ],
   },
 };
 
@@ -66,7 +86,6 @@ spec:
 const probe = (name: string, value: string) =>
   `apiVersion: ${PROBE_GROUP}/v1\nkind: OptionProbe\nmetadata:\n  name: ${name}\nspec:\n  value: "${value}"\n`;
 
-
 describe('agent: sync options', () => {
   let cluster: ClusterAccess;
   let kube: KubeClient;
@@ -83,24 +102,44 @@ describe('agent: sync options', () => {
     await installCrds(cluster);
     kube = testClient(cluster);
     metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await kube.rest.request({ method: 'PATCH', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`, query: { fieldManager: 'tidemark-test', force: true }, contentType: 'application/apply-patch+yaml', body: PROBE_CRD });
-    await waitFor(async () => {
-      const crd = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`);
-      const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
-      return conditions.some((c) => c.type === 'Established' && c.status === 'True');
-    }, { timeoutMs: 60_000, what: 'probe CRD established' });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
+      query: { fieldManager: 'tidemark-test', force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: PROBE_CRD,
+    });
+    await waitFor(
+      async () => {
+        const crd = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`);
+        const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
+        return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      { timeoutMs: 60_000, what: 'probe CRD established' },
+    );
     git = await startGitServers({ http: false, ssh: false });
     ns = await cluster.createNamespace('options');
     apps = await cluster.createNamespace('options-apps');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-options-cache-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4 });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      workers: 4,
+    });
   });
 
   after(async () => {
     await agent?.stop();
     await git?.stop();
     for (const name of createdNamespaces) await cluster.deleteNamespace(name).catch(() => undefined);
-    await kube?.rest.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}` }).catch(() => undefined);
+    await kube?.rest
+      .request({
+        method: 'DELETE',
+        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
+      })
+      .catch(() => undefined);
     await kube?.close();
     await metrics?.close();
     if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
@@ -117,15 +156,23 @@ describe('agent: sync options', () => {
       await waitFor(async () => (last = await getObject(kube, path)) === undefined, { timeoutMs, what });
     } catch (err) {
       const meta = last?.metadata;
-      throw new Error(`${(err as Error).message}; still there: finalizers ${JSON.stringify(meta?.finalizers ?? [])}, deletionTimestamp ${meta?.deletionTimestamp ?? 'none'}, ownerReferences ${JSON.stringify(meta?.ownerReferences ?? [])}`);
+      throw new Error(
+        `${(err as Error).message}; still there: finalizers ${JSON.stringify(meta?.finalizers ?? [])}, deletionTimestamp ${meta?.deletionTimestamp ?? 'none'}, ownerReferences ${JSON.stringify(meta?.ownerReferences ?? [])}`,
+      );
     }
   };
   const deleteCd = async (name: string) => {
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, name) });
-    await waitFor(async () => (await getCd(kube, ns, name)) === undefined, { timeoutMs: 60_000, what: `${name} finalized` });
+    await waitFor(async () => (await getCd(kube, ns, name)) === undefined, {
+      timeoutMs: 60_000,
+      what: `${name} finalized`,
+    });
   };
   const cd = (name: string, spec: Record<string, unknown>) =>
-    applyCd(kube, { metadata: { name, namespace: ns }, spec: { url: git.repos.fileUrl(name), path: 'deploy', pullInterval: '1h', targetNamespace: apps, ...spec } });
+    applyCd(kube, {
+      metadata: { name, namespace: ns },
+      spec: { url: git.repos.fileUrl(name), path: 'deploy', pullInterval: '1h', targetNamespace: apps, ...spec },
+    });
 
   it('createNamespace creates a missing targetNamespace and never deletes it', async () => {
     const target = `created-${randomBytes(3).toString('hex')}`;
@@ -134,12 +181,20 @@ describe('agent: sync options', () => {
     await git.repos.createRepo('mkns', { 'deploy/cm.yaml': configMap('in-new-ns', { a: '1' }) }, { branch: 'main' });
     await cd('mkns', { targetNamespace: target, syncPolicy: { createNamespace: true } });
     const status = await waitForCd(kube, ns, 'mkns', synced, 'mkns synced');
-    assert.deepEqual(status.status?.resources?.map((r) => `${r.kind}/${r.namespace}/${r.name}`), [`ConfigMap/${target}/in-new-ns`], 'the namespace is not in the inventory');
+    assert.deepEqual(
+      status.status?.resources?.map((r) => `${r.kind}/${r.namespace}/${r.name}`),
+      [`ConfigMap/${target}/in-new-ns`],
+      'the namespace is not in the inventory',
+    );
     assert.equal(phaseOf(await getObject(kube, `/api/v1/namespaces/${target}`)), 'Active');
     assert.ok(await getObject(kube, cmPath('in-new-ns', target)));
 
     await deleteCd('mkns');
-    assert.equal(await getObject(kube, cmPath('in-new-ns', target)), undefined, 'the managed object is deleted with the ContinuousDeployment');
+    assert.equal(
+      await getObject(kube, cmPath('in-new-ns', target)),
+      undefined,
+      'the managed object is deleted with the ContinuousDeployment',
+    );
     const nsAfter = await getObject(kube, `/api/v1/namespaces/${target}`);
     assert.equal(phaseOf(nsAfter), 'Active', 'the created namespace stays');
     assert.equal(nsAfter?.metadata.deletionTimestamp, undefined);
@@ -177,8 +232,14 @@ describe('agent: sync options', () => {
 
   it('replace writes with update/create instead of server-side apply', async () => {
     const managers = async (path: string) =>
-      ((await getObject(kube, path))?.metadata.managedFields as Array<{ manager: string; operation: string }>).map((m) => `${m.manager}:${m.operation}`);
-    await git.repos.createRepo('replacer', { 'deploy/cm.yaml': configMap('replaced', { a: '1' }), 'deploy/web.yaml': deployment('replaced-web') }, { branch: 'main' });
+      ((await getObject(kube, path))?.metadata.managedFields as Array<{ manager: string; operation: string }>).map(
+        (m) => `${m.manager}:${m.operation}`,
+      );
+    await git.repos.createRepo(
+      'replacer',
+      { 'deploy/cm.yaml': configMap('replaced', { a: '1' }), 'deploy/web.yaml': deployment('replaced-web') },
+      { branch: 'main' },
+    );
     await cd('replacer', { syncPolicy: { replace: true } });
     await waitForCd(kube, ns, 'replacer', synced, 'replacer synced');
     assert.ok((await managers(cmPath('replaced'))).includes('tidemark:Update'), 'created with POST');
@@ -187,7 +248,13 @@ describe('agent: sync options', () => {
     assert.ok(!(await managers(deployPath('replaced-web'))).includes('tidemark:Apply'));
 
     // A key someone else added is gone after a replace: the whole object is Git's.
-    await kube.rest.request({ method: 'PATCH', path: cmPath('replaced'), query: { fieldManager: 'kubectl-edit' }, contentType: 'application/merge-patch+json', body: { data: { foreign: 'x' } } });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: cmPath('replaced'),
+      query: { fieldManager: 'kubectl-edit' },
+      contentType: 'application/merge-patch+json',
+      body: { data: { foreign: 'x' } },
+    });
     const sha = await git.repos.commitFiles('replacer', 'main', { 'deploy/cm.yaml': configMap('replaced', { a: '2' }) }, 'a=2');
     await requestSync(kube, ns, 'replacer');
     await waitForCd(kube, ns, 'replacer', appliedAt(sha), 'replacer: new commit');
@@ -197,10 +264,13 @@ describe('agent: sync options', () => {
 
     // Absent again (deleted by someone): created, still not applied.
     await kube.rest.request({ method: 'DELETE', path: cmPath('replaced') });
-    await waitFor(async () => {
-      const again = await getObject(kube, cmPath('replaced'));
-      return again !== undefined && again.metadata.uid !== cm?.metadata.uid;
-    }, { timeoutMs: 30_000, what: 'replaced ConfigMap recreated' });
+    await waitFor(
+      async () => {
+        const again = await getObject(kube, cmPath('replaced'));
+        return again !== undefined && again.metadata.uid !== cm?.metadata.uid;
+      },
+      { timeoutMs: 30_000, what: 'replaced ConfigMap recreated' },
+    );
     assert.deepEqual(await managers(cmPath('replaced')), ['tidemark:Update']);
   });
 
@@ -214,7 +284,13 @@ describe('agent: sync options', () => {
 
     const sha = await git.repos.commitFiles('forcer', 'main', { 'deploy/job.yaml': job('migrate', 'v2') }, 'v2');
     await requestSync(kube, ns, 'forcer');
-    const failed = await waitForCd(kube, ns, 'forcer', (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}` && condition(c, 'Ready')?.status === 'False', 'immutable change reported');
+    const failed = await waitForCd(
+      kube,
+      ns,
+      'forcer',
+      (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
+      'immutable change reported',
+    );
     const ready = condition(failed, 'Ready');
     assert.equal(ready?.reason, 'ObjectInvalid', ready?.message);
     assert.match(ready?.message ?? '', /Job\/.*migrate/);
@@ -228,30 +304,46 @@ describe('agent: sync options', () => {
     assert.equal(condition(done, 'Ready')?.status, 'True', condition(done, 'Ready')?.message);
     const recreated = await getObject(kube, jobPath);
     assert.notEqual(recreated?.metadata.uid, uid, 'a new object');
-    const containers = ((recreated?.spec as { template: { spec: { containers: Array<{ command: string[] }> } } }).template.spec.containers);
+    const containers = (recreated?.spec as { template: { spec: { containers: Array<{ command: string[] }> } } }).template.spec.containers;
     assert.deepEqual(containers[0]?.command, ['echo', 'v2']);
   });
 
   describe('pruneLast', () => {
     it('prunes only after the applied objects are healthy', async () => {
-      await git.repos.createRepo('lastly', {
-        'deploy/app.yaml': deployment('lastly-app'),
-        'deploy/marker.yaml': configMap('lastly-marker', { v: '1' }),
-        'deploy/stale.yaml': configMap('lastly-stale', { v: '1' }),
-      }, { branch: 'main' });
+      await git.repos.createRepo(
+        'lastly',
+        {
+          'deploy/app.yaml': deployment('lastly-app'),
+          'deploy/marker.yaml': configMap('lastly-marker', { v: '1' }),
+          'deploy/stale.yaml': configMap('lastly-stale', { v: '1' }),
+        },
+        { branch: 'main' },
+      );
       await cd('lastly', { timeout: '2m', syncPolicy: { pruneLast: true } });
       const first = await waitForCd(kube, ns, 'lastly', synced, 'lastly synced');
       assert.equal(first.status?.health?.status, 'Progressing', 'no kubelet: the Deployment never becomes available on its own');
 
-      const sha = await git.repos.commitFiles('lastly', 'main', { 'deploy/marker.yaml': configMap('lastly-marker', { v: '2' }), 'deploy/stale.yaml': null }, 'drop stale');
+      const sha = await git.repos.commitFiles(
+        'lastly',
+        'main',
+        { 'deploy/marker.yaml': configMap('lastly-marker', { v: '2' }), 'deploy/stale.yaml': null },
+        'drop stale',
+      );
       await requestSync(kube, ns, 'lastly');
-      await waitFor(async () => ((await getObject(kube, cmPath('lastly-marker')))?.data as Record<string, string>).v === '2', { timeoutMs: 60_000, what: 'new commit applied' });
+      await waitFor(async () => ((await getObject(kube, cmPath('lastly-marker')))?.data as Record<string, string>).v === '2', {
+        timeoutMs: 60_000,
+        what: 'new commit applied',
+      });
       // Applied, but the Deployment is not healthy: the stale object stays for as long as that lasts.
       for (let i = 0; i < 10; i++) {
         assert.ok(await getObject(kube, cmPath('lastly-stale')), 'stale object kept while the rollout is unfinished');
         await systemClock.sleep(200);
       }
-      assert.notEqual((await getCd(kube, ns, 'lastly'))?.status?.lastAttemptedRevision, `main@sha1:${sha}`, 'the reconcile is still waiting');
+      assert.notEqual(
+        (await getCd(kube, ns, 'lastly'))?.status?.lastAttemptedRevision,
+        `main@sha1:${sha}`,
+        'the reconcile is still waiting',
+      );
 
       // Be the kubelet: report the Deployment's pod running and ready.
       await markPodsReady(kube, apps, 'lastly-app');
@@ -262,10 +354,14 @@ describe('agent: sync options', () => {
     });
 
     it('prunes when the health wait times out', async () => {
-      await git.repos.createRepo('lastly-timeout', {
-        'deploy/app.yaml': deployment('never-ready'),
-        'deploy/stale.yaml': configMap('timeout-stale', { v: '1' }),
-      }, { branch: 'main' });
+      await git.repos.createRepo(
+        'lastly-timeout',
+        {
+          'deploy/app.yaml': deployment('never-ready'),
+          'deploy/stale.yaml': configMap('timeout-stale', { v: '1' }),
+        },
+        { branch: 'main' },
+      );
       await cd('lastly-timeout', { timeout: '4s', syncPolicy: { pruneLast: true } });
       await waitForCd(kube, ns, 'lastly-timeout', synced, 'lastly-timeout synced');
       const sha = await git.repos.commitFiles('lastly-timeout', 'main', { 'deploy/stale.yaml': null }, 'drop stale');
@@ -276,62 +372,81 @@ describe('agent: sync options', () => {
     });
   });
 
-  it('prunePropagationPolicy: orphan keeps a pruned Deployment\'s ReplicaSet, background and foreground delete it', async () => {
+  it("prunePropagationPolicy: orphan keeps a pruned Deployment's ReplicaSet, background and foreground delete it", async () => {
     const policies = ['orphan', 'background', 'foreground'] as const;
     const replicaSetsOf = async (deploymentName: string) => {
-      const list = await kube.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/apis/apps/v1/namespaces/${apps}/replicasets`, query: { labelSelector: `app=${deploymentName}` } });
+      const list = await kube.rest.request<{ items: KubeObject[] }>({
+        method: 'GET',
+        path: `/apis/apps/v1/namespaces/${apps}/replicasets`,
+        query: { labelSelector: `app=${deploymentName}` },
+      });
       return list.items;
     };
     const ownedReplicaSet = async (deploymentName: string): Promise<KubeObject> => {
       let found: KubeObject | undefined;
-      await waitFor(async () => {
-        const uid = (await getObject(kube, deployPath(deploymentName)))?.metadata.uid;
-        found = (await replicaSetsOf(deploymentName)).find((rs) => (rs.metadata.ownerReferences as Array<{ uid: string }> | undefined)?.some((o) => o.uid === uid));
-        return found !== undefined;
-      }, { timeoutMs: 60_000, what: `the controller manager created a ReplicaSet for ${deploymentName}` });
+      await waitFor(
+        async () => {
+          const uid = (await getObject(kube, deployPath(deploymentName)))?.metadata.uid;
+          found = (await replicaSetsOf(deploymentName)).find((rs) =>
+            (rs.metadata.ownerReferences as Array<{ uid: string }> | undefined)?.some((o) => o.uid === uid),
+          );
+          return found !== undefined;
+        },
+        { timeoutMs: 60_000, what: `the controller manager created a ReplicaSet for ${deploymentName}` },
+      );
       return found as KubeObject;
     };
     const rsPath = (rs: KubeObject) => `/apis/apps/v1/namespaces/${apps}/replicasets/${rs.metadata.name}`;
 
-    await Promise.all(policies.map(async (policy) => {
-      await git.repos.createRepo(`prop-${policy}`, { 'deploy/gone.yaml': deployment(`gone-${policy}`), 'deploy/stay.yaml': deployment(`stay-${policy}`) }, { branch: 'main' });
-      await cd(`prop-${policy}`, { syncPolicy: { prunePropagationPolicy: policy } });
-      await waitForCd(kube, ns, `prop-${policy}`, synced, `prop-${policy} synced`);
-    }));
+    await Promise.all(
+      policies.map(async (policy) => {
+        await git.repos.createRepo(
+          `prop-${policy}`,
+          { 'deploy/gone.yaml': deployment(`gone-${policy}`), 'deploy/stay.yaml': deployment(`stay-${policy}`) },
+          { branch: 'main' },
+        );
+        await cd(`prop-${policy}`, { syncPolicy: { prunePropagationPolicy: policy } });
+        await waitForCd(kube, ns, `prop-${policy}`, synced, `prop-${policy} synced`);
+      }),
+    );
 
     // Prune: the Deployment leaves Git.
-    await Promise.all(policies.map(async (policy) => {
-      const rs = await ownedReplicaSet(`gone-${policy}`);
-      const sha = await git.repos.commitFiles(`prop-${policy}`, 'main', { 'deploy/gone.yaml': null }, 'remove gone');
-      await requestSync(kube, ns, `prop-${policy}`);
-      await waitForCd(kube, ns, `prop-${policy}`, appliedAt(sha), `prop-${policy}: pruned`);
-      await waitGone(deployPath(`gone-${policy}`), `gone-${policy} deleted`);
-      const left = await getObject(kube, rsPath(rs));
-      if (policy === 'orphan') {
-        assert.ok(left, 'orphan: the ReplicaSet stays');
-        assert.deepEqual(left.metadata.ownerReferences ?? [], [], 'orphan: and no longer has an owner');
-      } else if (policy === 'foreground') {
-        assert.equal(left, undefined, 'foreground: the ReplicaSet was gone before its Deployment');
-      } else {
-        await waitGone(rsPath(rs), 'background: the garbage collector deletes the ReplicaSet');
-      }
-    }));
+    await Promise.all(
+      policies.map(async (policy) => {
+        const rs = await ownedReplicaSet(`gone-${policy}`);
+        const sha = await git.repos.commitFiles(`prop-${policy}`, 'main', { 'deploy/gone.yaml': null }, 'remove gone');
+        await requestSync(kube, ns, `prop-${policy}`);
+        await waitForCd(kube, ns, `prop-${policy}`, appliedAt(sha), `prop-${policy}: pruned`);
+        await waitGone(deployPath(`gone-${policy}`), `gone-${policy} deleted`);
+        const left = await getObject(kube, rsPath(rs));
+        if (policy === 'orphan') {
+          assert.ok(left, 'orphan: the ReplicaSet stays');
+          assert.deepEqual(left.metadata.ownerReferences ?? [], [], 'orphan: and no longer has an owner');
+        } else if (policy === 'foreground') {
+          assert.equal(left, undefined, 'foreground: the ReplicaSet was gone before its Deployment');
+        } else {
+          await waitGone(rsPath(rs), 'background: the garbage collector deletes the ReplicaSet');
+        }
+      }),
+    );
 
     // Deleting the ContinuousDeployment deletes its objects with the same policy.
-    await Promise.all(policies.map(async (policy) => {
-      const rs = await ownedReplicaSet(`stay-${policy}`);
-      await deleteCd(`prop-${policy}`);
-      await waitGone(deployPath(`stay-${policy}`), `stay-${policy} deleted`);
-      const left = await getObject(kube, rsPath(rs));
-      if (policy === 'orphan') {
-        assert.ok(left, 'orphan: the ReplicaSet stays after the ContinuousDeployment is deleted');
-        assert.deepEqual(left.metadata.ownerReferences ?? [], []);
-      } else if (policy === 'foreground') {
-        assert.equal(left, undefined);
-      } else {
-        await waitGone(rsPath(rs), 'background: ReplicaSet collected');
-      }
-    }));
+    await Promise.all(
+      policies.map(async (policy) => {
+        const rs = await ownedReplicaSet(`stay-${policy}`);
+        await deleteCd(`prop-${policy}`);
+        await waitGone(deployPath(`stay-${policy}`), `stay-${policy} deleted`);
+        const left = await getObject(kube, rsPath(rs));
+        if (policy === 'orphan') {
+          assert.ok(left, 'orphan: the ReplicaSet stays after the ContinuousDeployment is deleted');
+          assert.deepEqual(left.metadata.ownerReferences ?? [], []);
+        } else if (policy === 'foreground') {
+          assert.equal(left, undefined);
+        } else {
+          await waitGone(rsPath(rs), 'background: ReplicaSet collected');
+        }
+      }),
+    );
   });
 
   it('skipSchemaValidation and an unknown field: applied where the server can skip validation, a clear error on Kubernetes < 1.25', async () => {
@@ -356,21 +471,38 @@ describe('agent: sync options', () => {
   });
 
   it('sync windows: a deny window blocks automatic syncs; manualSync lets a requested sync through', async () => {
-    const deny = (manualSync: boolean) => ({ windows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', manualSync }] });
+    const deny = (manualSync: boolean) => ({
+      windows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', manualSync }],
+    });
     await git.repos.createRepo('windowed', { 'deploy/cm.yaml': configMap('windowed', { a: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('windowed-strict', { 'deploy/cm.yaml': configMap('windowed-strict', { a: '1' }) }, { branch: 'main' });
     await cd('windowed', { syncPolicy: deny(true) });
     await cd('windowed-strict', { syncPolicy: deny(false) });
     for (const name of ['windowed', 'windowed-strict']) {
-      const blocked = await waitForCd(kube, ns, name, (c) => c.status?.syncWindow?.blocked === true && c.status.sync?.status === 'OutOfSync', `${name}: blocked`);
+      const blocked = await waitForCd(
+        kube,
+        ns,
+        name,
+        (c) => c.status?.syncWindow?.blocked === true && c.status.sync?.status === 'OutOfSync',
+        `${name}: blocked`,
+      );
       assert.equal(condition(blocked, 'Ready')?.reason, 'SyncWindowBlocked', condition(blocked, 'Ready')?.message);
       const until = Date.parse(blocked.status?.syncWindow?.until ?? '');
-      assert.ok(until > Date.now() + 50 * 60_000 && until <= Date.now() + 61 * 60_000, `blocked until ${blocked.status?.syncWindow?.until}`);
+      assert.ok(
+        until > Date.now() + 50 * 60_000 && until <= Date.now() + 61 * 60_000,
+        `blocked until ${blocked.status?.syncWindow?.until}`,
+      );
       assert.equal(await getObject(kube, cmPath(name)), undefined, 'nothing applied');
     }
 
     const strictStamp = await requestSync(kube, ns, 'windowed-strict');
-    const strict = await waitForCd(kube, ns, 'windowed-strict', (c) => c.status?.lastHandledRequestedAt === strictStamp, 'strict: request handled');
+    const strict = await waitForCd(
+      kube,
+      ns,
+      'windowed-strict',
+      (c) => c.status?.lastHandledRequestedAt === strictStamp,
+      'strict: request handled',
+    );
     assert.equal(strict.status?.syncWindow?.blocked, true);
     assert.equal(await getObject(kube, cmPath('windowed-strict')), undefined, 'no manualSync: a request is blocked too');
 
@@ -388,10 +520,19 @@ function phaseOf(obj: KubeObject | undefined): unknown {
 /** Does what a kubelet would: marks the pods of an app Running and Ready through the status subresource. */
 async function markPodsReady(kube: KubeClient, namespace: string, app: string): Promise<void> {
   let pods: KubeObject[] = [];
-  await waitFor(async () => {
-    pods = (await kube.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/pods`, query: { labelSelector: `app=${app}` } })).items;
-    return pods.length > 0;
-  }, { timeoutMs: 60_000, what: `pods of ${app}` });
+  await waitFor(
+    async () => {
+      pods = (
+        await kube.rest.request<{ items: KubeObject[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${namespace}/pods`,
+          query: { labelSelector: `app=${app}` },
+        })
+      ).items;
+      return pods.length > 0;
+    },
+    { timeoutMs: 60_000, what: `pods of ${app}` },
+  );
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   for (const pod of pods) {
     const containers = (pod.spec as { containers: Array<{ name: string; image: string }> }).containers;
@@ -403,8 +544,20 @@ async function markPodsReady(kube: KubeClient, namespace: string, app: string): 
         status: {
           phase: 'Running',
           startTime: now,
-          conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
-          containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } })),
+          conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({
+            type,
+            status: 'True',
+            lastTransitionTime: now,
+          })),
+          containerStatuses: containers.map((c) => ({
+            name: c.name,
+            image: c.image,
+            imageID: '',
+            ready: true,
+            started: true,
+            restartCount: 0,
+            state: { running: { startedAt: now } },
+          })),
         },
       },
     });

@@ -42,10 +42,28 @@ describe('agent with the chart ServiceAccount token', () => {
     const port = await freePort();
     // The chart's own args, with the kubeconfig of the ServiceAccount and loopback-only health.
     const args = rbac.agentArgs.filter((a) => !a.startsWith('--health-addr') && !a.startsWith('--cache-dir'));
-    agent = spawn(process.execPath, [new URL('../../bin/tidemark.ts', import.meta.url).pathname, ...args, '--kubeconfig', rbac.agentKubeconfig, '--namespace', ns, '--health-addr', `127.0.0.1:${port}`, '--cache-dir', cacheDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    agent = spawn(
+      process.execPath,
+      [
+        new URL('../../bin/tidemark.ts', import.meta.url).pathname,
+        ...args,
+        '--kubeconfig',
+        rbac.agentKubeconfig,
+        '--namespace',
+        ns,
+        '--health-addr',
+        `127.0.0.1:${port}`,
+        '--cache-dir',
+        cacheDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } },
+    );
     agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, what: `agent ready; output: ${output}` });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, {
+      timeoutMs: 60_000,
+      what: `agent ready; output: ${output}`,
+    });
   });
 
   after(async () => {
@@ -58,18 +76,42 @@ describe('agent with the chart ServiceAccount token', () => {
 
   it('syncs, prunes and finalizes with only the chart-granted rights', async () => {
     const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
-    const deploy = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx}]\n';
+    const deploy =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx}]\n';
     await git.repos.createRepo('rbac', { 'd/a.yaml': cm('a'), 'd/b.yaml': cm('b'), 'd/web.yaml': deploy }, { branch: 'main' });
-    await applyCd(admin, { metadata: { name: 'rbac', namespace: ns }, spec: { url: git.repos.fileUrl('rbac'), path: 'd', pullInterval: '1h' } });
-    await waitForCd(admin, ns, 'rbac', (c) => c.status?.sync?.status === 'Synced', `synced with the SA token; agent output: ${output.slice(-2000)}`);
+    await applyCd(admin, {
+      metadata: { name: 'rbac', namespace: ns },
+      spec: { url: git.repos.fileUrl('rbac'), path: 'd', pullInterval: '1h' },
+    });
+    await waitForCd(
+      admin,
+      ns,
+      'rbac',
+      (c) => c.status?.sync?.status === 'Synced',
+      `synced with the SA token; agent output: ${output.slice(-2000)}`,
+    );
     assert.ok(await getObject(admin, `/apis/apps/v1/namespaces/${ns}/deployments/web`));
     const sha = await git.repos.commitFiles('rbac', 'main', { 'd/b.yaml': null }, 'drop b');
-    await admin.rest.request({ method: 'PATCH', path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/rbac`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { 'tidemark.dev/requestedAt': 'now' } } } });
+    await admin.rest.request({
+      method: 'PATCH',
+      path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/rbac`,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { 'tidemark.dev/requestedAt': 'now' } } },
+    });
     await waitForCd(admin, ns, 'rbac', (c) => c.status?.lastAppliedRevision === `main@sha1:${sha}`, 'pruned');
     assert.equal(await getObject(admin, `/api/v1/namespaces/${ns}/configmaps/b`), undefined);
-    const events = await admin.rest.request<{ items: Array<{ reason: string; involvedObject: { name: string } }> }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
-    assert.ok(events.items.some((e) => e.involvedObject.name === 'rbac' && e.reason === 'ReconciliationSucceeded'), 'Events recorded with the SA token');
-    await admin.rest.request({ method: 'DELETE', path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/rbac` });
+    const events = await admin.rest.request<{ items: Array<{ reason: string; involvedObject: { name: string } }> }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns}/events`,
+    });
+    assert.ok(
+      events.items.some((e) => e.involvedObject.name === 'rbac' && e.reason === 'ReconciliationSucceeded'),
+      'Events recorded with the SA token',
+    );
+    await admin.rest.request({
+      method: 'DELETE',
+      path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/rbac`,
+    });
     await waitFor(async () => (await getCd(admin, ns, 'rbac')) === undefined, { timeoutMs: 60_000, what: 'finalized' });
     assert.equal(await getObject(admin, `/api/v1/namespaces/${ns}/configmaps/a`), undefined);
     assert.doesNotMatch(output, /Forbidden/, 'no RBAC refusals in the agent log');

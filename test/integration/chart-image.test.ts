@@ -70,18 +70,25 @@ function parseDockerfile(text: string): { globalArgs: Map<string, string>; stage
 
 /** .dockerignore as Docker reads it: the last matching pattern wins; a match on a parent directory counts. */
 function dockerignore(text: string): (path: string) => boolean {
-  const rules = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
-    const include = l.startsWith('!');
-    const pattern = normalize(l.replace(/^!/, '')).replace(/^\/+|\/+$/g, '');
-    const source = pattern.split(/(\*\*\/|\*\*|\*|\?)/).map((part) => {
-      if (part === '**/') return '(?:.*/)?';
-      if (part === '**') return '.*';
-      if (part === '*') return '[^/]*';
-      if (part === '?') return '[^/]';
-      return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }).join('');
-    return { include, regex: new RegExp(`^${source}$`) };
-  });
+  const rules = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const include = l.startsWith('!');
+      const pattern = normalize(l.replace(/^!/, '')).replace(/^\/+|\/+$/g, '');
+      const source = pattern
+        .split(/(\*\*\/|\*\*|\*|\?)/)
+        .map((part) => {
+          if (part === '**/') return '(?:.*/)?';
+          if (part === '**') return '.*';
+          if (part === '*') return '[^/]*';
+          if (part === '?') return '[^/]';
+          return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+        })
+        .join('');
+      return { include, regex: new RegExp(`^${source}$`) };
+    });
   return (path: string) => {
     const parts = normalize(path).split('/');
     const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
@@ -121,7 +128,11 @@ describe('Dockerfile', () => {
     assert.ok(dockerfile.stages.length >= 2, 'not a multi-stage build');
     const names = new Set<string>();
     for (const stage of dockerfile.stages) {
-      assert.match(stage.from, /^node:24(?:\.\d+){0,2}(?:-[a-z]+)?-slim(?:@sha256:[a-f0-9]{64})?$/, `stage ${stage.name ?? '(final)'} is based on ${stage.from}`);
+      assert.match(
+        stage.from,
+        /^node:24(?:\.\d+){0,2}(?:-[a-z]+)?-slim(?:@sha256:[a-f0-9]{64})?$/,
+        `stage ${stage.name ?? '(final)'} is based on ${stage.from}`,
+      );
       if (stage.name) names.add(stage.name);
       for (const ins of stage.instructions) {
         assert.notEqual(ins.keyword, 'ADD', `line ${ins.line}: use COPY (ADD fetches URLs and unpacks archives)`);
@@ -141,8 +152,13 @@ describe('Dockerfile', () => {
     assert.ok(match, `USER ${user.args} is not numeric uid:gid (runAsNonRoot needs a number)`);
     assert.ok(Number(match[1]) > 0 && Number(match[2]) > 0, `USER ${user.args} is root`);
     const lastIndex = finalStage.instructions.indexOf(user);
-    assert.ok(!finalStage.instructions.slice(lastIndex).some((i) => i.keyword === 'RUN'), 'RUN after USER: the image build would depend on that user');
-    const values = parse(read('charts/tidemark/values.yaml')) as { podSecurityContext: { runAsUser: number; runAsGroup: number } };
+    assert.ok(
+      !finalStage.instructions.slice(lastIndex).some((i) => i.keyword === 'RUN'),
+      'RUN after USER: the image build would depend on that user',
+    );
+    const values = parse(read('charts/tidemark/values.yaml')) as {
+      podSecurityContext: { runAsUser: number; runAsGroup: number };
+    };
     assert.equal(values.podSecurityContext.runAsUser, Number(match[1]), 'chart runAsUser differs from the image user');
     assert.equal(values.podSecurityContext.runAsGroup, Number(match[2]), 'chart runAsGroup differs from the image group');
   });
@@ -155,10 +171,21 @@ describe('Dockerfile', () => {
     assert.ok(Array.isArray(argv), 'ENTRYPOINT is not in exec form (signals would go to a shell)');
     const tail = argv.slice(argv.indexOf('node'));
     assert.deepEqual(tail, ['node', 'bin/tidemark.ts']);
-    const runs = finalStage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
-    for (const pkg of ['git', 'openssh-client']) assert.match(runs, new RegExp(`apt-get install[^\\n]*\\s${pkg}(\\s|$)`), `${pkg} is not installed`);
-    assert.ok(finalStage.instructions.some((i) => i.keyword === 'COPY' && /--from=\S+\s+\S+\s+\/usr\/local\/bin\/kubectl$/.test(i.args)), 'no /usr/local/bin/kubectl in the image');
-    const deps = dockerfile.stages.flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    const runs = finalStage.instructions
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
+    for (const pkg of ['git', 'openssh-client'])
+      assert.match(runs, new RegExp(`apt-get install[^\\n]*\\s${pkg}(\\s|$)`), `${pkg} is not installed`);
+    assert.ok(
+      finalStage.instructions.some((i) => i.keyword === 'COPY' && /--from=\S+\s+\S+\s+\/usr\/local\/bin\/kubectl$/.test(i.args)),
+      'no /usr/local/bin/kubectl in the image',
+    );
+    const deps = dockerfile.stages
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     assert.match(deps, /npm ci --omit=dev/, 'production dependencies are not installed with npm ci --omit=dev');
   });
 
@@ -171,7 +198,13 @@ describe('Dockerfile', () => {
       assert.equal(ignored(source), false, `COPY ${source}: excluded by .dockerignore`);
     }
     // The build context stays small and free of secrets and host builds.
-    for (const path of ['node_modules/re2/package.json', '.git/config', 'test/run.ts', 'agent/plan.test.ts', 'charts/tidemark/values.yaml']) {
+    for (const path of [
+      'node_modules/re2/package.json',
+      '.git/config',
+      'test/run.ts',
+      'agent/plan.test.ts',
+      'charts/tidemark/values.yaml',
+    ]) {
       assert.equal(ignored(path), true, `${path} would be sent to the Docker daemon`);
     }
   });
@@ -197,7 +230,8 @@ describe('Dockerfile', () => {
       // Files read next to the code (package.json for the version) must ship too.
       for (const m of source.matchAll(/new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g)) {
         const target = relative(root, join(root, dirname(file), m[1] ?? ''));
-        if (!copied.some((c) => target === c || target.startsWith(`${c}/`)) || ignored(target)) problems.push(`${file} reads ${target}, which is not in the image`);
+        if (!copied.some((c) => target === c || target.startsWith(`${c}/`)) || ignored(target))
+          problems.push(`${file} reads ${target}, which is not in the image`);
       }
       for (const spec of runtimeImports(source)) {
         if (spec.startsWith('.')) {
@@ -216,12 +250,23 @@ describe('Dockerfile', () => {
 describe('Dockerfile checks can fail', () => {
   it('the parser and the .dockerignore matcher see what they should', () => {
     const parsed = parseDockerfile('ARG BASE=node:24-slim\nFROM ${BASE} AS a\n# c\nRUN a \\\n  # inner comment\n  && b\nFROM a\nUSER 0\n');
-    assert.deepEqual(parsed.stages.map((s) => [s.from, s.name]), [['node:24-slim', 'a'], ['a', undefined]]);
+    assert.deepEqual(
+      parsed.stages.map((s) => [s.from, s.name]),
+      [
+        ['node:24-slim', 'a'],
+        ['a', undefined],
+      ],
+    );
     assert.equal(parsed.stages[0]?.instructions[0]?.args, 'a    && b');
     const ignore = dockerignore('*\n!src/\n**/*.test.ts\n');
     assert.equal(ignore('src/a.ts'), false);
     assert.equal(ignore('src/a.test.ts'), true);
     assert.equal(ignore('secrets.env'), true);
-    assert.deepEqual(runtimeImports("import type { A } from './a.ts';\nimport { b } from './b.ts';\nexport { c } from './c.ts';\nawait import('./d.ts');\nimport './e.ts';"), ['./b.ts', './c.ts', './e.ts', './d.ts']);
+    assert.deepEqual(
+      runtimeImports(
+        "import type { A } from './a.ts';\nimport { b } from './b.ts';\nexport { c } from './c.ts';\nawait import('./d.ts');\nimport './e.ts';",
+      ),
+      ['./b.ts', './c.ts', './e.ts', './d.ts'],
+    );
   });
 });

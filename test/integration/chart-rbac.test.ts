@@ -21,7 +21,12 @@ import type { KubeRequest } from '../../shared/kube/rest.ts';
 
 const API = '/apis/tidemark.dev/v1alpha1';
 
-const configMap = (name: string, value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
+const configMap = (name: string, value: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name },
+  data: { value },
+});
 const deployment = (name: string, image: string) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -40,22 +45,45 @@ const apply = (path: string, body: unknown): KubeRequest => ({
   contentType: 'application/apply-patch+yaml',
   body,
 });
-const merge = (path: string, body: unknown): KubeRequest => ({ method: 'PATCH', path, contentType: 'application/merge-patch+json', body });
+const merge = (path: string, body: unknown): KubeRequest => ({
+  method: 'PATCH',
+  path,
+  contentType: 'application/merge-patch+json',
+  body,
+});
 
 async function forbidden(kube: KubeClient, req: KubeRequest, what: string): Promise<void> {
-  await assert.rejects(kube.rest.request(req), (err: unknown) => {
-    assert.ok(err instanceof KubeApiError, `${what}: ${String(err)}`);
-    assert.equal(err.status, 403, `${what}: expected 403, got ${err.status} ${err.message}`);
-    return true;
-  }, `${what} was allowed`);
+  await assert.rejects(
+    kube.rest.request(req),
+    (err: unknown) => {
+      assert.ok(err instanceof KubeApiError, `${what}: ${String(err)}`);
+      assert.equal(err.status, 403, `${what}: expected 403, got ${err.status} ${err.message}`);
+      return true;
+    },
+    `${what} was allowed`,
+  );
 }
 
 /** What the API server says this token may do (a confirmation, never the only check). */
-async function can(kube: KubeClient, attributes: { verb: string; resource: string; group?: string; namespace?: string; subresource?: string; name?: string }): Promise<boolean> {
+async function can(
+  kube: KubeClient,
+  attributes: {
+    verb: string;
+    resource: string;
+    group?: string;
+    namespace?: string;
+    subresource?: string;
+    name?: string;
+  },
+): Promise<boolean> {
   const review = await kube.rest.request<{ status?: { allowed?: boolean } }>({
     method: 'POST',
     path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: '', ...attributes } } },
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { group: '', ...attributes } },
+    },
   });
   return review.status?.allowed === true;
 }
@@ -86,26 +114,49 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     return ns;
   };
 
-  const install = async (namespace: string, values?: Record<string, unknown>): Promise<{ rbac: ChartRbac; agent: KubeClient; updater: KubeClient }> => {
+  const install = async (
+    namespace: string,
+    values?: Record<string, unknown>,
+  ): Promise<{ rbac: ChartRbac; agent: KubeClient; updater: KubeClient }> => {
     const rbac = await installChartRbac(cluster, { namespace, release: `rbac-${suffix()}`, values });
     cleanups.push(rbac.cleanup);
     const agent = clientFromKubeconfig(rbac.agentKubeconfig);
     const updater = clientFromKubeconfig(rbac.imageUpdaterKubeconfig);
-    cleanups.push(() => agent.close(), () => updater.close());
+    cleanups.push(
+      () => agent.close(),
+      () => updater.close(),
+    );
     return { rbac, agent, updater };
   };
 
   /** The objects a ContinuousDeployment namespace holds: the CD, its Git Secret, an ImagePolicy. */
   const seed = async (ns: string): Promise<void> => {
-    await admin.rest.request(apply(`${API}/namespaces/${ns}/continuousdeployments/app`, {
-      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', metadata: { name: 'app' }, spec: { url: 'https://git.example.com/org/config' },
-    }));
+    await admin.rest.request(
+      apply(`${API}/namespaces/${ns}/continuousdeployments/app`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ContinuousDeployment',
+        metadata: { name: 'app' },
+        spec: { url: 'https://git.example.com/org/config' },
+      }),
+    );
     for (const name of ['git-credentials', 'unrelated']) {
-      await admin.rest.request(apply(`/api/v1/namespaces/${ns}/secrets/${name}`, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { password: 'p' } }));
+      await admin.rest.request(
+        apply(`/api/v1/namespaces/${ns}/secrets/${name}`, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name },
+          stringData: { password: 'p' },
+        }),
+      );
     }
-    await admin.rest.request(apply(`${API}/namespaces/${ns}/imagepolicies/app`, {
-      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'app' }, spec: { imageRepositoryRef: { name: 'app' }, policy: { numerical: {} } },
-    }));
+    await admin.rest.request(
+      apply(`${API}/namespaces/${ns}/imagepolicies/app`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ImagePolicy',
+        metadata: { name: 'app' },
+        spec: { imageRepositoryRef: { name: 'app' }, policy: { numerical: {} } },
+      }),
+    );
   };
 
   it('default values: the agent applies, patches and deletes anywhere and keeps its ContinuousDeployments', async () => {
@@ -119,32 +170,70 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     // Its own kind, cluster-wide: list (the watch starts with one), finalizer, status.
     const cds = await agent.rest.request<{ items: unknown[] }>({ method: 'GET', path: `${API}/continuousdeployments` });
     assert.ok(cds.items.length >= 1);
-    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { finalizers: ['tidemark.dev/finalizer'] } }));
-    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { sync: { status: 'Synced', revision: 'main@sha1:abc' } } }));
-    const live = await admin.rest.request<{ status?: { sync?: { status?: string } } }>({ method: 'GET', path: `${API}/namespaces/${home}/continuousdeployments/app` });
+    await agent.rest.request(
+      merge(`${API}/namespaces/${home}/continuousdeployments/app`, {
+        metadata: { finalizers: ['tidemark.dev/finalizer'] },
+      }),
+    );
+    await agent.rest.request(
+      merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, {
+        status: { sync: { status: 'Synced', revision: 'main@sha1:abc' } },
+      }),
+    );
+    const live = await admin.rest.request<{ status?: { sync?: { status?: string } } }>({
+      method: 'GET',
+      path: `${API}/namespaces/${home}/continuousdeployments/app`,
+    });
     assert.equal(live.status?.sync?.status, 'Synced');
     await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { finalizers: null } }));
     await agent.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
     await agent.rest.request({
       method: 'POST',
       path: `/api/v1/namespaces/${home}/events`,
-      body: { apiVersion: 'v1', kind: 'Event', metadata: { name: `app.${suffix()}` }, involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', name: 'app', namespace: home }, reason: 'Synced', message: 'ok', type: 'Normal' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `app.${suffix()}` },
+        involvedObject: {
+          apiVersion: 'tidemark.dev/v1alpha1',
+          kind: 'ContinuousDeployment',
+          name: 'app',
+          namespace: home,
+        },
+        reason: 'Synced',
+        message: 'ok',
+        type: 'Normal',
+      },
     });
 
     // What Git holds, in any namespace: create, drift repair, delete — with dry-runs first, as the agent does.
-    for (const [plural, group, obj] of [['configmaps', '/api/v1', configMap('cm', 'one')], ['deployments', '/apis/apps/v1', deployment('web', 'nginx:1.25')]] as const) {
+    for (const [plural, group, obj] of [
+      ['configmaps', '/api/v1', configMap('cm', 'one')],
+      ['deployments', '/apis/apps/v1', deployment('web', 'nginx:1.25')],
+    ] as const) {
       const path = `${group}/namespaces/${apps}/${plural}/${obj.metadata.name}`;
-      await agent.rest.request({ ...apply(path, obj), query: { fieldManager: 'tidemark', force: true, dryRun: 'All' } });
+      await agent.rest.request({
+        ...apply(path, obj),
+        query: { fieldManager: 'tidemark', force: true, dryRun: 'All' },
+      });
       await agent.rest.request(apply(path, obj));
       await agent.rest.request(merge(path, { metadata: { labels: { 'tidemark.dev/name': 'app' } } }));
       await agent.rest.request({ method: 'DELETE', path, query: { propagationPolicy: 'Background' } });
     }
     // Cluster-scoped objects too: a ClusterRole, as a repository may hold one.
     const clusterRole = `tidemark-rbac-test-${suffix()}`;
-    await agent.rest.request(apply(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: clusterRole }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
-    }));
-    await agent.rest.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}` });
+    await agent.rest.request(
+      apply(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: clusterRole },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+      }),
+    );
+    await agent.rest.request({
+      method: 'DELETE',
+      path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}`,
+    });
     assert.equal(await can(agent, { verb: 'create', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }), true);
   });
 
@@ -158,39 +247,109 @@ describe('chart RBAC with ServiceAccount tokens', () => {
 
     // Its job: its kinds and their status, derived objects, reading ContinuousDeployments and
     // asking them to sync, the Secrets of its namespace, Events.
-    await updater.rest.request(merge(`${API}/namespaces/${home}/imagepolicies/app/status`, { status: { latestRef: { name: 'nginx', tag: '1.25.3' } } }));
-    await updater.rest.request(merge(`${API}/namespaces/${other}/imagepolicies/app/status`, { status: { latestRef: { name: 'nginx', tag: '1.25.4' } } }));
-    await updater.rest.request(apply(`${API}/namespaces/${home}/imagerepositories/app`, {
-      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageRepository', metadata: { name: 'app' }, spec: { image: 'nginx' },
-    }));
-    await updater.rest.request(apply(`${API}/namespaces/${home}/imageupdateautomations/app`, {
-      apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageUpdateAutomation', metadata: { name: 'app' }, spec: { sourceRef: { name: 'app' }, git: { commit: { author: { email: 'bot@example.com' } } } },
-    }));
-    await updater.rest.request(merge(`${API}/namespaces/${home}/imageupdateautomations/app/status`, { status: { lastPushCommit: 'f'.repeat(40) } }));
+    await updater.rest.request(
+      merge(`${API}/namespaces/${home}/imagepolicies/app/status`, {
+        status: { latestRef: { name: 'nginx', tag: '1.25.3' } },
+      }),
+    );
+    await updater.rest.request(
+      merge(`${API}/namespaces/${other}/imagepolicies/app/status`, {
+        status: { latestRef: { name: 'nginx', tag: '1.25.4' } },
+      }),
+    );
+    await updater.rest.request(
+      apply(`${API}/namespaces/${home}/imagerepositories/app`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ImageRepository',
+        metadata: { name: 'app' },
+        spec: { image: 'nginx' },
+      }),
+    );
+    await updater.rest.request(
+      apply(`${API}/namespaces/${home}/imageupdateautomations/app`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ImageUpdateAutomation',
+        metadata: { name: 'app' },
+        spec: { sourceRef: { name: 'app' }, git: { commit: { author: { email: 'bot@example.com' } } } },
+      }),
+    );
+    await updater.rest.request(
+      merge(`${API}/namespaces/${home}/imageupdateautomations/app/status`, {
+        status: { lastPushCommit: 'f'.repeat(40) },
+      }),
+    );
     // A derived object goes when the inline block does.
     await updater.rest.request({ method: 'DELETE', path: `${API}/namespaces/${home}/imagerepositories/app` });
     await updater.rest.request({ method: 'GET', path: `${API}/continuousdeployments` });
-    await updater.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { annotations: { 'tidemark.dev/requestedAt': '1700000000' } } }));
+    await updater.rest.request(
+      merge(`${API}/namespaces/${home}/continuousdeployments/app`, {
+        metadata: { annotations: { 'tidemark.dev/requestedAt': '1700000000' } },
+      }),
+    );
     await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
     await updater.rest.request({
       method: 'POST',
       path: `/api/v1/namespaces/${other}/events`,
-      body: { apiVersion: 'v1', kind: 'Event', metadata: { name: `app.${suffix()}` }, involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImagePolicy', name: 'app', namespace: other }, reason: 'Updated', message: 'ok', type: 'Normal' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `app.${suffix()}` },
+        involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImagePolicy', name: 'app', namespace: other },
+        reason: 'Updated',
+        message: 'ok',
+        type: 'Normal',
+      },
     });
 
     // Not its job.
     for (const ns of [home, other]) {
       await forbidden(updater, apply(`/api/v1/namespaces/${ns}/configmaps/x`, configMap('x', 'y')), `create a ConfigMap in ${ns}`);
-      await forbidden(updater, apply(`/apis/apps/v1/namespaces/${ns}/deployments/x`, deployment('x', 'nginx')), `create a Deployment in ${ns}`);
+      await forbidden(
+        updater,
+        apply(`/apis/apps/v1/namespaces/${ns}/deployments/x`, deployment('x', 'nginx')),
+        `create a Deployment in ${ns}`,
+      );
     }
-    await forbidden(updater, { method: 'GET', path: `/api/v1/namespaces/${other}/secrets/git-credentials` }, 'read a Secret in another namespace');
+    await forbidden(
+      updater,
+      { method: 'GET', path: `/api/v1/namespaces/${other}/secrets/git-credentials` },
+      'read a Secret in another namespace',
+    );
     await forbidden(updater, { method: 'GET', path: `/api/v1/namespaces/${home}/secrets` }, 'list Secrets');
-    await forbidden(updater, merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { sync: { status: 'OutOfSync' } } }), 'write a ContinuousDeployment status');
-    await forbidden(updater, { method: 'DELETE', path: `${API}/namespaces/${home}/continuousdeployments/app` }, 'delete a ContinuousDeployment');
-    await forbidden(updater, apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'x' }, rules: [] }), 'create a ClusterRole');
+    await forbidden(
+      updater,
+      merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, {
+        status: { sync: { status: 'OutOfSync' } },
+      }),
+      'write a ContinuousDeployment status',
+    );
+    await forbidden(
+      updater,
+      { method: 'DELETE', path: `${API}/namespaces/${home}/continuousdeployments/app` },
+      'delete a ContinuousDeployment',
+    );
+    await forbidden(
+      updater,
+      apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'x' },
+        rules: [],
+      }),
+      'create a ClusterRole',
+    );
     assert.equal(await can(updater, { verb: 'create', resource: 'pods', namespace: home }), false);
     assert.equal(await can(updater, { verb: 'get', resource: 'secrets', namespace: other }), false);
-    assert.equal(await can(updater, { verb: 'patch', group: 'tidemark.dev', resource: 'imagepolicies', subresource: 'status', namespace: other }), true);
+    assert.equal(
+      await can(updater, {
+        verb: 'patch',
+        group: 'tidemark.dev',
+        resource: 'imagepolicies',
+        subresource: 'status',
+        namespace: other,
+      }),
+      true,
+    );
   });
 
   it('namespace-restricted values: the agent applies only in the listed namespaces and the image updater reads only listed Secrets', async () => {
@@ -212,21 +371,54 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     await agent.rest.request(apply(`/apis/apps/v1/namespaces/${teamA}/deployments/web`, deployment('web', 'nginx:1.25')));
     // Its ContinuousDeployments live in the release namespace.
     await agent.rest.request({ method: 'GET', path: `${API}/namespaces/${home}/continuousdeployments` });
-    await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { health: { status: 'Healthy' } } }));
+    await agent.rest.request(
+      merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, {
+        status: { health: { status: 'Healthy' } },
+      }),
+    );
     await agent.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
 
     // Nothing outside.
-    await forbidden(agent, apply(`/api/v1/namespaces/${outside}/configmaps/cm`, configMap('cm', 'one')), 'apply outside the listed namespaces');
-    await forbidden(agent, apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'x' }, rules: [] }), 'create a ClusterRole');
-    await forbidden(agent, { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `x-${suffix()}` } } }, 'create a Namespace');
+    await forbidden(
+      agent,
+      apply(`/api/v1/namespaces/${outside}/configmaps/cm`, configMap('cm', 'one')),
+      'apply outside the listed namespaces',
+    );
+    await forbidden(
+      agent,
+      apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'x' },
+        rules: [],
+      }),
+      'create a ClusterRole',
+    );
+    await forbidden(
+      agent,
+      {
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `x-${suffix()}` } },
+      },
+      'create a Namespace',
+    );
     await forbidden(agent, { method: 'GET', path: `${API}/continuousdeployments` }, 'list ContinuousDeployments cluster-wide');
-    await forbidden(agent, { method: 'GET', path: '/api/v1/configmaps', query: { labelSelector: 'tidemark.dev/name' } }, 'the cluster-wide drift watch');
+    await forbidden(
+      agent,
+      { method: 'GET', path: '/api/v1/configmaps', query: { labelSelector: 'tidemark.dev/name' } },
+      'the cluster-wide drift watch',
+    );
     assert.equal(await can(agent, { verb: 'delete', resource: 'deployments', group: 'apps', namespace: teamA }), true);
     assert.equal(await can(agent, { verb: 'create', resource: 'configmaps', namespace: outside }), false);
 
     // The image updater: only the named Secret.
     await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
-    await forbidden(updater, { method: 'GET', path: `/api/v1/namespaces/${home}/secrets/unrelated` }, 'read a Secret not listed in secretNames');
+    await forbidden(
+      updater,
+      { method: 'GET', path: `/api/v1/namespaces/${home}/secrets/unrelated` },
+      'read a Secret not listed in secretNames',
+    );
   });
 
   it('cleanup removes everything it applied, cluster-scoped objects included', async () => {
@@ -239,12 +431,21 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     assert.equal(existsSync(rbac.agentKubeconfig), false, 'the kubeconfig (a token) was left on disk');
     for (const o of clusterScoped) {
       const plural = o.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings';
-      await assert.rejects(admin.rest.request({ method: 'GET', path: `/apis/rbac.authorization.k8s.io/v1/${plural}/${o.metadata.name}` }), (err: unknown) => err instanceof KubeApiError && err.status === 404);
+      await assert.rejects(
+        admin.rest.request({ method: 'GET', path: `/apis/rbac.authorization.k8s.io/v1/${plural}/${o.metadata.name}` }),
+        (err: unknown) => err instanceof KubeApiError && err.status === 404,
+      );
     }
     // The token died with its ServiceAccount.
-    const stale = createKubeClient(loadKubeConfig({ kubeconfigText: agentKubeconfig }), { fieldManager: 'tidemark', clock: systemClock });
+    const stale = createKubeClient(loadKubeConfig({ kubeconfigText: agentKubeconfig }), {
+      fieldManager: 'tidemark',
+      clock: systemClock,
+    });
     try {
-      await assert.rejects(stale.rest.request({ method: 'GET', path: `${API}/continuousdeployments` }), (err: unknown) => err instanceof KubeApiError && err.status === 401);
+      await assert.rejects(
+        stale.rest.request({ method: 'GET', path: `${API}/continuousdeployments` }),
+        (err: unknown) => err instanceof KubeApiError && err.status === 401,
+      );
     } finally {
       await stale.close();
     }

@@ -86,16 +86,25 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
       const res = await runHelm(helm, ['template', 'tm', CHART_DIR, '--namespace', 'tidemark-system', '--include-crds']);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stderr.trim(), '', 'helm template printed warnings');
-      const objects = (await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', includeCrds: true }));
+      const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', includeCrds: true });
       assert.deepEqual(names(ofKind(objects, 'CustomResourceDefinition')), [
         'CustomResourceDefinition continuousdeployments.tidemark.dev',
         'CustomResourceDefinition imagepolicies.tidemark.dev',
         'CustomResourceDefinition imagerepositories.tidemark.dev',
         'CustomResourceDefinition imageupdateautomations.tidemark.dev',
       ]);
-      assert.deepEqual(names(ofKind(objects, 'Deployment')), ['Deployment tidemark-system/tm-tidemark-agent', 'Deployment tidemark-system/tm-tidemark-image-updater']);
-      assert.deepEqual(names(ofKind(objects, 'ServiceAccount')), ['ServiceAccount tidemark-system/tm-tidemark-agent', 'ServiceAccount tidemark-system/tm-tidemark-image-updater']);
-      assert.deepEqual(names(ofKind(objects, 'Service')), ['Service tidemark-system/tm-tidemark-agent', 'Service tidemark-system/tm-tidemark-image-updater']);
+      assert.deepEqual(names(ofKind(objects, 'Deployment')), [
+        'Deployment tidemark-system/tm-tidemark-agent',
+        'Deployment tidemark-system/tm-tidemark-image-updater',
+      ]);
+      assert.deepEqual(names(ofKind(objects, 'ServiceAccount')), [
+        'ServiceAccount tidemark-system/tm-tidemark-agent',
+        'ServiceAccount tidemark-system/tm-tidemark-image-updater',
+      ]);
+      assert.deepEqual(names(ofKind(objects, 'Service')), [
+        'Service tidemark-system/tm-tidemark-agent',
+        'Service tidemark-system/tm-tidemark-image-updater',
+      ]);
       // Every cluster-scoped object carries the release name, so two releases never share one.
       for (const o of [...ofKind(objects, 'ClusterRole'), ...ofKind(objects, 'ClusterRoleBinding')]) {
         assert.ok(o.metadata.name.startsWith('tm-tidemark-'), `${describeObject(o)} is not release-specific`);
@@ -180,8 +189,16 @@ describe('chart: rendered pods', () => {
 
       // A read-only root needs writable emptyDirs where the programs write, and HOME among them.
       const env = list(c.env, `${what} env`).map((e) => obj(e, 'env entry'));
-      assert.deepEqual(env.find((e) => e.name === 'HOME'), { name: 'HOME', value: '/tmp' }, what);
-      const volumes = new Map(list(pod.volumes, 'volumes').map((v) => obj(v, 'volume')).map((v) => [v.name, v]));
+      assert.deepEqual(
+        env.find((e) => e.name === 'HOME'),
+        { name: 'HOME', value: '/tmp' },
+        what,
+      );
+      const volumes = new Map(
+        list(pod.volumes, 'volumes')
+          .map((v) => obj(v, 'volume'))
+          .map((v) => [v.name, v]),
+      );
       const mounts = list(c.volumeMounts, 'volumeMounts').map((m) => obj(m, 'mount'));
       for (const path of ['/tmp', cacheDir]) {
         const mount = mounts.find((m) => m.mountPath === path);
@@ -193,9 +210,16 @@ describe('chart: rendered pods', () => {
   });
 
   it('each program can be disabled, taking its ServiceAccount, RBAC, Service and PDB along', async () => {
-    for (const [off, on] of [['agent', 'image-updater'], ['image-updater', 'agent']] as const) {
+    for (const [off, on] of [
+      ['agent', 'image-updater'],
+      ['image-updater', 'agent'],
+    ] as const) {
       const key = off === 'agent' ? 'agent' : 'imageUpdater';
-      const objects = await renderChart(helm, { release: 'tm', namespace: 'ns', values: { [key]: { enabled: false }, podDisruptionBudget: { enabled: true } } });
+      const objects = await renderChart(helm, {
+        release: 'tm',
+        namespace: 'ns',
+        values: { [key]: { enabled: false }, podDisruptionBudget: { enabled: true } },
+      });
       const components = new Set(objects.map((o) => o.metadata.labels?.['app.kubernetes.io/component']));
       assert.deepEqual([...components], [on], `with ${key}.enabled=false`);
       assert.equal(ofKind(objects, 'PodDisruptionBudget').length, 1);
@@ -203,9 +227,13 @@ describe('chart: rendered pods', () => {
   });
 
   it('namespace-restricted RBAC: Roles only in the listed namespaces, nothing cluster-wide to apply with, the agent confined', async () => {
-    const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', values: NAMESPACE_MODE(['team-a', 'team-b']) });
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'tidemark-system',
+      values: NAMESPACE_MODE(['team-a', 'team-b']),
+    });
     const agentClusterRoles = ofKind(objects, 'ClusterRole').filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'agent');
-    assert.deepEqual(names(agentClusterRoles), ['ClusterRole tm-tidemark-agent'], 'only the agent\'s own-kinds role is a ClusterRole');
+    assert.deepEqual(names(agentClusterRoles), ['ClusterRole tm-tidemark-agent'], "only the agent's own-kinds role is a ClusterRole");
     for (const role of ofKind(objects, 'ClusterRole')) {
       for (const rule of list(role.rules, 'rules').map((r) => obj(r, 'rule'))) {
         assert.ok(!list(rule.resources ?? [], 'resources').includes('*'), `${describeObject(role)} grants * in namespace mode`);
@@ -249,14 +277,20 @@ describe('chart: manifests against the real API server', () => {
     const crds = ofKind(await renderChart(helm, { release: 'tm', namespace: 'default', includeCrds: true }), 'CustomResourceDefinition');
     assert.equal(crds.length, 4);
     assert.deepEqual(await applyObjects(kube, crds, { dryRun: false }), []);
-    await waitFor(async () => {
-      for (const crd of crds) {
-        const live = await kube.rest.request<KubeObject>({ method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}` });
-        const conditions = list(obj(live.status, 'status').conditions ?? [], 'conditions').map((c) => obj(c, 'condition'));
-        if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) return false;
-      }
-      return true;
-    }, { what: 'the chart CRDs to be established', timeoutMs: 60_000 });
+    await waitFor(
+      async () => {
+        for (const crd of crds) {
+          const live = await kube.rest.request<KubeObject>({
+            method: 'GET',
+            path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+          });
+          const conditions = list(obj(live.status, 'status').conditions ?? [], 'conditions').map((c) => obj(c, 'condition'));
+          if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+        }
+        return true;
+      },
+      { what: 'the chart CRDs to be established', timeoutMs: 60_000 },
+    );
     kube.mapper.reset();
 
     const ns = await namespace('chart-crd');
@@ -284,21 +318,54 @@ describe('chart: manifests against the real API server', () => {
       method: 'PATCH',
       path: `${path}/app/status`,
       contentType: 'application/merge-patch+json',
-      body: { status: { lastPushCommit: 'a'.repeat(40), lastAutomationRunTime: '2024-01-01T00:00:00Z', observedPolicies: { 'apps/web': { name: 'nginx', tag: '1.25.3' } } } },
+      body: {
+        status: {
+          lastPushCommit: 'a'.repeat(40),
+          lastAutomationRunTime: '2024-01-01T00:00:00Z',
+          observedPolicies: { 'apps/web': { name: 'nginx', tag: '1.25.3' } },
+        },
+      },
     });
     const withStatus = await kube.rest.request<KubeObject>({ method: 'GET', path: `${path}/app` });
-    assert.deepEqual(obj(obj(withStatus.status, 'status').observedPolicies, 'observedPolicies'), { 'apps/web': { name: 'nginx', tag: '1.25.3' } });
+    assert.deepEqual(obj(obj(withStatus.status, 'status').observedPolicies, 'observedPolicies'), {
+      'apps/web': { name: 'nginx', tag: '1.25.3' },
+    });
 
     const invalid: Array<[string, Obj]> = [
-      ['an unknown update strategy', { sourceRef: { name: 'app' }, git: { commit: { author: { email: 'b@example.com' } } }, update: { strategy: 'Regex' } }],
-      ['a sourceRef of another kind', { sourceRef: { kind: 'GitRepository', name: 'app' }, git: { commit: { author: { email: 'b@example.com' } } } }],
+      [
+        'an unknown update strategy',
+        {
+          sourceRef: { name: 'app' },
+          git: { commit: { author: { email: 'b@example.com' } } },
+          update: { strategy: 'Regex' },
+        },
+      ],
+      [
+        'a sourceRef of another kind',
+        { sourceRef: { kind: 'GitRepository', name: 'app' }, git: { commit: { author: { email: 'b@example.com' } } } },
+      ],
       ['an empty author email', { sourceRef: { name: 'app' }, git: { commit: { author: { email: '' } } } }],
       ['no sourceRef', { git: {} }],
-      ['a push branch that reads as an option', { sourceRef: { name: 'app' }, git: { push: { branch: '--force' }, commit: { author: { email: 'b@example.com' } } } }],
+      [
+        'a push branch that reads as an option',
+        {
+          sourceRef: { name: 'app' },
+          git: { push: { branch: '--force' }, commit: { author: { email: 'b@example.com' } } },
+        },
+      ],
     ];
     for (const [what, badSpec] of invalid) {
       await assert.rejects(
-        kube.rest.request({ method: 'POST', path, body: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ImageUpdateAutomation', metadata: { name: 'bad' }, spec: badSpec } }),
+        kube.rest.request({
+          method: 'POST',
+          path,
+          body: {
+            apiVersion: 'tidemark.dev/v1alpha1',
+            kind: 'ImageUpdateAutomation',
+            metadata: { name: 'bad' },
+            spec: badSpec,
+          },
+        }),
         (err: unknown) => err instanceof KubeApiError && err.status === 422,
         `${what} was accepted`,
       );
@@ -307,28 +374,50 @@ describe('chart: manifests against the real API server', () => {
 
   it('default values: every rendered object passes a server-side dry-run apply', async () => {
     const ns = await namespace('chart-dry');
-    const objects = await renderChart(helm, { release: `dry-${ns.slice(-6)}`, namespace: ns, values: { podDisruptionBudget: { enabled: true } } });
+    const objects = await renderChart(helm, {
+      release: `dry-${ns.slice(-6)}`,
+      namespace: ns,
+      values: { podDisruptionBudget: { enabled: true } },
+    });
     assert.ok(objects.length >= 14, `only ${objects.length} objects rendered`);
     assert.deepEqual(await applyObjects(kube, objects, { dryRun: true }), []);
     // A dry run writes nothing.
-    await assert.rejects(kube.rest.request({ method: 'GET', path: `/apis/apps/v1/namespaces/${ns}/deployments/dry-${ns.slice(-6)}-tidemark-agent` }), (err: unknown) => err instanceof KubeApiError && err.status === 404);
+    await assert.rejects(
+      kube.rest.request({
+        method: 'GET',
+        path: `/apis/apps/v1/namespaces/${ns}/deployments/dry-${ns.slice(-6)}-tidemark-agent`,
+      }),
+      (err: unknown) => err instanceof KubeApiError && err.status === 404,
+    );
   });
 
   it('namespace-restricted RBAC values: every rendered object passes a server-side dry-run apply', async () => {
     const ns = await namespace('chart-dry-ns');
     const teamA = await namespace('team-a');
     const teamB = await namespace('team-b');
-    const objects = await renderChart(helm, { release: `dry-${ns.slice(-6)}`, namespace: ns, values: NAMESPACE_MODE([teamA, teamB]) });
+    const objects = await renderChart(helm, {
+      release: `dry-${ns.slice(-6)}`,
+      namespace: ns,
+      values: NAMESPACE_MODE([teamA, teamB]),
+    });
     assert.deepEqual(names(ofKind(objects, 'Role')).length, 2);
     assert.deepEqual(await applyObjects(kube, objects, { dryRun: true }), []);
   });
 
-  for (const { label, get } of [{ label: 'Helm 4', get: helm4 }, { label: 'Helm 3', get: helm3 }]) {
+  for (const { label, get } of [
+    { label: 'Helm 4', get: helm4 },
+    { label: 'Helm 3', get: helm3 },
+  ]) {
     it(`${label}: install --dry-run=server against the API server, and NOTES.txt tells the next step`, async (t) => {
       const binary = await get();
       if (!isHelmBinary(binary)) return t.skip(binary.unavailable);
       const ns = await namespace('chart-notes');
-      const res = await runHelm(binary, ['install', `notes-${ns.slice(-6)}`, CHART_DIR, '--namespace', ns, '--dry-run=server'], { agent: { rbac: { namespaces: [ns] } } }, { kubeconfig: cluster.kubeconfigPath });
+      const res = await runHelm(
+        binary,
+        ['install', `notes-${ns.slice(-6)}`, CHART_DIR, '--namespace', ns, '--dry-run=server'],
+        { agent: { rbac: { namespaces: [ns] } } },
+        { kubeconfig: cluster.kubeconfigPath },
+      );
       assert.equal(res.code, 0, `helm ${binary.version} install --dry-run=server:\n${res.stderr}`);
       const notes = res.stdout.slice(res.stdout.indexOf('NOTES:'));
       assert.match(notes, new RegExp(`watching ContinuousDeployments in namespace ${ns}`));
@@ -336,7 +425,13 @@ describe('chart: manifests against the real API server', () => {
       assert.match(notes, /kind: ContinuousDeployment/, 'NOTES do not show how to create a ContinuousDeployment');
       assert.match(notes, /kubectl get cd -A/);
       // A dry run installs nothing.
-      await assert.rejects(kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/notes-${ns.slice(-6)}-tidemark-agent` }), (err: unknown) => err instanceof KubeApiError && err.status === 404);
+      await assert.rejects(
+        kube.rest.request({
+          method: 'GET',
+          path: `/api/v1/namespaces/${ns}/serviceaccounts/notes-${ns.slice(-6)}-tidemark-agent`,
+        }),
+        (err: unknown) => err instanceof KubeApiError && err.status === 404,
+      );
     });
   }
 
@@ -346,7 +441,10 @@ describe('chart: manifests against the real API server', () => {
     const deployment = structuredClone(ofKind(objects, 'Deployment')[0]);
     assert.ok(deployment);
     const container = obj(list(podSpecOf(deployment).containers, 'containers')[0], 'container');
-    obj(container.livenessProbe, 'livenessProbe').httpGet = { path: '/healthz', port: 'no-such-port-name-longer-than-15' };
+    obj(container.livenessProbe, 'livenessProbe').httpGet = {
+      path: '/healthz',
+      port: 'no-such-port-name-longer-than-15',
+    };
     const failures = await applyObjects(kube, [deployment], { dryRun: true });
     assert.equal(failures.length, 1, 'an invalid probe port was accepted');
   });

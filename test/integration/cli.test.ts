@@ -30,7 +30,11 @@ describe('tidemark CLI against a real cluster', () => {
   const run = async (...argv: string[]): Promise<Run> => {
     let out = '';
     let err = '';
-    const code = await main([...argv, '--kubeconfig', cluster.kubeconfigPath], { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
+    const code = await main([...argv, '--kubeconfig', cluster.kubeconfigPath], {
+      out: (t) => void (out += t),
+      err: (t) => void (err += t),
+      env: {},
+    });
     return { code, out, err };
   };
 
@@ -42,8 +46,15 @@ describe('tidemark CLI against a real cluster', () => {
     ns = await cluster.createNamespace('cli');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-cli-agent-'));
     agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
-    await git.repos.createRepo('site', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\ndata:\n  color: blue\n' }, { branch: 'main' });
-    await applyCd(kube, { metadata: { name: 'site', namespace: ns }, spec: { url: git.repos.fileUrl('site'), path: 'deploy', pullInterval: '1h', syncPolicy: { selfHeal: false } } });
+    await git.repos.createRepo(
+      'site',
+      { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\ndata:\n  color: blue\n' },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'site', namespace: ns },
+      spec: { url: git.repos.fileUrl('site'), path: 'deploy', pullInterval: '1h', syncPolicy: { selfHeal: false } },
+    });
     await waitForCd(kube, ns, 'site', (c) => c.status?.sync?.status === 'Synced', 'site synced');
   });
 
@@ -77,7 +88,12 @@ describe('tidemark CLI against a real cluster', () => {
 
   it('diff exits 0 when in sync, 1 with a readable diff after drift', async () => {
     assert.equal((await run('diff', 'site', '-n', ns)).code, 0);
-    await kube.rest.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns}/configmaps/site`, contentType: 'application/merge-patch+json', body: { data: { color: 'red' } } });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns}/configmaps/site`,
+      contentType: 'application/merge-patch+json',
+      body: { data: { color: 'red' } },
+    });
     const { code, out } = await run('diff', 'site', '-n', ns);
     assert.equal(code, 1, out);
     assert.match(out, /~ update ConfigMap\/.*\/site/);

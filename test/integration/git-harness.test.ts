@@ -26,7 +26,11 @@ describe('git test servers', () => {
   /** Basic auth through a one-off header in the env, so the harness test does not depend on askpass. */
   function basicEnv(username: string, password: string): NodeJS.ProcessEnv {
     const token = Buffer.from(`${username}:${password}`).toString('base64');
-    return harnessGitEnv({ GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${token}` });
+    return harnessGitEnv({
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraHeader',
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${token}`,
+    });
   }
 
   it('creates a repository with one commit and reads it back', async () => {
@@ -75,21 +79,35 @@ describe('git test servers', () => {
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm=/);
     const auth = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
-    const readerPush = await fetch(`${http.url('app')}/info/refs?service=git-receive-pack`, { headers: auth('reader', http.reader.password) });
+    const readerPush = await fetch(`${http.url('app')}/info/refs?service=git-receive-pack`, {
+      headers: auth('reader', http.reader.password),
+    });
     assert.equal(readerPush.status, 403);
-    const writerPush = await fetch(`${http.url('app')}/info/refs?service=git-receive-pack`, { headers: auth('writer', http.writer.password) });
+    const writerPush = await fetch(`${http.url('app')}/info/refs?service=git-receive-pack`, {
+      headers: auth('writer', http.writer.password),
+    });
     assert.equal(writerPush.status, 200);
     assert.equal(writerPush.headers.get('content-type'), 'application/x-git-receive-pack-advertisement');
-    const bearer = await fetch(`${http.url('app')}/info/refs?service=git-upload-pack`, { headers: { Authorization: `Bearer ${http.readerToken}` } });
+    const bearer = await fetch(`${http.url('app')}/info/refs?service=git-upload-pack`, {
+      headers: { Authorization: `Bearer ${http.readerToken}` },
+    });
     assert.equal(bearer.status, 200);
-    const badBearer = await fetch(`${http.url('app')}/info/refs?service=git-upload-pack`, { headers: { Authorization: 'Bearer nope' } });
+    const badBearer = await fetch(`${http.url('app')}/info/refs?service=git-upload-pack`, {
+      headers: { Authorization: 'Bearer nope' },
+    });
     assert.equal(badBearer.status, 401);
   });
 
   it('lets the writer push over HTTP', async () => {
     const http = servers.http!;
     const work = join(scratch, 'http-push');
-    const env = { ...basicEnv('writer', http.writer.password), GIT_AUTHOR_NAME: 'w', GIT_AUTHOR_EMAIL: 'w@x', GIT_COMMITTER_NAME: 'w', GIT_COMMITTER_EMAIL: 'w@x' };
+    const env = {
+      ...basicEnv('writer', http.writer.password),
+      GIT_AUTHOR_NAME: 'w',
+      GIT_AUTHOR_EMAIL: 'w@x',
+      GIT_COMMITTER_NAME: 'w',
+      GIT_COMMITTER_EMAIL: 'w@x',
+    };
     await git(['clone', '--quiet', '--', http.url('app'), work], { env });
     // Incompressible and above the 1 MiB http.postBuffer, so the pack goes up chunked.
     await writeFile(join(work, 'big.bin'), randomBytes(1536 * 1024));
@@ -107,8 +125,13 @@ describe('git test servers', () => {
     const head = (await servers.repos.head('app', 'main'))!;
     for (let i = 0; i < 40; i++) await servers.repos.commitFiles('app', `b${i}`, { [`f${i}.txt`]: `${i}\n` }, `branch ${i}`);
     const work = join(scratch, 'http-gzip');
-    await git(['clone', '--quiet', '--no-single-branch', '--', http.url('app'), work], { env: basicEnv('reader', http.reader.password) });
-    assert.ok(http.requests.some((r) => r.contentEncoding === 'gzip' && r.status === 200), 'a gzip request was served');
+    await git(['clone', '--quiet', '--no-single-branch', '--', http.url('app'), work], {
+      env: basicEnv('reader', http.reader.password),
+    });
+    assert.ok(
+      http.requests.some((r) => r.contentEncoding === 'gzip' && r.status === 200),
+      'a gzip request was served',
+    );
     const branches = (await git(['branch', '--remotes'], { cwd: work })).stdout;
     assert.match(branches, /origin\/b39/);
     assert.ok(head);
@@ -130,6 +153,9 @@ describe('git test servers', () => {
     const work = join(scratch, 'ssh-ok');
     await git(['clone', '--quiet', '--', ssh.url('app'), work], { env: sshEnv(keyFile) });
     assert.ok((await readFile(join(work, 'deploy/app.yaml'), 'utf8')).startsWith('kind: ConfigMap'));
-    await assert.rejects(git(['clone', '--quiet', '--', ssh.url('app'), join(scratch, 'ssh-bad')], { env: sshEnv(strangerFile) }), /Permission denied/);
+    await assert.rejects(
+      git(['clone', '--quiet', '--', ssh.url('app'), join(scratch, 'ssh-bad')], { env: sshEnv(strangerFile) }),
+      /Permission denied/,
+    );
   });
 });

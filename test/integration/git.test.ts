@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import {
-  cloneForUpdate, commitAll, fetchAndRebase, fetchRevision, lsRemote, push, resolveInside,
-} from '../../shared/git/index.ts';
+import { cloneForUpdate, commitAll, fetchAndRebase, fetchRevision, lsRemote, push, resolveInside } from '../../shared/git/index.ts';
 import type { GitCredentials } from '../../shared/git/index.ts';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import { git, startGitServers } from '../harness/git.ts';
@@ -144,15 +142,24 @@ describe('shared/git against real servers', () => {
       assert.equal(err.hint, 'check the credentials in the Git secret');
       assert.doesNotMatch(`${err.message} ${err.hint}`, /wrong-password-123/);
       await rejectsWith(lsRemote(servers.http!.url('app'), undefined, { branch: 'main' }), 'GitAuthenticationFailed');
-      const badToken = await rejectsWith(lsRemote(servers.http!.url('app'), { bearerToken: 'bad-token-456' }, { branch: 'main' }), 'GitAuthenticationFailed');
+      const badToken = await rejectsWith(
+        lsRemote(servers.http!.url('app'), { bearerToken: 'bad-token-456' }, { branch: 'main' }),
+        'GitAuthenticationFailed',
+      );
       assert.doesNotMatch(badToken.message, /bad-token-456/);
     });
 
     it('reports an unauthorized SSH key or a wrong host key as GitAuthenticationFailed', async () => {
       const ssh = servers.ssh!;
-      await rejectsWith(lsRemote(ssh.url('app'), { identity: ssh.unauthorizedPrivateKey, knownHosts: ssh.knownHosts }, { branch: 'main' }), 'GitAuthenticationFailed');
+      await rejectsWith(
+        lsRemote(ssh.url('app'), { identity: ssh.unauthorizedPrivateKey, knownHosts: ssh.knownHosts }, { branch: 'main' }),
+        'GitAuthenticationFailed',
+      );
       const otherHost = ssh.knownHosts.replace(/AAAA\S+$/, 'AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake');
-      const err = await rejectsWith(lsRemote(ssh.url('app'), { identity: ssh.privateKey, knownHosts: otherHost }, { branch: 'main' }), 'GitAuthenticationFailed');
+      const err = await rejectsWith(
+        lsRemote(ssh.url('app'), { identity: ssh.privateKey, knownHosts: otherHost }, { branch: 'main' }),
+        'GitAuthenticationFailed',
+      );
       assert.match(err.hint ?? '', /host key/);
     });
 
@@ -163,21 +170,34 @@ describe('shared/git against real servers', () => {
       const identity = await readFile(keyFile, 'utf8');
       const creds = { identity, knownHosts: servers.ssh!.knownHosts, passphrase: 'open sesame' };
       assert.equal((await lsRemote(servers.ssh!.url('app'), creds, { branch: 'main' })).sha, head);
-      await rejectsWith(lsRemote(servers.ssh!.url('app'), { ...creds, passphrase: 'wrong' }, { branch: 'main' }), 'GitAuthenticationFailed');
+      await rejectsWith(
+        lsRemote(servers.ssh!.url('app'), { ...creds, passphrase: 'wrong' }, { branch: 'main' }),
+        'GitAuthenticationFailed',
+      );
     });
 
     it('reports a server that is down as GitUnreachable (transient)', async () => {
       const port = await freePort(); // nothing listens there
       const http = await rejectsWith(lsRemote(`http://127.0.0.1:${port}/app.git`, readerCreds, { branch: 'main' }), 'GitUnreachable');
       assert.equal(http.kind, 'transient');
-      await rejectsWith(lsRemote(`ssh://root@127.0.0.1:${port}/app.git`, { ...sshCreds, knownHosts: `[127.0.0.1]:${port} ssh-ed25519 AAAA` }, { branch: 'main' }), 'GitUnreachable');
+      await rejectsWith(
+        lsRemote(
+          `ssh://root@127.0.0.1:${port}/app.git`,
+          { ...sshCreds, knownHosts: `[127.0.0.1]:${port} ssh-ed25519 AAAA` },
+          { branch: 'main' },
+        ),
+        'GitUnreachable',
+      );
     });
 
     it('gives up after the deadline with GitUnreachable', async () => {
       const held = deferred();
       servers.http!.setBeforeRequest(() => held.promise);
       try {
-        const err = await rejectsWith(lsRemote(servers.http!.url('app'), readerCreds, { branch: 'main' }, { timeoutMs: 1_000 }), 'GitUnreachable');
+        const err = await rejectsWith(
+          lsRemote(servers.http!.url('app'), readerCreds, { branch: 'main' }, { timeoutMs: 1_000 }),
+          'GitUnreachable',
+        );
         assert.match(err.message, /timed out/);
       } finally {
         servers.http!.setBeforeRequest(undefined);
@@ -197,8 +217,14 @@ describe('shared/git against real servers', () => {
       await rejectsWith(lsRemote(url, undefined, { tag: evil }, { onCommand }), 'GitInvalidSpec');
       await rejectsWith(lsRemote(evil, undefined, { branch: 'main' }, { onCommand }), 'GitInvalidSpec');
       await rejectsWith(lsRemote('ext::sh -c touch% /tmp/pwned', undefined, { branch: 'main' }, { onCommand }), 'GitInvalidSpec');
-      await rejectsWith(fetchRevision(url, undefined, { branch: evil }, head, join(scratch, 'cache-evil'), { onCommand }), 'GitInvalidSpec');
-      await rejectsWith(fetchRevision(url, undefined, { branch: 'main' }, evil, join(scratch, 'cache-evil'), { onCommand }), 'GitInvalidSpec');
+      await rejectsWith(
+        fetchRevision(url, undefined, { branch: evil }, head, join(scratch, 'cache-evil'), { onCommand }),
+        'GitInvalidSpec',
+      );
+      await rejectsWith(
+        fetchRevision(url, undefined, { branch: 'main' }, evil, join(scratch, 'cache-evil'), { onCommand }),
+        'GitInvalidSpec',
+      );
       await rejectsWith(cloneForUpdate(url, undefined, evil, join(scratch, 'clone-evil'), { onCommand }), 'GitInvalidSpec');
       await rejectsWith(cloneForUpdate(url, undefined, 'main', '-evil-dir', { onCommand }), 'GitInvalidSpec');
       assert.deepEqual(spawned, [], 'no git process was started');
@@ -239,7 +265,10 @@ describe('shared/git against real servers', () => {
         }
         const gitProcesses = seen.filter((p) => p.cmdline.includes(http.url('app')));
         assert.ok(gitProcesses.length > 0, 'the scan saw the running git processes');
-        assert.ok(gitProcesses.some((p) => p.environ.includes('GIT_CONFIG_GLOBAL=')), "the scan could read git's environment");
+        assert.ok(
+          gitProcesses.some((p) => p.environ.includes('GIT_CONFIG_GLOBAL=')),
+          "the scan could read git's environment",
+        );
         for (const p of seen) {
           assert.ok(!p.cmdline.includes(secret), `secret in a command line: ${p.cmdline}`);
           assert.ok(!p.environ.includes(secret), `secret in the environment of ${p.cmdline}`);
@@ -357,8 +386,20 @@ describe('shared/git against real servers', () => {
       assert.equal(await push(checkout.dir, 'main', { credentials: writerCreds }), sha);
       const log = await servers.repos.readLog('fleet', 'main');
       assert.deepEqual(
-        { sha: log[0]?.sha, message: log[0]?.message, name: log[0]?.authorName, email: log[0]?.authorEmail, files: log[0]?.files },
-        { sha, message: 'Update image automatically.\n\nnginx:1.1', name: BOT.name, email: BOT.email, files: ['apps/web.yaml'] },
+        {
+          sha: log[0]?.sha,
+          message: log[0]?.message,
+          name: log[0]?.authorName,
+          email: log[0]?.authorEmail,
+          files: log[0]?.files,
+        },
+        {
+          sha,
+          message: 'Update image automatically.\n\nnginx:1.1',
+          name: BOT.name,
+          email: BOT.email,
+          files: ['apps/web.yaml'],
+        },
       );
       assert.equal(log.length, 2);
     });
@@ -391,7 +432,10 @@ describe('shared/git against real servers', () => {
       assert.notEqual(rebased, ours);
       assert.equal(await push(checkout.dir, 'main', { credentials: writerCreds }), rebased);
       const log = await servers.repos.readLog('race', 'main');
-      assert.deepEqual(log.map((e) => e.message), ['Update image automatically.\n\nweb:2', 'human change', 'Initial commit']);
+      assert.deepEqual(
+        log.map((e) => e.message),
+        ['Update image automatically.\n\nweb:2', 'human change', 'Initial commit'],
+      );
       assert.equal(log[1]?.sha, theirs);
       assert.equal(await servers.repos.readFile('race', 'main', 'apps/web.yaml'), 'image: web:2\n');
       assert.equal(await servers.repos.readFile('race', 'main', 'apps/api.yaml'), 'image: api:7\n');
@@ -434,7 +478,10 @@ describe('shared/git against real servers', () => {
     });
 
     it('reports a missing branch on clone as GitRefNotFound', async () => {
-      await rejectsWith(cloneForUpdate(servers.http!.url('app'), readerCreds, 'no-such-branch', join(scratch, 'clone-missing')), 'GitRefNotFound');
+      await rejectsWith(
+        cloneForUpdate(servers.http!.url('app'), readerCreds, 'no-such-branch', join(scratch, 'clone-missing')),
+        'GitRefNotFound',
+      );
       assert.equal(existsSync(join(scratch, 'clone-missing')), false);
     });
 
@@ -445,7 +492,9 @@ describe('shared/git against real servers', () => {
       const sshKey = join(scratch, 'signing_ed25519');
       await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'signer', '-f', sshKey]);
       await writeFile(join(checkout.dir, 'a.yaml'), 'a: 2\n');
-      const sshSigned = await commitAll(checkout.dir, 'ssh signed', BOT, { signingKey: await readFile(sshKey, 'utf8') });
+      const sshSigned = await commitAll(checkout.dir, 'ssh signed', BOT, {
+        signingKey: await readFile(sshKey, 'utf8'),
+      });
       const sshCommit = (await git(['cat-file', 'commit', sshSigned!], { cwd: checkout.dir })).stdout;
       assert.match(sshCommit, /^gpgsig -----BEGIN SSH SIGNATURE-----/m);
 
@@ -453,7 +502,11 @@ describe('shared/git against real servers', () => {
       await mkdir(gnupg, { mode: 0o700 });
       const env = { ...process.env, GNUPGHOME: gnupg };
       try {
-        await run('gpg', ['--batch', '--quiet', '--passphrase', '', '--quick-gen-key', 'Tidemark Test <signer@tidemark.test>', 'ed25519', 'sign', '1d'], { env });
+        await run(
+          'gpg',
+          ['--batch', '--quiet', '--passphrase', '', '--quick-gen-key', 'Tidemark Test <signer@tidemark.test>', 'ed25519', 'sign', '1d'],
+          { env },
+        );
         const { stdout: armored } = await run('gpg', ['--batch', '--armor', '--export-secret-keys'], { env });
         await writeFile(join(checkout.dir, 'a.yaml'), 'a: 3\n');
         const pgpSigned = await commitAll(checkout.dir, 'pgp signed', BOT, { signingKey: armored });

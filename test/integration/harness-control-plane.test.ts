@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  KubernetesObjectApi,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { testCluster } from '../harness/cluster.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
@@ -49,7 +43,10 @@ describe('shared control plane', () => {
 
   test('stores a ConfigMap through the API server', async () => {
     const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'plain' }, data: { greeting: 'hello' } } });
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'plain' }, data: { greeting: 'hello' } },
+    });
     const read = await core.readNamespacedConfigMap({ name: 'plain', namespace: ns });
     assert.deepEqual(read.data, { greeting: 'hello' });
     assert.ok(read.metadata?.uid, 'the API server assigns a uid');
@@ -68,7 +65,10 @@ describe('shared control plane', () => {
         spec: {
           replicas: 2,
           selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'registry.invalid/web:1.0.0' }] } },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'web', image: 'registry.invalid/web:1.0.0' }] },
+          },
         },
       },
     });
@@ -80,7 +80,10 @@ describe('shared control plane', () => {
         .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === uid && o.controller === true))
         .map((rs) => rs.metadata?.name ?? '');
     };
-    await waitFor(async () => (await owned()).length === 1, { what: 'a ReplicaSet owned by deployment web', timeoutMs: EVENTUALLY_MS });
+    await waitFor(async () => (await owned()).length === 1, {
+      what: 'a ReplicaSet owned by deployment web',
+      timeoutMs: EVENTUALLY_MS,
+    });
     const [rsName] = await owned();
     const rs = await apps.readNamespacedReplicaSet({ name: rsName ?? '', namespace: ns });
     assert.equal(rs.spec?.replicas, 2);
@@ -115,7 +118,11 @@ describe('shared control plane', () => {
       PatchStrategy.ServerSideApply,
     );
     assert.equal((dry as V1ConfigMap).data?.mode, 'second', 'the dry run returns the would-be object');
-    const live = await objects.read<V1ConfigMap & KubernetesObject>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: ns } });
+    const live = await objects.read<V1ConfigMap & KubernetesObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'applied', namespace: ns },
+    });
     assert.equal(live.data?.mode, 'first', 'the dry run wrote nothing');
 
     // Another manager changing an owned field without force is a real conflict.
@@ -133,7 +140,10 @@ describe('shared control plane', () => {
     const rbac = cluster.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace: ns,
-      body: { metadata: { name: 'read-configmaps' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] },
+      body: {
+        metadata: { name: 'read-configmaps' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }],
+      },
     });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
@@ -144,15 +154,18 @@ describe('shared control plane', () => {
       },
     });
     // The authorizer reads RBAC through an informer: the grant shows up shortly, not instantly.
-    await waitFor(async () => {
-      try {
-        await asUser.listNamespacedConfigMap({ namespace: ns });
-        return true;
-      } catch (err) {
-        if (statusOf(err) === 403) return false;
-        throw err;
-      }
-    }, { what: `${user} to be allowed to list configmaps`, timeoutMs: EVENTUALLY_MS });
+    await waitFor(
+      async () => {
+        try {
+          await asUser.listNamespacedConfigMap({ namespace: ns });
+          return true;
+        } catch (err) {
+          if (statusOf(err) === 403) return false;
+          throw err;
+        }
+      },
+      { what: `${user} to be allowed to list configmaps`, timeoutMs: EVENTUALLY_MS },
+    );
     // The grant is exactly what was bound: secrets stay forbidden.
     await expectStatus(asUser.listNamespacedSecret({ namespace: ns }), 403);
   });
@@ -251,7 +264,11 @@ describe('private control plane', () => {
       assert.ok(cp.startup.totalMs > 0);
 
       const listeners = listenersOf(pids);
-      assert.deepEqual(listeners.filter((l) => l.address !== '127.0.0.1'), [], 'nothing listens beyond loopback');
+      assert.deepEqual(
+        listeners.filter((l) => l.address !== '127.0.0.1'),
+        [],
+        'nothing listens beyond loopback',
+      );
       assert.deepEqual([...new Set(listeners.map((l) => l.port))].sort(), [...ports].sort(), 'exactly the allocated ports listen');
 
       // An extra user gets a token and its groups: a binding to the group grants access.
@@ -265,15 +282,18 @@ describe('private control plane', () => {
           subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'tidemark:ci' }],
         },
       });
-      await waitFor(async () => {
-        try {
-          await asBot.listNamespace();
-          return true;
-        } catch (err) {
-          if (statusOf(err) === 403) return false;
-          throw err;
-        }
-      }, { what: 'group tidemark:ci to be allowed to list namespaces', timeoutMs: EVENTUALLY_MS });
+      await waitFor(
+        async () => {
+          try {
+            await asBot.listNamespace();
+            return true;
+          } catch (err) {
+            if (statusOf(err) === 403) return false;
+            throw err;
+          }
+        },
+        { what: 'group tidemark:ci to be allowed to list namespaces', timeoutMs: EVENTUALLY_MS },
+      );
       assert.throws(() => cp.userToken('nobody'), /no token user/);
     } finally {
       await cp.stop();
@@ -281,10 +301,17 @@ describe('private control plane', () => {
 
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
     const stillTracked = liveProcesses().map((p) => p.pid);
-    assert.deepEqual(stillTracked.filter((pid) => pids.includes(pid)), []);
+    assert.deepEqual(
+      stillTracked.filter((pid) => pids.includes(pid)),
+      [],
+    );
     // Any child left must belong to another, still running harness server (e.g. the lazily
     // started shared cluster when this file runs alone).
-    assert.deepEqual(childPids().filter((pid) => !stillTracked.includes(pid)), [], 'no untracked child process');
+    assert.deepEqual(
+      childPids().filter((pid) => !stillTracked.includes(pid)),
+      [],
+      'no untracked child process',
+    );
     for (const port of ports) assert.equal(await isPortFree(port), true, `port ${port} is free`);
     assert.equal(existsSync(cp.tempDir), false, 'temp dir removed');
     await cp.stop(); // idempotent

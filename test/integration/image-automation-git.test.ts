@@ -76,12 +76,18 @@ describe('image automation: clone, rewrite, commit, push against real Git server
     assert.equal(first.kind === 'pushed' && first.base, base);
     const log = await servers.repos.readLog('plain', 'main');
     assert.equal(log.length, 2);
-    assert.deepEqual({ message: log[0]?.message, author: log[0]?.authorName, files: log[0]?.files }, { message: 'Update image automatically.\n\nImage: nginx:2', author: BOT.name, files: [FILE] });
+    assert.deepEqual(
+      { message: log[0]?.message, author: log[0]?.authorName, files: log[0]?.files },
+      { message: 'Update image automatically.\n\nImage: nginx:2', author: BOT.name, files: [FILE] },
+    );
     assert.equal(log[0]?.sha, first.kind === 'pushed' ? first.commit : '');
     assert.equal(await servers.repos.readFile('plain', 'main', FILE), manifest('nginx:2'));
 
     const second = await updateBranch(request('plain', 'nginx:2'));
-    assert.deepEqual({ kind: second.kind, reason: second.kind === 'unchanged' ? second.reason : '' }, { kind: 'unchanged', reason: 'no-change' });
+    assert.deepEqual(
+      { kind: second.kind, reason: second.kind === 'unchanged' ? second.reason : '' },
+      { kind: 'unchanged', reason: 'no-change' },
+    );
     assert.equal((await servers.repos.readLog('plain', 'main')).length, 2, 'no empty commit');
     assert.deepEqual(await readdir(workRoot), [], 'checkouts are removed');
   });
@@ -92,7 +98,10 @@ describe('image automation: clone, rewrite, commit, push against real Git server
       await servers.repos.createRepo(repo, { [FILE]: manifest('nginx:1'), 'README.md': 'v1\n' });
       let human: string | undefined;
       servers.http!.setBeforeRequest(async (req) => {
-        const hit = moment === 'advertisement' ? req.method === 'GET' && req.service === 'git-receive-pack' : req.method === 'POST' && req.service === 'git-receive-pack';
+        const hit =
+          moment === 'advertisement'
+            ? req.method === 'GET' && req.service === 'git-receive-pack'
+            : req.method === 'POST' && req.service === 'git-receive-pack';
         if (hit && human === undefined && req.path.includes(repo)) {
           human = await servers.repos.commitFiles(repo, 'main', { 'README.md': 'v2 by a human\n' }, 'human change');
         }
@@ -107,7 +116,10 @@ describe('image automation: clone, rewrite, commit, push against real Git server
         servers.http!.setBeforeRequest(undefined);
       }
       const log = await servers.repos.readLog(repo, 'main');
-      assert.deepEqual(log.map((e) => e.message), ['Update image automatically.\n\nImage: nginx:2', 'human change', 'Initial commit']);
+      assert.deepEqual(
+        log.map((e) => e.message),
+        ['Update image automatically.\n\nImage: nginx:2', 'human change', 'Initial commit'],
+      );
       assert.equal(log[1]?.sha, human);
       assert.equal(await servers.repos.readFile(repo, 'main', 'README.md'), 'v2 by a human\n');
       assert.equal(await servers.repos.readFile(repo, 'main', FILE), manifest('nginx:2'));
@@ -130,10 +142,13 @@ describe('image automation: clone, rewrite, commit, push against real Git server
       servers.http!.setBeforeRequest(undefined);
     }
     const log = await servers.repos.readLog('same-value', 'main');
-    assert.deepEqual(log.map((e) => e.message), ['human bumps the image', 'Initial commit']);
+    assert.deepEqual(
+      log.map((e) => e.message),
+      ['human bumps the image', 'Initial commit'],
+    );
   });
 
-  it('gives up with GitPushRejected (transient) when the branch keeps moving, losing nobody\'s commit', async () => {
+  it("gives up with GitPushRejected (transient) when the branch keeps moving, losing nobody's commit", async () => {
     await servers.repos.createRepo('busy', { [FILE]: manifest('nginx:1'), 'n.txt': '0\n' });
     let n = 0;
     servers.http!.setBeforeRequest(async (req) => {
@@ -150,7 +165,10 @@ describe('image automation: clone, rewrite, commit, push against real Git server
       servers.http!.setBeforeRequest(undefined);
     }
     const log = await servers.repos.readLog('busy', 'main');
-    assert.deepEqual(log.map((e) => e.message), ['human 3', 'human 2', 'human 1', 'Initial commit']);
+    assert.deepEqual(
+      log.map((e) => e.message),
+      ['human 3', 'human 2', 'human 1', 'Initial commit'],
+    );
     // The next run, with the branch quiet, lands it.
     const outcome = await updateBranch(request('busy', 'nginx:2'));
     assert.equal(outcome.kind, 'pushed');
@@ -171,11 +189,17 @@ describe('image automation: clone, rewrite, commit, push against real Git server
     assert.equal(first.kind, 'pushed');
     assert.equal(await servers.repos.readFile('pr', 'main', FILE), manifest('nginx:1'), 'the base branch is untouched');
     let botLog = await servers.repos.readLog('pr', pr.pushBranch);
-    assert.deepEqual(botLog.map((e) => e.message), ['Update image automatically.\n\nImage: nginx:2', 'Initial commit']);
+    assert.deepEqual(
+      botLog.map((e) => e.message),
+      ['Update image automatically.\n\nImage: nginx:2', 'Initial commit'],
+    );
 
     // Nothing new: no force-push of an identical commit.
     const again = await updateBranch(request('pr', 'nginx:2', pr));
-    assert.deepEqual({ kind: again.kind, reason: again.kind === 'unchanged' ? again.reason : '' }, { kind: 'unchanged', reason: 'branch-current' });
+    assert.deepEqual(
+      { kind: again.kind, reason: again.kind === 'unchanged' ? again.reason : '' },
+      { kind: 'unchanged', reason: 'branch-current' },
+    );
     assert.equal(await servers.repos.head('pr', pr.pushBranch), first.kind === 'pushed' ? first.commit : '');
 
     // The base moves on: the bot branch is rebuilt on the new head, not left behind it.
@@ -183,7 +207,10 @@ describe('image automation: clone, rewrite, commit, push against real Git server
     const third = await updateBranch(request('pr', 'nginx:2', pr));
     assert.equal(third.kind, 'pushed');
     botLog = await servers.repos.readLog('pr', pr.pushBranch);
-    assert.deepEqual(botLog.map((e) => e.message), ['Update image automatically.\n\nImage: nginx:2', 'base moves', 'Initial commit']);
+    assert.deepEqual(
+      botLog.map((e) => e.message),
+      ['Update image automatically.\n\nImage: nginx:2', 'base moves', 'Initial commit'],
+    );
     assert.equal(botLog[1]?.sha, moved);
     assert.equal(await servers.repos.readFile('pr', pr.pushBranch, 'README.md'), 'v2\n');
 
@@ -191,17 +218,22 @@ describe('image automation: clone, rewrite, commit, push against real Git server
     const fourth = await updateBranch(request('pr', 'nginx:3', pr));
     assert.equal(fourth.kind, 'pushed');
     botLog = await servers.repos.readLog('pr', pr.pushBranch);
-    assert.deepEqual(botLog.map((e) => e.message), ['Update image automatically.\n\nImage: nginx:3', 'base moves', 'Initial commit']);
+    assert.deepEqual(
+      botLog.map((e) => e.message),
+      ['Update image automatically.\n\nImage: nginx:3', 'base moves', 'Initial commit'],
+    );
     assert.equal((await servers.repos.readLog('pr', 'main')).length, 2, 'the base branch never gets bot commits');
   });
 
   it('pushes over SSH with a key', async () => {
     await servers.repos.createRepo('over-ssh', { [FILE]: manifest('nginx:1') });
     const ssh = servers.ssh!;
-    const outcome = await updateBranch(request('over-ssh', 'nginx:2', {
-      url: ssh.url('over-ssh'),
-      credentials: { identity: ssh.privateKey, knownHosts: ssh.knownHosts },
-    }));
+    const outcome = await updateBranch(
+      request('over-ssh', 'nginx:2', {
+        url: ssh.url('over-ssh'),
+        credentials: { identity: ssh.privateKey, knownHosts: ssh.knownHosts },
+      }),
+    );
     assert.equal(outcome.kind, 'pushed');
     assert.equal(await servers.repos.readFile('over-ssh', 'main', FILE), manifest('nginx:2'));
   });
@@ -214,7 +246,9 @@ describe('image automation: clone, rewrite, commit, push against real Git server
       const signingKey = await readFile(join(keyDir, 'key'), 'utf8');
       const outcome = await updateBranch(request('signed', 'nginx:2', { signingKey }));
       assert.equal(outcome.kind, 'pushed');
-      const raw = (await git(['--git-dir', servers.repos.path('signed'), 'cat-file', 'commit', outcome.kind === 'pushed' ? outcome.commit : 'HEAD'])).stdout;
+      const raw = (
+        await git(['--git-dir', servers.repos.path('signed'), 'cat-file', 'commit', outcome.kind === 'pushed' ? outcome.commit : 'HEAD'])
+      ).stdout;
       assert.match(raw, /^gpgsig -----BEGIN SSH SIGNATURE-----/m);
     } finally {
       await rm(keyDir, { recursive: true, force: true });
@@ -226,7 +260,12 @@ describe('image automation: clone, rewrite, commit, push against real Git server
     for (const field of ['checkoutBranch', 'pushBranch'] as const) {
       const commands: string[][] = [];
       const err = await rejectsWith(
-        updateBranch(request('options', 'nginx:2', { [field]: '--upload-pack=touch /tmp/pwned', onCommand: (args) => commands.push([...args]) })),
+        updateBranch(
+          request('options', 'nginx:2', {
+            [field]: '--upload-pack=touch /tmp/pwned',
+            onCommand: (args) => commands.push([...args]),
+          }),
+        ),
         'GitInvalidSpec',
       );
       assert.equal(err.kind, 'terminal');

@@ -89,12 +89,27 @@ describe('image automation: seed 003 end to end', () => {
     git = await startGitServers({ http: true, ssh: true });
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-automation-agent-'));
     const secret = async (name: string, data: Record<string, string>) =>
-      kube.rest.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/secrets`, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data } });
+      kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data },
+      });
     await secret('git-writer', { username: git.http!.writer.username, password: git.http!.writer.password });
     await secret('git-reader', { username: git.http!.reader.username, password: git.http!.reader.password });
     await secret('git-ssh', { identity: git.ssh!.privateKey, known_hosts: git.ssh!.knownHosts });
-    updater = await startImageUpdater({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, log: testLogger(), workers: 2 });
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 2 });
+    updater = await startImageUpdater({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      log: testLogger(),
+      workers: 2,
+    });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      workers: 2,
+    });
   });
 
   after(async () => {
@@ -119,13 +134,20 @@ describe('image automation: seed 003 end to end', () => {
     ...extra,
   });
 
-  async function waitForAutomation(name: string, check: (status: ImageUpdateAutomationStatus) => boolean, what: string): Promise<ImageUpdateAutomationStatus> {
+  async function waitForAutomation(
+    name: string,
+    check: (status: ImageUpdateAutomationStatus) => boolean,
+    what: string,
+  ): Promise<ImageUpdateAutomationStatus> {
     let last: Obj<ImageUpdateAutomationStatus> | undefined;
     try {
-      await waitFor(async () => {
-        last = (await getObject(kube, automationPath(ns, name))) as Obj<ImageUpdateAutomationStatus> | undefined;
-        return last?.status !== undefined && check(last.status);
-      }, { timeoutMs: WAIT_MS, intervalMs: 200, what });
+      await waitFor(
+        async () => {
+          last = (await getObject(kube, automationPath(ns, name))) as Obj<ImageUpdateAutomationStatus> | undefined;
+          return last?.status !== undefined && check(last.status);
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 200, what },
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
     }
@@ -135,10 +157,13 @@ describe('image automation: seed 003 end to end', () => {
   async function waitForLog(repo: string, branch: string, check: (log: LogEntry[]) => boolean, what: string): Promise<LogEntry[]> {
     let log: LogEntry[] = [];
     try {
-      await waitFor(async () => {
-        log = await git.repos.readLog(repo, branch);
-        return check(log);
-      }, { timeoutMs: WAIT_MS, intervalMs: 200, what });
+      await waitFor(
+        async () => {
+          log = await git.repos.readLog(repo, branch);
+          return check(log);
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 200, what },
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}; log: ${JSON.stringify(log.map((e) => e.message))}`);
     }
@@ -154,16 +179,24 @@ describe('image automation: seed 003 end to end', () => {
   async function waitForDeployedImage(expected: string): Promise<void> {
     let last: string | undefined;
     try {
-      await waitFor(async () => (last = await deployedImage()) === expected, { timeoutMs: WAIT_MS, intervalMs: 200, what: `Deployment image ${expected}` });
+      await waitFor(async () => (last = await deployedImage()) === expected, {
+        timeoutMs: WAIT_MS,
+        intervalMs: 200,
+        what: `Deployment image ${expected}`,
+      });
     } catch (err) {
       throw new Error(`${(err as Error).message}; deployed: ${last}`);
     }
   }
 
-  it('a new master-<sha>-<ts> tag becomes a bot commit with the seed\'s message, and the agent applies it', async () => {
+  it("a new master-<sha>-<ts> tag becomes a bot commit with the seed's message, and the agent applies it", async () => {
     const original = appManifest(ns, 'image-gitops');
     const extra = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  image: nginx # {"$imagepolicy": "${ns}:no-such-policy"}\n`;
-    const base = await git.repos.createRepo('kubevela-gitops', { 'application/my-app.yaml': original, 'application/extra.yaml': extra, 'README.md': 'demo\n' }, { branch: 'image' });
+    const base = await git.repos.createRepo(
+      'kubevela-gitops',
+      { 'application/my-app.yaml': original, 'application/extra.yaml': extra, 'README.md': 'demo\n' },
+      { branch: 'image' },
+    );
     const first = masterTag(1);
     await registry.pushImage(REPO, [masterTag(0), first, 'latest', 'feature-x-1800000000']);
 
@@ -189,19 +222,31 @@ describe('image automation: seed 003 end to end', () => {
     assert.deepEqual(bot.files, ['application/my-app.yaml']);
     assert.equal(log[1]?.sha, base);
     const updated = await git.repos.readFile('kubevela-gitops', 'image', 'application/my-app.yaml');
-    assert.deepEqual(changedLines(original, updated ?? ''), [[
-      `          image: nginx # {"$imagepolicy": "${ns}:image-gitops"}`,
-      `          image: ${image}:${first} # {"$imagepolicy": "${ns}:image-gitops"}`,
-    ]]);
+    assert.deepEqual(changedLines(original, updated ?? ''), [
+      [
+        `          image: nginx # {"$imagepolicy": "${ns}:image-gitops"}`,
+        `          image: ${image}:${first} # {"$imagepolicy": "${ns}:image-gitops"}`,
+      ],
+    ]);
 
-    const status = await waitForAutomation('image-gitops', (s) => s.lastPushCommit === bot.sha && conditionOf(s, 'Ready')?.status === 'True', 'automation reports the push');
+    const status = await waitForAutomation(
+      'image-gitops',
+      (s) => s.lastPushCommit === bot.sha && conditionOf(s, 'Ready')?.status === 'True',
+      'automation reports the push',
+    );
     assert.deepEqual(status.observedPolicies, { [`${ns}/image-gitops`]: { name: image, tag: first } });
     const markers = conditionOf(status, 'MarkersResolved');
     assert.deepEqual([markers?.status, markers?.reason], ['False', 'MarkerUnknownPolicy']);
     assert.match(markers?.message ?? '', /application\/extra\.yaml:6: .*no-such-policy/);
     const events = await listEvents(kube, ns, 'image-gitops');
-    assert.ok(events.some((e) => e.reason === 'PushSucceeded' && e.message.includes(bot.sha.slice(0, 12))), JSON.stringify(events));
-    assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'MarkerUnknownPolicy'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.reason === 'PushSucceeded' && e.message.includes(bot.sha.slice(0, 12))),
+      JSON.stringify(events),
+    );
+    assert.ok(
+      events.some((e) => e.type === 'Warning' && e.reason === 'MarkerUnknownPolicy'),
+      JSON.stringify(events),
+    );
 
     // The push asked for a sync: the agent applies the bot commit without waiting its hour.
     await waitForDeployedImage(`${image}:${first}`);
@@ -213,10 +258,12 @@ describe('image automation: seed 003 end to end', () => {
     await registry.pushImage(REPO, [second]);
     const log2 = await waitForLog('kubevela-gitops', 'image', (l) => l.length === 3, 'the second bot commit');
     assert.equal(log2[0]?.message, `Update image automatically.\nImage: ${image}:${second}`);
-    assert.deepEqual(changedLines(updated ?? '', (await git.repos.readFile('kubevela-gitops', 'image', 'application/my-app.yaml')) ?? ''), [[
-      `          image: ${image}:${first} # {"$imagepolicy": "${ns}:image-gitops"}`,
-      `          image: ${image}:${second} # {"$imagepolicy": "${ns}:image-gitops"}`,
-    ]]);
+    assert.deepEqual(changedLines(updated ?? '', (await git.repos.readFile('kubevela-gitops', 'image', 'application/my-app.yaml')) ?? ''), [
+      [
+        `          image: ${image}:${first} # {"$imagepolicy": "${ns}:image-gitops"}`,
+        `          image: ${image}:${second} # {"$imagepolicy": "${ns}:image-gitops"}`,
+      ],
+    ]);
     await waitForDeployedImage(`${image}:${second}`);
   });
 
@@ -232,13 +279,21 @@ describe('image automation: seed 003 end to end', () => {
     try {
       const third = masterTag(3);
       await registry.pushImage(REPO, [third]);
-      const log = await waitForLog(repo, 'image', (l) => l[0]?.message === `Update image automatically.\nImage: ${image}:${third}`, 'the bot commit after the race');
-      assert.ok(human, 'the human push happened during the bot\'s push');
+      const log = await waitForLog(
+        repo,
+        'image',
+        (l) => l[0]?.message === `Update image automatically.\nImage: ${image}:${third}`,
+        'the bot commit after the race',
+      );
+      assert.ok(human, "the human push happened during the bot's push");
       assert.equal(log[1]?.sha, human, 'the bot commit sits on top of the human one');
       assert.equal(log[1]?.message, 'docs: a human edit');
       assert.deepEqual(log[0]?.files, ['application/my-app.yaml']);
       assert.equal(await git.repos.readFile(repo, 'image', 'README.md'), 'demo, edited by a human\n');
-      assert.match((await git.repos.readFile(repo, 'image', 'application/my-app.yaml')) ?? '', new RegExp(`image: ${image.replace(/[.]/g, '\\.')}:${third} #`));
+      assert.match(
+        (await git.repos.readFile(repo, 'image', 'application/my-app.yaml')) ?? '',
+        new RegExp(`image: ${image.replace(/[.]/g, '\\.')}:${third} #`),
+      );
       await waitForDeployedImage(`${image}:${third}`);
     } finally {
       git.http!.setBeforeRequest(undefined);
@@ -250,7 +305,16 @@ describe('image automation: seed 003 end to end', () => {
     const base = await git.repos.createRepo('readonly', { 'deploy/app.yaml': original }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'readonly', namespace: ns },
-      spec: { url: git.http!.url('readonly'), secretRef: 'git-reader', pullInterval: '1h', git: { branch: 'main' }, path: './deploy', targetNamespace: apps, suspend: true, imageRepository: inlineBlock() },
+      spec: {
+        url: git.http!.url('readonly'),
+        secretRef: 'git-reader',
+        pullInterval: '1h',
+        git: { branch: 'main' },
+        path: './deploy',
+        targetNamespace: apps,
+        suspend: true,
+        imageRepository: inlineBlock(),
+      },
     });
     const status = await waitForAutomation('readonly', (s) => conditionOf(s, 'Ready')?.status === 'False', 'read-only credential reported');
     const ready = conditionOf(status, 'Ready');
@@ -267,26 +331,42 @@ describe('image automation: seed 003 end to end', () => {
   it('over SSH, a separate push branch is rebuilt from the base head each run and force-pushed with a lease', async () => {
     const original = appManifest(ns, 'pr-policy');
     await git.repos.createRepo('pull-requests', { 'apps/app.yaml': original, 'README.md': 'v1\n' }, { branch: 'main' });
-    const apply = (plural: string, kind: string, name: string, spec: Record<string, unknown>) => kube.rest.request({
-      method: 'PATCH',
-      path: `/apis/${API_VERSION}/namespaces/${ns}/${plural}/${name}`,
-      query: { fieldManager: 'tidemark-test', force: true },
-      contentType: 'application/apply-patch+yaml',
-      body: { apiVersion: API_VERSION, kind, metadata: { name, namespace: ns }, spec },
-    });
+    const apply = (plural: string, kind: string, name: string, spec: Record<string, unknown>) =>
+      kube.rest.request({
+        method: 'PATCH',
+        path: `/apis/${API_VERSION}/namespaces/${ns}/${plural}/${name}`,
+        query: { fieldManager: 'tidemark-test', force: true },
+        contentType: 'application/apply-patch+yaml',
+        body: { apiVersion: API_VERSION, kind, metadata: { name, namespace: ns }, spec },
+      });
     await applyCd(kube, {
       metadata: { name: 'pr-source', namespace: ns },
-      spec: { url: git.ssh!.url('pull-requests'), secretRef: 'git-ssh', pullInterval: '1h', git: { branch: 'main' }, path: './apps', targetNamespace: apps, suspend: true },
+      spec: {
+        url: git.ssh!.url('pull-requests'),
+        secretRef: 'git-ssh',
+        pullInterval: '1h',
+        git: { branch: 'main' },
+        path: './apps',
+        targetNamespace: apps,
+        suspend: true,
+      },
     });
     await apply('imagerepositories', 'ImageRepository', 'pr-repo', { image, insecure: true, interval: '2s' });
-    await apply('imagepolicies', 'ImagePolicy', 'pr-policy', { imageRepositoryRef: { name: 'pr-repo' }, filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' }, policy: { numerical: { order: 'asc' } } });
+    await apply('imagepolicies', 'ImagePolicy', 'pr-policy', {
+      imageRepositoryRef: { name: 'pr-repo' },
+      filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' },
+      policy: { numerical: { order: 'asc' } },
+    });
     await apply('imageupdateautomations', 'ImageUpdateAutomation', 'pr', {
       sourceRef: { kind: 'ContinuousDeployment', name: 'pr-source' },
       interval: '1h',
       git: {
         checkout: { ref: { branch: 'main' } },
         push: { branch: 'tidemark/image-updates' },
-        commit: { author: { name: 'Release Bot', email: 'release-bot@example.test' }, messageTemplate: '{{range .Changed.Changes}}{{.OldValue}} -> {{.NewValue}}{{end}}' },
+        commit: {
+          author: { name: 'Release Bot', email: 'release-bot@example.test' },
+          messageTemplate: '{{range .Changed.Changes}}{{.OldValue}} -> {{.NewValue}}{{end}}',
+        },
       },
       update: { path: './apps', strategy: 'Setters' },
     });
@@ -301,9 +381,22 @@ describe('image automation: seed 003 end to end', () => {
 
     // The base moves on; the next run rebuilds the bot branch on it instead of leaving it behind.
     const moved = await git.repos.commitFiles('pull-requests', 'main', { 'README.md': 'v2\n' }, 'base moves');
-    await kube.rest.request({ method: 'PATCH', path: automationPath(ns, 'pr'), contentType: 'application/merge-patch+json', body: { metadata: { annotations: { 'tidemark.dev/requestedAt': 'base-moved' } } } });
-    const rebuilt = await waitForLog('pull-requests', 'tidemark/image-updates', (l) => l[1]?.sha === moved, 'the bot branch rebuilt on the new base');
-    assert.deepEqual(rebuilt.map((e) => e.message), [`Update image automatically.\nnginx -> ${latest}`, 'base moves', 'Initial commit']);
+    await kube.rest.request({
+      method: 'PATCH',
+      path: automationPath(ns, 'pr'),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { 'tidemark.dev/requestedAt': 'base-moved' } } },
+    });
+    const rebuilt = await waitForLog(
+      'pull-requests',
+      'tidemark/image-updates',
+      (l) => l[1]?.sha === moved,
+      'the bot branch rebuilt on the new base',
+    );
+    assert.deepEqual(
+      rebuilt.map((e) => e.message),
+      [`Update image automatically.\nnginx -> ${latest}`, 'base moves', 'Initial commit'],
+    );
     const status = await waitForAutomation('pr', (s) => s.lastHandledRequestedAt === 'base-moved', 'the requested run');
     assert.equal(status.lastPushCommit, rebuilt[0]?.sha);
 
@@ -311,7 +404,14 @@ describe('image automation: seed 003 end to end', () => {
     const base = await git.repos.createRepo('templated', { 'apps/app.yaml': appManifest(ns, 'pr-policy') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'templated', namespace: ns },
-      spec: { url: git.http!.url('templated'), secretRef: 'git-writer', pullInterval: '1h', git: { branch: 'main' }, path: './apps', suspend: true },
+      spec: {
+        url: git.http!.url('templated'),
+        secretRef: 'git-writer',
+        pullInterval: '1h',
+        git: { branch: 'main' },
+        path: './apps',
+        suspend: true,
+      },
     });
     await apply('imageupdateautomations', 'ImageUpdateAutomation', 'templated', {
       sourceRef: { name: 'templated' },

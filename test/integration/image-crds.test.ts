@@ -60,7 +60,9 @@ describe('image CRDs on the API server', () => {
   }
 
   test('ImageRepository: server defaults match the validator defaults', async () => {
-    const created = await apply<ImageRepository>('imagerepositories', 'ImageRepository', 'app', { image: 'registry.example.com/team/app' });
+    const created = await apply<ImageRepository>('imagerepositories', 'ImageRepository', 'app', {
+      image: 'registry.example.com/team/app',
+    });
     assert.deepEqual(created.spec, {
       image: 'registry.example.com/team/app',
       interval: '5m',
@@ -106,15 +108,28 @@ describe('image CRDs on the API server', () => {
       kube.rest.request({
         method: 'POST',
         path: path('imagepolicies'),
-        body: { apiVersion: API_VERSION, kind: 'ImagePolicy', metadata: { name: 'unknown-kind' }, spec: { imageRepositoryRef: { name: 'app' }, policy: { regex: {} } } },
+        body: {
+          apiVersion: API_VERSION,
+          kind: 'ImagePolicy',
+          metadata: { name: 'unknown-kind' },
+          spec: { imageRepositoryRef: { name: 'app' }, policy: { regex: {} } },
+        },
       }),
       (err: unknown) => err instanceof KubeApiError && err.status === 422 && /spec\.policy/.test(err.message),
     );
     await assert.rejects(
-      apply('imagepolicies', 'ImagePolicy', 'unknown-kind', { imageRepositoryRef: { name: 'app' }, policy: { regex: {} } }),
+      apply('imagepolicies', 'ImagePolicy', 'unknown-kind', {
+        imageRepositoryRef: { name: 'app' },
+        policy: { regex: {} },
+      }),
       (err: unknown) => err instanceof KubeApiError && /spec\.policy\.regex: field not declared in schema/.test(err.message),
     );
-    await refused('imagepolicies', 'ImagePolicy', { imageRepositoryRef: { name: 'app' }, policy: { semver: {} } }, /spec\.policy\.semver\.range/);
+    await refused(
+      'imagepolicies',
+      'ImagePolicy',
+      { imageRepositoryRef: { name: 'app' }, policy: { semver: {} } },
+      /spec\.policy\.semver\.range/,
+    );
     await refused(
       'imagepolicies',
       'ImagePolicy',
@@ -149,13 +164,21 @@ describe('image CRDs on the API server', () => {
       method: 'PATCH',
       path: `${path('imagerepositories', 'app')}/status`,
       contentType: 'application/merge-patch+json',
-      body: { status: { canonicalImageName: 'registry.example.com/team/app', lastScanResult: { tagCount: 42, scanTime: now, latestTags: ['v2', 'v1'] }, conditions: [condition] } },
+      body: {
+        status: {
+          canonicalImageName: 'registry.example.com/team/app',
+          lastScanResult: { tagCount: 42, scanTime: now, latestTags: ['v2', 'v1'] },
+          conditions: [condition],
+        },
+      },
     });
     await kube.rest.request({
       method: 'PATCH',
       path: `${path('imagepolicies', 'app')}/status`,
       contentType: 'application/merge-patch+json',
-      body: { status: { latestRef: { name: 'registry.example.com/team/app', tag: 'v2.0.1' }, conditions: [condition] } },
+      body: {
+        status: { latestRef: { name: 'registry.example.com/team/app', tag: 'v2.0.1' }, conditions: [condition] },
+      },
     });
 
     const { kubectl } = await kubectlTools();

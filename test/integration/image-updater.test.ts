@@ -44,23 +44,39 @@ type Obj<S> = KubeObject & { status?: S };
 const path = (plural: string, ns: string, name: string) => `/apis/${API_VERSION}/namespaces/${ns}/${plural}/${name}`;
 const readyOf = (status: { conditions?: Condition[] } | undefined) => status?.conditions?.find((c) => c.type === 'Ready');
 
-async function apply(kube: KubeClient, plural: string, ns: string, kind: string, name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): Promise<void> {
+async function apply(
+  kube: KubeClient,
+  plural: string,
+  ns: string,
+  kind: string,
+  name: string,
+  spec: Record<string, unknown>,
+  annotations?: Record<string, string>,
+): Promise<void> {
   await kube.rest.request({
     method: 'PATCH',
     path: path(plural, ns, name),
     query: { fieldManager: 'tidemark-test', force: true },
     contentType: 'application/apply-patch+yaml',
-    body: { apiVersion: API_VERSION, kind, metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) }, spec },
+    body: {
+      apiVersion: API_VERSION,
+      kind,
+      metadata: { name, namespace: ns, ...(annotations ? { annotations } : {}) },
+      spec,
+    },
   });
 }
 
 async function waitForObject<S>(kube: KubeClient, objectPath: string, check: (obj: Obj<S>) => boolean, what: string): Promise<Obj<S>> {
   let last: Obj<S> | undefined;
   try {
-    await waitFor(async () => {
-      last = (await getObject(kube, objectPath)) as Obj<S> | undefined;
-      return last !== undefined && check(last);
-    }, { timeoutMs: WAIT_MS, intervalMs: 100, what });
+    await waitFor(
+      async () => {
+        last = (await getObject(kube, objectPath)) as Obj<S> | undefined;
+        return last !== undefined && check(last);
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 100, what },
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
   }
@@ -68,7 +84,11 @@ async function waitForObject<S>(kube: KubeClient, objectPath: string, check: (ob
 }
 
 async function waitGone(kube: KubeClient, objectPath: string, what: string): Promise<void> {
-  await waitFor(async () => (await getObject(kube, objectPath)) === undefined, { timeoutMs: WAIT_MS, intervalMs: 100, what });
+  await waitFor(async () => (await getObject(kube, objectPath)) === undefined, {
+    timeoutMs: WAIT_MS,
+    intervalMs: 100,
+    what,
+  });
 }
 
 async function createPullSecret(kube: KubeClient, ns: string, name: string, registry: TestRegistry, password: string): Promise<void> {
@@ -77,12 +97,21 @@ async function createPullSecret(kube: KubeClient, ns: string, name: string, regi
   await kube.rest.request({
     method: 'POST',
     path: `/api/v1/namespaces/${ns}/secrets`,
-    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(config).toString('base64') } },
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(config).toString('base64') },
+    },
   });
 }
 
 async function namespaceEvents(kube: KubeClient, ns: string): Promise<unknown[]> {
-  const list = await kube.rest.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
+  const list = await kube.rest.request<{ items: unknown[] }>({
+    method: 'GET',
+    path: `/api/v1/namespaces/${ns}/events`,
+  });
   return list.items;
 }
 
@@ -107,7 +136,12 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
       image = `${registry.host}/${REPO}`;
       pushed = await registry.pushImage(REPO, [...MASTER_TAGS, ...SEMVER_TAGS, SIGNATURE_TAG]);
       if (secretRef) await createPullSecret(kube, ns, secretRef.name, registry, registry.password);
-      updater = await startImageUpdater({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, log: testLogger(), workers: 2 });
+      updater = await startImageUpdater({
+        kubeconfigPath: cluster.kubeconfigPath,
+        namespace: ns,
+        log: testLogger(),
+        workers: 2,
+      });
     });
 
     after(async () => {
@@ -125,9 +159,17 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
         policy: { numerical: { order: 'asc' } },
         digestReflectionPolicy: 'IfNotPresent',
       });
-      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'app-semver', { imageRepositoryRef: { name: 'app' }, policy: { semver: { range: '>=1.0.0 <2.0.0' } } });
+      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'app-semver', {
+        imageRepositoryRef: { name: 'app' },
+        policy: { semver: { range: '>=1.0.0 <2.0.0' } },
+      });
 
-      const repo = await waitForObject<ImageRepositoryStatus>(kube, path('imagerepositories', ns, 'app'), (r) => readyOf(r.status)?.status === 'True', 'ImageRepository app scanned');
+      const repo = await waitForObject<ImageRepositoryStatus>(
+        kube,
+        path('imagerepositories', ns, 'app'),
+        (r) => readyOf(r.status)?.status === 'True',
+        'ImageRepository app scanned',
+      );
       const expectedCount = MASTER_TAGS.length + SEMVER_TAGS.length; // the .sig tag is excluded
       assert.ok(expectedCount >= 2000);
       assert.equal(repo.status?.lastScanResult?.tagCount, expectedCount);
@@ -144,17 +186,35 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
         await client.close();
       }
 
-      const master = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'app-master'), (p) => readyOf(p.status)?.status === 'True', 'ImagePolicy app-master resolved');
+      const master = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'app-master'),
+        (p) => readyOf(p.status)?.status === 'True',
+        'ImagePolicy app-master resolved',
+      );
       assert.deepEqual(master.status?.latestRef, { name: image, tag: NEWEST_MASTER, digest: pushed.digest });
-      const semver = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'app-semver'), (p) => readyOf(p.status)?.status === 'True', 'ImagePolicy app-semver resolved');
+      const semver = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'app-semver'),
+        (p) => readyOf(p.status)?.status === 'True',
+        'ImagePolicy app-semver resolved',
+      );
       assert.deepEqual(semver.status?.latestRef, { name: image, tag: '1.10.0' });
 
       const events = await listEvents(kube, ns, 'app-master');
-      assert.ok(events.some((e) => e.reason === 'NewImage' && e.message.includes(NEWEST_MASTER)), JSON.stringify(events));
+      assert.ok(
+        events.some((e) => e.reason === 'NewImage' && e.message.includes(NEWEST_MASTER)),
+        JSON.stringify(events),
+      );
     });
 
     it('a pushed tag and a requested rescan move latestRef and keep the previous one', async () => {
-      const before = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'app-master'), (p) => p.status?.latestRef !== undefined, 'first latestRef');
+      const before = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'app-master'),
+        (p) => p.status?.latestRef !== undefined,
+        'first latestRef',
+      );
       const newer = masterTag(TAG_COUNT + 5);
       const manifest = await registry.pushImage(REPO, [newer], { label: 'newer' });
       assert.notEqual(manifest.digest, pushed.digest);
@@ -165,38 +225,82 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
         contentType: 'application/merge-patch+json',
         body: { metadata: { annotations: { 'tidemark.dev/requestedAt': stamp } } },
       });
-      const repo = await waitForObject<ImageRepositoryStatus>(kube, path('imagerepositories', ns, 'app'), (r) => r.status?.lastHandledRequestedAt === stamp, 'rescan handled');
+      const repo = await waitForObject<ImageRepositoryStatus>(
+        kube,
+        path('imagerepositories', ns, 'app'),
+        (r) => r.status?.lastHandledRequestedAt === stamp,
+        'rescan handled',
+      );
       assert.equal(repo.status?.lastScanResult?.tagCount, MASTER_TAGS.length + SEMVER_TAGS.length + 1);
-      const policy = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'app-master'), (p) => p.status?.latestRef?.tag === newer, 'latestRef moved to the new tag');
+      const policy = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'app-master'),
+        (p) => p.status?.latestRef?.tag === newer,
+        'latestRef moved to the new tag',
+      );
       assert.deepEqual(policy.status?.latestRef, { name: image, tag: newer, digest: manifest.digest });
       assert.deepEqual(policy.status?.observedPreviousRef, before.status?.latestRef);
       // The semver policy still chooses the same version.
-      const semver = await getObject(kube, path('imagepolicies', ns, 'app-semver')) as Obj<ImagePolicyStatus>;
+      const semver = (await getObject(kube, path('imagepolicies', ns, 'app-semver'))) as Obj<ImagePolicyStatus>;
       assert.equal(semver.status?.latestRef?.tag, '1.10.0');
     });
 
     it('an invalid pattern or range fails only its own policy', async () => {
-      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'bad-pattern', { imageRepositoryRef: { name: 'app' }, filterTags: { pattern: '^master-(' }, policy: { numerical: { order: 'asc' } } });
-      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'bad-range', { imageRepositoryRef: { name: 'app' }, policy: { semver: { range: '>>1.x' } } });
-      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'alphabetical', { imageRepositoryRef: { name: 'app' }, filterTags: { pattern: '^[0-9]' }, policy: { alphabetical: { order: 'asc' } } });
+      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'bad-pattern', {
+        imageRepositoryRef: { name: 'app' },
+        filterTags: { pattern: '^master-(' },
+        policy: { numerical: { order: 'asc' } },
+      });
+      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'bad-range', {
+        imageRepositoryRef: { name: 'app' },
+        policy: { semver: { range: '>>1.x' } },
+      });
+      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'alphabetical', {
+        imageRepositoryRef: { name: 'app' },
+        filterTags: { pattern: '^[0-9]' },
+        policy: { alphabetical: { order: 'asc' } },
+      });
 
-      const badPattern = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'bad-pattern'), (p) => readyOf(p.status)?.status === 'False', 'bad-pattern reported');
+      const badPattern = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'bad-pattern'),
+        (p) => readyOf(p.status)?.status === 'False',
+        'bad-pattern reported',
+      );
       assert.equal(readyOf(badPattern.status)?.reason, 'InvalidFilterPattern');
       assert.match(readyOf(badPattern.status)?.message ?? '', /filterTags\.pattern/);
       assert.equal(badPattern.status?.conditions?.find((c) => c.type === 'Stalled')?.status, 'True');
-      const badRange = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'bad-range'), (p) => readyOf(p.status)?.status === 'False', 'bad-range reported');
+      const badRange = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'bad-range'),
+        (p) => readyOf(p.status)?.status === 'False',
+        'bad-range reported',
+      );
       assert.equal(readyOf(badRange.status)?.reason, 'InvalidSemverRange');
 
       // A policy created after the broken ones on the same repository still resolves.
-      const alpha = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'alphabetical'), (p) => readyOf(p.status)?.status === 'True', 'alphabetical resolved');
+      const alpha = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'alphabetical'),
+        (p) => readyOf(p.status)?.status === 'True',
+        'alphabetical resolved',
+      );
       assert.equal(alpha.status?.latestRef?.tag, '2.0.0-rc.1');
-      const master = await getObject(kube, path('imagepolicies', ns, 'app-master')) as Obj<ImagePolicyStatus>;
+      const master = (await getObject(kube, path('imagepolicies', ns, 'app-master'))) as Obj<ImagePolicyStatus>;
       assert.equal(readyOf(master.status)?.status, 'True');
     });
 
     it('a policy on a missing repository waits for it', async () => {
-      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'orphan', { imageRepositoryRef: { name: 'not-there' }, policy: { numerical: {} } });
-      const orphan = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'orphan'), (p) => readyOf(p.status) !== undefined, 'orphan reported');
+      await apply(kube, 'imagepolicies', ns, 'ImagePolicy', 'orphan', {
+        imageRepositoryRef: { name: 'not-there' },
+        policy: { numerical: {} },
+      });
+      const orphan = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'orphan'),
+        (p) => readyOf(p.status) !== undefined,
+        'orphan reported',
+      );
       assert.equal(readyOf(orphan.status)?.status, 'False');
       assert.equal(readyOf(orphan.status)?.reason, 'DependencyNotReady');
     });
@@ -205,11 +309,22 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
       it('a wrong password is RegistryUnauthorized and appears in no status or Event', async () => {
         const wrong = `wrong-${registry.password.slice(0, 6)}-${Date.now()}`;
         await createPullSecret(kube, ns, 'wrong-creds', registry, wrong);
-        await apply(kube, 'imagerepositories', ns, 'ImageRepository', 'wrong', { ...repoSpec(), secretRef: { name: 'wrong-creds' } });
-        const repo = await waitForObject<ImageRepositoryStatus>(kube, path('imagerepositories', ns, 'wrong'), (r) => readyOf(r.status)?.status === 'False', 'wrong credentials reported');
+        await apply(kube, 'imagerepositories', ns, 'ImageRepository', 'wrong', {
+          ...repoSpec(),
+          secretRef: { name: 'wrong-creds' },
+        });
+        const repo = await waitForObject<ImageRepositoryStatus>(
+          kube,
+          path('imagerepositories', ns, 'wrong'),
+          (r) => readyOf(r.status)?.status === 'False',
+          'wrong credentials reported',
+        );
         assert.equal(readyOf(repo.status)?.reason, 'RegistryUnauthorized');
         assert.equal(repo.status?.lastScanResult, undefined);
-        await waitFor(async () => (await listEvents(kube, ns, 'wrong')).some((e) => e.reason === 'RegistryUnauthorized'), { timeoutMs: WAIT_MS, what: 'RegistryUnauthorized Event' });
+        await waitFor(async () => (await listEvents(kube, ns, 'wrong')).some((e) => e.reason === 'RegistryUnauthorized'), {
+          timeoutMs: WAIT_MS,
+          what: 'RegistryUnauthorized Event',
+        });
 
         const everything = JSON.stringify([
           await kube.rest.request({ method: 'GET', path: `/apis/${API_VERSION}/namespaces/${ns}/imagerepositories` }),
@@ -237,17 +352,32 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
       // Its own newest tag, so this test does not depend on the ones before it.
       const newest = masterTag(TAG_COUNT + 10);
       await registry.pushImage(REPO, [newest], { label: 'inline' });
-      await applyCd(kube, { metadata: { name: 'image-gitops', namespace: ns }, spec: { ...cdSpec, imageRepository: block } });
+      await applyCd(kube, {
+        metadata: { name: 'image-gitops', namespace: ns },
+        spec: { ...cdSpec, imageRepository: block },
+      });
       const cd = await getObject(kube, cdPath(ns, 'image-gitops'));
       assert.ok(cd?.metadata.uid);
 
-      const policy = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'image-gitops'), (p) => readyOf(p.status)?.status === 'True', 'inline ImagePolicy resolved');
+      const policy = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'image-gitops'),
+        (p) => readyOf(p.status)?.status === 'True',
+        'inline ImagePolicy resolved',
+      );
       assert.equal(policy.status?.latestRef?.name, image);
       assert.equal(policy.status?.latestRef?.tag, newest);
       const repo = await getObject(kube, path('imagerepositories', ns, 'image-gitops'));
       for (const derived of [policy, repo]) {
         assert.deepEqual(derived?.metadata.ownerReferences, [
-          { apiVersion: API_VERSION, kind: 'ContinuousDeployment', name: 'image-gitops', uid: cd.metadata.uid, controller: true, blockOwnerDeletion: false },
+          {
+            apiVersion: API_VERSION,
+            kind: 'ContinuousDeployment',
+            name: 'image-gitops',
+            uid: cd.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: false,
+          },
         ]);
         const managers = (derived?.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager);
         assert.ok(managers.includes('tidemark-image-updater'), `field managers: ${managers}`);
@@ -259,19 +389,38 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
         method: 'PATCH',
         path: cdPath(ns, 'image-gitops'),
         contentType: 'application/merge-patch+json',
-        body: { spec: { imageRepository: { filterTags: null, policy: { numerical: null, semver: { range: '^1.0.0' } } } } },
+        body: {
+          spec: { imageRepository: { filterTags: null, policy: { numerical: null, semver: { range: '^1.0.0' } } } },
+        },
       });
-      const changed = await waitForObject<ImagePolicyStatus>(kube, path('imagepolicies', ns, 'image-gitops'), (p) => p.status?.latestRef?.tag === '1.10.0', 'inline ImagePolicy follows the changed block');
-      assert.deepEqual(changed.spec, { imageRepositoryRef: { name: 'image-gitops' }, policy: { semver: { range: '^1.0.0' } }, digestReflectionPolicy: 'Never' });
+      const changed = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, 'image-gitops'),
+        (p) => p.status?.latestRef?.tag === '1.10.0',
+        'inline ImagePolicy follows the changed block',
+      );
+      assert.deepEqual(changed.spec, {
+        imageRepositoryRef: { name: 'image-gitops' },
+        policy: { semver: { range: '^1.0.0' } },
+        digestReflectionPolicy: 'Never',
+      });
 
       // Removing the block deletes what it declared. (A merge patch: the 1.20 API server's
       // server-side apply leaves nulls behind when it removes a schemaless nested block.)
-      await kube.rest.request({ method: 'PATCH', path: cdPath(ns, 'image-gitops'), contentType: 'application/merge-patch+json', body: { spec: { imageRepository: null } } });
+      await kube.rest.request({
+        method: 'PATCH',
+        path: cdPath(ns, 'image-gitops'),
+        contentType: 'application/merge-patch+json',
+        body: { spec: { imageRepository: null } },
+      });
       await waitGone(kube, path('imagepolicies', ns, 'image-gitops'), 'derived ImagePolicy deleted');
       await waitGone(kube, path('imagerepositories', ns, 'image-gitops'), 'derived ImageRepository deleted');
 
       // Put back, then deleting the ContinuousDeployment garbage-collects them.
-      await applyCd(kube, { metadata: { name: 'image-gitops', namespace: ns }, spec: { ...cdSpec, imageRepository: block } });
+      await applyCd(kube, {
+        metadata: { name: 'image-gitops', namespace: ns },
+        spec: { ...cdSpec, imageRepository: block },
+      });
       await waitForObject(kube, path('imagepolicies', ns, 'image-gitops'), () => true, 'derived ImagePolicy recreated');
       await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'image-gitops') });
       await waitGone(kube, path('imagepolicies', ns, 'image-gitops'), 'derived ImagePolicy garbage-collected');
@@ -281,9 +430,15 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
     it('an invalid inline block is reported on the ContinuousDeployment', async () => {
       await applyCd(kube, {
         metadata: { name: 'bad-inline', namespace: ns },
-        spec: { url: 'https://git.example.test/org/infra.git', imageRepository: { image, insecure: true, policy: { semver: { range: '>>1.x' } } } },
+        spec: {
+          url: 'https://git.example.test/org/infra.git',
+          imageRepository: { image, insecure: true, policy: { semver: { range: '>>1.x' } } },
+        },
       });
-      await waitFor(async () => (await listEvents(kube, ns, 'bad-inline')).some((e) => e.reason === 'InvalidSemverRange'), { timeoutMs: WAIT_MS, what: 'InvalidSemverRange Event on the ContinuousDeployment' });
+      await waitFor(async () => (await listEvents(kube, ns, 'bad-inline')).some((e) => e.reason === 'InvalidSemverRange'), {
+        timeoutMs: WAIT_MS,
+        what: 'InvalidSemverRange Event on the ContinuousDeployment',
+      });
       assert.equal(await getObject(kube, path('imagepolicies', ns, 'bad-inline')), undefined);
     });
   });

@@ -29,8 +29,17 @@ const REPO = 'team/app';
 
 async function skopeoTags(registry: TestRegistry, repo: string, authFile: string | undefined): Promise<string[]> {
   // Credentials go through an auth file, never the command line.
-  const args = ['list-tags', '--tls-verify=false', ...(authFile ? ['--authfile', authFile] : []), '--', `docker://${registry.host}/${repo}`];
-  const { stdout } = await execFileAsync('skopeo', args, { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, REGISTRY_AUTH_FILE: authFile ?? '/nonexistent' } });
+  const args = [
+    'list-tags',
+    '--tls-verify=false',
+    ...(authFile ? ['--authfile', authFile] : []),
+    '--',
+    `docker://${registry.host}/${repo}`,
+  ];
+  const { stdout } = await execFileAsync('skopeo', args, {
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, REGISTRY_AUTH_FILE: authFile ?? '/nonexistent' },
+  });
   const doc: unknown = JSON.parse(stdout);
   const tags = (doc as { Tags?: unknown }).Tags;
   assert.ok(Array.isArray(tags));
@@ -133,8 +142,14 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
         assert.equal(digest.mediaType, format === 'oci' ? MediaType.ociIndex : MediaType.dockerManifestList);
         const got = await client.getManifest(`${registry.host}/team/multi:multi-${format}`, undefined, { access });
         assert.equal(got.manifest.kind, 'index');
-        assert.deepEqual(got.manifest.kind === 'index' ? got.manifest.manifests.map((m) => m.digest) : [], children.map((c) => c.digest));
-        assert.deepEqual(got.manifest.kind === 'index' ? got.manifest.manifests.map((m) => m.platform?.architecture) : [], ['amd64', 'arm64']);
+        assert.deepEqual(
+          got.manifest.kind === 'index' ? got.manifest.manifests.map((m) => m.digest) : [],
+          children.map((c) => c.digest),
+        );
+        assert.deepEqual(got.manifest.kind === 'index' ? got.manifest.manifests.map((m) => m.platform?.architecture) : [], [
+          'amd64',
+          'arm64',
+        ]);
       }
     });
 
@@ -156,7 +171,10 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
     if (mode !== 'none') {
       it('reports a wrong password as RegistryUnauthorized, and no credentials likewise', async () => {
         const client = newClient();
-        const wrong = { insecure: true, credentials: { username: registry.username, password: `${registry.password}x` } };
+        const wrong = {
+          insecure: true,
+          credentials: { username: registry.username, password: `${registry.password}x` },
+        };
         assert.equal(await codeOf(client.listTags(image, { access: wrong })), 'RegistryUnauthorized');
         assert.equal(await codeOf(client.getDigest(image, 'other', { access: wrong })), 'RegistryUnauthorized');
         assert.equal(await codeOf(client.listTags(image, { access: { insecure: true } })), 'RegistryUnauthorized');
