@@ -15,7 +15,7 @@ export {
 } from './validate.ts';
 export type { CheckedRef, CheckedUrl, UrlKind } from './validate.ts';
 export { credentialsFromSecretData, validateCredentials } from './credentials.ts';
-export { pickSemverTag, parseTagVersion, parseLsRemote } from './refs.ts';
+export { pickSemverTag, parseLsRemote } from './refs.ts';
 export { lsRemote, resolveFromRefs } from './remote.ts';
 export { fetchRevision, repositoryCacheDir } from './fetch.ts';
 export type { FetchRevisionOptions, FetchedRevision } from './fetch.ts';

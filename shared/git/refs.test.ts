@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLsRemote, parseTagVersion, pickSemverTag } from './refs.ts';
+import { parseLsRemote, pickSemverTag } from './refs.ts';
 import { resolveFromRefs } from './remote.ts';
 
 const A = 'a'.repeat(40);
@@ -90,18 +90,25 @@ describe('pickSemverTag', () => {
   for (const [range, expected] of cases) {
     it(`${range} → ${expected}`, () => assert.equal(pickSemverTag(tags, range), expected));
   }
-  it('ignores tags that are not full versions', () => {
-    assert.equal(parseTagVersion('v2.1'), undefined);
-    assert.equal(parseTagVersion('latest'), undefined);
-    assert.equal(parseTagVersion('release-3.0.0'), undefined);
-    assert.equal(parseTagVersion('V3.1.4')?.version, '3.1.4');
+  it('ignores tags Flux does not read as versions (partial, V prefix, prefixed names)', () => {
+    const odd = ['v2.1', 'V3.1.4', 'release-3.0.0', 'latest', '01.2.3', 'v1.0.0'];
+    assert.equal(pickSemverTag(odd, '*'), 'v1.0.0');
+  });
+  it('reads ranges as Flux does: != and => are operators, pre-releases per || group', () => {
+    assert.equal(pickSemverTag(tags, '!=1.2.0, ^1'), '1.1.0');
+    assert.equal(pickSemverTag(tags, '=>2.0, <3'), 'v2.0.0');
+    assert.equal(pickSemverTag(tags, '>=2.0.0-0 <2.0.0'), 'v2.0.0-beta.1');
+    assert.equal(pickSemverTag(tags, '1.2 - 1.4.5'), 'v1.2.0');
   });
   it('breaks ties between v-prefixed and plain names deterministically', () => {
     assert.equal(pickSemverTag(['1.0.0', 'v1.0.0'], '*'), 'v1.0.0');
     assert.equal(pickSemverTag(['v1.0.0', '1.0.0'], '*'), 'v1.0.0');
   });
-  it('refuses a range that does not parse', () => {
+  it('refuses a range that does not parse, naming the field and the fault', () => {
     assert.throws(() => pickSemverTag(tags, 'not a range'), { code: 'GitInvalidSpec' });
-    assert.throws(() => pickSemverTag(tags, '>=1 <<2'), { code: 'GitInvalidSpec' });
+    assert.throws(() => pickSemverTag(tags, '>=1 <<2'), {
+      code: 'GitInvalidSpec',
+      message: 'spec.git.semver ">=1 <<2" is not a valid range: unknown operator "<<" in "<<2" (use =, !=, >, <, >=, <=, ~, ~>, ^)',
+    });
   });
 });

@@ -1,4 +1,5 @@
-import semver from 'semver';
+import { isTidemarkError } from '../errors/index.ts';
+import { compareVersions, parseRange, parseTagVersion, satisfies, type SemverRange, type Version } from '../semver/index.ts';
 import { GitErrorCode, gitError, invalidSpec } from './errors.ts';
 
 export interface RemoteRef {
@@ -57,63 +58,35 @@ export function tagNames(remote: RemoteRefs): string[] {
   return names;
 }
 
-const PART = '(?:0|[1-9]\\d*|[xX*])';
-const RANGE_TOKEN = new RegExp(`^(?:\\^|~>?|[<>]=?|=)?[vV]?${PART}(?:\\.${PART}){0,2}(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$`);
-
 /**
- * Compiles a version range once, as a list of `||` groups. npm's `semver` is used for parsing, but
- * pre-releases follow Masterminds' rule (what Flux users expect): a group admits pre-releases when
- * any of its comparators names one, so `>=1.0.0-0` matches `1.1.0-rc.1`.
+ * Compiles `spec.git.semver` with Flux's meaning (shared/semver: Masterminds/semver, as
+ * source-controller reads GitRepository `ref.semver`). A range that does not parse is a
+ * GitInvalidSpec error that names the field and what is wrong with it.
  */
-export function compileSemverRange(written: string): (version: semver.SemVer) => boolean {
-  // Masterminds reads a comma as AND, which npm does not know.
-  const range = written.replace(/,/g, ' ').replace(/\|\|/g, ' || ').trim();
-  const invalid = () =>
-    invalidSpec(`invalid semver range ${JSON.stringify(written)}`, 'use a range such as ">=1.0.0 <2.0.0", "^1.2" or "1.x"');
-  // npm's parser drops what it does not understand (`>=1 <<2` parses as `>=1`): check tokens first.
-  const tokens = range
-    .replace(/([<>=~^]+)\s+/g, '$1')
-    .split(/\s+/)
-    .filter(Boolean);
-  if (tokens.length === 0 || !tokens.every((t) => t === '||' || t === '-' || RANGE_TOKEN.test(t))) throw invalid();
-  if (semver.validRange(range, { loose: true }) === null) throw invalid();
-  // Decided on the text as written: npm rewrites `<2` to `<2.0.0-0`, which must not count.
-  const groups = range.split('||').map((text) => {
-    const includePrerelease = /\d-[0-9A-Za-z]/.test(text);
-    try {
-      return new semver.Range(text.trim() || '*', { loose: true, includePrerelease });
-    } catch {
-      throw invalid();
-    }
-  });
-  return (version) => groups.some((g) => g.test(version));
+export function compileSemverRange(written: string): SemverRange {
+  try {
+    return parseRange(written, 'spec.git.semver');
+  } catch (err) {
+    if (isTidemarkError(err) && err.code === 'InvalidSemverRange') throw invalidSpec(err.message, err.hint);
+    throw err;
+  }
 }
 
 /**
- * The newest tag whose name is a version inside the range. Tags that are not versions are ignored;
- * an optional `v` prefix is accepted. Ties (`v1.2.0` and `1.2.0`) go to the name that sorts last,
- * so the pick is deterministic.
+ * The newest tag whose name is a version inside the range. Names are read as Flux reads tags
+ * (a full `X.Y.Z` with one optional lowercase `v`); other tags are ignored. Ties (`v1.2.0` and
+ * `1.2.0`, or builds differing only in metadata) go to the name that sorts last, so the pick does
+ * not depend on the order the server listed them in; such names are ASCII, where JavaScript's
+ * string order is byte order.
  */
 export function pickSemverTag(tags: readonly string[], range: string): string | undefined {
-  const matches = compileSemverRange(range);
-  let best: { tag: string; version: semver.SemVer } | undefined;
+  const compiled = compileSemverRange(range);
+  let best: Version | undefined;
   for (const tag of tags) {
     const version = parseTagVersion(tag);
-    if (!version || !matches(version)) continue;
-    if (!best) {
-      best = { tag, version };
-      continue;
-    }
-    const order = version.compare(best.version) || version.compareBuild(best.version);
-    if (order > 0 || (order === 0 && tag > best.tag)) best = { tag, version };
+    if (!version || !satisfies(compiled, version)) continue;
+    const order = best ? compareVersions(version, best) : 1;
+    if (order > 0 || (order === 0 && best && tag > best.original)) best = version;
   }
-  return best?.tag;
-}
-
-/** A full `X.Y.Z` version with an optional `v`; `1.2` is not a version (as in Flux). */
-export function parseTagVersion(tag: string): semver.SemVer | undefined {
-  const text = tag.startsWith('v') || tag.startsWith('V') ? tag.slice(1) : tag;
-  if (!/^\d+\.\d+\.\d+/.test(text)) return undefined;
-  const valid = semver.valid(text);
-  return valid === null ? undefined : new semver.SemVer(text);
+  return best?.original;
 }

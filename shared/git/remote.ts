@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitErrorCode, gitError } from './errors.ts';
 import { prepareAuth } from './credentials.ts';
-import { parseLsRemote, pickSemverTag, requireRef, tagNames, compileSemverRange } from './refs.ts';
+import { parseLsRemote, pickSemverTag, requireRef, tagNames } from './refs.ts';
 import type { RemoteRefs } from './refs.ts';
 import { gitEnvironment, runGit } from './run.ts';
 import type { GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
@@ -24,7 +24,6 @@ export async function lsRemote(
 ): Promise<ResolvedRevision> {
   const checked = validateRepositoryUrl(url);
   const want = validateRefSpec(ref);
-  if (want.kind === 'semver') compileSemverRange(want.range);
   const remote = await listRemote(checked.url, checked.kind, creds, patternsFor(want), want.kind === 'default', options);
   return resolveFromRefs(remote, want);
 }

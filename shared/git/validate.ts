@@ -1,4 +1,5 @@
 import { invalidSpec } from './errors.ts';
+import { compileSemverRange } from './refs.ts';
 import type { GitRefSpec } from './types.ts';
 
 /** The transports Tidemark lets git use; `ext::` and friends would run commands. */
@@ -132,8 +133,9 @@ export function validateRefSpec(ref: GitRefSpec | undefined): CheckedRef {
       : { kind: 'commit', commit: validateCommitSha(spec.commit), branch };
   }
   if (spec.semver !== undefined) {
-    if (spec.semver.length > 256 || /[\x00-\x1f\x7f]/.test(spec.semver)) throw invalidSpec('git.semver is not a version range');
-    return { kind: 'semver', range: spec.semver.trim() };
+    // Checked here, before any network call, so a bad range is reported as the spec's fault.
+    compileSemverRange(spec.semver);
+    return { kind: 'semver', range: spec.semver };
   }
   if (spec.tag !== undefined) return { kind: 'tag', tag: validateRefName('tag', spec.tag) };
   if (spec.branch !== undefined) return { kind: 'branch', branch: validateRefName('branch', spec.branch) };
