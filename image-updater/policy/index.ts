@@ -5,7 +5,5 @@ export { createPolicy } from './policy.ts';
 export { NumericalPolicy, compareDecimals, parseDecimal, type Decimal } from './numerical.ts';
 export { SemverPolicy } from './semver.ts';
 export { AlphabeticalPolicy } from './alphabetical.ts';
-export { parseSemverRange, satisfies, type SemverRange } from './semver-range.ts';
-export { compareVersions, parseTagVersion, type Version } from './semver-version.ts';
 export { expandTemplate, parseTemplate, type TemplatePart } from './expand.ts';
 export { compareBytes } from './byte-order.ts';

@@ -1,15 +1,15 @@
 import type { SemverPolicySpec } from '../../shared/api/image.ts';
+import { compareVersions, parseRange, parseTagVersion, satisfies, type SemverRange, type Version } from '../../shared/semver/index.ts';
 import { chooseBest } from './choose.ts';
 import { invalidPolicy } from './order.ts';
-import { parseSemverRange, satisfies, type SemverRange } from './semver-range.ts';
-import { compareVersions, parseTagVersion, type Version } from './semver-version.ts';
 import type { Candidate, Policy } from './types.ts';
 
 /**
- * The highest version within the range. Values that are not full versions (`latest`, `1.2`,
- * `main-abc`) are skipped, as in Flux; the tag is reported as the registry lists it. Versions
- * equal in precedence (`1.0.0`, `v1.0.0`, `1.0.0+build.7`: build metadata does not order) tie,
- * and the tag that sorts last in byte order wins.
+ * The highest version within the range, read as Flux reads it (shared/semver: Masterminds
+ * semantics). Values that are not full versions (`latest`, `1.2`, `main-abc`) are skipped, as in
+ * Flux; the tag is reported as the registry lists it. Versions equal in precedence (`1.0.0`,
+ * `v1.0.0`, `1.0.0+build.7`: build metadata does not order) tie, and the tag that sorts last in
+ * byte order wins.
  */
 export class SemverPolicy implements Policy {
   readonly kind = 'semver';
@@ -26,7 +26,7 @@ export class SemverPolicy implements Policy {
     if (typeof range !== 'string' || range.trim() === '') {
       throw invalidPolicy('policy.semver.range is required, e.g. ">=1.0.0 <2.0.0" or "1.x"');
     }
-    this.range = parseSemverRange(range);
+    this.range = parseRange(range, 'policy.semver.range');
   }
 
   select(candidates: readonly Candidate[]): Candidate | null {
