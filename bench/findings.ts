@@ -4,21 +4,61 @@
  * are in the measurements; these are the causes, written down once they were found.
  */
 export const GAP_NOTES: Record<string, string> = {
-  '1': "The agent sends two requests per object on a first sync (a server-side dry-run of every object before anything is written, then the apply); kubectl sends one. The API server is the bottleneck: in a profiled 1,000-object sync it used 3.4–6.5 s of CPU against the agent's 1.5–1.8 s, so 8 requests in flight cannot hide the second round on two cores. Closing it means fewer dry-runs: create objects a synced watch cache knows to be missing with one apply, and keep the all-or-nothing rule by dry-running only objects that exist (a failed create then stops the sync before anything else is written). At 100 objects a fixed part weighs more: the watch, the finalizer, ls-remote and a shallow fetch come before the first apply, where kubectl reads local files.",
-  '2': 'At 100 objects the fixed part dominates: kubectl needs only ~0.4 s there, while every no-op reconcile pays ~50–60 ms whatever the size — one `git ls-remote` (a child process plus private askpass files, ~35 ms, item 4), the reads of the ContinuousDeployment and its Secret, and the status comparison. Asking the smart-HTTP endpoint for the ref directly (one request, no child process), as go-git does for Flux, would about halve it; at 1,000 and 5,000 objects the goal is met.',
-  '5': "The listing is about 12 ms of it; the decision over 10,000 tags about 35 ms: every tag goes through two RE2 calls in the native addon (the exclusion list, then the filter; ~1.7 µs each, mostly handing the string to C++), in image-updater/policy. Tags change little between scans, so remembering each tag's filter result per policy (only new tags reach RE2) would leave a rescan with the listing alone, well under skopeo. (distribution 2.8 ignores `n` and sends all 10,000 tags in one page, so neither side paginated here.)",
-  '6': 'All the time is the `yaml` library: each file is parsed once to find the markers and once more after the edit to check that every value reads back as intended. Two parses per file cost about 20× reading it. A line-oriented scanner for the common case (a plain or quoted scalar followed by the marker comment on its line), with the full parse kept only as the fallback and for the read-back of files it cannot vouch for, would close most of the gap.',
-  '7': 'The idle agent is already over the budget: importing @kubernetes/client-node (for KubeConfig alone) adds ~86 MiB of resident memory — its generated API models load with config.js — undici ~28 MiB and TypeScript type stripping ~18 MiB. The working set on top is mostly V8 young-generation space that grows with the allocation rate of reconciles and is not given back (NODE_OPTIONS=--max-semi-space-size=4 took 1,000 objects in 20 CDs from ~330 to ~200 MiB in a trial, at some CPU cost). A small kubeconfig loader (token, client certificate, CA, in-cluster service account; client-node loaded lazily only for exec or auth-provider users) plus a semi-space cap in the chart would bring it near 100 MiB; running compiled JavaScript instead of .ts saves the type stripper.',
+  '1':
+    'The agent sends two requests per object on a first sync (a server-side dry-run of every object before anything is ' +
+    'written, then the apply); kubectl sends one. The API server is the bottleneck: in a profiled 1,000-object sync it ' +
+    "used 3.4–6.5 s of CPU against the agent's 1.5–1.8 s, so 8 requests in flight cannot hide the second round on two " +
+    'cores. Closing it means fewer dry-runs: create objects a synced watch cache knows to be missing with one apply, ' +
+    'and keep the all-or-nothing rule by dry-running only objects that exist (a failed create then stops the sync ' +
+    'before anything else is written). At 100 objects a fixed part weighs more: the watch, the finalizer, ' +
+    'ls-remote and a shallow fetch come before the first apply, where kubectl reads local files.',
+  '2':
+    'At 100 objects the fixed part dominates: kubectl needs only ~0.4 s there, while every no-op reconcile pays ' +
+    '~50–60 ms whatever the size — one `git ls-remote` (a child process plus private askpass files, ~35 ms, item 4), ' +
+    'the reads of the ContinuousDeployment and its Secret, and the status comparison. ' +
+    'Asking the smart-HTTP endpoint for the ref directly (one request, no child process), as go-git does for Flux, ' +
+    'would about halve it; at 1,000 and 5,000 objects the goal is met.',
+  '5':
+    'The listing is about 12 ms of it; the decision over 10,000 tags about 35 ms: every tag goes through two RE2 calls ' +
+    'in the native addon (the exclusion list, then the filter; ~1.7 µs each, mostly handing the string to C++), ' +
+    "in image-updater/policy. Tags change little between scans, so remembering each tag's filter result per policy " +
+    '(only new tags reach RE2) would leave a rescan with the listing alone, well under skopeo. ' +
+    '(distribution 2.8 ignores `n` and sends all 10,000 tags in one page, so neither side paginated here.)',
+  '6':
+    'All the time is the `yaml` library: each file is parsed once to find the markers and once more after the edit to ' +
+    'check that every value reads back as intended. Two parses per file cost about 20× reading it. ' +
+    'A line-oriented scanner for the common case (a plain or quoted scalar followed by the marker comment on its line), ' +
+    'with the full parse kept only as the fallback and for the read-back of files it cannot vouch for, ' +
+    'would close most of the gap.',
+  '7':
+    'The idle agent is already over the budget: importing @kubernetes/client-node (for KubeConfig alone) ' +
+    'adds ~86 MiB of resident memory — its generated API models load with config.js — ' +
+    'undici ~28 MiB and TypeScript type stripping ~18 MiB. The working set on top is mostly V8 young-generation space ' +
+    'that grows with the allocation rate of reconciles and is not given back (NODE_OPTIONS=--max-semi-space-size=4 took ' +
+    '1,000 objects in 20 CDs from ~330 to ~200 MiB in a trial, at some CPU cost). ' +
+    'A small kubeconfig loader (token, client certificate, CA, in-cluster service account; ' +
+    'client-node loaded lazily only for exec or auth-provider users) plus a semi-space cap in the chart would bring it ' +
+    'near 100 MiB; running compiled JavaScript instead of .ts saves the type stripper.',
 };
 
 /** Perf fixes made while building the bench, with before → after figures on this machine. */
 export const FIXES: string[] = [
-  'agent: a render cache by commit and path (agent/render-cache.ts): a reconcile of a commit it has rendered before skips the checkout check and the YAML parse (plain directories only; kustomizations can pull remote bases). No-op resync of 1,000 objects: median 507 ms → 97 ms (10 reconciles each).',
-  'image-updater/markers: one YAML parse per scan instead of two (the comments and the documents come from the same CST), an allocation-free comment walk, and a memo for the plain-scalar safety check (two YAML parses per new value). Update run over 2,000 files × 10 markers: 10.5 s → 6.6 s.',
+  'agent: a render cache by commit and path (agent/render-cache.ts): a reconcile of a commit it has rendered before ' +
+    'skips the checkout check and the YAML parse (plain directories only; kustomizations can pull remote bases). ' +
+    'No-op resync of 1,000 objects: median 507 ms → 97 ms (10 reconciles each).',
+  'image-updater/markers: one YAML parse per scan instead of two (the comments and the documents come from the same ' +
+    'CST), an allocation-free comment walk, and a memo for the plain-scalar safety check (two YAML parses per new ' +
+    'value). Update run over 2,000 files × 10 markers: 10.5 s → 6.6 s.',
 ];
 
 /** Other things the bench brought to light. */
 export const OBSERVATIONS: string[] = [
-  "The default commit message lists every change: an update run that changes 20,000 values renders more than the 1 MiB a message may have and fails with CommitTemplateFailed, committing nothing. Item 6 uses the seed's template (one line per image); the default could summarise beyond a few hundred changes.",
-  "The no-op windows also hold the control plane's own traffic: writes for Endpoints, namespace and token-controller housekeeping, and the controller manager re-listing ContinuousDeployments and namespaces a few times a second after namespaces were deleted — it goes on with the agent and the bench's watches stopped. The zero-write check counts only the kinds the agent can write (what it applies, ContinuousDeployments, Events).",
+  'The default commit message lists every change: an update run that changes 20,000 values renders more than the ' +
+    '1 MiB a message may have and fails with CommitTemplateFailed, committing nothing. ' +
+    "Item 6 uses the seed's template (one line per image); the default could summarise beyond a few hundred changes.",
+  "The no-op windows also hold the control plane's own traffic: writes for Endpoints, " +
+    'namespace and token-controller housekeeping, and the controller manager re-listing ContinuousDeployments and ' +
+    "namespaces a few times a second after namespaces were deleted — it goes on with the agent and the bench's watches " +
+    'stopped. The zero-write check counts only the kinds the agent can write (what it applies, ContinuousDeployments, ' +
+    'Events).',
 ];

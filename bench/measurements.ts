@@ -105,9 +105,14 @@ export function syncFirst(point: SyncPointResult, id: string): Measurement {
     goal: { kind: 'ratio', max: 0.5 },
     checks: [],
     notes: [
-      `data: ${num(c.total)} objects (${c.crds} CRD, ${num(c.configMaps)} ConfigMaps, ${num(c.deployments)} Deployments, ${num(c.services)} headless Services, ${num(c.widgets)} custom resources) in ${num(c.files)} files; the CRD already exists for both sides`,
-      `ours: \`tidemark agent\` process; from creating the ContinuousDeployment until its status says Synced at the commit (ls-remote, shallow fetch over smart HTTP, render, dry-run of every object, apply, status): ${requestLine(point.ours[0]?.firstRequests)} per run at the API server for the applied kinds`,
-      `peer: \`kubectl apply --server-side --force-conflicts -R -f\` on a checkout of the same commit, process start to exit: ${requestLine(point.peer[0]?.firstRequests)}`,
+      `data: ${num(c.total)} objects (${c.crds} CRD, ${num(c.configMaps)} ConfigMaps, ` +
+        `${num(c.deployments)} Deployments, ${num(c.services)} headless Services, ${num(c.widgets)} custom resources) ` +
+        `in ${num(c.files)} files; the CRD already exists for both sides`,
+      `ours: \`tidemark agent\` process; from creating the ContinuousDeployment until its status says Synced at ` +
+        `the commit (ls-remote, shallow fetch over smart HTTP, render, dry-run of every object, apply, status): ` +
+        `${requestLine(point.ours[0]?.firstRequests)} per run at the API server for the applied kinds`,
+      `peer: \`kubectl apply --server-side --force-conflicts -R -f\` on a checkout of the same commit, ` +
+        `process start to exit: ${requestLine(point.peer[0]?.firstRequests)}`,
       `${point.ours.length} runs per side, alternating, each into a fresh namespace deleted afterwards`,
     ],
     details: {
@@ -129,6 +134,9 @@ export function syncNoop(point: SyncPointResult, id: string): Measurement {
   const samples = point.ours.flatMap((r) => r.noopMs);
   const checks: Check[] = [{ what: '0 writes', ok: oursWrites === 0 && point.ours.length > 0 }];
   const windows = point.ours.map((r: SideRun) => r.noopWindowMs).reduce((a, b) => a + b, 0);
+  const ourKinds = oursWrites > 0 ? ` (${JSON.stringify(writes.map((w) => w.ourKinds))})` : '';
+  const otherKinds = [...new Set(writes.flatMap((w) => Object.keys(w.otherKinds)))].join(', ') || 'none';
+  const windowRequests = requestLine(sumSummaries(point.ours.map((r) => r.noopRequests)));
   return measurement({
     id,
     title: `No-op resync, ${num(point.n)} objects`,
@@ -139,9 +147,15 @@ export function syncNoop(point: SyncPointResult, id: string): Measurement {
     goal: { kind: 'ratio', max: 0.05 },
     checks,
     notes: [
-      `ours: timer-driven reconciles (pull interval 2 s, same commit, no drift) after the API server had been quiet for 3 s; duration as the agent logs it for each reconcile (ls-remote, render, compare, status); ${samples.length} reconciles over ${point.ours.length} runs`,
-      `ours, at the API server over ${formatValue(windows, 'ms')} of no-op reconciles: ${num(oursWrites)} writes to managed kinds, ContinuousDeployments or Events${oursWrites > 0 ? ` (${JSON.stringify(writes.map((w) => w.ourKinds))})` : ''}; the window's ${requestLine(sumSummaries(point.ours.map((r) => r.noopRequests)))} are otherwise the control plane's own (${otherWrites} writes: ${Object.keys(Object.assign({}, ...writes.map((w) => w.otherKinds))).join(', ') || 'none'}; re-lists by the controller manager)`,
-      `peer: the same kubectl command on the unchanged namespace: ${num(peerWrites[0]?.ours ?? 0)} write requests per run (server-side apply PATCHes the server finds unchanged)`,
+      `ours: timer-driven reconciles (pull interval 2 s, same commit, no drift) after the API server had been ` +
+        `quiet for 3 s; duration as the agent logs it for each reconcile (ls-remote, render, compare, status); ` +
+        `${samples.length} reconciles over ${point.ours.length} runs`,
+      `ours, at the API server over ${formatValue(windows, 'ms')} of no-op reconciles: ` +
+        `${num(oursWrites)} writes to managed kinds, ContinuousDeployments or Events${ourKinds}; ` +
+        `the window's ${windowRequests} are otherwise the control plane's own (${otherWrites} writes: ` +
+        `${otherKinds}; re-lists by the controller manager)`,
+      `peer: the same kubectl command on the unchanged namespace: ${num(peerWrites[0]?.ours ?? 0)} write ` +
+        `requests per run (server-side apply PATCHes the server finds unchanged)`,
     ],
     details: {
       n: point.n,
@@ -178,8 +192,16 @@ export function drift(result: DriftResult, peerReapplyMs: number | undefined, in
     goal: { kind: 'absolute', max: 1000, unit: 'ms', strict: true },
     checks: [],
     notes: [
-      `ours: another client merge-patches ${result.edited / 2} ConfigMaps' data and ${result.edited / 2} Deployments' replicas (its own field manager); timed from the first edit sent until a watch has seen all ${result.edited} back at the Git value; pull interval 5 min, so only the agent's watch-driven self-heal counts; ${result.healMs.length} runs after a warm-up; ${formatValue(median(result.afterLastEditMs), 'ms')} after the last edit was acknowledged; ${median(result.reconciles)} reconciles per run (median)`,
-      `peer (modelled, not a daemon run): drift is corrected at the next interval, on average half of it (${formatValue(intervalMs, 'ms')} pull interval → ${formatValue(intervalMs / 2, 'ms')}), plus one re-apply of the set — ${peerReapplyMs === undefined ? 'not measured' : `the kubectl re-apply of item 2, ${formatValue(peerReapplyMs, 'ms')}`}`,
+      `ours: another client merge-patches ${result.edited / 2} ConfigMaps' data and ${result.edited / 2} ` +
+        `Deployments' replicas (its own field manager); timed from the first edit sent until a watch has seen all ` +
+        `${result.edited} back at the Git value; pull interval 5 min, so only the agent's watch-driven self-heal ` +
+        `counts; ${result.healMs.length} runs after a warm-up; ` +
+        `${formatValue(median(result.afterLastEditMs), 'ms')} after the last edit was acknowledged; ` +
+        `${median(result.reconciles)} reconciles per run (median)`,
+      `peer (modelled, not a daemon run): drift is corrected at the next interval, ` +
+        `on average half of it (${formatValue(intervalMs, 'ms')} pull interval → ` +
+        `${formatValue(intervalMs / 2, 'ms')}), plus one re-apply of the set — ` +
+        `${peerReapplyMs === undefined ? 'not measured' : `the kubectl re-apply of item 2, ${formatValue(peerReapplyMs, 'ms')}`}`,
     ],
     details: { ...result },
   });
@@ -196,7 +218,9 @@ export function gitPoll(result: GitPollResult): Measurement {
     goal: { kind: 'ratio', max: 1.5 },
     checks: [],
     notes: [
-      `both: smart HTTP with basic auth (askpass), repository with ${result.refs} refs, one ref asked for; ours is shared/git lsRemote (private askpass files, git child process, parse); ${result.oursMs.length} alternating runs after a warm-up`,
+      `both: smart HTTP with basic auth (askpass), repository with ${result.refs} refs, one ref asked for; ` +
+        `ours is shared/git lsRemote (private askpass files, git child process, parse); ` +
+        `${result.oursMs.length} alternating runs after a warm-up`,
       `HTTP requests at the Git server per poll: ours ${result.oursRequests}, peer ${result.peerRequests}`,
     ],
     details: { ...result },
@@ -214,9 +238,13 @@ export function tags(result: TagsResult): Measurement {
     goal: { kind: 'ratio', max: 1.0 },
     checks: [],
     notes: [
-      `ours: RegistryClient.listTags (1,000 per page, following Link) + decide (exclusion list, the seed's filter and extract, numerical asc) → ${result.chosen}; ${result.ours.requests} requests, ${num(result.ours.bytes)} bytes, ${result.ours.pages} pages`,
-      `peer: skopeo list-tags (a new process per run, listing only): ${result.peer.requests} requests, ${num(result.peer.bytes)} bytes, ${num(result.peer.tagsPrinted)} lines printed`,
-      `registry: CNCF distribution 2.8 (Debian docker-registry) on loopback, ${num(result.tags)} tags pushed in ${formatValue(result.pushMs, 'ms')}; ${result.oursMs.length} alternating runs after a warm-up`,
+      `ours: RegistryClient.listTags (1,000 per page, following Link) + decide (exclusion list, ` +
+        `the seed's filter and extract, numerical asc) → ${result.chosen}; ` +
+        `${result.ours.requests} requests, ${num(result.ours.bytes)} bytes, ${result.ours.pages} pages`,
+      `peer: skopeo list-tags (a new process per run, listing only): ${result.peer.requests} requests, ` +
+        `${num(result.peer.bytes)} bytes, ${num(result.peer.tagsPrinted)} lines printed`,
+      `registry: CNCF distribution 2.8 (Debian docker-registry) on loopback, ${num(result.tags)} tags pushed in ` +
+        `${formatValue(result.pushMs, 'ms')}; ${result.oursMs.length} alternating runs after a warm-up`,
     ],
     details: { ...result },
   });
@@ -233,8 +261,11 @@ export function markers(result: MarkersResult): Measurement {
     goal: { kind: 'ratio', max: 3 },
     checks: [],
     notes: [
-      `ours: runUpdate over the directory (walk, screen, parse, rewrite every marker's bytes in place, read back, write ${num(result.filesWrittenPerRun)} files, render the seed's commit message): ${num(result.changesPerRun)} values changed per run`,
-      `peer: the same walk reading each file once (${(result.bytes / 1048576).toFixed(1)} MiB); ${result.oursMs.length} alternating runs after a warm-up`,
+      `ours: runUpdate over the directory (walk, screen, parse, rewrite every marker's bytes in place, ` +
+        `read back, write ${num(result.filesWrittenPerRun)} files, render the seed's commit message): ` +
+        `${num(result.changesPerRun)} values changed per run`,
+      `peer: the same walk reading each file once (${(result.bytes / 1048576).toFixed(1)} MiB); ` +
+        `${result.oursMs.length} alternating runs after a warm-up`,
     ],
     details: { ...result },
   });
@@ -251,7 +282,10 @@ export function memory(result: MemoryResult, id: string): Measurement {
     goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false },
     checks: [],
     notes: [
-      `a fresh \`tidemark agent\` process; VmHWM from /proc/<pid>/status after all ${result.cds} were Synced (${formatValue(result.allSyncedMs, 'ms')}) and two more 5 s pull intervals; idle before any ContinuousDeployment: ${mib(result.idleRssKiB).toFixed(0)} MiB; at the end: ${mib(result.endRssKiB).toFixed(0)} MiB resident`,
+      `a fresh \`tidemark agent\` process; VmHWM from /proc/<pid>/status after all ${result.cds} were Synced ` +
+        `(${formatValue(result.allSyncedMs, 'ms')}) and two more 5 s pull intervals; ` +
+        `idle before any ContinuousDeployment: ${mib(result.idleRssKiB).toFixed(0)} MiB; ` +
+        `at the end: ${mib(result.endRssKiB).toFixed(0)} MiB resident`,
     ],
     details: { ...result },
   });
@@ -268,7 +302,10 @@ export function imageLoop(result: ImageLoopResult): Measurement {
     goal: { kind: 'absolute', max: 10_000, unit: 'ms', strict: true },
     checks: [],
     notes: [
-      `full loop, both programs as processes: registry scan every 1 s → policy → bot commit pushed over smart HTTP (${formatValue(median(result.toCommitMs), 'ms')} after the tag push) → requestedAt → agent apply (${formatValue(median(result.commitToDeployedMs), 'ms')} after the commit; the ContinuousDeployment also polls every 2 s); ${result.endToEndMs.length} runs after a warm-up`,
+      `full loop, both programs as processes: registry scan every 1 s → policy → ` +
+        `bot commit pushed over smart HTTP (${formatValue(median(result.toCommitMs), 'ms')} after the tag push) ` +
+        `→ requestedAt → agent apply (${formatValue(median(result.commitToDeployedMs), 'ms')} after the commit; ` +
+        `the ContinuousDeployment also polls every 2 s); ${result.endToEndMs.length} runs after a warm-up`,
     ],
     details: { ...result },
   });
@@ -285,6 +322,12 @@ export function pathological(result: PathologicalResult): Measurement {
     (a, b) => (b.ms > a.ms ? b : a),
     result.js[0] ?? { pattern: '', length: 0, ms: Number.NaN, factor: undefined },
   );
+  const jsStops = result.jsStops
+    .map((s) => {
+      const years = s.extrapolatedYears !== undefined ? ` (a 128-character tag: ~${s.extrapolatedYears.toExponential(1)} years)` : '';
+      return `${s.pattern} stopped at ${s.length} characters${years}`;
+    })
+    .join('; ');
   return measurement({
     id: 'P',
     title: '10,000 hostile tags, catastrophic patterns',
@@ -295,8 +338,9 @@ export function pathological(result: PathologicalResult): Measurement {
     goal: { kind: 'none' },
     checks: [{ what: 'linear in tags', ok: linear }],
     notes: [
-      'ours: decide() with filterTags `^(a+)+$` and `^(a|a)*b$` (RE2) over 10,000 tags of 65–127 characters that match neither; the worse pattern shown; linear = time per tag at 10,000 within 2× of that at 1,000',
-      `peer: the same patterns in JavaScript's backtracking RegExp on one short tag, growing until a match takes over 1.5 s: ${result.jsStops.map((s) => `${s.pattern} stopped at ${s.length} characters${s.extrapolatedYears !== undefined ? ` (a 128-character tag: ~${s.extrapolatedYears.toExponential(1)} years)` : ''}`).join('; ')}`,
+      'ours: decide() with filterTags `^(a+)+$` and `^(a|a)*b$` (RE2) over 10,000 tags of 65–127 characters ' +
+        'that match neither; the worse pattern shown; linear = time per tag at 10,000 within 2× of that at 1,000',
+      `peer: the same patterns in JavaScript's backtracking RegExp on one short tag, growing until a match takes over 1.5 s: ${jsStops}`,
     ],
     details: { ...result },
   });

@@ -291,7 +291,7 @@ async function main(): Promise<number> {
     }
     if (want('P')) {
       progress('hostile tag patterns (RE2 vs JavaScript RegExp)');
-      const r = await attempt('item P', async () => runPathological());
+      const r = await attempt('item P', () => Promise.resolve(runPathological()));
       raw.pathological = r instanceof Error ? r.message : r;
       if (!(r instanceof Error)) pathologicalText = formatPathological(r);
       push('P', r, build.pathological);
@@ -312,7 +312,9 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   out.push(
-    `Tidemark benchmarks — ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${info.nproc} cores (${info.cpu}), ${info.memoryGiB} GiB, ${info.kernel}, Node ${info.node}; ${minutes.toFixed(1)} min`,
+    `Tidemark benchmarks — ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+      `${info.nproc} cores (${info.cpu}), ${info.memoryGiB} GiB, ${info.kernel}, Node ${info.node}; ` +
+      `${minutes.toFixed(1)} min`,
   );
   out.push('Ratios are ours ÷ peer, the median of back-to-back pairs on the same data; absolute times drift on this shared machine.');
   out.push('');
@@ -376,7 +378,12 @@ async function main(): Promise<number> {
   if (complete && !values['no-readme']) {
     const readmePath = `${root}README.md`;
     const body = [
-      `Latest \`npm run bench\`: ${started.toISOString().slice(0, 10)}, on ${info.nproc} cores (${info.cpu}) with ${info.memoryGiB} GiB of memory, ${info.kernel}, Node ${info.node}, kube-apiserver ${info.kubeApiserver}, kubectl v1.35. Each figure is the median of several runs after a warm-up; the ratio is ours ÷ peer over back-to-back pairs on the same data (absolute times drift on this shared machine; ratios hold). Run it with \`npm run bench\` (about ${Math.ceil(minutes)} minutes here); every figure, request count and sample is in [bench/results/latest.json](bench/results/latest.json).`,
+      `Latest \`npm run bench\`: ${started.toISOString().slice(0, 10)}, on ${info.nproc} cores (${info.cpu}) ` +
+        `with ${info.memoryGiB} GiB of memory, ${info.kernel}, Node ${info.node}, ` +
+        `kube-apiserver ${info.kubeApiserver}, kubectl v1.35. Each figure is the median of several runs after a warm-up; ` +
+        `the ratio is ours ÷ peer over back-to-back pairs on the same data (absolute times drift on this shared ` +
+        `machine; ratios hold). Run it with \`npm run bench\` (about ${Math.ceil(minutes)} minutes here); ` +
+        `every figure, request count and sample is in [bench/results/latest.json](bench/results/latest.json).`,
       '',
       markdownTable(measurements),
       '',
@@ -391,7 +398,8 @@ async function main(): Promise<number> {
               explained.clear();
               return misses.map((m) => {
                 const note = gapNote(m);
-                return `- **${m.id}. ${m.title}** — ${m.verdict === 'ERROR' ? 'did not complete' : build.describeMiss(m)}.${note ? ` ${note}` : ''}`;
+                const miss = m.verdict === 'ERROR' ? 'did not complete' : build.describeMiss(m);
+                return `- **${m.id}. ${m.title}** — ${miss}.${note ? ` ${note}` : ''}`;
               });
             })(),
             '',

@@ -17,9 +17,14 @@ export function unifiedDiff(before: string, after: string, labels: { from: strin
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) (ops.push({ op: ' ', line: a[i++]! }), j++);
-    else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ op: '-', line: a[i++]! });
-    else ops.push({ op: '+', line: b[j++]! });
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ op: ' ', line: a[i++]! });
+      j++;
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      ops.push({ op: '-', line: a[i++]! });
+    } else {
+      ops.push({ op: '+', line: b[j++]! });
+    }
   }
   if (!ops.some((o) => o.op !== ' ')) return '';
   const keep = ops.map((o, k) => o.op !== ' ' || ops.slice(Math.max(0, k - context), k + context + 1).some((x) => x.op !== ' '));

@@ -104,7 +104,8 @@ const CASES: Case[] = [
     file: 'replicaset-degraded.yaml',
     status: 'Degraded',
     message:
-      'pods "web-7d9c5b8f4d-x2lqp" is forbidden: exceeded quota: compute, requested: limits.cpu=500m, used: limits.cpu=1500m, limited: limits.cpu=2',
+      'pods "web-7d9c5b8f4d-x2lqp" is forbidden: exceeded quota: compute, ' +
+      'requested: limits.cpu=500m, used: limits.cpu=1500m, limited: limits.cpu=2',
   },
   // Pod
   { file: 'pod-running.yaml', status: 'Healthy' },
@@ -112,7 +113,8 @@ const CASES: Case[] = [
     file: 'pod-crashloop.yaml',
     status: 'Degraded',
     message:
-      'web: CrashLoopBackOff (back-off 2m40s restarting failed container=web pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
+      'web: CrashLoopBackOff (back-off 2m40s restarting failed container=web ' +
+      'pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
   },
   {
     file: 'pod-imagepullbackoff.yaml',
@@ -128,7 +130,8 @@ const CASES: Case[] = [
     file: 'pod-init-crashloop.yaml',
     status: 'Degraded',
     message:
-      'migrate: CrashLoopBackOff (back-off 1m20s restarting failed container=migrate pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
+      'migrate: CrashLoopBackOff (back-off 1m20s restarting failed container=migrate ' +
+      'pod=web-7d9c5b8f4d-4kqzn_shop(7a3e5c9b-1d2f-4b8a-9e6c-0f4d2a7b3c15))',
   },
   {
     file: 'pod-pending.yaml',
@@ -150,7 +153,8 @@ const CASES: Case[] = [
     file: 'pod-evicted.yaml',
     status: 'Degraded',
     message:
-      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 91212Ki. Container backup was using 1811236Ki, request is 0, has larger consumption of memory. ',
+      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 91212Ki. ' +
+      'Container backup was using 1811236Ki, request is 0, has larger consumption of memory. ',
   },
   // restartPolicy Never: a hook-like pod may still succeed once the image shows up (Argo CD).
   { file: 'pod-job-imagepullbackoff.yaml', status: 'Progressing' },
@@ -225,7 +229,9 @@ const CASES: Case[] = [
     file: 'hpa-degraded.yaml',
     status: 'Degraded',
     message:
-      'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)',
+      'the HPA was unable to compute the replica count: failed to get cpu utilization: ' +
+      'unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: ' +
+      'the server could not find the requested resource (get pods.metrics.k8s.io)',
   },
   { file: 'hpa-progressing.yaml', status: 'Progressing', message: 'Waiting to Autoscale' },
   {
@@ -291,7 +297,9 @@ const CASES: Case[] = [
     file: 'cr-kstatus-not-ready.yaml',
     status: 'Degraded',
     message:
-      'ReconciliationFailed: Namespace/shop dry-run failed (Forbidden): namespaces "shop" is forbidden: User "system:serviceaccount:flux-system:kustomize-controller" cannot patch resource "namespaces" in API group "" in the namespace "shop"',
+      'ReconciliationFailed: Namespace/shop dry-run failed (Forbidden): namespaces "shop" is forbidden: ' +
+      'User "system:serviceaccount:flux-system:kustomize-controller" cannot patch resource "namespaces" ' +
+      'in API group "" in the namespace "shop"',
   },
   {
     file: 'cr-kstatus-not-ready-progressing.yaml',

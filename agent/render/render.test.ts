@@ -346,7 +346,8 @@ describe('render: kustomize (the real executable)', () => {
     const root = await tree({ 'k/kustomization.yaml': 'resources: []\n' });
     try {
       const script =
-        'process.stdout.write("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: env}\\ndata: " + JSON.stringify({ env: JSON.stringify(process.env), args: JSON.stringify(process.argv.slice(1)) }) + "\\n")';
+        'process.stdout.write("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: env}\\ndata: " + ' +
+        'JSON.stringify({ env: JSON.stringify(process.env), args: JSON.stringify(process.argv.slice(1)) }) + "\\n")';
       const [only] = await renderPath(root, 'k', { kustomize: { command: [process.execPath, '-e', script, '--'] } });
       const data = only!.object.data as { env: string; args: string };
       env = JSON.parse(data.env) as Record<string, string>;

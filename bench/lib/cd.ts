@@ -21,7 +21,10 @@ export function isSyncedAt(cd: CdObject | undefined, revision: string): boolean 
 export function describeCd(cd: CdObject | undefined): string {
   if (!cd) return 'not found';
   const ready = cd.status?.conditions?.find((c) => c.type === 'Ready');
-  return `sync=${cd.status?.sync?.status} applied=${cd.status?.lastAppliedRevision} ready=${ready?.status}/${ready?.reason}: ${ready?.message?.slice(0, 300)}`;
+  return (
+    `sync=${cd.status?.sync?.status} applied=${cd.status?.lastAppliedRevision} ` +
+    `ready=${ready?.status}/${ready?.reason}: ${ready?.message?.slice(0, 300)}`
+  );
 }
 
 export interface CdSpecInput {

@@ -87,11 +87,8 @@ export function timedRun(
     let stdoutBytes = 0;
     let stderr = '';
     let peak = 0;
-    const unregister = onShutdown({
-      name: `peer ${command}`,
-      async: async () => void child.kill('SIGKILL'),
-      sync: () => void child.kill('SIGKILL'),
-    });
+    const kill = () => void child.kill('SIGKILL');
+    const unregister = onShutdown({ name: `peer ${command}`, async: () => Promise.resolve(kill()), sync: kill });
     const sampler = setInterval(() => {
       if (child.pid !== undefined) peak = Math.max(peak, readProcMemory(child.pid)?.hwmKiB ?? 0);
     }, 20);

@@ -84,7 +84,7 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
           }
         } catch (err) {
           done();
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       };
       const cancel = () => {

@@ -149,7 +149,9 @@ function explain(problem: MarkerProblem, namespace: string): { code: Reason; mes
   if (problem.code === 'MarkerUnknownPolicy' && other !== undefined && other !== namespace) {
     return {
       code: 'MarkerPolicyNotPermitted',
-      message: `marker ${JSON.stringify(problem.setter)} names a policy in namespace ${other}; an automation in ${namespace} uses only the ImagePolicies of its own namespace`,
+      message:
+        `marker ${JSON.stringify(problem.setter)} names a policy in namespace ${other}; ` +
+        `an automation in ${namespace} uses only the ImagePolicies of its own namespace`,
     };
   }
   return { code: problem.code, message: problem.message };

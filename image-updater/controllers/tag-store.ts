@@ -33,20 +33,22 @@ export function repositoryKey(namespace: string, name: string): string {
 export class MemoryTagStore implements TagStore {
   private readonly records = new Map<string, ScanRecord>();
 
-  async get(key: string): Promise<ScanRecord | undefined> {
-    return this.records.get(key);
+  get(key: string): Promise<ScanRecord | undefined> {
+    return Promise.resolve(this.records.get(key));
   }
 
-  async set(key: string, record: ScanRecord): Promise<void> {
+  set(key: string, record: ScanRecord): Promise<void> {
     // A frozen copy: a caller keeping its array cannot change what policies read.
     this.records.set(key, { ...record, tags: Object.freeze([...record.tags]) });
+    return Promise.resolve();
   }
 
-  async delete(key: string): Promise<void> {
+  delete(key: string): Promise<void> {
     this.records.delete(key);
+    return Promise.resolve();
   }
 
-  async keys(): Promise<string[]> {
-    return [...this.records.keys()];
+  keys(): Promise<string[]> {
+    return Promise.resolve([...this.records.keys()]);
   }
 }

@@ -33,19 +33,22 @@ export function valueForField(field: SetterField, d: ImageDecision): Decision {
   }
 }
 
+type Policies = ReadonlyMap<string, ImageDecision> | Readonly<Record<string, ImageDecision>>;
+
 /**
  * A `decide` function over the automation's known policies, keyed `<namespace>:<name>`.
  * A marker naming any other policy is reported as MarkerUnknownPolicy.
  */
-export function decideFromPolicies(policies: ReadonlyMap<string, ImageDecision> | Readonly<Record<string, ImageDecision>>): Decide {
+export function decideFromPolicies(policies: Policies): Decide {
   const lookup = (key: string): ImageDecision | undefined =>
-    policies instanceof Map
-      ? policies.get(key)
-      : Object.hasOwn(policies, key)
-        ? (policies as Readonly<Record<string, ImageDecision>>)[key]
-        : undefined;
+    isPolicyMap(policies) ? policies.get(key) : Object.hasOwn(policies, key) ? policies[key] : undefined;
   return (setter) => {
     const d = lookup(`${setter.namespace}:${setter.name}`);
     return d === undefined ? { unknownPolicy: true } : valueForField(setter.field, d);
   };
+}
+
+/** `instanceof Map` alone narrows to Map<any, any>, and leaves ReadonlyMap in the other branch. */
+function isPolicyMap(policies: Policies): policies is ReadonlyMap<string, ImageDecision> {
+  return policies instanceof Map;
 }

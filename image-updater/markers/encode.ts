@@ -3,6 +3,7 @@ import { isScalar, parseDocument } from 'yaml';
 import type { ScalarStyle } from './types.ts';
 
 /** Characters YAML does not allow raw in a scalar, or that would end a line. */
+// eslint-disable-next-line no-control-regex -- matching control characters is this regex's job
 const NON_PRINTABLE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]/u;
 
 /** A YAML double-quoted scalar (the escapes are YAML's, which JSON's are a subset of). */

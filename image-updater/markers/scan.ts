@@ -132,7 +132,7 @@ function collectComments(tokens: readonly CST.Token[]): Comment[] {
   const out: Comment[] = [];
   const visit = (v: object): void => {
     if (Array.isArray(v)) {
-      for (const x of v) if (typeof x === 'object' && x !== null) visit(x);
+      for (const x of v as unknown[]) if (typeof x === 'object' && x !== null) visit(x);
       return;
     }
     const t = v as { type?: unknown; offset?: unknown; source?: unknown };
@@ -158,7 +158,7 @@ function collectComments(tokens: readonly CST.Token[]): Comment[] {
 function parseOnce(text: string): { docs: Document[]; tokens: CST.Token[] } {
   const tokens = Array.from(new Parser().parse(text));
   const docs = Array.from(new Composer({ keepSourceTokens: true }).compose(tokens)) as Document[];
-  if (docs.some((d) => d.errors.length > 0)) return { docs: parseAllDocuments(text, { keepSourceTokens: true }) as Document[], tokens };
+  if (docs.some((d) => d.errors.length > 0)) return { docs: parseAllDocuments(text, { keepSourceTokens: true }), tokens };
   return { docs, tokens };
 }
 

@@ -98,7 +98,8 @@ function checkReferences(parts: readonly TemplatePart[], compiled: CompiledPatte
         compiled.source,
       )} has no such group (it has ${available.length > 0 ? available.join(', ') : 'no groups'}, and $0 for the whole match)`,
       longest
-        ? `a $name reference takes as many letters, digits and _ as it can: write \${${longest}}${part.name.slice(longest.length)} to follow ${part.written.slice(0, longest.length + 1)} with text`
+        ? `a $name reference takes as many letters, digits and _ as it can: ` +
+            `write \${${longest}}${part.name.slice(longest.length)} to follow ${part.written.slice(0, longest.length + 1)} with text`
         : 'name a group of the pattern, e.g. (?P<ts>[0-9]+) with extract $ts',
     );
   }

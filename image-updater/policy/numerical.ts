@@ -82,6 +82,7 @@ function notANumber(candidate: Candidate) {
   return terminal(
     'InvalidNumericalValue',
     `numerical policy: ${what}`,
-    'narrow filterTags.pattern so that only numeric values are extracted (exponents, Inf and NaN are not accepted), or use the alphabetical or semver policy',
+    'narrow filterTags.pattern so that only numeric values are extracted (exponents, Inf and NaN are not accepted), ' +
+      'or use the alphabetical or semver policy',
   );
 }

@@ -9,9 +9,10 @@ const KINDS: readonly PolicyKind[] = ['numerical', 'semver', 'alphabetical'];
 
 /**
  * Builds the policy `spec.policy` names. Exactly one kind must be set; an unknown kind, none, or
- * two are terminal InvalidPolicy errors, as are malformed settings of the kind itself.
+ * two are terminal InvalidPolicy errors, as are malformed settings of the kind itself. `choice`
+ * is meant to be an ImagePolicyChoice but comes from the user's YAML, so any value is checked.
  */
-export function createPolicy(choice: ImagePolicyChoice | unknown): Policy {
+export function createPolicy(choice: unknown): Policy {
   if (choice === null || typeof choice !== 'object' || Array.isArray(choice)) {
     throw invalidPolicy('policy must be an object with one of numerical, semver or alphabetical');
   }

@@ -265,9 +265,10 @@ describe('retries', () => {
     const server = await serve((_req, res) => json(res, 503, {}));
     const controller = new AbortController();
     const clock = fakeClock();
-    clock.sleep = async () => {
-      controller.abort(new Error('shutting down'));
-      throw controller.signal.reason;
+    clock.sleep = () => {
+      const reason = new Error('shutting down');
+      controller.abort(reason);
+      return Promise.reject(reason);
     };
     const c = new RegistryClient({ clock });
     clients.push(c);

@@ -1,3 +1,5 @@
+import { abortReason } from '../../shared/time/clock.ts';
+
 /**
  * Counting semaphores keyed by registry host, so one slow or rate-limiting registry cannot be
  * flooded and does not hold up requests to the others.
@@ -32,7 +34,7 @@ export class KeyedSemaphore {
       const onAbort = () => {
         const i = held.waiters.indexOf(wake);
         if (i >= 0) held.waiters.splice(i, 1);
-        reject(signal?.reason);
+        reject(abortReason(signal));
       };
       held.waiters.push(wake);
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -46,7 +46,10 @@ test('concurrency bounds how many keys run together', async () => {
 
 test('forget drops a delayed key; addAfter keeps the earliest time', async () => {
   const seen: string[] = [];
-  const queue = new WorkQueue(1, async (key) => void seen.push(key));
+  const queue = new WorkQueue(1, (key) => {
+    seen.push(key);
+    return Promise.resolve();
+  });
   queue.addAfter('gone', 5);
   queue.forget('gone');
   queue.addAfter('soon', 10_000);

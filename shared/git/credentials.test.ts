@@ -63,7 +63,9 @@ describe('prepareAuth', () => {
       assert.deepEqual(auth.secrets, ['pa$$ "word\\']);
       const ask = (prompt: string) =>
         new Promise<string>((resolve, reject) =>
-          execFile(script, [prompt], { env: { ...process.env, ...auth.env } }, (err, out) => (err ? reject(err) : resolve(out))),
+          execFile(script, [prompt], { env: { ...process.env, ...auth.env } }, (err, out) =>
+            err instanceof Error ? reject(err) : resolve(out),
+          ),
         );
       assert.equal(await ask("Username for 'http://h': "), 'bob\n');
       assert.equal(await ask("Password for 'http://bob@h': "), 'pa$$ "word\\\n');

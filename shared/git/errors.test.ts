@@ -60,7 +60,8 @@ const CASES: Array<[string, string, 'transient' | 'terminal']> = [
   [' ! [rejected]        HEAD -> main (non-fast-forward)', 'GitPushRejected', 'transient'],
   ['!\tHEAD:refs/heads/bot\t[rejected] (stale info)', 'GitPushRejected', 'transient'],
   [
-    "!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)\nremote: error: cannot lock ref 'refs/heads/main': is at 80a605f2 but expected 467704b6",
+    '!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)\n' +
+      "remote: error: cannot lock ref 'refs/heads/main': is at 80a605f2 but expected 467704b6",
     'GitPushRejected',
     'transient',
   ],

@@ -40,8 +40,9 @@ describe('KeyedMutex', () => {
     const gate = deferred();
     let otherRan = false;
     const held = mutex.run('a', () => gate.promise);
-    await mutex.run('b', async () => {
+    await mutex.run('b', () => {
       otherRan = true;
+      return Promise.resolve();
     });
     assert.equal(otherRan, true);
     gate.resolve();
@@ -54,6 +55,6 @@ describe('KeyedMutex', () => {
       mutex.run('k', async () => Promise.reject(new Error('boom'))),
       /boom/,
     );
-    assert.equal(await mutex.run('k', async () => 42), 42);
+    assert.equal(await mutex.run('k', () => Promise.resolve(42)), 42);
   });
 });

@@ -28,7 +28,7 @@ export function refuseOptionLike(what: string, value: string): void {
 export function validateRepositoryUrl(url: string): CheckedUrl {
   if (typeof url !== 'string' || url.length === 0) throw invalidSpec('the repository URL is empty');
   refuseOptionLike('repository URL', url);
-  if (/[\s\x00-\x1f\x7f]/.test(url)) throw invalidSpec('the repository URL contains whitespace or control characters');
+  if (/\s/.test(url) || hasAsciiControl(url)) throw invalidSpec('the repository URL contains whitespace or control characters');
   if (url.length > 2048) throw invalidSpec('the repository URL is too long');
 
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
@@ -67,11 +67,21 @@ function checkUrlForm(url: string, scheme: string): CheckedUrl {
   return { url, kind };
 }
 
+/** True when `s` holds an ASCII control character, U+0000 to U+001F or DEL (U+007F). */
+function hasAsciiControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code <= 0x1f || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function allowedHint(): string {
   return 'use https://, http://, ssh://, file:// or git@host:path';
 }
 
-const FORBIDDEN_REF_CHARS = /[\x00-\x20\x7f~^:?*[\\]/;
+/** What git refuses in a ref name besides the control characters (hasAsciiControl finds those). */
+const FORBIDDEN_REF_CHARS = /[ ~^:?*[\\]/;
 
 /**
  * git check-ref-format's rules for one short branch or tag name, plus Tidemark's own: no leading
@@ -88,7 +98,7 @@ export function refNameProblem(name: string): string | undefined {
   if (name.startsWith('-')) return 'starts with "-"';
   if (Buffer.byteLength(name) > 255) return 'too long';
   if (name === '@') return 'is "@"';
-  if (FORBIDDEN_REF_CHARS.test(name)) return 'contains a space, control character or one of ~^:?*[\\';
+  if (FORBIDDEN_REF_CHARS.test(name) || hasAsciiControl(name)) return 'contains a space, control character or one of ~^:?*[\\';
   if (name.includes('..')) return 'contains ".."';
   if (name.includes('@{')) return 'contains "@{"';
   if (name.includes('//')) return 'contains "//"';

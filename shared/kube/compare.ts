@@ -6,7 +6,8 @@ const SERVER_METADATA = ['managedFields', 'resourceVersion', 'generation', 'crea
 
 /** A copy without status and server-owned metadata, for comparing desired (dry-run) with live. */
 export function comparable(obj: KubeObject): Record<string, unknown> {
-  const { status: _status, metadata, ...rest } = obj;
+  const { metadata, ...rest } = obj;
+  delete rest.status; // rest is a fresh copy: obj keeps its status
   const meta: Record<string, unknown> = { ...metadata };
   for (const field of SERVER_METADATA) delete meta[field];
   return { ...rest, metadata: meta };

@@ -1,7 +1,7 @@
 import { TidemarkError, type Reason } from '../errors/index.ts';
 
 /** The API server's metav1.Status reasons we act on. */
-export type KubeStatusReason =
+export type KnownKubeStatusReason =
   | 'NotFound'
   | 'AlreadyExists'
   | 'Conflict'
@@ -15,8 +15,13 @@ export type KubeStatusReason =
   | 'InternalError'
   | 'Timeout'
   | 'ServerTimeout'
-  | 'ServiceUnavailable'
-  | string;
+  | 'ServiceUnavailable';
+
+/**
+ * A metav1.Status reason: one we know, or whatever else the server sends. `string & {}` keeps the
+ * known names visible to editors instead of collapsing the union into plain `string`.
+ */
+export type KubeStatusReason = KnownKubeStatusReason | (string & {});
 
 /**
  * An error answer from the API server. `code` follows Tidemark's vocabulary; `status` and

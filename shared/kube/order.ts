@@ -78,7 +78,7 @@ export function stageObjects<T extends KubeObject>(objects: readonly T[]): Recor
 /** The order to delete in: the apply order reversed, so dependents go before what they need. */
 export function sortForPrune<T extends Pick<KubeObject, 'kind' | 'apiVersion' | 'metadata'>>(objects: readonly T[]): T[] {
   const rank = (o: T) => (stageOf(o) === 'foundation' ? 0 : stageOf(o) === 'class' ? 1 : 2);
-  return [...objects].sort((a, b) => rank(b) - rank(a) || -compareForApply(a as KubeObject, b as KubeObject));
+  return [...objects].sort((a, b) => rank(b) - rank(a) || -compareForApply(a, b));
 }
 
 function cmp(a: string, b: string): number {

@@ -57,9 +57,10 @@ function fakeClock(): Clock & { slept: number[] } {
   return {
     slept,
     now: () => now,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       slept.push(ms);
       now += ms;
+      return Promise.resolve();
     },
   };
 }
@@ -68,11 +69,11 @@ test('retry: transient errors retry, honouring Retry-After; terminal ones stop a
   const clock = fakeClock();
   let calls = 0;
   const result = await retry(
-    async () => {
+    () => {
       calls++;
-      if (calls === 1) throw transient('TooManyRequests', 'slow down', undefined, 5000);
-      if (calls === 2) throw transient('APIServerError', 'again');
-      return 'ok';
+      if (calls === 1) return Promise.reject(transient('TooManyRequests', 'slow down', undefined, 5000));
+      if (calls === 2) return Promise.reject(transient('APIServerError', 'again'));
+      return Promise.resolve('ok');
     },
     { policy: { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0 }, attempts: 5, clock },
   );
@@ -82,9 +83,9 @@ test('retry: transient errors retry, honouring Retry-After; terminal ones stop a
   let terminalCalls = 0;
   await assert.rejects(
     retry(
-      async () => {
+      () => {
         terminalCalls++;
-        throw terminal('Forbidden', 'no');
+        return Promise.reject(terminal('Forbidden', 'no'));
       },
       { policy: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 }, attempts: 5, clock },
     ),

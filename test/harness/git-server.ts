@@ -217,19 +217,12 @@ export async function startGitHttpServer(repos: GitRepos, options: GitHttpServer
   const killChildren = () => {
     for (const child of children) child.kill('SIGKILL');
   };
-  const unregister = onShutdown({
-    name: 'git http server',
-    async: async () => {
-      killChildren();
-      server.closeAllConnections();
-      server.close();
-    },
-    sync: () => {
-      killChildren();
-      server.closeAllConnections();
-      server.close();
-    },
-  });
+  const stopNow = () => {
+    killChildren();
+    server.closeAllConnections();
+    server.close();
+  };
+  const unregister = onShutdown({ name: 'git http server', async: () => Promise.resolve(stopNow()), sync: stopNow });
 
   const baseUrl = `http://${LOOPBACK}:${port}`;
   return {

@@ -396,11 +396,8 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
 
   const kube = createKubeClient(cluster.kubeConfig(), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
   const dir = mkdtempSync(join(tmpdir(), 'tidemark-chart-rbac-'));
-  const unregister = onShutdown({
-    name: `chart RBAC kubeconfigs ${dir}`,
-    async: async () => rmSync(dir, { recursive: true, force: true }),
-    sync: () => rmSync(dir, { recursive: true, force: true }),
-  });
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const unregister = onShutdown({ name: `chart RBAC kubeconfigs ${dir}`, async: () => Promise.resolve(remove()), sync: remove });
   let cleaned: Promise<void> | undefined;
   const cleanup = (): Promise<void> => {
     cleaned ??= (async () => {

@@ -20,7 +20,9 @@ export async function serverWrites(cluster: ClusterAccess, dispatcher: Agent, gr
   for (const line of text.split('\n')) {
     const m = /^apiserver_request_total\{(.*)\} (\S+)$/.exec(line);
     if (!m) continue;
-    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const labels = Object.fromEntries(
+      [...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l): [string, string] => [l[1] ?? '', l[2] ?? '']),
+    );
     // Kubernetes 1.20 labels every request with dry_run; a server without it would count dry-runs too.
     if (labels.dry_run === undefined) throw new Error('apiserver_request_total has no dry_run label on this server');
     seen = true;

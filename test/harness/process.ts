@@ -227,7 +227,6 @@ export async function waitFor(probe: () => Promise<boolean>, options: WaitOption
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 250;
   const watch = options.watch ?? [];
-  let lastError = '';
   for (;;) {
     const dead = watch.find((p) => !p.running);
     if (dead) {
@@ -239,6 +238,7 @@ export async function waitFor(probe: () => Promise<boolean>, options: WaitOption
         { kind: 'terminal', hint: dead.logFile ? `full log: ${dead.logFile}` : undefined },
       );
     }
+    let lastError: string;
     try {
       if (await probe()) return;
       lastError = '';

@@ -106,7 +106,7 @@ export async function waitForCd(
       { timeoutMs, intervalMs: 100, what },
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`, { cause: err });
   }
   return last as ContinuousDeployment;
 }

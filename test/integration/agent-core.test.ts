@@ -99,7 +99,7 @@ describe('agent: Git to cluster', () => {
     assert.equal((settings?.data as Record<string, string>).color, 'blue');
     assert.equal(settings?.metadata.annotations?.['tidemark.dev/owned-by'], `${ns}/infra:/ConfigMap:${apps}/settings`);
     const managers = (settings?.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager);
-    assert.ok(managers.includes('tidemark'), `field managers: ${managers}`);
+    assert.ok(managers.includes('tidemark'), `field managers: ${managers.join(', ')}`);
     const events = await listEvents(kube, ns, 'infra');
     assert.ok(
       events.some((e) => e.reason === 'ReconciliationSucceeded' && e.message.includes('created 4')),

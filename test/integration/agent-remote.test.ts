@@ -273,7 +273,7 @@ describe('agent: remote clusters and kustomize', () => {
     assert.equal(names.length, 3, names.join(', '));
     assert.ok(
       names.some((n) => /^ConfigMap\/prod-flags-[a-z0-9]+$/.test(n)),
-      `generated ConfigMap with a content hash: ${names}`,
+      `generated ConfigMap with a content hash: ${names.join(', ')}`,
     );
 
     await git.repos.createRepo('kustomized', Object.fromEntries(Object.entries(files).map(([p, t]) => [`config/${p}`, t])), {

@@ -157,7 +157,9 @@ describe('agent: sync options', () => {
     } catch (err) {
       const meta = last?.metadata;
       throw new Error(
-        `${(err as Error).message}; still there: finalizers ${JSON.stringify(meta?.finalizers ?? [])}, deletionTimestamp ${meta?.deletionTimestamp ?? 'none'}, ownerReferences ${JSON.stringify(meta?.ownerReferences ?? [])}`,
+        `${(err as Error).message}; still there: finalizers ${JSON.stringify(meta?.finalizers ?? [])}, ` +
+          `deletionTimestamp ${meta?.deletionTimestamp ?? 'none'}, ownerReferences ${JSON.stringify(meta?.ownerReferences ?? [])}`,
+        { cause: err },
       );
     }
   };
@@ -449,7 +451,7 @@ describe('agent: sync options', () => {
     );
   });
 
-  it('skipSchemaValidation and an unknown field: applied where the server can skip validation, a clear error on Kubernetes < 1.25', async () => {
+  it('skipSchemaValidation with an unknown field: applied where the server can skip it, a clear error on Kubernetes < 1.25', async () => {
     const version = await kube.rest.request<{ major: string; minor: string }>({ method: 'GET', path: '/version' });
     const minor = Number.parseInt(version.minor, 10);
     await git.repos.createRepo('lenient', { 'deploy/cm.yaml': configMap('lenient', { a: '1' }, 'bogusField: true\n') }, { branch: 'main' });

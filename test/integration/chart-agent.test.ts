@@ -77,7 +77,8 @@ describe('agent with the chart ServiceAccount token', () => {
   it('syncs, prunes and finalizes with only the chart-granted rights', async () => {
     const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
     const deploy =
-      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx}]\n';
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n' +
+      '  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx}]\n';
     await git.repos.createRepo('rbac', { 'd/a.yaml': cm('a'), 'd/b.yaml': cm('b'), 'd/web.yaml': deploy }, { branch: 'main' });
     await applyCd(admin, {
       metadata: { name: 'rbac', namespace: ns },

@@ -264,7 +264,8 @@ describe('Dockerfile checks can fail', () => {
     assert.equal(ignore('secrets.env'), true);
     assert.deepEqual(
       runtimeImports(
-        "import type { A } from './a.ts';\nimport { b } from './b.ts';\nexport { c } from './c.ts';\nawait import('./d.ts');\nimport './e.ts';",
+        "import type { A } from './a.ts';\nimport { b } from './b.ts';\nexport { c } from './c.ts';\n" +
+          "await import('./d.ts');\nimport './e.ts';",
       ),
       ['./b.ts', './c.ts', './e.ts', './d.ts'],
     );

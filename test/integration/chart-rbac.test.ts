@@ -119,7 +119,7 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     values?: Record<string, unknown>,
   ): Promise<{ rbac: ChartRbac; agent: KubeClient; updater: KubeClient }> => {
     const rbac = await installChartRbac(cluster, { namespace, release: `rbac-${suffix()}`, values });
-    cleanups.push(rbac.cleanup);
+    cleanups.push(() => rbac.cleanup());
     const agent = clientFromKubeconfig(rbac.agentKubeconfig);
     const updater = clientFromKubeconfig(rbac.imageUpdaterKubeconfig);
     cleanups.push(
@@ -352,7 +352,7 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     );
   });
 
-  it('namespace-restricted values: the agent applies only in the listed namespaces and the image updater reads only listed Secrets', async () => {
+  it('namespace-restricted values: the agent applies only in listed namespaces, the image updater reads only listed Secrets', async () => {
     const home = await namespace('rbac-nshome');
     const teamA = await namespace('rbac-team-a');
     const outside = await namespace('rbac-outside');

@@ -148,7 +148,9 @@ describe('git test servers', () => {
     assert.match(ssh.knownHosts, /^\[127\.0\.0\.1\]:\d+ ssh-ed25519 AAAA\S+$/);
     const sshEnv = (key: string) =>
       harnessGitEnv({
-        GIT_SSH_COMMAND: `ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes`,
+        GIT_SSH_COMMAND:
+          `ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes ` +
+          `-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes`,
       });
     const work = join(scratch, 'ssh-ok');
     await git(['clone', '--quiet', '--', ssh.url('app'), work], { env: sshEnv(keyFile) });

@@ -198,7 +198,7 @@ function listenersOf(pids: readonly number[]): Listener[] {
   const inodes = new Set<string>();
   for (const pid of pids) {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      let target = '';
+      let target: string;
       try {
         target = readlinkSync(`/proc/${pid}/fd/${fd}`);
       } catch {

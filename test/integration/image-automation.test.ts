@@ -143,13 +143,13 @@ describe('image automation: seed 003 end to end', () => {
     try {
       await waitFor(
         async () => {
-          last = (await getObject(kube, automationPath(ns, name))) as Obj<ImageUpdateAutomationStatus> | undefined;
+          last = await getObject(kube, automationPath(ns, name));
           return last?.status !== undefined && check(last.status);
         },
         { timeoutMs: WAIT_MS, intervalMs: 200, what },
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
+      throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`, { cause: err });
     }
     return last?.status as ImageUpdateAutomationStatus;
   }
@@ -165,7 +165,7 @@ describe('image automation: seed 003 end to end', () => {
         { timeoutMs: WAIT_MS, intervalMs: 200, what },
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; log: ${JSON.stringify(log.map((e) => e.message))}`);
+      throw new Error(`${(err as Error).message}; log: ${JSON.stringify(log.map((e) => e.message))}`, { cause: err });
     }
     return log;
   }
@@ -185,13 +185,14 @@ describe('image automation: seed 003 end to end', () => {
         what: `Deployment image ${expected}`,
       });
     } catch (err) {
-      throw new Error(`${(err as Error).message}; deployed: ${last}`);
+      throw new Error(`${(err as Error).message}; deployed: ${last}`, { cause: err });
     }
   }
 
   it("a new master-<sha>-<ts> tag becomes a bot commit with the seed's message, and the agent applies it", async () => {
     const original = appManifest(ns, 'image-gitops');
-    const extra = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  image: nginx # {"$imagepolicy": "${ns}:no-such-policy"}\n`;
+    const marker = `# {"$imagepolicy": "${ns}:no-such-policy"}`;
+    const extra = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  image: nginx ${marker}\n`;
     const base = await git.repos.createRepo(
       'kubevela-gitops',
       { 'application/my-app.yaml': original, 'application/extra.yaml': extra, 'README.md': 'demo\n' },

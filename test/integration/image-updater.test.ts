@@ -72,13 +72,13 @@ async function waitForObject<S>(kube: KubeClient, objectPath: string, check: (ob
   try {
     await waitFor(
       async () => {
-        last = (await getObject(kube, objectPath)) as Obj<S> | undefined;
+        last = await getObject(kube, objectPath);
         return last !== undefined && check(last);
       },
       { timeoutMs: WAIT_MS, intervalMs: 100, what },
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`, { cause: err });
   }
   return last as Obj<S>;
 }
@@ -380,7 +380,7 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
           },
         ]);
         const managers = (derived?.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager);
-        assert.ok(managers.includes('tidemark-image-updater'), `field managers: ${managers}`);
+        assert.ok(managers.includes('tidemark-image-updater'), `field managers: ${managers.join(', ')}`);
       }
       assert.deepEqual((repo?.spec as Record<string, unknown>).secretRef, secretRef);
 
