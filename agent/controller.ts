@@ -1,5 +1,6 @@
 import type { ContinuousDeployment, ContinuousDeploymentStatus } from '../shared/api/continuous-deployment.ts';
 import { Annotations, API_VERSION, Finalizers, Kinds } from '../shared/api/constants.ts';
+import { Resources } from '../shared/api/resources.ts';
 import { describeError, toTidemarkError } from '../shared/errors/index.ts';
 import type { TidemarkError } from '../shared/errors/index.ts';
 import type { Logger } from '../shared/log/index.ts';
@@ -70,7 +71,7 @@ export class ContinuousDeploymentController {
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
-    this.queue = new WorkQueue(deps.workers, (key) => this.reconcileKey(key));
+    this.queue = new WorkQueue(deps.workers, (key) => this.reconcileKey(key), deps.clock);
   }
 
   /** True once the first list has been read: the readiness probe's signal. */
@@ -93,15 +94,10 @@ export class ContinuousDeploymentController {
     this.queue.add(key);
   }
 
-  private collectionPath(): string {
-    const ns = this.deps.namespace ? `/namespaces/${encodeURIComponent(this.deps.namespace)}` : '';
-    return `${CD_PATH}${ns}/${Kinds.ContinuousDeployment.plural}`;
-  }
-
   private async watchLoop(): Promise<void> {
     await listAndWatch<ContinuousDeployment & KubeObject>(
-      this.deps.kube.rest,
-      this.collectionPath(),
+      this.deps.kube.port,
+      Resources.ContinuousDeployment,
       {
         onList: (items) => {
           const present = new Set(items.map(keyOf));
@@ -112,7 +108,7 @@ export class ContinuousDeploymentController {
         onUpsert: (cd) => this.observe(cd),
         onDelete: (cd) => this.gone(keyOf(cd)),
       },
-      { signal: this.abort.signal, clock: this.deps.clock, log: this.deps.log },
+      { signal: this.abort.signal, namespace: this.deps.namespace, clock: this.deps.clock, log: this.deps.log },
     );
   }
 

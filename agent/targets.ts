@@ -36,7 +36,7 @@ export function createTargetResolver(
 ): TargetResolver {
   const remote = new Map<string, { text: string; target: Target }>();
   const cacheFor = (client: KubeClient) => {
-    const cache = new ObjectCache(client.rest, { labelSelector: Labels.name, clock: options.clock, log: options.log });
+    const cache = new ObjectCache(client.port, { labelSelector: Labels.name, clock: options.clock, log: options.log });
     cache.onChange(options.onObjectChange);
     return cache;
   };

@@ -64,7 +64,7 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   const store = options.store ?? new MemoryTagStore();
   const events = new EventRecorder(kube.rest, { component: 'tidemark-image-updater', clock, log });
   const access = createAccessResolver(kube.rest);
-  const common = { rest: kube.rest, clock, log, workers, namespace: options.namespace, events };
+  const common = { rest: kube.rest, port: kube.port, clock, log, workers, namespace: options.namespace, events };
 
   let policies: ImagePolicyController | undefined;
   const repositories = new ImageRepositoryController({

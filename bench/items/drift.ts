@@ -17,6 +17,7 @@ import { waitForQuiet } from '../lib/metrics.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { CollectionWatch } from '../lib/watch.ts';
+import { Resources } from '../../shared/api/resources.ts';
 
 export const DRIFT_INTERVAL = '5m';
 
@@ -51,8 +52,8 @@ export async function runDrift(env: BenchEnv, options: { n: number; edits: numbe
     cacheDir: await mkdtemp(join(env.workDir, 'agent-cache-')),
   });
   const cds = watchCds(env, agentNs);
-  const configMaps = new CollectionWatch<KubeObject>(env.kube.rest, `/api/v1/namespaces/${target}/configmaps`);
-  const deployments = new CollectionWatch<KubeObject>(env.kube.rest, `/apis/apps/v1/namespaces/${target}/deployments`);
+  const configMaps = new CollectionWatch<KubeObject>(env.kube.port, Resources.ConfigMap, { namespace: target });
+  const deployments = new CollectionWatch<KubeObject>(env.kube.port, Resources.Deployment, { namespace: target });
   const result: DriftResult = { n: options.n, edited: options.edits, healMs: [], afterLastEditMs: [], reconciles: [] };
   try {
     await cds.ready();

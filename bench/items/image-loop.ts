@@ -18,6 +18,7 @@ import { createCd, deleteCd, describeCd, watchCds } from '../lib/cd.ts';
 import type { BenchEnv } from '../lib/env.ts';
 import { deleteNamespaceAndWait, gitSecret } from '../lib/env.ts';
 import { CollectionWatch } from '../lib/watch.ts';
+import { Resources } from '../../shared/api/resources.ts';
 
 const REPO = 'team/loop';
 const BASE_TS = 1_800_000_000;
@@ -59,7 +60,7 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
   const ns = await env.cp.createNamespace('bench-loop');
   const apps = await env.cp.createNamespace('loop-apps');
   const cds = watchCds(env, ns);
-  const deployments = new CollectionWatch<KubeObject>(env.kube.rest, `/apis/apps/v1/namespaces/${apps}/deployments`);
+  const deployments = new CollectionWatch<KubeObject>(env.kube.port, Resources.Deployment, { namespace: apps });
   const result: ImageLoopResult = { endToEndMs: [], toCommitMs: [], commitToDeployedMs: [] };
   try {
     registry = await startRegistry({ auth: 'none' });

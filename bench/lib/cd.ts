@@ -1,17 +1,18 @@
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import { Annotations, API_VERSION } from '../../shared/api/constants.ts';
+import { Annotations } from '../../shared/api/constants.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { applyCd, cdPath } from '../../test/harness/tidemark.ts';
 import { waitFor } from '../../test/harness/process.ts';
 import type { BenchEnv } from './env.ts';
 import { CollectionWatch } from './watch.ts';
+import { Resources } from '../../shared/api/resources.ts';
 
 export type CdObject = ContinuousDeployment & KubeObject;
 
 /** Watches every ContinuousDeployment of the agent's namespace. */
 export function watchCds(env: BenchEnv, namespace: string): CollectionWatch<CdObject> {
-  return new CollectionWatch<CdObject>(env.kube.rest, `/apis/${API_VERSION}/namespaces/${namespace}/continuousdeployments`);
+  return new CollectionWatch<CdObject>(env.kube.port, Resources.ContinuousDeployment, { namespace });
 }
 
 export function isSyncedAt(cd: CdObject | undefined, revision: string): boolean {

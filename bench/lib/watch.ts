@@ -1,6 +1,7 @@
 import { listAndWatch } from '../../shared/controller/watch.ts';
+import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import type { KubeRest } from '../../shared/kube/rest.ts';
+import type { KubePort } from '../../shared/kube/port.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 
@@ -18,15 +19,15 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
   /** performance.now() of the last event per object name. */
   readonly lastEventAt = new Map<string, number>();
 
-  constructor(rest: KubeRest, path: string, options: { labelSelector?: string } = {}) {
+  constructor(port: KubePort, resource: ResourceMapping, options: { namespace?: string; labelSelector?: string } = {}) {
     let markReady!: () => void;
     this.readyPromise = new Promise((resolve) => (markReady = resolve));
     const wake = () => {
       for (const w of [...this.waiters]) w();
     };
     void listAndWatch<T>(
-      rest,
-      path,
+      port,
+      resource,
       {
         onList: (items) => {
           this.objects.clear();
@@ -49,7 +50,13 @@ export class CollectionWatch<T extends KubeObject = KubeObject> {
           wake();
         },
       },
-      { signal: this.abort.signal, clock: systemClock, log: silentLogger, labelSelector: options.labelSelector },
+      {
+        signal: this.abort.signal,
+        clock: systemClock,
+        log: silentLogger,
+        namespace: options.namespace,
+        labelSelector: options.labelSelector,
+      },
     );
   }
 

@@ -13,10 +13,12 @@ import type { EventRecorder } from '../../shared/kube/events.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
+import type { KubePort } from '../../shared/kube/port.ts';
+import { Resources } from '../../shared/api/resources.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import { readSecretData } from '../../agent/credentials.ts';
-import { collectionPath, involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus } from '../controllers/objects.ts';
+import { involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus } from '../controllers/objects.ts';
 import { combineErrors } from '../controllers/status-common.ts';
 import type { Validated } from '../spec/result.ts';
 import { updateBranch } from './git-update.ts';
@@ -30,6 +32,8 @@ type PolicyObject = ImagePolicy & KubeObject;
 
 export interface AutomationControllerDeps {
   rest: KubeRest;
+  /** Lists and watches go through the Kubernetes port. */
+  port: KubePort;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -75,8 +79,9 @@ export class ImageUpdateAutomationController {
     this.deps = deps;
     this.controller = new Controller<AutomationObject>({
       name: 'imageupdateautomation',
-      rest: deps.rest,
-      collectionPath: collectionPath(Kinds.ImageUpdateAutomation.plural, deps.namespace),
+      kube: deps.port,
+      resource: Resources.ImageUpdateAutomation,
+      namespace: deps.namespace,
       clock: deps.clock,
       log: deps.log,
       workers: deps.workers,
@@ -94,8 +99,8 @@ export class ImageUpdateAutomationController {
 
   start(): void {
     this.policyWatch = listAndWatch<PolicyObject>(
-      this.deps.rest,
-      collectionPath(Kinds.ImagePolicy.plural, this.deps.namespace),
+      this.deps.port,
+      Resources.ImagePolicy,
       {
         onList: (items) => {
           const before = new Map(this.policies);
@@ -117,6 +122,7 @@ export class ImageUpdateAutomationController {
       },
       {
         signal: this.abort.signal,
+        namespace: this.deps.namespace,
         clock: this.deps.clock,
         log: this.deps.log.child({ controller: 'imageupdateautomation-policies' }),
       },

@@ -1,14 +1,15 @@
-import { Kinds } from '../../shared/api/constants.ts';
 import { Controller, type ReconcileResult } from '../../shared/controller/runner.ts';
 import type { TidemarkError } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
+import type { KubePort } from '../../shared/kube/port.ts';
+import { Resources } from '../../shared/api/resources.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import { inlineToImageObjects } from '../spec/index.ts';
-import { collectionPath, involvedObject, namespaceOf, type DeploymentObject } from './objects.ts';
+import { involvedObject, namespaceOf, type DeploymentObject } from './objects.ts';
 
 /** Field manager of every object derived from a ContinuousDeployment. */
 export const INLINE_FIELD_MANAGER = 'tidemark-image-updater';
@@ -81,6 +82,8 @@ export function withOwner(obj: KubeObject, cd: DeploymentObject): KubeObject {
 
 export interface InlineControllerDeps {
   rest: KubeRest;
+  /** Lists and watches go through the Kubernetes port. */
+  port: KubePort;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -104,8 +107,9 @@ export class InlineController {
     this.deps = deps;
     this.controller = new Controller<DeploymentObject>({
       name: 'inline',
-      rest: deps.rest,
-      collectionPath: collectionPath(Kinds.ContinuousDeployment.plural, deps.namespace),
+      kube: deps.port,
+      resource: Resources.ContinuousDeployment,
+      namespace: deps.namespace,
       clock: deps.clock,
       log: deps.log,
       workers: deps.workers,

@@ -5,6 +5,8 @@ import { Controller, type ReconcileResult } from '../../shared/controller/runner
 import { toTidemarkError, transient } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
+import type { KubePort } from '../../shared/kube/port.ts';
+import { Resources } from '../../shared/api/resources.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
@@ -12,7 +14,6 @@ import { decide, ExclusionList } from '../policy/index.ts';
 import { parseImageReference, type RegistryClient } from '../registry/index.ts';
 import { validateImagePolicySpec, type ImagePolicyConfig, type Validated } from '../spec/index.ts';
 import {
-  collectionPath,
   involvedObject,
   keyOf,
   namespaceOf,
@@ -30,6 +31,8 @@ import { repositoryKey, type TagStore } from './tag-store.ts';
 
 export interface PolicyControllerDeps {
   rest: KubeRest;
+  /** Lists and watches go through the Kubernetes port. */
+  port: KubePort;
   registry: RegistryClient;
   access: AccessResolver;
   store: TagStore;
@@ -67,8 +70,9 @@ export class ImagePolicyController {
     this.deps = deps;
     this.controller = new Controller<PolicyObject>({
       name: 'imagepolicy',
-      rest: deps.rest,
-      collectionPath: collectionPath(Kinds.ImagePolicy.plural, deps.namespace),
+      kube: deps.port,
+      resource: Resources.ImagePolicy,
+      namespace: deps.namespace,
       clock: deps.clock,
       log: deps.log,
       workers: deps.workers,

@@ -4,21 +4,14 @@ import { Controller, type ReconcileResult } from '../../shared/controller/runner
 import { toTidemarkError, transient, type TidemarkError } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
+import type { KubePort } from '../../shared/kube/port.ts';
+import { Resources } from '../../shared/api/resources.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { parseImageReference, type ImageReference, type RegistryClient } from '../registry/index.ts';
 import { validateImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../spec/index.ts';
-import {
-  collectionPath,
-  involvedObject,
-  keyOf,
-  namespaceOf,
-  objectPath,
-  StatusMemory,
-  writeStatus,
-  type RepositoryObject,
-} from './objects.ts';
+import { involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus, type RepositoryObject } from './objects.ts';
 import type { AccessResolver } from './registry-access.ts';
 import { failedStatus, progressingStatus, REPOSITORY_STATUS_FIELDS, scanDue, scannedStatus, suspendedStatus } from './repository-status.ts';
 import { combineErrors, type PlannedEvent } from './status-common.ts';
@@ -26,6 +19,8 @@ import { repositoryKey, type TagStore } from './tag-store.ts';
 
 export interface RepositoryControllerDeps {
   rest: KubeRest;
+  /** Lists and watches go through the Kubernetes port. */
+  port: KubePort;
   registry: RegistryClient;
   access: AccessResolver;
   store: TagStore;
@@ -56,8 +51,9 @@ export class ImageRepositoryController {
     this.deps = deps;
     this.controller = new Controller<RepositoryObject>({
       name: 'imagerepository',
-      rest: deps.rest,
-      collectionPath: collectionPath(Kinds.ImageRepository.plural, deps.namespace),
+      kube: deps.port,
+      resource: Resources.ImageRepository,
+      namespace: deps.namespace,
       clock: deps.clock,
       log: deps.log,
       workers: deps.workers,

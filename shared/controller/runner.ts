@@ -2,21 +2,29 @@ import { toTidemarkError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
 import { backoffDelay, jittered, reconcileBackoff } from '../time/backoff.ts';
+import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
-import type { KubeRest } from '../kube/rest.ts';
+import type { KubePort } from '../kube/port.ts';
 import { listAndWatch } from './watch.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ReconcileResult {
-  /** When to run again; omitted: only on the next change. */
+  /** When to run again (with ±5 % jitter); omitted: only on the next change. */
   requeueAfterMs?: number;
+  /**
+   * The run failed in a way a retry may fix, and said so in status itself: run again after a
+   * capped exponential backoff, never later than `requeueAfterMs`.
+   */
+  retry?: boolean;
 }
 
 export interface ControllerOptions<T extends KubeObject> {
   name: string;
-  rest: KubeRest;
-  /** The collection to watch, e.g. `/apis/tidemark.dev/v1alpha1/imagepolicies`. */
-  collectionPath: string;
+  kube: Pick<KubePort, 'list' | 'watch'>;
+  /** The kind to watch, e.g. `Resources.ImagePolicy`. */
+  resource: ResourceMapping;
+  /** Watch only this namespace; every namespace when omitted. */
+  namespace?: string | undefined;
   clock: Clock;
   log: Logger;
   workers: number;
@@ -24,12 +32,15 @@ export interface ControllerOptions<T extends KubeObject> {
   reconcile(obj: T, signal: AbortSignal): Promise<ReconcileResult>;
   /** Whether a watched change needs a reconcile now. Default: a new object, generation or annotations. */
   changed?(previous: T | undefined, next: T): boolean;
+  /** The object is gone (deleted, or missing from a new list): drop what is kept for `namespace/name`. */
+  forget?(key: string): void;
 }
 
 /**
- * The loop every Tidemark controller shares: list and watch one kind, keep the newest copy of
- * each object, and run `reconcile` for it on a change, on its requested schedule (with ±5 %
- * jitter), or after a failure with capped exponential backoff.
+ * The loop every Tidemark controller shares: list and watch one kind through the Kubernetes port,
+ * keep the newest copy of each object, and run `reconcile` for it on a change, on its requested
+ * schedule (with ±5 % jitter), or after a failure with capped exponential backoff — every delay
+ * on the injected clock.
  */
 export class Controller<T extends KubeObject> {
   private readonly options: ControllerOptions<T>;
@@ -42,7 +53,7 @@ export class Controller<T extends KubeObject> {
 
   constructor(options: ControllerOptions<T>) {
     this.options = options;
-    this.queue = new WorkQueue(options.workers, (key) => this.run(key));
+    this.queue = new WorkQueue(options.workers, (key) => this.run(key), options.clock);
   }
 
   get ready(): boolean {
@@ -60,8 +71,8 @@ export class Controller<T extends KubeObject> {
 
   start(): void {
     this.watching = listAndWatch<T>(
-      this.options.rest,
-      this.options.collectionPath,
+      this.options.kube,
+      this.options.resource,
       {
         onList: (items) => {
           const present = new Set(items.map(keyOf));
@@ -74,6 +85,7 @@ export class Controller<T extends KubeObject> {
       },
       {
         signal: this.abort.signal,
+        namespace: this.options.namespace,
         clock: this.options.clock,
         log: this.options.log.child({ controller: this.options.name }),
       },
@@ -95,14 +107,15 @@ export class Controller<T extends KubeObject> {
     const key = keyOf(obj);
     const previous = this.objects.get(key);
     this.objects.set(key, obj);
-    const changed = this.options.changed ?? defaultChanged;
-    if (changed(previous, obj)) this.queue.add(key);
+    const changed = this.options.changed ? this.options.changed(previous, obj) : defaultChanged(previous, obj);
+    if (changed) this.queue.add(key);
   }
 
   private remove(key: string): void {
     this.objects.delete(key);
     this.failures.delete(key);
     this.queue.forget(key);
+    this.options.forget?.(key);
   }
 
   private async run(key: string): Promise<void> {
@@ -111,17 +124,25 @@ export class Controller<T extends KubeObject> {
     const log = this.options.log.child({ controller: this.options.name, object: key });
     try {
       const result = await this.options.reconcile(obj, this.abort.signal);
+      if (result.retry) {
+        this.queue.addAfter(key, Math.min(this.backoff(key), result.requeueAfterMs ?? Infinity));
+        return;
+      }
       this.failures.delete(key);
       if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, jittered(result.requeueAfterMs, 0.05));
     } catch (err) {
       if (this.abort.signal.aborted) return;
-      const attempt = this.failures.get(key) ?? 0;
-      this.failures.set(key, attempt + 1);
-      const delay = backoffDelay(reconcileBackoff, attempt);
+      const delay = this.backoff(key);
       const error = toTidemarkError(err);
       log.warn({ reason: error.code, err: error.message, retryInMs: delay }, 'reconcile failed');
       this.queue.addAfter(key, delay);
     }
+  }
+
+  private backoff(key: string): number {
+    const attempt = this.failures.get(key) ?? 0;
+    this.failures.set(key, attempt + 1);
+    return backoffDelay(reconcileBackoff, attempt);
   }
 }
 

@@ -2,8 +2,10 @@ import { toTidemarkError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
 import { backoffDelay, reconcileBackoff } from '../time/backoff.ts';
+import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isObject } from '../kube/object.ts';
+import type { KubePort } from '../kube/port.ts';
 import type { KubeRest } from '../kube/rest.ts';
 
 export interface WatchHandlers<T extends KubeObject> {
@@ -18,34 +20,32 @@ export interface WatchHandlers<T extends KubeObject> {
  * error list again after a capped backoff. Runs until the signal aborts.
  */
 export async function listAndWatch<T extends KubeObject>(
-  rest: KubeRest,
-  path: string,
+  port: Pick<KubePort, 'list' | 'watch'>,
+  resource: ResourceMapping,
   handlers: WatchHandlers<T>,
   options: {
     signal: AbortSignal;
     clock: Clock;
     log: Logger;
+    /** Omitted: every namespace. */
+    namespace?: string | undefined;
     labelSelector?: string | undefined;
     onError?: ((err: unknown) => void) | undefined;
   },
 ): Promise<void> {
+  const scope = { namespace: options.namespace, labelSelector: options.labelSelector };
   let attempt = 0;
   let resourceVersion: string | undefined;
   while (!options.signal.aborted) {
     try {
       if (resourceVersion === undefined) {
-        const list = await rest.request<{ metadata: { resourceVersion: string }; items: T[] }>({
-          method: 'GET',
-          path,
-          query: { labelSelector: options.labelSelector },
-          signal: options.signal,
-        });
-        handlers.onList(list.items);
-        resourceVersion = list.metadata.resourceVersion;
+        const list = await port.list(resource, scope);
+        handlers.onList(list.items as T[]);
+        resourceVersion = list.resourceVersion;
       }
-      await rest.watch(
-        path,
-        { resourceVersion, timeoutSeconds: 300, labelSelector: options.labelSelector },
+      await port.watch(
+        resource,
+        { ...scope, resourceVersion },
         (event) => {
           const obj = event.object;
           if (!isObject(obj) || !isObject(obj.metadata)) return;
@@ -66,7 +66,7 @@ export async function listAndWatch<T extends KubeObject>(
       resourceVersion = undefined;
       options.onError?.(err);
       const delay = backoffDelay(reconcileBackoff, attempt++);
-      options.log.warn({ path, err: toTidemarkError(err).message, retryInMs: delay }, 'watch failed');
+      options.log.warn({ resource: resource.plural, err: toTidemarkError(err).message, retryInMs: delay }, 'watch failed');
       await options.clock.sleep(delay, options.signal).catch(() => undefined);
     }
   }

@@ -1,23 +1,29 @@
+import type { Clock } from '../time/clock.ts';
+import { systemClock } from '../time/clock.ts';
+
 /**
  * A keyed work queue in the manner of client-go's: a key waits in the queue at most once, is
  * processed by one worker at a time, and a key added while it is being processed runs again right
- * after. Delayed adds keep the earliest due time.
+ * after. Delayed adds keep the earliest due time; they wait on the injected clock, so a test with
+ * a fake clock moves them by advancing it.
  */
 export class WorkQueue {
   private readonly concurrency: number;
   private readonly worker: (key: string) => Promise<void>;
+  private readonly clock: Clock;
   private readonly ready: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; cancel: AbortController }>();
   private active = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(concurrency: number, worker: (key: string) => Promise<void>) {
+  constructor(concurrency: number, worker: (key: string) => Promise<void>, clock: Clock = systemClock) {
     this.concurrency = Math.max(1, concurrency);
     this.worker = worker;
+    this.clock = clock;
   }
 
   add(key: string): void {
@@ -36,16 +42,25 @@ export class WorkQueue {
   addAfter(key: string, delayMs: number): void {
     if (this.stopped) return;
     if (delayMs <= 0) return this.add(key);
-    const at = Date.now() + delayMs;
+    const at = this.clock.now() + delayMs;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, delayMs);
-    timer.unref?.();
-    this.timers.set(key, { at, timer });
+    existing?.cancel.abort();
+    const timer = { at, cancel: new AbortController() };
+    this.timers.set(key, timer);
+    this.clock.sleep(delayMs, timer.cancel.signal).then(
+      () => {
+        if (this.timers.get(key) !== timer) return;
+        this.timers.delete(key);
+        this.add(key);
+      },
+      () => undefined, // cancelled
+    );
+  }
+
+  /** When a key is due next, if it waits on a timer; for tests and logs. */
+  dueAt(key: string): number | undefined {
+    return this.timers.get(key)?.at;
   }
 
   /** Drops pending work for a key (the object is gone). A run in progress finishes. */
@@ -58,7 +73,7 @@ export class WorkQueue {
   /** Stops taking work and resolves once running work has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { cancel } of this.timers.values()) cancel.abort();
     this.timers.clear();
     this.ready.length = 0;
     this.queued.clear();
@@ -73,7 +88,7 @@ export class WorkQueue {
   private cancelTimer(key: string): void {
     const existing = this.timers.get(key);
     if (existing) {
-      clearTimeout(existing.timer);
+      existing.cancel.abort();
       this.timers.delete(key);
     }
   }

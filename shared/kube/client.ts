@@ -2,7 +2,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../time/clock.ts';
 import { RestMapper } from './discovery.ts';
 import { ResourceManager } from './resource-manager.ts';
+import type { KubePort } from './port.ts';
 import { KubeRest } from './rest.ts';
+import { createRestPort } from './rest-port.ts';
 
 export interface KubeConfigSource {
   /** Path to a kubeconfig file; omitted: in-cluster service account, else ~/.kube/config. */
@@ -26,6 +28,8 @@ export interface KubeClient {
   kubeConfig: KubeConfig;
   rest: KubeRest;
   mapper: RestMapper;
+  /** The operations controllers and reconcile steps use; unit tests put the in-memory fake here. */
+  port: KubePort;
   resources: ResourceManager;
   close(): Promise<void>;
 }
@@ -33,6 +37,7 @@ export interface KubeClient {
 export function createKubeClient(kubeConfig: KubeConfig, options: { fieldManager: string; clock: Clock }): KubeClient {
   const rest = new KubeRest(kubeConfig);
   const mapper = new RestMapper(rest);
-  const resources = new ResourceManager(rest, mapper, options);
-  return { kubeConfig, rest, mapper, resources, close: () => rest.close() };
+  const port = createRestPort(rest, mapper, { fieldManager: options.fieldManager });
+  const resources = new ResourceManager(port, { clock: options.clock });
+  return { kubeConfig, rest, mapper, port, resources, close: () => rest.close() };
 }

@@ -9,3 +9,5 @@ export * from './resource-manager.ts';
 export * from './pool.ts';
 export * from './client.ts';
 export * from './events.ts';
+export * from './port.ts';
+export * from './rest-port.ts';

@@ -2,10 +2,8 @@ import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
 import { listAndWatch } from '../controller/watch.ts';
 import type { ResourceMapping } from './discovery.ts';
-import { resourcePath } from './discovery.ts';
 import type { KubeObject } from './object.ts';
-import { joinApiVersion } from './object.ts';
-import type { KubeRest } from './rest.ts';
+import type { KubePort } from './port.ts';
 
 export type CacheEvent = 'upsert' | 'delete';
 export type CacheListener = (obj: KubeObject, event: CacheEvent, previous: KubeObject | undefined) => void;
@@ -24,14 +22,14 @@ interface KindWatch {
  * cluster-wide RBAC) reports `undefined` and the caller falls back to a GET.
  */
 export class ObjectCache {
-  private readonly rest: KubeRest;
+  private readonly port: KubePort;
   private readonly options: { labelSelector: string; clock: Clock; log: Logger };
   private readonly kinds = new Map<string, KindWatch>();
   private readonly listeners: CacheListener[] = [];
   private readonly abort = new AbortController();
 
-  constructor(rest: KubeRest, options: { labelSelector: string; clock: Clock; log: Logger }) {
-    this.rest = rest;
+  constructor(port: KubePort, options: { labelSelector: string; clock: Clock; log: Logger }) {
+    this.port = port;
     this.options = options;
   }
 
@@ -56,17 +54,10 @@ export class ObjectCache {
       for (const listener of this.listeners) listener(obj, event, previous);
     };
     void listAndWatch<KubeObject>(
-      this.rest,
-      resourcePath({ ...mapping, namespaced: false }, undefined),
+      this.port,
+      mapping,
       {
-        onList: (listed) => {
-          // List items carry no apiVersion/kind (only the list does); watch events do. Stamp them
-          // so a listed copy compares and rates the same as a watched one.
-          const items = listed.map((o) => ({
-            ...o,
-            apiVersion: joinApiVersion(mapping.group, mapping.version),
-            kind: mapping.kind,
-          }));
+        onList: (items) => {
           const fresh = new Map(items.map((o) => [objectId(o), o]));
           for (const [key, old] of state.objects) if (!fresh.has(key)) emit(old, 'delete', old);
           for (const [key, obj] of fresh) {

@@ -3,14 +3,11 @@ import type { TidemarkError } from '../errors/index.ts';
 import type { Clock } from '../time/clock.ts';
 import type { ChangeEntry } from './change-set.ts';
 import { sameObject } from './compare.ts';
-import type { ResourceMapping, RestMapper } from './discovery.ts';
-import { resourcePath } from './discovery.ts';
+import type { ResourceMapping } from './discovery.ts';
 import { isNotFound, KubeApiError } from './errors.ts';
 import type { KubeObject, ObjectRef } from './object.ts';
 import { describeRef, isObject, joinApiVersion } from './object.ts';
-import type { KubeRest } from './rest.ts';
-
-export type PropagationPolicy = 'foreground' | 'background' | 'orphan';
+import type { KubePort, PropagationPolicy } from './port.ts';
 
 /** A desired object whose REST mapping is known and whose namespace is settled. */
 export interface PlannedObject {
@@ -38,7 +35,6 @@ export interface WriteOptions {
 }
 
 export interface ResourceManagerOptions {
-  fieldManager: string;
   clock: Clock;
 }
 
@@ -48,23 +44,16 @@ export interface ResourceManagerOptions {
  * them at once.
  */
 export class ResourceManager {
-  readonly rest: KubeRest;
-  readonly mapper: RestMapper;
+  readonly port: KubePort;
   private readonly options: ResourceManagerOptions;
 
-  constructor(rest: KubeRest, mapper: RestMapper, options: ResourceManagerOptions) {
-    this.rest = rest;
-    this.mapper = mapper;
+  constructor(port: KubePort, options: ResourceManagerOptions) {
+    this.port = port;
     this.options = options;
   }
 
-  async get(mapping: ResourceMapping, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-    try {
-      return await this.rest.request<KubeObject>({ method: 'GET', path: resourcePath(mapping, namespace, name) });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  get(mapping: ResourceMapping, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    return this.port.get(mapping, namespace, name);
   }
 
   /**
@@ -107,11 +96,7 @@ export class ResourceManager {
 
   async delete(mapping: ResourceMapping, ref: ObjectRef, propagation: PropagationPolicy): Promise<ChangeEntry> {
     try {
-      await this.rest.request({
-        method: 'DELETE',
-        path: resourcePath(mapping, ref.namespace, ref.name),
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: propagationName(propagation) },
-      });
+      await this.port.delete(mapping, ref.namespace, ref.name, propagation);
       return { ref, action: 'deleted' };
     } catch (err) {
       if (isNotFound(err)) return { ref, action: 'deleted' };
@@ -140,7 +125,7 @@ export class ResourceManager {
       await this.options.clock.sleep(delay);
       delay = Math.min(delay * 2, 2000);
     }
-    if (objects.some((p) => p.ref.kind === 'CustomResourceDefinition')) this.mapper.reset();
+    if (objects.some((p) => p.ref.kind === 'CustomResourceDefinition')) this.port.forgetMappings();
     return pending.map((p) => p.ref);
   }
 
@@ -164,45 +149,16 @@ export class ResourceManager {
     }
   }
 
-  private async sendApply(
-    planned: PlannedObject,
-    opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined },
-  ): Promise<KubeObject> {
-    return this.rest.request<KubeObject>({
-      method: 'PATCH',
-      path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),
-      query: {
-        fieldManager: this.options.fieldManager,
-        force: true,
-        dryRun: opts.dryRun ? 'All' : undefined,
-        fieldValidation: opts.skipSchemaValidation ? 'Ignore' : undefined,
-      },
-      contentType: 'application/apply-patch+yaml',
-      body: planned.object,
-    });
+  private sendApply(planned: PlannedObject, opts: { dryRun: boolean; skipSchemaValidation?: boolean | undefined }): Promise<KubeObject> {
+    return this.port.apply(planned.mapping, planned.object, opts);
   }
 
   private async replace(planned: PlannedObject): Promise<KubeObject> {
     const live = await this.get(planned.mapping, planned.ref.namespace, planned.ref.name);
-    const query = { fieldManager: this.options.fieldManager };
-    if (!live) {
-      return this.rest.request<KubeObject>({
-        method: 'POST',
-        path: resourcePath(planned.mapping, planned.ref.namespace),
-        query,
-        body: planned.object,
-      });
-    }
-    const body = {
-      ...planned.object,
-      metadata: { ...planned.object.metadata, resourceVersion: live.metadata.resourceVersion },
-    };
-    return this.rest.request<KubeObject>({
-      method: 'PUT',
-      path: resourcePath(planned.mapping, planned.ref.namespace, planned.ref.name),
-      query,
-      body,
-    });
+    if (!live) return this.port.create(planned.mapping, planned.object);
+    const metadata = { ...planned.object.metadata };
+    if (live.metadata.resourceVersion !== undefined) metadata.resourceVersion = live.metadata.resourceVersion;
+    return this.port.replace(planned.mapping, { ...planned.object, metadata });
   }
 
   private async recreate(planned: PlannedObject, options: WriteOptions): Promise<ChangeEntry> {
@@ -219,10 +175,6 @@ export class ResourceManager {
     const entry = await this.apply(planned, false, { ...options, force: false });
     return entry.action === 'failed' ? entry : { ...entry, action: 'configured', message: 'recreated: an immutable field changed' };
   }
-}
-
-export function propagationName(policy: PropagationPolicy): 'Foreground' | 'Background' | 'Orphan' {
-  return policy === 'foreground' ? 'Foreground' : policy === 'orphan' ? 'Orphan' : 'Background';
 }
 
 function isImmutableFieldError(err: unknown): boolean {

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Controller, type ReconcileResult } from './runner.ts';
+import { FakeKubePort } from '../kube/fake-port.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { FakeClock, settle } from '../time/fake-clock.ts';
+import { silentLogger } from '../log/index.ts';
+
+const CM = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
+function setup(reconcile: (obj: KubeObject) => ReconcileResult | Promise<ReconcileResult>) {
+  const kube = new FakeKubePort();
+  const clock = new FakeClock();
+  const runs: Array<{ at: number; name: string }> = [];
+  const forgotten: string[] = [];
+  const controller = new Controller<KubeObject>({
+    name: 'test',
+    kube,
+    resource: CM,
+    namespace: 'apps',
+    clock,
+    log: silentLogger,
+    workers: 2,
+    reconcile: async (obj) => {
+      runs.push({ at: clock.now(), name: obj.metadata.name });
+      return reconcile(obj);
+    },
+    forget: (key) => forgotten.push(key),
+  });
+  return { kube, clock, runs, forgotten, controller, start: clock.now() };
+}
+
+const configMap = (name: string, annotations: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'apps', annotations },
+  data: {},
+});
+
+test('runner: runs each listed object, then again at the requested interval (±5 %)', async () => {
+  const t = setup(() => ({ requeueAfterMs: 60_000 }));
+  await t.kube.apply(CM, configMap('a'));
+  t.controller.start();
+  await settle();
+  assert.equal(t.controller.ready, true);
+  assert.deepEqual(
+    t.runs.map((r) => r.name),
+    ['a'],
+  );
+  await t.clock.advance(56_000);
+  assert.equal(t.runs.length, 1, 'not before 95 % of the interval');
+  await t.clock.advance(8_000);
+  assert.equal(t.runs.length, 2, 'by 105 % of the interval');
+  await t.controller.stop();
+});
+
+test('runner: a retry backs off exponentially, capped by requeueAfterMs; success resets it', async () => {
+  let fail = true;
+  const t = setup(() => (fail ? { requeueAfterMs: 2_000, retry: true } : { requeueAfterMs: 60_000 }));
+  await t.kube.apply(CM, configMap('a'));
+  t.controller.start();
+  await settle();
+  await t.clock.advance(10_000);
+  const gaps = t.runs.slice(1).map((r, i) => r.at - t.runs[i]!.at);
+  // 750 ms ±10 %, 1.5 s ±10 %, then never more than the 2 s cap
+  assert.ok(gaps[0]! >= 675 && gaps[0]! <= 825, `first retry after ${gaps[0]}`);
+  assert.ok(gaps[1]! >= 1350 && gaps[1]! <= 1650, `second retry after ${gaps[1]}`);
+  assert.ok(
+    gaps.slice(2).every((g) => g <= 2_000),
+    `capped: ${gaps.join(',')}`,
+  );
+  fail = false;
+  const before = t.runs.length;
+  await t.clock.advance(2_000);
+  assert.equal(t.runs.length, before + 1);
+  await t.clock.advance(50_000);
+  assert.equal(t.runs.length, before + 1, 'back on the interval after a success');
+  await t.controller.stop();
+});
+
+test('runner: a thrown error retries with backoff', async () => {
+  let calls = 0;
+  const t = setup(() => {
+    calls++;
+    if (calls === 1) throw new Error('boom');
+    return {};
+  });
+  await t.kube.apply(CM, configMap('a'));
+  t.controller.start();
+  await settle();
+  await t.clock.advance(1_000);
+  assert.equal(t.runs.length, 2);
+  await t.clock.advance(3_600_000);
+  assert.equal(t.runs.length, 2, 'no schedule asked for: only changes run it again');
+  await t.controller.stop();
+});
+
+test('runner: changes run at once by the changed predicate; a deleted object is forgotten', async () => {
+  const t = setup(() => ({}));
+  await t.kube.apply(CM, configMap('a'));
+  t.controller.start();
+  await settle();
+  await t.kube.patchStatus(CM, 'apps', 'a', { seen: true });
+  await settle();
+  assert.equal(t.runs.length, 1, 'a status write is not a change');
+  await t.kube.apply(CM, configMap('a', { poke: '1' }));
+  await settle();
+  assert.equal(t.runs.length, 2, 'an annotation change is');
+  t.controller.trigger('apps', 'a');
+  await settle();
+  assert.equal(t.runs.length, 3, 'and so is a trigger');
+  await t.kube.delete(CM, 'apps', 'a', 'background');
+  await settle();
+  assert.deepEqual(t.forgotten, ['apps/a']);
+  assert.equal(t.controller.get('apps', 'a'), undefined);
+  await t.controller.stop();
+});
