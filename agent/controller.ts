@@ -14,7 +14,7 @@ import { WorkQueue } from '../shared/controller/work-queue.ts';
 import { listAndWatch, patchStatus } from '../shared/controller/watch.ts';
 import { readSpec } from './spec.ts';
 import type { DeploymentConfig } from './spec.ts';
-import { reconcile } from './reconcile.ts';
+import { reconcile } from './reconcile/index.ts';
 import { ownerKeyFromLabels } from './plan.ts';
 import { deepEqual } from '../shared/kube/compare.ts';
 import { statusFromOutcome, suspendedStatus } from './status.ts';
@@ -186,9 +186,9 @@ export class ContinuousDeploymentController {
       const target = await this.deps.targets.resolve(cd, config);
       const state = this.seen.get(key);
       const outcome = await reconcile(
-        { cd, config, auth, syncRequested, windowBlocked: window.blocked },
+        { cd, config, auth, syncRequested, windowBlocked: window.blocked, mode: 'sync' },
         {
-          target: target.client,
+          kube: target.client.port,
           cache: target.cache,
           memo: state?.memo,
           renderCache: this.renderCache,
@@ -288,6 +288,7 @@ export class ContinuousDeploymentController {
         health: cd.status?.health ?? { status: 'Unknown' },
         notes: [],
         diffs: [],
+        pruneCandidates: [],
         error,
       },
       {

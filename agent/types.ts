@@ -1,7 +1,7 @@
 import type { HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
 import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
-import type { KubeObject } from '../shared/kube/object.ts';
+import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import type { DiffResult } from '../shared/kube/resource-manager.ts';
 import type { DeploymentConfig } from './spec.ts';
 
@@ -34,6 +34,8 @@ export interface ReconcileOutcome {
   health: { status: HealthStatus; message?: string };
   /** Every object's comparison with the cluster, for `tidemark diff`. */
   diffs: DiffResult[];
+  /** Objects that left Git and are still ours: deleted by a sync's prune, or to be deleted in a plan. */
+  pruneCandidates: ObjectRef[];
   /** Why a prune or a sync was held back, when one was. */
   notes: Array<{ reason: Reason; message: string }>;
 }

@@ -9,7 +9,7 @@ import { systemClock } from '../../shared/time/clock.ts';
 import { describeError } from '../../shared/errors/index.ts';
 import { readSecretData } from '../../agent/credentials.ts';
 import { createHealthAssessor } from '../../agent/health-assessor.ts';
-import { reconcile } from '../../agent/reconcile.ts';
+import { reconcile } from '../../agent/reconcile/index.ts';
 import { createRenderer } from '../../agent/renderer.ts';
 import { createGitSource } from '../../agent/source.ts';
 import { readSpec } from '../../agent/spec.ts';
@@ -31,9 +31,9 @@ export async function diff(ctx: CliContext): Promise<number> {
     ? credentialsFromSecretData(await readSecretData(ctx.kube.rest, ctx.namespace, config.secretRef))
     : undefined;
   const outcome = await reconcile(
-    { cd, config, auth, syncRequested: false, windowBlocked: true },
+    { cd, config, auth, syncRequested: false, windowBlocked: true, mode: 'plan' },
     {
-      target: ctx.kube,
+      kube: ctx.kube.port,
       source: createGitSource({ cacheDir: join(tmpdir(), 'tidemark-cli-cache'), log: silentLogger }),
       render: createRenderer({}),
       health: createHealthAssessor({ clock: systemClock }),

@@ -1,0 +1,57 @@
+import type { ResourceStatus, SyncStatus } from '../../shared/api/continuous-deployment.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { objectKey, refOf } from '../../shared/kube/object.ts';
+import { mapLimit } from '../../shared/kube/pool.ts';
+import type { DiffResult } from '../../shared/kube/resource-manager.ts';
+import { inventoryEntry } from './apply.ts';
+import type { StepContext } from './context.ts';
+import type { DesiredSet } from './plan.ts';
+
+/**
+ * Reads each desired object once and rates its health and sync. Reuses the live copies a
+ * comparison already read, unless `reread` (after a health wait those are stale).
+ */
+export async function assessObjects(
+  ctx: StepContext,
+  desired: DesiredSet,
+  diffs: Map<string, DiffResult>,
+  reread = false,
+): Promise<ResourceStatus[]> {
+  const { deps } = ctx;
+  return mapLimit(desired.objects, deps.concurrency, async (obj) => {
+    const ref = refOf(obj);
+    const diff = diffs.get(objectKey(ref));
+    let live: KubeObject | undefined;
+    let status: SyncStatus = diff?.state === 'inSync' ? 'Synced' : 'OutOfSync';
+    try {
+      const mapping = diff?.planned.mapping ?? (await deps.kube.mapping(obj.apiVersion, obj.kind));
+      const cached = mapping ? deps.cache?.get(mapping, ref.namespace, ref.name) : undefined;
+      if (diff?.live && !reread) live = diff.live;
+      else if (cached !== undefined) live = cached ?? undefined;
+      else if (mapping) live = await deps.kube.get(mapping, ref.namespace, ref.name);
+    } catch {
+      status = 'Unknown';
+    }
+    if (!live && status === 'Synced') status = 'OutOfSync';
+    return { ...inventoryEntry(ref, status), health: deps.health(live) };
+  });
+}
+
+/** pruneLast: waits until every applied object is healthy (or suspended), or the timeout passes. */
+export async function waitHealthy(ctx: StepContext, desired: DesiredSet): Promise<void> {
+  const { deps } = ctx;
+  const deadline = deps.clock.now() + ctx.input.config.timeoutMs;
+  let delay = 250;
+  for (;;) {
+    const resources = await assessObjects(ctx, desired, new Map());
+    if (resources.every((r) => r.health?.status === 'Healthy' || r.health?.status === 'Suspended')) return;
+    if (deps.clock.now() >= deadline) return;
+    await deps.clock.sleep(delay, deps.signal);
+    delay = Math.min(delay * 2, 2000);
+  }
+}
+
+export function syncStatusOf(resources: readonly ResourceStatus[]): SyncStatus {
+  if (resources.some((r) => r.status === 'Unknown')) return 'Unknown';
+  return resources.every((r) => r.status === 'Synced') ? 'Synced' : 'OutOfSync';
+}

@@ -1,0 +1,65 @@
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { Logger } from '../../shared/log/index.ts';
+import type { Clock } from '../../shared/time/clock.ts';
+import type { ObjectCache } from '../../shared/kube/object-cache.ts';
+import type { KubePort } from '../../shared/kube/port.ts';
+import { ResourceManager } from '../../shared/kube/resource-manager.ts';
+import type { DeploymentConfig } from '../spec.ts';
+import type { RenderCache } from '../render-cache.ts';
+import type { GitAuth, HealthAssessor, Renderer, Source } from '../types.ts';
+
+/** `sync` converges the cluster; `plan` computes what a sync would do and writes nothing. */
+export type ReconcileMode = 'sync' | 'plan';
+
+export interface ReconcileInput {
+  cd: ContinuousDeployment;
+  config: DeploymentConfig;
+  auth: GitAuth | undefined;
+  /** True when a person asked for this sync (annotation or CLI): manual mode applies then. */
+  syncRequested: boolean;
+  /** True when a sync window forbids writing now. */
+  windowBlocked: boolean;
+  mode: ReconcileMode;
+}
+
+/** Objects last seen in sync: desired fingerprint and the live resourceVersion then. */
+export type SyncMemo = Map<string, { fingerprint: string; resourceVersion: string }>;
+
+export interface ReconcileDeps {
+  /** The cluster the deployment targets. */
+  kube: KubePort;
+  source: Source;
+  render: Renderer;
+  health: HealthAssessor;
+  clock: Clock;
+  log: Logger;
+  concurrency: number;
+  signal?: AbortSignal | undefined;
+  /** Watch-fed live objects; without it every read is a GET. */
+  cache?: ObjectCache | undefined;
+  memo?: SyncMemo | undefined;
+  /** Plain-YAML renders by commit and path, shared by every reconcile of the agent. */
+  renderCache?: RenderCache | undefined;
+}
+
+/** What every step gets: the run's input, its dependencies, and the apply/diff library over the port. */
+export interface StepContext {
+  input: ReconcileInput;
+  deps: ReconcileDeps;
+  resources: ResourceManager;
+  owner: { namespace: string; name: string };
+}
+
+export function stepContext(input: ReconcileInput, deps: ReconcileDeps): StepContext {
+  return {
+    input,
+    deps,
+    resources: new ResourceManager(deps.kube, { clock: deps.clock }),
+    owner: { namespace: input.cd.metadata.namespace ?? 'default', name: input.cd.metadata.name },
+  };
+}
+
+/** Writes are allowed in a sync outside a blocking window, and in manual mode only when asked for. */
+export function writeAllowed(input: ReconcileInput): boolean {
+  return input.mode === 'sync' && !input.windowBlocked && (!input.config.policy.manual || input.syncRequested);
+}

@@ -1,0 +1,163 @@
+import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
+import { describeFailures, failures } from '../../shared/kube/change-set.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { describeRef, objectKey, refOf } from '../../shared/kube/object.ts';
+import type { Stage } from '../../shared/kube/order.ts';
+import type { DiffResult } from '../../shared/kube/resource-manager.ts';
+import { worstHealth } from '../health/index.ts';
+import { staleEntries } from '../plan.ts';
+import type { Phase, ReconcileOutcome } from '../types.ts';
+import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
+import { assessObjects, syncStatusOf, waitHealthy } from './assess.ts';
+import type { ReconcileDeps, ReconcileInput } from './context.ts';
+import { stepContext, writeAllowed } from './context.ts';
+import { fetchRevision, renderRevision } from './fetch.ts';
+import type { DesiredSet } from './plan.ts';
+import { compareStage, dryRunError, mapStage, planObjects } from './plan.ts';
+import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
+
+export type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
+
+const STAGES: Stage[] = ['foundation', 'class', 'workload'];
+
+/**
+ * One reconcile: fetch → render → plan → apply → prune → assess (the controller reports). Every
+ * step is recomputed from Git and the cluster, so running it twice, or again after a crash at any
+ * line, converges. Nothing is written unless every object of a stage passed a server-side dry-run
+ * first; nothing is pruned unless the render succeeded. In `plan` mode nothing is written at all.
+ */
+export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Promise<ReconcileOutcome> {
+  const ctx = stepContext(input, deps);
+  const { config } = input;
+  const previous = input.cd.status?.resources ?? [];
+  const outcome: ReconcileOutcome = {
+    synced: false,
+    changes: [],
+    resources: previous,
+    sync: 'Unknown',
+    health: { status: 'Unknown' },
+    notes: [],
+    diffs: [],
+    pruneCandidates: [],
+  };
+  const fail = (phase: Phase, err: unknown): ReconcileOutcome => {
+    outcome.failedPhase = phase;
+    outcome.error = toTidemarkError(err);
+    return outcome;
+  };
+
+  let rendered: KubeObject[];
+  try {
+    const fetched = await fetchRevision(ctx);
+    outcome.resolved = fetched.resolved;
+    if (fetched.rendered) rendered = fetched.rendered;
+    else {
+      try {
+        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkoutDir as string);
+      } catch (err) {
+        return fail('render', err);
+      }
+    }
+  } catch (err) {
+    return fail('fetch', err);
+  }
+  const resolved = outcome.resolved;
+
+  let desired: DesiredSet;
+  try {
+    desired = await planObjects(ctx, rendered);
+  } catch (err) {
+    return fail('plan', err);
+  }
+
+  const write = writeAllowed(input);
+  const revisionChanged = input.cd.status?.lastAppliedRevision !== resolved.revision;
+  if (write && config.policy.createNamespace && config.targetNamespace) {
+    const created = await ensureNamespace(ctx, config.targetNamespace);
+    if (created.action === 'failed') return fail('apply', created.error);
+    if (created.action === 'created') outcome.changes.push(created);
+  }
+
+  const diffs = new Map<string, DiffResult>();
+  for (const stage of STAGES) {
+    let compared: Awaited<ReturnType<typeof compareStage>>;
+    let planned: Awaited<ReturnType<typeof mapStage>>;
+    try {
+      planned = await mapStage(ctx, desired.stages[stage], desired);
+      compared = await compareStage(ctx, planned);
+    } catch (err) {
+      return fail('plan', err);
+    }
+    for (const d of compared.diffs) diffs.set(objectKey(d.planned.ref), d);
+    if (compared.rejected.length > 0) {
+      outcome.changes.push(...compared.rejected);
+      return fail('plan', dryRunError(compared.rejected));
+    }
+    if (!write) continue;
+    const choice = chooseWrites(compared.diffs, {
+      selfHeal: config.policy.selfHeal,
+      applyOutOfSyncOnly: config.policy.applyOutOfSyncOnly,
+      revisionChanged,
+      syncRequested: input.syncRequested,
+    });
+    if (choice.note) outcome.notes.push(choice.note);
+    const written = await writeObjects(ctx, choice.toWrite);
+    outcome.changes.push(...written);
+    if (failures(written).length > 0) {
+      outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+      return fail('apply', applyError(written));
+    }
+    if (stage === 'foundation') {
+      const pending = await ctx.resources.waitForFoundation(planned, config.timeoutMs);
+      if (pending.length > 0) {
+        const names = pending.map(describeRef).join(', ');
+        return fail('apply', terminal('FoundationNotReady', `not ready in time: ${names}`, 'check the CRD or Namespace status'));
+      }
+    }
+  }
+  if (write) outcome.synced = true;
+
+  const stale = staleEntries(previous, desired.objects.map(refOf));
+  const gate = pruneGate({
+    stale: stale.length,
+    desired: desired.objects.length,
+    prune: config.prune,
+    allowEmpty: config.policy.allowEmpty,
+    writeAllowed: write,
+    plan: input.mode === 'plan',
+  });
+  let kept = stale.map((entry) =>
+    withMessage(entry, entry.message && entry.message !== PRUNE_OFF_MESSAGE ? entry.message : NOT_PRUNED_YET),
+  );
+  let waited = false;
+  if (stale.length > 0) {
+    if (gate.kind === 'blockedEmpty') outcome.notes.push(gate.note);
+    if (gate.kind === 'off') kept = stale.map((entry) => withMessage(entry, PRUNE_OFF_MESSAGE));
+    if (gate.kind === 'prune') {
+      if (write && config.policy.pruneLast) {
+        await waitHealthy(ctx, desired);
+        waited = true;
+      }
+      const pruned = await pruneObjects(ctx, stale);
+      outcome.changes.push(...pruned.entries);
+      outcome.pruneCandidates = pruned.candidates;
+      // In a plan the candidates are still there, and still tracked.
+      kept = input.mode === 'plan' ? kept.filter((e) => pruned.candidates.some((c) => objectKey(c) === objectKey(e))) : pruned.remaining;
+    }
+  }
+
+  // After a health wait the copies from apply time are stale: rate what the cluster shows now.
+  const resources = await assessObjects(ctx, desired, diffs, waited);
+  for (const entry of kept) resources.push({ ...entry, status: 'OutOfSync' });
+  outcome.resources = resources;
+  outcome.diffs = [...diffs.values()];
+  outcome.sync = syncStatusOf(resources);
+  outcome.health = worstHealth(resources);
+  const staleKeys = new Set(stale.map((s) => objectKey(s)));
+  const pruneFailures = failures(outcome.changes.filter((c) => staleKeys.has(objectKey(c.ref))));
+  if (pruneFailures.length > 0) {
+    const message = `could not prune: ${describeFailures(pruneFailures)}`;
+    return fail('prune', terminal('PruneFailed', message, 'the objects stay in the inventory and are retried'));
+  }
+  return outcome;
+}

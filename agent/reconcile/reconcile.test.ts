@@ -1,0 +1,219 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeApiError } from '../../shared/kube/errors.ts';
+import { transient } from '../../shared/errors/index.ts';
+import { reconcile } from './index.ts';
+import { configMap, names, world } from './test-kit.ts';
+
+const CM = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
+test('a first sync creates every object; a second run on the same commit writes nothing and dry-runs nothing', async () => {
+  const w = world();
+  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' })]);
+  const first = await reconcile(w.input(), w.deps);
+  assert.equal(first.error, undefined);
+  assert.deepEqual(names(first.changes, 'created'), ['a', 'b']);
+  assert.equal(first.sync, 'Synced');
+  assert.equal(first.synced, true);
+  const a = await w.kube.get(CM, 'apps', 'a');
+  assert.equal(a?.metadata.annotations?.['tidemark.dev/owned-by'], 'agent/web:/ConfigMap:apps/a');
+  w.record(first);
+
+  const callsBefore = w.kube.calls.length;
+  const second = await reconcile(w.input(), w.deps);
+  assert.equal(second.error, undefined);
+  assert.deepEqual(second.changes, []);
+  assert.equal(second.sync, 'Synced');
+  const calls = w.kube.calls.slice(callsBefore);
+  assert.deepEqual(
+    calls.filter((c) => c.op !== 'get'),
+    [],
+    'no writes and no dry-runs: the memo knows both objects are in sync',
+  );
+});
+
+test('one object the dry-run rejects: nothing at all is written, and the object is named', async () => {
+  const w = world();
+  w.git.commit([configMap('good', { x: '1' }), configMap('bad', { x: '2' })]);
+  w.kube.fail('dryRun', { name: 'bad' }, new KubeApiError(422, 'Invalid', 'data.x: Invalid value'));
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.failedPhase, 'plan');
+  assert.equal(outcome.error?.code, 'ObjectInvalid');
+  assert.match(outcome.error?.message ?? '', /ConfigMap\/apps\/bad/);
+  assert.deepEqual(w.kube.writes(), []);
+});
+
+test('an object that left Git is pruned; ownership and prune: disabled are re-checked on the live object', async () => {
+  const w = world();
+  w.git.commit([configMap('keep', {}), configMap('gone', {}), configMap('taken', {}), configMap('pinned', {})]);
+  w.record(await reconcile(w.input(), w.deps));
+  // Someone else took `taken` over; `pinned` is annotated to stay.
+  await w.kube.patchMetadata(CM, 'apps', 'taken', { annotations: { 'tidemark.dev/owned-by': 'other/owner:/ConfigMap:apps/taken' } });
+  await w.kube.patchMetadata(CM, 'apps', 'pinned', { annotations: { 'tidemark.dev/prune': 'disabled' } });
+  w.git.commit([configMap('keep', {})]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(names(outcome.changes, 'deleted'), ['gone']);
+  assert.deepEqual(names(outcome.changes, 'skipped'), ['pinned', 'taken']);
+  assert.deepEqual(names(outcome.pruneCandidates.map((ref) => ({ ref }))), ['gone']);
+  assert.equal(await w.kube.get(CM, 'apps', 'gone'), undefined);
+  assert.ok(await w.kube.get(CM, 'apps', 'taken'));
+  assert.ok(await w.kube.get(CM, 'apps', 'pinned'));
+  assert.deepEqual(
+    outcome.resources.map((r) => r.name),
+    ['keep'],
+  );
+});
+
+test('a failed delete stays in the inventory and fails the run with PruneFailed', async () => {
+  const w = world();
+  w.git.commit([configMap('keep', {}), configMap('stuck', {})]);
+  w.record(await reconcile(w.input(), w.deps));
+  w.git.commit([configMap('keep', {})]);
+  w.kube.fail('delete', { name: 'stuck' }, new KubeApiError(403, 'Forbidden', 'no delete for you'));
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error?.code, 'PruneFailed');
+  assert.equal(outcome.failedPhase, 'prune');
+  const stuck = outcome.resources.find((r) => r.name === 'stuck');
+  assert.equal(stuck?.status, 'OutOfSync');
+  assert.match(stuck?.message ?? '', /no delete for you/);
+});
+
+test('an empty render prunes nothing unless allowEmpty; a failed render or fetch writes nothing', async () => {
+  const w = world();
+  w.git.commit([configMap('a', {})]);
+  w.record(await reconcile(w.input(), w.deps));
+  w.git.commit([]);
+  const empty = await reconcile(w.input(), w.deps);
+  assert.equal(empty.error, undefined);
+  assert.deepEqual(
+    empty.notes.map((n) => n.reason),
+    ['PruneBlockedEmptyRender'],
+  );
+  assert.ok(await w.kube.get(CM, 'apps', 'a'), 'not pruned');
+  assert.equal(empty.resources[0]?.status, 'OutOfSync');
+
+  const writes = w.kube.writes().length;
+  w.git.failRender = new Error('bad yaml');
+  const broken = await reconcile(w.input(), w.deps);
+  assert.equal(broken.failedPhase, 'render');
+  w.git.failRender = undefined;
+  w.git.failResolve = transient('GitUnreachable', 'no route');
+  const unreachable = await reconcile(w.input(), w.deps);
+  assert.equal(unreachable.failedPhase, 'fetch');
+  assert.equal(w.kube.writes().length, writes);
+  w.git.failResolve = undefined;
+
+  const allowed = await reconcile(
+    w.input({ config: { ...w.input().config, policy: { ...w.input().config.policy, allowEmpty: true } } }),
+    w.deps,
+  );
+  assert.deepEqual(names(allowed.changes, 'deleted'), ['a']);
+});
+
+test('prune: false keeps objects that left Git tracked (OutOfSync, saying why), so turning prune on later removes them', async () => {
+  const w = world({ prune: false });
+  w.git.commit([configMap('keep', {}), configMap('old', {})]);
+  w.record(await reconcile(w.input(), w.deps));
+  w.git.commit([configMap('keep', {})]);
+  const off = await reconcile(w.input(), w.deps);
+  w.record(off);
+  assert.equal(off.error, undefined);
+  assert.ok(await w.kube.get(CM, 'apps', 'old'), 'not pruned');
+  const old = off.resources.find((r) => r.name === 'old');
+  assert.equal(old?.status, 'OutOfSync');
+  assert.match(old?.message ?? '', /spec\.prune is false/);
+  assert.equal(off.sync, 'OutOfSync');
+
+  const again = await reconcile(w.input(), w.deps);
+  w.record(again);
+  assert.ok(
+    again.resources.some((r) => r.name === 'old'),
+    'still tracked on the next run',
+  );
+
+  const on = await reconcile(w.input({ config: { ...w.input().config, prune: true } }), w.deps);
+  assert.deepEqual(names(on.changes, 'deleted'), ['old']);
+  assert.equal(await w.kube.get(CM, 'apps', 'old'), undefined);
+});
+
+test('manual mode and a blocking window compare but write nothing; a requested sync in manual mode writes', async () => {
+  const w = world({ syncPolicy: { manual: true } });
+  w.git.commit([configMap('a', {})]);
+  const manual = await reconcile(w.input(), w.deps);
+  assert.equal(manual.synced, false);
+  assert.equal(manual.sync, 'OutOfSync');
+  assert.deepEqual(w.kube.writes(), []);
+  const blocked = await reconcile(w.input({ syncRequested: true, windowBlocked: true }), w.deps);
+  assert.equal(blocked.synced, false);
+  assert.deepEqual(w.kube.writes(), []);
+  const requested = await reconcile(w.input({ syncRequested: true }), w.deps);
+  assert.equal(requested.synced, true);
+  assert.deepEqual(names(requested.changes, 'created'), ['a']);
+});
+
+test('selfHeal off reports drift and leaves it; on the same revision selfHeal repairs only what drifted', async () => {
+  const w = world({ syncPolicy: { selfHeal: false } });
+  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '1' })]);
+  w.record(await reconcile(w.input(), w.deps));
+  await w.kube.apply(CM, { ...configMap('a', { x: 'edited' }), metadata: { name: 'a', namespace: 'apps' } });
+  const writes = w.kube.writes().length;
+  const noHeal = await reconcile(w.input(), w.deps);
+  assert.deepEqual(
+    noHeal.notes.map((n) => n.reason),
+    ['DriftDetected'],
+  );
+  assert.match(noHeal.notes[0]?.message ?? '', /ConfigMap\/apps\/a/);
+  assert.equal(w.kube.writes().length, writes);
+  assert.equal(noHeal.sync, 'OutOfSync');
+
+  const heal = await reconcile(
+    w.input({ config: { ...w.input().config, policy: { ...w.input().config.policy, selfHeal: true } } }),
+    w.deps,
+  );
+  assert.deepEqual(names(heal.changes), ['a'], 'only the drifted object is sent');
+  assert.deepEqual((await w.kube.get(CM, 'apps', 'a'))?.data, { x: '1' });
+});
+
+test('a new revision re-sends every object, unless applyOutOfSyncOnly', async () => {
+  for (const applyOutOfSyncOnly of [false, true]) {
+    const w = world({ syncPolicy: { applyOutOfSyncOnly } });
+    w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '1' })]);
+    w.record(await reconcile(w.input(), w.deps));
+    w.git.commit([configMap('a', { x: '2' }), configMap('b', { x: '1' })]);
+    const outcome = await reconcile(w.input(), w.deps);
+    assert.deepEqual(names(outcome.changes), applyOutOfSyncOnly ? ['a'] : ['a', 'b'], `applyOutOfSyncOnly: ${applyOutOfSyncOnly}`);
+    assert.deepEqual(names(outcome.changes, 'unchanged'), applyOutOfSyncOnly ? [] : ['b']);
+  }
+});
+
+test('createNamespace creates the target namespace first', async () => {
+  const w = world({ syncPolicy: { createNamespace: true } });
+  w.git.commit([configMap('a', {})]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.changes[0]?.ref.kind, 'Namespace');
+  assert.equal(outcome.changes[0]?.action, 'created');
+  assert.ok(w.kube.peek('v1', 'Namespace', undefined, 'apps'));
+  const again = await reconcile(w.input(), w.deps);
+  assert.ok(!again.changes.some((c) => c.ref.kind === 'Namespace'));
+});
+
+test('plan mode writes nothing and returns typed creates, updates and prune candidates', async () => {
+  const w = world();
+  w.git.commit([configMap('same', { x: '1' }), configMap('changed', { x: '1' }), configMap('old', {}), configMap('pinned', {})]);
+  w.record(await reconcile(w.input(), w.deps));
+  await w.kube.patchMetadata(CM, 'apps', 'pinned', { annotations: { 'tidemark.dev/prune': 'disabled' } });
+  w.git.commit([configMap('same', { x: '1' }), configMap('changed', { x: '2' }), configMap('new', {})]);
+  const writes = w.kube.writes().length;
+  const plan = await reconcile(w.input({ windowBlocked: true }, 'plan'), { ...w.deps, memo: undefined });
+  assert.equal(plan.error, undefined);
+  assert.equal(w.kube.writes().length, writes, 'a plan writes nothing');
+  const byState = (state: string) => plan.diffs.filter((d) => d.state === state).map((d) => d.planned.ref.name);
+  assert.deepEqual(byState('missing'), ['new']);
+  assert.deepEqual(byState('drifted'), ['changed']);
+  const changed = plan.diffs.find((d) => d.planned.ref.name === 'changed');
+  assert.deepEqual(changed?.live?.data, { x: '1' });
+  assert.deepEqual(changed?.merged?.data, { x: '2' });
+  assert.deepEqual(plan.pruneCandidates, [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'old' }]);
+  assert.ok(await w.kube.get(CM, 'apps', 'old'));
+});

@@ -1,0 +1,99 @@
+import type { ContinuousDeployment, ContinuousDeploymentSpec } from '../../shared/api/continuous-deployment.ts';
+import { FakeKubePort } from '../../shared/kube/fake-port.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { silentLogger } from '../../shared/log/index.ts';
+import { FakeClock } from '../../shared/time/fake-clock.ts';
+import { createHealthAssessor } from '../health-assessor.ts';
+import { readSpec } from '../spec.ts';
+import type { ReconcileOutcome, ResolvedRevision, Source } from '../types.ts';
+import type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
+
+/** For unit tests only: a Git repository in memory, one branch whose commits are object lists. */
+export class FakeGit implements Source {
+  private commits: KubeObject[][] = [];
+  failResolve: Error | undefined;
+  failRender: Error | undefined;
+
+  commit(objects: KubeObject[]): string {
+    this.commits.push(objects);
+    return this.sha();
+  }
+
+  sha(): string {
+    return String(this.commits.length).padStart(40, '0');
+  }
+
+  async resolve(): Promise<ResolvedRevision> {
+    await Promise.resolve();
+    if (this.failResolve) throw this.failResolve;
+    return { ref: 'main', revision: `main@sha1:${this.sha()}`, sha: this.sha(), verified: true };
+  }
+
+  async checkout(): Promise<string> {
+    await Promise.resolve();
+    return `/checkouts/${this.sha()}`;
+  }
+
+  async render(): Promise<KubeObject[]> {
+    await Promise.resolve();
+    if (this.failRender) throw this.failRender;
+    return structuredClone(this.commits.at(-1) ?? []);
+  }
+}
+
+export function configMap(name: string, data: Record<string, string>, extra: Partial<KubeObject['metadata']> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data };
+}
+
+export function continuousDeployment(spec: Partial<ContinuousDeploymentSpec> = {}, name = 'web'): ContinuousDeployment {
+  return {
+    apiVersion: 'tidemark.dev/v1alpha1',
+    kind: 'ContinuousDeployment',
+    metadata: { name, namespace: 'agent', generation: 1, uid: `uid-${name}` },
+    spec: { url: 'https://git.example/config', path: 'deploy', targetNamespace: 'apps', ...spec },
+  };
+}
+
+/** A ContinuousDeployment, its Git, the cluster and the dependencies a reconcile gets. */
+export function world(spec: Partial<ContinuousDeploymentSpec> = {}) {
+  const kube = new FakeKubePort();
+  const git = new FakeGit();
+  const clock = new FakeClock();
+  const memo: SyncMemo = new Map();
+  const cd = continuousDeployment(spec);
+  const deps: ReconcileDeps = {
+    kube,
+    source: git,
+    render: () => git.render(),
+    health: createHealthAssessor({ clock }),
+    clock,
+    log: silentLogger,
+    concurrency: 4,
+    memo,
+  };
+  const input = (overrides: Partial<ReconcileInput> = {}, mode: ReconcileMode = 'sync'): ReconcileInput => ({
+    cd,
+    config: readSpec(cd),
+    auth: undefined,
+    syncRequested: false,
+    windowBlocked: false,
+    mode,
+    ...overrides,
+  });
+  /** Carries what the controller would write to status into the next run. */
+  const record = (outcome: ReconcileOutcome) => {
+    cd.status = {
+      ...cd.status,
+      resources: outcome.resources,
+      ...(outcome.synced && outcome.resolved ? { lastAppliedRevision: outcome.resolved.revision } : {}),
+    };
+  };
+  return { kube, git, clock, memo, cd, deps, input, record };
+}
+
+export function names(entries: ReadonlyArray<{ ref: { name: string } }>, action?: string): string[] {
+  return entries
+    .filter((e) => action === undefined || (e as { action?: string }).action === action)
+    .map((e) => e.ref.name)
+    .sort();
+}
