@@ -1,10 +1,49 @@
 import type { ContinuousDeployment, PropagationPolicy } from '../shared/api/continuous-deployment.ts';
+import { Annotations } from '../shared/api/constants.ts';
 import { describeFailures, failures } from '../shared/kube/change-set.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
-import type { KubeClient } from '../shared/kube/client.ts';
+import { isNotFound } from '../shared/kube/errors.ts';
+import type { KubePort } from '../shared/kube/port.ts';
 import { sortForPrune } from '../shared/kube/order.ts';
-import { toTidemarkError } from '../shared/errors/index.ts';
+import { terminal, toTidemarkError } from '../shared/errors/index.ts';
+import type { TidemarkError } from '../shared/errors/index.ts';
 import { apiVersionOf, inventoryRef, isOwnedBy } from './plan.ts';
+import { readSpec } from './spec.ts';
+import type { DeploymentConfig } from './spec.ts';
+import type { Target, TargetResolver } from './targets.ts';
+
+/**
+ * Where the objects of a ContinuousDeployment being deleted live. With a readable spec, its
+ * target. Without one, the last deployed location tells: the home cluster is safe to use; any
+ * other cluster cannot be reached, and guessing the home cluster would find nothing there and
+ * release the finalizer with the remote objects left behind.
+ */
+export async function deletionTarget(
+  cd: ContinuousDeployment,
+  targets: TargetResolver,
+): Promise<{ target: Target; propagation: PropagationPolicy } | { error: TidemarkError }> {
+  let config: DeploymentConfig;
+  try {
+    config = readSpec(cd);
+  } catch (err) {
+    const cluster = cd.status?.location?.cluster;
+    if (cluster === undefined || cluster === targets.home.name) return { target: targets.home, propagation: 'background' };
+    return {
+      error: terminal(
+        'DeletionFailed',
+        `cannot delete the objects on cluster ${cluster}: the spec does not parse (${toTidemarkError(err).message})`,
+        `fix the spec, or annotate ${Annotations.deletionPolicy}: orphan to keep the objects`,
+        err,
+      ),
+    };
+  }
+  return { target: await targets.resolve(cd, config), propagation: config.policy.propagation };
+}
+
+/** True when deleting the ContinuousDeployment leaves what it deployed in place. */
+export function keepsObjects(cd: ContinuousDeployment): boolean {
+  return cd.metadata.annotations?.[Annotations.deletionPolicy] === 'orphan' || (cd.spec?.suspend ?? false);
+}
 
 /**
  * Deletes every object in the inventory that is still ours, in reverse apply order. Used when a
@@ -12,7 +51,7 @@ import { apiVersionOf, inventoryRef, isOwnedBy } from './plan.ts';
  */
 export async function deleteInventory(
   cd: ContinuousDeployment,
-  target: KubeClient,
+  kube: KubePort,
   propagation: PropagationPolicy,
 ): Promise<{ deleted: number; remaining: ChangeEntry[]; message: string }> {
   const owner = { namespace: cd.metadata.namespace ?? 'default', name: cd.metadata.name };
@@ -26,11 +65,14 @@ export async function deleteInventory(
   for (const item of sortForPrune(inventory)) {
     const ref = inventoryRef(item.entry);
     try {
-      const mapping = await target.mapper.find(item.apiVersion, item.kind);
+      const mapping = await kube.mapping(item.apiVersion, item.kind);
       if (!mapping) continue;
-      const live = await target.resources.get(mapping, ref.namespace, ref.name);
+      const live = await kube.get(mapping, ref.namespace, ref.name);
       if (!live || !isOwnedBy(live, owner)) continue;
-      entries.push(await target.resources.delete(mapping, ref, propagation));
+      await kube.delete(mapping, ref.namespace, ref.name, propagation).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      entries.push({ ref, action: 'deleted' });
     } catch (err) {
       const error = toTidemarkError(err);
       entries.push({ ref, action: 'failed', message: error.message, error });

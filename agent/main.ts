@@ -14,6 +14,8 @@ import { createGitSource } from './source.ts';
 import { createRenderer } from './renderer.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { serveHealth } from '../shared/http/health.ts';
+import { readSecretData } from './credentials.ts';
+import { RenderCache } from './render-cache.ts';
 
 export interface AgentOptions {
   kubeconfigPath?: string | undefined;
@@ -53,8 +55,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     onObjectChange: (obj) => controller?.onObjectChange(obj),
   });
   controller = new ContinuousDeploymentController({
-    kube,
+    kube: kube.port,
     targets,
+    secrets: (namespace, name) => readSecretData(kube.rest, namespace, name),
+    renderCache: new RenderCache(),
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
     render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
     health: createHealthAssessor({ clock }),

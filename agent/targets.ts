@@ -6,21 +6,24 @@ import type { KubeClient } from '../shared/kube/client.ts';
 import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
 import { readSecretData } from './credentials.ts';
 import type { Logger } from '../shared/log/index.ts';
+import type { KubePort } from '../shared/kube/port.ts';
 import { ObjectCache } from '../shared/kube/object-cache.ts';
 import type { CacheListener } from '../shared/kube/object-cache.ts';
 import { Labels } from '../shared/api/constants.ts';
 import type { DeploymentConfig } from './spec.ts';
 
 export interface Target {
-  client: KubeClient;
+  kube: KubePort;
   /** Watch-fed copies of the objects we manage there; its events drive self-heal. */
-  cache: ObjectCache;
+  cache?: ObjectCache | undefined;
   /** The deployment location's cluster, as status.location.cluster shows it. */
   name: string;
 }
 
 export interface TargetResolver {
-  resolve(cd: ContinuousDeployment, config: DeploymentConfig): Promise<Target>;
+  /** The agent's own cluster. */
+  readonly home: Target;
+  resolve(cd: ContinuousDeployment, config: Pick<DeploymentConfig, 'kubeConfig'>): Promise<Target>;
   forget(cd: ContinuousDeployment): void;
   close(): Promise<void>;
 }
@@ -34,14 +37,16 @@ export function createTargetResolver(
   home: KubeClient,
   options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: CacheListener },
 ): TargetResolver {
-  const remote = new Map<string, { text: string; target: Target }>();
+  const remote = new Map<string, { text: string; client: KubeClient; cache: ObjectCache; target: Target }>();
   const cacheFor = (client: KubeClient) => {
     const cache = new ObjectCache(client.port, { labelSelector: Labels.name, clock: options.clock, log: options.log });
     cache.onChange(options.onObjectChange);
     return cache;
   };
-  const homeTarget: Target = { client: home, cache: cacheFor(home), name: options.homeName ?? 'in-cluster' };
+  const homeCache = cacheFor(home);
+  const homeTarget: Target = { kube: home.port, cache: homeCache, name: options.homeName ?? 'in-cluster' };
   return {
+    home: homeTarget,
     async resolve(cd, config) {
       if (!config.kubeConfig) return homeTarget;
       const namespace = cd.metadata.namespace ?? 'default';
@@ -57,8 +62,8 @@ export function createTargetResolver(
       const cached = remote.get(cacheKey);
       if (cached && cached.text === text) return cached.target;
       if (cached) {
-        cached.target.cache.stop();
-        await cached.target.client.close();
+        cached.cache.stop();
+        await cached.client.close();
       }
       let kubeConfig;
       try {
@@ -72,21 +77,22 @@ export function createTargetResolver(
         );
       }
       const client = createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: options.clock });
-      const target = { client, cache: cacheFor(client), name: kubeConfig.getCurrentCluster()?.name ?? 'remote' };
-      remote.set(cacheKey, { text, target });
+      const cache = cacheFor(client);
+      const target = { kube: client.port, cache, name: kubeConfig.getCurrentCluster()?.name ?? 'remote' };
+      remote.set(cacheKey, { text, client, cache, target });
       return target;
     },
     forget(cd) {
       const key = `${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`;
       const cached = remote.get(key);
       remote.delete(key);
-      cached?.target.cache.stop();
-      void cached?.target.client.close();
+      cached?.cache.stop();
+      void cached?.client.close();
     },
     async close() {
-      homeTarget.cache.stop();
-      for (const r of remote.values()) r.target.cache.stop();
-      await Promise.all([...remote.values()].map((r) => r.target.client.close()));
+      homeCache.stop();
+      for (const r of remote.values()) r.cache.stop();
+      await Promise.all([...remote.values()].map((r) => r.client.close()));
       remote.clear();
     },
   };

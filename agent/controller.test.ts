@@ -1,0 +1,213 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ContinuousDeployment, ContinuousDeploymentSpec } from '../shared/api/continuous-deployment.ts';
+import { Resources } from '../shared/api/resources.ts';
+import { transient } from '../shared/errors/index.ts';
+import { KubeApiError } from '../shared/kube/errors.ts';
+import { FakeKubePort } from '../shared/kube/fake-port.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
+import { silentLogger } from '../shared/log/index.ts';
+import { FakeClock, settle } from '../shared/time/fake-clock.ts';
+import { ContinuousDeploymentController, needsRun, nextRun } from './controller.ts';
+import { createHealthAssessor } from './health-assessor.ts';
+import { configMap, continuousDeployment, FakeGit } from './reconcile/test-kit.ts';
+import type { Target, TargetResolver } from './targets.ts';
+
+const CD = Resources.ContinuousDeployment;
+const CM = Resources.ConfigMap;
+const MINUTE = 60_000;
+
+/** The agent on a fake home cluster (and a fake remote one), a fake Git and a fake clock. */
+function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
+  const home = new FakeKubePort();
+  const remote = new FakeKubePort();
+  const git = new FakeGit();
+  const clock = new FakeClock();
+  const events: Array<{ type: string; reason: string; message: string }> = [];
+  const homeTarget: Target = { kube: home, name: 'in-cluster' };
+  const targets: TargetResolver = {
+    home: homeTarget,
+    resolve: (_cd, config) => Promise.resolve(config.kubeConfig ? { kube: remote, name: 'remote' } : homeTarget),
+    forget: () => undefined,
+    close: () => Promise.resolve(),
+  };
+  let lookups = 0;
+  const source = {
+    resolve: (...args: Parameters<FakeGit['resolve']>) => {
+      lookups++;
+      return git.resolve(...args);
+    },
+    checkout: () => git.checkout(),
+  };
+  const controller = new ContinuousDeploymentController({
+    kube: home,
+    targets,
+    secrets: () => Promise.resolve({}),
+    source,
+    render: () => git.render(),
+    health: createHealthAssessor({ clock }),
+    events: { record: (_obj, type, reason, message) => Promise.resolve(void events.push({ type, reason, message })) },
+    clock,
+    log: silentLogger,
+    workers: 2,
+    concurrency: 4,
+  });
+  const cd = continuousDeployment({ pullInterval: '1m', ...spec });
+  const read = () =>
+    Promise.resolve(
+      home.peek('tidemark.dev/v1alpha1', 'ContinuousDeployment', 'agent', 'web') as (ContinuousDeployment & KubeObject) | undefined,
+    );
+  const ready = (c: ContinuousDeployment | undefined) => c?.status?.conditions?.find((x) => x.type === 'Ready');
+  // Every run starts by reading the newest copy of its ContinuousDeployment.
+  const runs = () => home.calls.filter((c) => c.op === 'get' && c.kind === 'ContinuousDeployment').length;
+  return { home, remote, git, clock, events, controller, cd, read, ready, runs, lookups: () => lookups };
+}
+
+async function start(a: ReturnType<typeof agent>): Promise<void> {
+  a.home.seed(a.cd as unknown as KubeObject);
+  a.controller.start();
+  await settle(30);
+}
+
+test('nextRun and needsRun: the schedule and the changes that run at once', () => {
+  assert.deepEqual(nextRun(MINUTE, undefined), { requeueAfterMs: MINUTE });
+  assert.deepEqual(nextRun(MINUTE, transient('GitUnreachable', 'x')), { requeueAfterMs: MINUTE, retry: true });
+  const cd = { ...continuousDeployment(), metadata: { name: 'web', namespace: 'agent', generation: 1 } } as ContinuousDeployment &
+    KubeObject;
+  const withMeta = (meta: Partial<KubeObject['metadata']>) => ({ ...cd, metadata: { ...cd.metadata, ...meta } });
+  assert.equal(needsRun(undefined, cd), true);
+  assert.equal(needsRun(cd, withMeta({ resourceVersion: '9' })), false, 'a status write');
+  assert.equal(needsRun(cd, withMeta({ generation: 2 })), true);
+  assert.equal(needsRun(cd, withMeta({ annotations: { 'tidemark.dev/requestedAt': '1' } })), true);
+  assert.equal(needsRun(cd, withMeta({ annotations: { 'tidemark.dev/deletion-policy': 'orphan' } })), true);
+  assert.equal(needsRun(cd, withMeta({ annotations: { unrelated: 'x' } })), false);
+  assert.equal(needsRun(cd, withMeta({ deletionTimestamp: '2024-01-01T00:00:00Z' })), true);
+});
+
+test('controller: syncs at once, then every interval (±5 %); status is written only when it changes', async () => {
+  const a = agent();
+  a.git.commit([configMap('a', { x: '1' })]);
+  await start(a);
+  const cd = await a.read();
+  assert.equal(cd?.status?.sync?.status, 'Synced');
+  assert.deepEqual(cd?.metadata.finalizers, ['tidemark.dev/finalizer']);
+  assert.ok(await a.home.get(CM, 'apps', 'a'));
+  assert.equal(a.runs(), 1);
+
+  const statusWrites = () => a.home.writes().filter((w) => w.op === 'patchStatus').length;
+  const before = statusWrites();
+  await a.clock.advance(0.94 * MINUTE);
+  assert.equal(a.runs(), 1, 'not before 95 % of the interval');
+  await a.clock.advance(0.12 * MINUTE);
+  assert.equal(a.runs(), 2, 'by 105 %');
+  assert.equal(statusWrites(), before, 'nothing changed: no status write');
+  await a.controller.stop();
+});
+
+test('controller: a terminal failure waits for the interval; a transient one backs off, capped by the interval', async () => {
+  const a = agent();
+  a.git.commit([configMap('bad', {})]);
+  a.home.fail('dryRun', { name: 'bad' }, new KubeApiError(422, 'Invalid', 'nope'));
+  await start(a);
+  assert.equal(a.ready(await a.read())?.reason, 'ObjectInvalid');
+  await a.clock.advance(0.9 * MINUTE);
+  assert.equal(a.runs(), 1, 'terminal: no retry before the interval');
+  await a.clock.advance(0.2 * MINUTE);
+  assert.equal(a.runs(), 2);
+  await a.controller.stop();
+
+  const b = agent({ pullInterval: '5s' });
+  b.git.commit([configMap('a', {})]);
+  b.git.failResolve = transient('GitUnreachable', 'no route to host');
+  await start(b);
+  assert.equal(b.ready(await b.read())?.reason, 'GitUnreachable');
+  await b.clock.advance(900);
+  assert.equal(b.runs(), 2, 'first retry after ~750 ms');
+  await b.clock.advance(1_700);
+  assert.equal(b.runs(), 3, 'second after ~1.5 s');
+  await b.clock.advance(30_000);
+  // 3 s, then capped at the 5 s interval: about 6 more in 30 s, never fewer than 30/5.
+  assert.ok(b.runs() >= 3 + 6 && b.runs() <= 3 + 8, `runs: ${b.runs()}`);
+  b.git.failResolve = undefined;
+  await b.clock.advance(5_000);
+  assert.equal(b.ready(await b.read())?.status, 'True');
+  await b.controller.stop();
+});
+
+test('controller: a spec change, a sync request and a managed object change each run at once', async () => {
+  const a = agent({ syncPolicy: { manual: true } });
+  a.git.commit([configMap('a', {})]);
+  await start(a);
+  assert.equal((await a.read())?.status?.sync?.status, 'OutOfSync');
+  assert.equal(await a.home.get(CM, 'apps', 'a'), undefined, 'manual: nothing applied');
+
+  await a.home.patchMetadata(CD, 'agent', 'web', { annotations: { 'tidemark.dev/requestedAt': '1' } });
+  await settle(30);
+  assert.equal(a.runs(), 2);
+  const requested = await a.read();
+  assert.equal(requested?.status?.sync?.status, 'Synced');
+  assert.equal(requested?.status?.lastHandledRequestedAt, '1');
+
+  const cd = (await a.read())!;
+  await a.home.apply(CD, { ...cd, spec: { ...cd.spec, syncPolicy: { manual: false } } });
+  await settle(30);
+  assert.equal(a.runs(), 3, 'a new generation');
+
+  const lookups = a.lookups();
+  a.controller.onObjectChange((await a.home.get(CM, 'apps', 'a'))!);
+  await settle(30);
+  assert.equal(a.runs(), 4, 'self-heal trigger');
+  assert.equal(a.lookups(), lookups, 'drift repair inside the interval asks Git nothing');
+  await a.controller.stop();
+});
+
+test('controller: deleting the ContinuousDeployment deletes what it deployed, then releases the finalizer', async () => {
+  const a = agent();
+  a.git.commit([configMap('a', {})]);
+  await start(a);
+  await a.home.delete(CD, 'agent', 'web', 'background');
+  await settle(30);
+  assert.equal(await a.read(), undefined);
+  assert.equal(await a.home.get(CM, 'apps', 'a'), undefined);
+  await a.controller.stop();
+});
+
+test('bug: a remote deployment whose spec no longer parses keeps its finalizer and says how to get out', async () => {
+  const a = agent({ kubeConfig: { secretRef: { name: 'remote', key: 'value' } } });
+  a.git.commit([configMap('a', {})]);
+  await start(a);
+  assert.deepEqual((await a.read())?.status?.location, { cluster: 'remote', namespace: 'apps' });
+  assert.ok(await a.remote.get(CM, 'apps', 'a'));
+
+  const cd = (await a.read())!;
+  await a.home.apply(CD, { ...cd, spec: { ...cd.spec, url: '' } });
+  await settle(30);
+  await a.home.delete(CD, 'agent', 'web', 'background');
+  await settle(30);
+  const stuck = await a.read();
+  assert.deepEqual(stuck?.metadata.finalizers, ['tidemark.dev/finalizer'], 'the finalizer stays');
+  assert.equal(a.ready(stuck)?.reason, 'DeletionFailed');
+  assert.match(a.ready(stuck)?.message ?? '', /cluster remote.*fix the spec, or annotate tidemark\.dev\/deletion-policy: orphan/);
+  assert.ok(a.events.some((e) => e.reason === 'DeletionFailed'));
+  assert.ok(await a.remote.get(CM, 'apps', 'a'), 'nothing deleted, nothing lost track of');
+
+  await a.home.patchMetadata(CD, 'agent', 'web', { annotations: { 'tidemark.dev/deletion-policy': 'orphan' } });
+  await settle(30);
+  assert.equal(await a.read(), undefined, 'orphan lets it go');
+  assert.ok(await a.remote.get(CM, 'apps', 'a'), 'and keeps the objects');
+  await a.controller.stop();
+});
+
+test('bug: a home deployment whose spec no longer parses is still cleaned up from the last deployed location', async () => {
+  const a = agent();
+  a.git.commit([configMap('a', {})]);
+  await start(a);
+  const cd = (await a.read())!;
+  await a.home.apply(CD, { ...cd, spec: { ...cd.spec, url: '' } });
+  await settle(30);
+  await a.home.delete(CD, 'agent', 'web', 'background');
+  await settle(30);
+  assert.equal(await a.read(), undefined);
+  assert.equal(await a.home.get(CM, 'apps', 'a'), undefined);
+  await a.controller.stop();
+});
