@@ -47,14 +47,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     fieldManager: FIELD_MANAGER,
     clock,
   });
-  let controller: ContinuousDeploymentController | undefined;
   const targets = createTargetResolver(kube, {
     clock,
     log,
     homeName: options.clusterName,
-    onObjectChange: (obj) => controller?.onObjectChange(obj),
+    // Watches start only with the controller below, so it exists by the time this is called.
+    onObjectChange: (obj) => controller.onObjectChange(obj),
   });
-  controller = new ContinuousDeploymentController({
+  const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,
     targets,
     secrets: (namespace, name) => readSecretData(kube.rest, namespace, name),
@@ -70,14 +70,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     namespace: options.namespace,
   });
   controller.start();
-  const running = controller;
-  const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => running.ready) : undefined;
+  const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
   log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'agent started');
   return {
-    controller: running,
+    controller,
     healthServer,
     async stop() {
-      await running.stop();
+      await controller.stop();
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await targets.close();
       await kube.close();

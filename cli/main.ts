@@ -158,7 +158,7 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   };
   const running =
     program === 'agent'
-      ? await (await import('../agent/main.ts')).startAgent(common)
+      ? await (await import('../agent/index.ts')).startAgent(common)
       : await (await import('../image-updater/main.ts')).startImageUpdater(common);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

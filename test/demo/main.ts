@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main as cli } from '../../cli/main.ts';
-import { startAgent } from '../../agent/main.ts';
+import { startAgent } from '../../agent/index.ts';
 import { startImageUpdater } from '../../image-updater/main.ts';
 import { createLogger } from '../../shared/log/index.ts';
 import { startControlPlane } from '../harness/control-plane.ts';

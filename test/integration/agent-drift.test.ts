@@ -24,8 +24,8 @@ import {
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { startAgent } from '../../agent/main.ts';
-import type { RunningAgent } from '../../agent/main.ts';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
 
 /*
  * Drift and self-heal against the real API server and controller manager: no false drift from

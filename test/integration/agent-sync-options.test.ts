@@ -27,8 +27,8 @@ import type { ContinuousDeployment } from '../../shared/api/continuous-deploymen
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { systemClock } from '../../shared/time/clock.ts';
-import { startAgent } from '../../agent/main.ts';
-import type { RunningAgent } from '../../agent/main.ts';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 /*

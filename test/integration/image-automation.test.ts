@@ -10,7 +10,7 @@ import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { ImageUpdateAutomationStatus } from '../../image-updater/automation/index.ts';
 import { startImageUpdater, type RunningImageUpdater } from '../../image-updater/main.ts';
-import { startAgent, type RunningAgent } from '../../agent/main.ts';
+import { startAgent, type RunningAgent } from '../../agent/index.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers, type GitServers, type LogEntry } from '../harness/git.ts';

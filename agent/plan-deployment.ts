@@ -1,0 +1,117 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
+import { toTidemarkError } from '../shared/errors/index.ts';
+import type { Reason, TidemarkError } from '../shared/errors/index.ts';
+import { credentialsFromSecretData } from '../shared/git/credentials.ts';
+import type { KubeClient } from '../shared/kube/client.ts';
+import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
+import type { Logger } from '../shared/log/index.ts';
+import { silentLogger } from '../shared/log/index.ts';
+import type { Clock } from '../shared/time/clock.ts';
+import { systemClock } from '../shared/time/clock.ts';
+import { readSecretData } from './credentials.ts';
+import { createHealthAssessor } from './health-assessor.ts';
+import { reconcile } from './reconcile/index.ts';
+import { createRenderer } from './renderer.ts';
+import { createGitSource } from './source.ts';
+import { readSpec } from './spec.ts';
+import type { DeploymentConfig } from './spec.ts';
+import { createTargetResolver } from './targets.ts';
+import type { Phase } from './types.ts';
+
+export interface PlanOptions {
+  /** The cluster the ContinuousDeployment lives in; its `spec.kubeConfig` may name another one to deploy to. */
+  kube: KubeClient;
+  cd: ContinuousDeployment;
+  /** Where Git checkouts are kept; a temporary directory when omitted. */
+  cacheDir?: string | undefined;
+  kustomizeCommand?: string[] | undefined;
+  /** The home cluster's name, as status.location shows it. */
+  clusterName?: string | undefined;
+  concurrency?: number | undefined;
+  clock?: Clock | undefined;
+  log?: Logger | undefined;
+}
+
+export interface PlannedCreate {
+  ref: ObjectRef;
+  /** What Git says. */
+  desired: KubeObject;
+  /** What the server would store (server-side dry-run), when it answered. */
+  merged: KubeObject | undefined;
+}
+
+export interface PlannedUpdate extends PlannedCreate {
+  live: KubeObject;
+}
+
+/** What a sync of one ContinuousDeployment would do now. Computing it writes nothing. */
+export interface DeploymentPlan {
+  revision: string | undefined;
+  /** The cluster the plan was computed against. */
+  cluster: string | undefined;
+  create: PlannedCreate[];
+  update: PlannedUpdate[];
+  unchanged: ObjectRef[];
+  /** Objects a sync would delete: they left Git and are still owned by this ContinuousDeployment. */
+  prune: ObjectRef[];
+  /** Why something would be held back (an empty render, drift left alone). */
+  notes: Array<{ reason: Reason; message: string }>;
+  /** Set when the plan could not be computed; the lists are then incomplete. */
+  failure?: { phase: Phase | 'spec'; error: TidemarkError };
+}
+
+/**
+ * A dry run of the reconcile: fetch, render, server-side dry-run against the deployment's own
+ * target cluster (spec.kubeConfig honoured), and the prune decision, with every write left out.
+ */
+export async function planDeployment(options: PlanOptions): Promise<DeploymentPlan> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLogger;
+  const { cd, kube } = options;
+  const plan: DeploymentPlan = { revision: undefined, cluster: undefined, create: [], update: [], unchanged: [], prune: [], notes: [] };
+  let config: DeploymentConfig;
+  try {
+    config = readSpec(cd);
+  } catch (err) {
+    plan.failure = { phase: 'spec', error: toTidemarkError(err) };
+    return plan;
+  }
+  const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: () => undefined });
+  try {
+    const auth = config.secretRef
+      ? credentialsFromSecretData(await readSecretData(kube.rest, cd.metadata.namespace ?? 'default', config.secretRef))
+      : undefined;
+    const target = await targets.resolve(cd, config);
+    plan.cluster = target.name;
+    const outcome = await reconcile(
+      { cd, config, auth, syncRequested: false, windowBlocked: false, mode: 'plan' },
+      {
+        // No watch cache: a one-off plan reads what it needs.
+        kube: target.kube,
+        source: createGitSource({ cacheDir: options.cacheDir ?? join(tmpdir(), 'tidemark-cli-cache'), log }),
+        render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
+        health: createHealthAssessor({ clock }),
+        clock,
+        log,
+        concurrency: options.concurrency ?? 8,
+      },
+    );
+    plan.revision = outcome.resolved?.revision;
+    plan.notes = outcome.notes;
+    for (const d of outcome.diffs) {
+      const planned = { ref: d.planned.ref, desired: d.planned.object, merged: d.merged };
+      if (d.state === 'missing') plan.create.push(planned);
+      else if (d.state === 'drifted' && d.live) plan.update.push({ ...planned, live: d.live });
+      else plan.unchanged.push(d.planned.ref);
+    }
+    plan.prune = outcome.pruneCandidates;
+    if (outcome.error) plan.failure = { phase: outcome.failedPhase ?? 'plan', error: outcome.error };
+  } catch (err) {
+    plan.failure = { phase: plan.revision === undefined ? 'fetch' : 'plan', error: toTidemarkError(err) };
+  } finally {
+    await targets.close();
+  }
+  return plan;
+}
