@@ -17,8 +17,8 @@ import {
   waitForCd,
 } from '../harness/tidemark.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
-import { startAgent } from '../../agent/main.ts';
-import type { RunningAgent } from '../../agent/main.ts';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -310,6 +310,36 @@ describe('agent: Git to cluster', () => {
       events.some((e) => e.reason === 'PruneBlockedEmptyRender'),
       JSON.stringify(events),
     );
+  });
+
+  it('prune: false keeps tracking what left Git, so turning prune on later removes it', async () => {
+    await git.repos.createRepo(
+      'unpruned',
+      { 'd/keep.yaml': configMap('unpruned-keep', { a: '1' }), 'd/old.yaml': configMap('unpruned-old', { a: '1' }) },
+      { branch: 'main' },
+    );
+    const spec = { url: git.repos.fileUrl('unpruned'), path: 'd', targetNamespace: apps, prune: false };
+    await applyCd(kube, { metadata: { name: 'unpruned', namespace: ns }, spec });
+    await waitForCd(kube, ns, 'unpruned', (c) => c.status?.sync?.status === 'Synced', 'unpruned: first sync');
+    const sha = await git.repos.commitFiles('unpruned', 'main', { 'd/old.yaml': null }, 'old leaves Git');
+    await requestSync(kube, ns, 'unpruned');
+    const kept = await waitForCd(
+      kube,
+      ns,
+      'unpruned',
+      (c) => c.status?.lastAppliedRevision === `main@sha1:${sha}`,
+      'unpruned: second sync',
+    );
+    assert.ok(await cm('unpruned-old'), 'prune is off: the object stays');
+    const entry = kept.status?.resources?.find((r) => r.name === 'unpruned-old');
+    assert.equal(entry?.status, 'OutOfSync', JSON.stringify(kept.status?.resources));
+    assert.match(entry?.message ?? '', /prune is false/);
+    assert.equal(kept.status?.sync?.status, 'OutOfSync');
+
+    await applyCd(kube, { metadata: { name: 'unpruned', namespace: ns }, spec: { ...spec, prune: true } });
+    await waitForCd(kube, ns, 'unpruned', (c) => c.status?.sync?.status === 'Synced', 'unpruned: pruned once prune is on');
+    assert.equal(await cm('unpruned-old'), undefined, 'still tracked, so pruned now');
+    assert.ok(await cm('unpruned-keep'));
   });
 
   it('two ContinuousDeployments with different intervals poll side by side', async () => {

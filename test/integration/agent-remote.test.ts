@@ -17,8 +17,8 @@ import type { ContinuousDeployment } from '../../shared/api/continuous-deploymen
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject } from '../../shared/kube/object.ts';
-import { startAgent } from '../../agent/main.ts';
-import type { RunningAgent } from '../../agent/main.ts';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 /*
@@ -212,6 +212,52 @@ describe('agent: remote clusters and kustomize', () => {
       timeoutMs: 60_000,
       what: 'remote Deployment deleted',
     });
+  });
+
+  it('deleting a remote deployment whose spec does not parse keeps the finalizer until the spec is fixed or orphan is chosen', async () => {
+    const target = await remote.createNamespace('stuck-apps');
+    await git.repos.createRepo('stuck', { 'deploy/cm.yaml': configMap('stuck-settings', { a: '1' }) }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'stuck', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('stuck'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: target,
+        kubeConfig: { secretRef: { name: 'edge-kubeconfig', key: 'config' } },
+      },
+    });
+    await waitForCd(kube, ns, 'stuck', synced, 'stuck synced');
+    const cmPath = `/api/v1/namespaces/${target}/configmaps/stuck-settings`;
+    assert.ok(await getObject(remoteKube, cmPath));
+    // The schema lets this through; the agent's reader does not (one ref only).
+    await kube.rest.request({
+      method: 'PATCH',
+      path: cdPath(ns, 'stuck'),
+      contentType: 'application/merge-patch+json',
+      body: { spec: { git: { branch: 'main', tag: 'v1' } } },
+    });
+    await waitForCd(kube, ns, 'stuck', (c) => condition(c, 'Ready')?.reason === 'InvalidSpec', 'spec error reported');
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'stuck') });
+    const stuck = await waitForCd(
+      kube,
+      ns,
+      'stuck',
+      (c) => condition(c, 'Ready')?.reason === 'DeletionFailed',
+      'deletion failure reported',
+    );
+    assert.match(condition(stuck, 'Ready')?.message ?? '', /tidemark\.dev\/deletion-policy: orphan/);
+    assert.deepEqual(stuck.metadata.finalizers, ['tidemark.dev/finalizer'], 'the finalizer stays');
+    assert.ok(await getObject(remoteKube, cmPath), 'the remote object is neither deleted nor forgotten');
+
+    await kube.rest.request({
+      method: 'PATCH',
+      path: cdPath(ns, 'stuck'),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { 'tidemark.dev/deletion-policy': 'orphan' } } },
+    });
+    await waitFor(async () => (await getCd(kube, ns, 'stuck')) === undefined, { timeoutMs: 60_000, what: 'stuck finalized as orphan' });
+    assert.ok(await getObject(remoteKube, cmPath), 'orphan keeps the remote object');
   });
 
   it('a wrong kubeconfig key is reported, not guessed', async () => {
