@@ -45,6 +45,19 @@ RUN set -eu; \
     install -m 0755 kubectl/kubectl /usr/local/bin/kubectl; \
     /usr/local/bin/kubectl version --client
 
+# ---- the commit message template engine: Go's text/template + Sprig, built to WebAssembly -------
+# The same script as scripts/setup.sh, with Debian's Go and Sprig; only the module and Go's
+# wasm_exec.js go into the image (the native build is for the tests).
+FROM ${NODE_IMAGE} AS template
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends golang-go golang-github-masterminds-sprig-dev ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY scripts/build-template-wasm.sh ./scripts/
+COPY image-updater/template/go ./image-updater/template/go
+RUN dir=$(TIDEMARK_CACHE=/build bash scripts/build-template-wasm.sh) \
+ && mkdir -p /out && cp "$dir/commit-template.wasm" "$dir/wasm_exec.js" /out/
+
 # ---- runtime ----------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
 # git + openssh-client fetch and push; gnupg signs bot commits; tini is PID 1 and reaps what git,
@@ -59,6 +72,7 @@ RUN apt-get update \
  && printf '#!/bin/sh\n[ "$1" = build ] && shift\nexec /usr/local/bin/kubectl kustomize "$@"\n' > /usr/local/bin/kustomize \
  && chmod 0755 /usr/local/bin/kustomize
 COPY --from=kubectl /usr/local/bin/kubectl /usr/local/bin/kubectl
+COPY --from=template /out /usr/lib/tidemark/commit-template
 
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -71,8 +85,14 @@ COPY image-updater ./image-updater
 
 # Files stay root-owned: the program cannot change its own code. Only /tmp and the cache
 # directory are writable (the chart mounts emptyDirs there and sets a read-only root).
+# TIDEMARK_TEMPLATE_MODULE: where the image updater finds the template engine. The MALLOC_*
+# thresholds stop glibc from raising them after the engine's worker frees large blocks, which
+# would keep ~70 MiB resident after each commit message (docs/adr/0002).
 ENV NODE_ENV=production \
-    HOME=/tmp
+    HOME=/tmp \
+    TIDEMARK_TEMPLATE_MODULE=/usr/lib/tidemark/commit-template \
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_TRIM_THRESHOLD_=131072
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/tidemark.ts"]
 CMD ["--help"]

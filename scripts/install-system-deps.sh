@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the local demo need: a real etcd, OCI registry,
-# git/ssh servers and skopeo, plus Go for building the control plane from Debian's source package.
+# git/ssh servers and skopeo, plus Go for building the control plane from Debian's source package
+# and, with Sprig's sources, the commit message template engine (scripts/build-template-wasm.sh).
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -19,6 +20,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  golang-go golang-github-modern-go-reflect2-dev etcd-server rsync jq docker-registry apache2-utils openssh-server openssh-client \
+  golang-go golang-github-modern-go-reflect2-dev golang-github-masterminds-sprig-dev etcd-server rsync jq docker-registry apache2-utils openssh-server openssh-client \
   skopeo git gnupg openssl ca-certificates make util-linux >/dev/null
 echo "install-system-deps: ok"

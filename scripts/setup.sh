@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine for the demo and the tests: Debian packages, npm packages on the
-# project's own Node 24, the re2 native addon, and the local Kubernetes control plane (cached).
+# project's own Node 24, the re2 native addon, the commit message template engine (Go → WebAssembly)
+# and the local Kubernetes control plane (both cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +19,5 @@ else
   echo "npm packages: up to date"
 fi
 
+bash scripts/build-template-wasm.sh >/dev/null
 bash scripts/build-control-plane.sh
