@@ -159,11 +159,11 @@ export class ImageUpdateAutomationController {
     }
   }
 
-  private config(obj: AutomationObject): Validated<AutomationConfig> {
+  private async config(obj: AutomationObject): Promise<Validated<AutomationConfig>> {
     const key = keyOf(obj);
     const cached = this.configs.get(key);
     if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
-    const result = validateAutomationSpec(obj.spec);
+    const result = await validateAutomationSpec(obj.spec);
     this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
     return result;
   }
@@ -191,7 +191,7 @@ export class ImageUpdateAutomationController {
       for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
     };
 
-    const validated = this.config(obj);
+    const validated = await this.config(obj);
     if (!validated.ok) {
       await report({ kind: 'failed', error: combineErrors(validated.errors) });
       return {};

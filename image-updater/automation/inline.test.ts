@@ -26,7 +26,7 @@ describe('inlineToImageUpdateAutomation', () => {
     assert.equal(automation.spec.git?.checkout, undefined, "follows the deployment's branch");
     assert.equal(automation.spec.update?.path, undefined, "follows the deployment's path");
 
-    const config = validateAutomationSpec(automation.spec);
+    const config = await validateAutomationSpec(automation.spec);
     assert.ok(config.ok, config.ok ? '' : config.errors.map((e) => e.message).join('; '));
     const target = resolveTarget(config.value, cd);
     assert.equal(target.url, cd.spec.url);

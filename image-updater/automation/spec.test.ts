@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import { DEFAULT_AUTHOR, resolveTarget, validateAutomationSpec, type AutomationConfig } from './spec.ts';
@@ -11,21 +11,21 @@ const cd = (spec: Partial<ContinuousDeployment['spec']>): ContinuousDeployment =
   spec: { url: 'https://git.example/app.git', ...spec },
 });
 
-function valid(spec: unknown): AutomationConfig {
-  const result = validateAutomationSpec(spec);
+async function valid(spec: unknown): Promise<AutomationConfig> {
+  const result = await validateAutomationSpec(spec);
   assert.ok(result.ok, result.ok ? '' : result.errors.map((e) => e.message).join('\n'));
   return result.value;
 }
 
-function errors(spec: unknown): string[] {
-  const result = validateAutomationSpec(spec);
+async function errors(spec: unknown): Promise<string[]> {
+  const result = await validateAutomationSpec(spec);
   assert.equal(result.ok, false);
   return result.ok ? [] : result.errors.map((e) => e.message);
 }
 
 describe('validateAutomationSpec', () => {
-  it('defaults everything but the source', () => {
-    assert.deepEqual(valid({ sourceRef: { name: 'app' } }), {
+  it('defaults everything but the source', async () => {
+    assert.deepEqual(await valid({ sourceRef: { name: 'app' } }), {
       sourceName: 'app',
       checkoutBranch: undefined,
       pushBranch: undefined,
@@ -39,8 +39,8 @@ describe('validateAutomationSpec', () => {
     });
   });
 
-  it('reads a full spec', () => {
-    const config = valid({
+  it('reads a full spec', async () => {
+    const config = await valid({
       sourceRef: { kind: 'ContinuousDeployment', name: 'app' },
       git: {
         checkout: { ref: { branch: 'main' } },
@@ -70,8 +70,8 @@ describe('validateAutomationSpec', () => {
     });
   });
 
-  it('reports every problem at once, naming the field', () => {
-    const messages = errors({
+  it('reports every problem at once, naming the field', async () => {
+    const messages = await errors({
       sourceRef: { kind: 'GitRepository', name: 'App' },
       git: {
         checkout: { ref: { branch: '-x' } },
@@ -101,12 +101,9 @@ describe('validateAutomationSpec', () => {
     assert.equal(messages.length, expected.length, JSON.stringify(messages, null, 1));
   });
 
-  it('requires the source and a parsable template', () => {
-    assert.match(errors({})[0] ?? '', /spec\.sourceRef: is required/);
-    const result = validateAutomationSpec({
-      sourceRef: { name: 'app' },
-      git: { commit: { messageTemplate: 'Image: {{range .Updated.Images}}' } },
-    });
+  it('requires the source and a parsable template', async () => {
+    assert.match((await errors({}))[0] ?? '', /spec\.sourceRef: is required/);
+    const result = await validateAutomationSpec({ sourceRef: { name: 'app' }, git: { commit: { messageTemplate: 'Image: {{range .Updated.Images}}' } } });
     assert.equal(result.ok, false);
     const error = result.ok ? undefined : result.errors[0];
     assert.equal(error?.code, 'InvalidCommitTemplate');
@@ -115,10 +112,11 @@ describe('validateAutomationSpec', () => {
 });
 
 describe('resolveTarget', () => {
-  const config = (overrides: Partial<AutomationConfig> = {}): AutomationConfig => ({
-    ...valid({ sourceRef: { name: 'app' } }),
-    ...overrides,
+  let base: AutomationConfig;
+  before(async () => {
+    base = await valid({ sourceRef: { name: 'app' } });
   });
+  const config = (overrides: Partial<AutomationConfig> = {}): AutomationConfig => ({ ...base, ...overrides });
 
   it('takes the repository, Secret, branch and path from the source', () => {
     assert.deepEqual(resolveTarget(config(), cd({ secretRef: 'git-creds', git: { branch: 'image' }, path: './application' })), {

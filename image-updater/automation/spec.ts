@@ -46,9 +46,10 @@ const MAX_TEMPLATE_BYTES = 64 * 1024;
 
 /**
  * Checks a spec the way the CRD schema does and a bit more (branch names git would misread,
- * author fields that would break the commit header), reporting every problem at once.
+ * author fields that would break the commit header, a template Go cannot parse), reporting every
+ * problem at once. Async: the template is parsed by Go's text/template (WebAssembly, in a worker).
  */
-export function validateAutomationSpec(spec: unknown): Validated<AutomationConfig> {
+export async function validateAutomationSpec(spec: unknown): Promise<Validated<AutomationConfig>> {
   const problems = new Problems({ prefix: 'spec.' });
   if (!isObject(spec)) {
     problems.add('', `must be an object, not ${describe(spec)}`);
@@ -99,7 +100,7 @@ export function validateAutomationSpec(spec: unknown): Validated<AutomationConfi
   } else if (messageTemplate !== undefined) {
     // A syntax error is reported when the spec is read, not when the first commit is due.
     try {
-      validateCommitTemplate(messageTemplate);
+      await validateCommitTemplate(messageTemplate);
     } catch (err) {
       if (!(err instanceof TidemarkError)) throw err;
       problems.add('git.commit.messageTemplate', err.message, err.hint, err.code);

@@ -110,7 +110,7 @@ export async function runUpdate(input: UpdateRunInput): Promise<UpdateRunResult>
     setter: c.setter,
     image: imageOf(input.policies.get(c.policy.name)?.latestRef) ?? c.newValue,
   }));
-  const message = buildCommitMessage({
+  const message = await buildCommitMessage({
     automation: input.automation,
     changes: commitChanges,
     values: input.values,

@@ -1,23 +1,12 @@
 /**
- * The bot's commit message: a fixed first line users filter their CI on, then the rendered
- * template.
- *
- * Layout (KubeVela's addon builds Flux's messageTemplate the same way):
- *
- *     Update image automatically.\n<template>
- *
- * The prefix and the template are rendered as one template, as in KubeVela, so a template that
- * starts with `{{-` trims that newline exactly as it would there. Without a template the
- * default below is used; it starts with an empty line, giving a subject line, a blank line and
- * one line per change.
+ * The bot's commit message: `Update image automatically.` (a first line users filter their CI
+ * on), a newline, then the user's template rendered over Flux's template data (see go/update).
  */
 import { BOT_COMMIT_PREFIX } from '../../shared/api/constants.ts';
-import { buildCommitData } from './commit-data.ts';
-import type { CommitDataInput } from './commit-data.ts';
-import { compileTemplate } from './engine.ts';
-import type { ExecLimits } from './exec.ts';
+import type { ObjectId } from '../markers/types.ts';
+import { runTemplate, type EngineOptions } from './go-engine.ts';
 
-/** Renders one line per changed value: `- <file> <Kind> <namespace>/<name>: <old> -> <new>`. */
+/** One line per changed value: `- <file> <Kind> <namespace>/<name>: <old> -> <new>`. */
 export const DEFAULT_COMMIT_TEMPLATE = `
 {{ range $file, $objects := .Changed.FileChanges -}}
 {{ range $object, $changes := $objects -}}
@@ -27,41 +16,47 @@ export const DEFAULT_COMMIT_TEMPLATE = `
 {{ end -}}
 {{ end -}}`;
 
-const TEMPLATE_NAME = 'commit message';
-
-export interface RenderOptions {
-  limits?: ExecLimits;
+/** `setter` is the marker's policy (`default:app:tag`), `image` the full reference it chose. */
+export interface CommitChange {
+  file: string;
+  object: ObjectId;
+  oldValue: string;
+  newValue: string;
+  setter: string;
+  image: string;
 }
 
-/**
- * Renders a commit message template against data (see buildCommitData). Throws TemplateError:
- * InvalidCommitTemplate when it does not parse, CommitTemplateFailed when rendering fails.
- */
-export function renderCommitMessage(template: string, data: unknown, options: RenderOptions = {}): string {
-  return compileTemplate(template, { name: TEMPLATE_NAME, limits: options.limits }).render(data);
-}
-
-function withPrefix(template: string | undefined): string {
-  return `${BOT_COMMIT_PREFIX}\n${template ?? DEFAULT_COMMIT_TEMPLATE}`;
-}
-
-/**
- * Checks a user's template at configuration time, so a syntax error is reported when the spec
- * is read rather than when the first commit is due. Line numbers are the user's own.
- */
-export function validateCommitTemplate(template: string): void {
-  compileTemplate(withPrefix(template), { name: TEMPLATE_NAME, firstLine: 0 });
+export interface CommitDataInput {
+  automation: { namespace: string; name: string };
+  changes: readonly CommitChange[];
+  /** `messageTemplateValues`, reached as `.Values.key`. */
+  values?: Readonly<Record<string, string>>;
 }
 
 export interface CommitMessageInput extends CommitDataInput {
-  /** The user's template (the seed's `commitMessage`); the default listing when absent. */
+  /** The default listing when absent or empty. */
   template?: string;
 }
 
-/** The full message: `Update image automatically.` + `\n` + the rendered template. */
-export function buildCommitMessage(input: CommitMessageInput, options: RenderOptions = {}): string {
-  const template = input.template === undefined || input.template === '' ? undefined : input.template;
-  // firstLine 0: the prefix is line 0, so errors point at the user's own line numbers.
-  const compiled = compileTemplate(withPrefix(template), { name: TEMPLATE_NAME, firstLine: 0, limits: options.limits });
-  return compiled.render(buildCommitData(input));
+/** Renders a template over the data Flux gives it. Throws TemplateError. */
+export function renderCommitMessage(template: string, { automation, changes, values }: CommitDataInput, options: EngineOptions = {}): Promise<string> {
+  return runTemplate({ template, data: { automation, changes, values } }, options);
+}
+
+/** Parses a template at configuration time, so a syntax error shows before the first commit. */
+export async function validateCommitTemplate(template: string, options: EngineOptions = {}): Promise<void> {
+  await runTemplate({ template }, options);
+}
+
+/**
+ * KubeVela renders prefix and template as one template, so a template starting with `{{- `
+ * trims the newline between them. Rendering the template alone gives the same bytes while
+ * errors keep the user's own line numbers.
+ */
+const TRIMS_LEADING_SPACE = /^[ \t\r\n]*\{\{-[ \t\r\n]/;
+
+export async function buildCommitMessage(input: CommitMessageInput, options: EngineOptions = {}): Promise<string> {
+  const template = input.template || DEFAULT_COMMIT_TEMPLATE;
+  const body = await renderCommitMessage(template, input, options);
+  return `${BOT_COMMIT_PREFIX}${TRIMS_LEADING_SPACE.test(template) ? '' : '\n'}${body}`;
 }

@@ -1,15 +1,7 @@
-/**
- * Commit message templates: a Go `text/template` engine with Sprig's hermetic functions, the
- * template data Flux templates expect, and the bot's message layout.
- */
-export { compileTemplate, renderTemplate, templateFuncs } from './engine.ts';
-export type { CompiledTemplate, TemplateOptions } from './engine.ts';
-export { DEFAULT_LIMITS } from './exec.ts';
-export type { ExecLimits, FuncMap, ParamKind, TemplateFunc } from './exec.ts';
-export { TemplateError, TemplateErrorCodes } from './errors.ts';
-export { GoFloat, makeStruct, namedMap, jsonForm, stringer, structInfo } from './values.ts';
-export type { GoStruct, StructInfo, StructOptions } from './values.ts';
-export { buildCommitData, parseImageRef } from './commit-data.ts';
-export type { CommitChange, CommitDataInput, ImageRefParts } from './commit-data.ts';
+/** Commit messages: Go's own text/template + Sprig (WebAssembly) over Flux's template data. */
 export { DEFAULT_COMMIT_TEMPLATE, buildCommitMessage, renderCommitMessage, validateCommitTemplate } from './commit-message.ts';
-export type { CommitMessageInput, RenderOptions } from './commit-message.ts';
+export type { CommitChange, CommitDataInput, CommitMessageInput } from './commit-message.ts';
+export { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, defaultModuleDir, engineLoaded } from './go-engine.ts';
+export type { EngineOptions } from './go-engine.ts';
+export { TemplateError } from './errors.ts';
+export type { TemplateErrorCode } from './errors.ts';

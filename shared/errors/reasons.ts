@@ -87,6 +87,7 @@ export const REASONS = [
   'MarkerValueUnavailable',
   'InvalidCommitTemplate',
   'CommitTemplateFailed',
+  'CommitTemplateEngineMissing',
   'PushSucceeded',
   'AllMarkersResolved',
   // spec

@@ -1,0 +1,88 @@
+/**
+ * Go's own text/template + Sprig as WebAssembly (go/, built by scripts/build-template-wasm.sh),
+ * run in a worker thread. The module costs ~70 MiB while loaded, so requests queue for one
+ * worker, which is ended as soon as the queue is empty.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { TemplateError } from './errors.ts';
+
+export interface EngineOptions {
+  /** Holds commit-template.wasm and wasm_exec.js; default: defaultModuleDir(). */
+  moduleDir?: string;
+  /** Per request, the module's start-up (~0.2 s) included. */
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
+
+/** $TIDEMARK_TEMPLATE_MODULE (the image sets it), else where scripts/setup.sh builds it. */
+export function defaultModuleDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.TIDEMARK_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tidemark');
+  return env.TIDEMARK_TEMPLATE_MODULE || join(cache, 'commit-template');
+}
+
+let live: { dir: string; worker: Worker } | undefined;
+let queued = 0;
+let tail: Promise<unknown> = Promise.resolve();
+
+/** Renders the template over data, or only parses it without. Throws TemplateError. */
+export function runTemplate(request: { template: string; data?: unknown }, options: EngineOptions = {}): Promise<string> {
+  queued++;
+  const result = tail.then(() => runOne(request, options)).finally(async () => {
+    if (--queued === 0) await stop();
+  });
+  tail = result.catch(() => undefined);
+  return result;
+}
+
+/** Whether the module is loaded now (a render is queued or running). */
+export const engineLoaded = (): boolean => live !== undefined;
+
+async function runOne(request: { template: string; data?: unknown }, options: EngineOptions): Promise<string> {
+  const dir = options.moduleDir ?? defaultModuleDir();
+  if (live?.dir !== dir) {
+    await stop();
+    live = { dir, worker: start(dir) };
+  }
+  const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const raw = await call(live.worker, JSON.stringify({ ...request, maxOutput }), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const response = JSON.parse(raw) as { output: string; stage?: string; error?: string };
+  if (response.error === undefined) return response.output;
+  throw new TemplateError(response.stage === 'parse' ? 'InvalidCommitTemplate' : 'CommitTemplateFailed', response.error);
+}
+
+function start(dir: string): Worker {
+  const missing = ['commit-template.wasm', 'wasm_exec.js'].map((file) => join(dir, file)).filter((path) => !existsSync(path));
+  if (missing.length > 0) {
+    throw new TemplateError('CommitTemplateEngineMissing', `the commit message template engine is not installed: no ${missing.join(', ')}`);
+  }
+  return new Worker(new URL('./render-worker.ts', import.meta.url), { workerData: { dir } });
+}
+
+async function stop(): Promise<void> {
+  const worker = live?.worker;
+  live = undefined;
+  await worker?.terminate();
+}
+
+/** One request; a worker that times out or dies is ended, and the next request starts another. */
+async function call(worker: Worker, request: string, timeoutMs: number): Promise<string> {
+  const { promise, resolve, reject } = Promise.withResolvers<string>();
+  const onExit = (code: number) => reject(new Error(`stopped (exit code ${code})`));
+  const timer = setTimeout(() => reject(new Error(`took longer than ${timeoutMs} ms`)), timeoutMs);
+  worker.on('message', resolve).on('error', reject).on('exit', onExit).postMessage(request);
+  try {
+    return await promise;
+  } catch (err) {
+    await stop();
+    throw new TemplateError('CommitTemplateFailed', `template: commit message: the template engine ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    worker.off('message', resolve).off('error', reject).off('exit', onExit);
+  }
+}
