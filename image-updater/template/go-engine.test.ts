@@ -41,6 +41,12 @@ test('a render that runs too long is stopped, and the next one gets a fresh work
   assert.equal(await renderCommitMessage('ok', data), 'ok');
 });
 
+test('a template that allocates without bound makes Go exit at its memory cap, not the process grow', async () => {
+  await assert.rejects(renderCommitMessage('{{ len (repeat 1000000000 "x") }}', data),
+    failsWith('CommitTemplateFailed', /the template engine failed: the Go program exited, most likely out of its 256 MiB$/));
+  assert.equal(await renderCommitMessage('{{ len (repeat 1000000 "x") }}', data), '1000000');
+});
+
 test('parse and execution errors carry Go\'s message and the stable codes', async () => {
   await assert.rejects(validateCommitTemplate('{{ nope }}'), failsWith('InvalidCommitTemplate', /^template: commit message:1: function "nope" not defined$/));
   await assert.rejects(renderCommitMessage('{{ fail "boom" }}', data), failsWith('CommitTemplateFailed', /error calling fail: boom$/));

@@ -15,10 +15,13 @@ export interface EngineOptions {
   /** Per request, the module's start-up (~0.2 s) included. */
   timeoutMs?: number;
   maxOutputBytes?: number;
+  /** Memory the Go program may use; more makes it exit. */
+  maxMemoryBytes?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
+export const DEFAULT_MAX_MEMORY_BYTES = 256 << 20;
 
 /** $TIDEMARK_TEMPLATE_MODULE (the image sets it), else where scripts/setup.sh builds it. */
 export function defaultModuleDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -47,7 +50,7 @@ async function runOne(request: { template: string; data?: unknown }, options: En
   const dir = options.moduleDir ?? defaultModuleDir();
   if (live?.dir !== dir) {
     await stop();
-    live = { dir, worker: start(dir) };
+    live = { dir, worker: start(dir, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) };
   }
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const raw = await call(live.worker, JSON.stringify({ ...request, maxOutput }), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -56,12 +59,16 @@ async function runOne(request: { template: string; data?: unknown }, options: En
   throw new TemplateError(response.stage === 'parse' ? 'InvalidCommitTemplate' : 'CommitTemplateFailed', response.error);
 }
 
-function start(dir: string): Worker {
+function start(dir: string, maxMemoryBytes: number): Worker {
   const missing = ['commit-template.wasm', 'wasm_exec.js'].map((file) => join(dir, file)).filter((path) => !existsSync(path));
   if (missing.length > 0) {
     throw new TemplateError('CommitTemplateEngineMissing', `the commit message template engine is not installed: no ${missing.join(', ')}`);
   }
-  return new Worker(new URL('./render-worker.ts', import.meta.url), { workerData: { dir } });
+  const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { workerData: { dir, maxMemoryBytes }, stdout: true, stderr: true });
+  // Go prints only when it dies (a fatal error and every goroutine's stack): not into our logs.
+  worker.stdout.resume();
+  worker.stderr.resume();
+  return worker;
 }
 
 async function stop(): Promise<void> {
@@ -73,9 +80,10 @@ async function stop(): Promise<void> {
 /** One request; a worker that times out or dies is ended, and the next request starts another. */
 async function call(worker: Worker, request: string, timeoutMs: number): Promise<string> {
   const { promise, resolve, reject } = Promise.withResolvers<string>();
+  const onError = (err: Error) => reject(new Error(`failed: ${err.message}`));
   const onExit = (code: number) => reject(new Error(`stopped (exit code ${code})`));
   const timer = setTimeout(() => reject(new Error(`took longer than ${timeoutMs} ms`)), timeoutMs);
-  worker.on('message', resolve).on('error', reject).on('exit', onExit).postMessage(request);
+  worker.on('message', resolve).on('error', onError).on('exit', onExit).postMessage(request);
   try {
     return await promise;
   } catch (err) {
@@ -83,6 +91,6 @@ async function call(worker: Worker, request: string, timeoutMs: number): Promise
     throw new TemplateError('CommitTemplateFailed', `template: commit message: the template engine ${(err as Error).message}`);
   } finally {
     clearTimeout(timer);
-    worker.off('message', resolve).off('error', reject).off('exit', onExit);
+    worker.off('message', resolve).off('error', onError).off('exit', onExit);
   }
 }
