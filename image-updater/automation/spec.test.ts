@@ -103,7 +103,10 @@ describe('validateAutomationSpec', () => {
 
   it('requires the source and a parsable template', async () => {
     assert.match((await errors({}))[0] ?? '', /spec\.sourceRef: is required/);
-    const result = await validateAutomationSpec({ sourceRef: { name: 'app' }, git: { commit: { messageTemplate: 'Image: {{range .Updated.Images}}' } } });
+    const result = await validateAutomationSpec({
+      sourceRef: { name: 'app' },
+      git: { commit: { messageTemplate: 'Image: {{range .Updated.Images}}' } },
+    });
     assert.equal(result.ok, false);
     const error = result.ok ? undefined : result.errors[0];
     assert.equal(error?.code, 'InvalidCommitTemplate');

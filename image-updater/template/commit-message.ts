@@ -6,12 +6,16 @@ import { BOT_COMMIT_PREFIX } from '../../shared/api/constants.ts';
 import type { ObjectId } from '../markers/types.ts';
 import { runTemplate, type EngineOptions } from './go-engine.ts';
 
+const CHANGE_LINE =
+  '- {{ $file }}{{ with $object.Kind }} {{ . }}{{ end }}' +
+  '{{ with $object.Name }} {{ with $object.Namespace }}{{ . }}/{{ end }}{{ . }}{{ end }}: {{ .OldValue }} -> {{ .NewValue }}';
+
 /** One line per changed value: `- <file> <Kind> <namespace>/<name>: <old> -> <new>`. */
 export const DEFAULT_COMMIT_TEMPLATE = `
 {{ range $file, $objects := .Changed.FileChanges -}}
 {{ range $object, $changes := $objects -}}
 {{ range $changes -}}
-- {{ $file }}{{ with $object.Kind }} {{ . }}{{ end }}{{ with $object.Name }} {{ with $object.Namespace }}{{ . }}/{{ end }}{{ . }}{{ end }}: {{ .OldValue }} -> {{ .NewValue }}
+${CHANGE_LINE}
 {{ end -}}
 {{ end -}}
 {{ end -}}`;
@@ -39,7 +43,11 @@ export interface CommitMessageInput extends CommitDataInput {
 }
 
 /** Renders a template over the data Flux gives it. Throws TemplateError. */
-export function renderCommitMessage(template: string, { automation, changes, values }: CommitDataInput, options: EngineOptions = {}): Promise<string> {
+export function renderCommitMessage(
+  template: string,
+  { automation, changes, values }: CommitDataInput,
+  options: EngineOptions = {},
+): Promise<string> {
   return runTemplate({ template, data: { automation, changes, values } }, options);
 }
 

@@ -1,5 +1,5 @@
 /** The engine's limits and lifecycle: output cap, time limit, missing module, worker ended. */
-import { test as nodeTest, type TestFn } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { templateEngine } from '../../test/harness/template-engine.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES, TemplateError, engineLoaded, renderCommitMessage, validateCommitTemplate } from './index.ts';
@@ -7,7 +7,6 @@ import type { CommitDataInput } from './index.ts';
 
 const { skip } = templateEngine();
 const initialRss = process.memoryUsage().rss / 2 ** 20;
-const test = (name: string, fn: TestFn) => nodeTest(name, { skip }, fn);
 const data: CommitDataInput = { automation: { namespace: 'default', name: 'app' }, changes: [] };
 
 function failsWith(code: string, message: RegExp) {
@@ -20,7 +19,7 @@ function failsWith(code: string, message: RegExp) {
   };
 }
 
-test('the output is capped at 1 MiB by default, and at what the caller asks', async () => {
+test('the output is capped at 1 MiB by default, and at what the caller asks', { skip }, async () => {
   const [atCap, overCap, small] = await Promise.allSettled([
     renderCommitMessage(`{{ repeat ${DEFAULT_MAX_OUTPUT_BYTES} "x" }}`, data),
     renderCommitMessage(`{{ repeat ${DEFAULT_MAX_OUTPUT_BYTES + 1} "x" }}`, data),
@@ -33,39 +32,51 @@ test('the output is capped at 1 MiB by default, and at what the caller asks', as
   failsWith('CommitTemplateFailed', /output exceeds 100 bytes/)(small.reason);
 });
 
-test('a render that runs too long is stopped, and the next one gets a fresh worker', async () => {
+test('a render that runs too long is stopped, and the next one gets a fresh worker', { skip }, async () => {
   const endless = '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}';
-  await assert.rejects(renderCommitMessage(endless, data, { timeoutMs: 1500 }),
-    failsWith('CommitTemplateFailed', /the template engine took longer than 1500 ms/));
+  await assert.rejects(
+    renderCommitMessage(endless, data, { timeoutMs: 1500 }),
+    failsWith('CommitTemplateFailed', /the template engine took longer than 1500 ms/),
+  );
   assert.equal(engineLoaded(), false);
   assert.equal(await renderCommitMessage('ok', data), 'ok');
 });
 
-test('a template that allocates without bound makes Go exit at its memory cap, not the process grow', async () => {
-  await assert.rejects(renderCommitMessage('{{ len (repeat 1000000000 "x") }}', data),
-    failsWith('CommitTemplateFailed', /the template engine failed: the Go program exited, most likely out of its 256 MiB$/));
+test('a template that allocates without bound makes Go exit at its memory cap, not the process grow', { skip }, async () => {
+  await assert.rejects(
+    renderCommitMessage('{{ len (repeat 1000000000 "x") }}', data),
+    failsWith('CommitTemplateFailed', /the template engine failed: the Go program exited, most likely out of its 256 MiB$/),
+  );
   assert.equal(await renderCommitMessage('{{ len (repeat 1000000 "x") }}', data), '1000000');
 });
 
-test('parse and execution errors carry Go\'s message and the stable codes', async () => {
-  await assert.rejects(validateCommitTemplate('{{ nope }}'), failsWith('InvalidCommitTemplate', /^template: commit message:1: function "nope" not defined$/));
+test("parse and execution errors carry Go's message and the stable codes", { skip }, async () => {
+  await assert.rejects(
+    validateCommitTemplate('{{ nope }}'),
+    failsWith('InvalidCommitTemplate', /^template: commit message:1: function "nope" not defined$/),
+  );
   await assert.rejects(renderCommitMessage('{{ fail "boom" }}', data), failsWith('CommitTemplateFailed', /error calling fail: boom$/));
   // Only hermetic functions: nothing that depends on the clock or randomness.
-  await assert.rejects(validateCommitTemplate('{{ now }}{{ randAlphaNum 3 }}'), failsWith('InvalidCommitTemplate', /function "now" not defined/));
+  await assert.rejects(
+    validateCommitTemplate('{{ now }}{{ randAlphaNum 3 }}'),
+    failsWith('InvalidCommitTemplate', /function "now" not defined/),
+  );
 });
 
-test('a missing module is its own terminal error, naming the path', async () => {
-  await assert.rejects(renderCommitMessage('x', data, { moduleDir: '/nonexistent/commit-template' }),
-    failsWith('CommitTemplateEngineMissing', /\/nonexistent\/commit-template\/commit-template\.wasm/));
+test('a missing module is its own terminal error, naming the path', { skip }, async () => {
+  await assert.rejects(
+    renderCommitMessage('x', data, { moduleDir: '/nonexistent/commit-template' }),
+    failsWith('CommitTemplateEngineMissing', /\/nonexistent\/commit-template\/commit-template\.wasm/),
+  );
 });
 
-test('requests share one worker while they queue; it is ended once they are answered', async () => {
+test('requests share one worker while they queue; it is ended once they are answered', { skip }, async () => {
   const pending = Array.from({ length: 8 }, (_, i) => renderCommitMessage(`{{ ${i} }}`, data));
   assert.deepEqual(await Promise.all(pending), ['0', '1', '2', '3', '4', '5', '6', '7']);
   assert.equal(engineLoaded(), false);
 });
 
-test('resident memory returns after renders (logged; bounded generously)', async (t) => {
+test('resident memory returns after renders (logged; bounded generously)', { skip }, async (t) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   const rss = async () => {
     gc?.();
@@ -79,7 +90,8 @@ test('resident memory returns after renders (logged; bounded generously)', async
   const afterFirst = await rss();
   for (let i = 0; i < 5; i++) await renderCommitMessage('{{ . }}', data);
   const afterSix = await rss();
-  t.diagnostic(`RSS MiB: at start ${initialRss.toFixed(0)}, before ${before.toFixed(0)}, after 1 render ${afterFirst.toFixed(0)}, after 6 ${afterSix.toFixed(0)} (gc ${gc ? 'on' : 'off'})`);
+  const mib = (n: number) => n.toFixed(0);
+  t.diagnostic(`RSS MiB: at start ${mib(initialRss)}, before ${mib(before)}, after 1 render ${mib(afterFirst)}, after 6 ${mib(afterSix)}`);
   assert.equal(engineLoaded(), false);
   // Each render loads the ~70 MiB module anew: were it kept, five more would add ~350 MiB. What
   // stays is the allocator's (see docs/adr/0002); it is reused, not grown.

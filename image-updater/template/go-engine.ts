@@ -36,14 +36,16 @@ let tail: Promise<unknown> = Promise.resolve();
 /** Renders the template over data, or only parses it without. Throws TemplateError. */
 export function runTemplate(request: { template: string; data?: unknown }, options: EngineOptions = {}): Promise<string> {
   queued++;
-  const result = tail.then(() => runOne(request, options)).finally(async () => {
-    if (--queued === 0) await stop();
-  });
+  const result = tail
+    .then(() => runOne(request, options))
+    .finally(async () => {
+      if (--queued === 0) await stop();
+    });
   tail = result.catch(() => undefined);
   return result;
 }
 
-/** Whether the module is loaded now (a render is queued or running). */
+/** Whether a worker holds the module now (only while requests are being answered). */
 export const engineLoaded = (): boolean => live !== undefined;
 
 async function runOne(request: { template: string; data?: unknown }, options: EngineOptions): Promise<string> {
@@ -64,7 +66,11 @@ function start(dir: string, maxMemoryBytes: number): Worker {
   if (missing.length > 0) {
     throw new TemplateError('CommitTemplateEngineMissing', `the commit message template engine is not installed: no ${missing.join(', ')}`);
   }
-  const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { workerData: { dir, maxMemoryBytes }, stdout: true, stderr: true });
+  const worker = new Worker(new URL('./render-worker.ts', import.meta.url), {
+    workerData: { dir, maxMemoryBytes },
+    stdout: true,
+    stderr: true,
+  });
   // Go prints only when it dies (a fatal error and every goroutine's stack): not into our logs.
   worker.stdout.resume();
   worker.stderr.resume();

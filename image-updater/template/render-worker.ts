@@ -18,7 +18,7 @@ interface GoGlobals {
  */
 function withMemoryMax(wasm: Buffer, maxBytes: number): Buffer {
   const leb = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...leb(n >>> 7)]);
-  for (let at = 8; at < wasm.length; ) {
+  for (let at = 8; at < wasm.length;) {
     let [size, shift, p] = [0, 0, at + 1];
     for (let byte = 0x80; byte & 0x80; shift += 7) size |= ((byte = wasm[p++] ?? 0) & 0x7f) << shift;
     // The memory section: one memory, flags 0 (no maximum), the minimum.
