@@ -14,6 +14,13 @@ export interface InvolvedObject {
 
 export type EventType = 'Normal' | 'Warning';
 
+/** An Event a pure status function decided on, recorded by the controller after the status write. */
+export interface PlannedEvent {
+  type: EventType;
+  reason: Reason;
+  message: string;
+}
+
 /**
  * Records Kubernetes Events (core/v1). A repeated identical event within the window is
  * suppressed, so a failing object retried with backoff does not flood `kubectl describe`.
