@@ -2,10 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Annotations, Kinds } from '../../shared/api/constants.ts';
+import { Resources } from '../../shared/api/resources.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { ImagePolicy, ImageRef } from '../../shared/api/image.ts';
-import { Controller, type ReconcileResult } from '../../shared/controller/runner.ts';
+import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
+import { involvedObject, keyOf, namespaceOf, objectPath } from '../../shared/controller/objects.ts';
+import { PerGeneration } from '../../shared/controller/per-generation.ts';
+import type { ReconcileResult } from '../../shared/controller/runner.ts';
+import { StatusMemory } from '../../shared/controller/status-memory.ts';
+import { writeStatus } from '../../shared/controller/status-writer.ts';
 import { listAndWatch } from '../../shared/controller/watch.ts';
+import { combineErrors } from '../../shared/errors/combine.ts';
 import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
 import { credentialsFromSecretData, KeyedMutex } from '../../shared/git/index.ts';
 import type { GitCredentials } from '../../shared/git/index.ts';
@@ -13,13 +20,8 @@ import type { EventRecorder } from '../../shared/kube/events.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
-import type { KubePort } from '../../shared/kube/port.ts';
-import { Resources } from '../../shared/api/resources.ts';
 import type { Logger } from '../../shared/log/index.ts';
-import type { Clock } from '../../shared/time/clock.ts';
 import { readSecretData } from '../../agent/credentials.ts';
-import { involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus } from '../controllers/objects.ts';
-import { combineErrors } from '../controllers/status-common.ts';
 import type { Validated } from '../spec/result.ts';
 import { updateBranch } from './git-update.ts';
 import { resolveTarget, validateAutomationSpec, type AutomationConfig } from './spec.ts';
@@ -30,16 +32,10 @@ import { runUpdate, type PolicyView, type UpdateRunResult } from './update-run.t
 export type AutomationObject = ImageUpdateAutomation & KubeObject;
 type PolicyObject = ImagePolicy & KubeObject;
 
-export interface AutomationControllerDeps {
+export interface AutomationControllerDeps extends RunnerDeps {
+  /** Reads the source and its Secrets, and asks it to sync. */
   rest: KubeRest;
-  /** Lists and watches go through the Kubernetes port. */
-  port: KubePort;
   events: EventRecorder;
-  clock: Clock;
-  log: Logger;
-  workers: number;
-  /** Watch only this namespace; all when omitted. */
-  namespace?: string | undefined;
   /** Parent of the temporary checkouts; default a private directory under the system temp dir, removed on stop(). */
   workDir?: string | undefined;
   /** Attempts when the branch moves during a push; default 4. */
@@ -61,13 +57,10 @@ const SIGNING_KEY_FIELDS = ['git.asc', 'identity'] as const;
  * rewrite the marked values, commit, push, and ask the ContinuousDeployment to sync.
  */
 export class ImageUpdateAutomationController {
+  readonly runner: Runner<AutomationObject>;
   private readonly deps: AutomationControllerDeps;
-  private readonly controller: Controller<AutomationObject>;
   private readonly statuses = new StatusMemory<ImageUpdateAutomationStatus>();
-  private readonly configs = new Map<
-    string,
-    { uid: string | undefined; generation: number | undefined; result: Validated<AutomationConfig> }
-  >();
+  private readonly configs = new PerGeneration<Promise<Validated<AutomationConfig>>>();
   private readonly policies = new Map<string, PolicyObject>();
   private readonly pushLocks = new KeyedMutex();
   private readonly abort = new AbortController();
@@ -77,24 +70,15 @@ export class ImageUpdateAutomationController {
 
   constructor(deps: AutomationControllerDeps) {
     this.deps = deps;
-    this.controller = new Controller<AutomationObject>({
-      name: 'imageupdateautomation',
-      kube: deps.port,
-      resource: Resources.ImageUpdateAutomation,
-      namespace: deps.namespace,
-      clock: deps.clock,
-      log: deps.log,
-      workers: deps.workers,
-      reconcile: (obj, signal) => this.reconcile(obj, signal),
-    });
+    this.runner = runnerFor(deps, { resource: Resources.ImageUpdateAutomation, reconcile: (obj, signal) => this.reconcile(obj, signal) });
   }
 
   get ready(): boolean {
-    return this.controller.ready && this.policiesListed;
+    return this.runner.ready && this.policiesListed;
   }
 
   get(namespace: string, name: string): AutomationObject | undefined {
-    return this.controller.get(namespace, name);
+    return this.runner.get(namespace, name);
   }
 
   start(): void {
@@ -127,15 +111,21 @@ export class ImageUpdateAutomationController {
         log: this.deps.log.child({ controller: 'imageupdateautomation-policies' }),
       },
     );
-    this.controller.start();
+    this.runner.start();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.controller.stop();
+    await this.runner.stop();
     await this.policyWatch;
     const own = await this.ownWorkRoot?.catch(() => undefined);
     if (own) await rm(own, { recursive: true, force: true });
+  }
+
+  private triggerNamespace(namespace: string): void {
+    for (const automation of this.runner.list()) {
+      if (namespaceOf(automation) === namespace) this.runner.trigger(namespace, automation.metadata.name);
+    }
   }
 
   /** Where checkouts go: the configured directory, or a private one made on first use. */
@@ -147,25 +137,21 @@ export class ImageUpdateAutomationController {
 
   /** Forgets remembered statuses and configs of automations that no longer exist. */
   sweep(): void {
-    if (!this.controller.ready) return;
-    const live = new Set(this.controller.list().map(keyOf));
-    for (const key of this.configs.keys()) if (!live.has(key)) this.configs.delete(key);
+    if (!this.runner.ready) return;
+    const live = new Set(this.runner.list().map(keyOf));
+    this.configs.retain((key) => live.has(key));
     this.statuses.retain((key) => live.has(key));
   }
 
-  private triggerNamespace(namespace: string): void {
-    for (const automation of this.controller.list()) {
-      if (namespaceOf(automation) === namespace) this.controller.trigger(namespace, automation.metadata.name);
-    }
-  }
-
-  private async config(obj: AutomationObject): Promise<Validated<AutomationConfig>> {
-    const key = keyOf(obj);
-    const cached = this.configs.get(key);
-    if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
-    const result = await validateAutomationSpec(obj.spec);
-    this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
-    return result;
+  /** The validated spec, once per generation (validating compiles the message template, asynchronously). */
+  private config(obj: AutomationObject): Promise<Validated<AutomationConfig>> {
+    return this.configs.get(obj, () =>
+      validateAutomationSpec(obj.spec).catch((err: unknown) => {
+        // A failure to validate is no verdict on the spec: the next run validates again.
+        this.configs.retain((key) => key !== keyOf(obj));
+        throw err;
+      }),
+    );
   }
 
   async reconcile(obj: AutomationObject, signal: AbortSignal): Promise<ReconcileResult> {
@@ -180,13 +166,14 @@ export class ImageUpdateAutomationController {
     const log = this.deps.log.child({ automation: keyOf(obj) });
     const report = async (outcome: AutomationOutcome) => {
       const next = nextAutomationStatus(previous, outcome, ctx);
-      await writeStatus(
-        this.deps.rest,
-        objectPath(Kinds.ImageUpdateAutomation.plural, namespace, obj.metadata.name),
+      await writeStatus(this.deps.port, {
+        resource: Resources.ImageUpdateAutomation,
+        namespace,
+        name: obj.metadata.name,
         previous,
-        next.status,
-        AUTOMATION_STATUS_FIELDS,
-      );
+        next: next.status,
+        fields: AUTOMATION_STATUS_FIELDS,
+      });
       this.statuses.remember(obj, next.status);
       for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
     };

@@ -2,7 +2,9 @@ import type { ImageRef } from '../../shared/api/image.ts';
 import { findCondition, removeCondition, setCondition } from '../../shared/conditions/index.ts';
 import { describeError, type Reason, type TidemarkError } from '../../shared/errors/index.ts';
 import { rfc3339 } from '../../shared/time/clock.ts';
-import { notReadyConditions, readyConditions, type PlannedEvent, type StatusContext } from '../controllers/status-common.ts';
+import { notReadyConditions, readyConditions } from '../../shared/conditions/ready.ts';
+import type { PlannedEvent } from '../../shared/kube/events.ts';
+import type { StatusContext } from '../controllers/reasons.ts';
 import type { ImageUpdateAutomationStatus } from './types.ts';
 import type { RunProblem } from './update-run.ts';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { API_VERSION } from '../../shared/api/constants.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { controlledBy, imageObjectsDeriver, removalPatch, withOwner, type DerivedTarget } from './inline.ts';
-import type { DeploymentObject } from './objects.ts';
+import type { DeploymentObject } from './object-types.ts';
 
 function cd(imageRepository?: Record<string, unknown>): DeploymentObject {
   return {
@@ -14,7 +14,7 @@ function cd(imageRepository?: Record<string, unknown>): DeploymentObject {
       url: 'https://example.test/repo.git',
       ...(imageRepository ? { imageRepository: imageRepository as never } : {}),
     },
-  } as DeploymentObject;
+  };
 }
 
 const target = (kind: string, plural: string): DerivedTarget => ({

@@ -1,15 +1,15 @@
-import { Controller, type ReconcileResult } from '../../shared/controller/runner.ts';
+import { API_VERSION } from '../../shared/api/constants.ts';
+import { Resources } from '../../shared/api/resources.ts';
+import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
+import { involvedObject, namespaceOf } from '../../shared/controller/objects.ts';
+import type { ReconcileResult } from '../../shared/controller/runner.ts';
 import type { TidemarkError } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
-import type { KubePort } from '../../shared/kube/port.ts';
-import { Resources } from '../../shared/api/resources.ts';
-import type { Logger } from '../../shared/log/index.ts';
-import type { Clock } from '../../shared/time/clock.ts';
 import { inlineToImageObjects } from '../spec/index.ts';
-import { involvedObject, namespaceOf, type DeploymentObject } from './objects.ts';
+import type { DeploymentObject } from './object-types.ts';
 
 /** Field manager of every object derived from a ContinuousDeployment. */
 export const INLINE_FIELD_MANAGER = 'tidemark-image-updater';
@@ -23,6 +23,17 @@ export interface DerivedTarget {
   lookup(namespace: string, name: string): KubeObject | undefined;
   /** Whether `lookup` has listed once; before that an absent object proves nothing. */
   ready(): boolean;
+}
+
+/** The target of a kind whose controller runs in this process: lookups read its runner's cache. */
+export function derivedTarget(kind: { kind: string; plural: string }, runner: Pick<Runner<KubeObject>, 'get' | 'ready'>): DerivedTarget {
+  return {
+    apiVersion: API_VERSION,
+    kind: kind.kind,
+    plural: kind.plural,
+    lookup: (namespace, name) => runner.get(namespace, name),
+    ready: () => runner.ready,
+  };
 }
 
 export type Derivation =
@@ -80,15 +91,10 @@ export function withOwner(obj: KubeObject, cd: DeploymentObject): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, namespace: namespaceOf(cd), ownerReferences: [owner] } };
 }
 
-export interface InlineControllerDeps {
+export interface InlineControllerDeps extends RunnerDeps {
+  /** Applies and deletes the derived objects. */
   rest: KubeRest;
-  /** Lists and watches go through the Kubernetes port. */
-  port: KubePort;
   events: EventRecorder;
-  clock: Clock;
-  log: Logger;
-  workers: number;
-  namespace?: string | undefined;
   derivers: readonly InlineDeriver[];
   /** How often derived objects are applied again, restoring ones deleted by hand; default 10 min. */
   resyncMs?: number;
@@ -100,33 +106,16 @@ export interface InlineControllerDeps {
  * when the block goes away (only when they are still ours).
  */
 export class InlineController {
+  readonly runner: Runner<DeploymentObject>;
   private readonly deps: InlineControllerDeps;
-  private readonly controller: Controller<DeploymentObject>;
 
   constructor(deps: InlineControllerDeps) {
     this.deps = deps;
-    this.controller = new Controller<DeploymentObject>({
-      name: 'inline',
-      kube: deps.port,
+    this.runner = runnerFor(deps, {
       resource: Resources.ContinuousDeployment,
-      namespace: deps.namespace,
-      clock: deps.clock,
-      log: deps.log,
-      workers: deps.workers,
+      name: 'inline',
       reconcile: (obj, signal) => this.reconcile(obj, signal),
     });
-  }
-
-  get ready(): boolean {
-    return this.controller.ready;
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
   }
 
   async reconcile(cd: DeploymentObject, signal: AbortSignal): Promise<ReconcileResult> {
@@ -165,7 +154,8 @@ export class InlineController {
           involvedObject(cd),
           'Warning',
           'DerivedObjectConflict',
-          `${obj.kind} ${namespace}/${obj.metadata.name} exists and is not owned by this ContinuousDeployment; rename or delete it to use the inline imageRepository block`,
+          `${obj.kind} ${namespace}/${obj.metadata.name} exists and is not owned by this ContinuousDeployment; ` +
+            'rename or delete it to use the inline imageRepository block',
         );
         return false;
       }

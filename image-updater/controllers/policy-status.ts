@@ -1,6 +1,8 @@
 import { describeError, type TidemarkError } from '../../shared/errors/index.ts';
 import type { DigestReflectionPolicy, ImagePolicyStatus, ImageRef } from '../../shared/api/image.ts';
-import { notReadyConditions, readyConditions, Reason, type PlannedEvent, type StatusContext } from './status-common.ts';
+import { notReadyConditions, readyConditions } from '../../shared/conditions/ready.ts';
+import type { PlannedEvent } from '../../shared/kube/events.ts';
+import { Reason, type StatusContext } from './reasons.ts';
 
 export const POLICY_STATUS_FIELDS = [
   'latestRef',

@@ -1,47 +1,37 @@
-import { Annotations, Kinds } from '../../shared/api/constants.ts';
+import { Annotations } from '../../shared/api/constants.ts';
 import type { ImagePolicyStatus, ImageRef } from '../../shared/api/image.ts';
 import { ConditionType, findCondition } from '../../shared/conditions/index.ts';
-import { Controller, type ReconcileResult } from '../../shared/controller/runner.ts';
+import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
+import { Resources } from '../../shared/api/resources.ts';
+import { involvedObject, keyOf, namespaceOf } from '../../shared/controller/objects.ts';
+import { PerGeneration } from '../../shared/controller/per-generation.ts';
+import type { ReconcileResult } from '../../shared/controller/runner.ts';
+import { StatusMemory } from '../../shared/controller/status-memory.ts';
+import { writeStatus } from '../../shared/controller/status-writer.ts';
+import { combineErrors } from '../../shared/errors/combine.ts';
 import { toTidemarkError, transient } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
-import type { KubeRest } from '../../shared/kube/rest.ts';
-import type { KubePort } from '../../shared/kube/port.ts';
-import { Resources } from '../../shared/api/resources.ts';
-import type { Logger } from '../../shared/log/index.ts';
-import type { Clock } from '../../shared/time/clock.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { decide, ExclusionList } from '../policy/index.ts';
 import { parseImageReference, type RegistryClient } from '../registry/index.ts';
-import { validateImagePolicySpec, type ImagePolicyConfig, type Validated } from '../spec/index.ts';
-import {
-  involvedObject,
-  keyOf,
-  namespaceOf,
-  objectPath,
-  StatusMemory,
-  writeStatus,
-  type PolicyObject,
-  type RepositoryObject,
-} from './objects.ts';
+import { validateImagePolicySpec, type ImageRepositoryConfig, type ImagePolicyConfig, type Validated } from '../spec/index.ts';
+import type { PolicyObject, RepositoryObject } from './object-types.ts';
 import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, type PolicyOutcome } from './policy-status.ts';
 import type { AccessResolver } from './registry-access.ts';
-import type { ImageRepositoryController } from './repository.ts';
-import { combineErrors } from './status-common.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
 
-export interface PolicyControllerDeps {
-  rest: KubeRest;
-  /** Lists and watches go through the Kubernetes port. */
-  port: KubePort;
+/** What the policy controller reads of the ImageRepositories: the repository controller's cache and compiled specs. */
+export interface RepositoryLookup {
+  runner: Pick<Runner<RepositoryObject>, 'get'>;
+  config(obj: RepositoryObject): Validated<ImageRepositoryConfig>;
+}
+
+export interface PolicyControllerDeps extends RunnerDeps {
   registry: RegistryClient;
   access: AccessResolver;
   store: TagStore;
   events: EventRecorder;
-  clock: Clock;
-  log: Logger;
-  workers: number;
-  namespace?: string | undefined;
-  repositories: ImageRepositoryController;
+  repositories: RepositoryLookup;
   /** Safety net for changes no trigger reports (a deleted ImageRepository); default 10 min. */
   resyncMs?: number;
   /** How soon to look again while the ImageRepository has not been scanned; default 30 s (a scan triggers sooner). */
@@ -58,70 +48,37 @@ const DIGEST_TIMEOUT_MS = 60_000;
  * it as `status.latestRef`. Runs when the policy changes and after every scan of its repository.
  */
 export class ImagePolicyController {
+  readonly runner: Runner<PolicyObject>;
   private readonly deps: PolicyControllerDeps;
-  private readonly controller: Controller<PolicyObject>;
   private readonly statuses = new StatusMemory<ImagePolicyStatus>();
-  private readonly configs = new Map<
-    string,
-    { uid: string | undefined; generation: number | undefined; result: Validated<ImagePolicyConfig> }
-  >();
+  private readonly configs = new PerGeneration<Validated<ImagePolicyConfig>>();
 
   constructor(deps: PolicyControllerDeps) {
     this.deps = deps;
-    this.controller = new Controller<PolicyObject>({
-      name: 'imagepolicy',
-      kube: deps.port,
-      resource: Resources.ImagePolicy,
-      namespace: deps.namespace,
-      clock: deps.clock,
-      log: deps.log,
-      workers: deps.workers,
-      reconcile: (obj, signal) => this.reconcile(obj, signal),
-    });
-  }
-
-  get ready(): boolean {
-    return this.controller.ready;
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
-  }
-
-  get(namespace: string, name: string): PolicyObject | undefined {
-    return this.controller.get(namespace, name);
+    this.runner = runnerFor(deps, { resource: Resources.ImagePolicy, reconcile: (obj, signal) => this.reconcile(obj, signal) });
   }
 
   /** Runs every policy that chooses from the ImageRepository `namespace/name`. */
   triggerFor(namespace: string, name: string): void {
-    for (const policy of this.controller.list()) {
+    for (const policy of this.runner.list()) {
       const ref: unknown = policy.spec?.imageRepositoryRef;
       if (typeof ref !== 'object' || ref === null) continue;
       const { name: refName, namespace: refNamespace } = ref as { name?: unknown; namespace?: unknown };
       if (refName === name && (refNamespace ?? namespaceOf(policy)) === namespace) {
-        this.controller.trigger(namespaceOf(policy), policy.metadata.name);
+        this.runner.trigger(namespaceOf(policy), policy.metadata.name);
       }
     }
   }
 
   sweep(): void {
-    if (!this.controller.ready) return;
-    const live = new Set(this.controller.list().map(keyOf));
-    for (const key of this.configs.keys()) if (!live.has(key)) this.configs.delete(key);
+    if (!this.runner.ready) return;
+    const live = new Set(this.runner.list().map(keyOf));
+    this.configs.retain((key) => live.has(key));
     this.statuses.retain((key) => live.has(key));
   }
 
   config(obj: PolicyObject): Validated<ImagePolicyConfig> {
-    const key = keyOf(obj);
-    const cached = this.configs.get(key);
-    if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
-    const result = validateImagePolicySpec(obj.spec, namespaceOf(obj));
-    this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
-    return result;
+    return this.configs.get(obj, () => validateImagePolicySpec(obj.spec, namespaceOf(obj)));
   }
 
   async reconcile(obj: PolicyObject, signal: AbortSignal): Promise<ReconcileResult> {
@@ -142,7 +99,7 @@ export class ImagePolicyController {
     }
     const config = validated.value;
     const { namespace: repoNamespace, name: repoName } = config.imageRepositoryRef;
-    const repository = this.deps.repositories.get(repoNamespace, repoName);
+    const repository = this.deps.repositories.runner.get(repoNamespace, repoName);
     if (!repository) {
       await report({ kind: 'waiting', message: `ImageRepository ${repoNamespace}/${repoName} not found` });
       return { requeueAfterMs: this.deps.dependencyRetryMs ?? 30_000 };
@@ -220,8 +177,14 @@ export class ImagePolicyController {
     ctx: { generation: number | undefined; nowMs: number; handledRequest: string | undefined },
   ): Promise<void> {
     const next = nextPolicyStatus(previous, outcome, ctx);
-    const path = objectPath(Kinds.ImagePolicy.plural, namespaceOf(obj), obj.metadata.name);
-    const wrote = await writeStatus(this.deps.rest, path, previous, next.status, POLICY_STATUS_FIELDS);
+    const wrote = await writeStatus(this.deps.port, {
+      resource: Resources.ImagePolicy,
+      namespace: namespaceOf(obj),
+      name: obj.metadata.name,
+      previous,
+      next: next.status,
+      fields: POLICY_STATUS_FIELDS,
+    });
     this.statuses.remember(obj, next.status);
     // Events only on a change of status: a policy stuck on the same problem is not re-announced
     // after every scan of its repository.

@@ -3,14 +3,9 @@ import { describeError, type TidemarkError } from '../../shared/errors/index.ts'
 import type { ImageRepositoryStatus } from '../../shared/api/image.ts';
 import { rfc3339 } from '../../shared/time/clock.ts';
 import type { ScanRecord } from './tag-store.ts';
-import {
-  notReadyConditions,
-  progressingConditions,
-  readyConditions,
-  Reason,
-  type PlannedEvent,
-  type StatusContext,
-} from './status-common.ts';
+import { notReadyConditions, progressingConditions, readyConditions } from '../../shared/conditions/ready.ts';
+import type { PlannedEvent } from '../../shared/kube/events.ts';
+import { Reason, type StatusContext } from './reasons.ts';
 
 /** Every status field the repository controller owns (the rest of a merge patch would leave stale ones). */
 export const REPOSITORY_STATUS_FIELDS = [

@@ -1,35 +1,28 @@
-import { Annotations, Kinds } from '../../shared/api/constants.ts';
+import { Annotations } from '../../shared/api/constants.ts';
 import type { ImageRepositoryStatus } from '../../shared/api/image.ts';
-import { Controller, type ReconcileResult } from '../../shared/controller/runner.ts';
-import { toTidemarkError, transient, type TidemarkError } from '../../shared/errors/index.ts';
-import type { EventRecorder } from '../../shared/kube/events.ts';
-import type { KubeRest } from '../../shared/kube/rest.ts';
-import type { KubePort } from '../../shared/kube/port.ts';
+import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
 import { Resources } from '../../shared/api/resources.ts';
-import type { Logger } from '../../shared/log/index.ts';
-import type { Clock } from '../../shared/time/clock.ts';
+import { involvedObject, keyOf, namespaceOf } from '../../shared/controller/objects.ts';
+import { PerGeneration } from '../../shared/controller/per-generation.ts';
+import type { ReconcileResult } from '../../shared/controller/runner.ts';
+import { StatusMemory } from '../../shared/controller/status-memory.ts';
+import { writeStatus } from '../../shared/controller/status-writer.ts';
+import { combineErrors } from '../../shared/errors/combine.ts';
+import { toTidemarkError, transient, type TidemarkError } from '../../shared/errors/index.ts';
+import type { EventRecorder, PlannedEvent } from '../../shared/kube/events.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { parseImageReference, type ImageReference, type RegistryClient } from '../registry/index.ts';
 import { validateImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../spec/index.ts';
-import { involvedObject, keyOf, namespaceOf, objectPath, StatusMemory, writeStatus, type RepositoryObject } from './objects.ts';
+import type { RepositoryObject } from './object-types.ts';
 import type { AccessResolver } from './registry-access.ts';
 import { failedStatus, progressingStatus, REPOSITORY_STATUS_FIELDS, scanDue, scannedStatus, suspendedStatus } from './repository-status.ts';
-import { combineErrors, type PlannedEvent } from './status-common.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
 
-export interface RepositoryControllerDeps {
-  rest: KubeRest;
-  /** Lists and watches go through the Kubernetes port. */
-  port: KubePort;
+export interface RepositoryControllerDeps extends RunnerDeps {
   registry: RegistryClient;
   access: AccessResolver;
   store: TagStore;
   events: EventRecorder;
-  clock: Clock;
-  log: Logger;
-  workers: number;
-  /** Watch only this namespace; all when omitted. */
-  namespace?: string | undefined;
   /** Called after every successful scan, so the policies choosing from this repository run again. */
   onScanned(namespace: string, name: string): void;
 }
@@ -39,60 +32,27 @@ export interface RepositoryControllerDeps {
  * keeps the tags in the TagStore and reports the result in status, conditions and Events.
  */
 export class ImageRepositoryController {
+  readonly runner: Runner<RepositoryObject>;
   private readonly deps: RepositoryControllerDeps;
-  private readonly controller: Controller<RepositoryObject>;
   private readonly statuses = new StatusMemory<ImageRepositoryStatus>();
-  private readonly configs = new Map<
-    string,
-    { uid: string | undefined; generation: number | undefined; result: Validated<ImageRepositoryConfig> }
-  >();
+  private readonly configs = new PerGeneration<Validated<ImageRepositoryConfig>>();
 
   constructor(deps: RepositoryControllerDeps) {
     this.deps = deps;
-    this.controller = new Controller<RepositoryObject>({
-      name: 'imagerepository',
-      kube: deps.port,
-      resource: Resources.ImageRepository,
-      namespace: deps.namespace,
-      clock: deps.clock,
-      log: deps.log,
-      workers: deps.workers,
-      reconcile: (obj, signal) => this.reconcile(obj, signal),
-    });
-  }
-
-  get ready(): boolean {
-    return this.controller.ready;
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
-  }
-
-  get(namespace: string, name: string): RepositoryObject | undefined {
-    return this.controller.get(namespace, name);
+    this.runner = runnerFor(deps, { resource: Resources.ImageRepository, reconcile: (obj, signal) => this.reconcile(obj, signal) });
   }
 
   /** The validated spec, compiled once per generation. */
   config(obj: RepositoryObject): Validated<ImageRepositoryConfig> {
-    const key = keyOf(obj);
-    const cached = this.configs.get(key);
-    if (cached && cached.uid === obj.metadata.uid && cached.generation === obj.metadata.generation) return cached.result;
-    const result = validateImageRepositorySpec(obj.spec);
-    this.configs.set(key, { uid: obj.metadata.uid, generation: obj.metadata.generation, result });
-    return result;
+    return this.configs.get(obj, () => validateImageRepositorySpec(obj.spec));
   }
 
   /** Forgets tags, statuses and configs of ImageRepositories that are gone. */
   async sweep(): Promise<void> {
-    if (!this.controller.ready) return;
-    const live = new Set(this.controller.list().map(keyOf));
+    if (!this.runner.ready) return;
+    const live = new Set(this.runner.list().map(keyOf));
     for (const key of await this.deps.store.keys()) if (!live.has(key)) await this.deps.store.delete(key);
-    for (const key of this.configs.keys()) if (!live.has(key)) this.configs.delete(key);
+    this.configs.retain((key) => live.has(key));
     this.statuses.retain((key) => live.has(key));
   }
 
@@ -190,8 +150,14 @@ export class ImageRepositoryController {
     previous: ImageRepositoryStatus | undefined,
     next: { status: ImageRepositoryStatus; events: PlannedEvent[] },
   ): Promise<void> {
-    const path = objectPath(Kinds.ImageRepository.plural, namespaceOf(obj), obj.metadata.name);
-    await writeStatus(this.deps.rest, path, previous, next.status, REPOSITORY_STATUS_FIELDS);
+    await writeStatus(this.deps.port, {
+      resource: Resources.ImageRepository,
+      namespace: namespaceOf(obj),
+      name: obj.metadata.name,
+      previous,
+      next: next.status,
+      fields: REPOSITORY_STATUS_FIELDS,
+    });
     this.statuses.remember(obj, next.status);
     for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
   }
