@@ -60,7 +60,6 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   });
 
   for (const runner of runners) runner.start();
-  automations.start();
   const sweeper = setInterval(
     () => {
       repositories.sweep().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep failed'));
@@ -71,7 +70,7 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   );
   sweeper.unref();
 
-  const ready = () => runners.every((runner) => runner.ready) && automations.ready;
+  const ready = () => runners.every((runner) => runner.ready);
   let healthServer: Server | undefined;
   if (options.healthAddress) {
     // Loaded only when asked for: the agent's module graph is not otherwise needed here.
@@ -85,7 +84,8 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
     ready,
     async stop() {
       clearInterval(sweeper);
-      await Promise.all([...runners.map((runner) => runner.stop()), automations.stop()]);
+      await Promise.all(runners.map((runner) => runner.stop()));
+      await automations.close();
       const server = healthServer;
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.close();

@@ -22,7 +22,7 @@ export interface ImageControllerDeps extends RunnerDeps {
   store: TagStore;
   events: EventRecorder;
   /** Options of the automation controller alone (checkout directory, push attempts, git deadlines). */
-  automation?: Omit<AutomationControllerDeps, keyof RunnerDeps | 'rest' | 'events'>;
+  automation?: Omit<AutomationControllerDeps, keyof RunnerDeps | 'rest' | 'events' | 'policies'>;
 }
 
 export interface ImageControllers {
@@ -30,13 +30,15 @@ export interface ImageControllers {
   policies: ImagePolicyController;
   inline: InlineController;
   automations: ImageUpdateAutomationController;
-  /** Every runner but the automations' (which watches ImagePolicies too), in the order they start. */
+  /** Every runner, in the order they start. */
   runners: ReadonlyArray<Runner<KubeObject>>;
 }
 
 /**
- * The image updater's controllers and who tells whom: a scan runs the policies that choose from
- * that repository again. ContinuousDeployments' inline blocks become objects of the other three kinds.
+ * The image updater's controllers and who tells whom, all in this process: a scan runs the
+ * policies that choose from that repository again, and a policy's new latest image runs the
+ * automations of its namespace. ContinuousDeployments' inline blocks become objects of the
+ * other three kinds.
  */
 export function wireControllers(deps: ImageControllerDeps): ImageControllers {
   const { registry, access, store, events } = deps;
@@ -55,8 +57,9 @@ export function wireControllers(deps: ImageControllerDeps): ImageControllers {
     access,
     store,
     repositories,
+    onLatestChanged: (namespace) => automations.triggerNamespace(namespace),
   });
-  const automations = new ImageUpdateAutomationController({ ...deps.automation, ...common, rest: deps.rest });
+  const automations = new ImageUpdateAutomationController({ ...deps.automation, ...common, rest: deps.rest, policies });
 
   const inline = new InlineController({
     ...common,
@@ -66,7 +69,7 @@ export function wireControllers(deps: ImageControllerDeps): ImageControllers {
         imageRepository: derivedTarget(Kinds.ImageRepository, repositories.runner),
         imagePolicy: derivedTarget(Kinds.ImagePolicy, policies.runner),
       }),
-      automationDeriver(derivedTarget(Kinds.ImageUpdateAutomation, automations)),
+      automationDeriver(derivedTarget(Kinds.ImageUpdateAutomation, automations.runner)),
     ],
   });
 
@@ -75,6 +78,6 @@ export function wireControllers(deps: ImageControllerDeps): ImageControllers {
     policies,
     inline,
     automations,
-    runners: [repositories.runner, policies.runner, inline.runner],
+    runners: [repositories.runner, policies.runner, inline.runner, automations.runner],
   };
 }

@@ -11,7 +11,6 @@ import { PerGeneration } from '../../shared/controller/per-generation.ts';
 import type { ReconcileResult } from '../../shared/controller/runner.ts';
 import { StatusMemory } from '../../shared/controller/status-memory.ts';
 import { writeStatus } from '../../shared/controller/status-writer.ts';
-import { listAndWatch } from '../../shared/controller/watch.ts';
 import { combineErrors } from '../../shared/errors/combine.ts';
 import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
 import { credentialsFromSecretData, KeyedMutex } from '../../shared/git/index.ts';
@@ -32,11 +31,22 @@ import { runUpdate, type PolicyView, type UpdateRunResult } from './update-run.t
 export type AutomationObject = ImageUpdateAutomation & KubeObject;
 type PolicyObject = ImagePolicy & KubeObject;
 
+/**
+ * What the automation reads of the ImagePolicies: the policy controller's cache, and the image
+ * each policy chose last as that controller knows it (its own write may not have come back
+ * through the watch yet when it tells the automation).
+ */
+export interface PolicyChoices {
+  runner: Pick<Runner<PolicyObject>, 'ready' | 'list'>;
+  latestRef(policy: PolicyObject): ImageRef | undefined;
+}
+
 export interface AutomationControllerDeps extends RunnerDeps {
   /** Reads the source and its Secrets, and asks it to sync. */
   rest: KubeRest;
   events: EventRecorder;
-  /** Parent of the temporary checkouts; default a private directory under the system temp dir, removed on stop(). */
+  policies: PolicyChoices;
+  /** Parent of the temporary checkouts; default a private directory under the system temp dir, removed by close(). */
   workDir?: string | undefined;
   /** Attempts when the branch moves during a push; default 4. */
   maxPushAttempts?: number;
@@ -61,11 +71,7 @@ export class ImageUpdateAutomationController {
   private readonly deps: AutomationControllerDeps;
   private readonly statuses = new StatusMemory<ImageUpdateAutomationStatus>();
   private readonly configs = new PerGeneration<Promise<Validated<AutomationConfig>>>();
-  private readonly policies = new Map<string, PolicyObject>();
   private readonly pushLocks = new KeyedMutex();
-  private readonly abort = new AbortController();
-  private policiesListed = false;
-  private policyWatch: Promise<void> | undefined;
   private ownWorkRoot: Promise<string> | undefined;
 
   constructor(deps: AutomationControllerDeps) {
@@ -73,59 +79,17 @@ export class ImageUpdateAutomationController {
     this.runner = runnerFor(deps, { resource: Resources.ImageUpdateAutomation, reconcile: (obj, signal) => this.reconcile(obj, signal) });
   }
 
-  get ready(): boolean {
-    return this.runner.ready && this.policiesListed;
-  }
-
-  get(namespace: string, name: string): AutomationObject | undefined {
-    return this.runner.get(namespace, name);
-  }
-
-  start(): void {
-    this.policyWatch = listAndWatch<PolicyObject>(
-      this.deps.port,
-      Resources.ImagePolicy,
-      {
-        onList: (items) => {
-          const before = new Map(this.policies);
-          this.policies.clear();
-          for (const item of items) this.policies.set(keyOf(item), item);
-          this.policiesListed = true;
-          const namespaces = new Set<string>();
-          for (const item of items) if (!sameLatest(before.get(keyOf(item)), item)) namespaces.add(namespaceOf(item));
-          for (const namespace of namespaces) this.triggerNamespace(namespace);
-        },
-        onUpsert: (obj) => {
-          const previous = this.policies.get(keyOf(obj));
-          this.policies.set(keyOf(obj), obj);
-          if (!sameLatest(previous, obj)) this.triggerNamespace(namespaceOf(obj));
-        },
-        onDelete: (obj) => {
-          this.policies.delete(keyOf(obj));
-        },
-      },
-      {
-        signal: this.abort.signal,
-        namespace: this.deps.namespace,
-        clock: this.deps.clock,
-        log: this.deps.log.child({ controller: 'imageupdateautomation-policies' }),
-      },
-    );
-    this.runner.start();
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.runner.stop();
-    await this.policyWatch;
-    const own = await this.ownWorkRoot?.catch(() => undefined);
-    if (own) await rm(own, { recursive: true, force: true });
-  }
-
-  private triggerNamespace(namespace: string): void {
+  /** Runs every automation of the namespace: one of its policies chose a new image. */
+  triggerNamespace(namespace: string): void {
     for (const automation of this.runner.list()) {
       if (namespaceOf(automation) === namespace) this.runner.trigger(namespace, automation.metadata.name);
     }
+  }
+
+  /** Removes the private checkout directory, if one was made; call after `runner.stop()`. */
+  async close(): Promise<void> {
+    const own = await this.ownWorkRoot?.catch(() => undefined);
+    if (own) await rm(own, { recursive: true, force: true });
   }
 
   /** Where checkouts go: the configured directory, or a private one made on first use. */
@@ -189,7 +153,7 @@ export class ImageUpdateAutomationController {
       return {};
     }
     // Before the first list every marker would look like an unknown policy.
-    if (!this.policiesListed) return { requeueAfterMs: 1000 };
+    if (!this.deps.policies.runner.ready) return { requeueAfterMs: 1000 };
 
     const policies = this.visiblePolicies(namespace);
     const observedPolicies = observed(namespace, policies);
@@ -274,9 +238,9 @@ export class ImageUpdateAutomationController {
   /** The policies markers may name: those in the automation's namespace, with their latest choice. */
   private visiblePolicies(namespace: string): Map<string, PolicyView> {
     const views = new Map<string, PolicyView>();
-    for (const policy of this.policies.values()) {
+    for (const policy of this.deps.policies.runner.list()) {
       if (namespaceOf(policy) !== namespace) continue;
-      views.set(policy.metadata.name, { latestRef: validRef(policy.status?.latestRef) });
+      views.set(policy.metadata.name, { latestRef: this.deps.policies.latestRef(policy) });
     }
     return views;
   }
@@ -334,21 +298,6 @@ export class ImageUpdateAutomationController {
       log.warn({ cd: `${namespace}/${name}`, err: toTidemarkError(err).message }, 'sync request failed');
     }
   }
-}
-
-function sameLatest(previous: PolicyObject | undefined, next: PolicyObject): boolean {
-  const a = previous?.status?.latestRef;
-  const b = next.status?.latestRef;
-  return a?.name === b?.name && a?.tag === b?.tag && a?.digest === b?.digest;
-}
-
-/** A latestRef from another controller's status, checked before it reaches a file. */
-function validRef(ref: unknown): ImageRef | undefined {
-  if (typeof ref !== 'object' || ref === null) return undefined;
-  const { name, tag, digest } = ref as Record<string, unknown>;
-  if (typeof name !== 'string' || name === '' || typeof tag !== 'string' || tag === '') return undefined;
-  if (digest !== undefined && typeof digest !== 'string') return undefined;
-  return digest ? { name, tag, digest } : { name, tag };
 }
 
 /** status.observedPolicies: `<namespace>/<name>` → the reference the policy chose. */

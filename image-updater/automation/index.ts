@@ -14,4 +14,4 @@ export type { AppliedUpdate, GitUpdateOutcome, GitUpdateRequest } from './git-up
 export { nextAutomationStatus, describeProblems, AUTOMATION_STATUS_FIELDS, MARKERS_CONDITION, AutomationReason } from './status.ts';
 export type { AutomationOutcome } from './status.ts';
 export { ImageUpdateAutomationController } from './controller.ts';
-export type { AutomationControllerDeps, AutomationObject } from './controller.ts';
+export type { AutomationControllerDeps, AutomationObject, PolicyChoices } from './controller.ts';

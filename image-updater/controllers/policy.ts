@@ -16,7 +16,7 @@ import { decide, ExclusionList } from '../policy/index.ts';
 import { parseImageReference, type RegistryClient } from '../registry/index.ts';
 import { validateImagePolicySpec, type ImageRepositoryConfig, type ImagePolicyConfig, type Validated } from '../spec/index.ts';
 import type { PolicyObject, RepositoryObject } from './object-types.ts';
-import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, type PolicyOutcome } from './policy-status.ts';
+import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, sameRef, type PolicyOutcome } from './policy-status.ts';
 import type { AccessResolver } from './registry-access.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
 
@@ -32,6 +32,8 @@ export interface PolicyControllerDeps extends RunnerDeps {
   store: TagStore;
   events: EventRecorder;
   repositories: RepositoryLookup;
+  /** Called when a policy's latestRef changes, after `latestRef` returns the new one: the automations that use it run again. */
+  onLatestChanged(namespace: string, name: string): void;
   /** Safety net for changes no trigger reports (a deleted ImageRepository); default 10 min. */
   resyncMs?: number;
   /** How soon to look again while the ImageRepository has not been scanned; default 30 s (a scan triggers sooner). */
@@ -56,6 +58,14 @@ export class ImagePolicyController {
   constructor(deps: PolicyControllerDeps) {
     this.deps = deps;
     this.runner = runnerFor(deps, { resource: Resources.ImagePolicy, reconcile: (obj, signal) => this.reconcile(obj, signal) });
+  }
+
+  /**
+   * The image the policy chose last: the one this process wrote even before the watch brings it
+   * back, else the one in the watched status (checked: another process may have written it).
+   */
+  latestRef(obj: PolicyObject): ImageRef | undefined {
+    return validRef(this.statuses.current(obj)?.latestRef);
   }
 
   /** Runs every policy that chooses from the ImageRepository `namespace/name`. */
@@ -186,9 +196,19 @@ export class ImagePolicyController {
       fields: POLICY_STATUS_FIELDS,
     });
     this.statuses.remember(obj, next.status);
+    if (!sameRef(previous?.latestRef, next.status.latestRef)) this.deps.onLatestChanged(namespaceOf(obj), obj.metadata.name);
     // Events only on a change of status: a policy stuck on the same problem is not re-announced
     // after every scan of its repository.
     if (!wrote) return;
     for (const event of next.events) await this.deps.events.record(involvedObject(obj), event.type, event.reason, event.message);
   }
+}
+
+/** A latestRef from a status this process may not have written, checked before it reaches a file. */
+function validRef(ref: unknown): ImageRef | undefined {
+  if (typeof ref !== 'object' || ref === null) return undefined;
+  const { name, tag, digest } = ref as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '' || typeof tag !== 'string' || tag === '') return undefined;
+  if (digest !== undefined && typeof digest !== 'string') return undefined;
+  return digest ? { name, tag, digest } : { name, tag };
 }
