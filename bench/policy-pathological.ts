@@ -10,7 +10,7 @@
  * single match takes longer than the budget, so the run ends in seconds.
  */
 import { fileURLToPath } from 'node:url';
-import { decide } from '../image-updater/policy/index.ts';
+import { decide } from '../image-updater/index.ts';
 
 const PATTERNS = ['^(a+)+$', '^(a|a)*b$'];
 const COUNTS = [1_000, 2_000, 5_000, 10_000];

@@ -159,7 +159,7 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   const running =
     program === 'agent'
       ? await (await import('../agent/index.ts')).startAgent(common)
-      : await (await import('../image-updater/main.ts')).startImageUpdater(common);
+      : await (await import('../image-updater/index.ts')).startImageUpdater(common);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

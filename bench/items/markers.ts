@@ -7,8 +7,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runUpdate } from '../../image-updater/automation/index.ts';
-import type { PolicyView } from '../../image-updater/automation/index.ts';
+import { runUpdate } from '../../image-updater/index.ts';
+import type { PolicyView } from '../../image-updater/index.ts';
 import type { BenchEnv } from '../lib/env.ts';
 import { writeFiles } from '../lib/env.ts';
 import type { Files } from '../lib/manifests.ts';

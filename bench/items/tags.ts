@@ -8,8 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
-import { decide } from '../../image-updater/policy/index.ts';
-import { RegistryClient } from '../../image-updater/registry/index.ts';
+import { decide, RegistryClient } from '../../image-updater/index.ts';
 import { startRegistry } from '../../test/harness/registry.ts';
 import type { TestRegistry } from '../../test/harness/registry.ts';
 import type { BenchEnv } from '../lib/env.ts';

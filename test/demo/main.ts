@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main as cli } from '../../cli/main.ts';
 import { startAgent } from '../../agent/index.ts';
-import { startImageUpdater } from '../../image-updater/main.ts';
+import { startImageUpdater } from '../../image-updater/index.ts';
 import { createLogger } from '../../shared/log/index.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';

@@ -6,8 +6,7 @@ import type { ImagePolicyStatus, ImageRepositoryStatus } from '../../shared/api/
 import type { Condition } from '../../shared/conditions/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { startImageUpdater, type RunningImageUpdater } from '../../image-updater/main.ts';
-import { RegistryClient } from '../../image-updater/registry/index.ts';
+import { RegistryClient, startImageUpdater, type RunningImageUpdater } from '../../image-updater/index.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { waitFor } from '../harness/process.ts';
