@@ -44,7 +44,8 @@ export function buildContext(argv: string[], extra: ParseArgsConfig['options'], 
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...extra }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node goes on about `--` for positionals that start with a dash; the first sentence says it.
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument[\s\S]*$/, ''));
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const output = (values.output as string | undefined) ?? 'table';

@@ -1,43 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, isTidemarkError } from '../shared/errors/index.ts';
 import type { CliContext, IO } from './context.ts';
 import { buildContext, Exit, UsageError } from './context.ts';
-
-const HELP = `tidemark — pull-based GitOps for Kubernetes
-
-Usage:
-  tidemark get cd [NAME]            list ContinuousDeployments (name, health, sync, location, revision, updated)
-  tidemark get images               image repositories and policies with their latest tags
-  tidemark status NAME              source, sync and health, resources and recent events
-  tidemark sync NAME [--wait]       request a sync now; --wait follows it to the end (--timeout 5m)
-  tidemark suspend NAME             stop applying and pruning
-  tidemark resume NAME              resume and sync now
-  tidemark diff NAME                what a sync would change; exit 1 when something differs
-  tidemark agent [flags]            run the sync agent
-  tidemark image-updater [flags]    run the image updater
-  tidemark version
-
-Common flags:
-  --kubeconfig PATH     kubeconfig file (default $KUBECONFIG, then ~/.kube/config)
-  --context NAME        kubeconfig context
-  -n, --namespace NS    namespace (default: the context's, else default)
-  -A, --all-namespaces  list across namespaces
-  -o, --output FORMAT   table (default), json or yaml
-
-Exit codes: 0 ok, 1 difference found or sync failed, 2 usage or runtime error, 3 not found.
-`;
-
-const PROGRAM_HELP = `Flags for agent and image-updater:
-  --kubeconfig PATH   kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)
-  --context NAME      kubeconfig context
-  -n, --namespace NS  watch only this namespace (default: all)
-  --health-addr ADDR  serve /healthz and /readyz on ADDR (e.g. :8080)
-  --log-level LEVEL   debug, info, warn, error (default info)
-  --cache-dir DIR     Git checkouts cache
-  --workers N         objects reconciled at once
-  --kustomize PATH    kustomize or kubectl executable for kustomizations (default: kubectl on PATH)
-`;
+import { EXIT_CODES, HELP, wantsHelp } from './help.ts';
 
 /** `kustomize build DIR` or `kubectl kustomize DIR`, by the executable's name. */
 function kustomizeCommand(path: string | undefined): string[] | undefined {
@@ -56,50 +22,149 @@ const defaultIO: IO = {
   env: process.env,
 };
 
+/** One subcommand: `tidemark <name> ...`. */
+export interface Command {
+  name: string;
+  aliases?: readonly string[];
+  /** How it is called, after `tidemark `. */
+  synopsis: string;
+  /** What it does, in `tidemark --help`. */
+  summary: string;
+  /** `tidemark <name> --help`. */
+  help: string;
+  /** Runs it with the arguments after its name; returns the exit code. */
+  run(args: string[], io: IO): Promise<number>;
+}
+
+/** Every subcommand; `tidemark --help` lists them in this order, and each answers `--help`. */
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'get',
+    synopsis: 'get cd [NAME] | get images',
+    summary: 'ContinuousDeployments, or image repositories and policies',
+    help: HELP.get,
+    run: async ([what, ...args], io) => {
+      if (what === 'cd' || what === 'cds' || what === 'continuousdeployments')
+        return withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).getCds(ctx));
+      if (what === 'images' || what === 'image')
+        return withContext(args, {}, io, async (ctx) => (await import('./commands/images.ts')).getImages(ctx));
+      throw new UsageError(`get: expected cd or images, not ${JSON.stringify(what ?? '')}`);
+    },
+  },
+  {
+    name: 'status',
+    synopsis: 'status NAME',
+    summary: 'source, sync and health, resources and recent events',
+    help: HELP.status,
+    run: (args, io) => withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).status(ctx)),
+  },
+  {
+    name: 'sync',
+    synopsis: 'sync NAME [--wait]',
+    summary: 'request a sync now; --wait follows it to the end',
+    help: HELP.sync,
+    run: (args, io) =>
+      withContext(args, { wait: { type: 'boolean' }, timeout: { type: 'string' } }, io, async (ctx) =>
+        (await import('./commands/cd.ts')).sync(ctx),
+      ),
+  },
+  {
+    name: 'suspend',
+    synopsis: 'suspend NAME',
+    summary: 'stop applying and pruning',
+    help: HELP.suspend,
+    run: (args, io) => withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).setSuspend(ctx, true)),
+  },
+  {
+    name: 'resume',
+    synopsis: 'resume NAME',
+    summary: 'resume and sync now',
+    help: HELP.resume,
+    run: (args, io) => withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).setSuspend(ctx, false)),
+  },
+  {
+    name: 'diff',
+    synopsis: 'diff NAME',
+    summary: 'what a sync would change; exit 1 when something differs',
+    help: HELP.diff,
+    run: (args, io) => withContext(args, {}, io, async (ctx) => (await import('./commands/diff.ts')).diff(ctx)),
+  },
+  {
+    name: 'agent',
+    synopsis: 'agent [flags]',
+    summary: 'run the sync agent',
+    help: HELP.agent,
+    run: (args, io) => runProgram('agent', args, io),
+  },
+  {
+    name: 'image-updater',
+    synopsis: 'image-updater [flags]',
+    summary: 'run the image updater',
+    help: HELP['image-updater'],
+    run: (args, io) => runProgram('image-updater', args, io),
+  },
+  {
+    name: 'version',
+    aliases: ['--version', '-v'],
+    synopsis: 'version',
+    summary: 'print the version',
+    help: HELP.version,
+    run: (args, io) => {
+      parseFlags(args, {});
+      io.out(`tidemark ${version()}\n`);
+      return Promise.resolve(Exit.ok);
+    },
+  },
+  {
+    name: 'help',
+    synopsis: 'help [COMMAND]',
+    summary: 'this list, or one command in detail',
+    help: HELP.help,
+    run: ([name], io) => {
+      if (name === undefined) {
+        io.out(usage());
+        return Promise.resolve(Exit.ok);
+      }
+      const command = findCommand(name);
+      if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+      io.out(command.help);
+      return Promise.resolve(Exit.ok);
+    },
+  },
+];
+
+function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+/** `tidemark --help`: every command of the table. */
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.synopsis.length));
+  const lines = COMMANDS.map((c) => `  tidemark ${c.synopsis.padEnd(width)}   ${c.summary}`).join('\n');
+  const more = "Run 'tidemark COMMAND --help' for a command's flags.";
+  return `tidemark — pull-based GitOps for Kubernetes\n\nUsage:\n${lines}\n\n${more}\n${EXIT_CODES}`;
+}
+
 /** Runs a subcommand and returns the process exit code. */
 export async function main(argv: string[], io: IO = defaultIO): Promise<number> {
-  const [command, ...rest] = argv;
+  const [name, ...rest] = argv;
+  let command: Command | undefined;
   try {
-    switch (command) {
-      case undefined:
-      case 'help':
-      case '-h':
-      case '--help':
-        io.out(HELP + '\n' + PROGRAM_HELP);
-        return Exit.ok;
-      case 'version':
-      case '--version':
-      case '-v':
-        io.out(`tidemark ${version()}\n`);
-        return Exit.ok;
-      case 'agent':
-      case 'image-updater':
-        return await runProgram(command, rest, io);
-      case 'get': {
-        const [what, ...args] = rest;
-        if (what === 'cd' || what === 'cds' || what === 'continuousdeployments')
-          return await withContext(args, {}, io, async (ctx) => (await import('./commands/cd.ts')).getCds(ctx));
-        if (what === 'images' || what === 'image')
-          return await withContext(args, {}, io, async (ctx) => (await import('./commands/images.ts')).getImages(ctx));
-        throw new UsageError(`tidemark get: expected cd or images, not ${JSON.stringify(what ?? '')}`);
-      }
-      case 'status':
-        return await withContext(rest, {}, io, async (ctx) => (await import('./commands/cd.ts')).status(ctx));
-      case 'sync':
-        return await withContext(rest, { wait: { type: 'boolean' }, timeout: { type: 'string' } }, io, async (ctx) =>
-          (await import('./commands/cd.ts')).sync(ctx),
-        );
-      case 'suspend':
-      case 'resume':
-        return await withContext(rest, {}, io, async (ctx) => (await import('./commands/cd.ts')).setSuspend(ctx, command === 'suspend'));
-      case 'diff':
-        return await withContext(rest, {}, io, async (ctx) => (await import('./commands/diff.ts')).diff(ctx));
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (name === undefined || name === '--help' || name === '-h') {
+      io.out(usage());
+      return Exit.ok;
     }
+    command = findCommand(name);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+    if (wantsHelp(rest)) {
+      io.out(command.help);
+      return Exit.ok;
+    }
+    return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`tidemark: ${err.message}\nRun 'tidemark help' for usage.\n`);
+      const help = command === undefined ? 'tidemark --help' : `tidemark ${command.name} --help`;
+      io.err(`tidemark: ${err.message}\nRun '${help}' for usage.\n`);
       return Exit.usage;
     }
     io.err(`tidemark: ${isTidemarkError(err) ? describeError(err) : (err as Error).message}\n`);
@@ -118,6 +183,15 @@ async function withContext(
     return await run(ctx);
   } finally {
     await ctx.kube.close();
+  }
+}
+
+/** parseArgs, strict, with its complaint as a UsageError. */
+function parseFlags<T extends ParseArgsConfig['options']>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }
 

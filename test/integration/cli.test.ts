@@ -129,5 +129,20 @@ describe('tidemark CLI against a real cluster', () => {
     assert.match(missing.err, /not found/);
     assert.equal((await run('get', 'widgets')).code, 2);
     assert.equal((await run('get', 'cd', '-o', 'xml')).code, 2);
+    const unknown = await run('agent', '--bogus');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /Unknown option '--bogus'\nRun 'tidemark agent --help' for usage/);
+  });
+
+  it('--help answers without touching the cluster, for the programs too', async () => {
+    for (const argv of [
+      ['agent', '--help'],
+      ['image-updater', '-h'],
+      ['status', 'site', '-n', ns, '--help'],
+    ]) {
+      const { code, out, err } = await run(...argv);
+      assert.equal(code, 0, `tidemark ${argv.join(' ')}: ${err}`);
+      assert.match(out, new RegExp(`^Usage: tidemark ${argv[0] ?? ''} `));
+    }
   });
 });

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { COMMANDS, main, usage } from './main.ts';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  // No kubeconfig anywhere: a command that tried to reach a cluster would fail.
+  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t), env: { KUBECONFIG: '/nonexistent' } });
+  return { code, out, err };
+}
+
+describe('tidemark --help', () => {
+  it('lists every command of the table, with -h, --help, help and no arguments alike', async () => {
+    for (const argv of [[], ['--help'], ['-h'], ['help']]) {
+      const { code, out, err } = await run(...argv);
+      assert.equal(code, 0, `tidemark ${argv.join(' ')}`);
+      assert.equal(out, usage());
+      assert.equal(err, '');
+    }
+    for (const command of COMMANDS) assert.match(usage(), new RegExp(`^  tidemark ${command.synopsis.replace(/[[\]|]/g, '\\$&')} `, 'm'));
+  });
+});
+
+describe('tidemark COMMAND --help', () => {
+  for (const command of COMMANDS) {
+    it(`${command.name}: prints its own usage and exits 0`, async () => {
+      assert.match(command.help, new RegExp(`^Usage:\\s+tidemark ${command.name}\\b`), 'the help starts with the usage line');
+      const asked =
+        command.name === 'get'
+          ? [
+              ['get', 'cd', '--help'],
+              ['get', '--help'],
+              ['get', 'images', '-h'],
+            ]
+          : [
+              [command.name, '--help'],
+              [command.name, '-h'],
+            ];
+      for (const argv of [...asked, ['help', command.name], [command.name, '-n', 'apps', '--help']]) {
+        const { code, out, err } = await run(...argv);
+        assert.equal(code, 0, `tidemark ${argv.join(' ')}: ${err}`);
+        assert.equal(out, command.help, `tidemark ${argv.join(' ')}`);
+      }
+    });
+
+    it(`${command.name}: an unknown option exits 2 and points at its help`, async () => {
+      const argv = command.name === 'get' ? ['get', 'cd', '--bogus'] : [command.name, '--bogus'];
+      const { code, out, err } = await run(...argv);
+      assert.equal(code, 2, `tidemark ${argv.join(' ')}`);
+      assert.equal(out, '');
+      assert.match(err, /--bogus/);
+      assert.match(err, new RegExp(`Run 'tidemark (${command.name} )?--help' for usage`));
+    });
+  }
+
+  it('an unknown command exits 2', async () => {
+    const { code, err } = await run('deploy');
+    assert.equal(code, 2);
+    assert.match(err, /unknown command "deploy"\nRun 'tidemark --help' for usage/);
+  });
+
+  it('-- ends the flags: a --help after it is not a request for help', async () => {
+    const { code, out } = await run('status', '--', '--help');
+    assert.equal(code, 2);
+    assert.equal(out, '');
+  });
+});

@@ -1,0 +1,90 @@
+/** Help texts: `tidemark --help` lists the commands, `tidemark <command> --help` describes one. */
+
+export const COMMON_FLAGS = `Flags:
+  --kubeconfig PATH     kubeconfig file (default $KUBECONFIG, then ~/.kube/config)
+  --context NAME        kubeconfig context
+  -n, --namespace NS    namespace (default: the context's, else default)
+  -A, --all-namespaces  list across namespaces
+  -o, --output FORMAT   table (default), json or yaml
+  -h, --help            this help
+`;
+
+const PROGRAM_FLAGS = `Flags:
+  --kubeconfig PATH   kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)
+  --context NAME      kubeconfig context
+  -n, --namespace NS  watch only this namespace (default: all)
+  --health-addr ADDR  serve /healthz and /readyz on ADDR (e.g. :8080)
+  --log-level LEVEL   debug, info, warn, error (default info)
+  --workers N         objects reconciled at once, per kind
+`;
+
+export const EXIT_CODES = 'Exit codes: 0 ok, 1 difference found or sync failed, 2 usage or runtime error, 3 not found.\n';
+
+export const HELP = {
+  get: `Usage:
+  tidemark get cd [NAME] [flags]   list ContinuousDeployments (name, health, sync, location, revision, updated)
+  tidemark get images [flags]      image repositories and policies with their latest tags
+
+${COMMON_FLAGS}`,
+  status: `Usage: tidemark status NAME [flags]
+
+The source, sync and health of a ContinuousDeployment, its resources and recent Events.
+Exits 1 when it is not Ready.
+
+${COMMON_FLAGS}`,
+  sync: `Usage: tidemark sync NAME [--wait] [--timeout 5m] [flags]
+
+Asks the agent to sync a ContinuousDeployment now (the tidemark.dev/requestedAt annotation).
+  --wait          follow the sync to its end; exit 1 when it fails
+  --timeout DUR   how long --wait waits, in seconds or minutes (90s, 5m; default 5m)
+
+${COMMON_FLAGS}`,
+  suspend: `Usage: tidemark suspend NAME [flags]
+
+Stops applying and pruning for a ContinuousDeployment until it is resumed.
+
+${COMMON_FLAGS}`,
+  resume: `Usage: tidemark resume NAME [flags]
+
+Resumes a suspended ContinuousDeployment and asks for a sync now.
+
+${COMMON_FLAGS}`,
+  diff: `Usage: tidemark diff NAME [flags]
+
+What a sync of the ContinuousDeployment would change, computed as the agent does (fetch, render,
+server-side dry-run) without writing. Exits 1 when something differs.
+
+${COMMON_FLAGS}`,
+  agent: `Usage: tidemark agent [flags]
+
+Runs the sync agent: keeps the cluster in the state each ContinuousDeployment's Git source describes.
+
+${PROGRAM_FLAGS}  --cache-dir DIR     Git checkouts cache
+  --kustomize PATH    kustomize or kubectl executable for kustomizations (default: kubectl on PATH)
+  -h, --help          this help
+`,
+  'image-updater': `Usage: tidemark image-updater [flags]
+
+Runs the image updater: scans ImageRepositories, chooses images by ImagePolicy and commits them
+to Git by ImageUpdateAutomation.
+
+${PROGRAM_FLAGS}  -h, --help          this help
+`,
+  version: `Usage: tidemark version
+
+Prints the version of tidemark.
+`,
+  help: `Usage: tidemark help [COMMAND]
+
+Lists the commands, or describes one (the same as tidemark COMMAND --help).
+`,
+} as const;
+
+/** True when the arguments ask for help (before a `--` that ends the flags). */
+export function wantsHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
