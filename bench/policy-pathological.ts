@@ -119,7 +119,8 @@ export function formatPathological(result: PathologicalResult): string {
     if (stop) {
       out.push(
         stop.extrapolatedYears !== undefined
-          ? `${''.padEnd(12)} stopped at the time budget; extrapolated, one 128-character tag would take ~${stop.extrapolatedYears.toExponential(1)} years`
+          ? `${''.padEnd(12)} stopped at the time budget; extrapolated, one 128-character tag would take ` +
+              `~${stop.extrapolatedYears.toExponential(1)} years`
           : `${''.padEnd(12)} stopped at the time budget`,
       );
     }

@@ -113,9 +113,8 @@ export async function runMarkers(
     });
     const ms = performance.now() - start;
     if (result.changes.length !== options.files * options.markers) {
-      throw new Error(
-        `update run changed ${result.changes.length} values, expected ${options.files * options.markers}: ${JSON.stringify(result.problems.slice(0, 3))}`,
-      );
+      const problems = JSON.stringify(result.problems.slice(0, 3));
+      throw new Error(`update run changed ${result.changes.length} values, expected ${options.files * options.markers}: ${problems}`);
     }
     last = { changes: result.changes.length, files: result.files.length, message: result.message?.length ?? 0 };
     return ms;

@@ -166,7 +166,10 @@ try {
   if (values.keep) {
     say('Everything keeps running (Ctrl-C stops it):');
     process.stdout.write(
-      `  export KUBECONFIG=${cluster.kubeconfigPath}\n  git clone ${http.url('config')}   (user ${http.writer.username})\n  registry ${registry.url}\n  tidemark: node bin/tidemark.ts get cd\n`,
+      `  export KUBECONFIG=${cluster.kubeconfigPath}\n` +
+        `  git clone ${http.url('config')}   (user ${http.writer.username})\n` +
+        `  registry ${registry.url}\n` +
+        '  tidemark: node bin/tidemark.ts get cd\n',
     );
     await new Promise<void>((resolve) => process.once('SIGTERM', resolve));
   }
