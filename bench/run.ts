@@ -197,6 +197,17 @@ function scalingTable(rows: readonly ScalingRow[]): {
   return { text, markdown, exponents };
 }
 
+const USAGE = `Usage: npm run bench [-- flags]
+
+Tidemark beside kubectl, git and skopeo against real local servers (~15 min on 2 cores); writes
+bench/results/latest.json and README.md's table.
+  --only 4,5,6   some items (1, 2, 7 and 9 share their runs); writes bench/results/partial.json only
+  --quick        fewer runs and sizes, to try the bench itself
+  --profile DIR  the agent processes write --cpu-prof profiles to DIR
+  --no-readme    leave README.md's table alone
+  -h, --help     this help
+`;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -204,9 +215,14 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'no-readme': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
   const want = (...ids: string[]) => !only || ids.some((id) => only.has(id));
   const plan = values.quick ? QUICK : FULL;
