@@ -6,7 +6,8 @@ import type { Logger } from '../shared/log/index.ts';
 import { createLogger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { systemClock } from '../shared/time/clock.ts';
-import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
+import { createKubeClient } from '../shared/kube/client.ts';
+import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { EventRecorder } from '../shared/kube/events.ts';
 import { ContinuousDeploymentController } from './controller.ts';
 import { createTargetResolver } from './targets.ts';
@@ -18,8 +19,11 @@ import { readSecretData } from './credentials.ts';
 import { RenderCache } from './render-cache.ts';
 
 export interface AgentOptions {
+  /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
   kubeconfigPath?: string | undefined;
   context?: string | undefined;
+  /** Where KUBECONFIG, HOME and the in-cluster variables are read; default process.env. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Watch only this namespace. */
   namespace?: string | undefined;
   workers?: number | undefined;
@@ -43,10 +47,13 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ name: 'agent' });
-  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), {
-    fieldManager: FIELD_MANAGER,
-    clock,
+  const connection = loadKubeconfig({
+    path: options.kubeconfigPath,
+    context: options.context,
+    env: options.env ?? process.env,
+    prefer: 'in-cluster',
   });
+  const kube = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock });
   const targets = createTargetResolver(kube, {
     clock,
     log,

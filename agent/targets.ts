@@ -3,7 +3,8 @@ import { FIELD_MANAGER } from '../shared/api/constants.ts';
 import { terminal } from '../shared/errors/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
-import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
+import { createKubeClient } from '../shared/kube/client.ts';
+import { connectionFromSecret } from '../shared/kube/kubeconfig/index.ts';
 import { readSecretData } from './credentials.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { KubePort } from '../shared/kube/port.ts';
@@ -65,20 +66,15 @@ export function createTargetResolver(
         cached.cache.stop();
         await cached.client.close();
       }
-      let kubeConfig;
-      try {
-        kubeConfig = loadKubeConfig({ kubeconfigText: text });
-      } catch (err) {
-        throw terminal(
-          'InvalidKubeconfig',
-          `Secret ${namespace}/${config.kubeConfig.name} does not hold a valid kubeconfig`,
-          undefined,
-          err,
-        );
-      }
-      const client = createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: options.clock });
+      // A tenant's kubeconfig: static credentials only, it never runs a command or reads a file
+      // here (InvalidKubeconfig says what to use instead).
+      const connection = connectionFromSecret(
+        text,
+        `the kubeconfig in Secret ${namespace}/${config.kubeConfig.name} (key ${config.kubeConfig.key})`,
+      );
+      const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock: options.clock });
       const cache = cacheFor(client);
-      const target = { kube: client.port, cache, name: kubeConfig.getCurrentCluster()?.name ?? 'remote' };
+      const target = { kube: client.port, cache, name: connection.clusterName };
       remote.set(cacheKey, { text, client, cache, target });
       return target;
     },

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { FIELD_MANAGER } from '../shared/api/constants.ts';
-import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
+import { createKubeClient } from '../shared/kube/client.ts';
+import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import { systemClock } from '../shared/time/clock.ts';
 
@@ -50,14 +51,15 @@ export function buildContext(argv: string[], extra: ParseArgsConfig['options'], 
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const output = (values.output as string | undefined) ?? 'table';
   if (!['table', 'json', 'yaml'].includes(output)) throw new UsageError(`--output must be table, json or yaml, not ${output}`);
-  const kubeConfig = loadKubeConfig({
-    kubeconfigPath: (values.kubeconfig as string | undefined) ?? io.env.KUBECONFIG?.split(':')[0],
+  const connection = loadKubeconfig({
+    path: values.kubeconfig as string | undefined,
     context: values.context as string | undefined,
+    env: io.env,
+    prefer: 'home',
   });
-  const namespace =
-    (values.namespace as string | undefined) ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+  const namespace = (values.namespace as string | undefined) ?? connection.namespace ?? 'default';
   return {
-    kube: createKubeClient(kubeConfig, { fieldManager: FIELD_MANAGER, clock: systemClock }),
+    kube: createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock: systemClock }),
     namespace,
     allNamespaces: values['all-namespaces'] === true,
     output: output as Output,

@@ -1,7 +1,8 @@
 /** Help texts: `tidemark --help` lists the commands, `tidemark <command> --help` describes one. */
 
 export const COMMON_FLAGS = `Flags:
-  --kubeconfig PATH     kubeconfig file (default $KUBECONFIG, then ~/.kube/config)
+  --kubeconfig PATH     kubeconfig file (default: $KUBECONFIG's files merged, then ~/.kube/config,
+                        then the pod's service account)
   --context NAME        kubeconfig context
   -n, --namespace NS    namespace (default: the context's, else default)
   -A, --all-namespaces  list across namespaces
@@ -10,7 +11,8 @@ export const COMMON_FLAGS = `Flags:
 `;
 
 const PROGRAM_FLAGS = `Flags:
-  --kubeconfig PATH   kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)
+  --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG's files merged, then the pod's service
+                      account, then ~/.kube/config)
   --context NAME      kubeconfig context
   -n, --namespace NS  watch only this namespace (default: all)
   --health-addr ADDR  serve /healthz and /readyz on ADDR (e.g. :8080)

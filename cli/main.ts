@@ -221,7 +221,8 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: program, level: values['log-level'] });
   const common = {
-    kubeconfigPath: values.kubeconfig ?? io.env.KUBECONFIG?.split(':')[0],
+    kubeconfigPath: values.kubeconfig,
+    env: io.env,
     context: values.context,
     namespace: values.namespace,
     healthAddress: values['health-addr'],

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { createKubeClient, loadKubeConfig } from '../shared/kube/client.ts';
+import { createKubeClient } from '../shared/kube/client.ts';
+import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { EventRecorder } from '../shared/kube/events.ts';
 import { createLogger, type Logger } from '../shared/log/index.ts';
 import { systemClock, type Clock } from '../shared/time/clock.ts';
@@ -8,8 +9,11 @@ import { RegistryClient, type RegistryClientOptions } from './registry/index.ts'
 import { wireControllers } from './wiring.ts';
 
 export interface ImageUpdaterOptions {
+  /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
   kubeconfigPath?: string | undefined;
   context?: string | undefined;
+  /** Where KUBECONFIG, HOME and the in-cluster variables are read; default process.env. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Watch only this namespace; all when omitted. */
   namespace?: string | undefined;
   /** Reconciles in flight per kind; default 4. */
@@ -41,10 +45,13 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ name: 'image-updater' });
   const workers = options.workers !== undefined && Number.isInteger(options.workers) && options.workers > 0 ? options.workers : 4;
-  const kube = createKubeClient(loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, context: options.context }), {
-    fieldManager: INLINE_FIELD_MANAGER,
-    clock,
+  const connection = loadKubeconfig({
+    path: options.kubeconfigPath,
+    context: options.context,
+    env: options.env ?? process.env,
+    prefer: 'in-cluster',
   });
+  const kube = createKubeClient(connection, { fieldManager: INLINE_FIELD_MANAGER, clock });
   const registry = new RegistryClient({ clock, logger: log.child({ component: 'registry' }), ...options.registry });
   const { repositories, policies, automations, runners } = wireControllers({
     rest: kube.rest,

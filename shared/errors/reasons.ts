@@ -17,6 +17,7 @@ export const REASONS = [
   'PathOutsideCheckout',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)
   'APIServerUnreachable',
+  'KubeCredentialsFailed',
   'APIServerError',
   'NotFound',
   'AlreadyExists',

@@ -11,3 +11,4 @@ export * from './client.ts';
 export * from './events.ts';
 export * from './port.ts';
 export * from './rest-port.ts';
+export * from './kubeconfig/index.ts';

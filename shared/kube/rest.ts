@@ -1,8 +1,8 @@
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { transient } from '../errors/index.ts';
 import { KubeApiError } from './errors.ts';
+import type { KubeConnection, KubeCredentials } from './kubeconfig/index.ts';
 import { isObject } from './object.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -24,21 +24,21 @@ export interface RequestStats {
 }
 
 /**
- * A small REST client for the Kubernetes API over undici. Credentials and the cluster come from a
- * client-node KubeConfig (kubeconfig file, in-cluster service account, exec plugins); requests are
- * plain JSON so apply, dry-run, status subresources and watches need no generated API classes.
+ * A small REST client for the Kubernetes API over undici. The cluster and the credentials come
+ * from a KubeConnection (kubeconfig/): requests are plain JSON so apply, dry-run, status
+ * subresources and watches need no generated API classes.
  */
 export class KubeRest {
   readonly server: string;
   readonly stats: RequestStats = { reads: 0, writes: 0, dryRuns: 0 };
-  private readonly kubeConfig: KubeConfig;
+  private readonly connection: KubeConnection;
   private dispatcher: Dispatcher | undefined;
+  /** The client certificate the dispatcher was built with; an exec plugin may hand out a new one. */
+  private dispatcherCert: string | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new KubeApiError(0, 'BadRequest', 'kubeconfig has no current cluster');
-    this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/+$/, '');
+  constructor(connection: KubeConnection) {
+    this.connection = connection;
+    this.server = connection.server;
   }
 
   async request<T>(req: KubeRequest): Promise<T> {
@@ -88,27 +88,10 @@ export class KubeRest {
   }
 
   private async send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
-    const options: {
-      headers?: Record<string, string>;
-      ca?: unknown;
-      cert?: unknown;
-      key?: unknown;
-      rejectUnauthorized?: boolean;
-    } = {};
-    await this.kubeConfig.applyToHTTPSOptions(options as never);
-    this.dispatcher ??= new Agent({
-      connect: {
-        ca: options.ca as string | undefined,
-        cert: options.cert as string | undefined,
-        key: options.key as string | undefined,
-        rejectUnauthorized: options.rejectUnauthorized ?? true,
-      },
-      connections: 64,
-      pipelining: 1,
-      allowH2: false,
-      keepAliveTimeout: 30_000,
-    });
-    const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}) };
+    const credentials = await this.connection.auth.credentials();
+    const dispatcher = this.dispatcherFor(credentials);
+    const headers: Record<string, string | string[]> = { accept: 'application/json', ...this.connection.headers };
+    if (credentials.authorization) headers.authorization = credentials.authorization;
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
@@ -120,7 +103,7 @@ export class KubeRest {
         method: req.method,
         headers,
         body: body ?? null,
-        dispatcher: this.dispatcher,
+        dispatcher,
         signal: req.signal ?? null,
         headersTimeout: req.query?.watch ? 0 : 60_000,
         bodyTimeout: req.query?.watch ? 0 : 120_000,
@@ -129,6 +112,29 @@ export class KubeRest {
       if (req.signal?.aborted) throw err;
       throw transient('APIServerUnreachable', `cannot reach the API server ${this.server}: ${(err as Error).message}`, err);
     }
+  }
+
+  private dispatcherFor(credentials: KubeCredentials): Dispatcher {
+    const { tls } = this.connection;
+    const cert = credentials.cert ?? tls.cert;
+    const key = credentials.cert ? credentials.key : tls.key;
+    if (this.dispatcher && cert === this.dispatcherCert) return this.dispatcher;
+    // Requests in flight finish on the old pool; closing it cannot fail in a way we could act on.
+    this.dispatcher?.close().catch(() => undefined);
+    this.dispatcherCert = cert;
+    this.dispatcher = new Agent({
+      connect: {
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+        ...(cert === undefined || key === undefined ? {} : { cert, key }),
+        ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+      },
+      connections: 64,
+      pipelining: 1,
+      allowH2: false,
+      keepAliveTimeout: 30_000,
+    });
+    return this.dispatcher;
   }
 
   private count(req: KubeRequest): void {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { TidemarkError } from '../../shared/errors/index.ts';
-import { createKubeClient, loadKubeConfig } from '../../shared/kube/client.ts';
+import { createKubeClient } from '../../shared/kube/client.ts';
+import { loadKubeconfig } from '../../shared/kube/kubeconfig/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import { resourcePath } from '../../shared/kube/discovery.ts';
@@ -17,6 +18,7 @@ import { systemClock } from '../../shared/time/clock.ts';
 import { cacheDir, kubeconfigYaml } from './control-plane.ts';
 import type { ClusterAccess } from './control-plane.ts';
 import { onShutdown, waitFor } from './process.ts';
+import { testConnection } from './tidemark.ts';
 import { extractEntry, kubectlTools, readCentralDirectory } from './tools.ts';
 
 /**
@@ -394,7 +396,7 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
   const agentServiceAccount = account('agent');
   const imageUpdaterServiceAccount = account('image-updater');
 
-  const kube = createKubeClient(cluster.kubeConfig(), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
+  const kube = createKubeClient(testConnection(cluster), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
   const dir = mkdtempSync(join(tmpdir(), 'tidemark-chart-rbac-'));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const unregister = onShutdown({ name: `chart RBAC kubeconfigs ${dir}`, async: () => Promise.resolve(remove()), sync: remove });
@@ -402,7 +404,7 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
   const cleanup = (): Promise<void> => {
     cleaned ??= (async () => {
       try {
-        const admin = createKubeClient(cluster.kubeConfig(), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
+        const admin = createKubeClient(testConnection(cluster), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
         try {
           await deleteObjects(admin, objects);
         } finally {
@@ -543,8 +545,5 @@ export function containerArgs(objects: readonly KubeObject[], component: string)
 
 /** A client for tests from a kubeconfig file written by installChartRbac. */
 export function clientFromKubeconfig(path: string): KubeClient {
-  return createKubeClient(loadKubeConfig({ kubeconfigPath: path }), {
-    fieldManager: TEST_FIELD_MANAGER,
-    clock: systemClock,
-  });
+  return createKubeClient(loadKubeconfig({ path, env: {}, prefer: 'home' }), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
 }

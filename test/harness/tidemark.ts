@@ -7,17 +7,25 @@ import { silentLogger, createLogger } from '../../shared/log/index.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 import { createKubeClient } from '../../shared/kube/client.ts';
+import { connectionFromText } from '../../shared/kube/kubeconfig/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
+import type { KubeConnection } from '../../shared/kube/kubeconfig/index.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { ClusterAccess } from './control-plane.ts';
+import { kubeconfigYaml } from './control-plane.ts';
 import { waitFor } from './process.ts';
 
 const CRD_DIR = new URL('../../charts/tidemark/crds/', import.meta.url).pathname;
 
 /** A client for tests, with the admin token unless a user is named. */
 export function testClient(cluster: ClusterAccess, user?: string): KubeClient {
-  return createKubeClient(cluster.kubeConfig(user), { fieldManager: 'tidemark-test', clock: systemClock });
+  return createKubeClient(testConnection(cluster, user), { fieldManager: 'tidemark-test', clock: systemClock });
+}
+
+/** Tidemark's own connection (not client-node's KubeConfig) for a token user, admin by default. */
+export function testConnection(cluster: ClusterAccess, user = 'admin'): KubeConnection {
+  return connectionFromText(kubeconfigYaml(cluster.info, user, cluster.userToken(user)), { what: `test kubeconfig of ${user}` });
 }
 
 /** Installs (server-side applies) every CRD of the chart and waits until each is established. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -273,6 +274,38 @@ describe('agent: remote clusters and kustomize', () => {
     const cd = await waitForCd(kube, ns, 'edge-badkey', (c) => condition(c, 'Ready')?.status === 'False', 'bad key reported');
     assert.equal(condition(cd, 'Ready')?.reason, 'InvalidSecret', condition(cd, 'Ready')?.message);
     assert.match(condition(cd, 'Ready')?.message ?? '', /edge-kubeconfig.*nope/);
+  });
+
+  it('a kubeconfig in a Secret that would run a command or read a file is refused, and nothing runs', async () => {
+    const marker = join(workDir, 'exec-ran');
+    const good = parseAllDocuments(remoteKubeconfig(remote, 'edge'))[0]!.toJS() as { users: Array<{ user: Record<string, unknown> }> };
+    const withUser = (user: Record<string, unknown>) => stringify({ ...good, users: [{ ...good.users[0], user }] });
+    const cases = {
+      exec: withUser({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', `touch ${marker}`] } }),
+      'token-file': withUser({ tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' }),
+    };
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'edge-local-refs' }, stringData: cases },
+    });
+    await git.repos.createRepo('edge-refused', { 'deploy/cm.yaml': configMap('never', { a: '1' }) }, { branch: 'main' });
+    for (const [key, field] of [
+      ['exec', /exec \(runs a command; use a token\)/],
+      ['token-file', /tokenFile \(a file; use token\)/],
+    ] as const) {
+      const name = `edge-refused-${key}`;
+      await applyCd(kube, {
+        metadata: { name, namespace: ns },
+        spec: { url: git.repos.fileUrl('edge-refused'), path: 'deploy', kubeConfig: { secretRef: { name: 'edge-local-refs', key } } },
+      });
+      const cd = await waitForCd(kube, ns, name, (c) => condition(c, 'Ready')?.status === 'False', `${key} refused`);
+      const ready = condition(cd, 'Ready');
+      assert.equal(ready?.reason, 'InvalidKubeconfig', ready?.message);
+      assert.match(ready?.message ?? '', field);
+      assert.match(ready?.message ?? '', /Secret .*edge-local-refs.*only static credentials/);
+    }
+    assert.equal(existsSync(marker), false, 'the exec command never ran');
   });
 
   it('a kustomize overlay renders exactly what `kubectl kustomize` renders, and syncs', async () => {

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
-import { clientFromKubeconfig, installChartRbac } from '../harness/helm.ts';
+import { clientFromKubeconfig, installChartRbac, mintToken } from '../harness/helm.ts';
 import type { ChartRbac } from '../harness/helm.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
-import { createKubeClient, loadKubeConfig } from '../../shared/kube/client.ts';
+import { createKubeClient } from '../../shared/kube/client.ts';
+import { connectionFromText, loadKubeconfig } from '../../shared/kube/kubeconfig/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 import { KubeApiError } from '../../shared/kube/errors.ts';
@@ -421,6 +424,33 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     );
   });
 
+  it('in a pod: the mounted service account token, re-read as the kubelet rotates it', async () => {
+    const home = await namespace('rbac-pod');
+    const { rbac } = await install(home);
+    // What the kubelet mounts, and the service variables it sets.
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-sa-'));
+    cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+    const token = join(dir, 'token');
+    writeFileSync(token, await mintToken(admin, rbac.agentServiceAccount, 3600));
+    writeFileSync(join(dir, 'ca.crt'), cluster.info.caPem);
+    writeFileSync(join(dir, 'namespace'), home);
+    const server = new URL(cluster.server);
+    const env = { KUBERNETES_SERVICE_HOST: server.hostname.replace(/^\[|\]$/g, ''), KUBERNETES_SERVICE_PORT: server.port };
+    // refreshMs 0: read the file before every request, so the test need not wait out client-go's minute.
+    const connection = loadKubeconfig({ env, prefer: 'in-cluster', serviceAccountDir: dir, tokenFile: { refreshMs: 0 } });
+    assert.equal(connection.clusterName, 'in-cluster');
+    assert.equal(connection.namespace, home);
+    const agent = createKubeClient(connection, { fieldManager: 'tidemark', clock: systemClock });
+    cleanups.push(() => agent.close());
+    const list = { method: 'GET', path: `${API}/namespaces/${home}/continuousdeployments` } as const;
+    await agent.rest.request(list);
+    // A rotated file is what the next request sends: a dead token is refused, a fresh one works.
+    writeFileSync(token, 'not-a-token');
+    await assert.rejects(agent.rest.request(list), (err: unknown) => err instanceof KubeApiError && err.status === 401);
+    writeFileSync(token, `${await mintToken(admin, rbac.agentServiceAccount, 3600)}\n`);
+    await agent.rest.request(list);
+  });
+
   it('cleanup removes everything it applied, cluster-scoped objects included', async () => {
     const home = await namespace('rbac-clean');
     const rbac = await installChartRbac(cluster, { namespace: home, release: `rbac-${suffix()}` });
@@ -437,10 +467,7 @@ describe('chart RBAC with ServiceAccount tokens', () => {
       );
     }
     // The token died with its ServiceAccount.
-    const stale = createKubeClient(loadKubeConfig({ kubeconfigText: agentKubeconfig }), {
-      fieldManager: 'tidemark',
-      clock: systemClock,
-    });
+    const stale = createKubeClient(connectionFromText(agentKubeconfig), { fieldManager: 'tidemark', clock: systemClock });
     try {
       await assert.rejects(
         stale.rest.request({ method: 'GET', path: `${API}/continuousdeployments` }),
