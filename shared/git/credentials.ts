@@ -73,8 +73,8 @@ export interface AuthContext {
 /**
  * Writes what credentials need into a fresh private directory (0700, files 0600) and returns the
  * environment that points git at it. Secret values live only in those files: not in argv (`ps`),
- * not in the child's environment (/proc/<pid>/environ, and simple-git's DEBUG output prints the
- * whole spawn environment), not in URLs. The askpass script reads them when git or ssh asks.
+ * not in the child's environment (/proc/<pid>/environ is readable by the same user, and debug
+ * logs print environments), not in URLs. The askpass script reads them when git or ssh asks.
  */
 export async function prepareAuth(creds: GitCredentials | undefined, kind: UrlKind): Promise<AuthContext> {
   validateCredentials(creds, kind);

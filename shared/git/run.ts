@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { simpleGit } from 'simple-git';
-import { TidemarkError } from '../errors/index.ts';
+import { spawn } from 'node:child_process';
 import { silentLogger } from '../log/index.ts';
 import { formatDuration } from '../time/duration.ts';
 import { classifyGitFailure, GitErrorCode, gitError } from './errors.ts';
@@ -9,7 +6,7 @@ import type { GitOperationOptions } from './types.ts';
 import { ALLOWED_PROTOCOLS } from './validate.ts';
 
 /** Parent variables that would change what git or ssh does behind our back. */
-// EDITOR, VISUAL and PAGER too: git could run them (a rebase, a long log), and simple-git refuses them.
+// EDITOR, VISUAL and PAGER too: git could run them (a rebase, a long log).
 const INHERITED_DROP = /^(GIT_|SSH_ASKPASS|SSH_AUTH_SOCK$|TIDEMARK_GIT_|LANG$|LANGUAGE$|LC_|EDITOR$|VISUAL$|PAGER$)/;
 
 /**
@@ -58,110 +55,108 @@ export interface RunGitOptions extends GitOperationOptions {
   defaultTimeoutMs: number;
 }
 
-class GitExit extends Error {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  constructor(exitCode: number, stdout: string, stderr: string) {
-    super(`git exited with ${exitCode}`);
-    this.exitCode = exitCode;
-    this.stdout = stdout;
-    this.stderr = stderr;
-  }
+/** What a git child may print before it is stopped: refs of the largest monorepos fit many times over. */
+export const MAX_STDOUT_BYTES = 256 * 1024 * 1024;
+/** stderr is only read for the error mapping; its end holds the fatal line. */
+const MAX_STDERR_BYTES = 1024 * 1024;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  spawnError: Error | undefined;
+  overflow: boolean;
 }
 
 /**
- * Runs one git command through simple-git and returns its stdout. Every failure becomes a
- * TidemarkError with a code from the stderr mapping; a deadline kills the process.
+ * Runs one git command and returns its stdout. Every failure becomes a TidemarkError with a code
+ * from the stderr mapping.
+ *
+ * git runs in its own process group (`detached`), so a deadline or an abort kills git and every
+ * helper it started (git-remote-http, ssh) with one signal to the group; killing git alone leaves
+ * its remote helper blocked on a server that may never answer. Daemons that leave the group on
+ * purpose (gpg-agent, a detached `gc --auto`) call setsid() and are not touched. No shell: `args` is the
+ * argv, validated by the callers (values after `--`), and credentials are only ever in the files
+ * the environment points at (askpass, ssh command), never in `args`.
  */
 export async function runGit(args: readonly string[], options: RunGitOptions): Promise<string> {
   const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   const log = options.logger ?? silentLogger;
-  const marker = randomUUID();
+  if (options.signal?.aborted) throw options.signal.reason;
   options.onCommand?.([...args]);
   log.debug({ args: [...args], cwd: options.cwd }, 'git command');
 
-  const git = simpleGit({
-    baseDir: options.cwd,
-    binary: 'git',
-    maxConcurrentProcesses: 1,
-    abort: signal,
-    trimmed: false,
-    // Our own environment sets these on purpose; simple-git refuses them unless told.
-    unsafe: {
-      allowUnsafeAskPass: true,
-      allowUnsafeSshCommand: true,
-      allowUnsafeConfigEnvCount: true,
-      allowUnsafeConfigPaths: true,
-      allowUnsafeCredentialHelper: true,
-    },
-    errors: (error, result) => {
-      if (error) return error;
-      if (result.exitCode === 0) return undefined;
-      return new GitExit(result.exitCode, Buffer.concat(result.stdOut).toString('utf8'), Buffer.concat(result.stdErr).toString('utf8'));
-    },
-  }).env({ ...options.env, [OPERATION_MARKER]: marker });
-
-  try {
-    return await git.raw([...args]);
-  } catch (err) {
-    if (signal.aborted) await killMarked(marker);
-    if (err instanceof TidemarkError) throw err;
-    if (deadline.aborted) {
-      throw gitError(GitErrorCode.Unreachable, `git ${options.operation} timed out after ${formatDuration(timeoutMs)}`, undefined);
-    }
-    if (options.signal?.aborted) throw options.signal.reason;
-    const exit = findGitExit(err);
-    if (exit) {
-      throw classifyGitFailure(
-        {
-          operation: options.operation,
-          url: options.url,
-          stderr: exit.stderr,
-          stdout: exit.stdout,
-          exitCode: exit.exitCode,
-        },
-        options.secrets,
-      );
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    throw classifyGitFailure({ operation: options.operation, url: options.url, stderr: message }, options.secrets);
-  }
-}
-
-/** Every process of one git invocation inherits this variable, so an abort can find them all. */
-const OPERATION_MARKER = 'TIDEMARK_GIT_OPERATION';
-
-/**
- * simple-git stops only the git process it started; git leaves its remote helper
- * (git-remote-http, ssh) running, blocked on a server that may never answer. Kill everything
- * that carries this invocation's marker (Linux /proc; elsewhere nothing to do).
- */
-async function killMarked(marker: string): Promise<void> {
-  const needle = `${OPERATION_MARKER}=${marker}\0`;
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
-  } catch {
-    return;
-  }
-  await Promise.all(
-    pids.map(async (pid) => {
+  let timedOut = false;
+  const exit = await new Promise<Exit>((resolve) => {
+    const child = spawn('git', [...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = Buffer.alloc(0);
+    let overflow = false;
+    let spawnError: Error | undefined;
+    const killGroup = () => {
+      if (child.pid === undefined) return;
       try {
-        if ((await readFile(`/proc/${pid}/environ`, 'latin1')).includes(needle)) process.kill(Number(pid), 'SIGKILL');
+        process.kill(-child.pid, 'SIGKILL');
       } catch {
-        // Gone, or not ours to read.
+        // ESRCH: the group is gone already.
       }
-    }),
-  );
-}
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    const onAbort = () => killGroup();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > MAX_STDOUT_BYTES) {
+        overflow = true;
+        killGroup();
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > MAX_STDERR_BYTES) stderr = stderr.subarray(stderr.length - MAX_STDERR_BYTES);
+    });
+    child.once('error', (err) => {
+      spawnError = err;
+    });
+    // Nothing git started in its group outlives it (and holds our pipes open).
+    child.once('exit', killGroup);
+    // 'close' comes after the exit and after both pipes are drained.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: stderr.toString('utf8'), spawnError, overflow });
+    });
+  });
 
-function findGitExit(err: unknown): GitExit | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    if (e instanceof GitExit) return e;
-    e = (e as { task?: unknown; cause?: unknown }).cause;
+  if (timedOut) throw gitError(GitErrorCode.Unreachable, `git ${options.operation} timed out after ${formatDuration(timeoutMs)}`);
+  if (options.signal?.aborted) throw options.signal.reason;
+  if (exit.overflow)
+    throw gitError(GitErrorCode.CommandFailed, `git ${options.operation} printed more than ${MAX_STDOUT_BYTES / 1024 / 1024} MiB`);
+  if (exit.spawnError) {
+    const missing = (exit.spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+    throw gitError(
+      GitErrorCode.CommandFailed,
+      missing ? 'git is not installed (no git on PATH)' : `cannot run git: ${exit.spawnError.message}`,
+      missing ? 'install git' : undefined,
+      exit.spawnError,
+    );
   }
-  return undefined;
+  if (exit.code === 0) return exit.stdout;
+  throw classifyGitFailure(
+    {
+      operation: options.operation,
+      url: options.url,
+      stderr: exit.stderr || `git was killed by ${exit.signal ?? 'a signal'}`,
+      stdout: exit.stdout,
+      exitCode: exit.code ?? -1,
+    },
+    options.secrets,
+  );
 }
