@@ -29,6 +29,19 @@ test('the seed properties block reads with defaults', () => {
   assert.equal(config.policy.selfHeal, true);
 });
 
+test('sync windows are parsed when the spec is read', () => {
+  const config = readSpec(
+    cd({
+      url: 'x',
+      syncPolicy: { windows: [{ kind: 'deny', schedule: '0 22 * * 1-5', duration: '8h', timeZone: 'Europe/Berlin', manualSync: true }] },
+    }),
+  );
+  const [window] = config.policy.windows;
+  assert.equal(window?.durationMs, 8 * 3_600_000);
+  assert.equal(window?.schedule.zone.name, 'Europe/Berlin');
+  assert.equal(window?.window.manualSync, true);
+});
+
 test('defaults: branch main, path ./, interval 5m, prune on', () => {
   const config = readSpec(cd({ url: 'file:///repo' }));
   assert.deepEqual(config.ref, { kind: 'branch', value: 'main' });
@@ -45,6 +58,22 @@ for (const [name, spec, code] of [
   ['two refs', { url: 'x', git: { branch: 'main', tag: 'v1' } }, 'InvalidSpec'],
   ['bad duration', { url: 'x', pullInterval: 'ten minutes' }, 'InvalidDuration'],
   ['bad propagation', { url: 'x', syncPolicy: { prunePropagationPolicy: 'sideways' } }, 'InvalidSpec'],
+  [
+    'a seconds field in a sync window',
+    { url: 'x', syncPolicy: { windows: [{ kind: 'deny', schedule: '30 * * * * *', duration: '1h' }] } },
+    'InvalidSyncWindow',
+  ],
+  [
+    'a sync window over a year',
+    { url: 'x', syncPolicy: { windows: [{ kind: 'deny', schedule: '0 0 * * *', duration: '10000h' }] } },
+    'InvalidSyncWindow',
+  ],
+  [
+    'a sync window in an unknown time zone',
+    { url: 'x', syncPolicy: { windows: [{ kind: 'allow', schedule: '0 0 * * *', duration: '1h', timeZone: 'Nowhere/Here' }] } },
+    'InvalidSyncWindow',
+  ],
+  ['windows that are no list', { url: 'x', syncPolicy: { windows: { kind: 'deny' } } }, 'InvalidSpec'],
 ] as const) {
   test(`refused: ${name}`, () => {
     assert.throws(

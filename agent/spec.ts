@@ -1,6 +1,8 @@
-import type { ContinuousDeployment, PropagationPolicy, SyncWindow } from '../shared/api/continuous-deployment.ts';
+import type { ContinuousDeployment, PropagationPolicy } from '../shared/api/continuous-deployment.ts';
 import { terminal } from '../shared/errors/index.ts';
 import { parseDuration } from '../shared/time/duration.ts';
+import { compileSyncWindow } from './sync-windows.ts';
+import type { CompiledWindow } from './sync-windows.ts';
 
 export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
 
@@ -27,7 +29,8 @@ export interface DeploymentConfig {
     replace: boolean;
     allowEmpty: boolean;
     propagation: PropagationPolicy;
-    windows: SyncWindow[];
+    /** Parsed and checked: a bad schedule, time zone or duration is a spec error (InvalidSyncWindow). */
+    windows: CompiledWindow[];
   };
 }
 
@@ -53,6 +56,8 @@ export function readSpec(cd: ContinuousDeployment): DeploymentConfig {
   if (!['foreground', 'background', 'orphan'].includes(propagation)) {
     throw invalid(`prunePropagationPolicy ${JSON.stringify(propagation)} is not one of foreground, background, orphan`);
   }
+  if (sync.windows !== undefined && !Array.isArray(sync.windows)) throw invalid('syncPolicy.windows must be a list');
+  const windows = (sync.windows ?? []).map(compileSyncWindow);
   return {
     url: spec.url.trim(),
     secretRef: spec.secretRef || undefined,
@@ -77,7 +82,7 @@ export function readSpec(cd: ContinuousDeployment): DeploymentConfig {
       replace: sync.replace ?? false,
       allowEmpty: sync.allowEmpty ?? false,
       propagation,
-      windows: sync.windows ?? [],
+      windows,
     },
   };
 }

@@ -1,49 +1,132 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { syncWindowState } from './sync-windows.ts';
+import type { SyncWindow } from '../shared/api/continuous-deployment.ts';
+import { compileSyncWindow, syncWindowState } from './sync-windows.ts';
 
 const at = (iso: string) => Date.parse(iso);
+const state = (windows: SyncWindow[], iso: string, manual = false) => syncWindowState(windows.map(compileSyncWindow), at(iso), manual);
+const allow = (schedule: string, duration: string, extra: Partial<SyncWindow> = {}): SyncWindow => ({
+  kind: 'allow',
+  schedule,
+  duration,
+  ...extra,
+});
+const deny = (schedule: string, duration: string, extra: Partial<SyncWindow> = {}): SyncWindow => ({
+  kind: 'deny',
+  schedule,
+  duration,
+  ...extra,
+});
 
 test('no windows: never blocked', () => {
-  assert.equal(syncWindowState([], at('2026-01-01T12:00:00Z'), false).blocked, false);
+  assert.deepEqual(syncWindowState([], at('2026-01-01T12:00:00Z'), false), { blocked: false, message: 'no sync windows', windows: 0 });
 });
 
 test('an allow window opens for its duration after each firing', () => {
-  const windows = [{ kind: 'allow' as const, schedule: '0 22 * * *', duration: '1h' }];
-  assert.equal(syncWindowState(windows, at('2026-01-01T22:30:00Z'), false).blocked, false);
-  const outside = syncWindowState(windows, at('2026-01-01T23:30:00Z'), false);
-  assert.equal(outside.blocked, true);
+  const windows = [allow('0 22 * * *', '1h')];
+  assert.equal(state(windows, '2026-01-01T22:00:00Z').blocked, false, 'open at the firing');
+  assert.equal(state(windows, '2026-01-01T22:59:59Z').blocked, false);
+  const outside = state(windows, '2026-01-01T23:00:00Z');
+  assert.equal(outside.blocked, true, 'closed when the duration has passed');
   assert.equal(outside.until, '2026-01-02T22:00:00Z');
+  assert.equal(outside.message, 'outside every allow window; the next opens at 2026-01-02T22:00:00Z');
 });
 
-test('a deny window blocks automatic syncs; manualSync lets a requested sync through', () => {
-  const windows = [{ kind: 'deny' as const, schedule: '0 9 * * 1-5', duration: '8h', manualSync: true }];
-  const monday = at('2026-01-05T10:00:00Z');
-  const auto = syncWindowState(windows, monday, false);
+test('a deny window blocks automatic syncs until it closes; manualSync lets a requested sync through', () => {
+  const windows = [deny('0 9 * * 1-5', '8h', { manualSync: true })];
+  const monday = '2026-01-05T10:00:00Z';
+  const auto = state(windows, monday);
   assert.equal(auto.blocked, true);
   assert.equal(auto.until, '2026-01-05T17:00:00Z');
-  assert.equal(syncWindowState(windows, monday, true).blocked, false);
-  assert.equal(syncWindowState(windows, at('2026-01-03T10:00:00Z'), false).blocked, false); // Saturday
+  assert.equal(auto.message, 'a deny window (0 9 * * 1-5) is active until 2026-01-05T17:00:00Z');
+  assert.equal(state(windows, monday, true).blocked, false);
+  assert.equal(state(windows, '2026-01-03T10:00:00Z').blocked, false, 'Saturday');
+});
+
+test('a manual sync passes only when every open deny window allows it', () => {
+  const windows = [deny('0 9 * * *', '8h', { manualSync: true }), deny('0 10 * * *', '1h')];
+  assert.equal(state(windows, '2026-01-05T10:30:00Z', true).blocked, true);
+  assert.equal(state(windows, '2026-01-05T11:30:00Z', true).blocked, false);
 });
 
 test('deny wins over allow', () => {
-  const windows = [
-    { kind: 'allow' as const, schedule: '* * * * *', duration: '1h' },
-    { kind: 'deny' as const, schedule: '0 12 * * *', duration: '30m' },
-  ];
-  assert.equal(syncWindowState(windows, at('2026-01-01T12:10:00Z'), false).blocked, true);
-  assert.equal(syncWindowState(windows, at('2026-01-01T12:40:00Z'), false).blocked, false);
+  const windows = [allow('* * * * *', '1h'), deny('0 12 * * *', '30m')];
+  assert.equal(state(windows, '2026-01-01T12:10:00Z').blocked, true);
+  assert.equal(state(windows, '2026-01-01T12:40:00Z').blocked, false);
 });
 
-test('time zones shift the schedule', () => {
-  const windows = [{ kind: 'allow' as const, schedule: '0 9 * * *', duration: '1h', timeZone: 'America/New_York' }];
-  assert.equal(syncWindowState(windows, at('2026-01-01T14:30:00Z'), false).blocked, false);
-  assert.equal(syncWindowState(windows, at('2026-01-01T09:30:00Z'), false).blocked, true);
+test('outside every allow window, a manualSync allow window lets a requested sync through', () => {
+  const windows = [allow('0 22 * * *', '1h', { manualSync: true })];
+  assert.equal(state(windows, '2026-01-01T12:00:00Z', true).blocked, false);
+  assert.equal(state(windows, '2026-01-01T12:00:00Z', false).blocked, true);
 });
 
-test('an invalid schedule is a terminal error', () => {
+test('a block lasts while deny windows overlap or follow on without a gap', () => {
+  // 09:00-12:00 and 11:00-14:00 and 14:00-15:00: one block until 15:00.
+  const windows = [deny('0 9 * * *', '3h'), deny('0 11 * * *', '3h'), deny('0 14 * * *', '1h')];
+  assert.equal(state(windows, '2026-01-01T09:30:00Z').until, '2026-01-01T15:00:00Z');
+  // An hourly window of 90 minutes re-opens before it closes, all day long; 22:00 is the last firing.
+  assert.equal(state([deny('0 8-22 * * *', '90m')], '2026-01-01T09:10:00Z').until, '2026-01-01T23:30:00Z');
+});
+
+test('a deny window that always re-opens in time has no known end', () => {
+  const s = state([deny('* * * * *', '1h')], '2026-01-01T12:00:30Z');
+  assert.equal(s.blocked, true);
+  assert.equal(s.until, undefined);
+  assert.equal(s.message, 'a deny window (* * * * *) is active with no end in sight: it opens again before it closes');
+});
+
+test('time zones shift the schedule, daylight saving included', () => {
+  const windows = [allow('0 9 * * *', '1h', { timeZone: 'America/New_York' })];
+  assert.equal(state(windows, '2026-01-01T14:30:00Z').blocked, false, '09:30 EST');
+  assert.equal(state(windows, '2026-01-01T09:30:00Z').blocked, true);
+  assert.equal(state(windows, '2026-07-01T13:30:00Z').blocked, false, '09:30 EDT');
+  // The night clocks go forward, a 02:30 window opens at the jump (03:00 EDT) instead of not at all.
+  const night = [deny('30 2 * * *', '1h', { timeZone: 'America/New_York' })];
+  assert.equal(state(night, '2026-03-08T07:30:00Z').until, '2026-03-08T08:00:00Z');
+});
+
+test('a six-field (seconds) schedule is refused, not accepted as a window that never opens', () => {
   assert.throws(
-    () => syncWindowState([{ kind: 'allow', schedule: 'every day', duration: '1h' }], 0, false),
-    (err: Error & { code?: string }) => err.code === 'InvalidSyncWindow',
+    () => compileSyncWindow(deny('30 * * * * *', '1h'), 0),
+    (err: Error & { code?: string; kind?: string }) => {
+      assert.equal(err.code, 'InvalidSyncWindow');
+      assert.equal(err.kind, 'terminal');
+      assert.match(
+        err.message,
+        /^syncPolicy\.windows\[0\]: cron schedule "30 \* \* \* \* \*" is not valid: it has six fields; a seconds field is not supported/,
+      );
+      return true;
+    },
   );
+});
+
+for (const [name, window, pattern] of [
+  ['a schedule that is no cron expression', allow('every day', '1h'), /windows\[0\]: cron schedule "every day" is not valid/],
+  ['an unknown time zone', allow('0 9 * * *', '1h', { timeZone: 'Europe/Atlantis' }), /unknown time zone "Europe\/Atlantis"/],
+  ['a duration that is no duration', allow('0 9 * * *', 'an hour'), /invalid duration "an hour"/],
+  ['a zero duration', allow('0 9 * * *', '0'), /is not above zero/],
+  ['a duration over a year', deny('0 9 * * *', '10000h'), /"10000h" is longer than 8760h/],
+  [
+    'a kind other than allow or deny',
+    { kind: 'maybe', schedule: '* * * * *', duration: '1h' } as unknown as SyncWindow,
+    /kind must be allow or deny/,
+  ],
+  ['a missing schedule', { kind: 'deny', duration: '1h' } as unknown as SyncWindow, /schedule is required/],
+] as const) {
+  test(`refused: ${name}`, () => {
+    assert.throws(
+      () => compileSyncWindow(window, 0),
+      (err: Error & { code?: string }) => err.code === 'InvalidSyncWindow' && pattern.test(err.message),
+    );
+  });
+}
+
+test('the longest window is cheap: no work per minute of its duration', () => {
+  const windows = [deny('0 0 1 1 *', '8760h'), allow('*/5 * * * *', '1m', { timeZone: 'Europe/Berlin' })].map(compileSyncWindow);
+  const started = performance.now();
+  for (let i = 0; i < 100; i++) syncWindowState(windows, at('2026-06-01T12:00:00Z') + i * 3_600_000, false);
+  assert.ok(performance.now() - started < 1_000, `${performance.now() - started} ms for 100 evaluations`);
+  // 365 days from each New Year meet the next one until the leap year 2028 leaves a day's gap.
+  assert.equal(syncWindowState(windows, at('2026-06-01T12:00:00Z'), false).until, '2028-12-31T00:00:00Z');
 });

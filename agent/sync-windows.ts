@@ -1,116 +1,127 @@
-import { createTask, validate } from 'node-cron';
-import type { ScheduledTask } from 'node-cron';
 import type { SyncWindow } from '../shared/api/continuous-deployment.ts';
-import { terminal } from '../shared/errors/index.ts';
+import { isTidemarkError, terminal } from '../shared/errors/index.ts';
+import type { TidemarkError } from '../shared/errors/index.ts';
 import { rfc3339 } from '../shared/time/clock.ts';
+import { parseCron } from '../shared/time/cron.ts';
+import type { CronSchedule } from '../shared/time/cron.ts';
 import { parseDuration } from '../shared/time/duration.ts';
+
+/**
+ * The longest window: a year. A window open longer than its schedule's period is simply always
+ * open, and a bound keeps every computation below short (the CRD says the same in words).
+ */
+export const MAX_WINDOW_DURATION_MS = 8760 * 3_600_000;
+
+/** A window with its schedule parsed and its duration checked, by readSpec. */
+export interface CompiledWindow {
+  window: SyncWindow;
+  durationMs: number;
+  schedule: CronSchedule;
+}
 
 export interface WindowState {
   blocked: boolean;
-  /** When the block ends, when that is known within a week. */
+  /** When the block ends, when that is known (see blockEnd). */
   until?: string;
   message: string;
   windows: number;
 }
 
-const MINUTE = 60_000;
-const LOOKAHEAD_MINUTES = 8 * 24 * 60;
+/** Checks one window of spec.syncPolicy.windows; every problem is InvalidSyncWindow (terminal). */
+export function compileSyncWindow(window: SyncWindow, index: number): CompiledWindow {
+  const at = `syncPolicy.windows[${index}]`;
+  if (window.kind !== 'allow' && window.kind !== 'deny')
+    throw invalid(`${at}.kind must be allow or deny, not ${JSON.stringify(window.kind)}`);
+  if (typeof window.schedule !== 'string' || window.schedule.trim() === '')
+    throw invalid(`${at}.schedule is required`, 'use five cron fields, e.g. "0 22 * * *"');
+  if (typeof window.duration !== 'string') throw invalid(`${at}.duration is required`, 'e.g. 1h or 30m');
+  if (window.timeZone !== undefined && typeof window.timeZone !== 'string') throw invalid(`${at}.timeZone must be a string`);
+  if (window.manualSync !== undefined && typeof window.manualSync !== 'boolean') throw invalid(`${at}.manualSync must be true or false`);
+  let schedule: CronSchedule;
+  let durationMs: number;
+  try {
+    schedule = parseCron(window.schedule, window.timeZone || undefined);
+    durationMs = parseDuration(window.duration);
+  } catch (err) {
+    if (!isTidemarkError(err)) throw err;
+    throw invalid(`${at}: ${err.message}`, err.hint, err);
+  }
+  if (durationMs <= 0) throw invalid(`${at}.duration ${JSON.stringify(window.duration)} is not above zero: the window would never open`);
+  if (durationMs > MAX_WINDOW_DURATION_MS) {
+    throw invalid(
+      `${at}.duration ${JSON.stringify(window.duration)} is longer than 8760h (a year)`,
+      'a window that should always apply can use a schedule that fires more often',
+    );
+  }
+  return { window, durationMs, schedule };
+}
 
 /**
  * Argo CD's sync windows: automatic syncs run only inside an allow window (when any allow window
- * exists) and never inside a deny window; a manual sync is let through a blocking window that
- * says `manualSync: true`. A window is open for `duration` after each time its cron schedule fires.
+ * exists) and never inside a deny window; a manual sync is let through when every blocking window
+ * says `manualSync: true`. A window is open for `duration` after each time its schedule fires:
+ * at `now` when the schedule last fired in (now - duration, now].
  */
-export function syncWindowState(windows: readonly SyncWindow[], nowMs: number, manual: boolean): WindowState {
+export function syncWindowState(windows: readonly CompiledWindow[], nowMs: number, manual: boolean): WindowState {
   if (windows.length === 0) return { blocked: false, message: 'no sync windows', windows: 0 };
-  const parsed = windows.map(parseWindow);
-  const active = parsed.filter((w) => w.openSince(nowMs) !== undefined);
-  const deny = active.filter((w) => w.window.kind === 'deny');
-  const allows = parsed.filter((w) => w.window.kind === 'allow');
-  const activeAllow = active.filter((w) => w.window.kind === 'allow');
-
-  const denying = deny.filter((w) => !(manual && w.window.manualSync));
+  const count = windows.length;
+  const active = windows.filter((w) => openSince(w, nowMs) !== undefined);
+  const denying = active.filter((w) => w.window.kind === 'deny' && !(manual && w.window.manualSync));
   if (denying.length > 0) {
-    const ends = Math.max(...denying.map((w) => (w.openSince(nowMs) as number) + w.durationMs));
-    return {
-      blocked: true,
-      until: rfc3339(ends),
-      message: `a deny window (${denying[0]!.window.schedule}) is active until ${rfc3339(ends)}`,
-      windows: windows.length,
-    };
+    const end = blockEnd(
+      windows.filter((w) => w.window.kind === 'deny' && !(manual && w.window.manualSync)),
+      nowMs,
+    );
+    const which = `a deny window (${denying[0]!.window.schedule})`;
+    if (end.known) return { blocked: true, until: rfc3339(end.at), message: `${which} is active until ${rfc3339(end.at)}`, windows: count };
+    // No timestamp: the message stays the same from one reconcile to the next, so no status write.
+    return { blocked: true, message: `${which} is active with no end in sight: it opens again before it closes`, windows: count };
   }
-  if (allows.length > 0 && activeAllow.length === 0 && !(manual && allows.some((w) => w.window.manualSync))) {
-    const next = nextOpening(allows, nowMs);
-    const until = next === undefined ? undefined : rfc3339(next);
+  const allows = windows.filter((w) => w.window.kind === 'allow');
+  const insideAllow = active.some((w) => w.window.kind === 'allow');
+  if (allows.length > 0 && !insideAllow && !(manual && allows.some((w) => w.window.manualSync))) {
+    const opens = allows.map((w) => w.schedule.next(nowMs)).filter((t) => t !== undefined);
+    const until = opens.length > 0 ? rfc3339(Math.min(...opens)) : undefined;
     return {
       blocked: true,
       ...(until ? { until } : {}),
       message: `outside every allow window${until ? `; the next opens at ${until}` : ''}`,
-      windows: windows.length,
+      windows: count,
     };
   }
-  return {
-    blocked: false,
-    message: activeAllow.length > 0 ? 'inside an allow window' : 'no window blocks syncing',
-    windows: windows.length,
-  };
+  return { blocked: false, message: insideAllow ? 'inside an allow window' : 'no window blocks syncing', windows: count };
 }
 
-interface ParsedWindow {
-  window: SyncWindow;
-  durationMs: number;
-  matches(ms: number): boolean;
-  /** The start of the opening that covers `ms`, if one does. */
-  openSince(ms: number): number | undefined;
+/** The start of the opening that covers `ms`, if one does: one look back, never a scan. */
+function openSince(w: CompiledWindow, ms: number): number | undefined {
+  const fired = w.schedule.previous(ms);
+  return fired !== undefined && fired > ms - w.durationMs ? fired : undefined;
 }
 
-const tasks = new Map<string, ScheduledTask>();
+/** Openings followed before giving up on finding the end of a block. */
+const MAX_STEPS = 64;
 
-function parseWindow(window: SyncWindow): ParsedWindow {
-  if (!validate(window.schedule)) {
-    throw terminal(
-      'InvalidSyncWindow',
-      `sync window schedule ${JSON.stringify(window.schedule)} is not a valid cron expression`,
-      'use five cron fields, e.g. "0 22 * * *"',
-    );
-  }
-  const durationMs = parseDuration(window.duration);
-  const key = `${window.schedule}|${window.timeZone ?? 'UTC'}`;
-  let task = tasks.get(key);
-  if (!task) {
-    try {
-      task = createTask(window.schedule, () => undefined, { timezone: window.timeZone ?? 'UTC' });
-    } catch (err) {
-      throw terminal(
-        'InvalidSyncWindow',
-        `sync window time zone ${JSON.stringify(window.timeZone)} is not valid`,
-        'use an IANA name such as Europe/Berlin',
-        err,
-      );
+/**
+ * When the block by these deny windows ends: the first moment none of them is open. An opening
+ * that starts before another ends extends the block, so each step jumps to the end of the last
+ * opening that reaches the current end; a schedule that always re-opens in time (`* * * * *` for
+ * 1h) never ends, and after MAX_STEPS the end is not known.
+ */
+function blockEnd(denying: readonly CompiledWindow[], nowMs: number): { at: number; known: boolean } {
+  let end = nowMs;
+  for (let step = 0; step < MAX_STEPS; step++) {
+    let later = end;
+    for (const w of denying) {
+      // Open at `end` (an opening that reaches `end` exactly carries on at once).
+      const fired = w.schedule.previous(end);
+      if (fired !== undefined && fired + w.durationMs > end) later = Math.max(later, fired + w.durationMs);
     }
-    tasks.set(key, task);
+    if (later === end) return { at: end, known: true };
+    end = later;
   }
-  const matcher = task;
-  const matches = (ms: number) => matcher.match(new Date(ms));
-  return {
-    window,
-    durationMs,
-    matches,
-    openSince(ms) {
-      const start = Math.floor(ms / MINUTE) * MINUTE;
-      for (let t = start; t > ms - durationMs; t -= MINUTE) {
-        if (matches(t)) return t;
-      }
-      return undefined;
-    },
-  };
+  return { at: end, known: false };
 }
 
-function nextOpening(windows: ParsedWindow[], nowMs: number): number | undefined {
-  const start = Math.ceil(nowMs / MINUTE) * MINUTE;
-  for (let i = 0; i < LOOKAHEAD_MINUTES; i++) {
-    const t = start + i * MINUTE;
-    if (windows.some((w) => w.matches(t))) return t;
-  }
-  return undefined;
+function invalid(message: string, hint?: string, cause?: unknown): TidemarkError {
+  return terminal('InvalidSyncWindow', message, hint, cause);
 }

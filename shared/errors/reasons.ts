@@ -95,6 +95,8 @@ export const REASONS = [
   'InvalidSpec',
   'InvalidDuration',
   'InvalidSyncWindow',
+  'InvalidCronSchedule',
+  'InvalidTimeZone',
   'InvalidKubeconfig',
   'InvalidSecret',
   'SecretNotFound',

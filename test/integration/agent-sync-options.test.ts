@@ -473,13 +473,14 @@ describe('agent: sync options', () => {
   });
 
   it('sync windows: a deny window blocks automatic syncs; manualSync lets a requested sync through', async () => {
-    const deny = (manualSync: boolean) => ({
-      windows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', manualSync }],
-    });
+    // A daily window that fired a minute ago (UTC) blocks for the next hour or so, with a known end;
+    // one that fires every minute for an hour never closes, so it has no end to report.
+    const minuteAgo = new Date(Date.now() - 60_000);
+    const daily = `${minuteAgo.getUTCMinutes()} ${minuteAgo.getUTCHours()} * * *`;
     await git.repos.createRepo('windowed', { 'deploy/cm.yaml': configMap('windowed', { a: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('windowed-strict', { 'deploy/cm.yaml': configMap('windowed-strict', { a: '1' }) }, { branch: 'main' });
-    await cd('windowed', { syncPolicy: deny(true) });
-    await cd('windowed-strict', { syncPolicy: deny(false) });
+    await cd('windowed', { syncPolicy: { windows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', manualSync: true }] } });
+    await cd('windowed-strict', { syncPolicy: { windows: [{ kind: 'deny', schedule: daily, duration: '1h', manualSync: false }] } });
     for (const name of ['windowed', 'windowed-strict']) {
       const blocked = await waitForCd(
         kube,
@@ -489,12 +490,15 @@ describe('agent: sync options', () => {
         `${name}: blocked`,
       );
       assert.equal(condition(blocked, 'Ready')?.reason, 'SyncWindowBlocked', condition(blocked, 'Ready')?.message);
-      const until = Date.parse(blocked.status?.syncWindow?.until ?? '');
-      assert.ok(
-        until > Date.now() + 50 * 60_000 && until <= Date.now() + 61 * 60_000,
-        `blocked until ${blocked.status?.syncWindow?.until}`,
-      );
       assert.equal(await getObject(kube, cmPath(name)), undefined, 'nothing applied');
+      const window = blocked.status?.syncWindow;
+      if (name === 'windowed') {
+        assert.equal(window?.until, undefined, JSON.stringify(window));
+        assert.match(window?.message ?? '', /is active with no end in sight: it opens again before it closes/);
+      } else {
+        const until = Date.parse(window?.until ?? '');
+        assert.ok(until > Date.now() + 50 * 60_000 && until <= Date.now() + 61 * 60_000, `blocked until ${window?.until}`);
+      }
     }
 
     const strictStamp = await requestSync(kube, ns, 'windowed-strict');
@@ -512,6 +516,19 @@ describe('agent: sync options', () => {
     const done = await waitForCd(kube, ns, 'windowed', (c) => c.status?.lastHandledRequestedAt === stamp, 'windowed: request handled');
     assert.equal(done.status?.sync?.status, 'Synced');
     assert.ok(await getObject(kube, cmPath('windowed')), 'manualSync: the requested sync applied');
+  });
+
+  it('sync windows: a seconds field or an overlong window is refused as a spec error', async () => {
+    await git.repos.createRepo('bad-window', { 'deploy/cm.yaml': configMap('bad-window', { a: '1' }) }, { branch: 'main' });
+    // The CRD schema refuses six fields at the API server; the agent refuses the rest itself.
+    await assert.rejects(
+      cd('bad-window', { syncPolicy: { windows: [{ kind: 'deny', schedule: '30 * * * * *', duration: '1h' }] } }),
+      /schedule/,
+    );
+    await cd('bad-window', { syncPolicy: { windows: [{ kind: 'deny', schedule: '0 0 * * *', duration: '10000h' }] } });
+    const refused = await waitForCd(kube, ns, 'bad-window', (c) => condition(c, 'Ready')?.reason === 'InvalidSyncWindow', 'window refused');
+    assert.match(condition(refused, 'Ready')?.message ?? '', /syncPolicy\.windows\[0\]\.duration "10000h" is longer than 8760h/);
+    assert.equal(await getObject(kube, cmPath('bad-window')), undefined);
   });
 });
 
