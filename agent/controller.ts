@@ -17,8 +17,7 @@ import { ownerKeyFromLabels } from './plan.ts';
 import { reconcile } from './reconcile/index.ts';
 import type { SyncMemo } from './reconcile/index.ts';
 import type { RenderCache } from './render-cache.ts';
-import { readSpec } from './spec.ts';
-import type { DeploymentConfig } from './spec.ts';
+import { combineErrors, validateContinuousDeploymentSpec, type DeploymentConfig } from '../shared/spec/index.ts';
 import { statusFromOutcome, suspendedStatus } from './status.ts';
 import { syncWindowState } from './sync-windows.ts';
 import type { TargetResolver } from './targets.ts';
@@ -133,13 +132,13 @@ export class ContinuousDeploymentController {
 
   private async sync(cd: CdObject, log: Logger, signal: AbortSignal): Promise<ReconcileResult> {
     const started = this.deps.clock.now();
-    let config: DeploymentConfig;
-    try {
-      config = readSpec(cd);
-    } catch (err) {
-      await this.reportFailure(cd, toTidemarkError(err), log);
-      return {}; // a spec error waits for the next spec change
+    const read = validateContinuousDeploymentSpec(cd.spec);
+    if (!read.ok) {
+      // Every problem in one condition and one Event; a spec error waits for the next spec change.
+      await this.reportFailure(cd, combineErrors(read.errors), log);
+      return {};
     }
+    const config = read.value;
     if (config.suspend) {
       await this.writeStatus(cd, suspendedStatus(cd, this.deps.clock.now()));
       log.info({}, 'suspended');

@@ -8,8 +8,7 @@ import { sortForPrune } from '../shared/kube/order.ts';
 import { terminal, toTidemarkError } from '../shared/errors/index.ts';
 import type { TidemarkError } from '../shared/errors/index.ts';
 import { apiVersionOf, inventoryRef, isOwnedBy } from './plan.ts';
-import { readSpec } from './spec.ts';
-import type { DeploymentConfig } from './spec.ts';
+import { combineErrors, validateContinuousDeploymentSpec } from '../shared/spec/index.ts';
 import type { Target, TargetResolver } from './targets.ts';
 
 /**
@@ -22,21 +21,21 @@ export async function deletionTarget(
   cd: ContinuousDeployment,
   targets: TargetResolver,
 ): Promise<{ target: Target; propagation: PropagationPolicy } | { error: TidemarkError }> {
-  let config: DeploymentConfig;
-  try {
-    config = readSpec(cd);
-  } catch (err) {
+  const read = validateContinuousDeploymentSpec(cd.spec);
+  if (!read.ok) {
     const cluster = cd.status?.location?.cluster;
     if (cluster === undefined || cluster === targets.home.name) return { target: targets.home, propagation: 'background' };
+    const problems = combineErrors(read.errors);
     return {
       error: terminal(
         'DeletionFailed',
-        `cannot delete the objects on cluster ${cluster}: the spec does not parse (${toTidemarkError(err).message})`,
+        `cannot delete the objects on cluster ${cluster}: the spec does not parse (${problems.message})`,
         `fix the spec, or annotate ${Annotations.deletionPolicy}: orphan to keep the objects`,
-        err,
+        problems,
       ),
     };
   }
+  const config = read.value;
   return { target: await targets.resolve(cd, config), propagation: config.policy.propagation };
 }
 

@@ -15,7 +15,7 @@ import { createGitSource } from './source.ts';
 import { createRenderer } from './renderer.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { serveHealth } from '../shared/http/health.ts';
-import { readSecretData } from './credentials.ts';
+import { readSecretData } from '../shared/kube/secrets.ts';
 import { RenderCache } from './render-cache.ts';
 
 export interface AgentOptions {
@@ -64,7 +64,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,
     targets,
-    secrets: (namespace, name) => readSecretData(kube.rest, namespace, name),
+    secrets: (namespace, name) => readSecretData(kube.rest, namespace, name, { field: 'spec.secretRef' }),
     renderCache: new RenderCache(),
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
     render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),

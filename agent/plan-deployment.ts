@@ -10,13 +10,12 @@ import type { Logger } from '../shared/log/index.ts';
 import { silentLogger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { systemClock } from '../shared/time/clock.ts';
-import { readSecretData } from './credentials.ts';
+import { readSecretData } from '../shared/kube/secrets.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { reconcile } from './reconcile/index.ts';
 import { createRenderer } from './renderer.ts';
 import { createGitSource } from './source.ts';
-import { readSpec } from './spec.ts';
-import type { DeploymentConfig } from './spec.ts';
+import { combineErrors, validateContinuousDeploymentSpec } from '../shared/spec/index.ts';
 import { createTargetResolver } from './targets.ts';
 import type { Phase } from './types.ts';
 
@@ -71,17 +70,18 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
   const log = options.log ?? silentLogger;
   const { cd, kube } = options;
   const plan: DeploymentPlan = { revision: undefined, cluster: undefined, create: [], update: [], unchanged: [], prune: [], notes: [] };
-  let config: DeploymentConfig;
-  try {
-    config = readSpec(cd);
-  } catch (err) {
-    plan.failure = { phase: 'spec', error: toTidemarkError(err) };
+  const read = validateContinuousDeploymentSpec(cd.spec);
+  if (!read.ok) {
+    plan.failure = { phase: 'spec', error: combineErrors(read.errors) };
     return plan;
   }
+  const config = read.value;
   const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: () => undefined });
   try {
     const auth = config.secretRef
-      ? credentialsFromSecretData(await readSecretData(kube.rest, cd.metadata.namespace ?? 'default', config.secretRef))
+      ? credentialsFromSecretData(
+          await readSecretData(kube.rest, cd.metadata.namespace ?? 'default', config.secretRef, { field: 'spec.secretRef' }),
+        )
       : undefined;
     const target = await targets.resolve(cd, config);
     plan.cluster = target.name;

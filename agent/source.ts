@@ -2,7 +2,7 @@ import { fetchRevision } from '../shared/git/fetch.ts';
 import { lsRemote } from '../shared/git/remote.ts';
 import type { GitRefSpec } from '../shared/git/types.ts';
 import type { Logger } from '../shared/log/index.ts';
-import type { DeploymentConfig } from './spec.ts';
+import type { DeploymentConfig } from '../shared/spec/index.ts';
 import type { Source } from './types.ts';
 
 export interface GitSourceOptions {

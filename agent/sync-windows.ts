@@ -1,23 +1,5 @@
-import type { SyncWindow } from '../shared/api/continuous-deployment.ts';
-import { isTidemarkError, terminal } from '../shared/errors/index.ts';
-import type { TidemarkError } from '../shared/errors/index.ts';
+import type { CompiledWindow } from '../shared/spec/index.ts';
 import { rfc3339 } from '../shared/time/clock.ts';
-import { parseCron } from '../shared/time/cron.ts';
-import type { CronSchedule } from '../shared/time/cron.ts';
-import { parseDuration } from '../shared/time/duration.ts';
-
-/**
- * The longest window: a year. A window open longer than its schedule's period is simply always
- * open, and a bound keeps every computation below short (the CRD says the same in words).
- */
-export const MAX_WINDOW_DURATION_MS = 8760 * 3_600_000;
-
-/** A window with its schedule parsed and its duration checked, by readSpec. */
-export interface CompiledWindow {
-  window: SyncWindow;
-  durationMs: number;
-  schedule: CronSchedule;
-}
 
 export interface WindowState {
   blocked: boolean;
@@ -25,35 +7,6 @@ export interface WindowState {
   until?: string;
   message: string;
   windows: number;
-}
-
-/** Checks one window of spec.syncPolicy.windows; every problem is InvalidSyncWindow (terminal). */
-export function compileSyncWindow(window: SyncWindow, index: number): CompiledWindow {
-  const at = `syncPolicy.windows[${index}]`;
-  if (window.kind !== 'allow' && window.kind !== 'deny')
-    throw invalid(`${at}.kind must be allow or deny, not ${JSON.stringify(window.kind)}`);
-  if (typeof window.schedule !== 'string' || window.schedule.trim() === '')
-    throw invalid(`${at}.schedule is required`, 'use five cron fields, e.g. "0 22 * * *"');
-  if (typeof window.duration !== 'string') throw invalid(`${at}.duration is required`, 'e.g. 1h or 30m');
-  if (window.timeZone !== undefined && typeof window.timeZone !== 'string') throw invalid(`${at}.timeZone must be a string`);
-  if (window.manualSync !== undefined && typeof window.manualSync !== 'boolean') throw invalid(`${at}.manualSync must be true or false`);
-  let schedule: CronSchedule;
-  let durationMs: number;
-  try {
-    schedule = parseCron(window.schedule, window.timeZone || undefined);
-    durationMs = parseDuration(window.duration);
-  } catch (err) {
-    if (!isTidemarkError(err)) throw err;
-    throw invalid(`${at}: ${err.message}`, err.hint, err);
-  }
-  if (durationMs <= 0) throw invalid(`${at}.duration ${JSON.stringify(window.duration)} is not above zero: the window would never open`);
-  if (durationMs > MAX_WINDOW_DURATION_MS) {
-    throw invalid(
-      `${at}.duration ${JSON.stringify(window.duration)} is longer than 8760h (a year)`,
-      'a window that should always apply can use a schedule that fires more often',
-    );
-  }
-  return { window, durationMs, schedule };
 }
 
 /**
@@ -120,8 +73,4 @@ function blockEnd(denying: readonly CompiledWindow[], nowMs: number): { at: numb
     end = later;
   }
   return { at: end, known: false };
-}
-
-function invalid(message: string, hint?: string, cause?: unknown): TidemarkError {
-  return terminal('InvalidSyncWindow', message, hint, cause);
 }

@@ -5,13 +5,13 @@ import type { Clock } from '../shared/time/clock.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import { createKubeClient } from '../shared/kube/client.ts';
 import { connectionFromSecret } from '../shared/kube/kubeconfig/index.ts';
-import { readSecretData } from './credentials.ts';
+import { readSecretData } from '../shared/kube/secrets.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import { ObjectCache } from '../shared/kube/object-cache.ts';
 import type { CacheListener } from '../shared/kube/object-cache.ts';
 import { Labels } from '../shared/api/constants.ts';
-import type { DeploymentConfig } from './spec.ts';
+import type { DeploymentConfig } from '../shared/spec/index.ts';
 
 export interface Target {
   kube: KubePort;
@@ -51,7 +51,7 @@ export function createTargetResolver(
     async resolve(cd, config) {
       if (!config.kubeConfig) return homeTarget;
       const namespace = cd.metadata.namespace ?? 'default';
-      const data = await readSecretData(home.rest, namespace, config.kubeConfig.name);
+      const data = await readSecretData(home.rest, namespace, config.kubeConfig.name, { field: 'spec.kubeConfig.secretRef' });
       const text = data[config.kubeConfig.key];
       if (!text)
         throw terminal(

@@ -3,7 +3,7 @@ import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import type { DiffResult } from '../shared/kube/resource-manager.ts';
-import type { DeploymentConfig } from './spec.ts';
+import type { DeploymentConfig } from '../shared/spec/index.ts';
 
 export type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
 import type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';

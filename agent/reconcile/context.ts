@@ -4,7 +4,7 @@ import type { Clock } from '../../shared/time/clock.ts';
 import type { ObjectCache } from '../../shared/kube/object-cache.ts';
 import type { KubePort } from '../../shared/kube/port.ts';
 import { ResourceManager } from '../../shared/kube/resource-manager.ts';
-import type { DeploymentConfig } from '../spec.ts';
+import type { DeploymentConfig } from '../../shared/spec/index.ts';
 import type { RenderCache } from '../render-cache.ts';
 import type { GitAuth, HealthAssessor, Renderer, Source } from '../types.ts';
 

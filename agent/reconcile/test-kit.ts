@@ -4,7 +4,7 @@ import type { KubeObject } from '../../shared/kube/object.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { FakeClock } from '../../shared/time/fake-clock.ts';
 import { createHealthAssessor } from '../health-assessor.ts';
-import { readSpec } from '../spec.ts';
+import { validateContinuousDeploymentSpec, type DeploymentConfig } from '../../shared/spec/index.ts';
 import type { ReconcileOutcome, ResolvedRevision, Source } from '../types.ts';
 import type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
 
@@ -73,7 +73,7 @@ export function world(spec: Partial<ContinuousDeploymentSpec> = {}) {
   };
   const input = (overrides: Partial<ReconcileInput> = {}, mode: ReconcileMode = 'sync'): ReconcileInput => ({
     cd,
-    config: readSpec(cd),
+    config: readConfig(cd.spec),
     auth: undefined,
     syncRequested: false,
     windowBlocked: false,
@@ -96,4 +96,11 @@ export function names(entries: ReadonlyArray<{ ref: { name: string } }>, action?
     .filter((e) => action === undefined || (e as { action?: string }).action === action)
     .map((e) => e.ref.name)
     .sort();
+}
+
+/** The checked spec; a fixture that does not read is a broken test. */
+function readConfig(spec: unknown): DeploymentConfig {
+  const read = validateContinuousDeploymentSpec(spec);
+  if (!read.ok) throw new Error(`the test's spec does not read: ${read.errors.map((e) => e.message).join('; ')}`);
+  return read.value;
 }

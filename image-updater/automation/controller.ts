@@ -19,9 +19,9 @@ import type { EventRecorder } from '../../shared/kube/events.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
+import { readSecretData } from '../../shared/kube/secrets.ts';
 import type { Logger } from '../../shared/log/index.ts';
-import { readSecretData } from '../../agent/credentials.ts';
-import type { Validated } from '../spec/result.ts';
+import type { Validated } from '../../shared/spec/index.ts';
 import { updateBranch } from './git-update.ts';
 import { resolveTarget, validateAutomationSpec, type AutomationConfig } from './spec.ts';
 import { AUTOMATION_STATUS_FIELDS, nextAutomationStatus, type AutomationOutcome } from './status.ts';
@@ -160,7 +160,7 @@ export class ImageUpdateAutomationController {
     try {
       const source = await this.source(namespace, config.sourceName, signal);
       const target = resolveTarget(config, source);
-      const credentials = await this.credentials(namespace, target.secretRef, signal);
+      const credentials = await this.credentials(namespace, config.sourceName, target.secretRef, signal);
       const signingKey = config.signingKeySecret === undefined ? undefined : await this.signingKey(namespace, config.signingKeySecret);
       const automation = { namespace, name: obj.metadata.name };
       const workRoot = await this.workRoot();
@@ -264,14 +264,20 @@ export class ImageUpdateAutomationController {
     }
   }
 
-  private async credentials(namespace: string, secretName: string | undefined, signal: AbortSignal): Promise<GitCredentials | undefined> {
+  private async credentials(
+    namespace: string,
+    sourceName: string,
+    secretName: string | undefined,
+    signal: AbortSignal,
+  ): Promise<GitCredentials | undefined> {
     signal.throwIfAborted();
     if (secretName === undefined) return undefined;
-    return credentialsFromSecretData(await readSecretData(this.deps.rest, namespace, secretName));
+    const field = `spec.secretRef of ContinuousDeployment ${sourceName}`;
+    return credentialsFromSecretData(await readSecretData(this.deps.rest, namespace, secretName, { field, signal }));
   }
 
   private async signingKey(namespace: string, secretName: string): Promise<string> {
-    const data = await readSecretData(this.deps.rest, namespace, secretName);
+    const data = await readSecretData(this.deps.rest, namespace, secretName, { field: 'spec.git.commit.signingKey.secretRef' });
     for (const field of SIGNING_KEY_FIELDS) {
       const key = data[field];
       if (key !== undefined && key.trim() !== '') return key;

@@ -3,12 +3,13 @@ import { Resources } from '../../shared/api/resources.ts';
 import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
 import { involvedObject, namespaceOf } from '../../shared/controller/objects.ts';
 import type { ReconcileResult } from '../../shared/controller/runner.ts';
-import type { TidemarkError } from '../../shared/errors/index.ts';
+import { combineErrors } from '../../shared/errors/combine.ts';
+import { describeError, type TidemarkError } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
-import { inlineToImageObjects } from '../spec/index.ts';
+import { readInlineImageObjects } from '../specs.ts';
 import type { DeploymentObject } from './object-types.ts';
 
 /** Field manager of every object derived from a ContinuousDeployment. */
@@ -59,7 +60,7 @@ export function imageObjectsDeriver(targets: { imageRepository: DerivedTarget; i
     name: 'image-objects',
     targets: [targets.imageRepository, targets.imagePolicy],
     derive(cd) {
-      const result = inlineToImageObjects(cd);
+      const result = readInlineImageObjects(cd);
       if (result === undefined) return { kind: 'none' };
       if (!result.ok) return { kind: 'invalid', errors: result.errors };
       return {
@@ -127,13 +128,8 @@ export class InlineController {
       if (signal.aborted) return {};
       const derivation = deriver.derive(cd);
       if (derivation.kind === 'invalid') {
-        const first = derivation.errors[0];
-        await this.deps.events.record(
-          involvedObject(cd),
-          'Warning',
-          first?.code ?? 'InvalidSpec',
-          derivation.errors.map((e) => e.message).join('; '),
-        );
+        const error = combineErrors(derivation.errors);
+        await this.deps.events.record(involvedObject(cd), 'Warning', error.code, describeError(error));
         continue;
       }
       const objects = derivation.kind === 'objects' ? derivation.objects : [];

@@ -9,7 +9,7 @@ import type { KubeRest } from '../../shared/kube/rest.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import type { RegistryClient } from '../registry/index.ts';
-import { validateImageRepositorySpec } from '../spec/index.ts';
+import { readImageRepositorySpec } from '../specs.ts';
 import type { PolicyObject, RepositoryObject } from './object-types.ts';
 import { ImagePolicyController } from './policy.ts';
 import type { AccessResolver } from './registry-access.ts';
@@ -49,7 +49,7 @@ function setup() {
     access: {} as AccessResolver,
     store,
     events: new EventRecorder(rest, { component: 'test', clock, log: silentLogger }),
-    repositories: { runner: { get: () => repository }, config: (obj) => validateImageRepositorySpec(obj.spec) },
+    repositories: { runner: { get: () => repository }, config: (obj) => readImageRepositorySpec(obj.spec) },
     onLatestChanged: (namespace, name) => changed.push(`${namespace}/${name}`),
   });
   const scan = (tags: string[]) =>

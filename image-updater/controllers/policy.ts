@@ -14,7 +14,7 @@ import type { EventRecorder } from '../../shared/kube/events.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { decide, ExclusionList } from '../policy/index.ts';
 import { parseImageReference, type RegistryClient } from '../registry/index.ts';
-import { validateImagePolicySpec, type ImageRepositoryConfig, type ImagePolicyConfig, type Validated } from '../spec/index.ts';
+import { readImagePolicySpec, type ImageRepositoryConfig, type ImagePolicyConfig, type Validated } from '../specs.ts';
 import type { PolicyObject, RepositoryObject } from './object-types.ts';
 import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, sameRef, type PolicyOutcome } from './policy-status.ts';
 import type { AccessResolver } from './registry-access.ts';
@@ -88,7 +88,7 @@ export class ImagePolicyController {
   }
 
   config(obj: PolicyObject): Validated<ImagePolicyConfig> {
-    return this.configs.get(obj, () => validateImagePolicySpec(obj.spec, namespaceOf(obj)));
+    return this.configs.get(obj, () => readImagePolicySpec(obj.spec, namespaceOf(obj)));
   }
 
   async reconcile(obj: PolicyObject, signal: AbortSignal): Promise<ReconcileResult> {

@@ -1,15 +1,6 @@
-import { terminal } from '../../shared/errors/index.ts';
-import { isNotFound } from '../../shared/kube/errors.ts';
-import { isObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
-import {
-  credentialsFor,
-  dockerConfigFromSecret,
-  tlsFromSecret,
-  type ImageReference,
-  type RegistryAccess,
-  type SecretLike,
-} from '../registry/index.ts';
+import { readSecret } from '../../shared/kube/secrets.ts';
+import { credentialsFor, dockerConfigFromSecret, tlsFromSecret, type ImageReference, type RegistryAccess } from '../registry/index.ts';
 
 /** The parts of a validated ImageRepository spec that say how to reach the registry. */
 export interface AccessSpec {
@@ -32,40 +23,13 @@ export function createAccessResolver(rest: KubeRest): AccessResolver {
     async resolve(namespace, spec, ref, signal) {
       const access: RegistryAccess = { insecure: spec.insecure };
       if (spec.secretRef !== undefined) {
-        const secret = await readSecret(rest, namespace, spec.secretRef, 'secretRef', signal);
+        const secret = await readSecret(rest, namespace, spec.secretRef, { field: 'spec.secretRef', signal });
         access.credentials = credentialsFor(dockerConfigFromSecret(secret), ref.registry);
       }
       if (spec.certSecretRef !== undefined) {
-        access.tls = tlsFromSecret(await readSecret(rest, namespace, spec.certSecretRef, 'certSecretRef', signal));
+        access.tls = tlsFromSecret(await readSecret(rest, namespace, spec.certSecretRef, { field: 'spec.certSecretRef', signal }));
       }
       return access;
     },
   };
-}
-
-async function readSecret(
-  rest: KubeRest,
-  namespace: string,
-  name: string,
-  field: string,
-  signal: AbortSignal | undefined,
-): Promise<SecretLike> {
-  let secret: unknown;
-  try {
-    secret = await rest.request({
-      method: 'GET',
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
-      signal,
-    });
-  } catch (err) {
-    if (isNotFound(err))
-      throw terminal('SecretNotFound', `Secret ${namespace}/${name} (spec.${field}) not found`, `create the Secret or fix spec.${field}`);
-    throw err;
-  }
-  if (!isObject(secret)) return {};
-  const data: Record<string, string> = {};
-  if (isObject(secret.data)) {
-    for (const [key, value] of Object.entries(secret.data)) if (typeof value === 'string') data[key] = value;
-  }
-  return { type: typeof secret.type === 'string' ? secret.type : undefined, data };
 }

@@ -12,7 +12,7 @@ import { toTidemarkError, transient, type TidemarkError } from '../../shared/err
 import type { EventRecorder, PlannedEvent } from '../../shared/kube/events.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { parseImageReference, type ImageReference, type RegistryClient } from '../registry/index.ts';
-import { validateImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../spec/index.ts';
+import { readImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../specs.ts';
 import type { RepositoryObject } from './object-types.ts';
 import type { AccessResolver } from './registry-access.ts';
 import { failedStatus, progressingStatus, REPOSITORY_STATUS_FIELDS, scanDue, scannedStatus, suspendedStatus } from './repository-status.ts';
@@ -44,7 +44,7 @@ export class ImageRepositoryController {
 
   /** The validated spec, compiled once per generation. */
   config(obj: RepositoryObject): Validated<ImageRepositoryConfig> {
-    return this.configs.get(obj, () => validateImageRepositorySpec(obj.spec));
+    return this.configs.get(obj, () => readImageRepositorySpec(obj.spec));
   }
 
   /** Forgets tags, statuses and configs of ImageRepositories that are gone. */

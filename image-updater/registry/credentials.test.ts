@@ -54,12 +54,12 @@ describe('dockerconfigjson', () => {
     const json = JSON.stringify({ auths: { 'ghcr.io': { username: 'u', password: 'p' } } });
     const modern = dockerConfigFromSecret({
       type: 'kubernetes.io/dockerconfigjson',
-      data: { '.dockerconfigjson': b64(json) },
+      data: { '.dockerconfigjson': json },
     });
     assert.deepEqual(credentialsFor(modern, 'ghcr.io'), { username: 'u', password: 'p' });
     const legacy = dockerConfigFromSecret({
       type: 'kubernetes.io/dockercfg',
-      data: { '.dockercfg': b64(JSON.stringify({ 'ghcr.io': { auth: b64('l:p') } })) },
+      data: { '.dockercfg': JSON.stringify({ 'ghcr.io': { auth: b64('l:p') } }) },
     });
     assert.equal(credentialsFor(legacy, 'ghcr.io')?.username, 'l');
   });
@@ -92,7 +92,7 @@ describe('dockerconfigjson', () => {
   }
 
   it('refuses a Secret without the key', () => {
-    assert.throws(() => dockerConfigFromSecret({ type: 'Opaque', data: { password: b64('x') } }), {
+    assert.throws(() => dockerConfigFromSecret({ type: 'Opaque', data: { password: 'x' } }), {
       code: 'InvalidRegistryCredentials',
     });
   });

@@ -85,7 +85,7 @@ export function parseDockerConfigJson(text: string): DockerConfig {
   return fromAuthMap(doc.auths, '.dockerconfigjson "auths"');
 }
 
-/** The parts of a Secret this reads; `data` values are base64 as the API serves them. */
+/** The parts of a Secret this reads; `data` values decoded, as shared/kube/secrets.ts returns them. */
 export interface SecretLike {
   type?: string | undefined;
   data?: Record<string, string> | undefined;
@@ -95,9 +95,9 @@ export interface SecretLike {
 export function dockerConfigFromSecret(secret: SecretLike): DockerConfig {
   const data = secret.data ?? {};
   const json = data['.dockerconfigjson'];
-  if (typeof json === 'string') return parseDockerConfigJson(Buffer.from(json, 'base64').toString('utf8'));
+  if (typeof json === 'string') return parseDockerConfigJson(json);
   const legacy = data['.dockercfg'];
-  if (typeof legacy === 'string') return fromAuthMap(parseJson(Buffer.from(legacy, 'base64').toString('utf8'), '.dockercfg'), '.dockercfg');
+  if (typeof legacy === 'string') return fromAuthMap(parseJson(legacy, '.dockercfg'), '.dockercfg');
   throw invalid(`the Secret (type ${JSON.stringify(secret.type ?? '')}) has no .dockerconfigjson key`);
 }
 

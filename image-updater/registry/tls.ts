@@ -35,7 +35,7 @@ export function tlsFromSecret(secret: SecretLike): RegistryTLS {
   const read = (...keys: string[]) => {
     for (const key of keys) {
       const value = data[key];
-      if (typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
+      if (typeof value === 'string') return value;
     }
     return undefined;
   };

@@ -1,12 +1,15 @@
-import { TidemarkError } from './index.ts';
+import { describeError, terminal, type TidemarkError } from './index.ts';
 
 /**
- * Validation finds every problem at once; status and Events carry them as one terminal error
- * with the first problem's code and hint and every message.
+ * Every problem a validation found, as one terminal error for one condition and one Event. One
+ * problem keeps its own code and hint; several are counted and listed, each with its hint, under
+ * the code they share, or InvalidSpec when they differ:
+ * `3 problems: spec.url: is required (set spec.url ...); spec.pullInterval: invalid duration "soon" (...); ...`.
  */
 export function combineErrors(errors: readonly TidemarkError[]): TidemarkError {
   const first = errors[0];
-  if (!first) return new TidemarkError('InvalidSpec', 'the spec is invalid', { kind: 'terminal' });
+  if (!first) return terminal('InvalidSpec', 'the spec is invalid');
   if (errors.length === 1) return first;
-  return new TidemarkError(first.code, errors.map((e) => e.message).join('; '), { kind: 'terminal', hint: first.hint });
+  const code = errors.every((e) => e.code === first.code) ? first.code : 'InvalidSpec';
+  return terminal(code, `${errors.length} problems: ${errors.map(describeError).join('; ')}`);
 }

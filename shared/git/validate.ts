@@ -115,7 +115,8 @@ const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export function validateCommitSha(sha: string): string {
   const lower = typeof sha === 'string' ? sha.toLowerCase() : '';
-  if (!SHA.test(lower)) throw invalidSpec(`invalid commit ${JSON.stringify(sha)}`, 'give the full 40-character commit SHA');
+  if (!SHA.test(lower))
+    throw invalidSpec(`invalid commit ${JSON.stringify(sha)}`, 'give the full commit SHA: 40 hex digits (SHA-1) or 64 (SHA-256)');
   return lower;
 }
 

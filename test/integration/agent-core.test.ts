@@ -198,6 +198,43 @@ describe('agent: Git to cluster', () => {
     });
   }
 
+  it('an invalid spec: every problem in one condition and one Event, nothing fetched', async () => {
+    // Values the schema admits but git would refuse or misread: the agent names them all at once.
+    await applyCd(kube, {
+      metadata: { name: 'invalid-spec', namespace: ns },
+      spec: { url: 'ext::sh', git: { branch: 'a..b' }, pullInterval: '500ms', targetNamespace: apps },
+    });
+    const cd = await waitForCd(kube, ns, 'invalid-spec', (c) => condition(c, 'Ready')?.status === 'False', 'invalid spec reported');
+    const ready = condition(cd, 'Ready');
+    assert.equal(ready?.reason, 'InvalidSpec', ready?.message);
+    assert.match(ready?.message ?? '', /^Reconcile failed: 3 problems: spec\.url: .*transport that is not allowed/);
+    assert.match(
+      ready?.message ?? '',
+      /; spec\.pullInterval: "500ms" is shorter than 1s \(.*\); spec\.git\.branch: "a\.\.b" is not a valid branch name/,
+    );
+    assert.equal(condition(cd, 'Stalled')?.status, 'True', 'terminal: waits for a spec change');
+    assert.equal(cd.status?.lastAttemptedRevision, undefined, 'nothing was fetched');
+    const events = (await listEvents(kube, ns, 'invalid-spec')).filter((e) => e.reason === 'InvalidSpec');
+    assert.equal(events.length, 1, JSON.stringify(events));
+    assert.equal(events[0]?.message, ready?.message);
+  });
+
+  it('git.commit: the API server takes a full SHA-1 or SHA-256 and refuses an abbreviated one', async () => {
+    const spec = (commit: string) => ({ url: 'https://git.example.test/org/infra.git', git: { commit }, suspend: true });
+    for (const [name, commit] of [
+      ['sha1', '5b1c0e8f0f3c2b8d8a1d0c9e7f6a5b4c3d2e1f00'],
+      ['sha256', '6f4ee2a0a5f8b8c2b0d6e1c3a7b9d2e4f6a8c0e2b4d6f8a0c2e4a6b8d0f2a4c6'],
+    ] as const) {
+      await applyCd(kube, { metadata: { name: `commit-${name}`, namespace: ns }, spec: spec(commit) });
+      assert.equal((await getCd(kube, ns, `commit-${name}`))?.spec.git?.commit, commit);
+    }
+    await assert.rejects(applyCd(kube, { metadata: { name: 'commit-short', namespace: ns }, spec: spec('5b1c0e8') }), (err: unknown) => {
+      assert.match(String((err as Error).message), /spec\.git\.commit/);
+      return true;
+    });
+    assert.equal(await getCd(kube, ns, 'commit-short'), undefined);
+  });
+
   it('bad source: unreachable repository, missing branch, wrong password', async () => {
     await git.repos.createRepo('private', { 'deploy/cm.yaml': configMap('private-cm', { a: '1' }) }, { branch: 'main' });
     await kube.rest.request({

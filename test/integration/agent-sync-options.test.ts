@@ -527,7 +527,7 @@ describe('agent: sync options', () => {
     );
     await cd('bad-window', { syncPolicy: { windows: [{ kind: 'deny', schedule: '0 0 * * *', duration: '10000h' }] } });
     const refused = await waitForCd(kube, ns, 'bad-window', (c) => condition(c, 'Ready')?.reason === 'InvalidSyncWindow', 'window refused');
-    assert.match(condition(refused, 'Ready')?.message ?? '', /syncPolicy\.windows\[0\]\.duration "10000h" is longer than 8760h/);
+    assert.match(condition(refused, 'Ready')?.message ?? '', /spec\.syncPolicy\.windows\[0\]\.duration: "10000h" is longer than 8760h/);
     assert.equal(await getObject(kube, cmPath('bad-window')), undefined);
   });
 });

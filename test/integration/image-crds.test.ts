@@ -9,7 +9,7 @@ import type { ContinuousDeployment } from '../../shared/api/continuous-deploymen
 import type { ImagePolicy, ImageRepository } from '../../shared/api/image.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { KubeApiError } from '../../shared/kube/errors.ts';
-import { inlineToImageObjects, validateImagePolicySpec, validateImageRepositorySpec } from '../../image-updater/spec/index.ts';
+import { readInlineImageObjects, readImagePolicySpec, readImageRepositorySpec } from '../../image-updater/specs.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
@@ -70,7 +70,7 @@ describe('image CRDs on the API server', () => {
       suspend: false,
       exclusionList: ['^.*\\.sig$'],
     });
-    const config = validateImageRepositorySpec(created.spec);
+    const config = readImageRepositorySpec(created.spec);
     assert.ok(config.ok);
     assert.equal(config.value.intervalMs, 300_000);
   });
@@ -93,7 +93,7 @@ describe('image CRDs on the API server', () => {
       policy: { numerical: { order: 'asc' } },
       digestReflectionPolicy: 'Never',
     });
-    assert.ok(validateImagePolicySpec(created.spec, ns).ok);
+    assert.ok(readImagePolicySpec(created.spec, ns).ok);
 
     await refused('imagepolicies', 'ImagePolicy', { imageRepositoryRef: { name: 'app' }, policy: {} }, /spec\.policy/);
     await refused(
@@ -146,9 +146,9 @@ describe('image CRDs on the API server', () => {
 
   test("the seed's inline block derives objects the server accepts unchanged", async () => {
     const seed = yaml.load(
-      readFileSync(new URL('../../image-updater/spec/fixtures/seed-continuous-deployment.yaml', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../shared/spec/fixtures/seed-continuous-deployment.yaml', import.meta.url), 'utf8'),
     ) as ContinuousDeployment;
-    const derived = inlineToImageObjects({ ...seed, metadata: { ...seed.metadata, name: 'seed', namespace: ns } });
+    const derived = readInlineImageObjects({ ...seed, metadata: { ...seed.metadata, name: 'seed', namespace: ns } });
     assert.ok(derived?.ok);
     const repo = await apply<ImageRepository>('imagerepositories', 'ImageRepository', 'seed', derived.value.imageRepository.spec);
     const policy = await apply<ImagePolicy>('imagepolicies', 'ImagePolicy', 'seed', derived.value.imagePolicy.spec);

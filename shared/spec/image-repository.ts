@@ -1,11 +1,11 @@
-import { DEFAULT_SCAN_INTERVAL } from '../../shared/api/image.ts';
-import { ExclusionList } from '../policy/index.ts';
+import { DEFAULT_SCAN_INTERVAL } from '../api/image.ts';
+import type { CompiledForms, ImageCompilers, PlainForms } from './compile.ts';
 import { imageProblem } from './names.ts';
+import { checkKnownFields, isObject, Problems, SPEC_PATHS, type FieldPaths, type Validated } from './problems.ts';
 import { readBoolean, readDuration, readSecretRef, readString, describe } from './read.ts';
-import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated } from './result.ts';
 
 /** An ImageRepository spec, checked and defaulted, with its exclusion list compiled. */
-export interface ImageRepositoryConfig {
+export interface ImageRepositoryConfig<C extends CompiledForms = PlainForms> {
   image: string;
   intervalMs: number;
   /** Defaults to the interval, as in Flux. */
@@ -14,20 +14,33 @@ export interface ImageRepositoryConfig {
   certSecretRef: string | undefined;
   insecure: boolean;
   suspend: boolean;
-  exclusionList: ExclusionList;
+  exclusionList: C['exclusionList'];
 }
 
-const FIELDS = ['image', 'interval', 'timeout', 'secretRef', 'certSecretRef', 'insecure', 'exclusionList', 'suspend'];
+export const IMAGE_REPOSITORY_FIELDS = [
+  'image',
+  'interval',
+  'timeout',
+  'secretRef',
+  'certSecretRef',
+  'insecure',
+  'exclusionList',
+  'suspend',
+];
 /** Flux's limit; each entry is a regex run against every tag. */
 const MAX_EXCLUSIONS = 25;
 
-export function validateImageRepositorySpec(spec: unknown, paths: FieldPaths = { prefix: 'spec.' }): Validated<ImageRepositoryConfig> {
+export function validateImageRepositorySpec<C extends CompiledForms>(
+  spec: unknown,
+  compile: ImageCompilers<C>,
+  paths: FieldPaths = SPEC_PATHS,
+): Validated<ImageRepositoryConfig<C>> {
   const problems = new Problems(paths);
   if (!isObject(spec)) {
     problems.add('', `must be an object, not ${describe(spec)}`);
     return problems.result(() => undefined as never);
   }
-  checkKnownFields(problems, '', spec, FIELDS);
+  checkKnownFields(problems, '', spec, IMAGE_REPOSITORY_FIELDS);
 
   const image = readString(problems, spec, 'image', { required: true });
   if (image !== undefined) {
@@ -40,7 +53,7 @@ export function validateImageRepositorySpec(spec: unknown, paths: FieldPaths = {
   const certSecretRef = readSecretRef(problems, spec, 'certSecretRef');
   const insecure = readBoolean(problems, spec, 'insecure');
   const suspend = readBoolean(problems, spec, 'suspend');
-  const exclusionList = readExclusionList(problems, spec.exclusionList);
+  const exclusionList = readExclusionList(problems, spec.exclusionList, compile);
 
   return problems.result(() => ({
     image: image as string,
@@ -50,12 +63,16 @@ export function validateImageRepositorySpec(spec: unknown, paths: FieldPaths = {
     certSecretRef,
     insecure,
     suspend,
-    exclusionList: exclusionList as ExclusionList,
+    exclusionList,
   }));
 }
 
-function readExclusionList(problems: Problems, value: unknown): ExclusionList | undefined {
-  if (value === undefined || value === null) return new ExclusionList(undefined);
+function readExclusionList<C extends CompiledForms>(
+  problems: Problems,
+  value: unknown,
+  compile: ImageCompilers<C>,
+): C['exclusionList'] | undefined {
+  if (value === undefined || value === null) return problems.attempt(() => compile.exclusionList(undefined));
   if (!Array.isArray(value)) {
     problems.add('exclusionList', `must be a list of patterns, not ${describe(value)}`);
     return undefined;
@@ -69,5 +86,5 @@ function readExclusionList(problems: Problems, value: unknown): ExclusionList | 
     problems.add(`exclusionList[${bad}]`, 'must be a non-empty pattern string');
     return undefined;
   }
-  return problems.attempt(() => new ExclusionList(value as string[]));
+  return problems.attempt(() => compile.exclusionList(value as string[]));
 }

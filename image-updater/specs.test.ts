@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
-import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import { decide } from '../policy/index.ts';
-import { imageProblem, inlineToImageObjects, validateImagePolicySpec, validateImageRepositorySpec, type Validated } from './index.ts';
+import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
+import { decide } from './policy/index.ts';
+import { readImagePolicySpec, readImageRepositorySpec, readInlineImageObjects, type Validated } from './specs.ts';
 
 function fixture(name: string): unknown {
-  return yaml.load(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+  return yaml.load(readFileSync(new URL(`../shared/spec/fixtures/${name}`, import.meta.url), 'utf8'));
 }
 
 function ok<T>(result: Validated<T> | undefined): T {
@@ -32,7 +32,7 @@ function assertHas(list: string[], pattern: RegExp) {
 }
 
 test('ImageRepository: a minimal spec gets Flux defaults', () => {
-  const config = ok(validateImageRepositorySpec({ image: 'nginx' }));
+  const config = ok(readImageRepositorySpec({ image: 'nginx' }));
   assert.equal(config.image, 'nginx');
   assert.equal(config.intervalMs, 5 * 60_000);
   assert.equal(config.timeoutMs, 5 * 60_000);
@@ -44,7 +44,7 @@ test('ImageRepository: a minimal spec gets Flux defaults', () => {
 });
 
 test('ImageRepository: every field read', () => {
-  const config = ok(validateImageRepositorySpec(fixture('image-repository-full.yaml')));
+  const config = ok(readImageRepositorySpec(fixture('image-repository-full.yaml')));
   assert.deepEqual(
     { ...config, exclusionList: config.exclusionList.patterns },
     {
@@ -61,7 +61,7 @@ test('ImageRepository: every field read', () => {
 });
 
 test('ImageRepository: all problems reported at once, each naming its field', () => {
-  const list = problems(validateImageRepositorySpec(fixture('image-repository-broken.yaml')));
+  const list = problems(readImageRepositorySpec(fixture('image-repository-broken.yaml')));
   assertHas(list, /^InvalidSpec spec\.image: .*must not include a tag \(":1\.2\.3"\)/);
   assertHas(list, /^InvalidDuration spec\.interval: invalid duration "5 minutes"/);
   assertHas(list, /^InvalidSpec spec\.timeout: "500ms" is shorter than 1s/);
@@ -74,47 +74,17 @@ test('ImageRepository: all problems reported at once, each naming its field', ()
 });
 
 test('ImageRepository: required image, list limits', () => {
-  assertHas(problems(validateImageRepositorySpec({})), /spec\.image: is required/);
-  assertHas(problems(validateImageRepositorySpec('nginx')), /^InvalidSpec spec: must be an object/);
-  assertHas(problems(validateImageRepositorySpec({ image: 'a', exclusionList: Array(26).fill('x') })), /at most 25/);
-  assertHas(problems(validateImageRepositorySpec({ image: 'a', exclusionList: '^x$' })), /must be a list of patterns/);
-  assertHas(problems(validateImageRepositorySpec({ image: 'a', exclusionList: ['ok', ''] })), /exclusionList\[1\]: must be a non-empty/);
+  assertHas(problems(readImageRepositorySpec({})), /spec\.image: is required/);
+  assertHas(problems(readImageRepositorySpec('nginx')), /^InvalidSpec spec: must be an object/);
+  assertHas(problems(readImageRepositorySpec({ image: 'a', exclusionList: Array(26).fill('x') })), /at most 25/);
+  assertHas(problems(readImageRepositorySpec({ image: 'a', exclusionList: '^x$' })), /must be a list of patterns/);
+  assertHas(problems(readImageRepositorySpec({ image: 'a', exclusionList: ['ok', ''] })), /exclusionList\[1\]: must be a non-empty/);
   // An explicit empty list excludes nothing.
-  assert.deepEqual(ok(validateImageRepositorySpec({ image: 'a', exclusionList: [] })).exclusionList.patterns, []);
-});
-
-test('image names: repository only, in the distribution grammar', () => {
-  const valid = [
-    'nginx',
-    'library/nginx',
-    'docker.io/library/nginx',
-    'ghcr.io/org/app',
-    'localhost:5000/app',
-    '127.0.0.1:5000/team/app',
-    'Registry.Example.com/a/b',
-    'a/b__c/d-e.f_g',
-    'app--x',
-  ];
-  for (const image of valid) assert.equal(imageProblem(image), undefined, image);
-  const invalid: [string, RegExp][] = [
-    ['nginx:1.25', /must not include a tag/],
-    ['localhost:5000', /must not include a tag/],
-    ['ghcr.io/org/app@sha256:abc', /must not include a digest/],
-    ['https://ghcr.io/org/app', /must not include a scheme/],
-    ['-app', /must not start with "-"/],
-    ['Org/App', /not a valid image repository/],
-    ['org//app', /not a valid image repository/],
-    ['org/app/', /not a valid image repository/],
-    ['org/.app', /not a valid image repository/],
-    ['my app', /whitespace/],
-    ['', /must not be empty/],
-    [`a/${'b'.repeat(260)}`, /at most 255/],
-  ];
-  for (const [image, message] of invalid) assert.match(imageProblem(image) ?? '', message, image);
+  assert.deepEqual(ok(readImageRepositorySpec({ image: 'a', exclusionList: [] })).exclusionList.patterns, []);
 });
 
 test('ImagePolicy: filter and policy compiled, defaults applied', () => {
-  const config = ok(validateImagePolicySpec(fixture('image-policy-semver.yaml'), 'apps'));
+  const config = ok(readImagePolicySpec(fixture('image-policy-semver.yaml'), 'apps'));
   assert.deepEqual(config.imageRepositoryRef, { name: 'podinfo', namespace: 'apps' });
   assert.equal(config.digestReflectionPolicy, 'IfNotPresent');
   assert.equal(config.policy.kind, 'semver');
@@ -125,7 +95,7 @@ test('ImagePolicy: filter and policy compiled, defaults applied', () => {
   assert.deepEqual(decision, { tag: 'v7.0.1-rc.1', value: '7.0.1-rc.1', candidates: 5 });
 
   const minimal = ok(
-    validateImagePolicySpec({ imageRepositoryRef: { name: 'app', namespace: 'other' }, policy: { alphabetical: {} } }, 'apps'),
+    readImagePolicySpec({ imageRepositoryRef: { name: 'app', namespace: 'other' }, policy: { alphabetical: {} } }, 'apps'),
   );
   assert.deepEqual(minimal.imageRepositoryRef, { name: 'app', namespace: 'other' });
   assert.equal(minimal.digestReflectionPolicy, 'Never');
@@ -133,7 +103,7 @@ test('ImagePolicy: filter and policy compiled, defaults applied', () => {
 });
 
 test('ImagePolicy: all problems at once, with codes that say what to fix', () => {
-  const list = problems(validateImagePolicySpec(fixture('image-policy-broken.yaml'), 'apps'));
+  const list = problems(readImagePolicySpec(fixture('image-policy-broken.yaml'), 'apps'));
   assertHas(list, /^InvalidSpec spec\.imageRepositoryRef\.name: "Podinfo" is not a valid name/);
   assertHas(list, /^InvalidSpec spec\.imageRepositoryRef\.namespace: "under_score" is not a valid namespace/);
   assertHas(list, /^InvalidSpec spec\.filterTags\.anchor: unknown field/);
@@ -142,21 +112,21 @@ test('ImagePolicy: all problems at once, with codes that say what to fix', () =>
   assertHas(list, /^InvalidSpec spec\.digestReflectionPolicy: "Sometimes" is not one of Never, IfNotPresent, Always/);
   assert.equal(list.length, 6);
 
-  assertHas(problems(validateImagePolicySpec({ imageRepositoryRef: { name: 'a' } }, 'apps')), /^InvalidPolicy spec\.policy: is required/);
-  assertHas(problems(validateImagePolicySpec({ policy: { numerical: {} } }, 'apps')), /spec\.imageRepositoryRef: is required/);
+  assertHas(problems(readImagePolicySpec({ imageRepositoryRef: { name: 'a' } }, 'apps')), /^InvalidPolicy spec\.policy: is required/);
+  assertHas(problems(readImagePolicySpec({ policy: { numerical: {} } }, 'apps')), /spec\.imageRepositoryRef: is required/);
   assertHas(
-    problems(validateImagePolicySpec({ imageRepositoryRef: { name: 'a' }, policy: { semver: { range: '1.2.3.4' } } }, 'apps')),
+    problems(readImagePolicySpec({ imageRepositoryRef: { name: 'a' }, policy: { semver: { range: '1.2.3.4' } } }, 'apps')),
     /^InvalidSemverRange spec\.policy\.semver\.range "1\.2\.3\.4" is not a valid range/,
   );
   assertHas(
-    problems(validateImagePolicySpec({ imageRepositoryRef: { name: 'a' }, policy: { latest: {} } }, 'apps')),
+    problems(readImagePolicySpec({ imageRepositoryRef: { name: 'a' }, policy: { latest: {} } }, 'apps')),
     /^InvalidPolicy spec\.policy has unknown kind "latest"/,
   );
 });
 
 test('inline block: the seed declares an ImageRepository + ImagePolicy pair named after the ContinuousDeployment', () => {
   const cd = fixture('seed-continuous-deployment.yaml') as ContinuousDeployment;
-  const derived = ok(inlineToImageObjects(cd));
+  const derived = ok(readInlineImageObjects(cd));
   const metadata = {
     name: 'image-gitops',
     namespace: 'default',
@@ -191,8 +161,8 @@ test('inline block: the seed declares an ImageRepository + ImagePolicy pair name
   assert.deepEqual(decision, { tag: 'master-9f8e7d6-1700000200', value: '1700000200', candidates: 2 });
 
   // The derived specs pass the standalone validators too.
-  ok(validateImageRepositorySpec(derived.imageRepository.spec));
-  ok(validateImagePolicySpec(derived.imagePolicy.spec, 'default'));
+  ok(readImageRepositorySpec(derived.imageRepository.spec));
+  ok(readImagePolicySpec(derived.imagePolicy.spec, 'default'));
 });
 
 test('inline block: errors name the inline fields', () => {
@@ -201,7 +171,7 @@ test('inline block: errors name the inline fields', () => {
     ({ ...seed, spec: { ...seed.spec, imageRepository: block } }) as ContinuousDeployment;
 
   const list = problems(
-    inlineToImageObjects(
+    readInlineImageObjects(
       withBlock({
         image: 'registry.example.com/team/app:latest',
         secretRef: { name: 'image-pull' },
@@ -220,15 +190,18 @@ test('inline block: errors name the inline fields', () => {
   assertHas(list, /^InvalidSpec spec\.imageRepository\.commitMesage: unknown field/);
   assert.equal(list.length, 6);
 
-  assertHas(problems(inlineToImageObjects(withBlock({ image: 'app' }))), /^InvalidPolicy spec\.imageRepository\.policy: is required/);
-  assertHas(problems(inlineToImageObjects(withBlock('app'))), /^InvalidSpec spec\.imageRepository: must be an object/);
-  assertHas(problems(inlineToImageObjects(withBlock({ policy: { semver: { range: '*' } } }))), /spec\.imageRepository\.image: is required/);
+  assertHas(problems(readInlineImageObjects(withBlock({ image: 'app' }))), /^InvalidPolicy spec\.imageRepository\.policy: is required/);
+  assertHas(problems(readInlineImageObjects(withBlock('app'))), /^InvalidSpec spec\.imageRepository: must be an object/);
+  assertHas(
+    problems(readInlineImageObjects(withBlock({ policy: { semver: { range: '*' } } }))),
+    /spec\.imageRepository\.image: is required/,
+  );
 });
 
 test('inline block: optional ImageRepository settings carry over; absent block yields nothing', () => {
   const seed = fixture('seed-continuous-deployment.yaml') as ContinuousDeployment;
   const derived = ok(
-    inlineToImageObjects({
+    readInlineImageObjects({
       ...seed,
       spec: {
         ...seed.spec,
@@ -252,6 +225,7 @@ test('inline block: optional ImageRepository settings carry over; absent block y
   assert.equal(derived.repository.intervalMs, 30_000);
   assert.equal(derived.policy.digestReflectionPolicy, 'Always');
 
-  const { imageRepository: _ignored, ...rest } = seed.spec;
-  assert.equal(inlineToImageObjects({ ...seed, spec: rest }), undefined);
+  const rest = { ...seed.spec };
+  delete rest.imageRepository;
+  assert.equal(readInlineImageObjects({ ...seed, spec: rest }), undefined);
 });

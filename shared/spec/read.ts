@@ -1,7 +1,7 @@
-import { isTidemarkError } from '../../shared/errors/index.ts';
-import { parseDuration } from '../../shared/time/duration.ts';
+import { isTidemarkError } from '../errors/index.ts';
+import { parseDuration } from '../time/duration.ts';
 import { objectNameProblem } from './names.ts';
-import { isObject, type Problems } from './result.ts';
+import { isObject, type Problems } from './problems.ts';
 
 /** Field readers: each reports a problem and returns `undefined` for a value it cannot use. */
 
@@ -25,38 +25,83 @@ export function readString(problems: Problems, from: Record<string, unknown>, ke
   return value;
 }
 
-export function readBoolean(problems: Problems, from: Record<string, unknown>, key: string): boolean {
+/** A boolean; `fallback` (false unless given) when absent. */
+export function readBoolean(problems: Problems, from: Record<string, unknown>, key: string, fallback = false, at = key): boolean {
   const value = from[key];
-  if (value === undefined || value === null) return false;
+  if (value === undefined || value === null) return fallback;
   if (typeof value !== 'boolean') {
-    problems.add(key, `must be true or false, not ${describe(value)}`);
-    return false;
+    problems.add(at, `must be true or false, not ${describe(value)}`);
+    return fallback;
   }
   return value;
 }
 
-/** A Go duration of at least one second. */
+export interface DurationOptions {
+  /** Path of the field when `from` is nested (default: `key`). */
+  at?: string;
+  /** Why a duration under a second is refused. */
+  hint?: string;
+}
+
+/** A Go duration of at least one second; `fallback` when absent. */
 export function readDuration(
   problems: Problems,
   from: Record<string, unknown>,
   key: string,
   fallback: string | undefined,
+  options: DurationOptions = {},
 ): number | undefined {
-  const text = readString(problems, from, key) ?? fallback;
+  const at = options.at ?? key;
+  const text = readString(problems, from, key, { at }) ?? fallback;
   if (text === undefined) return undefined;
   let ms: number;
   try {
     ms = parseDuration(text);
   } catch (err) {
     if (!isTidemarkError(err)) throw err;
-    problems.add(key, err.message, err.hint, err.code);
+    problems.add(at, err.message, err.hint, err.code);
     return undefined;
   }
   if (ms < 1000) {
-    problems.add(key, `${JSON.stringify(text)} is shorter than 1s`, 'registries are polled; use at least 1s (typically minutes)');
+    problems.add(
+      at,
+      `${JSON.stringify(text)} is shorter than 1s`,
+      options.hint ?? 'registries are polled; use at least 1s (typically minutes)',
+    );
     return undefined;
   }
   return ms;
+}
+
+/** A nested object, or `undefined` when absent (a problem when it is something else). */
+export function optionalObject(
+  problems: Problems,
+  from: Record<string, unknown>,
+  key: string,
+  at = key,
+): Record<string, unknown> | undefined {
+  const value = from[key];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) {
+    problems.add(at, `must be an object, not ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** A map of strings; `{}` when absent. */
+export function readStringMap(problems: Problems, value: unknown, at: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) {
+    problems.add(at, `must be a map of strings, not ${describe(value)}`);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') problems.add(`${at}.${key}`, `must be a string, not ${describe(entry)}`);
+    else out[key] = entry;
+  }
+  return out;
 }
 
 /** `{name}` reference to a Secret in the same namespace. */

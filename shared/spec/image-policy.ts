@@ -1,45 +1,45 @@
-import type { DigestReflectionPolicy } from '../../shared/api/image.ts';
-import { createPolicy, TagFilter, type Policy } from '../policy/index.ts';
+import type { DigestReflectionPolicy } from '../api/image.ts';
+import type { CompiledForms, ImageCompilers, PlainForms } from './compile.ts';
 import { namespaceProblem, objectNameProblem } from './names.ts';
+import { checkKnownFields, isObject, Problems, SPEC_PATHS, type FieldPaths, type Validated } from './problems.ts';
 import { describe, readString } from './read.ts';
-import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated } from './result.ts';
 
 /** An ImagePolicy spec, checked and defaulted, with its filter and policy compiled. */
-export interface ImagePolicyConfig {
+export interface ImagePolicyConfig<C extends CompiledForms = PlainForms> {
   imageRepositoryRef: { name: string; namespace: string };
-  filterTags: TagFilter;
-  policy: Policy;
+  filterTags: C['filterTags'];
+  policy: C['policy'];
   digestReflectionPolicy: DigestReflectionPolicy;
 }
 
-const FIELDS = ['imageRepositoryRef', 'filterTags', 'policy', 'digestReflectionPolicy'];
+export const IMAGE_POLICY_FIELDS = ['imageRepositoryRef', 'filterTags', 'policy', 'digestReflectionPolicy'];
+const POLICY_HINT = 'set one of numerical {order: asc|desc}, semver {range}, alphabetical {order: asc|desc}';
 const REFLECTION_POLICIES: readonly DigestReflectionPolicy[] = ['Never', 'IfNotPresent', 'Always'];
 
 /** `namespace` is the ImagePolicy's own: the default for `imageRepositoryRef.namespace`. */
-export function validateImagePolicySpec(
+export function validateImagePolicySpec<C extends CompiledForms>(
   spec: unknown,
   namespace: string,
-  paths: FieldPaths = { prefix: 'spec.' },
-): Validated<ImagePolicyConfig> {
+  compile: ImageCompilers<C>,
+  paths: FieldPaths = SPEC_PATHS,
+): Validated<ImagePolicyConfig<C>> {
   const problems = new Problems(paths);
   if (!isObject(spec)) {
     problems.add('', `must be an object, not ${describe(spec)}`);
     return problems.result(() => undefined as never);
   }
-  checkKnownFields(problems, '', spec, FIELDS);
+  checkKnownFields(problems, '', spec, IMAGE_POLICY_FIELDS);
 
   const imageRepositoryRef = readRepositoryRef(problems, spec.imageRepositoryRef, namespace);
-  const filterTags = readFilterTags(problems, spec.filterTags);
-  let policy: Policy | undefined;
+  const filterTags = readFilterTags(problems, spec.filterTags, compile);
+  let policy: C['policy'] | undefined;
   if (spec.policy === undefined || spec.policy === null) {
-    problems.add(
-      'policy',
-      'is required',
-      'set one of numerical {order: asc|desc}, semver {range}, alphabetical {order: asc|desc}',
-      'InvalidPolicy',
-    );
+    problems.add('policy', 'is required', POLICY_HINT, 'InvalidPolicy');
+  } else if (!isObject(spec.policy)) {
+    problems.add('policy', `must be an object, not ${describe(spec.policy)}`, POLICY_HINT, 'InvalidPolicy');
   } else {
-    policy = problems.attempt(() => createPolicy(spec.policy));
+    const choice = spec.policy;
+    policy = problems.attempt(() => compile.policy(choice));
   }
   const digestReflectionPolicy = readString(problems, spec, 'digestReflectionPolicy') ?? 'Never';
   if (!(REFLECTION_POLICIES as readonly string[]).includes(digestReflectionPolicy)) {
@@ -48,8 +48,8 @@ export function validateImagePolicySpec(
 
   return problems.result(() => ({
     imageRepositoryRef: imageRepositoryRef as ImagePolicyConfig['imageRepositoryRef'],
-    filterTags: filterTags as TagFilter,
-    policy: policy as Policy,
+    filterTags,
+    policy,
     digestReflectionPolicy: digestReflectionPolicy as DigestReflectionPolicy,
   }));
 }
@@ -90,8 +90,12 @@ function readRepositoryRef(problems: Problems, value: unknown, namespace: string
   return ok ? { name: name as string, namespace: ns as string } : undefined;
 }
 
-function readFilterTags(problems: Problems, value: unknown): TagFilter | undefined {
-  if (value === undefined || value === null) return new TagFilter(undefined);
+function readFilterTags<C extends CompiledForms>(
+  problems: Problems,
+  value: unknown,
+  compile: ImageCompilers<C>,
+): C['filterTags'] | undefined {
+  if (value === undefined || value === null) return problems.attempt(() => compile.filterTags(undefined));
   if (!isObject(value)) {
     problems.add('filterTags', `must be an object {pattern, extract}, not ${describe(value)}`);
     return undefined;
@@ -101,7 +105,7 @@ function readFilterTags(problems: Problems, value: unknown): TagFilter | undefin
   const pattern = readString(problems, value, 'pattern', { at: 'filterTags.pattern' });
   const extract = readString(problems, value, 'extract', { at: 'filterTags.extract' });
   if (problems.errors.length > before) return undefined;
-  return problems.attempt(
-    () => new TagFilter({ ...(pattern === undefined ? {} : { pattern }), ...(extract === undefined ? {} : { extract }) }),
+  return problems.attempt(() =>
+    compile.filterTags({ ...(pattern === undefined ? {} : { pattern }), ...(extract === undefined ? {} : { extract }) }),
   );
 }

@@ -1,20 +1,21 @@
-import { Annotations, API_VERSION, Kinds } from '../../shared/api/constants.ts';
-import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import { Annotations, API_VERSION, Kinds } from '../api/constants.ts';
+import type { ContinuousDeployment } from '../api/continuous-deployment.ts';
 import {
   DEFAULT_SCAN_INTERVAL,
   type ImagePolicy,
   type ImagePolicySpec,
   type ImageRepository,
   type ImageRepositorySpec,
-} from '../../shared/api/image.ts';
+} from '../api/image.ts';
+import type { CompiledForms, ImageCompilers, PlainForms } from './compile.ts';
 import { validateImagePolicySpec, type ImagePolicyConfig } from './image-policy.ts';
 import { validateImageRepositorySpec, type ImageRepositoryConfig } from './image-repository.ts';
 import { namespaceProblem, objectNameProblem } from './names.ts';
+import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated } from './problems.ts';
 import { describe, readString } from './read.ts';
-import { checkKnownFields, isObject, Problems, type FieldPaths, type Validated } from './result.ts';
 
 /** The seed's inline block (KubeVela `imageRepository`) plus the ImageRepository options it may carry. */
-const INLINE_FIELDS = [
+export const INLINE_IMAGE_FIELDS = [
   'image',
   'secretRef',
   'filterTags',
@@ -34,12 +35,12 @@ const INLINE_PATHS: FieldPaths = {
   rename: (relative) => relative.replace(/^(secretRef|certSecretRef)\.name$/, '$1'),
 };
 
-export interface DerivedImageObjects {
+export interface DerivedImageObjects<C extends CompiledForms = PlainForms> {
   /** Named after the ContinuousDeployment, in its namespace. */
   imageRepository: ImageRepository;
   imagePolicy: ImagePolicy;
-  repository: ImageRepositoryConfig;
-  policy: ImagePolicyConfig;
+  repository: ImageRepositoryConfig<C>;
+  policy: ImagePolicyConfig<C>;
   /** The user's part of the commit message; the bot prefix is added by the automation. */
   commitMessage: string | undefined;
 }
@@ -49,7 +50,10 @@ export interface DerivedImageObjects {
  * `imageRepository` block, validated the same way as standalone objects (errors name the inline
  * fields). `undefined` when the ContinuousDeployment has no such block.
  */
-export function inlineToImageObjects(cd: ContinuousDeployment): Validated<DerivedImageObjects> | undefined {
+export function inlineToImageObjects<C extends CompiledForms>(
+  cd: ContinuousDeployment,
+  compile: ImageCompilers<C>,
+): Validated<DerivedImageObjects<C>> | undefined {
   const block: unknown = cd.spec?.imageRepository;
   if (block === undefined || block === null) return undefined;
 
@@ -66,7 +70,7 @@ export function inlineToImageObjects(cd: ContinuousDeployment): Validated<Derive
     inline.add('', `must be an object, not ${describe(block)}`);
     return { ok: false, errors: [...own.errors, ...inline.errors] };
   }
-  checkKnownFields(inline, '', block, INLINE_FIELDS);
+  checkKnownFields(inline, '', block, INLINE_IMAGE_FIELDS);
   const commitMessage = readString(inline, block, 'commitMessage');
   if (block.policy === undefined || block.policy === null) {
     inline.add('policy', 'is required', 'e.g. policy: {numerical: {order: asc}} or {semver: {range: ">=1.0.0"}}', 'InvalidPolicy');
@@ -74,11 +78,11 @@ export function inlineToImageObjects(cd: ContinuousDeployment): Validated<Derive
 
   const repositorySpec = repositorySpecOf(block);
   const policySpec = policySpecOf(block, name);
-  const repository = validateImageRepositorySpec(repositorySpec, INLINE_PATHS);
+  const repository = validateImageRepositorySpec(repositorySpec, compile, INLINE_PATHS);
   const policy =
     block.policy === undefined || block.policy === null
       ? undefined
-      : validateImagePolicySpec(policySpec, namespace || 'default', INLINE_PATHS);
+      : validateImagePolicySpec(policySpec, namespace || 'default', compile, INLINE_PATHS);
 
   const errors = [
     ...own.errors,

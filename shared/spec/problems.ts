@@ -1,4 +1,4 @@
-import { isTidemarkError, terminal, TidemarkError, type Reason } from '../../shared/errors/index.ts';
+import { isTidemarkError, terminal, TidemarkError, type Reason } from '../errors/index.ts';
 
 /** A checked, defaulted configuration, or every problem found (all terminal). */
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: TidemarkError[] };
@@ -12,16 +12,27 @@ export interface FieldPaths {
   rename?: (relative: string) => string;
 }
 
+export const SPEC_PATHS: FieldPaths = { prefix: 'spec.' };
+
 /**
  * Collects problems so one pass reports all of them: a user fixing a spec should not have to
- * apply it once per mistake.
+ * apply it once per mistake. Each problem is a terminal error whose message starts with the
+ * field's full path: `spec.git.branch: must not start with "-"`.
  */
 export class Problems {
   readonly errors: TidemarkError[] = [];
   private readonly paths: FieldPaths;
+  private readonly code: Reason;
 
-  constructor(paths: FieldPaths) {
+  /** `code`: the reason of a problem that names none (InvalidSpec unless given). */
+  constructor(paths: FieldPaths = SPEC_PATHS, code: Reason = 'InvalidSpec') {
     this.paths = paths;
+    this.code = code;
+  }
+
+  /** The same paths with another default reason, for a part of a spec whose problems share one. */
+  withCode(code: Reason): Problems {
+    return new Problems(this.paths, code);
   }
 
   path(relative: string): string {
@@ -29,12 +40,23 @@ export class Problems {
     return `${this.paths.prefix}${this.paths.rename?.(relative) ?? relative}`;
   }
 
-  add(relative: string, message: string, hint?: string, code: Reason = 'InvalidSpec'): void {
+  add(relative: string, message: string, hint?: string, code: Reason = this.code): void {
     this.errors.push(terminal(code, `${this.path(relative)}: ${message}`, hint));
   }
 
+  /** A check that throws a TidemarkError about the field at `relative`: its message and hint become the problem. */
+  check<T>(relative: string, step: () => T, code?: Reason): T | undefined {
+    try {
+      return step();
+    } catch (err) {
+      if (!isTidemarkError(err)) throw err;
+      this.add(relative, err.message, err.hint, code ?? err.code);
+      return undefined;
+    }
+  }
+
   /**
-   * Runs a compile step whose errors already name a field relative to the policy spec
+   * Runs a compile step whose errors already name a field relative to the spec
    * (`filterTags.pattern`, `policy.semver.range`); the message gets the full path in front.
    */
   attempt<T>(step: () => T): T | undefined {
@@ -51,6 +73,22 @@ export class Problems {
       );
       return undefined;
     }
+  }
+
+  /** Runs a check whose error message already starts with the field's full path; the error becomes the problem. */
+  adopt<T>(step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (err) {
+      if (!isTidemarkError(err)) throw err;
+      this.errors.push(err.kind === 'terminal' ? err : new TidemarkError(err.code, err.message, { kind: 'terminal', hint: err.hint }));
+      return undefined;
+    }
+  }
+
+  /** Takes over another reader's problems (already carrying their full paths). */
+  merge(errors: readonly TidemarkError[]): void {
+    this.errors.push(...errors);
   }
 
   result<T>(value: () => T): Validated<T> {

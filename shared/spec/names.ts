@@ -26,7 +26,8 @@ export function namespaceProblem(namespace: string): string | undefined {
  */
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-export const IMAGE_REPOSITORY_PATTERN = `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`;
+const REGISTRY_HOST = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+export const IMAGE_REPOSITORY_PATTERN = `^(?:${REGISTRY_HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`;
 const IMAGE_REPOSITORY = new RE2(IMAGE_REPOSITORY_PATTERN);
 const MAX_IMAGE_LENGTH = 255;
 
@@ -40,11 +41,32 @@ export function imageProblem(image: string): string | undefined {
   if (image.includes('@')) return `${JSON.stringify(image)} must not include a digest; name the repository only`;
   const lastPart = image.slice(image.lastIndexOf('/') + 1);
   if (lastPart.includes(':')) {
-    return `${JSON.stringify(image)} must not include a tag (${JSON.stringify(lastPart.slice(lastPart.indexOf(':')))}); the policy chooses the tag`;
+    const tag = JSON.stringify(lastPart.slice(lastPart.indexOf(':')));
+    return `${JSON.stringify(image)} must not include a tag (${tag}); the policy chooses the tag`;
   }
   if (image.length > MAX_IMAGE_LENGTH) return `must be at most ${MAX_IMAGE_LENGTH} characters`;
   if (!IMAGE_REPOSITORY.test(image)) {
-    return `${JSON.stringify(image)} is not a valid image repository (lowercase path components separated by "/", optionally behind a registry host[:port])`;
+    const grammar = 'lowercase path components separated by "/", optionally behind a registry host[:port]';
+    return `${JSON.stringify(image)} is not a valid image repository (${grammar})`;
   }
   return undefined;
+}
+
+/**
+ * A full commit object name: SHA-1 (40 hex digits) or SHA-256 (64). Kept identical to the
+ * `git.commit` pattern in the ContinuousDeployment CRD, so the API server and the agent accept
+ * the same values. Abbreviated SHAs are refused: a fetch needs the full object name (as in Flux).
+ */
+export const COMMIT_SHA_PATTERN = '^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$';
+const COMMIT_SHA = new RegExp(COMMIT_SHA_PATTERN);
+export const COMMIT_SHA_HINT = 'give the full commit SHA: 40 hex digits (SHA-1) or 64 (SHA-256), as `git rev-parse <ref>` prints it';
+
+export function commitProblem(commit: string): string | undefined {
+  if (COMMIT_SHA.test(commit)) return undefined;
+  if (commit === '') return 'must not be empty';
+  if (/^[0-9a-fA-F]{4,39}$/.test(commit))
+    return `${JSON.stringify(commit)} is an abbreviated commit SHA; the full SHA is needed to fetch it`;
+  if (/^[0-9a-fA-F]+$/.test(commit))
+    return `${JSON.stringify(commit)} has ${commit.length} hex digits; a commit SHA has 40 (SHA-1) or 64 (SHA-256)`;
+  return `${JSON.stringify(commit)} is not a commit SHA (40 or 64 hex digits)`;
 }

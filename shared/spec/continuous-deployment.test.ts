@@ -1,0 +1,226 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { describeError } from '../errors/index.ts';
+import { combineErrors, validateContinuousDeploymentSpec, type DeploymentConfig, type Validated } from './index.ts';
+
+function fixture(name: string): unknown {
+  return yaml.load(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+}
+
+function ok(result: Validated<DeploymentConfig>): DeploymentConfig {
+  if (!result.ok) assert.fail(result.errors.map((e) => `${e.code}: ${e.message}`).join('\n'));
+  return result.value;
+}
+
+function problems(spec: unknown): string[] {
+  const result = validateContinuousDeploymentSpec(spec);
+  assert.equal(result.ok, false, 'expected problems');
+  if (result.ok) return [];
+  for (const err of result.errors) assert.equal(err.kind, 'terminal');
+  return result.errors.map((e) => `${e.code} ${e.message}`);
+}
+
+function assertHas(list: string[], pattern: RegExp) {
+  assert.ok(
+    list.some((line) => pattern.test(line)),
+    `no problem matching ${pattern} in:\n${list.join('\n')}`,
+  );
+}
+
+test('the seed properties block reads with defaults', () => {
+  const config = ok(
+    validateContinuousDeploymentSpec({
+      repoType: 'git',
+      url: 'https://git.example.com/org/config',
+      secretRef: 'git-secret',
+      pullInterval: '10m',
+      git: { branch: 'infra' },
+      path: './infrastructure',
+      prune: true,
+    }),
+  );
+  assert.equal(config.intervalMs, 600_000);
+  assert.deepEqual(config.ref, { kind: 'branch', value: 'infra' });
+  assert.equal(config.path, './infrastructure');
+  assert.equal(config.secretRef, 'git-secret');
+  assert.equal(config.policy.propagation, 'background');
+  assert.equal(config.policy.selfHeal, true);
+});
+
+test('defaults: branch main, path ./, interval 5m, timeout from the interval, prune and self-heal on', () => {
+  assert.deepEqual(ok(validateContinuousDeploymentSpec({ url: 'file:///repo' })), {
+    url: 'file:///repo',
+    secretRef: undefined,
+    intervalMs: 300_000,
+    timeoutMs: 300_000,
+    ref: { kind: 'branch', value: 'main' },
+    path: './',
+    prune: true,
+    suspend: false,
+    force: false,
+    targetNamespace: undefined,
+    kubeConfig: undefined,
+    policy: {
+      manual: false,
+      selfHeal: true,
+      skipSchemaValidation: false,
+      createNamespace: false,
+      pruneLast: false,
+      applyOutOfSyncOnly: false,
+      replace: false,
+      allowEmpty: false,
+      propagation: 'background',
+      windows: [],
+    },
+  });
+  // The timeout follows the interval within [30s, 5m]; empty strings mean unset, as they always have.
+  const fast = ok(
+    validateContinuousDeploymentSpec({ url: 'file:///repo', pullInterval: '5s', secretRef: '', targetNamespace: '', path: '' }),
+  );
+  assert.equal(fast.timeoutMs, 30_000);
+  assert.deepEqual([fast.secretRef, fast.targetNamespace, fast.path], [undefined, undefined, './']);
+  assert.equal(ok(validateContinuousDeploymentSpec({ url: 'file:///repo', pullInterval: '1h' })).timeoutMs, 300_000);
+});
+
+test('every field read', () => {
+  const config = ok(validateContinuousDeploymentSpec(fixture('continuous-deployment-full.yaml')));
+  // The windows arrive compiled (schedule and zone parsed); their own tests are in sync-windows.test.ts.
+  const windows = config.policy.windows.map((w) => ({ ...w.window, durationMs: w.durationMs, zone: w.schedule.zone.name }));
+  assert.deepEqual(
+    { ...config, policy: { ...config.policy, windows } },
+    {
+      url: 'ssh://git@git.example.com:2222/org/config.git',
+      secretRef: 'git-credentials',
+      intervalMs: 600_000,
+      timeoutMs: 120_000,
+      ref: { kind: 'tag', value: 'v1.4.0' },
+      path: './clusters/prod',
+      prune: false,
+      suspend: true,
+      force: true,
+      targetNamespace: 'apps',
+      kubeConfig: { name: 'prod-kubeconfig', key: 'config.yaml' },
+      policy: {
+        manual: true,
+        selfHeal: false,
+        skipSchemaValidation: true,
+        createNamespace: true,
+        pruneLast: true,
+        applyOutOfSyncOnly: true,
+        replace: true,
+        allowEmpty: true,
+        propagation: 'foreground',
+        windows: [
+          {
+            kind: 'deny',
+            schedule: '0 22 * * *',
+            duration: '8h',
+            manualSync: true,
+            timeZone: 'Europe/Berlin',
+            durationMs: 28_800_000,
+            zone: 'Europe/Berlin',
+          },
+          { kind: 'allow', schedule: '0 6 * * 1-5', duration: '12h', durationMs: 43_200_000, zone: 'UTC' },
+        ],
+      },
+    },
+  );
+});
+
+test('each ref kind; a commit is kept in lower case', () => {
+  const ref = (git: unknown) => ok(validateContinuousDeploymentSpec({ url: 'file:///repo', git })).ref;
+  assert.deepEqual(ref({ branch: 'release/1.x' }), { kind: 'branch', value: 'release/1.x' });
+  assert.deepEqual(ref({ tag: 'v1.2.3' }), { kind: 'tag', value: 'v1.2.3' });
+  assert.deepEqual(ref({ semver: '>=1.0.0 <2.0.0' }), { kind: 'semver', value: '>=1.0.0 <2.0.0' });
+  assert.deepEqual(ref({ commit: 'A'.repeat(40) }), { kind: 'commit', value: 'a'.repeat(40) });
+  assert.deepEqual(ref({ commit: 'b'.repeat(64) }), { kind: 'commit', value: 'b'.repeat(64) });
+  assert.deepEqual(ref({}), { kind: 'branch', value: 'main' });
+});
+
+test('all problems reported at once, each naming its field', () => {
+  const list = problems(fixture('continuous-deployment-broken.yaml'));
+  const expected = [
+    /^InvalidSpec spec\.repoType: "helm" is not supported/,
+    /^InvalidSpec spec\.url: must not start with "-"/,
+    /^InvalidSpec spec\.secretRef: "Git_Credentials" is not a valid name/,
+    /^InvalidDuration spec\.pullInterval: invalid duration "ten minutes"/,
+    /^InvalidSpec spec\.timeout: "10ms" is shorter than 1s/,
+    /^InvalidSpec spec\.git\.ref: unknown field/,
+    /^InvalidSpec spec\.git\.branch: must not start with "-"/,
+    /^InvalidSpec spec\.git\.commit: "abc1234" is an abbreviated commit SHA/,
+    /^InvalidSpec spec\.git: sets branch and commit; set only one/,
+    /^InvalidSpec spec\.path: "\.\.\/\.\.\/etc" leads outside the repository/,
+    /^InvalidSpec spec\.prune: must be true or false, not string "yes"/,
+    /^InvalidSpec spec\.targetNamespace: "Apps" is not a valid namespace/,
+    /^InvalidSpec spec\.kubeConfig\.secretRef\.name: is required/,
+    /^InvalidSpec spec\.kubeConfig\.secretRef\.key: "" is not a valid Secret key/,
+    /^InvalidSpec spec\.syncPolicy\.selfheal: unknown field/,
+    /^InvalidSpec spec\.syncPolicy\.prunePropagationPolicy: "sideways" is not one of foreground, background, orphan/,
+    /^InvalidSyncWindow spec\.syncPolicy\.windows\[0\]\.kind: "sometimes" is not allow or deny/,
+    /^InvalidSyncWindow spec\.syncPolicy\.windows\[0\]\.schedule: must not be empty/,
+    /^InvalidSyncWindow spec\.syncPolicy\.windows\[0\]\.duration: "0s" is not above zero/,
+    /^InvalidSyncWindow spec\.syncPolicy\.windows\[0\]\.timeZone: unknown time zone "Mars\/Olympus"/,
+    /^InvalidSpec spec\.imageRepository: must be an object, not string/,
+    /^InvalidSpec spec\.sourceRef: unknown field/,
+  ];
+  for (const pattern of expected) assertHas(list, pattern);
+  assert.equal(list.length, expected.length, list.join('\n'));
+});
+
+test('one message for the condition and the Event: counted, each problem with its hint', () => {
+  const result = validateContinuousDeploymentSpec({ pullInterval: 'soon', git: { branch: '-x' } });
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  const error = combineErrors(result.errors);
+  assert.equal(error.code, 'InvalidSpec');
+  assert.equal(error.kind, 'terminal');
+  assert.equal(
+    describeError(error),
+    '3 problems: spec.url: is required (set spec.url to the Git repository, e.g. https://git.example.com/org/config.git); ' +
+      'spec.pullInterval: invalid duration "soon" (use Go duration syntax such as 90s, 5m or 1h30m); ' +
+      'spec.git.branch: must not start with "-"',
+  );
+  // One problem keeps its own code and hint.
+  const one = validateContinuousDeploymentSpec({ url: 'file:///repo', pullInterval: 'soon' });
+  assert.equal(one.ok ? undefined : combineErrors(one.errors).code, 'InvalidDuration');
+});
+
+for (const [name, spec, pattern] of [
+  ['a missing spec', undefined, /^InvalidSpec spec: is required/],
+  ['a spec that is not an object', 'x', /^InvalidSpec spec: must be an object, not string "x"/],
+  ['a URL git would run a command for', { url: 'ext::sh' }, /^InvalidSpec spec\.url: .*transport that is not allowed/],
+  ['a URL with a password', { url: 'https://u:hunter2@host/repo.git' }, /^InvalidSpec spec\.url: the repository URL carries a password/],
+  ['an empty URL', { url: ' ' }, /^InvalidSpec spec\.url: must not be empty/],
+  ['a URL that is not a string', { url: 42 }, /^InvalidSpec spec\.url: must be a string, not number 42$/],
+  [
+    'a branch git misreads',
+    { url: 'file:///r', git: { branch: 'a..b' } },
+    /spec\.git\.branch: "a\.\.b" is not a valid branch name: contains "\.\."/,
+  ],
+  ['an option-like tag', { url: 'file:///r', git: { tag: '--force' } }, /spec\.git\.tag: must not start with "-"/],
+  ['an empty ref', { url: 'file:///r', git: { tag: '' } }, /spec\.git\.tag: must not be empty/],
+  [
+    'a bad semver range',
+    { url: 'file:///r', git: { semver: '>=1 <<2' } },
+    /^InvalidSemverRange spec\.git\.semver ">=1 <<2" is not a valid range/,
+  ],
+  ['a short commit', { url: 'file:///r', git: { commit: 'a'.repeat(39) } }, /spec\.git\.commit: .*abbreviated commit SHA/],
+  ['a kubeConfig without a Secret', { url: 'file:///r', kubeConfig: {} }, /spec\.kubeConfig\.secretRef: is required/],
+  [
+    'a window without a duration',
+    { url: 'file:///r', syncPolicy: { windows: [{ kind: 'allow', schedule: '* * * * *' }] } },
+    /windows\[0\]\.duration: is required/,
+  ],
+  ['windows that are not a list', { url: 'file:///r', syncPolicy: { windows: {} } }, /spec\.syncPolicy\.windows: must be a list/],
+  ['a timeout of 0', { url: 'file:///r', timeout: '0' }, /spec\.timeout: "0" is shorter than 1s/],
+] as const) {
+  test(`refused: ${name}`, () => assertHas(problems(spec), pattern));
+}
+
+test('the commit hint says what a full SHA is', () => {
+  const result = validateContinuousDeploymentSpec({ url: 'file:///r', git: { commit: 'abc1234' } });
+  assert.equal(result.ok, false);
+  if (!result.ok) assert.match(result.errors[0]?.hint ?? '', /40 hex digits \(SHA-1\) or 64 \(SHA-256\)/);
+});

@@ -1,0 +1,299 @@
+import type { PropagationPolicy } from '../api/continuous-deployment.ts';
+import { refNameProblem, validateRepositoryUrl } from '../git/validate.ts';
+import { parseRange } from '../semver/index.ts';
+import { COMMIT_SHA_HINT, commitProblem, namespaceProblem, objectNameProblem } from './names.ts';
+import { checkKnownFields, isObject, Problems, type Validated } from './problems.ts';
+import { readSyncWindows, type CompiledWindow } from './sync-windows.ts';
+import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
+
+export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
+
+/** A ContinuousDeployment spec with defaults applied and every value checked. */
+export interface DeploymentConfig {
+  url: string;
+  secretRef: string | undefined;
+  intervalMs: number;
+  timeoutMs: number;
+  ref: { kind: RefKind; value: string };
+  path: string;
+  prune: boolean;
+  suspend: boolean;
+  force: boolean;
+  targetNamespace: string | undefined;
+  kubeConfig: { name: string; key: string } | undefined;
+  policy: {
+    manual: boolean;
+    selfHeal: boolean;
+    skipSchemaValidation: boolean;
+    createNamespace: boolean;
+    pruneLast: boolean;
+    applyOutOfSyncOnly: boolean;
+    replace: boolean;
+    allowEmpty: boolean;
+    propagation: PropagationPolicy;
+    /** Parsed and checked: a bad schedule, time zone or duration is a problem of the spec (InvalidSyncWindow). */
+    windows: CompiledWindow[];
+  };
+}
+
+/** The fields of `spec`, as the CRD declares them (the CRD test holds the two together). */
+export const CONTINUOUS_DEPLOYMENT_FIELDS = [
+  'repoType',
+  'url',
+  'secretRef',
+  'pullInterval',
+  'timeout',
+  'git',
+  'path',
+  'prune',
+  'suspend',
+  'force',
+  'targetNamespace',
+  'kubeConfig',
+  'syncPolicy',
+  'imageRepository',
+] as const;
+const GIT_FIELDS = ['branch', 'tag', 'semver', 'commit'] as const;
+const SYNC_POLICY_FIELDS = [
+  'manual',
+  'selfHeal',
+  'skipSchemaValidation',
+  'createNamespace',
+  'pruneLast',
+  'applyOutOfSyncOnly',
+  'replace',
+  'allowEmpty',
+  'prunePropagationPolicy',
+  'windows',
+] as const;
+
+/** The defaults the CRD writes; an object created without our schema gets the same from here. */
+export const DEPLOYMENT_DEFAULTS = {
+  repoType: 'git',
+  pullInterval: '5m',
+  branch: 'main',
+  path: './',
+  prune: true,
+  suspend: false,
+  force: false,
+  kubeConfigKey: 'value',
+  selfHeal: true,
+  prunePropagationPolicy: 'background',
+} as const;
+export const PROPAGATION_POLICIES: readonly PropagationPolicy[] = ['foreground', 'background', 'orphan'];
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const POLL_HINT = 'Git is polled on this interval; use at least 1s (typically minutes)';
+
+/**
+ * Reads a ContinuousDeployment spec and reports every problem at once. The CRD schema already
+ * defaults and checks most fields; this repeats every check, and adds those a schema cannot
+ * express (URL forms git could misread, ref names, semver ranges), because the API server may not
+ * have applied our schema (an older CRD, or objects created before it was installed). The inline
+ * `imageRepository` block is the image updater's to read; here it only has to be an object.
+ */
+export function validateContinuousDeploymentSpec(spec: unknown): Validated<DeploymentConfig> {
+  const problems = new Problems();
+  if (!isObject(spec)) {
+    problems.add('', spec === undefined || spec === null ? 'is required' : `must be an object, not ${describe(spec)}`);
+    return problems.result(() => undefined as never);
+  }
+  checkKnownFields(problems, '', spec, CONTINUOUS_DEPLOYMENT_FIELDS);
+
+  const repoType = readString(problems, spec, 'repoType');
+  if (repoType !== undefined && repoType !== 'git') {
+    problems.add('repoType', `${JSON.stringify(repoType)} is not supported`, 'set repoType: git, the only kind');
+  }
+  const url = readUrl(problems, spec);
+  const secretRef = readName(problems, spec, 'secretRef', objectNameProblem);
+  const intervalMs = readDuration(problems, spec, 'pullInterval', DEPLOYMENT_DEFAULTS.pullInterval, { hint: POLL_HINT });
+  const timeoutMs = readDuration(problems, spec, 'timeout', undefined, { hint: "a reconcile's waits need at least 1s" });
+  const ref = readRef(problems, spec);
+  const path = readPath(problems, spec);
+  const prune = readBoolean(problems, spec, 'prune', DEPLOYMENT_DEFAULTS.prune);
+  const suspend = readBoolean(problems, spec, 'suspend', DEPLOYMENT_DEFAULTS.suspend);
+  const force = readBoolean(problems, spec, 'force', DEPLOYMENT_DEFAULTS.force);
+  const targetNamespace = readName(problems, spec, 'targetNamespace', namespaceProblem);
+  const kubeConfig = readKubeConfig(problems, spec);
+  const policy = readSyncPolicy(problems, spec);
+  if (spec.imageRepository !== undefined && spec.imageRepository !== null && !isObject(spec.imageRepository)) {
+    problems.add('imageRepository', `must be an object, not ${describe(spec.imageRepository)}`);
+  }
+
+  return problems.result(() => {
+    const interval = intervalMs as number;
+    return {
+      url: url as string,
+      secretRef,
+      intervalMs: interval,
+      timeoutMs: timeoutMs ?? Math.min(Math.max(interval, 30_000), 5 * 60_000),
+      ref: ref as DeploymentConfig['ref'],
+      path: path as string,
+      prune,
+      suspend,
+      force,
+      targetNamespace,
+      kubeConfig,
+      policy: policy as DeploymentConfig['policy'],
+    };
+  });
+}
+
+function readUrl(problems: Problems, spec: Record<string, unknown>): string | undefined {
+  const hint = 'set spec.url to the Git repository, e.g. https://git.example.com/org/config.git';
+  if (spec.url === undefined || spec.url === null) {
+    problems.add('url', 'is required', hint);
+    return undefined;
+  }
+  const url = readString(problems, spec, 'url');
+  if (url === undefined) return undefined;
+  if (url.trim() === '') {
+    problems.add('url', 'must not be empty', hint);
+    return undefined;
+  }
+  if (url.startsWith('-')) {
+    problems.add('url', 'must not start with "-"', hint);
+    return undefined;
+  }
+  return problems.check('url', () => validateRepositoryUrl(url).url, 'InvalidSpec');
+}
+
+/** An optional name; an empty string counts as unset, as it always has. */
+function readName(
+  problems: Problems,
+  spec: Record<string, unknown>,
+  key: string,
+  problemOf: (name: string) => string | undefined,
+): string | undefined {
+  const name = readString(problems, spec, key);
+  if (name === undefined || name === '') return undefined;
+  const problem = problemOf(name);
+  if (problem) {
+    problems.add(key, problem);
+    return undefined;
+  }
+  return name;
+}
+
+/** One of branch, tag, semver or commit; branch `main` when none is set. */
+function readRef(problems: Problems, spec: Record<string, unknown>): DeploymentConfig['ref'] | undefined {
+  const git = optionalObject(problems, spec, 'git');
+  if (!git) return { kind: 'branch', value: DEPLOYMENT_DEFAULTS.branch };
+  checkKnownFields(problems, 'git.', git, GIT_FIELDS);
+  const set: RefKind[] = [];
+  let chosen: DeploymentConfig['ref'] | undefined;
+  let ok = true;
+  for (const kind of GIT_FIELDS) {
+    const value = readString(problems, git, kind, { at: `git.${kind}` });
+    if (value === undefined) continue;
+    set.push(kind);
+    const checked = checkRef(problems, kind, value);
+    if (checked === undefined) ok = false;
+    else chosen = { kind, value: checked };
+  }
+  if (set.length > 1) {
+    problems.add('git', `sets ${set.join(' and ')}; set only one`, 'follow one branch, tag, semver range or commit');
+    return undefined;
+  }
+  if (!ok) return undefined;
+  return chosen ?? { kind: 'branch', value: DEPLOYMENT_DEFAULTS.branch };
+}
+
+function checkRef(problems: Problems, kind: RefKind, value: string): string | undefined {
+  const at = `git.${kind}`;
+  if (value === '') {
+    problems.add(at, 'must not be empty');
+    return undefined;
+  }
+  if (value.startsWith('-')) {
+    problems.add(at, 'must not start with "-"');
+    return undefined;
+  }
+  switch (kind) {
+    case 'branch':
+    case 'tag': {
+      const problem = refNameProblem(value);
+      if (!problem) return value;
+      problems.add(at, `${JSON.stringify(value)} is not a valid ${kind} name: ${problem}`);
+      return undefined;
+    }
+    case 'semver':
+      // The range is read by the same module, with the same meaning, as when tags are resolved.
+      return problems.adopt(() => parseRange(value, problems.path(at))) === undefined ? undefined : value;
+    case 'commit': {
+      const problem = commitProblem(value);
+      if (!problem) return value.toLowerCase();
+      problems.add(at, problem, COMMIT_SHA_HINT);
+      return undefined;
+    }
+  }
+}
+
+/** A directory inside the repository; `/` and `./` are its root. */
+function readPath(problems: Problems, spec: Record<string, unknown>): string | undefined {
+  const path = readString(problems, spec, 'path');
+  if (path === undefined || path === '') return DEPLOYMENT_DEFAULTS.path;
+  if (/[\0\r\n]/.test(path)) {
+    problems.add('path', 'must not contain NUL or line breaks');
+    return undefined;
+  }
+  // The checkout resolves it the same way (a leading "/" is the root) and also refuses symlinks out.
+  const segments: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') segments.push(part);
+    else if (segments.pop() === undefined) {
+      problems.add('path', `${JSON.stringify(path)} leads outside the repository`, 'give a directory inside the repository, e.g. ./deploy');
+      return undefined;
+    }
+  }
+  return path;
+}
+
+function readKubeConfig(problems: Problems, spec: Record<string, unknown>): DeploymentConfig['kubeConfig'] {
+  const kubeConfig = optionalObject(problems, spec, 'kubeConfig');
+  if (!kubeConfig) return undefined;
+  checkKnownFields(problems, 'kubeConfig.', kubeConfig, ['secretRef']);
+  const hint = 'name the Secret that holds the kubeconfig: kubeConfig: {secretRef: {name: <secret>, key: value}}';
+  const ref = optionalObject(problems, kubeConfig, 'secretRef', 'kubeConfig.secretRef');
+  if (!ref) {
+    // Without it the agent would deploy to its own cluster instead of the one meant.
+    if (kubeConfig.secretRef === undefined || kubeConfig.secretRef === null) problems.add('kubeConfig.secretRef', 'is required', hint);
+    return undefined;
+  }
+  checkKnownFields(problems, 'kubeConfig.secretRef.', ref, ['name', 'key']);
+  const name = readString(problems, ref, 'name', { required: true, at: 'kubeConfig.secretRef.name' });
+  const nameProblem = name === undefined ? undefined : objectNameProblem(name);
+  if (nameProblem) problems.add('kubeConfig.secretRef.name', nameProblem, hint);
+  const key = readString(problems, ref, 'key', { at: 'kubeConfig.secretRef.key' }) ?? DEPLOYMENT_DEFAULTS.kubeConfigKey;
+  const keyOk = key !== '' && key.length <= 253 && SECRET_KEY.test(key);
+  if (!keyOk)
+    problems.add('kubeConfig.secretRef.key', `${JSON.stringify(key)} is not a valid Secret key (letters, digits, '-', '_' and '.')`);
+  return name === undefined || nameProblem || !keyOk ? undefined : { name, key };
+}
+
+function readSyncPolicy(problems: Problems, spec: Record<string, unknown>): DeploymentConfig['policy'] | undefined {
+  const sync = optionalObject(problems, spec, 'syncPolicy') ?? {};
+  checkKnownFields(problems, 'syncPolicy.', sync, SYNC_POLICY_FIELDS);
+  const flag = (key: (typeof SYNC_POLICY_FIELDS)[number], fallback = false) =>
+    readBoolean(problems, sync, key, fallback, `syncPolicy.${key}`);
+  const propagation =
+    readString(problems, sync, 'prunePropagationPolicy', { at: 'syncPolicy.prunePropagationPolicy' }) ??
+    DEPLOYMENT_DEFAULTS.prunePropagationPolicy;
+  const propagationOk = (PROPAGATION_POLICIES as readonly string[]).includes(propagation);
+  if (!propagationOk) {
+    problems.add('syncPolicy.prunePropagationPolicy', `${JSON.stringify(propagation)} is not one of ${PROPAGATION_POLICIES.join(', ')}`);
+  }
+  const policy = {
+    manual: flag('manual'),
+    selfHeal: flag('selfHeal', DEPLOYMENT_DEFAULTS.selfHeal),
+    skipSchemaValidation: flag('skipSchemaValidation'),
+    createNamespace: flag('createNamespace'),
+    pruneLast: flag('pruneLast'),
+    applyOutOfSyncOnly: flag('applyOutOfSyncOnly'),
+    replace: flag('replace'),
+    allowEmpty: flag('allowEmpty'),
+    propagation: propagation as PropagationPolicy,
+    windows: readSyncWindows(problems, sync.windows, 'syncPolicy.windows'),
+  };
+  return propagationOk && policy.windows !== undefined ? { ...policy, windows: policy.windows } : undefined;
+}

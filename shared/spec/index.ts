@@ -1,0 +1,39 @@
+/**
+ * Spec readers, one per kind, shared by the agent and the image updater. Each checks every field
+ * the CRD declares (and reports the ones it does not), applies the defaults, and returns either
+ * the configuration or every problem at once, each naming its field path:
+ * `spec.git.branch: must not start with "-"`. `combineErrors` makes them one condition message.
+ */
+export { combineErrors } from '../errors/combine.ts';
+export { Problems, SPEC_PATHS, type FieldPaths, type Validated } from './problems.ts';
+export {
+  validateContinuousDeploymentSpec,
+  CONTINUOUS_DEPLOYMENT_FIELDS,
+  DEPLOYMENT_DEFAULTS,
+  PROPAGATION_POLICIES,
+  type DeploymentConfig,
+  type RefKind,
+} from './continuous-deployment.ts';
+export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, type CompiledWindow } from './sync-windows.ts';
+export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
+export { validateImageRepositorySpec, IMAGE_REPOSITORY_FIELDS, type ImageRepositoryConfig } from './image-repository.ts';
+export { validateImagePolicySpec, IMAGE_POLICY_FIELDS, type ImagePolicyConfig } from './image-policy.ts';
+export { inlineToImageObjects, INLINE_IMAGE_FIELDS, type DerivedImageObjects } from './inline-image-automation.ts';
+export {
+  validateImageUpdateAutomationSpec,
+  IMAGE_UPDATE_AUTOMATION_FIELDS,
+  DEFAULT_AUTHOR,
+  DEFAULT_AUTOMATION_INTERVAL,
+  MESSAGE_TEMPLATE_PATH,
+  messageTemplateOf,
+  type AutomationConfig,
+} from './image-update-automation.ts';
+export {
+  imageProblem,
+  commitProblem,
+  namespaceProblem,
+  objectNameProblem,
+  IMAGE_REPOSITORY_PATTERN,
+  COMMIT_SHA_PATTERN,
+  COMMIT_SHA_HINT,
+} from './names.ts';
