@@ -1,11 +1,11 @@
 import type { ContinuousDeployment, ContinuousDeploymentStatus } from '../shared/api/continuous-deployment.ts';
-import { Annotations, API_VERSION, Finalizers, Kinds } from '../shared/api/constants.ts';
+import { Annotations, Finalizers } from '../shared/api/constants.ts';
 import { Resources } from '../shared/api/resources.ts';
+import { involvedObject, keyOf, namespaceOf } from '../shared/controller/objects.ts';
 import { Controller, type ReconcileResult } from '../shared/controller/runner.ts';
-import { deepEqual } from '../shared/kube/compare.ts';
+import { writeStatus } from '../shared/controller/status-writer.ts';
 import { describeError, TidemarkError, toTidemarkError } from '../shared/errors/index.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
-import { isNotFound } from '../shared/kube/errors.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import type { KubePort } from '../shared/kube/port.ts';
@@ -190,7 +190,7 @@ export class ContinuousDeploymentController {
       status.syncWindow = { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message };
     } else delete status.syncWindow;
     await this.writeStatus(cd, status);
-    for (const e of events) await this.deps.events.record(involved(cd), e.type, e.reason, e.message);
+    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message);
     log.info(
       {
         revision: outcome.resolved?.revision,
@@ -275,22 +275,19 @@ export class ContinuousDeploymentController {
     );
     log.warn({ reason: error.code, err: describeError(error) }, 'reconcile failed');
     await this.writeStatus(cd, status).catch((err: unknown) => log.warn({ err: toTidemarkError(err).message }, 'status write failed'));
-    for (const e of events) await this.deps.events.record(involved(cd), e.type, e.reason, e.message);
+    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message);
   }
 
-  /** Writes the status subresource only when a field we own changed. */
+  /** Through the one status writer: nothing is written when no field we own changed. */
   private async writeStatus(cd: CdObject, status: ContinuousDeploymentStatus): Promise<void> {
-    const before = (cd.status ?? {}) as Record<string, unknown>;
-    const after = status as Record<string, unknown>;
-    if (STATUS_FIELDS.every((f) => deepEqual(before[f] ?? null, after[f] ?? null))) return;
-    const body: Record<string, unknown> = {};
-    for (const field of STATUS_FIELDS) body[field] = after[field] ?? null;
-    try {
-      await this.deps.kube.patchStatus(Resources.ContinuousDeployment, namespaceOf(cd), cd.metadata.name, body);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    await writeStatus(this.deps.kube, {
+      resource: Resources.ContinuousDeployment,
+      namespace: namespaceOf(cd),
+      name: cd.metadata.name,
+      previous: cd.status,
+      next: status,
+      fields: STATUS_FIELDS,
+    });
   }
 
   private stateOf(key: string): KeyState {
@@ -337,22 +334,3 @@ const STATUS_FIELDS = [
   'conditions',
   'syncWindow',
 ] as const;
-
-export function keyOf(cd: { metadata: { namespace?: string; name: string } }): string {
-  return `${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`;
-}
-
-function namespaceOf(cd: ContinuousDeployment): string {
-  return cd.metadata.namespace ?? 'default';
-}
-
-function involved(cd: ContinuousDeployment): InvolvedObject {
-  const uid = cd.metadata.uid;
-  return {
-    apiVersion: API_VERSION,
-    kind: Kinds.ContinuousDeployment.kind,
-    name: cd.metadata.name,
-    namespace: namespaceOf(cd),
-    ...(uid === undefined ? {} : { uid }),
-  };
-}

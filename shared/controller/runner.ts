@@ -5,6 +5,7 @@ import { backoffDelay, jittered, reconcileBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { KubePort } from '../kube/port.ts';
+import { keyOf } from './objects.ts';
 import { listAndWatch } from './watch.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -144,10 +145,6 @@ export class Controller<T extends KubeObject> {
     this.failures.set(key, attempt + 1);
     return backoffDelay(reconcileBackoff, attempt);
   }
-}
-
-function keyOf(obj: KubeObject): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
 }
 
 function defaultChanged(previous: KubeObject | undefined, next: KubeObject): boolean {

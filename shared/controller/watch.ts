@@ -6,7 +6,6 @@ import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isObject } from '../kube/object.ts';
 import type { KubePort } from '../kube/port.ts';
-import type { KubeRest } from '../kube/rest.ts';
 
 export interface WatchHandlers<T extends KubeObject> {
   /** After each full list, with every object that exists. */
@@ -70,24 +69,4 @@ export async function listAndWatch<T extends KubeObject>(
       await options.clock.sleep(delay, options.signal).catch(() => undefined);
     }
   }
-}
-
-/**
- * Writes a status subresource with a JSON merge patch. Lists are replaced whole; `fields` names
- * every status field the writer owns, so one it leaves out is removed rather than left stale.
- */
-export async function patchStatus(
-  rest: KubeRest,
-  objectPath: string,
-  status: Record<string, unknown>,
-  fields: readonly string[],
-): Promise<void> {
-  const body: Record<string, unknown> = {};
-  for (const field of fields) body[field] = status[field] ?? null;
-  await rest.request({
-    method: 'PATCH',
-    path: `${objectPath}/status`,
-    contentType: 'application/merge-patch+json',
-    body: { status: body },
-  });
 }

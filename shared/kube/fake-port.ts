@@ -111,6 +111,7 @@ export class FakeKubePort implements KubePort {
   }
 
   async list(resource: ResourceMapping, options: ListOptions = {}): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    await tick();
     this.check('list', resource, options.namespace, undefined);
     const items = [...this.objects.values()].filter((o) => matches(resource, options, o)).map(clone);
     return { items, resourceVersion: String(this.version) };
@@ -137,6 +138,7 @@ export class FakeKubePort implements KubePort {
   }
 
   async apply(resource: ResourceMapping, obj: KubeObject, options: { dryRun?: boolean | undefined } = {}): Promise<KubeObject> {
+    await tick();
     const { namespace, name } = obj.metadata;
     this.check(options.dryRun ? 'dryRun' : 'apply', resource, namespace, name);
     const live = this.objects.get(keyOf(resource, namespace, name));
@@ -147,6 +149,7 @@ export class FakeKubePort implements KubePort {
   }
 
   async create(resource: ResourceMapping, obj: KubeObject, options: { dryRun?: boolean | undefined } = {}): Promise<KubeObject> {
+    await tick();
     const { namespace, name } = obj.metadata;
     this.check(options.dryRun ? 'dryRun' : 'create', resource, namespace, name);
     if (this.objects.has(keyOf(resource, namespace, name)))

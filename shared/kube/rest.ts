@@ -63,9 +63,11 @@ export class KubeRest {
       throw apiError(response.statusCode, await response.body.text(), response.headers['retry-after']);
     }
     let buffered = '';
+    // One decoder for the whole stream: a multi-byte character split across two chunks stays whole.
+    const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body) {
-        buffered += chunk.toString();
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
         let newline = buffered.indexOf('\n');
         while (newline >= 0) {
           const line = buffered.slice(0, newline).trim();
