@@ -1,4 +1,5 @@
 import type { ResourceMapping } from '../kube/discovery.ts';
+import { jsonEqual } from '../kube/compare.ts';
 import { isNotFound } from '../kube/errors.ts';
 import type { KubePort } from '../kube/port.ts';
 
@@ -36,17 +37,5 @@ export async function writeStatus<S extends object>(kube: Pick<KubePort, 'patchS
 export function ownedFieldsEqual(previous: object | undefined, next: object, fields: readonly string[]): boolean {
   const a = previous as Record<string, unknown> | undefined;
   const b = next as Record<string, unknown>;
-  return fields.every((field) => canonical(a?.[field] ?? null) === canonical(b[field] ?? null));
-}
-
-/** JSON with sorted keys and without undefined members (the API server sorts keys; we build them in any order). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return fields.every((field) => jsonEqual(a?.[field] ?? null, b[field] ?? null));
 }

@@ -35,3 +35,24 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Equal as JSON would serialise them: key order does not count, and a member whose value is
+ * undefined is the same as an absent one. Structural with early exit: a status of thousands of
+ * resources is compared without building strings.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  if (isObject(a)) {
+    if (!isObject(b)) return false;
+    const present = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined);
+    const keys = present(a);
+    if (keys.length !== present(b).length) return false;
+    return keys.every((key) => jsonEqual(a[key], b[key]));
+  }
+  return false;
+}
