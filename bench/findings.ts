@@ -31,14 +31,12 @@ export const GAP_NOTES: Record<string, string> = {
     'with the full parse kept only as the fallback and for the read-back of files it cannot vouch for, ' +
     'would close most of the gap.',
   '7':
-    'The idle agent is already over the budget: importing @kubernetes/client-node (for KubeConfig alone) ' +
-    'adds ~86 MiB of resident memory — its generated API models load with config.js — ' +
-    'undici ~28 MiB and TypeScript type stripping ~18 MiB. The working set on top is mostly V8 young-generation space ' +
-    'that grows with the allocation rate of reconciles and is not given back (NODE_OPTIONS=--max-semi-space-size=4 took ' +
-    '1,000 objects in 20 CDs from ~330 to ~200 MiB in a trial, at some CPU cost). ' +
-    'A small kubeconfig loader (token, client certificate, CA, in-cluster service account; ' +
-    'client-node loaded lazily only for exec or auth-provider users) plus a semi-space cap in the chart would bring it ' +
-    'near 100 MiB; running compiled JavaScript instead of .ts saves the type stripper.',
+    'Idle, the agent now holds ~116 MiB (~169 MiB before @kubernetes/client-node became a lazy import, loaded only ' +
+    'for exec or auth-provider users; docs/adr/0006): undici ~28 MiB and TypeScript type stripping ~18 MiB of it. ' +
+    'The working set on top is mostly V8 young-generation space that grows with the allocation rate of reconciles and ' +
+    'is not given back (NODE_OPTIONS=--max-semi-space-size=4 took 1,000 objects in 20 CDs from ~330 to ~200 MiB in a ' +
+    'trial, at some CPU cost). A semi-space cap in the chart and running compiled JavaScript instead of .ts ' +
+    '(no type stripper) are the next steps.',
 };
 
 /** Perf fixes made while building the bench, with before → after figures on this machine. */
@@ -49,6 +47,11 @@ export const FIXES: string[] = [
   'image-updater/markers: one YAML parse per scan instead of two (the comments and the documents come from the same ' +
     'CST), an allocation-free comment walk, and a memo for the plain-scalar safety check (two YAML parses per new ' +
     'value). Update run over 2,000 files × 10 markers: 10.5 s → 6.6 s.',
+  'shared/kube/kubeconfig: a small kubeconfig loader in place of @kubernetes/client-node, which is now imported only ' +
+    'for exec or auth-provider users. Idle agent 169 → 116 MiB; peak with 1,000 objects in 20 CDs 314 → 234 MiB.',
+  'shared/controller/status-writer: owned status fields compared structurally with early exit instead of as ' +
+    'canonical JSON strings, which had become the top self-time of a no-op resync (about 0.4 s of CPU per 5 s of ' +
+    'no-op reconciles at 1,000 objects in a profile).',
 ];
 
 /** Other things the bench brought to light. */
