@@ -13,7 +13,8 @@ import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import type { Reason } from '../shared/errors/index.ts';
 import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
-import { ownerKeyFromLabels } from './plan.ts';
+import { ownerToWake } from './plan.ts';
+import type { Owner } from './plan.ts';
 import { reconcile } from './reconcile/index.ts';
 import type { SyncMemo } from './reconcile/index.ts';
 import type { RenderCache } from './render-cache.ts';
@@ -103,12 +104,13 @@ export class ContinuousDeploymentController {
     return this.runner.stop();
   }
 
-  /** A managed object changed or vanished: reconcile its owner now (self-heal, prompt health). */
-  onObjectChange(obj: KubeObject): void {
-    const key = ownerKeyFromLabels(obj.metadata.labels);
-    if (!key) return;
-    const [namespace, name] = key.split('/') as [string, string];
-    this.runner.trigger(namespace, name);
+  /**
+   * A managed object changed or vanished: reconcile its owner now (self-heal, prompt health).
+   * Only an object in the owner's inventory counts: labels alone are anyone's to write.
+   */
+  onObjectChange(obj: KubeObject, serves?: (owner: Owner) => boolean): void {
+    const owner = ownerToWake(obj, (o) => this.runner.get(o.namespace, o.name)?.status?.resources, serves);
+    if (owner) this.runner.trigger(owner.namespace, owner.name);
   }
 
   private async reconcile(watched: CdObject, signal: AbortSignal): Promise<ReconcileResult> {

@@ -59,7 +59,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log,
     homeName: options.clusterName,
     // Watches start only with the controller below, so it exists by the time this is called.
-    onObjectChange: (obj) => controller.onObjectChange(obj),
+    onObjectChange: (obj, serves) => controller.onObjectChange(obj, serves),
   });
   const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,

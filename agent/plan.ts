@@ -31,6 +31,65 @@ export function ownerKeyFromLabels(labels: Record<string, string> | undefined): 
   return name && namespace ? `${namespace}/${name}` : undefined;
 }
 
+/**
+ * The owner an object's ownership annotation names, when the annotation is the value we write
+ * for this very object (a copy on another object names some other identity and does not count).
+ */
+export function ownerFromAnnotation(obj: KubeObject): Owner | undefined {
+  const value = obj.metadata.annotations?.[Annotations.owner];
+  if (!value) return undefined;
+  const slash = value.indexOf('/');
+  const colon = value.indexOf(':');
+  if (slash < 0 || colon < slash) return undefined;
+  const owner = { namespace: value.slice(0, slash), name: value.slice(slash + 1, colon) };
+  return value === ownershipValue(owner, refOf(obj)) ? owner : undefined;
+}
+
+/** Stamped as ours: worth a whole copy in the watch cache. Anyone can forge it; it only buys memory. */
+export function carriesOwnership(obj: KubeObject): boolean {
+  return ownerFromAnnotation(obj) !== undefined;
+}
+
+/**
+ * The ContinuousDeployment a watched change of `obj` should reconcile, if any. The labels and the
+ * annotation only name candidates — anyone may write both on their own objects — so a candidate
+ * wins only when the object is in its inventory (status.resources, which only the agent writes)
+ * and `serves` says the change came from that deployment's cluster.
+ */
+export function ownerToWake(
+  obj: KubeObject,
+  inventoryOf: (owner: Owner) => readonly ResourceStatus[] | undefined,
+  serves: (owner: Owner) => boolean = () => true,
+): Owner | undefined {
+  const candidates: Owner[] = [];
+  const annotated = ownerFromAnnotation(obj);
+  if (annotated) candidates.push(annotated);
+  const labelled = ownerKeyFromLabels(obj.metadata.labels);
+  const slash = labelled?.indexOf('/') ?? -1;
+  if (labelled && slash > 0) {
+    const owner = { namespace: labelled.slice(0, slash), name: labelled.slice(slash + 1) };
+    if (!annotated || annotated.namespace !== owner.namespace || annotated.name !== owner.name) candidates.push(owner);
+  }
+  const key = objectKey(refOf(obj));
+  return candidates.find((owner) => {
+    if (!serves(owner)) return false;
+    const inventory = inventoryOf(owner);
+    return inventory !== undefined && inventoryKeys(inventory).has(key);
+  });
+}
+
+/** Inventory keys per status.resources array: a flood of events costs one lookup each, not a scan. */
+const inventoryIndex = new WeakMap<readonly ResourceStatus[], Set<string>>();
+
+function inventoryKeys(inventory: readonly ResourceStatus[]): Set<string> {
+  let keys = inventoryIndex.get(inventory);
+  if (!keys) {
+    keys = new Set(inventory.map((entry) => objectKey(entry)));
+    inventoryIndex.set(inventory, keys);
+  }
+  return keys;
+}
+
 /** Label values stop at 63 characters; longer names keep a prefix and a hash, still unique. */
 function labelValue(value: string): string {
   if (value.length <= 63) return value;

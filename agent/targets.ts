@@ -9,9 +9,14 @@ import { readSecretData } from '../shared/kube/secrets.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import { ObjectCache } from '../shared/kube/object-cache.ts';
-import type { CacheListener } from '../shared/kube/object-cache.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
 import { Labels } from '../shared/api/constants.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
+import { carriesOwnership } from './plan.ts';
+import type { Owner } from './plan.ts';
+
+/** A watched object changed in a target cluster; `serves` says which deployments that cluster speaks for. */
+export type ObjectChangeListener = (obj: KubeObject, serves: (owner: Owner) => boolean) => void;
 
 export interface Target {
   kube: KubePort;
@@ -36,20 +41,44 @@ export interface TargetResolver {
  */
 export function createTargetResolver(
   home: KubeClient,
-  options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: CacheListener },
+  options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: ObjectChangeListener },
 ): TargetResolver {
   const remote = new Map<string, { text: string; client: KubeClient; cache: ObjectCache; target: Target }>();
-  const cacheFor = (client: KubeClient) => {
-    const cache = new ObjectCache(client.port, { labelSelector: Labels.name, clock: options.clock, log: options.log });
-    cache.onChange(options.onObjectChange);
+  /**
+   * The home cache speaks for deployments to the home cluster, a remote cache only for the one
+   * deployment whose kubeconfig opened it: objects in one cluster never wake a deployment of another.
+   */
+  const cacheFor = (client: KubeClient, only: string | undefined) => {
+    const cache = new ObjectCache(client.port, {
+      labelSelector: Labels.name,
+      clock: options.clock,
+      log: options.log,
+      // Whole copies only of objects stamped as ours; a forged label costs the agent an identity.
+      keepWhole: carriesOwnership,
+    });
+    const serves = (owner: Owner) => {
+      const key = `${owner.namespace}/${owner.name}`;
+      return only === undefined ? !remote.has(key) : key === only;
+    };
+    cache.onChange((obj) => options.onObjectChange(obj, serves));
     return cache;
   };
-  const homeCache = cacheFor(home);
+  const homeCache = cacheFor(home, undefined);
   const homeTarget: Target = { kube: home.port, cache: homeCache, name: options.homeName ?? 'in-cluster' };
+  const drop = (key: string) => {
+    const cached = remote.get(key);
+    remote.delete(key);
+    cached?.cache.stop();
+    void cached?.client.close();
+  };
   return {
     home: homeTarget,
     async resolve(cd, config) {
-      if (!config.kubeConfig) return homeTarget;
+      if (!config.kubeConfig) {
+        // Moved back home: the old remote watch no longer speaks for it, and the home one does.
+        drop(`${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`);
+        return homeTarget;
+      }
       const namespace = cd.metadata.namespace ?? 'default';
       const data = await readSecretData(home.rest, namespace, config.kubeConfig.name, { field: 'spec.kubeConfig.secretRef' });
       const text = data[config.kubeConfig.key];
@@ -73,17 +102,13 @@ export function createTargetResolver(
         `the kubeconfig in Secret ${namespace}/${config.kubeConfig.name} (key ${config.kubeConfig.key})`,
       );
       const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock: options.clock });
-      const cache = cacheFor(client);
+      const cache = cacheFor(client, cacheKey);
       const target = { kube: client.port, cache, name: connection.clusterName };
       remote.set(cacheKey, { text, client, cache, target });
       return target;
     },
     forget(cd) {
-      const key = `${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`;
-      const cached = remote.get(key);
-      remote.delete(key);
-      cached?.cache.stop();
-      void cached?.client.close();
+      drop(`${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`);
     },
     async close() {
       homeCache.stop();

@@ -5,7 +5,7 @@ import { backoffDelay, reconcileBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isObject } from '../kube/object.ts';
-import type { KubePort } from '../kube/port.ts';
+import type { KubePort, ListOptions } from '../kube/port.ts';
 
 export interface WatchHandlers<T extends KubeObject> {
   /** After each full list, with every object that exists. */
@@ -13,6 +13,9 @@ export interface WatchHandlers<T extends KubeObject> {
   onUpsert(obj: T): void;
   onDelete(obj: T): void;
 }
+
+/** Objects per LIST request, as client-go's reflector asks: one big response is never held whole. */
+export const LIST_PAGE_SIZE = 500;
 
 /**
  * List, then watch from the list's resourceVersion; on a closed stream resume, on 410 Gone or an
@@ -30,16 +33,24 @@ export async function listAndWatch<T extends KubeObject>(
     namespace?: string | undefined;
     labelSelector?: string | undefined;
     onError?: ((err: unknown) => void) | undefined;
+    /** Objects per LIST request (`limit` + `continue`); default LIST_PAGE_SIZE. */
+    pageSize?: number | undefined;
+    /**
+     * What to keep of each listed or watched object, applied as each page arrives: a listing
+     * never holds more than one page of full objects.
+     */
+    transform?: ((obj: T) => T) | undefined;
   },
 ): Promise<void> {
   const scope = { namespace: options.namespace, labelSelector: options.labelSelector };
+  const transform = options.transform ?? ((obj: T) => obj);
   let attempt = 0;
   let resourceVersion: string | undefined;
   while (!options.signal.aborted) {
     try {
       if (resourceVersion === undefined) {
-        const list = await port.list(resource, scope);
-        handlers.onList(list.items as T[]);
+        const list = await listAll(port, resource, scope, options.pageSize ?? LIST_PAGE_SIZE, transform);
+        handlers.onList(list.items);
         resourceVersion = list.resourceVersion;
       }
       await port.watch(
@@ -54,8 +65,8 @@ export async function listAndWatch<T extends KubeObject>(
           }
           if (typeof obj.metadata.resourceVersion === 'string') resourceVersion = obj.metadata.resourceVersion;
           if (event.type === 'BOOKMARK') return;
-          if (event.type === 'DELETED') handlers.onDelete(obj as unknown as T);
-          else handlers.onUpsert(obj as unknown as T);
+          if (event.type === 'DELETED') handlers.onDelete(transform(obj as unknown as T));
+          else handlers.onUpsert(transform(obj as unknown as T));
         },
         options.signal,
       );
@@ -68,5 +79,23 @@ export async function listAndWatch<T extends KubeObject>(
       options.log.warn({ resource: resource.plural, err: toTidemarkError(err).message, retryInMs: delay }, 'watch failed');
       await options.clock.sleep(delay, options.signal).catch(() => undefined);
     }
+  }
+}
+
+/** Every page of one listing; the resourceVersion is the first page's snapshot, which all pages share. */
+async function listAll<T extends KubeObject>(
+  port: Pick<KubePort, 'list'>,
+  resource: ResourceMapping,
+  scope: ListOptions,
+  limit: number,
+  transform: (obj: T) => T,
+): Promise<{ items: T[]; resourceVersion: string }> {
+  const items: T[] = [];
+  let page = await port.list(resource, { ...scope, limit });
+  const resourceVersion = page.resourceVersion;
+  for (;;) {
+    for (const obj of page.items) items.push(transform(obj as T));
+    if (!page.continue) return { items, resourceVersion };
+    page = await port.list(resource, { ...scope, limit, continue: page.continue });
   }
 }

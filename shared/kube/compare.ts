@@ -4,13 +4,31 @@ import { isObject } from './object.ts';
 /** Fields the server owns or that change on every write; they are never drift. */
 const SERVER_METADATA = ['managedFields', 'resourceVersion', 'generation', 'creationTimestamp', 'uid', 'selfLink'];
 
+/** kubectl's client-side apply record: a second copy of the object, and never ours to manage. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 /** A copy without status and server-owned metadata, for comparing desired (dry-run) with live. */
 export function comparable(obj: KubeObject): Record<string, unknown> {
   const { metadata, ...rest } = obj;
   delete rest.status; // rest is a fresh copy: obj keeps its status
-  const meta: Record<string, unknown> = { ...metadata };
+  const meta: Record<string, unknown> = withoutLastApplied(metadata);
   for (const field of SERVER_METADATA) delete meta[field];
   return { ...rest, metadata: meta };
+}
+
+/**
+ * The metadata without kubectl's last-applied record (a fresh top-level copy). The watch cache
+ * drops it to save memory, so the comparison must ignore it on both sides.
+ */
+export function withoutLastApplied(metadata: KubeObject['metadata']): KubeObject['metadata'] {
+  const meta = { ...metadata };
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    const annotations = { ...meta.annotations };
+    delete annotations[LAST_APPLIED];
+    if (Object.keys(annotations).length > 0) meta.annotations = annotations;
+    else delete meta.annotations;
+  }
+  return meta;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ResourceMapping } from './discovery.ts';
 import { KubeApiError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import { isObject, joinApiVersion, splitApiVersion } from './object.ts';
-import type { KubePort, ListOptions, MetadataPatch, PropagationPolicy, WatchEvent } from './port.ts';
+import type { KubePort, ListOptions, ListPage, MetadataPatch, PageOptions, PropagationPolicy, WatchEvent } from './port.ts';
 
 /** For unit tests only: an in-memory API server that keeps just enough of Kubernetes' rules. */
 
@@ -110,11 +110,26 @@ export class FakeKubePort implements KubePort {
     return obj ? clone(obj) : undefined;
   }
 
-  async list(resource: ResourceMapping, options: ListOptions = {}): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  /**
+   * Pages by key, as the API server does. Later pages read the objects as they are now, not as
+   * they were at the first page's version; a watch from that version replays the difference.
+   */
+  async list(resource: ResourceMapping, options: PageOptions = {}): Promise<ListPage> {
     await tick();
     this.check('list', resource, options.namespace, undefined);
-    const items = [...this.objects.values()].filter((o) => matches(resource, options, o)).map(clone);
-    return { items, resourceVersion: String(this.version) };
+    const token = options.continue ? (JSON.parse(options.continue) as { version: number; after: string }) : undefined;
+    const version = token?.version ?? this.version;
+    const all = [...this.objects.entries()]
+      .filter(([key, o]) => matches(resource, options, o) && (token === undefined || key > token.after))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const page = options.limit === undefined ? all : all.slice(0, options.limit);
+    const last = page.at(-1);
+    const more = page.length < all.length && last !== undefined;
+    return {
+      items: page.map(([, o]) => clone(o)),
+      resourceVersion: String(version),
+      ...(more ? { continue: JSON.stringify({ version, after: last[0] }) } : {}),
+    };
   }
 
   watch(

@@ -1,12 +1,28 @@
+import { Labels } from '../api/constants.ts';
 import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
 import { listAndWatch } from '../controller/watch.ts';
+import { withoutLastApplied } from './compare.ts';
 import type { ResourceMapping } from './discovery.ts';
 import type { KubeObject } from './object.ts';
 import type { KubePort } from './port.ts';
 
 export type CacheEvent = 'upsert' | 'delete';
 export type CacheListener = (obj: KubeObject, event: CacheEvent, previous: KubeObject | undefined) => void;
+
+export interface ObjectCacheOptions {
+  labelSelector: string;
+  clock: Clock;
+  log: Logger;
+  /**
+   * Whether an object is worth a whole copy (ours: the reconcile compares and rates it). Any
+   * other object that carries the label is kept as its identity alone, and `get` says it cannot
+   * tell (the caller GETs). Default: every object whole.
+   */
+  keepWhole?: ((obj: KubeObject) => boolean) | undefined;
+  /** Objects per LIST request; default the watch's own page size. */
+  pageSize?: number | undefined;
+}
 
 interface KindWatch {
   objects: Map<string, KubeObject>;
@@ -15,20 +31,27 @@ interface KindWatch {
   ready: Promise<void>;
 }
 
+/** Identity-only copies: what `get` will not answer for. */
+const partial = new WeakSet<KubeObject>();
+
 /**
  * A watch-fed copy of the objects Tidemark manages, one cluster-wide watch per kind, filtered by
  * our ownership label. Reconciles read live objects from it instead of the API server, and its
  * change events drive self-heal and prompt health updates. A kind that cannot be watched (no
  * cluster-wide RBAC) reports `undefined` and the caller falls back to a GET.
+ *
+ * Anyone may put the label on their own objects, so the cache keeps only what the agent reads:
+ * no managedFields and no kubectl last-applied record on any copy, and only the identity of
+ * objects `keepWhole` refuses. Lists come in pages.
  */
 export class ObjectCache {
   private readonly port: KubePort;
-  private readonly options: { labelSelector: string; clock: Clock; log: Logger };
+  private readonly options: ObjectCacheOptions;
   private readonly kinds = new Map<string, KindWatch>();
   private readonly listeners: CacheListener[] = [];
   private readonly abort = new AbortController();
 
-  constructor(port: KubePort, options: { labelSelector: string; clock: Clock; log: Logger }) {
+  constructor(port: KubePort, options: ObjectCacheOptions) {
     this.port = port;
     this.options = options;
   }
@@ -84,6 +107,8 @@ export class ObjectCache {
         clock: this.options.clock,
         log: this.options.log,
         labelSelector: this.options.labelSelector,
+        pageSize: this.options.pageSize,
+        transform: (obj) => (this.options.keepWhole && !this.options.keepWhole(obj) ? identityOf(obj) : slim(obj)),
         // Forbidden or unserved: stop answering for this kind; readers fall back to GETs.
         onError: () => {
           state.failed = true;
@@ -96,18 +121,51 @@ export class ObjectCache {
 
   /**
    * The cached copy: an object, `null` when the cache knows it does not exist, `undefined` when the
-   * cache cannot tell (kind not watched or not synced).
+   * cache cannot tell (kind not watched or not synced, or only the object's identity is kept).
    */
   get(mapping: ResourceMapping, namespace: string | undefined, name: string): KubeObject | null | undefined {
     const state = this.kinds.get(kindId(mapping));
     if (!state || !state.synced || state.failed) return undefined;
-    return state.objects.get(`${mapping.namespaced ? (namespace ?? '') : ''}/${name}`) ?? null;
+    const obj = state.objects.get(`${mapping.namespaced ? (namespace ?? '') : ''}/${name}`);
+    if (obj && partial.has(obj)) return undefined;
+    return obj ?? null;
+  }
+
+  /** Every copy kept for a kind, identity-only ones included: what the cache costs, for tests and metrics. */
+  kept(mapping: ResourceMapping): KubeObject[] {
+    return [...(this.kinds.get(kindId(mapping))?.objects.values() ?? [])];
   }
 
   stop(): void {
     this.abort.abort();
   }
 }
+
+/** A whole copy minus the server's field bookkeeping and kubectl's record (the diff ignores both). */
+export function slim(obj: KubeObject): KubeObject {
+  const metadata = withoutLastApplied(obj.metadata);
+  delete metadata.managedFields;
+  return { ...obj, metadata };
+}
+
+/** What a refused object keeps: enough to key it, notice a change, and name its owner's labels. */
+function identityOf(obj: KubeObject): KubeObject {
+  const { name, namespace, resourceVersion, labels } = obj.metadata;
+  const metadata: KubeObject['metadata'] = { name };
+  if (namespace !== undefined) metadata.namespace = namespace;
+  if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
+  const own: Record<string, string> = {};
+  for (const key of OWNER_LABELS) {
+    const value = labels?.[key];
+    if (value !== undefined) own[key] = value;
+  }
+  if (Object.keys(own).length > 0) metadata.labels = own;
+  const stub: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata };
+  partial.add(stub);
+  return stub;
+}
+
+const OWNER_LABELS = [Labels.name, Labels.namespace];
 
 function kindId(mapping: ResourceMapping): string {
   return `${mapping.group}/${mapping.version}/${mapping.plural}`;

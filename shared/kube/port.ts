@@ -14,6 +14,20 @@ export interface ListOptions {
   labelSelector?: string | undefined;
 }
 
+/** One page of a LIST: at most `limit` objects, from where `continue` left off. */
+export interface PageOptions extends ListOptions {
+  limit?: number | undefined;
+  continue?: string | undefined;
+}
+
+export interface ListPage {
+  items: KubeObject[];
+  /** The snapshot every page of one listing shares. */
+  resourceVersion: string;
+  /** Set while more pages follow: pass it back as `continue`. */
+  continue?: string | undefined;
+}
+
 export interface DryRunOptions {
   /** Ask the server what it would store, and store nothing. */
   dryRun?: boolean | undefined;
@@ -42,7 +56,8 @@ export interface KubePort {
   /** Forgets cached mappings, e.g. after CRDs were applied. */
   forgetMappings(): void;
   get(resource: ResourceMapping, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
-  list(resource: ResourceMapping, options?: ListOptions): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /** One page when `limit` is set (follow `continue`), else every object at once. */
+  list(resource: ResourceMapping, options?: PageOptions): Promise<ListPage>;
   /** Streams changes after `resourceVersion` until the stream ends or the signal aborts. */
   watch(
     resource: ResourceMapping,

@@ -22,16 +22,17 @@ export function createRestPort(rest: KubeRest, mapper: RestMapper, options: { fi
       }
     },
     async list(resource, opts = {}) {
-      const list = await rest.request<{ metadata?: { resourceVersion?: string }; items?: KubeObject[] }>({
+      const list = await rest.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubeObject[] }>({
         method: 'GET',
         path: path(resource, opts.namespace),
-        query: { labelSelector: opts.labelSelector },
+        query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue },
       });
       // List items carry no apiVersion/kind (only the list does); stamp them so a listed copy
       // reads the same as a watched one.
       const apiVersion = joinApiVersion(resource.group, resource.version);
       const items = (list.items ?? []).map((o) => ({ ...o, apiVersion, kind: resource.kind }));
-      return { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+      const next = list.metadata?.continue;
+      return { items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
     },
     watch: (resource, opts, onEvent, signal) =>
       rest.watch(
