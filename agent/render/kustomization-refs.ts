@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { terminal } from '../../shared/errors/index.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import { isWithin, label, outside, realpathOrUndefined } from './paths.ts';
 import { parseYaml } from './yaml.ts';
+import { readManifestFile } from './size-limits.ts';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
@@ -37,7 +38,7 @@ export async function checkKustomizationReferences(root: string, dir: string): P
     const where = label(root, file);
     const realFile = await realpathOrUndefined(file);
     if (realFile === undefined || !isWithin(root, realFile)) throw outside(where);
-    const parsed = parseYaml(await readFile(file, 'utf8'));
+    const parsed = parseYaml(await readManifestFile(file, where));
     if (!parsed.ok) {
       const { line, col, message } = parsed.error;
       throw terminal('KustomizeBuildFailed', `${where}:${line}:${col}: ${message}`, 'fix the kustomization in Git');

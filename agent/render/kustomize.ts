@@ -7,6 +7,7 @@ import { terminal, transient } from '../../shared/errors/index.ts';
 import { checkKustomizationReferences } from './kustomization-refs.ts';
 import { parseManifests } from './manifests.ts';
 import { label } from './paths.ts';
+import { manifestTooLarge, MAX_KUSTOMIZE_OUTPUT_BYTES } from './size-limits.ts';
 import type { RenderedObject } from './types.ts';
 
 export { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
@@ -26,7 +27,6 @@ export interface KustomizeOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
 
 /**
@@ -44,7 +44,7 @@ export async function renderKustomization(root: string, dir: string, options: Ku
   if (!name) throw terminal('KustomizeUnavailable', 'the kustomize command is empty', 'configure the kustomize command');
   const executable = await findExecutable(name, options.searchPath ?? process.env.PATH ?? '');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const maxBytes = options.maxOutputBytes ?? MAX_KUSTOMIZE_OUTPUT_BYTES;
 
   const home = await mkdtemp(join(tmpdir(), 'tidemark-kustomize-'));
   try {
@@ -71,11 +71,7 @@ export async function renderKustomization(root: string, dir: string, options: Ku
         'simplify the kustomization or raise the timeout',
       );
     if (run.overflow)
-      throw terminal(
-        'KustomizeBuildFailed',
-        `kustomize build of ${where} produced more than ${maxBytes} bytes`,
-        'split the unit into smaller ones',
-      );
+      throw manifestTooLarge(`the output of kustomize build of ${where}`, maxBytes, 'split the kustomization into smaller ones');
     if (run.code !== 0) {
       const said = shorten(run.stderr.split(root).join('.'));
       throw terminal(

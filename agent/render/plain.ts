@@ -1,10 +1,11 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { terminal } from '../../shared/errors/index.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
 import { parseManifests } from './manifests.ts';
 import { isWithin, label, outside, realpathOrUndefined } from './paths.ts';
+import { readManifestFile } from './size-limits.ts';
 import type { RenderedObject } from './types.ts';
 import { parseYaml } from './yaml.ts';
 
@@ -35,7 +36,7 @@ export async function renderPlainDirectory(root: string, dir: string): Promise<R
   await walk(root, dir, label(root, dir), new Set([dir]), files);
   const out: RenderedObject[] = [];
   for (const file of files) {
-    out.push(...parseManifests(await readFile(file.path, 'utf8'), file.label));
+    out.push(...parseManifests(await readManifestFile(file.path, file.label), file.label));
   }
   return out;
 }
@@ -76,7 +77,7 @@ async function walk(root: string, dir: string, dirLabel: string, ancestors: Set<
  * configuration (its apiVersion, or no kind at all) may not.
  */
 async function refuseNestedKustomization(path: string, fileLabel: string, dirLabel: string): Promise<void> {
-  const parsed = parseYaml(await readFile(path, 'utf8'));
+  const parsed = parseYaml(await readManifestFile(path, fileLabel));
   if (!parsed.ok) return; // reported as ManifestParseFailed when read as a manifest
   const first = parsed.documents.find((d) => d.value !== null && d.value !== undefined)?.value;
   if (parsed.documents.length > 1 || !isObject(first)) return;

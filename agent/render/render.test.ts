@@ -379,7 +379,7 @@ describe('render: kustomize (the real executable)', () => {
     const flood = [process.execPath, '-e', 'process.stdout.write("#".repeat(1 << 20))', '--'];
     await assert.rejects(
       renderPath(root, 'k', { kustomize: { command: flood, maxOutputBytes: 4096 } }),
-      rejectsWith('KustomizeBuildFailed', /produced more than 4096 bytes/),
+      rejectsWith('ManifestTooLarge', /output of kustomize build of k is larger than 4 KiB/),
     );
     const controller = new AbortController();
     const pending = renderPath(root, 'k', { kustomize: { command: hang, signal: controller.signal } });

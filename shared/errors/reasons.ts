@@ -42,6 +42,7 @@ export const REASONS = [
   'DuplicateObject',
   'KustomizeBuildFailed',
   'KustomizeUnavailable',
+  'ManifestTooLarge',
   // registry (RegistryRetryStop is the client's internal sentinel, never reported)
   'InvalidImageReference',
   'InvalidRegistryCredentials',
