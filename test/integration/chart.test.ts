@@ -123,6 +123,9 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
         ['a digest without algorithm', { image: { digest: 'latest' } }, /digest/],
         ['the cache dir on /tmp', { agent: { cacheDir: '/tmp' } }, /cacheDir/],
         ['a privileged health port', { healthPort: 80 }, /healthPort/],
+        ['an emptyDir without a size limit', { imageUpdater: { tmpSizeLimit: '' } }, /tmpSizeLimit/],
+        ['a size limit of zero (no limit to the kubelet)', { agent: { cacheSizeLimit: 0 } }, /cacheSizeLimit/],
+        ['a size limit that is not a quantity', { agent: { tmpSizeLimit: 'lots' } }, /tmpSizeLimit/],
       ];
       for (const [what, values, field] of bad) {
         const res = await runHelm(helm, ['template', 'tm', CHART_DIR], values);
@@ -205,7 +208,47 @@ describe('chart: rendered pods', () => {
         assert.ok(mount, `${what}: nothing mounted at ${path}`);
         assert.ok(isObject(volumes.get(mount.name)?.emptyDir), `${what}: ${path} is not an emptyDir`);
       }
+      assert.deepEqual(
+        [...volumes.values()].map((v) => `${String(v.name)}=${String(obj(v.emptyDir, `${what} volume ${String(v.name)}`).sizeLimit)}`),
+        component === 'agent' ? ['tmp=256Mi', 'cache=2Gi'] : ['tmp=1Gi', 'cache=2Gi'],
+        `${what}: every emptyDir has the sizeLimit values.yaml gives it`,
+      );
       assert.equal(pod.serviceAccountName, `tm-tidemark-${component}`, `${what} runs with the wrong ServiceAccount`);
+    }
+  });
+
+  it('every emptyDir of every rendered object has a sizeLimit, taken from values', async () => {
+    /** Every `emptyDir` anywhere in an object, with where it is. */
+    const emptyDirs = (value: unknown, path: string, out: Array<{ path: string; emptyDir: unknown }>) => {
+      if (Array.isArray(value)) value.forEach((v, i) => emptyDirs(v, `${path}[${i}]`, out));
+      else if (isObject(value)) {
+        for (const [key, v] of Object.entries(value)) {
+          if (key === 'emptyDir') out.push({ path: `${path}.emptyDir`, emptyDir: v });
+          else emptyDirs(v, `${path}.${key}`, out);
+        }
+      }
+      return out;
+    };
+    const custom = {
+      agent: { tmpSizeLimit: '300Mi', cacheSizeLimit: '3Gi' },
+      imageUpdater: { tmpSizeLimit: '5Gi', cacheSizeLimit: 1048576 },
+    };
+    const cases: Array<[string, Record<string, unknown> | undefined, string[]]> = [
+      ['default values', undefined, ['256Mi', '2Gi', '1Gi', '2Gi']],
+      ['namespace-restricted RBAC', NAMESPACE_MODE(['team-a']), ['256Mi', '2Gi', '1Gi', '2Gi']],
+      ['custom limits', custom, ['300Mi', '3Gi', '5Gi', '1048576']],
+    ];
+    for (const [label, values, expected] of cases) {
+      const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', ...(values ? { values } : {}) });
+      const found = objects.flatMap((o) => emptyDirs(o, describeObject(o), []));
+      assert.equal(found.length, 4, `${label}: two emptyDirs per program`);
+      for (const { path, emptyDir } of found)
+        assert.ok(isObject(emptyDir) && emptyDir.sizeLimit !== undefined, `${label}: ${path} has no sizeLimit`);
+      assert.deepEqual(
+        found.map(({ emptyDir }) => String(obj(emptyDir, 'emptyDir').sizeLimit)),
+        expected,
+        `${label}: ${found.map((f) => f.path).join(', ')}`,
+      );
     }
   });
 

@@ -90,6 +90,14 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
+A quantity from values, quoted: a number (YAML gives Helm a float64) is written as a whole number,
+never as 1.048576e+06.
+*/}}
+{{- define "tidemark.quantity" -}}
+{{- if kindIs "float64" . }}{{ int64 . | toString | quote }}{{ else }}{{ toString . | quote }}{{ end }}
+{{- end }}
+
+{{/*
 The pod spec both programs share. Call with
 (dict "root" $ "component" "agent" "program" "agent" "config" .Values.agent "serviceAccountName" "..." "args" (list ...)).
 */}}
@@ -169,15 +177,14 @@ spec:
         - name: cache
           mountPath: {{ $config.cacheDir }}
   volumes:
+    {{- /* Every emptyDir has a sizeLimit (values.schema.json requires one): past it the kubelet
+    evicts the pod instead of letting a hostile repository fill the node's disk. */}}
     - name: tmp
-      emptyDir: {}
-    - name: cache
-      {{- if $config.cacheSizeLimit }}
       emptyDir:
-        sizeLimit: {{ $config.cacheSizeLimit }}
-      {{- else }}
-      emptyDir: {}
-      {{- end }}
+        sizeLimit: {{ include "tidemark.quantity" $config.tmpSizeLimit }}
+    - name: cache
+      emptyDir:
+        sizeLimit: {{ include "tidemark.quantity" $config.cacheSizeLimit }}
   {{- with $config.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
