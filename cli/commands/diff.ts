@@ -7,11 +7,12 @@ import type { CliContext } from '../context.ts';
 import { Exit } from '../context.ts';
 import { unifiedDiff } from '../text-diff.ts';
 import { readCd, requireName } from './cd.ts';
+import { maskSecrets } from './secret-mask.ts';
 
 /**
  * What a sync would change: the agent's own plan (fetch, render, server-side dry-run, prune
  * decision) against the deployment's target cluster, with nothing written. Exit 1 when there is a
- * difference, as `kubectl diff` does.
+ * difference, as `kubectl diff` does. Secret values are masked (secret-mask.ts).
  */
 export async function diff(ctx: CliContext): Promise<number> {
   const name = requireName(ctx);
@@ -27,13 +28,14 @@ export async function diff(ctx: CliContext): Promise<number> {
   for (const c of byName(plan.create)) {
     const label = describeRef(c.ref);
     ctx.out(`+ create ${label}\n`);
-    ctx.out(unifiedDiff('', stringify(c.merged ? comparable(c.merged) : c.desired), { from: `live/${label}`, to: `git/${label}` }));
+    const { after } = maskSecrets(undefined, c.merged ? comparable(c.merged) : c.desired);
+    ctx.out(unifiedDiff('', stringify(after), { from: `live/${label}`, to: `git/${label}` }));
   }
   for (const u of byName(plan.update)) {
     const label = describeRef(u.ref);
     ctx.out(`~ update ${label}\n`);
-    const after = u.merged ? stringify(comparable(u.merged)) : stringify(u.desired);
-    ctx.out(unifiedDiff(stringify(comparable(u.live)), after, { from: `live/${label}`, to: `git/${label}` }));
+    const { before, after } = maskSecrets(comparable(u.live), u.merged ? comparable(u.merged) : u.desired);
+    ctx.out(unifiedDiff(stringify(before), stringify(after), { from: `live/${label}`, to: `git/${label}` }));
   }
   for (const ref of byName(plan.prune.map((r) => ({ ref: r })))) ctx.out(`- prune ${describeRef(ref.ref)}\n`);
   for (const note of plan.notes) ctx.out(`! ${note.reason}: ${note.message}\n`);

@@ -101,6 +101,37 @@ describe('tidemark CLI against a real cluster', () => {
     assert.match(out, /^\+ {2}color: blue$/m);
   });
 
+  it('diff masks Secret values as kubectl diff does: changed keys (before)/(after), the rest ***', async () => {
+    await git.repos.createRepo(
+      'vault',
+      {
+        'deploy/secret.yaml':
+          'apiVersion: v1\nkind: Secret\nmetadata:\n  name: vault\nstringData:\n  password: git-side-password\n  user: admin-user\n',
+      },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'vault', namespace: ns },
+      spec: { url: git.repos.fileUrl('vault'), path: 'deploy', pullInterval: '1h', syncPolicy: { selfHeal: false } },
+    });
+    await waitForCd(kube, ns, 'vault', (c) => c.status?.sync?.status === 'Synced', 'vault synced');
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns}/secrets/vault`,
+      contentType: 'application/merge-patch+json',
+      body: { data: { password: Buffer.from('live-side-password').toString('base64') } },
+    });
+    const { code, out } = await run('diff', 'vault', '-n', ns);
+    assert.equal(code, 1, out);
+    assert.match(out, /~ update Secret\/.*\/vault/);
+    for (const clear of ['git-side-password', 'live-side-password', 'admin-user']) {
+      assert.ok(!out.includes(clear) && !out.includes(Buffer.from(clear).toString('base64')), `${clear} printed:\n${out}`);
+    }
+    assert.match(out, /^- {2}password: "\*\*\*\*\* \(before\)"$/m);
+    assert.match(out, /^\+ {2}password: "\*\*\*\*\* \(after\)"$/m);
+    assert.match(out, /^ {3}user: "\*\*\*"$/m);
+  });
+
   it('sync --wait applies and reports the result', async () => {
     const { code, out } = await run('sync', 'site', '-n', ns, '--wait', '--timeout', '60s');
     assert.equal(code, 0, out);
