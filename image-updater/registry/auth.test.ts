@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import { RegistryClient } from './client.ts';
@@ -240,5 +242,96 @@ describe('basic auth flow', () => {
     assert.equal(missing.code, 'RegistryUnauthorized');
     assert.match(missing.hint ?? '', /secretRef/);
     assert.equal(server.requests.length, 3);
+  });
+});
+
+describe('token realm checks (SSRF)', () => {
+  /** A registry on 127.0.0.1 whose Bearer challenge names `realm`. */
+  async function pointingAt(realm: string) {
+    const server = await localServer((_req, res) => json(res, 401, {}, { 'www-authenticate': `Bearer realm="${realm}",service="s"` }));
+    servers.push(server);
+    return server;
+  }
+
+  it('refuses a realm on another loopback address or on cloud metadata, before sending anything', async () => {
+    // 127.0.0.2 is loopback but not the registry's address: an internal service, not the registry's token service.
+    const internal = createServer((_req, res) => json(res, 200, { token: 'leaked' }));
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.2', resolve));
+    const internalPort = (internal.address() as AddressInfo).port;
+    let internalRequests = 0;
+    internal.on('request', () => internalRequests++);
+    try {
+      const { client, clock } = newClient();
+      for (const [realm, why] of [
+        [`http://127.0.0.2:${internalPort}/token`, /resolves to 127\.0\.0\.2, a loopback address; refusing$/],
+        ['http://169.254.169.254/latest/meta-data/iam', /resolves to 169\.254\.169\.254, a link-local \(cloud metadata\) address/],
+        ['http://[fe80::1]/token', /resolves to fe80::1, a link-local address/],
+      ] as const) {
+        const registry = await pointingAt(realm);
+        const err = await failure(client.listTags(`${registry.host}/app`, { access: { insecure: true } }));
+        assert.equal(err.code, 'RegistryRealmRefused', err.message);
+        assert.equal(err.kind, 'terminal');
+        assert.match(err.message, why);
+        assert.match(err.hint ?? '', /unless the registry is on that host/);
+        assert.equal(registry.requests.length, 1, 'the probe only');
+      }
+      assert.equal(internalRequests, 0, 'the internal service was never contacted');
+      assert.deepEqual(clock.sleeps, [], 'not retried');
+    } finally {
+      internal.closeAllConnections();
+      await new Promise((resolve) => internal.close(resolve));
+    }
+  });
+
+  it('checks what a realm name resolves to, and connects to the address it checked (no second lookup)', async () => {
+    const dns: Record<string, string> = { 'metadata.evil.test': '169.254.169.254', 'tokens.evil.test': '127.0.0.1' };
+    const clock = fakeClock();
+    const client = new RegistryClient({
+      clock,
+      random: () => 0.5,
+      resolveHost: (host) => Promise.resolve(dns[host] ? [{ address: dns[host], family: 4 }] : [{ address: host, family: 4 }]),
+    });
+    clients.push(client);
+    const metadata = await pointingAt('http://metadata.evil.test/latest/meta-data');
+    const err = await failure(client.listTags(`${metadata.host}/app`, { access: { insecure: true } }));
+    assert.equal(err.code, 'RegistryRealmRefused');
+    assert.match(err.message, /metadata\.evil\.test resolves to 169\.254\.169\.254/);
+
+    // The same host as the registry (127.0.0.1): allowed, and reached although no real DNS knows the name.
+    const reg = await bearerRegistry();
+    const realmPort = new URL(reg.registry.url).port;
+    const viaName = await localServer((req, res) => {
+      if (req.headers.authorization?.startsWith('Bearer tok-')) return json(res, 200, { tags: ['named'] });
+      json(res, 401, {}, { 'www-authenticate': `Bearer realm="http://tokens.evil.test:${realmPort}/token",service="s"` });
+    });
+    servers.push(viaName);
+    // The realm is reg's server on the same 127.0.0.1; its tokens are issued there.
+    const result = await client.listTags(`${viaName.host}/app`, { access: { insecure: true } });
+    assert.deepEqual(result.tags, ['named']);
+    assert.equal(reg.tokenRequests(), 1, 'the token came from the pinned 127.0.0.1');
+  });
+
+  it('never puts a token endpoint reply body into the error: status code and content type only', async () => {
+    const secretBody = 'AccessKeyId=AKIAEXAMPLE SecretAccessKey=wJalrXUtnFEMI/K7MDENG internal-admin-page';
+    const realm = await localServer((req, res) => {
+      const url = new URL(req.url ?? '', 'http://x');
+      res.writeHead(url.searchParams.getAll('scope')[0]?.includes('broken') ? 500 : 200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<html>${secretBody}</html>`);
+    });
+    servers.push(realm);
+    const registry = await pointingAt(`${realm.url}/token`);
+    const { client } = newClient();
+    const notJson = await failure(client.listTags(`${registry.host}/app`, { access: { insecure: true } }));
+    assert.equal(notJson.code, 'RegistryBadResponse');
+    assert.match(
+      notJson.message,
+      /the token service at 127\.0\.0\.1:\d+ \(content type text\/html\) answered 200 with a body that is not JSON$/,
+    );
+    const failed = await failure(client.listTags(`${registry.host}/broken`, { access: { insecure: true } }));
+    assert.equal(failed.code, 'RegistryUnavailable');
+    assert.match(failed.message, /\(content type text\/html\): registry answered 500$/);
+    for (const err of [notJson, failed]) {
+      assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, /AKIA|wJalr|internal-admin|html>/);
+    }
   });
 });

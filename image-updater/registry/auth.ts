@@ -4,6 +4,7 @@ import { parseWwwAuthenticate, type AuthChallenge } from './challenge.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
 import type { HttpReply } from './http.ts';
+import { checkRealm, resolveHost, type ResolvedAddress, type ResolveHost } from './realm-guard.ts';
 import { statusError } from './status.ts';
 
 /**
@@ -27,7 +28,7 @@ export type Send = (
   method: 'GET' | 'HEAD',
   url: URL,
   headers: Record<string, string>,
-  options?: { maxBodyBytes?: number },
+  options?: { maxBodyBytes?: number; pinned?: readonly ResolvedAddress[] },
 ) => Promise<HttpReply>;
 
 type Authorization = {
@@ -49,6 +50,13 @@ export function pickChallenge(challenges: AuthChallenge[]): AuthChallenge | unde
   return challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic');
 }
 
+function contentType(reply: HttpReply): string {
+  const raw: string | string[] | undefined = reply.headers['content-type'];
+  const first: string | undefined = typeof raw === 'string' ? raw : raw?.[0];
+  const value = first?.split(';')[0]?.trim();
+  return value ? `content type ${safeExcerpt(value, 60)}` : 'no content type';
+}
+
 function credentialId(credentials: RegistryCredentials | undefined): string {
   if (!credentials) return 'anonymous';
   return createHash('sha256').update(`${credentials.username}\0${credentials.password}`).digest('hex').slice(0, 16);
@@ -56,12 +64,14 @@ function credentialId(credentials: RegistryCredentials | undefined): string {
 
 export class Authenticator {
   private readonly clock: Clock;
+  private readonly resolve: ResolveHost;
   private readonly challenges = new Map<string, AuthChallenge>();
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
   private readonly inflight = new Map<string, Promise<string>>();
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, resolve: ResolveHost = resolveHost) {
     this.clock = clock;
+    this.resolve = resolve;
   }
 
   /** Cached tokens, for tests and metrics. */
@@ -166,13 +176,7 @@ export class Authenticator {
     if (realm.protocol !== 'https:' && realm.protocol !== 'http:') {
       throw registryTerminal(RegistryErrorCode.RegistryBadResponse, `${what}: the token realm uses unsupported scheme ${realm.protocol}`);
     }
-    if (realm.protocol === 'http:' && target.credentials && !target.insecure) {
-      throw registryTerminal(
-        RegistryErrorCode.RegistryInsecureRealm,
-        `${what}: the registry sends credentials to a plain-HTTP token service at ${realm.host}; refusing`,
-        'use an HTTPS token realm, or mark this registry insecure if plain HTTP is intended',
-      );
-    }
+    const pinned = await checkRealm(realm, target.origin, what, this.resolve);
     realm.searchParams.set('service', challenge.params.service ?? '');
     if (!challenge.params.service) realm.searchParams.delete('service');
     realm.searchParams.append('scope', scope);
@@ -181,7 +185,7 @@ export class Authenticator {
 
     const headers: Record<string, string> = { accept: 'application/json' };
     if (target.credentials) headers.authorization = basicAuthorization(target.credentials);
-    const reply = await send('GET', realm, headers, { maxBodyBytes: MAX_TOKEN_BODY });
+    const reply = await send('GET', realm, headers, { maxBodyBytes: MAX_TOKEN_BODY, pinned });
     if (reply.status === 401 || reply.status === 403) {
       throw registryTerminal(
         RegistryErrorCode.RegistryUnauthorized,
@@ -189,16 +193,15 @@ export class Authenticator {
         target.credentials ? 'check the username and password in the image pull secret' : 'the registry needs credentials: set secretRef',
       );
     }
-    if (reply.status !== 200) throw statusError(reply, what, 'repository', this.clock.now());
+    // Never the body: the realm may be any endpoint the registry names, and status is readable by the tenant.
+    const said = `${what}: the token service at ${realm.host} (${contentType(reply)})`;
+    if (reply.status !== 200) throw statusError({ ...reply, body: Buffer.alloc(0) }, said, 'repository', this.clock.now());
 
     let doc: unknown;
     try {
       doc = JSON.parse(reply.body.toString('utf8'));
     } catch {
-      throw registryTransient(
-        RegistryErrorCode.RegistryBadResponse,
-        `${what}: the token service answered 200 with a non-JSON body: ${safeExcerpt(reply.body)}`,
-      );
+      throw registryTransient(RegistryErrorCode.RegistryBadResponse, `${said} answered 200 with a body that is not JSON`);
     }
     const fields = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
     const token = typeof fields.token === 'string' && fields.token !== '' ? fields.token : fields.access_token;

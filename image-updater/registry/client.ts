@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { LookupOptions } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import { silentLogger, type Logger } from '../../shared/log/index.ts';
@@ -10,6 +12,7 @@ import { isRetryable, RegistryErrorCode, registryTerminal, registryTransient, sa
 import { exchange, type HttpReply, type Meter } from './http.ts';
 import { nextLinkTarget, resolveNextPage } from './link.ts';
 import { MANIFEST_ACCEPT, parseManifest, type Manifest } from './manifest.ts';
+import type { ResolvedAddress, ResolveHost } from './realm-guard.ts';
 import { formatReference, isValidDigest, isValidTag, parseImageReference, type ImageReference } from './reference.ts';
 import { KeyedSemaphore } from './semaphore.ts';
 import { registryErrorCode, statusError } from './status.ts';
@@ -47,6 +50,8 @@ export interface RegistryClientOptions {
   concurrencyPerRegistry?: number;
   userAgent?: string;
   random?: () => number;
+  /** DNS for token realm checks (realm-guard.ts); tests may answer for names they invent. */
+  resolveHost?: ResolveHost;
 }
 
 export interface CallOptions {
@@ -134,7 +139,7 @@ export class RegistryClient {
     this.random = options.random;
     this.concurrency = positiveInteger(options.concurrencyPerRegistry, 6, 'concurrencyPerRegistry');
     this.semaphore = new KeyedSemaphore(this.concurrency);
-    this.auth = new Authenticator(this.clock);
+    this.auth = new Authenticator(this.clock, options.resolveHost);
   }
 
   async close(): Promise<void> {
@@ -264,7 +269,7 @@ export class RegistryClient {
 
   /** One authorized request, retried on 429/5xx/network failures with backoff. */
   private async fetch(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<HttpReply> {
-    const send: Send = (m, u, h, extra) => this.send(call, m, u, h, extra?.maxBodyBytes);
+    const send: Send = (m, u, h, extra) => this.send(call, m, u, h, extra?.maxBodyBytes, extra?.pinned);
     let stop: unknown;
     const stopper = new TidemarkError('RegistryRetryStop', 'not retryable', { kind: 'terminal' });
     try {
@@ -305,16 +310,19 @@ export class RegistryClient {
     url: URL,
     headers: Record<string, string>,
     maxBodyBytes?: number,
+    pinned?: readonly ResolvedAddress[],
   ): Promise<HttpReply> {
     // Token realms on another host get their own slot pool and the default trust store.
     const sameHost = url.host === new URL(call.target.origin).host;
     const release = await this.semaphore.acquire(url.host, call.signal);
+    // A checked token realm is reached at the addresses checked, through a one-off pool.
+    const once = pinned === undefined ? undefined : pinnedAgent(pinned, sameHost ? call.tls : undefined);
     try {
       return await exchange({
         method,
         url,
         headers,
-        dispatcher: this.dispatcher(sameHost ? call.tls : undefined),
+        dispatcher: once ?? this.dispatcher(sameHost ? call.tls : undefined),
         timeoutMs: this.timeoutMs,
         maxBodyBytes: maxBodyBytes ?? this.maxBodyBytes,
         signal: call.signal,
@@ -322,6 +330,7 @@ export class RegistryClient {
       });
     } finally {
       release();
+      void once?.destroy();
     }
   }
 
@@ -357,6 +366,30 @@ export class RegistryClient {
       meter: { requests: 0, bytes: 0 },
     };
   }
+}
+
+/** An Agent whose every connection goes to one of `addresses`, whatever DNS says by then. */
+function pinnedAgent(addresses: readonly ResolvedAddress[], tls: RegistryTLS | undefined): Agent {
+  const connect: ConnectOptions = { lookup: pinnedLookup(addresses) };
+  if (tls?.ca !== undefined) connect.ca = tls.ca;
+  if (tls?.cert !== undefined) connect.cert = tls.cert;
+  if (tls?.key !== undefined) connect.key = tls.key;
+  return new Agent({ connections: 1, pipelining: 0, connect });
+}
+
+type ConnectOptions = { ca?: string; cert?: string; key?: string; lookup: LookupFunction };
+
+export function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+  return ((_host: string, options: LookupOptions, callback: (...args: unknown[]) => void) => {
+    const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+    const usable = wanted.length > 0 ? wanted : addresses;
+    if (options.all)
+      callback(
+        null,
+        usable.map((a) => ({ address: a.address, family: a.family })),
+      );
+    else callback(null, usable[0]?.address, usable[0]?.family);
+  }) as LookupFunction;
 }
 
 interface Call {

@@ -15,6 +15,7 @@ export const RegistryErrorCode = {
   RepositoryNotFound: 'RepositoryNotFound',
   ManifestNotFound: 'ManifestNotFound',
   RegistryInsecureRealm: 'RegistryInsecureRealm',
+  RegistryRealmRefused: 'RegistryRealmRefused',
   RegistryTLSError: 'RegistryTLSError',
   RegistryTooManyTags: 'RegistryTooManyTags',
   RegistryResponseTooLarge: 'RegistryResponseTooLarge',

@@ -53,6 +53,7 @@ export const REASONS = [
   'RepositoryNotFound',
   'ManifestNotFound',
   'RegistryInsecureRealm',
+  'RegistryRealmRefused',
   'RegistryTLSError',
   'RegistryTooManyTags',
   'RegistryResponseTooLarge',
