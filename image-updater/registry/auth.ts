@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../shared/time/clock.ts';
+import { BoundedMap } from './bounded-map.ts';
 import { parseWwwAuthenticate, type AuthChallenge } from './challenge.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
@@ -39,7 +40,15 @@ type Authorization = {
 
 const DEFAULT_TOKEN_SECONDS = 60;
 const MAX_TOKEN_BODY = 1024 * 1024;
-const MAX_CACHED_TOKENS = 4096;
+/** Tokens kept: one per registry, repository and credentials. */
+export const MAX_CACHED_TOKENS = 4096;
+/** Registries whose last challenge is remembered. */
+export const MAX_KNOWN_REGISTRIES = 1024;
+
+export interface AuthLimits {
+  tokens?: number;
+  registries?: number;
+}
 
 export function basicAuthorization(credentials: RegistryCredentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
@@ -65,13 +74,21 @@ function credentialId(credentials: RegistryCredentials | undefined): string {
 export class Authenticator {
   private readonly clock: Clock;
   private readonly resolve: ResolveHost;
-  private readonly challenges = new Map<string, AuthChallenge>();
+  private readonly maxTokens: number;
+  private readonly challenges: BoundedMap<string, AuthChallenge>;
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
   private readonly inflight = new Map<string, Promise<string>>();
 
-  constructor(clock: Clock, resolve: ResolveHost = resolveHost) {
+  constructor(clock: Clock, resolve: ResolveHost = resolveHost, limits: AuthLimits = {}) {
     this.clock = clock;
     this.resolve = resolve;
+    this.maxTokens = limits.tokens ?? MAX_CACHED_TOKENS;
+    this.challenges = new BoundedMap(limits.registries ?? MAX_KNOWN_REGISTRIES);
+  }
+
+  /** Registries whose challenge is remembered, for tests and metrics. */
+  get knownRegistries(): number {
+    return this.challenges.size;
   }
 
   /** Cached tokens, for tests and metrics. */
@@ -141,7 +158,7 @@ export class Authenticator {
       .then(({ token, lifetimeMs }) => {
         // Renew a little early so a token does not expire between check and use.
         const margin = Math.min(10_000, lifetimeMs / 10);
-        if (this.tokens.size >= MAX_CACHED_TOKENS) this.sweep();
+        if (this.tokens.size >= this.maxTokens) this.sweep();
         this.tokens.set(key, { token, expiresAt: this.clock.now() + lifetimeMs - margin });
         return token;
       })
@@ -155,7 +172,7 @@ export class Authenticator {
     const now = this.clock.now();
     for (const [key, entry] of this.tokens) if (entry.expiresAt <= now) this.tokens.delete(key);
     for (const key of this.tokens.keys()) {
-      if (this.tokens.size < MAX_CACHED_TOKENS) break;
+      if (this.tokens.size < this.maxTokens) break;
       this.tokens.delete(key);
     }
   }

@@ -6,7 +6,8 @@ import { TidemarkError } from '../../shared/errors/index.ts';
 import { silentLogger, type Logger } from '../../shared/log/index.ts';
 import { retry, type BackoffPolicy } from '../../shared/time/backoff.ts';
 import { systemClock, type Clock } from '../../shared/time/clock.ts';
-import { Authenticator, type AuthTarget, type Send } from './auth.ts';
+import { Authenticator, MAX_KNOWN_REGISTRIES, type AuthLimits, type AuthTarget, type Send } from './auth.ts';
+import { BoundedMap } from './bounded-map.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isRetryable, RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
 import { exchange, type HttpReply, type Meter } from './http.ts';
@@ -52,7 +53,12 @@ export interface RegistryClientOptions {
   random?: () => number;
   /** DNS for token realm checks (realm-guard.ts); tests may answer for names they invent. */
   resolveHost?: ResolveHost;
+  /** Cache sizes; the defaults are MAX_TLS_SETUPS, MAX_CACHED_TOKENS and MAX_KNOWN_REGISTRIES. */
+  limits?: AuthLimits & { tlsSetups?: number };
 }
+
+/** Connection pools kept, one per distinct CA / client certificate; the least recently used is closed. */
+export const MAX_TLS_SETUPS = 64;
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -122,9 +128,9 @@ export class RegistryClient {
   private readonly concurrency: number;
   private readonly semaphore: KeyedSemaphore;
   private readonly auth: Authenticator;
-  private readonly agents = new Map<string, Agent>();
+  private readonly agents: BoundedMap<string, Agent>;
   /** Page sizes a registry refused, remembered so later scans start with what works. */
-  private readonly pageSizeLimit = new Map<string, number>();
+  private readonly pageSizeLimit: BoundedMap<string, number>;
 
   constructor(options: RegistryClientOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -139,11 +145,19 @@ export class RegistryClient {
     this.random = options.random;
     this.concurrency = positiveInteger(options.concurrencyPerRegistry, 6, 'concurrencyPerRegistry');
     this.semaphore = new KeyedSemaphore(this.concurrency);
-    this.auth = new Authenticator(this.clock, options.resolveHost);
+    this.auth = new Authenticator(this.clock, options.resolveHost, options.limits);
+    // A request already running on an evicted pool finishes: close() waits for it.
+    this.agents = new BoundedMap(options.limits?.tlsSetups ?? MAX_TLS_SETUPS, (agent) => void agent.close());
+    this.pageSizeLimit = new BoundedMap(options.limits?.registries ?? MAX_KNOWN_REGISTRIES);
+  }
+
+  /** Entries in the caches keyed by tenant input, for tests and metrics. */
+  cacheSizes(): { tlsSetups: number; registries: number; tokens: number } {
+    return { tlsSetups: this.agents.size, registries: this.auth.knownRegistries, tokens: this.auth.cachedTokens };
   }
 
   async close(): Promise<void> {
-    const agents = [...this.agents.values()];
+    const agents = this.agents.values();
     this.agents.clear();
     await Promise.all(agents.map((a) => a.close()));
   }
