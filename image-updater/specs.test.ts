@@ -56,6 +56,7 @@ test('ImageRepository: every field read', () => {
       insecure: false,
       suspend: true,
       exclusionList: ['^.*\\.sig$', '^.*\\.att$', '-debug$'],
+      accessFrom: { namespaceSelectors: [{ matchLabels: { team: 'a' } }, { matchLabels: {} }] },
     },
   );
 });
@@ -78,6 +79,18 @@ test('ImageRepository: required image, list limits', () => {
   assertHas(problems(readImageRepositorySpec('nginx')), /^InvalidSpec spec: must be an object/);
   assertHas(problems(readImageRepositorySpec({ image: 'a', exclusionList: Array(26).fill('x') })), /at most 25/);
   assertHas(problems(readImageRepositorySpec({ image: 'a', exclusionList: '^x$' })), /must be a list of patterns/);
+  assertHas(
+    problems(readImageRepositorySpec({ image: 'a', accessFrom: { namespaceSelectors: 'team=a' } })),
+    /spec\.accessFrom\.namespaceSelectors: must be a list/,
+  );
+  assertHas(
+    problems(readImageRepositorySpec({ image: 'a', accessFrom: { namespaceSelectors: [{ matchLabels: { team: 1 } }] } })),
+    /spec\.accessFrom\.namespaceSelectors\[0\]\.matchLabels: must map label names to string values/,
+  );
+  assertHas(
+    problems(readImageRepositorySpec({ image: 'a', accessFrom: { namespaceSelectors: Array(33).fill({}) } })),
+    /accessFrom\.namespaceSelectors: has 33 entries; at most 32/,
+  );
   assertHas(problems(readImageRepositorySpec({ image: 'a', exclusionList: ['ok', ''] })), /exclusionList\[1\]: must be a non-empty/);
   // An explicit empty list excludes nothing.
   assert.deepEqual(ok(readImageRepositorySpec({ image: 'a', exclusionList: [] })).exclusionList.patterns, []);

@@ -18,6 +18,7 @@ import { readImagePolicySpec, type ImageRepositoryConfig, type ImagePolicyConfig
 import type { PolicyObject, RepositoryObject } from './object-types.ts';
 import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, sameRef, type PolicyOutcome } from './policy-status.ts';
 import type { AccessResolver } from './registry-access.ts';
+import { repositoryAccessProblem } from './repository-grant.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
 
 /** What the policy controller reads of the ImageRepositories: the repository controller's cache and compiled specs. */
@@ -114,6 +115,12 @@ export class ImagePolicyController {
       await report({ kind: 'waiting', message: `ImageRepository ${repoNamespace}/${repoName} not found` });
       return { requeueAfterMs: this.deps.dependencyRetryMs ?? 30_000 };
     }
+    const denied = await this.crossNamespaceProblem(obj, config, repository);
+    if (denied) {
+      // A grant added on the repository's side rescans it, which runs this policy again.
+      await report({ kind: 'failed', error: denied, stalled: false });
+      return { requeueAfterMs: resyncMs };
+    }
     const record = await this.deps.store.get(repositoryKey(repoNamespace, repoName));
     if (!record || record.uid !== repository.metadata.uid || record.image !== repository.spec.image) {
       const ready = findCondition(repository.status?.conditions, ConditionType.Ready);
@@ -149,6 +156,22 @@ export class ImagePolicyController {
     }
     await report({ kind: 'resolved', ref, candidates: decision.candidates });
     return { requeueAfterMs: resyncMs };
+  }
+
+  /** Refuses a repository in another namespace that does not grant this one (repository-grant.ts). */
+  private async crossNamespaceProblem(obj: PolicyObject, config: ImagePolicyConfig, repository: RepositoryObject) {
+    const policyNamespace = namespaceOf(obj);
+    const { namespace, name } = config.imageRepositoryRef;
+    if (namespace === policyNamespace) return undefined;
+    const repoConfig = this.deps.repositories.config(repository);
+    const own = await this.deps.port.get(Resources.Namespace, undefined, policyNamespace);
+    return repositoryAccessProblem({
+      policyNamespace,
+      repository: { namespace, name },
+      accessFrom: repoConfig.ok ? repoConfig.value.accessFrom : undefined,
+      labels: own?.metadata.labels ?? {},
+      digestReflection: config.digestReflectionPolicy !== 'Never',
+    });
   }
 
   /** The chosen reference with its digest as digestReflectionPolicy asks (a HEAD request). */

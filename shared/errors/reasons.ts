@@ -75,6 +75,7 @@ export const REASONS = [
   'InvalidNumericalValue',
   'NoMatchingTags',
   'NewImage',
+  'AccessDenied',
   // automation
   'SourceNotFound',
   'SourceInvalid',

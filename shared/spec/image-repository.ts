@@ -15,6 +15,16 @@ export interface ImageRepositoryConfig<C extends CompiledForms = PlainForms> {
   insecure: boolean;
   suspend: boolean;
   exclusionList: C['exclusionList'];
+  /**
+   * Flux's cross-namespace grant: ImagePolicies in namespaces whose labels match one selector may
+   * choose from this repository's tags. Absent: only policies in this namespace.
+   */
+  accessFrom: AccessFrom | undefined;
+}
+
+export interface AccessFrom {
+  /** `{matchLabels: {}}` matches every namespace. */
+  namespaceSelectors: Array<{ matchLabels: Record<string, string> }>;
 }
 
 export const IMAGE_REPOSITORY_FIELDS = [
@@ -26,7 +36,10 @@ export const IMAGE_REPOSITORY_FIELDS = [
   'insecure',
   'exclusionList',
   'suspend',
+  'accessFrom',
 ];
+/** Selectors in accessFrom; each is checked against a Namespace's labels. */
+const MAX_NAMESPACE_SELECTORS = 32;
 /** Flux's limit; each entry is a regex run against every tag. */
 const MAX_EXCLUSIONS = 25;
 
@@ -54,6 +67,7 @@ export function validateImageRepositorySpec<C extends CompiledForms>(
   const insecure = readBoolean(problems, spec, 'insecure');
   const suspend = readBoolean(problems, spec, 'suspend');
   const exclusionList = readExclusionList(problems, spec.exclusionList, compile);
+  const accessFrom = readAccessFrom(problems, spec.accessFrom);
 
   return problems.result(() => ({
     image: image as string,
@@ -64,7 +78,43 @@ export function validateImageRepositorySpec<C extends CompiledForms>(
     insecure,
     suspend,
     exclusionList,
+    accessFrom,
   }));
+}
+
+function readAccessFrom(problems: Problems, value: unknown): AccessFrom | undefined {
+  if (value === undefined || value === null) return undefined;
+  const hint = 'e.g. accessFrom: {namespaceSelectors: [{matchLabels: {team: a}}]}';
+  if (!isObject(value)) {
+    problems.add('accessFrom', `must be an object {namespaceSelectors}, not ${describe(value)}`, hint);
+    return undefined;
+  }
+  checkKnownFields(problems, 'accessFrom.', value, ['namespaceSelectors']);
+  const selectors = value.namespaceSelectors;
+  if (!Array.isArray(selectors)) {
+    problems.add('accessFrom.namespaceSelectors', `must be a list of {matchLabels}, not ${describe(selectors)}`, hint);
+    return undefined;
+  }
+  if (selectors.length > MAX_NAMESPACE_SELECTORS) {
+    problems.add('accessFrom.namespaceSelectors', `has ${selectors.length} entries; at most ${MAX_NAMESPACE_SELECTORS} are allowed`);
+    return undefined;
+  }
+  const out: AccessFrom['namespaceSelectors'] = [];
+  selectors.forEach((selector: unknown, i) => {
+    const at = `accessFrom.namespaceSelectors[${i}]`;
+    if (!isObject(selector)) {
+      problems.add(at, `must be an object {matchLabels}, not ${describe(selector)}`, hint);
+      return;
+    }
+    checkKnownFields(problems, `${at}.`, selector, ['matchLabels']);
+    const labels = selector.matchLabels ?? {};
+    if (!isObject(labels) || !Object.values(labels).every((v) => typeof v === 'string')) {
+      problems.add(`${at}.matchLabels`, 'must map label names to string values', hint);
+      return;
+    }
+    out.push({ matchLabels: { ...(labels as Record<string, string>) } });
+  });
+  return { namespaceSelectors: out };
 }
 
 function readExclusionList<C extends CompiledForms>(

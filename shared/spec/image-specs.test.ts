@@ -60,6 +60,7 @@ test('ImageRepository: shape checked here, the exclusion list handed to the comp
     insecure: false,
     suspend: false,
     exclusionList: ['^.*\\.sig$'],
+    accessFrom: undefined,
   });
   assert.deepEqual(seen, [['exclusionList', undefined]]);
 });

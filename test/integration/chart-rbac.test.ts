@@ -284,6 +284,8 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     // A derived object goes when the inline block does.
     await updater.rest.request({ method: 'DELETE', path: `${API}/namespaces/${home}/imagerepositories/app` });
     await updater.rest.request({ method: 'GET', path: `${API}/continuousdeployments` });
+    // An ImagePolicy's Namespace labels, for an ImageRepository's accessFrom grant.
+    await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${other}` });
     await updater.rest.request(
       merge(`${API}/namespaces/${home}/continuousdeployments/app`, {
         metadata: { annotations: { 'tidemark.dev/requestedAt': '1700000000' } },

@@ -442,3 +442,87 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
     });
   });
 }
+
+describe('cross-namespace ImagePolicy references need a grant from the ImageRepository', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let registry: TestRegistry;
+  let updater: RunningImageUpdater | undefined;
+  const namespaces: string[] = [];
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    registry = await startRegistry({ auth: 'htpasswd' });
+    await registry.pushImage(REPO, ['1.0.0', '1.1.0']);
+    // Cluster-wide, as a cross-namespace reference needs.
+    updater = await startImageUpdater({ kubeconfigPath: cluster.kubeconfigPath, log: testLogger(), workers: 2 });
+  });
+
+  after(async () => {
+    await updater?.stop();
+    await registry?.stop();
+    for (const ns of namespaces) await cluster.deleteNamespace(ns);
+    await kube?.close();
+  });
+
+  it('refuses without accessFrom, allows a matching namespace, and never reflects digests with the owner credentials', async () => {
+    const owner = await cluster.createNamespace('grant-owner');
+    const team = await cluster.createNamespace('grant-team', { team: 'a' });
+    const stranger = await cluster.createNamespace('grant-stranger', { team: 'b' });
+    namespaces.push(owner, team, stranger);
+    await createPullSecret(kube, owner, 'registry-creds', registry, registry.password);
+    const repoSpec = { image: `${registry.host}/${REPO}`, interval: '1h', insecure: true, secretRef: { name: 'registry-creds' } };
+    await apply(kube, 'imagerepositories', owner, 'ImageRepository', 'shared', repoSpec);
+    await waitForObject<ImageRepositoryStatus>(
+      kube,
+      path('imagerepositories', owner, 'shared'),
+      (r) => r.status?.lastScanResult?.tagCount === 2,
+      'owner repository scanned',
+    );
+    const policySpec = (extra: Record<string, unknown> = {}) => ({
+      imageRepositoryRef: { name: 'shared', namespace: owner },
+      policy: { semver: { range: '>=1.0.0' } },
+      ...extra,
+    });
+    const denied = async (ns: string, name: string, message: RegExp) => {
+      const got = await waitForObject<ImagePolicyStatus>(
+        kube,
+        path('imagepolicies', ns, name),
+        (p) => readyOf(p.status)?.reason === 'AccessDenied',
+        `${ns}/${name} refused`,
+      );
+      assert.equal(readyOf(got.status)?.status, 'False');
+      assert.match(readyOf(got.status)?.message ?? '', message);
+      assert.equal(got.status?.latestRef, undefined, 'no tag of the other namespace');
+      await waitFor(async () => (await listEvents(kube, ns, name)).some((e) => e.reason === 'AccessDenied' && e.type === 'Warning'), {
+        timeoutMs: WAIT_MS,
+        what: `AccessDenied Event for ${ns}/${name}`,
+      });
+    };
+
+    await apply(kube, 'imagepolicies', team, 'ImagePolicy', 'borrow', policySpec());
+    await denied(team, 'borrow', new RegExp(`ImageRepository ${owner}/shared does not grant access to ImagePolicies in namespace ${team}`));
+
+    // The owner grants namespaces labelled team=a: the policy resolves (its next run follows the rescan).
+    await apply(kube, 'imagerepositories', owner, 'ImageRepository', 'shared', {
+      ...repoSpec,
+      accessFrom: { namespaceSelectors: [{ matchLabels: { team: 'a' } }] },
+    });
+    const granted = await waitForObject<ImagePolicyStatus>(
+      kube,
+      path('imagepolicies', team, 'borrow'),
+      (p) => p.status?.latestRef?.tag === '1.1.0',
+      'granted policy resolved',
+    );
+    assert.equal(readyOf(granted.status)?.status, 'True');
+    assert.equal(granted.status?.latestRef?.digest, undefined);
+
+    // Another label is still refused; a digest lookup would use the owner's pull secret: refused too.
+    await apply(kube, 'imagepolicies', stranger, 'ImagePolicy', 'borrow', policySpec());
+    await denied(stranger, 'borrow', /does not grant access/);
+    await apply(kube, 'imagepolicies', team, 'ImagePolicy', 'digest', policySpec({ digestReflectionPolicy: 'Always' }));
+    await denied(team, 'digest', /would look up digests with ImageRepository .*\/shared's credentials/);
+  });
+});
