@@ -60,6 +60,8 @@ interface KeyState {
   memo: SyncMemo;
   /** Last remote lookup, reused by watch-triggered runs inside the same interval. */
   resolved?: { at: number; generation: number | undefined; revision: ResolvedRevision };
+  /** Set by refresh(): the next run asks Git even inside the pull interval. */
+  refresh?: boolean;
 }
 
 /** How soon to look again at a deletion that needs a person (a spec fix, an annotation); a change triggers sooner. */
@@ -102,6 +104,14 @@ export class ContinuousDeploymentController {
 
   stop(): Promise<void> {
     return this.runner.stop();
+  }
+
+  /** New commits were pushed for `namespace/name` (image-pushes.ts): run it now and look at Git again. */
+  refresh(namespace: string, name: string): void {
+    // A flag, not dropping `resolved`: a run in flight would set it again with the old revision.
+    const state = this.state.get(`${namespace}/${name}`);
+    if (state) state.refresh = true;
+    this.runner.trigger(namespace, name);
   }
 
   /**
@@ -214,8 +224,14 @@ export class ContinuousDeploymentController {
    */
   private sourceFor(state: KeyState, cd: ContinuousDeployment, config: DeploymentConfig, syncRequested: boolean): Source {
     const last = state.resolved;
+    const refresh = state.refresh === true;
+    state.refresh = false;
     const fresh =
-      last && !syncRequested && last.generation === cd.metadata.generation && this.deps.clock.now() - last.at < config.intervalMs * 0.9;
+      last &&
+      !refresh &&
+      !syncRequested &&
+      last.generation === cd.metadata.generation &&
+      this.deps.clock.now() - last.at < config.intervalMs * 0.9;
     if (!fresh) return this.deps.source;
     return {
       resolve: () => Promise.resolve(last.revision),

@@ -17,6 +17,7 @@ import { createHealthAssessor } from './health-assessor.ts';
 import { serveHealth } from '../shared/http/health.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
 import { RenderCache } from './render-cache.ts';
+import { watchImagePushes } from './image-pushes.ts';
 
 export interface AgentOptions {
   /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
@@ -76,13 +77,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     concurrency: options.concurrency ?? 8,
     namespace: options.namespace,
   });
+  const imagePushes = watchImagePushes({
+    kube: kube.port,
+    clock,
+    log,
+    namespace: options.namespace,
+    onPush: (namespace, name) => controller.refresh(namespace, name),
+  });
   controller.start();
+  imagePushes.start();
   const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
   log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'agent started');
   return {
     controller,
     healthServer,
     async stop() {
+      await imagePushes.stop();
       await controller.stop();
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await targets.close();

@@ -20,7 +20,6 @@ import { isNotFound } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
 import { readSecretData } from '../../shared/kube/secrets.ts';
-import type { Logger } from '../../shared/log/index.ts';
 import type { Validated } from '../../shared/spec/index.ts';
 import { updateBranch } from './git-update.ts';
 import { resolveTarget, validateAutomationSpec, type AutomationConfig } from './spec.ts';
@@ -205,8 +204,8 @@ export class ImageUpdateAutomationController {
           },
           'pushed image updates',
         );
-        // First, so a failed status write cannot delay the new image until the next pull.
-        if (target.pushesSourceBranch) await this.requestSync(namespace, config.sourceName, log);
+        // status.lastPushCommit is the agent's signal to sync the source now (agent/image-pushes.ts):
+        // the updater itself may not write ContinuousDeployments.
         await report({
           kind: 'done',
           pushed: {
@@ -287,22 +286,6 @@ export class ImageUpdateAutomationController {
       `Secret ${namespace}/${secretName} (spec.git.commit.signingKey) has no ${SIGNING_KEY_FIELDS.join(' or ')} entry`,
       'store an armored OpenPGP private key as git.asc, or an OpenSSH private key as identity',
     );
-  }
-
-  /** Asks the agent to sync now, so a new image does not wait for the next pull interval. */
-  private async requestSync(namespace: string, name: string, log: Logger): Promise<void> {
-    const stamp = new Date(this.deps.clock.now()).toISOString();
-    try {
-      await this.deps.rest.request({
-        method: 'PATCH',
-        path: objectPath(Kinds.ContinuousDeployment.plural, namespace, name),
-        contentType: 'application/merge-patch+json',
-        body: { metadata: { annotations: { [Annotations.requestedAt]: stamp } } },
-      });
-    } catch (err) {
-      // The push is done; the agent finds the commit at its next pull anyway.
-      log.warn({ cd: `${namespace}/${name}`, err: toTidemarkError(err).message }, 'sync request failed');
-    }
   }
 }
 

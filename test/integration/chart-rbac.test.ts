@@ -190,6 +190,8 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     assert.equal(live.status?.sync?.status, 'Synced');
     await agent.rest.request(merge(`${API}/namespaces/${home}/continuousdeployments/app`, { metadata: { finalizers: null } }));
     await agent.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
+    // The image updater's pushes, read from ImageUpdateAutomations (agent/image-pushes.ts).
+    await agent.rest.request({ method: 'GET', path: `${API}/imageupdateautomations` });
     await agent.rest.request({
       method: 'POST',
       path: `/api/v1/namespaces/${home}/events`,
@@ -248,8 +250,8 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     const { rbac, updater } = await install(home);
     assert.equal(rbac.imageUpdaterArgs[0], 'image-updater');
 
-    // Its job: its kinds and their status, derived objects, reading ContinuousDeployments and
-    // asking them to sync, the Secrets of its namespace, Events.
+    // Its job: its kinds and their status, derived objects, reading ContinuousDeployments, the
+    // Secrets of its namespace, Events. A push is recorded in the automation's status; the agent syncs.
     await updater.rest.request(
       merge(`${API}/namespaces/${home}/imagepolicies/app/status`, {
         status: { latestRef: { name: 'nginx', tag: '1.25.3' } },
@@ -286,11 +288,6 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     await updater.rest.request({ method: 'GET', path: `${API}/continuousdeployments` });
     // An ImagePolicy's Namespace labels, for an ImageRepository's accessFrom grant.
     await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${other}` });
-    await updater.rest.request(
-      merge(`${API}/namespaces/${home}/continuousdeployments/app`, {
-        metadata: { annotations: { 'tidemark.dev/requestedAt': '1700000000' } },
-      }),
-    );
     await updater.rest.request({ method: 'GET', path: `/api/v1/namespaces/${home}/secrets/git-credentials` });
     await updater.rest.request({
       method: 'POST',
@@ -333,6 +330,25 @@ describe('chart RBAC with ServiceAccount tokens', () => {
       { method: 'DELETE', path: `${API}/namespaces/${home}/continuousdeployments/app` },
       'delete a ContinuousDeployment',
     );
+    // Not even an annotation: a compromised updater cannot change what the agent applies.
+    for (const body of [
+      { metadata: { annotations: { 'tidemark.dev/requestedAt': '1700000000' } } },
+      { spec: { url: 'https://evil.example/repo', path: './' } },
+    ]) {
+      await forbidden(updater, merge(`${API}/namespaces/${home}/continuousdeployments/app`, body), 'patch a ContinuousDeployment');
+    }
+    await forbidden(
+      updater,
+      apply(`${API}/namespaces/${home}/continuousdeployments/app`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ContinuousDeployment',
+        metadata: { name: 'app' },
+        spec: { url: 'https://evil.example/repo' },
+      }),
+      'apply a ContinuousDeployment',
+    );
+    assert.equal(await can(updater, { verb: 'patch', group: 'tidemark.dev', resource: 'continuousdeployments', namespace: home }), false);
+    assert.equal(await can(updater, { verb: 'update', group: 'tidemark.dev', resource: 'continuousdeployments', namespace: home }), false);
     await forbidden(
       updater,
       apply('/apis/rbac.authorization.k8s.io/v1/clusterroles/x', {

@@ -248,10 +248,11 @@ describe('image automation: seed 003 end to end', () => {
       JSON.stringify(events),
     );
 
-    // The push asked for a sync: the agent applies the bot commit without waiting its hour.
+    // The agent saw the push in the automation's status and applies the bot commit without waiting
+    // its hour; the updater never wrote the ContinuousDeployment.
     await waitForDeployedImage(`${image}:${first}`);
     const cd = await getCd(kube, ns, 'image-gitops');
-    assert.ok(cd?.metadata.annotations?.['tidemark.dev/requestedAt'], 'the automation requested a sync');
+    assert.equal(cd?.metadata.annotations?.['tidemark.dev/requestedAt'], undefined, 'the updater wrote no sync request');
 
     // A newer tag: one more bot commit, one more value changed, applied again.
     const second = masterTag(2);
