@@ -304,7 +304,7 @@ export function imageLoop(result: ImageLoopResult): Measurement {
     notes: [
       `full loop, both programs as processes: registry scan every 1 s → policy → ` +
         `bot commit pushed over smart HTTP (${formatValue(median(result.toCommitMs), 'ms')} after the tag push) ` +
-        `→ requestedAt → agent apply (${formatValue(median(result.commitToDeployedMs), 'ms')} after the commit; ` +
+        `→ push recorded in status → agent apply (${formatValue(median(result.commitToDeployedMs), 'ms')} after the commit; ` +
         `the ContinuousDeployment also polls every 2 s); ${result.endToEndMs.length} runs after a warm-up`,
     ],
     details: { ...result },

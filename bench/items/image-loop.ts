@@ -1,8 +1,8 @@
 /**
  * Item 8: the whole image loop with real servers and both programs as their own processes —
  * a tag pushed to the registry → `tidemark image-updater` scans (every 1 s), its policy picks the
- * tag, the automation rewrites the marker and pushes a bot commit to the Git server, asks the
- * ContinuousDeployment to sync (requestedAt) → `tidemark agent` applies the new image. The time is
+ * tag, the automation rewrites the marker, pushes a bot commit to the Git server and records the push in
+ * its status → `tidemark agent` sees the push and applies the new image. The time is
  * from the start of the tag push to the moment a watch sees the Deployment with the new image.
  * The ContinuousDeployment also polls Git every 2 s: whichever comes first, the trigger or the
  * poll, applies the bot commit.
