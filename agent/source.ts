@@ -23,6 +23,8 @@ export function createGitSource(options: GitSourceOptions): Source {
         timeoutMs: config.timeoutMs,
         logger: options.log,
         keepCheckouts: options.keepCheckouts ?? 8,
+        // A pinned commit the server did not advertise is fetched with these credentials, cached or not.
+        advertised: resolved.verified,
       });
       return fetched.dir;
     },

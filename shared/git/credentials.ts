@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,22 @@ export function credentialsFromSecretData(data: Readonly<Record<string, string |
     return withCa({ username: data['username'], password: data['password'] });
   }
   return ca ? { caFile: ca } : undefined;
+}
+
+/** Keys the fingerprints below; new in every process, so a fingerprint cannot be checked against guesses elsewhere. */
+const FINGERPRINT_KEY = randomBytes(32);
+
+/**
+ * The identity of a set of credentials, for cache keys that must not be shared between
+ * credentials: a keyed hash of their whole content (`anonymous` for none), never a secret value.
+ * Equal content gives the same fingerprint inside this process, whichever Secret held it.
+ */
+export function credentialsFingerprint(creds: GitCredentials | undefined): string {
+  if (creds === undefined) return 'anonymous';
+  const fields = Object.entries(creds)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHmac('sha256', FINGERPRINT_KEY).update(JSON.stringify(fields)).digest('hex');
 }
 
 /** Rejects values git could not carry safely (a newline would end the askpass answer early). */

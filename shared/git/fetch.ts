@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../errors/index.ts';
-import { prepareAuth } from './credentials.ts';
+import { credentialsFingerprint, prepareAuth } from './credentials.ts';
 import { GitErrorCode, gitError } from './errors.ts';
 import { KeyedMutex } from './mutex.ts';
 import { gitEnvironment, runGit } from './run.ts';
@@ -15,9 +15,33 @@ const LOCAL_TIMEOUT_MS = 2 * 60_000;
 /** One lock per cache directory for this whole process. */
 const cacheLocks = new KeyedMutex();
 
+/**
+ * (repository cache, credentials, commit) triples the remote served in this process. A commit
+ * already in the shared cache proves nothing about other credentials, or about the remote still
+ * having it: a pinned commit the server does not advertise is only checked out after the remote
+ * served it to these credentials. Oldest first; forgetting one costs one more fetch.
+ */
+const proofs = new Set<string>();
+const MAX_PROOFS = 10_000;
+
+function remember(proof: string): void {
+  proofs.delete(proof);
+  proofs.add(proof);
+  for (const oldest of proofs) {
+    if (proofs.size <= MAX_PROOFS) break;
+    proofs.delete(oldest);
+  }
+}
+
 export interface FetchRevisionOptions extends GitOperationOptions {
   /** Checkouts kept per repository, newest first (the returned one included). Default 2. */
   keepCheckouts?: number | undefined;
+  /**
+   * False for a pinned commit the server did not advertise as a ref tip (ResolvedRevision.verified):
+   * it is then fetched from the remote with these credentials even when cached, unless they already
+   * fetched it in this process. Default true: the caller's ls-remote with these credentials saw it.
+   */
+  advertised?: boolean | undefined;
 }
 
 export interface FetchedRevision {
@@ -72,13 +96,16 @@ async function fetchLocked(
   await mkdir(checkouts, { recursive: true });
   if (!(await exists(join(repo, 'HEAD')))) await local(['init', '--quiet', '--bare', '--', repo], 'init');
 
-  if (await isCheckoutOf(dir, sha, local)) {
+  const proof = `${root}\0${credentialsFingerprint(creds)}\0${sha}`;
+  const mustProve = options.advertised === false && !proofs.has(proof);
+  if (!mustProve && (await isCheckoutOf(dir, sha, local))) {
     await utimes(dir, new Date(), new Date());
     return { dir, sha, fetched: false };
   }
 
   let fetched = false;
-  if (!(await hasCommit(bare, sha))) {
+  const cached = await hasCommit(bare, sha);
+  if (!cached || mustProve) {
     const auth = await prepareAuth(creds, kind);
     const remote = (args: string[]) =>
       runGit(['--git-dir', repo, ...args], {
@@ -92,11 +119,13 @@ async function fetchLocked(
       });
     try {
       try {
-        await remote(['fetch', '--quiet', '--no-tags', '--depth=1', '--', url, sha]);
+        // --refetch: a commit already here is asked for again, so the server has to serve it.
+        await remote(['fetch', '--quiet', '--no-tags', '--depth=1', ...(cached ? ['--refetch'] : []), '--', url, sha]);
       } catch (err) {
         // Older servers refuse a want for a commit that is not a ref tip: fall back to the
         // branches and tags themselves, in full, and look for the commit among them.
-        if (!(err instanceof TidemarkError) || err.code !== GitErrorCode.RefNotFound) throw err;
+        // A commit that is here already would be found without the server serving it: no proof.
+        if (!(err instanceof TidemarkError) || err.code !== GitErrorCode.RefNotFound || cached) throw err;
         await remote(['fetch', '--quiet', '--no-tags', '--', url, ...fallbackRefspecs(want)]);
       }
     } finally {
@@ -110,6 +139,7 @@ async function fetchLocked(
       );
     }
     fetched = true;
+    remember(proof);
   }
 
   await rm(dir, { recursive: true, force: true });

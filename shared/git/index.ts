@@ -14,7 +14,7 @@ export {
   refNameProblem,
 } from './validate.ts';
 export type { CheckedRef, CheckedUrl, UrlKind } from './validate.ts';
-export { credentialsFromSecretData, validateCredentials } from './credentials.ts';
+export { credentialsFingerprint, credentialsFromSecretData, validateCredentials } from './credentials.ts';
 export { pickSemverTag, parseLsRemote } from './refs.ts';
 export { lsRemote, resolveFromRefs } from './remote.ts';
 export { fetchRevision, repositoryCacheDir } from './fetch.ts';

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { reconcile } from '../../agent/reconcile/index.ts';
+import { world } from '../../agent/reconcile/test-kit.ts';
+import { RenderCache } from '../../agent/render-cache.ts';
+import { createRenderer } from '../../agent/renderer.ts';
+import { createGitSource } from '../../agent/source.ts';
+import { TidemarkError } from '../../shared/errors/index.ts';
+import { fetchRevision } from '../../shared/git/index.ts';
+import type { GitCredentials } from '../../shared/git/index.ts';
+import { silentLogger } from '../../shared/log/index.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+
+/**
+ * Git against hostile tenants: a tenant may create ContinuousDeployments and Secrets in its own
+ * namespace and controls its own repositories. Real Git servers; the cluster side is the
+ * in-memory port, since what is under test is what reaches the render, not how it is applied.
+ */
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<TidemarkError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof TidemarkError, `expected a TidemarkError, got ${String(err)}`);
+    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
+    return err;
+  }
+  assert.fail(`expected ${code}, but it succeeded`);
+}
+
+const PRIVATE = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tenant-a-private}\ndata: {password: hunter2}\n';
+
+describe('Git sources shared by tenants', () => {
+  let servers: GitServers;
+  let cacheDir: string;
+  let shaA: string;
+  let urlA: string;
+  let urlB: string;
+  let credsA: GitCredentials;
+
+  before(async () => {
+    servers = await startGitServers({ http: true, ssh: false });
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-git-tenancy-'));
+    shaA = await servers.repos.createRepo('tenant-a', { 'deploy/cm.yaml': PRIVATE });
+    await servers.repos.createRepo('tenant-b', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tenant-b}\n' });
+    urlA = servers.http!.url('tenant-a');
+    urlB = servers.repos.fileUrl('tenant-b');
+    credsA = { username: servers.http!.reader.username, password: servers.http!.reader.password };
+  });
+
+  after(async () => {
+    await servers?.stop();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it("does not hand tenant A's cached render to tenant B pinning A's commit on B's own repository", async () => {
+    const renderCache = new RenderCache();
+    const source = createGitSource({ cacheDir, log: silentLogger });
+    const render = createRenderer({});
+
+    const a = world({ url: urlA, secretRef: 'git-a', git: { branch: 'main' }, path: 'deploy' });
+    const first = await reconcile(a.input({ auth: credsA }), { ...a.deps, source, render, renderCache });
+    assert.equal(first.error, undefined, first.error?.message);
+    assert.equal(first.resolved?.sha, shaA);
+    assert.equal(renderCache.size, 1, "A's render is cached: the attack needs it there");
+
+    const b = world({ url: urlB, git: { commit: shaA }, path: 'deploy' });
+    const attack = await reconcile(b.input(), { ...b.deps, source, render, renderCache });
+    assert.equal(attack.failedPhase, 'fetch', `B was served: ${JSON.stringify(attack.changes.map((c) => c.ref.name))}`);
+    assert.equal(attack.error?.code, 'GitRefNotFound');
+    assert.equal(b.kube.peek('v1', 'ConfigMap', 'apps', 'tenant-a-private'), undefined);
+    assert.equal(b.kube.writes().length, 0);
+  });
+
+  it('does not check out a cached commit for other credentials without the remote serving it to them', async () => {
+    const first = await fetchRevision(urlA, credsA, { commit: shaA }, shaA, cacheDir, { advertised: false });
+    assert.equal(first.sha, shaA);
+    // Same URL, same commit, credentials the server refuses: the shared cache must not answer.
+    const stranger: GitCredentials = { username: servers.http!.reader.username, password: 'not-the-password' };
+    await rejectsWith(fetchRevision(urlA, stranger, { commit: shaA }, shaA, cacheDir, { advertised: false }), 'GitAuthenticationFailed');
+    await rejectsWith(fetchRevision(urlA, undefined, { commit: shaA }, shaA, cacheDir, { advertised: false }), 'GitAuthenticationFailed');
+    // The credentials that proved it are not asked again.
+    const commands: string[][] = [];
+    await fetchRevision(urlA, credsA, { commit: shaA }, shaA, cacheDir, { advertised: false, onCommand: (c) => commands.push([...c]) });
+    assert.equal(commands.filter((c) => c.includes('fetch')).length, 0, JSON.stringify(commands));
+  });
+});
