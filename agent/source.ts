@@ -26,7 +26,7 @@ export function createGitSource(options: GitSourceOptions): Source {
         // A pinned commit the server did not advertise is fetched with these credentials, cached or not.
         advertised: resolved.verified,
       });
-      return fetched.dir;
+      return { dir: fetched.dir, release: () => fetched.release() };
     },
   };
 }

@@ -8,10 +8,16 @@ import type { DeploymentConfig } from '../shared/spec/index.ts';
 export type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
 import type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
 
+/** A checkout in use: nothing prunes or replaces it before release() (call it once the render is done). */
+export interface Checkout {
+  dir: string;
+  release(): void;
+}
+
 /** The Git side of a reconcile: a cheap remote lookup, and a checkout only when the commit is new. */
 export interface Source {
   resolve(config: DeploymentConfig, auth: GitAuth | undefined, signal?: AbortSignal): Promise<ResolvedRevision>;
-  checkout(config: DeploymentConfig, auth: GitAuth | undefined, resolved: ResolvedRevision, signal?: AbortSignal): Promise<string>;
+  checkout(config: DeploymentConfig, auth: GitAuth | undefined, resolved: ResolvedRevision, signal?: AbortSignal): Promise<Checkout>;
 }
 
 /** Turns a checked-out directory into desired objects; throws a terminal error for bad content. */

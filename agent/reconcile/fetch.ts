@@ -1,28 +1,38 @@
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isPlainDirectory, type RenderKey } from '../render-cache.ts';
-import type { ResolvedRevision } from '../types.ts';
+import type { Checkout, ResolvedRevision } from '../types.ts';
 import type { StepContext } from './context.ts';
 
 /** Asks Git for the revision; a commit already rendered needs neither its checkout nor a parse. */
 export async function fetchRevision(
   ctx: StepContext,
-): Promise<{ resolved: ResolvedRevision; rendered: KubeObject[] | undefined; checkoutDir: string | undefined }> {
+): Promise<{ resolved: ResolvedRevision; rendered: KubeObject[] | undefined; checkout: Checkout | undefined }> {
   const { input, deps } = ctx;
   const resolved = await deps.source.resolve(input.config, input.auth, deps.signal);
   const rendered = deps.renderCache?.get(renderKey(ctx, resolved));
-  if (rendered) return { resolved, rendered, checkoutDir: undefined };
-  const checkoutDir = await deps.source.checkout(input.config, input.auth, resolved, deps.signal);
-  return { resolved, rendered: undefined, checkoutDir };
+  if (rendered) return { resolved, rendered, checkout: undefined };
+  const checkout = await deps.source.checkout(input.config, input.auth, resolved, deps.signal);
+  return { resolved, rendered: undefined, checkout };
 }
 
 /** Turns the checkout into desired objects; plain directories are remembered by repository, credentials, commit and path. */
-export async function renderRevision(ctx: StepContext, resolved: ResolvedRevision, checkoutDir: string): Promise<KubeObject[]> {
+/**
+ * The checkout is held until the render is over (pruning leaves it alone meanwhile) and released
+ * whatever happens. Only a render that ran to its end is cached: not one that threw, nor one
+ * whose run was aborted meanwhile.
+ */
+export async function renderRevision(ctx: StepContext, resolved: ResolvedRevision, checkout: Checkout): Promise<KubeObject[]> {
   const { input, deps } = ctx;
-  const rendered = await deps.render(checkoutDir, input.config.path, deps.signal);
-  if (deps.renderCache && (await isPlainDirectory(checkoutDir, input.config.path))) {
-    deps.renderCache.set(renderKey(ctx, resolved), rendered);
+  try {
+    const rendered = await deps.render(checkout.dir, input.config.path, deps.signal);
+    deps.signal?.throwIfAborted();
+    if (deps.renderCache && (await isPlainDirectory(checkout.dir, input.config.path))) {
+      deps.renderCache.set(renderKey(ctx, resolved), rendered);
+    }
+    return rendered;
+  } finally {
+    checkout.release();
   }
-  return rendered;
 }
 
 /** The repository and credentials are part of the key: a commit SHA from another tenant's repository finds nothing. */

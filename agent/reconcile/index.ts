@@ -6,7 +6,7 @@ import type { Stage } from '../../shared/kube/order.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
 import { worstHealth } from '../health/index.ts';
 import { staleEntries } from '../plan.ts';
-import type { Phase, ReconcileOutcome } from '../types.ts';
+import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
 import { assessObjects, syncStatusOf, waitHealthy } from './assess.ts';
 import type { ReconcileDeps, ReconcileInput } from './context.ts';
@@ -53,7 +53,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     if (fetched.rendered) rendered = fetched.rendered;
     else {
       try {
-        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkoutDir as string);
+        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout);
       } catch (err) {
         return fail('render', err);
       }

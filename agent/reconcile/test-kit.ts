@@ -5,7 +5,7 @@ import { silentLogger } from '../../shared/log/index.ts';
 import { FakeClock } from '../../shared/time/fake-clock.ts';
 import { createHealthAssessor } from '../health-assessor.ts';
 import { validateContinuousDeploymentSpec, type DeploymentConfig } from '../../shared/spec/index.ts';
-import type { ReconcileOutcome, ResolvedRevision, Source } from '../types.ts';
+import type { Checkout, ReconcileOutcome, ResolvedRevision, Source } from '../types.ts';
 import type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
 
 /** For unit tests only: a Git repository in memory, one branch whose commits are object lists. */
@@ -29,9 +29,9 @@ export class FakeGit implements Source {
     return { ref: 'main', revision: `main@sha1:${this.sha()}`, sha: this.sha(), verified: true };
   }
 
-  async checkout(): Promise<string> {
+  async checkout(): Promise<Checkout> {
     await Promise.resolve();
-    return `/checkouts/${this.sha()}`;
+    return { dir: `/checkouts/${this.sha()}`, release: () => undefined };
   }
 
   async render(): Promise<KubeObject[]> {

@@ -24,6 +24,24 @@ const cacheLocks = new KeyedMutex();
 const proofs = new Set<string>();
 const MAX_PROOFS = 10_000;
 
+/**
+ * Checkouts handed out and not released yet, by directory: a render reads them outside the lock,
+ * so pruning and re-checkout leave them alone until the last holder lets go.
+ */
+const leases = new Map<string, number>();
+
+function lease(dir: string): () => void {
+  leases.set(dir, (leases.get(dir) ?? 0) + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (leases.get(dir) ?? 1) - 1;
+    if (left > 0) leases.set(dir, left);
+    else leases.delete(dir);
+  };
+}
+
 function remember(proof: string): void {
   proofs.delete(proof);
   proofs.add(proof);
@@ -45,11 +63,16 @@ export interface FetchRevisionOptions extends GitOperationOptions {
 }
 
 export interface FetchedRevision {
-  /** A clean checkout of exactly `sha`; stays in place until `keepCheckouts` newer ones exist. */
+  /**
+   * A clean checkout of exactly `sha`. It is not pruned, reset or replaced before release() is
+   * called (once is enough; more calls do nothing); after that it stays until `keepCheckouts`
+   * newer ones exist.
+   */
   dir: string;
   sha: string;
   /** False when the commit was already in the cache and no network call was made. */
   fetched: boolean;
+  release(): void;
 }
 
 /** The cache directory of one repository URL under `cacheDir`. */
@@ -98,9 +121,10 @@ async function fetchLocked(
 
   const proof = `${root}\0${credentialsFingerprint(creds)}\0${sha}`;
   const mustProve = options.advertised === false && !proofs.has(proof);
-  if (!mustProve && (await isCheckoutOf(dir, sha, local))) {
+  // A leased checkout is in use and was checked when it was handed out: it is not touched.
+  if (!mustProve && (leases.has(dir) || (await isCheckoutOf(dir, sha, local)))) {
     await utimes(dir, new Date(), new Date());
-    return { dir, sha, fetched: false };
+    return { dir, sha, fetched: false, release: lease(dir) };
   }
 
   let fetched = false;
@@ -142,12 +166,15 @@ async function fetchLocked(
     remember(proof);
   }
 
-  await rm(dir, { recursive: true, force: true });
-  await bare(['worktree', 'prune'], 'worktree');
-  await bare(['worktree', 'add', '--quiet', '--detach', '--force', '--', dir, sha], 'worktree');
+  if (!leases.has(dir) && !(await isCheckoutOf(dir, sha, local))) {
+    await rm(dir, { recursive: true, force: true });
+    await bare(['worktree', 'prune'], 'worktree');
+    await bare(['worktree', 'add', '--quiet', '--detach', '--force', '--', dir, sha], 'worktree');
+  }
+  const release = lease(dir);
   await pruneCheckouts(checkouts, dir, options.keepCheckouts ?? 2);
   await bare(['worktree', 'prune'], 'worktree');
-  return { dir, sha, fetched };
+  return { dir, sha, fetched, release };
 }
 
 function fallbackRefspecs(want: ReturnType<typeof validateRefSpec>): string[] {
@@ -190,6 +217,7 @@ async function isCheckoutOf(
   }
 }
 
+/** Removes the oldest checkouts beyond `keep`, never one that is leased (being rendered). */
 async function pruneCheckouts(checkouts: string, current: string, keep: number): Promise<void> {
   const entries = await readdir(checkouts, { withFileTypes: true });
   const dirs = await Promise.all(
@@ -201,7 +229,9 @@ async function pruneCheckouts(checkouts: string, current: string, keep: number):
       }),
   );
   dirs.sort((a, b) => b.mtime - a.mtime);
-  for (const old of dirs.slice(Math.max(1, keep))) await rm(old.path, { recursive: true, force: true });
+  for (const old of dirs.slice(Math.max(1, keep))) {
+    if (!leases.has(old.path)) await rm(old.path, { recursive: true, force: true });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

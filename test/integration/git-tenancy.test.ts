@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,5 +88,103 @@ describe('Git sources shared by tenants', () => {
     const commands: string[][] = [];
     await fetchRevision(urlA, credsA, { commit: shaA }, shaA, cacheDir, { advertised: false, onCommand: (c) => commands.push([...c]) });
     assert.equal(commands.filter((c) => c.includes('fetch')).length, 0, JSON.stringify(commands));
+  });
+});
+
+describe('checkouts in use', () => {
+  let servers: GitServers;
+  let cacheDir: string;
+  let url: string;
+  const commits: string[] = [];
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\n`;
+
+  before(async () => {
+    servers = await startGitServers({ http: false, ssh: false });
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-git-leases-'));
+    const files = (n: number) => Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`deploy/cm-${i}.yaml`, cm(`c${n}-${i}`)]));
+    commits.push(await servers.repos.createRepo('moving', files(1)));
+    commits.push(await servers.repos.commitFiles('moving', 'main', files(2), 'two'));
+    commits.push(await servers.repos.commitFiles('moving', 'main', files(3), 'three'));
+    url = servers.repos.fileUrl('moving');
+  });
+
+  after(async () => {
+    await servers?.stop();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('keeps a leased checkout through newer fetches that prune, and prunes it once released', async () => {
+    const cache = join(cacheDir, 'leases');
+    const [c1, c2, c3] = commits as [string, string, string];
+    const a = await fetchRevision(url, undefined, { branch: 'main' }, c1, cache, { keepCheckouts: 1 });
+    const b = await fetchRevision(url, undefined, { branch: 'main' }, c2, cache, { keepCheckouts: 1 });
+    assert.equal(existsSync(join(a.dir, 'deploy/cm-19.yaml')), true, 'pruned while in use');
+    a.release();
+    a.release(); // twice is harmless
+    const c = await fetchRevision(url, undefined, { branch: 'main' }, c3, cache, { keepCheckouts: 1 });
+    assert.equal(existsSync(a.dir), false, 'released and beyond keepCheckouts: pruned');
+    assert.equal(existsSync(b.dir), true, 'still leased');
+    b.release();
+    c.release();
+  });
+
+  it('renders a commit completely while other deployments of the repository move on, and caches only finished renders', async () => {
+    const [c1, c2, c3] = commits as [string, string, string];
+    const source = createGitSource({ cacheDir: join(cacheDir, 'agent'), log: silentLogger, keepCheckouts: 1 });
+    const realRender = createRenderer({});
+    const renderCache = new RenderCache();
+
+    // A render that stops midway (throws) or whose run was aborted meanwhile is not cached.
+    const broken = world({ url, git: { commit: c1 }, path: 'deploy' });
+    const failed = await reconcile(broken.input(), {
+      ...broken.deps,
+      source,
+      renderCache,
+      render: () => Promise.reject(new Error('the render broke halfway')),
+    });
+    assert.equal(failed.failedPhase, 'render');
+    const abort = new AbortController();
+    const aborted = await reconcile(broken.input(), {
+      ...broken.deps,
+      source,
+      renderCache,
+      signal: abort.signal,
+      render: async (dir, path, signal) => {
+        const objects = await realRender(dir, path, signal);
+        abort.abort(new Error('stopping'));
+        return objects.slice(0, 3);
+      },
+    });
+    assert.equal(aborted.failedPhase, 'render');
+    assert.equal(renderCache.size, 0, 'a partial render was cached');
+
+    // The race: the render of c1 waits while two other deployments check out c2 and c3 (keep 1).
+    let arrived!: () => void;
+    const rendering = new Promise<void>((resolve) => (arrived = resolve));
+    let proceed!: () => void;
+    const gate = new Promise<void>((resolve) => (proceed = resolve));
+    const slow = world({ url, git: { commit: c1 }, path: 'deploy' });
+    const slowRun = reconcile(slow.input(), {
+      ...slow.deps,
+      source,
+      renderCache,
+      render: async (dir, path, signal) => {
+        arrived();
+        await gate;
+        return realRender(dir, path, signal);
+      },
+    });
+    await rendering;
+    for (const sha of [c2, c3]) {
+      const other = world({ url, git: { commit: sha }, path: 'deploy' });
+      const outcome = await reconcile(other.input(), { ...other.deps, source, render: realRender, renderCache });
+      assert.equal(outcome.error, undefined, outcome.error?.message);
+    }
+    proceed();
+    const outcome = await slowRun;
+    assert.equal(outcome.error, undefined, outcome.error?.message);
+    const applied = outcome.changes.filter((c) => c.action === 'created').map((c) => c.ref.name);
+    assert.equal(applied.length, 20, `a partial render was applied: ${applied.join(', ')}`);
+    assert.ok(applied.every((name) => name.startsWith('c1-')));
   });
 });

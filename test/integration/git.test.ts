@@ -316,7 +316,9 @@ describe('shared/git against real servers', () => {
 
       const before2 = http.requests.length;
       const again = await fetchRevision(http.url('app'), readerCreds, { branch: 'main' }, head, cache);
-      assert.deepEqual(again, { dir: fetched.dir, sha: head, fetched: false });
+      assert.deepEqual({ dir: again.dir, sha: again.sha, fetched: again.fetched }, { dir: fetched.dir, sha: head, fetched: false });
+      fetched.release();
+      again.release();
       assert.equal(http.requests.length, before2, 'no request for a cached commit');
     });
 
@@ -324,6 +326,7 @@ describe('shared/git against real servers', () => {
       const http = servers.http!;
       const cache = join(scratch, 'cache-dirty');
       const fetched = await fetchRevision(http.url('app'), readerCreds, { branch: 'main' }, head, cache);
+      fetched.release();
       await rm(join(fetched.dir, 'deploy/app.yaml'));
       await git(['-C', fetched.dir, 'status']); // harmless local command
       const count = http.requests.length;
@@ -347,6 +350,8 @@ describe('shared/git against real servers', () => {
       assert.equal(await readFile(join(a.dir, 'deploy/app.yaml'), 'utf8'), 'version: 1\n');
       const b = await fetchRevision(http.url('app'), readerCreds, { tag: 'v1.1.0' }, tagged, cache);
       assert.equal(await readFile(join(b.dir, 'deploy/app.yaml'), 'utf8'), 'version: 1.1\n');
+      a.release();
+      b.release();
       const c = await fetchRevision(http.url('app'), readerCreds, { commit: rc }, rc, cache);
       assert.equal(c.fetched, true);
       assert.equal(existsSync(a.dir), false, 'the oldest checkout is gone');
