@@ -15,6 +15,7 @@ export const REASONS = [
   'GitInvalidSpec',
   'GitCommandFailed',
   'PathOutsideCheckout',
+  'GitRepositoryTooLarge',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)
   'APIServerUnreachable',
   'KubeCredentialsFailed',

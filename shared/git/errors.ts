@@ -11,6 +11,7 @@ export const GitErrorCode = {
   InvalidSpec: 'GitInvalidSpec',
   CommandFailed: 'GitCommandFailed',
   PathOutsideCheckout: 'PathOutsideCheckout',
+  RepositoryTooLarge: 'GitRepositoryTooLarge',
 } as const satisfies Record<string, Reason>;
 
 export type GitErrorCodeValue = (typeof GitErrorCode)[keyof typeof GitErrorCode];
@@ -76,6 +77,7 @@ const TERMINAL: ReadonlySet<Reason> = new Set<Reason>([
   GitErrorCode.RefNotFound,
   GitErrorCode.InvalidSpec,
   GitErrorCode.PathOutsideCheckout,
+  GitErrorCode.RepositoryTooLarge,
 ]);
 
 export interface GitFailure {

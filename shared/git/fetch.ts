@@ -12,6 +12,18 @@ import { validateCommitSha, validateRefSpec, validateRepositoryUrl } from './val
 const FETCH_TIMEOUT_MS = 5 * 60_000;
 const LOCAL_TIMEOUT_MS = 2 * 60_000;
 
+/** Default bounds of one fetch and one checkout (options override them; see FetchRevisionOptions). */
+export const FETCH_LIMITS = {
+  /** Pack data one fetch may download: 512 MiB. */
+  maxFetchBytes: 512 * 1024 * 1024,
+  /** Bytes of all files of a checkout, counted from the tree before anything is written: 512 MiB. */
+  maxCheckoutBytes: 512 * 1024 * 1024,
+  /** Files (and symlinks) in a checkout: 100,000. */
+  maxCheckoutFiles: 100_000,
+} as const;
+/** How often a running fetch's download is measured against maxFetchBytes. */
+const FETCH_WATCH_INTERVAL_MS = 250;
+
 /** One lock per cache directory for this whole process. */
 const cacheLocks = new KeyedMutex();
 
@@ -60,6 +72,12 @@ export interface FetchRevisionOptions extends GitOperationOptions {
    * fetched it in this process. Default true: the caller's ls-remote with these credentials saw it.
    */
   advertised?: boolean | undefined;
+  /** Pack bytes one fetch may download; the fetch is stopped beyond it. Default FETCH_LIMITS.maxFetchBytes. */
+  maxFetchBytes?: number | undefined;
+  /** Total file bytes of the commit's tree, checked before the checkout is written. Default FETCH_LIMITS.maxCheckoutBytes. */
+  maxCheckoutBytes?: number | undefined;
+  /** Files in the commit's tree. Default FETCH_LIMITS.maxCheckoutFiles. */
+  maxCheckoutFiles?: number | undefined;
 }
 
 export interface FetchedRevision {
@@ -82,8 +100,9 @@ export function repositoryCacheDir(cacheDir: string, url: string): string {
 
 /**
  * Materialises a clean checkout of `sha` from a per-repository shallow cache. The network is used
- * only when the commit is not cached yet, and then for that one commit (depth 1). Calls for the
- * same repository are serialised.
+ * only when the commit is not cached yet, and then for that one commit (depth 1, no tags; never
+ * every branch and tag). The download and the checkout are bounded (GitRepositoryTooLarge), the
+ * git process by its deadline. Calls for the same repository are serialised.
  */
 export async function fetchRevision(
   url: string,
@@ -131,28 +150,38 @@ async function fetchLocked(
   const cached = await hasCommit(bare, sha);
   if (!cached || mustProve) {
     const auth = await prepareAuth(creds, kind);
-    const remote = (args: string[]) =>
-      runGit(['--git-dir', repo, ...args], {
+    const limit = options.maxFetchBytes ?? FETCH_LIMITS.maxFetchBytes;
+    const watch = await watchDownload(join(repo, 'objects', 'pack'), limit, options.signal);
+    try {
+      // Only this commit, depth 1, no tags. A server that will not serve it (an old one refusing a
+      // commit that is no ref tip) fails the fetch: falling back to every branch and tag, in
+      // full, would let one repository fill the disk. --refetch: a commit already here is asked
+      // for again, so the server has to serve it. unpackLimit=1 keeps every download in a pack
+      // file, where the watch sees it grow.
+      await runGit(['--git-dir', repo, 'fetch', '--quiet', '--no-tags', '--depth=1', ...(cached ? ['--refetch'] : []), '--', url, sha], {
         ...options,
+        signal: watch.signal,
         cwd: root,
-        env: gitEnvironment(auth.env),
+        env: gitEnvironment(auth.env, [['fetch.unpackLimit', '1']]),
         operation: 'fetch',
         url,
         secrets: auth.secrets,
         defaultTimeoutMs: FETCH_TIMEOUT_MS,
       });
-    try {
-      try {
-        // --refetch: a commit already here is asked for again, so the server has to serve it.
-        await remote(['fetch', '--quiet', '--no-tags', '--depth=1', ...(cached ? ['--refetch'] : []), '--', url, sha]);
-      } catch (err) {
-        // Older servers refuse a want for a commit that is not a ref tip: fall back to the
-        // branches and tags themselves, in full, and look for the commit among them.
-        // A commit that is here already would be found without the server serving it: no proof.
-        if (!(err instanceof TidemarkError) || err.code !== GitErrorCode.RefNotFound || cached) throw err;
-        await remote(['fetch', '--quiet', '--no-tags', '--', url, ...fallbackRefspecs(want)]);
+      await watch.check();
+    } catch (err) {
+      await watch.discard();
+      if (err instanceof TidemarkError && err.code === GitErrorCode.RefNotFound && want.kind === 'commit') {
+        throw gitError(
+          GitErrorCode.RefNotFound,
+          `the server does not serve commit ${sha}: it is not in the repository, or the server serves only branch and tag tips`,
+          'check the commit; on a server that serves only tips, pin a commit a branch or tag points at',
+          err,
+        );
       }
+      throw err;
     } finally {
+      watch.stop();
       await auth.dispose();
     }
     if (!(await hasCommit(bare, sha))) {
@@ -167,6 +196,7 @@ async function fetchLocked(
   }
 
   if (!leases.has(dir) && !(await isCheckoutOf(dir, sha, local))) {
+    await checkTreeSize(bare, sha, options);
     await rm(dir, { recursive: true, force: true });
     await bare(['worktree', 'prune'], 'worktree');
     await bare(['worktree', 'add', '--quiet', '--detach', '--force', '--', dir, sha], 'worktree');
@@ -177,11 +207,95 @@ async function fetchLocked(
   return { dir, sha, fetched, release };
 }
 
-function fallbackRefspecs(want: ReturnType<typeof validateRefSpec>): string[] {
-  if (want.kind === 'branch') return [`+refs/heads/${want.branch}:refs/tidemark/heads/${want.branch}`];
-  if (want.kind === 'commit' && want.branch) return [`+refs/heads/${want.branch}:refs/tidemark/heads/${want.branch}`];
-  if (want.kind === 'tag') return [`+refs/tags/${want.tag}:refs/tidemark/tags/${want.tag}`];
-  return ['+refs/heads/*:refs/tidemark/heads/*', '+refs/tags/*:refs/tidemark/tags/*'];
+function tooLarge(message: string): TidemarkError {
+  return gitError(
+    GitErrorCode.RepositoryTooLarge,
+    message,
+    'keep large files out of the deployment repository, or point spec.url at a smaller one',
+  );
+}
+
+/**
+ * Measures what a running fetch has downloaded (the pack files that appear or grow beside the
+ * ones there before) and stops it beyond `limit`. check() measures once more after git exits;
+ * discard() removes what the failed fetch left behind.
+ */
+async function watchDownload(packDir: string, limit: number, outer: AbortSignal | undefined) {
+  await mkdir(packDir, { recursive: true });
+  const before = new Map((await packFiles(packDir)).map((f) => [f.name, f.size]));
+  const stopper = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, stopper.signal]) : stopper.signal;
+  const grown = async () => {
+    let bytes = 0;
+    for (const f of await packFiles(packDir)) bytes += Math.max(0, f.size - (before.get(f.name) ?? 0));
+    return bytes;
+  };
+  const over = (bytes: number) =>
+    tooLarge(`the fetch downloaded more than ${formatBytes(limit)} (${formatBytes(bytes)} so far) and was stopped`);
+  let measuring = false;
+  const timer = setInterval(() => {
+    if (measuring || stopper.signal.aborted) return;
+    measuring = true;
+    void grown()
+      .then((bytes) => {
+        if (bytes > limit) stopper.abort(over(bytes));
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        measuring = false;
+      });
+  }, FETCH_WATCH_INTERVAL_MS);
+  timer.unref();
+  return {
+    signal,
+    stop: () => clearInterval(timer),
+    async check() {
+      const bytes = await grown();
+      if (bytes > limit) throw over(bytes);
+    },
+    async discard() {
+      for (const f of await packFiles(packDir)) {
+        if (!before.has(f.name)) await rm(join(packDir, f.name), { force: true });
+      }
+    },
+  };
+}
+
+async function packFiles(dir: string): Promise<Array<{ name: string; size: number }>> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const files = await Promise.all(
+    names.map(async (name) => {
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      return info?.isFile() ? { name, size: info.size } : undefined;
+    }),
+  );
+  return files.filter((f) => f !== undefined);
+}
+
+/**
+ * Adds up the commit's files from its tree (`ls-tree -r -l`) before one is written: a small pack
+ * can hold files that inflate to gigabytes. Submodules are not checked out and count for nothing.
+ */
+async function checkTreeSize(bare: (args: string[], op: string) => Promise<string>, sha: string, options: FetchRevisionOptions) {
+  const maxBytes = options.maxCheckoutBytes ?? FETCH_LIMITS.maxCheckoutBytes;
+  const maxFiles = options.maxCheckoutFiles ?? FETCH_LIMITS.maxCheckoutFiles;
+  const listing = await bare(['ls-tree', '-r', '-l', '-z', '--full-tree', sha], 'ls-tree');
+  let bytes = 0;
+  let files = 0;
+  for (const entry of listing.split('\0')) {
+    // <mode> SP <type> SP <object> SP+ <size> TAB <path>
+    const meta = entry.slice(0, entry.indexOf('\t')).split(/ +/);
+    if (meta[1] !== 'blob') continue;
+    files++;
+    bytes += Number(meta[3]) || 0;
+  }
+  if (files > maxFiles) throw tooLarge(`commit ${sha} has ${files} files; the limit is ${maxFiles}`);
+  if (bytes > maxBytes)
+    throw tooLarge(`the checkout of commit ${sha} would be ${formatBytes(bytes)}; the limit is ${formatBytes(maxBytes)}`);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
 }
 
 async function hasCommit(bare: (args: string[], op: string) => Promise<string>, sha: string): Promise<boolean> {

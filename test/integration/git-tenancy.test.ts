@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,10 +11,10 @@ import { RenderCache } from '../../agent/render-cache.ts';
 import { createRenderer } from '../../agent/renderer.ts';
 import { createGitSource } from '../../agent/source.ts';
 import { TidemarkError } from '../../shared/errors/index.ts';
-import { fetchRevision } from '../../shared/git/index.ts';
+import { fetchRevision, repositoryCacheDir } from '../../shared/git/index.ts';
 import type { GitCredentials } from '../../shared/git/index.ts';
 import { silentLogger } from '../../shared/log/index.ts';
-import { startGitServers } from '../harness/git.ts';
+import { git, startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 
 /**
@@ -186,5 +187,80 @@ describe('checkouts in use', () => {
     const applied = outcome.changes.filter((c) => c.action === 'created').map((c) => c.ref.name);
     assert.equal(applied.length, 20, `a partial render was applied: ${applied.join(', ')}`);
     assert.ok(applied.every((name) => name.startsWith('c1-')));
+  });
+});
+
+describe('bounded fetches', () => {
+  let servers: GitServers;
+  let scratch: string;
+
+  before(async () => {
+    servers = await startGitServers({ http: false, ssh: false });
+    scratch = await mkdtemp(join(tmpdir(), 'tidemark-git-bounds-'));
+  });
+
+  after(async () => {
+    await servers?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('fetches only the one commit: a missing one fails without fetching every branch and tag', async () => {
+    const head = await servers.repos.createRepo('wide', { 'deploy/a.yaml': 'a: 1\n' });
+    const other = await servers.repos.commitFiles('wide', 'other', { 'big/b.txt': 'b\n' }, 'other branch');
+    await servers.repos.createTag('wide', 'v1', other);
+    const cache = join(scratch, 'wide');
+    const url = servers.repos.fileUrl('wide');
+    await rejectsWith(
+      fetchRevision(url, undefined, { commit: 'f'.repeat(40) }, 'f'.repeat(40), cache, { advertised: false }),
+      'GitRefNotFound',
+    );
+    const repo = join(repositoryCacheDir(cache, url), 'repo.git');
+    assert.equal((await git(['--git-dir', repo, 'for-each-ref'])).stdout, '', 'branches or tags were fetched');
+    await assert.rejects(git(['--git-dir', repo, 'cat-file', '-e', `${other}^{commit}`]), 'the other branch was downloaded');
+    await assert.rejects(git(['--git-dir', repo, 'cat-file', '-e', `${head}^{commit}`]), 'the default branch was downloaded');
+  });
+
+  it('stops a fetch that downloads more than maxFetchBytes and keeps nothing of it', async () => {
+    const sha = await servers.repos.createRepo('heavy', { 'deploy/blob.bin': randomBytes(3 * 1024 * 1024) });
+    const cache = join(scratch, 'heavy');
+    const url = servers.repos.fileUrl('heavy');
+    const err = await rejectsWith(
+      fetchRevision(url, undefined, { branch: 'main' }, sha, cache, { maxFetchBytes: 1024 * 1024 }),
+      'GitRepositoryTooLarge',
+    );
+    assert.match(err.message, /more than 1\.0 MiB/);
+    const root = repositoryCacheDir(cache, url);
+    assert.deepEqual(await readdir(join(root, 'checkouts')), []);
+    const packs = await readdir(join(root, 'repo.git', 'objects', 'pack'));
+    assert.deepEqual(packs, [], `the download was kept: ${packs.join(', ')}`);
+    // Within the limit the same commit is fetched.
+    const ok = await fetchRevision(url, undefined, { branch: 'main' }, sha, cache, { maxFetchBytes: 8 * 1024 * 1024 });
+    ok.release();
+  });
+
+  it('refuses a checkout that would inflate beyond maxCheckoutBytes or hold more than maxCheckoutFiles, before writing it', async () => {
+    // 64 MiB of zeros packs into a few hundred KiB: only the tree says how large the checkout is.
+    const bomb = await servers.repos.createRepo('bomb', { 'deploy/zeros.bin': Buffer.alloc(64 * 1024 * 1024) });
+    const cache = join(scratch, 'bomb');
+    const url = servers.repos.fileUrl('bomb');
+    const err = await rejectsWith(
+      fetchRevision(url, undefined, { branch: 'main' }, bomb, cache, { maxCheckoutBytes: 16 * 1024 * 1024 }),
+      'GitRepositoryTooLarge',
+    );
+    assert.match(err.message, /64\.0 MiB; the limit is 16\.0 MiB/);
+    assert.deepEqual(await readdir(join(repositoryCacheDir(cache, url), 'checkouts')), []);
+
+    const many = await servers.repos.createRepo(
+      'many',
+      Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`deploy/f-${i}.yaml`, `n: ${i}\n`])),
+    );
+    const manyUrl = servers.repos.fileUrl('many');
+    await rejectsWith(
+      fetchRevision(manyUrl, undefined, { branch: 'main' }, many, cache, { maxCheckoutFiles: 10 }),
+      'GitRepositoryTooLarge',
+    );
+    const fine = await fetchRevision(manyUrl, undefined, { branch: 'main' }, many, cache, { maxCheckoutFiles: 30 });
+    assert.equal(existsSync(join(fine.dir, 'deploy/f-29.yaml')), true);
+    fine.release();
   });
 });
