@@ -16,7 +16,12 @@ export interface GitSourceOptions {
 export function createGitSource(options: GitSourceOptions): Source {
   return {
     resolve: (config, auth, signal) =>
-      lsRemote(config.url, auth, refSpec(config), { signal, timeoutMs: config.timeoutMs, logger: options.log }),
+      lsRemote(config.url, auth, refSpec(config), {
+        signal,
+        timeoutMs: config.timeoutMs,
+        logger: options.log,
+        allowInsecureHttp: config.insecure,
+      }),
     async checkout(config, auth, resolved, signal) {
       const fetched = await fetchRevision(config.url, auth, refSpec(config), resolved.sha, options.cacheDir, {
         signal,
@@ -25,6 +30,7 @@ export function createGitSource(options: GitSourceOptions): Source {
         keepCheckouts: options.keepCheckouts ?? 8,
         // A pinned commit the server did not advertise is fetched with these credentials, cached or not.
         advertised: resolved.verified,
+        allowInsecureHttp: config.insecure,
       });
       return { dir: fetched.dir, release: () => fetched.release() };
     },

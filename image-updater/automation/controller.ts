@@ -168,6 +168,7 @@ export class ImageUpdateAutomationController {
         updateBranch<UpdateRunResult>({
           url: target.url,
           credentials,
+          allowInsecureHttp: target.insecure,
           checkoutBranch: target.checkoutBranch,
           pushBranch: target.pushBranch,
           author: config.author,

@@ -25,6 +25,8 @@ export interface AppliedUpdate<T> {
 export interface GitUpdateRequest<T> {
   url: string;
   credentials: GitCredentials | undefined;
+  /** Send the credentials over plain http:// too (the source's spec.insecure). */
+  allowInsecureHttp?: boolean | undefined;
   checkoutBranch: string;
   /** Equal to checkoutBranch: commit on top of it. Different: the bot's branch, rebuilt from the checkout branch. */
   pushBranch: string;
@@ -70,7 +72,13 @@ export async function updateBranch<T>(request: GitUpdateRequest<T>): Promise<Git
   const maxAttempts = request.maxAttempts ?? DEFAULT_ATTEMPTS;
   const separate = request.pushBranch !== request.checkoutBranch;
   const log = request.log ?? silentLogger;
-  const ops = { timeoutMs: request.timeoutMs, signal: request.signal, logger: log, onCommand: request.onCommand };
+  const ops = {
+    timeoutMs: request.timeoutMs,
+    signal: request.signal,
+    logger: log,
+    onCommand: request.onCommand,
+    allowInsecureHttp: request.allowInsecureHttp,
+  };
   await mkdir(request.workRoot, { recursive: true, mode: 0o700 });
   let lastRejection: TidemarkError | undefined;
 

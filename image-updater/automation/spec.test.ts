@@ -57,6 +57,7 @@ describe('resolveTarget', () => {
     assert.deepEqual(resolveTarget(config(), cd({ secretRef: 'git-creds', git: { branch: 'image' }, path: './application' })), {
       url: 'https://git.example/app.git',
       secretRef: 'git-creds',
+      insecure: false,
       checkoutBranch: 'image',
       pushBranch: 'image',
       updatePath: './application',

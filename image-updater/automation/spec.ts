@@ -40,6 +40,8 @@ export interface ResolvedTarget {
   url: string;
   /** The source's Git Secret. */
   secretRef: string | undefined;
+  /** The source's spec.insecure: its Secret's password or token may go over plain http://. */
+  insecure: boolean;
   checkoutBranch: string;
   pushBranch: string;
   /** Inside the checkout; `/` or `./` is the repository root. */
@@ -75,6 +77,7 @@ export function resolveTarget(config: AutomationConfig, source: ContinuousDeploy
   return {
     url: deployment.url,
     secretRef: deployment.secretRef,
+    insecure: deployment.insecure,
     checkoutBranch,
     pushBranch,
     updatePath: config.updatePath ?? deployment.path,

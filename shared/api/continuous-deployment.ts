@@ -47,6 +47,8 @@ export interface ContinuousDeploymentSpec {
   repoType?: 'git';
   url: string;
   secretRef?: string;
+  /** Allow the Git Secret's password or token over plain http:// (not loopback, not https://). */
+  insecure?: boolean;
   pullInterval?: string;
   git?: GitRef;
   path?: string;

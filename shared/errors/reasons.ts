@@ -16,6 +16,7 @@ export const REASONS = [
   'GitCommandFailed',
   'PathOutsideCheckout',
   'GitRepositoryTooLarge',
+  'GitInsecureCredentials',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)
   'APIServerUnreachable',
   'KubeCredentialsFailed',

@@ -52,7 +52,7 @@ describe('prepareAuth', () => {
   const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 
   it('answers username and password through an askpass script that reads private files', async () => {
-    const auth = await prepareAuth({ username: 'bob', password: 'pa$$ "word\\' }, 'http');
+    const auth = await prepareAuth({ username: 'bob', password: 'pa$$ "word\\' }, { url: 'https://git.example/r', kind: 'http' });
     try {
       const script = auth.env['GIT_ASKPASS']!;
       assert.equal(await modeOf(script), 0o700);
@@ -76,7 +76,7 @@ describe('prepareAuth', () => {
   });
 
   it('puts a bearer token and a CA into a private git config file, not the environment', async () => {
-    const auth = await prepareAuth({ bearerToken: 'tok"123', caFile: CA }, 'http');
+    const auth = await prepareAuth({ bearerToken: 'tok"123', caFile: CA }, { url: 'https://git.example/r', kind: 'http' });
     try {
       const configFile = auth.env['GIT_CONFIG_GLOBAL']!;
       assert.equal(await modeOf(configFile), 0o600);
@@ -96,7 +96,10 @@ describe('prepareAuth', () => {
   });
 
   it('writes SSH key material to 0600 files and pins host keys', async () => {
-    const auth = await prepareAuth({ identity: KEY, knownHosts: '[127.0.0.1]:22 ssh-ed25519 AAAA' }, 'ssh');
+    const auth = await prepareAuth(
+      { identity: KEY, knownHosts: '[127.0.0.1]:22 ssh-ed25519 AAAA' },
+      { url: 'ssh://git@127.0.0.1/r', kind: 'ssh' },
+    );
     try {
       const command = auth.env['GIT_SSH_COMMAND']!;
       assert.match(command, /-o StrictHostKeyChecking=yes/);

@@ -1,10 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidSpec } from './errors.ts';
+import { privateTempDir } from './temp-dirs.ts';
+import { refuseCredentialsOverHttp } from './transport.ts';
 import type { GitCredentials } from './types.ts';
-import type { UrlKind } from './validate.ts';
+import type { CheckedUrl, UrlKind } from './validate.ts';
 
 /**
  * Reads credentials from a Secret's decoded data, with Flux's key names: `username`+`password`,
@@ -91,15 +92,23 @@ export interface AuthContext {
  * Writes what credentials need into a fresh private directory (0700, files 0600) and returns the
  * environment that points git at it. Secret values live only in those files: not in argv (`ps`),
  * not in the child's environment (/proc/<pid>/environ is readable by the same user, and debug
- * logs print environments), not in URLs. The askpass script reads them when git or ssh asks.
+ * logs print environments), not in URLs. The askpass script reads them when git or ssh asks. The
+ * directory's name carries our pid, so a killed process's is swept at the next start. A password
+ * or token bound for plain http:// is refused unless `allowInsecureHttp` (see transport.ts).
  */
-export async function prepareAuth(creds: GitCredentials | undefined, kind: UrlKind): Promise<AuthContext> {
-  validateCredentials(creds, kind);
-  const dir = await mkdtemp(join(tmpdir(), 'tidemark-git-auth-'));
+export async function prepareAuth(
+  creds: GitCredentials | undefined,
+  target: CheckedUrl,
+  allowInsecureHttp?: boolean,
+): Promise<AuthContext> {
+  validateCredentials(creds, target.kind);
+  refuseCredentialsOverHttp(creds, target.url, allowInsecureHttp);
+  const temp = await privateTempDir('auth');
+  const dir = temp.path;
   const env: Record<string, string> = {};
   const secrets: string[] = [];
   const config: string[] = ['[credential]', '\thelper =', '[http]'];
-  const dispose = () => rm(dir, { recursive: true, force: true });
+  const dispose = () => temp.remove();
   const file = async (name: string, content: string, mode = 0o600) => {
     const path = join(dir, name);
     await writeFile(path, content, { mode });

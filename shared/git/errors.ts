@@ -12,6 +12,7 @@ export const GitErrorCode = {
   CommandFailed: 'GitCommandFailed',
   PathOutsideCheckout: 'PathOutsideCheckout',
   RepositoryTooLarge: 'GitRepositoryTooLarge',
+  InsecureCredentials: 'GitInsecureCredentials',
 } as const satisfies Record<string, Reason>;
 
 export type GitErrorCodeValue = (typeof GitErrorCode)[keyof typeof GitErrorCode];
@@ -78,6 +79,7 @@ const TERMINAL: ReadonlySet<Reason> = new Set<Reason>([
   GitErrorCode.InvalidSpec,
   GitErrorCode.PathOutsideCheckout,
   GitErrorCode.RepositoryTooLarge,
+  GitErrorCode.InsecureCredentials,
 ]);
 
 export interface GitFailure {

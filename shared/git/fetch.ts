@@ -149,7 +149,7 @@ async function fetchLocked(
   let fetched = false;
   const cached = await hasCommit(bare, sha);
   if (!cached || mustProve) {
-    const auth = await prepareAuth(creds, kind);
+    const auth = await prepareAuth(creds, { url, kind }, options.allowInsecureHttp);
     const limit = options.maxFetchBytes ?? FETCH_LIMITS.maxFetchBytes;
     const watch = await watchDownload(join(repo, 'objects', 'pack'), limit, options.signal);
     try {

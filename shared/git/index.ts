@@ -23,3 +23,5 @@ export { cloneForUpdate, commitAll, push, fetchAndRebase, fetchBranchTip, readCo
 export type { CloneOptions, CommitInfo, CommitOptions, FetchBranchOptions, PushOptions, RebaseOptions, UpdateCheckout } from './update.ts';
 export { resolveInside } from './paths.ts';
 export { KeyedMutex } from './mutex.ts';
+export { sweepStaleTempDirs } from './temp-dirs.ts';
+export { refuseCredentialsOverHttp } from './transport.ts';

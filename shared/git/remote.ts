@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GitErrorCode, gitError } from './errors.ts';
 import { prepareAuth } from './credentials.ts';
 import { parseLsRemote, pickSemverTag, requireRef, tagNames } from './refs.ts';
 import type { RemoteRefs } from './refs.ts';
 import { gitEnvironment, runGit } from './run.ts';
+import { privateTempDir } from './temp-dirs.ts';
 import type { GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
 import { validateRefSpec, validateRepositoryUrl } from './validate.ts';
 import type { CheckedRef } from './validate.ts';
@@ -89,8 +87,12 @@ export async function listRemote(
   symref: boolean,
   options: GitOperationOptions,
 ): Promise<RemoteRefs> {
-  const auth = await prepareAuth(creds, kind);
-  const cwd = await mkdtemp(join(tmpdir(), 'tidemark-git-ls-'));
+  const auth = await prepareAuth(creds, { url, kind }, options.allowInsecureHttp);
+  const temp = await privateTempDir('ls').catch(async (err: unknown) => {
+    await auth.dispose();
+    throw err;
+  });
+  const cwd = temp.path;
   try {
     const args = ['ls-remote', ...(symref ? ['--symref'] : []), '--', url, ...patterns];
     const stdout = await runGit(args, {
@@ -104,6 +106,6 @@ export async function listRemote(
     });
     return parseLsRemote(stdout);
   } finally {
-    await Promise.all([auth.dispose(), rm(cwd, { recursive: true, force: true })]);
+    await Promise.all([auth.dispose(), temp.remove()]);
   }
 }

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { invalidSpec } from './errors.ts';
+import { privateTempDir } from './temp-dirs.ts';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,8 @@ export function signingFormatOf(privateKey: string): SigningFormat {
  */
 export async function prepareSigning(privateKey: string): Promise<SigningContext> {
   const format = signingFormatOf(privateKey);
-  const dir = await mkdtemp(join(tmpdir(), 'tidemark-git-sign-'));
+  const temp = await privateTempDir('sign');
+  const dir = temp.path;
   const keyFile = join(dir, 'signing.key');
   await writeFile(keyFile, privateKey.endsWith('\n') ? privateKey : `${privateKey}\n`, { mode: 0o600 });
   if (format === 'ssh') {
@@ -45,7 +46,7 @@ export async function prepareSigning(privateKey: string): Promise<SigningContext
       ],
       env: {},
       keyId: keyFile,
-      dispose: () => rm(dir, { recursive: true, force: true }),
+      dispose: () => temp.remove(),
     };
   }
 
@@ -54,7 +55,7 @@ export async function prepareSigning(privateKey: string): Promise<SigningContext
   const env = { ...process.env, GNUPGHOME: home, LC_ALL: 'C' };
   const dispose = async () => {
     await run('gpgconf', ['--kill', 'gpg-agent'], { env }).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await temp.remove();
   };
   try {
     await run('gpg', ['--batch', '--quiet', '--import', '--', keyFile], { env, timeout: 60_000 });

@@ -51,6 +51,12 @@ export interface GitOperationOptions {
    * never holds credentials: they travel in the child's environment only.
    */
   onCommand?: ((args: readonly string[]) => void) | undefined;
+  /**
+   * Send a username/password or bearer token over plain http:// (spec.insecure). Without it they
+   * go only over https://, or http:// to a loopback host; anything else fails with
+   * GitInsecureCredentials before git starts.
+   */
+  allowInsecureHttp?: boolean | undefined;
 }
 
 export interface GitAuthor {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TidemarkError } from '../errors/index.ts';
@@ -6,6 +6,7 @@ import { prepareAuth } from './credentials.ts';
 import { GitErrorCode, gitError, invalidSpec } from './errors.ts';
 import { gitEnvironment, runGit } from './run.ts';
 import { prepareSigning } from './signing.ts';
+import { privateTempDir } from './temp-dirs.ts';
 import type { GitAuthor, GitCredentials, GitOperationOptions } from './types.ts';
 import { refuseOptionLike, validateCommitSha, validateRefName, validateRepositoryUrl } from './validate.ts';
 
@@ -43,7 +44,7 @@ export async function cloneForUpdate(
   if (await hasEntries(dir)) throw invalidSpec(`the checkout directory ${dir} is not empty`);
   const depth = options.depth ?? 1;
   if (!Number.isInteger(depth) || depth < 0) throw invalidSpec('clone depth must be a non-negative integer');
-  const auth = await prepareAuth(creds, checked.kind);
+  const auth = await prepareAuth(creds, checked, options.allowInsecureHttp);
   try {
     const args = ['clone', '--quiet', '--no-tags', '--single-branch', '--branch', branch];
     if (depth > 0) args.push(`--depth=${depth}`);
@@ -85,10 +86,10 @@ export async function commitAll(dir: string, message: string, author: GitAuthor,
   const status = await local(['status', '--porcelain', '--untracked-files=no'], 'status');
   if (status.trim() === '') return null;
 
-  const temp = await mkdtemp(join(tmpdir(), 'tidemark-git-msg-'));
+  const temp = await privateTempDir('msg');
   const signing = options.signingKey ? await prepareSigning(options.signingKey) : undefined;
   try {
-    const messageFile = join(temp, 'message');
+    const messageFile = join(temp.path, 'message');
     await writeFile(messageFile, message, { mode: 0o600 });
     const args = ['commit', '--quiet', '--no-verify', '--cleanup=whitespace', `--file=${messageFile}`];
     args.push(signing ? `--gpg-sign=${signing.keyId}` : '--no-gpg-sign');
@@ -100,7 +101,7 @@ export async function commitAll(dir: string, message: string, author: GitAuthor,
       defaultTimeoutMs: LOCAL_TIMEOUT_MS,
     });
   } finally {
-    await Promise.all([rm(temp, { recursive: true, force: true }), signing?.dispose()]);
+    await Promise.all([temp.remove(), signing?.dispose()]);
   }
   return headOf(dir, options);
 }
@@ -127,7 +128,7 @@ export async function push(dir: string, branch: string, options: PushOptions = {
     args.push(`--force-with-lease=refs/heads/${branch}:${expected}`);
   }
   args.push('--', url.url, `HEAD:refs/heads/${branch}`);
-  const auth = await prepareAuth(options.credentials, url.kind);
+  const auth = await prepareAuth(options.credentials, url, options.allowInsecureHttp);
   try {
     await runGit(args, {
       ...options,
@@ -161,7 +162,7 @@ export async function fetchAndRebase(dir: string, branch: string, options: Rebas
   checkAuthor(options.committer);
   const url = await originUrl(dir, options);
   const tracking = `refs/remotes/origin/${branch}`;
-  const auth = await prepareAuth(options.credentials, url.kind);
+  const auth = await prepareAuth(options.credentials, url, options.allowInsecureHttp);
   try {
     await runGit(['fetch', '--quiet', '--no-tags', '--', url.url, `+refs/heads/${branch}:${tracking}`], {
       ...options,
@@ -206,7 +207,7 @@ export async function fetchBranchTip(dir: string, branch: string, options: Fetch
   validateRefName('branch', branch);
   const url = await originUrl(dir, options);
   const tracking = `refs/remotes/origin/${branch}`;
-  const auth = await prepareAuth(options.credentials, url.kind);
+  const auth = await prepareAuth(options.credentials, url, options.allowInsecureHttp);
   try {
     await runGit(['fetch', '--quiet', '--no-tags', '--depth=1', '--', url.url, `+refs/heads/${branch}:${tracking}`], {
       ...options,

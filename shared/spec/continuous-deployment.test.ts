@@ -53,6 +53,7 @@ test('defaults: branch main, path ./, interval 5m, timeout from the interval, pr
   assert.deepEqual(ok(validateContinuousDeploymentSpec({ url: 'file:///repo' })), {
     url: 'file:///repo',
     secretRef: undefined,
+    insecure: false,
     intervalMs: 300_000,
     timeoutMs: 300_000,
     ref: { kind: 'branch', value: 'main' },
@@ -93,6 +94,7 @@ test('every field read', () => {
     {
       url: 'ssh://git@git.example.com:2222/org/config.git',
       secretRef: 'git-credentials',
+      insecure: true,
       intervalMs: 600_000,
       timeoutMs: 120_000,
       ref: { kind: 'tag', value: 'v1.4.0' },
@@ -223,4 +225,11 @@ test('the commit hint says what a full SHA is', () => {
   const result = validateContinuousDeploymentSpec({ url: 'file:///r', git: { commit: 'abc1234' } });
   assert.equal(result.ok, false);
   if (!result.ok) assert.match(result.errors[0]?.hint ?? '', /40 hex digits \(SHA-1\) or 64 \(SHA-256\)/);
+});
+
+test('insecure: the opt-in to send Git credentials over plain http:// is a boolean, off by default', () => {
+  assert.equal(ok(validateContinuousDeploymentSpec({ url: 'http://git.example/r', insecure: true })).insecure, true);
+  const read = validateContinuousDeploymentSpec({ url: 'http://git.example/r', insecure: 'yes' });
+  assert.equal(read.ok, false);
+  assert.match(read.ok ? '' : read.errors.map((e) => e.message).join('\n'), /spec\.insecure/);
 });

@@ -12,6 +12,8 @@ export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
 export interface DeploymentConfig {
   url: string;
   secretRef: string | undefined;
+  /** Send the Secret's username/password or token over plain http:// too (https:// and loopback need no opt-in). */
+  insecure: boolean;
   intervalMs: number;
   timeoutMs: number;
   ref: { kind: RefKind; value: string };
@@ -41,6 +43,7 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'repoType',
   'url',
   'secretRef',
+  'insecure',
   'pullInterval',
   'timeout',
   'git',
@@ -105,6 +108,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   }
   const url = readUrl(problems, spec);
   const secretRef = readName(problems, spec, 'secretRef', objectNameProblem);
+  const insecure = readBoolean(problems, spec, 'insecure', false);
   const intervalMs = readDuration(problems, spec, 'pullInterval', DEPLOYMENT_DEFAULTS.pullInterval, { hint: POLL_HINT });
   const timeoutMs = readDuration(problems, spec, 'timeout', undefined, { hint: "a reconcile's waits need at least 1s" });
   const ref = readRef(problems, spec);
@@ -124,6 +128,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
     return {
       url: url as string,
       secretRef,
+      insecure,
       intervalMs: interval,
       timeoutMs: timeoutMs ?? Math.min(Math.max(interval, 30_000), 5 * 60_000),
       ref: ref as DeploymentConfig['ref'],

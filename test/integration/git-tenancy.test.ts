@@ -78,6 +78,23 @@ describe('Git sources shared by tenants', () => {
     assert.equal(b.kube.writes().length, 0);
   });
 
+  it("refuses to send a Secret's password over plain http:// unless the deployment opts in with spec.insecure", async () => {
+    const source = createGitSource({ cacheDir, log: silentLogger });
+    const render = createRenderer({});
+    const spec = { url: 'http://git.example.invalid/org/config.git', secretRef: 'git', path: 'deploy', timeout: '20s' };
+    const refused = world(spec);
+    const outcome = await reconcile(refused.input({ auth: credsA }), { ...refused.deps, source, render });
+    assert.equal(outcome.error?.code, 'GitInsecureCredentials', outcome.error?.message);
+    const optedIn = world({ ...spec, insecure: true });
+    const attempted = await reconcile(optedIn.input({ auth: credsA }), { ...optedIn.deps, source, render });
+    assert.equal(attempted.failedPhase, 'fetch');
+    assert.notEqual(attempted.error?.code, 'GitInsecureCredentials', 'the opt-in lets git try');
+    // The harness server is on loopback: no network lies between, so no opt-in is needed there.
+    const loopback = world({ url: urlA, secretRef: 'git', git: { branch: 'main' }, path: 'deploy' });
+    const served = await reconcile(loopback.input({ auth: credsA }), { ...loopback.deps, source, render });
+    assert.equal(served.error, undefined, served.error?.message);
+  });
+
   it('does not check out a cached commit for other credentials without the remote serving it to them', async () => {
     const first = await fetchRevision(urlA, credsA, { commit: shaA }, shaA, cacheDir, { advertised: false });
     assert.equal(first.sha, shaA);
