@@ -1,4 +1,4 @@
-import { fetchRevision } from '../shared/git/fetch.ts';
+import { fetchRevision, type FetchRevisionOptions } from '../shared/git/fetch.ts';
 import { lsRemote } from '../shared/git/remote.ts';
 import type { GitRefSpec } from '../shared/git/types.ts';
 import type { Logger } from '../shared/log/index.ts';
@@ -10,6 +10,8 @@ export interface GitSourceOptions {
   log: Logger;
   /** Checkouts kept per repository: several ContinuousDeployments may follow branches of one repo. */
   keepCheckouts?: number | undefined;
+  /** Bounds of one fetch and checkout; shared/git's FETCH_LIMITS (512 MiB, 512 MiB, 100,000 files) by default. */
+  limits?: Pick<FetchRevisionOptions, 'maxFetchBytes' | 'maxCheckoutBytes' | 'maxCheckoutFiles'> | undefined;
 }
 
 /** The agent's Git source: one ls-remote per poll, a shallow fetch only for a new commit. */
@@ -28,6 +30,7 @@ export function createGitSource(options: GitSourceOptions): Source {
         timeoutMs: config.timeoutMs,
         logger: options.log,
         keepCheckouts: options.keepCheckouts ?? 8,
+        ...options.limits,
         // A pinned commit the server did not advertise is fetched with these credentials, cached or not.
         advertised: resolved.verified,
         allowInsecureHttp: config.insecure,

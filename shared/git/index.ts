@@ -17,7 +17,7 @@ export type { CheckedRef, CheckedUrl, UrlKind } from './validate.ts';
 export { credentialsFingerprint, credentialsFromSecretData, validateCredentials } from './credentials.ts';
 export { pickSemverTag, parseLsRemote } from './refs.ts';
 export { lsRemote, resolveFromRefs } from './remote.ts';
-export { fetchRevision, repositoryCacheDir } from './fetch.ts';
+export { FETCH_LIMITS, fetchRevision, repositoryCacheDir } from './fetch.ts';
 export type { FetchRevisionOptions, FetchedRevision } from './fetch.ts';
 export { cloneForUpdate, commitAll, push, fetchAndRebase, fetchBranchTip, readCommit, headOf } from './update.ts';
 export type { CloneOptions, CommitInfo, CommitOptions, FetchBranchOptions, PushOptions, RebaseOptions, UpdateCheckout } from './update.ts';
