@@ -149,10 +149,11 @@ async function fetchLocked(
   let fetched = false;
   const cached = await hasCommit(bare, sha);
   if (!cached || mustProve) {
-    const auth = await prepareAuth(creds, { url, kind }, options.allowInsecureHttp);
     const limit = options.maxFetchBytes ?? FETCH_LIMITS.maxFetchBytes;
     const watch = await watchDownload(join(repo, 'objects', 'pack'), limit, options.signal);
+    let auth: Awaited<ReturnType<typeof prepareAuth>> | undefined;
     try {
+      auth = await prepareAuth(creds, { url, kind }, options.allowInsecureHttp);
       // Only this commit, depth 1, no tags. A server that will not serve it (an old one refusing a
       // commit that is no ref tip) fails the fetch: falling back to every branch and tag, in
       // full, would let one repository fill the disk. --refetch: a commit already here is asked
@@ -182,7 +183,7 @@ async function fetchLocked(
       throw err;
     } finally {
       watch.stop();
-      await auth.dispose();
+      await auth?.dispose();
     }
     if (!(await hasCommit(bare, sha))) {
       throw gitError(
