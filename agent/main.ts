@@ -18,6 +18,7 @@ import { serveHealth } from '../shared/http/health.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
 import { RenderCache } from './render-cache.ts';
 import { watchImagePushes } from './image-pushes.ts';
+import type { RenderLimitOptions } from './render/index.ts';
 
 export interface AgentOptions {
   /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
@@ -31,6 +32,11 @@ export interface AgentOptions {
   concurrency?: number | undefined;
   cacheDir?: string | undefined;
   kustomizeCommand?: string[] | undefined;
+  /**
+   * Files, bytes and objects one render may take (defaults: 10,000 files and directories, 64 MiB,
+   * 20,000 objects); its deadline is each deployment's spec.timeout.
+   */
+  renderLimits?: Omit<RenderLimitOptions, 'timeoutMs'> | undefined;
   /** host:port for /healthz and /readyz; none when omitted. */
   healthAddress?: string | undefined;
   clusterName?: string | undefined;
@@ -68,7 +74,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     secrets: (namespace, name) => readSecretData(kube.rest, namespace, name, { field: 'spec.secretRef' }),
     renderCache: new RenderCache(),
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
-    render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
+    render: createRenderer({ kustomizeCommand: options.kustomizeCommand, limits: options.renderLimits }),
     health: createHealthAssessor({ clock }),
     events: new EventRecorder(kube.rest, { component: 'tidemark-agent', clock, log }),
     clock,

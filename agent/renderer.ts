@@ -1,11 +1,22 @@
-import type { Renderer } from './types.ts';
+import type { RenderLimitOptions } from './render/index.ts';
 import { renderPath } from './render/index.ts';
+import type { Renderer } from './types.ts';
+
+export interface RendererOptions {
+  kustomizeCommand?: string[] | undefined;
+  /** The render deadline when a call gives none (a call passes its deployment's spec.timeout). */
+  timeoutMs?: number | undefined;
+  /** Files, bytes and objects one render may take; defaults in agent/render/limits.ts. */
+  limits?: RenderLimitOptions | undefined;
+}
 
 /** The agent's renderer: plain YAML natively, kustomizations through the kustomize executable. */
-export function createRenderer(options: { kustomizeCommand?: string[] | undefined; timeoutMs?: number | undefined }): Renderer {
-  return async (checkoutDir, path, signal) => {
+export function createRenderer(options: RendererOptions): Renderer {
+  return async (checkoutDir, path, signal, timeoutMs) => {
     const rendered = await renderPath(checkoutDir, path, {
-      kustomize: { command: options.kustomizeCommand, timeoutMs: options.timeoutMs, signal },
+      kustomize: { command: options.kustomizeCommand },
+      limits: { ...options.limits, timeoutMs: timeoutMs ?? options.timeoutMs ?? options.limits?.timeoutMs },
+      signal,
     });
     return rendered.map((r) => r.object);
   };

@@ -20,8 +20,11 @@ export interface Source {
   checkout(config: DeploymentConfig, auth: GitAuth | undefined, resolved: ResolvedRevision, signal?: AbortSignal): Promise<Checkout>;
 }
 
-/** Turns a checked-out directory into desired objects; throws a terminal error for bad content. */
-export type Renderer = (checkoutDir: string, path: string, signal?: AbortSignal) => Promise<KubeObject[]>;
+/**
+ * Turns a checked-out directory into desired objects; throws a terminal error for bad content.
+ * `timeoutMs` is the deployment's spec.timeout: the render's deadline.
+ */
+export type Renderer = (checkoutDir: string, path: string, signal?: AbortSignal, timeoutMs?: number) => Promise<KubeObject[]>;
 
 export type HealthAssessor = (live: KubeObject | undefined) => { status: HealthStatus; message?: string };
 

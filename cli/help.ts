@@ -63,6 +63,13 @@ Runs the sync agent: keeps the cluster in the state each ContinuousDeployment's 
 
 ${PROGRAM_FLAGS}  --cache-dir DIR     Git checkouts cache
   --kustomize PATH    kustomize or kubectl executable for kustomizations (default: kubectl on PATH)
+  --render-max-files N
+                      files and directories one render may read, or kustomizations one build
+                      may include (default 10000)
+  --render-max-bytes N
+                      bytes one render may read or kustomize print (default 64Mi)
+  --render-max-objects N
+                      objects one render may produce (default 20000)
   -h, --help          this help
 `,
   'image-updater': `Usage: tidemark image-updater [flags]

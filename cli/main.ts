@@ -195,6 +195,17 @@ function parseFlags<T extends ParseArgsConfig['options']>(args: string[], option
   }
 }
 
+/** A flag's positive whole number; with `binary`, a Ki, Mi or Gi suffix multiplies it. */
+function positiveCount(value: string | undefined, flag: string, binary = false): number | undefined {
+  if (value === undefined) return undefined;
+  const match = (binary ? /^([0-9]+)(Ki|Mi|Gi)?$/ : /^([0-9]+)$/).exec(value);
+  const units = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 } as const;
+  const count = match ? Number(match[1]) * (match[2] ? units[match[2] as keyof typeof units] : 1) : NaN;
+  if (!(Number.isSafeInteger(count) && count > 0))
+    throw new UsageError(`${flag} must be a positive whole number${binary ? ' (of bytes; Ki, Mi and Gi suffixes allowed)' : ''}`);
+  return count;
+}
+
 async function runProgram(program: 'agent' | 'image-updater', argv: string[], io: IO): Promise<number> {
   let values;
   try {
@@ -209,6 +220,9 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
         'cache-dir': { type: 'string' },
         workers: { type: 'string' },
         kustomize: { type: 'string' },
+        'render-max-files': { type: 'string' },
+        'render-max-bytes': { type: 'string' },
+        'render-max-objects': { type: 'string' },
       },
       strict: true,
     }));
@@ -218,6 +232,13 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers > 0))
     throw new UsageError(`--workers must be a positive whole number`);
+  const renderLimits = {
+    maxFiles: positiveCount(values['render-max-files'], '--render-max-files'),
+    maxBytes: positiveCount(values['render-max-bytes'], '--render-max-bytes', true),
+    maxObjects: positiveCount(values['render-max-objects'], '--render-max-objects'),
+  };
+  if (program !== 'agent' && Object.values(renderLimits).some((v) => v !== undefined))
+    throw new UsageError('--render-max-files, --render-max-bytes and --render-max-objects are flags of tidemark agent');
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: program, level: values['log-level'] });
   const common = {
@@ -233,7 +254,7 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   };
   const running =
     program === 'agent'
-      ? await (await import('../agent/index.ts')).startAgent(common)
+      ? await (await import('../agent/index.ts')).startAgent({ ...common, renderLimits })
       : await (await import('../image-updater/index.ts')).startImageUpdater(common);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

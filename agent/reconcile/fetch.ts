@@ -24,7 +24,7 @@ export async function fetchRevision(
 export async function renderRevision(ctx: StepContext, resolved: ResolvedRevision, checkout: Checkout): Promise<KubeObject[]> {
   const { input, deps } = ctx;
   try {
-    const rendered = await deps.render(checkout.dir, input.config.path, deps.signal);
+    const rendered = await deps.render(checkout.dir, input.config.path, deps.signal, input.config.timeoutMs);
     deps.signal?.throwIfAborted();
     if (deps.renderCache && (await isPlainDirectory(checkout.dir, input.config.path))) {
       deps.renderCache.set(renderKey(ctx, resolved), rendered);

@@ -1,22 +1,35 @@
 import { realpath, stat } from 'node:fs/promises';
 import { terminal } from '../../shared/errors/index.ts';
 import { objectKey, refOf } from '../../shared/kube/object.ts';
+import type { Clock } from '../../shared/time/clock.ts';
 import type { KustomizeOptions } from './kustomize.ts';
 import { renderKustomization } from './kustomize.ts';
 import { findKustomizationFile } from './kustomization-refs.ts';
+import type { RenderLimitOptions, RenderStats } from './limits.ts';
+import { RenderBudget } from './limits.ts';
 import { describeSource } from './manifests.ts';
-import { resolveInside } from './paths.ts';
+import { label, resolveInside } from './paths.ts';
 import { renderPlainDirectory } from './plain.ts';
 import type { RenderedObject } from './types.ts';
 
 export type { KustomizeOptions } from './kustomize.ts';
 export { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
+export { DEFAULT_RENDER_LIMITS, emptyStats } from './limits.ts';
+export type { RenderLimitOptions, RenderLimits, RenderStats } from './limits.ts';
 export { parseManifests } from './manifests.ts';
 export type { ObjectSource, RenderedObject } from './types.ts';
 export { parseYaml } from './yaml.ts';
 
 export interface RenderOptions {
-  kustomize?: KustomizeOptions;
+  kustomize?: KustomizeOptions | undefined;
+  /** Files, bytes, objects and time one render may take (limits.ts); defaults for any left out. */
+  limits?: RenderLimitOptions | undefined;
+  /** Stops the render (and kills a running kustomize) with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  /** The clock of the deadline; default the system's. */
+  clock?: Pick<Clock, 'now'> | undefined;
+  /** Filled in as the render goes: what it read and made (for tests and logs). */
+  stats?: RenderStats | undefined;
 }
 
 /**
@@ -29,6 +42,9 @@ export interface RenderOptions {
  * Objects come back as written: no namespace defaulting (that needs discovery, so the planner
  * does it). Duplicates are refused here when both copies carry the same namespace (or none);
  * defaulting may reveal more, which the planner checks.
+ *
+ * Every render is bounded (files, bytes, objects, a deadline: `options.limits`); past a bound it
+ * fails with a terminal RenderTooLarge naming the limit.
  */
 export async function renderPath(checkoutDir: string, path = './', options: RenderOptions = {}): Promise<RenderedObject[]> {
   const root = await realpath(checkoutDir);
@@ -45,9 +61,15 @@ export async function renderPath(checkoutDir: string, path = './', options: Rend
       `path ${JSON.stringify(path)} is not a directory`,
       'spec.path names a directory of manifests or a kustomization',
     );
+  const budget = new RenderBudget(label(root, dir), {
+    limits: options.limits,
+    clock: options.clock,
+    signal: options.signal ?? options.kustomize?.signal,
+    stats: options.stats,
+  });
   const rendered = (await findKustomizationFile(dir))
-    ? await renderKustomization(root, dir, options.kustomize)
-    : await renderPlainDirectory(root, dir);
+    ? await renderKustomization(root, dir, budget, options.kustomize)
+    : await renderPlainDirectory(root, dir, budget);
   refuseDuplicates(rendered);
   return rendered;
 }

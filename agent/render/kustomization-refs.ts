@@ -2,9 +2,10 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { terminal } from '../../shared/errors/index.ts';
 import { isObject } from '../../shared/kube/object.ts';
+import type { RenderBudget } from './limits.ts';
+import { readFileWithin } from './limits.ts';
 import { isWithin, label, outside, realpathOrUndefined } from './paths.ts';
 import { parseYaml } from './yaml.ts';
-import { readManifestFile } from './size-limits.ts';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
@@ -27,25 +28,35 @@ interface Reference {
  *   this check does not recognise still cannot reach the network.)
  *
  * References that do not exist locally and do not look remote are left for kustomize to report.
+ *
+ * A build may instantiate at most `maxFiles` kustomizations (a base counted each time it is
+ * included), so a lattice of bases cannot make kustomize's work exponential; each kustomization
+ * file is read once.
  */
-export async function checkKustomizationReferences(root: string, dir: string): Promise<void> {
-  const seen = new Set<string>();
-  const visit = async (kustomizationDir: string): Promise<void> => {
-    if (seen.has(kustomizationDir)) return;
-    seen.add(kustomizationDir);
+export async function checkKustomizationReferences(root: string, dir: string, budget: RenderBudget): Promise<void> {
+  /** Kustomizations a directory's build instantiates, itself included, by real directory. */
+  const counted = new Map<string, number>();
+  /** The kustomizations being checked: a reference back to one is a cycle (kustomize refuses it). */
+  const active = new Set<string>();
+  const visit = async (kustomizationDir: string): Promise<number> => {
+    const known = counted.get(kustomizationDir);
+    if (known !== undefined) return known;
+    if (active.has(kustomizationDir)) return 0;
+    budget.check();
     const file = await findKustomizationFile(kustomizationDir);
-    if (!file) return;
+    if (!file) return 1;
+    active.add(kustomizationDir);
     const where = label(root, file);
     const realFile = await realpathOrUndefined(file);
     if (realFile === undefined || !isWithin(root, realFile)) throw outside(where);
-    const parsed = parseYaml(await readManifestFile(file, where));
+    const parsed = parseYaml(await readFileWithin(realFile, budget, where));
     if (!parsed.ok) {
       const { line, col, message } = parsed.error;
       throw terminal('KustomizeBuildFailed', `${where}:${line}:${col}: ${message}`, 'fix the kustomization in Git');
     }
     const config = parsed.documents[0]?.value;
-    if (!isObject(config)) return; // kustomize says what is wrong with it
-    for (const ref of references(config)) {
+    let count = 1;
+    for (const ref of isObject(config) ? references(config) : []) {
       if (ref.value.includes('\n')) continue; // an inline patch or plugin config, not a path
       const real = await realpathOrUndefined(resolve(kustomizationDir, ref.value));
       if (real === undefined) {
@@ -59,8 +70,14 @@ export async function checkKustomizationReferences(root: string, dir: string): P
         continue;
       }
       if (!isWithin(root, real)) throw outside(`${where}: ${ref.field} ${JSON.stringify(ref.value)}`);
-      if (ref.nested && (await stat(real)).isDirectory()) await visit(real);
+      if (ref.nested && (await stat(real)).isDirectory()) {
+        count += await visit(real);
+        budget.kustomizations(count, label(root, kustomizationDir));
+      }
     }
+    active.delete(kustomizationDir);
+    counted.set(kustomizationDir, count);
+    return count;
   };
   await visit(dir);
 }

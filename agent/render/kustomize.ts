@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { terminal, transient } from '../../shared/errors/index.ts';
 import { checkKustomizationReferences } from './kustomization-refs.ts';
+import type { RenderBudget } from './limits.ts';
 import { parseManifests } from './manifests.ts';
 import { label } from './paths.ts';
 import { manifestTooLarge, MAX_KUSTOMIZE_OUTPUT_BYTES } from './size-limits.ts';
@@ -21,30 +22,47 @@ export interface KustomizeOptions {
   command?: string[] | undefined;
   /** Where to look for a command given without a path. Default: this process's PATH. */
   searchPath?: string | undefined;
+  /** A bound of the build alone; the render's deadline (RenderLimits.timeoutMs) applies anyway. */
   timeoutMs?: number | undefined;
+  /** A bound of the build's output alone; the render's maxBytes applies anyway. */
   maxOutputBytes?: number | undefined;
+  /** Default: the render's signal. */
   signal?: AbortSignal | undefined;
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
 const MAX_STDERR = 64 * 1024;
 
 /**
  * Runs the real kustomize (as Argo CD and Flux do), so users get exactly `kustomize build`
  * output. Hardening: every referenced path is checked first (kustomization-refs.ts); the load
  * restrictor is pinned to root-only; no Helm, no exec or alpha plugins (never enabled); the
- * child gets an empty PATH (no git, so no remote clones), an HTTP proxy that goes nowhere, a
- * throw-away HOME, and none of our environment (no credential of ours can reach a generator).
- * Bounded in time and output size; a failure is KustomizeBuildFailed with kustomize's last words.
+ * child gets an empty PATH (no git, so no remote clones), an HTTP proxy that goes nowhere (for
+ * anything but loopback, which Go never proxies: the reference check is what refuses remote
+ * files), a throw-away HOME, and none of our environment (no credential of ours can reach a
+ * generator). Bounded by the render's budget (its deadline, bytes and objects) and by the
+ * build's own timeout and output size; a failure is KustomizeBuildFailed with kustomize's last
+ * words.
  */
-export async function renderKustomization(root: string, dir: string, options: KustomizeOptions = {}): Promise<RenderedObject[]> {
+export async function renderKustomization(
+  root: string,
+  dir: string,
+  budget: RenderBudget,
+  options: KustomizeOptions = {},
+): Promise<RenderedObject[]> {
   const where = label(root, dir);
-  await checkKustomizationReferences(root, dir);
+  await checkKustomizationReferences(root, dir, budget);
+  budget.check();
   const [name, ...prefix] = options.command ?? ['kubectl', 'kustomize'];
   if (!name) throw terminal('KustomizeUnavailable', 'the kustomize command is empty', 'configure the kustomize command');
   const executable = await findExecutable(name, options.searchPath ?? process.env.PATH ?? '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBytes = options.maxOutputBytes ?? MAX_KUSTOMIZE_OUTPUT_BYTES;
+  const remainingMs = budget.remainingMs();
+  const ownTimeout = options.timeoutMs !== undefined && options.timeoutMs <= remainingMs;
+  const timeoutMs = ownTimeout ? options.timeoutMs! : remainingMs;
+  const cap = options.maxOutputBytes ?? MAX_KUSTOMIZE_OUTPUT_BYTES;
+  const bytesLeft = budget.bytesLeft();
+  const ownMaxBytes = cap <= bytesLeft;
+  const maxBytes = ownMaxBytes ? cap : bytesLeft;
+  const signal = options.signal ?? budget.signal;
 
   const home = await mkdtemp(join(tmpdir(), 'tidemark-kustomize-'));
   try {
@@ -61,17 +79,21 @@ export async function renderKustomization(root: string, dir: string, options: Ku
       },
       timeoutMs,
       maxBytes,
-      signal: options.signal,
+      signal,
     });
-    if (run.aborted) throw options.signal?.reason ?? new Error('aborted');
-    if (run.timedOut)
+    if (run.aborted) throw signal?.reason ?? new Error('aborted');
+    if (run.timedOut) {
+      if (!ownTimeout) throw budget.timeExceeded();
       throw terminal(
         'KustomizeBuildFailed',
         `kustomize build of ${where} took longer than ${timeoutMs / 1000}s`,
         'simplify the kustomization or raise the timeout',
       );
-    if (run.overflow)
+    }
+    if (run.overflow) {
+      if (!ownMaxBytes) throw budget.bytesExceeded();
       throw manifestTooLarge(`the output of kustomize build of ${where}`, maxBytes, 'split the kustomization into smaller ones');
+    }
     if (run.code !== 0) {
       const said = shorten(run.stderr.split(root).join('.'));
       throw terminal(
@@ -80,7 +102,10 @@ export async function renderKustomization(root: string, dir: string, options: Ku
         'fix the kustomization in Git',
       );
     }
-    return parseManifests(run.stdout, `${where} (kustomize build)`);
+    budget.bytes(Buffer.byteLength(run.stdout));
+    const objects = parseManifests(run.stdout, `${where} (kustomize build)`);
+    budget.objects(objects.length);
+    return objects;
   } finally {
     await rm(home, { recursive: true, force: true });
   }

@@ -1,20 +1,36 @@
-import { readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { terminal } from '../../shared/errors/index.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
+import type { RenderBudget } from './limits.ts';
+import { readFileWithin } from './limits.ts';
 import { parseManifests } from './manifests.ts';
 import { isWithin, label, outside, realpathOrUndefined } from './paths.ts';
-import { readManifestFile } from './size-limits.ts';
 import type { RenderedObject } from './types.ts';
 import { parseYaml } from './yaml.ts';
 
 const MANIFEST = /\.(?:ya?ml|json)$/i;
 
 interface ManifestFile {
+  /** The real path: the key under which the file is read once. */
   path: string;
-  /** Checkout-relative, `/`-separated. */
+  /** Checkout-relative, `/`-separated: where the walk first met the file. */
   label: string;
+  /** Read as manifests: the walk met it under a .yaml, .yml or .json name. */
+  manifest: boolean;
+  /** Met under a kustomization file name: the label there and the directory holding it. */
+  kustomization?: { label: string; dirLabel: string };
+}
+
+interface Walk {
+  root: string;
+  budget: RenderBudget;
+  /** Real paths of the directories walked, each once. */
+  walked: Set<string>;
+  /** The files to read, by real path, in the order the walk first met them. */
+  files: Map<string, ManifestFile>;
 }
 
 /**
@@ -26,23 +42,37 @@ interface ManifestFile {
  * - Names starting with a dot are skipped, files and directories alike: `.git`, `.github`, and
  *   CI or linter configs such as `.gitlab-ci.yml` are not Kubernetes objects.
  * - Symlinks are followed when their real target stays inside the checkout; one that leaves it
- *   is PathOutsideCheckout, wherever it is (as Argo CD refuses out-of-bounds links). A link back
- *   to a directory being walked is not walked again.
+ *   is PathOutsideCheckout, wherever it is (as Argo CD refuses out-of-bounds links).
+ * - Each real directory is walked once and each real file read and rendered once, however many
+ *   links lead to it: a link back to a directory being walked is not walked again, and neither
+ *   is a directory (or a file) that a second link reaches. The file's objects appear where the
+ *   walk first met it, under that name. (So a repository of links that fan out to the same
+ *   directories costs what its real files cost, not one walk per path through the links; an
+ *   object defined twice in *different* files is still DuplicateObject.)
  * - A kustomization below the top is refused rather than read as plain files: its output would
  *   differ from its files, and only `spec.path` itself is checked for one.
+ * - Bounded by the budget: entries read, bytes read, objects, and the deadline (RenderTooLarge).
  */
-export async function renderPlainDirectory(root: string, dir: string): Promise<RenderedObject[]> {
-  const files: ManifestFile[] = [];
-  await walk(root, dir, label(root, dir), new Set([dir]), files);
+export async function renderPlainDirectory(root: string, dir: string, budget: RenderBudget): Promise<RenderedObject[]> {
+  const state: Walk = { root, budget, walked: new Set([dir]), files: new Map() };
+  budget.directory();
+  await walk(state, dir, label(root, dir));
   const out: RenderedObject[] = [];
-  for (const file of files) {
-    out.push(...parseManifests(await readManifestFile(file.path, file.label), file.label));
+  for (const file of state.files.values()) {
+    budget.check();
+    const text = await readFileWithin(file.path, budget, file.label);
+    if (file.kustomization) refuseNestedKustomization(text, file.kustomization.label, file.kustomization.dirLabel);
+    if (!file.manifest) continue;
+    const objects = parseManifests(text, file.label);
+    budget.objects(objects.length);
+    out.push(...objects);
   }
   return out;
 }
 
-async function walk(root: string, dir: string, dirLabel: string, ancestors: Set<string>, files: ManifestFile[]): Promise<void> {
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+async function walk(state: Walk, dir: string, dirLabel: string): Promise<void> {
+  const { root, budget } = state;
+  const entries = (await listDirectory(dir, budget)).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
@@ -63,21 +93,45 @@ async function walk(root: string, dir: string, dirLabel: string, ancestors: Set<
       isFile = info.isFile();
     }
     if (isDirectory) {
-      if (ancestors.has(real)) continue;
-      await walk(root, real, entryLabel, new Set([...ancestors, real]), files);
+      if (state.walked.has(real)) continue;
+      state.walked.add(real);
+      budget.directory();
+      await walk(state, real, entryLabel);
     } else if (isFile) {
-      if (KUSTOMIZATION_FILES.includes(entry.name)) await refuseNestedKustomization(real, entryLabel, dirLabel);
-      if (MANIFEST.test(entry.name)) files.push({ path: real, label: entryLabel });
+      const manifest = MANIFEST.test(entry.name);
+      const kustomization = KUSTOMIZATION_FILES.includes(entry.name) ? { label: entryLabel, dirLabel } : undefined;
+      if (!manifest && !kustomization) continue;
+      const seen = state.files.get(real);
+      if (!seen) {
+        state.files.set(real, { path: real, label: entryLabel, manifest, ...(kustomization ? { kustomization } : {}) });
+        continue;
+      }
+      // Read once, under its first name; a later name still adds what that name means.
+      if (manifest && !seen.manifest) {
+        seen.manifest = true;
+        seen.label = entryLabel;
+      }
+      if (kustomization && !seen.kustomization) seen.kustomization = kustomization;
     }
   }
+}
+
+/** The entries of one directory, each counted before it is kept: a huge directory stops at the limit. */
+async function listDirectory(dir: string, budget: RenderBudget): Promise<Dirent[]> {
+  const entries: Dirent[] = [];
+  for await (const entry of await opendir(dir)) {
+    budget.entry();
+    entries.push(entry);
+  }
+  return entries;
 }
 
 /**
  * A Flux `Kustomization` object may well live in a file called kustomization.yaml; a kustomize
  * configuration (its apiVersion, or no kind at all) may not.
  */
-async function refuseNestedKustomization(path: string, fileLabel: string, dirLabel: string): Promise<void> {
-  const parsed = parseYaml(await readManifestFile(path, fileLabel));
+function refuseNestedKustomization(text: string, fileLabel: string, dirLabel: string): void {
+  const parsed = parseYaml(text);
   if (!parsed.ok) return; // reported as ManifestParseFailed when read as a manifest
   const first = parsed.documents.find((d) => d.value !== null && d.value !== undefined)?.value;
   if (parsed.documents.length > 1 || !isObject(first)) return;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderPath } from './index.ts';
-import { describeBytes, MAX_KUSTOMIZE_OUTPUT_BYTES, MAX_MANIFEST_FILE_BYTES, readManifestFile } from './size-limits.ts';
+import { RenderBudget, readFileWithin } from './limits.ts';
+import { describeBytes, MAX_KUSTOMIZE_OUTPUT_BYTES, MAX_MANIFEST_FILE_BYTES } from './size-limits.ts';
 
 const rejectsWith =
   (code: string, ...patterns: RegExp[]) =>
@@ -63,12 +64,12 @@ describe('render: size caps of one manifest stream', () => {
     );
   });
 
-  it('readManifestFile stops one byte past its cap', async () => {
+  it('a file is read up to its cap and refused one byte past it', async () => {
     const path = join(root, 'small.yaml');
     await writeFile(path, 'x'.repeat(100));
-    assert.equal((await readManifestFile(path, 'small.yaml', 100)).length, 100);
+    assert.equal((await readFileWithin(path, new RenderBudget('.'), 'small.yaml', 100)).length, 100);
     await assert.rejects(
-      readManifestFile(path, 'small.yaml', 99),
+      readFileWithin(path, new RenderBudget('.'), 'small.yaml', 99),
       rejectsWith('ManifestTooLarge', /^small\.yaml is larger than 99 bytes$/),
     );
   });

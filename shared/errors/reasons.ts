@@ -45,6 +45,7 @@ export const REASONS = [
   'KustomizeBuildFailed',
   'KustomizeUnavailable',
   'ManifestTooLarge',
+  'RenderTooLarge',
   // registry (RegistryRetryStop is the client's internal sentinel, never reported)
   'InvalidImageReference',
   'InvalidRegistryCredentials',
