@@ -1,5 +1,5 @@
 import type { ScalarTag, Tags } from 'yaml';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { isNode, LineCounter, parseAllDocuments, visit } from 'yaml';
 
 /**
  * YAML as Kubernetes tooling reads it. The YAML 1.2 core schema, as kustomize reads it
@@ -76,11 +76,18 @@ const PARSE_OPTIONS = {
   prettyErrors: false,
 } as const;
 
+/** Tags a document may name when `untagged` is asked for: the ones that change nothing. */
+const NEUTRAL_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map']);
+
 /**
  * Every document of a YAML (or JSON) stream, or the first error with its position. Aliases are
  * capped so a "billion laughs" file cannot exhaust memory.
+ *
+ * `untagged`: refuse explicit tags other than !!str, !!seq and !!map. For YAML that kustomize
+ * reads, whose parser (go-yaml) reads tags differently: `!!binary` is decoded to a string there
+ * (a path we would not see), and unknown tags are dropped.
  */
-export function parseYaml(text: string): YamlParse {
+export function parseYaml(text: string, options: { untagged?: boolean } = {}): YamlParse {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter });
   const list = Array.isArray(docs) ? docs : [docs];
@@ -92,6 +99,19 @@ export function parseYaml(text: string): YamlParse {
     if (error) {
       const pos = lineCounter.linePos(error.pos[0]);
       return { ok: false, error: { line: pos.line, col: pos.col, message: firstLine(error.message) } };
+    }
+    if (options.untagged) {
+      let tagged: { tag: string; offset: number } | undefined;
+      visit(doc, (_key, node) => {
+        if (!isNode(node) || node.tag === undefined || NEUTRAL_TAGS.has(node.tag)) return undefined;
+        tagged = { tag: node.tag, offset: node.range?.[0] ?? doc.range[0] };
+        return visit.BREAK;
+      });
+      if (tagged) {
+        const pos = lineCounter.linePos(tagged.offset);
+        const tag = tagged.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+        return { ok: false, error: { line: pos.line, col: pos.col, message: `the YAML tag ${tag} is not accepted here` } };
+      }
     }
     try {
       documents.push({ value: doc.toJS({ maxAliasCount: 100 }) as unknown, index });
