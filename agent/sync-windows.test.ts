@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyncWindow } from '../shared/api/continuous-deployment.ts';
-import { validateSyncWindows, type CompiledWindow } from '../shared/spec/index.ts';
+import { MAX_WINDOWS, validateSyncWindows, type CompiledWindow } from '../shared/spec/index.ts';
 import { syncWindowState } from './sync-windows.ts';
 
 /** The windows as the spec reader hands them over (its refusals are tested in shared/spec). */
@@ -101,4 +101,53 @@ test('the longest window is cheap: no work per minute of its duration', () => {
   assert.ok(performance.now() - started < 1_000, `${performance.now() - started} ms for 100 evaluations`);
   // 365 days from each New Year meet the next one until the leap year 2028 leaves a day's gap.
   assert.equal(syncWindowState(windows, at('2026-06-01T12:00:00Z'), false).until, '2028-12-31T00:00:00Z');
+});
+
+/** The windows with each schedule wrapped so the test counts the evaluator's cron lookups. */
+function counted(windows: CompiledWindow[]): { windows: CompiledWindow[]; lookups: () => number } {
+  let lookups = 0;
+  const wrapped = windows.map(({ schedule, ...rest }) => ({
+    ...rest,
+    schedule: {
+      expression: schedule.expression,
+      zone: schedule.zone,
+      next: (ms: number) => {
+        lookups++;
+        return schedule.next(ms);
+      },
+      previous: (ms: number) => {
+        lookups++;
+        return schedule.previous(ms);
+      },
+    },
+  }));
+  return { windows: wrapped, lookups: () => lookups };
+}
+
+/**
+ * Item 2 of issue 21: a tenant's windows are evaluated on every reconcile. Each cron lookup is
+ * bounded by construction (shared/time/cron.ts: at most 10 years of days, 64 offset changes), so
+ * the number of lookups bounds the work; the reader admits at most MAX_WINDOWS windows.
+ */
+test('the worst window set the reader admits costs a bounded number of cron lookups', () => {
+  // Deny windows that always open again before they close, in a zone with DST: the end of the
+  // block is chased for as long as the evaluator allows.
+  const worst = counted(
+    compile(Array.from({ length: MAX_WINDOWS }, (_, i) => deny(`${i % 60} * * * *`, '8760h', { timeZone: 'Europe/Berlin' }))),
+  );
+  const blocked = syncWindowState(worst.windows, at('2026-03-29T00:30:00Z'), false);
+  assert.equal(blocked.blocked, true);
+  assert.equal(blocked.until, undefined, blocked.message);
+  // One look back per window, then at most 64 steps of one look back per deny window.
+  const bound = MAX_WINDOWS * (1 + 64);
+  assert.ok(worst.lookups() <= bound, `${worst.lookups()} lookups, bound ${bound}`);
+  assert.ok(worst.lookups() > MAX_WINDOWS * 64, `the worst case was reached: ${worst.lookups()} lookups`);
+
+  // Allow windows, all closed: one look back and one look ahead each.
+  const closed = counted(compile(Array.from({ length: MAX_WINDOWS }, () => allow('0 3 1 1 *', '1m', { timeZone: 'Europe/Berlin' }))));
+  assert.equal(syncWindowState(closed.windows, at('2026-06-01T12:00:00Z'), false).blocked, true);
+  assert.ok(closed.lookups() <= MAX_WINDOWS * 2, `${closed.lookups()} lookups`);
+
+  // One window more is refused before anything is evaluated.
+  assert.equal(validateSyncWindows(Array.from({ length: MAX_WINDOWS + 1 }, () => deny('* * * * *', '1h'))).ok, false);
 });

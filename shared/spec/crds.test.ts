@@ -11,6 +11,7 @@ import {
   imageProblem,
   IMAGE_REPOSITORY_PATTERN,
   INLINE_IMAGE_FIELDS,
+  MAX_WINDOWS,
   plainCompilers,
   PROPAGATION_POLICIES,
   validateContinuousDeploymentSpec,
@@ -28,6 +29,7 @@ type Schema = {
   enum?: unknown[];
   pattern?: string;
   minLength?: number;
+  maxItems?: number;
   maxLength?: number;
   required?: string[];
   [key: string]: unknown;
@@ -176,6 +178,8 @@ test('ContinuousDeployment: schema defaults and enums agree with the reader', ()
   }
   const windows = sync.windows!.items!.properties!;
   assert.deepEqual(windows.kind!.enum, ['allow', 'deny']);
+  // The API server refuses more windows than the reader would evaluate.
+  assert.equal(sync.windows!.maxItems, MAX_WINDOWS);
 
   const automation = specSchema(automations).properties!;
   assert.equal(automation.interval!.default, DEFAULT_AUTOMATION_INTERVAL);

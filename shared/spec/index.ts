@@ -14,7 +14,7 @@ export {
   type DeploymentConfig,
   type RefKind,
 } from './continuous-deployment.ts';
-export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, type CompiledWindow } from './sync-windows.ts';
+export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, MAX_WINDOWS, type CompiledWindow } from './sync-windows.ts';
 export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
 export { validateImageRepositorySpec, IMAGE_REPOSITORY_FIELDS, type ImageRepositoryConfig } from './image-repository.ts';
 export { validateImagePolicySpec, IMAGE_POLICY_FIELDS, type ImagePolicyConfig } from './image-policy.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateContinuousDeploymentSpec, validateSyncWindows } from './index.ts';
+import { MAX_WINDOWS, validateContinuousDeploymentSpec, validateSyncWindows } from './index.ts';
 
 function problems(windows: unknown): string[] {
   const read = validateSyncWindows(windows);
@@ -81,4 +81,15 @@ test('every window problem at once, all InvalidSyncWindow; windows that are no l
     ],
   );
   assert.deepEqual(problems({ kind: 'deny' }), ['InvalidSpec spec.syncPolicy.windows: must be a list of windows, not an object']);
+});
+
+test('hundreds of windows are refused with one problem; the most allowed are read', () => {
+  const window = { kind: 'deny', schedule: '* * * * *', duration: '8760h' };
+  assert.deepEqual(problems(Array.from({ length: 500 }, () => window)), [
+    `InvalidSyncWindow spec.syncPolicy.windows: has 500 windows; at most ${MAX_WINDOWS} are allowed`,
+  ]);
+  assert.equal(problems(Array.from({ length: MAX_WINDOWS + 1 }, () => window)).length, 1);
+  const most = validateSyncWindows(Array.from({ length: MAX_WINDOWS }, () => window));
+  assert.ok(most.ok);
+  assert.equal(most.value.length, MAX_WINDOWS);
 });

@@ -12,6 +12,13 @@ import { describe, readBoolean, readString } from './read.ts';
  */
 export const MAX_WINDOW_DURATION_MS = 8760 * 3_600_000;
 
+/**
+ * The most windows one deployment may have. Every reconcile evaluates each window (and, for a
+ * deny block, each deny window up to 64 times to find its end), so the count bounds that work;
+ * Argo CD projects rarely need more than a handful. The CRD's `maxItems` says the same.
+ */
+export const MAX_WINDOWS = 32;
+
 /** A window with its schedule parsed and its duration checked, as the reader returns it. */
 export interface CompiledWindow {
   window: SyncWindow;
@@ -31,6 +38,15 @@ export function readSyncWindows(problems: Problems, value: unknown, at: string):
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     problems.add(at, `must be a list of windows, not ${describe(value)}`);
+    return undefined;
+  }
+  if (value.length > MAX_WINDOWS) {
+    problems.add(
+      at,
+      `has ${value.length} windows; at most ${MAX_WINDOWS} are allowed`,
+      'merge windows with cron lists and ranges, e.g. "0 22 * * 1-5" instead of one window per day',
+      CODE,
+    );
     return undefined;
   }
   const before = problems.errors.length;
