@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FakeClock } from '../time/fake-clock.ts';
+import { MAX_TIMER_MS } from '../time/timer.ts';
 import { WorkQueue } from './work-queue.ts';
 
 test('one key never runs twice at once; an add during a run runs it once more after', async () => {
@@ -57,5 +59,36 @@ test('forget drops a delayed key; addAfter keeps the earliest time', async () =>
   await new Promise((r) => setTimeout(r, 30));
   await queue.idle();
   assert.deepEqual(seen, ['soon']);
+  await queue.stop();
+});
+
+/**
+ * Issue 21 item 8: `pullInterval: 1000h` became a setTimeout over 2^31-1 ms, which Node fires
+ * after 1 ms: 892 reconciles a second. The queue holds every delay to what a timer can hold.
+ */
+test('a delay longer than a timer can hold waits MAX_TIMER_MS, never a 1 ms loop', async () => {
+  const clock = new FakeClock();
+  const start = clock.now();
+  const runs: string[] = [];
+  const queue = new WorkQueue(
+    1,
+    (key) => {
+      runs.push(key);
+      return Promise.resolve();
+    },
+    clock,
+  );
+  queue.addAfter('long', 1000 * 3_600_000);
+  queue.addAfter('nan', Number.NaN);
+  queue.addAfter('forever', Infinity);
+  assert.equal(queue.dueAt('long'), start + MAX_TIMER_MS);
+  assert.equal(queue.dueAt('nan'), start + MAX_TIMER_MS);
+  assert.equal(queue.dueAt('forever'), start + MAX_TIMER_MS);
+  assert.deepEqual(clock.pending(), [start + MAX_TIMER_MS, start + MAX_TIMER_MS, start + MAX_TIMER_MS]);
+  await clock.advance(60 * 60_000);
+  assert.deepEqual(runs, [], 'nothing runs within the first hour');
+  await clock.advance(MAX_TIMER_MS);
+  await queue.idle();
+  assert.deepEqual(runs.sort(), ['forever', 'long', 'nan']);
   await queue.stop();
 });

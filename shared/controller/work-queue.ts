@@ -1,5 +1,6 @@
 import type { Clock } from '../time/clock.ts';
 import { systemClock } from '../time/clock.ts';
+import { timerDelay } from '../time/timer.ts';
 
 /**
  * A keyed work queue in the manner of client-go's: a key waits in the queue at most once, is
@@ -39,16 +40,21 @@ export class WorkQueue {
     this.pump();
   }
 
+  /**
+   * Runs `key` after `delayMs`, held to what a timer can hold (at most MAX_TIMER_MS, about 24.8
+   * days; NaN counts as that long): a longer delay must never overflow into a 1 ms loop.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.stopped) return;
-    if (delayMs <= 0) return this.add(key);
-    const at = this.clock.now() + delayMs;
+    const delay = timerDelay(delayMs);
+    if (delay <= 0) return this.add(key);
+    const at = this.clock.now() + delay;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     existing?.cancel.abort();
     const timer = { at, cancel: new AbortController() };
     this.timers.set(key, timer);
-    this.clock.sleep(delayMs, timer.cancel.signal).then(
+    this.clock.sleep(delay, timer.cancel.signal).then(
       () => {
         if (this.timers.get(key) !== timer) return;
         this.timers.delete(key);

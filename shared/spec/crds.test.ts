@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import RE2 from 're2';
 import { DEFAULT_EXCLUSION_LIST, DEFAULT_SCAN_INTERVAL } from '../api/image.ts';
+import { formatDuration } from '../time/duration.ts';
 import {
   COMMIT_SHA_PATTERN,
   DEFAULT_AUTOMATION_INTERVAL,
@@ -11,6 +12,7 @@ import {
   imageProblem,
   IMAGE_REPOSITORY_PATTERN,
   INLINE_IMAGE_FIELDS,
+  MAX_INTERVAL_MS,
   MAX_WINDOWS,
   plainCompilers,
   PROPAGATION_POLICIES,
@@ -31,6 +33,7 @@ type Schema = {
   minLength?: number;
   maxItems?: number;
   maxLength?: number;
+  description?: string;
   required?: string[];
   [key: string]: unknown;
 };
@@ -372,6 +375,24 @@ test('ContinuousDeployment: the CRD and the reader agree on patterned fields, wi
       assert.equal(admits(schema, value), crd, `CRD on ${label}`);
       assert.equal(validateContinuousDeploymentSpec(build(value)).ok, reader, `reader on ${label}`);
     }
+  }
+});
+
+/**
+ * Issue 21: the API server refuses a long duration string, and the description names the maximum
+ * the reader holds each interval and timeout to (a pattern cannot compare durations).
+ */
+test('intervals and timeouts: a short maxLength, and the maximum the reader enforces in the description', () => {
+  const fields: [Crd, string, number][] = [
+    [deployments, 'pullInterval', MAX_INTERVAL_MS],
+    [repositories, 'interval', MAX_INTERVAL_MS],
+    [automations, 'interval', MAX_INTERVAL_MS],
+  ];
+  for (const [crd, field, max] of fields) {
+    const schema = specSchema(crd).properties![field]!;
+    const label = `${crd.spec.names.kind} spec.${field}`;
+    assert.equal(schema.maxLength, 32, label);
+    assert.match(schema.description ?? '', new RegExp(`at most ${formatDuration(max)}\\)`), label);
   }
 });
 

@@ -1,5 +1,6 @@
 import { isTidemarkError } from '../errors/index.ts';
-import { parseDuration } from '../time/duration.ts';
+import { formatDuration, parseDuration } from '../time/duration.ts';
+import { MAX_INTERVAL_HINT, MAX_INTERVAL_MS } from './limits.ts';
 import { objectNameProblem } from './names.ts';
 import { isObject, type Problems } from './problems.ts';
 
@@ -41,9 +42,11 @@ export interface DurationOptions {
   at?: string;
   /** Why a duration under a second is refused. */
   hint?: string;
+  /** The longest accepted (default MAX_INTERVAL_MS, a day), and how to fix a longer one. */
+  max?: { ms: number; hint: string };
 }
 
-/** A Go duration of at least one second; `fallback` when absent. */
+/** A Go duration of at least one second and at most `max` (a day unless given); `fallback` when absent. */
 export function readDuration(
   problems: Problems,
   from: Record<string, unknown>,
@@ -68,6 +71,11 @@ export function readDuration(
       `${JSON.stringify(text)} is shorter than 1s`,
       options.hint ?? 'registries are polled; use at least 1s (typically minutes)',
     );
+    return undefined;
+  }
+  const max = options.max ?? { ms: MAX_INTERVAL_MS, hint: MAX_INTERVAL_HINT };
+  if (ms > max.ms) {
+    problems.add(at, `${JSON.stringify(text)} is longer than ${formatDuration(max.ms)}`, max.hint);
     return undefined;
   }
   return ms;

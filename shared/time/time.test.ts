@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from './duration.ts';
 import { backoffDelay, jittered, retry } from './backoff.ts';
-import type { Clock } from './clock.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { MAX_TIMER_MS, timeoutSignal, timerDelay } from './timer.ts';
 import { terminal, transient } from '../errors/index.ts';
 
 test('Go durations parse to milliseconds', () => {
@@ -92,4 +93,43 @@ test('retry: transient errors retry, honouring Retry-After; terminal ones stop a
     { code: 'Forbidden' },
   );
   assert.equal(terminalCalls, 1);
+});
+
+test('timer delays are held to what a Node timer can hold', () => {
+  assert.equal(MAX_TIMER_MS, 2_147_483_647);
+  assert.equal(timerDelay(1000 * 3_600_000), MAX_TIMER_MS);
+  assert.equal(timerDelay(Infinity), MAX_TIMER_MS);
+  assert.equal(timerDelay(Number.NaN), MAX_TIMER_MS);
+  assert.equal(timerDelay(-5), 0);
+  assert.equal(timerDelay(1500), 1500);
+  assert.equal(timerDelay(MAX_TIMER_MS), MAX_TIMER_MS);
+});
+
+/** Issue 21 item 8: a sleep longer than a timer holds is slept in turns, each one a timer can hold. */
+test('the system clock sleeps a delay over 2^31-1 ms in turns, never as one overflowing timer', async (t) => {
+  const delays: number[] = [];
+  const immediate = (fn: () => void, ms: number) => {
+    delays.push(ms);
+    setImmediate(fn);
+    return { ref: () => undefined, unref: () => undefined } as unknown as NodeJS.Timeout;
+  };
+  t.mock.method(globalThis, 'setTimeout', immediate as unknown as typeof setTimeout);
+  const long = 1000 * 3_600_000;
+  await systemClock.sleep(long);
+  t.mock.restoreAll();
+  assert.ok(delays.length >= 2, `${delays.length} timers`);
+  assert.ok(
+    delays.every((ms) => ms > 0 && ms <= MAX_TIMER_MS),
+    delays.join(', '),
+  );
+  assert.equal(
+    delays.reduce((a, b) => a + b, 0),
+    long,
+  );
+});
+
+test('timeoutSignal does not fire early for a delay a timer cannot hold (AbortSignal.timeout would, after 1 ms)', async () => {
+  const signal = timeoutSignal(1000 * 3_600_000);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(signal.aborted, false);
 });
