@@ -211,3 +211,22 @@ test('bug: a home deployment whose spec no longer parses is still cleaned up fro
   assert.equal(await a.home.get(CM, 'apps', 'a'), undefined);
   await a.controller.stop();
 });
+
+/**
+ * Issue 21 item 7: a Git server that never answers held a worker for as long as the spec's
+ * timeout said, unbounded. Now the run's budget (spec.timeout, at most 1h) ends it.
+ */
+test('controller: Git that never answers ends at spec.timeout with a transient ReconcileTimeout', async () => {
+  const a = agent({ timeout: '10s' });
+  a.git.commit([configMap('a', { x: '1' })]);
+  a.git.hang = true;
+  await start(a);
+  assert.equal(a.ready(await a.read())?.reason, undefined, 'still waiting for Git');
+  await a.clock.advance(10_000);
+  await settle(30);
+  const ready = a.ready(await a.read());
+  assert.equal(ready?.reason, 'ReconcileTimeout', ready?.message);
+  assert.match(ready?.message ?? '', /spec\.timeout \(10s\)/);
+  assert.equal(await a.home.get(CM, 'apps', 'a'), undefined, 'nothing applied');
+  await a.controller.stop();
+});

@@ -3,6 +3,7 @@ import { Annotations, Finalizers } from '../shared/api/constants.ts';
 import { Resources } from '../shared/api/resources.ts';
 import { involvedObject, keyOf, namespaceOf } from '../shared/controller/objects.ts';
 import { Controller, type ReconcileResult } from '../shared/controller/runner.ts';
+import type { Park } from '../shared/controller/work-queue.ts';
 import { writeStatus } from '../shared/controller/status-writer.ts';
 import { describeError, TidemarkError, toTidemarkError } from '../shared/errors/index.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
@@ -15,7 +16,7 @@ import type { Reason } from '../shared/errors/index.ts';
 import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
 import { ownerToWake } from './plan.ts';
 import type { Owner } from './plan.ts';
-import { reconcile } from './reconcile/index.ts';
+import { reconcile, runBudget } from './reconcile/index.ts';
 import type { SyncMemo } from './reconcile/index.ts';
 import type { RenderCache } from './render-cache.ts';
 import { combineErrors, validateContinuousDeploymentSpec, type DeploymentConfig } from '../shared/spec/index.ts';
@@ -87,7 +88,7 @@ export class ContinuousDeploymentController {
       clock: deps.clock,
       log: deps.log,
       workers: deps.workers,
-      reconcile: (obj, signal) => this.reconcile(obj, signal),
+      reconcile: (obj, signal, park) => this.reconcile(obj, signal, park),
       changed: needsRun,
       forget: (key) => this.state.delete(key),
     });
@@ -123,7 +124,7 @@ export class ContinuousDeploymentController {
     if (owner) this.runner.trigger(owner.namespace, owner.name);
   }
 
-  private async reconcile(watched: CdObject, signal: AbortSignal): Promise<ReconcileResult> {
+  private async reconcile(watched: CdObject, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
     const namespace = namespaceOf(watched);
     // The watched copy may predate our own last status write; the inventory must be the newest.
     const cd = (await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined;
@@ -139,10 +140,16 @@ export class ContinuousDeploymentController {
       cd.metadata.finalizers = finalizers;
       if (patched.metadata.resourceVersion !== undefined) cd.metadata.resourceVersion = patched.metadata.resourceVersion;
     }
-    return this.sync(cd, log, signal);
+    return this.sync(cd, log, signal, park);
   }
 
-  private async sync(cd: CdObject, log: Logger, signal: AbortSignal): Promise<ReconcileResult> {
+  /**
+   * One sync within its budget: Git and the render end when `spec.timeout` (at most 1h) has passed
+   * since the start, and so do the waits for CRDs, Namespaces and health, which do not hold one of
+   * the workers while they sleep (`park`). So a deployment holds a worker only while it works, for
+   * at most its Git calls and its applies, and slow deployments cannot starve the others.
+   */
+  private async sync(cd: CdObject, log: Logger, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
     const started = this.deps.clock.now();
     const read = validateContinuousDeploymentSpec(cd.spec);
     if (!read.ok) {
@@ -163,6 +170,7 @@ export class ContinuousDeploymentController {
     let window: ReturnType<typeof syncWindowState>;
     let outcome: ReconcileOutcome;
     let cluster: string;
+    const budget = runBudget(this.deps.clock, config.timeoutMs, signal);
     try {
       window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
       const auth = config.secretRef ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef)) : undefined;
@@ -175,19 +183,23 @@ export class ContinuousDeploymentController {
           cache: target.cache,
           memo: state.memo,
           renderCache: this.deps.renderCache,
-          source: this.sourceFor(state, cd, config, syncRequested),
-          render: this.deps.render,
+          source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal),
+          render: (dir, path) => this.deps.render(dir, path, budget.signal),
           health: this.deps.health,
           clock: this.deps.clock,
           log,
           concurrency: this.deps.concurrency,
           signal,
+          deadline: budget.deadline,
+          park,
         },
       );
     } catch (err) {
       const error = toTidemarkError(err);
       await this.reportFailure(cd, error, log);
       return nextRun(config.intervalMs, error);
+    } finally {
+      budget.end();
     }
     if (outcome.resolved) state.resolved = { at: this.deps.clock.now(), generation: cd.metadata.generation, revision: outcome.resolved };
     const { status, events } = statusFromOutcome(outcome, {
@@ -316,6 +328,14 @@ export class ContinuousDeploymentController {
     }
     return state;
   }
+}
+
+/** The source with every call bounded by `signal` (the run's budget). */
+function withSignal(source: Source, signal: AbortSignal): Source {
+  return {
+    resolve: (config, auth) => source.resolve(config, auth, signal),
+    checkout: (config, auth, resolved) => source.checkout(config, auth, resolved, signal),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { objectKey, refOf } from '../../shared/kube/object.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
 import { inventoryEntry } from './apply.ts';
+import { pause, waitDeadline } from './budget.ts';
 import type { StepContext } from './context.ts';
 import type { DesiredSet } from './plan.ts';
 
@@ -37,16 +38,19 @@ export async function assessObjects(
   });
 }
 
-/** pruneLast: waits until every applied object is healthy (or suspended), or the timeout passes. */
+/**
+ * pruneLast: waits until every applied object is healthy (or suspended), or the run's deadline
+ * (spec.timeout from its start) passes; between looks the run does not hold a worker.
+ */
 export async function waitHealthy(ctx: StepContext, desired: DesiredSet): Promise<void> {
   const { deps } = ctx;
-  const deadline = deps.clock.now() + ctx.input.config.timeoutMs;
+  const deadline = waitDeadline(ctx);
   let delay = 250;
   for (;;) {
     const resources = await assessObjects(ctx, desired, new Map());
     if (resources.every((r) => r.health?.status === 'Healthy' || r.health?.status === 'Suspended')) return;
     if (deps.clock.now() >= deadline) return;
-    await deps.clock.sleep(delay, deps.signal);
+    await pause(ctx, delay, deadline);
     delay = Math.min(delay * 2, 2000);
   }
 }

@@ -1,6 +1,7 @@
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
+import type { Park } from '../../shared/controller/work-queue.ts';
 import type { ObjectCache } from '../../shared/kube/object-cache.ts';
 import type { KubePort } from '../../shared/kube/port.ts';
 import { ResourceManager } from '../../shared/kube/resource-manager.ts';
@@ -35,6 +36,10 @@ export interface ReconcileDeps {
   log: Logger;
   concurrency: number;
   signal?: AbortSignal | undefined;
+  /** When the run's waits end (its budget: spec.timeout from the start); `spec.timeout` from the wait's start without. */
+  deadline?: number | undefined;
+  /** Runs a wait without holding a controller worker; without it, waits hold theirs. */
+  park?: Park | undefined;
   /** Watch-fed live objects; without it every read is a GET. */
   cache?: ObjectCache | undefined;
   memo?: SyncMemo | undefined;

@@ -9,6 +9,7 @@ import { staleEntries } from '../plan.ts';
 import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
 import { assessObjects, syncStatusOf, waitHealthy } from './assess.ts';
+import { waitForFoundation } from './budget.ts';
 import type { ReconcileDeps, ReconcileInput } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
@@ -17,6 +18,7 @@ import { compareStage, dryRunError, mapStage, planObjects } from './plan.ts';
 import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
 
 export type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
+export { runBudget, type RunBudget } from './budget.ts';
 
 const STAGES: Stage[] = ['foundation', 'class', 'workload'];
 
@@ -108,7 +110,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       return fail('apply', applyError(written));
     }
     if (stage === 'foundation') {
-      const pending = await ctx.resources.waitForFoundation(planned, config.timeoutMs);
+      const pending = await waitForFoundation(ctx, planned);
       if (pending.length > 0) {
         const names = pending.map(describeRef).join(', ');
         return fail('apply', terminal('FoundationNotReady', `not ready in time: ${names}`, 'check the CRD or Namespace status'));

@@ -13,6 +13,8 @@ export class FakeGit implements Source {
   private commits: KubeObject[][] = [];
   failResolve: Error | undefined;
   failRender: Error | undefined;
+  /** Resolve answers only when its signal aborts (a Git server that never answers). */
+  hang = false;
 
   commit(objects: KubeObject[]): string {
     this.commits.push(objects);
@@ -23,8 +25,11 @@ export class FakeGit implements Source {
     return String(this.commits.length).padStart(40, '0');
   }
 
-  async resolve(): Promise<ResolvedRevision> {
+  async resolve(_config?: unknown, _auth?: unknown, signal?: AbortSignal): Promise<ResolvedRevision> {
     await Promise.resolve();
+    if (this.hang) {
+      await new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    }
     if (this.failResolve) throw this.failResolve;
     return { ref: 'main', revision: `main@sha1:${this.sha()}`, sha: this.sha(), verified: true };
   }

@@ -6,6 +6,8 @@ import { TidemarkError } from '../../shared/errors/index.ts';
 import { silentLogger, type Logger } from '../../shared/log/index.ts';
 import { retry, type BackoffPolicy } from '../../shared/time/backoff.ts';
 import { systemClock, type Clock } from '../../shared/time/clock.ts';
+import { formatDuration } from '../../shared/time/duration.ts';
+import { timerDelay } from '../../shared/time/timer.ts';
 import { Authenticator, MAX_KNOWN_REGISTRIES, type AuthLimits, type AuthTarget, type Send } from './auth.ts';
 import { BoundedMap } from './bounded-map.ts';
 import type { RegistryCredentials } from './credentials.ts';
@@ -40,6 +42,10 @@ export interface RegistryClientOptions {
   pageSize?: number;
   /** More tags than this is an error; default 100,000. */
   maxTags?: number;
+  /** More tag pages than this is an error, whatever each holds; default 1,000. */
+  maxPages?: number;
+  /** Deadline for one whole tag listing, every page and retry included; default 10 minutes. */
+  scanTimeoutMs?: number;
   /** Largest reply body read, per request; default 8 MiB. */
   maxBodyBytes?: number;
   /** Deadline per HTTP request; default 30 s. */
@@ -119,6 +125,8 @@ export class RegistryClient {
   private readonly log: Logger;
   private readonly pageSize: number;
   private readonly maxTags: number;
+  private readonly maxPages: number;
+  private readonly scanTimeoutMs: number;
   private readonly maxBodyBytes: number;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -137,6 +145,9 @@ export class RegistryClient {
     this.log = options.logger ?? silentLogger;
     this.pageSize = positiveInteger(options.pageSize, 1000, 'pageSize');
     this.maxTags = positiveInteger(options.maxTags, 100_000, 'maxTags');
+    // A registry that hands out one new tag per page would otherwise cost maxTags requests.
+    this.maxPages = positiveInteger(options.maxPages, 1000, 'maxPages');
+    this.scanTimeoutMs = positiveInteger(options.scanTimeoutMs, 10 * 60_000, 'scanTimeoutMs');
     this.maxBodyBytes = positiveInteger(options.maxBodyBytes, 8 * 1024 * 1024, 'maxBodyBytes');
     this.timeoutMs = positiveInteger(options.timeoutMs, 30_000, 'timeoutMs');
     this.attempts = positiveInteger(options.attempts, 4, 'attempts');
@@ -162,9 +173,26 @@ export class RegistryClient {
     await Promise.all(agents.map((a) => a.close()));
   }
 
-  /** Lists every tag of the repository, following `Link` pages to the end. */
+  /**
+   * Lists every tag of the repository, following `Link` pages to the end: at most maxPages pages,
+   * all within scanTimeoutMs, so a registry that trickles pages cannot hold a worker for long.
+   */
   async listTags(image: ImageReference | string, options: ListTagsOptions = {}): Promise<ListTagsResult> {
     const ref = typeof image === 'string' ? parseImageReference(image) : image;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      const message = `listing tags of ${ref.name} took longer than ${formatDuration(this.scanTimeoutMs)}`;
+      deadline.abort(registryTransient(RegistryErrorCode.RegistryTimeout, message));
+    }, timerDelay(this.scanTimeoutMs));
+    try {
+      const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+      return await this.listPages(ref, { ...options, signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async listPages(ref: ImageReference, options: ListTagsOptions): Promise<ListTagsResult> {
     const call = this.call(ref, options);
     const maxTags = positiveInteger(options.maxTags, this.maxTags, 'maxTags');
     const requested = positiveInteger(options.pageSize, this.pageSize, 'pageSize');
@@ -208,6 +236,13 @@ export class RegistryClient {
         // A page with nothing new cannot make progress; stopping bounds a misbehaving registry.
         this.log.warn({ image: ref.name, page: pages }, 'registry sent a tag page with no new tags; stopping');
         break;
+      }
+      if (pages >= this.maxPages) {
+        throw registryTerminal(
+          RegistryErrorCode.RegistryPaginationError,
+          `${what}: more than ${this.maxPages} pages`,
+          'the registry sends too few tags per page; prune old tags from the repository',
+        );
       }
       url = next;
     }

@@ -7,7 +7,7 @@ import type { KubeObject } from '../kube/object.ts';
 import type { KubePort } from '../kube/port.ts';
 import { keyOf } from './objects.ts';
 import { listAndWatch } from './watch.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue, type Park } from './work-queue.ts';
 
 export interface ReconcileResult {
   /** When to run again (with ±5 % jitter); omitted: only on the next change. */
@@ -29,8 +29,11 @@ export interface ControllerOptions<T extends KubeObject> {
   clock: Clock;
   log: Logger;
   workers: number;
-  /** Runs one object; throwing means "retry with backoff". */
-  reconcile(obj: T, signal: AbortSignal): Promise<ReconcileResult>;
+  /**
+   * Runs one object; throwing means "retry with backoff". `park` runs a wait without holding one
+   * of the `workers` (see WorkQueue).
+   */
+  reconcile(obj: T, signal: AbortSignal, park: Park): Promise<ReconcileResult>;
   /** Whether a watched change needs a reconcile now. Default: a new object, generation or annotations. */
   changed?(previous: T | undefined, next: T): boolean;
   /** The object is gone (deleted, or missing from a new list): drop what is kept for `namespace/name`. */
@@ -54,7 +57,7 @@ export class Controller<T extends KubeObject> {
 
   constructor(options: ControllerOptions<T>) {
     this.options = options;
-    this.queue = new WorkQueue(options.workers, (key) => this.run(key), options.clock);
+    this.queue = new WorkQueue(options.workers, (key, park) => this.run(key, park), options.clock);
   }
 
   get ready(): boolean {
@@ -119,12 +122,12 @@ export class Controller<T extends KubeObject> {
     this.options.forget?.(key);
   }
 
-  private async run(key: string): Promise<void> {
+  private async run(key: string, park: Park): Promise<void> {
     const obj = this.objects.get(key);
     if (!obj) return;
     const log = this.options.log.child({ controller: this.options.name, object: key });
     try {
-      const result = await this.options.reconcile(obj, this.abort.signal);
+      const result = await this.options.reconcile(obj, this.abort.signal, park);
       if (result.retry) {
         this.queue.addAfter(key, Math.min(this.backoff(key), result.requeueAfterMs ?? Infinity));
         return;

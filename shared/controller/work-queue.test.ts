@@ -92,3 +92,67 @@ test('a delay longer than a timer can hold waits MAX_TIMER_MS, never a 1 ms loop
   assert.deepEqual(runs.sort(), ['forever', 'long', 'nan']);
   await queue.stop();
 });
+
+/**
+ * Issue 21 item 7: four deployments that wait (for health, for a CRD) filled the agent's four
+ * workers. A run that parks its wait gives its worker to other keys, and takes one back first.
+ */
+test('a parked run does not hold a worker; other keys run meanwhile, and the parked key still never runs twice', async () => {
+  const clock = new FakeClock();
+  const started: string[] = [];
+  let working = 0;
+  let mostWorking = 0;
+  const queue = new WorkQueue(
+    1,
+    async (key, park) => {
+      started.push(key);
+      working++;
+      mostWorking = Math.max(mostWorking, working);
+      if (key.startsWith('slow')) {
+        working--;
+        await park(() => clock.sleep(3_600_000));
+        working++;
+        mostWorking = Math.max(mostWorking, working);
+      }
+      working--;
+    },
+    clock,
+  );
+  queue.add('slow-1');
+  queue.add('slow-2');
+  queue.add('fast');
+  await clock.advance(0);
+  assert.deepEqual(started, ['slow-1', 'slow-2', 'fast'], 'both waits parked; the fast key ran with the one worker');
+  assert.equal(queue.running, 2, 'the two parked runs are still in progress');
+  queue.add('slow-1'); // while parked: runs again after, not beside
+  await clock.advance(0);
+  assert.deepEqual(started, ['slow-1', 'slow-2', 'fast']);
+  await clock.advance(3_600_000);
+  assert.deepEqual(started, ['slow-1', 'slow-2', 'fast', 'slow-1'], 'slow-1 ran again once its first run ended');
+  assert.equal(queue.running, 1);
+  await clock.advance(3_600_000);
+  await queue.idle();
+  assert.equal(mostWorking, 1, 'never more working runs than workers');
+  assert.equal(queue.running, 0);
+  await queue.stop();
+});
+
+test('stop waits for parked runs too', async () => {
+  const clock = new FakeClock();
+  const stop = new AbortController();
+  let finished = false;
+  const queue = new WorkQueue(
+    1,
+    async (_key, park) => {
+      await park(() => clock.sleep(3_600_000, stop.signal)).catch(() => undefined);
+      finished = true;
+    },
+    clock,
+  );
+  queue.add('a');
+  await clock.advance(0);
+  const stopped = queue.stop();
+  stop.abort(new Error('stopping'));
+  await stopped;
+  assert.equal(finished, true);
+});

@@ -3,14 +3,23 @@ import { systemClock } from '../time/clock.ts';
 import { timerDelay } from '../time/timer.ts';
 
 /**
+ * Runs `wait` without holding a worker: the run gives its slot to other keys while it only waits
+ * (a health or readiness poll's sleep), and takes one back, ahead of keys not yet started, before
+ * going on. The key stays in processing meanwhile, so it still never runs twice at once. Park only
+ * what is all the run is doing at that moment.
+ */
+export type Park = <T>(wait: () => Promise<T>) => Promise<T>;
+
+/**
  * A keyed work queue in the manner of client-go's: a key waits in the queue at most once, is
  * processed by one worker at a time, and a key added while it is being processed runs again right
  * after. Delayed adds keep the earliest due time; they wait on the injected clock, so a test with
- * a fake clock moves them by advancing it.
+ * a fake clock moves them by advancing it. `concurrency` bounds the runs that work at once; runs
+ * that wait (see Park) do not count, so slow deployments cannot starve the others.
  */
 export class WorkQueue {
   private readonly concurrency: number;
-  private readonly worker: (key: string) => Promise<void>;
+  private readonly worker: (key: string, park: Park) => Promise<void>;
   private readonly clock: Clock;
   private readonly ready: string[] = [];
   private readonly queued = new Set<string>();
@@ -18,10 +27,13 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; cancel: AbortController }>();
   private active = 0;
+  /** Runs waiting without a slot, and those of them done waiting, in the order they finished. */
+  private parked = 0;
+  private readonly resuming: Array<() => void> = [];
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(concurrency: number, worker: (key: string) => Promise<void>, clock: Clock = systemClock) {
+  constructor(concurrency: number, worker: (key: string, park: Park) => Promise<void>, clock: Clock = systemClock) {
     this.concurrency = Math.max(1, concurrency);
     this.worker = worker;
     this.clock = clock;
@@ -86,8 +98,13 @@ export class WorkQueue {
     await this.idle();
   }
 
+  /** Runs in progress, working or parked. */
+  get running(): number {
+    return this.active + this.parked;
+  }
+
   idle(): Promise<void> {
-    if (this.active === 0) return Promise.resolve();
+    if (this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -100,6 +117,12 @@ export class WorkQueue {
   }
 
   private pump(): void {
+    // Parked runs done waiting come first: they hold a deadline, and finishing them frees their key.
+    while (this.active < this.concurrency && this.resuming.length > 0) {
+      this.parked--;
+      this.active++;
+      (this.resuming.shift() as () => void)();
+    }
     while (!this.stopped && this.active < this.concurrency && this.ready.length > 0) {
       const key = this.ready.shift() as string;
       this.queued.delete(key);
@@ -110,16 +133,38 @@ export class WorkQueue {
   }
 
   private async run(key: string): Promise<void> {
+    // Parks of one run that overlap give back one slot, taken again when the last one ends.
+    let depth = 0;
+    let finished = false;
+    const park: Park = async (wait) => {
+      if (finished) return wait();
+      if (depth++ === 0) {
+        this.active--;
+        this.parked++;
+        this.pump();
+      }
+      try {
+        return await wait();
+      } finally {
+        if (--depth === 0) {
+          await new Promise<void>((resolve) => {
+            this.resuming.push(resolve);
+            this.pump();
+          });
+        }
+      }
+    };
     try {
-      await this.worker(key);
+      await this.worker(key, park);
     } catch {
       // The worker reports its own errors; the queue must keep going.
     } finally {
+      finished = true;
       this.processing.delete(key);
       this.active--;
       if (this.dirty.delete(key)) this.add(key);
       this.pump();
-      if (this.active === 0) {
+      if (this.running === 0) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const resolve of waiters) resolve();

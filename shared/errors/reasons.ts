@@ -34,6 +34,7 @@ export const REASONS = [
   'ApplyFailed',
   'FoundationNotReady',
   'RecreateTimeout',
+  'ReconcileTimeout',
   'PruneFailed',
   'DeletionFailed',
   'DerivedObjectConflict',

@@ -4,6 +4,7 @@ import { parseRange } from '../semver/index.ts';
 import { COMMIT_SHA_HINT, commitProblem, namespaceProblem, objectNameProblem } from './names.ts';
 import { checkKnownFields, isObject, Problems, type Validated } from './problems.ts';
 import { readSyncWindows, type CompiledWindow } from './sync-windows.ts';
+import { MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS } from './limits.ts';
 import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
 
 export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
@@ -110,7 +111,10 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   const secretRef = readName(problems, spec, 'secretRef', objectNameProblem);
   const insecure = readBoolean(problems, spec, 'insecure', false);
   const intervalMs = readDuration(problems, spec, 'pullInterval', DEPLOYMENT_DEFAULTS.pullInterval, { hint: POLL_HINT });
-  const timeoutMs = readDuration(problems, spec, 'timeout', undefined, { hint: "a reconcile's waits need at least 1s" });
+  const timeoutMs = readDuration(problems, spec, 'timeout', undefined, {
+    hint: "a reconcile's waits need at least 1s",
+    max: { ms: MAX_TIMEOUT_MS, hint: MAX_TIMEOUT_HINT },
+  });
   const ref = readRef(problems, spec);
   const path = readPath(problems, spec);
   const prune = readBoolean(problems, spec, 'prune', DEPLOYMENT_DEFAULTS.prune);

@@ -13,6 +13,8 @@ import {
   IMAGE_REPOSITORY_PATTERN,
   INLINE_IMAGE_FIELDS,
   MAX_INTERVAL_MS,
+  MAX_SCAN_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
   MAX_WINDOWS,
   plainCompilers,
   PROPAGATION_POLICIES,
@@ -387,6 +389,8 @@ test('intervals and timeouts: a short maxLength, and the maximum the reader enfo
     [deployments, 'pullInterval', MAX_INTERVAL_MS],
     [repositories, 'interval', MAX_INTERVAL_MS],
     [automations, 'interval', MAX_INTERVAL_MS],
+    [deployments, 'timeout', MAX_TIMEOUT_MS],
+    [repositories, 'timeout', MAX_SCAN_TIMEOUT_MS],
   ];
   for (const [crd, field, max] of fields) {
     const schema = specSchema(crd).properties![field]!;

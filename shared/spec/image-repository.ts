@@ -2,13 +2,14 @@ import { DEFAULT_SCAN_INTERVAL } from '../api/image.ts';
 import type { CompiledForms, ImageCompilers, PlainForms } from './compile.ts';
 import { imageProblem } from './names.ts';
 import { checkKnownFields, isObject, Problems, SPEC_PATHS, type FieldPaths, type Validated } from './problems.ts';
+import { MAX_SCAN_TIMEOUT_HINT, MAX_SCAN_TIMEOUT_MS } from './limits.ts';
 import { readBoolean, readDuration, readSecretRef, readString, describe } from './read.ts';
 
 /** An ImageRepository spec, checked and defaulted, with its exclusion list compiled. */
 export interface ImageRepositoryConfig<C extends CompiledForms = PlainForms> {
   image: string;
   intervalMs: number;
-  /** Defaults to the interval, as in Flux. */
+  /** Defaults to the interval, as in Flux, but at most MAX_SCAN_TIMEOUT_MS (10 minutes). */
   timeoutMs: number;
   secretRef: string | undefined;
   certSecretRef: string | undefined;
@@ -61,7 +62,10 @@ export function validateImageRepositorySpec<C extends CompiledForms>(
     if (problem) problems.add('image', problem, 'e.g. ghcr.io/org/app, registry.example.com:5000/team/app or nginx');
   }
   const intervalMs = readDuration(problems, spec, 'interval', DEFAULT_SCAN_INTERVAL);
-  const timeoutMs = readDuration(problems, spec, 'timeout', undefined) ?? intervalMs;
+  const scanLimit = { ms: MAX_SCAN_TIMEOUT_MS, hint: MAX_SCAN_TIMEOUT_HINT };
+  const timeoutMs =
+    readDuration(problems, spec, 'timeout', undefined, { max: scanLimit }) ??
+    (intervalMs === undefined ? undefined : Math.min(intervalMs, MAX_SCAN_TIMEOUT_MS));
   const secretRef = readSecretRef(problems, spec, 'secretRef');
   const certSecretRef = readSecretRef(problems, spec, 'certSecretRef');
   const insecure = readBoolean(problems, spec, 'insecure');

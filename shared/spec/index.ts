@@ -14,7 +14,7 @@ export {
   type DeploymentConfig,
   type RefKind,
 } from './continuous-deployment.ts';
-export { MAX_INTERVAL_MS } from './limits.ts';
+export { MAX_INTERVAL_MS, MAX_SCAN_TIMEOUT_MS, MAX_TIMEOUT_MS } from './limits.ts';
 export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, MAX_WINDOWS, type CompiledWindow } from './sync-windows.ts';
 export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
 export { validateImageRepositorySpec, IMAGE_REPOSITORY_FIELDS, type ImageRepositoryConfig } from './image-repository.ts';

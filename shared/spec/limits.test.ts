@@ -8,7 +8,7 @@ import {
   validateImageUpdateAutomationSpec,
   type Validated,
 } from './index.ts';
-import { MAX_INTERVAL_MS } from './limits.ts';
+import { MAX_INTERVAL_MS, MAX_SCAN_TIMEOUT_MS, MAX_TIMEOUT_MS } from './limits.ts';
 
 type Read = (value: string) => Validated<unknown>;
 
@@ -48,4 +48,33 @@ test('the inline image block of a ContinuousDeployment is held to the same inter
   const read = inlineToImageObjects(cd as never, plainCompilers);
   assert.ok(read);
   assert.deepEqual(messages(read), ['InvalidSpec spec.imageRepository.interval: "1000h" is longer than 24h']);
+});
+
+/**
+ * Issue 21 item 7: `spec.timeout` set every Git deadline and each wait of a reconcile, without
+ * bound, so four deployments could hold the agent's four workers for weeks.
+ */
+test('spec.timeout over an hour is refused; an hour is accepted; the default stays within 5m', () => {
+  const read = (timeout: string) => validateContinuousDeploymentSpec({ url: 'file:///r', timeout });
+  assert.equal(MAX_TIMEOUT_MS, 3_600_000);
+  assert.deepEqual(messages(read('1000h')), ['InvalidSpec spec.timeout: "1000h" is longer than 1h']);
+  assert.deepEqual(messages(read('61m')), ['InvalidSpec spec.timeout: "61m" is longer than 1h']);
+  const hour = read('1h');
+  assert.ok(hour.ok);
+  assert.equal(hour.value.timeoutMs, MAX_TIMEOUT_MS);
+  const longest = validateContinuousDeploymentSpec({ url: 'file:///r', pullInterval: '24h' });
+  assert.ok(longest.ok);
+  assert.equal(longest.value.timeoutMs, 5 * 60_000);
+});
+
+test('an ImageRepository scan timeout is at most 10m, and defaults to the interval held to that', () => {
+  const read = (spec: Record<string, unknown>) => validateImageRepositorySpec({ image: 'ghcr.io/org/app', ...spec }, plainCompilers);
+  assert.equal(MAX_SCAN_TIMEOUT_MS, 10 * 60_000);
+  assert.deepEqual(messages(read({ timeout: '1000h' })), ['InvalidSpec spec.timeout: "1000h" is longer than 10m']);
+  const daily = read({ interval: '24h' });
+  assert.ok(daily.ok);
+  assert.equal(daily.value.timeoutMs, MAX_SCAN_TIMEOUT_MS);
+  const quick = read({ interval: '1m' });
+  assert.ok(quick.ok);
+  assert.equal(quick.value.timeoutMs, 60_000);
 });

@@ -14,3 +14,19 @@ import { formatDuration } from '../time/duration.ts';
 export const MAX_INTERVAL_MS = 24 * 3_600_000;
 
 export const MAX_INTERVAL_HINT = `poll at least once a day (at most ${formatDuration(MAX_INTERVAL_MS)}); suspend the object to stop it`;
+
+/**
+ * The longest `spec.timeout` of a ContinuousDeployment: an hour. It bounds each Git call and all
+ * of one reconcile's waits together (CRDs and Namespaces ready, health before a pruneLast prune).
+ */
+export const MAX_TIMEOUT_MS = 3_600_000;
+
+export const MAX_TIMEOUT_HINT = `a reconcile waits at most ${formatDuration(MAX_TIMEOUT_MS)}; anything slower is retried on the next run`;
+
+/**
+ * The longest ImageRepository `spec.timeout` (one scan, every page and retry included): 10
+ * minutes. It defaults to the interval, as in Flux, held to this bound.
+ */
+export const MAX_SCAN_TIMEOUT_MS = 10 * 60_000;
+
+export const MAX_SCAN_TIMEOUT_HINT = `a scan may take at most ${formatDuration(MAX_SCAN_TIMEOUT_MS)}`;
