@@ -115,3 +115,29 @@ test('runner: changes run at once by the changed predicate; a deleted object is 
   assert.equal(t.controller.get('apps', 'a'), undefined);
   await t.controller.stop();
 });
+
+/**
+ * Issue 21 item 16: an object deleted while its run was in flight left that run's per-key state
+ * behind (its backoff, its next timer, the reconciler's own memory), one entry per name for ever.
+ */
+test('runner: an object deleted during its run leaves nothing behind', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const t = setup(async () => {
+    await gate;
+    throw new Error('the Git server is slow');
+  });
+  await t.kube.apply(CM, configMap('gone'));
+  t.controller.start();
+  await settle();
+  assert.equal(t.runs.length, 1);
+  await t.kube.delete(CM, 'apps', 'gone', 'background');
+  await settle();
+  const forgottenDuringRun = t.forgotten.length;
+  release();
+  await settle();
+  assert.ok(t.forgotten.length > forgottenDuringRun, 'forgotten again once the run ended');
+  await t.clock.advance(3_600_000);
+  assert.equal(t.runs.length, 1);
+  await t.controller.stop();
+});

@@ -140,6 +140,10 @@ export class Controller<T extends KubeObject> {
       const error = toTidemarkError(err);
       log.warn({ reason: error.code, err: error.message, retryInMs: delay }, 'reconcile failed');
       this.queue.addAfter(key, delay);
+    } finally {
+      // Deleted while it ran: what the run kept for it (a backoff, a timer, the reconciler's own
+      // state) would never be dropped, and names are the tenants' to choose.
+      if (!this.objects.has(key)) this.remove(key);
     }
   }
 

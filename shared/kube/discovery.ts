@@ -1,3 +1,4 @@
+import { LruMap } from '../cache/lru.ts';
 import { terminal } from '../errors/index.ts';
 import type { KubeRest } from './rest.ts';
 import { isObject, joinApiVersion } from './object.ts';
@@ -14,10 +15,14 @@ export interface ResourceMapping {
  * Maps apiVersion + kind to the REST resource, one discovery call per group version, cached.
  * A miss refreshes that group version once, because a CRD applied a moment ago only shows up
  * after it is established.
+ *
+ * Group versions the server serves are kept (there are as many as the server serves); those it
+ * does not serve come from what tenants write, so only the MAX_MISSING most recent are kept.
  */
 export class RestMapper {
   private readonly rest: KubeRest;
   private readonly cache = new Map<string, Promise<Map<string, ResourceMapping>>>();
+  private readonly missing = new LruMap<string, Promise<Map<string, ResourceMapping>>>(MAX_MISSING);
 
   constructor(rest: KubeRest) {
     this.rest = rest;
@@ -45,15 +50,24 @@ export class RestMapper {
   /** Forgets everything, e.g. after CRDs were applied or deleted. */
   reset(): void {
     this.cache.clear();
+    this.missing.clear();
   }
 
   private load(apiVersion: string, refresh: boolean): Promise<Map<string, ResourceMapping>> {
-    const existing = this.cache.get(apiVersion);
+    const existing = this.cache.get(apiVersion) ?? this.missing.get(apiVersion);
     if (existing && !refresh) return existing;
     const loading = this.fetch(apiVersion);
     this.cache.set(apiVersion, loading);
-    // A failed discovery must not poison the cache: the next call asks again.
-    loading.catch(() => this.cache.delete(apiVersion));
+    this.missing.delete(apiVersion);
+    const settled = () => this.cache.get(apiVersion) === loading && this.cache.delete(apiVersion);
+    loading.then(
+      (mappings) => {
+        // Not served (a 404, or nothing in it): remembered among the few most recent misses.
+        if (mappings.size === 0 && settled()) this.missing.set(apiVersion, loading);
+      },
+      // A failed discovery must not poison the cache: the next call asks again.
+      () => settled(),
+    );
     return loading;
   }
 
@@ -80,6 +94,9 @@ export class RestMapper {
     return mappings;
   }
 }
+
+/** Group versions the server does not serve, remembered so a repeated miss costs no request. */
+export const MAX_MISSING = 128;
 
 /** The REST path of one object, or of a collection when `name` is omitted. */
 export function resourcePath(mapping: ResourceMapping, namespace: string | undefined, name?: string): string {

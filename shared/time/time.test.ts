@@ -4,6 +4,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { backoffDelay, jittered, retry } from './backoff.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { MAX_TIMER_MS, timeoutSignal, timerDelay } from './timer.ts';
+import { cachedZones, MAX_CACHED_ZONES, zone } from './zone.ts';
 import { terminal, transient } from '../errors/index.ts';
 
 test('Go durations parse to milliseconds', () => {
@@ -126,6 +127,17 @@ test('the system clock sleeps a delay over 2^31-1 ms in turns, never as one over
     delays.reduce((a, b) => a + b, 0),
     long,
   );
+});
+
+/** Issue 21 item 16: Intl takes a zone name in any case, so names alone do not bound a cache of them. */
+test('the zone formatter cache stays bounded under endless spellings of one zone', () => {
+  const name = 'europe/berlin';
+  for (let i = 0; i < 1024; i++) {
+    const spelled = [...name].map((c, bit) => ((i >> bit) & 1 ? c.toUpperCase() : c)).join('');
+    assert.equal(zone(spelled).offsetAt(Date.UTC(2026, 0, 1)), 3_600_000);
+  }
+  assert.ok(cachedZones() <= MAX_CACHED_ZONES, `${cachedZones()} formatters kept`);
+  assert.equal(zone('Europe/Berlin').offsetAt(Date.UTC(2026, 6, 1)), 7_200_000);
 });
 
 test('timeoutSignal does not fire early for a delay a timer cannot hold (AbortSignal.timeout would, after 1 ms)', async () => {

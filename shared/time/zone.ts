@@ -1,3 +1,4 @@
+import { LruMap } from '../cache/lru.ts';
 import { terminal } from '../errors/index.ts';
 
 /**
@@ -32,9 +33,18 @@ export const UTC: Zone = {
   changeBefore: () => undefined,
 };
 
-// One formatter per zone name: Intl formatters are costly to build. Bounded by the tz database,
-// since a name gets here only after Intl accepted it.
-const formatters = new Map<string, Intl.DateTimeFormat>();
+/**
+ * Formatters kept, one per zone name: Intl formatters are costly to build. Not bounded by the tz
+ * database: Intl accepts a name in any case (`europe/berlin`, `EUROPE/Berlin`, ...), so tenants
+ * can write endless distinct names. A zone already handed out keeps its own formatter.
+ */
+export const MAX_CACHED_ZONES = 64;
+const formatters = new LruMap<string, Intl.DateTimeFormat>(MAX_CACHED_ZONES);
+
+/** How many zone formatters are kept now (for tests and diagnostics). */
+export function cachedZones(): number {
+  return formatters.size;
+}
 
 /** A zone by IANA name (`Europe/Berlin`); refuses a name the runtime does not know. */
 export function zone(name: string): Zone {
