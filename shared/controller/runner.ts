@@ -57,7 +57,11 @@ export class Controller<T extends KubeObject> {
 
   constructor(options: ControllerOptions<T>) {
     this.options = options;
-    this.queue = new WorkQueue(options.workers, (key, park) => this.run(key, park), options.clock);
+    // One namespace (one tenant) may keep all workers but one busy: the last serves everyone else.
+    this.queue = new WorkQueue(options.workers, (key, park) => this.run(key, park), options.clock, {
+      groupOf: (key) => key.slice(0, key.indexOf('/')),
+      perGroup: Math.max(1, options.workers - 1),
+    });
   }
 
   get ready(): boolean {

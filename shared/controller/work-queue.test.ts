@@ -156,3 +156,31 @@ test('stop waits for parked runs too', async () => {
   await stopped;
   assert.equal(finished, true);
 });
+
+/**
+ * Issue 21 item 7: a tenant controls one namespace. With a share per namespace below the worker
+ * count, its slow objects (a Git server that never answers) cannot take every worker.
+ */
+test('one group never takes every worker: the last one serves the other groups', async () => {
+  const clock = new FakeClock();
+  const started: string[] = [];
+  const queue = new WorkQueue(
+    4,
+    async (key) => {
+      started.push(key);
+      if (key.startsWith('tenant/')) await clock.sleep(3_600_000);
+    },
+    clock,
+    { groupOf: (key) => key.slice(0, key.indexOf('/')), perGroup: 3 },
+  );
+  for (let i = 0; i < 10; i++) queue.add(`tenant/slow-${i}`);
+  queue.add('team-a/app');
+  queue.add('team-b/app');
+  await clock.advance(0);
+  assert.deepEqual(started, ['tenant/slow-0', 'tenant/slow-1', 'tenant/slow-2', 'team-a/app', 'team-b/app']);
+  await clock.advance(3_600_000);
+  assert.equal(started.filter((k) => k.startsWith('tenant/')).length, 6, 'the tenant goes on three at a time');
+  const stopped = queue.stop();
+  await clock.advance(3_600_000);
+  await stopped;
+});

@@ -10,6 +10,16 @@ import { timerDelay } from '../time/timer.ts';
  */
 export type Park = <T>(wait: () => Promise<T>) => Promise<T>;
 
+export interface QueueOptions {
+  /** The group of a key (its namespace: one tenant's objects). */
+  groupOf?: (key: string) => string;
+  /**
+   * Working runs one group may have at once (default: all workers). Below the worker count, one
+   * tenant's slow objects can never take every worker: the rest always serve the others.
+   */
+  perGroup?: number;
+}
+
 /**
  * A keyed work queue in the manner of client-go's: a key waits in the queue at most once, is
  * processed by one worker at a time, and a key added while it is being processed runs again right
@@ -29,12 +39,23 @@ export class WorkQueue {
   private active = 0;
   /** Runs waiting without a slot, and those of them done waiting, in the order they finished. */
   private parked = 0;
-  private readonly resuming: Array<() => void> = [];
+  private readonly resuming: Array<{ key: string; resume: () => void }> = [];
+  /** Working runs per group (see QueueOptions.groupOf). */
+  private readonly working = new Map<string, number>();
+  private readonly groupOf: ((key: string) => string) | undefined;
+  private readonly perGroup: number;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(concurrency: number, worker: (key: string, park: Park) => Promise<void>, clock: Clock = systemClock) {
+  constructor(
+    concurrency: number,
+    worker: (key: string, park: Park) => Promise<void>,
+    clock: Clock = systemClock,
+    options: QueueOptions = {},
+  ) {
     this.concurrency = Math.max(1, concurrency);
+    this.groupOf = options.groupOf;
+    this.perGroup = Math.max(1, Math.min(options.perGroup ?? this.concurrency, this.concurrency));
     this.worker = worker;
     this.clock = clock;
   }
@@ -118,18 +139,48 @@ export class WorkQueue {
 
   private pump(): void {
     // Parked runs done waiting come first: they hold a deadline, and finishing them frees their key.
-    while (this.active < this.concurrency && this.resuming.length > 0) {
+    for (let i = this.nextWithRoom(this.resuming); i >= 0; i = this.nextWithRoom(this.resuming)) {
+      const [{ key, resume }] = this.resuming.splice(i, 1) as [{ key: string; resume: () => void }];
       this.parked--;
-      this.active++;
-      (this.resuming.shift() as () => void)();
+      this.take(key);
+      resume();
     }
-    while (!this.stopped && this.active < this.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift() as string;
+    if (this.stopped) return;
+    for (let i = this.nextWithRoom(this.ready); i >= 0; i = this.nextWithRoom(this.ready)) {
+      const [key] = this.ready.splice(i, 1) as [string];
       this.queued.delete(key);
       this.processing.add(key);
-      this.active++;
+      this.take(key);
       void this.run(key);
     }
+  }
+
+  /** The first entry that may work now: a worker is free and its group is under its share. */
+  private nextWithRoom(entries: ReadonlyArray<string | { key: string }>): number {
+    if (this.active >= this.concurrency) return -1;
+    if (!this.groupOf || this.perGroup >= this.concurrency) return entries.length > 0 ? 0 : -1;
+    return entries.findIndex((entry) => (this.working.get(this.group(entry)) ?? 0) < this.perGroup);
+  }
+
+  private group(entry: string | { key: string }): string {
+    const key = typeof entry === 'string' ? entry : entry.key;
+    return this.groupOf ? this.groupOf(key) : '';
+  }
+
+  /** A run of `key` starts (or resumes) working. */
+  private take(key: string): void {
+    this.active++;
+    const group = this.group(key);
+    this.working.set(group, (this.working.get(group) ?? 0) + 1);
+  }
+
+  /** A run of `key` stops working (it ends, or parks). */
+  private release(key: string): void {
+    this.active--;
+    const group = this.group(key);
+    const left = (this.working.get(group) ?? 1) - 1;
+    if (left > 0) this.working.set(group, left);
+    else this.working.delete(group);
   }
 
   private async run(key: string): Promise<void> {
@@ -139,7 +190,7 @@ export class WorkQueue {
     const park: Park = async (wait) => {
       if (finished) return wait();
       if (depth++ === 0) {
-        this.active--;
+        this.release(key);
         this.parked++;
         this.pump();
       }
@@ -148,7 +199,7 @@ export class WorkQueue {
       } finally {
         if (--depth === 0) {
           await new Promise<void>((resolve) => {
-            this.resuming.push(resolve);
+            this.resuming.push({ key, resume: resolve });
             this.pump();
           });
         }
@@ -161,7 +212,7 @@ export class WorkQueue {
     } finally {
       finished = true;
       this.processing.delete(key);
-      this.active--;
+      this.release(key);
       if (this.dirty.delete(key)) this.add(key);
       this.pump();
       if (this.running === 0) {
