@@ -10,6 +10,7 @@ import { parseManifests } from './manifests.ts';
 import { label } from './paths.ts';
 import { manifestTooLarge, MAX_KUSTOMIZE_OUTPUT_BYTES } from './size-limits.ts';
 import type { RenderedObject } from './types.ts';
+import { timerDelay } from '../../shared/time/timer.ts';
 
 export { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
 
@@ -185,7 +186,7 @@ function runBounded(
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
-    }, opts.timeoutMs);
+    }, timerDelay(opts.timeoutMs));
     const onAbort = () => {
       aborted = true;
       kill();

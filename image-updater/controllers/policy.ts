@@ -20,6 +20,7 @@ import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, sameRef, type Polic
 import type { AccessResolver } from './registry-access.ts';
 import { repositoryAccessProblem } from './repository-grant.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
+import { timeoutSignal } from '../../shared/time/timer.ts';
 
 /** What the policy controller reads of the ImageRepositories: the repository controller's cache and compiled specs. */
 export interface RepositoryLookup {
@@ -189,7 +190,7 @@ export class ImagePolicyController {
     if (!repoConfig.ok) throw combineErrors(repoConfig.errors);
     const image = parseImageReference(name);
     const timeoutMs = repoConfig.value.timeoutMs || DIGEST_TIMEOUT_MS;
-    const deadline = AbortSignal.timeout(timeoutMs);
+    const deadline = timeoutSignal(timeoutMs);
     const lookupSignal = AbortSignal.any([signal, deadline]);
     try {
       const access = await this.deps.access.resolve(namespaceOf(repository), repoConfig.value, image, lookupSignal);

@@ -17,6 +17,7 @@ import type { RepositoryObject } from './object-types.ts';
 import type { AccessResolver } from './registry-access.ts';
 import { failedStatus, progressingStatus, REPOSITORY_STATUS_FIELDS, scanDue, scannedStatus, suspendedStatus } from './repository-status.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
+import { timeoutSignal } from '../../shared/time/timer.ts';
 
 export interface RepositoryControllerDeps extends RunnerDeps {
   registry: RegistryClient;
@@ -133,7 +134,7 @@ export class ImageRepositoryController {
 
   /** Lists the tags within the spec's timeout; the exclusion list is applied here, once per scan. */
   private async scan(namespace: string, config: ImageRepositoryConfig, ref: ImageReference, signal: AbortSignal): Promise<string[]> {
-    const deadline = AbortSignal.timeout(config.timeoutMs);
+    const deadline = timeoutSignal(config.timeoutMs);
     const scanSignal = AbortSignal.any([signal, deadline]);
     try {
       const access = await this.deps.access.resolve(namespace, config, ref, scanSignal);

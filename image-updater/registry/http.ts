@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import { isTidemarkError } from '../../shared/errors/index.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient } from './errors.ts';
+import { timeoutSignal } from '../../shared/time/timer.ts';
 
 /**
  * One HTTP exchange with a bounded body and an overall deadline, mapping transport failures to
@@ -91,7 +92,7 @@ export function mapTransportError(err: unknown, ex: HttpExchange, timedOut: bool
 
 export async function exchange(ex: HttpExchange): Promise<HttpReply> {
   ex.signal?.throwIfAborted();
-  const deadline = AbortSignal.timeout(ex.timeoutMs);
+  const deadline = timeoutSignal(ex.timeoutMs);
   const signal = ex.signal ? AbortSignal.any([ex.signal, deadline]) : deadline;
   ex.meter.requests++;
   let res: Dispatcher.ResponseData;

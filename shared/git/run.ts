@@ -4,6 +4,7 @@ import { formatDuration } from '../time/duration.ts';
 import { classifyGitFailure, GitErrorCode, gitError } from './errors.ts';
 import type { GitOperationOptions } from './types.ts';
 import { ALLOWED_PROTOCOLS } from './validate.ts';
+import { timerDelay } from '../time/timer.ts';
 
 /** Parent variables that would change what git or ssh does behind our back. */
 // EDITOR, VISUAL and PAGER too: git could run them (a rebase, a long log).
@@ -106,7 +107,7 @@ export async function runGit(args: readonly string[], options: RunGitOptions): P
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
-    }, timeoutMs);
+    }, timerDelay(timeoutMs));
     const onAbort = () => killGroup();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {

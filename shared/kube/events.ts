@@ -3,6 +3,7 @@ import type { Reason } from '../errors/reasons.ts';
 import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
 import type { KubeRest } from './rest.ts';
+import { LruMap } from '../cache/lru.ts';
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -31,7 +32,8 @@ export class EventRecorder {
   private readonly component: string;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly recent = new Map<string, number>();
+  /** Recently recorded events; bounded, so many distinct events cannot reset de-duplication for all. */
+  private readonly recent = new LruMap<string, number>(10_000);
   private readonly dedupeWindowMs: number;
 
   constructor(rest: KubeRest, options: { component: string; clock: Clock; log: Logger; dedupeWindowMs?: number }) {
@@ -48,7 +50,6 @@ export class EventRecorder {
     const last = this.recent.get(key);
     if (last !== undefined && now - last < this.dedupeWindowMs) return;
     this.recent.set(key, now);
-    if (this.recent.size > 10_000) this.recent.clear();
     const time = new Date(now).toISOString();
     const event = {
       apiVersion: 'v1',
