@@ -221,8 +221,9 @@ function tooLarge(message: string): TidemarkError {
  * ones there before) and stops it beyond `limit`. check() measures once more after git exits;
  * discard() removes what the failed fetch left behind.
  */
-async function watchDownload(packDir: string, limit: number, outer: AbortSignal | undefined) {
-  await mkdir(packDir, { recursive: true });
+export async function watchDownload(packDir: string, limit: number, outer: AbortSignal | undefined, create = true) {
+  // A clone creates its own directory: the watch then starts from nothing and must not make it.
+  if (create) await mkdir(packDir, { recursive: true });
   const before = new Map((await packFiles(packDir)).map((f) => [f.name, f.size]));
   const stopper = new AbortController();
   const signal = outer ? AbortSignal.any([outer, stopper.signal]) : stopper.signal;
@@ -277,7 +278,11 @@ async function packFiles(dir: string): Promise<Array<{ name: string; size: numbe
  * Adds up the commit's files from its tree (`ls-tree -r -l`) before one is written: a small pack
  * can hold files that inflate to gigabytes. Submodules are not checked out and count for nothing.
  */
-async function checkTreeSize(bare: (args: string[], op: string) => Promise<string>, sha: string, options: FetchRevisionOptions) {
+export async function checkTreeSize(
+  bare: (args: string[], op: string) => Promise<string>,
+  sha: string,
+  options: Pick<FetchRevisionOptions, 'maxCheckoutBytes' | 'maxCheckoutFiles'>,
+) {
   const maxBytes = options.maxCheckoutBytes ?? FETCH_LIMITS.maxCheckoutBytes;
   const maxFiles = options.maxCheckoutFiles ?? FETCH_LIMITS.maxCheckoutFiles;
   const listing = await bare(['ls-tree', '-r', '-l', '-z', '--full-tree', sha], 'ls-tree');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TidemarkError } from '../errors/index.ts';
 import { prepareAuth } from './credentials.ts';
+import { checkTreeSize, FETCH_LIMITS, watchDownload } from './fetch.ts';
 import { GitErrorCode, gitError, invalidSpec } from './errors.ts';
 import { gitEnvironment, runGit } from './run.ts';
 import { prepareSigning } from './signing.ts';
@@ -25,6 +26,12 @@ export interface UpdateCheckout {
 export interface CloneOptions extends GitOperationOptions {
   /** History depth; default 1 (enough to commit, rebase onto new remote commits and push). */
   depth?: number | undefined;
+  /** Pack bytes the clone may download; it is stopped beyond it. Default FETCH_LIMITS.maxFetchBytes. */
+  maxFetchBytes?: number | undefined;
+  /** Total file bytes of the branch's tree, checked before it is written. Default FETCH_LIMITS.maxCheckoutBytes. */
+  maxCheckoutBytes?: number | undefined;
+  /** Files in the branch's tree. Default FETCH_LIMITS.maxCheckoutFiles. */
+  maxCheckoutFiles?: number | undefined;
 }
 
 /**
@@ -45,12 +52,21 @@ export async function cloneForUpdate(
   const depth = options.depth ?? 1;
   if (!Number.isInteger(depth) || depth < 0) throw invalidSpec('clone depth must be a non-negative integer');
   const auth = await prepareAuth(creds, checked, options.allowInsecureHttp);
+  // The same bounds as the agent's fetches: the download is watched while it runs, and the tree
+  // is sized before a file of it is written (a small pack can inflate to gigabytes).
+  const watch = await watchDownload(
+    join(dir, '.git', 'objects', 'pack'),
+    options.maxFetchBytes ?? FETCH_LIMITS.maxFetchBytes,
+    options.signal,
+    false,
+  );
   try {
-    const args = ['clone', '--quiet', '--no-tags', '--single-branch', '--branch', branch];
+    const args = ['clone', '--quiet', '--no-tags', '--single-branch', '--no-checkout', '--branch', branch];
     if (depth > 0) args.push(`--depth=${depth}`);
     args.push('--', checked.url, dir);
     await runGit(args, {
       ...options,
+      signal: watch.signal,
       cwd: tmpdir(),
       env: gitEnvironment(auth.env),
       operation: 'clone',
@@ -58,11 +74,17 @@ export async function cloneForUpdate(
       secrets: auth.secrets,
       defaultTimeoutMs: CLONE_TIMEOUT_MS,
     });
+    await watch.check();
+    const local = localRunner(dir, options);
+    const cloned = (await local(['rev-parse', '--verify', 'HEAD'], 'rev-parse')).trim();
+    await checkTreeSize(local, cloned, options);
+    await local(['reset', '--quiet', '--hard', cloned], 'checkout');
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     // git says "Remote branch X not found in upstream origin" for a missing branch.
     throw err;
   } finally {
+    watch.stop();
     await auth.dispose();
   }
   const head = await headOf(dir, options);

@@ -11,7 +11,7 @@ import { RenderCache } from '../../agent/render-cache.ts';
 import { createRenderer } from '../../agent/renderer.ts';
 import { createGitSource } from '../../agent/source.ts';
 import { TidemarkError } from '../../shared/errors/index.ts';
-import { fetchRevision, repositoryCacheDir } from '../../shared/git/index.ts';
+import { cloneForUpdate, fetchRevision, repositoryCacheDir } from '../../shared/git/index.ts';
 import type { GitCredentials } from '../../shared/git/index.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { git, startGitServers } from '../harness/git.ts';
@@ -279,5 +279,26 @@ describe('bounded fetches', () => {
     const fine = await fetchRevision(manyUrl, undefined, { branch: 'main' }, many, cache, { maxCheckoutFiles: 30 });
     assert.equal(existsSync(join(fine.dir, 'deploy/f-29.yaml')), true);
     fine.release();
+  });
+
+  it("bounds the image updater's clone the same way: download and tree size, before a file is written", async () => {
+    const heavy = servers.repos.fileUrl('heavy');
+    const big = await rejectsWith(
+      cloneForUpdate(heavy, undefined, 'main', join(scratch, 'clone-heavy'), { maxFetchBytes: 1024 * 1024 }),
+      'GitRepositoryTooLarge',
+    );
+    assert.match(big.message, /more than 1\.0 MiB/);
+    assert.equal(existsSync(join(scratch, 'clone-heavy')), false, 'the partial clone was left behind');
+
+    const bomb = servers.repos.fileUrl('bomb');
+    const inflated = await rejectsWith(
+      cloneForUpdate(bomb, undefined, 'main', join(scratch, 'clone-bomb'), { maxCheckoutBytes: 16 * 1024 * 1024 }),
+      'GitRepositoryTooLarge',
+    );
+    assert.match(inflated.message, /64\.0 MiB; the limit is 16\.0 MiB/);
+    assert.equal(existsSync(join(scratch, 'clone-bomb')), false);
+
+    const fine = await cloneForUpdate(servers.repos.fileUrl('many'), undefined, 'main', join(scratch, 'clone-many'));
+    assert.equal(existsSync(join(fine.dir, 'deploy/f-29.yaml')), true, 'a clone within the bounds is checked out');
   });
 });
