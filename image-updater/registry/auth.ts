@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../shared/time/clock.ts';
-import { BoundedMap } from './bounded-map.ts';
+import { LruMap } from '../../shared/cache/lru.ts';
 import { parseWwwAuthenticate, type AuthChallenge } from './challenge.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
@@ -75,7 +75,7 @@ export class Authenticator {
   private readonly clock: Clock;
   private readonly resolve: ResolveHost;
   private readonly maxTokens: number;
-  private readonly challenges: BoundedMap<string, AuthChallenge>;
+  private readonly challenges: LruMap<string, AuthChallenge>;
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
   private readonly inflight = new Map<string, Promise<string>>();
 
@@ -83,7 +83,7 @@ export class Authenticator {
     this.clock = clock;
     this.resolve = resolve;
     this.maxTokens = limits.tokens ?? MAX_CACHED_TOKENS;
-    this.challenges = new BoundedMap(limits.registries ?? MAX_KNOWN_REGISTRIES);
+    this.challenges = new LruMap(limits.registries ?? MAX_KNOWN_REGISTRIES);
   }
 
   /** Registries whose challenge is remembered, for tests and metrics. */

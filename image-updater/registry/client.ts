@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../../shared/time/clock.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { timerDelay } from '../../shared/time/timer.ts';
 import { Authenticator, MAX_KNOWN_REGISTRIES, type AuthLimits, type AuthTarget, type Send } from './auth.ts';
-import { BoundedMap } from './bounded-map.ts';
+import { LruMap } from '../../shared/cache/lru.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isRetryable, RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
 import { exchange, type HttpReply, type Meter } from './http.ts';
@@ -136,9 +136,9 @@ export class RegistryClient {
   private readonly concurrency: number;
   private readonly semaphore: KeyedSemaphore;
   private readonly auth: Authenticator;
-  private readonly agents: BoundedMap<string, Agent>;
+  private readonly agents: LruMap<string, Agent>;
   /** Page sizes a registry refused, remembered so later scans start with what works. */
-  private readonly pageSizeLimit: BoundedMap<string, number>;
+  private readonly pageSizeLimit: LruMap<string, number>;
 
   constructor(options: RegistryClientOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -158,8 +158,8 @@ export class RegistryClient {
     this.semaphore = new KeyedSemaphore(this.concurrency);
     this.auth = new Authenticator(this.clock, options.resolveHost, options.limits);
     // A request already running on an evicted pool finishes: close() waits for it.
-    this.agents = new BoundedMap(options.limits?.tlsSetups ?? MAX_TLS_SETUPS, (agent) => void agent.close());
-    this.pageSizeLimit = new BoundedMap(options.limits?.registries ?? MAX_KNOWN_REGISTRIES);
+    this.agents = new LruMap(options.limits?.tlsSetups ?? MAX_TLS_SETUPS, (agent) => void agent.close());
+    this.pageSizeLimit = new LruMap(options.limits?.registries ?? MAX_KNOWN_REGISTRIES);
   }
 
   /** Entries in the caches keyed by tenant input, for tests and metrics. */

@@ -30,3 +30,17 @@ test('an LRU map stays at its capacity under a stream of distinct keys, and keep
   assert.equal(lru.get('nothing'), undefined);
   assert.throws(() => new LruMap(0), RangeError);
 });
+
+test('an LRU map tells what it drops to make room, and never grows past its capacity', () => {
+  const dropped: string[] = [];
+  const map = new LruMap<string, number>(2, (_v, k) => dropped.push(k));
+  map.set('a', 1);
+  map.set('b', 2);
+  assert.equal(map.get('a'), 1); // a is now newer than b
+  map.set('c', 3);
+  assert.deepEqual(dropped, ['b']);
+  assert.equal(map.get('b'), undefined);
+  for (let i = 0; i < 1000; i++) map.set(`k${i}`, i);
+  assert.equal(map.size, 2);
+  assert.deepEqual(map.values(), [998, 999]);
+});

@@ -7,11 +7,14 @@ export class LruMap<K, V> {
   readonly capacity: number;
   // A Map iterates in insertion order: re-inserting on use keeps the least recent first.
   private readonly entries = new Map<K, V>();
+  /** Told about each entry dropped to make room (e.g. to close a connection pool). */
+  private readonly onEvict: ((value: V, key: K) => void) | undefined;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, onEvict?: (value: V, key: K) => void) {
     if (!Number.isSafeInteger(capacity) || capacity < 1)
       throw new RangeError(`an LRU capacity must be a positive integer, not ${capacity}`);
     this.capacity = capacity;
+    this.onEvict = onEvict;
   }
 
   get size(): number {
@@ -35,9 +38,10 @@ export class LruMap<K, V> {
   set(key: K, value: V): this {
     this.entries.delete(key);
     this.entries.set(key, value);
-    for (const oldest of this.entries.keys()) {
+    for (const [oldest, dropped] of this.entries) {
       if (this.entries.size <= this.capacity) break;
       this.entries.delete(oldest);
+      this.onEvict?.(dropped, oldest);
     }
     return this;
   }
@@ -48,6 +52,11 @@ export class LruMap<K, V> {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** Values from the least to the most recently used. */
+  values(): V[] {
+    return [...this.entries.values()];
   }
 
   /** Keys from the least to the most recently used. */
