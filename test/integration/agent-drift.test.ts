@@ -9,6 +9,7 @@ import { serverWrites } from '../harness/metrics.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
+import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { waitFor } from '../harness/process.ts';
 import {
   applyCd,
@@ -37,29 +38,7 @@ import type { RunningAgent } from '../../agent/index.ts';
 // private resource is how its writes can be counted exactly on a cluster other files share.
 const PROBE_GROUP = 'drift.test.tidemark.dev';
 const PROBE_PLURAL = 'noopprobes';
-const PROBE_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: `${PROBE_PLURAL}.${PROBE_GROUP}` },
-  spec: {
-    group: PROBE_GROUP,
-    names: { kind: 'NoopProbe', listKind: 'NoopProbeList', plural: PROBE_PLURAL, singular: 'noopprobe' },
-    scope: 'Namespaced',
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: { spec: { type: 'object', properties: { value: { type: 'string' } } } },
-          },
-        },
-      },
-    ],
-  },
-};
+const PROBE_CRD = probeCrd(PROBE_GROUP, PROBE_PLURAL, 'NoopProbe');
 
 const configMap = (name: string, data: Record<string, string>) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${Object.entries(data)
@@ -100,21 +79,7 @@ describe('agent: drift and self-heal', () => {
     await installCrds(cluster);
     kube = testClient(cluster);
     metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await kube.rest.request({
-      method: 'PATCH',
-      path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
-      query: { fieldManager: 'tidemark-test', force: true },
-      contentType: 'application/apply-patch+yaml',
-      body: PROBE_CRD,
-    });
-    await waitFor(
-      async () => {
-        const crd = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`);
-        const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
-        return conditions.some((c) => c.type === 'Established' && c.status === 'True');
-      },
-      { timeoutMs: 60_000, what: 'probe CRD established' },
-    );
+    await installProbeCrd(kube, PROBE_CRD);
     git = await startGitServers({ http: false, ssh: false });
     ns = await cluster.createNamespace('drift');
     apps = await cluster.createNamespace('drift-apps');

@@ -10,6 +10,7 @@ import { serverWrites } from '../harness/metrics.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
+import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { waitFor } from '../harness/process.ts';
 import {
   applyCd,
@@ -41,29 +42,7 @@ import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 // exactly our applies even when other test files share the cluster.
 const PROBE_GROUP = 'options.test.tidemark.dev';
 const PROBE_PLURAL = 'optionprobes';
-const PROBE_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: `${PROBE_PLURAL}.${PROBE_GROUP}` },
-  spec: {
-    group: PROBE_GROUP,
-    names: { kind: 'OptionProbe', listKind: 'OptionProbeList', plural: PROBE_PLURAL, singular: 'optionprobe' },
-    scope: 'Namespaced',
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: { spec: { type: 'object', properties: { value: { type: 'string' } } } },
-          },
-        },
-      },
-    ],
-  },
-};
+const PROBE_CRD = probeCrd(PROBE_GROUP, PROBE_PLURAL, 'OptionProbe');
 
 const configMap = (name: string, data: Record<string, string>, extra = '') => configMapYaml(name, data, { extra });
 const deployment = (name: string) => deploymentYaml(name);
@@ -102,21 +81,7 @@ describe('agent: sync options', () => {
     await installCrds(cluster);
     kube = testClient(cluster);
     metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await kube.rest.request({
-      method: 'PATCH',
-      path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
-      query: { fieldManager: 'tidemark-test', force: true },
-      contentType: 'application/apply-patch+yaml',
-      body: PROBE_CRD,
-    });
-    await waitFor(
-      async () => {
-        const crd = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`);
-        const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
-        return conditions.some((c) => c.type === 'Established' && c.status === 'True');
-      },
-      { timeoutMs: 60_000, what: 'probe CRD established' },
-    );
+    await installProbeCrd(kube, PROBE_CRD);
     git = await startGitServers({ http: false, ssh: false });
     ns = await cluster.createNamespace('options');
     apps = await cluster.createNamespace('options-apps');
