@@ -4,7 +4,7 @@
  */
 export { startImageUpdater, type ImageUpdaterOptions, type RunningImageUpdater } from './main.ts';
 /** The policy decision: tags in, the newest by the policy out (pure). */
-export { decide, type DecideOptions, type Decision } from './policy/index.ts';
+export { compileDecideOptions, decide, type CompiledDecideOptions, type DecideOptions, type Decision } from './policy/index.ts';
 /** The registry client the scans use, for listing tags the same way. */
 export {
   RegistryClient,

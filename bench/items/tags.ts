@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
-import { decide, RegistryClient } from '../../image-updater/index.ts';
+import { compileDecideOptions, decide, RegistryClient } from '../../image-updater/index.ts';
 import { startRegistry } from '../../test/harness/registry.ts';
 import type { TestRegistry } from '../../test/harness/registry.ts';
 import type { BenchEnv } from '../lib/env.ts';
@@ -34,10 +34,11 @@ export function tagSet(total: number): string[] {
   return tags;
 }
 
-const OPTIONS = {
+/** Compiled once, as the image updater keeps a policy's compiled spec while its generation holds. */
+const OPTIONS = compileDecideOptions({
   filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' },
   policy: { numerical: { order: 'asc' as const } },
-};
+});
 
 export interface TagsResult {
   tags: number;

@@ -21,3 +21,20 @@ function codePointRank(unit: number): number {
   if (unit >= 0xd800) return unit + 0x2000;
   return unit;
 }
+
+/** Units at or above U+D800: where UTF-16 order and byte order can disagree. */
+const WIDE_UNIT = /[\uD800-\uFFFF]/;
+
+/**
+ * Sorts in byte order. JavaScript's own string comparison (compiled, no per-unit callback work)
+ * agrees with byte order unless a string holds a unit at or above U+D800, so that check is made
+ * once per item instead of once per comparison.
+ */
+export function sortByBytes<T>(items: T[], key: (item: T) => string): T[] {
+  if (items.some((item) => WIDE_UNIT.test(key(item)))) return items.sort((a, b) => compareBytes(key(a), key(b)));
+  return items.sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}

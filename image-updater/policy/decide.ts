@@ -33,10 +33,7 @@ export type Decision =
  */
 export function decide(tags: readonly string[], options: DecideOptions): Decision {
   try {
-    const exclusions = options.exclusionList instanceof ExclusionList ? options.exclusionList : new ExclusionList(options.exclusionList);
-    const filter = options.filterTags instanceof TagFilter ? options.filterTags : new TagFilter(options.filterTags);
-    const policy = isPolicy(options.policy) ? options.policy : createPolicy(options.policy);
-
+    const { exclusionList: exclusions, filterTags: filter, policy } = compileDecideOptions(options);
     const candidates = filter.apply(tags, exclusions);
     const chosen = policy.select(candidates);
     if (!chosen) return { error: noMatch(tags.length, candidates.length, filter, policy) };
@@ -45,6 +42,26 @@ export function decide(tags: readonly string[], options: DecideOptions): Decisio
     if (isTidemarkError(err)) return { error: err };
     throw err;
   }
+}
+
+/** The compiled forms `decide` works with, as a controller keeps them per spec generation. */
+export interface CompiledDecideOptions {
+  filterTags: TagFilter;
+  exclusionList: ExclusionList;
+  policy: Policy;
+}
+
+/**
+ * Compiles what is not compiled yet. Keep the result while the spec is unchanged: the filter
+ * remembers each tag's outcome, so the next scan's decision runs only new tags through RE2.
+ * Throws the same terminal errors `decide` reports.
+ */
+export function compileDecideOptions(options: DecideOptions): CompiledDecideOptions {
+  return {
+    exclusionList: options.exclusionList instanceof ExclusionList ? options.exclusionList : new ExclusionList(options.exclusionList),
+    filterTags: options.filterTags instanceof TagFilter ? options.filterTags : new TagFilter(options.filterTags),
+    policy: isPolicy(options.policy) ? options.policy : createPolicy(options.policy),
+  };
 }
 
 function isPolicy(value: unknown): value is Policy {

@@ -119,3 +119,20 @@ test('RE2 keeps hostile input linear (no catastrophic backtracking)', () => {
     ['aaaa'],
   );
 });
+
+test('a filter reused across scans gives what a fresh one gives, as tags come, go and the exclusion list changes', () => {
+  const spec = { pattern: '^(?P<base>[a-z]+)-(?P<n>[0-9]+)$', extract: '$n' };
+  const reused = new TagFilter(spec);
+  const sig = new ExclusionList(['^.*-9$']);
+  const none = new ExclusionList([]);
+  const scans: [string[], ExclusionList][] = [
+    [['a-1', 'b-2', 'x', 'c-9'], sig],
+    [['a-1', 'b-2', 'x', 'c-9', 'd-3'], sig],
+    [['b-2', 'd-3', 'e-19'], sig],
+    [['b-2', 'd-3', 'e-19', 'c-9'], none],
+    [['c-9', 'v-1', 'a-1'], sig],
+  ];
+  for (const [tags, exclusions] of scans) {
+    assert.deepEqual(reused.apply(tags, exclusions), new TagFilter(spec).apply(tags, exclusions), tags.join(','));
+  }
+});

@@ -1,5 +1,5 @@
 export type { Candidate, Policy, PolicyKind } from './types.ts';
-export { decide, type DecideOptions, type Decision } from './decide.ts';
+export { compileDecideOptions, decide, type CompiledDecideOptions, type DecideOptions, type Decision } from './decide.ts';
 export { ExclusionList, TagFilter } from './filter.ts';
 export { createPolicy } from './policy.ts';
 export { NumericalPolicy, compareDecimals, parseDecimal, type Decimal } from './numerical.ts';
