@@ -219,7 +219,7 @@ export function gitPoll(result: GitPollResult): Measurement {
     checks: [],
     notes: [
       `both: smart HTTP with basic auth (askpass), repository with ${result.refs} refs, one ref asked for; ` +
-        `ours is shared/git lsRemote (private askpass files, git child process, parse); ` +
+        `ours is shared/git lsRemote (in process: protocol v2 ls-refs over a kept-alive connection, no child process); ` +
         `${result.oursMs.length} alternating runs after a warm-up`,
       `HTTP requests at the Git server per poll: ours ${result.oursRequests}, peer ${result.peerRequests}`,
     ],

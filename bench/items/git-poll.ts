@@ -1,6 +1,6 @@
 /**
  * Item 4: the agent's poll of an unchanged remote — `lsRemote` of shared/git, called the way the
- * agent calls it (fresh askpass files, a child `git ls-remote`, the answer parsed) — against a
+ * agent calls it (in process over smart HTTP: protocol v2 `ls-refs` on a kept-alive connection) — against a
  * plain `git ls-remote <url> refs/heads/main` with the same credentials through GIT_ASKPASS.
  * Both ask the harness's smart-HTTP server (basic auth) of a repository with 100 tags and 20
  * branches; the server's own log counts the requests each side made.

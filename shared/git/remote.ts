@@ -3,6 +3,7 @@ import { prepareAuth } from './credentials.ts';
 import { parseLsRemote, pickSemverTag, requireRef, tagNames } from './refs.ts';
 import type { RemoteRefs } from './refs.ts';
 import { gitEnvironment, runGit } from './run.ts';
+import { listRefsOverHttp } from './smart-http.ts';
 import { privateTempDir } from './temp-dirs.ts';
 import type { GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
 import { validateRefSpec, validateRepositoryUrl } from './validate.ts';
@@ -78,7 +79,15 @@ function revision(ref: string, sha: string): ResolvedRevision {
   return { ref, sha, revision: ref ? `${ref}@sha1:${sha}` : `sha1:${sha}`, verified: true };
 }
 
-/** Runs `git ls-remote` outside any repository with credentials from the environment. */
+/** ls-remote's exact-name patterns as protocol v2 `ref-prefix` arguments (`refs/tags/*` → `refs/tags/`). */
+function prefixesOf(patterns: readonly string[]): string[] {
+  return [...new Set(patterns.map((pattern) => pattern.replace(/\^\{\}$/, '').replace(/\*$/, '')))];
+}
+
+/**
+ * Lists a remote's refs: in process over smart HTTP (smart-http.ts) where it can, else with
+ * `git ls-remote` outside any repository and credentials from the environment.
+ */
 export async function listRemote(
   url: string,
   kind: 'http' | 'ssh' | 'file',
@@ -87,6 +96,10 @@ export async function listRemote(
   symref: boolean,
   options: GitOperationOptions,
 ): Promise<RemoteRefs> {
+  if (kind === 'http') {
+    const refs = await listRefsOverHttp(url, creds, { prefixes: prefixesOf(patterns) }, options);
+    if (refs) return refs;
+  }
   const auth = await prepareAuth(creds, { url, kind }, options.allowInsecureHttp);
   const temp = await privateTempDir('ls').catch(async (err: unknown) => {
     await auth.dispose();

@@ -254,11 +254,14 @@ describe('shared/git against real servers', () => {
           await held.promise;
         });
         try {
-          const pending = lsRemote(http.url('app'), creds, { branch: 'main' }, { onCommand: (a) => argvs.push([...a]) });
+          const cache = join(scratch, `cache-secrets-${kind}`);
+          const pending = fetchRevision(http.url('app'), creds, { branch: 'main' }, head, cache, { onCommand: (a) => argvs.push([...a]) });
           await looked.promise;
           http.setBeforeRequest(undefined);
           held.resolve();
-          assert.equal((await pending).sha, head);
+          const fetched = await pending;
+          assert.equal(fetched.sha, head);
+          fetched.release();
         } finally {
           http.setBeforeRequest(undefined);
           held.resolve();
@@ -280,6 +283,23 @@ describe('shared/git against real servers', () => {
         }
       });
     }
+
+    it('lists refs over HTTP in process: no git process, nothing written to disk', async () => {
+      const http = servers.http!;
+      for (const creds of [readerCreds, { bearerToken: http.readerToken }] as const) {
+        const argvs: string[][] = [];
+        const before = http.requests.length;
+        const resolved = await lsRemote(http.url('app'), creds, { branch: 'main' }, { onCommand: (a) => argvs.push([...a]) });
+        assert.equal(resolved.sha, head);
+        assert.deepEqual(argvs, [], 'no git process was started');
+        const asked = http.requests.slice(before);
+        assert.ok(asked.length >= 1 && asked.length <= 2, `one or two requests, not ${asked.length}`);
+        assert.ok(
+          asked.every((r) => r.service === 'git-upload-pack' && r.user !== 'anonymous'),
+          'authenticated upload-pack requests only',
+        );
+      }
+    });
 
     it('keeps the password out of errors from every operation', async () => {
       const wrong: GitCredentials = { username: 'writer', password: 'Sup3r-Secret-Wrong' };
