@@ -239,6 +239,14 @@ function agentFor(caFile: string | undefined): Agent {
 
 let machine: string[] | undefined;
 function machineCAs(): string[] {
-  machine ??= [...new Set([...getCACertificates('default'), ...getCACertificates('system')])];
+  if (!machine) {
+    let system: string[] = [];
+    try {
+      system = getCACertificates('system');
+    } catch {
+      // No readable system store: Node's bundled roots remain, as for every other HTTPS client here.
+    }
+    machine = [...new Set([...getCACertificates('default'), ...system])];
+  }
   return machine;
 }
