@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -298,6 +300,39 @@ describe('shared/git against real servers', () => {
           asked.every((r) => r.service === 'git-upload-pack' && r.user !== 'anonymous'),
           'authenticated upload-pack requests only',
         );
+      }
+    });
+
+    it("lists refs over HTTPS trusting the Secret's CA, and only it, as git does with sslCAInfo", async () => {
+      // A TLS front for the HTTP server, with the test CA's certificate for 127.0.0.1.
+      const tls = new URL('../../shared/kube/kubeconfig/fixtures/tls/', import.meta.url);
+      const ca = readFileSync(new URL('ca.crt', tls), 'utf8');
+      const target = new URL(servers.http!.baseUrl);
+      const front = createHttpsServer(
+        { cert: readFileSync(new URL('server.crt', tls)), key: readFileSync(new URL('server.key', tls)) },
+        (req, res) => {
+          const upstream = httpRequest(
+            { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+            (up) => {
+              res.writeHead(up.statusCode ?? 502, up.headers);
+              up.pipe(res);
+            },
+          );
+          upstream.on('error', () => res.destroy());
+          req.pipe(upstream);
+        },
+      );
+      await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+      const address = front.address();
+      const url = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/app.git`;
+      try {
+        assert.equal((await lsRemote(url, { ...readerCreds, caFile: ca }, { branch: 'main' })).sha, head);
+        const untrusted = await rejectsWith(lsRemote(url, readerCreds, { branch: 'main' }), 'GitUnreachable');
+        assert.match(untrusted.message, /certificate/i);
+        assert.ok(!untrusted.message.includes(servers.http!.reader.password));
+      } finally {
+        front.closeAllConnections();
+        await new Promise<void>((resolve) => front.close(() => resolve()));
       }
     });
 
