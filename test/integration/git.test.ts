@@ -303,7 +303,7 @@ describe('shared/git against real servers', () => {
       }
     });
 
-    it("lists refs over HTTPS trusting the Secret's CA, and only it, as git does with sslCAInfo", async () => {
+    it("lists refs over HTTPS with the Secret's CA; without it the private certificate is refused", async () => {
       // A TLS front for the HTTP server, with the test CA's certificate for 127.0.0.1.
       const tls = new URL('../../shared/kube/kubeconfig/fixtures/tls/', import.meta.url);
       const ca = readFileSync(new URL('ca.crt', tls), 'utf8');
