@@ -1,0 +1,221 @@
+/**
+ * The agent killed with SIGKILL at an exact request of a 500-object sync, then started again: the
+ * cluster must converge to the commit with nothing lost, nothing orphaned, and no object deleted
+ * that Git still has. The kill is triggered by the fault proxy in front of the real API server,
+ * so the agent runs unmodified (no test hooks in the product).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import type { AgentProcess } from '../harness/agent-process.ts';
+import { startAgentProcess } from '../harness/agent-process.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import type { GitServers } from '../harness/git.ts';
+import type { KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
+import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
+import { waitFor } from '../harness/process.ts';
+import { applyCd, cdPath, getCd, requestSync, waitForCd } from '../harness/tidemark.ts';
+import { Annotations } from '../../shared/api/constants.ts';
+import type { FaultRow } from './report.ts';
+
+export interface CrashPoint {
+  /** What the table says, e.g. "during apply (250th write)". */
+  name: string;
+  /** The sync the kill interrupts: the first one (500 creates) or the second (changes and prunes). */
+  sync: 'first' | 'second';
+  /** True for the request at which the agent dies. */
+  at: (call: KubeCall, seen: Counters) => boolean;
+  /** Kill after the server answered that request (it took effect) instead of before it arrives. */
+  afterResponse?: boolean;
+}
+
+export interface Counters {
+  dryRuns: number;
+  writes: number;
+  deletes: number;
+  statusWrites: number;
+}
+
+const OBJECTS = 500;
+const isObjectWrite = (call: KubeCall) => call.method === 'PATCH' && !call.status && !call.path.includes('/continuousdeployments');
+const isObjectDelete = (call: KubeCall) => call.method === 'DELETE' && call.path.includes('/configmaps/');
+const isCdStatus = (call: KubeCall) => call.status && call.path.includes('/continuousdeployments/');
+
+export const CRASH_POINTS: readonly CrashPoint[] = [
+  { name: 'before the dry run', sync: 'first', at: (c) => c.dryRun },
+  { name: 'during apply (1st write)', sync: 'first', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === 1 },
+  { name: 'during apply (250th write)', sync: 'first', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === 250 },
+  { name: 'during apply (last write)', sync: 'first', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === OBJECTS },
+  { name: 'before the status write', sync: 'first', at: (c) => isCdStatus(c) && !c.dryRun },
+  { name: 'after the status write', sync: 'first', at: (c) => isCdStatus(c) && !c.dryRun, afterResponse: true },
+  { name: 'second sync, during apply (60th write)', sync: 'second', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === 60 },
+  { name: 'during prune (1st delete)', sync: 'second', at: (c, n) => isObjectDelete(c) && n.deletes === 1 },
+  { name: 'during prune (50th delete)', sync: 'second', at: (c, n) => isObjectDelete(c) && n.deletes === 50 },
+  { name: 'after the last prune', sync: 'second', at: (c, n) => isObjectDelete(c) && n.deletes === 100, afterResponse: true },
+];
+
+/** Commit A: cm-000…cm-499. Commit B: cm-000…cm-099 changed, cm-400…cm-499 gone, cm-500…cm-549 new. */
+function commitA(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < OBJECTS; i++) files[`d/cm-${pad(i)}.yaml`] = configMap(i, 'a');
+  return files;
+}
+
+function commitB(): Record<string, string | null> {
+  const files: Record<string, string | null> = {};
+  for (let i = 0; i < 100; i++) files[`d/cm-${pad(i)}.yaml`] = configMap(i, 'b');
+  for (let i = 400; i < 500; i++) files[`d/cm-${pad(i)}.yaml`] = null;
+  for (let i = 500; i < 550; i++) files[`d/cm-${pad(i)}.yaml`] = configMap(i, 'b');
+  return files;
+}
+
+/** What commit B leaves: name → the `v` value. */
+function expectedAfterB(): Map<string, string> {
+  const want = new Map<string, string>();
+  for (let i = 0; i < 400; i++) want.set(`cm-${pad(i)}`, i < 100 ? 'b' : 'a');
+  for (let i = 500; i < 550; i++) want.set(`cm-${pad(i)}`, 'b');
+  return want;
+}
+
+function expectedAfterA(): Map<string, string> {
+  return new Map(Array.from({ length: OBJECTS }, (_, i) => [`cm-${pad(i)}`, 'a']));
+}
+
+const pad = (i: number) => String(i).padStart(3, '0');
+const configMap = (i: number, v: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${pad(i)}\ndata:\n  v: ${v}\n  i: "${i}"\n`;
+
+export interface CrashEnv {
+  cluster: ClusterAccess;
+  admin: KubeClient;
+  git: GitServers;
+}
+
+/** Runs one crash point in a namespace of its own; returns the table row, asserting convergence. */
+export async function runCrashPoint(env: CrashEnv, point: CrashPoint): Promise<FaultRow> {
+  const { cluster, admin, git } = env;
+  const ns = await cluster.createNamespace('crash');
+  const repo = `crash-${ns.slice(-6)}`;
+  const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-crash-'));
+  let proxy: KubeFaultProxy | undefined;
+  let agent: AgentProcess | undefined;
+  try {
+    proxy = await startKubeFaultProxy(cluster.info);
+    const kubeconfig = join(cacheDir, 'kubeconfig');
+    await writeFile(kubeconfig, proxy.kubeconfig(cluster.adminToken), { mode: 0o600 });
+    let target = await git.repos.createRepo(repo, commitA(), { branch: 'main' });
+    agent = await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(cacheDir, 'git') });
+    const running = agent;
+
+    const counters: Counters = { dryRuns: 0, writes: 0, deletes: 0, statusWrites: 0 };
+    let armed = point.sync === 'first';
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      running.kill('SIGKILL');
+    };
+    proxy.setRule({
+      onRequest: (call) => {
+        if (call.dryRun) counters.dryRuns++;
+        if (isObjectWrite(call) && !call.dryRun) counters.writes++;
+        if (isObjectDelete(call)) counters.deletes++;
+        if (isCdStatus(call)) counters.statusWrites++;
+        if (!armed || killed || !point.at(call, counters)) return 'forward';
+        if (point.afterResponse) return 'forward';
+        kill();
+        return 'hold';
+      },
+      onResponse: (call) => {
+        if (armed && !killed && point.afterResponse && point.at(call, counters)) kill();
+      },
+    });
+
+    await applyCd(admin, { metadata: { name: 'app', namespace: ns }, spec: { url: git.http!.url(repo), path: 'd', pullInterval: '1h' } });
+    if (point.sync === 'second') {
+      await waitForCd(admin, ns, 'app', (cd) => cd.status?.lastAppliedRevision === `main@sha1:${target}`, 'first sync', 180_000);
+      for (const key of Object.keys(counters) as (keyof Counters)[]) counters[key] = 0;
+      armed = true;
+      target = await git.repos.commitFiles(repo, 'main', commitB(), 'change 100, drop 100, add 50');
+      await requestSync(admin, ns, 'app');
+    }
+    await waitForKill(() => killed, running, point.name);
+    await running.exited();
+    proxy.setRule(undefined);
+    await running.restart();
+    if (point.sync === 'second') await requestSync(admin, ns, 'app');
+
+    const cd = await waitForCd(
+      admin,
+      ns,
+      'app',
+      (c) => c.status?.lastAppliedRevision === `main@sha1:${target}` && c.status?.sync?.status === 'Synced',
+      `converged after a kill ${point.name}`,
+      180_000,
+    );
+    const want = point.sync === 'first' ? expectedAfterA() : expectedAfterB();
+    const live = await liveConfigMaps(admin, ns);
+    const missing = [...want].filter(([name, v]) => live.get(name) !== v).map(([name]) => name);
+    const orphans = [...live.keys()].filter((name) => !want.has(name));
+    const inventory = new Set((cd.status?.resources ?? []).filter((r) => r.kind === 'ConfigMap').map((r) => r.name));
+    const inventoryWrong = [...want.keys()].filter((n) => !inventory.has(n)).length + [...inventory].filter((n) => !want.has(n)).length;
+    const prunedFromGit = [...deletedNames(proxy.calls)].filter((name) => want.has(name));
+
+    assert.deepEqual(missing, [], 'every object of the commit is live with its content');
+    assert.deepEqual(orphans, [], 'nothing is left that the commit no longer has');
+    assert.equal(inventoryWrong, 0, 'the inventory is exactly the commit');
+    assert.deepEqual(prunedFromGit, [], 'nothing Git still has was deleted');
+    return {
+      fault: `agent SIGKILL ${point.name}`,
+      converged: true,
+      lostObjects: missing.length + prunedFromGit.length,
+      orphans: orphans.length,
+    };
+  } catch (err) {
+    throw new Error(`${point.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
+  } finally {
+    // The agent removes its finalizer (keeping the objects) before it stops; the namespace takes the rest.
+    await admin.rest
+      .request({
+        method: 'PATCH',
+        path: cdPath(ns, 'app'),
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [Annotations.deletionPolicy]: 'orphan' } } },
+      })
+      .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, 'app') }))
+      .then(() => waitFor(async () => (await getCd(admin, ns, 'app')) === undefined, { timeoutMs: 60_000, what: 'finalized' }))
+      .catch(() => undefined);
+    await agent?.stop();
+    await proxy?.close();
+    // One collection delete instead of leaving 500 objects to the namespace controller, which
+    // piles up work for the next case on a 2-core machine. A failing cleanup must not hide why the
+    // case failed.
+    await admin.rest.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}/configmaps` }).catch(() => undefined);
+    await cluster.deleteNamespace(ns).catch(() => undefined);
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+async function waitForKill(killed: () => boolean, agent: AgentProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (!killed()) {
+    if (Date.now() > deadline) throw new Error(`the kill point "${what}" was never reached; agent output: ${agent.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function deletedNames(calls: readonly KubeCall[]): Set<string> {
+  return new Set(calls.filter((c) => isObjectDelete(c) && !c.dryRun).map((c) => c.path.split('/').at(-1) ?? ''));
+}
+
+async function liveConfigMaps(admin: KubeClient, ns: string): Promise<Map<string, string>> {
+  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
+  const live = new Map<string, string>();
+  for (const item of list.items) {
+    if (!item.metadata.name.startsWith('cm-')) continue;
+    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
+  }
+  return live;
+}
