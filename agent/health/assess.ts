@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { splitApiVersion } from '../../shared/kube/object.ts';
 import { apiServiceHealth } from './apiservice.ts';
+import { CRD_RULES } from './crd-rules/index.ts';
 import { customResourceDefinitionHealth } from './crd.ts';
 import { customResourceHealth } from './custom.ts';
 import { daemonSetHealth } from './daemonset.ts';
@@ -37,6 +38,7 @@ const RULES: Record<string, Rule> = {
   'autoscaling/HorizontalPodAutoscaler': horizontalPodAutoscalerHealth,
   'apiregistration.k8s.io/APIService': apiServiceHealth,
   'apiextensions.k8s.io/CustomResourceDefinition': customResourceDefinitionHealth,
+  ...CRD_RULES,
 };
 
 /**

@@ -4,31 +4,26 @@ import { conditions, parseConditions, rec, result } from './fields.ts';
 import type { HealthResult } from './types.ts';
 
 /**
- * Argo CD's HPA rules (hpa.go), except that every condition is checked for a failure before any
- * counts as healthy, so a failing metric is not hidden behind an earlier `AbleToScale=True`:
- * - `ScalingActive=False` because a metric, the selector or the metric source is broken
- *   (FailedGet*Metric, InvalidSelector, AmbiguousSelector, InvalidMetricSourceType) → Degraded;
- *   ScalingDisabled (the target is scaled to zero on purpose) is not a failure.
- * - `AbleToScale=False` because the scale subresource cannot be read or written
- *   (FailedGetScale, FailedUpdateScale) → Degraded; the Backoff* reasons older controllers set
- *   right after a rescale are routine.
- * - No condition yet: the controller has not run for it → Progressing "Waiting to Autoscale".
- * - Otherwise Healthy; ScalingLimited only explains why the count sits at a bound.
- * autoscaling/v1 objects carry their conditions in an annotation.
+ * Argo CD's HPA rule (gitops-engine pkg/health/health_hpa.go): the conditions are read in the
+ * order the controller wrote them, and the first that says something decides. A known failure
+ * (matched by type and reason, whatever its status) → Degraded; `AbleToScale` or `ScalingLimited`
+ * True → Healthy; nothing decisive, or no condition yet → Progressing "Waiting to Autoscale".
+ * Since the controller writes AbleToScale first, a failing metric behind `AbleToScale=True` reads
+ * Healthy, as in Argo CD: the HPA still holds its replica count and the metric source is often
+ * only briefly away. Beyond Argo's list, every `FailedGet*Metric` reason counts as a failure, not
+ * only the resource-metric one. autoscaling/v1 objects carry their conditions in an annotation.
  */
 export function horizontalPodAutoscalerHealth(obj: KubeObject): HealthResult {
-  const all = hpaConditions(obj);
-  const failing = all.find(isFailing);
-  if (failing) return result('Degraded', failing.message || failing.reason);
-  if (all.length === 0) return result('Progressing', 'Waiting to Autoscale');
-  const explanation = all.find((c) => c.type === 'ScalingLimited') ?? all.find((c) => c.type === 'AbleToScale');
-  return result('Healthy', explanation?.message);
+  for (const c of hpaConditions(obj)) {
+    if (isFailing(c)) return result('Degraded', c.message);
+    if ((c.type === 'AbleToScale' || c.type === 'ScalingLimited') && c.status === 'True') return result('Healthy', c.message);
+  }
+  return result('Progressing', 'Waiting to Autoscale');
 }
 
 function isFailing(c: Condition): boolean {
-  if (c.status !== 'False') return false;
-  if (c.type === 'ScalingActive') return /^(Failed|Invalid|Ambiguous)/.test(c.reason);
-  if (c.type === 'AbleToScale') return c.reason.startsWith('Failed');
+  if (c.type === 'AbleToScale') return c.reason === 'FailedGetScale' || c.reason === 'FailedUpdateScale';
+  if (c.type === 'ScalingActive') return c.reason === 'InvalidSelector' || /^FailedGet\w*Metric$/.test(c.reason);
   return false;
 }
 

@@ -27,8 +27,8 @@ export function podHealth(obj: KubeObject): HealthResult {
       const waiting = rec(rec(c.state)?.waiting);
       const reason = str(waiting?.reason) ?? '';
       if (reason.startsWith('Err') || reason.endsWith('Error') || reason.endsWith('BackOff')) {
-        const message = str(waiting?.message);
-        failing.push(`${str(c.name) ?? 'container'}: ${reason}${message ? ` (${message})` : ''}`);
+        // Argo's message is the kubelet's own ("Back-off pulling image ..."); without one, say which and why.
+        failing.push(str(waiting?.message) || `${str(c.name) ?? 'container'}: ${reason}`);
       }
     }
     if (failing.length > 0) return result('Degraded', failing.join(', '));

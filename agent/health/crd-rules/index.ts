@@ -1,0 +1,14 @@
+import { applicationHealth, workflowHealth } from './argo.ts';
+import type { HealthRule } from './rule.ts';
+
+export type { HealthRule } from './rule.ts';
+
+/**
+ * Rules for custom resources whose projects do not follow kstatus closely enough for the generic
+ * rule, keyed `group/Kind` like the built-in ones. Each family lives in its own file and names
+ * the Argo CD rule it follows.
+ */
+export const CRD_RULES: Record<string, HealthRule> = {
+  'argoproj.io/Workflow': workflowHealth,
+  'argoproj.io/Application': applicationHealth,
+};
