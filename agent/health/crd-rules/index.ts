@@ -1,4 +1,5 @@
 import { applicationHealth, workflowHealth } from './argo.ts';
+import { certificateHealth, certificateRequestHealth, issuerHealth } from './cert-manager.ts';
 import type { HealthRule } from './rule.ts';
 
 export type { HealthRule } from './rule.ts';
@@ -11,4 +12,9 @@ export type { HealthRule } from './rule.ts';
 export const CRD_RULES: Record<string, HealthRule> = {
   'argoproj.io/Workflow': workflowHealth,
   'argoproj.io/Application': applicationHealth,
+
+  'cert-manager.io/Certificate': certificateHealth,
+  'cert-manager.io/Issuer': issuerHealth,
+  'cert-manager.io/ClusterIssuer': issuerHealth,
+  'cert-manager.io/CertificateRequest': certificateRequestHealth,
 };

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import type { KubeObject } from '../../../shared/kube/object.ts';
+import type { HealthResult } from '../index.ts';
+import { assessHealth } from '../index.ts';
+
+/**
+ * Argo CD's resource customizations as the oracle for the custom-resource rules: every
+ * `<group>/<kind>/health_test.yaml` copied into the fixture folder (see its README) is run
+ * through `assessHealth`, and each expected status and message must come out, except where a
+ * row in EXCEPTIONS says what we answer instead and why.
+ */
+const ROOT = join(import.meta.dirname, '..', 'fixtures', 'upstream', 'argo-cd');
+
+/** Instants in the fixtures are years old; rules that read the clock must not depend on them. */
+const ctx = { now: Date.parse('2026-06-01T00:00:00Z') };
+
+interface UpstreamCase {
+  /** `group/Kind/testdata/file.yaml`, as in the Argo CD repository under resource_customizations/. */
+  id: string;
+  kind: string;
+  input: string;
+  want: HealthResult;
+}
+
+interface Exception {
+  want: HealthResult;
+  why: string;
+}
+
+const OWN_DIR = join(import.meta.dirname, '..', 'fixtures', 'crd');
+
+/** Kinds Argo CD has no script for, and edge cases its fixtures miss: our own fixtures, by family folder. */
+const OWN: { file: string; want: HealthResult }[] = [
+  {
+    file: 'cert-manager/certificaterequest-issued.yaml',
+    want: { status: 'Healthy', message: 'Certificate fetched from issuer successfully' },
+  },
+  {
+    file: 'cert-manager/certificaterequest-pending.yaml',
+    want: { status: 'Progressing', message: 'Waiting on certificate issuance from order shop/shop-tls-1-3958296862: "pending"' },
+  },
+  {
+    file: 'cert-manager/certificaterequest-failed.yaml',
+    want: {
+      status: 'Degraded',
+      message:
+        'Vault failed to sign certificate: failed to sign certificate by vault: ' +
+        'Error making API request. Code: 403. Errors: * permission denied',
+    },
+  },
+  {
+    file: 'cert-manager/certificaterequest-denied.yaml',
+    want: { status: 'Degraded', message: 'Denied by the approver-policy plugin: no policy matches the request' },
+  },
+  { file: 'cert-manager/certificaterequest-new.yaml', want: { status: 'Progressing', message: 'Waiting for the issuer' } },
+];
+
+/** Where we deliberately answer otherwise than Argo CD's Lua script. */
+const EXCEPTIONS: Record<string, Exception> = {};
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(path));
+    else if (entry.name === 'health_test.yaml') out.push(path);
+  }
+  return out.sort();
+}
+
+function readCases(): UpstreamCase[] {
+  const cases: UpstreamCase[] = [];
+  for (const file of findTests(ROOT)) {
+    const dir = dirname(file);
+    const kind = relative(ROOT, dir);
+    const doc = parse(readFileSync(file, 'utf8')) as { tests: { inputPath: string; healthStatus: { status: string; message?: string } }[] };
+    for (const t of doc.tests) {
+      const want = { status: t.healthStatus.status, ...(t.healthStatus.message ? { message: t.healthStatus.message } : {}) };
+      cases.push({ id: `${kind}/${t.inputPath}`, kind, input: join(dir, t.inputPath), want: want as HealthResult });
+    }
+  }
+  return cases;
+}
+
+function load(path: string): KubeObject {
+  return parse(readFileSync(path, 'utf8'), { uniqueKeys: false }) as KubeObject;
+}
+
+function agrees(got: HealthResult, want: HealthResult): boolean {
+  return got.status === want.status && (want.message === undefined || got.message === want.message);
+}
+
+const CASES = readCases();
+
+describe("health: custom resources against Argo CD's resource customizations", () => {
+  for (const c of CASES) {
+    const exception = EXCEPTIONS[c.id];
+    it(`${c.id} → ${exception ? `${exception.want.status} (differs from Argo: ${exception.why})` : c.want.status}`, () => {
+      assert.ok(existsSync(c.input), `${c.input} is missing`);
+      const got = assessHealth(load(c.input), ctx);
+      const want = exception?.want ?? c.want;
+      assert.equal(got.status, want.status);
+      if (want.message !== undefined) assert.equal(got.message, want.message);
+    });
+  }
+
+  for (const c of OWN) {
+    it(`own fixture ${c.file} → ${c.want.status}`, () => {
+      assert.deepEqual(assessHealth(load(join(OWN_DIR, c.file)), ctx), c.want);
+    });
+  }
+
+  it('every own fixture has a row', () => {
+    const rows = new Set(OWN.map((c) => c.file));
+    const files = readdirSync(OWN_DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+    assert.deepEqual(
+      files.filter((f) => !rows.has(f)),
+      [],
+    );
+  });
+
+  it('every exception names a case that exists and really differs from Argo', () => {
+    const byId = new Map(CASES.map((c) => [c.id, c]));
+    for (const [id, e] of Object.entries(EXCEPTIONS)) {
+      const c = byId.get(id);
+      assert.ok(c, `${id}: no such upstream case`);
+      assert.ok(!agrees(e.want, c.want), `${id}: listed as an exception but agrees with Argo`);
+    }
+  });
+
+  it('agreement per kind', (t) => {
+    const perKind = new Map<string, { agreed: number; total: number }>();
+    for (const c of CASES) {
+      const row = perKind.get(c.kind) ?? { agreed: 0, total: 0 };
+      row.total++;
+      if (agrees(assessHealth(load(c.input), ctx), c.want)) row.agreed++;
+      perKind.set(c.kind, row);
+    }
+    const agreed = [...perKind.values()].reduce((n, r) => n + r.agreed, 0);
+    t.diagnostic(
+      `${perKind.size} kinds, ${CASES.length} fixtures, ${agreed} agree with Argo CD, ${CASES.length - agreed} listed exceptions`,
+    );
+    for (const [kind, r] of perKind) if (r.agreed < r.total) t.diagnostic(`${kind}: ${r.agreed} of ${r.total}`);
+    assert.equal(agreed + Object.keys(EXCEPTIONS).length, CASES.length);
+  });
+});
