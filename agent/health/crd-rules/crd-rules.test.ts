@@ -57,7 +57,29 @@ const OWN: { file: string; want: HealthResult }[] = [
     want: { status: 'Degraded', message: 'Denied by the approver-policy plugin: no policy matches the request' },
   },
   { file: 'cert-manager/certificaterequest-new.yaml', want: { status: 'Progressing', message: 'Waiting for the issuer' } },
+  {
+    file: 'flux/helmrelease-tested.yaml',
+    want: { status: 'Healthy', message: 'TestSucceeded: Helm test succeeded for release shop/podinfo.v3 with chart podinfo@6.5.4' },
+  },
+  {
+    file: 'flux/helmrelease-stale.yaml',
+    want: { status: 'Progressing', message: 'Waiting for the controller to observe generation 4 (observed 3)' },
+  },
 ];
+
+/**
+ * Groups whose messages deliberately go on where Argo's stop: Argo CD reports a Flux object's
+ * Ready reason alone ("GitOperationFailed"); we add the condition's text after a colon, because
+ * that is what tells the user why. The status must still agree, and our message must begin with
+ * Argo's.
+ */
+const MESSAGE_EXTENDED: ReadonlySet<string> = new Set([
+  'source.toolkit.fluxcd.io',
+  'helm.toolkit.fluxcd.io',
+  'kustomize.toolkit.fluxcd.io',
+  'image.toolkit.fluxcd.io',
+  'notification.toolkit.fluxcd.io',
+]);
 
 /** Where we deliberately answer otherwise than Argo CD's Lua script. */
 const EXCEPTIONS: Record<string, Exception> = {};
@@ -94,6 +116,12 @@ function agrees(got: HealthResult, want: HealthResult): boolean {
   return got.status === want.status && (want.message === undefined || got.message === want.message);
 }
 
+/** Argo's message, or (for MESSAGE_EXTENDED groups) Argo's message followed by ": " and more. */
+function messageMatches(kind: string, got: string | undefined, want: string): boolean {
+  if (got === want) return true;
+  return MESSAGE_EXTENDED.has(kind.split('/')[0]!) && got !== undefined && got.startsWith(`${want}: `);
+}
+
 const CASES = readCases();
 
 describe("health: custom resources against Argo CD's resource customizations", () => {
@@ -104,7 +132,7 @@ describe("health: custom resources against Argo CD's resource customizations", (
       const got = assessHealth(load(c.input), ctx);
       const want = exception?.want ?? c.want;
       assert.equal(got.status, want.status);
-      if (want.message !== undefined) assert.equal(got.message, want.message);
+      if (want.message !== undefined) assert.ok(messageMatches(c.kind, got.message, want.message), `message ${got.message}`);
     });
   }
 
@@ -132,19 +160,24 @@ describe("health: custom resources against Argo CD's resource customizations", (
     }
   });
 
-  it('agreement per kind', (t) => {
-    const perKind = new Map<string, { agreed: number; total: number }>();
+  it('agreement per kind: exact, same status with a longer message, or a listed exception', (t) => {
+    const perKind = new Map<string, { exact: number; status: number; total: number }>();
     for (const c of CASES) {
-      const row = perKind.get(c.kind) ?? { agreed: 0, total: 0 };
+      const row = perKind.get(c.kind) ?? { exact: 0, status: 0, total: 0 };
+      const got = assessHealth(load(c.input), ctx);
       row.total++;
-      if (agrees(assessHealth(load(c.input), ctx), c.want)) row.agreed++;
+      if (agrees(got, c.want)) row.exact++;
+      else if (got.status === c.want.status && c.want.message !== undefined && messageMatches(c.kind, got.message, c.want.message))
+        row.status++;
       perKind.set(c.kind, row);
     }
-    const agreed = [...perKind.values()].reduce((n, r) => n + r.agreed, 0);
+    const sum = (key: 'exact' | 'status') => [...perKind.values()].reduce((n, r) => n + r[key], 0);
+    const exceptions = Object.keys(EXCEPTIONS).length;
     t.diagnostic(
-      `${perKind.size} kinds, ${CASES.length} fixtures, ${agreed} agree with Argo CD, ${CASES.length - agreed} listed exceptions`,
+      `${perKind.size} kinds, ${CASES.length} fixtures: ${sum('exact')} agree exactly, ` +
+        `${sum('status')} agree in status with a longer message, ${exceptions} listed exceptions`,
     );
-    for (const [kind, r] of perKind) if (r.agreed < r.total) t.diagnostic(`${kind}: ${r.agreed} of ${r.total}`);
-    assert.equal(agreed + Object.keys(EXCEPTIONS).length, CASES.length);
+    for (const [kind, r] of perKind) if (r.exact < r.total) t.diagnostic(`${kind}: ${r.exact} exact + ${r.status} status of ${r.total}`);
+    assert.equal(sum('exact') + sum('status') + exceptions, CASES.length);
   });
 });

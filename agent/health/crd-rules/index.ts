@@ -1,5 +1,13 @@
 import { applicationHealth, workflowHealth } from './argo.ts';
 import { certificateHealth, certificateRequestHealth, issuerHealth } from './cert-manager.ts';
+import {
+  fluxHelmReleaseHealth,
+  fluxHelmRepositoryHealth,
+  fluxImagePolicyHealth,
+  fluxImageRepositoryHealth,
+  fluxReadyHealth,
+  fluxSourceHealth,
+} from './flux.ts';
 import type { HealthRule } from './rule.ts';
 
 export type { HealthRule } from './rule.ts';
@@ -17,4 +25,16 @@ export const CRD_RULES: Record<string, HealthRule> = {
   'cert-manager.io/Issuer': issuerHealth,
   'cert-manager.io/ClusterIssuer': issuerHealth,
   'cert-manager.io/CertificateRequest': certificateRequestHealth,
+
+  'source.toolkit.fluxcd.io/GitRepository': fluxSourceHealth,
+  'source.toolkit.fluxcd.io/OCIRepository': fluxSourceHealth,
+  'source.toolkit.fluxcd.io/Bucket': fluxSourceHealth,
+  'source.toolkit.fluxcd.io/HelmChart': fluxSourceHealth,
+  'source.toolkit.fluxcd.io/HelmRepository': fluxHelmRepositoryHealth,
+  'helm.toolkit.fluxcd.io/HelmRelease': fluxHelmReleaseHealth,
+  'kustomize.toolkit.fluxcd.io/Kustomization': fluxReadyHealth,
+  'image.toolkit.fluxcd.io/ImagePolicy': fluxImagePolicyHealth,
+  'image.toolkit.fluxcd.io/ImageRepository': fluxImageRepositoryHealth,
+  'image.toolkit.fluxcd.io/ImageUpdateAutomation': fluxReadyHealth,
+  'notification.toolkit.fluxcd.io/Receiver': fluxReadyHealth,
 };
