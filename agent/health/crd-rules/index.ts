@@ -1,4 +1,12 @@
-import { applicationHealth, workflowHealth } from './argo.ts';
+import {
+  analysisRunHealth,
+  applicationHealth,
+  applicationSetHealth,
+  cronWorkflowHealth,
+  experimentHealth,
+  rolloutHealth,
+  workflowHealth,
+} from './argo.ts';
 import { certificateHealth, certificateRequestHealth, issuerHealth } from './cert-manager.ts';
 import {
   fluxHelmReleaseHealth,
@@ -20,6 +28,11 @@ export type { HealthRule } from './rule.ts';
 export const CRD_RULES: Record<string, HealthRule> = {
   'argoproj.io/Workflow': workflowHealth,
   'argoproj.io/Application': applicationHealth,
+  'argoproj.io/ApplicationSet': applicationSetHealth,
+  'argoproj.io/Rollout': rolloutHealth,
+  'argoproj.io/AnalysisRun': analysisRunHealth,
+  'argoproj.io/Experiment': experimentHealth,
+  'argoproj.io/CronWorkflow': cronWorkflowHealth,
 
   'cert-manager.io/Certificate': certificateHealth,
   'cert-manager.io/Issuer': issuerHealth,
