@@ -2,6 +2,7 @@ import type { KubeObject } from '../../../shared/kube/object.ts';
 import { conditions, rec, result } from '../fields.ts';
 import type { HealthResult } from '../types.ts';
 import { staleGeneration } from './generation.ts';
+import { conditionDecides } from './ready.ts';
 
 /**
  * cert-manager Certificate, after Argo CD's resource_customizations/cert-manager.io/Certificate/health.lua:
@@ -15,7 +16,7 @@ export function certificateHealth(obj: KubeObject): HealthResult {
   const all = conditions(rec(obj.status));
   const issuing = all.find((c) => c.type === 'Issuing' && c.status === 'True');
   if (issuing) return result('Progressing', issuing.message);
-  return readyOr(obj, 'Waiting for certificate');
+  return conditionDecides(obj, 'Ready', 'Waiting for certificate');
 }
 
 /**
@@ -24,9 +25,7 @@ export function certificateHealth(obj: KubeObject): HealthResult {
  * Ready condition older than the spec is Progressing first (generation.ts).
  */
 export function issuerHealth(obj: KubeObject): HealthResult {
-  const stale = staleGeneration(obj);
-  if (stale) return stale;
-  return readyOr(obj, obj.kind === 'ClusterIssuer' ? 'Initializing ClusterIssuer' : 'Initializing issuer');
+  return conditionDecides(obj, 'Ready', obj.kind === 'ClusterIssuer' ? 'Initializing ClusterIssuer' : 'Initializing issuer');
 }
 
 /**
@@ -46,11 +45,4 @@ export function certificateRequestHealth(obj: KubeObject): HealthResult {
     return result('Degraded', ready.message || ready.reason);
   }
   return result('Progressing', ready?.message || 'Waiting for the issuer');
-}
-
-/** The first Ready condition decides, True or False; anything else waits with `waiting`. */
-function readyOr(obj: KubeObject, waiting: string): HealthResult {
-  const ready = conditions(rec(obj.status)).find((c) => c.type === 'Ready' && (c.status === 'True' || c.status === 'False'));
-  if (!ready) return result('Progressing', waiting);
-  return result(ready.status === 'True' ? 'Healthy' : 'Degraded', ready.message);
 }

@@ -16,6 +16,7 @@ import {
   fluxReadyHealth,
   fluxSourceHealth,
 } from './flux.ts';
+import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
 import type { HealthRule } from './rule.ts';
 
 export type { HealthRule } from './rule.ts';
@@ -50,4 +51,11 @@ export const CRD_RULES: Record<string, HealthRule> = {
   'image.toolkit.fluxcd.io/ImageRepository': fluxImageRepositoryHealth,
   'image.toolkit.fluxcd.io/ImageUpdateAutomation': fluxReadyHealth,
   'notification.toolkit.fluxcd.io/Receiver': fluxReadyHealth,
+
+  'external-secrets.io/ExternalSecret': externalSecretsHealth,
+  'external-secrets.io/SecretStore': externalSecretsHealth,
+  'external-secrets.io/ClusterSecretStore': externalSecretsHealth,
+  'external-secrets.io/PushSecret': externalSecretsHealth,
+  'external-secrets.io/ClusterExternalSecret': clusterExternalSecretHealth,
+  'bitnami.com/SealedSecret': sealedSecretHealth,
 };
