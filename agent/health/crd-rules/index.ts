@@ -17,6 +17,7 @@ import {
   fluxSourceHealth,
 } from './flux.ts';
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
+import { kedaHealth } from './keda.ts';
 import type { HealthRule } from './rule.ts';
 
 export type { HealthRule } from './rule.ts';
@@ -58,4 +59,7 @@ export const CRD_RULES: Record<string, HealthRule> = {
   'external-secrets.io/PushSecret': externalSecretsHealth,
   'external-secrets.io/ClusterExternalSecret': clusterExternalSecretHealth,
   'bitnami.com/SealedSecret': sealedSecretHealth,
+
+  'keda.sh/ScaledObject': kedaHealth,
+  'keda.sh/ScaledJob': kedaHealth,
 };
