@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { splitApiVersion } from '../../shared/kube/object.ts';
 import { apiServiceHealth } from './apiservice.ts';
-import { CRD_RULES } from './crd-rules/index.ts';
+import { crdRuleFor } from './crd-rules/index.ts';
 import { customResourceDefinitionHealth } from './crd.ts';
 import { customResourceHealth } from './custom.ts';
 import { daemonSetHealth } from './daemonset.ts';
@@ -38,13 +38,13 @@ const RULES: Record<string, Rule> = {
   'autoscaling/HorizontalPodAutoscaler': horizontalPodAutoscalerHealth,
   'apiregistration.k8s.io/APIService': apiServiceHealth,
   'apiextensions.k8s.io/CustomResourceDefinition': customResourceDefinitionHealth,
-  ...CRD_RULES,
 };
 
 /**
  * API groups served by Kubernetes itself. Their kinds without a rule above (ConfigMap, Secret,
  * ServiceAccount, RBAC, ...) have no status to wait for: existing is being healthy. Any other
- * group belongs to a custom resource, read the kstatus way.
+ * group belongs to a custom resource: read by its project's rule (crd-rules/) where there is one,
+ * else the kstatus way.
  */
 const BUILT_IN_GROUPS = new Set([
   '',
@@ -83,6 +83,8 @@ export function assessHealth(obj: KubeObject, ctx: AssessContext): HealthResult 
   const rule = RULES[`${group}/${obj.kind}`];
   if (rule) return rule(obj, ctx);
   if (BUILT_IN_GROUPS.has(group)) return { status: 'Healthy' };
+  const crdRule = crdRuleFor(obj, group);
+  if (crdRule) return crdRule(obj, ctx);
   return customResourceHealth(obj, ctx);
 }
 

@@ -65,6 +65,18 @@ const OWN: { file: string; want: HealthResult }[] = [
     file: 'flux/helmrelease-stale.yaml',
     want: { status: 'Progressing', message: 'Waiting for the controller to observe generation 4 (observed 3)' },
   },
+  { file: 'crossplane/claim-creating.yaml', want: { status: 'Progressing', message: 'Provisioning ...' } },
+  { file: 'crossplane/xr-v2-ready.yaml', want: { status: 'Healthy', message: 'Resource is up-to-date.' } },
+  {
+    file: 'crossplane/xr-sync-failed.yaml',
+    want: {
+      status: 'Degraded',
+      message:
+        'cannot compose resources: pipeline step "patch-and-transform" returned a fatal result: ' +
+        'cannot render composed resource "rdsinstance": spec.forProvider.allocatedStorage: Invalid value',
+    },
+  },
+  { file: 'crossplane/managed-no-status.yaml', want: { status: 'Progressing', message: 'Provisioning ...' } },
 ];
 
 /**

@@ -16,8 +16,16 @@ import {
   fluxReadyHealth,
   fluxSourceHealth,
 } from './flux.ts';
+import {
+  crossplaneCompositeHealth,
+  crossplaneHealth,
+  crossplaneProviderHealth,
+  isCrossplaneComposite,
+  upboundHealth,
+} from './crossplane.ts';
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
 import { kedaHealth } from './keda.ts';
+import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
 
 export type { HealthRule } from './rule.ts';
@@ -27,7 +35,7 @@ export type { HealthRule } from './rule.ts';
  * rule, keyed `group/Kind` like the built-in ones. Each family lives in its own file and names
  * the Argo CD rule it follows.
  */
-export const CRD_RULES: Record<string, HealthRule> = {
+const CRD_RULES: Record<string, HealthRule> = {
   'argoproj.io/Workflow': workflowHealth,
   'argoproj.io/Application': applicationHealth,
   'argoproj.io/ApplicationSet': applicationSetHealth,
@@ -62,4 +70,24 @@ export const CRD_RULES: Record<string, HealthRule> = {
 
   'keda.sh/ScaledObject': kedaHealth,
   'keda.sh/ScaledJob': kedaHealth,
+
+  'pkg.crossplane.io/Provider': crossplaneProviderHealth,
 };
+
+/** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
+const GROUP_SUFFIX_RULES: [suffix: string, rule: HealthRule][] = [
+  ['.crossplane.io', crossplaneHealth],
+  ['.upbound.io', upboundHealth],
+];
+
+/** Kinds in groups of the user's choosing, recognised by the shape their controller gives them. */
+const SHAPE_RULES: [test: (obj: KubeObject) => boolean, rule: HealthRule][] = [[isCrossplaneComposite, crossplaneCompositeHealth]];
+
+/** The rule for a custom resource of `group`: by group and kind, then by group family, then by shape. */
+export function crdRuleFor(obj: KubeObject, group: string): HealthRule | undefined {
+  return (
+    CRD_RULES[`${group}/${obj.kind}`] ??
+    GROUP_SUFFIX_RULES.find(([suffix]) => group.endsWith(suffix))?.[1] ??
+    SHAPE_RULES.find(([test]) => test(obj))?.[1]
+  );
+}
