@@ -25,6 +25,7 @@ import {
 } from './crossplane.ts';
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
 import { kedaHealth } from './keda.ts';
+import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
 
@@ -72,6 +73,11 @@ const CRD_RULES: Record<string, HealthRule> = {
   'keda.sh/ScaledJob': kedaHealth,
 
   'pkg.crossplane.io/Provider': crossplaneProviderHealth,
+
+  'monitoring.coreos.com/Prometheus': prometheusOperatorHealth,
+  'monitoring.coreos.com/PrometheusAgent': prometheusOperatorHealth,
+  'monitoring.coreos.com/Alertmanager': prometheusOperatorHealth,
+  'monitoring.coreos.com/ThanosRuler': prometheusOperatorHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
