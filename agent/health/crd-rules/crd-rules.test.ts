@@ -124,6 +124,17 @@ function load(path: string): KubeObject {
   return parse(readFileSync(path, 'utf8'), { uniqueKeys: false }) as KubeObject;
 }
 
+/**
+ * Argo CD's script tests run the Lua script alone, without the "being deleted → Progressing"
+ * rule that precedes every script (in Argo CD as here), and some Strimzi fixtures were captured
+ * from objects being deleted: the upstream cases are judged without that mark.
+ */
+function loadUpstream(path: string): KubeObject {
+  const obj = load(path);
+  delete obj.metadata.deletionTimestamp;
+  return obj;
+}
+
 function agrees(got: HealthResult, want: HealthResult): boolean {
   return got.status === want.status && (want.message === undefined || got.message === want.message);
 }
@@ -141,7 +152,7 @@ describe("health: custom resources against Argo CD's resource customizations", (
     const exception = EXCEPTIONS[c.id];
     it(`${c.id} → ${exception ? `${exception.want.status} (differs from Argo: ${exception.why})` : c.want.status}`, () => {
       assert.ok(existsSync(c.input), `${c.input} is missing`);
-      const got = assessHealth(load(c.input), ctx);
+      const got = assessHealth(loadUpstream(c.input), ctx);
       const want = exception?.want ?? c.want;
       assert.equal(got.status, want.status);
       if (want.message !== undefined) assert.ok(messageMatches(c.kind, got.message, want.message), `message ${got.message}`);
@@ -176,7 +187,7 @@ describe("health: custom resources against Argo CD's resource customizations", (
     const perKind = new Map<string, { exact: number; status: number; total: number }>();
     for (const c of CASES) {
       const row = perKind.get(c.kind) ?? { exact: 0, status: 0, total: 0 };
-      const got = assessHealth(load(c.input), ctx);
+      const got = assessHealth(loadUpstream(c.input), ctx);
       row.total++;
       if (agrees(got, c.want)) row.exact++;
       else if (got.status === c.want.status && c.want.message !== undefined && messageMatches(c.kind, got.message, c.want.message))

@@ -28,6 +28,7 @@ import { kedaHealth } from './keda.ts';
 import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
+import { strimziHealth } from './strimzi.ts';
 
 export type { HealthRule } from './rule.ts';
 
@@ -78,6 +79,13 @@ const CRD_RULES: Record<string, HealthRule> = {
   'monitoring.coreos.com/PrometheusAgent': prometheusOperatorHealth,
   'monitoring.coreos.com/Alertmanager': prometheusOperatorHealth,
   'monitoring.coreos.com/ThanosRuler': prometheusOperatorHealth,
+
+  'kafka.strimzi.io/Kafka': strimziHealth,
+  'kafka.strimzi.io/KafkaBridge': strimziHealth,
+  'kafka.strimzi.io/KafkaConnect': strimziHealth,
+  'kafka.strimzi.io/KafkaConnector': strimziHealth,
+  'kafka.strimzi.io/KafkaTopic': strimziHealth,
+  'kafka.strimzi.io/KafkaUser': strimziHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
