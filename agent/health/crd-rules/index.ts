@@ -25,6 +25,7 @@ import {
 } from './crossplane.ts';
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
 import { kedaHealth } from './keda.ts';
+import { knativeOperatorHealth, knativeServiceHealth } from './knative.ts';
 import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
@@ -86,6 +87,10 @@ const CRD_RULES: Record<string, HealthRule> = {
   'kafka.strimzi.io/KafkaConnector': strimziHealth,
   'kafka.strimzi.io/KafkaTopic': strimziHealth,
   'kafka.strimzi.io/KafkaUser': strimziHealth,
+
+  'serving.knative.dev/Service': knativeServiceHealth,
+  'operator.knative.dev/KnativeServing': knativeOperatorHealth,
+  'operator.knative.dev/KnativeEventing': knativeOperatorHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
