@@ -24,6 +24,7 @@ import {
   upboundHealth,
 } from './crossplane.ts';
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
+import { istioOperatorHealth } from './istio.ts';
 import { kedaHealth } from './keda.ts';
 import { knativeOperatorHealth, knativeServiceHealth } from './knative.ts';
 import { prometheusOperatorHealth } from './prometheus.ts';
@@ -91,6 +92,8 @@ const CRD_RULES: Record<string, HealthRule> = {
   'serving.knative.dev/Service': knativeServiceHealth,
   'operator.knative.dev/KnativeServing': knativeOperatorHealth,
   'operator.knative.dev/KnativeEventing': knativeOperatorHealth,
+
+  'install.istio.io/IstioOperator': istioOperatorHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
