@@ -17,6 +17,14 @@ import {
   fluxSourceHealth,
 } from './flux.ts';
 import {
+  capiClusterHealth,
+  capiClusterResourceSetHealth,
+  capiMachineDeploymentHealth,
+  capiMachineHealth,
+  capiMachineHealthCheckHealth,
+  capiMachinePoolHealth,
+} from './cluster-api.ts';
+import {
   crossplaneCompositeHealth,
   crossplaneHealth,
   crossplaneProviderHealth,
@@ -94,6 +102,13 @@ const CRD_RULES: Record<string, HealthRule> = {
   'operator.knative.dev/KnativeEventing': knativeOperatorHealth,
 
   'install.istio.io/IstioOperator': istioOperatorHealth,
+
+  'cluster.x-k8s.io/Cluster': capiClusterHealth,
+  'cluster.x-k8s.io/Machine': capiMachineHealth,
+  'cluster.x-k8s.io/MachineDeployment': capiMachineDeploymentHealth,
+  'cluster.x-k8s.io/MachineHealthCheck': capiMachineHealthCheckHealth,
+  'cluster.x-k8s.io/MachinePool': capiMachinePoolHealth,
+  'addons.cluster.x-k8s.io/ClusterResourceSet': capiClusterResourceSetHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
