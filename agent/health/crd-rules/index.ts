@@ -34,6 +34,7 @@ import {
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
 import { istioOperatorHealth } from './istio.ts';
 import { kedaHealth } from './keda.ts';
+import { kyvernoPolicyHealth } from './kyverno.ts';
 import { knativeOperatorHealth, knativeServiceHealth } from './knative.ts';
 import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
@@ -109,6 +110,9 @@ const CRD_RULES: Record<string, HealthRule> = {
   'cluster.x-k8s.io/MachineHealthCheck': capiMachineHealthCheckHealth,
   'cluster.x-k8s.io/MachinePool': capiMachinePoolHealth,
   'addons.cluster.x-k8s.io/ClusterResourceSet': capiClusterResourceSetHealth,
+
+  'kyverno.io/Policy': kyvernoPolicyHealth,
+  'kyverno.io/ClusterPolicy': kyvernoPolicyHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
