@@ -34,7 +34,7 @@ interface Exception {
 const OWN_DIR = join(import.meta.dirname, '..', 'fixtures', 'crd');
 
 /** Kinds Argo CD has no script for, and edge cases its fixtures miss: our own fixtures, by family folder. */
-const OWN: { file: string; want: HealthResult }[] = [
+const OWN: { file: string; want: HealthResult; now?: number }[] = [
   {
     file: 'cert-manager/certificaterequest-issued.yaml',
     want: { status: 'Healthy', message: 'Certificate fetched from issuer successfully' },
@@ -77,6 +77,32 @@ const OWN: { file: string; want: HealthResult }[] = [
     },
   },
   { file: 'crossplane/managed-no-status.yaml', want: { status: 'Progressing', message: 'Provisioning ...' } },
+  { file: 'velero/backup-completed.yaml', want: { status: 'Healthy', message: 'Backup completed' } },
+  { file: 'velero/backup-in-progress.yaml', want: { status: 'Progressing', message: 'Backup InProgress' } },
+  { file: 'velero/backup-partially-failed.yaml', want: { status: 'Degraded', message: 'Backup PartiallyFailed' } },
+  {
+    file: 'velero/backup-failed.yaml',
+    want: {
+      status: 'Degraded',
+      message:
+        'Backup Failed: error checking if backup already exists in object storage: ' +
+        'rpc error: code = Unknown desc = AccessDenied: Access Denied',
+    },
+  },
+  { file: 'velero/schedule-enabled.yaml', want: { status: 'Healthy', message: 'Schedule is enabled' } },
+  {
+    file: 'velero/schedule-invalid.yaml',
+    want: { status: 'Degraded', message: 'invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]' },
+  },
+  {
+    file: 'velero/bsl-unavailable.yaml',
+    want: {
+      status: 'Degraded',
+      message:
+        'BackupStorageLocation "default" is unavailable: rpc error: code = Unknown desc = ' +
+        'NoSuchBucket: The specified bucket does not exist',
+    },
+  },
 ];
 
 /**
@@ -161,7 +187,7 @@ describe("health: custom resources against Argo CD's resource customizations", (
 
   for (const c of OWN) {
     it(`own fixture ${c.file} → ${c.want.status}`, () => {
-      assert.deepEqual(assessHealth(load(join(OWN_DIR, c.file)), ctx), c.want);
+      assert.deepEqual(assessHealth(load(join(OWN_DIR, c.file)), { now: c.now ?? ctx.now }), c.want);
     });
   }
 

@@ -40,6 +40,7 @@ import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
 import { strimziHealth } from './strimzi.ts';
+import { veleroLocationHealth, veleroRunHealth, veleroScheduleHealth } from './velero.ts';
 
 export type { HealthRule } from './rule.ts';
 
@@ -113,6 +114,12 @@ const CRD_RULES: Record<string, HealthRule> = {
 
   'kyverno.io/Policy': kyvernoPolicyHealth,
   'kyverno.io/ClusterPolicy': kyvernoPolicyHealth,
+
+  'velero.io/Backup': veleroRunHealth,
+  'velero.io/Restore': veleroRunHealth,
+  'velero.io/Schedule': veleroScheduleHealth,
+  'velero.io/BackupStorageLocation': veleroLocationHealth,
+  'velero.io/VolumeSnapshotLocation': veleroLocationHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
