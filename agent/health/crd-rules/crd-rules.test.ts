@@ -103,6 +103,23 @@ const OWN: { file: string; want: HealthResult; now?: number }[] = [
         'NoSuchBucket: The specified bucket does not exist',
     },
   },
+  {
+    file: 'tekton/pipelinerun-succeeded.yaml',
+    want: { status: 'Healthy', message: 'Tasks Completed: 3 (Failed: 0, Cancelled 0), Skipped: 0' },
+  },
+  {
+    file: 'tekton/pipelinerun-failed.yaml',
+    want: { status: 'Degraded', message: 'Tasks Completed: 2 (Failed: 1, Cancelled 0), Skipped: 1' },
+  },
+  {
+    file: 'tekton/pipelinerun-running.yaml',
+    want: { status: 'Progressing', message: 'Tasks Completed: 1 (Failed: 0, Cancelled 0), Incomplete: 2, Skipped: 0' },
+  },
+  { file: 'tekton/pipelinerun-pending.yaml', want: { status: 'Suspended', message: 'PipelineRun is pending' } },
+  {
+    file: 'tekton/taskrun-timeout.yaml',
+    want: { status: 'Degraded', message: 'TaskRun "build-web-7qk2m-test" failed to finish within "10m0s"' },
+  },
 ];
 
 /**

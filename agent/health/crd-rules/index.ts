@@ -40,6 +40,7 @@ import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
 import { strimziHealth } from './strimzi.ts';
+import { tektonRunHealth } from './tekton.ts';
 import { veleroLocationHealth, veleroRunHealth, veleroScheduleHealth } from './velero.ts';
 
 export type { HealthRule } from './rule.ts';
@@ -120,6 +121,10 @@ const CRD_RULES: Record<string, HealthRule> = {
   'velero.io/Schedule': veleroScheduleHealth,
   'velero.io/BackupStorageLocation': veleroLocationHealth,
   'velero.io/VolumeSnapshotLocation': veleroLocationHealth,
+
+  'tekton.dev/PipelineRun': tektonRunHealth,
+  'tekton.dev/TaskRun': tektonRunHealth,
+  'tekton.dev/CustomRun': tektonRunHealth,
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
