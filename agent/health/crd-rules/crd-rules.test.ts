@@ -120,6 +120,8 @@ const OWN: { file: string; want: HealthResult; now?: number }[] = [
     file: 'tekton/taskrun-timeout.yaml',
     want: { status: 'Degraded', message: 'TaskRun "build-web-7qk2m-test" failed to finish within "10m0s"' },
   },
+  // One second after creation: the generic rule would still wait for a status that never comes.
+  { file: 'no-status/servicemonitor.yaml', want: { status: 'Healthy' }, now: Date.parse('2026-03-02T12:00:01Z') },
 ];
 
 /**

@@ -36,6 +36,7 @@ import { istioOperatorHealth } from './istio.ts';
 import { kedaHealth } from './keda.ts';
 import { kyvernoPolicyHealth } from './kyverno.ts';
 import { knativeOperatorHealth, knativeServiceHealth } from './knative.ts';
+import { NO_STATUS_KINDS, noStatusByDesignHealth } from './no-status.ts';
 import { prometheusOperatorHealth } from './prometheus.ts';
 import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
@@ -125,6 +126,8 @@ const CRD_RULES: Record<string, HealthRule> = {
   'tekton.dev/PipelineRun': tektonRunHealth,
   'tekton.dev/TaskRun': tektonRunHealth,
   'tekton.dev/CustomRun': tektonRunHealth,
+
+  ...Object.fromEntries(NO_STATUS_KINDS.map((key) => [key, noStatusByDesignHealth])),
 };
 
 /** Families whose every group and kind share one rule (Argo CD's `_.crossplane.io/_` folders). */
