@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../../shared/kube/object.ts';
 import {
   analysisRunHealth,
   applicationHealth,
@@ -8,14 +9,6 @@ import {
   workflowHealth,
 } from './argo.ts';
 import { certificateHealth, certificateRequestHealth, issuerHealth } from './cert-manager.ts';
-import {
-  fluxHelmReleaseHealth,
-  fluxHelmRepositoryHealth,
-  fluxImagePolicyHealth,
-  fluxImageRepositoryHealth,
-  fluxReadyHealth,
-  fluxSourceHealth,
-} from './flux.ts';
 import {
   capiClusterHealth,
   capiClusterResourceSetHealth,
@@ -32,13 +25,20 @@ import {
   upboundHealth,
 } from './crossplane.ts';
 import { clusterExternalSecretHealth, externalSecretsHealth, sealedSecretHealth } from './external-secrets.ts';
+import {
+  fluxHelmReleaseHealth,
+  fluxHelmRepositoryHealth,
+  fluxImagePolicyHealth,
+  fluxImageRepositoryHealth,
+  fluxReadyHealth,
+  fluxSourceHealth,
+} from './flux.ts';
 import { istioOperatorHealth } from './istio.ts';
 import { kedaHealth } from './keda.ts';
-import { kyvernoPolicyHealth } from './kyverno.ts';
 import { knativeOperatorHealth, knativeServiceHealth } from './knative.ts';
+import { kyvernoPolicyHealth } from './kyverno.ts';
 import { NO_STATUS_KINDS, noStatusByDesignHealth } from './no-status.ts';
 import { prometheusOperatorHealth } from './prometheus.ts';
-import type { KubeObject } from '../../../shared/kube/object.ts';
 import type { HealthRule } from './rule.ts';
 import { strimziHealth } from './strimzi.ts';
 import { tektonRunHealth } from './tekton.ts';
