@@ -9,6 +9,7 @@ import { deploymentHealth } from './deployment.ts';
 import { horizontalPodAutoscalerHealth } from './hpa.ts';
 import { cronJobHealth, jobHealth } from './job.ts';
 import { namespaceHealth } from './namespace.ts';
+import { podDisruptionBudgetHealth } from './pdb.ts';
 import { podHealth } from './pod.ts';
 import { replicaSetHealth } from './replicaset.ts';
 import { statefulSetHealth } from './statefulset.ts';
@@ -38,6 +39,7 @@ const RULES: Record<string, Rule> = {
   'autoscaling/HorizontalPodAutoscaler': horizontalPodAutoscalerHealth,
   'apiregistration.k8s.io/APIService': apiServiceHealth,
   'apiextensions.k8s.io/CustomResourceDefinition': customResourceDefinitionHealth,
+  'policy/PodDisruptionBudget': podDisruptionBudgetHealth,
 };
 
 /**

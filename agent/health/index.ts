@@ -15,6 +15,7 @@ export { deploymentHealth } from './deployment.ts';
 export { horizontalPodAutoscalerHealth } from './hpa.ts';
 export { cronJobHealth, jobHealth } from './job.ts';
 export { namespaceHealth } from './namespace.ts';
+export { podDisruptionBudgetHealth } from './pdb.ts';
 export { podHealth } from './pod.ts';
 export { replicaSetHealth } from './replicaset.ts';
 export { ingressHealth, serviceHealth } from './service.ts';

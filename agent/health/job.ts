@@ -29,20 +29,25 @@ export function jobHealth(obj: KubeObject): HealthResult {
 }
 
 /**
- * Argo CD's CronJob rules. A CronJob has no condition saying its last run failed; it is inferred:
- * no job running and no success since the last schedule (or never one at all). The controller
- * writes `lastScheduleTime` when it starts a job and `lastSuccessfulTime` when one completes, so
- * a successful run always leaves the second after the first.
+ * Argo CD's CronJob rule (resource_customizations/batch/CronJob/health.lua). A CronJob has no
+ * condition saying its last run failed; it is inferred: no job running and no success since the
+ * last schedule. Two departures, both listed in the fixture test: `spec.suspend` is Suspended
+ * (Argo reports Healthy only until its issue #24428 is fixed; Suspended is what the status is
+ * for), and a CronJob that has run but never succeeded, with nothing running now, is Degraded —
+ * Argo keeps it Healthy because it cannot tell "never ran" from "never succeeded", but
+ * `lastScheduleTime` says it ran, and the controller writes `lastSuccessfulTime` in the same
+ * update that removes a successful job from `active`.
  */
 export function cronJobHealth(obj: KubeObject): HealthResult {
   const spec = rec(obj.spec);
   const status = rec(obj.status);
   if (spec?.suspend === true) return result('Suspended', 'CronJob is suspended');
-  const lastSchedule = time(status?.lastScheduleTime);
+  if (!status) return result('Progressing', 'Waiting for CronJob');
+  const lastSchedule = time(status.lastScheduleTime);
   if (lastSchedule === undefined) return result('Healthy', 'CronJob has not been scheduled yet');
-  if (list(status?.active).length > 0) return result('Healthy', 'CronJob is running a job');
-  const lastSuccess = time(status?.lastSuccessfulTime);
-  if (lastSuccess === undefined) return result('Degraded', 'CronJob last run failed: it has never completed successfully');
-  if (lastSuccess < lastSchedule) return result('Degraded', 'CronJob last run failed: no successful run since the last schedule');
+  if (list(status.active).length > 0) return result('Healthy', 'The job is running. Its last execution may not have been successful');
+  const lastSuccess = time(status.lastSuccessfulTime);
+  if (lastSuccess === undefined) return result('Degraded', 'CronJob has never completed an execution successfully');
+  if (lastSuccess < lastSchedule) return result('Degraded', 'CronJob has not completed its last execution successfully');
   return result('Healthy', 'CronJob has completed its last execution successfully');
 }

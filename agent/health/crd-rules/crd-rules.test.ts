@@ -29,6 +29,8 @@ interface UpstreamCase {
 interface Exception {
   want: HealthResult;
   why: string;
+  /** Judge the fixture as it is, deletion mark included (see loadUpstream). */
+  asLive?: boolean;
 }
 
 const OWN_DIR = join(import.meta.dirname, '..', 'fixtures', 'crd');
@@ -139,7 +141,21 @@ const MESSAGE_EXTENDED: ReadonlySet<string> = new Set([
 ]);
 
 /** Where we deliberately answer otherwise than Argo CD's Lua script. */
-const EXCEPTIONS: Record<string, Exception> = {};
+const EXCEPTIONS: Record<string, Exception> = {
+  'batch/CronJob/testdata/suspended.yaml': {
+    want: { status: 'Suspended', message: 'CronJob is suspended' },
+    why: 'Suspended is what the status is for; Argo reports Healthy only until its issue #24428 is fixed',
+  },
+  'batch/CronJob/testdata/never-succeeded.yaml': {
+    want: { status: 'Degraded', message: 'CronJob has never completed an execution successfully' },
+    why: 'it was scheduled, nothing runs now and nothing ever succeeded: its runs failed',
+  },
+  'apiextensions.k8s.io/CustomResourceDefinition/testdata/crd-v1-terminating-timestamp-progressing.yaml': {
+    want: { status: 'Progressing', message: 'Pending deletion' },
+    why: "a CRD being deleted: Argo CD's engine answers before the script runs, as we do",
+    asLive: true,
+  },
+};
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -192,12 +208,12 @@ function messageMatches(kind: string, got: string | undefined, want: string): bo
 
 const CASES = readCases();
 
-describe("health: custom resources against Argo CD's resource customizations", () => {
+describe("health: against Argo CD's resource customizations", () => {
   for (const c of CASES) {
     const exception = EXCEPTIONS[c.id];
     it(`${c.id} → ${exception ? `${exception.want.status} (differs from Argo: ${exception.why})` : c.want.status}`, () => {
       assert.ok(existsSync(c.input), `${c.input} is missing`);
-      const got = assessHealth(loadUpstream(c.input), ctx);
+      const got = assessHealth(exception?.asLive ? load(c.input) : loadUpstream(c.input), ctx);
       const want = exception?.want ?? c.want;
       assert.equal(got.status, want.status);
       if (want.message !== undefined) assert.ok(messageMatches(c.kind, got.message, want.message), `message ${got.message}`);
