@@ -102,6 +102,7 @@ export const REASONS = [
   'InvalidSpec',
   'InvalidDuration',
   'InvalidSyncWindow',
+  'InvalidCELExpression',
   'InvalidCronSchedule',
   'InvalidTimeZone',
   'InvalidKubeconfig',

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isTidemarkError } from '../errors/index.ts';
+import { compileCel, MAX_EXPRESSION_LENGTH } from './index.ts';
+
+const object = {
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  metadata: { name: 'w', generation: 3 },
+  status: { observedGeneration: 3, replicas: 2, ratio: 0.5, conditions: [{ type: 'Ready', status: 'True', reason: 'Done' }] },
+};
+
+function compileError(source: string) {
+  try {
+    compileCel(source);
+  } catch (err) {
+    assert.ok(isTidemarkError(err));
+    return err;
+  }
+  assert.fail(`${JSON.stringify(source)} compiled`);
+}
+
+describe('compileCel', () => {
+  it('refuses a syntax error with where and why, as InvalidCELExpression', () => {
+    const err = compileError('status.conditions.exists(c, c.type == ');
+    assert.equal(err.code, 'InvalidCELExpression');
+    assert.equal(err.kind, 'terminal');
+    assert.match(err.message, /^invalid CEL expression: 1:\d+: /);
+  });
+
+  it('refuses an empty expression and one over the length limit', () => {
+    assert.equal(compileError('  ').message, 'must not be empty');
+    assert.match(compileError(`${'true && '.repeat(MAX_EXPRESSION_LENGTH / 8)}true`).message, /characters long; at most 4096/);
+  });
+
+  it('says how to write an optional selection the library cannot parse', () => {
+    const err = compileError("status.?conditions.orValue([]).exists(c, c.type == 'Ready')");
+    assert.match(err.hint ?? '', /has\(x\.field\)/);
+  });
+});
+
+describe('CelExpression.evaluate', () => {
+  it('binds each top-level key as a variable; JSON integers are ints and other numbers doubles', () => {
+    const yes = (source: string) => assert.deepEqual(compileCel(source).evaluateBoolean(object), { ok: true, value: true }, source);
+    yes("status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')");
+    yes('status.observedGeneration == metadata.generation');
+    yes('status.replicas + 1 == 3');
+    yes('type(status.replicas) == int && type(status.ratio) == double');
+    yes("kind == 'Widget' && apiVersion.startsWith('example.com/')");
+    yes('has(status.replicas) && !has(status.phase)');
+    yes("metadata.name.upperAscii() == 'W'");
+  });
+
+  it('reports a missing field, an unknown variable and a non-bool result as failures, never throws', () => {
+    const expr = compileCel('status.phase == "Ready"');
+    const missing = expr.evaluateBoolean(object);
+    assert.equal(missing.ok, false);
+    assert.match(missing.ok ? '' : missing.message, /phase/);
+    assert.equal(compileCel('spec.x').evaluate(object).ok, false);
+    assert.deepEqual(compileCel('status.replicas').evaluateBoolean(object), { ok: false, message: 'evaluated to the int 2, not a bool' });
+  });
+
+  it("has Flux's sets and base64 extensions", () => {
+    const yes = (source: string) => assert.deepEqual(compileCel(source).evaluateBoolean({}), { ok: true, value: true }, source);
+    yes('sets.contains([1, 2, 3], [3, 1.0])');
+    yes('!sets.contains([1, 2], [4])');
+    yes("sets.equivalent(['a', 'b'], ['b', 'a', 'a'])");
+    yes('sets.intersects([1], [2, 1])');
+    yes("base64.encode(b'hi') == 'aGk='");
+    yes("base64.decode('aGk=') == b'hi'");
+  });
+
+  it('stops at the loop budget, nested loops counted, and the same expression passes with room', () => {
+    const items = Array.from({ length: 300 }, (_, i) => i);
+    const nested = compileCel('items.all(a, items.all(b, a + b >= 0))');
+    assert.deepEqual(nested.evaluateBoolean({ items }, { maxIterations: 90_300 }), { ok: true, value: true });
+    const stopped = nested.evaluateBoolean({ items }, { maxIterations: 90_299 });
+    assert.deepEqual(stopped, { ok: false, message: 'evaluation stopped after 90299 loop iterations' });
+  });
+
+  it('does not let `||` hide a spent budget', () => {
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    const absorbed = compileCel('items.exists(a, items.exists(b, a == b + 100)) || true');
+    assert.equal(absorbed.evaluateBoolean({ items }, { maxIterations: 100 }).ok, false);
+    assert.deepEqual(absorbed.evaluateBoolean({ items }), { ok: true, value: true });
+  });
+
+  it('reads objects with a __proto__ key as ordinary maps', () => {
+    const bindings = JSON.parse('{"data": {"__proto__": {"x": 1}}}') as Record<string, unknown>;
+    assert.deepEqual(compileCel("data['__proto__'].x == 1").evaluateBoolean(bindings), { ok: true, value: true });
+  });
+});
