@@ -75,6 +75,8 @@ test('defaults: branch main, path ./, interval 5m, timeout from the interval, pr
       propagation: 'background',
       windows: [],
     },
+    healthCheckExprs: [],
+    healthChecks: [],
   });
   // The timeout follows the interval within [30s, 5m]; empty strings mean unset, as they always have.
   const fast = ok(
@@ -127,6 +129,8 @@ test('every field read', () => {
           { kind: 'allow', schedule: '0 6 * * 1-5', duration: '12h', durationMs: 43_200_000, zone: 'UTC' },
         ],
       },
+      healthCheckExprs: [],
+      healthChecks: [],
     },
   );
 });
@@ -232,4 +236,63 @@ test('insecure: the opt-in to send Git credentials over plain http:// is a boole
   const read = validateContinuousDeploymentSpec({ url: 'http://git.example/r', insecure: 'yes' });
   assert.equal(read.ok, false);
   assert.match(read.ok ? '' : read.errors.map((e) => e.message).join('\n'), /spec\.insecure/);
+});
+
+test('healthCheckExprs: compiled per group and kind, the version ignored, empty optional expressions absent', () => {
+  const config = ok(
+    validateContinuousDeploymentSpec({
+      url: 'https://git.example.com/org/config',
+      healthCheckExprs: [
+        { apiVersion: 'bitnami.com/v1alpha1', kind: 'SealedSecret', current: "status.conditions.all(c, c.status == 'True')", failed: '' },
+        { apiVersion: 'example.com/v2', current: 'true', inProgress: 'false' },
+      ],
+      healthChecks: [
+        { kind: 'Deployment', name: 'web' },
+        { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', namespace: 'other' },
+      ],
+    }),
+  );
+  const [sealed, group] = config.healthCheckExprs;
+  assert.equal(sealed?.at, 'spec.healthCheckExprs[0]');
+  assert.equal(sealed?.group, 'bitnami.com');
+  assert.equal(sealed?.kind, 'SealedSecret');
+  assert.equal(sealed?.current.source, "status.conditions.all(c, c.status == 'True')");
+  assert.equal(sealed?.failed, undefined);
+  assert.equal(group?.kind, undefined);
+  assert.equal(group?.inProgress?.source, 'false');
+  assert.deepEqual(config.healthChecks, [
+    { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: undefined },
+    { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', namespace: 'other' },
+  ]);
+  assert.deepEqual(ok(validateContinuousDeploymentSpec({ url: 'file:///repo' })).healthCheckExprs, []);
+});
+
+test('healthCheckExprs and healthChecks: every problem at once, each with its field path; a bad expression is InvalidCELExpression', () => {
+  const found = problems({
+    url: 'https://git.example.com/org/config',
+    healthCheckExprs: [
+      { apiVersion: 'example.com/v1', kind: 'Widget', current: 'status.ready ==' },
+      { kind: 'Gadget', current: 'true', failed: '((' },
+      { apiVersion: 'example.com/v1beta1', kind: 'Widget', current: 'true' },
+      { apiVersion: 'example.com/v2', kind: 'Widget', current: 'true', wait: true },
+      { apiVersion: 'example.com/v1', kind: 'Thing' },
+    ],
+    healthChecks: [{ kind: 'Deployment' }, { kind: 'Deployment', name: 'a/b', namespace: 'Bad_NS' }, 'web'],
+  });
+  assertHas(found, /^InvalidCELExpression spec\.healthCheckExprs\[0\]\.current: invalid CEL expression: 1:\d+: /);
+  assertHas(found, /^InvalidSpec spec\.healthCheckExprs\[1\]\.apiVersion: is required/);
+  assertHas(found, /^InvalidCELExpression spec\.healthCheckExprs\[1\]\.failed: invalid CEL expression/);
+  assertHas(found, /^InvalidSpec spec\.healthCheckExprs\[3\]\.wait: unknown field/);
+  assertHas(found, /^InvalidSpec spec\.healthCheckExprs\[4\]\.current: is required/);
+  assertHas(found, /^InvalidSpec spec\.healthChecks\[0\]\.name: is required/);
+  assertHas(found, /^InvalidSpec spec\.healthChecks\[1\]\.name: "a\/b" is not a valid object name/);
+  assertHas(found, /^InvalidSpec spec\.healthChecks\[1\]\.namespace: "Bad_NS" is not a valid namespace/);
+  assertHas(found, /^InvalidSpec spec\.healthChecks\[2\]: must be an object/);
+  // v1beta1 and v1 of one group and kind are the same entry: Flux refuses the second.
+  assertHas(
+    found,
+    /^InvalidSpec spec\.healthCheckExprs\[2\]: repeats healthCheckExprs\[0\]: both are for kind Widget of group "example\.com"/,
+  );
+  assertHas(found, /^InvalidSpec spec\.healthCheckExprs\[3\]: repeats healthCheckExprs\[0\]/);
+  assert.equal(found.length, 11, found.join('\n'));
 });

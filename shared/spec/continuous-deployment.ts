@@ -3,6 +3,7 @@ import { refNameProblem, validateRepositoryUrl } from '../git/validate.ts';
 import { parseRange } from '../semver/index.ts';
 import { COMMIT_SHA_HINT, commitProblem, namespaceProblem, objectNameProblem } from './names.ts';
 import { checkKnownFields, isObject, Problems, type Validated } from './problems.ts';
+import { readHealthCheckExprs, readHealthChecks, type HealthCheckExpr, type HealthCheckRef } from './health-checks.ts';
 import { readSyncWindows, type CompiledWindow } from './sync-windows.ts';
 import { MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS } from './limits.ts';
 import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
@@ -37,6 +38,10 @@ export interface DeploymentConfig {
     /** Parsed and checked: a bad schedule, time zone or duration is a problem of the spec (InvalidSyncWindow). */
     windows: CompiledWindow[];
   };
+  /** CEL health checks per group and kind, compiled (Flux's healthCheckExprs). */
+  healthCheckExprs: HealthCheckExpr[];
+  /** Objects outside the rendered set whose health the deployment also waits for and reports. */
+  healthChecks: HealthCheckRef[];
 }
 
 /** The fields of `spec`, as the CRD declares them (the CRD test holds the two together). */
@@ -56,6 +61,8 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'kubeConfig',
   'syncPolicy',
   'imageRepository',
+  'healthCheckExprs',
+  'healthChecks',
 ] as const;
 const GIT_FIELDS = ['branch', 'tag', 'semver', 'commit'] as const;
 const SYNC_POLICY_FIELDS = [
@@ -123,6 +130,10 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   const targetNamespace = readName(problems, spec, 'targetNamespace', namespaceProblem);
   const kubeConfig = readKubeConfig(problems, spec);
   const policy = readSyncPolicy(problems, spec);
+  // A bad expression is a problem of the spec like any other (InvalidCELExpression), found here
+  // once, never an evaluation that fails on every reconcile.
+  const healthCheckExprs = readHealthCheckExprs(problems, spec.healthCheckExprs);
+  const healthChecks = readHealthChecks(problems, spec.healthChecks);
   if (spec.imageRepository !== undefined && spec.imageRepository !== null && !isObject(spec.imageRepository)) {
     problems.add('imageRepository', `must be an object, not ${describe(spec.imageRepository)}`);
   }
@@ -143,6 +154,8 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
       targetNamespace,
       kubeConfig,
       policy: policy as DeploymentConfig['policy'],
+      healthCheckExprs: healthCheckExprs as HealthCheckExpr[],
+      healthChecks: healthChecks as HealthCheckRef[],
     };
   });
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import RE2 from 're2';
 import { DEFAULT_EXCLUSION_LIST, DEFAULT_SCAN_INTERVAL } from '../api/image.ts';
+import { MAX_EXPRESSION_LENGTH } from '../cel/index.ts';
 import { formatDuration } from '../time/duration.ts';
 import {
   COMMIT_SHA_PATTERN,
@@ -16,6 +17,10 @@ import {
   MAX_SCAN_TIMEOUT_MS,
   MAX_TIMEOUT_MS,
   MAX_WINDOWS,
+  MAX_HEALTH_CHECK_EXPRS,
+  MAX_HEALTH_CHECKS,
+  HEALTH_CHECK_EXPR_FIELDS,
+  HEALTH_CHECK_FIELDS,
   plainCompilers,
   PROPAGATION_POLICIES,
   validateContinuousDeploymentSpec,
@@ -185,6 +190,17 @@ test('ContinuousDeployment: schema defaults and enums agree with the reader', ()
   assert.deepEqual(windows.kind!.enum, ['allow', 'deny']);
   // The API server refuses more windows than the reader would evaluate.
   assert.equal(sync.windows!.maxItems, MAX_WINDOWS);
+
+  // The API server refuses what the reader would refuse for its size.
+  assert.equal(spec.healthCheckExprs!.maxItems, MAX_HEALTH_CHECK_EXPRS);
+  assert.equal(spec.healthChecks!.maxItems, MAX_HEALTH_CHECKS);
+  const exprs = spec.healthCheckExprs!.items!;
+  assert.deepEqual(Object.keys(exprs.properties!).sort(), [...HEALTH_CHECK_EXPR_FIELDS].sort());
+  assert.deepEqual(exprs.required, ['apiVersion', 'current']);
+  for (const key of ['current', 'inProgress', 'failed']) assert.equal(exprs.properties![key]!.maxLength, MAX_EXPRESSION_LENGTH, key);
+  const checks = spec.healthChecks!.items!;
+  assert.deepEqual(Object.keys(checks.properties!).sort(), [...HEALTH_CHECK_FIELDS].sort());
+  assert.deepEqual(checks.required, ['kind', 'name']);
 
   const automation = specSchema(automations).properties!;
   assert.equal(automation.interval!.default, DEFAULT_AUTOMATION_INTERVAL);

@@ -14,6 +14,16 @@ export {
   type DeploymentConfig,
   type RefKind,
 } from './continuous-deployment.ts';
+export {
+  readHealthCheckExprs,
+  readHealthChecks,
+  HEALTH_CHECK_EXPR_FIELDS,
+  HEALTH_CHECK_FIELDS,
+  MAX_HEALTH_CHECK_EXPRS,
+  MAX_HEALTH_CHECKS,
+  type HealthCheckExpr,
+  type HealthCheckRef,
+} from './health-checks.ts';
 export { MAX_INTERVAL_MS, MAX_SCAN_TIMEOUT_MS, MAX_TIMEOUT_MS } from './limits.ts';
 export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, MAX_WINDOWS, type CompiledWindow } from './sync-windows.ts';
 export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
