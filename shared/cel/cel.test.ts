@@ -56,7 +56,10 @@ describe('CelExpression.evaluate', () => {
     const missing = expr.evaluateBoolean(object);
     assert.equal(missing.ok, false);
     assert.match(missing.ok ? '' : missing.message, /phase/);
-    assert.equal(compileCel('spec.x').evaluate(object).ok, false);
+    assert.deepEqual(compileCel('spec.x == 1 || items.exists(i, i == 2)').evaluate(object), {
+      ok: false,
+      message: 'no such key: spec, items',
+    });
     assert.deepEqual(compileCel('status.replicas').evaluateBoolean(object), { ok: false, message: 'evaluated to the int 2, not a bool' });
   });
 

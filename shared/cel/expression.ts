@@ -46,11 +46,14 @@ export class CelExpression {
   readonly source: string;
   private readonly program: (bindings: Record<string, CelInput>) => unknown;
   private readonly meter: Meter;
+  /** Names the expression reads that only a binding can supply, for saying which one was missing. */
+  private readonly variables: readonly string[];
 
-  constructor(source: string, program: (bindings: Record<string, CelInput>) => unknown, meter: Meter) {
+  constructor(source: string, program: (bindings: Record<string, CelInput>) => unknown, meter: Meter, variables: readonly string[]) {
     this.source = source;
     this.program = program;
     this.meter = meter;
+    this.variables = variables;
   }
 
   /**
@@ -74,7 +77,11 @@ export class CelExpression {
     }
     // Checked before the value: a spent budget may still have yielded one.
     if (this.meter.exhausted) return { ok: false, message: `evaluation stopped after ${limit} loop iterations` };
-    if (isCelError(value)) return { ok: false, message: value.message };
+    if (isCelError(value)) {
+      // The library's word for an unbound name names none; the missing variable is what helps.
+      const missing = value.message === 'unresolved attribute' ? this.variables.filter((v) => !Object.hasOwn(bindings, v)) : [];
+      return { ok: false, message: missing.length > 0 ? `no such key: ${missing.join(', ')}` : value.message };
+    }
     return { ok: true, value: value as CelValue };
   }
 
@@ -108,9 +115,11 @@ export function compileCel(source: string): CelExpression {
     throw terminal('InvalidCELExpression', `invalid CEL expression: ${parseMessage(err)}`, parseHint(source));
   }
   const meter: Meter = { left: 0, exhausted: false };
+  const names: Names = { read: new Set(), local: new Set() };
   try {
-    const program = plan(environment(meter), chargeLoops(parsed));
-    return new CelExpression(source, program, meter);
+    const program = plan(environment(meter), chargeLoops(parsed, names));
+    const variables = [...names.read].filter((n) => !names.local.has(n) && !NOT_VARIABLES.has(n));
+    return new CelExpression(source, program, meter, variables);
   } catch (err) {
     // The planner refuses some shapes the grammar admits.
     throw terminal('InvalidCELExpression', `invalid CEL expression: ${parseMessage(err)}`);
@@ -130,32 +139,43 @@ function environment(meter: Meter): CelEnv {
   return celEnv({ funcs: [...strings, ...extensionFuncs, tick] });
 }
 
+/** Identifiers an expression reads, and the comprehension variables among them. */
+interface Names {
+  read: Set<string>;
+  local: Set<string>;
+}
+
 /**
  * Every comprehension evaluates its loop condition once per iteration: wrapping it in TICK
  * charges each iteration of every loop, nested ones included, without touching the library.
  */
-function chargeLoops(expr: ParsedExpr): ParsedExpr {
+function chargeLoops(expr: ParsedExpr, names: Names): ParsedExpr {
+  const recurse = (e: ParsedExpr) => chargeLoops(e, names);
   const kind = expr.exprKind;
   switch (kind.case) {
+    case 'identExpr':
+      names.read.add(kind.value.name);
+      break;
     case 'callExpr':
-      if (kind.value.target) chargeLoops(kind.value.target);
-      kind.value.args.forEach(chargeLoops);
+      if (kind.value.target) recurse(kind.value.target);
+      kind.value.args.forEach(recurse);
       break;
     case 'selectExpr':
-      if (kind.value.operand) chargeLoops(kind.value.operand);
+      if (kind.value.operand) recurse(kind.value.operand);
       break;
     case 'listExpr':
-      kind.value.elements.forEach(chargeLoops);
+      kind.value.elements.forEach(recurse);
       break;
     case 'structExpr':
       for (const entry of kind.value.entries) {
-        if (entry.keyKind.case === 'mapKey') chargeLoops(entry.keyKind.value);
-        if (entry.value) chargeLoops(entry.value);
+        if (entry.keyKind.case === 'mapKey') recurse(entry.keyKind.value);
+        if (entry.value) recurse(entry.value);
       }
       break;
     case 'comprehensionExpr': {
       const c = kind.value;
-      for (const part of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result]) if (part) chargeLoops(part);
+      names.local.add(c.iterVar).add(c.accuVar);
+      for (const part of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result]) if (part) recurse(part);
       if (c.loopCondition) {
         const condition = c.loopCondition;
         c.loopCondition = {
@@ -170,6 +190,23 @@ function chargeLoops(expr: ParsedExpr): ParsedExpr {
   }
   return expr;
 }
+
+/** Type names (`type(x) == int`) and function namespaces (`sets.contains`): identifiers that are never bindings. */
+const NOT_VARIABLES = new Set([
+  'bool',
+  'bytes',
+  'double',
+  'dyn',
+  'int',
+  'list',
+  'map',
+  'null_type',
+  'string',
+  'type',
+  'uint',
+  'sets',
+  'base64',
+]);
 
 /** Plain JSON to CEL input: whole numbers become `int` (bigint), objects become maps. */
 function toCel(value: unknown): CelInput {
