@@ -5,6 +5,7 @@ import { crdRuleFor } from './crd-rules/index.ts';
 import { customResourceDefinitionHealth } from './crd.ts';
 import { customResourceHealth } from './custom.ts';
 import { daemonSetHealth } from './daemonset.ts';
+import { exprHealth, findHealthCheckExpr } from './expressions.ts';
 import { deploymentHealth } from './deployment.ts';
 import { horizontalPodAutoscalerHealth } from './hpa.ts';
 import { cronJobHealth, jobHealth } from './job.ts';
@@ -77,10 +78,16 @@ const BUILT_IN_GROUPS = new Set([
 
 /**
  * The health of one live object. Anything being deleted is Progressing first (Argo CD): its
- * status describes an object on its way out.
+ * status describes an object on its way out. Then the user's CEL expressions for the object's
+ * kind (spec.healthCheckExprs), which take precedence over any rule here, then the rules.
+ *
+ * Flux's CEL reader does not look at deletion; we do, because a user's `current` reading the
+ * last status of an object held by finalizers would otherwise call it Healthy as it goes away.
  */
 export function assessHealth(obj: KubeObject, ctx: AssessContext): HealthResult {
   if (obj.metadata.deletionTimestamp) return { status: 'Progressing', message: 'Pending deletion' };
+  const check = ctx.exprs && ctx.exprs.length > 0 ? findHealthCheckExpr(obj, ctx.exprs) : undefined;
+  if (check) return exprHealth(obj, check);
   const { group } = splitApiVersion(obj.apiVersion);
   const rule = RULES[`${group}/${obj.kind}`];
   if (rule) return rule(obj, ctx);

@@ -5,7 +5,8 @@
 export { assessHealth, missingHealth } from './assess.ts';
 export type { HealthOfObject } from './aggregate.ts';
 export { HEALTH_ORDER, healthRank, isWorse, worstHealth } from './aggregate.ts';
-export type { AssessContext, HealthOptions, HealthResult, HealthStatus } from './types.ts';
+export type { AssessContext, CrdFacts, HealthOptions, HealthResult, HealthStatus } from './types.ts';
+export { exprHealth, findHealthCheckExpr } from './expressions.ts';
 export { DEFAULT_STATUSLESS_GRACE_MS } from './types.ts';
 export { apiServiceHealth } from './apiservice.ts';
 export { customResourceDefinitionHealth } from './crd.ts';

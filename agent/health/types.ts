@@ -1,4 +1,5 @@
 import type { HealthStatus } from '../../shared/api/continuous-deployment.ts';
+import type { HealthCheckExpr } from '../../shared/spec/index.ts';
 
 export type { HealthStatus } from '../../shared/api/continuous-deployment.ts';
 
@@ -21,10 +22,20 @@ export interface HealthOptions {
   statuslessGraceMs?: number;
 }
 
+/** What a custom resource's CRD says about the object's version, read by the assessor (I/O) and handed in. */
+export interface CrdFacts {
+  /** The version declares a status subresource: a controller is expected to write status. */
+  statusSubresource: boolean;
+}
+
 export interface AssessContext {
   /** Epoch milliseconds; injected so rules that depend on time stay pure. */
   now: number;
   options?: HealthOptions | undefined;
+  /** The deployment's spec.healthCheckExprs: for the kinds they cover they replace the built-in rules. */
+  exprs?: readonly HealthCheckExpr[] | undefined;
+  /** The object's CRD, when it is a custom resource and the assessor could read the CRD. */
+  crd?: CrdFacts | undefined;
 }
 
 export const DEFAULT_STATUSLESS_GRACE_MS = 30_000;
