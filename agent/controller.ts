@@ -18,6 +18,7 @@ import { ownerToWake } from './plan.ts';
 import type { Owner } from './plan.ts';
 import { reconcile, runBudget } from './reconcile/index.ts';
 import type { SyncMemo } from './reconcile/index.ts';
+import type { CrdFactsReader } from './crd-facts.ts';
 import type { RenderCache } from './render-cache.ts';
 import { combineErrors, validateContinuousDeploymentSpec, type DeploymentConfig } from '../shared/spec/index.ts';
 import { statusFromOutcome, suspendedStatus } from './status.ts';
@@ -41,6 +42,8 @@ export interface ControllerDeps {
   source: Source;
   render: Renderer;
   health: HealthAssessor;
+  /** CRD lookups for the health of custom resources without status (one reader, its cache shared). */
+  crds?: CrdFactsReader | undefined;
   events: EventSink;
   clock: Clock;
   log: Logger;
@@ -186,6 +189,7 @@ export class ContinuousDeploymentController {
           source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal),
           render: (dir, path) => this.deps.render(dir, path, budget.signal),
           health: this.deps.health,
+          crds: this.deps.crds,
           clock: this.deps.clock,
           log,
           concurrency: this.deps.concurrency,

@@ -13,6 +13,7 @@ import { ContinuousDeploymentController } from './controller.ts';
 import { createTargetResolver } from './targets.ts';
 import { createGitSource } from './source.ts';
 import { createRenderer } from './renderer.ts';
+import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { serveHealth } from '../shared/http/health.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
@@ -76,6 +77,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
     render: createRenderer({ kustomizeCommand: options.kustomizeCommand, limits: options.renderLimits }),
     health: createHealthAssessor({ clock }),
+    crds: new CrdFactsReader(clock),
     events: new EventRecorder(kube.rest, { component: 'tidemark-agent', clock, log }),
     clock,
     log,

@@ -11,6 +11,7 @@ import { silentLogger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { systemClock } from '../shared/time/clock.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
+import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { reconcile } from './reconcile/index.ts';
 import { createRenderer } from './renderer.ts';
@@ -93,6 +94,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
         source: createGitSource({ cacheDir: options.cacheDir ?? join(tmpdir(), 'tidemark-cli-cache'), log }),
         render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
         health: createHealthAssessor({ clock }),
+        crds: new CrdFactsReader(clock),
         clock,
         log,
         concurrency: options.concurrency ?? 8,

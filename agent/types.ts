@@ -3,7 +3,8 @@ import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import type { DiffResult } from '../shared/kube/resource-manager.ts';
-import type { DeploymentConfig } from '../shared/spec/index.ts';
+import type { DeploymentConfig, HealthCheckExpr } from '../shared/spec/index.ts';
+import type { CrdFacts } from './health/index.ts';
 
 export type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
 import type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
@@ -26,7 +27,13 @@ export interface Source {
  */
 export type Renderer = (checkoutDir: string, path: string, signal?: AbortSignal, timeoutMs?: number) => Promise<KubeObject[]>;
 
-export type HealthAssessor = (live: KubeObject | undefined) => { status: HealthStatus; message?: string };
+/** What a health rule may need besides the object: the deployment's CEL checks, and the object's CRD. */
+export interface HealthFacts {
+  exprs?: readonly HealthCheckExpr[] | undefined;
+  crd?: CrdFacts | undefined;
+}
+
+export type HealthAssessor = (live: KubeObject | undefined, facts?: HealthFacts) => { status: HealthStatus; message?: string };
 
 export type Phase = 'fetch' | 'render' | 'plan' | 'apply' | 'prune' | 'assess';
 

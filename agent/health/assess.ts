@@ -97,6 +97,11 @@ export function assessHealth(obj: KubeObject, ctx: AssessContext): HealthResult 
   return customResourceHealth(obj, ctx);
 }
 
+/** Whether a group is served by Kubernetes itself; any other group's objects are custom resources. */
+export function isBuiltInGroup(group: string): boolean {
+  return BUILT_IN_GROUPS.has(group);
+}
+
 /** For an object that Git declares and the cluster does not have. */
 export function missingHealth(): HealthResult {
   return { status: 'Missing', message: 'not found in the cluster' };

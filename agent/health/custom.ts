@@ -19,17 +19,25 @@ const STILL_WORKING = /^(Progressing|Reconciling)$|InProgress/i;
  * `observedGeneration` than the object's is stale → Progressing. A status without conditions
  * (many operators write only counters or phases) → Healthy.
  *
- * A custom resource with no status at all is Progressing for a grace period after its creation
- * (`statuslessGraceMs`, default 30 s), then Healthy. The trade-off: Flux counts it Healthy at
- * once, which reports success before the operator has even looked at the object; staying
- * Progressing forever would instead hang every unit holding a kind that has no status by design
- * (ServiceMonitor, VirtualService, plain configuration CRs). A controller slower than the grace
- * period, or one that is not running at all, is therefore reported Healthy.
+ * A custom resource with no status at all (or an empty one) is read by what its CRD declares,
+ * which the assessor looks up and hands in (`ctx.crd`):
+ * - the served version has a status subresource: a controller is expected to write status, so
+ *   the object is Progressing until it does, never Healthy on the strength of silence (the Flux
+ *   complaint); waits for health end at the deployment's timeout, as for any Progressing object;
+ * - it has none (ServiceMonitor, VirtualService, plain configuration CRs): nothing will ever
+ *   write status, and existing is being healthy.
+ * The cost: a CRD that declares the subresource though nothing writes status (kubebuilder adds
+ * it by default) stays Progressing; a `spec.healthCheckExprs` entry for the kind (`current:
+ * 'true'`) says otherwise. Without the CRD's answer (not readable, or an aggregated API) the old
+ * compromise holds: Progressing for `statuslessGraceMs` (default 30 s) after creation, then
+ * Healthy.
  */
 export function customResourceHealth(obj: KubeObject, ctx: AssessContext): HealthResult {
   const status = rec(obj.status);
   const generation = obj.metadata.generation;
   if (!status || Object.keys(status).length === 0) {
+    if (ctx.crd?.statusSubresource === true) return result('Progressing', 'Waiting for the controller to report status');
+    if (ctx.crd?.statusSubresource === false) return result('Healthy', 'No status reported (its CRD declares no status subresource)');
     const grace = ctx.options?.statuslessGraceMs ?? DEFAULT_STATUSLESS_GRACE_MS;
     const created = time(obj.metadata.creationTimestamp);
     if (created !== undefined && ctx.now < created + grace) return result('Progressing', 'Waiting for the controller to report status');

@@ -2,7 +2,7 @@
  * Health of live objects as pure functions, one per kind, after Argo CD's gitops-engine:
  * `(live object, {now, options}) → {status, message}`, no I/O.
  */
-export { assessHealth, missingHealth } from './assess.ts';
+export { assessHealth, isBuiltInGroup, missingHealth } from './assess.ts';
 export type { HealthOfObject } from './aggregate.ts';
 export { HEALTH_ORDER, healthRank, isWorse, worstHealth } from './aggregate.ts';
 export type { AssessContext, CrdFacts, HealthOptions, HealthResult, HealthStatus } from './types.ts';

@@ -1,8 +1,11 @@
 import type { ResourceStatus, SyncStatus } from '../../shared/api/continuous-deployment.ts';
+import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { objectKey, refOf } from '../../shared/kube/object.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
+import { isBuiltInGroup } from '../health/index.ts';
+import type { HealthFacts } from '../types.ts';
 import { inventoryEntry } from './apply.ts';
 import { pause, waitDeadline } from './budget.ts';
 import type { StepContext } from './context.ts';
@@ -23,9 +26,10 @@ export async function assessObjects(
     const ref = refOf(obj);
     const diff = diffs.get(objectKey(ref));
     let live: KubeObject | undefined;
+    let mapping: ResourceMapping | undefined;
     let status: SyncStatus = diff?.state === 'inSync' ? 'Synced' : 'OutOfSync';
     try {
-      const mapping = diff?.planned.mapping ?? (await deps.kube.mapping(obj.apiVersion, obj.kind));
+      mapping = diff?.planned.mapping ?? (await deps.kube.mapping(obj.apiVersion, obj.kind));
       const cached = mapping ? deps.cache?.get(mapping, ref.namespace, ref.name) : undefined;
       if (diff?.live && !reread) live = diff.live;
       else if (cached !== undefined) live = cached ?? undefined;
@@ -34,8 +38,22 @@ export async function assessObjects(
       status = 'Unknown';
     }
     if (!live && status === 'Synced') status = 'OutOfSync';
-    return { ...inventoryEntry(ref, status), health: deps.health(live) };
+    return { ...inventoryEntry(ref, status), health: deps.health(live, await healthFacts(ctx, live, mapping)) };
   });
+}
+
+/**
+ * What a rule may need besides the object: the deployment's CEL checks, and for a custom resource
+ * without status its CRD's answer (the one case a rule reads it, so the only one that costs a look).
+ */
+async function healthFacts(ctx: StepContext, live: KubeObject | undefined, mapping: ResourceMapping | undefined): Promise<HealthFacts> {
+  const facts: HealthFacts = { exprs: ctx.input.config.healthCheckExprs };
+  const { crds, kube } = ctx.deps;
+  if (!live || !mapping || !crds || isBuiltInGroup(mapping.group)) return facts;
+  const status = live.status;
+  const statusless = typeof status !== 'object' || status === null || Object.keys(status).length === 0;
+  if (statusless) facts.crd = await crds.read(kube, mapping);
+  return facts;
 }
 
 /**

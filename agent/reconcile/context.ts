@@ -6,6 +6,7 @@ import type { ObjectCache } from '../../shared/kube/object-cache.ts';
 import type { KubePort } from '../../shared/kube/port.ts';
 import { ResourceManager } from '../../shared/kube/resource-manager.ts';
 import type { DeploymentConfig } from '../../shared/spec/index.ts';
+import type { CrdFactsReader } from '../crd-facts.ts';
 import type { RenderCache } from '../render-cache.ts';
 import type { GitAuth, HealthAssessor, Renderer, Source } from '../types.ts';
 
@@ -32,6 +33,8 @@ export interface ReconcileDeps {
   source: Source;
   render: Renderer;
   health: HealthAssessor;
+  /** CRD lookups for the health of custom resources without status; without it they are not read. */
+  crds?: CrdFactsReader | undefined;
   clock: Clock;
   log: Logger;
   concurrency: number;

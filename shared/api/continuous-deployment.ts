@@ -60,6 +60,8 @@ export interface ContinuousDeploymentSpec {
   kubeConfig?: { secretRef: { name: string; key?: string } };
   imageRepository?: InlineImageRepository;
   timeout?: string;
+  /** CEL health checks per group (and kind), as Flux's Kustomization has them. */
+  healthCheckExprs?: Array<{ apiVersion: string; kind?: string; current: string; inProgress?: string; failed?: string }>;
 }
 
 export interface ResourceStatus {
