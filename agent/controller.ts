@@ -373,6 +373,7 @@ const STATUS_FIELDS = [
   'lastHandledRequestedAt',
   'location',
   'resources',
+  'healthChecks',
   'conditions',
   'syncWindow',
 ] as const;

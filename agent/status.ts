@@ -39,6 +39,8 @@ export function statusFromOutcome(
     location: { cluster: ctx.cluster, ...(ctx.namespace ? { namespace: ctx.namespace } : {}) },
     resources: outcome.resources,
   };
+  if (outcome.healthChecks) status.healthChecks = outcome.healthChecks;
+  else if (!outcome.error) delete status.healthChecks;
   if (ctx.handledRequest !== undefined) status.lastHandledRequestedAt = ctx.handledRequest;
   if (outcome.resolved) status.lastAttemptedRevision = outcome.resolved.revision;
   const events: StatusEvent[] = [];

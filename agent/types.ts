@@ -1,4 +1,4 @@
-import type { HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
+import type { ContinuousDeploymentStatus, HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
 import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
@@ -35,6 +35,9 @@ export interface HealthFacts {
 
 export type HealthAssessor = (live: KubeObject | undefined, facts?: HealthFacts) => { status: HealthStatus; message?: string };
 
+/** One `spec.healthChecks` object and its health, as reported in status.healthChecks. */
+export type HealthCheckStatus = NonNullable<ContinuousDeploymentStatus['healthChecks']>[number];
+
 export type Phase = 'fetch' | 'render' | 'plan' | 'apply' | 'prune' | 'assess';
 
 export interface ReconcileOutcome {
@@ -46,6 +49,8 @@ export interface ReconcileOutcome {
   synced: boolean;
   changes: ChangeEntry[];
   resources: ResourceStatus[];
+  /** The spec.healthChecks objects outside the rendered set; their health counts in `health`. */
+  healthChecks?: HealthCheckStatus[];
   sync: SyncStatus;
   health: { status: HealthStatus; message?: string };
   /** Every object's comparison with the cluster, for `tidemark diff`. */

@@ -1,11 +1,14 @@
-import type { ResourceStatus, SyncStatus } from '../../shared/api/continuous-deployment.ts';
+import type { HealthStatus, ResourceStatus, SyncStatus } from '../../shared/api/continuous-deployment.ts';
+import { Kinds, GROUP } from '../../shared/api/constants.ts';
+import { describeError, toTidemarkError } from '../../shared/errors/index.ts';
 import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { objectKey, refOf } from '../../shared/kube/object.ts';
+import { objectKey, refOf, splitApiVersion } from '../../shared/kube/object.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
+import type { HealthCheckRef } from '../../shared/spec/index.ts';
 import { isBuiltInGroup } from '../health/index.ts';
-import type { HealthFacts } from '../types.ts';
+import type { HealthCheckStatus, HealthFacts } from '../types.ts';
 import { inventoryEntry } from './apply.ts';
 import { pause, waitDeadline } from './budget.ts';
 import type { StepContext } from './context.ts';
@@ -54,6 +57,81 @@ async function healthFacts(ctx: StepContext, live: KubeObject | undefined, mappi
   const statusless = typeof status !== 'object' || status === null || Object.keys(status).length === 0;
   if (statusless) facts.crd = await crds.read(kube, mapping);
   return facts;
+}
+
+/**
+ * spec.healthChecks: the health of each listed object that is not one of the rendered objects
+ * (those count already). A namespaced kind without a namespace is looked up in the deployment's
+ * target namespace (Flux would look it up in none and never find it). The deployment itself is
+ * skipped, as Flux skips its own Kustomization: waiting on itself would never end.
+ */
+export async function assessHealthChecks(ctx: StepContext, desired: DesiredSet): Promise<HealthCheckStatus[]> {
+  const { deps, input, owner } = ctx;
+  const rendered = new Set(desired.objects.map((o) => objectKey(refOf(o))));
+  const checks = input.config.healthChecks.filter(
+    (c) =>
+      !(
+        splitApiVersion(c.apiVersion).group === GROUP &&
+        c.kind === Kinds.ContinuousDeployment.kind &&
+        c.name === owner.name &&
+        (c.namespace ?? owner.namespace) === owner.namespace
+      ),
+  );
+  const results = await mapLimit(checks, deps.concurrency, async (check): Promise<HealthCheckStatus | undefined> => {
+    let mapping: ResourceMapping | undefined;
+    try {
+      mapping = await deps.kube.mapping(check.apiVersion, check.kind);
+    } catch (err) {
+      return checkStatus(check, undefined, { status: 'Unknown', message: describeError(toTidemarkError(err)) });
+    }
+    if (!mapping)
+      return checkStatus(check, undefined, {
+        status: 'Missing',
+        message: `the cluster does not serve ${check.kind} in ${check.apiVersion}`,
+      });
+    const namespace = mapping.namespaced ? (check.namespace ?? input.config.targetNamespace ?? owner.namespace) : undefined;
+    const { group } = splitApiVersion(check.apiVersion);
+    if (rendered.has(objectKey({ group, kind: check.kind, name: check.name, ...(namespace ? { namespace } : {}) }))) {
+      return undefined;
+    }
+    try {
+      const live = await deps.kube.get(mapping, namespace, check.name);
+      return checkStatus(check, namespace, deps.health(live, await healthFacts(ctx, live, mapping)));
+    } catch (err) {
+      return checkStatus(check, namespace, { status: 'Unknown', message: describeError(toTidemarkError(err)) });
+    }
+  });
+  return results.filter((r) => r !== undefined);
+}
+
+function checkStatus(
+  check: HealthCheckRef,
+  namespace: string | undefined,
+  health: { status: HealthStatus; message?: string },
+): HealthCheckStatus {
+  return { apiVersion: check.apiVersion, kind: check.kind, ...(namespace ? { namespace } : {}), name: check.name, health };
+}
+
+/** Settled: nothing more to wait for (Degraded ends the wait as in Flux's fail-fast health checks). */
+function settled(status: HealthStatus | undefined): boolean {
+  return status === 'Healthy' || status === 'Suspended' || status === 'Degraded';
+}
+
+/**
+ * Waits, as Flux waits for its healthChecks, until every spec.healthChecks object has settled or
+ * the run's deadline (spec.timeout from its start) passes; between looks the run does not hold a
+ * worker. Returns the last look.
+ */
+export async function waitHealthChecks(ctx: StepContext, desired: DesiredSet, first: HealthCheckStatus[]): Promise<HealthCheckStatus[]> {
+  const deadline = waitDeadline(ctx);
+  let checks = first;
+  let delay = 250;
+  while (!checks.every((c) => settled(c.health.status)) && ctx.deps.clock.now() < deadline) {
+    await pause(ctx, delay, deadline);
+    delay = Math.min(delay * 2, 2000);
+    checks = await assessHealthChecks(ctx, desired);
+  }
+  return checks;
 }
 
 /**

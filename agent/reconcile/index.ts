@@ -8,7 +8,7 @@ import { worstHealth } from '../health/index.ts';
 import { staleEntries } from '../plan.ts';
 import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
-import { assessObjects, syncStatusOf, waitHealthy } from './assess.ts';
+import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy } from './assess.ts';
 import { waitForFoundation } from './budget.ts';
 import type { ReconcileDeps, ReconcileInput } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
@@ -148,13 +148,22 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     }
   }
 
+  // spec.healthChecks: after a sync, waited for as Flux waits for them (within the run's budget).
+  let checks = await assessHealthChecks(ctx, desired);
+  if (write && checks.length > 0) {
+    const before = checks;
+    checks = await waitHealthChecks(ctx, desired, checks);
+    if (checks !== before) waited = true;
+  }
   // After a health wait the copies from apply time are stale: rate what the cluster shows now.
   const resources = await assessObjects(ctx, desired, diffs, waited);
   for (const entry of kept) resources.push({ ...entry, status: 'OutOfSync' });
   outcome.resources = resources;
+  if (checks.length > 0) outcome.healthChecks = checks;
   outcome.diffs = [...diffs.values()];
   outcome.sync = syncStatusOf(resources);
-  outcome.health = worstHealth(resources);
+  // The inventory stays what was rendered (it decides what is pruned); the checks count in health only.
+  outcome.health = worstHealth([...resources, ...checks]);
   const staleKeys = new Set(stale.map((s) => objectKey(s)));
   const pruneFailures = failures(outcome.changes.filter((c) => staleKeys.has(objectKey(c.ref))));
   if (pruneFailures.length > 0) {

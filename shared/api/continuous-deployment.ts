@@ -62,6 +62,8 @@ export interface ContinuousDeploymentSpec {
   timeout?: string;
   /** CEL health checks per group (and kind), as Flux's Kustomization has them. */
   healthCheckExprs?: Array<{ apiVersion: string; kind?: string; current: string; inProgress?: string; failed?: string }>;
+  /** Objects outside the rendered set whose health also counts (apiVersion defaults to apps/v1). */
+  healthChecks?: Array<{ apiVersion?: string; kind: string; name: string; namespace?: string }>;
 }
 
 export interface ResourceStatus {
@@ -87,6 +89,14 @@ export interface ContinuousDeploymentStatus {
   syncWindow?: { blocked: boolean; until?: string; message?: string };
   location?: { cluster: string; namespace?: string };
   resources?: ResourceStatus[];
+  /** spec.healthChecks: objects outside the rendered set whose health the deployment also reports. */
+  healthChecks?: Array<{
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+    health: { status: HealthStatus; message?: string };
+  }>;
   conditions?: Condition[];
 }
 
