@@ -1,3 +1,4 @@
+import { CelBindings } from '../../shared/cel/index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { splitApiVersion } from '../../shared/kube/object.ts';
 import type { HealthCheckExpr } from '../../shared/spec/index.ts';
@@ -41,7 +42,7 @@ export function exprHealth(obj: KubeObject, check: HealthCheckExpr): HealthResul
   if (Number.isSafeInteger(observed) && Number.isSafeInteger(generation) && observed !== generation) {
     return result('Progressing', `Waiting for the controller to observe generation ${generation} (observed ${String(observed)})`);
   }
-  const bindings = obj as unknown as Readonly<Record<string, unknown>>;
+  const bindings = new CelBindings(obj);
   for (const [key, health] of ORDER) {
     const expression = check[key];
     if (!expression) continue;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTidemarkError } from '../errors/index.ts';
-import { compileCel, MAX_EXPRESSION_LENGTH } from './index.ts';
+import { CelBindings, compileCel, MAX_EXPRESSION_LENGTH } from './index.ts';
 
 const object = {
   apiVersion: 'example.com/v1',
@@ -91,5 +91,12 @@ describe('CelExpression.evaluate', () => {
   it('reads objects with a __proto__ key as ordinary maps', () => {
     const bindings = JSON.parse('{"data": {"__proto__": {"x": 1}}}') as Record<string, unknown>;
     assert.deepEqual(compileCel("data['__proto__'].x == 1").evaluateBoolean(bindings), { ok: true, value: true });
+  });
+
+  it('evaluates several expressions over bindings converted once', () => {
+    const bindings = new CelBindings(object);
+    assert.deepEqual(compileCel('status.replicas == 2').evaluateBoolean(bindings), { ok: true, value: true });
+    assert.deepEqual(compileCel("metadata.name == 'w'").evaluateBoolean(bindings), { ok: true, value: true });
+    assert.deepEqual(compileCel('nope').evaluate(bindings), { ok: false, message: 'no such key: nope' });
   });
 });

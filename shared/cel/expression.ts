@@ -39,6 +39,25 @@ const TICK = '@tidemark_tick';
 class BudgetExceeded extends Error {}
 
 /**
+ * Variables converted for CEL once, for evaluating several expressions over one object (a health
+ * check runs up to three) without converting a large object each time.
+ */
+export class CelBindings {
+  /** The converted values, by variable name; read by CelExpression only. */
+  readonly input: Readonly<Record<string, CelInput>>;
+
+  /**
+   * Plain JSON, each key one variable. JSON integers are CEL `int`, other numbers `double`, objects
+   * `map`, arrays `list` — how Kubernetes' unstructured decoding hands an object to cel-go in Flux.
+   */
+  constructor(values: Readonly<Record<string, unknown>>) {
+    const input: Record<string, CelInput> = {};
+    for (const [name, value] of Object.entries(values)) input[name] = toCel(value);
+    this.input = input;
+  }
+}
+
+/**
  * A CEL expression parsed and planned once, to be evaluated as often as needed over plain JSON.
  * Built by compileCel; a bad expression never gets this far.
  */
@@ -57,21 +76,18 @@ export class CelExpression {
   }
 
   /**
-   * Evaluates over plain JSON bindings (each key is one variable). JSON integers are CEL `int`,
-   * other numbers `double`, objects `map`, arrays `list` — how Kubernetes' unstructured decoding
-   * hands an object to cel-go in Flux. Never throws: a failed evaluation (a missing field, a type
-   * mismatch, the budget spent) is `{ok: false, message}`.
+   * Evaluates over plain JSON bindings (each key is one variable; see CelBindings). Never throws:
+   * a failed evaluation (a missing field, a type mismatch, the budget spent) is `{ok: false, message}`.
    */
-  evaluate(bindings: Readonly<Record<string, unknown>>, options: EvaluateOptions = {}): CelOutcome<CelValue> {
+  evaluate(bindings: Readonly<Record<string, unknown>> | CelBindings, options: EvaluateOptions = {}): CelOutcome<CelValue> {
     const limit = options.maxIterations ?? DEFAULT_MAX_ITERATIONS;
-    const input: Record<string, CelInput> = {};
-    for (const [name, value] of Object.entries(bindings)) input[name] = toCel(value);
+    const { input } = bindings instanceof CelBindings ? bindings : new CelBindings(bindings);
     // Evaluation is synchronous: the meter is this evaluation's alone until it returns.
     this.meter.left = limit;
     this.meter.exhausted = false;
     let value: unknown;
     try {
-      value = this.program(input);
+      value = this.program({ ...input });
     } catch (err) {
       if (!(err instanceof BudgetExceeded)) throw err;
     }
@@ -79,14 +95,14 @@ export class CelExpression {
     if (this.meter.exhausted) return { ok: false, message: `evaluation stopped after ${limit} loop iterations` };
     if (isCelError(value)) {
       // The library's word for an unbound name names none; the missing variable is what helps.
-      const missing = value.message === 'unresolved attribute' ? this.variables.filter((v) => !Object.hasOwn(bindings, v)) : [];
+      const missing = value.message === 'unresolved attribute' ? this.variables.filter((v) => !Object.hasOwn(input, v)) : [];
       return { ok: false, message: missing.length > 0 ? `no such key: ${missing.join(', ')}` : value.message };
     }
     return { ok: true, value: value as CelValue };
   }
 
   /** As evaluate, for an expression that must yield a bool (Flux: "failed to evaluate CEL expression as boolean"). */
-  evaluateBoolean(bindings: Readonly<Record<string, unknown>>, options: EvaluateOptions = {}): CelOutcome<boolean> {
+  evaluateBoolean(bindings: Readonly<Record<string, unknown>> | CelBindings, options: EvaluateOptions = {}): CelOutcome<boolean> {
     const outcome = this.evaluate(bindings, options);
     if (!outcome.ok) return outcome;
     if (typeof outcome.value !== 'boolean') return { ok: false, message: `evaluated to ${describeValue(outcome.value)}, not a bool` };

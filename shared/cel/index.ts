@@ -4,4 +4,4 @@
  * a problem of the spec, not a crash) and evaluated over plain JSON with a bounded cost.
  */
 export type { CelOutcome, EvaluateOptions } from './expression.ts';
-export { CelExpression, compileCel, DEFAULT_MAX_ITERATIONS, MAX_EXPRESSION_LENGTH } from './expression.ts';
+export { CelBindings, CelExpression, compileCel, DEFAULT_MAX_ITERATIONS, MAX_EXPRESSION_LENGTH } from './expression.ts';
