@@ -117,3 +117,24 @@ test('unified diff shows changed lines with context, nothing for equal texts', (
   assert.equal(unifiedDiff(before, after, { from: 'live', to: 'git' }), '--- live\n+++ git\n a\n b\n c\n-d\n+D\n e\n f\n g\n');
   assert.equal(unifiedDiff(before, before, { from: 'live', to: 'git' }), '');
 });
+
+test('status lists spec.healthChecks objects with their health, only when there are any', () => {
+  assert.ok(!cdStatus(infra, [], now).includes('Health checks:'));
+  const checked = cd('checked', {
+    ...infra.status,
+    healthChecks: [
+      {
+        apiVersion: 'helm.toolkit.fluxcd.io/v2',
+        kind: 'HelmRelease',
+        namespace: 'dev',
+        name: 'backend',
+        health: { status: 'Progressing', message: 'spec.healthCheckExprs[0]: no expression is true yet' },
+      },
+    ],
+  });
+  assertContains(
+    cdStatus(checked, [], now),
+    'Health checks:\n  KIND          NAMESPACE   NAME      HEALTH        MESSAGE\n' +
+      '  HelmRelease   dev         backend   Progressing   spec.healthCheckExprs[0]: no expression is true yet\n',
+  );
+});

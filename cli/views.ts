@@ -99,6 +99,20 @@ export function cdStatus(
         .map((l) => `  ${l}`),
     );
   }
+  const checks = s.healthChecks ?? [];
+  if (checks.length > 0) {
+    out.push(`Health checks:`);
+    const table = renderTable(
+      ['kind', 'namespace', 'name', 'health', 'message'],
+      checks.map((c) => [c.kind, c.namespace ?? '', c.name, c.health.status, c.health.message ?? '']),
+    );
+    out.push(
+      ...table
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
+  }
   out.push(`Events:`);
   if (events.length === 0) out.push('  (none)');
   else {
