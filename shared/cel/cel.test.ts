@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTidemarkError } from '../errors/index.ts';
-import { CelBindings, compileCel, MAX_EXPRESSION_LENGTH } from './index.ts';
+import { CelBindings, compileCel, MAX_CACHED_SOURCE_CHARS, MAX_EXPRESSION_LENGTH } from './index.ts';
 
 const object = {
   apiVersion: 'example.com/v1',
@@ -31,6 +31,16 @@ describe('compileCel', () => {
   it('refuses an empty expression and one over the length limit', () => {
     assert.equal(compileError('  ').message, 'must not be empty');
     assert.match(compileError(`${'true && '.repeat(MAX_EXPRESSION_LENGTH / 8)}true`).message, /characters long; at most 4096/);
+  });
+
+  it('compiles a text once while it is cached, a bad one too, and forgets the least recent past the bound', () => {
+    const first = compileCel('status.phase == "Ready"');
+    assert.equal(compileCel('status.phase == "Ready"'), first);
+    assert.equal(compileError('1 +'), compileError('1 +'));
+    // Distinct texts of 2,000 characters, more than the cache holds together.
+    const filler = (i: number) => `${'true && '.repeat(248)}${i} == ${i}`;
+    for (let i = 0; i * 2000 <= MAX_CACHED_SOURCE_CHARS; i++) compileCel(filler(i));
+    assert.notEqual(compileCel('status.phase == "Ready"'), first);
   });
 
   it('says how to write an optional selection the library cannot parse', () => {

@@ -1,7 +1,8 @@
 import { CelScalar, celEnv, celFunc, isCelError, isCelList, isCelMap, parse, plan } from '@bufbuild/cel';
 import type { CelEnv, CelFunc, CelInput, CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { terminal } from '../errors/index.ts';
+import { LruMap } from '../cache/lru.ts';
+import { isTidemarkError, terminal, TidemarkError } from '../errors/index.ts';
 import { extensionFuncs } from './extensions.ts';
 
 /**
@@ -120,6 +121,44 @@ export class CelExpression {
  * without type-checking because custom resources do not share one schema).
  */
 export function compileCel(source: string): CelExpression {
+  const hit = compiled.get(source);
+  if (hit instanceof TidemarkError) throw hit;
+  if (hit) return hit;
+  let outcome: CelExpression | TidemarkError;
+  try {
+    outcome = compileUncached(source);
+  } catch (err) {
+    if (!isTidemarkError(err)) throw err;
+    outcome = err;
+  }
+  remember(source, outcome);
+  if (outcome instanceof TidemarkError) throw outcome;
+  return outcome;
+}
+
+/**
+ * Source characters whose compiled forms are kept, about 80 bytes of heap each (some 20 MiB). Specs
+ * are read on every reconcile and a 4 KiB expression takes tens of milliseconds to parse: without
+ * the cache a tenant's expressions would cost that on every run. A compiled expression holds no
+ * state between evaluations, so deployments with the same text share one.
+ */
+export const MAX_CACHED_SOURCE_CHARS = 256 * 1024;
+let cachedChars = 0;
+const compiled = new LruMap<string, CelExpression | TidemarkError>(16_384, (_outcome, source) => {
+  cachedChars -= source.length;
+});
+
+function remember(source: string, outcome: CelExpression | TidemarkError): void {
+  compiled.set(source, outcome);
+  cachedChars += source.length;
+  for (const oldest of compiled.keys()) {
+    if (cachedChars <= MAX_CACHED_SOURCE_CHARS || oldest === source) break;
+    compiled.delete(oldest);
+    cachedChars -= oldest.length;
+  }
+}
+
+function compileUncached(source: string): CelExpression {
   if (source.length > MAX_EXPRESSION_LENGTH) {
     throw terminal('InvalidCELExpression', `is ${source.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed`);
   }

@@ -4,4 +4,11 @@
  * a problem of the spec, not a crash) and evaluated over plain JSON with a bounded cost.
  */
 export type { CelOutcome, EvaluateOptions } from './expression.ts';
-export { CelBindings, CelExpression, compileCel, DEFAULT_MAX_ITERATIONS, MAX_EXPRESSION_LENGTH } from './expression.ts';
+export {
+  CelBindings,
+  CelExpression,
+  compileCel,
+  DEFAULT_MAX_ITERATIONS,
+  MAX_CACHED_SOURCE_CHARS,
+  MAX_EXPRESSION_LENGTH,
+} from './expression.ts';
