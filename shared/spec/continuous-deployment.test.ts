@@ -296,3 +296,13 @@ test('healthCheckExprs and healthChecks: every problem at once, each with its fi
   assertHas(found, /^InvalidSpec spec\.healthCheckExprs\[3\]: repeats healthCheckExprs\[0\]/);
   assert.equal(found.length, 11, found.join('\n'));
 });
+
+test('healthCheckExprs: the expressions of one deployment are bounded together', () => {
+  const long = `${'true && '.repeat(500)}true`;
+  const entries = Array.from({ length: 9 }, (_, i) => ({ apiVersion: `g${i}.example.com/v1`, current: long }));
+  assertHas(
+    problems({ url: 'file:///repo', healthCheckExprs: entries }),
+    /^InvalidSpec spec\.healthCheckExprs: has 36036 characters of expressions; at most 32768/,
+  );
+  assert.ok(validateContinuousDeploymentSpec({ url: 'file:///repo', healthCheckExprs: entries.slice(0, 8) }).ok);
+});
