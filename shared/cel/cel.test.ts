@@ -109,4 +109,23 @@ describe('CelExpression.evaluate', () => {
     assert.deepEqual(compileCel("metadata.name == 'w'").evaluateBoolean(bindings), { ok: true, value: true });
     assert.deepEqual(compileCel('nope').evaluate(bindings), { ok: false, message: 'no such key: nope' });
   });
+
+  it("replace and join as cel-go's, linear and bounded; reverse", () => {
+    const yes = (source: string, bindings: Record<string, unknown> = {}) =>
+      assert.deepEqual(compileCel(source).evaluateBoolean(bindings), { ok: true, value: true }, source);
+    yes("'a-b-c'.replace('-', '+') == 'a+b+c'");
+    yes("'a-b-c'.replace('-', '+', 1) == 'a+b-c'");
+    yes("'a-b-c'.replace('-', '+', 0) == 'a-b-c'");
+    yes("'a-b-c'.replace('-', '+', -1) == 'a+b+c'");
+    yes("'ab'.replace('', '.') == '.a.b.'");
+    yes("'héllo'.reverse() == 'olléh'");
+    yes("['a', 'b'].join() == 'ab' && ['a', 'b'].join(', ') == 'a, b'");
+    // A megabyte of matches is one pass, not a million rebuilt strings.
+    const big = 'a'.repeat(1 << 20);
+    yes("s.replace('a', 'b').size() == 1048576", { s: big });
+    const blown = compileCel("s.replace('', 'xxxxxxxx').size() > 0").evaluateBoolean({ s: big });
+    assert.deepEqual(blown, { ok: false, message: 'replace: the result would be 4194305 characters, more than 4194304' });
+    const joined = compileCel("[s, s, s, s, s].join('').size() > 0").evaluateBoolean({ s: big });
+    assert.equal(joined.ok, false);
+  });
 });
