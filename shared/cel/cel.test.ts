@@ -28,6 +28,10 @@ describe('compileCel', () => {
     assert.match(err.message, /^invalid CEL expression: 1:\d+: /);
   });
 
+  it('refuses an expression nested too deeply for the parser, as a problem of the expression', () => {
+    assert.equal(compileError(`${'('.repeat(2000)}1${')'.repeat(2000)}`).message, 'invalid CEL expression: nested too deeply');
+  });
+
   it('refuses an empty expression and one over the length limit', () => {
     assert.equal(compileError('  ').message, 'must not be empty');
     assert.match(compileError(`${'true && '.repeat(MAX_EXPRESSION_LENGTH / 8)}true`).message, /characters long; at most 4096/);

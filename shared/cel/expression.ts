@@ -289,6 +289,8 @@ function describeValue(value: CelValue): string {
 }
 
 function parseMessage(err: unknown): string {
+  // The parser is recursive: a few hundred nested parentheses or brackets exhaust the stack.
+  if (err instanceof RangeError) return 'nested too deeply';
   const text = err instanceof Error ? err.message : String(err);
   return text.replace(/^<input>:/, '');
 }
