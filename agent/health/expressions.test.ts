@@ -111,8 +111,8 @@ describe('health: spec.healthCheckExprs, evaluated as Flux evaluates them', () =
   it('leave other groups and kinds to the built-in rules, and an object being deleted Progressing', () => {
     const failed = load('cel/sealedsecret-failed.yaml');
     const other = exprs([{ apiVersion: 'example.com/v1', current: 'false' }]);
-    // The generic custom-resource rule: no Ready condition → Healthy.
-    assert.equal(assessHealth(failed, { now: NOW, exprs: other }).status, 'Healthy');
+    // The built-in sealed-secrets rule (after Argo CD's): Synced=False → Degraded.
+    assert.equal(assessHealth(failed, { now: NOW, exprs: other }).status, 'Degraded');
     const deleting = { ...load('cel/sealedsecret-synced.yaml') };
     deleting.metadata = { ...deleting.metadata, deletionTimestamp: '2026-03-02T12:00:00Z' };
     assert.deepEqual(assessHealth(deleting, { now: NOW, exprs: CHECKS }), { status: 'Progressing', message: 'Pending deletion' });
