@@ -5,15 +5,16 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
-import { CRASH_POINTS, runCrashPoint } from '../faults/agent-crash.ts';
+import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sync-faults.ts';
 
 /**
  * The short form of `npm run faults` that `npm test` runs: the agent killed in the middle of the
- * apply of a first sync, and in the middle of a prune. The full matrix is `npm run faults`.
+ * apply of a first sync and in the middle of a prune, and API server errors during a sync. The
+ * full matrix is `npm run faults`.
  */
-const SHORT = ['during apply (250th write)', 'during prune (50th delete)'];
+const SHORT = ['agent SIGKILL during apply (250th write)', 'agent SIGKILL during prune (50th delete)'];
 
-describe('faults (short form): agent killed mid-sync', () => {
+describe('faults (short form): a sync under faults', () => {
   let cluster: ClusterAccess;
   let admin: KubeClient;
   let git: GitServers;
@@ -30,9 +31,9 @@ describe('faults (short form): agent killed mid-sync', () => {
     await admin?.close();
   });
 
-  for (const point of CRASH_POINTS.filter((p) => SHORT.includes(p.name))) {
-    it(`converges after SIGKILL ${point.name}`, async () => {
-      await runCrashPoint({ cluster, admin, git }, point);
+  for (const fault of [...CRASH_POINTS.map(crashFault), ...API_FAULTS].filter((f) => SHORT.includes(f.name))) {
+    it(`converges after ${fault.name}`, async () => {
+      await runSyncFault({ cluster, admin, git }, fault);
     });
   }
 });

@@ -1,8 +1,9 @@
 /**
- * The agent killed with SIGKILL at an exact request of a 500-object sync, then started again: the
- * cluster must converge to the commit with nothing lost, nothing orphaned, and no object deleted
- * that Git still has. The kill is triggered by the fault proxy in front of the real API server,
- * so the agent runs unmodified (no test hooks in the product).
+ * A 500-object sync under faults, on the real API server: the agent killed with SIGKILL at an
+ * exact request and started again, or the API server failing under it (errors, throttling, cut
+ * connections, an outage). Each case must converge to the commit with nothing lost, nothing
+ * orphaned, and no object deleted that Git still has. The faults come from the fault proxy in
+ * front of the real API server, so the agent runs unmodified (no test hooks in the product).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import type { GitServers } from '../harness/git.ts';
-import type { KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
+import type { FaultRule, KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { waitFor } from '../harness/process.ts';
 import { applyCd, cdPath, getCd, requestSync, waitForCd } from '../harness/tidemark.ts';
@@ -94,12 +95,52 @@ export interface CrashEnv {
   git: GitServers;
 }
 
-/** Runs one crash point in a namespace of its own; returns the table row, asserting convergence. */
-export async function runCrashPoint(env: CrashEnv, point: CrashPoint): Promise<FaultRow> {
+/**
+ * A fault during one sync. The case gets the proxy's rule for the faulted sync and a `fired`
+ * callback (the kill, or the first injected failure). `restart` starts the killed agent again.
+ */
+export interface SyncFault {
+  name: string;
+  sync: 'first' | 'second';
+  /** The rule while the fault is on; `fire()` marks that it happened (the case waits for it). */
+  rule: (fire: () => void, counters: Counters, agent: AgentProcess) => FaultRule;
+  /** The agent was killed: start it again once the fault fired. */
+  restart?: boolean;
+}
+
+/** A crash point as a fault: SIGKILL at the request, then a restart. */
+export function crashFault(point: CrashPoint): SyncFault {
+  return {
+    name: `agent SIGKILL ${point.name}`,
+    sync: point.sync,
+    restart: true,
+    rule: (fire, counters, agent) => {
+      let killed = false;
+      const kill = () => {
+        killed = true;
+        agent.kill('SIGKILL');
+        fire();
+      };
+      return {
+        onRequest: (call) => {
+          if (killed || !point.at(call, counters) || point.afterResponse) return 'forward';
+          kill();
+          return 'hold';
+        },
+        onResponse: (call) => {
+          if (!killed && point.afterResponse && point.at(call, counters)) kill();
+        },
+      };
+    },
+  };
+}
+
+/** Runs one fault in a namespace of its own; returns the table row, asserting convergence. */
+export async function runSyncFault(env: CrashEnv, fault: SyncFault): Promise<FaultRow> {
   const { cluster, admin, git } = env;
-  const ns = await cluster.createNamespace('crash');
-  const repo = `crash-${ns.slice(-6)}`;
-  const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-crash-'));
+  const ns = await cluster.createNamespace('fault');
+  const repo = `fault-${ns.slice(-6)}`;
+  const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-fault-'));
   let proxy: KubeFaultProxy | undefined;
   let agent: AgentProcess | undefined;
   try {
@@ -111,51 +152,50 @@ export async function runCrashPoint(env: CrashEnv, point: CrashPoint): Promise<F
     const running = agent;
 
     const counters: Counters = { dryRuns: 0, writes: 0, deletes: 0, statusWrites: 0 };
-    let armed = point.sync === 'first';
-    let killed = false;
-    const kill = () => {
-      killed = true;
-      running.kill('SIGKILL');
+    let fired = false;
+    const count = (call: KubeCall) => {
+      if (call.dryRun) counters.dryRuns++;
+      if (isObjectWrite(call) && !call.dryRun) counters.writes++;
+      if (isObjectDelete(call)) counters.deletes++;
+      if (isCdStatus(call)) counters.statusWrites++;
     };
-    proxy.setRule({
-      onRequest: (call) => {
-        if (call.dryRun) counters.dryRuns++;
-        if (isObjectWrite(call) && !call.dryRun) counters.writes++;
-        if (isObjectDelete(call)) counters.deletes++;
-        if (isCdStatus(call)) counters.statusWrites++;
-        if (!armed || killed || !point.at(call, counters)) return 'forward';
-        if (point.afterResponse) return 'forward';
-        kill();
-        return 'hold';
-      },
-      onResponse: (call) => {
-        if (armed && !killed && point.afterResponse && point.at(call, counters)) kill();
-      },
-    });
+    const arm = () => {
+      const rule = fault.rule(() => (fired = true), counters, running);
+      proxy?.setRule({
+        onRequest: (call) => {
+          count(call);
+          return rule.onRequest?.(call) ?? 'forward';
+        },
+        ...(rule.onResponse ? { onResponse: rule.onResponse } : {}),
+      });
+    };
+    if (fault.sync === 'first') arm();
 
     await applyCd(admin, { metadata: { name: 'app', namespace: ns }, spec: { url: git.http!.url(repo), path: 'd', pullInterval: '1h' } });
-    if (point.sync === 'second') {
+    if (fault.sync === 'second') {
       await waitForCd(admin, ns, 'app', (cd) => cd.status?.lastAppliedRevision === `main@sha1:${target}`, 'first sync', 180_000);
-      for (const key of Object.keys(counters) as (keyof Counters)[]) counters[key] = 0;
-      armed = true;
+      arm();
       target = await git.repos.commitFiles(repo, 'main', commitB(), 'change 100, drop 100, add 50');
       await requestSync(admin, ns, 'app');
     }
-    await waitForKill(() => killed, running, point.name);
-    await running.exited();
-    proxy.setRule(undefined);
-    await running.restart();
-    if (point.sync === 'second') await requestSync(admin, ns, 'app');
+    await waitForFault(() => fired, running, fault.name);
+    if (fault.restart) {
+      await running.exited();
+      proxy.setRule(undefined);
+      await running.restart();
+      if (fault.sync === 'second') await requestSync(admin, ns, 'app');
+    }
 
     const cd = await waitForCd(
       admin,
       ns,
       'app',
       (c) => c.status?.lastAppliedRevision === `main@sha1:${target}` && c.status?.sync?.status === 'Synced',
-      `converged after a kill ${point.name}`,
+      `converged after ${fault.name}`,
       180_000,
     );
-    const want = point.sync === 'first' ? expectedAfterA() : expectedAfterB();
+    proxy.setRule(undefined);
+    const want = fault.sync === 'first' ? expectedAfterA() : expectedAfterB();
     const live = await liveConfigMaps(admin, ns);
     const missing = [...want].filter(([name, v]) => live.get(name) !== v).map(([name]) => name);
     const orphans = [...live.keys()].filter((name) => !want.has(name));
@@ -167,16 +207,12 @@ export async function runCrashPoint(env: CrashEnv, point: CrashPoint): Promise<F
     assert.deepEqual(orphans, [], 'nothing is left that the commit no longer has');
     assert.equal(inventoryWrong, 0, 'the inventory is exactly the commit');
     assert.deepEqual(prunedFromGit, [], 'nothing Git still has was deleted');
-    return {
-      fault: `agent SIGKILL ${point.name}`,
-      converged: true,
-      lostObjects: missing.length + prunedFromGit.length,
-      orphans: orphans.length,
-    };
+    return { fault: fault.name, converged: true, lostObjects: missing.length + prunedFromGit.length, orphans: orphans.length };
   } catch (err) {
-    throw new Error(`${point.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
+    throw new Error(`${fault.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
   } finally {
     // The agent removes its finalizer (keeping the objects) before it stops; the namespace takes the rest.
+    proxy?.setRule(undefined);
     await admin.rest
       .request({
         method: 'PATCH',
@@ -198,10 +234,10 @@ export async function runCrashPoint(env: CrashEnv, point: CrashPoint): Promise<F
   }
 }
 
-async function waitForKill(killed: () => boolean, agent: AgentProcess, what: string): Promise<void> {
+async function waitForFault(fired: () => boolean, agent: AgentProcess, what: string): Promise<void> {
   const deadline = Date.now() + 180_000;
-  while (!killed()) {
-    if (Date.now() > deadline) throw new Error(`the kill point "${what}" was never reached; agent output: ${agent.output().slice(-2000)}`);
+  while (!fired()) {
+    if (Date.now() > deadline) throw new Error(`the fault "${what}" never fired; agent output: ${agent.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -219,3 +255,83 @@ async function liveConfigMaps(admin: KubeClient, ns: string): Promise<Map<string
   }
   return live;
 }
+
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
+
+/**
+ * The API server failing under the agent during a sync: errors, throttling, cut connections, an
+ * outage, expired watches. No restart: the agent must ride it out (retries, backoff, relists).
+ */
+export const API_FAULTS: readonly SyncFault[] = [
+  {
+    name: 'API server: 500 on every 7th request (40 times)',
+    sync: 'first',
+    rule: (fire) => {
+      let seen = 0;
+      let injected = 0;
+      return {
+        onRequest: (call) => {
+          if (call.watch || ++seen % 7 !== 0 || injected >= 40) return 'forward';
+          injected++;
+          fire();
+          return { status: 500, body: status(500, 'InternalError', 'Internal error occurred: injected by the fault suite') };
+        },
+      };
+    },
+  },
+  {
+    name: 'API server: 429 with Retry-After: 1 on 30 writes',
+    sync: 'second',
+    rule: (fire) => {
+      let injected = 0;
+      return {
+        onRequest: (call) => {
+          if (call.method === 'GET' || injected >= 30) return 'forward';
+          injected++;
+          fire();
+          return { status: 429, headers: { 'retry-after': '1' }, body: status(429, 'TooManyRequests', 'injected throttling') };
+        },
+      };
+    },
+  },
+  {
+    name: 'API server: connection reset on every 25th request (20 times)',
+    sync: 'second',
+    rule: (fire) => {
+      let seen = 0;
+      let injected = 0;
+      return {
+        onRequest: (call) => {
+          if (++seen % 25 !== 0 || injected >= 20 || call.watch) return 'forward';
+          injected++;
+          fire();
+          return 'reset';
+        },
+      };
+    },
+  },
+  {
+    name: 'API server unreachable for 5 s from the 100th write',
+    sync: 'first',
+    rule: (fire, counters) => {
+      let until = 0;
+      return {
+        onRequest: (call) => {
+          if (until === 0 && isObjectWrite(call) && !call.dryRun && counters.writes >= 100) {
+            until = Date.now() + 5000;
+            fire();
+          }
+          return Date.now() < until ? 'reset' : 'forward';
+        },
+      };
+    },
+  },
+];

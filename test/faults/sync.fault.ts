@@ -5,11 +5,11 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
-import { CRASH_POINTS, runCrashPoint } from './agent-crash.ts';
+import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from './sync-faults.ts';
 import { recordRow } from './report.ts';
 
-/** `npm run faults`: the agent killed at every crash point of a 500-object sync. */
-describe('agent killed mid-sync (full matrix)', () => {
+/** `npm run faults`: a 500-object sync under every fault — the agent killed, the API server failing. */
+describe('a sync under faults (full matrix)', () => {
   let cluster: ClusterAccess;
   let admin: KubeClient;
   let git: GitServers;
@@ -26,9 +26,9 @@ describe('agent killed mid-sync (full matrix)', () => {
     await admin?.close();
   });
 
-  for (const point of CRASH_POINTS) {
-    it(`converges after SIGKILL ${point.name}`, async () => {
-      recordRow(await runCrashPoint({ cluster, admin, git }, point));
+  for (const fault of [...CRASH_POINTS.map(crashFault), ...API_FAULTS]) {
+    it(`converges after ${fault.name}`, async () => {
+      recordRow(await runSyncFault({ cluster, admin, git }, fault));
     });
   }
 });
