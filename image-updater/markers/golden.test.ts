@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decideFromPolicies, hasMarker, isCandidateFile, rewrite } from './index.ts';
+import { decideFromPolicies, findMarkers, hasMarker, isCandidateFile, rewrite } from './index.ts';
 import type { ImageDecision, MarkerChange, MarkerProblem, ObjectId } from './index.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -102,9 +102,28 @@ for (const name of cases) {
       );
       for (const p of result.problems) assert.ok(p.message.length > 0);
 
-      // Each change touches exactly its own value's line; nothing else differs.
+      // Each change touches only its own value's lines (a block scalar's run from its header); nothing else differs.
       const changedLines = [...new Set(result.changes.map((c) => c.line))].sort((a, b) => a - b);
-      assert.deepEqual(differingLines(original.toString('utf8'), result.text), changedLines, `${name}/${file}: only marked lines differ`);
+      const differing = differingLines(original.toString('utf8'), result.text);
+      const valueLines = new Set<number>();
+      for (const m of findMarkers(original.toString('utf8')).markers) {
+        if (!changedLines.includes(m.line)) continue;
+        const last = original
+          .toString('utf8')
+          .slice(0, m.range[1] - 1)
+          .split('\n').length;
+        for (let l = m.line; l <= last; l++) valueLines.add(l);
+      }
+      assert.deepEqual(
+        differing.filter((l) => !valueLines.has(l)),
+        [],
+        `${name}/${file}: only marked values' lines differ`,
+      );
+      assert.deepEqual(
+        changedLines.filter((l) => !differing.includes(l)),
+        [],
+        `${name}/${file}: every change shows`,
+      );
       if (wantChanges === 0) assert.ok(written.equals(original), `${name}/${file}: untouched`);
 
       for (const c of result.changes) assert.notEqual(c.oldValue, c.newValue);

@@ -12,11 +12,13 @@ export { decideFromPolicies, imageReference, valueForField } from './decide.ts';
 export type { ImageDecision } from './decide.ts';
 export { rewrite } from './rewrite.ts';
 export type {
+  BlockParts,
   Decide,
   Decision,
   Marker,
   MarkerChange,
   MarkerProblem,
+  MarkerStyle,
   ObjectId,
   ProblemCode,
   RewriteResult,

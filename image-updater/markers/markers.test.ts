@@ -307,3 +307,89 @@ test('rewrite: decide is asked with the parsed setter', () => {
   });
   assert.deepEqual(seen, ['ns/p/name/ns:p:name']);
 });
+
+/** The rewrite of `text` with the app policy: its new text and its problems as [code, line]. */
+function run(text: string): { text: string; problems: Array<[string, number | undefined]> } {
+  const r = rewrite(text, decideApp);
+  return { text: r.text, problems: r.problems.map((p) => [p.code, p.line]) };
+}
+
+const M = '# {"$imagepolicy": "default:app:tag"}';
+
+test('a marker after "]" or "}" belongs to the collection: nothing is set, it is reported (as in Flux)', () => {
+  const text = `args: [a, b] ${M}\nc:\n- {name: x, image: old, sidecar: s} ${M}\n`;
+  assert.deepEqual(run(text), {
+    text,
+    problems: [
+      ['MarkerInvalid', 1],
+      ['MarkerInvalid', 3],
+    ],
+  });
+  // Inside the brackets, a comment after an element's comma or the element itself is that element's.
+  assert.equal(run(`args: [a, old, ${M}\n  c]\n`).text, `args: [a, master-abc-2, ${M}\n  c]\n`);
+  assert.equal(run(`c: {image: ${M}\n  old}\n`).text, `c: {image: ${M}\n  master-abc-2}\n`);
+});
+
+test('a marker after a key with no value is reported; an explicit empty value is set', () => {
+  assert.deepEqual(run(`image: ${M}\nnext: 1\n`).problems, [['MarkerInvalid', 1]]);
+  assert.equal(run(`image: '' ${M}\n`).text, `image: 'master-abc-2' ${M}\n`);
+  assert.equal(run(`image: ~ ${M}\n`).text, `image: master-abc-2 ${M}\n`);
+});
+
+test('a marker on a block scalar header sets the block scalar, which reads back without a final break', () => {
+  const r = run(`a:\n  cmd: | ${M}\n    old\n    lines\n  b: 1\n`);
+  assert.equal(r.text, `a:\n  cmd: |- ${M}\n    master-abc-2\n  b: 1\n`);
+  assert.deepEqual(r.problems, []);
+  assert.equal(findMarkers(r.text).markers[0]!.value, 'master-abc-2');
+  // A marker-looking line inside the block is content, not a comment.
+  assert.deepEqual(run(`cmd: |\n  x ${M}\n`).problems, []);
+});
+
+test('an alias is never rewritten in place of its anchor', () => {
+  const text = `a: &x old ${M}\nb: *x ${M}\nc: [*x, ${M}\n  d]\n`;
+  const r = run(text);
+  assert.equal(r.text, text.replace('&x old', '&x master-abc-2'));
+  assert.deepEqual(r.problems, [
+    ['MarkerInvalid', 2],
+    ['MarkerInvalid', 3],
+  ]);
+});
+
+test('documents: one after "..." without "---" is not read by Flux; a bad "---" line skips the file', () => {
+  const r = run(`a: old ${M}\n...\nb: old ${M}\n---\nc: old ${M}\n`);
+  assert.equal(r.text, `a: master-abc-2 ${M}\n...\nb: old ${M}\n---\nc: master-abc-2 ${M}\n`);
+  assert.deepEqual(r.problems, [['MarkerInvalid', 3]]);
+  const bad = `a: 1\n--- !!map\nb: old ${M}\n`;
+  assert.deepEqual(run(bad), { text: bad, problems: [['FileNotParsable', 2]] });
+});
+
+test('a tab right after "-" makes the file unreadable for go-yaml, so nothing is set', () => {
+  const text = `l:\n- \told ${M}\n`;
+  assert.deepEqual(run(text), { text, problems: [['FileNotParsable', 2]] });
+  assert.equal(run(`l:\n- old\t${M}\n`).text, `l:\n- master-abc-2\t${M}\n`);
+});
+
+test('head comments: blank lines between marker and value are allowed; a foot comment is reported', () => {
+  assert.equal(run(`v:\n  ${M}\n\n  old\n`).text, `v:\n  ${M}\n\n  master-abc-2\n`);
+  assert.equal(run(`l:\n- x\n\n${M}\n- old\n`).text, `l:\n- x\n\n${M}\n- master-abc-2\n`);
+  const foot = `l:\n- x\n${M}\n\n- old\n`;
+  assert.deepEqual(run(foot), { text: foot, problems: [['MarkerInvalid', 3]] });
+});
+
+test('a comment line not indented past its key, between the key and its value, reads as go-yaml reads it', () => {
+  // eemeli/yaml alone reads the first as the value "old ? next" and refuses the second.
+  assert.equal(run(`k:\n#c\n  old ${M}\n? next\n: v\n`).text, `k:\n#c\n  master-abc-2 ${M}\n? next\n: v\n`);
+  assert.deepEqual(run(`k:\n#c\n  old ${M}\nnext: 1\n`), { text: `k:\n#c\n  master-abc-2 ${M}\nnext: 1\n`, problems: [] });
+  // A comment line that ends a block scalar stays outside it.
+  const block = `k: | ${M}\n  text\n# {"$imagepolicy": "default:app"}\nn:\n# c\n  x\n`;
+  assert.equal(run(block).text, block.replace('| ', '|- ').replace('  text', '  master-abc-2'));
+});
+
+test('a comment after an anchor or a flow ":" is the line comment of the value below; with a second one, neither counts', () => {
+  assert.equal(run(`a: &x ${M}\n  old\n`).text, `a: &x ${M}\n  master-abc-2\n`);
+  const two = `a: &x ${M}\n  old # note\n`;
+  assert.deepEqual(run(two), { text: two, problems: [['MarkerInvalid', 1]] });
+  // After a lone "-" the comment is the item's head comment, and the item's line comment wins.
+  const dash = `l:\n- ${M}\n  old # note\n`;
+  assert.deepEqual(run(dash), { text: dash, problems: [['MarkerInvalid', 2]] });
+});

@@ -5,7 +5,21 @@
  */
 import { encodeScalar } from './encode.ts';
 import { findMarkers } from './scan.ts';
-import type { Decide, MarkerChange, MarkerProblem, RewriteResult } from './types.ts';
+import type { BlockParts, Decide, MarkerChange, MarkerProblem, RewriteResult, ScalarStyle } from './types.ts';
+
+/**
+ * A block scalar (`key: | # marker`) gets the new value as its one body line, and the strip
+ * indicator so it reads back without a final line break, as Flux's emitter writes it. The
+ * header's comment and the line breaks after the body stay as they were.
+ */
+function blockReplacement(text: string, block: BlockParts, value: string): string | null {
+  // eslint-disable-next-line no-control-regex -- control characters cannot sit in a block scalar line
+  if (value === '' || /^[ \t]|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(value)) return null;
+  const header = text.slice(block.header[0], block.header[1]);
+  const body = text.slice(block.body[0], block.body[1]);
+  const tail = body.slice(body.trimEnd().length);
+  return `${header[0]!}-${text.slice(block.header[1], block.body[0])}${block.indent}${value}${tail}`;
+}
 
 export function rewrite(text: string, decide: Decide): RewriteResult {
   const { markers, problems } = findMarkers(text);
@@ -34,13 +48,18 @@ export function rewrite(text: string, decide: Decide): RewriteResult {
       return;
     }
     if (d.value === m.value) return;
-    edits.push({
-      start: m.range[0],
-      end: m.range[1],
-      replacement: encodeScalar(d.value, m.style, m.flow),
-      index,
-      value: d.value,
-    });
+    const replacement =
+      m.block !== undefined ? blockReplacement(text, m.block, d.value) : encodeScalar(d.value, m.style as ScalarStyle, m.flow);
+    if (replacement === null) {
+      out.push({
+        code: 'MarkerInvalid',
+        message: `marker "${m.setter.raw}": the value ${JSON.stringify(d.value)} cannot be written as a one-line block scalar`,
+        line: m.line,
+        setter: m.setter.raw,
+      });
+      return;
+    }
+    edits.push({ start: m.range[0], end: m.range[1], replacement, index, value: d.value });
     changes.push({
       setter: m.setter.raw,
       policy: { namespace: m.setter.namespace, name: m.setter.name },

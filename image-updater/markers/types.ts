@@ -24,11 +24,22 @@ export interface Setter {
 
 export type ScalarStyle = 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE';
 
+/** A marked value's style: a flow scalar, or a block scalar (`|`, `>`) whose header carries the marker. */
+export type MarkerStyle = ScalarStyle | 'BLOCK_LITERAL' | 'BLOCK_FOLDED';
+
+/** Where a block scalar's header indicator and body lie, for a rewrite that keeps its comment. */
+export interface BlockParts {
+  header: [number, number];
+  body: [number, number];
+  /** The body's indentation. */
+  indent: string;
+}
+
 export interface Marker {
   setter: Setter;
   /** Offsets of the value token in the text, quotes included (JS string indices). */
   range: [number, number];
-  style: ScalarStyle;
+  style: MarkerStyle;
   /** The current value as YAML reads it (a string; plain scalars are taken verbatim). */
   value: string;
   /** 0-based index of the YAML document in the file. */
@@ -42,6 +53,8 @@ export interface Marker {
   comment: 'line' | 'head';
   /** True when the value sits inside a flow collection (`[...]`, `{...}`). */
   flow: boolean;
+  /** For a block scalar: its header and body. */
+  block?: BlockParts;
 }
 
 export type ProblemCode = Extract<Reason, 'FileNotParsable' | 'MarkerInvalid' | 'MarkerUnknownPolicy' | 'MarkerValueUnavailable'>;
