@@ -11,8 +11,12 @@ import { mapLimit } from '../../shared/kube/pool.ts';
 import type { DiffResult, PlannedObject } from '../../shared/kube/resource-manager.ts';
 import { assertUnique, prepareObjects } from '../plan.ts';
 import type { StepContext } from './context.ts';
+import { withNativeDefaults } from './native-defaults.ts';
 
-/** The rendered objects with namespaces settled and ownership stamped, split into apply stages. */
+/**
+ * The rendered objects with namespaces settled, ownership stamped and the list-key defaults
+ * older API servers need for server-side apply filled in, split into apply stages.
+ */
 export interface DesiredSet {
   objects: KubeObject[];
   stages: Record<Stage, KubeObject[]>;
@@ -29,7 +33,7 @@ export async function planObjects(ctx: StepContext, rendered: KubeObject[]): Pro
     scopes.set(key, mapping ? mapping.namespaced : crdScopes.get(key));
   });
   const { input } = ctx;
-  const objects = prepareObjects(rendered, (apiVersion, kind) => scopes.get(`${apiVersion}|${kind}`), {
+  const objects = prepareObjects(rendered.map(withNativeDefaults), (apiVersion, kind) => scopes.get(`${apiVersion}|${kind}`), {
     owner: ctx.owner,
     defaultNamespace: input.config.targetNamespace ?? input.cd.metadata.namespace ?? 'default',
   });
