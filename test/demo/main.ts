@@ -58,6 +58,9 @@ try {
     {
       'infrastructure/namespace.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra-settings\ndata:\n  region: local\n',
       'infrastructure/web.yaml': deployment('web', 'nginx:1.27'),
+      // As most Services on the internet are written: no `protocol`, which server-side apply on
+      // a 1.20 API server cannot merge unless the agent fills in the default (issue 17 part 4).
+      'infrastructure/web-svc.yaml': service('web'),
     },
     { branch: 'infra' },
   );
@@ -197,5 +200,21 @@ spec:
       containers:
         - name: ${name}
           image: ${image}
+          ports:
+            - containerPort: 80
+`;
+}
+
+function service(name: string): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  selector: {app: ${name}}
+  ports:
+    - name: http
+      port: 80
+      targetPort: 80
 `;
 }
