@@ -14,7 +14,7 @@ import type { ReconcileDeps, ReconcileInput } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
-import { compareStage, dryRunError, mapStage, planObjects } from './plan.ts';
+import { compareStage, dryRunError, mapStage, planObjects, unbornCustomResources, unbornNamespaces } from './plan.ts';
 import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
 
 export type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
@@ -81,12 +81,15 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   }
 
   const diffs = new Map<string, DiffResult>();
+  // Namespaces a run that writes nothing leaves missing; known after the foundation stage.
+  let unborn = new Set<string>();
   for (const stage of STAGES) {
     let compared: Awaited<ReturnType<typeof compareStage>>;
     let planned: Awaited<ReturnType<typeof mapStage>>;
     try {
       planned = await mapStage(ctx, desired.stages[stage], desired);
-      compared = await compareStage(ctx, planned);
+      compared = await compareStage(ctx, planned, unborn);
+      if (!write) compared.diffs.push(...unbornCustomResources(desired.stages[stage], desired, planned));
     } catch (err) {
       return fail('plan', err);
     }
@@ -95,7 +98,16 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       outcome.changes.push(...compared.rejected);
       return fail('plan', dryRunError(compared.rejected));
     }
-    if (!write) continue;
+    if (!write) {
+      if (stage === 'foundation') {
+        try {
+          unborn = await unbornNamespaces(ctx, compared.diffs);
+        } catch (err) {
+          return fail('plan', err);
+        }
+      }
+      continue;
+    }
     const choice = chooseWrites(compared.diffs, {
       selfHeal: config.policy.selfHeal,
       applyOutOfSyncOnly: config.policy.applyOutOfSyncOnly,

@@ -8,6 +8,7 @@ import { isObject, objectKey, refOf } from '../../shared/kube/object.ts';
 import { stageObjects } from '../../shared/kube/order.ts';
 import type { Stage } from '../../shared/kube/order.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
+import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { DiffResult, PlannedObject } from '../../shared/kube/resource-manager.ts';
 import { assertUnique, prepareObjects } from '../plan.ts';
 import type { StepContext } from './context.ts';
@@ -20,17 +21,17 @@ import { withNativeDefaults } from './native-defaults.ts';
 export interface DesiredSet {
   objects: KubeObject[];
   stages: Record<Stage, KubeObject[]>;
-  /** Scopes of custom resources whose CRD is part of this same set. */
-  crdScopes: Map<string, boolean>;
+  /** `apiVersion|kind` → REST mapping, for custom resources whose CRD is part of this same set. */
+  crdMappings: Map<string, ResourceMapping>;
 }
 
 export async function planObjects(ctx: StepContext, rendered: KubeObject[]): Promise<DesiredSet> {
-  const crdScopes = scopesOfCrds(rendered);
+  const crdMappings = mappingsOfCrds(rendered);
   const scopes = new Map<string, boolean | undefined>();
   await mapLimit([...new Set(rendered.map((o) => `${o.apiVersion}|${o.kind}`))], 4, async (key) => {
     const [apiVersion, kind] = key.split('|') as [string, string];
     const mapping = await ctx.deps.kube.mapping(apiVersion, kind);
-    scopes.set(key, mapping ? mapping.namespaced : crdScopes.get(key));
+    scopes.set(key, mapping ? mapping.namespaced : crdMappings.get(key)?.namespaced);
   });
   const { input } = ctx;
   const objects = prepareObjects(rendered.map(withNativeDefaults), (apiVersion, kind) => scopes.get(`${apiVersion}|${kind}`), {
@@ -38,24 +39,33 @@ export async function planObjects(ctx: StepContext, rendered: KubeObject[]): Pro
     defaultNamespace: input.config.targetNamespace ?? input.cd.metadata.namespace ?? 'default',
   });
   assertUnique(objects);
-  return { objects, stages: stageObjects(objects), crdScopes };
+  return { objects, stages: stageObjects(objects), crdMappings };
 }
 
-/** `group/version|Kind` → namespaced, for every kind a CRD in the set defines. */
-export function scopesOfCrds(rendered: readonly KubeObject[]): Map<string, boolean> {
-  const crdScopes = new Map<string, boolean>();
+/** `group/version|Kind` → the REST mapping each CRD in the set declares, for each version. */
+export function mappingsOfCrds(rendered: readonly KubeObject[]): Map<string, ResourceMapping> {
+  const mappings = new Map<string, ResourceMapping>();
   for (const obj of rendered) {
     if (obj.kind !== 'CustomResourceDefinition') continue;
     const spec = isObject(obj.spec) ? obj.spec : {};
     const names = isObject(spec.names) ? spec.names : {};
     const versions = Array.isArray(spec.versions) ? spec.versions : [];
+    const group = typeof spec.group === 'string' ? spec.group : '';
+    if (typeof names.kind !== 'string') continue;
+    const plural = typeof names.plural === 'string' ? names.plural : '';
     for (const v of versions) {
-      if (isObject(v) && typeof v.name === 'string' && typeof names.kind === 'string') {
-        crdScopes.set(`${spec.group as string}/${v.name}|${names.kind}`, spec.scope !== 'Cluster');
+      if (isObject(v) && typeof v.name === 'string') {
+        mappings.set(`${group}/${v.name}|${names.kind}`, {
+          group,
+          version: v.name,
+          kind: names.kind,
+          plural,
+          namespaced: spec.scope !== 'Cluster',
+        });
       }
     }
   }
-  return crdScopes;
+  return mappings;
 }
 
 /**
@@ -70,7 +80,7 @@ export async function mapStage(ctx: StepContext, objects: KubeObject[], desired:
     if (mapping) known.push({ object, mapping, ref: refOf(object) });
     else unknown.push(object);
   }
-  if (unknown.length > 0 && !unknown.every((o) => desired.crdScopes.has(`${o.apiVersion}|${o.kind}`))) {
+  if (unknown.length > 0 && !unknown.every((o) => desired.crdMappings.has(`${o.apiVersion}|${o.kind}`))) {
     const names = unknown.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
     throw terminal(
       'UnknownKind',
@@ -85,10 +95,17 @@ export async function mapStage(ctx: StepContext, objects: KubeObject[], desired:
  * Compares every object of a stage with the cluster through a server-side dry-run. All or
  * nothing: one rejected object fails the stage, with every rejection named.
  */
-export async function compareStage(ctx: StepContext, planned: PlannedObject[]): Promise<{ diffs: DiffResult[]; rejected: ChangeEntry[] }> {
+export async function compareStage(
+  ctx: StepContext,
+  planned: PlannedObject[],
+  unborn: ReadonlySet<string> = new Set(),
+): Promise<{ diffs: DiffResult[]; rejected: ChangeEntry[] }> {
   const cache = ctx.deps.cache;
   if (cache) await Promise.all([...new Set(planned.map((p) => p.mapping))].map((m) => cache.watch(m)));
   const results = await mapLimit(planned, ctx.deps.concurrency, async (p) => {
+    // The server answers NotFound for any object in a namespace that does not exist yet; what a
+    // sync would do with it is known without asking: create it.
+    if (p.ref.namespace !== undefined && unborn.has(p.ref.namespace)) return { p, diff: toCreate(p) };
     try {
       return { p, diff: await compareObject(ctx, p) };
     } catch (err) {
@@ -102,6 +119,45 @@ export async function compareStage(ctx: StepContext, planned: PlannedObject[]): 
     else rejected.push({ ref: r.p.ref, action: 'failed', message: r.error?.message ?? 'dry-run failed', error: r.error });
   }
   return { diffs, rejected };
+}
+
+function toCreate(p: PlannedObject): DiffResult {
+  return { planned: p, state: 'missing', live: undefined, merged: undefined };
+}
+
+/**
+ * Namespaces a run that writes nothing (manual mode, a blocking window, a plan) leaves missing:
+ * the Namespaces of the set that the foundation stage found missing, and the target namespace
+ * that createNamespace would create. Objects in them are planned creates, not dry-run failures.
+ */
+export async function unbornNamespaces(ctx: StepContext, foundation: readonly DiffResult[]): Promise<Set<string>> {
+  const unborn = new Set(
+    foundation.filter((d) => d.state === 'missing' && d.planned.ref.kind === 'Namespace').map((d) => d.planned.ref.name),
+  );
+  const { config } = ctx.input;
+  const target = config.targetNamespace;
+  if (config.policy.createNamespace && target && !unborn.has(target)) {
+    const mapping = await ctx.deps.kube.mapping('v1', 'Namespace');
+    if (mapping && !(await ctx.resources.get(mapping, undefined, target))) unborn.add(target);
+  }
+  return unborn;
+}
+
+/**
+ * Custom resources of a CRD this set creates, in a run that writes nothing: the CRD is not
+ * served, so nothing can be dry-run, but a sync would create each of them. Their mapping is what
+ * the CRD declares.
+ */
+export function unbornCustomResources(objects: readonly KubeObject[], desired: DesiredSet, known: readonly PlannedObject[]): DiffResult[] {
+  const knownKeys = new Set(known.map((p) => objectKey(p.ref)));
+  const out: DiffResult[] = [];
+  for (const object of objects) {
+    const ref = refOf(object);
+    const mapping = desired.crdMappings.get(`${object.apiVersion}|${object.kind}`);
+    if (!mapping || knownKeys.has(objectKey(ref))) continue;
+    out.push(toCreate({ object, mapping, ref }));
+  }
+  return out;
 }
 
 /**

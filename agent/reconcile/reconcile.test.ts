@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { KubeApiError } from '../../shared/kube/errors.ts';
 import { transient } from '../../shared/errors/index.ts';
 import { reconcile } from './index.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
 import { configMap, names, world } from './test-kit.ts';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
@@ -216,4 +217,79 @@ test('plan mode writes nothing and returns typed creates, updates and prune cand
   assert.deepEqual(changed?.merged?.data, { x: '2' });
   assert.deepEqual(plan.pruneCandidates, [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'old' }]);
   assert.ok(await w.kube.get(CM, 'apps', 'old'));
+});
+
+/** As the API server answers a dry-run of an object whose namespace does not exist. */
+const namespaceNotFound = (ns: string) => new KubeApiError(404, 'NotFound', `namespaces "${ns}" not found`);
+
+test('manual mode, a blocking window, a plan: a new Namespace with objects in it is OutOfSync with creates, not a failure', async () => {
+  const namespace: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fresh' } };
+  for (const [label, spec, overrides, mode] of [
+    ['manual', { syncPolicy: { manual: true } }, {}, 'sync'],
+    ['window', {}, { windowBlocked: true }, 'sync'],
+    ['plan', {}, {}, 'plan'],
+  ] as const) {
+    const w = world(spec);
+    w.git.commit([namespace, configMap('inside', { x: '1' }, { namespace: 'fresh' }), configMap('outside', { x: '1' })]);
+    w.kube.fail('dryRun', { kind: 'ConfigMap', name: 'inside' }, namespaceNotFound('fresh'));
+    const outcome = await reconcile(w.input(overrides, mode), w.deps);
+    assert.equal(outcome.error, undefined, `${label}: ${outcome.error?.message ?? ''}`);
+    assert.equal(outcome.sync, 'OutOfSync', label);
+    assert.deepEqual(
+      outcome.diffs.map((d) => `${d.planned.ref.kind}/${d.planned.ref.name}:${d.state}`).sort(),
+      ['ConfigMap/inside:missing', 'ConfigMap/outside:missing', 'Namespace/fresh:missing'],
+      label,
+    );
+    assert.deepEqual(w.kube.writes(), [], `${label}: nothing written`);
+    assert.ok(!w.kube.calls.some((c) => c.op === 'dryRun' && c.name === 'inside'), `${label}: no dry-run that must fail`);
+  }
+});
+
+test('a Namespace that exists already: objects in it are dry-run as usual, and a real rejection still fails the plan', async () => {
+  const w = world({ syncPolicy: { manual: true } });
+  w.kube.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'there' } });
+  w.git.commit([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'there' } }, configMap('inside', {}, { namespace: 'there' })]);
+  w.kube.fail('dryRun', { kind: 'ConfigMap', name: 'inside' }, new KubeApiError(422, 'Invalid', 'data: Invalid value'));
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.failedPhase, 'plan');
+  assert.equal(outcome.error?.code, 'ObjectInvalid');
+});
+
+test('createNamespace in manual mode: objects bound for the missing target namespace are planned creates', async () => {
+  const w = world({ syncPolicy: { manual: true, createNamespace: true } });
+  w.git.commit([configMap('a', {})]);
+  w.kube.fail('dryRun', { kind: 'ConfigMap' }, namespaceNotFound('apps'));
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error, undefined, outcome.error?.message);
+  assert.equal(outcome.sync, 'OutOfSync');
+  assert.deepEqual(
+    outcome.diffs.map((d) => `${d.planned.ref.name}:${d.state}`),
+    ['a:missing'],
+  );
+  assert.deepEqual(w.kube.writes(), []);
+});
+
+test('a plan with a new CRD and its custom resources lists the custom resources as creates', async () => {
+  const w = world();
+  const crd: KubeObject = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { kind: 'Widget', plural: 'widgets' },
+      versions: [{ name: 'v1', served: true, storage: true }],
+    },
+  };
+  const widget: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 } };
+  w.git.commit([crd, widget]);
+  const plan = await reconcile(w.input({}, 'plan'), w.deps);
+  assert.equal(plan.error, undefined, plan.error?.message);
+  assert.deepEqual(
+    plan.diffs.map((d) => `${d.planned.ref.kind}/${d.planned.ref.namespace ?? ''}/${d.planned.ref.name}:${d.state}`).sort(),
+    ['CustomResourceDefinition//widgets.example.com:missing', 'Widget/apps/w1:missing'],
+  );
+  assert.equal(plan.diffs.find((d) => d.planned.ref.kind === 'Widget')?.planned.mapping.plural, 'widgets');
+  assert.equal(plan.sync, 'OutOfSync');
 });
