@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContinuousDeployment, ContinuousDeploymentSpec } from '../shared/api/continuous-deployment.ts';
 import { Resources } from '../shared/api/resources.ts';
-import { transient } from '../shared/errors/index.ts';
+import { TidemarkError, transient } from '../shared/errors/index.ts';
 import { KubeApiError } from '../shared/kube/errors.ts';
 import { FakeKubePort } from '../shared/kube/fake-port.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
@@ -32,6 +32,8 @@ function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
     close: () => Promise.resolve(),
   };
   let lookups = 0;
+  /** When set, reading the Git credentials Secret fails with it. */
+  const secrets: { error: Error | undefined } = { error: undefined };
   const source = {
     resolve: (...args: Parameters<FakeGit['resolve']>) => {
       lookups++;
@@ -42,7 +44,7 @@ function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
   const controller = new ContinuousDeploymentController({
     kube: home,
     targets,
-    secrets: () => Promise.resolve({}),
+    secrets: () => (secrets.error ? Promise.reject(secrets.error) : Promise.resolve({})),
     source,
     render: () => git.render(),
     health: createHealthAssessor({ clock }),
@@ -60,7 +62,7 @@ function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
   const ready = (c: ContinuousDeployment | undefined) => c?.status?.conditions?.find((x) => x.type === 'Ready');
   // Every run starts by reading the newest copy of its ContinuousDeployment.
   const runs = () => home.calls.filter((c) => c.op === 'get' && c.kind === 'ContinuousDeployment').length;
-  return { home, remote, git, clock, events, controller, cd, read, ready, runs, lookups: () => lookups };
+  return { home, remote, git, clock, events, controller, cd, read, ready, runs, secrets, lookups: () => lookups };
 }
 
 async function start(a: ReturnType<typeof agent>): Promise<void> {
@@ -132,6 +134,33 @@ test('controller: a terminal failure waits for the interval; a transient one bac
   await b.clock.advance(5_000);
   assert.equal(b.ready(await b.read())?.status, 'True');
   await b.controller.stop();
+});
+
+test('controller: sync.status is Unknown while the source cannot be read (Git or its credentials); the revision stays', async () => {
+  const a = agent({ pullInterval: '5s', secretRef: 'git-creds' });
+  const sha = a.git.commit([configMap('a', {})]);
+  await start(a);
+  assert.equal((await a.read())?.status?.sync?.status, 'Synced');
+
+  a.git.failResolve = transient('GitUnreachable', 'no route to host');
+  await a.clock.advance(5_500);
+  let status = (await a.read())?.status;
+  assert.equal(a.ready(await a.read())?.reason, 'GitUnreachable');
+  assert.equal(status?.sync?.status, 'Unknown', 'Git unreachable: nothing to compare with');
+  assert.equal(status?.sync?.revision, `main@sha1:${sha}`, 'the last known revision is kept');
+  assert.equal(status?.health?.status, 'Healthy', 'the last known health is kept');
+
+  a.git.failResolve = undefined;
+  await a.clock.advance(5_500);
+  assert.equal((await a.read())?.status?.sync?.status, 'Synced');
+
+  a.secrets.error = new TidemarkError('SecretNotFound', 'secret agent/git-creds not found', { kind: 'terminal' });
+  await a.clock.advance(5_500);
+  status = (await a.read())?.status;
+  assert.equal(a.ready(await a.read())?.reason, 'SecretNotFound');
+  assert.equal(status?.sync?.status, 'Unknown', 'credentials unreadable: the source cannot be read either');
+  assert.equal(status?.sync?.revision, `main@sha1:${sha}`);
+  await a.controller.stop();
 });
 
 test('controller: a spec change, a sync request and a managed object change each run at once', async () => {

@@ -50,8 +50,11 @@ export function statusFromOutcome(
     const error = outcome.error;
     const message = `${phaseWord(outcome.failedPhase)} failed: ${describeError(error)}`;
     const revision = outcome.resolved?.revision ?? previous.sync?.revision;
+    // Without the source (Git unreachable, its credentials unreadable, a spec or target that
+    // stops the run before the fetch) nothing was compared: Unknown, as Argo CD reports it.
+    const sourceUnread = outcome.failedPhase === undefined || outcome.failedPhase === 'fetch';
     status.sync = {
-      status: outcome.failedPhase === 'fetch' ? 'Unknown' : 'OutOfSync',
+      status: sourceUnread ? 'Unknown' : 'OutOfSync',
       ...(revision === undefined ? {} : { revision }),
     };
     if (outcome.failedPhase === 'fetch' || outcome.failedPhase === 'render' || outcome.failedPhase === 'plan') {
