@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { main } from '../../cli/main.ts';
 import { startAgent } from '../../agent/index.ts';
 import type { RunningAgent } from '../../agent/index.ts';
@@ -15,6 +17,9 @@ import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { configMapYaml } from '../harness/manifests.ts';
 import { applyCd, condition, getObject, installCrds, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { kubectlTools } from '../harness/tools.ts';
+
+const run = promisify(execFile);
 
 /*
  * Issue 17 part 5 against the real API server: a commit that adds a Namespace with objects in
@@ -126,5 +131,36 @@ describe('agent: exactness', () => {
         assert.ok(await getObject(kube, `/api/v1/namespaces/${target}/configmaps/inside`));
       });
     }
+  });
+
+  /** `kubectl get cd NAME` (v1.35) as a person reads it: the header and the row, split on runs of spaces. */
+  const kubectlRow = async (name: string, wide = false): Promise<Record<string, string>> => {
+    const { kubectl } = await kubectlTools();
+    const args = ['--kubeconfig', cluster.kubeconfigPath, 'get', 'continuousdeployments.tidemark.dev', '--namespace', ns];
+    const { stdout } = await run(kubectl, [...args, ...(wide ? ['-o', 'wide'] : []), '--', name]);
+    const [header, row, ...rest] = stdout.trimEnd().split('\n');
+    assert.equal(rest.length, 0, stdout);
+    // Headers are single words except none; values may hold one space (a Ready message), so cut
+    // at the header's column starts, as kubectl aligns them.
+    const starts = [...(header ?? '').matchAll(/\S+/g)].map((m) => ({ name: m[0], at: m.index }));
+    return Object.fromEntries(starts.map((c, i) => [c.name, (row ?? '').slice(c.at, starts[i + 1]?.at ?? undefined).trim()]));
+  };
+
+  it('sync.status Unknown when the source cannot be read: Git gone after a sync, or its credentials Secret missing', async () => {
+    const sha = await git.repos.createRepo('vanishing', { 'deploy/cm.yaml': configMapYaml('vanishing', { a: '1' }) }, { branch: 'main' });
+    await cd('vanishing', {});
+    await waitForCd(kube, ns, 'vanishing', (c) => c.status?.sync?.status === 'Synced', 'vanishing synced');
+    await rm(git.repos.path('vanishing'), { recursive: true, force: true });
+    await requestSync(kube, ns, 'vanishing');
+    const gone = await waitForCd(kube, ns, 'vanishing', (c) => c.status?.sync?.status === 'Unknown', 'vanishing: Unknown');
+    assert.equal(condition(gone, 'Ready')?.status, 'False');
+    assert.equal(gone.status?.sync?.revision, `main@sha1:${sha}`, 'the last revision it knew stays');
+    assert.equal((await kubectlRow('vanishing')).SYNC, 'Unknown');
+
+    await git.repos.createRepo('locked', { 'deploy/cm.yaml': configMapYaml('locked', { a: '1' }) }, { branch: 'main' });
+    await cd('locked', { secretRef: 'no-such-secret' });
+    const locked = await waitForCd(kube, ns, 'locked', (c) => condition(c, 'Ready')?.status === 'False', 'locked: failed');
+    assert.equal(locked.status?.sync?.status, 'Unknown', condition(locked, 'Ready')?.message);
+    assert.equal(condition(locked, 'Ready')?.reason, 'SecretNotFound');
   });
 });
