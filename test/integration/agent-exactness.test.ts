@@ -146,6 +146,26 @@ describe('agent: exactness', () => {
     return Object.fromEntries(starts.map((c, i) => [c.name, (row ?? '').slice(c.at, starts[i + 1]?.at ?? undefined).trim()]));
   };
 
+  it('the printer columns: kubectl get shows health, sync, revision, location and the last sync time', async () => {
+    const sha = await git.repos.createRepo('columns', { 'deploy/cm.yaml': configMapYaml('columns', { a: '1' }) }, { branch: 'main' });
+    await cd('columns', {});
+    const status = await waitForCd(kube, ns, 'columns', (c) => c.status?.sync?.status === 'Synced', 'columns synced');
+    const row = await kubectlRow('columns');
+    assert.deepEqual(Object.keys(row), ['NAME', 'HEALTH', 'SYNC', 'REVISION', 'LOCATION', 'UPDATED', 'AGE']);
+    assert.equal(row.NAME, 'columns');
+    assert.equal(row.HEALTH, 'Healthy');
+    assert.equal(row.SYNC, 'Synced');
+    assert.equal(row.REVISION, `main@sha1:${sha}`);
+    assert.equal(row.LOCATION, apps);
+    assert.equal(status.status?.location?.namespace, apps);
+    // A date column prints an age: the sync happened within the test, so seconds or minutes.
+    assert.match(row.UPDATED ?? '', /^\d+(s|m\d*s?)$/);
+    assert.ok(status.status?.lastSyncTime, 'the Updated column reads status.lastSyncTime');
+    const wide = await kubectlRow('columns', true);
+    assert.equal(wide.READY, 'True');
+    assert.match(wide.MESSAGE ?? '', /^Applied revision: main@sha1:/);
+  });
+
   it('sync.status Unknown when the source cannot be read: Git gone after a sync, or its credentials Secret missing', async () => {
     const sha = await git.repos.createRepo('vanishing', { 'deploy/cm.yaml': configMapYaml('vanishing', { a: '1' }) }, { branch: 'main' });
     await cd('vanishing', {});
