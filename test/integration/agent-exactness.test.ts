@@ -28,6 +28,33 @@ const run = promisify(execFile);
  * a Namespace with objects in one commit.
  */
 
+// A kind only this file defines, so parallel files never see it.
+const GADGET_GROUP = 'exact.test.tidemark.dev';
+const GADGETS = `gadgets.${GADGET_GROUP}`;
+const gadgetCrd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${GADGETS}
+spec:
+  group: ${GADGET_GROUP}
+  scope: Namespaced
+  names: {kind: Gadget, plural: gadgets, singular: gadget, listKind: GadgetList}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+`;
+const gadget = (name: string, namespace: string, size: number) =>
+  `apiVersion: ${GADGET_GROUP}/v1\nkind: Gadget\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\nspec:\n  size: ${size}\n`;
+
 const nsYaml = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
 
 describe('agent: exactness', () => {
@@ -56,6 +83,9 @@ describe('agent: exactness', () => {
     await agent?.stop();
     await git?.stop();
     for (const name of createdNamespaces) await cluster.deleteNamespace(name).catch(() => undefined);
+    await kube?.rest
+      .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${GADGETS}` })
+      .catch(() => undefined);
     await kube?.close();
     if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
   });
@@ -182,5 +212,79 @@ describe('agent: exactness', () => {
     const locked = await waitForCd(kube, ns, 'locked', (c) => condition(c, 'Ready')?.status === 'False', 'locked: failed');
     assert.equal(locked.status?.sync?.status, 'Unknown', condition(locked, 'Ready')?.message);
     assert.equal(condition(locked, 'Ready')?.reason, 'SecretNotFound');
+  });
+
+  it('kustomize components: each component adds its objects and patches the base', async () => {
+    const component = (body: string) => `apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n${body}`;
+    await git.repos.createRepo(
+      'components',
+      {
+        'deploy/kustomization.yaml': 'resources: [app.yaml]\ncomponents: [../components/metrics, ../components/tier]\n',
+        'deploy/app.yaml': configMapYaml('app', { mode: 'plain' }),
+        'components/metrics/kustomization.yaml': component(
+          'resources: [svc.yaml]\npatches:\n  - target: {kind: ConfigMap, name: app}\n' +
+            '    patch: |\n      - op: add\n        path: /data/metrics\n        value: "on"\n',
+        ),
+        // A Service as most are written, without protocol.
+        'components/metrics/svc.yaml':
+          'apiVersion: v1\nkind: Service\nmetadata:\n  name: metrics\nspec:\n  selector: {app: app}\n  ports:\n    - port: 9090\n',
+        'components/tier/kustomization.yaml': component('labels:\n  - pairs: {tier: backend}\n    includeSelectors: false\n'),
+      },
+      { branch: 'main' },
+    );
+    await cd('components', {});
+    const status = await waitForCd(kube, ns, 'components', (c) => condition(c, 'Ready')?.status !== undefined, 'components settled');
+    assert.equal(status.status?.sync?.status, 'Synced', condition(status, 'Ready')?.message);
+    assert.deepEqual(status.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), ['ConfigMap/app', 'Service/metrics']);
+    const app = await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/app`);
+    assert.deepEqual(app?.data, { mode: 'plain', metrics: 'on' });
+    assert.equal(app?.metadata.labels?.tier, 'backend');
+    const svc = await getObject(kube, `/api/v1/namespaces/${apps}/services/metrics`);
+    assert.equal(svc?.metadata.labels?.tier, 'backend', 'a later component applies to an earlier one');
+    assert.deepEqual(
+      (svc?.spec as { ports: Array<{ protocol: string }> }).ports.map((p) => p.protocol),
+      ['TCP'],
+    );
+  });
+
+  it('a CRD, its custom resources and a Namespace with objects in one commit: planned as creates, then synced', async () => {
+    const target = `gadgets-${suffix}`;
+    createdNamespaces.push(target);
+    await git.repos.createRepo(
+      'gadgets',
+      {
+        'deploy/crd.yaml': gadgetCrd,
+        'deploy/ns.yaml': nsYaml(target),
+        'deploy/in-ns.yaml': `${gadget('inside', target, 1)}---\n${configMapYaml('inside', { b: '2' }, { namespace: target })}`,
+        'deploy/in-target.yaml': gadget('outside', apps, 2),
+      },
+      { branch: 'main' },
+    );
+    // Manual first: nothing exists yet, so nothing can be dry-run below the CRD and the Namespace.
+    await cd('gadgets', { syncPolicy: { manual: true } });
+    const planned = await waitForCd(kube, ns, 'gadgets', (c) => condition(c, 'Ready')?.status !== undefined, 'gadgets: compared');
+    assert.equal(planned.status?.sync?.status, 'OutOfSync', condition(planned, 'Ready')?.message);
+    assert.equal(condition(planned, 'Ready')?.reason, 'ManualSyncRequired', condition(planned, 'Ready')?.message);
+    const diff = await cli('diff', 'gadgets', '-n', ns);
+    assert.equal(diff.code, 1, diff.err + diff.out);
+    for (const label of [
+      `CustomResourceDefinition/${GADGETS}`,
+      `Namespace/${target}`,
+      `Gadget/${target}/inside`,
+      `ConfigMap/${target}/inside`,
+      `Gadget/${apps}/outside`,
+    ]) {
+      assert.match(diff.out, new RegExp(`^\\+ create ${label.replaceAll('.', '\\.')}$`, 'm'), diff.out);
+    }
+
+    const stamp = await requestSync(kube, ns, 'gadgets');
+    const synced = await waitForCd(kube, ns, 'gadgets', (c) => c.status?.lastHandledRequestedAt === stamp, 'gadgets: requested sync');
+    assert.equal(synced.status?.sync?.status, 'Synced', condition(synced, 'Ready')?.message);
+    assert.equal(synced.status?.resources?.length, 5);
+    const inside = await getObject(kube, `/apis/${GADGET_GROUP}/v1/namespaces/${target}/gadgets/inside`);
+    assert.equal((inside?.spec as { size: number }).size, 1);
+    const outside = await getObject(kube, `/apis/${GADGET_GROUP}/v1/namespaces/${apps}/gadgets/outside`);
+    assert.equal((outside?.spec as { size: number }).size, 2);
+    assert.ok(await getObject(kube, `/api/v1/namespaces/${target}/configmaps/inside`));
   });
 });
