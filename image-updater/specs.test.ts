@@ -149,8 +149,10 @@ test('inline block: the seed declares an ImageRepository + ImagePolicy pair name
     apiVersion: 'tidemark.dev/v1alpha1',
     kind: 'ImageRepository',
     metadata,
-    spec: { image: 'registry.example.com/team/app', interval: '5m', secretRef: { name: 'image-pull' } },
+    // The seed's pullInterval (1m), not a fixed 5m: a new tag reaches Git within one pull interval.
+    spec: { image: 'registry.example.com/team/app', interval: '1m', secretRef: { name: 'image-pull' } },
   });
+  assert.equal(derived.repository.intervalMs, 60_000);
   assert.deepEqual(derived.imagePolicy, {
     apiVersion: 'tidemark.dev/v1alpha1',
     kind: 'ImagePolicy',
@@ -241,4 +243,26 @@ test('inline block: optional ImageRepository settings carry over; absent block y
   const rest = { ...seed.spec };
   delete rest.imageRepository;
   assert.equal(readInlineImageObjects({ ...seed, spec: rest }), undefined);
+});
+
+test('inline block: the scan interval follows pullInterval unless the block sets its own; a bad pullInterval is named as such', () => {
+  const seed = fixture('seed-continuous-deployment.yaml') as ContinuousDeployment;
+  const withSpec = (spec: Record<string, unknown>): ContinuousDeployment => ({ ...seed, spec: { ...seed.spec, ...spec } });
+  const block = seed.spec.imageRepository as Record<string, unknown>;
+
+  assert.equal(ok(readInlineImageObjects(withSpec({ pullInterval: '10s' }))).imageRepository.spec.interval, '10s');
+  assert.equal(ok(readInlineImageObjects(withSpec({ pullInterval: '10s' }))).repository.intervalMs, 10_000);
+  const unset = { ...seed.spec };
+  delete unset.pullInterval;
+  assert.equal(ok(readInlineImageObjects({ ...seed, spec: unset })).imageRepository.spec.interval, '5m', "pullInterval's own default");
+  const own = ok(readInlineImageObjects(withSpec({ pullInterval: '10m', imageRepository: { ...block, interval: '30s' } })));
+  assert.equal(own.imageRepository.spec.interval, '30s', "the block's interval wins");
+
+  const bad = problems(readInlineImageObjects(withSpec({ pullInterval: 'soon' })));
+  assertHas(bad, /^InvalidDuration spec\.pullInterval: invalid duration "soon"/);
+  assert.ok(!bad.some((p) => p.includes('spec.imageRepository.interval')), bad.join('\n'));
+  assertHas(
+    problems(readInlineImageObjects(withSpec({ pullInterval: '10m', imageRepository: { ...block, interval: 'soon' } }))),
+    /^InvalidDuration spec\.imageRepository\.interval: invalid duration "soon"/,
+  );
 });

@@ -47,6 +47,15 @@ describe('inlineToImageUpdateAutomation', () => {
     assert.equal(automation?.spec.git?.commit?.messageTemplate, undefined);
   });
 
+  it("keeps pullInterval's default when the deployment leaves it unset, and ignores the block's scan interval", async () => {
+    const cd = await seed();
+    delete cd.spec.pullInterval;
+    assert.equal(inlineToImageUpdateAutomation(cd)?.spec.interval, '5m');
+    cd.spec.pullInterval = '1m';
+    (cd.spec.imageRepository as Record<string, unknown>).interval = '10s';
+    assert.equal(inlineToImageUpdateAutomation(cd)?.spec.interval, '1m', 'the block interval is the registry scan, not the automation');
+  });
+
   it('derives nothing without a block', async () => {
     const cd = await seed();
     delete cd.spec.imageRepository;

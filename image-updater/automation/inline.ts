@@ -1,6 +1,7 @@
 import { Annotations, API_VERSION, Kinds } from '../../shared/api/constants.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import { isObject } from '../../shared/kube/object.ts';
+import { DEPLOYMENT_DEFAULTS } from '../../shared/spec/index.ts';
 import { DEFAULT_AUTHOR } from './spec.ts';
 import type { ImageUpdateAutomation, ImageUpdateAutomationSpec } from './types.ts';
 
@@ -9,7 +10,7 @@ import type { ImageUpdateAutomation, ImageUpdateAutomationSpec } from './types.t
  * always creates one): named after the ContinuousDeployment, over its own repository, branch and
  * path — those stay unset, so they follow the deployment when it changes — with the block's
  * `commitMessage` as the template (the default listing without one) and the deployment's pull
- * interval. `undefined` without a block.
+ * interval (its default when unset). `undefined` without a block.
  * The block itself is validated by the ImageRepository/ImagePolicy deriver; this only reads it.
  */
 export function inlineToImageUpdateAutomation(cd: ContinuousDeployment): ImageUpdateAutomation | undefined {
@@ -26,7 +27,11 @@ export function inlineToImageUpdateAutomation(cd: ContinuousDeployment): ImageUp
     git: { commit },
     update: { strategy: 'Setters' },
   };
-  if (typeof cd.spec.pullInterval === 'string' && cd.spec.pullInterval !== '') spec.interval = cd.spec.pullInterval;
+  // Every interval follows pullInterval, as in KubeVela's component: this one, the derived
+  // ImageRepository's scan (unless the block sets its own) and the source's, which is the
+  // deployment itself.
+  spec.interval =
+    typeof cd.spec.pullInterval === 'string' && cd.spec.pullInterval !== '' ? cd.spec.pullInterval : DEPLOYMENT_DEFAULTS.pullInterval;
   return {
     apiVersion: API_VERSION,
     kind: Kinds.ImageUpdateAutomation.kind,

@@ -1,13 +1,8 @@
 import { Annotations, API_VERSION, Kinds } from '../api/constants.ts';
 import type { ContinuousDeployment } from '../api/continuous-deployment.ts';
-import {
-  DEFAULT_SCAN_INTERVAL,
-  type ImagePolicy,
-  type ImagePolicySpec,
-  type ImageRepository,
-  type ImageRepositorySpec,
-} from '../api/image.ts';
+import type { ImagePolicy, ImagePolicySpec, ImageRepository, ImageRepositorySpec } from '../api/image.ts';
 import type { CompiledForms, ImageCompilers, PlainForms } from './compile.ts';
+import { DEPLOYMENT_DEFAULTS } from './continuous-deployment.ts';
 import { validateImagePolicySpec, type ImagePolicyConfig } from './image-policy.ts';
 import { validateImageRepositorySpec, type ImageRepositoryConfig } from './image-repository.ts';
 import { namespaceProblem, objectNameProblem } from './names.ts';
@@ -33,6 +28,12 @@ export const INLINE_IMAGE_FIELDS = [
 const INLINE_PATHS: FieldPaths = {
   prefix: 'spec.imageRepository.',
   rename: (relative) => relative.replace(/^(secretRef|certSecretRef)\.name$/, '$1'),
+};
+
+/** The same, except that a scan interval taken from the deployment is the deployment's field. */
+const FROM_PULL_INTERVAL_PATHS: FieldPaths = {
+  prefix: 'spec.',
+  rename: (relative) => (relative === 'interval' ? 'pullInterval' : `imageRepository.${INLINE_PATHS.rename?.(relative) ?? relative}`),
 };
 
 export interface DerivedImageObjects<C extends CompiledForms = PlainForms> {
@@ -76,9 +77,10 @@ export function inlineToImageObjects<C extends CompiledForms>(
     inline.add('policy', 'is required', 'e.g. policy: {numerical: {order: asc}} or {semver: {range: ">=1.0.0"}}', 'InvalidPolicy');
   }
 
-  const repositorySpec = repositorySpecOf(block);
+  const ownInterval = block.interval !== undefined && block.interval !== null;
+  const repositorySpec = repositorySpecOf(block, ownInterval ? block.interval : (cd.spec.pullInterval ?? DEPLOYMENT_DEFAULTS.pullInterval));
   const policySpec = policySpecOf(block, name);
-  const repository = validateImageRepositorySpec(repositorySpec, compile, INLINE_PATHS);
+  const repository = validateImageRepositorySpec(repositorySpec, compile, ownInterval ? INLINE_PATHS : FROM_PULL_INTERVAL_PATHS);
   const policy =
     block.policy === undefined || block.policy === null
       ? undefined
@@ -116,9 +118,14 @@ export function inlineToImageObjects<C extends CompiledForms>(
   };
 }
 
-/** Only what the block sets, plus the interval KubeVela always sets, so applies stay minimal. */
-function repositorySpecOf(block: Record<string, unknown>): Record<string, unknown> {
-  const spec: Record<string, unknown> = { image: block.image, interval: block.interval ?? DEFAULT_SCAN_INTERVAL };
+/**
+ * Only what the block sets, plus the interval KubeVela always sets, so applies stay minimal.
+ * KubeVela's kustomize component scans the registry at the deployment's `pullInterval` (the seed
+ * says Git and the registry are both polled at it), so a new tag reaches Git within about one
+ * pull interval; the block's own `interval` overrides it.
+ */
+function repositorySpecOf(block: Record<string, unknown>, interval: unknown): Record<string, unknown> {
+  const spec: Record<string, unknown> = { image: block.image, interval };
   if (block.timeout !== undefined) spec.timeout = block.timeout;
   if (block.secretRef !== undefined && block.secretRef !== null) spec.secretRef = { name: block.secretRef };
   if (block.certSecretRef !== undefined && block.certSecretRef !== null) spec.certSecretRef = { name: block.certSecretRef };
