@@ -11,6 +11,7 @@ import type { GitServers } from '../harness/git.ts';
 import { applyCd, condition, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
+import { main } from '../../cli/main.ts';
 import { startAgent } from '../../agent/index.ts';
 import type { RunningAgent } from '../../agent/index.ts';
 
@@ -81,6 +82,15 @@ describe('the Argo CD example apps sync as written', () => {
     });
     const cd = await waitForCd(kube, ns, app, synced, `${app} synced or refused`);
     assert.equal(cd.status?.sync?.status, 'Synced', `${app}: ${condition(cd, 'Ready')?.message ?? ''}`);
+    // The defaults we fill in are what the server stores: no difference is left to report.
+    let out = '';
+    const code = await main(['diff', app, '-n', ns, '--kubeconfig', cluster.kubeconfigPath], {
+      out: (t) => void (out += t),
+      err: (t) => void (out += t),
+      env: {},
+    });
+    assert.equal(code, 0, out);
+    assert.match(out, /^no differences with /m);
     return cd;
   };
 
