@@ -29,7 +29,7 @@ describe('native defaults before server-side apply', () => {
     });
   }
 
-  it('every pod template carrier a 1.20-1.35 server serves has a fixture', () => {
+  it('every kind with defaults to fill in has a fixture', () => {
     const covered = new Set(files.map((f) => `${load(f).input.apiVersion}|${load(f).input.kind}`));
     for (const key of [
       'v1|Pod',
@@ -44,12 +44,16 @@ describe('native defaults before server-side apply', () => {
       'batch/v1|Job',
       'batch/v1|CronJob',
       'batch/v1beta1|CronJob',
+      'v1|ResourceQuota',
+      'v1|LimitRange',
+      'v1|PersistentVolumeClaim',
+      'v1|PersistentVolume',
     ]) {
       assert.ok(covered.has(key), `${key} has a fixture`);
     }
   });
 
-  it('an object that already says every protocol comes back as it is, in every carrier', () => {
+  it('an object that already says everything comes back as it is, in every kind', () => {
     for (const file of files) {
       const expected = load(file).expected;
       assert.equal(withNativeDefaults(expected), expected, `${file}: the applied form is a fixed point`);
@@ -64,6 +68,9 @@ describe('native defaults before server-side apply', () => {
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [null] } } } },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'e' }, stringData: { n: 1 } },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'f' }, stringData: {} },
+      { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'g' }, spec: { hard: [1] } },
+      { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'h' }, spec: { limits: 'none' } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'i' }, spec: { containers: [{ resources: { limits: { cpu: Infinity } } }] } },
     ];
     for (const obj of odd) assert.equal(withNativeDefaults(obj), obj, obj.metadata.name);
   });

@@ -5,15 +5,27 @@ import { isObject } from '../../shared/kube/object.ts';
  * Server-side apply on API servers before 1.22 cannot merge an entry of an associative list whose
  * key field the user left to defaulting: `.spec.ports: element 0: associative list with keys has
  * an element that omits key field "protocol"` (kubernetes-sigs/structured-merge-diff#130,
- * kubernetes/kubernetes#98576). `kubectl apply` without `--server-side` never meets it, so the
- * most common manifests on the internet omit `protocol`. Like Flux's apply library
- * (fluxcd/pkg ssa `SetNativeKindsDefaults`, now `normalize.UnstructuredList`), we write the
- * value the API server would default before the dry run and the apply. Newer servers default it
- * to the same value, so the stored object is the same on every version.
+ * kubernetes/kubernetes#98576). Nor does it take a resource quantity written as a YAML number:
+ * `.resources.limits.cpu: expected string, got ... 1`. `kubectl apply` without `--server-side`
+ * accepts both, so the most common manifests on the internet are written that way. Like Flux's
+ * apply library (fluxcd/pkg ssa `SetNativeKindsDefaults`, now `normalize.UnstructuredList`,
+ * whose round trip through the typed objects does both), we write the value the API server
+ * would store before the dry run and the apply. Newer servers store the same, so the result is
+ * the same on every version.
  */
 
 /** The API server's default for every `protocol` key of ports (core/v1 SetDefaults_*Port). */
 const DEFAULT_PROTOCOL = 'TCP';
+
+/** Resource lists (name → quantity) in kinds that are not pod template carriers, by `apiVersion|kind`. */
+const QUANTITY_MAPS: Record<string, ReadonlyArray<readonly string[]>> = {
+  'v1|ResourceQuota': [['spec', 'hard']],
+  'v1|PersistentVolumeClaim': [
+    ['spec', 'resources', 'requests'],
+    ['spec', 'resources', 'limits'],
+  ],
+  'v1|PersistentVolume': [['spec', 'capacity']],
+};
 
 /** Where the pod spec sits in each kind that carries one, by `apiVersion|kind`. */
 const POD_SPEC_PATHS: Record<string, readonly string[]> = {
@@ -33,17 +45,21 @@ const POD_SPEC_PATHS: Record<string, readonly string[]> = {
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 
 /**
- * The object with the defaults filled in that server-side apply needs to merge list entries
- * (`protocol` of Service and container ports) and with a Secret's `stringData` folded into
- * `data`. Pure; returns the very same object when nothing was missing, and never changes a value
- * the object already states. Kinds and versions not listed are returned as they are.
+ * The object as server-side apply on every supported server takes it: the `protocol` of Service
+ * and container ports filled in, resource quantities written as numbers turned into strings,
+ * and a Secret's `stringData` folded into `data`. Pure; returns the very same object when
+ * nothing was missing, and never changes a value the object already states (a quantity keeps
+ * its number, only as text). Kinds and versions not listed are returned as they are.
  */
 export function withNativeDefaults(obj: KubeObject): KubeObject {
   const key = `${obj.apiVersion}|${obj.kind}`;
   if (key === 'v1|Service') return withServiceDefaults(obj);
   if (key === 'v1|Secret') return withSecretData(obj);
+  if (key === 'v1|LimitRange') return withLimitRangeQuantities(obj);
+  const maps = QUANTITY_MAPS[key];
+  if (maps) return maps.reduce<KubeObject>((o, path) => rebuild(o, path, quantityMap) as KubeObject, obj);
   const path = POD_SPEC_PATHS[key];
-  return path ? withPodSpecDefaults(obj, path) : obj;
+  return path ? (rebuild(obj, path, withPodSpecDefaults) as KubeObject) : obj;
 }
 
 function withServiceDefaults(obj: KubeObject): KubeObject {
@@ -53,26 +69,59 @@ function withServiceDefaults(obj: KubeObject): KubeObject {
   return ports === spec.ports ? obj : { ...obj, spec: { ...spec, ports } };
 }
 
-/** Rebuilds only the objects on the path down to the pod spec, and only when a port changed. */
-function withPodSpecDefaults(obj: KubeObject, path: readonly string[]): KubeObject {
-  const rebuilt = rebuild(obj, path, (podSpec) => {
-    let next = podSpec;
-    for (const list of CONTAINER_LISTS) {
-      const containers = podSpec[list];
-      if (!Array.isArray(containers)) continue;
-      let changed = false;
-      const updated = containers.map((container: unknown) => {
-        if (!isObject(container)) return container;
-        const ports = withProtocols(container.ports);
-        if (ports === container.ports) return container;
-        changed = true;
-        return { ...container, ports };
-      });
-      if (changed) next = { ...next, [list]: updated };
-    }
-    return next;
+/** Ports and quantities of every container list, the pod's overhead and emptyDir size limits. */
+function withPodSpecDefaults(podSpec: Record<string, unknown>): Record<string, unknown> {
+  let next = podSpec;
+  for (const list of CONTAINER_LISTS) {
+    const updated = mapList(next[list], (container) => {
+      let c = container;
+      const ports = withProtocols(c.ports);
+      if (ports !== c.ports) c = { ...c, ports };
+      c = rebuild(c, ['resources', 'limits'], quantityMap);
+      return rebuild(c, ['resources', 'requests'], quantityMap);
+    });
+    if (updated !== next[list]) next = { ...next, [list]: updated };
+  }
+  next = rebuild(next, ['overhead'], quantityMap);
+  const volumes = mapList(next.volumes, (volume) => rebuild(volume, ['emptyDir'], (dir) => quantityField(dir, 'sizeLimit')));
+  return volumes === next.volumes ? next : { ...next, volumes };
+}
+
+function withLimitRangeQuantities(obj: KubeObject): KubeObject {
+  return rebuild(obj, ['spec'], (spec) => {
+    const limits = mapList(spec.limits, (limit) =>
+      ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'].reduce((l, field) => rebuild(l, [field], quantityMap), limit),
+    );
+    return limits === spec.limits ? spec : { ...spec, limits };
+  }) as KubeObject;
+}
+
+/** The same array when `change` returned every object element unchanged. */
+function mapList(list: unknown, change: (item: Record<string, unknown>) => Record<string, unknown>): unknown {
+  if (!Array.isArray(list)) return list;
+  let changed = false;
+  const next = list.map((item: unknown) => {
+    if (!isObject(item)) return item;
+    const updated = change(item);
+    if (updated !== item) changed = true;
+    return updated;
   });
-  return rebuilt as KubeObject;
+  return changed ? next : list;
+}
+
+/**
+ * A quantity the YAML wrote as a number, as the text of that same number ("1", "0.5"): the
+ * server parses both forms to the same quantity and stores its canonical text either way.
+ */
+function quantityMap(map: Record<string, unknown>): Record<string, unknown> {
+  let next = map;
+  for (const name of Object.keys(map)) next = quantityField(next, name);
+  return next;
+}
+
+function quantityField(node: Record<string, unknown>, field: string): Record<string, unknown> {
+  const value = node[field];
+  return typeof value === 'number' && Number.isFinite(value) ? { ...node, [field]: String(value) } : node;
 }
 
 function rebuild(

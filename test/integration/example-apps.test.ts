@@ -8,7 +8,7 @@ import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
-import { applyCd, condition, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, installCrds, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { main } from '../../cli/main.ts';
@@ -55,7 +55,7 @@ describe('the Argo CD example apps sync as written', () => {
     kube = testClient(cluster);
     git = await startGitServers({ http: false, ssh: false });
     ns = await cluster.createNamespace('examples');
-    for (const app of ['guestbook', 'kustomize-guestbook', 'sock-shop']) targets[app] = await cluster.createNamespace(app);
+    for (const app of ['guestbook', 'kustomize-guestbook', 'sock-shop', 'common']) targets[app] = await cluster.createNamespace(app);
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-examples-cache-'));
     const files = {
       ...(await filesOf('guestbook')),
@@ -75,10 +75,10 @@ describe('the Argo CD example apps sync as written', () => {
 
   const synced = (cd: ContinuousDeployment) => cd.status?.sync?.status === 'Synced' || condition(cd, 'Ready')?.status === 'False';
 
-  const sync = async (app: string) => {
+  const sync = async (app: string, repo = 'examples', path = app) => {
     await applyCd(kube, {
       metadata: { name: app, namespace: ns },
-      spec: { url: git.repos.fileUrl('examples'), path: app, pullInterval: '1h', targetNamespace: targets[app] },
+      spec: { url: git.repos.fileUrl(repo), path, pullInterval: '1h', targetNamespace: targets[app] },
     });
     const cd = await waitForCd(kube, ns, app, synced, `${app} synced or refused`);
     assert.equal(cd.status?.sync?.status, 'Synced', `${app}: ${condition(cd, 'Ready')?.message ?? ''}`);
@@ -144,5 +144,48 @@ describe('the Argo CD example apps sync as written', () => {
       ['27017/TCP'],
     );
     assert.ok(await getObject(kube, `/apis/networking.k8s.io/v1/namespaces/${target}/ingresses/front-end-ingress`));
+  });
+
+  it('other shapes kubectl apply takes and server-side apply on 1.20 did not: quantities as numbers; stringData', async () => {
+    const worker = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+        - name: worker
+          image: busybox
+          resources:
+            limits: {cpu: 1, memory: 1Gi}
+            requests: {cpu: 0.5}
+`;
+    const quota = 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: team\nspec:\n  hard: {pods: 10, requests.cpu: 4}\n';
+    const secret = (data: Record<string, string>) =>
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData: ${JSON.stringify(data)}\n`;
+    await git.repos.createRepo(
+      'common',
+      { 'deploy/worker.yaml': worker, 'deploy/quota.yaml': quota, 'deploy/secret.yaml': secret({ user: 'admin' }) },
+      { branch: 'main' },
+    );
+    await sync('common', 'common', 'deploy');
+    const target = targets.common!;
+    const deployment = await getObject(kube, `/apis/apps/v1/namespaces/${target}/deployments/worker`);
+    const resources = (deployment?.spec as { template: { spec: { containers: Array<{ resources: unknown }> } } }).template.spec
+      .containers[0]?.resources;
+    assert.deepEqual(resources, { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } });
+    const hard = ((await getObject(kube, `/api/v1/namespaces/${target}/resourcequotas/team`))?.spec as { hard: unknown }).hard;
+    assert.deepEqual(hard, { pods: '10', 'requests.cpu': '4' });
+
+    // A key renamed in stringData leaves no stale key behind (kubernetes/kubernetes#108008).
+    const sha = await git.repos.commitFiles('common', 'main', { 'deploy/secret.yaml': secret({ username: 'admin' }) }, 'rename a key');
+    await requestSync(kube, ns, 'common');
+    await waitForCd(kube, ns, 'common', (c) => c.status?.lastAppliedRevision === `main@sha1:${sha}`, 'common: renamed key applied');
+    const data = (await getObject(kube, `/api/v1/namespaces/${target}/secrets/creds`))?.data as Record<string, string>;
+    assert.deepEqual(Object.keys(data), ['username']);
+    assert.equal(Buffer.from(data.username ?? '', 'base64').toString(), 'admin');
   });
 });
