@@ -103,11 +103,15 @@ describe('image automation: every interval follows pullInterval', () => {
 
   const waitForLog = async (count: number, what: string): Promise<LogEntry[]> => {
     let log: LogEntry[] = [];
-    await waitFor(async () => (log = await git.repos.readLog('interval-gitops', 'image')).length === count, {
-      timeoutMs: WAIT_MS,
-      intervalMs: 100,
-      what: `${what}; log: ${JSON.stringify(log.map((e) => e.message))}`,
-    });
+    try {
+      await waitFor(async () => (log = await git.repos.readLog('interval-gitops', 'image')).length === count, {
+        timeoutMs: WAIT_MS,
+        intervalMs: 100,
+        what,
+      });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; log: ${JSON.stringify(log.map((e) => e.message))}`, { cause: err });
+    }
     return log;
   };
   const deployedImage = async () => {
