@@ -17,7 +17,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureControlPlaneBinaries, startControlPlane } from './harness/control-plane.ts';
 import type { ControlPlane } from './harness/control-plane.ts';
-import { CLUSTER_INFO_ENV, KUBECONFIG_ENV, writeClusterInfo } from './harness/cluster.ts';
+import {
+  CLUSTER_INFO_ENV,
+  KUBECONFIG_ENV,
+  NODE_INFO_ENV,
+  NODE_OPT_IN,
+  startNodeAccess,
+  writeClusterInfo,
+  writeNodeAccess,
+} from './harness/cluster.ts';
+import type { TestNode } from './harness/node.ts';
 import { onShutdown } from './harness/process.ts';
 import { kubectlTools } from './harness/tools.ts';
 
@@ -122,6 +131,7 @@ async function main(): Promise<number> {
 
   const needsCluster = selection.files.some((f) => f.startsWith('test/'));
   let cp: ControlPlane | undefined;
+  let node: TestNode | undefined;
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (needsCluster) {
     await ensureControlPlaneBinaries();
@@ -139,6 +149,19 @@ async function main(): Promise<number> {
     env[KUBECONFIG_ENV] = cp.kubeconfigPath;
     // Anything that falls back to the default kubeconfig talks to the test cluster, never a real one.
     env.KUBECONFIG = cp.kubeconfigPath;
+    // One node for the whole run, and only when a selected file asks for it: starting containerd,
+    // a kubelet and a scheduler costs seconds and a share of the 2 cores that other files want.
+    const wantNode = selection.files.filter((f) => f.startsWith('test/') && NODE_OPT_IN.test(readFileSync(join(root, f), 'utf8')));
+    if (wantNode.length > 0) {
+      process.stdout.write(`node: starting containerd, kubelet, kube-scheduler for ${wantNode.join(', ')}\n`);
+      const access = await startNodeAccess(cp, (line) => process.stdout.write(`node: ${line}\n`));
+      node = access.started;
+      if (node) process.stdout.write(`node: ${node.name} ready in ${seconds(node.startup.totalMs)}\n`);
+      else if (!access.ok) process.stdout.write(`node: unavailable, tests that need it skip: ${access.reason}\n`);
+      const nodeFile = join(cp.tempDir, 'node-info.json');
+      writeNodeAccess(nodeFile, access);
+      env[NODE_INFO_ENV] = nodeFile;
+    }
   }
 
   const reportDir = mkdtempSync(join(tmpdir(), 'tidemark-test-report-'));
@@ -207,6 +230,10 @@ async function main(): Promise<number> {
   unregister();
   if (timedOut) code = code || 1;
 
+  if (node) {
+    await node.stop();
+    process.stdout.write('node: stopped\n');
+  }
   if (cp) {
     await cp.stop();
     process.stdout.write('control plane: stopped\n');

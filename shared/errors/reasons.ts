@@ -134,6 +134,8 @@ export const REASONS = [
   'ControlPlaneBuildFailed',
   'InvalidUserName',
   'UnknownUser',
+  'NodeUnavailable',
+  'NodeStartFailed',
 ] as const;
 
 export type Reason = (typeof REASONS)[number];

@@ -25,7 +25,8 @@ import type { ManagedProcess } from './process.ts';
 /**
  * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, static tokens) and
  * kube-controller-manager (so Deployments get ReplicaSets, garbage collection and namespace
- * deletion work). No scheduler and no kubelet: Pods stay Pending.
+ * deletion work). No scheduler and no kubelet here: Pods stay Pending unless a test asks for a
+ * node (node.ts, `testCluster({ node: true })`).
  */
 
 export const KUBERNETES_VERSION = '1.20.2';
@@ -291,12 +292,12 @@ export function createClusterAccess(info: ClusterInfo): ClusterAccess {
 
 // ---- starting the servers ---------------------------------------------------------------------
 
-interface HttpReply {
+export interface HttpReply {
   status: number;
   body: string;
 }
 
-function httpsGet(
+export function httpsGet(
   url: string,
   options: { ca?: string | undefined; token?: string | undefined; insecure?: boolean | undefined },
 ): Promise<HttpReply> {
@@ -516,7 +517,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--cert-dir=${join(dir, 'kcm-certs')}`,
         '--leader-elect=false',
         '--use-service-account-credentials=false',
-        '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle',
+        // The node lifecycle controller lifts the not-ready taint a kubelet registers with; without
+        // it no Pod is ever scheduled on the harness's node (node.ts).
+        '--controllers=*,-nodeipam,-cloud-node-lifecycle',
         // Tests create and delete many namespaces; the default 20 QPS makes cleanup crawl.
         '--kube-api-qps=100',
         '--kube-api-burst=200',

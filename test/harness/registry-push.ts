@@ -203,6 +203,31 @@ export class RegistryPusher {
     };
   }
 
+  /**
+   * Tags a runnable image: `layers` are gzipped tars in order, `config` the OCI image config
+   * whose `rootfs.diff_ids` match them. Returns the manifest every tag points at.
+   */
+  async pushBuiltImage(
+    repo: string,
+    tags: readonly string[],
+    image: { config: Buffer; layers: readonly Buffer[] },
+  ): Promise<PushedManifest> {
+    const configDigest = await this.ensureBlob(repo, image.config);
+    const layers = [];
+    for (const layer of image.layers) {
+      layers.push({ mediaType: MEDIA.ociLayer, size: layer.length, digest: await this.ensureBlob(repo, layer) });
+    }
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, size: image.config.length, digest: configDigest },
+      layers,
+    };
+    const body = Buffer.from(JSON.stringify(manifest));
+    await pool(tags, this.concurrency, (tag) => this.putManifest(repo, tag, MEDIA.ociManifest, body));
+    return { digest: sha256(body), mediaType: MEDIA.ociManifest, size: body.length };
+  }
+
   /** DELETE by tag; distribution answers 202 and drops only that tag. */
   async deleteTag(repo: string, tag: string): Promise<number> {
     const res = await this.call('DELETE', `${this.base}/v2/${repo}/manifests/${tag}`, repo, ['delete'], {});
