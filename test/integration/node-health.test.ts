@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
+import type { HealthStatus } from '../../shared/api/continuous-deployment.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { NodeAccess } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { pushAppImage } from '../harness/node-images.ts';
+import { waitFor } from '../harness/process.ts';
+import { applyCd, getCd, installCrds, testClient, testLogger } from '../harness/tidemark.ts';
+
+/**
+ * Health judged from a real kubelet: Pods really start, crash and fail to pull, and the
+ * Deployment's own status (not a fixture) drives the ContinuousDeployment's health.
+ */
+
+interface PodStatusView {
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    containerStatuses?: Array<{ ready?: boolean; state?: { waiting?: { reason?: string }; running?: unknown } }>;
+  };
+}
+
+function deployment(name: string, image: string, extra: { command?: string[]; progressDeadlineSeconds?: number } = {}): string {
+  const command = extra.command ? `          command: ${JSON.stringify(extra.command)}\n` : '';
+  const deadline = extra.progressDeadlineSeconds === undefined ? '' : `  progressDeadlineSeconds: ${extra.progressDeadlineSeconds}\n`;
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: 1
+${deadline}  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: main
+          image: ${image}
+${command}`;
+}
+
+describe('health on a real node', () => {
+  let cluster: ClusterAccess;
+  let node: NodeAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent;
+  let ns: string;
+  let cacheDir: string;
+
+  before(async () => {
+    const withNode = await testCluster({ node: true });
+    cluster = withNode;
+    node = withNode.node;
+    if (!node.ok) return;
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    git = await startGitServers({ http: false, ssh: false });
+    ns = await cluster.createNamespace('node-health');
+    await cluster.waitForDefaultServiceAccount(ns);
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-node-health-'));
+    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4 });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await git?.stop();
+    if (ns) await cluster.deleteNamespace(ns);
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  /** Pushes the manifests to their own repo and branch and points a ContinuousDeployment at it. */
+  async function deploy(name: string, manifest: string): Promise<void> {
+    await git.repos.createRepo(name, { 'app/deployment.yaml': manifest }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name, namespace: ns },
+      // A short interval: health is assessed on each run, and the tests watch it change.
+      spec: { repoType: 'git', url: git.repos.fileUrl(name), pullInterval: '3s', git: { branch: 'main' }, path: './app' },
+    });
+  }
+
+  /** Every health the ContinuousDeployment reports, in order, until `until` shows up. */
+  async function healthUntil(name: string, until: HealthStatus, timeoutMs: number): Promise<{ seen: string[]; message: string }> {
+    const seen: string[] = [];
+    let message = '';
+    try {
+      await waitFor(
+        async () => {
+          const health = (await getCd(kube, ns, name))?.status?.health;
+          if (!health) return false;
+          if (seen.at(-1) !== health.status) seen.push(health.status);
+          message = health.message ?? '';
+          return health.status === until;
+        },
+        { what: `${name} health ${until}`, timeoutMs, intervalMs: 100 },
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; health seen: ${seen.join(' → ')} (${message})`, { cause: err });
+    }
+    return { seen, message };
+  }
+
+  async function podOf(app: string): Promise<PodStatusView | undefined> {
+    const list = await kube.rest.request<{ items: PodStatusView[] }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns}/pods`,
+      query: { labelSelector: `app=${app}` },
+    });
+    return list.items[0];
+  }
+
+  async function waitForPod(app: string, what: string, check: (pod: PodStatusView) => boolean): Promise<PodStatusView> {
+    let last: PodStatusView | undefined;
+    try {
+      await waitFor(
+        async () => {
+          last = await podOf(app);
+          return last !== undefined && check(last);
+        },
+        { what, timeoutMs: 180_000, intervalMs: 250 },
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last pod status: ${JSON.stringify(last?.status ?? null)}`, { cause: err });
+    }
+    return last as PodStatusView;
+  }
+
+  const waiting = (pod: PodStatusView): string | undefined => pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+
+  it('a rollout goes Progressing → Healthy once its Pod runs on the node', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    const { registryUrl, registryHost } = node.node;
+    await pushAppImage(registryUrl, `health/${ns}`, ['v1']);
+    await deploy('rollout', deployment('rollout', `${registryHost}/health/${ns}:v1`));
+    const { seen } = await healthUntil('rollout', 'Healthy', 240_000);
+    assert.ok(seen.includes('Progressing'), `health seen: ${seen.join(' → ')}`);
+    assert.equal(seen.at(-1), 'Healthy');
+    const pod = await podOf('rollout');
+    assert.equal(pod?.status?.phase, 'Running', JSON.stringify(pod?.status));
+    assert.equal(pod?.spec?.nodeName, node.node.name);
+    assert.equal(pod?.status?.containerStatuses?.[0]?.ready, true);
+  });
+
+  it('a crash-looping container makes the deployment Degraded', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    await deploy(
+      'crasher',
+      deployment('crasher', node.node.appImage, { command: ['sh', '-c', 'echo failing; exit 3'], progressDeadlineSeconds: 10 }),
+    );
+    const pod = await waitForPod('crasher', 'the crasher Pod in CrashLoopBackOff', (p) => waiting(p) === 'CrashLoopBackOff');
+    assert.equal(pod.spec?.nodeName, node.node.name);
+    const { message } = await healthUntil('crasher', 'Degraded', 240_000);
+    assert.match(message, /exceeded its progress deadline/);
+  });
+
+  it('a tag that does not exist gives ImagePullBackOff, then Degraded', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    await deploy(
+      'no-such-tag',
+      deployment('no-such-tag', `${node.node.registryHost}/health/${ns}:does-not-exist`, { progressDeadlineSeconds: 10 }),
+    );
+    await waitForPod('no-such-tag', 'the Pod in ImagePullBackOff', (p) => waiting(p) === 'ImagePullBackOff');
+    const { message } = await healthUntil('no-such-tag', 'Degraded', 240_000);
+    assert.match(message, /exceeded its progress deadline/);
+  });
+});
