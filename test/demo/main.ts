@@ -1,7 +1,7 @@
 /**
- * `npm run demo`: seed 003 end to end on loopback. A real control plane, a Git server, a registry;
- * the agent and the image updater; new `master-<sha>-<ts>` tags; then the bot commit in `git log`
- * and the new image in the cluster. `--keep` leaves everything running.
+ * `npm run demo`: seed 003 end to end on loopback. A real control plane and node, a Git server, a
+ * registry; the agent and the image updater; new `master-<sha>-<ts>` tags; then the bot commit in
+ * `git log`, the new image running and the deployment Healthy. `--keep` leaves everything running.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,8 +11,12 @@ import { parseArgs } from 'node:util';
 import { main as cli } from '../../cli/main.ts';
 import { startAgent } from '../../agent/index.ts';
 import { startImageUpdater } from '../../image-updater/index.ts';
+import { TidemarkError } from '../../shared/errors/index.ts';
 import { createLogger } from '../../shared/log/index.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
+import { startNode } from '../harness/node.ts';
+import type { TestNode } from '../harness/node.ts';
+import { pushAppImage } from '../harness/node-images.ts';
 import { startGitServers } from '../harness/git.ts';
 import { startRegistry } from '../harness/registry.ts';
 import { waitFor } from '../harness/process.ts';
@@ -30,8 +34,10 @@ const cluster = await startControlPlane({ log: (line) => process.stdout.write(` 
 const git = await startGitServers({ http: true, ssh: false });
 const registry = await startRegistry({ auth: 'none' });
 const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-demo-'));
+let node: TestNode | undefined;
 const stopAll = async () => {
   await Promise.allSettled([agent?.stop(), updater?.stop()]);
+  await node?.stop();
   await Promise.allSettled([git.stop(), registry.stop()]);
   await cluster.stop();
   await rm(cacheDir, { recursive: true, force: true });
@@ -41,6 +47,13 @@ let updater: Awaited<ReturnType<typeof startImageUpdater>> | undefined;
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
+  say('Starting a node (containerd, kubelet, kube-scheduler) that pulls only from the local registry');
+  try {
+    node = await startNode(cluster, { registry, log: (line) => process.stdout.write(`  ${line}\n`) });
+  } catch (err) {
+    if (!(err instanceof TidemarkError && err.code === 'NodeUnavailable')) throw err;
+    process.stdout.write(`  no node: ${err.message}\n  (Pods stay Pending, so health stays Progressing)\n`);
+  }
   await installCrds(cluster);
   const kube = testClient(cluster);
   const http = git.http!;
@@ -49,8 +62,12 @@ try {
 
   say(`Pushing images to the registry at ${registry.url}`);
   const first = tag();
-  await registry.pushImage('team/my-app', [first]);
-  process.stdout.write(`  ${image}:${first}\n`);
+  // Runnable images (busybox httpd); the label gives each tag its own digest, as a CI build would.
+  await pushAppImage(registry.url, 'team/my-app', [first], { label: first });
+  // The node resolves docker.io's short names in this registry too, so web's nginx:1.27 (and
+  // my-app's plain `nginx` before the bot's first commit) run without the internet.
+  await pushAppImage(registry.url, 'library/nginx', ['1.27', 'latest']);
+  process.stdout.write(`  ${image}:${first}\n  ${registry.host}/library/nginx:1.27 (what nginx:1.27 resolves to on the node)\n`);
 
   say(`Creating the config repository at ${http.url('config')}`);
   await git.repos.createRepo(
@@ -134,7 +151,7 @@ try {
   await waitForCd(kube, 'default', 'infra-gitops', (c) => c.status?.sync?.status === 'Synced', 'infra-gitops synced', 180_000);
   const second = tag();
   say(`Pushing a newer tag: ${image}:${second}`);
-  await registry.pushImage('team/my-app', [second]);
+  await pushAppImage(registry.url, 'team/my-app', [second], { label: second });
   await waitFor(
     async () => {
       const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
@@ -144,6 +161,24 @@ try {
     },
     { timeoutMs: 300_000, intervalMs: 500, what: 'the new image in the cluster' },
   );
+
+  if (node) {
+    say('Waiting for the new Pod to run, then asking the agent to look again: tidemark sync image-gitops --wait');
+    await waitFor(
+      async () => {
+        const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
+        const status = live?.status as { updatedReplicas?: number; availableReplicas?: number; replicas?: number } | undefined;
+        return (
+          live?.metadata.generation === (live?.status as { observedGeneration?: number } | undefined)?.observedGeneration &&
+          status?.updatedReplicas === 1 &&
+          status.availableReplicas === 1 &&
+          status.replicas === 1
+        );
+      },
+      { timeoutMs: 300_000, intervalMs: 500, what: 'the new my-app Pod to be available' },
+    );
+    await cli(['sync', 'image-gitops', '--wait', '-n', 'default', '--kubeconfig', cluster.kubeconfigPath]);
+  }
 
   say('tidemark get cd');
   await cli(['get', 'cd', '-n', 'default', '--kubeconfig', cluster.kubeconfigPath]);
@@ -163,7 +198,23 @@ try {
     (c) => c.image,
   );
   process.stdout.write(`  ${images.join(' ')}\n`);
-  process.stdout.write('  (health stays Progressing here: this control plane has no kubelet, so Pods stay Pending)\n');
+  if (node) {
+    say('kubectl get pods -l app=my-app');
+    const pods = await kube.rest.request<{
+      items: Array<{
+        metadata: { name: string; deletionTimestamp?: string };
+        spec: { nodeName?: string; containers: Array<{ image: string }> };
+        status: { phase?: string };
+      }>;
+    }>({ method: 'GET', path: '/api/v1/namespaces/default/pods', query: { labelSelector: 'app=my-app' } });
+    for (const pod of pods.items) {
+      // As kubectl shows it: a Pod being deleted still has phase Running.
+      const phase = pod.metadata.deletionTimestamp ? 'Terminating' : (pod.status.phase ?? 'Unknown');
+      process.stdout.write(`  ${pod.metadata.name}  ${phase}  ${pod.spec.nodeName ?? '-'}  ${pod.spec.containers[0]?.image ?? ''}\n`);
+    }
+  } else {
+    process.stdout.write('  (health stays Progressing here: no node could start, so Pods stay Pending)\n');
+  }
   await kube.close();
 
   if (values.keep) {
