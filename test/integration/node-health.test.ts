@@ -90,15 +90,25 @@ describe('health on a real node', () => {
     });
   }
 
-  /** Every health the ContinuousDeployment reports, in order, until `until` shows up. */
-  async function healthUntil(name: string, until: HealthStatus, timeoutMs: number): Promise<{ seen: string[]; message: string }> {
+  /**
+   * Every health the ContinuousDeployment reports, in order, until `until` shows up; with
+   * `revisionSuffix`, only what it reports for that commit.
+   */
+  async function healthUntil(
+    name: string,
+    until: HealthStatus,
+    timeoutMs: number,
+    revisionSuffix?: string,
+  ): Promise<{ seen: string[]; message: string }> {
     const seen: string[] = [];
     let message = '';
     try {
       await waitFor(
         async () => {
-          const health = (await getCd(kube, ns, name))?.status?.health;
+          const status = (await getCd(kube, ns, name))?.status;
+          const health = status?.health;
           if (!health) return false;
+          if (revisionSuffix !== undefined && !status.sync?.revision?.endsWith(revisionSuffix)) return false;
           if (seen.at(-1) !== health.status) seen.push(health.status);
           message = health.message ?? '';
           return health.status === until;
@@ -150,6 +160,28 @@ describe('health on a real node', () => {
     assert.equal(pod?.status?.phase, 'Running', JSON.stringify(pod?.status));
     assert.equal(pod?.spec?.nodeName, node.node.name);
     assert.equal(pod?.status?.containerStatuses?.[0]?.ready, true);
+
+    // An update rolls out the same way: the new commit is first Progressing, then Healthy with the
+    // new image running.
+    await pushAppImage(registryUrl, `health/${ns}`, ['v2'], { label: 'v2' });
+    const sha = await git.repos.commitFiles(
+      'rollout',
+      'main',
+      { 'app/deployment.yaml': deployment('rollout', `${registryHost}/health/${ns}:v2`) },
+      'v2',
+    );
+    const update = await healthUntil('rollout', 'Healthy', 240_000, sha);
+    assert.deepEqual(update.seen, ['Progressing', 'Healthy']);
+    const pods = await kube.rest.request<{ items: Array<PodStatusView & { spec?: { containers?: Array<{ image?: string }> } }> }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns}/pods`,
+      query: { labelSelector: 'app=rollout' },
+    });
+    const running = pods.items.filter((p) => p.status?.phase === 'Running');
+    assert.ok(
+      running.some((p) => p.spec?.containers?.[0]?.image === `${registryHost}/health/${ns}:v2`),
+      JSON.stringify(pods.items.map((p) => [p.spec?.containers?.[0]?.image, p.status?.phase])),
+    );
   });
 
   it('a crash-looping container makes the deployment Degraded', async (t) => {
