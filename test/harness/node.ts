@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   rmdirSync,
   statSync,
@@ -302,6 +303,126 @@ function bounded<T>(call: Promise<T>, ms = 10_000): Promise<T> {
   return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** What a node leaves on the machine, written into its temp dir so a later run can clear it. */
+interface NodeFootprint {
+  pid: number;
+  dir: string;
+  socket: string;
+  netns: string;
+  cgroupRoot: string;
+}
+
+const NODE_DIR_PREFIX = 'tidemark-node-';
+const FOOTPRINT_FILE = 'node.json';
+
+/** The node's cgroup dirs: one per v1 hierarchy, and on a hybrid host the cgroup2 twin runc makes. */
+function cgroupDirsOf(root: string): string[] {
+  const dirs = cgroupV1Mounts().map((m) => join(m, root));
+  const unified = join(CGROUP_V1, 'unified');
+  if (existsSync(join(unified, 'cgroup.controllers'))) dirs.push(join(unified, root));
+  return dirs;
+}
+
+/**
+ * Removes everything a node made, whether or not its processes still run: containers (found by
+ * their cgroups, whatever pid namespace they are in), the shims of its containerd, mounts under
+ * its dir, its network namespace and its cgroups. Synchronous, so an exit hook can use it.
+ */
+function sweepNode(fp: NodeFootprint, killDaemons: () => void = () => {}): void {
+  const cgroupDirs = cgroupDirsOf(fp.cgroupRoot);
+  for (let round = 0; round < 3; round++) {
+    const pids = cgroupDirs.flatMap((d) => (d.includes('/pids/') ? cgroupPids(d) : []));
+    const shims = shimPids(fp.socket);
+    if (pids.length === 0 && shims.length === 0) break;
+    killAll(pids);
+    killAll(shims);
+    spawnSync('sleep', ['0.2']);
+  }
+  killDaemons();
+  removePodLogs(fp.dir);
+  unmountAll(fp.dir);
+  if (existsSync(join('/run/netns', fp.netns))) spawnSync('ip', ['netns', 'delete', fp.netns]);
+  for (let round = 0; round < 5 && cgroupDirs.some((d) => existsSync(d)); round++) {
+    for (const d of cgroupDirs) removeCgroupTree(d);
+    if (cgroupDirs.some((d) => existsSync(d))) spawnSync('sleep', ['0.2']);
+  }
+}
+
+/**
+ * The kubelet writes container logs under the fixed /var/log/pods (`<ns>_<pod>_<uid>`, with
+ * symlinks in /var/log/containers) and removes them only a minute after a Pod goes. The Pods this
+ * node ran are those its containerd logged a sandbox for, plus any still under the kubelet's dir.
+ */
+function removePodLogs(dir: string): void {
+  const uids = new Set<string>();
+  try {
+    for (const m of readFileSync(join(dir, 'containerd.log'), 'utf8').matchAll(/PodSandboxMetadata\{[^}]*?Uid:([0-9a-f-]{36})/g)) {
+      if (m[1]) uids.add(m[1]);
+    }
+  } catch {
+    // No log: containerd never ran.
+  }
+  try {
+    for (const uid of readdirSync(join(dir, 'kubelet', 'pods'))) uids.add(uid);
+  } catch {
+    // The kubelet never ran.
+  }
+  if (uids.size === 0) return;
+  const ours = (path: string): boolean => [...uids].some((uid) => path.endsWith(`_${uid}`) || path.includes(`_${uid}/`));
+  try {
+    for (const link of readdirSync('/var/log/containers')) {
+      const path = join('/var/log/containers', link);
+      try {
+        if (ours(readlinkSync(path))) rmSync(path, { force: true });
+      } catch {
+        // Not a symlink, or gone meanwhile.
+      }
+    }
+  } catch {
+    // No such directory: nothing was logged there.
+  }
+  try {
+    for (const entry of readdirSync('/var/log/pods'))
+      if (ours(entry)) rmSync(join('/var/log/pods', entry), { recursive: true, force: true });
+  } catch {
+    // No such directory.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Clears the nodes of processes that died without stopping them (SIGKILL, a crash): no exit hook
+ * ran, so their containers, mounts, network namespace and cgroups would stay forever.
+ */
+function sweepStaleNodes(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((e) => e.startsWith(NODE_DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const dir = join(tmpdir(), entry);
+    let fp: NodeFootprint;
+    try {
+      fp = JSON.parse(readFileSync(join(dir, FOOTPRINT_FILE), 'utf8')) as NodeFootprint;
+    } catch {
+      continue;
+    }
+    if (fp.dir !== dir || !Number.isInteger(fp.pid) || alive(fp.pid)) continue;
+    sweepNode(fp);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
 // ---- start ------------------------------------------------------------------------------------
 
 /** Starts a node for `cluster`. Throws NodeUnavailable (with the reason) where a node cannot run. */
@@ -319,80 +440,45 @@ export async function startNode(cluster: ClusterAccess, options: StartNodeOption
   const netns = `tidemark-${id}`;
   const cgroupRoot = `tidemark-${id}`;
   // Not /dev/shm: container layers and logs can be large, and unix socket paths must stay short.
-  const dir = mkdtempSync(join(tmpdir(), 'tidemark-node-'));
-  const socket = join(dir, 'containerd.sock');
+  sweepStaleNodes();
+  const dir = mkdtempSync(join(tmpdir(), NODE_DIR_PREFIX));
+  const footprint: NodeFootprint = { pid: process.pid, dir, socket: join(dir, 'containerd.sock'), netns, cgroupRoot };
+  writeFileSync(join(dir, FOOTPRINT_FILE), JSON.stringify(footprint));
+  const socket = footprint.socket;
   const processes: ManagedProcess[] = [];
   let registry = options.registry;
   const ownRegistry = registry === undefined;
-  let netnsMade = false;
-  const cgroupDirs: string[] = [];
   let stopped: Promise<void> | undefined;
 
+  // Swept: the dir goes, or with keep only the footprint, so no later run sweeps the kept logs.
+  const forget = (): void => rmSync(keep ? join(dir, FOOTPRINT_FILE) : dir, { recursive: true, force: true, maxRetries: 3 });
   const sweep = (): void => {
-    // Containers first (they are in our cgroups, whatever their pid namespace), then the shims.
-    for (let round = 0; round < 3; round++) {
-      const pids = cgroupDirs.flatMap((d) => (d.includes('/pids/') ? cgroupPids(d) : []));
-      const shims = shimPids(socket);
-      if (pids.length === 0 && shims.length === 0) break;
-      killAll(pids);
-      killAll(shims);
-      spawnSync('sleep', ['0.2']);
-    }
-    for (const p of processes) p.killNow();
-    unmountAll(dir);
-    if (netnsMade) spawnSync('ip', ['netns', 'delete', netns]);
-    for (let round = 0; round < 5 && cgroupDirs.some((d) => existsSync(d)); round++) {
-      for (const d of cgroupDirs) removeCgroupTree(d);
-      if (cgroupDirs.some((d) => existsSync(d))) spawnSync('sleep', ['0.2']);
-    }
-  };
-
-  const podLogDirs = async (): Promise<string[]> => {
-    try {
-      const pods = await bounded(
-        cluster
-          .kubeConfig()
-          .makeApiClient(CoreV1Api)
-          .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` }),
-      );
-      return pods.items.map((p) => `${p.metadata?.namespace}_${p.metadata?.name}_${p.metadata?.uid}`);
-    } catch (err) {
-      log(`could not list the node's Pods (their logs in /var/log/pods stay): ${(err as Error).message}`);
-      return [];
-    }
+    sweepNode(footprint, () => {
+      for (const p of processes) p.killNow();
+    });
   };
 
   const stopAll = async (): Promise<void> => {
-    // The kubelet writes container logs to the fixed /var/log/pods; ours go with the node.
-    const logDirs = await podLogDirs();
     for (const p of [...processes].reverse()) if (p.name !== 'containerd') await p.stop();
     sweep();
     for (const p of processes) await p.stop();
     sweep();
-    for (const d of logDirs) rmSync(join('/var/log/pods', d), { recursive: true, force: true });
     try {
-      for (const link of readdirSync('/var/log/containers')) {
-        if (logDirs.some((d) => link.startsWith(`${d.split('_')[1]}_${d.split('_')[0]}_`)))
-          rmSync(join('/var/log/containers', link), { force: true });
-      }
-    } catch {
-      // No such directory: nothing was logged.
-    }
-    try {
-      // Nothing marks a stopped node NotReady here (the node lifecycle controller is off): delete it.
+      // A stopped node would stay in the cluster, Ready until the lifecycle controller's grace
+      // period ends, and Pods could still be scheduled to it: delete it.
       await bounded(cluster.kubeConfig().makeApiClient(CoreV1Api).deleteNode({ name }));
     } catch (err) {
       if (apiStatus(err) !== 404) log(`could not delete Node ${name}: ${(err as Error).message}`);
     }
     if (ownRegistry) await registry?.stop();
-    if (!keep) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    forget();
   };
   const unregister = onShutdown({
     name: `node ${dir}`,
     async: () => stopAll(),
     sync: () => {
       sweep();
-      if (!keep) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      forget();
     },
   });
   const stop = (): Promise<void> => {
@@ -418,7 +504,6 @@ export async function startNode(cluster: ClusterAccess, options: StartNodeOption
 
     // Network namespace for the pod bridge.
     run('ip', ['netns', 'add', netns]);
-    netnsMade = true;
     run('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
 
     // CNI: bridge runs inside the node's netns; host-local and loopback need no network.
@@ -519,13 +604,9 @@ export async function startNode(cluster: ClusterAccess, options: StartNodeOption
     log(`containerd ready on ${socket} in ${containerdMs} ms`);
 
     // cgroups: the kubelet puts every pod under its own root, which must exist in each hierarchy.
-    // On a hybrid host runc also makes the same paths in the cgroup2 tree; those go at stop too.
-    const unified = join(CGROUP_V1, 'unified');
-    if (existsSync(join(unified, 'cgroup.controllers'))) cgroupDirs.push(join(unified, cgroupRoot));
     for (const mount of cgroupV1Mounts()) {
       const d = join(mount, cgroupRoot);
       mkdirSync(d, { recursive: true });
-      cgroupDirs.push(d);
       if (mount.endsWith('/cpuset')) {
         // A new cpuset starts empty and takes no tasks until it has cpus and mems.
         for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(d, f), readFileSync(join(mount, f)));
