@@ -439,8 +439,8 @@ export async function startNode(cluster: ClusterAccess, options: StartNodeOption
   const name = `tidemark-node-${id}`;
   const netns = `tidemark-${id}`;
   const cgroupRoot = `tidemark-${id}`;
-  // Not /dev/shm: container layers and logs can be large, and unix socket paths must stay short.
   sweepStaleNodes();
+  // Not /dev/shm: container layers and logs can be large, and unix socket paths must stay short.
   const dir = mkdtempSync(join(tmpdir(), NODE_DIR_PREFIX));
   const footprint: NodeFootprint = { pid: process.pid, dir, socket: join(dir, 'containerd.sock'), netns, cgroupRoot };
   writeFileSync(join(dir, FOOTPRINT_FILE), JSON.stringify(footprint));
@@ -459,9 +459,9 @@ export async function startNode(cluster: ClusterAccess, options: StartNodeOption
   };
 
   const stopAll = async (): Promise<void> => {
-    for (const p of [...processes].reverse()) if (p.name !== 'containerd') await p.stop();
-    sweep();
-    for (const p of processes) await p.stop();
+    // Scheduler, kubelet, then containerd; its shims keep the containers alive, and the sweep
+    // ends them by their cgroups.
+    for (const p of [...processes].reverse()) await p.stop();
     sweep();
     try {
       // A stopped node would stay in the cluster, Ready until the lifecycle controller's grace
