@@ -1,4 +1,5 @@
 import type { Clock } from '../time/clock.ts';
+import type { ServiceAccountIdentity } from './impersonation.ts';
 import { RestMapper } from './discovery.ts';
 import type { KubeConnection } from './kubeconfig/index.ts';
 import { ResourceManager } from './resource-manager.ts';
@@ -14,13 +15,30 @@ export interface KubeClient {
   /** The operations controllers and reconcile steps use; unit tests put the in-memory fake here. */
   port: KubePort;
   resources: ResourceManager;
+  /**
+   * The same cluster with every request made as `identity` (Impersonate-User): the API server's
+   * RBAC decides what it may do. Discovery stays shared — which kinds exist is no secret — and
+   * closing the view leaves the connection pool to this client.
+   */
+  as(identity: ServiceAccountIdentity): KubeClient;
   close(): Promise<void>;
 }
 
 export function createKubeClient(connection: KubeConnection, options: { fieldManager: string; clock: Clock }): KubeClient {
   const rest = new KubeRest(connection);
-  const mapper = new RestMapper(rest);
+  return clientOver(rest, new RestMapper(rest), options);
+}
+
+function clientOver(rest: KubeRest, mapper: RestMapper, options: { fieldManager: string; clock: Clock }): KubeClient {
   const port = createRestPort(rest, mapper, { fieldManager: options.fieldManager });
   const resources = new ResourceManager(port, { clock: options.clock });
-  return { connection, rest, mapper, port, resources, close: () => rest.close() };
+  return {
+    connection: rest.connectionInfo,
+    rest,
+    mapper,
+    port,
+    resources,
+    as: (identity) => clientOver(rest.as(identity), mapper, options),
+    close: () => rest.close(),
+  };
 }

@@ -31,14 +31,14 @@ export class KubeApiError extends TidemarkError {
   readonly status: number;
   readonly statusReason: KubeStatusReason;
 
-  constructor(status: number, statusReason: KubeStatusReason, message: string, retryAfterMs?: number) {
+  constructor(status: number, statusReason: KubeStatusReason, message: string, retryAfterMs?: number, hint?: string) {
     // Server-side apply answers 500 when an object does not fit the type schema (Kubernetes 1.20:
     // "failed to create typed patch object"); retrying cannot fix the object, so it is terminal.
     const badObject = status === 500 && message.includes('failed to create typed patch object');
     const transient = !badObject && (status === 429 || status >= 500 || status === 409);
     super(badObject ? 'ObjectInvalid' : codeFor(status, statusReason), message, {
       kind: transient ? 'transient' : 'terminal',
-      hint: hintFor(status),
+      hint: hint ?? hintFor(status),
       retryAfterMs,
     });
     this.name = 'KubeApiError';

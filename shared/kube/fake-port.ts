@@ -2,7 +2,16 @@ import type { ResourceMapping } from './discovery.ts';
 import { KubeApiError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import { isObject, joinApiVersion, splitApiVersion } from './object.ts';
-import type { KubePort, ListOptions, ListPage, MetadataPatch, PageOptions, PropagationPolicy, WatchEvent } from './port.ts';
+import type {
+  AccessAttributes,
+  KubePort,
+  ListOptions,
+  ListPage,
+  MetadataPatch,
+  PageOptions,
+  PropagationPolicy,
+  WatchEvent,
+} from './port.ts';
 
 /** For unit tests only: an in-memory API server that keeps just enough of Kubernetes' rules. */
 
@@ -64,6 +73,10 @@ export class FakeKubePort implements KubePort {
   /** Every event so far, so a watch from a list's resourceVersion misses nothing written in between. */
   private readonly history: Array<{ resource: ResourceMapping; event: WatchEvent; version: number }> = [];
   private version = 0;
+  /** Access reviews refused by deny(); every other one is allowed. */
+  private readonly denied: Array<{ verb: string | undefined; kind: string | undefined; namespace: string | undefined }> = [];
+  /** Every access review asked, in order. */
+  readonly accessReviews: AccessAttributes[] = [];
 
   constructor(extraKinds: ResourceMapping[] = []) {
     for (const m of [...BUILT_IN, ...extraKinds]) this.serve(m);
@@ -225,6 +238,23 @@ export class FakeKubePort implements KubePort {
       return clone(next);
     }
     return this.store(resource, next, 'MODIFIED');
+  }
+
+  /** canI answers no for this verb (any when omitted) on this kind and namespace (any when omitted). */
+  deny(target: { verb?: AccessAttributes['verb']; kind?: string; namespace?: string }): void {
+    this.denied.push({ verb: target.verb, kind: target.kind, namespace: target.namespace });
+  }
+
+  async canI(attributes: AccessAttributes): Promise<{ allowed: boolean; reason?: string | undefined }> {
+    await tick();
+    this.accessReviews.push(attributes);
+    const denied = this.denied.some(
+      (d) =>
+        (d.verb === undefined || d.verb === attributes.verb) &&
+        (d.kind === undefined || d.kind === attributes.resource.kind) &&
+        (d.namespace === undefined || d.namespace === attributes.namespace),
+    );
+    return { allowed: !denied };
   }
 
   private check(op: FakeOperation, resource: ResourceMapping, namespace: string | undefined, name: string | undefined): void {

@@ -12,3 +12,4 @@ export * from './events.ts';
 export * from './port.ts';
 export * from './rest-port.ts';
 export * from './kubeconfig/index.ts';
+export * from './impersonation.ts';

@@ -45,6 +45,14 @@ export interface MetadataPatch {
   resourceVersion?: string | undefined;
 }
 
+/** What a SelfSubjectAccessReview asks: may this port's identity do `verb` on this object? */
+export interface AccessAttributes {
+  verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+  resource: ResourceMapping;
+  namespace: string | undefined;
+  name?: string | undefined;
+}
+
 /**
  * The Kubernetes operations controllers and reconcile steps need, and nothing more. Errors are
  * `KubeApiError`s with the server's status (404, 409, 422 ...) in both implementations, so
@@ -74,6 +82,11 @@ export interface KubePort {
   /** Merge patch of the status subresource: listed fields replace, `null` removes. */
   patchStatus(resource: ResourceMapping, namespace: string | undefined, name: string, status: Record<string, unknown>): Promise<KubeObject>;
   patchMetadata(resource: ResourceMapping, namespace: string | undefined, name: string, patch: MetadataPatch): Promise<KubeObject>;
+  /**
+   * The API server's answer to "may I?" for the identity this port acts as (kubectl auth can-i):
+   * a SelfSubjectAccessReview, which every authenticated user may ask about itself.
+   */
+  canI(attributes: AccessAttributes): Promise<{ allowed: boolean; reason?: string | undefined }>;
 }
 
 export function propagationName(policy: PropagationPolicy): 'Foreground' | 'Background' | 'Orphan' {

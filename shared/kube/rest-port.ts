@@ -89,6 +89,27 @@ export function createRestPort(rest: KubeRest, mapper: RestMapper, options: { fi
         contentType: 'application/merge-patch+json',
         body: { metadata: withoutUndefined(patch) },
       }),
+    async canI(attributes) {
+      const review = await rest.request<{ status?: { allowed?: boolean; reason?: string } }>({
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: {
+            resourceAttributes: {
+              verb: attributes.verb,
+              group: attributes.resource.group,
+              version: attributes.resource.version,
+              resource: attributes.resource.plural,
+              ...(attributes.namespace === undefined ? {} : { namespace: attributes.namespace }),
+              ...(attributes.name === undefined ? {} : { name: attributes.name }),
+            },
+          },
+        },
+      });
+      return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+    },
   };
 }
 

@@ -2,6 +2,8 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { transient } from '../errors/index.ts';
 import { KubeApiError } from './errors.ts';
+import type { ServiceAccountIdentity } from './impersonation.ts';
+import { serviceAccountUser } from './impersonation.ts';
 import type { KubeConnection, KubeCredentials } from './kubeconfig/index.ts';
 import { isObject } from './object.ts';
 
@@ -23,6 +25,40 @@ export interface RequestStats {
   dryRuns: number;
 }
 
+/** One connection pool per cluster and client certificate, shared by a client and its impersonating views. */
+class DispatcherPool {
+  private dispatcher: Dispatcher | undefined;
+  /** The client certificate the dispatcher was built with; an exec plugin may hand out a new one. */
+  private dispatcherCert: string | undefined;
+
+  for(connection: KubeConnection, credentials: KubeCredentials): Dispatcher {
+    const { tls } = connection;
+    const cert = credentials.cert ?? tls.cert;
+    const key = credentials.cert ? credentials.key : tls.key;
+    if (this.dispatcher && cert === this.dispatcherCert) return this.dispatcher;
+    // Requests in flight finish on the old pool; closing it cannot fail in a way we could act on.
+    this.dispatcher?.close().catch(() => undefined);
+    this.dispatcherCert = cert;
+    this.dispatcher = new Agent({
+      connect: {
+        rejectUnauthorized: tls.rejectUnauthorized,
+        ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+        ...(cert === undefined || key === undefined ? {} : { cert, key }),
+        ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+      },
+      connections: 64,
+      pipelining: 1,
+      allowH2: false,
+      keepAliveTimeout: 30_000,
+    });
+    return this.dispatcher;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+}
+
 /**
  * A small REST client for the Kubernetes API over undici. The cluster and the credentials come
  * from a KubeConnection (kubeconfig/): requests are plain JSON so apply, dry-run, status
@@ -30,21 +66,47 @@ export interface RequestStats {
  */
 export class KubeRest {
   readonly server: string;
-  readonly stats: RequestStats = { reads: 0, writes: 0, dryRuns: 0 };
+  readonly stats: RequestStats;
+  /** The ServiceAccount every request impersonates; undefined: the connection's own identity. */
+  readonly identity: ServiceAccountIdentity | undefined;
   private readonly connection: KubeConnection;
-  private dispatcher: Dispatcher | undefined;
-  /** The client certificate the dispatcher was built with; an exec plugin may hand out a new one. */
-  private dispatcherCert: string | undefined;
+  private readonly pool: DispatcherPool;
+  private readonly headers: Readonly<Record<string, string | string[]>>;
 
-  constructor(connection: KubeConnection) {
+  constructor(
+    connection: KubeConnection,
+    shared: { pool: DispatcherPool; stats: RequestStats; identity: ServiceAccountIdentity } | undefined = undefined,
+  ) {
     this.connection = connection;
     this.server = connection.server;
+    this.pool = shared?.pool ?? new DispatcherPool();
+    this.stats = shared?.stats ?? { reads: 0, writes: 0, dryRuns: 0 };
+    this.identity = shared?.identity;
+    if (shared) {
+      // The ServiceAccount replaces any `as` of the kubeconfig: the API server checks that the
+      // connection's own user may impersonate it, never a chain of identities.
+      const own = Object.entries(connection.headers).filter(([name]) => !name.toLowerCase().startsWith('impersonate-'));
+      this.headers = { ...Object.fromEntries(own), 'impersonate-user': serviceAccountUser(shared.identity) };
+    } else this.headers = connection.headers;
+  }
+
+  /** The cluster and credentials this client was built from. */
+  get connectionInfo(): KubeConnection {
+    return this.connection;
+  }
+
+  /**
+   * The same cluster, connection pool and counters, every request made as `identity`. Its name
+   * is checked here (a DNS-1123 namespace and name), so a malformed one fails before any request.
+   */
+  as(identity: ServiceAccountIdentity): KubeRest {
+    return new KubeRest(this.connection, { pool: this.pool, stats: this.stats, identity });
   }
 
   async request<T>(req: KubeRequest): Promise<T> {
     const response = await this.send(req);
     const text = await response.body.text();
-    if (response.statusCode >= 400) throw apiError(response.statusCode, text, response.headers['retry-after']);
+    if (response.statusCode >= 400) throw apiError(response.statusCode, text, response.headers['retry-after'], this.identity);
     return (text ? JSON.parse(text) : {}) as T;
   }
 
@@ -60,7 +122,7 @@ export class KubeRest {
       signal,
     });
     if (response.statusCode >= 400) {
-      throw apiError(response.statusCode, await response.body.text(), response.headers['retry-after']);
+      throw apiError(response.statusCode, await response.body.text(), response.headers['retry-after'], this.identity);
     }
     let buffered = '';
     // One decoder for the whole stream: a multi-byte character split across two chunks stays whole.
@@ -85,14 +147,15 @@ export class KubeRest {
     }
   }
 
+  /** Closes the connection pool; an impersonating view leaves it to the client it came from. */
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    if (this.identity === undefined) await this.pool.close();
   }
 
   private async send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
     const credentials = await this.connection.auth.credentials();
-    const dispatcher = this.dispatcherFor(credentials);
-    const headers: Record<string, string | string[]> = { accept: 'application/json', ...this.connection.headers };
+    const dispatcher = this.pool.for(this.connection, credentials);
+    const headers: Record<string, string | string[]> = { accept: 'application/json', ...this.headers };
     if (credentials.authorization) headers.authorization = credentials.authorization;
     let body: string | undefined;
     if (req.body !== undefined) {
@@ -116,29 +179,6 @@ export class KubeRest {
     }
   }
 
-  private dispatcherFor(credentials: KubeCredentials): Dispatcher {
-    const { tls } = this.connection;
-    const cert = credentials.cert ?? tls.cert;
-    const key = credentials.cert ? credentials.key : tls.key;
-    if (this.dispatcher && cert === this.dispatcherCert) return this.dispatcher;
-    // Requests in flight finish on the old pool; closing it cannot fail in a way we could act on.
-    this.dispatcher?.close().catch(() => undefined);
-    this.dispatcherCert = cert;
-    this.dispatcher = new Agent({
-      connect: {
-        rejectUnauthorized: tls.rejectUnauthorized,
-        ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-        ...(cert === undefined || key === undefined ? {} : { cert, key }),
-        ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
-      },
-      connections: 64,
-      pipelining: 1,
-      allowH2: false,
-      keepAliveTimeout: 30_000,
-    });
-    return this.dispatcher;
-  }
-
   private count(req: KubeRequest): void {
     if (req.method === 'GET') this.stats.reads++;
     else if (req.query?.dryRun) this.stats.dryRuns++;
@@ -156,7 +196,12 @@ function queryString(query: Query | undefined): string {
   return text ? `?${text}` : '';
 }
 
-function apiError(statusCode: number, text: string, retryAfter: string | string[] | undefined): KubeApiError {
+function apiError(
+  statusCode: number,
+  text: string,
+  retryAfter: string | string[] | undefined,
+  identity: ServiceAccountIdentity | undefined,
+): KubeApiError {
   let reason = 'Unknown';
   let message = text.slice(0, 500);
   try {
@@ -169,5 +214,11 @@ function apiError(statusCode: number, text: string, retryAfter: string | string[
     // not a Status object: keep the excerpt
   }
   const seconds = typeof retryAfter === 'string' ? Number(retryAfter) : NaN;
-  return new KubeApiError(statusCode, reason, message, Number.isFinite(seconds) ? seconds * 1000 : undefined);
+  // The server's 403 message already names the user, the verb and the object; the hint says
+  // whose rights decide, which is not the agent's when it acts as a ServiceAccount.
+  const hint =
+    statusCode === 403 && identity
+      ? `grant ServiceAccount ${identity.namespace}/${identity.name} this right (a RoleBinding), or remove the object from Git`
+      : undefined;
+  return new KubeApiError(statusCode, reason, message, Number.isFinite(seconds) ? seconds * 1000 : undefined, hint);
 }
