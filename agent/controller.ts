@@ -9,6 +9,7 @@ import { describeError, TidemarkError, toTidemarkError } from '../shared/errors/
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
+import type { ServiceAccountIdentity } from '../shared/kube/impersonation.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
@@ -24,6 +25,7 @@ import { combineErrors, validateContinuousDeploymentSpec, type DeploymentConfig 
 import { statusFromOutcome, suspendedStatus } from './status.ts';
 import { syncWindowState } from './sync-windows.ts';
 import type { TargetResolver } from './targets.ts';
+import { deploymentIdentity, type TenancyOptions } from './tenancy.ts';
 import type { HealthAssessor, ReconcileOutcome, Renderer, ResolvedRevision, Source } from './types.ts';
 
 /** Records Kubernetes Events; `EventRecorder` is the real one. */
@@ -31,8 +33,8 @@ export interface EventSink {
   record(object: InvolvedObject, type: EventType, reason: Reason, message: string): Promise<void>;
 }
 
-/** Reads a Secret's data as text. */
-export type SecretReader = (namespace: string, name: string) => Promise<Record<string, string>>;
+/** Reads a Secret's data as text, as `identity` when one is given (else as the agent). */
+export type SecretReader = (namespace: string, name: string, identity?: ServiceAccountIdentity) => Promise<Record<string, string>>;
 
 export interface ControllerDeps {
   /** The agent's own cluster, where the ContinuousDeployments live. */
@@ -55,6 +57,8 @@ export interface ControllerDeps {
   namespace?: string | undefined;
   /** Plain-YAML renders by commit and path, shared by every ContinuousDeployment; none: render every time. */
   renderCache?: RenderCache | undefined;
+  /** Who deployments act as (serviceAccountName, lockdown); none: the agent, unless a spec names one. */
+  tenancy?: TenancyOptions | undefined;
 }
 
 type CdObject = ContinuousDeployment & KubeObject;
@@ -176,14 +180,18 @@ export class ContinuousDeploymentController {
     const budget = runBudget(this.deps.clock, config.timeoutMs, signal);
     try {
       window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
-      const auth = config.secretRef ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef)) : undefined;
-      const target = await this.deps.targets.resolve(cd, config);
+      const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
+      const auth = config.secretRef
+        ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef, identity))
+        : undefined;
+      const target = await this.deps.targets.resolve(cd, config, identity);
       cluster = target.name;
       outcome = await reconcile(
         { cd, config, auth, syncRequested, windowBlocked: window.blocked, mode: 'sync' },
         {
           kube: target.kube,
           cache: target.cache,
+          identity: target.identity,
           memo: state.memo,
           renderCache: this.deps.renderCache,
           source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal),
@@ -259,7 +267,9 @@ export class ContinuousDeploymentController {
   private async finalize(cd: CdObject, log: Logger): Promise<ReconcileResult> {
     if (!cd.metadata.finalizers?.includes(Finalizers.continuousDeployment)) return {};
     if (!keepsObjects(cd)) {
-      const found = await deletionTarget(cd, this.deps.targets).catch((err: unknown) => ({ error: toTidemarkError(err) }));
+      const found = await deletionTarget(cd, this.deps.targets, this.deps.tenancy ?? {}).catch((err: unknown) => ({
+        error: toTidemarkError(err),
+      }));
       if ('error' in found) return this.deletionFailed(cd, found.error, log);
       const result = await deleteInventory(cd, found.target.kube, found.propagation);
       if (result.remaining.length > 0) {

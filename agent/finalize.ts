@@ -10,21 +10,28 @@ import type { TidemarkError } from '../shared/errors/index.ts';
 import { apiVersionOf, inventoryRef, isOwnedBy } from './plan.ts';
 import { combineErrors, validateContinuousDeploymentSpec } from '../shared/spec/index.ts';
 import type { Target, TargetResolver } from './targets.ts';
+import { deploymentIdentity, type TenancyOptions } from './tenancy.ts';
 
 /**
  * Where the objects of a ContinuousDeployment being deleted live. With a readable spec, its
  * target. Without one, the last deployed location tells: the home cluster is safe to use; any
  * other cluster cannot be reached, and guessing the home cluster would find nothing there and
- * release the finalizer with the remote objects left behind.
+ * release the finalizer with the remote objects left behind. On the home cluster the deletion acts
+ * as the deployment's ServiceAccount, so it deletes only what that identity may delete.
  */
 export async function deletionTarget(
   cd: ContinuousDeployment,
   targets: TargetResolver,
+  tenancy: TenancyOptions,
 ): Promise<{ target: Target; propagation: PropagationPolicy } | { error: TidemarkError }> {
+  // Throws for a malformed serviceAccountName: the caller reports it and keeps the finalizer.
+  const identity = deploymentIdentity(cd, tenancy);
   const read = validateContinuousDeploymentSpec(cd.spec);
   if (!read.ok) {
     const cluster = cd.status?.location?.cluster;
-    if (cluster === undefined || cluster === targets.home.name) return { target: targets.home, propagation: 'background' };
+    if (cluster === undefined || cluster === targets.home.name) {
+      return { target: await targets.resolve(cd, { kubeConfig: undefined }, identity), propagation: 'background' };
+    }
     const problems = combineErrors(read.errors);
     return {
       error: terminal(
@@ -36,7 +43,7 @@ export async function deletionTarget(
     };
   }
   const config = read.value;
-  return { target: await targets.resolve(cd, config), propagation: config.policy.propagation };
+  return { target: await targets.resolve(cd, config, identity), propagation: config.policy.propagation };
 }
 
 /** True when deleting the ContinuousDeployment leaves what it deployed in place. */

@@ -72,7 +72,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,
     targets,
-    secrets: (namespace, name) => readSecretData(kube.rest, namespace, name, { field: 'spec.secretRef' }),
+    secrets: (namespace, name, identity) =>
+      readSecretData(identity ? kube.rest.as(identity) : kube.rest, namespace, name, { field: 'spec.secretRef' }),
     renderCache: new RenderCache(),
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
     render: createRenderer({ kustomizeCommand: options.kustomizeCommand, limits: options.renderLimits }),

@@ -1,3 +1,4 @@
+import type { ObjectCache } from '../shared/kube/object-cache.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../shared/api/resources.ts';
@@ -79,7 +80,8 @@ test("targets: a tenant labelling its own objects with another deployment's name
   await settle(30);
   assert.equal(a.runs(), base, 'no reconcile of the victim for objects outside its inventory');
 
-  const cache = a.targets.home.cache!;
+  // The home target's cache is the shared ObjectCache itself (tenants get a watch-only view).
+  const cache = a.targets.home.cache as ObjectCache;
   const kept = cache.kept(CM).filter((o) => o.metadata.namespace === 'tenant');
   assert.equal(kept.length, 75);
   for (const o of kept) {

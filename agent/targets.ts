@@ -7,11 +7,13 @@ import { createKubeClient } from '../shared/kube/client.ts';
 import { connectionFromSecret } from '../shared/kube/kubeconfig/index.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
 import type { Logger } from '../shared/log/index.ts';
+import type { ServiceAccountIdentity } from '../shared/kube/impersonation.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import { ObjectCache } from '../shared/kube/object-cache.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { Labels } from '../shared/api/constants.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
+import type { LiveObjects } from './reconcile/context.ts';
 import { carriesOwnership } from './plan.ts';
 import type { Owner } from './plan.ts';
 
@@ -21,15 +23,21 @@ export type ObjectChangeListener = (obj: KubeObject, serves: (owner: Owner) => b
 export interface Target {
   kube: KubePort;
   /** Watch-fed copies of the objects we manage there; its events drive self-heal. */
-  cache?: ObjectCache | undefined;
+  cache?: LiveObjects | undefined;
+  /** The ServiceAccount `kube` acts as (home cluster only); undefined: the agent's own identity. */
+  identity?: ServiceAccountIdentity | undefined;
   /** The deployment location's cluster, as status.location.cluster shows it. */
   name: string;
 }
 
 export interface TargetResolver {
-  /** The agent's own cluster. */
+  /** The agent's own cluster, as the agent. */
   readonly home: Target;
-  resolve(cd: ContinuousDeployment, config: Pick<DeploymentConfig, 'kubeConfig'>): Promise<Target>;
+  /**
+   * Where the deployment's objects go, and as whom: with an `identity`, every request on the home
+   * cluster (the kubeconfig Secret's read included) impersonates that ServiceAccount.
+   */
+  resolve(cd: ContinuousDeployment, config: Pick<DeploymentConfig, 'kubeConfig'>, identity?: ServiceAccountIdentity): Promise<Target>;
   forget(cd: ContinuousDeployment): void;
   close(): Promise<void>;
 }
@@ -73,14 +81,18 @@ export function createTargetResolver(
   };
   return {
     home: homeTarget,
-    async resolve(cd, config) {
+    async resolve(cd, config, identity) {
+      const acting = identity ? home.as(identity) : home;
       if (!config.kubeConfig) {
         // Moved back home: the old remote watch no longer speaks for it, and the home one does.
         drop(`${cd.metadata.namespace ?? 'default'}/${cd.metadata.name}`);
-        return homeTarget;
+        if (!identity) return homeTarget;
+        // The shared cache holds whatever the agent may read: a tenant reads through its own
+        // identity instead, and the cache only wakes it when its objects change (ADR 0008).
+        return { kube: acting.port, cache: watchOnly(homeCache), name: homeTarget.name, identity };
       }
       const namespace = cd.metadata.namespace ?? 'default';
-      const data = await readSecretData(home.rest, namespace, config.kubeConfig.name, { field: 'spec.kubeConfig.secretRef' });
+      const data = await readSecretData(acting.rest, namespace, config.kubeConfig.name, { field: 'spec.kubeConfig.secretRef' });
       const text = data[config.kubeConfig.key];
       if (!text)
         throw terminal(
@@ -117,4 +129,9 @@ export function createTargetResolver(
       remote.clear();
     },
   };
+}
+
+/** The cache's watches (self-heal wake-ups) without its copies: every read is a GET as the caller. */
+function watchOnly(cache: ObjectCache): LiveObjects {
+  return { get: () => undefined, watch: (mapping) => cache.watch(mapping) };
 }

@@ -2,6 +2,7 @@ import type { ContinuousDeployment } from '../../shared/api/continuous-deploymen
 import type { Logger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import type { Park } from '../../shared/controller/work-queue.ts';
+import type { ServiceAccountIdentity } from '../../shared/kube/impersonation.ts';
 import type { ObjectCache } from '../../shared/kube/object-cache.ts';
 import type { KubePort } from '../../shared/kube/port.ts';
 import { ResourceManager } from '../../shared/kube/resource-manager.ts';
@@ -44,11 +45,16 @@ export interface ReconcileDeps {
   /** Runs a wait without holding a controller worker; without it, waits hold theirs. */
   park?: Park | undefined;
   /** Watch-fed live objects; without it every read is a GET. */
-  cache?: ObjectCache | undefined;
+  cache?: LiveObjects | undefined;
+  /** The ServiceAccount `kube` acts as; undefined: the agent's own identity. */
+  identity?: ServiceAccountIdentity | undefined;
   memo?: SyncMemo | undefined;
   /** Plain-YAML renders by commit and path, shared by every reconcile of the agent. */
   renderCache?: RenderCache | undefined;
 }
+
+/** What a reconcile uses of the object cache: a copy (undefined: not known) and starting a watch. */
+export type LiveObjects = Pick<ObjectCache, 'get' | 'watch'>;
 
 /** What every step gets: the run's input, its dependencies, and the apply/diff library over the port. */
 export interface StepContext {

@@ -2,11 +2,12 @@ import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
 import { describeFailures, failures } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { describeRef, objectKey, refOf } from '../../shared/kube/object.ts';
-import type { Stage } from '../../shared/kube/order.ts';
+import { STAGES } from '../../shared/kube/order.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
 import { worstHealth } from '../health/index.ts';
 import { staleEntries } from '../plan.ts';
 import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
+import { forbiddenError, forbiddenObjects } from './authorize.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
 import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy } from './assess.ts';
 import { waitForFoundation } from './budget.ts';
@@ -20,13 +21,12 @@ import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage
 export type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
 export { runBudget, type RunBudget } from './budget.ts';
 
-const STAGES: Stage[] = ['foundation', 'class', 'workload'];
-
 /**
  * One reconcile: fetch → render → plan → apply → prune → assess (the controller reports). Every
  * step is recomputed from Git and the cluster, so running it twice, or again after a crash at any
  * line, converges. Nothing is written unless every object of a stage passed a server-side dry-run
- * first; nothing is pruned unless the render succeeded. In `plan` mode nothing is written at all.
+ * first, and — for a deployment acting as a ServiceAccount — its identity may write every object
+ * of the set; nothing is pruned unless the render succeeded. In `plan` mode nothing is written at all.
  */
 export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Promise<ReconcileOutcome> {
   const ctx = stepContext(input, deps);
@@ -74,6 +74,18 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
 
   const write = writeAllowed(input);
   const revisionChanged = input.cd.status?.lastAppliedRevision !== resolved.revision;
+  if (write) {
+    let forbidden: Awaited<ReturnType<typeof forbiddenObjects>>;
+    try {
+      forbidden = await forbiddenObjects(ctx, desired);
+    } catch (err) {
+      return fail('plan', err);
+    }
+    if (forbidden.length > 0) {
+      outcome.changes.push(...forbidden);
+      return fail('plan', forbiddenError(ctx, forbidden));
+    }
+  }
   if (write && config.policy.createNamespace && config.targetNamespace) {
     const created = await ensureNamespace(ctx, config.targetNamespace);
     if (created.action === 'failed') return fail('apply', created.error);

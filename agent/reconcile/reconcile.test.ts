@@ -293,3 +293,45 @@ test('a plan with a new CRD and its custom resources lists the custom resources 
   assert.equal(plan.diffs.find((d) => d.planned.ref.kind === 'Widget')?.planned.mapping.plural, 'widgets');
   assert.equal(plan.sync, 'OutOfSync');
 });
+
+test('as a ServiceAccount: one object it may not write → nothing is written; object, verb and identity named', async () => {
+  const w = world({ syncPolicy: { createNamespace: true } });
+  w.deps.identity = { namespace: 'agent', name: 'deployer' };
+  const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'escalate' }, rules: [] };
+  w.git.commit([role, configMap('a', { x: '1' })]);
+  // The ClusterRole (first stage) is refused; the ConfigMap, in a later stage, is allowed.
+  w.kube.deny({ kind: 'ClusterRole' });
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.failedPhase, 'plan');
+  assert.equal(outcome.error?.code, 'Forbidden');
+  assert.match(
+    outcome.error?.message ?? '',
+    /ServiceAccount agent\/deployer may not patch clusterroles\.rbac\.authorization\.k8s\.io escalate/,
+  );
+  assert.deepEqual(w.kube.writes(), [], 'not even the Namespace');
+  assert.deepEqual(names(outcome.changes, 'failed'), ['escalate']);
+
+  // Refused in a later stage: still nothing of the first is written.
+  const later = world();
+  later.deps.identity = { namespace: 'agent', name: 'deployer' };
+  later.git.commit([role, configMap('other-team', { x: '1' }, { namespace: 'team-b' })]);
+  later.kube.deny({ kind: 'ConfigMap', namespace: 'team-b' });
+  const refused = await reconcile(later.input(), later.deps);
+  assert.equal(refused.error?.code, 'Forbidden');
+  assert.match(refused.error?.message ?? '', /configmaps\.core other-team in namespace team-b/);
+  assert.deepEqual(later.kube.writes(), []);
+});
+
+test('acting as a ServiceAccount that may write everything: synced; the agent’s own identity asks nothing', async () => {
+  const w = world();
+  w.deps.identity = { namespace: 'agent', name: 'deployer' };
+  w.git.commit([configMap('a', { x: '1' })]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(names(outcome.changes, 'created'), ['a']);
+
+  const own = world();
+  own.git.commit([configMap('a', { x: '1' })]);
+  await reconcile(own.input(), own.deps);
+  assert.deepEqual(own.kube.accessReviews, []);
+});

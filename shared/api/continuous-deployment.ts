@@ -56,6 +56,8 @@ export interface ContinuousDeploymentSpec {
   suspend?: boolean;
   force?: boolean;
   targetNamespace?: string;
+  /** Act as this ServiceAccount of the deployment's namespace: its RBAC decides what is applied. */
+  serviceAccountName?: string;
   syncPolicy?: SyncPolicy;
   kubeConfig?: { secretRef: { name: string; key?: string } };
   imageRepository?: InlineImageRepository;

@@ -40,6 +40,8 @@ const KIND_ORDER = [
 const LAST_KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
 
 export type Stage = 'foundation' | 'class' | 'workload';
+/** The stages in apply order. */
+export const STAGES: readonly Stage[] = ['foundation', 'class', 'workload'];
 
 export function stageOf(obj: Pick<KubeObject, 'kind' | 'apiVersion'>): Stage {
   const { group } = splitApiVersion(obj.apiVersion);

@@ -62,6 +62,7 @@ test('defaults: branch main, path ./, interval 5m, timeout from the interval, pr
     suspend: false,
     force: false,
     targetNamespace: undefined,
+    serviceAccountName: undefined,
     kubeConfig: undefined,
     policy: {
       manual: false,
@@ -105,6 +106,7 @@ test('every field read', () => {
       suspend: true,
       force: true,
       targetNamespace: 'apps',
+      serviceAccountName: 'deployer',
       kubeConfig: { name: 'prod-kubeconfig', key: 'config.yaml' },
       policy: {
         manual: true,

@@ -24,6 +24,8 @@ export interface DeploymentConfig {
   suspend: boolean;
   force: boolean;
   targetNamespace: string | undefined;
+  /** The ServiceAccount (in the deployment's namespace) every home-cluster request acts as. */
+  serviceAccountName: string | undefined;
   kubeConfig: { name: string; key: string } | undefined;
   policy: {
     manual: boolean;
@@ -58,6 +60,7 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'suspend',
   'force',
   'targetNamespace',
+  'serviceAccountName',
   'kubeConfig',
   'syncPolicy',
   'imageRepository',
@@ -128,6 +131,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   const suspend = readBoolean(problems, spec, 'suspend', DEPLOYMENT_DEFAULTS.suspend);
   const force = readBoolean(problems, spec, 'force', DEPLOYMENT_DEFAULTS.force);
   const targetNamespace = readName(problems, spec, 'targetNamespace', namespaceProblem);
+  const serviceAccountName = readName(problems, spec, 'serviceAccountName', objectNameProblem);
   const kubeConfig = readKubeConfig(problems, spec);
   const policy = readSyncPolicy(problems, spec);
   // A bad expression is a problem of the spec like any other (InvalidCELExpression), found here
@@ -152,6 +156,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
       suspend,
       force,
       targetNamespace,
+      serviceAccountName,
       kubeConfig,
       policy: policy as DeploymentConfig['policy'],
       healthCheckExprs: healthCheckExprs as HealthCheckExpr[],

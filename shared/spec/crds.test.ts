@@ -337,6 +337,19 @@ test('ContinuousDeployment: the CRD and the reader agree on patterned fields, wi
       ],
     ],
     [
+      'serviceAccountName',
+      spec.serviceAccountName!,
+      (v) => ({ url: 'file:///r', serviceAccountName: v }),
+      [
+        ['deployer', true, true],
+        ['team.deployer-1', true, true],
+        ['Deployer', false, false],
+        ['a:b', false, false],
+        ['a\nb', false, false],
+        ['a'.repeat(254), false, false],
+      ],
+    ],
+    [
       'targetNamespace',
       spec.targetNamespace!,
       (v) => ({ url: 'file:///r', targetNamespace: v }),
