@@ -7,6 +7,7 @@ import type { Park } from '../shared/controller/work-queue.ts';
 import { writeStatus } from '../shared/controller/status-writer.ts';
 import { describeError, TidemarkError, toTidemarkError } from '../shared/errors/index.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
+import { refuseLocalRepository } from '../shared/git/transport.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import type { ServiceAccountIdentity } from '../shared/kube/impersonation.ts';
@@ -59,6 +60,8 @@ export interface ControllerDeps {
   renderCache?: RenderCache | undefined;
   /** Who deployments act as (serviceAccountName, lockdown); none: the agent, unless a spec names one. */
   tenancy?: TenancyOptions | undefined;
+  /** Let file:// repository URLs through (tests, the local demo); refused otherwise. */
+  allowLocalGit?: boolean | undefined;
 }
 
 type CdObject = ContinuousDeployment & KubeObject;
@@ -180,6 +183,7 @@ export class ContinuousDeploymentController {
     const budget = runBudget(this.deps.clock, config.timeoutMs, signal);
     try {
       window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
+      refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
       const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
       const auth = config.secretRef
         ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef, identity))

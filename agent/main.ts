@@ -40,6 +40,21 @@ export interface AgentOptions {
   renderLimits?: Omit<RenderLimitOptions, 'timeoutMs'> | undefined;
   /** host:port for /healthz and /readyz; none when omitted. */
   healthAddress?: string | undefined;
+  /**
+   * Lockdown (`--default-service-account`): deployments that name no ServiceAccount act as this
+   * one of their own namespace, except in `agentIdentityNamespaces`. Omitted: they act as the agent.
+   */
+  defaultServiceAccount?: string | undefined;
+  /** `--agent-identity-namespaces`: whose deployments may still act as the agent itself. */
+  agentIdentityNamespaces?: readonly string[] | undefined;
+  /**
+   * `--no-cross-namespace-refs`: a ContinuousDeployment names its Secrets (Git, kubeconfig) by name
+   * only, always read from its own namespace, so the agent holds to this by construction; the flag
+   * is taken so one lockdown switch serves both programs, and is logged.
+   */
+  noCrossNamespaceRefs?: boolean | undefined;
+  /** `--allow-local-git`: accept file:// repository URLs (tests and the local demo). */
+  allowLocalGit?: boolean | undefined;
   clusterName?: string | undefined;
   log?: Logger;
   clock?: Clock;
@@ -85,6 +100,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     workers: options.workers ?? 4,
     concurrency: options.concurrency ?? 8,
     namespace: options.namespace,
+    tenancy: { defaultServiceAccount: options.defaultServiceAccount, agentIdentityNamespaces: options.agentIdentityNamespaces },
+    allowLocalGit: options.allowLocalGit,
   });
   const imagePushes = watchImagePushes({
     kube: kube.port,
@@ -96,7 +113,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   controller.start();
   imagePushes.start();
   const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
-  log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'agent started');
+  log.info(
+    {
+      namespace: options.namespace ?? '*',
+      server: kube.rest.server,
+      defaultServiceAccount: options.defaultServiceAccount,
+      agentIdentityNamespaces: options.agentIdentityNamespaces,
+      allowLocalGit: options.allowLocalGit === true,
+      noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+    },
+    'agent started',
+  );
   return {
     controller,
     healthServer,

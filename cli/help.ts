@@ -18,6 +18,11 @@ const PROGRAM_FLAGS = `Flags:
   --health-addr ADDR  serve /healthz and /readyz on ADDR (e.g. :8080)
   --log-level LEVEL   debug, info, warn, error (default info)
   --workers N         objects reconciled at once, per kind
+  --no-cross-namespace-refs
+                      lockdown: every reference (Secrets, an automation's source, an ImagePolicy's
+                      repository, image markers) must stay in the object's own namespace
+  --allow-local-git   accept file:// repository URLs, read from this program's own filesystem
+                      (tests and local demos; refused otherwise)
 `;
 
 export const EXIT_CODES = 'Exit codes: 0 ok, 1 difference found or sync failed, 2 usage or runtime error, 3 not found.\n';
@@ -70,6 +75,12 @@ ${PROGRAM_FLAGS}  --cache-dir DIR     Git checkouts cache
                       bytes one render may read or kustomize print (default 64Mi)
   --render-max-objects N
                       objects one render may produce (default 20000)
+  --default-service-account NAME
+                      lockdown: deployments that name no spec.serviceAccountName act as this
+                      ServiceAccount of their own namespace (as Flux's flag of the same name)
+  --agent-identity-namespaces NS[,NS...]
+                      with --default-service-account: deployments in these namespaces that name
+                      no ServiceAccount still act as the agent, with its cluster-wide rights
   -h, --help          this help
 `,
   'image-updater': `Usage: tidemark image-updater [flags]

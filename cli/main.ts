@@ -206,6 +206,32 @@ function positiveCount(value: string | undefined, flag: string, binary = false):
   return count;
 }
 
+/** The lockdown flags, checked as the API server would check the names they become. */
+async function tenancyFlags(
+  defaultServiceAccount: string | undefined,
+  namespaces: string | undefined,
+): Promise<{ defaultServiceAccount?: string; agentIdentityNamespaces?: string[] }> {
+  const { namespaceProblem, objectNameProblem } = await import('../shared/spec/names.ts');
+  const out: { defaultServiceAccount?: string; agentIdentityNamespaces?: string[] } = {};
+  if (defaultServiceAccount !== undefined) {
+    const problem = objectNameProblem(defaultServiceAccount);
+    if (problem) throw new UsageError(`--default-service-account: ${problem}`);
+    out.defaultServiceAccount = defaultServiceAccount;
+  }
+  if (namespaces !== undefined) {
+    const list = namespaces
+      .split(',')
+      .map((ns) => ns.trim())
+      .filter((ns) => ns !== '');
+    for (const ns of list) {
+      const problem = namespaceProblem(ns);
+      if (problem) throw new UsageError(`--agent-identity-namespaces: ${problem}`);
+    }
+    out.agentIdentityNamespaces = list;
+  }
+  return out;
+}
+
 async function runProgram(program: 'agent' | 'image-updater', argv: string[], io: IO): Promise<number> {
   let values;
   try {
@@ -223,6 +249,10 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
         'render-max-files': { type: 'string' },
         'render-max-bytes': { type: 'string' },
         'render-max-objects': { type: 'string' },
+        'default-service-account': { type: 'string' },
+        'agent-identity-namespaces': { type: 'string' },
+        'no-cross-namespace-refs': { type: 'boolean', default: false },
+        'allow-local-git': { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -239,6 +269,9 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   };
   if (program !== 'agent' && Object.values(renderLimits).some((v) => v !== undefined))
     throw new UsageError('--render-max-files, --render-max-bytes and --render-max-objects are flags of tidemark agent');
+  const tenancy = await tenancyFlags(values['default-service-account'], values['agent-identity-namespaces']);
+  if (program !== 'agent' && (tenancy.defaultServiceAccount !== undefined || tenancy.agentIdentityNamespaces !== undefined))
+    throw new UsageError('--default-service-account and --agent-identity-namespaces are flags of tidemark agent');
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: program, level: values['log-level'] });
   const common = {
@@ -250,11 +283,13 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
     cacheDir: values['cache-dir'],
     workers,
     kustomizeCommand: kustomizeCommand(values.kustomize),
+    noCrossNamespaceRefs: values['no-cross-namespace-refs'],
+    allowLocalGit: values['allow-local-git'],
     log,
   };
   const running =
     program === 'agent'
-      ? await (await import('../agent/index.ts')).startAgent({ ...common, renderLimits })
+      ? await (await import('../agent/index.ts')).startAgent({ ...common, ...tenancy, renderLimits })
       : await (await import('../image-updater/index.ts')).startImageUpdater(common);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -28,6 +28,13 @@ export interface ImageUpdaterOptions {
   store?: TagStore;
   /** How often tags, statuses and configs of deleted objects are forgotten; default 5 min. */
   sweepIntervalMs?: number;
+  /**
+   * `--no-cross-namespace-refs` (lockdown): an ImagePolicy may name only an ImageRepository of its
+   * own namespace, whatever the repository grants with accessFrom (as Flux's flag).
+   */
+  noCrossNamespaceRefs?: boolean | undefined;
+  /** `--allow-local-git`: push to file:// repositories (tests and the local demo). */
+  allowLocalGit?: boolean | undefined;
 }
 
 export interface RunningImageUpdater {
@@ -64,6 +71,8 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
     access: createAccessResolver(kube.rest),
     store: options.store ?? new MemoryTagStore(),
     events: new EventRecorder(kube.rest, { component: 'tidemark-image-updater', clock, log }),
+    noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+    automation: { allowLocalGit: options.allowLocalGit === true },
   });
 
   for (const runner of runners) runner.start();
@@ -84,7 +93,15 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
     const { serveHealth } = await import('../shared/http/health.ts');
     healthServer = await serveHealth(options.healthAddress, ready);
   }
-  log.info({ namespace: options.namespace ?? '*', server: kube.rest.server }, 'image updater started');
+  log.info(
+    {
+      namespace: options.namespace ?? '*',
+      server: kube.rest.server,
+      noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+      allowLocalGit: options.allowLocalGit === true,
+    },
+    'image updater started',
+  );
 
   return {
     healthServer,

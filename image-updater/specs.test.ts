@@ -115,6 +115,16 @@ test('ImagePolicy: filter and policy compiled, defaults applied', () => {
   assert.equal(minimal.filterTags.pattern, '');
 });
 
+test('ImagePolicy under lockdown: another namespace in imageRepositoryRef is a spec problem at its field', () => {
+  const spec = { imageRepositoryRef: { name: 'app', namespace: 'other' }, policy: { alphabetical: {} } };
+  assertHas(
+    problems(readImagePolicySpec(spec, 'apps', { noCrossNamespaceRefs: true })),
+    /spec\.imageRepositoryRef\.namespace: "other" is another namespace/,
+  );
+  ok(readImagePolicySpec({ ...spec, imageRepositoryRef: { name: 'app', namespace: 'apps' } }, 'apps', { noCrossNamespaceRefs: true }));
+  ok(readImagePolicySpec({ ...spec, imageRepositoryRef: { name: 'app' } }, 'apps', { noCrossNamespaceRefs: true }));
+});
+
 test('ImagePolicy: all problems at once, with codes that say what to fix', () => {
   const list = problems(readImagePolicySpec(fixture('image-policy-broken.yaml'), 'apps'));
   assertHas(list, /^InvalidSpec spec\.imageRepositoryRef\.name: "Podinfo" is not a valid name/);

@@ -42,9 +42,16 @@ export function readImageRepositorySpec(spec: unknown): Validated<ImageRepositor
   return validateImageRepositorySpec(spec, imageCompilers);
 }
 
-/** `namespace` is the ImagePolicy's own: the default for `imageRepositoryRef.namespace`. */
-export function readImagePolicySpec(spec: unknown, namespace: string): Validated<ImagePolicyConfig> {
-  return validateImagePolicySpec(spec, namespace, imageCompilers);
+/**
+ * `namespace` is the ImagePolicy's own: the default for `imageRepositoryRef.namespace`, and under
+ * lockdown (`noCrossNamespaceRefs`) the only one allowed.
+ */
+export function readImagePolicySpec(
+  spec: unknown,
+  namespace: string,
+  options: { noCrossNamespaceRefs?: boolean } = {},
+): Validated<ImagePolicyConfig> {
+  return validateImagePolicySpec(spec, namespace, imageCompilers, undefined, options);
 }
 
 /** The ImageRepository + ImagePolicy a ContinuousDeployment's inline block declares; `undefined` without one. */

@@ -23,6 +23,8 @@ export interface ImageControllerDeps extends RunnerDeps {
   events: EventRecorder;
   /** Options of the automation controller alone (checkout directory, push attempts, git deadlines). */
   automation?: Omit<AutomationControllerDeps, keyof RunnerDeps | 'rest' | 'events' | 'policies'>;
+  /** Lockdown: ImagePolicies choose only from ImageRepositories of their own namespace. */
+  noCrossNamespaceRefs?: boolean | undefined;
 }
 
 export interface ImageControllers {
@@ -58,6 +60,7 @@ export function wireControllers(deps: ImageControllerDeps): ImageControllers {
     store,
     repositories,
     onLatestChanged: (namespace) => automations.triggerNamespace(namespace),
+    noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
   });
   const automations = new ImageUpdateAutomationController({ ...deps.automation, ...common, rest: deps.rest, policies });
 

@@ -22,6 +22,7 @@ import type { KubeRest } from '../../shared/kube/rest.ts';
 import { readSecretData } from '../../shared/kube/secrets.ts';
 import type { Validated } from '../../shared/spec/index.ts';
 import { updateBranch } from './git-update.ts';
+import { refuseLocalRepository } from '../../shared/git/transport.ts';
 import { resolveTarget, validateAutomationSpec, type AutomationConfig } from './spec.ts';
 import { AUTOMATION_STATUS_FIELDS, nextAutomationStatus, type AutomationOutcome } from './status.ts';
 import type { ImageUpdateAutomation, ImageUpdateAutomationStatus } from './types.ts';
@@ -55,6 +56,8 @@ export interface AutomationControllerDeps extends RunnerDeps {
   dependencyRetryMs?: number;
   /** Observes every git argv (tests check that no spec value arrives as an option). */
   onGitCommand?: (args: readonly string[]) => void;
+  /** Push to file:// repositories (tests and the local demo); refused otherwise. */
+  allowLocalGit?: boolean | undefined;
 }
 
 /** Keys a signing key Secret may use: Flux's `git.asc` (OpenPGP), or an SSH `identity`. */
@@ -159,6 +162,7 @@ export class ImageUpdateAutomationController {
     try {
       const source = await this.source(namespace, config.sourceName, signal);
       const target = resolveTarget(config, source);
+      refuseLocalRepository(target.url, this.deps.allowLocalGit === true);
       const credentials = await this.credentials(namespace, config.sourceName, target.secretRef, signal);
       const signingKey = config.signingKeySecret === undefined ? undefined : await this.signingKey(namespace, config.signingKeySecret);
       const automation = { namespace, name: obj.metadata.name };

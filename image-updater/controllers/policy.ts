@@ -40,6 +40,8 @@ export interface PolicyControllerDeps extends RunnerDeps {
   resyncMs?: number;
   /** How soon to look again while the ImageRepository has not been scanned; default 30 s (a scan triggers sooner). */
   dependencyRetryMs?: number;
+  /** Lockdown: `imageRepositoryRef.namespace` other than the policy's own is a spec problem, grant or not. */
+  noCrossNamespaceRefs?: boolean | undefined;
 }
 
 /** Tags were filtered by the ImageRepository's exclusion list when they were stored. */
@@ -90,7 +92,9 @@ export class ImagePolicyController {
   }
 
   config(obj: PolicyObject): Validated<ImagePolicyConfig> {
-    return this.configs.get(obj, () => readImagePolicySpec(obj.spec, namespaceOf(obj)));
+    return this.configs.get(obj, () =>
+      readImagePolicySpec(obj.spec, namespaceOf(obj), { noCrossNamespaceRefs: this.deps.noCrossNamespaceRefs === true }),
+    );
   }
 
   async reconcile(obj: PolicyObject, signal: AbortSignal): Promise<ReconcileResult> {

@@ -17,6 +17,7 @@ export const REASONS = [
   'PathOutsideCheckout',
   'GitRepositoryTooLarge',
   'GitInsecureCredentials',
+  'GitLocalRepositoryNotAllowed',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)
   'APIServerUnreachable',
   'KubeCredentialsFailed',

@@ -13,6 +13,7 @@ export const GitErrorCode = {
   PathOutsideCheckout: 'PathOutsideCheckout',
   RepositoryTooLarge: 'GitRepositoryTooLarge',
   InsecureCredentials: 'GitInsecureCredentials',
+  LocalRepositoryNotAllowed: 'GitLocalRepositoryNotAllowed',
 } as const satisfies Record<string, Reason>;
 
 export type GitErrorCodeValue = (typeof GitErrorCode)[keyof typeof GitErrorCode];
@@ -80,6 +81,7 @@ const TERMINAL: ReadonlySet<Reason> = new Set<Reason>([
   GitErrorCode.PathOutsideCheckout,
   GitErrorCode.RepositoryTooLarge,
   GitErrorCode.InsecureCredentials,
+  GitErrorCode.LocalRepositoryNotAllowed,
 ]);
 
 export interface GitFailure {

@@ -24,4 +24,4 @@ export type { CloneOptions, CommitInfo, CommitOptions, FetchBranchOptions, PushO
 export { resolveInside } from './paths.ts';
 export { KeyedMutex } from './mutex.ts';
 export { sweepStaleTempDirs } from './temp-dirs.ts';
-export { refuseCredentialsOverHttp } from './transport.ts';
+export { refuseCredentialsOverHttp, refuseLocalRepository } from './transport.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TidemarkError } from '../errors/index.ts';
 import { lsRemote } from './remote.ts';
-import { refuseCredentialsOverHttp } from './transport.ts';
+import { refuseCredentialsOverHttp, refuseLocalRepository } from './transport.ts';
 import { push } from './update.ts';
 import type { GitCredentials } from './types.ts';
 
@@ -77,6 +77,21 @@ describe("the image updater's push", () => {
       assert.equal(commands.filter((c) => c[0] === 'push').length, 1);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('local repositories', () => {
+  it('a file:// URL is refused unless the program was started to allow it; other transports pass', () => {
+    for (const url of ['file:///srv/git/app.git', 'file://localhost/var/cache/tidemark/sources/x']) {
+      assert.throws(
+        () => refuseLocalRepository(url, false),
+        (err: unknown) => err instanceof TidemarkError && err.code === 'GitLocalRepositoryNotAllowed' && err.kind === 'terminal',
+      );
+      assert.doesNotThrow(() => refuseLocalRepository(url, true));
+    }
+    for (const url of ['https://git.example.com/org/app.git', 'ssh://git@git.example.com/org/app.git', 'git@git.example.com:org/app.git']) {
+      assert.doesNotThrow(() => refuseLocalRepository(url, false));
     }
   });
 });

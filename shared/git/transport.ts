@@ -1,5 +1,20 @@
 import { GitErrorCode, gitError } from './errors.ts';
 import type { GitCredentials } from './types.ts';
+import { validateRepositoryUrl } from './validate.ts';
+
+/**
+ * A file:// URL makes the program read its own filesystem — in a cluster, the agent's cache of
+ * every tenant's checkouts and its ServiceAccount token's directory are a path away. Tests and
+ * the local demo use local repositories on purpose; only they turn this on (`--allow-local-git`).
+ */
+export function refuseLocalRepository(url: string, allowLocal: boolean): void {
+  if (allowLocal || validateRepositoryUrl(url).kind !== 'file') return;
+  throw gitError(
+    GitErrorCode.LocalRepositoryNotAllowed,
+    `file:// repository URLs are refused: ${JSON.stringify(url)} would be read from this program's own filesystem`,
+    'use an https:// or ssh:// URL; local repositories need the --allow-local-git flag (tests and demos only)',
+  );
+}
 
 /**
  * A password or a bearer token sent over plain http:// is readable by anyone on the way. Like

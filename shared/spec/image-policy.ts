@@ -16,12 +16,17 @@ export const IMAGE_POLICY_FIELDS = ['imageRepositoryRef', 'filterTags', 'policy'
 const POLICY_HINT = 'set one of numerical {order: asc|desc}, semver {range}, alphabetical {order: asc|desc}';
 const REFLECTION_POLICIES: readonly DigestReflectionPolicy[] = ['Never', 'IfNotPresent', 'Always'];
 
-/** `namespace` is the ImagePolicy's own: the default for `imageRepositoryRef.namespace`. */
+/**
+ * `namespace` is the ImagePolicy's own: the default for `imageRepositoryRef.namespace`. With
+ * `noCrossNamespaceRefs` (lockdown) another namespace there is a problem of the spec, whatever
+ * that repository grants.
+ */
 export function validateImagePolicySpec<C extends CompiledForms>(
   spec: unknown,
   namespace: string,
   compile: ImageCompilers<C>,
   paths: FieldPaths = SPEC_PATHS,
+  options: { noCrossNamespaceRefs?: boolean } = {},
 ): Validated<ImagePolicyConfig<C>> {
   const problems = new Problems(paths);
   if (!isObject(spec)) {
@@ -31,6 +36,13 @@ export function validateImagePolicySpec<C extends CompiledForms>(
   checkKnownFields(problems, '', spec, IMAGE_POLICY_FIELDS);
 
   const imageRepositoryRef = readRepositoryRef(problems, spec.imageRepositoryRef, namespace);
+  if (options.noCrossNamespaceRefs && imageRepositoryRef && imageRepositoryRef.namespace !== namespace) {
+    problems.add(
+      'imageRepositoryRef.namespace',
+      `${JSON.stringify(imageRepositoryRef.namespace)} is another namespace; cross-namespace references are disabled (lockdown)`,
+      `use an ImageRepository in namespace ${namespace}`,
+    );
+  }
   const filterTags = readFilterTags(problems, spec.filterTags, compile);
   let policy: C['policy'] | undefined;
   if (spec.policy === undefined || spec.policy === null) {

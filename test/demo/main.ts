@@ -137,12 +137,15 @@ try {
   say('Starting the agent and the image updater');
   const { kubectl } = await kubectlTools();
   agent = await startAgent({
+    // The demo serves its repositories from local directories too.
+    allowLocalGit: true,
     kubeconfigPath: cluster.kubeconfigPath,
     cacheDir: join(cacheDir, 'agent'),
     kustomizeCommand: [kubectl, 'kustomize'],
     log,
   });
   updater = await startImageUpdater({
+    allowLocalGit: true,
     kubeconfigPath: cluster.kubeconfigPath,
     cacheDir: join(cacheDir, 'updater'),
     log,

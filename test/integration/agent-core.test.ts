@@ -45,6 +45,7 @@ describe('agent: Git to cluster', () => {
     apps = await cluster.createNamespace('apps');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-agent-cache-'));
     agent = await startAgent({
+      allowLocalGit: true,
       kubeconfigPath: cluster.kubeconfigPath,
       namespace: ns,
       cacheDir,

@@ -102,6 +102,7 @@ describe('agent: drift and self-heal', () => {
   });
 
   const agentOptions = () => ({
+    allowLocalGit: true,
     kubeconfigPath: cluster.kubeconfigPath,
     namespace: ns,
     cacheDir,

@@ -73,7 +73,14 @@ describe('agent: hostile labels', () => {
     apps = await cluster.createNamespace('hostile-apps');
     tenant = await cluster.createNamespace('hostile-tenant');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-hostile-cache-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: recordingLogger(lines), workers: 4 });
+    agent = await startAgent({
+      allowLocalGit: true,
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: recordingLogger(lines),
+      workers: 4,
+    });
   });
 
   after(async () => {

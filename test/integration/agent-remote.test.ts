@@ -101,6 +101,7 @@ describe('agent: remote clusters and kustomize', () => {
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-remote-cache-'));
     workDir = await mkdtemp(join(tmpdir(), 'tidemark-kustomize-'));
     agent = await startAgent({
+      allowLocalGit: true,
       kubeconfigPath: cluster.kubeconfigPath,
       namespace: ns,
       cacheDir,

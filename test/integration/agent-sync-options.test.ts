@@ -87,6 +87,7 @@ describe('agent: sync options', () => {
     apps = await cluster.createNamespace('options-apps');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-options-cache-'));
     agent = await startAgent({
+      allowLocalGit: true,
       kubeconfigPath: cluster.kubeconfigPath,
       namespace: ns,
       cacheDir,

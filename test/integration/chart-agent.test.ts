@@ -53,6 +53,8 @@ describe('agent with the chart ServiceAccount token', () => {
         ns,
         '--health-addr',
         `127.0.0.1:${port}`,
+        // The test's repositories are local directories; the chart never sets this.
+        '--allow-local-git',
         '--cache-dir',
         cacheDir,
       ],

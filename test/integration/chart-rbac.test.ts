@@ -442,6 +442,48 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     );
   });
 
+  it('lockdown: both programs get the flags; the agent may act only as the named ServiceAccounts, never as a user or group', async () => {
+    const home = await namespace('rbac-lock');
+    const apps = await namespace('rbac-lock-apps');
+    const { rbac, agent } = await install(home, {
+      lockdown: { enabled: true, defaultServiceAccount: 'deployer', agentIdentityNamespaces: [] },
+      agent: { rbac: { namespaces: [apps], impersonateNames: ['deployer'] } },
+    });
+    assert.ok(rbac.agentArgs.includes('--no-cross-namespace-refs'), rbac.agentArgs.join(' '));
+    assert.ok(rbac.agentArgs.includes('--default-service-account=deployer'), rbac.agentArgs.join(' '));
+    assert.ok(!rbac.agentArgs.some((a) => a.startsWith('--agent-identity-namespaces')));
+    assert.ok(rbac.imageUpdaterArgs.includes('--no-cross-namespace-refs'), rbac.imageUpdaterArgs.join(' '));
+    assert.ok(!rbac.imageUpdaterArgs.some((a) => a.startsWith('--default-service-account')));
+
+    const configMaps = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+    // Acting as the named ServiceAccount works, and the server then judges that ServiceAccount:
+    // it was granted nothing, so it may not even read a ConfigMap the agent itself may write.
+    const deployer = agent.as({ namespace: home, name: 'deployer' });
+    assert.equal((await deployer.port.canI({ verb: 'get', resource: configMaps, namespace: apps })).allowed, false);
+    assert.equal((await agent.port.canI({ verb: 'patch', resource: configMaps, namespace: apps })).allowed, true);
+    await forbidden(deployer, { method: 'GET', path: `/api/v1/namespaces/${apps}/configmaps` }, 'the ServiceAccount listing ConfigMaps');
+    // Any other ServiceAccount, a user or a group: the impersonation itself is refused.
+    await forbidden(
+      agent.as({ namespace: home, name: 'other' }),
+      { method: 'GET', path: `/api/v1/namespaces/${home}/configmaps` },
+      'impersonating another ServiceAccount',
+    );
+    await forbidden(
+      agent.as({ namespace: apps, name: 'deployer' }),
+      { method: 'GET', path: `/api/v1/namespaces/${apps}/configmaps` },
+      'impersonating the name in a namespace the agent does not watch',
+    );
+    for (const headers of [{ 'impersonate-user': 'admin' }, { 'impersonate-user': 'someone', 'impersonate-group': 'system:masters' }]) {
+      const connection = { ...agent.connection, headers };
+      const as = createKubeClient(connection, { fieldManager: 'tidemark', clock: systemClock });
+      try {
+        await forbidden(as, { method: 'GET', path: `/api/v1/namespaces/${home}/configmaps` }, `impersonating ${JSON.stringify(headers)}`);
+      } finally {
+        await as.close();
+      }
+    }
+  });
+
   it('in a pod: the mounted service account token, re-read as the kubelet rotates it', async () => {
     const home = await namespace('rbac-pod');
     const { rbac } = await install(home);

@@ -45,7 +45,7 @@ describe('tidemark CLI against a real cluster', () => {
     git = await startGitServers({ http: false, ssh: false });
     ns = await cluster.createNamespace('cli');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-cli-agent-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
+    agent = await startAgent({ allowLocalGit: true, kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
     await git.repos.createRepo(
       'site',
       { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\ndata:\n  color: blue\n' },

@@ -97,12 +97,14 @@ describe('image automation: seed 003 end to end', () => {
     await secret('git-reader', { username: git.http!.reader.username, password: git.http!.reader.password });
     await secret('git-ssh', { identity: git.ssh!.privateKey, known_hosts: git.ssh!.knownHosts });
     updater = await startImageUpdater({
+      allowLocalGit: true,
       kubeconfigPath: cluster.kubeconfigPath,
       namespace: ns,
       log: testLogger(),
       workers: 2,
     });
     agent = await startAgent({
+      allowLocalGit: true,
       kubeconfigPath: cluster.kubeconfigPath,
       namespace: ns,
       cacheDir,

@@ -138,6 +138,15 @@ spec:
         {{- with .watchNamespace }}
         - --namespace={{ . }}
         {{- end }}
+        {{- if $root.Values.lockdown.enabled }}
+        - --no-cross-namespace-refs
+        {{- if eq .program "agent" }}
+        - --default-service-account={{ $root.Values.lockdown.defaultServiceAccount }}
+        {{- with $root.Values.lockdown.agentIdentityNamespaces }}
+        - --agent-identity-namespaces={{ join "," . }}
+        {{- end }}
+        {{- end }}
+        {{- end }}
         {{- range $config.extraArgs }}
         - {{ . | quote }}
         {{- end }}
