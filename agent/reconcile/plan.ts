@@ -195,5 +195,7 @@ function fingerprint(obj: KubeObject): string {
 export function dryRunError(rejected: ChangeEntry[]): TidemarkError {
   const first = rejected[0]?.error;
   const code = first?.code === 'ObjectInvalid' || first?.code === 'Forbidden' ? first.code : 'DryRunFailed';
-  return terminal(code, `server-side dry-run failed, nothing was applied: ${describeFailures(rejected)}`, 'fix the objects in Git', first);
+  // A refusal when acting as a ServiceAccount says whose rights to change (KubeRest's hint).
+  const hint = code === 'Forbidden' && first?.hint ? first.hint : 'fix the objects in Git';
+  return terminal(code, `server-side dry-run failed, nothing was applied: ${describeFailures(rejected)}`, hint, first);
 }
