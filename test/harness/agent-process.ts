@@ -47,6 +47,8 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
       options.cacheDir,
       '--health-addr',
       `127.0.0.1:${port}`,
+      // The harness serves repositories from local directories too; the chart never sets this.
+      '--allow-local-git',
       ...(options.args ?? []),
     ];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
