@@ -4,11 +4,12 @@ import type { ChangeEntry } from '../../shared/kube/change-set.ts';
 import { describeFailures } from '../../shared/kube/change-set.ts';
 import { describeIdentity } from '../../shared/kube/impersonation.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { refOf } from '../../shared/kube/object.ts';
+import { objectKey, refOf } from '../../shared/kube/object.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import { STAGES } from '../../shared/kube/order.ts';
 import type { StepContext } from './context.ts';
 import type { DesiredSet } from './plan.ts';
+import { fingerprint } from './plan.ts';
 
 /**
  * Before a deployment that acts as a ServiceAccount writes anything: may it patch (server-side
@@ -17,16 +18,20 @@ import type { DesiredSet } from './plan.ts';
  * would be found after a Namespace or a Role of the first was already created. The server's own
  * answer (a SelfSubjectAccessReview as the ServiceAccount) decides; no rule is evaluated here.
  * Only objects whose kind the server already serves can be asked about: a custom resource of a
- * CRD created in this same sync is checked by its dry-run, after the CRD exists.
+ * CRD created in this same sync is checked by its dry-run, after the CRD exists. An object this
+ * deployment last saw in sync, unchanged in Git, is not asked about again: a steady sync costs no
+ * reviews, and a right revoked since is still found by its dry run before it is written.
  */
 export async function forbiddenObjects(ctx: StepContext, desired: DesiredSet): Promise<ChangeEntry[]> {
   const identity = ctx.deps.identity;
   if (!identity) return [];
   const firstStage = STAGES.find((stage) => desired.stages[stage].length > 0);
   // The first stage's dry run precedes every write, unless a Namespace is created before it.
-  const toCheck: KubeObject[] = STAGES.filter((stage) => stage !== firstStage || ctx.input.config.policy.createNamespace).flatMap(
-    (stage) => desired.stages[stage],
-  );
+  const memo = ctx.deps.memo;
+  const known = (object: KubeObject) => memo?.get(objectKey(refOf(object)))?.fingerprint === fingerprint(object);
+  const toCheck: KubeObject[] = STAGES.filter((stage) => stage !== firstStage || ctx.input.config.policy.createNamespace)
+    .flatMap((stage) => desired.stages[stage])
+    .filter((object) => !known(object));
   const answers = await mapLimit(toCheck, ctx.deps.concurrency, async (object) => {
     const mapping = await ctx.deps.kube.mapping(object.apiVersion, object.kind);
     if (!mapping) return undefined;

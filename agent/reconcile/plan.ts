@@ -188,7 +188,8 @@ export function remember(ctx: StepContext, p: PlannedObject, live: KubeObject): 
   ctx.deps.memo.set(objectKey(p.ref), { fingerprint: fingerprint(p.object), resourceVersion: live.metadata.resourceVersion });
 }
 
-function fingerprint(obj: KubeObject): string {
+/** What the memo compares: the desired object as it would be sent. */
+export function fingerprint(obj: KubeObject): string {
   return createHash('sha256').update(JSON.stringify(obj)).digest('base64url');
 }
 

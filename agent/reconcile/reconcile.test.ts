@@ -325,10 +325,20 @@ test('as a ServiceAccount: one object it may not write → nothing is written; o
 test('acting as a ServiceAccount that may write everything: synced; the agent’s own identity asks nothing', async () => {
   const w = world();
   w.deps.identity = { namespace: 'agent', name: 'deployer' };
-  w.git.commit([configMap('a', { x: '1' })]);
+  const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' }, rules: [] };
+  w.git.commit([role, configMap('a', { x: '1' })]);
   const outcome = await reconcile(w.input(), w.deps);
   assert.equal(outcome.error, undefined);
-  assert.deepEqual(names(outcome.changes, 'created'), ['a']);
+  assert.deepEqual(names(outcome.changes, 'created'), ['a', 'reader']);
+  // The first stage's dry run precedes every write: only the later ConfigMap is reviewed.
+  assert.deepEqual(
+    w.kube.accessReviews.map((r) => `${r.verb} ${r.resource.kind} ${r.namespace}/${r.name}`),
+    ['patch ConfigMap apps/a'],
+  );
+  // A steady sync asks nothing again: the object is known in sync and unchanged in Git.
+  w.record(outcome);
+  await reconcile(w.input(), w.deps);
+  assert.equal(w.kube.accessReviews.length, 1);
 
   const own = world();
   own.git.commit([configMap('a', { x: '1' })]);
