@@ -467,6 +467,19 @@ describe('chart: manifests against the real API server', () => {
       assert.match(notes, new RegExp(`It may apply only in: ${ns}\\.`));
       assert.match(notes, /kind: ContinuousDeployment/, 'NOTES do not show how to create a ContinuousDeployment');
       assert.match(notes, /kubectl get cd -A/);
+      assert.match(notes, /WARNING: lockdown is off\. Deployments that name no spec\.serviceAccountName run with the agent's\s+own rights/);
+      // Lockdown on: NOTES say who still runs with the agent's cluster-wide rights, and who does not.
+      const locked = await runHelm(
+        binary,
+        ['install', `locked-${ns.slice(-6)}`, CHART_DIR, '--namespace', ns, '--dry-run=server'],
+        { lockdown: { enabled: true, defaultServiceAccount: 'default', agentIdentityNamespaces: ['platform'] } },
+        { kubeconfig: cluster.kubeconfigPath },
+      );
+      assert.equal(locked.code, 0, `helm ${binary.version} install --dry-run=server with lockdown:\n${locked.stderr}`);
+      const lockedNotes = locked.stdout.slice(locked.stdout.indexOf('NOTES:'));
+      assert.match(lockedNotes, /Lockdown is ON/);
+      assert.match(lockedNotes, /Deployments in platform that name no ServiceAccount run with the agent's own rights, cluster-wide\./);
+      assert.doesNotMatch(lockedNotes, /lockdown is off/);
       // A dry run installs nothing.
       await assert.rejects(
         kube.rest.request({
