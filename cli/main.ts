@@ -229,6 +229,9 @@ async function tenancyFlags(
     }
     out.agentIdentityNamespaces = list;
   }
+  // Without a default ServiceAccount every deployment that names none acts as the agent anyway.
+  if (out.agentIdentityNamespaces !== undefined && out.defaultServiceAccount === undefined)
+    throw new UsageError('--agent-identity-namespaces needs --default-service-account');
   return out;
 }
 
