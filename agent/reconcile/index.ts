@@ -1,5 +1,5 @@
-import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
-import { describeFailures, failures } from '../../shared/kube/change-set.ts';
+import { terminal, TidemarkError, toTidemarkError } from '../../shared/errors/index.ts';
+import { describeFailures, failureKind, failures } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { describeRef, objectKey, refOf } from '../../shared/kube/object.ts';
 import { STAGES } from '../../shared/kube/order.ts';
@@ -192,7 +192,11 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   const pruneFailures = failures(outcome.changes.filter((c) => staleKeys.has(objectKey(c.ref))));
   if (pruneFailures.length > 0) {
     const message = `could not prune: ${describeFailures(pruneFailures)}`;
-    return fail('prune', terminal('PruneFailed', message, 'the objects stay in the inventory and are retried'));
+    const hint = 'the objects stay in the inventory and are retried';
+    return fail(
+      'prune',
+      new TidemarkError('PruneFailed', message, { kind: failureKind(pruneFailures), hint, cause: pruneFailures[0]?.error }),
+    );
   }
   return outcome;
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { terminal, toTidemarkError } from '../../shared/errors/index.ts';
-import type { TidemarkError } from '../../shared/errors/index.ts';
+import { terminal, TidemarkError, toTidemarkError } from '../../shared/errors/index.ts';
 import type { ChangeEntry } from '../../shared/kube/change-set.ts';
-import { describeFailures } from '../../shared/kube/change-set.ts';
+import { describeFailures, failureKind } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject, objectKey, refOf } from '../../shared/kube/object.ts';
 import { stageObjects } from '../../shared/kube/order.ts';
@@ -195,8 +194,12 @@ export function fingerprint(obj: KubeObject): string {
 
 export function dryRunError(rejected: ChangeEntry[]): TidemarkError {
   const first = rejected[0]?.error;
+  const message = `server-side dry-run failed, nothing was applied: ${describeFailures(rejected)}`;
+  // The API server failed, not the objects: retried with backoff, under the server's own reason.
+  if (failureKind(rejected) === 'transient')
+    return new TidemarkError(first?.code ?? 'DryRunFailed', message, { kind: 'transient', cause: first });
   const code = first?.code === 'ObjectInvalid' || first?.code === 'Forbidden' ? first.code : 'DryRunFailed';
   // A refusal when acting as a ServiceAccount says whose rights to change (KubeRest's hint).
   const hint = code === 'Forbidden' && first?.hint ? first.hint : 'fix the objects in Git';
-  return terminal(code, `server-side dry-run failed, nothing was applied: ${describeFailures(rejected)}`, hint, first);
+  return terminal(code, message, hint, first);
 }

@@ -44,6 +44,26 @@ test('one object the dry-run rejects: nothing at all is written, and the object 
   assert.deepEqual(w.kube.writes(), []);
 });
 
+test('a dry run the API server failed (500, 429) is transient, under its own reason; an invalid object stays terminal', async () => {
+  const w = world();
+  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' })]);
+  w.kube.fail('dryRun', { name: 'a' }, new KubeApiError(500, 'InternalError', 'etcdserver: request timed out'));
+  w.kube.fail('dryRun', { name: 'b' }, new KubeApiError(429, 'TooManyRequests', 'slow down', 1000));
+  const busy = await reconcile(w.input(), w.deps);
+  assert.equal(busy.failedPhase, 'plan');
+  assert.equal(busy.error?.kind, 'transient');
+  assert.equal(busy.error?.code, 'APIServerError');
+  assert.match(busy.error?.message ?? '', /nothing was applied/);
+  assert.deepEqual(w.kube.writes(), []);
+
+  const mixed = world();
+  mixed.git.commit([configMap('a', { x: '1' }), configMap('bad', { x: '2' })]);
+  mixed.kube.fail('dryRun', { name: 'a' }, new KubeApiError(503, 'ServiceUnavailable', 'try later'));
+  mixed.kube.fail('dryRun', { name: 'bad' }, new KubeApiError(422, 'Invalid', 'data.x: Invalid value'));
+  const outcome = await reconcile(mixed.input(), mixed.deps);
+  assert.equal(outcome.error?.kind, 'terminal', 'one invalid object needs a fix in Git; a retry would not help');
+});
+
 test('an object that left Git is pruned; ownership and prune: disabled are re-checked on the live object', async () => {
   const w = world();
   w.git.commit([configMap('keep', {}), configMap('gone', {}), configMap('taken', {}), configMap('pinned', {})]);
@@ -74,7 +94,14 @@ test('a failed delete stays in the inventory and fails the run with PruneFailed'
   w.kube.fail('delete', { name: 'stuck' }, new KubeApiError(403, 'Forbidden', 'no delete for you'));
   const outcome = await reconcile(w.input(), w.deps);
   assert.equal(outcome.error?.code, 'PruneFailed');
+  assert.equal(outcome.error?.kind, 'terminal', 'a refusal is not retried with backoff');
   assert.equal(outcome.failedPhase, 'prune');
+  const busy = world();
+  busy.git.commit([configMap('keep', {}), configMap('stuck', {})]);
+  busy.record(await reconcile(busy.input(), busy.deps));
+  busy.git.commit([configMap('keep', {})]);
+  busy.kube.fail('delete', { name: 'stuck' }, new KubeApiError(503, 'ServiceUnavailable', 'try later'));
+  assert.equal((await reconcile(busy.input(), busy.deps)).error?.kind, 'transient', 'an unavailable server is retried with backoff');
   const stuck = outcome.resources.find((r) => r.name === 'stuck');
   assert.equal(stuck?.status, 'OutOfSync');
   assert.match(stuck?.message ?? '', /no delete for you/);

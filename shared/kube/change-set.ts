@@ -36,6 +36,16 @@ export function failures(entries: readonly ChangeEntry[]): ChangeEntry[] {
   return entries.filter((e) => e.action === 'failed');
 }
 
+/**
+ * Transient only when every failure is: the API server was unreachable, overloaded or throttling,
+ * and the same request again will do. One terminal failure (an invalid object, a refusal) means
+ * the step needs a fix, and a retry with backoff would only repeat it.
+ */
+export function failureKind(entries: readonly ChangeEntry[]): 'transient' | 'terminal' {
+  const failed = failures(entries);
+  return failed.length > 0 && failed.every((e) => e.error?.kind === 'transient') ? 'transient' : 'terminal';
+}
+
 /** One line per failed object, for a condition message. */
 export function describeFailures(entries: readonly ChangeEntry[], max = 5): string {
   const failed = failures(entries);
