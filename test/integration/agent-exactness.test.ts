@@ -76,7 +76,14 @@ describe('agent: exactness', () => {
     ns = await cluster.createNamespace('exact');
     apps = await cluster.createNamespace('exact-apps');
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-exact-cache-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4 });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 4,
+    });
   });
 
   after(async () => {

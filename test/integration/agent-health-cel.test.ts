@@ -99,7 +99,15 @@ describe('agent: CEL health checks and custom resources without status', () => {
     // An hour ahead: every object is far past the old 30 s grace for custom resources without
     // status, so only what their CRD declares can keep one Progressing.
     const clock: Clock = { now: () => systemClock.now() + HOUR, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 2, clock });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 2,
+      clock,
+    });
   });
 
   after(async () => {

@@ -63,7 +63,14 @@ describe('the Argo CD example apps sync as written', () => {
       ...(await filesOf('sock-shop')),
     };
     await git.repos.createRepo('examples', files, { branch: 'main' });
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 3 });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 3,
+    });
   });
 
   after(async () => {

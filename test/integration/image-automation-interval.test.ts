@@ -86,8 +86,21 @@ describe('image automation: every interval follows pullInterval', () => {
         stringData: { username: git.http!.writer.username, password: git.http!.writer.password },
       },
     });
-    updater = await startImageUpdater({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, log: testLogger(), workers: 2 });
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 2 });
+    updater = await startImageUpdater({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 2,
+    });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 2,
+    });
   });
 
   after(async () => {

@@ -69,7 +69,14 @@ describe('health on a real node', () => {
     ns = await cluster.createNamespace('node-health');
     await cluster.waitForDefaultServiceAccount(ns);
     cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-node-health-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), workers: 4 });
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 4,
+    });
   });
 
   after(async () => {
