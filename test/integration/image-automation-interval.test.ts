@@ -25,9 +25,10 @@ import { applyCd, getObject, installCrds, testClient, testLogger } from '../harn
 
 // Short for a fast test, yet long against the few seconds one update takes here (scan, clone,
 // rewrite, push, apply), so the bound tests the schedule and not the machine's load.
-const PULL_INTERVAL = '15s';
+/** TIDEMARK_SEED_PULL_INTERVAL=1m runs the seed's own figure (a second tag within two minutes). */
+const PULL_INTERVAL = process.env['TIDEMARK_SEED_PULL_INTERVAL'] || '15s';
 const PULL_MS = parseDuration(PULL_INTERVAL);
-const WAIT_MS = 120_000;
+const WAIT_MS = Math.max(120_000, 3 * PULL_MS);
 const REPO = 'team/interval-app';
 
 function masterTag(i: number): string {
