@@ -12,7 +12,11 @@ import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sy
  * apply of a first sync and in the middle of a prune, and API server errors during a sync. The
  * full matrix is `npm run faults`.
  */
-const SHORT = ['agent SIGKILL during apply (250th write)', 'agent SIGKILL during prune (50th delete)'];
+const SHORT = [
+  'agent SIGKILL during apply (250th write)',
+  'agent SIGKILL during prune (50th delete)',
+  'API server: 500 on every 7th request (40 times)',
+];
 
 describe('faults (short form): a sync under faults', () => {
   let cluster: ClusterAccess;
