@@ -4,6 +4,7 @@ import type { Clock } from '../time/clock.ts';
 import { backoffDelay, reconcileBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
+import { isNotFound } from '../kube/errors.ts';
 import { isObject } from '../kube/object.ts';
 import type { KubePort, ListOptions } from '../kube/port.ts';
 
@@ -45,6 +46,7 @@ export async function listAndWatch<T extends KubeObject>(
   const scope = { namespace: options.namespace, labelSelector: options.labelSelector };
   const transform = options.transform ?? ((obj: T) => obj);
   let attempt = 0;
+  let notServed = false;
   let resourceVersion: string | undefined;
   while (!options.signal.aborted) {
     try {
@@ -76,7 +78,15 @@ export async function listAndWatch<T extends KubeObject>(
       resourceVersion = undefined;
       options.onError?.(err);
       const delay = backoffDelay(reconcileBackoff, attempt++);
-      options.log.warn({ resource: resource.plural, err: toTidemarkError(err).message, retryInMs: delay }, 'watch failed');
+      if (isNotFound(err)) {
+        // The kind is not served (its CRD is not installed, e.g. the image updater's CRDs on a
+        // cluster without it): said once, then checked again quietly until it appears.
+        if (!notServed) options.log.info({ resource: resource.plural, retryInMs: delay }, 'kind not served; watching for it to appear');
+        notServed = true;
+      } else {
+        notServed = false;
+        options.log.warn({ resource: resource.plural, err: toTidemarkError(err).message, retryInMs: delay }, 'watch failed');
+      }
       await options.clock.sleep(delay, options.signal).catch(() => undefined);
     }
   }

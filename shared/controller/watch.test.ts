@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeApiError } from '../kube/errors.ts';
+import type { KubePort } from '../kube/port.ts';
+import type { Logger } from '../log/index.ts';
+import { FakeClock, settle } from '../time/fake-clock.ts';
+import { listAndWatch } from './watch.ts';
+
+const AUTOMATIONS = {
+  group: 'tidemark.dev',
+  version: 'v1alpha1',
+  kind: 'ImageUpdateAutomation',
+  plural: 'imageupdateautomations',
+  namespaced: true,
+};
+
+function recordingLogger(lines: Array<{ level: string; message: string }>): Logger {
+  const log = (level: string) => (_fields: Record<string, unknown>, message: string) => void lines.push({ level, message });
+  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => logger };
+  return logger;
+}
+
+test('a kind not served (no CRD) is said once at info, then watched for quietly; other errors warn each time', async () => {
+  const clock = new FakeClock();
+  const lines: Array<{ level: string; message: string }> = [];
+  let failure: Error = new KubeApiError(404, 'NotFound', 'the server could not find the requested resource');
+  let lists = 0;
+  const port: Pick<KubePort, 'list' | 'watch'> = {
+    list: () => {
+      lists++;
+      return Promise.reject(failure);
+    },
+    watch: () => Promise.resolve(),
+  };
+  const abort = new AbortController();
+  const done = listAndWatch(
+    port,
+    AUTOMATIONS,
+    { onList: () => undefined, onUpsert: () => undefined, onDelete: () => undefined },
+    {
+      signal: abort.signal,
+      clock,
+      log: recordingLogger(lines),
+    },
+  );
+  await settle();
+  for (let i = 0; i < 4; i++) await clock.advance(10 * 60_000);
+  assert.ok(lists >= 4, `listed ${lists} times`);
+  assert.deepEqual(lines, [{ level: 'info', message: 'kind not served; watching for it to appear' }]);
+
+  failure = new KubeApiError(503, 'ServiceUnavailable', 'try later');
+  await clock.advance(10 * 60_000);
+  await clock.advance(10 * 60_000);
+  assert.ok(lines.filter((l) => l.level === 'warn').length >= 2, 'a real failure warns every time');
+  abort.abort();
+  await clock.advance(10 * 60_000);
+  await done;
+});
