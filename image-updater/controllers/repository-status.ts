@@ -2,6 +2,8 @@ import { findCondition, ConditionType } from '../../shared/conditions/index.ts';
 import { describeError, type TidemarkError } from '../../shared/errors/index.ts';
 import type { ImageRepositoryStatus } from '../../shared/api/image.ts';
 import { rfc3339 } from '../../shared/time/clock.ts';
+import type { RetryWait } from '../../shared/time/backoff.ts';
+import { formatDuration } from '../../shared/time/duration.ts';
 import type { ScanRecord } from './tag-store.ts';
 import { notReadyConditions, progressingConditions, readyConditions } from '../../shared/conditions/ready.ts';
 import type { PlannedEvent } from '../../shared/kube/events.ts';
@@ -101,6 +103,18 @@ export function failedStatus(
   if (ctx.generation !== undefined) status.observedGeneration = ctx.generation;
   status.conditions = notReadyConditions(previous?.conditions, error.code, message, ctx.stalled, ctx);
   return { status, events: [{ type: 'Warning', reason: error.code, message }] };
+}
+
+/**
+ * A scan waiting to retry a failed request: the registry asked us to wait (429 Retry-After) or
+ * failed (5xx, unreachable). Reconciling with the error's own reason and the wait, so the object
+ * does not read "scanning" for as long as a Retry-After lasts; the last scan result stays.
+ */
+export function waitingStatus(previous: ImageRepositoryStatus | undefined, wait: RetryWait, ctx: StatusContext): ImageRepositoryStatus {
+  const why = wait.retryAfter ? "as the registry's Retry-After asks" : 'backing off';
+  const next = `attempt ${wait.nextAttempt} of ${wait.attempts}`;
+  const message = `waiting ${formatDuration(wait.delayMs)} before ${next} (${why}): ${describeError(wait.error)}`;
+  return { ...previous, conditions: progressingConditions(previous?.conditions, message, ctx, wait.error.code) };
 }
 
 /** A new spec is being scanned for the first time. */

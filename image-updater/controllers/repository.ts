@@ -11,11 +11,19 @@ import { combineErrors } from '../../shared/errors/combine.ts';
 import { toTidemarkError, transient, type TidemarkError } from '../../shared/errors/index.ts';
 import type { EventRecorder, PlannedEvent } from '../../shared/kube/events.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
-import { parseImageReference, type ImageReference, type RegistryClient } from '../registry/index.ts';
+import { parseImageReference, type ImageReference, type RegistryClient, type RetryWait } from '../registry/index.ts';
 import { readImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../specs.ts';
 import type { RepositoryObject } from './object-types.ts';
 import type { AccessResolver } from './registry-access.ts';
-import { failedStatus, progressingStatus, REPOSITORY_STATUS_FIELDS, scanDue, scannedStatus, suspendedStatus } from './repository-status.ts';
+import {
+  failedStatus,
+  progressingStatus,
+  REPOSITORY_STATUS_FIELDS,
+  scanDue,
+  scannedStatus,
+  suspendedStatus,
+  waitingStatus,
+} from './repository-status.ts';
 import { repositoryKey, type TagStore } from './tag-store.ts';
 import { timeoutSignal } from '../../shared/time/timer.ts';
 
@@ -103,9 +111,20 @@ export class ImageRepositoryController {
     }
 
     const log = this.deps.log.child({ imagerepository: key });
+    const onRetry = async (wait: RetryWait) => {
+      const waiting = waitingStatus(current, wait, { ...ctx, nowMs: this.deps.clock.now() });
+      log.info({ reason: wait.error.code, waitMs: wait.delayMs, attempt: wait.nextAttempt }, 'scan waiting to retry');
+      try {
+        await this.report(obj, current, { status: waiting, events: [] });
+        current = waiting;
+      } catch (err) {
+        // The scan goes on; the condition catches up with its outcome.
+        log.warn({ err: toTidemarkError(err).message }, 'could not report the wait');
+      }
+    };
     let tags: string[];
     try {
-      tags = await this.scan(namespace, config, ref, signal);
+      tags = await this.scan(namespace, config, ref, signal, onRetry);
     } catch (err) {
       if (signal.aborted) throw err;
       const error = toTidemarkError(err);
@@ -133,12 +152,18 @@ export class ImageRepositoryController {
   }
 
   /** Lists the tags within the spec's timeout; the exclusion list is applied here, once per scan. */
-  private async scan(namespace: string, config: ImageRepositoryConfig, ref: ImageReference, signal: AbortSignal): Promise<string[]> {
+  private async scan(
+    namespace: string,
+    config: ImageRepositoryConfig,
+    ref: ImageReference,
+    signal: AbortSignal,
+    onRetry: (wait: RetryWait) => Promise<void>,
+  ): Promise<string[]> {
     const deadline = timeoutSignal(config.timeoutMs);
     const scanSignal = AbortSignal.any([signal, deadline]);
     try {
       const access = await this.deps.access.resolve(namespace, config, ref, scanSignal);
-      const listed = await this.deps.registry.listTags(ref, { access, signal: scanSignal });
+      const listed = await this.deps.registry.listTags(ref, { access, signal: scanSignal, onRetry });
       return listed.tags.filter((tag) => !config.exclusionList.excludes(tag));
     } catch (err) {
       if (deadline.aborted && !signal.aborted) throw timedOut(ref, config.timeoutMs, err);

@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import { silentLogger, type Logger } from '../../shared/log/index.ts';
-import { retry, type BackoffPolicy } from '../../shared/time/backoff.ts';
+import { retry, type BackoffPolicy, type RetryWait } from '../../shared/time/backoff.ts';
 import { systemClock, type Clock } from '../../shared/time/clock.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { timerDelay } from '../../shared/time/timer.ts';
@@ -69,6 +69,11 @@ export const MAX_TLS_SETUPS = 64;
 export interface CallOptions {
   signal?: AbortSignal;
   access?: RegistryAccess;
+  /**
+   * Told before the client waits to retry a request (429, 5xx, unreachable), so a scan that sits
+   * out a Retry-After can say so instead of looking stuck.
+   */
+  onRetry?: ((wait: RetryWait) => void | Promise<void>) | undefined;
 }
 
 export interface ListTagsOptions extends CallOptions {
@@ -345,6 +350,7 @@ export class RegistryClient {
           clock: this.clock,
           signal: call.signal,
           random: this.random,
+          onRetry: call.onRetry,
         },
       );
     } catch (err) {
@@ -412,6 +418,7 @@ export class RegistryClient {
       },
       tls,
       signal: options.signal,
+      onRetry: options.onRetry,
       meter: { requests: 0, bytes: 0 },
     };
   }
@@ -446,6 +453,7 @@ interface Call {
   target: AuthTarget;
   tls: RegistryTLS | undefined;
   signal: AbortSignal | undefined;
+  onRetry: CallOptions['onRetry'];
   meter: Meter;
 }
 

@@ -40,3 +40,4 @@ export { RegistryErrorCode, isRetryable, safeExcerpt } from './errors.ts';
 export { parseWwwAuthenticate, type AuthChallenge } from './challenge.ts';
 export { nextLinkTarget, parseLinkHeader, resolveNextPage } from './link.ts';
 export { parseRetryAfter } from './retry-after.ts';
+export type { RetryWait } from '../../shared/time/backoff.ts';

@@ -47,9 +47,17 @@ export function notReadyConditions(
     : removeCondition(next, ConditionType.Stalled);
 }
 
-/** Reconciling=True and Ready=Unknown while a new generation is being worked on. */
-export function progressingConditions(conditions: readonly Condition[] | undefined, message: string, ctx: ConditionContext): Condition[] {
-  const base = { reason: SummaryReason.Progressing, message, observedGeneration: ctx.generation };
+/**
+ * Reconciling=True and Ready=Unknown while a new generation is being worked on; `reason` says why
+ * it is taking a while (e.g. the server asked us to wait) when that is known.
+ */
+export function progressingConditions(
+  conditions: readonly Condition[] | undefined,
+  message: string,
+  ctx: ConditionContext,
+  reason: Reason = SummaryReason.Progressing,
+): Condition[] {
+  const base = { reason, message, observedGeneration: ctx.generation };
   let next = setCondition(conditions, { type: ConditionType.Reconciling, status: 'True', ...base }, ctx.nowMs);
   next = setCondition(next, { type: ConditionType.Ready, status: 'Unknown', ...base }, ctx.nowMs);
   return removeCondition(next, ConditionType.Stalled);

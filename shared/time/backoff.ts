@@ -1,5 +1,5 @@
 import type { Clock } from './clock.ts';
-import { toTidemarkError } from '../errors/index.ts';
+import { toTidemarkError, type TidemarkError } from '../errors/index.ts';
 
 export interface BackoffPolicy {
   initialMs: number;
@@ -30,6 +30,22 @@ export interface RetryOptions {
   clock: Clock;
   signal?: AbortSignal | undefined;
   random?: (() => number) | undefined;
+  /**
+   * Told before each wait, so a caller can say what it is waiting for (a condition that reads
+   * "scanning" for the length of a Retry-After hides that the server asked us to back off).
+   */
+  onRetry?: ((wait: RetryWait) => void | Promise<void>) | undefined;
+}
+
+/** A failed attempt about to be retried: the error, the wait, and which attempt comes next. */
+export interface RetryWait {
+  error: TidemarkError;
+  delayMs: number;
+  /** 1-based number of the attempt after the wait. */
+  nextAttempt: number;
+  attempts: number;
+  /** The wait is the server's Retry-After rather than our own backoff. */
+  retryAfter: boolean;
 }
 
 /**
@@ -43,10 +59,16 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     } catch (err) {
       const error = toTidemarkError(err);
       if (error.kind === 'terminal' || attempt + 1 >= options.attempts) throw error;
-      const delay = Math.max(
-        backoffDelay(options.policy, attempt, options.random),
-        Math.min(error.retryAfterMs ?? 0, options.policy.maxMs),
-      );
+      const backoff = backoffDelay(options.policy, attempt, options.random);
+      const asked = Math.min(error.retryAfterMs ?? 0, options.policy.maxMs);
+      const delay = Math.max(backoff, asked);
+      await options.onRetry?.({
+        error,
+        delayMs: delay,
+        nextAttempt: attempt + 2,
+        attempts: options.attempts,
+        retryAfter: error.retryAfterMs !== undefined && asked >= backoff,
+      });
       await options.clock.sleep(delay, options.signal);
     }
   }

@@ -96,6 +96,40 @@ test('retry: transient errors retry, honouring Retry-After; terminal ones stop a
   assert.equal(terminalCalls, 1);
 });
 
+test('retry: each wait is told before it starts — the error, the delay, whether it is the Retry-After', async () => {
+  const clock = fakeClock();
+  const waits: Array<{ code: string; delayMs: number; nextAttempt: number; retryAfter: boolean; slept: number }> = [];
+  let calls = 0;
+  await retry(
+    () => {
+      calls++;
+      if (calls === 1) return Promise.reject(transient('TooManyRequests', 'slow down', undefined, 5000));
+      if (calls === 2) return Promise.reject(transient('APIServerError', 'again'));
+      return Promise.resolve('ok');
+    },
+    {
+      policy: { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0 },
+      attempts: 5,
+      clock,
+      onRetry: (w) => {
+        waits.push({
+          code: w.error.code,
+          delayMs: w.delayMs,
+          nextAttempt: w.nextAttempt,
+          retryAfter: w.retryAfter,
+          slept: clock.slept.length,
+        });
+      },
+    },
+  );
+  // Told before the sleep (nothing slept yet at the first call), with the delay then slept.
+  assert.deepEqual(waits, [
+    { code: 'TooManyRequests', delayMs: 5000, nextAttempt: 2, retryAfter: true, slept: 0 },
+    { code: 'APIServerError', delayMs: 200, nextAttempt: 3, retryAfter: false, slept: 1 },
+  ]);
+  assert.deepEqual(clock.slept, [5000, 200]);
+});
+
 test('timer delays are held to what a Node timer can hold', () => {
   assert.equal(MAX_TIMER_MS, 2_147_483_647);
   assert.equal(timerDelay(1000 * 3_600_000), MAX_TIMER_MS);
