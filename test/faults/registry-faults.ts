@@ -14,8 +14,12 @@ import type { Condition } from '../../shared/conditions/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { waitFor } from '../harness/process.ts';
+import { startImageUpdater, type RunningImageUpdater } from '../../image-updater/index.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
 import type { RegistryCall, RegistryFaultProxy, RegistryRule } from '../harness/registry-fault-proxy.ts';
-import type { TestRegistry } from '../harness/registry.ts';
+import { startRegistryFaultProxy } from '../harness/registry-fault-proxy.ts';
+import { startRegistry, type TestRegistry } from '../harness/registry.ts';
+import { testClient, testLogger } from '../harness/tidemark.ts';
 import { TOKEN_SERVICE } from '../harness/registry-token-issuer.ts';
 import type { FaultRow } from './report.ts';
 
@@ -271,4 +275,57 @@ export async function runRegistryFault(env: RegistryFaultEnv, fault: RegistryFau
   const secretHits = seen.split(env.registry.password).length - 1;
   assert.equal(secretHits, 0, 'the registry password appears in no status or Event');
   return { fault: fault.name, converged: true, lostObjects: lost, orphans: 0, secretHits };
+}
+
+/**
+ * The registry (token auth) with the good tags, the proxy in front of it, the other host, a pull
+ * Secret for the proxy's host and the image updater in process, in a namespace of their own.
+ * The CRDs must be installed.
+ */
+export async function startRegistryFaultEnv(cluster: ClusterAccess): Promise<RegistryFaultEnv & { stop(): Promise<void> }> {
+  const kube = testClient(cluster);
+  let namespace = '';
+  let registry: TestRegistry | undefined;
+  let proxy: RegistryFaultProxy | undefined;
+  let other: OtherHost | undefined;
+  let updater: RunningImageUpdater | undefined;
+  const stop = async () => {
+    await updater?.stop();
+    await proxy?.close();
+    await other?.close();
+    await registry?.stop();
+    if (namespace) await cluster.deleteNamespace(namespace).catch(() => undefined);
+    await kube.close();
+  };
+  try {
+    namespace = await cluster.createNamespace('registry-faults');
+    registry = await startRegistry({ auth: 'token' });
+    await registry.pushImage(REPO, GOOD_TAGS);
+    proxy = await startRegistryFaultProxy({ url: registry.url, tokenUrl: registry.issuer?.url });
+    other = await startOtherHost();
+    const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${namespace}/secrets`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'registry-creds' },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [proxy.host]: { auth } } })).toString('base64') },
+      },
+    });
+    updater = await startImageUpdater({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace,
+      log: testLogger(),
+      workers: 2,
+      // Short waits so each case is seconds: three attempts, backoff from 200 ms, Retry-After up to 3 s.
+      registry: { attempts: 3, backoff: { initialMs: 200, maxMs: 3000, factor: 2, jitter: 0 }, timeoutMs: 5000 },
+    });
+    return { kube, namespace, registry, proxy, other, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -6,11 +6,13 @@ import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
 import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sync-faults.ts';
+import { REGISTRY_FAULTS, runRegistryFault, startRegistryFaultEnv, type RegistryFaultEnv } from '../faults/registry-faults.ts';
 
 /**
  * The short form of `npm run faults` that `npm test` runs: the agent killed in the middle of the
- * apply of a first sync and in the middle of a prune, and API server errors during a sync. The
- * full matrix is `npm run faults`.
+ * apply of a first sync and in the middle of a prune, API server errors during a sync, and an
+ * image scan throttled with Retry-After and redirected to another host (about 10 s). The full
+ * matrix is `npm run faults`.
  */
 const SHORT = [
   'agent SIGKILL during apply (250th write)',
@@ -40,4 +42,27 @@ describe('faults (short form): a sync under faults', () => {
       await runSyncFault({ cluster, admin, git }, fault);
     });
   }
+});
+
+const SHORT_REGISTRY = ['registry 429 with Retry-After: 2', 'registry redirect to another host'];
+
+describe('faults (short form): image scans under registry faults', () => {
+  let env: (RegistryFaultEnv & { stop(): Promise<void> }) | undefined;
+
+  before(async () => {
+    const cluster = await testCluster();
+    await installCrds(cluster);
+    env = await startRegistryFaultEnv(cluster);
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  REGISTRY_FAULTS.forEach((fault, index) => {
+    if (!SHORT_REGISTRY.includes(fault.name)) return;
+    it(`reports and recovers from ${fault.name}`, async () => {
+      await runRegistryFault(env as RegistryFaultEnv, fault, index);
+    });
+  });
 });
