@@ -14,6 +14,8 @@
  */
 import { CST, Composer, Parser, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode, Scalar } from 'yaml';
+import { scanLines } from './fast.ts';
+import { joinPath, keySegment as pathSegment } from './path.ts';
 import { hasMarker } from './screen.ts';
 import { looksLikeMarker, parseMarkerComment } from './setter.ts';
 import type { BlockParts, Marker, MarkerProblem, MarkerStyle, ObjectId } from './types.ts';
@@ -87,13 +89,7 @@ export class Lines {
 }
 
 function keySegment(key: unknown): string {
-  const k = isScalar(key) ? String(key.value) : '?';
-  return /^[A-Za-z0-9_$-]+$/.test(k) ? k : JSON.stringify(k);
-}
-
-function joinPath(base: string, key: string): string {
-  if (key.startsWith('"')) return `${base}[${key}]`;
-  return base === '' ? key : `${base}.${key}`;
+  return pathSegment(isScalar(key) ? String(key.value) : '?');
 }
 
 function scalarText(node: Scalar): string {
@@ -346,8 +342,18 @@ function documentsRead(text: string, docs: readonly Document[]): { read: boolean
 
 const BLANK = /^[ \t]*$/;
 
-/** Scans a file's text for markers. Never throws for bad content: problems are returned. */
+/**
+ * Scans a file's text for markers. Never throws for bad content: problems are returned. Text
+ * without the marker token is never parsed; text of the plain shape fast.ts can read line by
+ * line is read that way, and everything else by the full parse.
+ */
 export function findMarkers(text: string): ScanResult {
+  if (!hasMarker(text)) return { markers: [], problems: [] };
+  return scanLines(text) ?? parseMarkers(text);
+}
+
+/** The full parse: the only source of truth for where a marker belongs, whatever the text. */
+export function parseMarkers(text: string): ScanResult {
   if (!hasMarker(text)) return { markers: [], problems: [] };
   const lines = new Lines(text);
   const { docs, comments, badTabs } = parseOnce(text);
