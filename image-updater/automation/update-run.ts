@@ -1,10 +1,11 @@
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ImageRef } from '../../shared/api/image.ts';
 import { terminal, type Reason } from '../../shared/errors/index.ts';
 import { resolveInside } from '../../shared/git/index.ts';
 import { hasMarker, imageReference, isCandidateFile, rewrite, valueForField } from '../markers/index.ts';
-import type { Decision, MarkerChange, MarkerProblem, Setter } from '../markers/types.ts';
+import type { Decide, Decision, MarkerChange, MarkerProblem, Setter } from '../markers/types.ts';
 import { buildCommitMessage, type CommitChange } from '../template/index.ts';
 
 /** What the automation knows about one ImagePolicy of its namespace. */
@@ -54,6 +55,50 @@ export interface UpdateRunResult {
 /** Files larger than this are not YAML anyone edits by hand; skipped rather than parsed. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
+/** Files read and written at once; enough to keep the thread pool busy, few enough to hold little. */
+const FILES_IN_FLIGHT = 8;
+
+interface FileOutcome {
+  file: string;
+  changes: AppliedChange[];
+  problems: RunProblem[];
+}
+
+/**
+ * One file: read it (never through a symlink), screen it for the marker text, rewrite it, and
+ * write it back when a value changed. Files that do not parse are never written.
+ */
+async function updateFile(root: string, path: string, decide: Decide, namespace: string): Promise<FileOutcome> {
+  const file = relative(root, path).split(sep).join('/');
+  const outcome: FileOutcome = { file, changes: [], problems: [] };
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const { size } = await handle.stat();
+      if (size > MAX_FILE_BYTES) {
+        outcome.problems.push({ code: 'FileTooLarge', file, message: `larger than ${MAX_FILE_BYTES} bytes; not scanned` });
+        return outcome;
+      }
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    outcome.problems.push({ code: 'FileUnreadable', file, message: (err as Error).message });
+    return outcome;
+  }
+  if (!hasMarker(text)) return outcome;
+  const result = rewrite(text, decide);
+  const byLine = [...result.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  for (const problem of byLine) outcome.problems.push({ ...explain(problem, namespace), file, line: problem.line });
+  if (result.text !== text && result.changes.length > 0) {
+    await writeFile(path, result.text, { flag: constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW });
+    for (const change of result.changes) outcome.changes.push({ ...change, file });
+  }
+  return outcome;
+}
+
 /**
  * One update run over a checkout: visit the candidate files under the update path (screened for
  * the marker text before any parsing), set each marked value to what its policy chose, write
@@ -76,29 +121,22 @@ export async function runUpdate(input: UpdateRunInput): Promise<UpdateRunResult>
   const problems: RunProblem[] = [];
   const files: string[] = [];
 
-  for (const path of await candidateFiles(root, start)) {
-    const file = relative(root, path).split(sep).join('/');
-    let text: string;
-    try {
-      const info = await lstat(path);
-      if (info.size > MAX_FILE_BYTES) {
-        problems.push({ code: 'FileTooLarge', file, message: `larger than ${MAX_FILE_BYTES} bytes; not scanned` });
-        continue;
-      }
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      problems.push({ code: 'FileUnreadable', file, message: (err as Error).message });
-      continue;
+  const paths = await candidateFiles(root, start);
+  // A few files in flight at once: a run is mostly waiting on the file system, one call per file
+  // at a time. Results are gathered by position, so changes and problems keep the file order.
+  const outcomes: FileOutcome[] = new Array<FileOutcome>(paths.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      outcomes[i] = await updateFile(root, paths[i]!, decide, input.namespace);
     }
-    if (!hasMarker(text)) continue;
-    const result = rewrite(text, decide);
-    const byLine = [...result.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    for (const problem of byLine) problems.push({ ...explain(problem, input.namespace), file, line: problem.line });
-    if (result.text !== text && result.changes.length > 0) {
-      await writeFile(path, result.text);
-      files.push(file);
-      for (const change of result.changes) changes.push({ ...change, file });
-    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, paths.length) }, worker));
+  for (const outcome of outcomes) {
+    problems.push(...outcome.problems);
+    if (outcome.changes.length > 0) files.push(outcome.file);
+    changes.push(...outcome.changes);
   }
 
   if (changes.length === 0) return { changes, problems, message: null, files };
@@ -163,25 +201,26 @@ function explain(problem: MarkerProblem, namespace: string): { code: Reason; mes
  */
 async function candidateFiles(root: string, start: string): Promise<string[]> {
   const out: string[] = [];
-  const visit = async (path: string): Promise<void> => {
-    let info;
-    try {
-      info = await lstat(path);
-    } catch {
-      return;
-    }
-    if (info.isSymbolicLink()) return;
-    if (info.isFile()) {
-      if (isCandidateFile(relative(root, path).split(sep).join('/'))) out.push(path);
-      return;
-    }
-    if (!info.isDirectory()) return;
-    const entries = (await readdir(path)).sort();
-    for (const entry of entries) {
-      if (entry === '.git') continue;
-      await visit(join(path, entry));
+  const keep = (path: string): void => {
+    if (isCandidateFile(relative(root, path).split(sep).join('/'))) out.push(path);
+  };
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    // The entries' own types (lstat's view): a symlink is neither a file nor a directory here.
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name === '.git') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await visit(path);
+      else if (entry.isFile()) keep(path);
     }
   };
-  await visit(start);
+  let info;
+  try {
+    info = await lstat(start);
+  } catch {
+    return out;
+  }
+  if (info.isFile()) keep(start);
+  else if (info.isDirectory()) await visit(start);
   return out;
 }
