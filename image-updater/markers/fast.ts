@@ -48,7 +48,7 @@ const TOKEN = '$imagepolicy';
  */
 const UNUSUAL = /[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]/u;
 
-/** A block or flow mapping key: a bare word that both YAML versions read as that string. */
+/** A flow mapping key: a bare word that both YAML versions read as that string. */
 const KEY = /[A-Za-z_][A-Za-z0-9_./-]*/y;
 const RESERVED_KEY = /^(?:true|false|null|y|yes|n|no|on|off)$/i;
 /** go-yaml refuses a simple key longer than this (1024 with its `:`). */
@@ -61,16 +61,26 @@ const NOT_STRING = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL)$/;
 /** Characters a plain scalar may not start with in block context. */
 const INDICATORS = new Set(['&', '*', '!', '|', '>', '%', '@', '`', '#', ',', '[', ']', '{', '}', '?', ':', '"', "'"]);
 
-const ID_PATHS = new Set(['apiVersion', 'kind', 'metadata.name', 'metadata.namespace']);
+/** Which part of the object id a key of this mapping holds ('metadata' for the mapping of the name), or null. */
+function idField(map: Container, key: string): keyof ObjectId | 'metadata' | null {
+  if (map.path === '') return key === 'apiVersion' || key === 'kind' || key === 'metadata' ? key : null;
+  return map.path === 'metadata' && (key === 'name' || key === 'namespace') ? key : null;
+}
+
+/** Whether a character code may continue a bare key or word: `A-Za-z0-9_./-`. */
+function wordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) || c === 95;
+}
 
 /** The key at `at` when the line continues with `key:` and a space or its end; else null. */
 function keyAt(line: string, at: number): string | null {
-  KEY.lastIndex = at;
-  const m = KEY.exec(line);
-  if (m === null) return null;
-  const end = at + m[0].length;
+  const first = line.charCodeAt(at);
+  // A letter or "_" first, so that no key reads as a number.
+  if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return null;
+  let end = at + 1;
+  while (wordChar(line.charCodeAt(end))) end++;
   if (line.charCodeAt(end) !== 58 /* : */ || (end + 1 < line.length && line.charCodeAt(end + 1) !== 32)) return null;
-  return m[0];
+  return line.slice(at, end);
 }
 
 function skipSpaces(line: string, at: number): number {
@@ -241,37 +251,40 @@ export function scanLines(text: string): FastScan | null {
       }
       if (container.keys.has(key)) return null;
       container.keys.add(key);
-      const path = joinPath(container.path, keySegment(key));
       const valueStart = skipSpaces(line, at + key.length + 1);
       if (valueStart === line.length || line[valueStart] === '#') {
         if (line.includes(TOKEN)) return null;
         // metadata must be a block mapping for the object's name to be read from it here.
-        pending = { indent: at, path };
+        pending = { indent: at, path: joinPath(container.path, keySegment(key)) };
         deepest = Infinity;
         continue;
       }
-      if (path === 'metadata') return null;
+      const field = idField(container, key);
+      if (field === 'metadata') return null;
       const value = valueAt(line, valueStart);
       if (value === null) return null;
-      if (ID_PATHS.has(path)) {
+      if (field !== null) {
         if (value.style === 'FLOW' || (value.style === 'PLAIN' && (!PLAIN_STRING.test(value.value) || NOT_STRING.test(value.value))))
           return null;
-        id[path === 'apiVersion' ? 'apiVersion' : path === 'kind' ? 'kind' : path === 'metadata.name' ? 'name' : 'namespace'] = value.value;
+        id[field] = value.value;
       }
-      if (!mark(line, lineNo, offset, value, path)) return null;
+      if (!mark(line, lineNo, offset, value, container.path, key)) return null;
       deepest = at;
       continue;
     }
     if (itemPath === null) return null;
     // `- value`: a scalar (or flow collection) item.
     const value = valueAt(line, at);
-    if (value === null || !mark(line, lineNo, offset, value, itemPath)) return null;
+    if (value === null || !mark(line, lineNo, offset, value, itemPath, null)) return null;
     deepest = n;
   }
   return { markers: found.map((m) => ({ ...m, objectId: id })), problems: [] };
 
-  /** Records the line's marker, if it has one; false when the line's marker text is not one this path can vouch for. */
-  function mark(line: string, lineNo: number, offset: number, value: Value, path: string): boolean {
+  /**
+   * Records the line's marker, if it has one; false when the line's marker text is not one this
+   * path can vouch for. The value's path (`base`, then its key if any) is written only for a marker.
+   */
+  function mark(line: string, lineNo: number, offset: number, value: Value, base: string, key: string | null): boolean {
     const token = line.indexOf(TOKEN);
     if (token < 0) return true;
     if (value.comment < 0 || token < value.comment || value.style === 'FLOW') return false;
@@ -285,7 +298,7 @@ export function scanLines(text: string): FastScan | null {
       style: value.style,
       value: value.value,
       document: 0,
-      path,
+      path: key === null ? base : joinPath(base, keySegment(key)),
       line: lineNo + 1,
       comment: 'line',
       flow: false,
