@@ -1,0 +1,15 @@
+/** Prometheus metrics for both programs: the names in definitions.ts, bounded labels in labels.ts. */
+export { METRICS, BOUNDED_LABELS, RECONCILE_BUCKETS } from './definitions.ts';
+export type { MetricKey } from './definitions.ts';
+export { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLabel } from './labels.ts';
+export type { ReconcileResultLabel } from './labels.ts';
+export {
+  registry,
+  recordReconcile,
+  recordResourceInfo,
+  forgetResourceInfo,
+  recordKubeRequest,
+  recordGitOperation,
+  recordRegistryRequest,
+  watchQueueDepth,
+} from './registry.ts';

@@ -1,0 +1,121 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Condition } from '../conditions/index.ts';
+import { METRICS, RECONCILE_BUCKETS } from './definitions.ts';
+import { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLabel, type ReconcileResultLabel } from './labels.ts';
+
+/**
+ * The process's metrics. One registry per process, not prom-client's global one, so a library
+ * that registers its own metrics there cannot collide with ours. Recording goes through the
+ * functions below, which pass every label value through labels.ts.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'tidemark_' });
+
+/** What prom-client takes from a definition: its name, help and label names. */
+function config<L extends string>(definition: { name: string; help: string; labels: readonly L[] }) {
+  return { name: definition.name, help: definition.help, labelNames: definition.labels };
+}
+
+const reconcileDuration = new Histogram({
+  ...config(METRICS.reconcileDuration),
+  buckets: RECONCILE_BUCKETS,
+  registers: [registry],
+});
+const reconcileTotal = new Counter({
+  ...config(METRICS.reconcileTotal),
+  registers: [registry],
+});
+const resourceInfo = new Gauge({
+  ...config(METRICS.resourceInfo),
+  registers: [registry],
+});
+const kubeRequests = new Counter({
+  ...config(METRICS.kubeRequests),
+  registers: [registry],
+});
+const gitOperations = new Counter({
+  ...config(METRICS.gitOperations),
+  registers: [registry],
+});
+const registryRequests = new Counter({
+  ...config(METRICS.registryRequests),
+  registers: [registry],
+});
+
+/** Queue lengths by kind, read at scrape time: several controllers of one kind (tests) add up. */
+const queues = new Set<{ kind: string; depth: () => number }>();
+new Gauge({
+  ...config(METRICS.queueDepth),
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const queue of queues) this.inc({ kind: kindLabel(queue.kind) }, queue.depth());
+  },
+});
+
+export function recordReconcile(kind: string, result: ReconcileResultLabel, reason: string | undefined, seconds: number): void {
+  const k = kindLabel(kind);
+  reconcileDuration.observe({ kind: k, result }, seconds);
+  reconcileTotal.inc({ kind: k, result, reason: reasonLabel(reason) });
+}
+
+/** Registers a queue for the depth gauge; the returned function unregisters it. */
+export function watchQueueDepth(kind: string, depth: () => number): () => void {
+  const entry = { kind, depth };
+  queues.add(entry);
+  return () => void queues.delete(entry);
+}
+
+interface InfoKey {
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+}
+
+/** The info labels an object had last, so a change replaces its series instead of adding one. */
+const infoLabels = new Map<string, Record<string, string>>();
+
+function infoKey(object: InfoKey): string {
+  return `${object.kind}/${object.namespace ?? ''}/${object.name}`;
+}
+
+/** Sets an object's info series from the status about to be written. */
+export function recordResourceInfo(object: InfoKey, status: { conditions?: readonly Condition[] | undefined }): void {
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  const labels = {
+    kind: kindLabel(object.kind),
+    name: object.name,
+    namespace: object.namespace ?? '',
+    ready: ready?.status ?? 'Unknown',
+    suspended: String(ready?.reason === 'Suspended'),
+  };
+  const key = infoKey(object);
+  const previous = infoLabels.get(key);
+  if (previous && JSON.stringify(previous) !== JSON.stringify(labels)) resourceInfo.remove(previous);
+  infoLabels.set(key, labels);
+  resourceInfo.set(labels, 1);
+}
+
+/** The object is gone: its info series goes with it. */
+export function forgetResourceInfo(object: InfoKey): void {
+  const key = infoKey(object);
+  const previous = infoLabels.get(key);
+  if (!previous) return;
+  resourceInfo.remove(previous);
+  infoLabels.delete(key);
+}
+
+export function recordKubeRequest(method: string, status: number | undefined): void {
+  kubeRequests.inc({ verb: verbLabel(method), code: codeLabel(status) });
+}
+
+export function recordGitOperation(operation: string, failureReason: string | undefined): void {
+  gitOperations.inc({
+    operation: gitOperationLabel(operation),
+    result: failureReason === undefined ? 'success' : reasonLabel(failureReason),
+  });
+}
+
+export function recordRegistryRequest(host: string, status: number | undefined): void {
+  registryRequests.inc({ host: hostLabel(host), code: codeLabel(status) });
+}
