@@ -5,6 +5,9 @@ import { FakeKubePort } from '../kube/fake-port.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { FakeClock, settle } from '../time/fake-clock.ts';
 import { silentLogger } from '../log/index.ts';
+import { transient } from '../errors/index.ts';
+import { recordResourceInfo, registry } from '../metrics/index.ts';
+import { parseTextFormat, type MetricFamily, type Sample } from '../metrics/text-format.ts';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
@@ -141,3 +144,60 @@ test('runner: an object deleted during its run leaves nothing behind', async () 
   assert.equal(t.runs.length, 1);
   await t.controller.stop();
 });
+
+test('runner: counts reconciles by kind, result and reason, shows its queue, and drops a deleted object’s info series', async () => {
+  const PROBE = { ...CM, kind: 'RunnerProbe', plural: 'runnerprobes' };
+  const kube = new FakeKubePort();
+  const clock = new FakeClock();
+  const release = Promise.withResolvers<void>();
+  const controller = new Controller<KubeObject>({
+    name: 'probe',
+    kube,
+    resource: PROBE,
+    clock,
+    log: silentLogger,
+    workers: 1,
+    reconcile: async (obj) => {
+      if (obj.metadata.name === 'a-slow') await release.promise;
+      if (obj.metadata.name === 'bad') throw transient('GitUnreachable', 'cannot reach git.example');
+      return {};
+    },
+  });
+  const object = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'RunnerProbe', metadata: { name, namespace: 'apps' } });
+  // The list comes back in name order: `a-slow` takes the one worker, the other two wait for it.
+  await kube.apply(PROBE, object('a-slow'));
+  await kube.apply(PROBE, object('good'));
+  await kube.apply(PROBE, object('bad'));
+  recordResourceInfo({ kind: 'RunnerProbe', namespace: 'apps', name: 'good' }, {});
+  controller.start();
+  await settle();
+  const waiting = series(await scrape(), 'tidemark_queue_depth', { kind: 'RunnerProbe' });
+  release.resolve();
+  await settle();
+  await kube.delete(PROBE, 'apps', 'good', 'background');
+  await settle();
+  const after = await scrape();
+  await controller.stop();
+  assert.deepEqual(
+    waiting.map((s) => s.value),
+    [2],
+    'one worker busy: two waiting',
+  );
+  assert.deepEqual(
+    series(after, 'tidemark_reconcile_total', { kind: 'RunnerProbe' }).map((s) => [s.labels.result, s.labels.reason, s.value]),
+    [
+      ['success', 'none', 2],
+      ['failure', 'GitUnreachable', 1],
+    ],
+  );
+  assert.deepEqual(series(after, 'tidemark_resource_info', { kind: 'RunnerProbe' }), []);
+});
+
+async function scrape(): Promise<Map<string, MetricFamily>> {
+  return parseTextFormat(await registry.metrics());
+}
+
+function series(families: Map<string, MetricFamily>, name: string, match: Record<string, string>): Sample[] {
+  const samples = families.get(name)?.samples ?? [];
+  return samples.filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+}

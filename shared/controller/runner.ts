@@ -5,6 +5,7 @@ import { backoffDelay, jittered, reconcileBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { KubePort } from '../kube/port.ts';
+import { forgetResourceInfo, recordReconcile, watchQueueDepth } from '../metrics/index.ts';
 import { keyOf } from './objects.ts';
 import { listAndWatch } from './watch.ts';
 import { WorkQueue, type Park } from './work-queue.ts';
@@ -54,6 +55,7 @@ export class Controller<T extends KubeObject> {
   private readonly abort = new AbortController();
   private watching: Promise<void> | undefined;
   private listed = false;
+  private unwatchDepth: (() => void) | undefined;
 
   constructor(options: ControllerOptions<T>) {
     this.options = options;
@@ -78,6 +80,7 @@ export class Controller<T extends KubeObject> {
   }
 
   start(): void {
+    this.unwatchDepth ??= watchQueueDepth(this.options.resource.kind, () => this.queue.depth);
     this.watching = listAndWatch<T>(
       this.options.kube,
       this.options.resource,
@@ -106,6 +109,8 @@ export class Controller<T extends KubeObject> {
   }
 
   async stop(): Promise<void> {
+    this.unwatchDepth?.();
+    this.unwatchDepth = undefined;
     this.abort.abort();
     await this.queue.stop();
     await this.watching;
@@ -124,14 +129,20 @@ export class Controller<T extends KubeObject> {
     this.failures.delete(key);
     this.queue.forget(key);
     this.options.forget?.(key);
+    const slash = key.indexOf('/');
+    forgetResourceInfo({ kind: this.options.resource.kind, namespace: key.slice(0, slash), name: key.slice(slash + 1) });
   }
 
   private async run(key: string, park: Park): Promise<void> {
     const obj = this.objects.get(key);
     if (!obj) return;
     const log = this.options.log.child({ controller: this.options.name, object: key });
+    const kind = this.options.resource.kind;
+    const started = this.options.clock.now();
+    const seconds = () => (this.options.clock.now() - started) / 1000;
     try {
       const result = await this.options.reconcile(obj, this.abort.signal, park);
+      recordReconcile(kind, result.retry ? 'retry' : 'success', undefined, seconds());
       if (result.retry) {
         this.queue.addAfter(key, Math.min(this.backoff(key), result.requeueAfterMs ?? Infinity));
         return;
@@ -142,6 +153,7 @@ export class Controller<T extends KubeObject> {
       if (this.abort.signal.aborted) return;
       const delay = this.backoff(key);
       const error = toTidemarkError(err);
+      recordReconcile(kind, 'failure', error.code, seconds());
       log.warn({ reason: error.code, err: error.message, retryInMs: delay }, 'reconcile failed');
       this.queue.addAfter(key, delay);
     } finally {

@@ -119,6 +119,11 @@ export class WorkQueue {
     await this.idle();
   }
 
+  /** Keys waiting for a worker (not those waiting for their time, nor runs in progress). */
+  get depth(): number {
+    return this.queued.size;
+  }
+
   /** Runs in progress, working or parked. */
   get running(): number {
     return this.active + this.parked;
