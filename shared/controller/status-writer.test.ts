@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { Resources } from '../api/resources.ts';
 import { KubeApiError } from '../kube/errors.ts';
 import { FakeKubePort } from '../kube/fake-port.ts';
+import { registry } from '../metrics/index.ts';
+import { parseTextFormat } from '../metrics/text-format.ts';
 import { ownedFieldsEqual, writeStatus } from './status-writer.ts';
 
 const FIELDS = ['phase', 'conditions', 'latest'] as const;
@@ -57,5 +59,25 @@ describe('ownedFieldsEqual', () => {
     assert.equal(ownedFieldsEqual({ a: [1, 2] }, { a: [2, 1] }, ['a']), false);
     assert.equal(ownedFieldsEqual({ a: '1' }, { a: 1 }, ['a']), false);
     assert.equal(ownedFieldsEqual(undefined, { a: null }, ['a']), true);
+  });
+});
+
+describe('writeStatus and the info gauge', () => {
+  it('sets the object’s tidemark_resource_info series from the status, written or not', async () => {
+    const kube = withPolicy({});
+    const ready = { type: 'Ready', status: 'False', reason: 'Suspended', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const status = { phase: 'Ready', conditions: [ready] };
+    await writeStatus(kube, { ...target, name: 'info-probe', previous: status, next: status, fields: FIELDS });
+    const info = parseTextFormat(await registry.metrics())
+      .get('tidemark_resource_info')
+      ?.samples.filter((s) => s.labels.name === 'info-probe');
+    assert.deepEqual(kube.writes(), []);
+    assert.deepEqual(info, [
+      {
+        name: 'tidemark_resource_info',
+        labels: { kind: 'ImagePolicy', name: 'info-probe', namespace: 'ns', ready: 'False', suspended: 'true' },
+        value: 1,
+      },
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import type { ResourceMapping } from '../kube/discovery.ts';
 import { jsonEqual } from '../kube/compare.ts';
 import { isNotFound } from '../kube/errors.ts';
 import type { KubePort } from '../kube/port.ts';
+import { recordResourceInfo } from '../metrics/index.ts';
 
 export interface StatusWrite<S extends object> {
   resource: ResourceMapping;
@@ -20,6 +21,8 @@ export interface StatusWrite<S extends object> {
  * when it wrote. An object deleted meanwhile has no status to write: false, not an error.
  */
 export async function writeStatus<S extends object>(kube: Pick<KubePort, 'patchStatus'>, write: StatusWrite<S>): Promise<boolean> {
+  // Before the equality check: after a restart the status is unchanged but the series is new.
+  recordResourceInfo({ kind: write.resource.kind, namespace: write.namespace, name: write.name }, write.next);
   if (ownedFieldsEqual(write.previous, write.next, write.fields)) return false;
   const next = write.next as Record<string, unknown>;
   const body: Record<string, unknown> = {};

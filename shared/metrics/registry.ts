@@ -80,8 +80,8 @@ function infoKey(object: InfoKey): string {
 }
 
 /** Sets an object's info series from the status about to be written. */
-export function recordResourceInfo(object: InfoKey, status: { conditions?: readonly Condition[] | undefined }): void {
-  const ready = status.conditions?.find((c) => c.type === 'Ready');
+export function recordResourceInfo(object: InfoKey, status: object): void {
+  const ready = readyCondition(status);
   const labels = {
     kind: kindLabel(object.kind),
     name: object.name,
@@ -94,6 +94,19 @@ export function recordResourceInfo(object: InfoKey, status: { conditions?: reado
   if (previous && JSON.stringify(previous) !== JSON.stringify(labels)) resourceInfo.remove(previous);
   infoLabels.set(key, labels);
   resourceInfo.set(labels, 1);
+}
+
+/** The Ready condition of any Tidemark status, read without trusting its shape. */
+function readyCondition(status: object): Partial<Pick<Condition, 'status' | 'reason'>> | undefined {
+  const conditions: unknown = (status as { conditions?: unknown }).conditions;
+  if (!Array.isArray(conditions)) return undefined;
+  const ready: unknown = conditions.find((c: unknown) => typeof c === 'object' && c !== null && (c as Condition).type === 'Ready');
+  if (typeof ready !== 'object' || ready === null) return undefined;
+  const { status: value, reason } = ready as Record<string, unknown>;
+  return {
+    ...(value === 'True' || value === 'False' || value === 'Unknown' ? { status: value } : {}),
+    ...(typeof reason === 'string' ? { reason: reason as Condition['reason'] } : {}),
+  };
 }
 
 /** The object is gone: its info series goes with it. */
