@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { KubeApiError } from './errors.ts';
 import type { KubeConnection } from './kubeconfig/index.ts';
 import { KubeRest } from './rest.ts';
+import { registry } from '../metrics/index.ts';
+import { parseTextFormat } from '../metrics/text-format.ts';
 
 /** A loopback HTTP server that records each request's headers and answers 403 on /forbidden. */
 describe('KubeRest impersonation', () => {
@@ -97,5 +99,31 @@ describe('KubeRest impersonation', () => {
       return true;
     });
     await rest.close();
+  });
+
+  it('counts requests by verb and code in tidemark_kube_requests_total, unanswered ones as "error"', async () => {
+    const count = async (verb: string, code: string) =>
+      parseTextFormat(await registry.metrics())
+        .get('tidemark_kube_requests_total')
+        ?.samples.find((s) => s.labels.verb === verb && s.labels.code === code)?.value ?? 0;
+    const before = [await count('DELETE', '403'), await count('DELETE', '200'), await count('DELETE', 'error')];
+    const rest = new KubeRest(connection);
+    await assert.rejects(rest.request({ method: 'DELETE', path: '/forbidden' }), KubeApiError);
+    await rest.request({ method: 'DELETE', path: '/x' });
+    await rest.request({ method: 'DELETE', path: '/x' });
+    await rest.close();
+    // A port nothing listens on: closed right after it was opened.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const unreachable = new KubeRest({ ...connection, server: `http://127.0.0.1:${port}` });
+    await assert.rejects(unreachable.request({ method: 'DELETE', path: '/x' }), /cannot reach the API server/);
+    await unreachable.close();
+    const after = [await count('DELETE', '403'), await count('DELETE', '200'), await count('DELETE', 'error')];
+    assert.deepEqual(
+      after.map((n, i) => n - (before[i] ?? 0)),
+      [1, 2, 1],
+    );
   });
 });

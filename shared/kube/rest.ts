@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { recordKubeRequest } from '../metrics/index.ts';
 import type { Dispatcher } from 'undici';
 import { transient } from '../errors/index.ts';
 import { KubeApiError } from './errors.ts';
@@ -163,8 +164,9 @@ export class KubeRest {
       headers['content-type'] = req.contentType ?? 'application/json';
     }
     this.count(req);
+    const verb = req.query?.watch ? 'WATCH' : req.method;
     try {
-      return await request(this.server + req.path + queryString(req.query), {
+      const response = await request(this.server + req.path + queryString(req.query), {
         method: req.method,
         headers,
         body: body ?? null,
@@ -173,8 +175,11 @@ export class KubeRest {
         headersTimeout: req.query?.watch ? 0 : 60_000,
         bodyTimeout: req.query?.watch ? 0 : 120_000,
       });
+      recordKubeRequest(verb, response.statusCode);
+      return response;
     } catch (err) {
       if (req.signal?.aborted) throw err;
+      recordKubeRequest(verb, undefined);
       throw transient('APIServerUnreachable', `cannot reach the API server ${this.server}: ${(err as Error).message}`, err);
     }
   }
