@@ -2,7 +2,8 @@ import { GitErrorCode, gitError } from './errors.ts';
 import { prepareAuth } from './credentials.ts';
 import { parseLsRemote, pickSemverTag, requireRef, tagNames } from './refs.ts';
 import type { RemoteRefs } from './refs.ts';
-import { gitEnvironment, runGit } from './run.ts';
+import { recordGitOperation } from '../metrics/index.ts';
+import { failureReason, gitEnvironment, runGit } from './run.ts';
 import { listRefsOverHttp } from './smart-http.ts';
 import { privateTempDir } from './temp-dirs.ts';
 import type { GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
@@ -97,8 +98,14 @@ export async function listRemote(
   options: GitOperationOptions,
 ): Promise<RemoteRefs> {
   if (kind === 'http') {
-    const refs = await listRefsOverHttp(url, creds, { prefixes: prefixesOf(patterns) }, options);
-    if (refs) return refs;
+    const refs = await listRefsOverHttp(url, creds, { prefixes: prefixesOf(patterns) }, options).catch((err: unknown) => {
+      if (!options.signal?.aborted) recordGitOperation('ls-remote', failureReason(err));
+      throw err;
+    });
+    if (refs) {
+      recordGitOperation('ls-remote', undefined);
+      return refs;
+    }
   }
   const auth = await prepareAuth(creds, { url, kind }, options.allowInsecureHttp);
   const temp = await privateTempDir('ls').catch(async (err: unknown) => {

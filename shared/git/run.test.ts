@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { registry } from '../metrics/index.ts';
+import { parseTextFormat } from '../metrics/text-format.ts';
 import { gitEnvironment, runGit } from './run.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tidemark-run-git-'));
@@ -115,6 +117,32 @@ describe('runGit', () => {
       runGit(['--version'], { ...base, env: { PATH: join(scratch, 'empty') } }),
       (err: Error & { code?: string; hint?: string }) =>
         err.code === 'GitCommandFailed' && /git is not installed/.test(err.message) && err.hint === 'install git',
+    );
+  });
+});
+
+describe('runGit metrics', () => {
+  it('counts each operation by its result: success, or the failure’s Reason', async () => {
+    const count = async (operation: string, result: string) =>
+      parseTextFormat(await registry.metrics())
+        .get('tidemark_git_operations_total')
+        ?.samples.find((s) => s.labels.operation === operation && s.labels.result === result)?.value ?? 0;
+    const before = [await count('commit', 'success'), await count('commit', 'GitRepositoryNotFound')];
+    const env = gitEnvironment({});
+    await runGit(['--version'], { cwd: scratch, env, operation: 'commit', defaultTimeoutMs: 10_000 });
+    await assert.rejects(
+      runGit(['ls-remote', '--', join(scratch, 'no-such-repository')], {
+        cwd: scratch,
+        env,
+        operation: 'commit',
+        defaultTimeoutMs: 10_000,
+      }),
+      (err: unknown) => (err as { code?: string }).code === 'GitRepositoryNotFound',
+    );
+    const after = [await count('commit', 'success'), await count('commit', 'GitRepositoryNotFound')];
+    assert.deepEqual(
+      after.map((n, i) => n - (before[i] ?? 0)),
+      [1, 1],
     );
   });
 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { TidemarkError } from '../errors/index.ts';
 import { silentLogger } from '../log/index.ts';
+import { recordGitOperation } from '../metrics/index.ts';
 import { formatDuration } from '../time/duration.ts';
 import { classifyGitFailure, GitErrorCode, gitError } from './errors.ts';
 import type { GitOperationOptions } from './types.ts';
@@ -82,6 +84,23 @@ interface Exit {
  * the environment points at (askpass, ssh command), never in `args`.
  */
 export async function runGit(args: readonly string[], options: RunGitOptions): Promise<string> {
+  try {
+    const stdout = await execGit(args, options);
+    recordGitOperation(options.operation, undefined);
+    return stdout;
+  } catch (err) {
+    // A cancelled operation has no outcome to count.
+    if (!options.signal?.aborted) recordGitOperation(options.operation, failureReason(err));
+    throw err;
+  }
+}
+
+/** The Reason of a failed Git operation, for its metric; `Other` when it has none. */
+export function failureReason(err: unknown): string {
+  return err instanceof TidemarkError ? err.code : 'Other';
+}
+
+async function execGit(args: readonly string[], options: RunGitOptions): Promise<string> {
   const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs;
   const log = options.logger ?? silentLogger;
   if (options.signal?.aborted) throw options.signal.reason;
