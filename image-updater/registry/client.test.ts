@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { TidemarkError } from '../../shared/errors/index.ts';
+import { registry } from '../../shared/metrics/index.ts';
+import { parseTextFormat } from '../../shared/metrics/text-format.ts';
 import { RegistryClient, type RegistryClientOptions } from './client.ts';
 import { fakeClock, json, localServer, type LocalServer } from './fixtures/local-server.ts';
 
@@ -206,6 +208,15 @@ describe('retries', () => {
     assert.deepEqual(result.tags, ['ok']);
     assert.equal(result.requests, 2);
     assert.deepEqual(clock.sleeps, [7000]);
+    // The throttling shows in tidemark_registry_requests_total, under this registry's host.
+    const samples = parseTextFormat(await registry.metrics()).get('tidemark_registry_requests_total')?.samples ?? [];
+    assert.deepEqual(
+      samples.filter((s) => s.labels.host === server.host).map((s) => [s.labels.code, s.value]),
+      [
+        ['429', 1],
+        ['200', 1],
+      ],
+    );
   });
 
   it('honours Retry-After as an HTTP-date from the injected clock', async () => {

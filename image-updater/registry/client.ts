@@ -20,6 +20,7 @@ import { formatReference, isValidDigest, isValidTag, parseImageReference, type I
 import { KeyedSemaphore } from './semaphore.ts';
 import { registryErrorCode, statusError } from './status.ts';
 import { tlsKey, validateTLS, type RegistryTLS } from './tls.ts';
+import { recordRegistryRequest } from '../../shared/metrics/index.ts';
 
 /**
  * The registry client the image scanner uses: list tags (following pagination within limits),
@@ -373,7 +374,7 @@ export class RegistryClient {
     // A checked token realm is reached at the addresses checked, through a one-off pool.
     const once = pinned === undefined ? undefined : pinnedAgent(pinned, sameHost ? call.tls : undefined);
     try {
-      return await exchange({
+      const reply = await exchange({
         method,
         url,
         headers,
@@ -383,6 +384,11 @@ export class RegistryClient {
         signal: call.signal,
         meter: call.meter,
       });
+      recordRegistryRequest(url.host, reply.status);
+      return reply;
+    } catch (err) {
+      if (!call.signal?.aborted) recordRegistryRequest(url.host, undefined);
+      throw err;
     } finally {
       release();
       void once?.destroy();
