@@ -10,6 +10,8 @@ import { onShutdown, waitFor } from './process.ts';
 export interface AgentProcess {
   /** Everything the process printed (all incarnations). */
   readonly output: () => string;
+  /** `http://127.0.0.1:<port>` of the current process's health port (/healthz, /readyz, /metrics). */
+  readonly healthUrl: () => string;
   /** Resolves when the current process has exited. */
   readonly exited: () => Promise<void>;
   kill(signal?: NodeJS.Signals): void;
@@ -33,9 +35,11 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   let output = '';
   let child: ChildProcess | undefined;
   let exit: Promise<void> = Promise.resolve();
+  let healthUrl = '';
 
   const start = async () => {
     const port = await freePort();
+    healthUrl = `http://127.0.0.1:${port}`;
     const args = [
       BIN,
       'agent',
@@ -78,6 +82,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   await start();
   return {
     output: () => output,
+    healthUrl: () => healthUrl,
     exited: () => exit,
     kill: (signal = 'SIGKILL') => {
       if (alive()) child?.kill(signal);
