@@ -72,7 +72,7 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
     it(`${label}: lint --strict passes with the default values and with namespace-restricted RBAC`, async (t) => {
       const helm = await withHelm(t, get);
       if (!helm) return;
-      for (const values of [undefined, NAMESPACE_MODE(['team-a', 'team-b'])]) {
+      for (const values of [undefined, NAMESPACE_MODE(['team-a', 'team-b']), { metrics: { serviceMonitor: { enabled: true } } }]) {
         const res = await runHelm(helm, ['lint', '--strict', CHART_DIR], values);
         assert.equal(res.code, 0, `helm ${helm.version} lint --strict:\n${res.stdout}\n${res.stderr}`);
         assert.match(res.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -110,6 +110,7 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
         assert.ok(o.metadata.name.startsWith('tm-tidemark-'), `${describeObject(o)} is not release-specific`);
       }
       assert.equal(ofKind(objects, 'PodDisruptionBudget').length, 0, 'the PDB is optional and off by default');
+      assert.equal(ofKind(objects, 'ServiceMonitor').length, 0, 'the ServiceMonitor needs the Prometheus Operator and is off by default');
     });
 
     it(`${label}: values.schema.json rejects bad values (helm template fails, naming the field)`, async (t) => {
@@ -126,6 +127,12 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
         ['an emptyDir without a size limit', { imageUpdater: { tmpSizeLimit: '' } }, /tmpSizeLimit/],
         ['a size limit of zero (no limit to the kubelet)', { agent: { cacheSizeLimit: 0 } }, /cacheSizeLimit/],
         ['a size limit that is not a quantity', { agent: { tmpSizeLimit: 'lots' } }, /tmpSizeLimit/],
+        ['a scrape interval that is not a duration', { metrics: { serviceMonitor: { interval: 'often' } } }, /interval/],
+        [
+          'a ServiceMonitor without the Services it scrapes',
+          { service: { enabled: false }, metrics: { serviceMonitor: { enabled: true } } },
+          /service\.enabled/,
+        ],
       ];
       for (const [what, values, field] of bad) {
         const res = await runHelm(helm, ['template', 'tm', CHART_DIR], values);
@@ -266,6 +273,31 @@ describe('chart: rendered pods', () => {
       const components = new Set(objects.map((o) => o.metadata.labels?.['app.kubernetes.io/component']));
       assert.deepEqual([...components], [on], `with ${key}.enabled=false`);
       assert.equal(ofKind(objects, 'PodDisruptionBudget').length, 1);
+    }
+  });
+
+  it('metrics.serviceMonitor: one ServiceMonitor per program, selecting exactly its Service, scraping /metrics on its port', async () => {
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '1m', scrapeTimeout: '15s' } } },
+    });
+    const services = ofKind(objects, 'Service');
+    const monitors = ofKind(objects, 'ServiceMonitor');
+    assert.deepEqual(names(monitors), ['ServiceMonitor ns/tm-tidemark-agent', 'ServiceMonitor ns/tm-tidemark-image-updater']);
+    for (const monitor of monitors) {
+      assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1');
+      assert.equal(monitor.metadata.labels?.release, 'prometheus', 'the labels Prometheus selects monitors by');
+      const spec = obj(monitor.spec, 'spec');
+      const matchLabels = obj(obj(spec.selector, 'selector').matchLabels, 'matchLabels');
+      const selected = services.filter((svc) => Object.entries(matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v));
+      assert.deepEqual(names(selected), [`Service ns/${monitor.metadata.name}`], `${describeObject(monitor)} selects`);
+      assert.deepEqual(obj(spec.namespaceSelector, 'namespaceSelector').matchNames, ['ns']);
+      const [endpoint, ...more] = list(spec.endpoints, 'endpoints').map((e) => obj(e, 'endpoint'));
+      assert.equal(more.length, 0);
+      const ports = list(obj(selected[0]?.spec, 'service spec').ports, 'ports').map((p) => obj(p, 'port').name);
+      assert.ok(ports.includes(endpoint?.port), `port ${String(endpoint?.port)} is one of the Service's: ${ports.join(', ')}`);
+      assert.deepEqual([endpoint?.path, endpoint?.interval, endpoint?.scrapeTimeout], ['/metrics', '1m', '15s']);
     }
   });
 
