@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { startImageUpdater, type RunningImageUpdater } from '../../image-updater/index.ts';
+import { API_VERSION } from '../../shared/api/constants.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { METRICS } from '../../shared/metrics/index.ts';
 import { parseTextFormat, type MetricFamily, type Sample } from '../../shared/metrics/text-format.ts';
@@ -12,8 +15,12 @@ import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers, type GitServers } from '../harness/git.ts';
 import { configMapYaml } from '../harness/manifests.ts';
+import { startRegistry, type TestRegistry } from '../harness/registry.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, installCrds, testClient, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+
+const find = (families: Map<string, MetricFamily>, name: string, labels: Record<string, string>): Sample[] =>
+  (families.get(name)?.samples ?? []).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
 /**
  * The agent as a Pod runs it, scraped at /metrics on its health port after a real sync (a file://
@@ -52,9 +59,6 @@ describe('metrics: a real agent scraped at /metrics', () => {
     assert.equal(res.status, 200);
     return { families: parseTextFormat(await res.text()), contentType: res.headers.get('content-type') };
   }
-
-  const find = (families: Map<string, MetricFamily>, name: string, labels: Record<string, string>): Sample[] =>
-    (families.get(name)?.samples ?? []).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
   it('exposes every defined family, and the sync in reconciles, API requests, Git operations and the info gauge', async () => {
     await git.repos.createRepo('app', { 'deploy/settings.yaml': configMapYaml('settings', { color: 'blue' }) }, { branch: 'main' });
@@ -134,5 +138,67 @@ describe('metrics: a real agent scraped at /metrics', () => {
       timeoutMs: 30_000,
       what: 'the info series of the deleted deployment to go',
     });
+  });
+});
+
+/**
+ * The image updater serves the same endpoint: scraped in-process (its own registry is this test
+ * process's) after a scan of the real test registry.
+ */
+describe('metrics: the image updater scraped at /metrics', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let registry: TestRegistry;
+  let updater: RunningImageUpdater | undefined;
+  let ns = '';
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    ns = await cluster.createNamespace('metrics-images');
+    registry = await startRegistry({ auth: 'none' });
+    await registry.pushImage('team/app', ['1.0.0', '1.1.0']);
+    updater = await startImageUpdater({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      log: testLogger(),
+      workers: 2,
+      healthAddress: '127.0.0.1:0',
+    });
+  });
+
+  after(async () => {
+    await updater?.stop();
+    await registry?.stop();
+    await kube?.close();
+  });
+
+  it('counts registry requests by host and code, and the scan as a reconcile with its info series', async () => {
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${ns}/imagerepositories/app`,
+      query: { fieldManager: 'tidemark-test', force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'ImageRepository',
+        metadata: { name: 'app', namespace: ns },
+        spec: { image: `${registry.host}/team/app`, interval: '1h', insecure: true },
+      },
+    });
+    const port = (updater?.healthServer?.address() as AddressInfo).port;
+    const scrape = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      return parseTextFormat(await res.text());
+    };
+    const info = () => scrape().then((f) => find(f, 'tidemark_resource_info', { kind: 'ImageRepository', name: 'app', namespace: ns }));
+    await waitFor(async () => (await info())[0]?.labels.ready === 'True', { timeoutMs: 60_000, what: 'ImageRepository app Ready' });
+    const families = await scrape();
+    const ok = find(families, 'tidemark_registry_requests_total', { host: registry.host, code: '200' });
+    assert.ok((ok[0]?.value ?? 0) >= 1, JSON.stringify(families.get('tidemark_registry_requests_total')?.samples));
+    const scans = find(families, 'tidemark_reconcile_total', { kind: 'ImageRepository', result: 'success' });
+    assert.ok((scans[0]?.value ?? 0) >= 1, JSON.stringify(scans));
   });
 });
