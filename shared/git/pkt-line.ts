@@ -37,6 +37,15 @@ export function encodePktLines(lines: readonly PktLine[]): Buffer {
  * is kept and the rest is not trusted, like git's own reader refusing the stream.
  */
 export function decodePktLines(data: Buffer): PktLine[] {
+  return decodePktResponse(data).lines;
+}
+
+/**
+ * The lines, and whether the response is whole: every byte framed and the last packet a flush or
+ * response-end, as every ref listing ends. Garbage (a login page served as Git) or a body cut
+ * short would otherwise read as a shorter listing — a branch "not found" that is really there.
+ */
+export function decodePktResponse(data: Buffer): { lines: PktLine[]; complete: boolean } {
   const lines: PktLine[] = [];
   let at = 0;
   while (at + 4 <= data.length) {
@@ -54,5 +63,6 @@ export function decodePktLines(data: Buffer): PktLine[] {
     lines.push(payload.endsWith('\n') ? payload.slice(0, -1) : payload);
     at += length;
   }
-  return lines;
+  const last = lines.at(-1);
+  return { lines, complete: at === data.length && (last === PKT_FLUSH || last === PKT_END) };
 }

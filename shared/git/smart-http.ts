@@ -5,7 +5,7 @@ import { isTidemarkError } from '../errors/index.ts';
 import { timeoutSignal } from '../time/timer.ts';
 import { credentialsFingerprint } from './credentials.ts';
 import { GitErrorCode, gitError, scrubSecrets } from './errors.ts';
-import { decodePktLines, encodePktLines, PKT_DELIM, PKT_FLUSH, type PktLine } from './pkt-line.ts';
+import { decodePktResponse, encodePktLines, PKT_DELIM, PKT_FLUSH, type PktLine } from './pkt-line.ts';
 import type { RemoteRefs } from './refs.ts';
 import { refuseCredentialsOverHttp } from './transport.ts';
 import type { GitCredentials, GitOperationOptions } from './types.ts';
@@ -75,7 +75,7 @@ interface Call {
 async function discover(call: Call): Promise<RemoteRefs | 'v2' | 'fallback'> {
   const body = await send(call, 'GET', '/info/refs?service=git-upload-pack', 'application/x-git-upload-pack-advertisement');
   if (body === undefined) return 'fallback';
-  let lines = decodePktLines(body);
+  let lines = framed(body, call, 'ref advertisement');
   // A v0 answer opens with "# service=git-upload-pack" and a flush; a v2 one with "version 2".
   if (typeof lines[0] === 'string' && lines[0].startsWith('# service=')) lines = lines.slice(lines[1] === PKT_FLUSH ? 2 : 1);
   const end = lines.indexOf(PKT_FLUSH);
@@ -96,7 +96,7 @@ async function lsRefs(call: Call, query: RefQuery): Promise<RemoteRefs | 'fallba
   ]);
   const body = await send(call, 'POST', '/git-upload-pack', 'application/x-git-upload-pack-result', request);
   if (body === undefined) return 'fallback';
-  return parseLsRefs(decodePktLines(body));
+  return parseLsRefs(framed(body, call, 'ls-refs answer'));
 }
 
 /**
@@ -157,6 +157,17 @@ function statusError(status: number, call: Call) {
   }
   if (status === 404) return gitError(GitErrorCode.RepositoryNotFound, message, 'check the repository URL');
   return gitError(status >= 500 || status === 429 || status === 408 ? GitErrorCode.Unreachable : GitErrorCode.CommandFailed, message);
+}
+
+/** The lines of a whole response; anything else is no listing to trust (transient: a proxy or a cut connection may go away). */
+function framed(body: Buffer, call: Call, what: string): PktLine[] {
+  const { lines, complete } = decodePktResponse(body);
+  if (complete) return lines;
+  throw gitError(
+    GitErrorCode.CommandFailed,
+    `git ls-remote ${where(call)} failed: the server's ${what} (${body.length} bytes) is not Git's protocol or was cut short`,
+    'check that the URL points at a Git server, not a proxy or a login page',
+  );
 }
 
 function asGitError(err: unknown, call: Call) {
