@@ -52,6 +52,12 @@ const CASES: Array<[string, string, 'transient' | 'terminal']> = [
   ],
   ["fatal: unable to access 'https://h/x.git/': The requested URL returned error: 502", 'GitUnreachable', 'transient'],
   ['error: RPC failed; curl 18 transfer closed\nfatal: early EOF', 'GitUnreachable', 'transient'],
+  // A pack cut short by the connection: git blames the pack, curl says why (seen in the Git fault suite).
+  [
+    'error: RPC failed; curl 18 transfer closed with outstanding read data remaining\nfatal: protocol error: bad pack header',
+    'GitUnreachable',
+    'transient',
+  ],
   [
     " ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to 'http://127.0.0.1:4000/app.git'",
     'GitPushRejected',
