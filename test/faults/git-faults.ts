@@ -1,0 +1,289 @@
+/**
+ * The agent against a Git server that fails: down, slower than spec.timeout, answering garbage or
+ * a pack cut short, refusing the credentials, the repository gone, the branch force-pushed. The
+ * faults come from a proxy in front of the harness's real smart-HTTP server (or from the
+ * repository itself), so the agent runs unmodified. While a fault lasts, the last good commit
+ * stays applied (nothing applied from the new one, nothing pruned) and the Ready condition names
+ * the fault; once it is lifted, the agent syncs the new commit by itself (no sync request).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import type { AgentProcess } from '../harness/agent-process.ts';
+import { startAgentProcess } from '../harness/agent-process.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { kubeconfigYaml } from '../harness/control-plane.ts';
+import type { GitFaultProxy } from '../harness/git-fault-proxy.ts';
+import { startGitFaultProxy } from '../harness/git-fault-proxy.ts';
+import type { GitServers } from '../harness/git.ts';
+import { git as runGit } from '../harness/git.ts';
+import { applyCd, cdPath, condition, getCd, waitForCd } from '../harness/tidemark.ts';
+import { waitFor } from '../harness/process.ts';
+import { Annotations } from '../../shared/api/constants.ts';
+import type { FaultRow } from './report.ts';
+
+export interface GitFaultEnv {
+  cluster: ClusterAccess;
+  admin: KubeClient;
+  git: GitServers;
+}
+
+interface FaultContext {
+  proxy: GitFaultProxy;
+  git: GitServers;
+  repo: string;
+}
+
+export interface GitFault {
+  name: string;
+  /** The Ready reason the deployment must show while the fault lasts; undefined when no failure is expected. */
+  reason: string | undefined;
+  /** Deploys with reader credentials from a Secret (the server's anonymous read is not used). */
+  credentials?: boolean;
+  /** Turns the fault on after the first commit is applied. Returns the commit the branch holds now. */
+  inject: (ctx: FaultContext, pushB: () => Promise<string>) => Promise<string>;
+  /** Lifts the fault. Returns the commit the agent must converge to. */
+  lift: (ctx: FaultContext, during: string) => Promise<string>;
+}
+
+const TIMEOUT = '2s';
+const INTERVAL = '2s';
+
+/** Commit A: cm-0…cm-4 at "a". Commit B: cm-0 changed, cm-4 gone, cm-5 new. */
+const filesA = (): Record<string, string> => Object.fromEntries([0, 1, 2, 3, 4].map((i) => [`d/cm-${i}.yaml`, configMap(i, 'a')]));
+const filesB = (): Record<string, string | null> => ({
+  'd/cm-0.yaml': configMap(0, 'b'),
+  'd/cm-4.yaml': null,
+  'd/cm-5.yaml': configMap(5, 'b'),
+});
+const wantA = () => new Map([0, 1, 2, 3, 4].map((i) => [`cm-${i}`, 'a']));
+const wantB = () =>
+  new Map([
+    ['cm-0', 'b'],
+    ['cm-1', 'a'],
+    ['cm-2', 'a'],
+    ['cm-3', 'a'],
+    ['cm-5', 'b'],
+  ]);
+const configMap = (i: number, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: ${v}\n`;
+
+const onAll =
+  (verdict: Parameters<GitFaultProxy['setRule']>[0]) =>
+  async (ctx: FaultContext, pushB: () => Promise<string>): Promise<string> => {
+    ctx.proxy.setRule(verdict);
+    return pushB();
+  };
+const clearRule = (ctx: FaultContext, during: string): Promise<string> => {
+  ctx.proxy.setRule(undefined);
+  return Promise.resolve(during);
+};
+
+export const GIT_FAULTS: readonly GitFault[] = [
+  {
+    name: 'Git server down (connection refused)',
+    reason: 'GitUnreachable',
+    inject: async (ctx, pushB) => {
+      await ctx.proxy.down();
+      return pushB();
+    },
+    lift: async (ctx, during) => {
+      await ctx.proxy.up();
+      return during;
+    },
+  },
+  {
+    name: `Git server slow (answers after 4× spec.timeout ${TIMEOUT})`,
+    reason: 'ReconcileTimeout',
+    inject: onAll(() => ({ delayMs: 8_000 })),
+    lift: clearRule,
+  },
+  {
+    name: 'Git server answers an HTML page (200) instead of Git',
+    reason: 'GitCommandFailed',
+    inject: onAll(() => ({
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<html><body>Sign in to continue</body></html>\n',
+    })),
+    lift: clearRule,
+  },
+  {
+    name: 'Git server answers non-Git bytes as a ref advertisement',
+    reason: 'GitCommandFailed',
+    inject: onAll((call) =>
+      call.kind === 'refs'
+        ? {
+            status: 200,
+            headers: { 'content-type': `application/x-git-upload-pack-${call.method === 'GET' ? 'advertisement' : 'result'}` },
+            body: Buffer.from('\u0000\u00ffzz\u0013garbage not pkt-lines\n', 'latin1'),
+          }
+        : 'forward',
+    ),
+    lift: clearRule,
+  },
+  {
+    name: 'Git server cuts the pack short (truncated fetch)',
+    reason: 'GitUnreachable',
+    inject: onAll((call) => (call.kind === 'fetch' ? { truncateAfter: 120 } : 'forward')),
+    lift: clearRule,
+  },
+  {
+    name: 'Git credentials revoked (401)',
+    reason: 'GitAuthenticationFailed',
+    credentials: true,
+    inject: onAll(() => ({ status: 401, headers: { 'www-authenticate': 'Basic realm="revoked"' }, body: 'bad credentials\n' })),
+    lift: clearRule,
+  },
+  {
+    name: 'Git repository deleted (then created again)',
+    reason: 'GitRepositoryNotFound',
+    inject: async (ctx) => {
+      await rm(ctx.git.repos.path(ctx.repo), { recursive: true, force: true });
+      return '';
+    },
+    lift: async (ctx) => {
+      const first = await ctx.git.repos.createRepo(ctx.repo, filesA(), { branch: 'main' });
+      const b = await ctx.git.repos.commitFiles(ctx.repo, 'main', filesB(), 'the repository again, with B');
+      assert.notEqual(first, b);
+      return b;
+    },
+  },
+  {
+    name: 'Git branch force-pushed (history rewritten)',
+    reason: undefined,
+    inject: async (ctx) => {
+      // B's tree as a new root commit: A is no longer in the branch's history.
+      const repos = ctx.git.repos;
+      const bare = repos.path(ctx.repo);
+      await repos.commitFiles(ctx.repo, 'side', filesB(), 'B on a side branch');
+      const env = {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Rewriter',
+        GIT_AUTHOR_EMAIL: 'r@example.test',
+        GIT_COMMITTER_NAME: 'Rewriter',
+        GIT_COMMITTER_EMAIL: 'r@example.test',
+      };
+      const rewritten = (
+        await runGit(['--git-dir', bare, 'commit-tree', '-m', 'history rewritten', 'refs/heads/side^{tree}'], { env })
+      ).stdout.trim();
+      await runGit(['--git-dir', bare, 'update-ref', 'refs/heads/main', rewritten]);
+      await repos.deleteBranch(ctx.repo, 'side');
+      return rewritten;
+    },
+    lift: (_ctx, during) => Promise.resolve(during),
+  },
+];
+
+/** One fault in a namespace of its own; returns the row, asserting the last good state held and the sync resumed. */
+export async function runGitFault(env: GitFaultEnv, fault: GitFault): Promise<FaultRow> {
+  const { cluster, admin, git } = env;
+  const ns = await cluster.createNamespace('gitfault');
+  const repo = `gitfault-${ns.slice(-6)}`;
+  const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-gitfault-'));
+  let proxy: GitFaultProxy | undefined;
+  let agent: AgentProcess | undefined;
+  try {
+    proxy = await startGitFaultProxy(git.http!.baseUrl);
+    const a = await git.repos.createRepo(repo, filesA(), { branch: 'main' });
+    const kubeconfig = join(cacheDir, 'kubeconfig');
+    await writeFile(kubeconfig, kubeconfigYaml(cluster.info, 'admin', cluster.adminToken), { mode: 0o600 });
+    if (fault.credentials) {
+      await admin.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'git' },
+          stringData: { username: git.http!.reader.username, password: git.http!.reader.password },
+        },
+      });
+    }
+    agent = await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(cacheDir, 'git') });
+    const spec = {
+      url: proxy.url(git.http!.url(repo)),
+      path: 'd',
+      pullInterval: INTERVAL,
+      timeout: TIMEOUT,
+      ...(fault.credentials ? { secretRef: 'git', insecure: true } : {}),
+    };
+    await applyCd(admin, { metadata: { name: 'app', namespace: ns }, spec });
+    const synced = (sha: string) => (cd: ContinuousDeployment) =>
+      cd.status?.lastAppliedRevision === `main@sha1:${sha}` && cd.status?.sync?.status === 'Synced';
+    await waitForCd(admin, ns, 'app', synced(a), 'first sync', 120_000);
+
+    const ctx: FaultContext = { proxy, git, repo };
+    const pushB = () => git.repos.commitFiles(repo, 'main', filesB(), 'change cm-0, drop cm-4, add cm-5');
+    const during = await fault.inject(ctx, pushB);
+    let lostDuring = 0;
+    if (fault.reason !== undefined) {
+      // Any failure first, then the reason: a wrong reason fails at once and says which it was.
+      const failed = await waitForCd(
+        admin,
+        ns,
+        'app',
+        (cd) => condition(cd, 'Ready')?.status === 'False',
+        `Ready=False during ${fault.name}`,
+        90_000,
+      );
+      assert.equal(condition(failed, 'Ready')?.reason, fault.reason, `the condition's reason: ${condition(failed, 'Ready')?.message}`);
+      const ready = condition(failed, 'Ready');
+      assert.ok((ready?.message ?? '').length > 0, 'the condition says what happened');
+      assert.equal(failed.status?.lastAppliedRevision, `main@sha1:${a}`, 'the last good commit is still the applied one');
+      // The agent keeps retrying against the fault meanwhile: give it a few polls to do harm.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const live = await liveConfigMaps(admin, ns);
+      lostDuring = diff(wantA(), live).length;
+      assert.deepEqual(diff(wantA(), live), [], 'the last good state stays applied: nothing pruned, nothing of the new commit');
+    }
+
+    const target = await fault.lift(ctx, during);
+    const cd = await waitForCd(admin, ns, 'app', synced(target), `synced again after ${fault.name}`, 120_000);
+    assert.equal(condition(cd, 'Ready')?.status, 'True');
+    const live = await liveConfigMaps(admin, ns);
+    const missing = diff(wantB(), live).filter((name) => wantB().has(name));
+    const orphans = [...live.keys()].filter((name) => !wantB().has(name));
+    assert.deepEqual(missing, [], 'every object of the new commit is live');
+    assert.deepEqual(orphans, [], 'nothing the new commit dropped is left');
+    return { fault: fault.name, converged: true, lostObjects: lostDuring + missing.length, orphans: orphans.length };
+  } catch (err) {
+    throw new Error(`${fault.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
+  } finally {
+    // The agent removes its finalizer (keeping the objects) before it stops; the namespace takes the rest.
+    proxy?.setRule(undefined);
+    await proxy?.up().catch(() => undefined);
+    await admin.rest
+      .request({
+        method: 'PATCH',
+        path: cdPath(ns, 'app'),
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [Annotations.deletionPolicy]: 'orphan' } } },
+      })
+      .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, 'app') }))
+      .then(() => waitFor(async () => (await getCd(admin, ns, 'app')) === undefined, { timeoutMs: 30_000, what: 'finalized' }))
+      .catch(() => undefined);
+    await agent?.stop();
+    await proxy?.close();
+    await cluster.deleteNamespace(ns).catch(() => undefined);
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/** Names whose live value differs from `want`, plus live names `want` lacks. */
+function diff(want: Map<string, string>, live: Map<string, string>): string[] {
+  return [...[...want].filter(([name, v]) => live.get(name) !== v).map(([name]) => name), ...[...live.keys()].filter((n) => !want.has(n))];
+}
+
+async function liveConfigMaps(admin: KubeClient, ns: string): Promise<Map<string, string>> {
+  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
+  const live = new Map<string, string>();
+  for (const item of list.items) {
+    if (!item.metadata.name.startsWith('cm-')) continue;
+    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
+  }
+  return live;
+}
