@@ -6,19 +6,22 @@ import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
 import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sync-faults.ts';
+import { GIT_FAULTS, runGitFault } from '../faults/git-faults.ts';
 import { REGISTRY_FAULTS, runRegistryFault, startRegistryFaultEnv, type RegistryFaultEnv } from '../faults/registry-faults.ts';
 
 /**
  * The short form of `npm run faults` that `npm test` runs: the agent killed in the middle of the
  * apply of a first sync and in the middle of a prune, API server errors during a sync, and an
- * image scan throttled with Retry-After and redirected to another host (about 10 s). The full
- * matrix is `npm run faults`.
+ * image scan throttled with Retry-After and redirected to another host (about 10 s), and the Git
+ * server down or answering non-Git bytes (about 16 s). The full matrix is `npm run faults`.
  */
 const SHORT = [
   'agent SIGKILL during apply (250th write)',
   'agent SIGKILL during prune (50th delete)',
   'API server: 500 on every 7th request (40 times)',
 ];
+
+const SHORT_GIT = ['Git server down (connection refused)', 'Git server answers non-Git bytes as a ref advertisement'];
 
 describe('faults (short form): a sync under faults', () => {
   let cluster: ClusterAccess;
@@ -40,6 +43,13 @@ describe('faults (short form): a sync under faults', () => {
   for (const fault of [...CRASH_POINTS.map(crashFault), ...API_FAULTS].filter((f) => SHORT.includes(f.name))) {
     it(`converges after ${fault.name}`, async () => {
       await runSyncFault({ cluster, admin, git }, fault);
+    });
+  }
+
+  // The Git server down, and answering non-Git bytes (which once read as "branch not found"): ~9 s each.
+  for (const fault of GIT_FAULTS.filter((f) => SHORT_GIT.includes(f.name))) {
+    it(`keeps the last good state and syncs again after: ${fault.name}`, async () => {
+      await runGitFault({ cluster, admin, git }, fault);
     });
   }
 });
