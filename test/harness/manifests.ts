@@ -12,7 +12,13 @@ export function configMapYaml(
   return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${ns}data:\n${body}\n${options.extra ?? ''}`;
 }
 
-export function deploymentYaml(name: string, image = 'nginx:1.25'): string {
+/**
+ * `offNode`: its Pods match no node (a nodeSelector no node has), so a test that plays the kubelet
+ * through the status subresource is never overruled by the harness's real node, which would pull
+ * the image and report its own status.
+ */
+export function deploymentYaml(name: string, image = 'nginx:1.25', options: { offNode?: boolean } = {}): string {
+  const offNode = options.offNode ? '      nodeSelector: {tidemark.dev/test-node: none}\n' : '';
   return `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -23,7 +29,7 @@ spec:
   template:
     metadata: {labels: {app: ${name}}}
     spec:
-      containers:
+${offNode}      containers:
         - name: main
           image: ${image}
 `;

@@ -45,7 +45,8 @@ const PROBE_PLURAL = 'optionprobes';
 const PROBE_CRD = probeCrd(PROBE_GROUP, PROBE_PLURAL, 'OptionProbe');
 
 const configMap = (name: string, data: Record<string, string>, extra = '') => configMapYaml(name, data, { extra });
-const deployment = (name: string) => deploymentYaml(name);
+/** The tests here play the kubelet, so their Pods stay off the harness's real node. */
+const deployment = (name: string) => deploymentYaml(name, undefined, { offNode: true });
 
 const job = (name: string, message: string) => `apiVersion: batch/v1
 kind: Job
