@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAgent } from '../../agent/index.ts';
 import type { RunningAgent } from '../../agent/index.ts';
+import { Annotations } from '../../shared/api/constants.ts';
 import type { HealthStatus } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { testCluster } from '../harness/cluster.ts';
@@ -88,12 +89,12 @@ describe('health on a real node', () => {
   });
 
   /** Pushes the manifests to their own repo and branch and points a ContinuousDeployment at it. */
-  async function deploy(name: string, manifest: string): Promise<void> {
+  async function deploy(name: string, manifest: string, pullInterval = '3s'): Promise<void> {
     await git.repos.createRepo(name, { 'app/deployment.yaml': manifest }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name, namespace: ns },
-      // A short interval: health is assessed on each run, and the tests watch it change.
-      spec: { repoType: 'git', url: git.repos.fileUrl(name), pullInterval: '3s', git: { branch: 'main' }, path: './app' },
+      // A short interval by default: health is assessed on each run, and the tests watch it change.
+      spec: { repoType: 'git', url: git.repos.fileUrl(name), pullInterval, git: { branch: 'main' }, path: './app' },
     });
   }
 
@@ -189,6 +190,20 @@ describe('health on a real node', () => {
       running.some((p) => p.spec?.containers?.[0]?.image === `${registryHost}/health/${ns}:v2`),
       JSON.stringify(pods.items.map((p) => [p.spec?.containers?.[0]?.image, p.status?.phase])),
     );
+  });
+
+  it('with pullInterval 1h, health follows the rollout by itself: the managed Deployment changing wakes its owner', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    // No timer run and no sync request inside the test: only the Deployment's own status
+    // changes (watched by the object cache) can move status.health from Progressing to Healthy.
+    await deploy('follow', deployment('follow', node.node.appImage), '1h');
+    const { seen } = await healthUntil('follow', 'Healthy', 240_000);
+    assert.ok(seen.includes('Progressing'), `health seen: ${seen.join(' → ')}`);
+    assert.equal(seen.at(-1), 'Healthy');
+    const pod = await podOf('follow');
+    assert.equal(pod?.status?.containerStatuses?.[0]?.ready, true, JSON.stringify(pod?.status));
+    const cd = await getCd(kube, ns, 'follow');
+    assert.equal(cd?.metadata.annotations?.[Annotations.requestedAt], undefined);
   });
 
   it('a crash-looping container makes the deployment Degraded', async (t) => {
