@@ -190,6 +190,27 @@ test('controller: a spec change, a sync request and a managed object change each
   await a.controller.stop();
 });
 
+test('controller: a managed object that changes during the run that first applies it still wakes its owner', async () => {
+  const a = agent();
+  a.git.commit([configMap('a', { x: '1' })]);
+  // The Pod becoming ready while the first sync is still finishing: the object is applied, but
+  // neither the status write nor the watched copy of the ContinuousDeployment names it yet.
+  const patchStatus = a.home.patchStatus.bind(a.home);
+  let changed = false;
+  a.home.patchStatus = async (...args: Parameters<typeof patchStatus>) => {
+    const applied = await a.home.get(CM, 'apps', 'a');
+    if (!changed && applied) {
+      changed = true;
+      a.controller.onObjectChange(applied);
+    }
+    return patchStatus(...args);
+  };
+  await start(a);
+  assert.ok(changed, 'the change came before the first status write');
+  assert.equal(a.runs(), 2, 'the change woke the owner once its inventory named the object');
+  await a.controller.stop();
+});
+
 test('controller: deleting the ContinuousDeployment deletes what it deployed, then releases the finalizer', async () => {
   const a = agent();
   a.git.commit([configMap('a', {})]);

@@ -2,6 +2,8 @@ import type { ContinuousDeployment, ContinuousDeploymentStatus } from '../shared
 import { Annotations, Finalizers } from '../shared/api/constants.ts';
 import { Resources } from '../shared/api/resources.ts';
 import { involvedObject, keyOf, namespaceOf } from '../shared/controller/objects.ts';
+import type { ResourceStatus } from '../shared/api/continuous-deployment.ts';
+import { objectKey, refOf } from '../shared/kube/object.ts';
 import { Controller, type ReconcileResult } from '../shared/controller/runner.ts';
 import type { Park } from '../shared/controller/work-queue.ts';
 import { writeStatus } from '../shared/controller/status-writer.ts';
@@ -73,6 +75,13 @@ interface KeyState {
   resolved?: { at: number; generation: number | undefined; revision: ResolvedRevision };
   /** Set by refresh(): the next run asks Git even inside the pull interval. */
   refresh?: boolean;
+  /** The inventory we last wrote: the watched copy of the ContinuousDeployment lags our own write. */
+  inventory?: readonly ResourceStatus[] | undefined;
+  /**
+   * While a sync runs: objects that changed before its inventory named them (a first apply), woken
+   * for once that inventory is written. Else their change (a Pod turning ready) waits the interval.
+   */
+  missed?: Set<string> | undefined;
 }
 
 /** How soon to look again at a deletion that needs a person (a spec fix, an annotation); a change triggers sooner. */
@@ -130,8 +139,24 @@ export class ContinuousDeploymentController {
    * Only an object in the owner's inventory counts: labels alone are anyone's to write.
    */
   onObjectChange(obj: KubeObject, serves?: (owner: Owner) => boolean): void {
-    const owner = ownerToWake(obj, (o) => this.runner.get(o.namespace, o.name)?.status?.resources, serves);
+    const owner = ownerToWake(
+      obj,
+      (o) => {
+        const state = this.state.get(`${o.namespace}/${o.name}`);
+        state?.missed?.add(objectKey(refOf(obj)));
+        return state?.inventory ?? this.runner.get(o.namespace, o.name)?.status?.resources;
+      },
+      serves,
+    );
     if (owner) this.runner.trigger(owner.namespace, owner.name);
+  }
+
+  /** A change the run could not see may concern an object its inventory now names: run again. */
+  private wakeForMissed(cd: CdObject, state: KeyState, inventory: readonly ResourceStatus[] | undefined): void {
+    const missed = state.missed;
+    state.missed = undefined;
+    if (!missed || missed.size === 0 || !inventory) return;
+    if (inventory.some((entry) => missed.has(objectKey(entry)))) this.runner.trigger(namespaceOf(cd), cd.metadata.name);
   }
 
   private async reconcile(watched: CdObject, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
@@ -150,7 +175,11 @@ export class ContinuousDeploymentController {
       cd.metadata.finalizers = finalizers;
       if (patched.metadata.resourceVersion !== undefined) cd.metadata.resourceVersion = patched.metadata.resourceVersion;
     }
-    return this.sync(cd, log, signal, park);
+    const key = keyOf(cd);
+    return this.sync(cd, log, signal, park).finally(() => {
+      const state = this.state.get(key);
+      if (state) state.missed = undefined;
+    });
   }
 
   /**
@@ -175,6 +204,7 @@ export class ContinuousDeploymentController {
     }
     const key = keyOf(cd);
     const state = this.stateOf(key);
+    state.missed = new Set();
     const requestedAt = cd.metadata.annotations?.[Annotations.requestedAt];
     const syncRequested = requestedAt !== undefined && requestedAt !== cd.status?.lastHandledRequestedAt;
     let window: ReturnType<typeof syncWindowState>;
@@ -230,6 +260,8 @@ export class ContinuousDeploymentController {
       status.syncWindow = { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message };
     } else delete status.syncWindow;
     await this.writeStatus(cd, status);
+    state.inventory = status.resources;
+    this.wakeForMissed(cd, state, status.resources);
     for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message);
     log.info(
       {
