@@ -56,3 +56,43 @@ test('a kind not served (no CRD) is said once at info, then watched for quietly;
   await clock.advance(10 * 60_000);
   await done;
 });
+
+test('a watch answered 410 Gone (Expired) relists after the first backoff step each time, quietly, the cache still answering', async () => {
+  const clock = new FakeClock();
+  const lines: Array<{ level: string; message: string }> = [];
+  const errors: unknown[] = [];
+  let lists = 0;
+  let watches = 0;
+  const abort = new AbortController();
+  const port: Pick<KubePort, 'list' | 'watch'> = {
+    list: () => {
+      lists++;
+      return Promise.resolve({ items: [], resourceVersion: String(lists) });
+    },
+    // Expired five times in a row (etcd compacted past each list), then a watch that stays open.
+    watch: (_resource, _opts, _onEvent, signal) => {
+      watches++;
+      if (watches <= 5) return Promise.reject(new KubeApiError(410, 'Expired', 'too old resource version: 1 (2)'));
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+    },
+  };
+  const done = listAndWatch(
+    port,
+    AUTOMATIONS,
+    { onList: () => undefined, onUpsert: () => undefined, onDelete: () => undefined },
+    { signal: abort.signal, clock, log: recordingLogger(lines), onError: (err) => void errors.push(err) },
+  );
+  await settle();
+  // The first step is 750 ms ± 10 %: a second per expiry is enough only if the delay does not grow.
+  for (let i = 0; i < 5; i++) await clock.advance(1000);
+  assert.equal(lists, 6, 'one list, then one after each of the five expirations');
+  assert.equal(watches, 6);
+  assert.deepEqual(
+    lines.filter((l) => l.level === 'warn'),
+    [],
+    'an expired watch is routine, not a warning',
+  );
+  assert.deepEqual(errors, [], 'the cache keeps answering across an expiry');
+  abort.abort();
+  await done;
+});

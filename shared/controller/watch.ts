@@ -4,7 +4,7 @@ import type { Clock } from '../time/clock.ts';
 import { backoffDelay, reconcileBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { isNotFound, KubeApiError } from '../kube/errors.ts';
 import { isObject } from '../kube/object.ts';
 import type { KubePort, ListOptions } from '../kube/port.ts';
 
@@ -76,6 +76,16 @@ export async function listAndWatch<T extends KubeObject>(
     } catch (err) {
       if (options.signal.aborted) return;
       resourceVersion = undefined;
+      if (isExpired(err)) {
+        // Routine after etcd compacts past our resourceVersion, and the list before it worked:
+        // neither a failure for the cache nor a reason for the backoff to grow, which would leave
+        // drift unseen for minutes after a few expiries in a row.
+        attempt = 0;
+        const delay = backoffDelay(reconcileBackoff, attempt);
+        options.log.debug({ resource: resource.plural, retryInMs: delay }, 'watch expired; listing again');
+        await options.clock.sleep(delay, options.signal).catch(() => undefined);
+        continue;
+      }
       options.onError?.(err);
       const delay = backoffDelay(reconcileBackoff, attempt++);
       if (isNotFound(err)) {
@@ -90,6 +100,11 @@ export async function listAndWatch<T extends KubeObject>(
       await options.clock.sleep(delay, options.signal).catch(() => undefined);
     }
   }
+}
+
+/** 410 Gone: the resourceVersion we watched from is older than the server keeps. */
+function isExpired(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 410;
 }
 
 /** Every page of one listing; the resourceVersion is the first page's snapshot, which all pages share. */
