@@ -44,6 +44,11 @@ export interface KubeFaultProxy {
   readonly calls: KubeCall[];
   /** Replaces the rule; `undefined` forwards everything. */
   setRule(rule: FaultRule | undefined): void;
+  /**
+   * Ends every forwarded watch stream now, cleanly, as the API server does when a watch times
+   * out: the client must watch again. Returns how many were open.
+   */
+  endWatches(): number;
   /** A kubeconfig for `token` that goes through the proxy. */
   kubeconfig(token: string): string;
   close(): Promise<void>;
@@ -57,6 +62,8 @@ export async function startKubeFaultProxy(target: Pick<ClusterInfo, 'server' | '
   const calls: KubeCall[] = [];
   let rule: FaultRule | undefined;
   const sockets = new Set<Socket>();
+  /** Open forwarded watches, each with what ends it. */
+  const watches = new Set<() => void>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://proxy');
@@ -95,6 +102,15 @@ export async function startKubeFaultProxy(target: Pick<ClusterInfo, 'server' | '
         void (async () => {
           await current?.onResponse?.(call, up.statusCode ?? 0);
           res.writeHead(up.statusCode ?? 502, up.headers);
+          if (call.watch) {
+            // Unpiped first: the server's next event must not be written after the end.
+            const end = () => {
+              up.unpipe(res);
+              res.end(() => up.destroy());
+            };
+            watches.add(end);
+            res.once('close', () => watches.delete(end));
+          }
           up.pipe(res);
         })();
       },
@@ -122,6 +138,11 @@ export async function startKubeFaultProxy(target: Pick<ClusterInfo, 'server' | '
     calls,
     setRule: (next) => {
       rule = next;
+    },
+    endWatches: () => {
+      const open = [...watches];
+      for (const end of open) end();
+      return open.length;
     },
     kubeconfig: (token) => kubeconfigYaml({ server: url, caPem }, 'faulted', token),
     close: async () => {
