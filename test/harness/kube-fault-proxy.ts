@@ -29,7 +29,12 @@ export interface KubeCall {
  * What to do with a request: pass it on; answer it here; cut the connection; or `hold` it
  * (never answer — used when the test kills the client in the same breath).
  */
-export type Verdict = 'forward' | 'hold' | 'reset' | { status: number; body?: unknown; headers?: Record<string, string> };
+export type Verdict =
+  | 'forward'
+  | 'hold'
+  | 'reset'
+  /** `raw` is sent as it is (a watch stream's JSON lines); `body` as JSON. */
+  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string> };
 
 export interface FaultRule {
   /** Decides for a request before it is sent on. */
@@ -86,7 +91,7 @@ export async function startKubeFaultProxy(target: Pick<ClusterInfo, 'server' | '
     }
     if (verdict !== 'forward') {
       res.writeHead(verdict.status, { 'content-type': 'application/json', ...verdict.headers });
-      res.end(JSON.stringify(verdict.body ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: verdict.status }));
+      res.end(verdict.raw ?? JSON.stringify(verdict.body ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: verdict.status }));
       return;
     }
     const out = httpsRequest(
