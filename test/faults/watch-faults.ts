@@ -32,10 +32,16 @@ export interface WatchFault {
   name: string;
   /** Watches of ConfigMaps answered 410 before they are let through again. */
   expirations: number;
+  /**
+   * How the 410 comes: as the HTTP status of the watch request, or as the API server sends it
+   * for a resourceVersion compacted away — a 200 stream whose one event is an ERROR Status.
+   */
+  as: 'http' | 'event';
 }
 
 export const WATCH_FAULTS: readonly WatchFault[] = [
-  { name: 'API server: ConfigMap watch ended early, then 410 Gone (Expired) 3 times', expirations: 3 },
+  { name: 'API server: ConfigMap watch ended early, then 410 Gone (Expired) 3 times', expirations: 3, as: 'http' },
+  { name: 'API server: ConfigMap watch ended early, then an ERROR event 410 Expired 3 times', expirations: 3, as: 'event' },
 ];
 
 const OBJECTS = 5;
@@ -86,7 +92,8 @@ export async function runWatchFault(env: WatchEnv, fault: WatchFault): Promise<F
       onRequest: (call) => {
         if (!isConfigMapWatch(call) || refused >= fault.expirations) return 'forward';
         refused++;
-        return { status: 410, body: expired };
+        if (fault.as === 'http') return { status: 410, body: expired };
+        return { status: 200, raw: `${JSON.stringify({ type: 'ERROR', object: expired })}\n` };
       },
     });
     // The open watch ends as a server's watch timeout ends it; the agent's next watch is refused.
