@@ -15,22 +15,14 @@ import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
 import type { GitFaultProxy } from '../harness/git-fault-proxy.ts';
 import { startGitFaultProxy } from '../harness/git-fault-proxy.ts';
 import type { GitServers } from '../harness/git.ts';
 import { git as runGit } from '../harness/git.ts';
-import { applyCd, cdPath, condition, getCd, waitForCd } from '../harness/tidemark.ts';
-import { waitFor } from '../harness/process.ts';
-import { Annotations } from '../../shared/api/constants.ts';
+import { applyCd, condition, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
-
-export interface GitFaultEnv {
-  cluster: ClusterAccess;
-  admin: KubeClient;
-  git: GitServers;
-}
+import { releaseDeployment, type FaultEnv } from './case-env.ts';
 
 interface FaultContext {
   proxy: GitFaultProxy;
@@ -179,7 +171,7 @@ export const GIT_FAULTS: readonly GitFault[] = [
 ];
 
 /** One fault in a namespace of its own; returns the row, asserting the last good state held and the sync resumed. */
-export async function runGitFault(env: GitFaultEnv, fault: GitFault): Promise<FaultRow> {
+export async function runGitFault(env: FaultEnv, fault: GitFault): Promise<FaultRow> {
   const { cluster, admin, git } = env;
   const ns = await cluster.createNamespace('gitfault');
   const repo = `gitfault-${ns.slice(-6)}`;
@@ -256,16 +248,7 @@ export async function runGitFault(env: GitFaultEnv, fault: GitFault): Promise<Fa
     // The agent removes its finalizer (keeping the objects) before it stops; the namespace takes the rest.
     proxy?.setRule(undefined);
     await proxy?.up().catch(() => undefined);
-    await admin.rest
-      .request({
-        method: 'PATCH',
-        path: cdPath(ns, 'app'),
-        contentType: 'application/merge-patch+json',
-        body: { metadata: { annotations: { [Annotations.deletionPolicy]: 'orphan' } } },
-      })
-      .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, 'app') }))
-      .then(() => waitFor(async () => (await getCd(admin, ns, 'app')) === undefined, { timeoutMs: 30_000, what: 'finalized' }))
-      .catch(() => undefined);
+    await releaseDeployment(admin, ns, 'app', 30_000);
     await agent?.stop();
     await proxy?.close();
     await cluster.deleteNamespace(ns).catch(() => undefined);

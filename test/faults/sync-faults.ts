@@ -13,14 +13,11 @@ import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import type { GitServers } from '../harness/git.ts';
 import type { FaultRule, KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
-import { waitFor } from '../harness/process.ts';
-import { applyCd, cdPath, getCd, requestSync, waitForCd } from '../harness/tidemark.ts';
-import { Annotations } from '../../shared/api/constants.ts';
+import { applyCd, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
+import { releaseDeployment, type FaultEnv } from './case-env.ts';
 
 export interface CrashPoint {
   /** What the table says, e.g. "during apply (250th write)". */
@@ -89,12 +86,6 @@ const pad = (i: number) => String(i).padStart(3, '0');
 const configMap = (i: number, v: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${pad(i)}\ndata:\n  v: ${v}\n  i: "${i}"\n`;
 
-export interface CrashEnv {
-  cluster: ClusterAccess;
-  admin: KubeClient;
-  git: GitServers;
-}
-
 /**
  * A fault during one sync. The case gets the proxy's rule for the faulted sync and a `fired`
  * callback (the kill, or the first injected failure). `restart` starts the killed agent again.
@@ -136,7 +127,7 @@ export function crashFault(point: CrashPoint): SyncFault {
 }
 
 /** Runs one fault in a namespace of its own; returns the table row, asserting convergence. */
-export async function runSyncFault(env: CrashEnv, fault: SyncFault): Promise<FaultRow> {
+export async function runSyncFault(env: FaultEnv, fault: SyncFault): Promise<FaultRow> {
   const { cluster, admin, git } = env;
   const ns = await cluster.createNamespace('fault');
   const repo = `fault-${ns.slice(-6)}`;
@@ -213,16 +204,7 @@ export async function runSyncFault(env: CrashEnv, fault: SyncFault): Promise<Fau
   } finally {
     // The agent removes its finalizer (keeping the objects) before it stops; the namespace takes the rest.
     proxy?.setRule(undefined);
-    await admin.rest
-      .request({
-        method: 'PATCH',
-        path: cdPath(ns, 'app'),
-        contentType: 'application/merge-patch+json',
-        body: { metadata: { annotations: { [Annotations.deletionPolicy]: 'orphan' } } },
-      })
-      .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, 'app') }))
-      .then(() => waitFor(async () => (await getCd(admin, ns, 'app')) === undefined, { timeoutMs: 60_000, what: 'finalized' }))
-      .catch(() => undefined);
+    await releaseDeployment(admin, ns, 'app');
     await agent?.stop();
     await proxy?.close();
     // One collection delete instead of leaving 500 objects to the namespace controller, which

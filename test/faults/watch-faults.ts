@@ -11,22 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { Annotations } from '../../shared/api/constants.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import type { GitServers } from '../harness/git.ts';
 import type { KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, cdPath, getCd, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, getCd, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
-
-export interface WatchEnv {
-  cluster: ClusterAccess;
-  admin: KubeClient;
-  git: GitServers;
-}
+import { releaseDeployment, type FaultEnv } from './case-env.ts';
 
 export interface WatchFault {
   name: string;
@@ -61,7 +53,7 @@ const expired = {
 };
 
 /** Runs one watch fault in a namespace of its own; returns the table row, asserting both heals. */
-export async function runWatchFault(env: WatchEnv, fault: WatchFault): Promise<FaultRow> {
+export async function runWatchFault(env: FaultEnv, fault: WatchFault): Promise<FaultRow> {
   const { cluster, admin, git } = env;
   const ns = await cluster.createNamespace('fault');
   const repo = `fault-${ns.slice(-6)}`;
@@ -131,16 +123,7 @@ export async function runWatchFault(env: WatchEnv, fault: WatchFault): Promise<F
     throw new Error(`${fault.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
   } finally {
     proxy?.setRule(undefined);
-    await admin.rest
-      .request({
-        method: 'PATCH',
-        path: cdPath(ns, 'app'),
-        contentType: 'application/merge-patch+json',
-        body: { metadata: { annotations: { [Annotations.deletionPolicy]: 'orphan' } } },
-      })
-      .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, 'app') }))
-      .then(() => waitFor(async () => (await getCd(admin, ns, 'app')) === undefined, { timeoutMs: 60_000, what: 'finalized' }))
-      .catch(() => undefined);
+    await releaseDeployment(admin, ns, 'app');
     await agent?.stop();
     await proxy?.close();
     await cluster.deleteNamespace(ns).catch(() => undefined);

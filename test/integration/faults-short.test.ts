@@ -1,10 +1,7 @@
 import { after, before, describe, it } from 'node:test';
-import type { KubeClient } from '../../shared/kube/client.ts';
+import { useFaultEnv } from '../faults/case-env.ts';
 import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
-import { installCrds, testClient } from '../harness/tidemark.ts';
+import { installCrds } from '../harness/tidemark.ts';
 import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sync-faults.ts';
 import { GIT_FAULTS, runGitFault } from '../faults/git-faults.ts';
 import { REGISTRY_FAULTS, runRegistryFault, startRegistryFaultEnv, type RegistryFaultEnv } from '../faults/registry-faults.ts';
@@ -24,32 +21,18 @@ const SHORT = [
 const SHORT_GIT = ['Git server down (connection refused)', 'Git server answers non-Git bytes as a ref advertisement'];
 
 describe('faults (short form): a sync under faults', () => {
-  let cluster: ClusterAccess;
-  let admin: KubeClient;
-  let git: GitServers;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    admin = testClient(cluster);
-    git = await startGitServers({ http: { allowAnonymousRead: true }, ssh: false });
-  });
-
-  after(async () => {
-    await git?.stop();
-    await admin?.close();
-  });
+  const env = useFaultEnv();
 
   for (const fault of [...CRASH_POINTS.map(crashFault), ...API_FAULTS].filter((f) => SHORT.includes(f.name))) {
     it(`converges after ${fault.name}`, async () => {
-      await runSyncFault({ cluster, admin, git }, fault);
+      await runSyncFault(env(), fault);
     });
   }
 
   // The Git server down, and answering non-Git bytes (which once read as "branch not found"): ~9 s each.
   for (const fault of GIT_FAULTS.filter((f) => SHORT_GIT.includes(f.name))) {
     it(`keeps the last good state and syncs again after: ${fault.name}`, async () => {
-      await runGitFault({ cluster, admin, git }, fault);
+      await runGitFault(env(), fault);
     });
   }
 });

@@ -1,0 +1,55 @@
+import { after, before } from 'node:test';
+import { Annotations } from '../../shared/api/constants.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { waitFor } from '../harness/process.ts';
+import { cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
+
+/** What an agent fault case runs against: the shared control plane, an admin client, a Git server. */
+export interface FaultEnv {
+  cluster: ClusterAccess;
+  admin: KubeClient;
+  git: GitServers;
+}
+
+/**
+ * Registers a describe block's before/after hooks for agent fault cases (CRDs installed, an
+ * anonymous-read smart-HTTP Git server) and returns the environment once `before` has run.
+ */
+export function useFaultEnv(): () => FaultEnv {
+  let env: FaultEnv | undefined;
+  before(async () => {
+    const cluster = await testCluster();
+    await installCrds(cluster);
+    env = { cluster, admin: testClient(cluster), git: await startGitServers({ http: { allowAnonymousRead: true }, ssh: false }) };
+  });
+  after(async () => {
+    await env?.git.stop();
+    await env?.admin.close();
+  });
+  return () => {
+    if (!env) throw new Error('the fault environment is used before its before() hook ran');
+    return env;
+  };
+}
+
+/**
+ * Lets a case's ContinuousDeployment go while its agent still runs: `orphan`, so the agent only
+ * removes its finalizer and the namespace takes the objects. Cleanup never throws: a failing
+ * cleanup must not hide why the case failed.
+ */
+export async function releaseDeployment(admin: KubeClient, ns: string, name: string, timeoutMs = 60_000): Promise<void> {
+  await admin.rest
+    .request({
+      method: 'PATCH',
+      path: cdPath(ns, name),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [Annotations.deletionPolicy]: 'orphan' } } },
+    })
+    .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, name) }))
+    .then(() => waitFor(async () => (await getCd(admin, ns, name)) === undefined, { timeoutMs, what: 'finalized' }))
+    .catch(() => undefined);
+}
