@@ -30,8 +30,19 @@ interface PodStatusView {
   };
 }
 
-function deployment(name: string, image: string, extra: { command?: string[]; progressDeadlineSeconds?: number } = {}): string {
-  const command = extra.command ? `          command: ${JSON.stringify(extra.command)}\n` : '';
+/**
+ * `neverReady`: a readiness probe that always fails. A container that crashes at once can still be
+ * seen running (and so Ready, having no probe) for an instant between restarts; each such instant
+ * counts as rollout progress and restarts the progress deadline, so whether the Deployment ever
+ * reached ProgressDeadlineExceeded depended on the kubelet's timing (once not in 240 s on a loaded run).
+ */
+function deployment(
+  name: string,
+  image: string,
+  extra: { command?: string[]; progressDeadlineSeconds?: number; neverReady?: boolean } = {},
+): string {
+  const probe = extra.neverReady ? `          readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}\n` : '';
+  const command = (extra.command ? `          command: ${JSON.stringify(extra.command)}\n` : '') + probe;
   const deadline = extra.progressDeadlineSeconds === undefined ? '' : `  progressDeadlineSeconds: ${extra.progressDeadlineSeconds}\n`;
   return `apiVersion: apps/v1
 kind: Deployment
@@ -210,7 +221,11 @@ describe('health on a real node', () => {
     if (!node.ok) return t.skip(node.reason);
     await deploy(
       'crasher',
-      deployment('crasher', node.node.appImage, { command: ['sh', '-c', 'echo failing; exit 3'], progressDeadlineSeconds: 10 }),
+      deployment('crasher', node.node.appImage, {
+        command: ['sh', '-c', 'echo failing; exit 3'],
+        progressDeadlineSeconds: 10,
+        neverReady: true,
+      }),
     );
     const pod = await waitForPod('crasher', 'the crasher Pod in CrashLoopBackOff', (p) => waiting(p) === 'CrashLoopBackOff');
     assert.equal(pod.spec?.nodeName, node.node.name);
