@@ -1,10 +1,16 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { Annotations } from '../../shared/api/constants.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
+import type { AgentProcess } from '../harness/agent-process.ts';
+import { startAgentProcess } from '../harness/agent-process.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
+import type { KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
+import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { waitFor } from '../harness/process.ts';
 import { cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
 
@@ -52,4 +58,25 @@ export async function releaseDeployment(admin: KubeClient, ns: string, name: str
     .then(() => admin.rest.request({ method: 'DELETE', path: cdPath(ns, name) }))
     .then(() => waitFor(async () => (await getCd(admin, ns, name)) === undefined, { timeoutMs, what: 'finalized' }))
     .catch(() => undefined);
+}
+
+/**
+ * The agent as its own process (as in a Pod), watching `ns` and reaching the API server only
+ * through a fault proxy; its kubeconfig and Git cache live in `workDir`. The proxy is closed
+ * again if the agent does not start.
+ */
+export async function startProxiedAgent(
+  cluster: ClusterAccess,
+  ns: string,
+  workDir: string,
+): Promise<{ proxy: KubeFaultProxy; agent: AgentProcess }> {
+  const proxy = await startKubeFaultProxy(cluster.info);
+  try {
+    const kubeconfig = join(workDir, 'kubeconfig');
+    await writeFile(kubeconfig, proxy.kubeconfig(cluster.adminToken), { mode: 0o600 });
+    return { proxy, agent: await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(workDir, 'git') }) };
+  } catch (err) {
+    await proxy.close();
+    throw err;
+  }
 }

@@ -6,18 +6,16 @@
  * front of the real API server, so the agent runs unmodified (no test hooks in the product).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
-import { startAgentProcess } from '../harness/agent-process.ts';
 import type { FaultRule, KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
-import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { applyCd, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
-import { releaseDeployment, type FaultEnv } from './case-env.ts';
+import { releaseDeployment, startProxiedAgent, type FaultEnv } from './case-env.ts';
 
 export interface CrashPoint {
   /** What the table says, e.g. "during apply (250th write)". */
@@ -135,11 +133,8 @@ export async function runSyncFault(env: FaultEnv, fault: SyncFault): Promise<Fau
   let proxy: KubeFaultProxy | undefined;
   let agent: AgentProcess | undefined;
   try {
-    proxy = await startKubeFaultProxy(cluster.info);
-    const kubeconfig = join(cacheDir, 'kubeconfig');
-    await writeFile(kubeconfig, proxy.kubeconfig(cluster.adminToken), { mode: 0o600 });
     let target = await git.repos.createRepo(repo, commitA(), { branch: 'main' });
-    agent = await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(cacheDir, 'git') });
+    ({ proxy, agent } = await startProxiedAgent(cluster, ns, cacheDir));
     const running = agent;
 
     const counters: Counters = { dryRuns: 0, writes: 0, deletes: 0, statusWrites: 0 };

@@ -6,19 +6,17 @@
  * fresh list can see it) and one after they are let through again (only the resumed watch can).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
-import { startAgentProcess } from '../harness/agent-process.ts';
 import type { KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
-import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { waitFor } from '../harness/process.ts';
 import { applyCd, getCd, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
-import { releaseDeployment, type FaultEnv } from './case-env.ts';
+import { releaseDeployment, startProxiedAgent, type FaultEnv } from './case-env.ts';
 
 export interface WatchFault {
   name: string;
@@ -61,13 +59,10 @@ export async function runWatchFault(env: FaultEnv, fault: WatchFault): Promise<F
   let proxy: KubeFaultProxy | undefined;
   let agent: AgentProcess | undefined;
   try {
-    proxy = await startKubeFaultProxy(cluster.info);
-    const kubeconfig = join(cacheDir, 'kubeconfig');
-    await writeFile(kubeconfig, proxy.kubeconfig(cluster.adminToken), { mode: 0o600 });
     const files: Record<string, string> = {};
     for (let i = 0; i < OBJECTS; i++) files[`d/cm-${pad(i)}.yaml`] = configMap(i);
     const target = await git.repos.createRepo(repo, files, { branch: 'main' });
-    agent = await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(cacheDir, 'git') });
+    ({ proxy, agent } = await startProxiedAgent(cluster, ns, cacheDir));
 
     await applyCd(admin, { metadata: { name: 'app', namespace: ns }, spec: { url: git.http!.url(repo), path: 'd', pullInterval: '1h' } });
     await waitForCd(
