@@ -69,7 +69,19 @@ describe('metrics: a real agent scraped at /metrics', () => {
     const cd = await waitForCd(kube, ns, 'app', (c) => condition(c, 'Ready')?.status === 'True', 'first sync');
     assert.ok(cd.status?.lastAppliedRevision);
 
-    const { families, contentType } = await scrape();
+    // The status (Ready) is written inside the reconcile; the runner counts the reconcile when it
+    // returns, a moment later. Scrape until that count is in.
+    let scraped = await scrape();
+    const counted = (families: Map<string, MetricFamily>) =>
+      find(families, 'tidemark_reconcile_total', { kind: 'ContinuousDeployment', result: 'success', reason: 'none' }).length > 0;
+    await waitFor(
+      async () => {
+        scraped = await scrape();
+        return counted(scraped.families);
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the first reconcile counted' },
+    ).catch(() => undefined);
+    const { families, contentType } = scraped;
     assert.match(contentType ?? '', /^text\/plain; version=0\.0\.4/);
     for (const metric of Object.values(METRICS)) {
       const family = families.get(metric.name);
