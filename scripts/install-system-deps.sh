@@ -3,7 +3,8 @@
 # git/ssh servers and skopeo, plus Go for building the control plane from Debian's source package
 # and, with Sprig's sources, the commit message template engine (scripts/build-template-wasm.sh);
 # and the node the harness runs Pods on: containerd, runc, the CNI plugins, busybox-static for the
-# test application image and gcc/libc6-dev for the static pause binary.
+# test application image and gcc/libc6-dev for the static pause binary; and chromium (with a font)
+# for the web console's tests in a real browser.
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -24,5 +25,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   golang-go golang-github-modern-go-reflect2-dev golang-github-masterminds-sprig-dev etcd-server rsync jq docker-registry apache2-utils openssh-server openssh-client \
   skopeo git gnupg openssl ca-certificates make util-linux \
-  containerd runc containernetworking-plugins busybox-static iproute2 gcc libc6-dev >/dev/null
+  containerd runc containernetworking-plugins busybox-static iproute2 gcc libc6-dev \
+  chromium fonts-dejavu-core >/dev/null
 echo "install-system-deps: ok"
