@@ -1,3 +1,4 @@
+import { recordBotPush } from '../../shared/metrics/index.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +200,7 @@ export class ImageUpdateAutomationController {
       );
 
       const problems = outcome.result.problems;
+      recordBotPush(outcome.kind, outcome.kind === 'pushed' ? outcome.attempts - 1 : 0);
       if (outcome.kind === 'pushed') {
         log.info(
           {
@@ -229,6 +231,7 @@ export class ImageUpdateAutomationController {
     } catch (err) {
       if (signal.aborted) throw err;
       const error = toTidemarkError(err);
+      recordBotPush({ failure: error.code }, 0);
       await report({ kind: 'failed', error, observedPolicies });
       if (error.kind === 'transient') throw error;
       // Terminal: a human must act, but what they fix may be a Secret or the source, which do

@@ -1,3 +1,4 @@
+import { recordScan } from '../../shared/metrics/index.ts';
 import { Annotations } from '../../shared/api/constants.ts';
 import type { ImageRepositoryStatus } from '../../shared/api/image.ts';
 import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
@@ -123,11 +124,15 @@ export class ImageRepositoryController {
       }
     };
     let tags: string[];
+    const scanStarted = this.deps.clock.now();
+    const scanSeconds = () => (this.deps.clock.now() - scanStarted) / 1000;
     try {
       tags = await this.scan(namespace, config, ref, signal, onRetry);
+      recordScan(ref.registry, undefined, scanSeconds());
     } catch (err) {
       if (signal.aborted) throw err;
       const error = toTidemarkError(err);
+      recordScan(ref.registry, error.code, scanSeconds());
       log.warn({ reason: error.code, err: error.message }, 'scan failed');
       await this.report(obj, current, failedStatus(current, error, { ...ctx, stalled: false, canonicalImageName: ref.name }));
       // Transient: the runner retries with backoff. Terminal (credentials, missing repository):

@@ -5,7 +5,7 @@ import { backoffDelay, jittered, reconcileBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { KubePort } from '../kube/port.ts';
-import { forgetResourceInfo, recordReconcile, watchQueueDepth } from '../metrics/index.ts';
+import { forgetResourceInfo, recordQueueWait, recordReconcile, watchQueueDepth } from '../metrics/index.ts';
 import { keyOf } from './objects.ts';
 import { listAndWatch } from './watch.ts';
 import { WorkQueue, type Park } from './work-queue.ts';
@@ -63,6 +63,7 @@ export class Controller<T extends KubeObject> {
     this.queue = new WorkQueue(options.workers, (key, park) => this.run(key, park), options.clock, {
       groupOf: (key) => key.slice(0, key.indexOf('/')),
       perGroup: Math.max(1, options.workers - 1),
+      onTake: (_key, waitedMs) => recordQueueWait(options.resource.kind, waitedMs / 1000),
     });
   }
 

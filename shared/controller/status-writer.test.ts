@@ -75,7 +75,7 @@ describe('writeStatus and the info gauge', () => {
     assert.deepEqual(info, [
       {
         name: 'tidemark_resource_info',
-        labels: { kind: 'ImagePolicy', name: 'info-probe', namespace: 'ns', ready: 'False', suspended: 'true' },
+        labels: { kind: 'ImagePolicy', name: 'info-probe', namespace: 'ns', ready: 'False', suspended: 'true', revision: '' },
         value: 1,
       },
     ]);

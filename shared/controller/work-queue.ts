@@ -18,6 +18,8 @@ export interface QueueOptions {
    * tenant's slow objects can never take every worker: the rest always serve the others.
    */
   perGroup?: number;
+  /** Told how long each key waited in the queue when a worker takes it (the queue-wait metric). */
+  onTake?: (key: string, waitedMs: number) => void;
 }
 
 /**
@@ -32,7 +34,8 @@ export class WorkQueue {
   private readonly worker: (key: string, park: Park) => Promise<void>;
   private readonly clock: Clock;
   private readonly ready: string[] = [];
-  private readonly queued = new Set<string>();
+  /** Keys waiting for a worker, with when each was queued. */
+  private readonly queued = new Map<string, number>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; cancel: AbortController }>();
@@ -43,6 +46,7 @@ export class WorkQueue {
   /** Working runs per group (see QueueOptions.groupOf). */
   private readonly working = new Map<string, number>();
   private readonly groupOf: ((key: string) => string) | undefined;
+  private readonly onTake: ((key: string, waitedMs: number) => void) | undefined;
   private readonly perGroup: number;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
@@ -55,6 +59,7 @@ export class WorkQueue {
   ) {
     this.concurrency = Math.max(1, concurrency);
     this.groupOf = options.groupOf;
+    this.onTake = options.onTake;
     this.perGroup = Math.max(1, Math.min(options.perGroup ?? this.concurrency, this.concurrency));
     this.worker = worker;
     this.clock = clock;
@@ -68,7 +73,7 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    this.queued.add(key);
+    this.queued.set(key, this.clock.now());
     this.ready.push(key);
     this.pump();
   }
@@ -153,7 +158,9 @@ export class WorkQueue {
     if (this.stopped) return;
     for (let i = this.nextWithRoom(this.ready); i >= 0; i = this.nextWithRoom(this.ready)) {
       const [key] = this.ready.splice(i, 1) as [string];
+      const queuedAt = this.queued.get(key) ?? this.clock.now();
       this.queued.delete(key);
+      this.onTake?.(key, this.clock.now() - queuedAt);
       this.processing.add(key);
       this.take(key);
       void this.run(key);

@@ -19,14 +19,32 @@ export const METRICS = {
   },
   resourceInfo: {
     name: 'tidemark_resource_info',
-    help: 'One series per object Tidemark reconciles (like gotk_resource_info): its Ready status and whether it is suspended.',
+    help: 'One series per object Tidemark reconciles (like gotk_resource_info): its Ready status, whether it is suspended, its revision.',
     type: 'gauge',
-    labels: ['kind', 'name', 'namespace', 'ready', 'suspended'],
+    labels: ['kind', 'name', 'namespace', 'ready', 'suspended', 'revision'],
+  },
+  managedObjects: {
+    name: 'tidemark_managed_objects',
+    help: 'Objects a ContinuousDeployment manages (its inventory), one series per deployment.',
+    type: 'gauge',
+    labels: ['name', 'namespace'],
+  },
+  imageTags: {
+    name: 'tidemark_image_tags',
+    help: 'Tags the last scan of an ImageRepository listed, after its exclusion list; one series per repository.',
+    type: 'gauge',
+    labels: ['name', 'namespace'],
   },
   queueDepth: {
     name: 'tidemark_queue_depth',
     help: 'Objects waiting for a worker, by the kind the controller reconciles.',
     type: 'gauge',
+    labels: ['kind'],
+  },
+  queueWait: {
+    name: 'tidemark_queue_wait_seconds',
+    help: 'Time an object waited in the queue for a worker, by the kind the controller reconciles.',
+    type: 'histogram',
     labels: ['kind'],
   },
   kubeRequests: {
@@ -47,6 +65,24 @@ export const METRICS = {
     type: 'counter',
     labels: ['host', 'code'],
   },
+  scanDuration: {
+    name: 'tidemark_scan_duration_seconds',
+    help: 'Time one registry scan (listing every tag) took, by registry host and result ("success" or the failure\'s Reason).',
+    type: 'histogram',
+    labels: ['host', 'result'],
+  },
+  botPushes: {
+    name: 'tidemark_bot_pushes_total',
+    help: 'Image update runs, by result: "pushed", "unchanged" (nothing to commit) or the failure\'s Reason.',
+    type: 'counter',
+    labels: ['result'],
+  },
+  pushRetries: {
+    name: 'tidemark_push_retries_total',
+    help: 'Bot pushes rejected because the branch moved, and made again on its new head.',
+    type: 'counter',
+    labels: [],
+  },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;
@@ -56,6 +92,18 @@ export type MetricKey = keyof typeof METRICS;
  * allowed only on the info gauge, whose series are removed with their object.
  */
 export const BOUNDED_LABELS: ReadonlySet<string> = new Set(['kind', 'result', 'reason', 'verb', 'code', 'operation', 'host']);
+
+/**
+ * Gauges with one series per object (name and namespace labels): each is removed with its object,
+ * so they hold as many series as the cluster has objects, never more.
+ */
+export const PER_OBJECT_GAUGES: ReadonlySet<string> = new Set(['resourceInfo', 'managedObjects', 'imageTags']);
+
+/** Queue waits from 1 ms (an idle queue) to 5 min (a storm on two workers). */
+export const QUEUE_WAIT_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300];
+
+/** Scans from 50 ms (a small repository on a near registry) to 5 min (100,000 tags, throttled). */
+export const SCAN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** Reconcile durations from 5 ms (a no-op resync) to 10 min (a long health wait). */
 export const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];

@@ -1,5 +1,5 @@
 /** Prometheus metrics for both programs: the names in definitions.ts, bounded labels in labels.ts. */
-export { METRICS, BOUNDED_LABELS, RECONCILE_BUCKETS } from './definitions.ts';
+export { METRICS, BOUNDED_LABELS, PER_OBJECT_GAUGES, QUEUE_WAIT_BUCKETS, RECONCILE_BUCKETS, SCAN_BUCKETS } from './definitions.ts';
 export type { MetricKey } from './definitions.ts';
 export { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLabel } from './labels.ts';
 export type { ReconcileResultLabel } from './labels.ts';
@@ -12,4 +12,7 @@ export {
   recordGitOperation,
   recordRegistryRequest,
   watchQueueDepth,
+  recordQueueWait,
+  recordScan,
+  recordBotPush,
 } from './registry.ts';

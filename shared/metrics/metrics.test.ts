@@ -5,8 +5,11 @@ import { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLa
 import {
   forgetResourceInfo,
   recordGitOperation,
+  recordBotPush,
   recordKubeRequest,
+  recordQueueWait,
   recordReconcile,
+  recordScan,
   recordRegistryRequest,
   recordResourceInfo,
   registry,
@@ -113,7 +116,7 @@ describe('recording', () => {
     assert.deepEqual(info, [
       {
         name: 'tidemark_resource_info',
-        labels: { kind: 'InfoProbe', name: 'web', namespace: 'team-a', ready: 'False', suspended: 'true' },
+        labels: { kind: 'InfoProbe', name: 'web', namespace: 'team-a', ready: 'False', suspended: 'true', revision: '' },
         value: 1,
       },
     ]);
@@ -122,6 +125,61 @@ describe('recording', () => {
       seriesOf(await scrape(), 'tidemark_resource_info').filter((s) => s.labels.kind === 'InfoProbe'),
       [],
     );
+  });
+
+  it("shows a deployment's revision and inventory size, and a repository's tag count, until the object goes", async () => {
+    const cd = { kind: 'ContinuousDeployment', namespace: 'probe-ns', name: 'probe-cd' };
+    const repo = { kind: 'ImageRepository', namespace: 'probe-ns', name: 'probe-repo' };
+    const revision = 'main@sha1:' + 'a'.repeat(40);
+    recordResourceInfo(cd, { sync: { status: 'Synced', revision }, resources: [{}, {}, {}] });
+    recordResourceInfo(repo, { lastScanResult: { tagCount: 42 } });
+    const mine = (families: Map<string, MetricFamily>, name: string) =>
+      seriesOf(families, name).filter((s) => s.labels.namespace === 'probe-ns');
+    let families = await scrape();
+    assert.deepEqual(
+      mine(families, 'tidemark_resource_info').map((s) => [s.labels.name, s.labels.revision]),
+      [
+        ['probe-cd', revision],
+        ['probe-repo', ''],
+      ],
+    );
+    assert.deepEqual(
+      mine(families, 'tidemark_managed_objects').map((s) => [s.labels.name, s.value]),
+      [['probe-cd', 3]],
+    );
+    assert.deepEqual(
+      mine(families, 'tidemark_image_tags').map((s) => [s.labels.name, s.value]),
+      [['probe-repo', 42]],
+    );
+    forgetResourceInfo(cd);
+    forgetResourceInfo(repo);
+    families = await scrape();
+    for (const name of ['tidemark_resource_info', 'tidemark_managed_objects', 'tidemark_image_tags']) {
+      assert.deepEqual(mine(families, name), [], name);
+    }
+  });
+
+  it('records queue waits, scans by host and result, and bot pushes with their retries', async () => {
+    recordQueueWait('WaitProbe', 0.05);
+    recordScan('scan-probe.example:5000', undefined, 0.2);
+    recordScan('scan-probe.example:5000', 'RegistryRateLimited', 3);
+    recordBotPush('pushed', 2);
+    recordBotPush({ failure: 'a message, not a Reason' }, 0);
+    const families = await scrape();
+    const wait = seriesOf(families, 'tidemark_queue_wait_seconds').filter((s) => s.labels.kind === 'WaitProbe');
+    assert.equal(wait.find((s) => s.name.endsWith('_bucket') && s.labels.le === '0.01')?.value, 0);
+    assert.equal(wait.find((s) => s.name.endsWith('_bucket') && s.labels.le === '0.1')?.value, 1);
+    const scans = seriesOf(families, 'tidemark_scan_duration_seconds').filter(
+      (s) => s.labels.host === 'scan-probe.example:5000' && s.name.endsWith('_count'),
+    );
+    assert.deepEqual(scans.map((s) => [s.labels.result, s.value]).sort(), [
+      ['RegistryRateLimited', 1],
+      ['success', 1],
+    ]);
+    const pushes = seriesOf(families, 'tidemark_bot_pushes_total');
+    assert.ok((pushes.find((s) => s.labels.result === 'pushed')?.value ?? 0) >= 1);
+    assert.ok((pushes.find((s) => s.labels.result === 'Other')?.value ?? 0) >= 1);
+    assert.ok((seriesOf(families, 'tidemark_push_retries_total')[0]?.value ?? 0) >= 2);
   });
 
   it('reads queue depths at scrape time and forgets a stopped queue', async () => {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Condition } from '../conditions/index.ts';
-import { METRICS, RECONCILE_BUCKETS } from './definitions.ts';
+import { METRICS, QUEUE_WAIT_BUCKETS, RECONCILE_BUCKETS, SCAN_BUCKETS } from './definitions.ts';
 import { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLabel, type ReconcileResultLabel } from './labels.ts';
 
 /**
@@ -27,6 +27,32 @@ const reconcileTotal = new Counter({
 });
 const resourceInfo = new Gauge({
   ...config(METRICS.resourceInfo),
+  registers: [registry],
+});
+const managedObjects = new Gauge({
+  ...config(METRICS.managedObjects),
+  registers: [registry],
+});
+const imageTags = new Gauge({
+  ...config(METRICS.imageTags),
+  registers: [registry],
+});
+const queueWait = new Histogram({
+  ...config(METRICS.queueWait),
+  buckets: QUEUE_WAIT_BUCKETS,
+  registers: [registry],
+});
+const scanDuration = new Histogram({
+  ...config(METRICS.scanDuration),
+  buckets: SCAN_BUCKETS,
+  registers: [registry],
+});
+const botPushes = new Counter({
+  ...config(METRICS.botPushes),
+  registers: [registry],
+});
+const pushRetries = new Counter({
+  ...config(METRICS.pushRetries),
   registers: [registry],
 });
 const kubeRequests = new Counter({
@@ -79,7 +105,10 @@ function infoKey(object: InfoKey): string {
   return `${object.kind}/${object.namespace ?? ''}/${object.name}`;
 }
 
-/** Sets an object's info series from the status about to be written. */
+/**
+ * Sets an object's series from the status about to be written: its info series, and the size of a
+ * deployment's inventory or a repository's tag list.
+ */
 export function recordResourceInfo(object: InfoKey, status: object): void {
   const ready = readyCondition(status);
   const labels = {
@@ -88,12 +117,41 @@ export function recordResourceInfo(object: InfoKey, status: object): void {
     namespace: object.namespace ?? '',
     ready: ready?.status ?? 'Unknown',
     suspended: String(ready?.reason === 'Suspended'),
+    revision: revisionOf(object.kind, status),
   };
   const key = infoKey(object);
   const previous = infoLabels.get(key);
   if (previous && JSON.stringify(previous) !== JSON.stringify(labels)) resourceInfo.remove(previous);
   infoLabels.set(key, labels);
   resourceInfo.set(labels, 1);
+  const objectLabels = { name: object.name, namespace: object.namespace ?? '' };
+  const fields = status as Record<string, unknown>;
+  if (object.kind === 'ContinuousDeployment' && Array.isArray(fields.resources)) {
+    managedObjects.set(objectLabels, fields.resources.length);
+  }
+  const tagCount = (fields.lastScanResult as { tagCount?: unknown } | undefined)?.tagCount;
+  if (object.kind === 'ImageRepository' && typeof tagCount === 'number') imageTags.set(objectLabels, tagCount);
+}
+
+/** Longer values are cut: a label is for reading on a dashboard, and Git revisions stay far below this. */
+const MAX_REVISION_LABEL = 128;
+
+/**
+ * What an object is at, as Flux's info metric shows it: a deployment's synced commit, a policy's
+ * chosen image, an automation's last pushed commit; empty for kinds without one.
+ */
+function revisionOf(kind: string, status: object): string {
+  const fields = status as Record<string, unknown>;
+  let revision: unknown;
+  if (kind === 'ContinuousDeployment') {
+    revision = (fields.sync as { revision?: unknown } | undefined)?.revision ?? fields.lastAppliedRevision;
+  } else if (kind === 'ImagePolicy') {
+    const ref = fields.latestRef as { name?: unknown; tag?: unknown } | undefined;
+    if (typeof ref?.name === 'string' && typeof ref.tag === 'string') revision = `${ref.name}:${ref.tag}`;
+  } else if (kind === 'ImageUpdateAutomation') {
+    revision = fields.lastPushCommit;
+  }
+  return typeof revision === 'string' ? revision.slice(0, MAX_REVISION_LABEL) : '';
 }
 
 /** The Ready condition of any Tidemark status, read without trusting its shape. */
@@ -113,9 +171,27 @@ function readyCondition(status: object): Partial<Pick<Condition, 'status' | 'rea
 export function forgetResourceInfo(object: InfoKey): void {
   const key = infoKey(object);
   const previous = infoLabels.get(key);
+  const objectLabels = { name: object.name, namespace: object.namespace ?? '' };
+  if (object.kind === 'ContinuousDeployment') managedObjects.remove(objectLabels);
+  if (object.kind === 'ImageRepository') imageTags.remove(objectLabels);
   if (!previous) return;
   resourceInfo.remove(previous);
   infoLabels.delete(key);
+}
+
+/** How long a key waited between being queued and a worker taking it. */
+export function recordQueueWait(kind: string, seconds: number): void {
+  queueWait.observe({ kind: kindLabel(kind) }, seconds);
+}
+
+export function recordScan(host: string, failureReason: string | undefined, seconds: number): void {
+  scanDuration.observe({ host: hostLabel(host), result: failureReason === undefined ? 'success' : reasonLabel(failureReason) }, seconds);
+}
+
+/** An update run's outcome: pushed, unchanged, or the Reason it failed with; with the rejected pushes it retried. */
+export function recordBotPush(result: 'pushed' | 'unchanged' | { failure: string }, retries: number): void {
+  botPushes.inc({ result: typeof result === 'string' ? result : reasonLabel(result.failure) });
+  if (retries > 0) pushRetries.inc(retries);
 }
 
 export function recordKubeRequest(method: string, status: number | undefined): void {

@@ -14,6 +14,8 @@ import { KubeApiError } from '../../shared/kube/errors.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import { DEFAULT_AUTHOR } from '../../image-updater/automation/spec.ts';
+import { METRICS, registry as metricsRegistry } from '../../shared/metrics/index.ts';
+import { parseTextFormat } from '../../shared/metrics/text-format.ts';
 
 /**
  * The Helm chart: lint and template with Helm 3 and Helm 4, the schema, the pod hardening the
@@ -72,7 +74,10 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
     it(`${label}: lint --strict passes with the default values and with namespace-restricted RBAC`, async (t) => {
       const helm = await withHelm(t, get);
       if (!helm) return;
-      for (const values of [undefined, NAMESPACE_MODE(['team-a', 'team-b']), { metrics: { serviceMonitor: { enabled: true } } }]) {
+      const monitoring = {
+        metrics: { serviceMonitor: { enabled: true }, podMonitor: { enabled: true }, grafanaDashboard: { enabled: true } },
+      };
+      for (const values of [undefined, NAMESPACE_MODE(['team-a', 'team-b']), monitoring]) {
         const res = await runHelm(helm, ['lint', '--strict', CHART_DIR], values);
         assert.equal(res.code, 0, `helm ${helm.version} lint --strict:\n${res.stdout}\n${res.stderr}`);
         assert.match(res.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -111,6 +116,8 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
       }
       assert.equal(ofKind(objects, 'PodDisruptionBudget').length, 0, 'the PDB is optional and off by default');
       assert.equal(ofKind(objects, 'ServiceMonitor').length, 0, 'the ServiceMonitor needs the Prometheus Operator and is off by default');
+      assert.equal(ofKind(objects, 'PodMonitor').length, 0, 'the PodMonitor needs the Prometheus Operator and is off by default');
+      assert.equal(ofKind(objects, 'ConfigMap').length, 0, 'the Grafana dashboard is off by default');
     });
 
     it(`${label}: values.schema.json rejects bad values (helm template fails, naming the field)`, async (t) => {
@@ -299,6 +306,65 @@ describe('chart: rendered pods', () => {
       assert.ok(ports.includes(endpoint?.port), `port ${String(endpoint?.port)} is one of the Service's: ${ports.join(', ')}`);
       assert.deepEqual([endpoint?.path, endpoint?.interval, endpoint?.scrapeTimeout], ['/metrics', '1m', '15s']);
     }
+  });
+
+  it('metrics.podMonitor: one PodMonitor per program, selecting exactly its pods, scraping /metrics on the container port', async () => {
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { service: { enabled: false }, metrics: { podMonitor: { enabled: true, labels: { release: 'prometheus' } } } },
+    });
+    const monitors = ofKind(objects, 'PodMonitor');
+    assert.deepEqual(names(monitors), ['PodMonitor ns/tm-tidemark-agent', 'PodMonitor ns/tm-tidemark-image-updater']);
+    for (const monitor of monitors) {
+      assert.equal(monitor.metadata.labels?.release, 'prometheus');
+      const spec = obj(monitor.spec, 'spec');
+      const matchLabels = obj(obj(spec.selector, 'selector').matchLabels, 'matchLabels');
+      const selected = ofKind(objects, 'Deployment').filter((d) => {
+        const labels = obj(obj(obj(d.spec, 'spec').template, 'template').metadata, 'metadata').labels as Record<string, string>;
+        return Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
+      });
+      assert.deepEqual(names(selected), [`Deployment ns/${monitor.metadata.name}`], `${describeObject(monitor)} selects`);
+      const [endpoint] = list(spec.podMetricsEndpoints, 'podMetricsEndpoints').map((e) => obj(e, 'endpoint'));
+      const ports = list(obj(list(podSpecOf(selected[0]!).containers, 'containers')[0], 'container').ports, 'ports').map(
+        (p) => obj(p, 'port').name,
+      );
+      assert.ok(ports.includes(endpoint?.port), `port ${String(endpoint?.port)} is one of the container's: ${ports.join(', ')}`);
+      assert.deepEqual([endpoint?.path, endpoint?.interval, endpoint?.scrapeTimeout], ['/metrics', '30s', '10s']);
+    }
+  });
+
+  it('metrics.grafanaDashboard: a sidecar-labelled ConfigMap whose every query names a metric the programs serve', async () => {
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { metrics: { grafanaDashboard: { enabled: true, namespace: 'monitoring', folder: 'Platform' } } },
+    });
+    const [configMap, ...more] = ofKind(objects, 'ConfigMap');
+    assert.equal(more.length, 0);
+    assert.equal(describeObject(configMap!), 'ConfigMap monitoring/tm-tidemark-dashboard');
+    assert.equal(configMap!.metadata.labels?.grafana_dashboard, '1');
+    assert.equal(configMap!.metadata.annotations?.grafana_folder, 'Platform');
+    const dashboard = obj(JSON.parse(String(obj(configMap!.data, 'data')['tidemark.json'])), 'dashboard');
+    assert.equal(dashboard.uid, 'tidemark-overview');
+    const exprs = list(dashboard.panels, 'panels').flatMap((p) =>
+      list(obj(p, 'panel').targets, 'targets').map((t) => String(obj(t, 'target').expr)),
+    );
+    assert.ok(exprs.length >= 15, `${exprs.length} queries`);
+    // What a program really serves: the definitions, and Node's process metrics from a live scrape.
+    const served = new Set([...parseTextFormat(await metricsRegistry.metrics()).keys(), ...Object.values(METRICS).map((m) => m.name)]);
+    const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\btidemark_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''))));
+    assert.deepEqual(
+      [...used].filter((name) => !served.has(name)),
+      [],
+      'metrics the dashboard queries that no program serves',
+    );
+    const defined = Object.values(METRICS).map((m) => m.name);
+    assert.deepEqual(
+      defined.filter((name) => !used.has(name)),
+      [],
+      'every metric has a panel',
+    );
   });
 
   it('namespace-restricted RBAC: Roles only in the listed namespaces, nothing cluster-wide to apply with, the agent confined', async () => {

@@ -109,10 +109,24 @@ describe('metrics: a real agent scraped at /metrics', () => {
     assert.deepEqual(find(families, 'tidemark_resource_info', { kind: 'ContinuousDeployment', name: 'app' }), [
       {
         name: 'tidemark_resource_info',
-        labels: { kind: 'ContinuousDeployment', name: 'app', namespace: ns, ready: 'True', suspended: 'false' },
+        labels: {
+          kind: 'ContinuousDeployment',
+          name: 'app',
+          namespace: ns,
+          ready: 'True',
+          suspended: 'false',
+          revision: cd.status?.sync?.revision ?? '',
+        },
         value: 1,
       },
     ]);
+    assert.match(find(families, 'tidemark_resource_info', { name: 'app' })[0]?.labels.revision ?? '', /^main@sha1:[0-9a-f]{40}$/);
+    assert.deepEqual(
+      find(families, 'tidemark_managed_objects', { name: 'app', namespace: ns }).map((s) => s.value),
+      [1],
+    );
+    const waits = find(families, 'tidemark_queue_wait_seconds', { kind: 'ContinuousDeployment' }).filter((s) => s.name.endsWith('_count'));
+    assert.ok((waits[0]?.value ?? 0) >= 1, `queue waits: ${JSON.stringify(waits)}`);
 
     // The apply is a server-side apply (PATCH) answered 200 or 201; the status write a PATCH too.
     const patches = find(families, 'tidemark_kube_requests_total', { verb: 'PATCH' }).filter((s) => s.labels.code?.startsWith('2'));
@@ -212,5 +226,13 @@ describe('metrics: the image updater scraped at /metrics', () => {
     assert.ok((ok[0]?.value ?? 0) >= 1, JSON.stringify(families.get('tidemark_registry_requests_total')?.samples));
     const scans = find(families, 'tidemark_reconcile_total', { kind: 'ImageRepository', result: 'success' });
     assert.ok((scans[0]?.value ?? 0) >= 1, JSON.stringify(scans));
+    const timed = find(families, 'tidemark_scan_duration_seconds', { host: registry.host, result: 'success' }).filter((s) =>
+      s.name.endsWith('_count'),
+    );
+    assert.ok((timed[0]?.value ?? 0) >= 1, `scan durations: ${JSON.stringify(timed)}`);
+    assert.deepEqual(
+      find(families, 'tidemark_image_tags', { name: 'app', namespace: ns }).map((s) => s.value),
+      [2],
+    );
   });
 });
