@@ -63,6 +63,8 @@ export interface AgentOptions {
 export interface RunningAgent {
   controller: ContinuousDeploymentController;
   healthServer: Server | undefined;
+  /** The deployments have been listed once. */
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
@@ -127,6 +129,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   return {
     controller,
     healthServer,
+    ready: () => controller.ready,
     async stop() {
       await imagePushes.stop();
       await controller.stop();

@@ -23,6 +23,19 @@ const PROGRAM_FLAGS = `Flags:
                       repository, image markers) must stay in the object's own namespace
   --allow-local-git   accept file:// repository URLs, read from this program's own filesystem
                       (tests and local demos; refused otherwise)
+  --leader-elect      elect a leader on a Lease so several replicas can run: one works, the
+                      others stand by (Ready) and take over when it stops renewing
+  --leader-election-id NAME
+                      the Lease's name (default tidemark-agent / tidemark-image-updater)
+  --leader-election-namespace NS
+                      where the Lease lives (default: the pod's namespace, else --namespace,
+                      else default)
+  --leader-election-lease-duration DUR
+                      a standby takes over after the leader has not renewed for this (default 15s)
+  --leader-election-renew-deadline DUR
+                      a leader that could not renew for this stops and exits (default 10s)
+  --leader-election-retry-period DUR
+                      how often to renew or try to acquire (default 2s)
 `;
 
 export const EXIT_CODES = 'Exit codes: 0 ok, 1 difference found or sync failed, 2 usage or runtime error, 3 not found.\n';

@@ -4,6 +4,9 @@ import { describeError, isTidemarkError } from '../shared/errors/index.ts';
 import type { CliContext, IO } from './context.ts';
 import { buildContext, Exit, UsageError } from './context.ts';
 import { EXIT_CODES, HELP, wantsHelp } from './help.ts';
+import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from '../shared/controller/lease-timings.ts';
+import type { Logger } from '../shared/log/index.ts';
+import { parseDuration } from '../shared/time/duration.ts';
 
 /** `kustomize build DIR` or `kubectl kustomize DIR`, by the executable's name. */
 function kustomizeCommand(path: string | undefined): string[] | undefined {
@@ -256,6 +259,12 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
         'agent-identity-namespaces': { type: 'string' },
         'no-cross-namespace-refs': { type: 'boolean', default: false },
         'allow-local-git': { type: 'boolean', default: false },
+        'leader-elect': { type: 'boolean', default: false },
+        'leader-election-id': { type: 'string' },
+        'leader-election-namespace': { type: 'string' },
+        'leader-election-lease-duration': { type: 'string' },
+        'leader-election-renew-deadline': { type: 'string' },
+        'leader-election-retry-period': { type: 'string' },
       },
       strict: true,
     }));
@@ -290,15 +299,132 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
     allowLocalGit: values['allow-local-git'],
     log,
   };
-  const running =
+  const election = values['leader-elect'] ? leaderElectionFlags(program, values, common.namespace, io.env) : undefined;
+  const start = (healthAddress: string | undefined) =>
     program === 'agent'
-      ? await (await import('../agent/index.ts')).startAgent({ ...common, ...tenancy, renderLimits })
-      : await (await import('../image-updater/index.ts')).startImageUpdater(common);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  log.info({}, 'shutting down');
+      ? import('../agent/index.ts').then((m) => m.startAgent({ ...common, healthAddress, ...tenancy, renderLimits }))
+      : import('../image-updater/index.ts').then((m) => m.startImageUpdater({ ...common, healthAddress }));
+
+  const shutdown = new AbortController();
+  const stopOnSignal = () => shutdown.abort();
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const stopped = new Promise<'signal'>((resolve) => shutdown.signal.addEventListener('abort', () => resolve('signal')));
+
+  if (!election) {
+    const running = await start(common.healthAddress);
+    await stopped;
+    log.info({}, 'shutting down');
+    await running.stop();
+    return Exit.ok;
+  }
+  return runElected(election, { ...common, start, stopped, signal: shutdown.signal, io });
+}
+
+interface ElectionFlags {
+  namespace: string;
+  name: string;
+  timings: LeaseTimings;
+}
+
+/** The Lease to elect on: its namespace from the flag, the pod (downward API or service account), --namespace, or default. */
+function leaderElectionFlags(
+  program: 'agent' | 'image-updater',
+  values: Record<string, string | boolean | undefined>,
+  watchNamespace: string | undefined,
+  env: NodeJS.ProcessEnv,
+): ElectionFlags {
+  const flag = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
+  const duration = (name: string, fallback: number) => {
+    const text = flag(name);
+    if (text === undefined) return fallback;
+    try {
+      const ms = parseDuration(text);
+      if (ms > 0) return ms;
+    } catch {
+      // reported below
+    }
+    throw new UsageError(`--${name} must be a positive duration such as 15s`);
+  };
+  const timings: LeaseTimings = {
+    leaseDurationMs: duration('leader-election-lease-duration', DEFAULT_LEASE_TIMINGS.leaseDurationMs),
+    renewDeadlineMs: duration('leader-election-renew-deadline', DEFAULT_LEASE_TIMINGS.renewDeadlineMs),
+    retryPeriodMs: duration('leader-election-retry-period', DEFAULT_LEASE_TIMINGS.retryPeriodMs),
+  };
+  // client-go's own checks: a leader must give up before a standby may take over, and renew more than once in that time.
+  if (timings.renewDeadlineMs >= timings.leaseDurationMs)
+    throw new UsageError('--leader-election-renew-deadline must be shorter than --leader-election-lease-duration');
+  if (timings.retryPeriodMs * 1.2 >= timings.renewDeadlineMs)
+    throw new UsageError('--leader-election-retry-period must be well under --leader-election-renew-deadline');
+  const namespace = flag('leader-election-namespace') ?? env.POD_NAMESPACE ?? serviceAccountNamespace() ?? watchNamespace ?? 'default';
+  return { namespace, name: flag('leader-election-id') ?? `tidemark-${program}`, timings };
+}
+
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Running {
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * A replica under leader election: it serves health and metrics at once (a standby is Ready, so
+ * rollouts proceed), works only while it leads, and exits when it loses the Lease, because a
+ * standby may already be acting; the restarted process stands by.
+ */
+async function runElected(
+  election: ElectionFlags,
+  run: {
+    start: (healthAddress: string | undefined) => Promise<Running>;
+    stopped: Promise<'signal'>;
+    signal: AbortSignal;
+    log: Logger;
+    io: IO;
+    kubeconfigPath: string | undefined;
+    context: string | undefined;
+    healthAddress: string | undefined;
+  },
+): Promise<number> {
+  const { loadKubeconfig } = await import('../shared/kube/kubeconfig/index.ts');
+  const { createKubeClient } = await import('../shared/kube/client.ts');
+  const { LeaderElector } = await import('../shared/controller/leader-election.ts');
+  const { serveHealth } = await import('../shared/http/health.ts');
+  const { systemClock } = await import('../shared/time/clock.ts');
+  const connection = loadKubeconfig({ path: run.kubeconfigPath, context: run.context, env: run.io.env, prefer: 'in-cluster' });
+  const kube = createKubeClient(connection, { fieldManager: 'tidemark-leader-election', clock: systemClock });
+  const elector = new LeaderElector({ rest: kube.rest, ...election, clock: systemClock, log: run.log });
+  const replica: { running?: Running } = {};
+  const health = run.healthAddress ? await serveHealth(run.healthAddress, () => replica.running?.ready() ?? true) : undefined;
+  const closeAll = async () => {
+    await new Promise<void>((resolve) => (health ? health.close(() => resolve()) : resolve()));
+    await kube.close();
+  };
+  try {
+    await elector.acquire(run.signal);
+  } catch {
+    run.log.info({}, 'shutting down while standing by');
+    await closeAll();
+    return Exit.ok;
+  }
+  const running = await run.start(undefined);
+  replica.running = running;
+  const outcome = await Promise.race([run.stopped, elector.lost]);
+  if (outcome !== 'signal') {
+    // Stop at once: the new leader may be applying already. The process exits on return.
+    run.log.error({ reason: outcome }, 'exiting: this replica no longer leads');
+    void running.stop();
+    await closeAll();
+    process.exit(Exit.usage);
+  }
+  run.log.info({}, 'shutting down');
   await running.stop();
+  await elector.release();
+  await closeAll();
   return Exit.ok;
 }

@@ -83,6 +83,12 @@ export const METRICS = {
     type: 'counter',
     labels: [],
   },
+  leader: {
+    name: 'tidemark_leader',
+    help: 'Whether this replica leads (1) or stands by (0), by the Lease it elects on.',
+    type: 'gauge',
+    labels: ['lease'],
+  },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

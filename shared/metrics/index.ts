@@ -15,4 +15,5 @@ export {
   recordQueueWait,
   recordScan,
   recordBotPush,
+  recordLeader,
 } from './registry.ts';

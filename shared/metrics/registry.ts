@@ -55,6 +55,10 @@ const pushRetries = new Counter({
   ...config(METRICS.pushRetries),
   registers: [registry],
 });
+const leader = new Gauge({
+  ...config(METRICS.leader),
+  registers: [registry],
+});
 const kubeRequests = new Counter({
   ...config(METRICS.kubeRequests),
   registers: [registry],
@@ -207,4 +211,9 @@ export function recordGitOperation(operation: string, failureReason: string | un
 
 export function recordRegistryRequest(host: string, status: number | undefined): void {
   registryRequests.inc({ host: hostLabel(host), code: codeLabel(status) });
+}
+
+/** Leading or standing by, on the Lease named (one per program and release: a bounded set). */
+export function recordLeader(lease: string, leading: boolean): void {
+  leader.set({ lease }, leading ? 1 : 0);
 }

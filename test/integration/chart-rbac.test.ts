@@ -14,6 +14,8 @@ import { connectionFromText, loadKubeconfig } from '../../shared/kube/kubeconfig
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 import { KubeApiError } from '../../shared/kube/errors.ts';
+import { LeaderElector } from '../../shared/controller/leader-election.ts';
+import { silentLogger } from '../../shared/log/index.ts';
 import type { KubeRequest } from '../../shared/kube/rest.ts';
 
 /**
@@ -482,6 +484,37 @@ describe('chart RBAC with ServiceAccount tokens', () => {
         await as.close();
       }
     }
+  });
+
+  it('leader election: each program takes and renews its own Lease with its token, the image updater only its own', async () => {
+    const home = await namespace('rbac-lease');
+    const { rbac, agent, updater } = await install(home);
+    const id = (args: string[]) => args.find((a) => a.startsWith('--leader-election-id='))?.split('=')[1] ?? '';
+    const [agentLease, updaterLease] = [id(rbac.agentArgs), id(rbac.imageUpdaterArgs)];
+    assert.match(agentLease, /-tidemark-agent$/);
+    assert.ok(rbac.agentArgs.includes(`--leader-election-namespace=${home}`), rbac.agentArgs.join(' '));
+    const timings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 300 };
+    const elect = (kube: KubeClient, name: string) =>
+      new LeaderElector({ rest: kube.rest, namespace: home, name, timings, clock: systemClock, log: silentLogger });
+    const agentElector = elect(agent, agentLease);
+    const updaterElector = elect(updater, updaterLease);
+    await agentElector.acquire(AbortSignal.timeout(30_000));
+    await updaterElector.acquire(AbortSignal.timeout(30_000));
+    assert.equal(agentElector.isLeader && updaterElector.isLeader, true);
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${home}/leases`;
+    // The agent may write anything by default (it applies what Git holds); the image updater may
+    // touch its own Lease only.
+    await forbidden(updater, { method: 'GET', path: `${leases}/${agentLease}` }, "the image updater reading the agent's Lease");
+    await forbidden(
+      updater,
+      { method: 'PUT', path: `${leases}/${agentLease}`, body: { metadata: { name: agentLease }, spec: { holderIdentity: 'updater' } } },
+      "the image updater taking the agent's Lease",
+    );
+    await forbidden(updater, { method: 'DELETE', path: `${leases}/${agentLease}` }, "the image updater deleting the agent's Lease");
+    await forbidden(updater, { method: 'GET', path: leases }, 'the image updater listing Leases');
+    await forbidden(updater, { method: 'GET', path: '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases' }, 'Leases elsewhere');
+    await agentElector.release();
+    await updaterElector.release();
   });
 
   it('in a pod: the mounted service account token, re-read as the kubelet rotates it', async () => {

@@ -198,7 +198,7 @@ describe('chart: rendered pods', () => {
       assert.equal(args[0], component, `${what} runs the wrong program`);
       assert.ok(args.includes('--health-addr=:8080'), `${what} args ${args.join(' ')}`);
       for (const arg of args.slice(1)) {
-        const flag = /^--([a-z-]+)=/.exec(arg)?.[1];
+        const flag = /^--([a-z-]+)(?:=|$)/.exec(arg)?.[1];
         assert.ok(flag && flags.has(flag), `${what}: ${arg} is not a flag of tidemark ${component}`);
       }
       const cacheDir = args.find((a) => a.startsWith('--cache-dir='))?.slice('--cache-dir='.length);
@@ -308,6 +308,38 @@ describe('chart: rendered pods', () => {
     }
   });
 
+  it('leaderElection: each program elects on its own Lease, may renew only that one, and rolls over without a gap', async () => {
+    const objects = await renderChart(helm, { release: 'tm', namespace: 'ns', values: { agent: { replicas: 2 } } });
+    for (const component of ['agent', 'image-updater']) {
+      const deployment = ofKind(objects, 'Deployment').find((d) => d.metadata.name === `tm-tidemark-${component}`);
+      assert.ok(deployment);
+      const spec = obj(deployment.spec, 'spec');
+      assert.equal(spec.replicas, component === 'agent' ? 2 : 1);
+      assert.deepEqual(spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+      const args = list(obj(list(podSpecOf(deployment).containers, 'containers')[0], 'container').args, 'args').map(String);
+      for (const arg of ['--leader-elect', `--leader-election-id=tm-tidemark-${component}`, '--leader-election-namespace=ns']) {
+        assert.ok(args.includes(arg), `${component}: ${arg} in ${args.join(' ')}`);
+      }
+      const role = ofKind(objects, 'Role').find((r) => r.metadata.name === `tm-tidemark-${component}-leader-election`);
+      assert.deepEqual(role?.rules, [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          resourceNames: [`tm-tidemark-${component}`],
+          verbs: ['get', 'update'],
+        },
+      ]);
+    }
+    await assert.rejects(
+      renderChart(helm, { release: 'tm', namespace: 'ns', values: { leaderElection: { enabled: false }, imageUpdater: { replicas: 2 } } }),
+      /imageUpdater\.replicas above 1 needs leaderElection\.enabled/,
+    );
+    const single = await renderChart(helm, { release: 'tm', namespace: 'ns', values: { leaderElection: { enabled: false } } });
+    for (const deployment of ofKind(single, 'Deployment')) assert.deepEqual(obj(deployment.spec, 'spec').strategy, { type: 'Recreate' });
+    assert.equal(ofKind(single, 'Role').filter((r) => r.metadata.name.endsWith('-leader-election')).length, 0);
+  });
+
   it('metrics.podMonitor: one PodMonitor per program, selecting exactly its pods, scraping /metrics on the container port', async () => {
     const objects = await renderChart(helm, {
       release: 'tm',
@@ -380,7 +412,12 @@ describe('chart: rendered pods', () => {
         assert.ok(!list(rule.resources ?? [], 'resources').includes('*'), `${describeObject(role)} grants * in namespace mode`);
       }
     }
-    assert.deepEqual(names(ofKind(objects, 'Role')), ['Role team-a/tm-tidemark-agent-apply', 'Role team-b/tm-tidemark-agent-apply']);
+    assert.deepEqual(names(ofKind(objects, 'Role')), [
+      'Role team-a/tm-tidemark-agent-apply',
+      'Role team-b/tm-tidemark-agent-apply',
+      'Role tidemark-system/tm-tidemark-agent-leader-election',
+      'Role tidemark-system/tm-tidemark-image-updater-leader-election',
+    ]);
     assert.deepEqual(names(ofKind(objects, 'ClusterRoleBinding')), [], 'every binding is namespaced');
     const agent = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'tm-tidemark-agent');
     assert.ok(agent);
@@ -541,7 +578,7 @@ describe('chart: manifests against the real API server', () => {
       namespace: ns,
       values: NAMESPACE_MODE([teamA, teamB]),
     });
-    assert.deepEqual(names(ofKind(objects, 'Role')).length, 2);
+    assert.deepEqual(names(ofKind(objects, 'Role')).length, 4, 'two to apply with, two for the leader Leases');
     assert.deepEqual(await applyObjects(kube, objects, { dryRun: true }), []);
   });
 

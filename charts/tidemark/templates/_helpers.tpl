@@ -147,6 +147,14 @@ spec:
         {{- end }}
         {{- end }}
         {{- end }}
+        {{- if $root.Values.leaderElection.enabled }}
+        - --leader-elect
+        - --leader-election-id={{ include "tidemark.fullname" $root }}-{{ .component }}
+        - --leader-election-namespace={{ $root.Release.Namespace }}
+        - --leader-election-lease-duration={{ $root.Values.leaderElection.leaseDuration }}
+        - --leader-election-renew-deadline={{ $root.Values.leaderElection.renewDeadline }}
+        - --leader-election-retry-period={{ $root.Values.leaderElection.retryPeriod }}
+        {{- end }}
         {{- range $config.extraArgs }}
         - {{ . | quote }}
         {{- end }}
