@@ -6,6 +6,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { FakeClock, settle } from '../time/fake-clock.ts';
 import { silentLogger } from '../log/index.ts';
 import { transient } from '../errors/index.ts';
+import { KubeApiError } from '../kube/errors.ts';
 import { recordResourceInfo, registry } from '../metrics/index.ts';
 import { parseTextFormat, type MetricFamily, type Sample } from '../metrics/text-format.ts';
 
@@ -201,3 +202,30 @@ function series(families: Map<string, MetricFamily>, name: string, match: Record
   const samples = families.get(name)?.samples ?? [];
   return samples.filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
 }
+
+test('runner: when the API server answers again, what failed meanwhile runs at once instead of at its grown backoff', async () => {
+  let down = true;
+  const t = setup((obj) => {
+    if (down && obj.metadata.name === 'a') throw transient('APIServerUnreachable', 'connect ECONNREFUSED');
+    return { requeueAfterMs: 3_600_000 };
+  });
+  await t.kube.apply(CM, configMap('a'));
+  await t.kube.apply(CM, configMap('b'));
+  t.controller.start();
+  await settle();
+  // Failures at 0, ~0.75, ~2.25, ~5.25, ~11.25 s: the next waits about 12 s more.
+  await t.clock.advance(12_000);
+  const failed = t.runs.filter((r) => r.name === 'a').length;
+  assert.ok(failed >= 5, `${failed} failed runs`);
+  t.kube.fail('list', { kind: 'ConfigMap' }, new KubeApiError(503, 'ServiceUnavailable', 'etcd down'), 1);
+  t.kube.dropWatches(new Error('socket hang up'));
+  down = false;
+  // The relist backs off 0.75 s, fails, then 1.5 s (±10 %) and works, well before a's own retry (about 23 s).
+  for (let i = 0; i < 6; i++) {
+    await t.clock.advance(500);
+    await settle();
+  }
+  assert.equal(t.runs.filter((r) => r.name === 'a').length, failed + 1, 'a ran again once the list worked');
+  assert.equal(t.runs.filter((r) => r.name === 'b').length, 1, 'b, which never failed, waits for its interval');
+  await t.controller.stop();
+});

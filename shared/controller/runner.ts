@@ -94,6 +94,11 @@ export class Controller<T extends KubeObject> {
         },
         onUpsert: (obj) => this.upsert(obj),
         onDelete: (obj) => this.remove(keyOf(obj)),
+        // What failed while the API server was away waits on a backoff grown by every refused
+        // attempt (up to minutes); it is back, so those run now rather than at their next turn.
+        onRecovered: () => {
+          for (const key of this.failures.keys()) this.queue.add(key);
+        },
       },
       {
         signal: this.abort.signal,

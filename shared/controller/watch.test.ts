@@ -49,8 +49,8 @@ test('a kind not served (no CRD) is said once at info, then watched for quietly;
   assert.deepEqual(lines, [{ level: 'info', message: 'kind not served; watching for it to appear' }]);
 
   failure = new KubeApiError(503, 'ServiceUnavailable', 'try later');
-  // The backoff has reached its cap (15 min, ±10 % jitter): four of those see at least two retries.
-  for (let i = 0; i < 4; i++) await clock.advance(17 * 60_000);
+  // The backoff has reached its cap (30 s, ±10 % jitter): four minutes see several retries.
+  for (let i = 0; i < 8; i++) await clock.advance(30_000);
   assert.ok(lines.filter((l) => l.level === 'warn').length >= 2, 'a real failure warns every time');
   abort.abort();
   await clock.advance(10 * 60_000);
@@ -94,5 +94,39 @@ test('a watch answered 410 Gone (Expired) relists after the first backoff step e
   );
   assert.deepEqual(errors, [], 'the cache keeps answering across an expiry');
   abort.abort();
+  await done;
+});
+
+test('during a long outage the list is tried again at least every 33 s, and recovery is announced once', async () => {
+  const clock = new FakeClock();
+  let lists = 0;
+  let down = true;
+  let recovered = 0;
+  const port: Pick<KubePort, 'list' | 'watch'> = {
+    list: () => {
+      lists++;
+      return down ? Promise.reject(new Error('connect ECONNREFUSED')) : Promise.resolve({ items: [], resourceVersion: '1' });
+    },
+    watch: (_resource, _options, _onEvent, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve())),
+  };
+  const abort = new AbortController();
+  const done = listAndWatch(
+    port,
+    AUTOMATIONS,
+    { onList: () => undefined, onUpsert: () => undefined, onDelete: () => undefined, onRecovered: () => recovered++ },
+    { signal: abort.signal, clock, log: recordingLogger([]) },
+  );
+  await settle();
+  // An hour down: with a reconcile's backoff (doubling to 15 min) about 12 tries; capped at 30 s, over 100.
+  for (let i = 0; i < 60; i++) await clock.advance(60_000);
+  assert.ok(lists > 100, `listed ${lists} times in an hour`);
+  down = false;
+  const before = lists;
+  await clock.advance(33_000);
+  await settle();
+  assert.equal(lists, before + 1, 'back within one capped step');
+  assert.equal(recovered, 1);
+  abort.abort();
+  await settle();
   await done;
 });

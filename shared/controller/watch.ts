@@ -1,7 +1,7 @@
 import { toTidemarkError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Clock } from '../time/clock.ts';
-import { backoffDelay, reconcileBackoff } from '../time/backoff.ts';
+import { backoffDelay, reconcileBackoff, watchBackoff } from '../time/backoff.ts';
 import type { ResourceMapping } from '../kube/discovery.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { isNotFound, KubeApiError } from '../kube/errors.ts';
@@ -13,6 +13,8 @@ export interface WatchHandlers<T extends KubeObject> {
   onList(items: T[]): void;
   onUpsert(obj: T): void;
   onDelete(obj: T): void;
+  /** After the first list that worked once listing or watching had failed: the API server answers again. */
+  onRecovered?(): void;
 }
 
 /** Objects per LIST request, as client-go's reflector asks: one big response is never held whole. */
@@ -48,12 +50,15 @@ export async function listAndWatch<T extends KubeObject>(
   let attempt = 0;
   let notServed = false;
   let resourceVersion: string | undefined;
+  let failed = false;
   while (!options.signal.aborted) {
     try {
       if (resourceVersion === undefined) {
         const list = await listAll(port, resource, scope, options.pageSize ?? LIST_PAGE_SIZE, transform);
         handlers.onList(list.items);
         resourceVersion = list.resourceVersion;
+        if (failed) handlers.onRecovered?.();
+        failed = false;
       }
       await port.watch(
         resource,
@@ -87,7 +92,8 @@ export async function listAndWatch<T extends KubeObject>(
         continue;
       }
       options.onError?.(err);
-      const delay = backoffDelay(reconcileBackoff, attempt++);
+      failed = !isNotFound(err);
+      const delay = backoffDelay(watchBackoff, attempt++);
       if (isNotFound(err)) {
         // The kind is not served (its CRD is not installed, e.g. the image updater's CRDs on a
         // cluster without it): said once, then checked again quietly until it appears.

@@ -36,6 +36,8 @@ interface Watcher {
   resource: ResourceMapping;
   options: ListOptions;
   onEvent: (event: WatchEvent) => void;
+  /** Ends the watch with an error, as a dropped connection does. */
+  fail?: (err: Error) => void;
 }
 
 const WRITES: ReadonlySet<FakeOperation> = new Set(['apply', 'create', 'replace', 'delete', 'patchStatus', 'patchMetadata']);
@@ -89,6 +91,11 @@ export class FakeKubePort implements KubePort {
   /** The next `times` calls of `op` (on this kind and name, when given) fail with `error`. */
   fail(op: FakeOperation, target: { kind?: string; name?: string }, error: KubeApiError, times = Infinity): void {
     this.failures.push({ op, kind: target.kind, name: target.name, error, times });
+  }
+
+  /** Every open watch ends with `error`, as when the API server goes away. */
+  dropWatches(error: Error): void {
+    for (const watcher of [...this.watchers]) watcher.fail?.(error);
   }
 
   /** Writes recorded so far (dry-runs and reads are not writes). */
@@ -155,10 +162,15 @@ export class FakeKubePort implements KubePort {
     const from = Number(options.resourceVersion);
     for (const h of this.history) if (h.version > from && wants(watcher, h.resource, h.event.object as KubeObject)) onEvent(clone(h.event));
     this.watchers.add(watcher);
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
       const end = () => {
         this.watchers.delete(watcher);
         resolve();
+      };
+      watcher.fail = (err) => {
+        this.watchers.delete(watcher);
+        signal.removeEventListener('abort', end);
+        reject(err);
       };
       if (signal.aborted) end();
       else signal.addEventListener('abort', end, { once: true });

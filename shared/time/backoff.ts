@@ -12,6 +12,13 @@ export interface BackoffPolicy {
 /** Flux's controller defaults: 750 ms doubling to 15 minutes. */
 export const reconcileBackoff: BackoffPolicy = { initialMs: 750, maxMs: 15 * 60_000, factor: 2, jitter: 0.1 };
 
+/**
+ * A watch that failed lists again at most 30 s later, as client-go's reflector does: the cache
+ * is what notices the API server is back (and then runs what failed meanwhile), so its own wait
+ * must not grow to a reconcile's fifteen minutes during a long outage.
+ */
+export const watchBackoff: BackoffPolicy = { initialMs: 750, maxMs: 30_000, factor: 2, jitter: 0.1 };
+
 /** Delay before retry number `attempt` (0-based), capped, with jitter. */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
   const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.max(0, attempt));
