@@ -12,6 +12,8 @@ export interface FaultRow {
   lostCommits?: number;
   /** Known secret values found in logs, status, Events or output. */
   secretHits?: number;
+  /** Seconds from the end of the fault (or the restart after a kill) until the system had converged. */
+  recoverySeconds?: number;
 }
 
 /** Where `npm run faults` collects rows (JSON lines); unset in `npm test`, which only asserts. */

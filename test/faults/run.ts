@@ -36,11 +36,12 @@ try {
 
 function faultTable(rows: readonly FaultRow[]): string {
   const header = [
-    '| fault | converged | lost objects | orphans | lost commits | secret hits |',
-    '| --- | :---: | ---: | ---: | ---: | ---: |',
+    '| fault | converged | recovered in | lost objects | orphans | lost commits | secret hits |',
+    '| --- | :---: | ---: | ---: | ---: | ---: | ---: |',
   ].join('\n');
   const lines = rows.map((r) => {
-    const cells = [r.fault, r.converged ? 'yes' : '**no**', r.lostObjects, r.orphans, r.lostCommits ?? '—', r.secretHits ?? '—'];
+    const recovered = r.recoverySeconds === undefined ? '—' : `${r.recoverySeconds.toFixed(1)} s`;
+    const cells = [r.fault, r.converged ? 'yes' : '**no**', recovered, r.lostObjects, r.orphans, r.lostCommits ?? '—', r.secretHits ?? '—'];
     return `| ${cells.join(' | ')} |`;
   });
   return [header, ...lines].join('\n');

@@ -36,8 +36,8 @@ export interface Counters {
 }
 
 const OBJECTS = 500;
-const isObjectWrite = (call: KubeCall) => call.method === 'PATCH' && !call.status && !call.path.includes('/continuousdeployments');
-const isObjectDelete = (call: KubeCall) => call.method === 'DELETE' && call.path.includes('/configmaps/');
+export const isObjectWrite = (call: KubeCall) => call.method === 'PATCH' && !call.status && !call.path.includes('/continuousdeployments');
+export const isObjectDelete = (call: KubeCall) => call.method === 'DELETE' && call.path.includes('/configmaps/');
 const isCdStatus = (call: KubeCall) => call.status && call.path.includes('/continuousdeployments/');
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
@@ -171,6 +171,7 @@ export async function runSyncFault(env: FaultEnv, fault: SyncFault): Promise<Fau
       await running.restart();
       if (fault.sync === 'second') await requestSync(admin, ns, 'app');
     }
+    const recoveryStart = performance.now();
 
     const cd = await waitForCd(
       admin,
@@ -180,6 +181,7 @@ export async function runSyncFault(env: FaultEnv, fault: SyncFault): Promise<Fau
       `converged after ${fault.name}`,
       180_000,
     );
+    const recoveredAt = performance.now() - recoveryStart;
     proxy.setRule(undefined);
     const want = fault.sync === 'first' ? expectedAfterA() : expectedAfterB();
     const live = await liveConfigMaps(admin, ns);
@@ -193,7 +195,13 @@ export async function runSyncFault(env: FaultEnv, fault: SyncFault): Promise<Fau
     assert.deepEqual(orphans, [], 'nothing is left that the commit no longer has');
     assert.equal(inventoryWrong, 0, 'the inventory is exactly the commit');
     assert.deepEqual(prunedFromGit, [], 'nothing Git still has was deleted');
-    return { fault: fault.name, converged: true, lostObjects: missing.length + prunedFromGit.length, orphans: orphans.length };
+    return {
+      fault: fault.name,
+      converged: true,
+      recoverySeconds: recoveredAt / 1000,
+      lostObjects: missing.length + prunedFromGit.length,
+      orphans: orphans.length,
+    };
   } catch (err) {
     throw new Error(`${fault.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
   } finally {

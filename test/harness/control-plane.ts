@@ -92,6 +92,13 @@ export interface ControlPlane extends ClusterAccess {
   readonly startup: StartupTimings;
   /** Stops the controller manager, API server and etcd, then removes the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /** Fault injection: kube-apiserver dies (SIGKILL, or a clean SIGTERM); the rest keeps running. */
+  stopApiserver(how?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts kube-apiserver again on the same port with the same certificates and etcd; resolves when it is ready. */
+  startApiserver(): Promise<void>;
+  /** Fault injection: etcd stops answering (SIGSTOP) until resumed (SIGCONT). */
+  pauseEtcd(): void;
+  resumeEtcd(): void;
 }
 
 export interface ControlPlaneOptions {
@@ -348,6 +355,14 @@ function elapsed(since: number): number {
 }
 
 /** Starts etcd, kube-apiserver and kube-controller-manager on free loopback ports. */
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
@@ -372,6 +387,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let stopped: Promise<void> | undefined;
 
   const stopAll = async (): Promise<void> => {
+    // A paused etcd (a fault case) would sit out SIGTERM's grace period.
+    for (const p of processes) if (p.name === 'etcd') signalQuietly(p.pid, 'SIGCONT');
     // Reverse start order: the controller manager and API server first, etcd last.
     for (const p of [...processes].reverse()) await p.stop();
     if (!keep) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -442,51 +459,55 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const etcdMs = elapsed(t);
     log(`etcd ready on ${LOOPBACK}:${etcdClient} in ${etcdMs} ms`);
 
-    // kube-apiserver
+    // kube-apiserver; started again by the fault cases (same port, certs and etcd).
     t = performance.now();
-    const apiserver = await startProcess({
-      name: 'kube-apiserver',
-      command: bins.apiserver,
-      args: [
-        `--etcd-servers=http://${LOOPBACK}:${etcdClient}`,
-        `--secure-port=${apiserverPort}`,
-        `--bind-address=${LOOPBACK}`,
-        `--advertise-address=${LOOPBACK}`,
-        '--insecure-port=0',
-        `--cert-dir=${certDir}`,
-        `--service-account-key-file=${saPub}`,
-        `--service-account-signing-key-file=${saKey}`,
-        '--service-account-issuer=https://kubernetes.default.svc',
-        '--authorization-mode=RBAC',
-        `--token-auth-file=${tokenFile}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--profiling=false',
-      ],
-      cwd: dir,
-      logFile: join(dir, 'kube-apiserver.log'),
-    });
-    processes.push(apiserver);
     const server = `https://${LOOPBACK}:${apiserverPort}`;
     const certFile = join(certDir, 'apiserver.crt');
     let caPem = '';
-    await waitFor(
-      async () => {
-        // The API server writes its self-signed serving cert (leaf + its CA) at start.
-        if (!caPem) {
-          if (!existsSync(certFile)) return false;
-          caPem = readFileSync(certFile, 'utf8');
-          if (!caPem.includes('END CERTIFICATE')) {
-            caPem = '';
-            return false;
+    const startApiserver = async (): Promise<ManagedProcess> => {
+      const apiserver = await startProcess({
+        name: 'kube-apiserver',
+        command: bins.apiserver,
+        args: [
+          `--etcd-servers=http://${LOOPBACK}:${etcdClient}`,
+          `--secure-port=${apiserverPort}`,
+          `--bind-address=${LOOPBACK}`,
+          `--advertise-address=${LOOPBACK}`,
+          '--insecure-port=0',
+          `--cert-dir=${certDir}`,
+          `--service-account-key-file=${saPub}`,
+          `--service-account-signing-key-file=${saKey}`,
+          '--service-account-issuer=https://kubernetes.default.svc',
+          '--authorization-mode=RBAC',
+          `--token-auth-file=${tokenFile}`,
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--allow-privileged=true',
+          '--profiling=false',
+        ],
+        cwd: dir,
+        logFile: join(dir, 'kube-apiserver.log'),
+      });
+      processes.push(apiserver);
+      await waitFor(
+        async () => {
+          // The API server writes its self-signed serving cert (leaf + its CA) at start.
+          if (!caPem) {
+            if (!existsSync(certFile)) return false;
+            caPem = readFileSync(certFile, 'utf8');
+            if (!caPem.includes('END CERTIFICATE')) {
+              caPem = '';
+              return false;
+            }
           }
-        }
-        const res = await httpsGet(`${server}/readyz`, { ca: caPem, token: userTokens[ADMIN_USER] });
-        if (res.status === 200 && res.body.trim() === 'ok') return true;
-        throw new Error(`/readyz answered ${res.status}: ${res.body.slice(0, 300)}`);
-      },
-      { what: 'kube-apiserver /readyz', timeoutMs, watch: [apiserver, etcd], intervalMs: 500 },
-    );
+          const res = await httpsGet(`${server}/readyz`, { ca: caPem, token: userTokens[ADMIN_USER] });
+          if (res.status === 200 && res.body.trim() === 'ok') return true;
+          throw new Error(`/readyz answered ${res.status}: ${res.body.slice(0, 300)}`);
+        },
+        { what: 'kube-apiserver /readyz', timeoutMs, watch: [apiserver, etcd], intervalMs: 500 },
+      );
+      return apiserver;
+    };
+    let apiserver = await startApiserver();
     const apiserverMs = elapsed(t);
     log(`kube-apiserver ready on ${server} in ${apiserverMs} ms`);
 
@@ -570,6 +591,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       processes,
       startup: { etcdMs, apiserverMs, controllerManagerMs, totalMs: elapsed(t0) },
       stop,
+      async stopApiserver(how = 'SIGKILL') {
+        if (how === 'SIGKILL') apiserver.killNow();
+        else await apiserver.stop();
+        await apiserver.exited;
+        processes.splice(processes.indexOf(apiserver), 1);
+      },
+      async startApiserver() {
+        if (processes.includes(apiserver)) throw new Error('startApiserver: kube-apiserver is running');
+        apiserver = await startApiserver();
+        // The controller manager stays ahead of it in stop order.
+        processes.splice(processes.indexOf(apiserver), 1);
+        processes.splice(processes.indexOf(etcd) + 1, 0, apiserver);
+      },
+      pauseEtcd: () => process.kill(etcd.pid, 'SIGSTOP'),
+      resumeEtcd: () => process.kill(etcd.pid, 'SIGCONT'),
     };
   } catch (err) {
     await stop().catch(() => {});
