@@ -78,6 +78,8 @@ test('defaults: branch main, path ./, interval 5m, timeout from the interval, pr
     },
     healthCheckExprs: [],
     healthChecks: [],
+    dependsOn: [],
+    ignore: [],
   });
   // The timeout follows the interval within [30s, 5m]; empty strings mean unset, as they always have.
   const fast = ok(
@@ -133,6 +135,8 @@ test('every field read', () => {
       },
       healthCheckExprs: [],
       healthChecks: [],
+      dependsOn: [],
+      ignore: [],
     },
   );
 });

@@ -5,6 +5,8 @@ import { COMMIT_SHA_HINT, commitProblem, namespaceProblem, objectNameProblem } f
 import { checkKnownFields, isObject, Problems, type Validated } from './problems.ts';
 import { readHealthCheckExprs, readHealthChecks, type HealthCheckExpr, type HealthCheckRef } from './health-checks.ts';
 import { readSyncWindows, type CompiledWindow } from './sync-windows.ts';
+import { readDependsOn, type Dependency } from './depends-on.ts';
+import { readIgnore, type IgnoreRule } from './ignore.ts';
 import { MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS } from './limits.ts';
 import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
 
@@ -44,6 +46,10 @@ export interface DeploymentConfig {
   healthCheckExprs: HealthCheckExpr[];
   /** Objects outside the rendered set whose health the deployment also waits for and reports. */
   healthChecks: HealthCheckRef[];
+  /** What must be ready before anything is applied. */
+  dependsOn: Dependency[];
+  /** Fields neither compared nor sent on apply. */
+  ignore: IgnoreRule[];
 }
 
 /** The fields of `spec`, as the CRD declares them (the CRD test holds the two together). */
@@ -66,6 +72,8 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'imageRepository',
   'healthCheckExprs',
   'healthChecks',
+  'dependsOn',
+  'ignore',
 ] as const;
 const GIT_FIELDS = ['branch', 'tag', 'semver', 'commit'] as const;
 const SYNC_POLICY_FIELDS = [
@@ -138,6 +146,8 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   // once, never an evaluation that fails on every reconcile.
   const healthCheckExprs = readHealthCheckExprs(problems, spec.healthCheckExprs);
   const healthChecks = readHealthChecks(problems, spec.healthChecks);
+  const dependsOn = readDependsOn(problems, spec.dependsOn);
+  const ignore = readIgnore(problems, spec.ignore);
   if (spec.imageRepository !== undefined && spec.imageRepository !== null && !isObject(spec.imageRepository)) {
     problems.add('imageRepository', `must be an object, not ${describe(spec.imageRepository)}`);
   }
@@ -161,6 +171,8 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
       policy: policy as DeploymentConfig['policy'],
       healthCheckExprs: healthCheckExprs as HealthCheckExpr[],
       healthChecks: healthChecks as HealthCheckRef[],
+      dependsOn: dependsOn as Dependency[],
+      ignore: ignore as IgnoreRule[],
     };
   });
 }

@@ -21,6 +21,12 @@ import {
   MAX_HEALTH_CHECKS,
   HEALTH_CHECK_EXPR_FIELDS,
   HEALTH_CHECK_FIELDS,
+  DEPENDS_ON_FIELDS,
+  IGNORE_FIELDS,
+  IGNORE_TARGET_FIELDS,
+  MAX_DEPENDS_ON,
+  MAX_IGNORE_RULES,
+  MAX_IGNORE_PATHS,
   plainCompilers,
   PROPAGATION_POLICIES,
   validateContinuousDeploymentSpec,
@@ -201,6 +207,16 @@ test('ContinuousDeployment: schema defaults and enums agree with the reader', ()
   const checks = spec.healthChecks!.items!;
   assert.deepEqual(Object.keys(checks.properties!).sort(), [...HEALTH_CHECK_FIELDS].sort());
   assert.deepEqual(checks.required, ['kind', 'name']);
+  assert.equal(spec.dependsOn!.maxItems, MAX_DEPENDS_ON);
+  const dependsOn = spec.dependsOn!.items!;
+  assert.deepEqual(Object.keys(dependsOn.properties!).sort(), [...DEPENDS_ON_FIELDS].sort());
+  assert.deepEqual(dependsOn.required, ['name']);
+  assert.equal(dependsOn.properties!.readyExpr!.maxLength, MAX_EXPRESSION_LENGTH);
+  assert.equal(spec.ignore!.maxItems, MAX_IGNORE_RULES);
+  const ignore = spec.ignore!.items!;
+  assert.deepEqual(Object.keys(ignore.properties!).sort(), [...IGNORE_FIELDS].sort());
+  assert.deepEqual(Object.keys(ignore.properties!.target!.properties!).sort(), [...IGNORE_TARGET_FIELDS].sort());
+  for (const key of ['paths', 'managedFieldsManagers']) assert.equal(ignore.properties![key]!.maxItems, MAX_IGNORE_PATHS, key);
 
   const automation = specSchema(automations).properties!;
   assert.equal(automation.interval!.default, DEFAULT_AUTOMATION_INTERVAL);

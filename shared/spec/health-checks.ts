@@ -141,7 +141,7 @@ export function readHealthChecks(problems: Problems, value: unknown, at = 'healt
 }
 
 /** A name that can be one segment of the object's URL; kinds differ in what else they allow. */
-function segmentProblem(name: string): string | undefined {
+export function segmentProblem(name: string): string | undefined {
   if (name === '') return 'must not be empty';
   if (name.length > 253) return 'must be at most 253 characters';
   if (name === '.' || name === '..' || /[/%]/.test(name)) return `${JSON.stringify(name)} is not a valid object name`;

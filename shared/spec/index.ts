@@ -25,6 +25,24 @@ export {
   type HealthCheckExpr,
   type HealthCheckRef,
 } from './health-checks.ts';
+export {
+  readDependsOn,
+  crossNamespaceDependencies,
+  deploymentDependencyKey,
+  DEPENDS_ON_FIELDS,
+  MAX_DEPENDS_ON,
+  type Dependency,
+} from './depends-on.ts';
+export {
+  readIgnore,
+  parsePointer,
+  IGNORE_FIELDS,
+  IGNORE_TARGET_FIELDS,
+  MAX_IGNORE_RULES,
+  MAX_IGNORE_PATHS,
+  type IgnoreRule,
+  type IgnoreTarget,
+} from './ignore.ts';
 export { MAX_INTERVAL_MS, MAX_SCAN_TIMEOUT_MS, MAX_TIMEOUT_MS } from './limits.ts';
 export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, MAX_WINDOWS, type CompiledWindow } from './sync-windows.ts';
 export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
