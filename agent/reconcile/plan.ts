@@ -4,6 +4,7 @@ import type { ChangeEntry } from '../../shared/kube/change-set.ts';
 import { describeFailures, failureKind } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject, objectKey, refOf } from '../../shared/kube/object.ts';
+import { sameObject } from '../../shared/kube/compare.ts';
 import { stageObjects } from '../../shared/kube/order.ts';
 import type { Stage } from '../../shared/kube/order.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
@@ -11,6 +12,7 @@ import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { DiffResult, PlannedObject } from '../../shared/kube/resource-manager.ts';
 import { assertUnique, prepareObjects } from '../plan.ts';
 import type { StepContext } from './context.ts';
+import { ignoredFields, withoutIgnored, withoutPaths } from './ignore.ts';
 import { withNativeDefaults } from './native-defaults.ts';
 
 /**
@@ -162,22 +164,29 @@ export function unbornCustomResources(objects: readonly KubeObject[], desired: D
 /**
  * Live vs desired for one object. When the live copy has not changed since we last saw it in
  * sync with this same desired object, the answer is known without asking the server: a no-op
- * reconcile then costs no API calls at all.
+ * reconcile then costs no API calls at all. Fields `spec.ignore` names are left out of what is
+ * sent and out of the comparison (ignore.ts); their live copy is read from the server, because
+ * the cache drops managedFields.
  */
 async function compareObject(ctx: StepContext, p: PlannedObject): Promise<DiffResult> {
   const { deps, input } = ctx;
-  const cached = deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
+  const ignored = ignoredFields(input.config.ignore, p.object);
+  const cached = ignored ? undefined : deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
   const live = cached !== undefined ? cached : ((await ctx.resources.get(p.mapping, p.ref.namespace, p.ref.name)) ?? null);
+  const planned = ignored ? { ...p, object: withoutIgnored(p.object, live ?? undefined, ignored) } : p;
   const memo = deps.memo?.get(objectKey(p.ref));
-  if (live && memo && memo.resourceVersion === live.metadata.resourceVersion && memo.fingerprint === fingerprint(p.object)) {
-    return { planned: p, state: 'inSync', live, merged: undefined };
+  if (live && memo && memo.resourceVersion === live.metadata.resourceVersion && memo.fingerprint === fingerprint(planned.object)) {
+    return { planned, state: 'inSync', live, merged: undefined };
   }
   const diff = await ctx.resources.diff(
-    p,
+    planned,
     { skipSchemaValidation: input.config.policy.skipSchemaValidation, force: input.config.force },
     live,
   );
-  if (diff.state === 'inSync' && diff.live) remember(ctx, p, diff.live);
+  if (diff.state === 'drifted' && ignored && ignored.paths.length > 0 && diff.merged && diff.live) {
+    if (sameObject(withoutPaths(diff.merged, ignored.paths), withoutPaths(diff.live, ignored.paths))) diff.state = 'inSync';
+  }
+  if (diff.state === 'inSync' && diff.live) remember(ctx, planned, diff.live);
   return diff;
 }
 

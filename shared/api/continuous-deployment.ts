@@ -66,6 +66,14 @@ export interface ContinuousDeploymentSpec {
   healthCheckExprs?: Array<{ apiVersion: string; kind?: string; current: string; inProgress?: string; failed?: string }>;
   /** Objects outside the rendered set whose health also counts (apiVersion defaults to apps/v1). */
   healthChecks?: Array<{ apiVersion?: string; kind: string; name: string; namespace?: string }>;
+  /** What must be ready first: other ContinuousDeployments ({name, namespace}) or any object (with apiVersion and kind). */
+  dependsOn?: Array<{ apiVersion?: string; kind?: string; name: string; namespace?: string; readyExpr?: string }>;
+  /** Fields neither compared nor sent on apply. */
+  ignore?: Array<{
+    paths?: string[];
+    managedFieldsManagers?: string[];
+    target?: Partial<Record<'group' | 'version' | 'kind' | 'name' | 'namespace' | 'labelSelector' | 'annotationSelector', string>>;
+  }>;
 }
 
 export interface ResourceStatus {
