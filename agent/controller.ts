@@ -7,7 +7,7 @@ import { objectKey, refOf } from '../shared/kube/object.ts';
 import { Controller, type ReconcileResult } from '../shared/controller/runner.ts';
 import type { Park } from '../shared/controller/work-queue.ts';
 import { writeStatus } from '../shared/controller/status-writer.ts';
-import { describeError, TidemarkError, toTidemarkError } from '../shared/errors/index.ts';
+import { describeError, TidemarkError, toTidemarkError, transient } from '../shared/errors/index.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import { refuseLocalRepository } from '../shared/git/transport.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
@@ -24,10 +24,28 @@ import { reconcile, runBudget } from './reconcile/index.ts';
 import type { SyncMemo } from './reconcile/index.ts';
 import type { CrdFactsReader } from './crd-facts.ts';
 import type { RenderCache } from './render-cache.ts';
-import { combineErrors, validateContinuousDeploymentSpec, type DeploymentConfig } from '../shared/spec/index.ts';
+import {
+  combineErrors,
+  crossNamespaceDependencies,
+  Problems,
+  validateContinuousDeploymentSpec,
+  type Dependency,
+  type DeploymentConfig,
+} from '../shared/spec/index.ts';
+import {
+  configEdges,
+  cycleError,
+  dependencyError,
+  DependencyIndex,
+  deploymentEdges,
+  findCycle,
+  judgeDependency,
+  reaches,
+  type Found,
+} from './dependencies.ts';
 import { statusFromOutcome, suspendedStatus } from './status.ts';
 import { syncWindowState } from './sync-windows.ts';
-import type { TargetResolver } from './targets.ts';
+import type { Target, TargetResolver } from './targets.ts';
 import { deploymentIdentity, type TenancyOptions } from './tenancy.ts';
 import type { HealthAssessor, ReconcileOutcome, Renderer, ResolvedRevision, Source } from './types.ts';
 
@@ -96,6 +114,8 @@ export class ContinuousDeploymentController {
   private readonly deps: ControllerDeps;
   private readonly runner: Controller<CdObject>;
   private readonly state = new Map<string, KeyState>();
+  /** Who depends on whom (spec.dependsOn between ContinuousDeployments), from every watched spec. */
+  private readonly dependencies = new DependencyIndex();
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
@@ -108,8 +128,8 @@ export class ContinuousDeploymentController {
       log: deps.log,
       workers: deps.workers,
       reconcile: (obj, signal, park) => this.reconcile(obj, signal, park),
-      changed: needsRun,
-      forget: (key) => this.state.delete(key),
+      changed: (previous, next) => this.observe(previous, next),
+      forget: (key) => this.forget(key),
     });
   }
 
@@ -149,6 +169,34 @@ export class ContinuousDeploymentController {
       serves,
     );
     if (owner) this.runner.trigger(owner.namespace, owner.name);
+  }
+
+  /**
+   * Every watched change: keeps the dependency index, and wakes the deployments that depend on
+   * this one when its readiness may have changed (dependsOn retries on the dependency's change,
+   * not only on its own interval).
+   */
+  private observe(previous: CdObject | undefined, next: CdObject): boolean {
+    const key = keyOf(next);
+    this.dependencies.set(key, deploymentEdges(next));
+    const dependents = this.dependencies.dependentsOf(key);
+    if (dependents.length > 0 && (!previous || readinessMayDiffer(previous, next))) this.wake(dependents);
+    return needsRun(previous, next);
+  }
+
+  /** Gone: its dependents learn it is missing, and a dependency held for its deletion may go now. */
+  private forget(key: string): void {
+    this.state.delete(key);
+    const dependencies = this.dependencies.dependenciesOf(key);
+    this.dependencies.remove(key);
+    this.wake([...dependencies, ...this.dependencies.dependentsOf(key)]);
+  }
+
+  private wake(keys: readonly string[]): void {
+    for (const key of keys) {
+      const slash = key.indexOf('/');
+      this.runner.trigger(key.slice(0, slash), key.slice(slash + 1));
+    }
   }
 
   /** A change the run could not see may concern an object its inventory now names: run again. */
@@ -203,6 +251,11 @@ export class ContinuousDeploymentController {
       return {};
     }
     const key = keyOf(cd);
+    const refused = this.refuseDependencies(cd, config);
+    if (refused) {
+      await this.reportFailure(cd, refused, log);
+      return {};
+    }
     const state = this.stateOf(key);
     state.missed = new Set();
     const requestedAt = cd.metadata.annotations?.[Annotations.requestedAt];
@@ -220,6 +273,9 @@ export class ContinuousDeploymentController {
         : undefined;
       const target = await this.deps.targets.resolve(cd, config, identity);
       cluster = target.name;
+      // Reported like any failure before the fetch: Ready False, nothing applied, retried.
+      const waiting = await this.dependencyWait(cd, config.dependsOn, target);
+      if (waiting) throw waiting;
       outcome = await reconcile(
         { cd, config, auth, syncRequested, windowBlocked: window.blocked, mode: 'sync' },
         {
@@ -303,6 +359,8 @@ export class ContinuousDeploymentController {
   private async finalize(cd: CdObject, log: Logger): Promise<ReconcileResult> {
     if (!cd.metadata.finalizers?.includes(Finalizers.continuousDeployment)) return {};
     if (!keepsObjects(cd)) {
+      const held = this.heldByDependents(cd);
+      if (held) return this.deletionFailed(cd, held, log);
       const found = await deletionTarget(cd, this.deps.targets, this.deps.tenancy ?? {}).catch((err: unknown) => ({
         error: toTidemarkError(err),
       }));
@@ -370,6 +428,90 @@ export class ContinuousDeploymentController {
     });
   }
 
+  /**
+   * Problems of dependsOn that need more than the spec: another namespace under lockdown, and a
+   * cycle (through this deployment; each member finds it through itself, so each reports it).
+   */
+  private refuseDependencies(cd: CdObject, config: DeploymentConfig): TidemarkError | undefined {
+    const namespace = namespaceOf(cd);
+    if (this.deps.tenancy?.noCrossNamespaceRefs) {
+      const problems = new Problems();
+      crossNamespaceDependencies(problems, config.dependsOn, namespace);
+      if (problems.errors.length > 0) return combineErrors(problems.errors);
+    }
+    const key = keyOf(cd);
+    const own = configEdges(config.dependsOn, namespace);
+    const cycle = findCycle(key, (k) => (k === key ? own : this.dependencies.dependenciesOf(k)));
+    if (!cycle) return undefined;
+    // The other members may not run again for a while: they report it now (once: a member already
+    // reporting it is not woken again, so two members do not wake each other forever).
+    const others = cycle.filter((k) => k !== key && this.reason(k) !== 'DependencyCycle');
+    this.wake([...new Set(others)]);
+    return cycleError(cycle);
+  }
+
+  /** Every dependency judged; the error names those not ready, undefined when all are. */
+  private async dependencyWait(cd: CdObject, dependsOn: readonly Dependency[], target: Target): Promise<TidemarkError | undefined> {
+    if (dependsOn.length === 0) return undefined;
+    const namespace = namespaceOf(cd);
+    const verdicts = await Promise.all(
+      dependsOn.map(async (dep) =>
+        judgeDependency(dep, await this.findDependency(dep, namespace, target), cd, this.deps.health, namespace),
+      ),
+    );
+    return dependencyError(verdicts);
+  }
+
+  /**
+   * A ContinuousDeployment from the watch (a GET when it is outside the watched namespace); any
+   * other object from the target cluster, read as the deployment's identity.
+   */
+  private async findDependency(dep: Dependency, namespace: string, target: Target): Promise<Found> {
+    if (!dep.object) {
+      const depNamespace = dep.namespace ?? namespace;
+      const watched = this.runner.get(depNamespace, dep.name);
+      const outside = this.deps.namespace !== undefined && this.deps.namespace !== depNamespace;
+      const object = watched ?? (outside ? await this.deps.kube.get(Resources.ContinuousDeployment, depNamespace, dep.name) : undefined);
+      return { kind: 'deployment', object: object as ContinuousDeployment | undefined };
+    }
+    const mapping = await target.kube.mapping(dep.object.apiVersion, dep.object.kind);
+    if (!mapping) return { kind: 'object', object: undefined, served: false };
+    const object = await target.kube.get(mapping, mapping.namespaced ? (dep.namespace ?? namespace) : undefined, dep.name);
+    return { kind: 'object', object, served: true };
+  }
+
+  /**
+   * Dependents go first: the deletion of a deployment (one that deletes its objects) waits while
+   * another ContinuousDeployment that depends on it still exists, being deleted or not. A
+   * dependent it also depends on (a cycle) does not hold it, or neither could ever go.
+   */
+  private heldByDependents(cd: CdObject): TidemarkError | undefined {
+    const key = keyOf(cd);
+    const edgesOf = (k: string) => this.dependencies.dependenciesOf(k);
+    const waiting = this.dependencies
+      .dependentsOf(key)
+      .filter((k) => k !== key && this.exists(k) && !reaches(key, k, edgesOf))
+      .sort();
+    if (waiting.length === 0) return undefined;
+    const listed = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? `, and ${waiting.length - 5} more` : '');
+    return transient(
+      'DeletionBlockedByDependents',
+      `waiting for the ContinuousDeployments that depend on this one to be deleted first: ${listed}`,
+      'delete the dependents (or remove this one from their spec.dependsOn)',
+    );
+  }
+
+  private exists(key: string): boolean {
+    const slash = key.indexOf('/');
+    return this.runner.get(key.slice(0, slash), key.slice(slash + 1)) !== undefined;
+  }
+
+  /** The Ready condition's reason of a watched deployment. */
+  private reason(key: string): string | undefined {
+    const slash = key.indexOf('/');
+    return this.runner.get(key.slice(0, slash), key.slice(slash + 1))?.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+  }
+
   private stateOf(key: string): KeyState {
     let state = this.state.get(key);
     if (!state) {
@@ -395,6 +537,18 @@ function withSignal(source: Source, signal: AbortSignal): Source {
 export function nextRun(intervalMs: number, error: TidemarkError | undefined): ReconcileResult {
   if (error?.kind === 'transient') return { requeueAfterMs: intervalMs, retry: true };
   return { requeueAfterMs: intervalMs };
+}
+
+/**
+ * What a dependent's readiness check reads may have changed: the generation, the status (its
+ * Ready condition, or anything a readyExpr reads), or a deletion.
+ */
+export function readinessMayDiffer(previous: CdObject, next: CdObject): boolean {
+  return (
+    previous.metadata.generation !== next.metadata.generation ||
+    Boolean(previous.metadata.deletionTimestamp) !== Boolean(next.metadata.deletionTimestamp) ||
+    JSON.stringify(previous.status ?? null) !== JSON.stringify(next.status ?? null)
+  );
 }
 
 /** A watched change that needs a run now. Our own status writes change none of these. */

@@ -49,8 +49,8 @@ export interface AgentOptions {
   agentIdentityNamespaces?: readonly string[] | undefined;
   /**
    * `--no-cross-namespace-refs`: a ContinuousDeployment names its Secrets (Git, kubeconfig) by name
-   * only, always read from its own namespace, so the agent holds to this by construction; the flag
-   * is taken so one lockdown switch serves both programs, and is logged.
+   * only, always read from its own namespace; the flag refuses a spec.dependsOn entry in another
+   * namespace (a problem of the spec).
    */
   noCrossNamespaceRefs?: boolean | undefined;
   /** `--allow-local-git`: accept file:// repository URLs (tests and the local demo). */
@@ -102,7 +102,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     workers: options.workers ?? 4,
     concurrency: options.concurrency ?? 8,
     namespace: options.namespace,
-    tenancy: { defaultServiceAccount: options.defaultServiceAccount, agentIdentityNamespaces: options.agentIdentityNamespaces },
+    tenancy: {
+      defaultServiceAccount: options.defaultServiceAccount,
+      agentIdentityNamespaces: options.agentIdentityNamespaces,
+      noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+    },
     allowLocalGit: options.allowLocalGit,
   });
   const imagePushes = watchImagePushes({

@@ -12,6 +12,8 @@ export interface TenancyOptions {
   defaultServiceAccount?: string | undefined;
   /** Namespaces whose deployments that name no ServiceAccount still act as the agent (a platform team's). */
   agentIdentityNamespaces?: readonly string[] | undefined;
+  /** `--no-cross-namespace-refs`: spec.dependsOn may not name another namespace. */
+  noCrossNamespaceRefs?: boolean | undefined;
 }
 
 /**
