@@ -93,6 +93,28 @@ test('managedFieldsManagers: the fields those managers own are not sent, list it
   assert.equal((deployment('w', 3).spec as Record<string, unknown>).replicas, 3);
 });
 
+test('replace (PUT sends the whole object): ignored fields carry their live values instead of being left out', () => {
+  const live = withManaged(deployment('w', 6), [
+    { manager: 'hpa', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:scaled': {} } } } },
+  ]);
+  live.metadata.labels = { scaled: 'yes' };
+  const sent = withoutIgnored(
+    deployment('w', 3),
+    live,
+    {
+      paths: [
+        ['spec', 'replicas'],
+        ['spec', 'paused'],
+      ],
+      managers: ['hpa'],
+    },
+    { replace: true },
+  );
+  assert.equal((sent.spec as Record<string, unknown>).replicas, 6);
+  assert.equal('paused' in (sent.spec as Record<string, unknown>), false);
+  assert.equal(sent.metadata.labels?.scaled, 'yes');
+});
+
 test('withoutPaths: a copy for comparing, the original untouched', () => {
   const obj = deployment('w', 4);
   const copy = withoutPaths(obj, [

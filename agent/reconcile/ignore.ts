@@ -44,7 +44,13 @@ export function ignoredFields(rules: readonly IgnoreRule[], obj: KubeObject): Ig
  * the live value instead and keep it. Once another actor writes the field it becomes theirs
  * (an update takes over the fields it changes) and from then on it is not sent at all.
  */
-export function withoutIgnored(desired: KubeObject, live: KubeObject | undefined, fields: IgnoredFields): KubeObject {
+export function withoutIgnored(
+  desired: KubeObject,
+  live: KubeObject | undefined,
+  fields: IgnoredFields,
+  options: { replace?: boolean } = {},
+): KubeObject {
+  if (options.replace && live) return withLiveValues(desired, live, fields);
   const out = structuredClone(desired);
   const managed = live ? managedFieldsOf(live) : [];
   for (const entry of managed) {
@@ -55,6 +61,35 @@ export function withoutIgnored(desired: KubeObject, live: KubeObject | undefined
     const liveValue = live ? valueAt(live, path) : undefined;
     if (liveValue !== undefined && ours.some((set) => ownsPath(set, path))) setAt(out, path, structuredClone(liveValue));
     else removeAt(out, path);
+  }
+  return out;
+}
+
+/**
+ * syncPolicy.replace sends the whole object (PUT): a field left out would be deleted, so the
+ * ignored fields carry their live values instead. A manager's fields are copied where they are
+ * plain members (not list items, which a PUT cannot address by key).
+ */
+function withLiveValues(desired: KubeObject, live: KubeObject, fields: IgnoredFields): KubeObject {
+  const out = structuredClone(desired);
+  const paths = [...fields.paths];
+  for (const entry of managedFieldsOf(live)) if (fields.managers.includes(entry.manager)) paths.push(...memberPaths(entry.fields));
+  for (const path of paths) {
+    const value = valueAt(live, path);
+    if (value === undefined) removeAt(out, path);
+    else setAt(out, path, structuredClone(value));
+  }
+  return out;
+}
+
+/** The member paths a fieldsV1 set owns whole (`f:` only; list items are left out). */
+function memberPaths(set: Record<string, unknown>, prefix: string[] = []): string[][] {
+  const out: string[][] = [];
+  for (const [key, child] of Object.entries(set)) {
+    if (!key.startsWith('f:') || !isObject(child)) continue;
+    const path = [...prefix, key.slice(2)];
+    if (isLeaf(child)) out.push(path);
+    else out.push(...memberPaths(child, path));
   }
   return out;
 }

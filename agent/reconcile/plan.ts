@@ -173,7 +173,8 @@ async function compareObject(ctx: StepContext, p: PlannedObject): Promise<DiffRe
   const ignored = ignoredFields(input.config.ignore, p.object);
   const cached = ignored ? undefined : deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
   const live = cached !== undefined ? cached : ((await ctx.resources.get(p.mapping, p.ref.namespace, p.ref.name)) ?? null);
-  const planned = ignored ? { ...p, object: withoutIgnored(p.object, live ?? undefined, ignored) } : p;
+  const replace = input.config.policy.replace;
+  const planned = ignored ? { ...p, object: withoutIgnored(p.object, live ?? undefined, ignored, { replace }) } : p;
   const memo = deps.memo?.get(objectKey(p.ref));
   if (live && memo && memo.resourceVersion === live.metadata.resourceVersion && memo.fingerprint === fingerprint(planned.object)) {
     return { planned, state: 'inSync', live, merged: undefined };
