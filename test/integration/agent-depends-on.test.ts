@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { waitFor } from '../harness/process.ts';
+import {
+  applyCd,
+  cdPath,
+  condition,
+  getCd,
+  getObject,
+  installCrds,
+  listEvents,
+  requestSync,
+  testClient,
+  testLogger,
+  waitForCd,
+} from '../harness/tidemark.ts';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
+
+/*
+ * spec.dependsOn on the real API server: a deployment waits for other ContinuousDeployments and
+ * for plain objects, says which one and why, goes on when they are ready; cycles are reported on
+ * every member; a deployment others depend on is deleted only after them.
+ */
+
+const configMap = (name: string, value: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+
+describe('agent: spec.dependsOn', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent;
+  let ns: string;
+  let apps: string;
+  let cacheDir: string;
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    git = await startGitServers({ http: false, ssh: false });
+    ns = await cluster.createNamespace('depends');
+    apps = await cluster.createNamespace('depends-apps');
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-depends-cache-'));
+    agent = await startAgent({ allowLocalGit: true, kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await git?.stop();
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  const ready = (cd: ContinuousDeployment) => condition(cd, 'Ready')?.status === 'True';
+  const reason = (want: string) => (cd: ContinuousDeployment) => condition(cd, 'Ready')?.reason === want;
+  const cm = (name: string) => getObject(kube, `/api/v1/namespaces/${apps}/configmaps/${name}`);
+  const deployment = (name: string, spec: Record<string, unknown>) =>
+    applyCd(kube, {
+      metadata: { name, namespace: ns },
+      spec: { url: git.repos.fileUrl(name), pullInterval: '1h', targetNamespace: apps, ...spec },
+    });
+
+  it('waits for a ContinuousDeployment until it is Ready at its generation, then applies', async () => {
+    // infra's path is not in Git yet: it fails, and app must wait.
+    await git.repos.createRepo('infra', { 'README.md': 'later\n' }, { branch: 'main' });
+    await git.repos.createRepo('app', { 'deploy/app.yaml': configMap('app-settings', 'one') }, { branch: 'main' });
+    await deployment('infra', { path: 'deploy' });
+    await deployment('app', { path: 'deploy', dependsOn: [{ name: 'infra' }] });
+    // First "has not reported Ready yet", then, once infra has failed, why it is not ready.
+    const why = new RegExp(`ContinuousDeployment ${ns}/infra: Ready is False \\(PathNotFound\\)`);
+    await waitForCd(
+      kube,
+      ns,
+      'app',
+      (cd) => reason('DependencyNotReady')(cd) && why.test(condition(cd, 'Ready')?.message ?? ''),
+      'app waits for infra, and says why',
+    );
+    assert.equal(await cm('app-settings'), undefined, 'nothing applied');
+    const events = await listEvents(kube, ns, 'app');
+    assert.ok(
+      events.some((e) => e.reason === 'DependencyNotReady'),
+      JSON.stringify(events),
+    );
+
+    await git.repos.commitFiles('infra', 'main', { 'deploy/infra.yaml': configMap('infra-settings', 'x') }, 'add infra');
+    await requestSync(kube, ns, 'infra');
+    await waitForCd(kube, ns, 'infra', ready, 'infra Ready');
+    const applied = await waitForCd(kube, ns, 'app', ready, 'app applies once infra is Ready');
+    assert.equal(applied.status?.sync?.status, 'Synced');
+    assert.ok(await cm('app-settings'));
+  });
+
+  it('readyExpr replaces the default; a plain object dependency is missing, then Healthy', async () => {
+    await git.repos.createRepo('gated', { 'deploy/gated.yaml': configMap('gated-settings', 'one') }, { branch: 'main' });
+    await deployment('gated', {
+      path: 'deploy',
+      dependsOn: [
+        { name: 'infra', readyExpr: "dep.status.sync.status == 'Synced' && self.metadata.name == 'gated'" },
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'gate' },
+      ],
+    });
+    const waiting = await waitForCd(kube, ns, 'gated', reason('DependencyNotFound'), 'gated: the ConfigMap is missing');
+    assert.match(condition(waiting, 'Ready')?.message ?? '', /ConfigMap gate: not found/);
+    assert.doesNotMatch(condition(waiting, 'Ready')?.message ?? '', /infra/, 'infra passes its readyExpr');
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/configmaps`,
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gate' }, data: {} },
+    });
+    // A plain object is not watched: the retry comes with the controller's backoff.
+    await waitForCd(kube, ns, 'gated', ready, 'gated applies once the ConfigMap exists');
+    assert.ok(await cm('gated-settings'));
+  });
+
+  it('a cycle is reported on every member and nothing is applied', async () => {
+    for (const name of ['loop-a', 'loop-b']) {
+      await git.repos.createRepo(name, { 'deploy/x.yaml': configMap(`${name}-settings`, 'x') }, { branch: 'main' });
+    }
+    await deployment('loop-a', { path: 'deploy', dependsOn: [{ name: 'loop-b' }] });
+    await deployment('loop-b', { path: 'deploy', dependsOn: [{ name: 'loop-a' }] });
+    for (const name of ['loop-a', 'loop-b']) {
+      const cd = await waitForCd(kube, ns, name, reason('DependencyCycle'), `${name}: cycle reported`);
+      assert.match(condition(cd, 'Ready')?.message ?? '', /dependency cycle: /);
+      assert.equal(condition(cd, 'Stalled')?.status, 'True');
+      assert.equal(await cm(`${name}-settings`), undefined);
+    }
+    // Breaking the cycle on one side lets both go.
+    await deployment('loop-b', { path: 'deploy', dependsOn: [] });
+    await waitForCd(kube, ns, 'loop-b', ready, 'loop-b applies');
+    await waitForCd(kube, ns, 'loop-a', ready, 'loop-a applies after loop-b');
+  });
+
+  it('deleting a dependency waits for its dependents: they go first', async () => {
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'infra') });
+    const held = await waitForCd(kube, ns, 'infra', reason('DeletionBlockedByDependents'), 'infra deletion held');
+    assert.ok(held.metadata.deletionTimestamp);
+    assert.match(condition(held, 'Ready')?.message ?? '', new RegExp(`${ns}/app`));
+    assert.ok(await cm('infra-settings'), "infra's objects stay while app depends on them");
+
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'app') });
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'gated') });
+    await waitFor(async () => (await getCd(kube, ns, 'infra')) === undefined, {
+      timeoutMs: 60_000,
+      what: 'infra deleted after its dependents',
+    });
+    assert.equal(await getCd(kube, ns, 'app'), undefined);
+    assert.equal(await cm('app-settings'), undefined);
+    assert.equal(await cm('infra-settings'), undefined);
+  });
+});
