@@ -20,7 +20,8 @@ const PROGRAM_FLAGS = `Flags:
   --workers N         objects reconciled at once, per kind
   --no-cross-namespace-refs
                       lockdown: every reference (Secrets, an automation's source, an ImagePolicy's
-                      repository, image markers) must stay in the object's own namespace
+                      repository, image markers, a deployment's dependsOn) must stay in the
+                      object's own namespace
   --allow-local-git   accept file:// repository URLs, read from this program's own filesystem
                       (tests and local demos; refused otherwise)
   --leader-elect      elect a leader on a Lease so several replicas can run: one works, the
