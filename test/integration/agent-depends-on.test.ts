@@ -141,6 +141,36 @@ describe('agent: spec.dependsOn', () => {
     await waitForCd(kube, ns, 'loop-a', ready, 'loop-a applies after loop-b');
   });
 
+  it('under --no-cross-namespace-refs a dependency in another namespace is a spec problem with its path', async () => {
+    const locked = await cluster.createNamespace('depends-locked');
+    const lockdown = await startAgent({
+      allowLocalGit: true,
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: locked,
+      cacheDir,
+      log: testLogger(),
+      noCrossNamespaceRefs: true,
+    });
+    try {
+      await applyCd(kube, {
+        metadata: { name: 'tenant', namespace: locked },
+        spec: {
+          url: git.repos.fileUrl('app'),
+          path: 'deploy',
+          pullInterval: '1h',
+          targetNamespace: apps,
+          dependsOn: [{ name: 'infra', namespace: ns }],
+        },
+      });
+      const refused = await waitForCd(kube, locked, 'tenant', reason('InvalidSpec'), 'tenant: refused');
+      assert.match(condition(refused, 'Ready')?.message ?? '', /spec\.dependsOn\[0\]\.namespace: ".*" is another namespace/);
+    } finally {
+      await kube.rest.request({ method: 'DELETE', path: cdPath(locked, 'tenant') }).catch(() => undefined);
+      await waitFor(async () => (await getCd(kube, locked, 'tenant')) === undefined, { timeoutMs: 30_000, what: 'tenant deleted' });
+      await lockdown.stop();
+    }
+  });
+
   it('deleting a dependency waits for its dependents: they go first', async () => {
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'infra') });
     const held = await waitForCd(kube, ns, 'infra', reason('DeletionBlockedByDependents'), 'infra deletion held');
