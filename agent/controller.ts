@@ -76,6 +76,8 @@ export interface ControllerDeps {
   concurrency: number;
   /** Only watch this namespace; all namespaces when omitted. */
   namespace?: string | undefined;
+  /** `--watch-label-selector`: this agent is one shard and reconciles only the deployments it selects. */
+  watchLabelSelector?: string | undefined;
   /** Plain-YAML renders by commit and path, shared by every ContinuousDeployment; none: render every time. */
   renderCache?: RenderCache | undefined;
   /** Who deployments act as (serviceAccountName, lockdown); none: the agent, unless a spec names one. */
@@ -124,6 +126,7 @@ export class ContinuousDeploymentController {
       kube: deps.kube,
       resource: Resources.ContinuousDeployment,
       namespace: deps.namespace,
+      labelSelector: deps.watchLabelSelector,
       clock: deps.clock,
       log: deps.log,
       workers: deps.workers,
@@ -463,14 +466,16 @@ export class ContinuousDeploymentController {
   }
 
   /**
-   * A ContinuousDeployment from the watch (a GET when it is outside the watched namespace); any
-   * other object from the target cluster, read as the deployment's identity.
+   * A ContinuousDeployment from the watch (a GET when it is outside the watched namespace or, for
+   * a shard, may belong to another shard); any other object from the target cluster, read as the
+   * deployment's identity.
    */
   private async findDependency(dep: Dependency, namespace: string, target: Target): Promise<Found> {
     if (!dep.object) {
       const depNamespace = dep.namespace ?? namespace;
       const watched = this.runner.get(depNamespace, dep.name);
-      const outside = this.deps.namespace !== undefined && this.deps.namespace !== depNamespace;
+      const outside =
+        (this.deps.namespace !== undefined && this.deps.namespace !== depNamespace) || this.deps.watchLabelSelector !== undefined;
       const object = watched ?? (outside ? await this.deps.kube.get(Resources.ContinuousDeployment, depNamespace, dep.name) : undefined);
       return { kind: 'deployment', object: object as ContinuousDeployment | undefined };
     }

@@ -29,6 +29,8 @@ export interface AgentOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Watch only this namespace. */
   namespace?: string | undefined;
+  /** Reconcile only the ContinuousDeployments this label selector picks (one shard of several agents). */
+  watchLabelSelector?: string | undefined;
   workers?: number | undefined;
   concurrency?: number | undefined;
   cacheDir?: string | undefined;
@@ -102,6 +104,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     workers: options.workers ?? 4,
     concurrency: options.concurrency ?? 8,
     namespace: options.namespace,
+    watchLabelSelector: options.watchLabelSelector,
     tenancy: {
       defaultServiceAccount: options.defaultServiceAccount,
       agentIdentityNamespaces: options.agentIdentityNamespaces,
@@ -122,6 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   log.info(
     {
       namespace: options.namespace ?? '*',
+      watchLabelSelector: options.watchLabelSelector,
       server: kube.rest.server,
       defaultServiceAccount: options.defaultServiceAccount,
       agentIdentityNamespaces: options.agentIdentityNamespaces,

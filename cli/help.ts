@@ -95,6 +95,10 @@ ${PROGRAM_FLAGS}  --cache-dir DIR     Git checkouts cache
   --agent-identity-namespaces NS[,NS...]
                       with --default-service-account: deployments in these namespaces that name
                       no ServiceAccount still act as the agent, with its cluster-wide rights
+  --watch-label-selector SELECTOR
+                      shard: reconcile only the ContinuousDeployments this label selector picks
+                      (e.g. 'sharding.tidemark.dev/key in (shard1)', or '!sharding.tidemark.dev/key'
+                      for the main agent)
   -h, --help          this help
 `,
   'image-updater': `Usage: tidemark image-updater [flags]

@@ -7,6 +7,7 @@ import { EXIT_CODES, HELP, wantsHelp } from './help.ts';
 import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from '../shared/controller/lease-timings.ts';
 import type { Logger } from '../shared/log/index.ts';
 import { parseDuration } from '../shared/time/duration.ts';
+import { parseSelector } from '../shared/kube/selector.ts';
 
 /** `kustomize build DIR` or `kubectl kustomize DIR`, by the executable's name. */
 function kustomizeCommand(path: string | undefined): string[] | undefined {
@@ -259,6 +260,7 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
         'agent-identity-namespaces': { type: 'string' },
         'no-cross-namespace-refs': { type: 'boolean', default: false },
         'allow-local-git': { type: 'boolean', default: false },
+        'watch-label-selector': { type: 'string' },
         'leader-elect': { type: 'boolean', default: false },
         'leader-election-id': { type: 'string' },
         'leader-election-namespace': { type: 'string' },
@@ -281,6 +283,12 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   };
   if (program !== 'agent' && Object.values(renderLimits).some((v) => v !== undefined))
     throw new UsageError('--render-max-files, --render-max-bytes and --render-max-objects are flags of tidemark agent');
+  const watchLabelSelector = values['watch-label-selector'];
+  if (watchLabelSelector !== undefined) {
+    if (program !== 'agent') throw new UsageError('--watch-label-selector is a flag of tidemark agent');
+    const parsed = parseSelector(watchLabelSelector);
+    if ('problem' in parsed) throw new UsageError(`--watch-label-selector: ${parsed.problem}`);
+  }
   const tenancy = await tenancyFlags(values['default-service-account'], values['agent-identity-namespaces']);
   if (program !== 'agent' && (tenancy.defaultServiceAccount !== undefined || tenancy.agentIdentityNamespaces !== undefined))
     throw new UsageError('--default-service-account and --agent-identity-namespaces are flags of tidemark agent');
@@ -302,7 +310,7 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   const election = values['leader-elect'] ? leaderElectionFlags(program, values, common.namespace, io.env) : undefined;
   const start = (healthAddress: string | undefined) =>
     program === 'agent'
-      ? import('../agent/index.ts').then((m) => m.startAgent({ ...common, healthAddress, ...tenancy, renderLimits }))
+      ? import('../agent/index.ts').then((m) => m.startAgent({ ...common, healthAddress, ...tenancy, renderLimits, watchLabelSelector }))
       : import('../image-updater/index.ts').then((m) => m.startImageUpdater({ ...common, healthAddress }));
 
   const shutdown = new AbortController();

@@ -27,6 +27,8 @@ export interface ControllerOptions<T extends KubeObject> {
   resource: ResourceMapping;
   /** Watch only this namespace; every namespace when omitted. */
   namespace?: string | undefined;
+  /** Watch only objects these labels select (a shard's `--watch-label-selector`); all when omitted. */
+  labelSelector?: string | undefined;
   clock: Clock;
   log: Logger;
   workers: number;
@@ -103,6 +105,7 @@ export class Controller<T extends KubeObject> {
       {
         signal: this.abort.signal,
         namespace: this.options.namespace,
+        labelSelector: this.options.labelSelector,
         clock: this.options.clock,
         log: this.options.log.child({ controller: this.options.name }),
       },

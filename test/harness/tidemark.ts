@@ -73,7 +73,7 @@ export function cdPath(namespace: string, name?: string): string {
 export async function applyCd(
   kube: KubeClient,
   cd: {
-    metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+    metadata: { name: string; namespace: string; annotations?: Record<string, string>; labels?: Record<string, string> };
     spec: Record<string, unknown>;
   },
 ): Promise<void> {

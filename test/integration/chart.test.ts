@@ -340,6 +340,47 @@ describe('chart: rendered pods', () => {
     assert.equal(ofKind(single, 'Role').filter((r) => r.metadata.name.endsWith('-leader-election')).length, 0);
   });
 
+  it('agent.shards: one more agent per shard, each selecting its own deployments, with its own pods, Lease and PodMonitor', async () => {
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { agent: { shards: ['eu', 'us'] }, metrics: { podMonitor: { enabled: true } } },
+    });
+    const agents = ofKind(objects, 'Deployment').filter((d) => d.metadata.name.startsWith('tm-tidemark-agent'));
+    const selectorArg = (d: KubeObject) =>
+      list(obj(list(podSpecOf(d).containers, 'containers')[0], 'container').args, 'args')
+        .map(String)
+        .filter((a) => a.startsWith('--watch-label-selector=') || a.startsWith('--leader-election-id='));
+    assert.deepEqual(
+      agents.map((d) => [d.metadata.name, ...selectorArg(d)]),
+      [
+        ['tm-tidemark-agent', '--watch-label-selector=!sharding.tidemark.dev/key', '--leader-election-id=tm-tidemark-agent'],
+        ['tm-tidemark-agent-eu', '--watch-label-selector=sharding.tidemark.dev/key in (eu)', '--leader-election-id=tm-tidemark-agent-eu'],
+        ['tm-tidemark-agent-us', '--watch-label-selector=sharding.tidemark.dev/key in (us)', '--leader-election-id=tm-tidemark-agent-us'],
+      ],
+    );
+    // No Deployment's selector picks another's pods.
+    const podLabels = (d: KubeObject) =>
+      obj(obj(obj(d.spec, 'spec').template, 'template').metadata, 'metadata').labels as Record<string, string>;
+    for (const d of agents) {
+      const matchLabels = obj(obj(obj(d.spec, 'spec').selector, 'selector').matchLabels, 'matchLabels');
+      const picked = agents.filter((other) => Object.entries(matchLabels).every(([k, v]) => podLabels(other)[k] === v));
+      assert.deepEqual(names(picked), [`Deployment ns/${d.metadata.name}`]);
+    }
+    const role = ofKind(objects, 'Role').find((r) => r.metadata.name === 'tm-tidemark-agent-leader-election');
+    assert.deepEqual(obj(list(role?.rules, 'rules')[1], 'rule').resourceNames, [
+      'tm-tidemark-agent',
+      'tm-tidemark-agent-eu',
+      'tm-tidemark-agent-us',
+    ]);
+    assert.deepEqual(names(ofKind(objects, 'PodMonitor')), [
+      'PodMonitor ns/tm-tidemark-agent',
+      'PodMonitor ns/tm-tidemark-agent-eu',
+      'PodMonitor ns/tm-tidemark-agent-us',
+      'PodMonitor ns/tm-tidemark-image-updater',
+    ]);
+  });
+
   it('metrics.podMonitor: one PodMonitor per program, selecting exactly its pods, scraping /metrics on the container port', async () => {
     const objects = await renderChart(helm, {
       release: 'tm',

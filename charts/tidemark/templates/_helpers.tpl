@@ -138,6 +138,9 @@ spec:
         {{- with .watchNamespace }}
         - --namespace={{ . }}
         {{- end }}
+        {{- with .watchLabelSelector }}
+        - {{ printf "--watch-label-selector=%s" . | quote }}
+        {{- end }}
         {{- if $root.Values.lockdown.enabled }}
         - --no-cross-namespace-refs
         {{- if eq .program "agent" }}
