@@ -33,4 +33,16 @@ export default tseslint.config(
   },
   // Config files are plain JavaScript outside the TypeScript project.
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The console's browser modules: served as they are (no bundler), so they see the browser's globals.
+  {
+    files: ['console/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'console'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+  },
 );

@@ -1,0 +1,117 @@
+// One continuous deployment: source, conditions, managed resources and recent Events. It reloads
+// when the server's watch reports a change to this deployment.
+import { ago, api, ApiError, badge, cdApiPath, confirmDelete, el, liveFeed, say, setSuspended, shortRevision, syncNow } from './common.js';
+
+const params = new URLSearchParams(location.search);
+const ref = { namespace: params.get('namespace') ?? '', name: params.get('name') ?? '' };
+const key = `${ref.namespace}/${ref.name}`;
+/** @type {any} */
+let details;
+
+const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** @param {HTMLElement} tbody @param {string[][]} rows @param {string} none @param {number[]} [badges] columns shown as badges */
+function fillTable(tbody, rows, none, badges = []) {
+  const columns = tbody.closest('table')?.tHead?.rows[0]?.cells.length ?? 1;
+  if (rows.length === 0) {
+    tbody.replaceChildren(el('tr', {}, el('td', { colspan: columns, class: 'muted' }, none)));
+    return;
+  }
+  tbody.replaceChildren(
+    ...rows.map((cells) => el('tr', {}, ...cells.map((text, i) => el('td', {}, badges.includes(i) ? badge(text) : text)))),
+  );
+}
+
+function render() {
+  const row = details.row;
+  document.title = `${row.alias || row.name} · Tidemark`;
+  byId('crumb').textContent = key;
+  byId('title').textContent = row.alias || row.name;
+  byId('subtitle').textContent = [row.alias ? `${row.name} in ${row.namespace}` : `in ${row.namespace}`, row.description]
+    .filter(Boolean)
+    .join(' · ');
+  byId('s-health').replaceChildren(badge(row.deleting ? 'Deleting' : row.health));
+  byId('s-sync').replaceChildren(badge(row.sync));
+  byId('s-location').textContent = `${row.cluster} / ${row.targetNamespace}`;
+  byId('s-revision').textContent = shortRevision(row.revision) || '—';
+  byId('s-revision').title = row.revision;
+  byId('s-updated').textContent = ago(row.updated);
+  byId('s-updated').title = row.updated;
+  byId('do-suspend').textContent = row.suspended ? 'Resume' : 'Suspend';
+  for (const id of ['do-sync', 'do-suspend', 'do-delete']) /** @type {HTMLButtonElement} */ (byId(id)).disabled = row.deleting;
+
+  const source = details.source;
+  const facts = [
+    ['Repository', source.url],
+    ['Reference', source.ref],
+    ['Path', source.path],
+    ['Current revision', source.revision || '—'],
+    ['Last applied', source.lastAppliedRevision || '—'],
+    ['Pull interval', source.pullInterval],
+    ['Sync mode', details.syncMode],
+  ];
+  byId('source').replaceChildren(...facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', { class: 'mono' }, value)]));
+
+  fillTable(
+    byId('conditions'),
+    details.conditions.map((/** @type {any} */ c) => [c.type, c.status, c.reason, c.message, ago(c.since)]),
+    'No conditions reported yet.',
+    [1],
+  );
+  fillTable(
+    byId('resources'),
+    details.resources.map((/** @type {any} */ r) => [r.kind, r.namespace || '—', r.name, r.health || 'Unknown', r.sync, r.message]),
+    'No managed resources in the inventory.',
+    [3, 4],
+  );
+  fillTable(
+    byId('events'),
+    details.events.map((/** @type {any} */ e) => [e.type, e.reason, e.count > 1 ? `${e.message} (×${e.count})` : e.message, ago(e.time)]),
+    'No recent events.',
+  );
+  document.body.dataset.live = 'synced';
+}
+
+async function load() {
+  try {
+    details = await api('GET', cdApiPath(ref.namespace, ref.name));
+    byId('problem').hidden = true;
+    render();
+  } catch (err) {
+    byId('problem').hidden = false;
+    byId('problem').textContent =
+      err instanceof ApiError && err.status === 404
+        ? `Continuous deployment ${key} does not exist (any more).`
+        : `Cannot show ${key}: ${String(err instanceof Error ? err.message : err)}`;
+  }
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let pending;
+/** Reloads once for a burst of changes (a sync writes status several times). */
+function reloadSoon() {
+  clearTimeout(pending);
+  pending = setTimeout(load, 300);
+}
+
+byId('do-sync').addEventListener('click', () => syncNow(ref));
+byId('do-suspend').addEventListener('click', () => setSuspended(ref, !details?.row.suspended));
+byId('do-delete').addEventListener('click', async () => {
+  if (await confirmDelete({ ...ref, suspended: details?.row.suspended ?? false })) reloadSoon();
+});
+
+await load();
+liveFeed({
+  upsert(row) {
+    if (`${row.namespace}/${row.name}` === key) reloadSoon();
+  },
+  delete(gone) {
+    if (`${gone.namespace}/${gone.name}` === key) reloadSoon();
+  },
+  snapshot(data) {
+    byId('scope').textContent = data.scope.all ? 'All namespaces' : `Namespace ${data.scope.namespace}`;
+  },
+  down() {
+    say('Connection to the console lost; reconnecting…', true);
+  },
+});
