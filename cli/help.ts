@@ -76,6 +76,21 @@ What a sync of the ContinuousDeployment would change, computed as the agent does
 server-side dry-run) without writing. Exits 1 when something differs.
 
 ${COMMON_FLAGS}`,
+  dashboard: `Usage: tidemark dashboard [--port N] [flags]
+
+Serves the web console for ContinuousDeployments on 127.0.0.1 and prints a login URL. Open it in
+a browser on this machine: the link works once and becomes a session cookie for that browser.
+Every request the console makes to Kubernetes uses this kubeconfig's credentials, so Kubernetes
+RBAC decides what you see and may change. Without the right to watch ContinuousDeployments in
+every namespace, the console shows the kubeconfig context's namespace.
+
+Flags:
+  --port N            listen on 127.0.0.1:N (default: a free port)
+  --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG's files merged, then ~/.kube/config)
+  --context NAME      kubeconfig context
+  --log-level LEVEL   debug, info, warn (default), error; logs go to stderr
+  -h, --help          this help
+`,
   agent: `Usage: tidemark agent [flags]
 
 Runs the sync agent: keeps the cluster in the state each ContinuousDeployment's Git source describes.

@@ -94,6 +94,13 @@ export const COMMANDS: readonly Command[] = [
     run: (args, io) => withContext(args, {}, io, async (ctx) => (await import('./commands/diff.ts')).diff(ctx)),
   },
   {
+    name: 'dashboard',
+    synopsis: 'dashboard [--port N]',
+    summary: 'the web console on 127.0.0.1, with your kubeconfig',
+    help: HELP.dashboard,
+    run: (args, io) => runDashboard(args, io),
+  },
+  {
     name: 'agent',
     synopsis: 'agent [flags]',
     summary: 'run the sync agent',
@@ -434,5 +441,30 @@ async function runElected(
   await running.stop();
   await elector.release();
   await closeAll();
+  return Exit.ok;
+}
+
+/** `tidemark dashboard`: serves the console on loopback until interrupted. */
+async function runDashboard(argv: string[], io: IO): Promise<number> {
+  const { values } = parseFlags(argv, {
+    port: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
+  });
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError('--port must be a port number (0-65535)');
+  const { loadKubeconfig } = await import('../shared/kube/kubeconfig/index.ts');
+  const connection = loadKubeconfig({ path: values.kubeconfig, context: values.context, env: io.env, prefer: 'home' });
+  const { createLogger } = await import('../shared/log/index.ts');
+  const log = createLogger({ name: 'dashboard', level: values['log-level'], destination: process.stderr });
+  const running = await (await import('../console/index.ts')).startConsole({ connection, port, log });
+  io.out(`Tidemark console for ${connection.server}\n\n  Open ${running.loginUrl}\n\n`);
+  io.out('The link works once, in one browser. Press Ctrl+C to stop.\n');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.stop();
   return Exit.ok;
 }

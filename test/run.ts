@@ -31,7 +31,14 @@ import { onShutdown } from './harness/process.ts';
 import { kubectlTools } from './harness/tools.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const UNIT = ['agent/**/*.test.ts', 'image-updater/**/*.test.ts', 'shared/**/*.test.ts', 'cli/**/*.test.ts', 'bench/**/*.test.ts'];
+const UNIT = [
+  'agent/**/*.test.ts',
+  'image-updater/**/*.test.ts',
+  'shared/**/*.test.ts',
+  'cli/**/*.test.ts',
+  'console/**/*.test.ts',
+  'bench/**/*.test.ts',
+];
 const INTEGRATION = ['test/**/*.test.ts'];
 /** node --test flags that take their value as the next argument. */
 const VALUE_FLAGS = new Set([

@@ -1,0 +1,61 @@
+import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
+import { API_VERSION, Kinds } from '../shared/api/constants.ts';
+import type { KubeClient } from '../shared/kube/client.ts';
+import type { ResourceMapping } from '../shared/kube/discovery.ts';
+import { resourcePath } from '../shared/kube/discovery.ts';
+import { isNotFound } from '../shared/kube/errors.ts';
+import type { KubePort } from '../shared/kube/port.ts';
+import type { CdEvent } from './view.ts';
+import { eventOf } from './view.ts';
+
+export const CD_RESOURCE: ResourceMapping = {
+  group: 'tidemark.dev',
+  version: API_VERSION.split('/')[1] ?? 'v1alpha1',
+  kind: Kinds.ContinuousDeployment.kind,
+  plural: Kinds.ContinuousDeployment.plural,
+  namespaced: true,
+};
+
+/**
+ * What the console asks of Kubernetes, always with the user's own credentials: the API server's
+ * RBAC decides, and its refusal is passed on to the page as it is.
+ */
+export interface ConsoleKube {
+  /** The one list-and-watch of ContinuousDeployments, and the access review that scopes it. */
+  port: Pick<KubePort, 'list' | 'watch' | 'canI'>;
+  getCd(namespace: string, name: string): Promise<ContinuousDeployment | undefined>;
+  /** A JSON merge patch of the ContinuousDeployment. */
+  patchCd(namespace: string, name: string, patch: Record<string, unknown>): Promise<void>;
+  deleteCd(namespace: string, name: string): Promise<void>;
+  /** The Events about one ContinuousDeployment. */
+  events(namespace: string, name: string): Promise<CdEvent[]>;
+}
+
+export function consoleKube(client: KubeClient): ConsoleKube {
+  const path = (namespace: string, name: string) => resourcePath(CD_RESOURCE, namespace, name);
+  return {
+    port: client.port,
+    async getCd(namespace, name) {
+      try {
+        return await client.rest.request<ContinuousDeployment>({ method: 'GET', path: path(namespace, name) });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async patchCd(namespace, name, patch) {
+      await client.rest.request({ method: 'PATCH', path: path(namespace, name), contentType: 'application/merge-patch+json', body: patch });
+    },
+    async deleteCd(namespace, name) {
+      await client.rest.request({ method: 'DELETE', path: path(namespace, name) });
+    },
+    async events(namespace, name) {
+      const list = await client.rest.request<{ items?: Array<Parameters<typeof eventOf>[0]> }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+        query: { fieldSelector: `involvedObject.kind=${Kinds.ContinuousDeployment.kind},involvedObject.name=${name}` },
+      });
+      return (list.items ?? []).map(eventOf);
+    },
+  };
+}

@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { Annotations, API_VERSION } from '../shared/api/constants.ts';
+import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
+import { KubeApiError } from '../shared/kube/errors.ts';
+import { FakeKubePort } from '../shared/kube/fake-port.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
+import { isObject } from '../shared/kube/object.ts';
+import { silentLogger } from '../shared/log/index.ts';
+import { startConsole } from './index.ts';
+import type { RunningConsole } from './index.ts';
+import { CD_RESOURCE } from './kube.ts';
+import type { ConsoleKube } from './kube.ts';
+import type { CdEvent } from './view.ts';
+
+/** RFC 7386 JSON merge patch, as the API server applies `application/merge-patch+json`. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+/** The console's Kubernetes port over the in-memory API server. */
+function fakeConsoleKube(fake: FakeKubePort, events: CdEvent[]): ConsoleKube {
+  return {
+    port: fake,
+    getCd: async (ns, name) => (await fake.get(CD_RESOURCE, ns, name)) as unknown as ContinuousDeployment | undefined,
+    async patchCd(ns, name, patch) {
+      const live = await fake.get(CD_RESOURCE, ns, name);
+      if (!live) throw new KubeApiError(404, 'NotFound', `continuousdeployments "${name}" not found`);
+      await fake.replace(CD_RESOURCE, mergePatch(live, patch) as KubeObject);
+    },
+    deleteCd: (ns, name) => fake.delete(CD_RESOURCE, ns, name, 'background'),
+    events: () => Promise.resolve(events),
+  };
+}
+
+function cd(namespace: string, name: string, extra: Partial<ContinuousDeployment> = {}): KubeObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ContinuousDeployment',
+    metadata: { name, namespace, annotations: { 'kubesphere.io/alias-name': `${name} app` } },
+    spec: { url: 'https://git.example/site.git', path: 'deploy' },
+    status: {
+      sync: { status: 'Synced', revision: 'main@sha1:0123456789abcdef0123456789abcdef01234567' },
+      health: { status: 'Healthy' },
+      location: { cluster: 'in-cluster', namespace },
+      resources: [{ version: 'v1', kind: 'ConfigMap', namespace, name: 'site', status: 'Synced', health: { status: 'Healthy' } }],
+    },
+    ...extra,
+  };
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          host: `127.0.0.1:${port}`,
+          ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Reads an event stream until `until` holds for the text so far; then closes it. */
+function readStream(port: number, cookie: string, until: (text: string) => boolean, onOpen?: () => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { host: `127.0.0.1:${port}`, cookie } }, (res) => {
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+      let text = '';
+      let opened = false;
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (!opened) {
+          opened = true;
+          onOpen?.();
+        }
+        if (until(text)) {
+          req.destroy();
+          resolve(text);
+        }
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end();
+  });
+}
+
+describe('the console server', () => {
+  let fake: FakeKubePort;
+  let app: RunningConsole;
+  let cookie: string;
+  let csrf: string;
+  const origin = () => app.origin;
+
+  before(async () => {
+    fake = new FakeKubePort();
+    fake.seed(cd('apps', 'web'));
+    fake.seed(cd('team-b', 'api'));
+    let n = 0;
+    app = await startConsole({
+      kube: fakeConsoleKube(fake, [
+        { type: 'Normal', reason: 'ReconciliationSucceeded', message: 'applied 1 object', time: 't', count: 1 },
+      ]),
+      namespace: 'default',
+      log: silentLogger,
+      tokens: () => `tok${++n}`,
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+  });
+
+  it('answers only to its loopback Host (DNS rebinding)', async () => {
+    for (const host of ['attacker.example', `attacker.example:${app.port}`, `127.0.0.1:${app.port + 1}`]) {
+      const reply = await call(app.port, 'GET', '/', { host });
+      assert.equal(reply.status, 403, host);
+    }
+    const login = await call(app.port, 'GET', `/login?token=tok1`, { host: `rebound.example:${app.port}` });
+    assert.equal(login.status, 403, 'the login token is not spent through a foreign Host');
+  });
+
+  it('without the session cookie every page and API answers 401', async () => {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/api/session'],
+      ['GET', '/api/events'],
+      ['GET', '/api/cds/apps/web'],
+      ['POST', '/api/cds/apps/web/sync'],
+    ] as const) {
+      const reply = await call(app.port, method, path, { origin: origin(), cookie: 'tidemark_session_1=nope' });
+      assert.equal(reply.status, 401, `${method} ${path}`);
+    }
+    assert.equal(fake.writes().length, 0);
+  });
+
+  it('the printed URL logs in once: an HttpOnly SameSite=Strict cookie, then the token is spent', async () => {
+    assert.equal(app.loginUrl, `${app.origin}/login?token=tok1`);
+    assert.equal((await call(app.port, 'GET', '/login?token=tok2')).status, 401, 'a wrong token');
+    const login = await call(app.port, 'GET', '/login?token=tok1');
+    assert.equal(login.status, 303);
+    assert.equal(login.headers.location, '/');
+    const setCookie = String(login.headers['set-cookie']);
+    assert.equal(setCookie, `tidemark_session_${app.port}=tok2; Path=/; HttpOnly; SameSite=Strict`);
+    cookie = setCookie.split(';')[0] ?? '';
+    assert.equal((await call(app.port, 'GET', '/login?token=tok1')).status, 401, 'the token works once');
+
+    const page = await call(app.port, 'GET', '/', { cookie });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<script type="module" src="\/assets\/list.js"><\/script>/);
+    assert.doesNotMatch(page.body, /tok[0-9]/, 'no token in the page');
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'; object-src 'none'/);
+    assert.equal(page.headers['x-frame-options'], 'DENY');
+    assert.equal(page.headers['access-control-allow-origin'], undefined, 'no CORS');
+
+    const session = await call(app.port, 'GET', '/api/session', { cookie });
+    csrf = (JSON.parse(session.body) as { csrfToken: string }).csrfToken;
+    assert.equal(csrf, 'tok3');
+  });
+
+  it('a change needs the console Origin and the CSRF token (403 otherwise, nothing written)', async () => {
+    const path = '/api/cds/apps/web/sync';
+    for (const headers of [
+      { cookie },
+      { cookie, origin: origin() },
+      { cookie, 'x-csrf-token': csrf },
+      { cookie, origin: 'http://attacker.example', 'x-csrf-token': csrf },
+      { cookie, origin: origin(), 'x-csrf-token': 'tok2' },
+    ]) {
+      const reply = await call(app.port, 'POST', path, headers);
+      assert.equal(reply.status, 403, JSON.stringify(headers));
+      assert.equal((JSON.parse(reply.body) as { reason: string }).reason, 'CsrfRejected');
+    }
+    const refusedDelete = await call(app.port, 'DELETE', '/api/cds/apps/web', { cookie, origin: origin() }, '{}');
+    assert.equal(refusedDelete.status, 403);
+    assert.equal(fake.writes().length, 0);
+
+    const reply = await call(app.port, 'POST', path, { cookie, origin: origin(), 'x-csrf-token': csrf });
+    assert.equal(reply.status, 200, reply.body);
+    const { requestedAt } = JSON.parse(reply.body) as { requestedAt: string };
+    const live = fake.peek(API_VERSION, 'ContinuousDeployment', 'apps', 'web');
+    assert.equal(live?.metadata.annotations?.[Annotations.requestedAt], requestedAt);
+  });
+
+  it('suspend and resume patch spec.suspend; resume also asks for a sync', async () => {
+    const headers = { cookie, origin: origin(), 'x-csrf-token': csrf };
+    assert.equal((await call(app.port, 'POST', '/api/cds/team-b/api/suspend', headers)).status, 200);
+    assert.equal((fake.peek(API_VERSION, 'ContinuousDeployment', 'team-b', 'api')?.spec as { suspend?: boolean }).suspend, true);
+    const resumed = await call(app.port, 'POST', '/api/cds/team-b/api/resume', headers);
+    assert.equal(resumed.status, 200);
+    const live = fake.peek(API_VERSION, 'ContinuousDeployment', 'team-b', 'api');
+    assert.equal((live?.spec as { suspend?: boolean }).suspend, false);
+    assert.ok(live?.metadata.annotations?.[Annotations.requestedAt]);
+  });
+
+  it("passes Kubernetes' refusal on as it is", async () => {
+    fake.fail('replace', { name: 'web' }, new KubeApiError(403, 'Forbidden', 'user "alice" cannot patch continuousdeployments'), 1);
+    const reply = await call(app.port, 'POST', '/api/cds/apps/web/sync', { cookie, origin: origin(), 'x-csrf-token': csrf });
+    assert.equal(reply.status, 403);
+    assert.deepEqual(JSON.parse(reply.body), { error: 'user "alice" cannot patch continuousdeployments', reason: 'Forbidden' });
+    const missing = await call(app.port, 'GET', '/api/cds/apps/nothing', { cookie });
+    assert.equal(missing.status, 404);
+    const bad = await call(app.port, 'GET', '/api/cds/Apps/web', { cookie });
+    assert.equal(bad.status, 400, 'a name Kubernetes would refuse never reaches it');
+  });
+
+  it('the details: source, conditions, resources, events', async () => {
+    const reply = await call(app.port, 'GET', '/api/cds/apps/web', { cookie });
+    assert.equal(reply.status, 200);
+    const details = JSON.parse(reply.body) as {
+      row: { alias: string; health: string };
+      source: { url: string; ref: string };
+      resources: unknown[];
+      events: unknown[];
+    };
+    assert.equal(details.row.alias, 'web app');
+    assert.deepEqual(details.source.url, 'https://git.example/site.git');
+    assert.equal(details.source.ref, 'branch main');
+    assert.deepEqual(details.resources, [
+      { kind: 'ConfigMap', namespace: 'apps', name: 'site', sync: 'Synced', health: 'Healthy', message: '' },
+    ]);
+    assert.equal(details.events.length, 1);
+  });
+
+  it('one event stream: a snapshot first, then each change as it happens', async () => {
+    const text = await readStream(
+      app.port,
+      cookie,
+      (t) => t.includes('event: upsert'),
+      () => void fake.seed(cd('apps', 'late')),
+    );
+    const frames = text.split('\n\n').filter((f) => f.startsWith('event:'));
+    assert.match(frames[0] ?? '', /^event: snapshot\ndata: /);
+    const snapshot = JSON.parse((frames[0] ?? '').slice('event: snapshot\ndata: '.length)) as {
+      scope: unknown;
+      synced: boolean;
+      rows: Array<{ name: string }>;
+    };
+    assert.deepEqual(snapshot.scope, { all: true });
+    assert.equal(snapshot.synced, true);
+    assert.deepEqual(
+      snapshot.rows.map((r) => r.name),
+      ['web', 'api'],
+    );
+    const upsert = frames.find((f) => f.startsWith('event: upsert')) ?? '';
+    assert.equal((JSON.parse(upsert.slice(upsert.indexOf('data: ') + 6)) as { name: string }).name, 'late');
+  });
+
+  it('delete: the orphan choice becomes the deletion-policy annotation before the delete', async () => {
+    const headers = { cookie, origin: origin(), 'x-csrf-token': csrf, 'content-type': 'application/json' };
+    const reply = await call(app.port, 'DELETE', '/api/cds/apps/late', headers, JSON.stringify({ orphan: true }));
+    assert.equal(reply.status, 200, reply.body);
+    const writes = fake.writes().filter((w) => w.name === 'late');
+    assert.deepEqual(
+      writes.map((w) => w.op),
+      ['replace', 'delete'],
+    );
+    assert.equal(fake.peek(API_VERSION, 'ContinuousDeployment', 'apps', 'late'), undefined);
+  });
+});
+
+describe('the console without the right to watch every namespace', () => {
+  it('shows the fallback namespace', async () => {
+    const fake = new FakeKubePort();
+    fake.deny({ verb: 'watch' });
+    fake.seed(cd('mine', 'web'));
+    const running = await startConsole({ kube: fakeConsoleKube(fake, []), namespace: 'mine', log: silentLogger, tokens: () => 'same' });
+    try {
+      const login = await call(running.port, 'GET', '/login?token=same');
+      const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+      const text = await readStream(running.port, cookie, (t) => t.includes('"synced":true'));
+      assert.match(text, /"scope":\{"all":false,"namespace":"mine"\}/);
+      assert.deepEqual(
+        fake.accessReviews.map((r) => [r.verb, r.namespace]),
+        [['watch', undefined]],
+      );
+    } finally {
+      await running.stop();
+    }
+  });
+});

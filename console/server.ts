@@ -1,0 +1,259 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Annotations } from '../shared/api/constants.ts';
+import { isTidemarkError } from '../shared/errors/index.ts';
+import { KubeApiError } from '../shared/kube/errors.ts';
+import type { Logger } from '../shared/log/index.ts';
+import type { Clock } from '../shared/time/clock.ts';
+import { namespaceProblem, objectNameProblem } from '../shared/spec/names.ts';
+import type { CdFeed } from './feed.ts';
+import type { ConsoleKube } from './kube.ts';
+import { hostAllowed, originAllowed, parseCookies, SECURITY_HEADERS, sessionCookie, sessionCookieName } from './security.ts';
+import type { Session } from './sessions.ts';
+import { Sessions } from './sessions.ts';
+import { sseComment, sseEvent } from './sse.ts';
+import { cdDetails } from './view.ts';
+
+export interface ConsoleServerOptions {
+  kube: ConsoleKube;
+  feed: CdFeed;
+  sessions: Sessions;
+  clock: Clock;
+  log: Logger;
+  /** The port the server listens on, known once it does: the Host and Origin checks compare with it. */
+  port: () => number;
+  /** How often an idle event stream gets a comment line; default 25 s. */
+  heartbeatMs?: number | undefined;
+}
+
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+const ASSET_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** The files the browser gets, read once: only these names are served, so no path reaches the disk. */
+const PAGES: Record<string, string> = {
+  '/': 'index.html',
+  '/cd': 'cd.html',
+  '/assets/style.css': 'style.css',
+  '/assets/common.js': 'common.js',
+  '/assets/list.js': 'list.js',
+  '/assets/details.js': 'details.js',
+};
+
+export function loadAssets(dir: URL = new URL('./assets/', import.meta.url)): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const [route, file] of Object.entries(PAGES)) {
+    const type = ASSET_TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
+    assets.set(route, { type, body: readFileSync(new URL(file, dir)) });
+  }
+  return assets;
+}
+
+const MAX_BODY = 64 * 1024;
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The console's request handler. Every request: the Host must be the loopback address (DNS
+ * rebinding), then a session cookie (401 without one), then for anything but GET the page's
+ * Origin and the session's CSRF token (403). Kubernetes calls carry the user's own credentials,
+ * so the API server's refusals come back to the page as they are.
+ */
+export function consoleHandler(options: ConsoleServerOptions, assets: Map<string, Asset> = loadAssets()) {
+  const streams = new Set<ServerResponse>();
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    handle(options, assets, streams, req, res).catch((err: unknown) => {
+      const failure = httpFailure(err);
+      if (failure.status >= 500) options.log.warn({ err: failure.message, path: req.url }, 'console request failed');
+      if (res.headersSent) res.end();
+      else sendJson(res, failure.status, { error: failure.message, reason: failure.reason });
+    });
+  };
+  return {
+    handler,
+    /** Ends open event streams, so the server can close. */
+    closeStreams: () => {
+      for (const res of streams) res.end();
+    },
+  };
+}
+
+async function handle(
+  options: ConsoleServerOptions,
+  assets: Map<string, Asset>,
+  streams: Set<ServerResponse>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const port = options.port();
+  const host = req.headers.host;
+  if (!hostAllowed(host, port)) return sendText(res, 403, `Forbidden: this console answers only to 127.0.0.1:${port}.\n`);
+  const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+  const method = req.method ?? 'GET';
+
+  if (url.pathname === '/login' && method === 'GET') {
+    const session = options.sessions.exchange(url.searchParams.get('token') ?? undefined);
+    if (!session) {
+      return sendText(res, 401, 'This login link was used already or is wrong. Run tidemark dashboard again for a new one.\n');
+    }
+    res.setHeader('set-cookie', sessionCookie(port, session.id));
+    res.setHeader('cache-control', 'no-store');
+    res.writeHead(303, { location: '/' }).end();
+    return;
+  }
+
+  const session = options.sessions.find(parseCookies(req.headers.cookie).get(sessionCookieName(port)));
+  if (!session) {
+    if (url.pathname.startsWith('/api/')) return sendJson(res, 401, { error: 'not logged in', reason: 'Unauthorized' });
+    return sendText(res, 401, 'Not logged in: open the URL that tidemark dashboard printed.\n');
+  }
+  if (method !== 'GET' && method !== 'HEAD') checkCsrf(req, session, port);
+
+  const asset = method === 'GET' ? assets.get(url.pathname) : undefined;
+  if (asset) {
+    res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' }).end(asset.body);
+    return;
+  }
+  if (url.pathname === '/api/session' && method === 'GET') {
+    return sendJson(res, 200, { csrfToken: session.csrf, scope: options.feed.currentScope });
+  }
+  if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, req, res);
+
+  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume))?$/.exec(url.pathname);
+  if (!match) throw new HttpError(404, 'NotFound', `no such page: ${url.pathname}`);
+  const namespace = decodeURIComponent(match[1] ?? '');
+  const name = decodeURIComponent(match[2] ?? '');
+  const problem = namespaceProblem(namespace) ?? objectNameProblem(name);
+  if (problem) throw new HttpError(400, 'BadRequest', problem);
+  const action = match[3];
+  const cdRef = `${namespace}/${name}`;
+
+  if (action === undefined && method === 'GET') {
+    const cd = await options.kube.getCd(namespace, name);
+    if (!cd) throw new HttpError(404, 'NotFound', `ContinuousDeployment ${cdRef} not found`);
+    const events = await options.kube.events(namespace, name).catch((err: unknown) => {
+      // The page still shows the deployment when the user may not read Events.
+      if (err instanceof KubeApiError && err.status === 403) return [];
+      throw err;
+    });
+    return sendJson(res, 200, cdDetails(cd, events));
+  }
+  if (action === 'sync' && method === 'POST') {
+    const requestedAt = await requestSync(options, namespace, name);
+    options.log.info({ cd: cdRef }, 'console: sync requested');
+    return sendJson(res, 200, { requestedAt });
+  }
+  if ((action === 'suspend' || action === 'resume') && method === 'POST') {
+    const suspend = action === 'suspend';
+    await options.kube.patchCd(namespace, name, { spec: { suspend } });
+    // Resuming syncs now, as `tidemark resume` does: the user expects to see it catch up.
+    if (!suspend) await requestSync(options, namespace, name);
+    options.log.info({ cd: cdRef, suspend }, 'console: suspend changed');
+    return sendJson(res, 200, { suspended: suspend });
+  }
+  if (action === undefined && method === 'DELETE') {
+    const body = await readJson(req);
+    const orphan = isRecord(body) && body.orphan === true;
+    // The agent's finalizer reads this annotation when the deletion arrives: orphan keeps the
+    // deployed objects; without it they are deleted with the deployment (KubeSphere's meaning).
+    await options.kube.patchCd(namespace, name, { metadata: { annotations: { [Annotations.deletionPolicy]: orphan ? 'orphan' : null } } });
+    await options.kube.deleteCd(namespace, name);
+    options.log.info({ cd: cdRef, orphan }, 'console: deleted');
+    return sendJson(res, 200, { deleted: true, orphan });
+  }
+  throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
+}
+
+async function requestSync(options: ConsoleServerOptions, namespace: string, name: string): Promise<string> {
+  const requestedAt = new Date(options.clock.now()).toISOString();
+  await options.kube.patchCd(namespace, name, { metadata: { annotations: { [Annotations.requestedAt]: requestedAt } } });
+  return requestedAt;
+}
+
+function checkCsrf(req: IncomingMessage, session: Session, port: number): void {
+  if (!originAllowed(header(req, 'origin'), req.headers.host, port)) {
+    throw new HttpError(403, 'CsrfRejected', 'refused: the request does not come from this console (Origin)');
+  }
+  if (!Sessions.csrfMatches(session, header(req, 'x-csrf-token'))) {
+    throw new HttpError(403, 'CsrfRejected', 'refused: the request carries no valid CSRF token');
+  }
+}
+
+function openStream(options: ConsoleServerOptions, streams: Set<ServerResponse>, req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+  });
+  res.write(sseEvent('snapshot', options.feed.snapshot().data));
+  const unsubscribe = options.feed.subscribe((message) => res.write(sseEvent(message.event, message.data)));
+  const heartbeat = setInterval(() => res.write(sseComment('ping')), options.heartbeatMs ?? 25_000);
+  streams.add(res);
+  const done = () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+    streams.delete(res);
+  };
+  req.on('close', done);
+  res.on('close', done);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'BadRequest', 'request body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'BadRequest', 'request body is not JSON');
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function httpFailure(err: unknown): { status: number; reason: string; message: string } {
+  if (err instanceof HttpError) return { status: err.status, reason: err.reason, message: err.message };
+  if (err instanceof KubeApiError) {
+    const status = err.status >= 400 && err.status < 500 ? err.status : 502;
+    return { status, reason: err.code, message: err.message };
+  }
+  if (isTidemarkError(err)) return { status: 502, reason: err.code, message: err.message };
+  return { status: 500, reason: 'InternalError', message: 'internal error' };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(text);
+}
