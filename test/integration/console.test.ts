@@ -1,0 +1,314 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'puppeteer-core';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startProcess, waitFor } from '../harness/process.ts';
+import type { ManagedProcess } from '../harness/process.ts';
+import { applyCd, cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
+
+/**
+ * The console in a real browser (Debian's chromium, driven by puppeteer-core) against the real
+ * API server: `tidemark dashboard` runs as the user would start it, the test opens the URL it
+ * prints, and every check goes through the page or the API server — no fakes.
+ */
+
+const CHROMIUM = process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium';
+const puppeteer = await import('puppeteer-core').then(
+  (m) => m.default,
+  () => undefined,
+);
+const unavailable = !existsSync(CHROMIUM)
+  ? `no chromium at ${CHROMIUM} (apt-get install chromium, or set TIDEMARK_CHROMIUM)`
+  : puppeteer === undefined
+    ? 'puppeteer-core is not installed (a devDependency: npm install)'
+    : undefined;
+const BIN = new URL('../../bin/tidemark.ts', import.meta.url).pathname;
+/** Screenshots to look at (gitignored). */
+const SHOTS = new URL('../../.tidemark/screenshots/', import.meta.url).pathname;
+
+/** A plain HTTP request to the console from this process: another local user, with no browser and no cookie. */
+function call(port: number, method: string, path: string, host = `127.0.0.1:${port}`): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { host, origin: `http://127.0.0.1:${port}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The text of every element `selector` matches. (Page code is passed as text: the project compiles without the DOM types.) */
+async function texts(page: Page, selector: string): Promise<string[]> {
+  return (await page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent)`)) as string[];
+}
+
+/** The first `columns` cells of each row of a table body. */
+async function table(page: Page, tbody: string, columns: number): Promise<string[][]> {
+  const rows = `[...document.querySelectorAll(${JSON.stringify(`${tbody} tr`)})]`;
+  const code = `${rows}.map((tr) => [...tr.cells].slice(0, ${columns}).map((c) => c.textContent))`;
+  return (await page.evaluate(code)) as string[][];
+}
+
+describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let ns: string;
+  let dashboard: ManagedProcess;
+  let loginUrl: string;
+  let port: number;
+  let browser: Browser;
+  let page: Page;
+  let profile: string;
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    ns = await cluster.createNamespace('console');
+    await applyCd(kube, {
+      metadata: { name: 'existing', namespace: ns },
+      spec: { url: 'https://git.example/platform.git', path: 'base', pullInterval: '1h' },
+    });
+    dashboard = await startProcess({
+      name: 'tidemark dashboard',
+      command: process.execPath,
+      args: [BIN, 'dashboard', '--kubeconfig', cluster.kubeconfigPath],
+      env: { ...process.env, KUBECONFIG: '' },
+    });
+    await waitFor(() => Promise.resolve(/Open http:\/\/127\.0\.0\.1:\d+\/login\?token=\S+/.test(dashboard.tail(20))), {
+      what: 'tidemark dashboard prints its URL',
+      timeoutMs: 60_000,
+      watch: [dashboard],
+    });
+    loginUrl = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/.exec(dashboard.tail(20))?.[1] ?? '';
+    port = Number(new URL(loginUrl).port);
+    profile = await mkdtemp(join(tmpdir(), 'tidemark-chromium-'));
+    browser = await puppeteer!.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: profile,
+      args: [
+        ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+        '--disable-dev-shm-usage',
+        '--disable-gpu',
+        // A name that resolves to the console's address, as a DNS-rebinding attack would make it.
+        '--host-resolver-rules=MAP rebind.test 127.0.0.1',
+      ],
+    });
+    page = await browser.newPage();
+    page.setDefaultTimeout(60_000);
+    await page.setViewport({ width: 1360, height: 820 });
+    await mkdir(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await dashboard?.stop();
+    await kube?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('the printed URL logs in and lands on the list, which shows what exists', async () => {
+    await page.goto(loginUrl);
+    assert.equal(page.url(), `http://127.0.0.1:${port}/`, 'the token left the address bar');
+    await page.waitForSelector('body[data-live="synced"]');
+    await page.waitForSelector(`tr[data-key="${ns}/existing"]`);
+    const cookies = await browser.cookies();
+    const session = cookies.find((c) => c.name === `tidemark_session_${port}`);
+    assert.ok(session, 'a session cookie');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.equal(await page.evaluate('document.cookie'), '', 'page scripts cannot read it');
+  });
+
+  it('a ContinuousDeployment created through the API appears without a reload', async () => {
+    const marker = (await page.evaluate('window.marker = Math.random()')) as number;
+    await applyCd(kube, {
+      metadata: { name: 'web', namespace: ns, annotations: { 'kubesphere.io/alias-name': 'Web <shop>' } },
+      spec: { url: 'https://git.example/shop.git', path: 'deploy/prod', git: { branch: 'main' }, pullInterval: '1h' },
+    });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `${cdPath(ns, 'web')}/status`,
+      contentType: 'application/merge-patch+json',
+      body: { status: statusFor(ns) },
+    });
+    const row = `tr[data-key="${ns}/web"]`;
+    await page.waitForSelector(row);
+    await page.waitForFunction(`document.querySelector('${row} td.health')?.textContent === 'Degraded'`);
+    assert.equal(await page.evaluate('window.marker'), marker, 'the same page, not reloaded');
+    const cells = await texts(page, `${row} td`);
+    assert.equal(cells[0], `Web <shop>web · ${ns}`, 'the alias as text, not markup');
+    assert.equal(cells[2], 'OutOfSync');
+    assert.equal(cells[3], `in-cluster / ${ns}`);
+    assert.equal(cells[4], 'main@4a1c2e9');
+    assert.equal(await page.$(`${row} shop`), null, 'no element made from data');
+    await page.screenshot({ path: join(SHOTS, 'console-list.png') });
+  });
+
+  it('filters and search narrow the list', async () => {
+    const hidden = (name: string) => `document.querySelector('tr[data-key="${ns}/${name}"]')?.hidden`;
+    await page.select('#f-health', 'Degraded');
+    await page.waitForFunction(`${hidden('existing')} === true`);
+    assert.equal(await page.evaluate(hidden('web')), false);
+    await page.select('#f-health', '');
+    await page.type('#search', 'shop');
+    await page.waitForFunction(`${hidden('existing')} === true`);
+    assert.equal(await page.evaluate(hidden('web')), false);
+    await page.click('#search', { count: 3 });
+    await page.keyboard.press('Backspace');
+    await page.waitForFunction(`${hidden('existing')} === false`);
+  });
+
+  it('Sync sets the requestedAt annotation', async () => {
+    assert.equal((await getCd(kube, ns, 'web'))?.metadata.annotations?.['tidemark.dev/requestedAt'], undefined);
+    await page.click(`button[aria-label="Sync ${ns}/web"]`);
+    await waitFor(async () => (await getCd(kube, ns, 'web'))?.metadata.annotations?.['tidemark.dev/requestedAt'] !== undefined, {
+      what: 'the requestedAt annotation',
+      timeoutMs: 30_000,
+    });
+    await page.waitForFunction(`document.getElementById('status')?.textContent?.startsWith('Sync requested')`);
+  });
+
+  it('a change without the CSRF token is refused (403), and nothing is written', async () => {
+    const before = (await getCd(kube, ns, 'web'))?.metadata.resourceVersion;
+    const status = await page.evaluate(`fetch('/api/cds/${ns}/web/sync', { method: 'POST' }).then((res) => res.status)`);
+    assert.equal(status, 403);
+    assert.equal((await getCd(kube, ns, 'web'))?.metadata.resourceVersion, before);
+  });
+
+  it('another local user, without the cookie, is refused (401); the spent login URL opens nothing', async () => {
+    assert.equal(await call(port, 'POST', `/api/cds/${ns}/web/sync`), 401);
+    assert.equal(await call(port, 'GET', '/api/events'), 401);
+    const other = await browser.createBrowserContext();
+    try {
+      const stranger = await other.newPage();
+      const response = await stranger.goto(loginUrl);
+      assert.equal(response?.status(), 401);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a page under another host name (DNS rebinding) is refused', async () => {
+    assert.equal(await call(port, 'GET', '/', `rebind.test:${port}`), 403);
+    const other = await browser.createBrowserContext();
+    try {
+      const response = await (await other.newPage()).goto(`http://rebind.test:${port}/`);
+      assert.equal(response?.status(), 403);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('the details page: source, conditions, managed resources, events', async () => {
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/events`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `web.${Date.now()}`, namespace: ns },
+        involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', name: 'web', namespace: ns },
+        type: 'Warning',
+        reason: 'ApplyFailed',
+        message: 'Deployment/web: spec.replicas: Invalid value: -1',
+        source: { component: 'tidemark-agent' },
+        firstTimestamp: new Date().toISOString(),
+        lastTimestamp: new Date().toISOString(),
+        count: 1,
+      },
+    });
+    await page.click(`tr[data-key="${ns}/web"] a.name`);
+    await page.waitForSelector('body[data-live="synced"]');
+    assert.deepEqual(await texts(page, '#title'), ['Web <shop>']);
+    const facts = await texts(page, '#source dd');
+    assert.deepEqual(facts.slice(0, 4), [
+      'https://git.example/shop.git',
+      'branch main',
+      'deploy/prod',
+      'main@sha1:4a1c2e9f00000000000000000000000000000000',
+    ]);
+    const conditions = await table(page, '#conditions', 3);
+    assert.deepEqual(conditions, [['Ready', 'False', 'ApplyFailed']]);
+    const resources = await table(page, '#resources', 5);
+    assert.deepEqual(resources, [
+      ['Deployment', ns, 'web', 'Degraded', 'OutOfSync'],
+      ['ConfigMap', ns, 'web-config', 'Healthy', 'Synced'],
+    ]);
+    await page.waitForFunction(`document.querySelector('#events td:nth-child(2)')?.textContent === 'ApplyFailed'`);
+    await page.screenshot({ path: join(SHOTS, 'console-details.png'), fullPage: true });
+  });
+
+  it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForSelector(`tr[data-key="${ns}/existing"]`);
+    // A finalizer stands in for the agent's, so the deletion waits and the annotation can be read.
+    await kube.rest.request({
+      method: 'PATCH',
+      path: cdPath(ns, 'existing'),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { finalizers: ['tidemark.dev/finalizer'] } },
+    });
+    await page.click(`button[aria-label="Delete ${ns}/existing"]`);
+    await page.waitForSelector('#delete-dialog[open]');
+    assert.match((await texts(page, '#delete-dialog .effect')).join(), /also deletes every resource it deployed/);
+    await page.click('#delete-dialog input[name=orphan]');
+    assert.match((await texts(page, '#delete-dialog .effect')).join(), /stay in the cluster/);
+    await page.screenshot({ path: join(SHOTS, 'console-delete.png') });
+    await page.click('#delete-dialog button[value=delete]');
+    await waitFor(async () => (await getCd(kube, ns, 'existing'))?.metadata.deletionTimestamp !== undefined, {
+      what: 'existing being deleted',
+      timeoutMs: 30_000,
+    });
+    const cd = await getCd(kube, ns, 'existing');
+    assert.equal(cd?.metadata.annotations?.['tidemark.dev/deletion-policy'], 'orphan');
+    await page.waitForFunction(`document.querySelector('tr[data-key="${ns}/existing"] td.health')?.textContent === 'Deleting'`);
+    await kube.rest.request({
+      method: 'PATCH',
+      path: cdPath(ns, 'existing'),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { finalizers: null } },
+    });
+    await page.waitForFunction(`document.querySelector('tr[data-key="${ns}/existing"]') === null`);
+  });
+});
+
+function statusFor(ns: string): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
+    sync: { status: 'OutOfSync', revision: 'main@sha1:4a1c2e9f00000000000000000000000000000000' },
+    health: { status: 'Degraded', message: 'Deployment/web: 0 of 2 replicas available' },
+    lastSyncTime: now,
+    location: { cluster: 'in-cluster', namespace: ns },
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ApplyFailed',
+        message: 'Deployment/web: spec.replicas: Invalid value: -1 (fix the manifest in Git)',
+        lastTransitionTime: now,
+      },
+    ],
+    resources: [
+      {
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        namespace: ns,
+        name: 'web',
+        status: 'OutOfSync',
+        health: { status: 'Degraded', message: '0 of 2 replicas available' },
+      },
+      { version: 'v1', kind: 'ConfigMap', namespace: ns, name: 'web-config', status: 'Synced', health: { status: 'Healthy' } },
+    ],
+  };
+}
