@@ -16,6 +16,8 @@ export type FeedMessage =
   | { event: 'snapshot'; data: { scope: FeedScope; synced: boolean; rows: CdRow[]; problem: string | undefined } }
   | { event: 'upsert'; data: CdRow }
   | { event: 'delete'; data: { namespace: string; name: string } }
+  /** A change that leaves the row as it was (the spec's source, say): a details page reloads on it. */
+  | { event: 'changed'; data: { namespace: string; name: string } }
   | { event: 'problem'; data: { message: string } };
 
 export type FeedListener = (message: FeedMessage) => void;
@@ -64,7 +66,10 @@ export class CdFeed {
         onUpsert: (obj) => {
           const row = cdRow(asCd(obj));
           const key = rowKey(row);
-          if (JSON.stringify(this.rows.get(key)) === JSON.stringify(row)) return;
+          if (JSON.stringify(this.rows.get(key)) === JSON.stringify(row)) {
+            this.send({ event: 'changed', data: { namespace: row.namespace, name: row.name } });
+            return;
+          }
           this.rows.set(key, row);
           this.send({ event: 'upsert', data: row });
         },

@@ -4,6 +4,7 @@ import type { KubeClient } from '../shared/kube/client.ts';
 import type { ResourceMapping } from '../shared/kube/discovery.ts';
 import { resourcePath } from '../shared/kube/discovery.ts';
 import { isNotFound } from '../shared/kube/errors.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import type { CdEvent } from './view.ts';
 import { eventOf } from './view.ts';
@@ -16,6 +17,9 @@ export const CD_RESOURCE: ResourceMapping = {
   namespaced: true,
 };
 
+/** Edits made in the console are the user's, under this manager (not the agent's `tidemark`). */
+export const CONSOLE_FIELD_MANAGER = 'tidemark-console';
+
 /**
  * What the console asks of Kubernetes, always with the user's own credentials: the API server's
  * RBAC decides, and its refusal is passed on to the page as it is.
@@ -27,6 +31,8 @@ export interface ConsoleKube {
   /** A JSON merge patch of the ContinuousDeployment. */
   patchCd(namespace: string, name: string, patch: Record<string, unknown>): Promise<void>;
   deleteCd(namespace: string, name: string): Promise<void>;
+  /** An update (PUT) of the whole object, conditional on its resourceVersion; `dryRun` stores nothing. */
+  replaceCd(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** The Events about one ContinuousDeployment. */
   events(namespace: string, name: string): Promise<CdEvent[]>;
 }
@@ -48,6 +54,14 @@ export function consoleKube(client: KubeClient): ConsoleKube {
     },
     async deleteCd(namespace, name) {
       await client.rest.request({ method: 'DELETE', path: path(namespace, name) });
+    },
+    async replaceCd(obj, dryRun) {
+      await client.rest.request({
+        method: 'PUT',
+        path: path(obj.metadata.namespace ?? '', obj.metadata.name),
+        query: { fieldManager: CONSOLE_FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
+        body: obj,
+      });
     },
     async events(namespace, name) {
       const list = await client.rest.request<{ items?: Array<Parameters<typeof eventOf>[0]> }>({

@@ -36,6 +36,13 @@ function fakeConsoleKube(fake: FakeKubePort, events: CdEvent[]): ConsoleKube {
       await fake.replace(CD_RESOURCE, mergePatch(live, patch) as KubeObject);
     },
     deleteCd: (ns, name) => fake.delete(CD_RESOURCE, ns, name, 'background'),
+    async replaceCd(obj, dryRun) {
+      if (dryRun) {
+        if (!(await fake.get(CD_RESOURCE, obj.metadata.namespace, obj.metadata.name))) throw new KubeApiError(404, 'NotFound', 'not found');
+        return;
+      }
+      await fake.replace(CD_RESOURCE, obj);
+    },
     events: () => Promise.resolve(events),
   };
 }
@@ -255,8 +262,13 @@ describe('the console server', () => {
     const text = await readStream(
       app.port,
       cookie,
-      (t) => t.includes('event: upsert'),
-      () => void fake.seed(cd('apps', 'late')),
+      (t) => t.includes('event: upsert') && t.includes('event: changed'),
+      () =>
+        void (async () => {
+          fake.seed(cd('apps', 'late'));
+          const web = await fake.get(CD_RESOURCE, 'apps', 'web');
+          await fake.replace(CD_RESOURCE, { ...web!, spec: { ...(web!.spec as object), pullInterval: '2h' } });
+        })(),
     );
     const frames = text.split('\n\n').filter((f) => f.startsWith('event:'));
     assert.match(frames[0] ?? '', /^event: snapshot\ndata: /);
@@ -273,6 +285,59 @@ describe('the console server', () => {
     );
     const upsert = frames.find((f) => f.startsWith('event: upsert')) ?? '';
     assert.equal((JSON.parse(upsert.slice(upsert.indexOf('data: ') + 6)) as { name: string }).name, 'late');
+    const changed = frames.find((f) => f.startsWith('event: changed')) ?? '';
+    assert.deepEqual(
+      JSON.parse(changed.slice(changed.indexOf('data: ') + 6)),
+      { namespace: 'apps', name: 'web' },
+      'a change outside the row',
+    );
+  });
+
+  it('Edit YAML: problems by field and nothing written; a valid edit is saved', async () => {
+    const headers = { cookie, origin: origin(), 'x-csrf-token': csrf, 'content-type': 'application/json' };
+    const opened = await call(app.port, 'GET', '/api/cds/apps/web/yaml', { cookie });
+    const { yaml } = JSON.parse(opened.body) as { yaml: string };
+    assert.match(yaml, /^ {2}path: deploy$/m);
+    assert.doesNotMatch(yaml, /status:/);
+    const writes = fake.writes().length;
+    const bad = await call(
+      app.port,
+      'POST',
+      '/api/cds/apps/web/yaml',
+      headers,
+      JSON.stringify({ yaml: yaml.replace('path: deploy', 'path: 7') }),
+    );
+    assert.equal(bad.status, 422);
+    assert.deepEqual((JSON.parse(bad.body) as { problems: unknown }).problems, [
+      { field: 'spec.path', message: 'must be a string, not number 7' },
+    ]);
+    assert.equal(fake.writes().length, writes);
+    const noToken = await call(app.port, 'POST', '/api/cds/apps/web/yaml', { ...headers, 'x-csrf-token': '' }, JSON.stringify({ yaml }));
+    assert.equal(noToken.status, 403);
+    const good = await call(
+      app.port,
+      'POST',
+      '/api/cds/apps/web/yaml',
+      headers,
+      JSON.stringify({ yaml: yaml.replace('path: deploy', 'path: deploy/v2') }),
+    );
+    assert.equal(good.status, 200, good.body);
+    assert.equal((fake.peek(API_VERSION, 'ContinuousDeployment', 'apps', 'web')?.spec as { path: string }).path, 'deploy/v2');
+  });
+
+  it('Edit Information sets the alias and description', async () => {
+    const headers = { cookie, origin: origin(), 'x-csrf-token': csrf, 'content-type': 'application/json' };
+    const reply = await call(
+      app.port,
+      'POST',
+      '/api/cds/apps/web/info',
+      headers,
+      JSON.stringify({ alias: 'Shop', description: 'the shop' }),
+    );
+    assert.equal(reply.status, 200, reply.body);
+    const annotations = fake.peek(API_VERSION, 'ContinuousDeployment', 'apps', 'web')?.metadata.annotations ?? {};
+    assert.equal(annotations['kubesphere.io/alias-name'], 'Shop');
+    assert.equal(annotations['kubesphere.io/description'], 'the shop');
   });
 
   it('delete: the orphan choice becomes the deletion-policy annotation before the delete', async () => {

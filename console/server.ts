@@ -6,6 +6,7 @@ import { KubeApiError } from '../shared/kube/errors.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { namespaceProblem, objectNameProblem } from '../shared/spec/names.ts';
+import { apiServerProblems, editableYaml, informationPatch, readEditedYaml } from './edit.ts';
 import type { CdFeed } from './feed.ts';
 import type { ConsoleKube } from './kube.ts';
 import { hostAllowed, originAllowed, parseCookies, SECURITY_HEADERS, sessionCookie, sessionCookieName } from './security.ts';
@@ -135,7 +136,7 @@ async function handle(
   }
   if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, req, res);
 
-  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume))?$/.exec(url.pathname);
+  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info))?$/.exec(url.pathname);
   if (!match) throw new HttpError(404, 'NotFound', `no such page: ${url.pathname}`);
   const namespace = decodeURIComponent(match[1] ?? '');
   const name = decodeURIComponent(match[2] ?? '');
@@ -166,6 +167,42 @@ async function handle(
     if (!suspend) await requestSync(options, namespace, name);
     options.log.info({ cd: cdRef, suspend }, 'console: suspend changed');
     return sendJson(res, 200, { suspended: suspend });
+  }
+  if (action === 'yaml' && method === 'GET') {
+    const cd = await options.kube.getCd(namespace, name);
+    if (!cd) throw new HttpError(404, 'NotFound', `ContinuousDeployment ${cdRef} not found`);
+    return sendJson(res, 200, { yaml: editableYaml(cd) });
+  }
+  if (action === 'yaml' && method === 'POST') {
+    const body = await readJson(req);
+    const text = isRecord(body) && typeof body.yaml === 'string' ? body.yaml : undefined;
+    if (text === undefined) throw new HttpError(400, 'BadRequest', 'expected {"yaml": "..."}');
+    const edited = readEditedYaml(text, { namespace, name });
+    if (!edited.ok) return sendJson(res, 422, { error: 'the YAML has problems', reason: 'InvalidSpec', problems: edited.problems });
+    // The API server's own checks (schema, admission) first, without storing: only a change that
+    // would be accepted whole is written.
+    for (const dryRun of [true, false]) {
+      try {
+        await options.kube.replaceCd(edited.object, dryRun);
+      } catch (err) {
+        if (err instanceof KubeApiError && (err.status === 422 || err.status === 400)) {
+          return sendJson(res, 422, { error: 'the API server refused the change', reason: err.code, problems: apiServerProblems(err) });
+        }
+        if (err instanceof KubeApiError && err.status === 409) {
+          throw new HttpError(409, 'Conflict', 'the deployment changed since the editor opened; reload it and edit again');
+        }
+        throw err;
+      }
+    }
+    options.log.info({ cd: cdRef }, 'console: YAML saved');
+    return sendJson(res, 200, { saved: true });
+  }
+  if (action === 'info' && method === 'POST') {
+    const info = informationPatch(await readJson(req));
+    if (!info.ok) return sendJson(res, 422, { error: 'the information has problems', reason: 'InvalidSpec', problems: info.problems });
+    await options.kube.patchCd(namespace, name, info.patch);
+    options.log.info({ cd: cdRef }, 'console: information saved');
+    return sendJson(res, 200, { saved: true });
   }
   if (action === undefined && method === 'DELETE') {
     const body = await readJson(req);

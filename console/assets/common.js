@@ -23,11 +23,15 @@ export function el(tag, props = {}, ...children) {
 }
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} message @param {string} reason */
-  constructor(status, message, reason) {
+  /**
+   * @param {number} status @param {string} message @param {string} reason
+   * @param {Array<{ field: string, message: string }>} [problems] what is wrong, by field
+   */
+  constructor(status, message, reason, problems = []) {
     super(message);
     this.status = status;
     this.reason = reason;
+    this.problems = problems;
   }
 }
 
@@ -59,7 +63,8 @@ export async function api(method, path, body) {
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, data.error ?? res.statusText, data.reason ?? '');
+  if (!res.ok)
+    throw new ApiError(res.status, data.error ?? res.statusText, data.reason ?? '', Array.isArray(data.problems) ? data.problems : []);
   return data;
 }
 
@@ -114,11 +119,11 @@ export function badge(value) {
  * The one event stream of the server's watch. Reconnects on its own (EventSource does); the
  * server starts every connection with a full snapshot, so nothing is missed in between.
  * @param {{ snapshot?: (data: any) => void, upsert?: (row: any) => void, delete?: (ref: any) => void,
- *   problem?: (p: any) => void, down?: () => void }} on
+ *   changed?: (ref: any) => void, problem?: (p: any) => void, down?: () => void }} on
  */
 export function liveFeed(on) {
   const source = new EventSource('/api/events');
-  for (const name of /** @type {const} */ (['snapshot', 'upsert', 'delete', 'problem'])) {
+  for (const name of /** @type {const} */ (['snapshot', 'upsert', 'delete', 'changed', 'problem'])) {
     source.addEventListener(name, (event) => on[name]?.(JSON.parse(/** @type {MessageEvent} */ (event).data)));
   }
   source.addEventListener('error', () => on.down?.());
@@ -200,4 +205,37 @@ export function confirmDelete(row) {
       { once: true },
     );
   });
+}
+
+/**
+ * Lists an edit's problems by field in `list`, or hides it when there are none.
+ * @param {HTMLElement} list @param {Array<{ field: string, message: string }>} problems
+ */
+export function showProblems(list, problems) {
+  list.replaceChildren(...problems.map((p) => el('li', {}, p.field ? el('code', {}, p.field) : '', p.field ? ` ${p.message}` : p.message)));
+  list.hidden = problems.length === 0;
+}
+
+/**
+ * Opens a dialog whose form saves through `save`; problems stay in the dialog beside the form,
+ * and it closes only when the save worked.
+ * @param {HTMLDialogElement} dialog
+ * @param {(form: HTMLFormElement) => Promise<void>} save
+ */
+export function editDialog(dialog, save) {
+  const form = /** @type {HTMLFormElement} */ (dialog.querySelector('form'));
+  const list = /** @type {HTMLElement} */ (dialog.querySelector('.problems'));
+  showProblems(list, []);
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      await save(form);
+      dialog.close();
+    } catch (err) {
+      showProblems(list, err instanceof ApiError && err.problems.length > 0 ? err.problems : [{ field: '', message: reasonOf(err) }]);
+    }
+  };
+  const cancel = dialog.querySelector('button.cancel');
+  if (cancel) /** @type {HTMLButtonElement} */ (cancel).onclick = () => dialog.close();
+  dialog.showModal();
 }

@@ -1,6 +1,20 @@
 // One continuous deployment: source, conditions, managed resources and recent Events. It reloads
 // when the server's watch reports a change to this deployment.
-import { ago, api, ApiError, badge, cdApiPath, confirmDelete, el, liveFeed, say, setSuspended, shortRevision, syncNow } from './common.js';
+import {
+  ago,
+  api,
+  ApiError,
+  badge,
+  cdApiPath,
+  confirmDelete,
+  editDialog,
+  el,
+  liveFeed,
+  say,
+  setSuspended,
+  shortRevision,
+  syncNow,
+} from './common.js';
 
 const params = new URLSearchParams(location.search);
 const ref = { namespace: params.get('namespace') ?? '', name: params.get('name') ?? '' };
@@ -38,7 +52,8 @@ function render() {
   byId('s-updated').textContent = ago(row.updated);
   byId('s-updated').title = row.updated;
   byId('do-suspend').textContent = row.suspended ? 'Resume' : 'Suspend';
-  for (const id of ['do-sync', 'do-suspend', 'do-delete']) /** @type {HTMLButtonElement} */ (byId(id)).disabled = row.deleting;
+  for (const id of ['do-info', 'do-yaml', 'do-sync', 'do-suspend', 'do-delete'])
+    /** @type {HTMLButtonElement} */ (byId(id)).disabled = row.deleting;
 
   const source = details.source;
   const facts = [
@@ -95,6 +110,32 @@ function reloadSoon() {
 }
 
 byId('do-sync').addEventListener('click', () => syncNow(ref));
+byId('do-info').addEventListener('click', () => {
+  const dialog = /** @type {HTMLDialogElement} */ (byId('info-dialog'));
+  const form = /** @type {HTMLFormElement} */ (dialog.querySelector('form'));
+  /** @type {HTMLInputElement} */ (form.elements.namedItem('alias')).value = details?.row.alias ?? '';
+  /** @type {HTMLTextAreaElement} */ (form.elements.namedItem('description')).value = details?.row.description ?? '';
+  editDialog(dialog, async (f) => {
+    const value = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (f.elements.namedItem(name)).value;
+    await api('POST', `${cdApiPath(ref.namespace, ref.name)}/info`, { alias: value('alias'), description: value('description') });
+    say('Information saved.');
+  });
+});
+byId('do-yaml').addEventListener('click', async () => {
+  const dialog = /** @type {HTMLDialogElement} */ (byId('yaml-dialog'));
+  const text = /** @type {HTMLTextAreaElement} */ (dialog.querySelector('textarea'));
+  try {
+    text.value = (await api('GET', `${cdApiPath(ref.namespace, ref.name)}/yaml`)).yaml;
+  } catch (err) {
+    say(`Cannot open the YAML: ${err instanceof Error ? err.message : String(err)}`, true);
+    return;
+  }
+  editDialog(dialog, async () => {
+    await api('POST', `${cdApiPath(ref.namespace, ref.name)}/yaml`, { yaml: text.value });
+    say('YAML saved.');
+    reloadSoon();
+  });
+});
 byId('do-suspend').addEventListener('click', () => setSuspended(ref, !details?.row.suspended));
 byId('do-delete').addEventListener('click', async () => {
   if (await confirmDelete({ ...ref, suspended: details?.row.suspended ?? false })) reloadSoon();
@@ -104,6 +145,9 @@ await load();
 liveFeed({
   upsert(row) {
     if (`${row.namespace}/${row.name}` === key) reloadSoon();
+  },
+  changed(ref) {
+    if (`${ref.namespace}/${ref.name}` === key) reloadSoon();
   },
   delete(gone) {
     if (`${gone.namespace}/${gone.name}` === key) reloadSoon();

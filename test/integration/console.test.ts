@@ -248,6 +248,43 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     await page.screenshot({ path: join(SHOTS, 'console-details.png'), fullPage: true });
   });
 
+  it('Edit information, and Edit YAML: problems by field (our reader, then the dry run), nothing written until valid', async () => {
+    await page.click('#do-info');
+    await page.waitForSelector('#info-dialog[open]');
+    await page.click('#info-dialog input[name=alias]', { count: 3 });
+    await page.type('#info-dialog input[name=alias]', 'Web shop');
+    await page.type('#info-dialog textarea[name=description]', 'The storefront');
+    await page.click('#info-dialog button[type=submit]');
+    await page.waitForFunction(`document.getElementById('title')?.textContent === 'Web shop'`);
+    const annotations = (await getCd(kube, ns, 'web'))?.metadata.annotations ?? {};
+    assert.equal(annotations['kubesphere.io/alias-name'], 'Web shop');
+    assert.equal(annotations['kubesphere.io/description'], 'The storefront');
+
+    await page.click('#do-yaml');
+    await page.waitForFunction(`document.querySelector('#yaml-dialog textarea')?.value.includes('path: deploy/prod')`);
+    const original = (await page.evaluate(`document.querySelector('#yaml-dialog textarea').value`)) as string;
+    const version = (await getCd(kube, ns, 'web'))?.metadata.resourceVersion;
+    const setYaml = (text: string) => page.evaluate(`document.querySelector('#yaml-dialog textarea').value = ${JSON.stringify(text)}`);
+
+    await setYaml(original.replace('pullInterval: 1h', 'pullInterval: often'));
+    await page.click('#yaml-dialog button[type=submit]');
+    await page.waitForSelector('#yaml-dialog .problems:not([hidden])');
+    assert.deepEqual(await texts(page, '#yaml-dialog .problems code'), ['spec.pullInterval']);
+
+    // A label value the API server refuses and our reader does not check: only its dry run can say.
+    await setYaml(original.replace('metadata:\n', 'metadata:\n  labels:\n    team: "not a valid value!"\n'));
+    await page.click('#yaml-dialog button[type=submit]');
+    await page.waitForFunction(`document.querySelector('#yaml-dialog .problems code')?.textContent === 'metadata.labels'`);
+    assert.equal((await getCd(kube, ns, 'web'))?.metadata.resourceVersion, version, 'nothing written');
+    await page.screenshot({ path: join(SHOTS, 'console-edit-yaml.png') });
+
+    await setYaml(original.replace('path: deploy/prod', 'path: deploy/staging'));
+    await page.click('#yaml-dialog button[type=submit]');
+    await page.waitForSelector('#yaml-dialog:not([open])');
+    assert.equal((await getCd(kube, ns, 'web'))?.spec.path, 'deploy/staging');
+    await page.waitForFunction(`[...document.querySelectorAll('#source dd')].some((dd) => dd.textContent === 'deploy/staging')`);
+  });
+
   it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector(`tr[data-key="${ns}/existing"]`);
