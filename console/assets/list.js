@@ -104,7 +104,8 @@ function applyFilters() {
     line.hidden = !visible;
     if (visible) shown++;
   }
-  count.textContent = rows.size === 0 ? '' : shown === rows.size ? `${rows.size} deployments` : `${shown} of ${rows.size} deployments`;
+  const plural = rows.size === 1 ? 'deployment' : 'deployments';
+  count.textContent = rows.size === 0 ? '' : shown === rows.size ? `${rows.size} ${plural}` : `${shown} of ${rows.size} ${plural}`;
   empty.hidden = shown > 0;
   empty.textContent = rows.size === 0 ? 'No continuous deployments yet.' : 'No continuous deployment matches the filters.';
 }
