@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
+import { kubeconfigYaml } from '../harness/control-plane.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
@@ -57,6 +58,24 @@ async function table(page: Page, tbody: string, columns: number): Promise<string
   return (await page.evaluate(code)) as string[][];
 }
 
+/** `tidemark dashboard` as a user starts it; the URL it prints. */
+async function startDashboard(kubeconfig: string): Promise<{ process: ManagedProcess; loginUrl: string; port: number }> {
+  const proc = await startProcess({
+    name: 'tidemark dashboard',
+    command: process.execPath,
+    args: [BIN, 'dashboard', '--kubeconfig', kubeconfig],
+    env: { ...process.env, KUBECONFIG: '' },
+  });
+  const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
+  await waitFor(() => Promise.resolve(printed.test(proc.tail(20))), {
+    what: 'tidemark dashboard prints its URL',
+    timeoutMs: 60_000,
+    watch: [proc],
+  });
+  const loginUrl = printed.exec(proc.tail(20))?.[1] ?? '';
+  return { process: proc, loginUrl, port: Number(new URL(loginUrl).port) };
+}
+
 describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
   let cluster: ClusterAccess;
   let kube: KubeClient;
@@ -67,6 +86,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
   let browser: Browser;
   let page: Page;
   let profile: string;
+  let scoped: ManagedProcess | undefined;
 
   before(async () => {
     cluster = await testCluster();
@@ -77,19 +97,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
       metadata: { name: 'existing', namespace: ns },
       spec: { url: 'https://git.example/platform.git', path: 'base', pullInterval: '1h' },
     });
-    dashboard = await startProcess({
-      name: 'tidemark dashboard',
-      command: process.execPath,
-      args: [BIN, 'dashboard', '--kubeconfig', cluster.kubeconfigPath],
-      env: { ...process.env, KUBECONFIG: '' },
-    });
-    await waitFor(() => Promise.resolve(/Open http:\/\/127\.0\.0\.1:\d+\/login\?token=\S+/.test(dashboard.tail(20))), {
-      what: 'tidemark dashboard prints its URL',
-      timeoutMs: 60_000,
-      watch: [dashboard],
-    });
-    loginUrl = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/.exec(dashboard.tail(20))?.[1] ?? '';
-    port = Number(new URL(loginUrl).port);
+    ({ process: dashboard, loginUrl, port } = await startDashboard(cluster.kubeconfigPath));
     profile = await mkdtemp(join(tmpdir(), 'tidemark-chromium-'));
     browser = await puppeteer!.launch({
       executablePath: CHROMIUM,
@@ -112,6 +120,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
   after(async () => {
     await browser?.close();
     await dashboard?.stop();
+    await scoped?.stop();
     await kube?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
   });
@@ -316,6 +325,53 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
       body: { metadata: { finalizers: null } },
     });
     await page.waitForFunction(`document.querySelector('tr[data-key="${ns}/existing"]') === null`);
+  });
+
+  it('a user who may only read one namespace sees only it, and a Sync is refused with the reason', async () => {
+    const other = await cluster.createNamespace('console-other');
+    await applyCd(kube, { metadata: { name: 'hidden', namespace: other }, spec: { url: 'https://git.example/x.git' } });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
+      body: {
+        metadata: { name: 'cd-reader' },
+        rules: [{ apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] }],
+      },
+    });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
+      body: {
+        metadata: { name: 'alice-reads' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cd-reader' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
+      },
+    });
+    const kubeconfig = join(profile, 'kubeconfig-alice.yaml');
+    await writeFile(kubeconfig, kubeconfigYaml(cluster.info, 'alice', cluster.userToken('alice'), ns), { mode: 0o600 });
+    const alice = await startDashboard(kubeconfig);
+    scoped = alice.process;
+    const context = await browser.createBrowserContext();
+    try {
+      const view = await context.newPage();
+      view.setDefaultTimeout(60_000);
+      // A small laptop window: the list must still fit.
+      await view.setViewport({ width: 900, height: 600 });
+      await view.goto(alice.loginUrl);
+      await view.waitForSelector('body[data-live="synced"]');
+      assert.deepEqual(await texts(view, '#scope'), [`Namespace ${ns}`]);
+      const keys = (await view.evaluate(`[...document.querySelectorAll('tr[data-key]')].map((tr) => tr.dataset.key)`)) as string[];
+      assert.deepEqual(keys, [`${ns}/web`], 'only what alice may list');
+      const before = (await getCd(kube, ns, 'web'))?.metadata.annotations?.['tidemark.dev/requestedAt'];
+      await view.click(`button[aria-label="Sync ${ns}/web"]`);
+      await view.waitForFunction(`document.getElementById('status')?.textContent?.startsWith('Could not sync')`);
+      const [said] = await texts(view, '#status');
+      assert.match(said ?? '', /Kubernetes refused: .*"alice" cannot patch/);
+      assert.equal((await getCd(kube, ns, 'web'))?.metadata.annotations?.['tidemark.dev/requestedAt'], before);
+      await view.screenshot({ path: join(SHOTS, 'console-refused.png') });
+    } finally {
+      await context.close();
+    }
   });
 });
 
