@@ -93,7 +93,8 @@ export class CdFeed {
 
   /** What a newly opened page is sent first. */
   snapshot(): FeedMessage & { event: 'snapshot' } {
-    const rows = [...this.rows.values()].sort((a, b) => rowKey(a).localeCompare(rowKey(b)));
+    // Code-unit order, the order the page keeps when it inserts a new row.
+    const rows = [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     return { event: 'snapshot', data: { scope: this.scope, synced: this.synced, rows, problem: this.problem } };
   }
 
