@@ -373,6 +373,12 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
       await context.close();
     }
   });
+
+  it('SIGTERM (as Ctrl+C) stops the dashboard cleanly while a page holds its event stream open', async () => {
+    assert.equal(await page.evaluate(`document.body.dataset.live`), 'synced', 'the list page is still connected');
+    const exit = await dashboard.stop(30_000);
+    assert.deepEqual(exit, { code: 0, signal: null });
+  });
 });
 
 function statusFor(ns: string): Record<string, unknown> {
