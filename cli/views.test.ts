@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
+import { forDisplay } from './commands/cd.ts';
 import { cdTable, cdStatus } from './views.ts';
 import { age, renderTable, shortRevision } from './table.ts';
 import { unifiedDiff } from './text-diff.ts';
@@ -137,4 +138,12 @@ test('status lists spec.healthChecks objects with their health, only when there 
     'Health checks:\n  KIND          NAMESPACE   NAME      HEALTH        MESSAGE\n' +
       '  HelmRelease   dev         backend   Progressing   spec.healthCheckExprs[0]: no expression is true yet\n',
   );
+});
+
+test('the CLI never prints a password from spec.url, in a table or as JSON', () => {
+  const leaky: ContinuousDeployment = { ...infra, spec: { ...infra.spec, url: 'https://deploy:hunter2hunter2@git.example/infra.git' } };
+  const shown = forDisplay(leaky);
+  assert.equal(shown.spec.url, 'https://deploy:***@git.example/infra.git');
+  assert.doesNotMatch(cdStatus(shown, [], now) + JSON.stringify(shown), /hunter2/);
+  assert.equal(forDisplay(infra), infra, 'a URL without a password is left as it is');
 });

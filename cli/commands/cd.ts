@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import { Annotations, API_VERSION } from '../../shared/api/constants.ts';
+import { redactUrlPassword } from '../../shared/git/errors.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
 import type { CliContext } from '../context.ts';
 import { Exit, UsageError } from '../context.ts';
@@ -22,8 +23,9 @@ export function print(ctx: CliContext, value: unknown, table: () => string): voi
 export async function getCds(ctx: CliContext): Promise<number> {
   const name = ctx.positionals[0];
   if (name) {
-    const cd = await readCd(ctx, name);
-    if (!cd) return Exit.notFound;
+    const read = await readCd(ctx, name);
+    if (!read) return Exit.notFound;
+    const cd = forDisplay(read);
     print(ctx, cd, () => cdTable([cd], { nowMs: ctx.nowMs(), allNamespaces: false }));
     return Exit.ok;
   }
@@ -31,9 +33,9 @@ export async function getCds(ctx: CliContext): Promise<number> {
     method: 'GET',
     path: cdPath(ctx.allNamespaces ? undefined : ctx.namespace),
   });
-  const items = [...list.items].sort((a, b) =>
-    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
-  );
+  const items = list.items
+    .map(forDisplay)
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   if (ctx.output === 'table' && items.length === 0) {
     ctx.err(ctx.allNamespaces ? 'No ContinuousDeployments found.\n' : `No ContinuousDeployments found in ${ctx.namespace}.\n`);
     return Exit.ok;
@@ -44,8 +46,9 @@ export async function getCds(ctx: CliContext): Promise<number> {
 
 export async function status(ctx: CliContext): Promise<number> {
   const name = requireName(ctx);
-  const cd = await readCd(ctx, name);
-  if (!cd) return Exit.notFound;
+  const read = await readCd(ctx, name);
+  if (!read) return Exit.notFound;
+  const cd = forDisplay(read);
   const events = await recentEvents(ctx, cd);
   print(ctx, { status: cd.status ?? {}, events }, () => cdStatus(cd, events, ctx.nowMs()));
   const ready = cd.status?.conditions?.find((c) => c.type === 'Ready');
@@ -105,6 +108,16 @@ export async function sync(ctx: CliContext): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * The deployment as the CLI prints it: a password in spec.url shown as `***`. The agent refuses
+ * such a URL (credentials belong in the Git secret), so the value is of no use on screen, and
+ * terminals, CI logs and pasted bug reports are where it would travel on.
+ */
+export function forDisplay(cd: ContinuousDeployment): ContinuousDeployment {
+  const url = redactUrlPassword(cd.spec.url);
+  return url === cd.spec.url ? cd : { ...cd, spec: { ...cd.spec, url } };
 }
 
 export async function readCd(ctx: CliContext, name: string): Promise<ContinuousDeployment | undefined> {

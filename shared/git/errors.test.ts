@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyGitFailure, scrubSecrets } from './errors.ts';
+import { classifyGitFailure, redactUrlPassword, scrubSecrets } from './errors.ts';
 
 /** Real stderr from git 2.39 and common hosts, mapped to the code the user sees. */
 const CASES: Array<[string, string, 'transient' | 'terminal']> = [
@@ -122,5 +122,20 @@ describe('scrubSecrets', () => {
   });
   it('leaves very short secrets alone rather than shredding the text', () => {
     assert.equal(scrubSecrets('a b c', ['a']), 'a b c');
+  });
+});
+
+describe('redactUrlPassword', () => {
+  it('masks the password and keeps the user, host and path', () => {
+    assert.equal(redactUrlPassword('https://deploy:s3cr%2Ft@git.example/org/app.git'), 'https://deploy:***@git.example/org/app.git');
+  });
+  it('leaves URLs without a password as they are', () => {
+    for (const url of ['https://git.example/app.git', 'ssh://git@host/app.git', 'git@host:org/app.git', 'not a url']) {
+      assert.equal(redactUrlPassword(url), url);
+    }
+  });
+  it('masks everything up to the last @ of a URL that does not parse', () => {
+    assert.equal(redactUrlPassword('https://u:p@ss@127.0.0.1:99999/app.git'), 'https://***@127.0.0.1:99999/app.git');
+    assert.equal(redactUrlPassword('-https://u:pw@host/app.git'), '-https://***@host/app.git');
   });
 });

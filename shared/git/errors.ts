@@ -128,6 +128,23 @@ export function scrubSecrets(text: string, secrets: readonly string[] = []): str
   return out;
 }
 
+/**
+ * A repository URL fit to print: a password in its userinfo becomes `***` (the username stays, it
+ * says which account). A URL the WHATWG parser refuses is masked from the scheme to its last `@`,
+ * because where such a URL's userinfo ends is exactly what cannot be told.
+ */
+export function redactUrlPassword(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)\S*@/, '$1***@');
+  }
+  if (parsed.password === '') return url;
+  parsed.password = '***';
+  return parsed.href;
+}
+
 /** The lines that say what went wrong, without git's progress chatter and hints. */
 function summarize(text: string): string {
   const lines = text

@@ -3,7 +3,7 @@
  * commit and push, with credentials that never reach argv, URLs, errors or logs.
  */
 export type { GitAuthor, GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
-export { GitErrorCode, classifyGitFailure, scrubSecrets } from './errors.ts';
+export { GitErrorCode, classifyGitFailure, redactUrlPassword, scrubSecrets } from './errors.ts';
 export type { GitErrorCodeValue, GitFailure } from './errors.ts';
 export {
   validateRepositoryUrl,

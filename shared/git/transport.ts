@@ -1,4 +1,4 @@
-import { GitErrorCode, gitError } from './errors.ts';
+import { GitErrorCode, gitError, redactUrlPassword } from './errors.ts';
 import type { GitCredentials } from './types.ts';
 import { validateRepositoryUrl } from './validate.ts';
 
@@ -11,7 +11,7 @@ export function refuseLocalRepository(url: string, allowLocal: boolean): void {
   if (allowLocal || validateRepositoryUrl(url).kind !== 'file') return;
   throw gitError(
     GitErrorCode.LocalRepositoryNotAllowed,
-    `file:// repository URLs are refused: ${JSON.stringify(url)} would be read from this program's own filesystem`,
+    `file:// repository URLs are refused: ${JSON.stringify(redactUrlPassword(url))} would be read from this program's own filesystem`,
     'use an https:// or ssh:// URL; local repositories need the --allow-local-git flag (tests and demos only)',
   );
 }

@@ -50,14 +50,23 @@ describe('validateRepositoryUrl', () => {
       ));
   }
 
-  it('never echoes a password back', () => {
-    try {
-      validateRepositoryUrl('https://user:hunter2@host/repo.git');
-      assert.fail('accepted');
-    } catch (err) {
-      assert.doesNotMatch((err as Error).message, /hunter2/);
-    }
-  });
+  // The last two do not parse (a port out of range, a bracket never closed): that message once
+  // quoted the URL whole, and the secret scan of the fault suite found it in status and Events.
+  for (const url of [
+    'https://user:hunter2@host/repo.git',
+    'https://user:hunter2@127.0.0.1:99999/repo.git',
+    'https://user:hunter2@[::1/repo.git',
+    '-https://user:hunter2@host/repo.git',
+  ]) {
+    it(`never echoes a password back: ${url}`, () => {
+      try {
+        validateRepositoryUrl(url);
+        assert.fail('accepted');
+      } catch (err) {
+        assert.doesNotMatch((err as Error).message, /hunter2/);
+      }
+    });
+  }
 });
 
 describe('ref names', () => {

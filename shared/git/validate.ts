@@ -1,4 +1,4 @@
-import { invalidSpec } from './errors.ts';
+import { invalidSpec, redactUrlPassword } from './errors.ts';
 import { compileSemverRange } from './refs.ts';
 import type { GitRefSpec } from './types.ts';
 
@@ -17,7 +17,7 @@ const SCP_LIKE = /^(?:([A-Za-z0-9._~+-]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):
 
 /** Refuses a value that git could read as an option. */
 export function refuseOptionLike(what: string, value: string): void {
-  if (value.startsWith('-')) throw invalidSpec(`${what} ${JSON.stringify(value)} must not start with "-"`);
+  if (value.startsWith('-')) throw invalidSpec(`${what} ${JSON.stringify(redactUrlPassword(value))} must not start with "-"`);
 }
 
 /**
@@ -48,7 +48,8 @@ function checkUrlForm(url: string, scheme: string): CheckedUrl {
   try {
     parsed = new URL(url);
   } catch {
-    throw invalidSpec(`the repository URL ${JSON.stringify(url)} does not parse`, allowedHint());
+    // The message reaches status, Events and logs: a password in the URL must not.
+    throw invalidSpec(`the repository URL ${JSON.stringify(redactUrlPassword(url))} does not parse`, allowedHint());
   }
   if (parsed.password) {
     throw invalidSpec('the repository URL carries a password', 'put credentials in the Git secret, not in the URL');
