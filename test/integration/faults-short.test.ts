@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { useFaultEnv } from '../faults/case-env.ts';
 import { testCluster } from '../harness/cluster.ts';
@@ -5,12 +6,14 @@ import { installCrds } from '../harness/tidemark.ts';
 import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sync-faults.ts';
 import { GIT_FAULTS, runGitFault } from '../faults/git-faults.ts';
 import { REGISTRY_FAULTS, runRegistryFault, startRegistryFaultEnv, type RegistryFaultEnv } from '../faults/registry-faults.ts';
+import { runSecretScan } from '../faults/secrets-faults.ts';
 
 /**
  * The short form of `npm run faults` that `npm test` runs: the agent killed in the middle of the
  * apply of a first sync and in the middle of a prune, API server errors during a sync, and an
  * image scan throttled with Retry-After and redirected to another host (about 10 s), and the Git
- * server down or answering non-Git bytes (about 16 s). The full matrix is `npm run faults`.
+ * server down or answering non-Git bytes (about 16 s), and the secret scan without the remote
+ * cluster failures and the image automation. The full matrix is `npm run faults`.
  */
 const SHORT = [
   'agent SIGKILL during apply (250th write)',
@@ -57,5 +60,14 @@ describe('faults (short form): image scans under registry faults', () => {
     it(`reports and recovers from ${fault.name}`, async () => {
       await runRegistryFault(env as RegistryFaultEnv, fault, index);
     });
+  });
+});
+
+describe('faults (short form): known secrets in every output', () => {
+  it('no log line, status, Event, metric or CLI output holds a known secret', async () => {
+    const cluster = await testCluster();
+    await installCrds(cluster);
+    const result = await runSecretScan(cluster, { short: true });
+    assert.deepEqual(result.hits, [], 'no output holds a known secret, whole or in part');
   });
 });
