@@ -4,6 +4,10 @@ import { classifyGitFailure, redactUrlPassword, scrubSecrets } from './errors.ts
 
 /** Real stderr from git 2.39 and common hosts, mapped to the code the user sees. */
 const CASES: Array<[string, string, 'transient' | 'terminal']> = [
+  // git 2.39 fetching into a full tmpfs, then a checkout and a lock file there.
+  ['fatal: write error: No space left on device\nfatal: fetch-pack: invalid index-pack output', 'DiskFull', 'transient'],
+  ["error: unable to write file d/cm-0.yaml\nfatal: cannot create directory at 'd': No space left on device", 'DiskFull', 'transient'],
+  ["fatal: Unable to create '/cache/repo.git/shallow.lock': Disk quota exceeded", 'DiskFull', 'transient'],
   ["fatal: Authentication failed for 'https://host/org/repo.git/'", 'GitAuthenticationFailed', 'terminal'],
   ["fatal: could not read Username for 'http://127.0.0.1:4000': terminal prompts disabled", 'GitAuthenticationFailed', 'terminal'],
   [

@@ -14,6 +14,7 @@ export const GitErrorCode = {
   RepositoryTooLarge: 'GitRepositoryTooLarge',
   InsecureCredentials: 'GitInsecureCredentials',
   LocalRepositoryNotAllowed: 'GitLocalRepositoryNotAllowed',
+  DiskFull: 'DiskFull',
 } as const satisfies Record<string, Reason>;
 
 export type GitErrorCodeValue = (typeof GitErrorCode)[keyof typeof GitErrorCode];
@@ -25,12 +26,21 @@ interface Rule {
 }
 
 const AUTH_HINT = 'check the credentials in the Git secret';
+export const DISK_FULL_HINT =
+  "free space on the volume of the Git cache (--cache-dir; the chart's cacheDir and cacheSizeLimit); the agent retries by itself";
 
 /**
  * Ordered: the first match wins, so specific phrases sit above the generic ones git prints after
  * them (ssh's "Permission denied (publickey)" is followed by "Could not read from remote repository").
  */
 const RULES: readonly Rule[] = [
+  {
+    // First: a full disk breaks whatever git was doing, and it then says more (a broken pack,
+    // "the remote end hung up") that the rules below would take for the cause.
+    code: GitErrorCode.DiskFull,
+    test: /no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b/i,
+    hint: DISK_FULL_HINT,
+  },
   {
     code: GitErrorCode.AuthenticationFailed,
     test: /host key verification failed|remote host identification has changed|no \S+ host key is known/i,

@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidemarkError } from '../errors/index.ts';
 import { credentialsFingerprint, prepareAuth } from './credentials.ts';
-import { GitErrorCode, gitError } from './errors.ts';
+import { DISK_FULL_HINT, GitErrorCode, gitError } from './errors.ts';
 import { KeyedMutex } from './mutex.ts';
 import { gitEnvironment, runGit } from './run.ts';
 import type { GitCredentials, GitOperationOptions, GitRefSpec } from './types.ts';
@@ -116,7 +116,19 @@ export async function fetchRevision(
   const want = validateRefSpec(ref);
   const commit = validateCommitSha(sha);
   const root = repositoryCacheDir(cacheDir, checked.url);
-  return cacheLocks.run(root, () => fetchLocked(checked.url, checked.kind, creds, want, commit, root, options));
+  return cacheLocks.run(root, () =>
+    fetchLocked(checked.url, checked.kind, creds, want, commit, root, options).catch((err: unknown) => {
+      throw diskFull(err, root) ?? err;
+    }),
+  );
+}
+
+/** The cache's own writes (a directory, a checkout) failing for want of space: the reason git's failures get. */
+function diskFull(err: unknown, root: string): TidemarkError | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  const what = code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
+  return gitError(GitErrorCode.DiskFull, `writing the Git cache at ${root} failed: ${what}`, DISK_FULL_HINT, err);
 }
 
 async function fetchLocked(
