@@ -149,6 +149,10 @@ async function fetchLocked(
 
   await mkdir(checkouts, { recursive: true });
   if (!(await exists(join(repo, 'HEAD')))) await local(['init', '--quiet', '--bare', '--', repo], 'init');
+  if (!cleaned.has(root)) {
+    await removeCacheLeftovers(repo);
+    cleaned.add(root);
+  }
 
   const proof = `${root}\0${credentialsFingerprint(creds)}\0${sha}`;
   const mustProve = options.advertised === false && !proofs.has(proof);
@@ -218,6 +222,39 @@ async function fetchLocked(
   await pruneCheckouts(checkouts, dir, options.keepCheckouts ?? 2);
   await bare(['worktree', 'prune'], 'worktree');
   return { dir, sha, fetched, release };
+}
+
+/** Repository caches this process has cleaned of an earlier process's leftovers. */
+const cleaned = new Set<string>();
+
+/**
+ * Removes what a git killed in the middle of its work leaves in a cache repository: lock files
+ * (a `shallow.lock` from a killed fetch fails every later fetch with "File exists", for good), the
+ * temporary pack it was downloading, the .keep of a pack it had not yet recorded, and the lock
+ * of a worktree it was still creating (which `worktree prune` would never remove). Called on a
+ * repository's first use in a process: every git here runs under the cache's lock, so whatever
+ * such files exist then belong to a process that is gone (an agent killed with its container).
+ */
+export async function removeCacheLeftovers(repo: string): Promise<string[]> {
+  const removed: string[] = [];
+  const removeMatching = async (dir: string, test: (name: string) => boolean, recurse = false) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (recurse) await removeMatching(path, test, true);
+      } else if (test(e.name)) {
+        await rm(path, { force: true });
+        removed.push(path);
+      }
+    }
+  };
+  const lock = (name: string) => name.endsWith('.lock');
+  await removeMatching(repo, lock);
+  await removeMatching(join(repo, 'refs'), lock, true);
+  await removeMatching(join(repo, 'objects', 'pack'), (name) => name.startsWith('tmp_') || name.endsWith('.keep'));
+  await removeMatching(join(repo, 'worktrees'), (name) => lock(name) || name === 'locked', true);
+  return removed;
 }
 
 function tooLarge(message: string): TidemarkError {
