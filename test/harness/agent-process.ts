@@ -12,6 +12,8 @@ export interface AgentProcess {
   readonly output: () => string;
   /** `http://127.0.0.1:<port>` of the current process's health port (/healthz, /readyz, /metrics). */
   readonly healthUrl: () => string;
+  /** The current process's id (undefined before the first start). */
+  readonly pid: () => number | undefined;
   /** Resolves when the current process has exited. */
   readonly exited: () => Promise<void>;
   kill(signal?: NodeJS.Signals): void;
@@ -83,6 +85,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   return {
     output: () => output,
     healthUrl: () => healthUrl,
+    pid: () => child?.pid,
     exited: () => exit,
     kill: (signal = 'SIGKILL') => {
       if (alive()) child?.kill(signal);

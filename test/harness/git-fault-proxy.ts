@@ -22,15 +22,17 @@ export interface GitCall {
 }
 
 /**
- * Pass on; cut the connection; answer here; wait `delayMs` first (then pass on); or pass on and
- * cut the answer's body after `truncateAfter` bytes.
+ * Pass on; cut the connection; answer here; wait `delayMs` first (then pass on); pass on and cut
+ * the answer's body after `truncateAfter` bytes; or pass on `stallAfter` bytes of it and then
+ * nothing more, the connection held open (a download caught in the middle, for a kill).
  */
 export type GitVerdict =
   | 'forward'
   | 'reset'
   | { status: number; body?: string | Buffer; headers?: Record<string, string> }
   | { delayMs: number }
-  | { truncateAfter: number };
+  | { truncateAfter: number }
+  | { stallAfter: number };
 
 export type GitRule = (call: GitCall) => GitVerdict;
 
@@ -81,6 +83,7 @@ export async function startGitFaultProxy(upstreamBase: string): Promise<GitFault
       return;
     }
     const truncateAfter = typeof verdict === 'object' && 'truncateAfter' in verdict ? verdict.truncateAfter : undefined;
+    const stallAfter = typeof verdict === 'object' && 'stallAfter' in verdict ? verdict.stallAfter : undefined;
     const headers = { ...req.headers, host: upstream.host };
     delete headers['content-length'];
     const out = httpRequest(
@@ -93,6 +96,17 @@ export async function startGitFaultProxy(upstreamBase: string): Promise<GitFault
       },
       (up) => {
         const upHeaders = { ...up.headers };
+        if (stallAfter !== undefined) {
+          res.writeHead(up.statusCode ?? 502, upHeaders);
+          let passed = 0;
+          up.on('data', (chunk: Buffer) => {
+            if (passed >= stallAfter) return;
+            const part = chunk.subarray(0, stallAfter - passed);
+            passed += part.length;
+            res.write(part);
+          });
+          return;
+        }
         if (truncateAfter === undefined) {
           res.writeHead(up.statusCode ?? 502, upHeaders);
           up.pipe(res);
