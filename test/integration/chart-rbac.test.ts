@@ -444,6 +444,118 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     );
   });
 
+  it('escalations: neither ServiceAccount may write CRDs, bind roles, mint tokens, impersonate or reach past its grants', async () => {
+    const home = await namespace('rbac-esc');
+    const teamA = await namespace('rbac-esc-team');
+    const outside = await namespace('rbac-esc-out');
+    await seed(home);
+    await seed(outside);
+    // The agent restricted to team-a (the cluster-wide agent may apply anything Git holds, by design).
+    const { rbac, agent, updater } = await install(home, { agent: { rbac: { namespaces: [teamA] } } });
+    const rbacApi = '/apis/rbac.authorization.k8s.io/v1';
+    const crds = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+    const bindClusterAdmin = (sa: { namespace: string; name: string }) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      metadata: { name: `esc-${suffix()}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ kind: 'ServiceAccount', namespace: sa.namespace, name: sa.name }],
+    });
+    const token = (ns: string, name: string): KubeRequest => ({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+    });
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'escalations.example.test' },
+      spec: {
+        group: 'example.test',
+        names: { kind: 'Escalation', plural: 'escalations', singular: 'escalation', listKind: 'EscalationList' },
+        scope: 'Namespaced',
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }],
+      },
+    };
+    const attempts: Array<[KubeClient, string, { namespace: string; name: string }, string]> = [
+      [agent, 'agent', rbac.agentServiceAccount, teamA],
+      [updater, 'image updater', rbac.imageUpdaterServiceAccount, home],
+    ];
+    for (const [kube, who, sa, own] of attempts) {
+      await forbidden(kube, { method: 'POST', path: crds, body: crd }, `${who}: create a CRD`);
+      await forbidden(
+        kube,
+        merge(`${crds}/continuousdeployments.tidemark.dev`, { metadata: { labels: { escalated: 'yes' } } }),
+        `${who}: change Tidemark's own CRD`,
+      );
+      await forbidden(kube, { method: 'DELETE', path: `${crds}/continuousdeployments.tidemark.dev` }, `${who}: delete Tidemark's own CRD`);
+      await forbidden(
+        kube,
+        { method: 'POST', path: `${rbacApi}/clusterrolebindings`, body: { ...bindClusterAdmin(sa), kind: 'ClusterRoleBinding' } },
+        `${who}: bind cluster-admin to itself cluster-wide`,
+      );
+      await forbidden(
+        kube,
+        merge(`${rbacApi}/clusterroles/${rbac.objects.find((o) => o.kind === 'ClusterRole')?.metadata.name ?? 'x'}`, {
+          rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+        }),
+        `${who}: widen the chart's own ClusterRole`,
+      );
+      await forbidden(
+        kube,
+        { method: 'POST', path: `${rbacApi}/namespaces/${outside}/rolebindings`, body: { ...bindClusterAdmin(sa), kind: 'RoleBinding' } },
+        `${who}: bind cluster-admin to itself in a namespace it may not touch`,
+      );
+      await forbidden(kube, token(outside, 'default'), `${who}: mint a token for a ServiceAccount outside its namespaces`);
+      await forbidden(
+        kube,
+        token(
+          sa.namespace,
+          sa.name === rbac.agentServiceAccount.name ? rbac.imageUpdaterServiceAccount.name : rbac.agentServiceAccount.name,
+        ),
+        `${who}: mint a token for the other program`,
+      );
+      await forbidden(
+        kube,
+        { method: 'GET', path: `/api/v1/namespaces/${outside}/secrets/git-credentials` },
+        `${who}: read a Secret outside`,
+      );
+      await forbidden(kube, { method: 'GET', path: '/api/v1/secrets' }, `${who}: list Secrets cluster-wide`);
+      await forbidden(kube, { method: 'DELETE', path: `/api/v1/namespaces/${outside}` }, `${who}: delete a namespace`);
+      await forbidden(kube, { method: 'GET', path: '/api/v1/nodes' }, `${who}: list nodes`);
+      await forbidden(
+        kube,
+        {
+          method: 'POST',
+          path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+          body: { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: `esc-${suffix()}` } },
+        },
+        `${who}: ask for a client certificate`,
+      );
+      for (const headers of [{ 'impersonate-user': 'admin' }, { 'impersonate-user': 'x', 'impersonate-group': 'system:masters' }]) {
+        const as = createKubeClient({ ...kube.connection, headers }, { fieldManager: 'tidemark', clock: systemClock });
+        try {
+          await forbidden(
+            as,
+            { method: 'GET', path: `/api/v1/namespaces/${own}/configmaps` },
+            `${who}: impersonate ${JSON.stringify(headers)}`,
+          );
+        } finally {
+          await as.close();
+        }
+      }
+      assert.equal(
+        await can(kube, { verb: 'create', resource: 'pods', subresource: 'exec', namespace: outside }),
+        false,
+        `${who}: exec outside`,
+      );
+    }
+    // The restricted agent does hold everything inside team-a (it applies whatever Git holds there).
+    assert.equal(
+      await can(agent, { verb: 'create', resource: 'rolebindings', group: 'rbac.authorization.k8s.io', namespace: teamA }),
+      true,
+    );
+  });
+
   it('lockdown: both programs get the flags; the agent may act only as the named ServiceAccounts, never as a user or group', async () => {
     const home = await namespace('rbac-lock');
     const apps = await namespace('rbac-lock-apps');
