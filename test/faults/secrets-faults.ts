@@ -51,6 +51,8 @@ export interface SecretScanResult {
   sources: Array<{ source: string; bytes: number }>;
   /** Why a part was left out (no sshd). */
   skipped: string[];
+  /** The names of the values searched for. */
+  searchedFor: string[];
 }
 
 /**
@@ -390,6 +392,12 @@ export async function runSecretScan(cluster: ClusterAccess, options: { short?: b
     add('agent log', programs.agent.output());
     add('image updater log', programs.updater.output());
 
+    // The registry's bearer tokens: their signature is what makes one usable (the header and
+    // claims are the same JSON shape in every token, and not secret).
+    const issued = registry.issuer?.issued ?? [];
+    assert.ok(issued.length > 0, 'the registry issued tokens to the image updater');
+    issued.forEach((token, i) => secrets.push({ name: `registry bearer token ${i + 1}`, value: token.slice(token.lastIndexOf('.') + 1) }));
+
     // The scan can fail: the Secrets themselves hold every value (base64 in data).
     const own = await admin.rest.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/secrets` });
     const selfCheck = scanForSecrets(secrets, [{ source: 'the Secrets', text: JSON.stringify(own.items) + JSON.stringify(secrets) }]);
@@ -412,6 +420,7 @@ export async function runSecretScan(cluster: ClusterAccess, options: { short?: b
       hits,
       sources,
       skipped,
+      searchedFor: secrets.map((s) => s.name),
     };
   } finally {
     await agent?.stop();

@@ -12,6 +12,7 @@ describe('secrets in every output', () => {
     await installCrds(cluster);
     const result = await runSecretScan(cluster);
     for (const reason of result.skipped) t.diagnostic(`left out: ${reason}`);
+    t.diagnostic(`${result.searchedFor.length} values: ${result.searchedFor.join(', ')}`);
     t.diagnostic(`searched: ${result.sources.map((s) => `${s.source} (${s.bytes} B)`).join(', ')}`);
     recordRow(result.row);
     assert.deepEqual(result.hits, [], 'no output holds a known secret, whole or in part');

@@ -98,6 +98,8 @@ export interface TokenIssuer {
   scopes: string[];
   /** Lifetime of issued tokens; tests shorten it to exercise refresh. */
   lifetimeSeconds: number;
+  /** Every token issued, in order (the secret scan looks for them). */
+  readonly issued: readonly string[];
   close(): Promise<void>;
 }
 
@@ -106,7 +108,7 @@ export async function startTokenIssuer(
   port: number,
   credentials: { username: string; password: string },
 ): Promise<TokenIssuer> {
-  const state = { requests: 0, rejected: 0, scopes: [] as string[], lifetimeSeconds: 300 };
+  const state = { requests: 0, rejected: 0, scopes: [] as string[], lifetimeSeconds: 300, issued: [] as string[] };
   const expected = Buffer.from(`${credentials.username}:${credentials.password}`);
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -140,6 +142,7 @@ export async function startTokenIssuer(
       if (entry && subject !== '') access.push(entry);
     }
     const token = signer.sign(access, subject, state.lifetimeSeconds);
+    state.issued.push(token);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -181,6 +184,9 @@ export async function startTokenIssuer(
     },
     set lifetimeSeconds(value: number) {
       state.lifetimeSeconds = value;
+    },
+    get issued() {
+      return state.issued;
     },
     close: () =>
       new Promise<void>((resolve) => {
