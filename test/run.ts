@@ -34,6 +34,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const UNIT = [
   'agent/**/*.test.ts',
   'image-updater/**/*.test.ts',
+  'notification/**/*.test.ts',
   'shared/**/*.test.ts',
   'cli/**/*.test.ts',
   'console/**/*.test.ts',
