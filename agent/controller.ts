@@ -51,7 +51,7 @@ import type { HealthAssessor, ReconcileOutcome, Renderer, ResolvedRevision, Sour
 
 /** Records Kubernetes Events; `EventRecorder` is the real one. */
 export interface EventSink {
-  record(object: InvolvedObject, type: EventType, reason: Reason, message: string): Promise<void>;
+  record(object: InvolvedObject, type: EventType, reason: Reason, message: string, metadata?: Record<string, string>): Promise<void>;
 }
 
 /** Reads a Secret's data as text, as `identity` when one is given (else as the agent). */
@@ -321,7 +321,8 @@ export class ContinuousDeploymentController {
     await this.writeStatus(cd, status);
     state.inventory = status.resources;
     this.wakeForMissed(cd, state, status.resources);
-    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message);
+    const revision = outcome.resolved?.revision;
+    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message, revision ? { revision } : {});
     log.info(
       {
         revision: outcome.resolved?.revision,
@@ -416,7 +417,8 @@ export class ContinuousDeploymentController {
     );
     log.warn({ reason: error.code, err: describeError(error) }, 'reconcile failed');
     await this.writeStatus(cd, status).catch((err: unknown) => log.warn({ err: toTidemarkError(err).message }, 'status write failed'));
-    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message);
+    const revision = status.lastAttemptedRevision;
+    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message, revision ? { revision } : {});
   }
 
   /** Through the one status writer: nothing is written when no field we own changed. */

@@ -8,6 +8,8 @@ export const Kinds = {
   ImageRepository: { kind: 'ImageRepository', plural: 'imagerepositories' },
   ImagePolicy: { kind: 'ImagePolicy', plural: 'imagepolicies' },
   ImageUpdateAutomation: { kind: 'ImageUpdateAutomation', plural: 'imageupdateautomations' },
+  Provider: { kind: 'Provider', plural: 'providers' },
+  Alert: { kind: 'Alert', plural: 'alerts' },
 } as const;
 
 /** Server-side apply field manager for everything the agent applies. */

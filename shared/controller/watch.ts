@@ -35,6 +35,7 @@ export async function listAndWatch<T extends KubeObject>(
     /** Omitted: every namespace. */
     namespace?: string | undefined;
     labelSelector?: string | undefined;
+    fieldSelector?: string | undefined;
     onError?: ((err: unknown) => void) | undefined;
     /** Objects per LIST request (`limit` + `continue`); default LIST_PAGE_SIZE. */
     pageSize?: number | undefined;
@@ -45,7 +46,7 @@ export async function listAndWatch<T extends KubeObject>(
     transform?: ((obj: T) => T) | undefined;
   },
 ): Promise<void> {
-  const scope = { namespace: options.namespace, labelSelector: options.labelSelector };
+  const scope = { namespace: options.namespace, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
   const transform = options.transform ?? ((obj: T) => obj);
   let attempt = 0;
   let notServed = false;

@@ -44,8 +44,18 @@ export class EventRecorder {
     this.dedupeWindowMs = options.dedupeWindowMs ?? 10 * 60_000;
   }
 
-  async record(object: InvolvedObject, type: EventType, reason: Reason, message: string): Promise<void> {
-    const key = `${object.namespace}/${object.name}/${type}/${reason}/${message}`;
+  /**
+   * `metadata` (e.g. the revision) goes on the Event as `tidemark.dev/<key>` annotations, where
+   * alerts read it: a commit status needs the synced commit.
+   */
+  async record(
+    object: InvolvedObject,
+    type: EventType,
+    reason: Reason,
+    message: string,
+    metadata: Record<string, string> = {},
+  ): Promise<void> {
+    const key = `${object.namespace}/${object.name}/${type}/${reason}/${message}/${metadata.revision ?? ''}`;
     const now = this.clock.now();
     const last = this.recent.get(key);
     if (last !== undefined && now - last < this.dedupeWindowMs) return;
@@ -54,7 +64,13 @@ export class EventRecorder {
     const event = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${object.name}.${randomBytes(8).toString('hex')}`, namespace: object.namespace },
+      metadata: {
+        name: `${object.name}.${randomBytes(8).toString('hex')}`,
+        namespace: object.namespace,
+        ...(Object.keys(metadata).length > 0
+          ? { annotations: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [`tidemark.dev/${k}`, v])) }
+          : {}),
+      },
       involvedObject: object,
       type,
       reason,

@@ -12,6 +12,8 @@ export interface ListOptions {
   /** Omitted: all namespaces (or a cluster-scoped kind). */
   namespace?: string | undefined;
   labelSelector?: string | undefined;
+  /** Server-side field selection (`involvedObject.apiVersion=…` on Events); the fake port ignores it. */
+  fieldSelector?: string | undefined;
 }
 
 /** One page of a LIST: at most `limit` objects, from where `continue` left off. */

@@ -25,7 +25,7 @@ export function createRestPort(rest: KubeRest, mapper: RestMapper, options: { fi
       const list = await rest.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubeObject[] }>({
         method: 'GET',
         path: path(resource, opts.namespace),
-        query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue },
+        query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: opts.continue },
       });
       // List items carry no apiVersion/kind (only the list does); stamp them so a listed copy
       // reads the same as a watched one.
@@ -37,7 +37,12 @@ export function createRestPort(rest: KubeRest, mapper: RestMapper, options: { fi
     watch: (resource, opts, onEvent, signal) =>
       rest.watch(
         path(resource, opts.namespace),
-        { resourceVersion: opts.resourceVersion, timeoutSeconds: 300, labelSelector: opts.labelSelector },
+        {
+          resourceVersion: opts.resourceVersion,
+          timeoutSeconds: 300,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+        },
         (event) => onEvent(event as Parameters<typeof onEvent>[0]),
         signal,
       ),
