@@ -10,6 +10,7 @@ export const Kinds = {
   ImageUpdateAutomation: { kind: 'ImageUpdateAutomation', plural: 'imageupdateautomations' },
   Provider: { kind: 'Provider', plural: 'providers' },
   Alert: { kind: 'Alert', plural: 'alerts' },
+  Receiver: { kind: 'Receiver', plural: 'receivers' },
 } as const;
 
 /** Server-side apply field manager for everything the agent applies. */

@@ -10,6 +10,7 @@ export const Resources = {
   Provider: tidemark(Kinds.Provider),
   Alert: tidemark(Kinds.Alert),
   Event: { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true },
+  Receiver: tidemark(Kinds.Receiver),
   Secret: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
   ConfigMap: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
   Namespace: { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },

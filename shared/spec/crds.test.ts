@@ -6,6 +6,7 @@ import RE2 from 're2';
 import { DEFAULT_EXCLUSION_LIST, DEFAULT_SCAN_INTERVAL } from '../api/image.ts';
 import { MAX_EXPRESSION_LENGTH } from '../cel/index.ts';
 import { formatDuration } from '../time/duration.ts';
+import { RECEIVER_TARGET_KINDS, RECEIVER_TYPES } from '../api/receiver.ts';
 import {
   COMMIT_SHA_PATTERN,
   DEFAULT_AUTOMATION_INTERVAL,
@@ -33,6 +34,9 @@ import {
   validateImagePolicySpec,
   validateImageRepositorySpec,
   validateImageUpdateAutomationSpec,
+  validateReceiverSpec,
+  MAX_RECEIVER_EVENTS,
+  MAX_RECEIVER_RESOURCES,
   type Validated,
 } from './index.ts';
 
@@ -78,6 +82,7 @@ const deployments = load('continuousdeployments.yaml');
 const repositories = load('imagerepositories.yaml');
 const policies = load('imagepolicies.yaml');
 const automations = load('imageupdateautomations.yaml');
+const receivers = load('receivers.yaml');
 
 function specSchema(crd: Crd): Schema {
   return crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
@@ -95,7 +100,7 @@ function checkStructural(schema: Schema, path: string) {
   if (schema.pattern) assert.doesNotThrow(() => new RE2(schema.pattern as string), `${path} pattern is not RE2`);
 }
 
-for (const crd of [deployments, repositories, policies, automations]) {
+for (const crd of [deployments, repositories, policies, automations, receivers]) {
   test(`${crd.spec.names.kind} CRD: v1, tidemark.dev/v1alpha1, namespaced, status subresource, structural`, () => {
     assert.equal(crd.apiVersion, 'apiextensions.k8s.io/v1');
     assert.equal(crd.metadata.name, `${crd.spec.names.plural}.tidemark.dev`);
@@ -474,6 +479,7 @@ const READERS: [Crd, Reader, string[][]][] = [
   // The policy kinds are the image updater's to read (its compiler checks them).
   [policies, (spec) => validateImagePolicySpec(spec, 'apps', plainCompilers), [['policy']]],
   [automations, (spec) => validateImageUpdateAutomationSpec(spec), []],
+  [receivers, (spec) => validateReceiverSpec(spec, 'apps'), []],
 ];
 
 for (const [crd, read, skipped] of READERS) {
@@ -501,4 +507,18 @@ for (const [crd, read, skipped] of READERS) {
 test('the inline image block knows every field the CRD declares for it', () => {
   const block = specSchema(deployments).properties!.imageRepository!;
   for (const name of Object.keys(block.properties!)) assert.ok(INLINE_IMAGE_FIELDS.includes(name), name);
+});
+
+test('Receiver: the CRD and the reader agree on types, kinds and list limits', () => {
+  const spec = specSchema(receivers).properties!;
+  assert.deepEqual(spec.type!.enum, [...RECEIVER_TYPES]);
+  assert.deepEqual(spec.resources!.items!.properties!.kind!.enum, [...RECEIVER_TARGET_KINDS]);
+  assert.equal(spec.resources!.maxItems, MAX_RECEIVER_RESOURCES);
+  assert.equal(spec.events!.maxItems, MAX_RECEIVER_EVENTS);
+  assert.deepEqual(specSchema(receivers).required, ['type', 'secretRef', 'resources']);
+  assert.deepEqual(columns(receivers), [
+    'Type=.spec.type',
+    'Ready=.status.conditions[?(@.type=="Ready")].status',
+    'Age=.metadata.creationTimestamp',
+  ]);
 });

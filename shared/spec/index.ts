@@ -59,6 +59,15 @@ export {
   type AutomationConfig,
 } from './image-update-automation.ts';
 export {
+  validateReceiverSpec,
+  RECEIVER_FIELDS,
+  RECEIVER_RESOURCE_FIELDS,
+  MAX_RECEIVER_EVENTS,
+  MAX_RECEIVER_RESOURCES,
+  type ReceiverConfig,
+  type ReceiverTarget,
+} from './receiver.ts';
+export {
   imageProblem,
   commitProblem,
   namespaceProblem,

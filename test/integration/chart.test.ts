@@ -97,6 +97,7 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
         'CustomResourceDefinition imagepolicies.tidemark.dev',
         'CustomResourceDefinition imagerepositories.tidemark.dev',
         'CustomResourceDefinition imageupdateautomations.tidemark.dev',
+        'CustomResourceDefinition receivers.tidemark.dev',
       ]);
       assert.deepEqual(names(ofKind(objects, 'Deployment')), [
         'Deployment tidemark-system/tm-tidemark-agent',
