@@ -84,6 +84,7 @@ COPY cli ./cli
 COPY shared ./shared
 COPY agent ./agent
 COPY image-updater ./image-updater
+COPY notification ./notification
 
 # Files stay root-owned: the program cannot change its own code. Only /tmp and the cache
 # directory are writable (the chart mounts emptyDirs there and sets a read-only root).

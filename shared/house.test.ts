@@ -22,12 +22,16 @@ function importedFolders(folder: string): [string, string][] {
   return found;
 }
 
-/** CONTRIBUTING: shared/ is the common ground; the agent, the image updater and the console import only shared/, never each other. */
+/**
+ * CONTRIBUTING: shared/ is the common ground; the agent, the image updater, notification and the
+ * console import only shared/, never each other.
+ */
 for (const [folder, forbidden] of [
-  ['shared', ['agent', 'image-updater', 'cli', 'console']],
-  ['agent', ['image-updater', 'cli', 'console']],
-  ['image-updater', ['agent', 'cli', 'console']],
-  ['console', ['agent', 'image-updater', 'cli']],
+  ['shared', ['agent', 'image-updater', 'notification', 'cli', 'console']],
+  ['agent', ['image-updater', 'notification', 'cli', 'console']],
+  ['image-updater', ['agent', 'notification', 'cli', 'console']],
+  ['notification', ['agent', 'image-updater', 'cli', 'console']],
+  ['console', ['agent', 'image-updater', 'notification', 'cli']],
 ] as const) {
   test(`${folder}/ imports none of ${forbidden.join(', ')}`, () => {
     const imports = importedFolders(folder);
