@@ -89,15 +89,22 @@ export const METRICS = {
     type: 'gauge',
     labels: ['lease'],
   },
+  webhookRequests: {
+    name: 'tidemark_webhook_requests_total',
+    help: 'Webhook calls to receivers, by Receiver (namespace/name, "unknown" for a path no Receiver serves) and result.',
+    type: 'counter',
+    labels: ['receiver', 'result'],
+  },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;
 
 /**
  * Labels a counter or histogram may carry: each has a bounded set of values. Object names are
- * allowed only on the info gauge, whose series are removed with their object.
+ * allowed only on the info gauge, whose series are removed with their object, and as `receiver`:
+ * a path no Receiver serves counts as "unknown", and a Receiver's series go with it.
  */
-export const BOUNDED_LABELS: ReadonlySet<string> = new Set(['kind', 'result', 'reason', 'verb', 'code', 'operation', 'host']);
+export const BOUNDED_LABELS: ReadonlySet<string> = new Set(['kind', 'result', 'reason', 'verb', 'code', 'operation', 'host', 'receiver']);
 
 /**
  * Gauges with one series per object (name and namespace labels): each is removed with its object,

@@ -2,7 +2,7 @@
 export { METRICS, BOUNDED_LABELS, PER_OBJECT_GAUGES, QUEUE_WAIT_BUCKETS, RECONCILE_BUCKETS, SCAN_BUCKETS } from './definitions.ts';
 export type { MetricKey } from './definitions.ts';
 export { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLabel } from './labels.ts';
-export type { ReconcileResultLabel } from './labels.ts';
+export type { ReconcileResultLabel, WebhookResultLabel } from './labels.ts';
 export {
   registry,
   recordReconcile,
@@ -11,6 +11,8 @@ export {
   recordKubeRequest,
   recordGitOperation,
   recordRegistryRequest,
+  recordWebhookRequest,
+  forgetWebhookReceiver,
   watchQueueDepth,
   recordQueueWait,
   recordScan,

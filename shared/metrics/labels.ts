@@ -43,3 +43,18 @@ export function hostLabel(host: string): string {
 export function kindLabel(kind: string): string {
   return /^[A-Z][A-Za-z0-9]{0,62}$/.test(kind) ? kind : 'Other';
 }
+
+/** What a webhook call ended in: a small fixed set, whatever the caller sent. */
+export const WEBHOOK_RESULTS = [
+  'accepted',
+  'ignored',
+  'replayed',
+  'unauthorized',
+  'not_found',
+  'bad_request',
+  'method_not_allowed',
+  'too_large',
+  'rate_limited',
+  'failed',
+] as const;
+export type WebhookResultLabel = (typeof WEBHOOK_RESULTS)[number];

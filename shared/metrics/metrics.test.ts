@@ -12,6 +12,8 @@ import {
   recordScan,
   recordRegistryRequest,
   recordResourceInfo,
+  recordWebhookRequest,
+  forgetWebhookReceiver,
   registry,
   watchQueueDepth,
 } from './registry.ts';
@@ -216,5 +218,23 @@ describe('text format reader', () => {
       '# TYPE a gauge\n# TYPE a gauge\n', // declared twice
     ];
     for (const text of bad) assert.throws(() => parseTextFormat(text), Error, JSON.stringify(text));
+  });
+});
+
+describe('webhook requests', () => {
+  it('counts by Receiver and result, an unserved path as "unknown", and drops a deleted Receiver\'s series', async () => {
+    recordWebhookRequest('team-a/github', 'accepted');
+    recordWebhookRequest('team-a/github', 'unauthorized');
+    recordWebhookRequest(undefined, 'not_found');
+    const series = async () =>
+      seriesOf(await scrape(), 'tidemark_webhook_requests_total').map((s) => `${s.labels.receiver} ${s.labels.result} ${s.value}`);
+    assert.ok((await series()).includes('team-a/github accepted 1'));
+    assert.ok((await series()).includes('team-a/github unauthorized 1'));
+    assert.ok((await series()).some((s) => s.startsWith('unknown not_found')));
+    forgetWebhookReceiver('team-a/github');
+    assert.deepEqual(
+      (await series()).filter((s) => s.startsWith('team-a/github')),
+      [],
+    );
   });
 });

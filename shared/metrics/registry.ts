@@ -1,7 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Condition } from '../conditions/index.ts';
 import { METRICS, QUEUE_WAIT_BUCKETS, RECONCILE_BUCKETS, SCAN_BUCKETS } from './definitions.ts';
-import { codeLabel, gitOperationLabel, hostLabel, kindLabel, reasonLabel, verbLabel, type ReconcileResultLabel } from './labels.ts';
+import {
+  codeLabel,
+  gitOperationLabel,
+  hostLabel,
+  kindLabel,
+  reasonLabel,
+  verbLabel,
+  type ReconcileResultLabel,
+  WEBHOOK_RESULTS,
+  type WebhookResultLabel,
+} from './labels.ts';
 
 /**
  * The process's metrics. One registry per process, not prom-client's global one, so a library
@@ -69,6 +79,10 @@ const gitOperations = new Counter({
 });
 const registryRequests = new Counter({
   ...config(METRICS.registryRequests),
+  registers: [registry],
+});
+const webhookRequests = new Counter({
+  ...config(METRICS.webhookRequests),
   registers: [registry],
 });
 
@@ -216,4 +230,14 @@ export function recordRegistryRequest(host: string, status: number | undefined):
 /** Leading or standing by, on the Lease named (one per program and release: a bounded set). */
 export function recordLeader(lease: string, leading: boolean): void {
   leader.set({ lease }, leading ? 1 : 0);
+}
+
+/** One webhook call; `receiver` is the `namespace/name` of a served Receiver, or undefined (counted as "unknown"). */
+export function recordWebhookRequest(receiver: string | undefined, result: WebhookResultLabel): void {
+  webhookRequests.inc({ receiver: receiver ?? 'unknown', result });
+}
+
+/** The Receiver is gone: its series go with it, so deleted Receivers leave no series behind. */
+export function forgetWebhookReceiver(receiver: string): void {
+  for (const result of WEBHOOK_RESULTS) webhookRequests.remove({ receiver, result });
 }
