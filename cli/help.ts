@@ -123,6 +123,16 @@ to Git by ImageUpdateAutomation.
 
 ${PROGRAM_FLAGS}  -h, --help          this help
 `,
+  notification: `Usage: tidemark notification [flags]
+
+Runs the notification program: serves webhook Receivers, so a Git push or an image push asks
+the ContinuousDeployments and ImageRepositories they select to reconcile now.
+
+${PROGRAM_FLAGS}  --receiver-addr ADDR
+                      serve webhook receivers on ADDR, apart from health and metrics
+                      (default :9292)
+  -h, --help          this help
+`,
   version: `Usage: tidemark version
 
 Prints the version of tidemark.

@@ -115,6 +115,13 @@ export const COMMANDS: readonly Command[] = [
     run: (args, io) => runProgram('image-updater', args, io),
   },
   {
+    name: 'notification',
+    synopsis: 'notification [flags]',
+    summary: 'run the webhook receivers',
+    help: HELP.notification,
+    run: (args, io) => runProgram('notification', args, io),
+  },
+  {
     name: 'version',
     aliases: ['--version', '-v'],
     synopsis: 'version',
@@ -246,7 +253,7 @@ async function tenancyFlags(
   return out;
 }
 
-async function runProgram(program: 'agent' | 'image-updater', argv: string[], io: IO): Promise<number> {
+async function runProgram(program: 'agent' | 'image-updater' | 'notification', argv: string[], io: IO): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -274,6 +281,7 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
         'leader-election-lease-duration': { type: 'string' },
         'leader-election-renew-deadline': { type: 'string' },
         'leader-election-retry-period': { type: 'string' },
+        'receiver-addr': { type: 'string' },
       },
       strict: true,
     }));
@@ -299,6 +307,8 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   const tenancy = await tenancyFlags(values['default-service-account'], values['agent-identity-namespaces']);
   if (program !== 'agent' && (tenancy.defaultServiceAccount !== undefined || tenancy.agentIdentityNamespaces !== undefined))
     throw new UsageError('--default-service-account and --agent-identity-namespaces are flags of tidemark agent');
+  if (program !== 'notification' && values['receiver-addr'] !== undefined)
+    throw new UsageError('--receiver-addr is a flag of tidemark notification');
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: program, level: values['log-level'] });
   const common = {
@@ -318,7 +328,11 @@ async function runProgram(program: 'agent' | 'image-updater', argv: string[], io
   const start = (healthAddress: string | undefined) =>
     program === 'agent'
       ? import('../agent/index.ts').then((m) => m.startAgent({ ...common, healthAddress, ...tenancy, renderLimits, watchLabelSelector }))
-      : import('../image-updater/index.ts').then((m) => m.startImageUpdater({ ...common, healthAddress }));
+      : program === 'notification'
+        ? import('../notification/index.ts').then((m) =>
+            m.startNotification({ ...common, healthAddress, receiverAddress: values['receiver-addr'] }),
+          )
+        : import('../image-updater/index.ts').then((m) => m.startImageUpdater({ ...common, healthAddress }));
 
   const shutdown = new AbortController();
   const stopOnSignal = () => shutdown.abort();
@@ -344,7 +358,7 @@ interface ElectionFlags {
 
 /** The Lease to elect on: its namespace from the flag, the pod (downward API or service account), --namespace, or default. */
 function leaderElectionFlags(
-  program: 'agent' | 'image-updater',
+  program: 'agent' | 'image-updater' | 'notification',
   values: Record<string, string | boolean | undefined>,
   watchNamespace: string | undefined,
   env: NodeJS.ProcessEnv,

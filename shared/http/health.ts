@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import { registry } from '../metrics/index.ts';
+import { splitHostPort } from './address.ts';
 
 /**
  * `/healthz` (the process runs) and `/readyz` (it has read its objects) for probes, and
@@ -26,13 +27,4 @@ function serveMetrics(res: ServerResponse): void {
     (text) => void res.writeHead(200, { 'content-type': registry.contentType }).end(text),
     (err: unknown) => void res.writeHead(500).end(`cannot collect metrics: ${(err as Error).message}`),
   );
-}
-
-/** `:8080` listens on every address (in a pod); `127.0.0.1:8080` on loopback only. */
-function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`invalid listen address ${JSON.stringify(address)}`);
-  return [address.slice(0, colon) || '0.0.0.0', port];
 }
