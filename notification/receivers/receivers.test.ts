@@ -182,7 +182,7 @@ test('distribution: only ImageRepositories (and inline blocks) of the pushed rep
   const push = (repository: string) =>
     Buffer.from(JSON.stringify({ events: [{ id: 'e-9', action: 'push', target: { repository, tag: '1.0' } }] }));
   const elsewhere = await call(endpoint, path, {}, push('team/unwatched'));
-  assert.deepEqual([elsewhere.status, elsewhere.result], [200, 'ignored']);
+  assert.deepEqual([elsewhere.status, elsewhere.result], [200, 'unmatched']);
 });
 
 test('rate limit per Receiver: 429 with Retry-After once the burst is spent, and tokens come back with time', async () => {

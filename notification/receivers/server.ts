@@ -103,7 +103,7 @@ export class ReceiverEndpoint {
       if (targets.length === 0) {
         log.info({ selected: objects.length }, 'webhook call matched no object');
         this.remember(deliveries, route.key, pushes);
-        return { status: 200, text: 'no object to reconcile', result: 'ignored' };
+        return { status: 200, text: 'no object to reconcile', result: 'unmatched' };
       }
       requested = await requestReconcile(this.options.kube, targets, new Date(this.options.clock.now()).toISOString());
     } catch (err) {

@@ -44,10 +44,14 @@ export function kindLabel(kind: string): string {
   return /^[A-Z][A-Za-z0-9]{0,62}$/.test(kind) ? kind : 'Other';
 }
 
-/** What a webhook call ended in: a small fixed set, whatever the caller sent. */
+/**
+ * What a webhook call ended in: a small fixed set, whatever the caller sent. `unmatched`: a valid
+ * call that selected nothing (a push of an image no selected ImageRepository watches).
+ */
 export const WEBHOOK_RESULTS = [
   'accepted',
   'ignored',
+  'unmatched',
   'replayed',
   'unauthorized',
   'not_found',
