@@ -51,6 +51,11 @@ export interface StartRegistryOptions {
   auth?: RegistryAuthMode;
   /** Manifest PUTs in flight while pushing. */
   pushConcurrency?: number;
+  /**
+   * A notifications endpoint (distribution's `notifications.endpoints`): the registry posts its
+   * event envelope there after each push, as it would to a Receiver in a cluster.
+   */
+  notifications?: { url: string; headers?: Record<string, string> };
 }
 
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
@@ -101,6 +106,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(16).toString('hex')}\n` +
         `  headers:\n    X-Tidemark-Instance: [${instance}]\n` +
         `health:\n  storagedriver:\n    enabled: false\n` +
+        notificationsBlock(options.notifications) +
         authBlock;
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, config, { mode: 0o600 });
@@ -180,4 +186,17 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await stop();
     throw err;
   }
+}
+
+/** Pulls are not sent (every scan would post one); a failed post is retried after 100 ms. */
+function notificationsBlock(notifications: StartRegistryOptions['notifications']): string {
+  if (!notifications) return '';
+  const headers = Object.entries(notifications.headers ?? {})
+    .map(([name, value]) => `        ${name}: [${JSON.stringify(value)}]\n`)
+    .join('');
+  return (
+    `notifications:\n  endpoints:\n    - name: tidemark\n      url: ${JSON.stringify(notifications.url)}\n` +
+    (headers ? `      headers:\n${headers}` : '') +
+    `      timeout: 2s\n      threshold: 3\n      backoff: 100ms\n      ignore:\n        actions: [pull]\n`
+  );
 }
