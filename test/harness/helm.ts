@@ -353,6 +353,8 @@ export interface ChartRbac {
   /** The container args the chart gives each program (first the subcommand). */
   agentArgs: string[];
   imageUpdaterArgs: string[];
+  /** With notification.enabled: a kubeconfig with a token of its ServiceAccount, and its args. */
+  notification?: { kubeconfig: string; serviceAccount: { namespace: string; name: string }; args: string[] };
   /** What was applied: ServiceAccounts, (Cluster)Roles and bindings. */
   objects: KubeObject[];
   /** Deletes every applied object and the kubeconfigs. Idempotent. */
@@ -383,17 +385,22 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
     values: options.values,
   });
   const objects = rendered.filter((o) => RBAC_KINDS.has(o.kind));
-  const account = (component: string) => {
+  const findAccount = (component: string) => {
     const sa = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.labels?.['app.kubernetes.io/component'] === component);
+    return sa ? { namespace: sa.metadata.namespace ?? options.namespace, name: sa.metadata.name } : undefined;
+  };
+  const account = (component: string) => {
+    const sa = findAccount(component);
     if (!sa)
       throw new TidemarkError(
         'ChartRbacUnavailable',
         `the chart rendered no ServiceAccount for ${component} (is it enabled, with serviceAccount.create?)`,
         { kind: 'terminal' },
       );
-    return { namespace: sa.metadata.namespace ?? options.namespace, name: sa.metadata.name };
+    return sa;
   };
   const agentServiceAccount = account('agent');
+  const notificationServiceAccount = findAccount('notification');
   const imageUpdaterServiceAccount = account('image-updater');
 
   const kube = createKubeClient(testConnection(cluster), { fieldManager: TEST_FIELD_MANAGER, clock: systemClock });
@@ -442,6 +449,15 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
       imageUpdaterServiceAccount,
       agentArgs: containerArgs(rendered, 'agent'),
       imageUpdaterArgs: containerArgs(rendered, 'image-updater'),
+      ...(notificationServiceAccount
+        ? {
+            notification: {
+              kubeconfig: await kubeconfigFor(notificationServiceAccount),
+              serviceAccount: notificationServiceAccount,
+              args: containerArgs(rendered, 'notification'),
+            },
+          }
+        : {}),
       objects,
       cleanup,
     };

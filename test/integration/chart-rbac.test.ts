@@ -9,6 +9,8 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { clientFromKubeconfig, installChartRbac, mintToken } from '../harness/helm.ts';
 import type { ChartRbac } from '../harness/helm.ts';
 import { installCrds, testClient } from '../harness/tidemark.ts';
+import { waitFor } from '../harness/process.ts';
+import { startNotification, webhookPath } from '../../notification/index.ts';
 import { createKubeClient } from '../../shared/kube/client.ts';
 import { connectionFromText, loadKubeconfig } from '../../shared/kube/kubeconfig/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
@@ -654,6 +656,95 @@ describe('chart RBAC with ServiceAccount tokens', () => {
     await assert.rejects(agent.rest.request(list), (err: unknown) => err instanceof KubeApiError && err.status === 401);
     writeFileSync(token, `${await mintToken(admin, rbac.agentServiceAccount, 3600)}\n`);
     await agent.rest.request(list);
+  });
+
+  it('notification: the program serves a Receiver with its chart token alone, and is refused everything else', async () => {
+    const home = await namespace('rbac-notify');
+    const other = await namespace('rbac-notify-other');
+    await seed(home);
+    await seed(other);
+    const token = `token-${suffix()}`;
+    await admin.rest.request(
+      apply(`/api/v1/namespaces/${home}/secrets/webhook`, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'webhook' },
+        stringData: { token },
+      }),
+    );
+    await admin.rest.request(
+      apply(`${API}/namespaces/${home}/receivers/hook`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'Receiver',
+        metadata: { name: 'hook' },
+        spec: { type: 'generic', secretRef: { name: 'webhook' }, resources: [{ kind: 'ContinuousDeployment', name: 'app' }] },
+      }),
+    );
+    const { rbac } = await install(home, { notification: { enabled: true } });
+    const identity = rbac.notification;
+    assert.ok(identity, 'the chart rendered no notification ServiceAccount');
+    assert.equal(identity.args[0], 'notification');
+
+    // The program itself, with nothing but the chart's rights: the Receiver becomes Ready and a call syncs.
+    const running = await startNotification({
+      kubeconfigPath: identity.kubeconfig,
+      receiverAddress: '127.0.0.1:0',
+      env: {},
+      log: silentLogger,
+    });
+    cleanups.push(() => running.stop());
+    const path = webhookPath(token, 'hook', home);
+    await waitFor(
+      async () => {
+        const receiver = await admin.rest.request<{ status?: { webhookPath?: string } }>({
+          method: 'GET',
+          path: `${API}/namespaces/${home}/receivers/hook`,
+        });
+        return receiver.status?.webhookPath === path;
+      },
+      { timeoutMs: 30_000, what: 'the Receiver serves its path' },
+    );
+    const res = await fetch(`${running.receiverUrl}${path}`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 200, await res.text());
+    const cd = await admin.rest.request<{ metadata: { annotations?: Record<string, string> } }>({
+      method: 'GET',
+      path: `${API}/namespaces/${home}/continuousdeployments/app`,
+    });
+    assert.ok(cd.metadata.annotations?.['tidemark.dev/requestedAt'], 'the call asked the ContinuousDeployment to sync');
+
+    // Nothing else: no Secret outside the release namespace, no other kind, no create or delete.
+    const notify = clientFromKubeconfig(identity.kubeconfig);
+    cleanups.push(() => notify.close());
+    await forbidden(
+      notify,
+      { method: 'GET', path: `/api/v1/namespaces/${other}/secrets/git-credentials` },
+      'read a Secret in another namespace',
+    );
+    await forbidden(notify, { method: 'GET', path: `/api/v1/namespaces/${home}/secrets` }, 'list Secrets');
+    await forbidden(notify, { method: 'GET', path: `${API}/imagepolicies` }, 'read ImagePolicies');
+    await forbidden(
+      notify,
+      { method: 'DELETE', path: `${API}/namespaces/${home}/continuousdeployments/app` },
+      'delete a ContinuousDeployment',
+    );
+    await forbidden(
+      notify,
+      apply(`${API}/namespaces/${home}/continuousdeployments/new`, {
+        apiVersion: 'tidemark.dev/v1alpha1',
+        kind: 'ContinuousDeployment',
+        metadata: { name: 'new' },
+        spec: { url: 'https://git.example.com/org/config' },
+      }),
+      'create a ContinuousDeployment',
+    );
+    await forbidden(
+      notify,
+      merge(`${API}/namespaces/${home}/continuousdeployments/app/status`, { status: { sync: { status: 'Synced' } } }),
+      "write a ContinuousDeployment's status",
+    );
+    await forbidden(notify, merge(`${API}/namespaces/${home}/receivers/hook`, { spec: { suspend: true } }), 'change a Receiver');
+    await forbidden(notify, { method: 'GET', path: '/api/v1/configmaps' }, 'read ConfigMaps');
+    assert.equal(await can(notify, { verb: 'patch', resource: 'imagerepositories', group: 'tidemark.dev', namespace: other }), true);
   });
 
   it('cleanup removes everything it applied, cluster-scoped objects included', async () => {

@@ -167,11 +167,11 @@ describe('chart: rendered pods', () => {
     assert.equal(chart.appVersion, pkg.version);
   });
 
-  it('both programs run hardened: non-root, read-only root, no capabilities, RuntimeDefault seccomp, limits, probes', async () => {
+  it('every program runs hardened: non-root, read-only root, no capabilities, RuntimeDefault seccomp, limits, probes', async () => {
     const flags = cliFlags();
-    const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system' });
+    const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', values: { notification: { enabled: true } } });
     const deployments = ofKind(objects, 'Deployment');
-    assert.equal(deployments.length, 2);
+    assert.equal(deployments.length, 3);
     for (const deployment of deployments) {
       const what = describeObject(deployment);
       const pod = podSpecOf(deployment);
@@ -225,7 +225,9 @@ describe('chart: rendered pods', () => {
       }
       assert.deepEqual(
         [...volumes.values()].map((v) => `${String(v.name)}=${String(obj(v.emptyDir, `${what} volume ${String(v.name)}`).sizeLimit)}`),
-        component === 'agent' ? ['tmp=256Mi', 'cache=2Gi'] : ['tmp=1Gi', 'cache=2Gi'],
+        { agent: ['tmp=256Mi', 'cache=2Gi'], 'image-updater': ['tmp=1Gi', 'cache=2Gi'], notification: ['tmp=16Mi', 'cache=16Mi'] }[
+          component ?? ''
+        ],
         `${what}: every emptyDir has the sizeLimit values.yaml gives it`,
       );
       assert.equal(pod.serviceAccountName, `tm-tidemark-${component}`, `${what} runs with the wrong ServiceAccount`);
@@ -265,6 +267,40 @@ describe('chart: rendered pods', () => {
         `${label}: ${found.map((f) => f.path).join(', ')}`,
       );
     }
+  });
+
+  it('notification: off by default; on, a Deployment with the receiver port, a Service for it alone, least-privilege RBAC', async () => {
+    const off = await renderChart(helm, { release: 'tm', namespace: 'ns' });
+    assert.ok(!off.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'notification'));
+    const objects = await renderChart(helm, { release: 'tm', namespace: 'ns', values: { notification: { enabled: true } } });
+    const mine = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'notification');
+    assert.deepEqual(names(mine), [
+      'ClusterRole tm-tidemark-notification',
+      'ClusterRole tm-tidemark-notification-secrets',
+      'ClusterRoleBinding tm-tidemark-notification',
+      'Deployment ns/tm-tidemark-notification',
+      'RoleBinding ns/tm-tidemark-notification-secrets',
+      'Service ns/tm-tidemark-notification',
+      'Service ns/tm-tidemark-receiver',
+      'ServiceAccount ns/tm-tidemark-notification',
+    ]);
+    const container = obj(list(podSpecOf(ofKind(mine, 'Deployment')[0]!).containers, 'containers')[0], 'container');
+    assert.ok(list(container.args, 'args').includes('--receiver-addr=:9292'));
+    assert.deepEqual(
+      list(container.ports, 'ports').map((p) => `${String(obj(p, 'port').name)}=${String(obj(p, 'port').containerPort)}`),
+      ['http=8080', 'receiver=9292'],
+    );
+    const receiver = mine.find((o) => o.kind === 'Service' && o.metadata.name === 'tm-tidemark-receiver')!;
+    assert.deepEqual(
+      list(obj(receiver.spec, 'spec').ports, 'ports').map((p) => obj(p, 'port').targetPort),
+      ['receiver'],
+      'the receiver Service exposes no health or metrics',
+    );
+    const rules = list(mine.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'tm-tidemark-notification')!.rules, 'rules');
+    assert.deepEqual(
+      rules.map((r) => `${list(obj(r, 'rule').resources, 'resources').join(',')}: ${list(obj(r, 'rule').verbs, 'verbs').join(',')}`),
+      ['receivers: get,list,watch', 'receivers/status: get,update,patch', 'continuousdeployments,imagerepositories: get,list,patch'],
+    );
   });
 
   it('each program can be disabled, taking its ServiceAccount, RBAC, Service and PDB along', async () => {
@@ -495,7 +531,7 @@ describe('chart: manifests against the real API server', () => {
 
   it('the CRDs apply for real, become established, default and validate an ImageUpdateAutomation', async () => {
     const crds = ofKind(await renderChart(helm, { release: 'tm', namespace: 'default', includeCrds: true }), 'CustomResourceDefinition');
-    assert.equal(crds.length, 4);
+    assert.equal(crds.length, 5);
     assert.deepEqual(await applyObjects(kube, crds, { dryRun: false }), []);
     await waitFor(
       async () => {

@@ -64,6 +64,23 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{- define "tidemark.notification.serviceAccountName" -}}
+{{- if .Values.notification.serviceAccount.create }}
+{{- default (printf "%s-notification" (include "tidemark.fullname" .)) .Values.notification.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.notification.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Namespaces where notification may read Receivers' Secrets, as a list. */}}
+{{- define "tidemark.notification.secretNamespaces" -}}
+{{- if .Values.notification.rbac.secretNamespaces }}
+{{- .Values.notification.rbac.secretNamespaces | uniq | toJson }}
+{{- else }}
+{{- list (default .Release.Namespace .Values.notification.watchNamespace) | toJson }}
+{{- end }}
+{{- end }}
+
 {{/* The namespace the agent watches; "" = all. Namespace-restricted RBAC implies one namespace. */}}
 {{- define "tidemark.agent.watchNamespace" -}}
 {{- if .Values.agent.watchNamespace }}
@@ -99,7 +116,8 @@ never as 1.048576e+06.
 
 {{/*
 The pod spec both programs share. Call with
-(dict "root" $ "component" "agent" "program" "agent" "config" .Values.agent "serviceAccountName" "..." "args" (list ...)).
+(dict "root" $ "component" "agent" "program" "agent" "config" .Values.agent "serviceAccountName" "..." "args" (list ...)),
+and "receiverPort" for the program that serves webhooks.
 */}}
 {{- define "tidemark.podTemplate" -}}
 {{- $root := .root }}
@@ -135,6 +153,9 @@ spec:
         - --log-level={{ $root.Values.logLevel }}
         - --cache-dir={{ $config.cacheDir }}
         - --workers={{ $config.workers }}
+        {{- with .receiverPort }}
+        - --receiver-addr=:{{ . }}
+        {{- end }}
         {{- with .watchNamespace }}
         - --namespace={{ . }}
         {{- end }}
@@ -150,7 +171,8 @@ spec:
         {{- end }}
         {{- end }}
         {{- end }}
-        {{- if $root.Values.leaderElection.enabled }}
+        {{- /* Receivers hold no state a second replica could contradict: no Lease for notification. */}}
+        {{- if and $root.Values.leaderElection.enabled (ne .program "notification") }}
         - --leader-elect
         - --leader-election-id={{ include "tidemark.fullname" $root }}-{{ .component }}
         - --leader-election-namespace={{ $root.Release.Namespace }}
@@ -172,6 +194,11 @@ spec:
         - name: http
           containerPort: {{ $root.Values.healthPort }}
           protocol: TCP
+        {{- with .receiverPort }}
+        - name: receiver
+          containerPort: {{ . }}
+          protocol: TCP
+        {{- end }}
       livenessProbe:
         httpGet:
           path: /healthz
