@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: seed 003 end to end on loopback. A real control plane and node, a Git server, a
- * registry; the agent and the image updater; new `master-<sha>-<ts>` tags; then the bot commit in
- * `git log`, the new image running and the deployment Healthy. `--keep` leaves everything running.
+ * registry; the agent, the image updater and the webhook receiver the registry notifies of each
+ * push; new `master-<sha>-<ts>` tags; then the bot commit in `git log`, the new image running and
+ * the deployment Healthy. `--keep` leaves everything running.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { main as cli } from '../../cli/main.ts';
 import { startAgent } from '../../agent/index.ts';
 import { startImageUpdater } from '../../image-updater/index.ts';
+import { startNotification, webhookPath } from '../../notification/index.ts';
 import { TidemarkError } from '../../shared/errors/index.ts';
 import { createLogger } from '../../shared/log/index.ts';
 import { startControlPlane } from '../harness/control-plane.ts';
@@ -20,6 +22,7 @@ import { pushAppImage } from '../harness/node-images.ts';
 import { startGitServers } from '../harness/git.ts';
 import { startRegistry } from '../harness/registry.ts';
 import { waitFor } from '../harness/process.ts';
+import { freePort } from '../harness/ports.ts';
 import { kubectlTools } from '../harness/tools.ts';
 import { applyCd, getObject, installCrds, testClient, waitForCd } from '../harness/tidemark.ts';
 
@@ -32,11 +35,16 @@ const log = createLogger({ name: 'demo', level: values.verbose ? 'info' : 'warn'
 say('Starting a local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager)');
 const cluster = await startControlPlane({ log: (line) => process.stdout.write(`  ${line}\n`) });
 const git = await startGitServers({ http: true, ssh: false });
-const registry = await startRegistry({ auth: 'none' });
+// The registry posts each push to the Receiver `registry` (created below): its path follows from
+// the token, so the registry can be told where before the receiver runs (it retries until then).
+const receiverToken = randomBytes(16).toString('hex');
+const receiverAddress = `127.0.0.1:${await freePort()}`;
+const receiverUrl = `http://${receiverAddress}${webhookPath(receiverToken, 'registry', 'default')}`;
+const registry = await startRegistry({ auth: 'none', notifications: { url: receiverUrl } });
 const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-demo-'));
 let node: TestNode | undefined;
 const stopAll = async () => {
-  await Promise.allSettled([agent?.stop(), updater?.stop()]);
+  await Promise.allSettled([agent?.stop(), updater?.stop(), notification?.stop()]);
   await node?.stop();
   await Promise.allSettled([git.stop(), registry.stop()]);
   await cluster.stop();
@@ -44,6 +52,7 @@ const stopAll = async () => {
 };
 let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
 let updater: Awaited<ReturnType<typeof startImageUpdater>> | undefined;
+let notification: Awaited<ReturnType<typeof startNotification>> | undefined;
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
@@ -126,7 +135,8 @@ try {
       imageRepository: {
         image,
         insecure: true,
-        interval: '5s',
+        // An hour: the next tag arrives through the registry's notification to the receiver.
+        interval: '1h',
         filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' },
         policy: { numerical: { order: 'asc' } },
         commitMessage: 'Image: {{range .Updated.Images}}{{println .}}{{end}}',
@@ -134,7 +144,24 @@ try {
     },
   });
 
-  say('Starting the agent and the image updater');
+  say(`Creating the Receiver the registry notifies (${receiverUrl})`);
+  await kube.rest.request({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/secrets',
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-webhook' }, stringData: { token: receiverToken } },
+  });
+  await kube.rest.request({
+    method: 'POST',
+    path: '/apis/tidemark.dev/v1alpha1/namespaces/default/receivers',
+    body: {
+      apiVersion: 'tidemark.dev/v1alpha1',
+      kind: 'Receiver',
+      metadata: { name: 'registry' },
+      spec: { type: 'distribution', secretRef: { name: 'registry-webhook' }, resources: [{ kind: 'ImageRepository', name: '*' }] },
+    },
+  });
+
+  say('Starting the agent, the image updater and the webhook receiver');
   const { kubectl } = await kubectlTools();
   agent = await startAgent({
     // The demo serves its repositories from local directories too.
@@ -150,11 +177,13 @@ try {
     cacheDir: join(cacheDir, 'updater'),
     log,
   });
+  notification = await startNotification({ kubeconfigPath: cluster.kubeconfigPath, receiverAddress, log });
 
   await waitForCd(kube, 'default', 'infra-gitops', (c) => c.status?.sync?.status === 'Synced', 'infra-gitops synced', 180_000);
   const second = tag();
   say(`Pushing a newer tag: ${image}:${second}`);
   await pushAppImage(registry.url, 'team/my-app', [second], { label: second });
+  const pushedAt = performance.now();
   await waitFor(
     async () => {
       const live = await getObject(kube, '/apis/apps/v1/namespaces/default/deployments/my-app');
@@ -162,7 +191,11 @@ try {
         ?.containers;
       return containers?.[0]?.image === `${image}:${second}`;
     },
-    { timeoutMs: 300_000, intervalMs: 500, what: 'the new image in the cluster' },
+    { timeoutMs: 300_000, intervalMs: 50, what: 'the new image in the cluster' },
+  );
+  process.stdout.write(
+    `  in the cluster's desired state ${((performance.now() - pushedAt) / 1000).toFixed(1)} s after the push ` +
+      '(registry notification → receiver → scan → policy → bot commit → sync)\n',
   );
 
   if (node) {
@@ -226,6 +259,7 @@ try {
       `  export KUBECONFIG=${cluster.kubeconfigPath}\n` +
         `  git clone ${http.url('config')}   (user ${http.writer.username})\n` +
         `  registry ${registry.url}\n` +
+        `  receiver ${receiverUrl}\n` +
         '  tidemark: node bin/tidemark.ts get cd\n',
     );
     await new Promise<void>((resolve) => process.once('SIGTERM', resolve));
