@@ -1,5 +1,5 @@
-# One image for both programs: `tidemark agent` and `tidemark image-updater` (charts/tidemark runs
-# it with one of the two as the first argument).
+# One image for every program: `tidemark agent`, `tidemark image-updater` and `tidemark
+# notification` (charts/tidemark runs it with one of them as the first argument).
 #
 #   docker build -t tidemark:0.1.0 .
 #
