@@ -311,6 +311,27 @@ export function imageLoop(result: ImageLoopResult): Measurement {
   });
 }
 
+/** Item 8w: the loop of item 8 started by the registry's webhook, nothing polled. */
+export function imageLoopWebhook(result: ImageLoopResult): Measurement {
+  return measurement({
+    id: '8w',
+    title: 'Tag pushed → new image applied, by webhook',
+    peerName: undefined,
+    ours: figure(result.endToEndMs),
+    peer: undefined,
+    ratio: undefined,
+    goal: { kind: 'absolute', max: 3_000, unit: 'ms', strict: true },
+    checks: [],
+    notes: [
+      `docker-registry notifies a distribution Receiver (tidemark notification, its own process) → scan → policy → ` +
+        `bot commit (${formatValue(median(result.toCommitMs), 'ms')} after the tag push) → push recorded in status → ` +
+        `agent apply (${formatValue(median(result.commitToDeployedMs), 'ms')} after the commit); scan interval and ` +
+        `pullInterval 1 h, so nothing is polled; ${result.endToEndMs.length} runs after a warm-up`,
+    ],
+    details: { ...result },
+  });
+}
+
 export function pathological(result: PathologicalResult): Measurement {
   const worst10k = Math.max(...result.re2.filter((p) => p.tags === 10_000).map((p) => p.totalMs));
   const linear = [...new Set(result.re2.map((p) => p.pattern))].every((pattern) => {

@@ -99,6 +99,11 @@ const GOALS: Record<string, { title: string; peer: string | undefined; goal: Goa
     peer: undefined,
     goal: { kind: 'absolute', max: 10_000, unit: 'ms', strict: true },
   },
+  '8w': {
+    title: 'Tag pushed → new image applied, by webhook',
+    peer: undefined,
+    goal: { kind: 'absolute', max: 3_000, unit: 'ms', strict: true },
+  },
   P: { title: '10,000 hostile tags, catastrophic patterns', peer: 'JS RegExp', goal: { kind: 'none' } },
 };
 
@@ -132,9 +137,9 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | Error
 }
 
 function order(id: string): number {
-  const base = ['1', '2', '3', '4', '5', '6', '7', '8'].indexOf(id);
+  const base = ['1', '2', '3', '4', '5', '6', '7', '8', '8w'].indexOf(id);
   if (base >= 0) return base;
-  if (id.startsWith('9')) return 8 + Number(id.split('@')[1] ?? 0) / 1e6 + (id.includes('·2') ? 0.1 : id.includes('·7') ? 0.2 : 0);
+  if (id.startsWith('9')) return 9 + Number(id.split('@')[1] ?? 0) / 1e6 + (id.includes('·2') ? 0.1 : id.includes('·7') ? 0.2 : 0);
   return 100;
 }
 
@@ -304,6 +309,11 @@ async function main(): Promise<number> {
       const r = await attempt('item 8', () => runImageLoop(e, plan.imageLoop));
       raw.imageLoop = r instanceof Error ? r.message : r;
       push('8', r, build.imageLoop);
+    }
+    if (want('8w')) {
+      const r = await attempt('item 8w', () => runImageLoop(e, { ...plan.imageLoop, webhook: true }));
+      raw.imageLoopWebhook = r instanceof Error ? r.message : r;
+      push('8w', r, build.imageLoopWebhook);
     }
     if (want('P')) {
       progress('hostile tag patterns (RE2 vs JavaScript RegExp)');

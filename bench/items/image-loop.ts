@@ -6,11 +6,17 @@
  * from the start of the tag push to the moment a watch sees the Deployment with the new image.
  * The ContinuousDeployment also polls Git every 2 s: whichever comes first, the trigger or the
  * poll, applies the bot commit.
+ *
+ * Item 8w (`webhook`): the same loop with no polling at all — scan interval and pullInterval an
+ * hour — where the registry's notification to a distribution Receiver (`tidemark notification`,
+ * its own process) starts the scan.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freePort } from '../../test/harness/ports.ts';
 import { startRegistry } from '../../test/harness/registry.ts';
+import { webhookPath } from '../../notification/index.ts';
 import type { TestRegistry } from '../../test/harness/registry.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { AgentProcess } from '../lib/agent-process.ts';
@@ -53,17 +59,23 @@ export interface ImageLoopResult {
   commitToDeployedMs: number[];
 }
 
-export async function runImageLoop(env: BenchEnv, options: { reps: number }): Promise<ImageLoopResult> {
+export async function runImageLoop(env: BenchEnv, options: { reps: number; webhook?: boolean }): Promise<ImageLoopResult> {
   let registry: TestRegistry | undefined;
   let agent: AgentProcess | undefined;
   let updater: AgentProcess | undefined;
+  let notification: AgentProcess | undefined;
   const ns = await env.cp.createNamespace('bench-loop');
   const apps = await env.cp.createNamespace('loop-apps');
   const cds = watchCds(env, ns);
   const deployments = new CollectionWatch<KubeObject>(env.kube.port, Resources.Deployment, { namespace: apps });
   const result: ImageLoopResult = { endToEndMs: [], toCommitMs: [], commitToDeployedMs: [] };
   try {
-    registry = await startRegistry({ auth: 'none' });
+    const receiverAddress = `127.0.0.1:${await freePort()}`;
+    const token = randomBytes(16).toString('hex');
+    registry = await startRegistry({
+      auth: 'none',
+      ...(options.webhook ? { notifications: { url: `http://${receiverAddress}${webhookPath(token, 'registry', ns)}` } } : {}),
+    });
     const image = `${registry.host}/${REPO}`;
     await registry.pushImage(REPO, [loopTag(0)]);
     await env.git.repos.createRepo('loop', { 'deploy/app.yaml': manifest(ns) }, { branch: 'main' });
@@ -76,6 +88,30 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
       namespace: ns,
       cacheDir,
     });
+    if (options.webhook) {
+      await env.kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-webhook' }, stringData: { token } },
+      });
+      await env.kube.rest.request({
+        method: 'POST',
+        path: `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/receivers`,
+        body: {
+          apiVersion: 'tidemark.dev/v1alpha1',
+          kind: 'Receiver',
+          metadata: { name: 'registry' },
+          spec: { type: 'distribution', secretRef: { name: 'registry-webhook' }, resources: [{ kind: 'ImageRepository', name: '*' }] },
+        },
+      });
+      notification = await AgentProcess.start({
+        program: 'notification',
+        kubeconfigPath: env.cp.kubeconfigPath,
+        namespace: ns,
+        cacheDir,
+        args: ['--receiver-addr', receiverAddress],
+      });
+    }
     await cds.ready();
     await createCd(env, {
       name: 'loop',
@@ -84,12 +120,12 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
       secretRef: 'git-writer',
       path: './deploy',
       targetNamespace: apps,
-      pullInterval: '2s',
+      pullInterval: options.webhook ? '1h' : '2s',
       extra: {
         imageRepository: {
           image,
           insecure: true,
-          interval: '1s',
+          interval: options.webhook ? '1h' : '1s',
           filterTags: { pattern: '^master-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' },
           policy: { numerical: { order: 'asc' } },
           commitMessage: 'Image: {{range .Updated.Images}}{{println .}}{{end}}',
@@ -125,7 +161,7 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
       );
       await watchCommit;
       const label = rep === 0 ? 'warm-up' : `run ${rep}/${options.reps}`;
-      env.log(`image loop: ${label}: ${tag} deployed ${(done - start).toFixed(0)} ms after the push`);
+      env.log(`image loop${options.webhook ? ' (webhook)' : ''}: ${label}: ${tag} deployed ${(done - start).toFixed(0)} ms after the push`);
       if (rep === 0) continue;
       result.endToEndMs.push(done - start);
       if (committedAt !== undefined) {
@@ -138,6 +174,7 @@ export async function runImageLoop(env: BenchEnv, options: { reps: number }): Pr
     deployments.stop();
     cds.stop();
     await deleteCd(env, ns, 'loop').catch(() => undefined);
+    await notification?.stop();
     await updater?.stop();
     await agent?.stop();
     await registry?.stop();

@@ -61,7 +61,9 @@ export function parseReconcileLine(line: string, at: number): ReconcileLine | un
 
 export interface AgentProcessOptions {
   /** Which program of the `tidemark` binary; default the agent. */
-  program?: 'agent' | 'image-updater';
+  program?: 'agent' | 'image-updater' | 'notification';
+  /** More flags, e.g. `--receiver-addr 127.0.0.1:9292`. */
+  args?: readonly string[];
   kubeconfigPath: string;
   namespace: string;
   cacheDir: string;
@@ -129,6 +131,7 @@ export class AgentProcess {
       String(options.workers ?? 4),
       '--log-level',
       'info',
+      ...(options.args ?? []),
     ];
     const [cmd, argv] = existsSync(SETPRIV)
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
