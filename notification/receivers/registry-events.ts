@@ -1,4 +1,5 @@
 import type { ReceiverType } from '../../shared/api/receiver.ts';
+import { isObject } from '../../shared/kube/object.ts';
 
 /** A repository a registry call reports a push to: `path` always, `host` when the payload names it. */
 export interface PushedRepository {
@@ -137,10 +138,6 @@ const PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|
 
 function repositoryPath(value: string | undefined): string | undefined {
   return value !== undefined && value.length <= 255 && PATH.test(value) ? value : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function obj(value: unknown): Record<string, unknown> | undefined {
