@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { createKubeClient } from '../shared/kube/client.ts';
+import { EventRecorder } from '../shared/kube/events.ts';
 import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { createLogger, type Logger } from '../shared/log/index.ts';
 import { forgetWebhookReceiver } from '../shared/metrics/index.ts';
@@ -64,6 +65,7 @@ export async function startNotification(options: NotificationOptions): Promise<R
     workers,
     namespace: options.namespace,
     noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+    events: new EventRecorder(kube.rest, { component: 'tidemark-notification', clock, log }),
     onForget: (key) => {
       forget.endpoint?.forget(key);
       forgetWebhookReceiver(key);

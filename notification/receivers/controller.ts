@@ -2,13 +2,15 @@ import { RECEIVER_TOKEN_KEY, type Receiver, type ReceiverStatus } from '../../sh
 import { Resources } from '../../shared/api/resources.ts';
 import { notReadyConditions, readyConditions } from '../../shared/conditions/ready.ts';
 import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
-import { keyOf, namespaceOf } from '../../shared/controller/objects.ts';
+import { involvedObject, keyOf, namespaceOf } from '../../shared/controller/objects.ts';
 import type { ReconcileResult } from '../../shared/controller/runner.ts';
 import { StatusMemory } from '../../shared/controller/status-memory.ts';
 import { writeStatus } from '../../shared/controller/status-writer.ts';
 import { combineErrors } from '../../shared/errors/combine.ts';
 import { terminal, toTidemarkError, type TidemarkError } from '../../shared/errors/index.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
+import type { EventRecorder } from '../../shared/kube/events.ts';
+import { findCondition } from '../../shared/conditions/index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { validateReceiverSpec, type ReceiverConfig } from '../../shared/spec/receiver.ts';
 import { webhookPath } from './verify.ts';
@@ -33,6 +35,8 @@ export interface ReceiverControllerDeps extends RunnerDeps {
   noCrossNamespaceRefs?: boolean | undefined;
   /** A Receiver left the table (deleted, invalid, suspended): its metrics and buckets go. */
   onForget?(key: string): void;
+  /** Events on a change of Ready, with the condition's reason. */
+  events?: Pick<EventRecorder, 'record'> | undefined;
 }
 
 /**
@@ -175,5 +179,10 @@ export class ReceiverController {
       fields: RECEIVER_STATUS_FIELDS,
     });
     this.statuses.remember(obj, next);
+    const before = findCondition(previous?.conditions, 'Ready');
+    const after = findCondition(next.conditions, 'Ready');
+    if (after && (after.status !== before?.status || after.reason !== before.reason || after.message !== before.message)) {
+      await this.deps.events?.record(involvedObject(obj), after.status === 'False' ? 'Warning' : 'Normal', after.reason, after.message);
+    }
   }
 }

@@ -38,9 +38,16 @@ function setup(spec: Record<string, unknown>, options: { rateLimit?: { burst: nu
   const repo = (name: string, image: string) =>
     kube.seed({ apiVersion: API_VERSION, kind: 'ImageRepository', metadata: { name, namespace: NS }, spec: { image } });
   const receiver = kube.seed({ apiVersion: API_VERSION, kind: 'Receiver', metadata: { name: 'hook', namespace: NS, generation: 1 }, spec });
-  const controller = new ReceiverController({ port: kube, clock, log: silentLogger, workers: 1 });
+  const events: string[] = [];
+  const recorder = {
+    record: (object: { name: string }, type: string, reason: string, message: string) => {
+      events.push(`${type} ${reason} ${object.name}: ${message}`);
+      return Promise.resolve();
+    },
+  };
+  const controller = new ReceiverController({ port: kube, clock, log: silentLogger, workers: 1, events: recorder });
   const endpoint = new ReceiverEndpoint({ routes: controller, kube, clock, log: silentLogger, ...options });
-  return { kube, clock, controller, endpoint, receiver: receiver as ReceiverObject, cd, repo };
+  return { kube, clock, controller, endpoint, receiver: receiver as ReceiverObject, cd, repo, events };
 }
 
 const requestedAt = (kube: FakeKubePort, kind: string, name: string) =>
@@ -65,9 +72,11 @@ async function call(endpoint: ReceiverEndpoint, path: string, headers: Record<st
 }
 
 test('a Receiver is served at /hook/sha256(token+name+namespace), written to status with Ready', async () => {
-  const { kube, controller, receiver } = setup(github);
+  const { kube, controller, receiver, events } = setup(github);
+  await controller.reconcile(receiver);
   await controller.reconcile(receiver);
   const path = webhookPath(TOKEN, 'hook', NS);
+  assert.deepEqual(events, [`Normal ReconciliationSucceeded hook: Receiver initialized for path ${path}`], 'one Event, not one per resync');
   assert.equal(status(kube)?.webhookPath, path);
   assert.equal(status(kube)?.observedGeneration, 1);
   const ready = status(kube)?.conditions?.find((c) => c.type === 'Ready');
@@ -85,6 +94,7 @@ test('a missing Secret or token key, or an invalid spec: Ready=False with the re
   const ready = status(missing.kube)?.conditions?.find((c) => c.type === 'Ready');
   assert.deepEqual([ready?.status, ready?.reason], ['False', 'SecretNotFound']);
   assert.equal(status(missing.kube)?.webhookPath, undefined);
+  assert.deepEqual(missing.events, [`Warning SecretNotFound hook: Secret ${NS}/nope (spec.secretRef) not found`]);
 
   const invalid = setup({ ...github, type: 'svn' });
   await invalid.controller.reconcile(invalid.receiver);

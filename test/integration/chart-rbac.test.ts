@@ -704,6 +704,16 @@ describe('chart RBAC with ServiceAccount tokens', () => {
       },
       { timeoutMs: 30_000, what: 'the Receiver serves its path' },
     );
+    await waitFor(
+      async () => {
+        const events = await admin.rest.request<{ items: Array<{ reason?: string; involvedObject?: { name?: string } }> }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${home}/events`,
+        });
+        return events.items.some((e) => e.involvedObject?.name === 'hook' && e.reason === 'ReconciliationSucceeded');
+      },
+      { timeoutMs: 30_000, what: "the Receiver's Event" },
+    );
     const res = await fetch(`${running.receiverUrl}${path}`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 200, await res.text());
     const cd = await admin.rest.request<{ metadata: { annotations?: Record<string, string> } }>({

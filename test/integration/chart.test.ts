@@ -299,7 +299,12 @@ describe('chart: rendered pods', () => {
     const rules = list(mine.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'tm-tidemark-notification')!.rules, 'rules');
     assert.deepEqual(
       rules.map((r) => `${list(obj(r, 'rule').resources, 'resources').join(',')}: ${list(obj(r, 'rule').verbs, 'verbs').join(',')}`),
-      ['receivers: get,list,watch', 'receivers/status: get,update,patch', 'continuousdeployments,imagerepositories: get,list,patch'],
+      [
+        'receivers: get,list,watch',
+        'receivers/status: get,update,patch',
+        'continuousdeployments,imagerepositories: get,list,patch',
+        'events: create,patch',
+      ],
     );
   });
 
