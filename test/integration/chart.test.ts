@@ -652,6 +652,26 @@ describe('chart: manifests against the real API server', () => {
     );
   });
 
+  it('notification with its Ingress: every rendered object passes a server-side dry run; the Ingress routes /hook/ only', async () => {
+    const ns = await namespace('chart-notify');
+    const objects = await renderChart(helm, {
+      release: `nt-${ns.slice(-6)}`,
+      namespace: ns,
+      values: { notification: { enabled: true, ingress: { enabled: true, host: 'hooks.example.com', tlsSecretName: 'hooks-tls' } } },
+    });
+    const [ingress, ...more] = ofKind(objects, 'Ingress');
+    assert.equal(more.length, 0);
+    const rules = list(obj(ingress!.spec, 'spec').rules, 'rules').map((r) => obj(r, 'rule'));
+    assert.deepEqual(
+      rules.map((r) => [
+        r.host,
+        list(obj(r.http, 'http').paths, 'paths').map((p) => `${String(obj(p, 'path').path)} → ${JSON.stringify(obj(p, 'path').backend)}`),
+      ]),
+      [['hooks.example.com', [`/hook/ → {"service":{"name":"nt-${ns.slice(-6)}-tidemark-receiver","port":{"name":"receiver"}}}`]]],
+    );
+    assert.deepEqual(await applyObjects(kube, objects, { dryRun: true }), []);
+  });
+
   it('namespace-restricted RBAC values: every rendered object passes a server-side dry-run apply', async () => {
     const ns = await namespace('chart-dry-ns');
     const teamA = await namespace('team-a');
