@@ -93,10 +93,12 @@ describe('chart: helm lint and template, Helm 3 and Helm 4', () => {
       assert.equal(res.stderr.trim(), '', 'helm template printed warnings');
       const objects = await renderChart(helm, { release: 'tm', namespace: 'tidemark-system', includeCrds: true });
       assert.deepEqual(names(ofKind(objects, 'CustomResourceDefinition')), [
+        'CustomResourceDefinition alerts.tidemark.dev',
         'CustomResourceDefinition continuousdeployments.tidemark.dev',
         'CustomResourceDefinition imagepolicies.tidemark.dev',
         'CustomResourceDefinition imagerepositories.tidemark.dev',
         'CustomResourceDefinition imageupdateautomations.tidemark.dev',
+        'CustomResourceDefinition providers.tidemark.dev',
         'CustomResourceDefinition receivers.tidemark.dev',
       ]);
       assert.deepEqual(names(ofKind(objects, 'Deployment')), [
@@ -536,7 +538,7 @@ describe('chart: manifests against the real API server', () => {
 
   it('the CRDs apply for real, become established, default and validate an ImageUpdateAutomation', async () => {
     const crds = ofKind(await renderChart(helm, { release: 'tm', namespace: 'default', includeCrds: true }), 'CustomResourceDefinition');
-    assert.equal(crds.length, 5);
+    assert.equal(crds.length, 7);
     assert.deepEqual(await applyObjects(kube, crds, { dryRun: false }), []);
     await waitFor(
       async () => {
