@@ -5,6 +5,7 @@ import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { createLogger, type Logger } from '../shared/log/index.ts';
 import { forgetWebhookReceiver } from '../shared/metrics/index.ts';
 import { systemClock, type Clock } from '../shared/time/clock.ts';
+import { startAlerting } from './alerts/dispatch.ts';
 import { ReceiverController } from './receivers/controller.ts';
 import { ReceiverEndpoint, serveReceivers, type ReceiverServerOptions } from './receivers/server.ts';
 
@@ -42,8 +43,8 @@ export interface RunningNotification {
 
 /**
  * Wires the notification program to one cluster: the Receiver controller on the shared loop keeps
- * the table of webhook paths, and the receiver port answers calls to them. Nothing below reads
- * flags or env.
+ * the table of webhook paths, and the receiver port answers calls to them; Providers and Alerts
+ * send the Events of Tidemark's objects out. Nothing below reads flags or env.
  */
 export async function startNotification(options: NotificationOptions): Promise<RunningNotification> {
   const clock = options.clock ?? systemClock;
@@ -80,16 +81,25 @@ export async function startNotification(options: NotificationOptions): Promise<R
   });
   forget.endpoint = endpoint;
   receivers.runner.start();
+  const alerting = startAlerting({
+    port: kube.port,
+    clock,
+    log: log.child({ component: 'alerts' }),
+    workers,
+    namespace: options.namespace,
+    noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+  });
 
   let receiverServer: Server;
   try {
     receiverServer = await serveReceivers(options.receiverAddress ?? DEFAULT_RECEIVER_ADDRESS, endpoint, log);
   } catch (err) {
     await receivers.runner.stop();
+    await alerting.stop();
     await kube.close();
     throw err;
   }
-  const ready = () => receivers.runner.ready;
+  const ready = () => receivers.runner.ready && alerting.ready();
   let healthServer: Server | undefined;
   if (options.healthAddress) {
     const { serveHealth } = await import('../shared/http/health.ts');
@@ -106,6 +116,7 @@ export async function startNotification(options: NotificationOptions): Promise<R
     ready,
     async stop() {
       await receivers.runner.stop();
+      await alerting.stop();
       await closeServer(receiverServer);
       if (healthServer) await closeServer(healthServer);
       await kube.close();

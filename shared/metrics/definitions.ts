@@ -83,6 +83,12 @@ export const METRICS = {
     type: 'counter',
     labels: [],
   },
+  notifications: {
+    name: 'tidemark_notifications_total',
+    help: 'Alert messages, by provider type and result: sent, failed, dropped (queue full), duplicate, rate-limited.',
+    type: 'counter',
+    labels: ['type', 'result'],
+  },
   leader: {
     name: 'tidemark_leader',
     help: 'Whether this replica leads (1) or stands by (0), by the Lease it elects on.',
@@ -104,7 +110,17 @@ export type MetricKey = keyof typeof METRICS;
  * allowed only on the info gauge, whose series are removed with their object, and as `receiver`:
  * a path no Receiver serves counts as "unknown", and a Receiver's series go with it.
  */
-export const BOUNDED_LABELS: ReadonlySet<string> = new Set(['kind', 'result', 'reason', 'verb', 'code', 'operation', 'host', 'receiver']);
+export const BOUNDED_LABELS: ReadonlySet<string> = new Set([
+  'kind',
+  'result',
+  'reason',
+  'verb',
+  'code',
+  'operation',
+  'host',
+  'receiver',
+  'type',
+]);
 
 /**
  * Gauges with one series per object (name and namespace labels): each is removed with its object,

@@ -18,4 +18,5 @@ export {
   recordScan,
   recordBotPush,
   recordLeader,
+  recordNotification,
 } from './registry.ts';

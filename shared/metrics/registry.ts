@@ -65,6 +65,10 @@ const pushRetries = new Counter({
   ...config(METRICS.pushRetries),
   registers: [registry],
 });
+const notifications = new Counter({
+  ...config(METRICS.notifications),
+  registers: [registry],
+});
 const leader = new Gauge({
   ...config(METRICS.leader),
   registers: [registry],
@@ -240,4 +244,11 @@ export function recordWebhookRequest(receiver: string | undefined, result: Webho
 /** The Receiver is gone: its series go with it, so deleted Receivers leave no series behind. */
 export function forgetWebhookReceiver(receiver: string): void {
   for (const result of WEBHOOK_RESULTS) webhookRequests.remove({ receiver, result });
+}
+
+const PROVIDER_TYPE = /^[a-z][a-z-]{0,31}$/;
+const NOTIFICATION_RESULTS = new Set(['sent', 'failed', 'dropped', 'duplicate', 'rate-limited']);
+
+export function recordNotification(type: string, result: 'sent' | 'failed' | 'dropped' | 'duplicate' | 'rate-limited'): void {
+  notifications.inc({ type: PROVIDER_TYPE.test(type) ? type : 'other', result: NOTIFICATION_RESULTS.has(result) ? result : 'other' });
 }

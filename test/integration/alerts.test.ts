@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startAgent, type RunningAgent } from '../../agent/index.ts';
+import { startAlerting, type RunningAlerting } from '../../notification/alerts/dispatch.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { systemClock } from '../../shared/time/clock.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers, type GitServers } from '../harness/git.ts';
+import { configMapYaml } from '../harness/manifests.ts';
+import { waitFor } from '../harness/process.ts';
+import { applyCd, condition, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+
+/**
+ * Alerts on the real servers: the agent fails and succeeds for real, records its Events, and the
+ * alerting watches them and posts to HTTP servers on loopback, which check what arrives — a
+ * generic-hmac signature over the exact body, and a commit status on the synced commit in the
+ * GitHub API's shape (a GitHub Enterprise address, so the server is ours).
+ */
+
+interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+async function receiver(): Promise<{ server: Server; url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body });
+      res.writeHead(201).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+const API = '/apis/tidemark.dev/v1alpha1';
+const KEY = 'hmac-key-for-the-alert-test';
+
+describe('alerts: Events of a real sync reach real HTTP providers', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent | undefined;
+  let alerting: RunningAlerting | undefined;
+  let hooks: Awaited<ReturnType<typeof receiver>>;
+  let ns = '';
+  let apps = '';
+  let cacheDir = '';
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    git = await startGitServers({ http: false });
+    ns = await cluster.createNamespace('alerts');
+    apps = await cluster.createNamespace('alerts-apps');
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-alerts-'));
+    hooks = await receiver();
+    const apply = (plural: string, name: string, body: object) =>
+      kube.rest.request({
+        method: 'PATCH',
+        path: `${API}/namespaces/${ns}/${plural}/${name}`,
+        query: { fieldManager: 'tidemark-test', force: true },
+        contentType: 'application/apply-patch+yaml',
+        body,
+      });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { token: KEY, address: `${hooks.url}/hmac` } },
+    });
+    const kind = (k: string) => ({ apiVersion: 'tidemark.dev/v1alpha1', kind: k });
+    await apply('providers', 'signed', {
+      ...kind('Provider'),
+      metadata: { name: 'signed' },
+      spec: { type: 'generic-hmac', secretRef: { name: 'hook' } },
+    });
+    await apply('providers', 'forge', {
+      ...kind('Provider'),
+      metadata: { name: 'forge' },
+      spec: { type: 'github', address: `${hooks.url}/org/app` },
+    });
+    await apply('alerts', 'failures', {
+      ...kind('Alert'),
+      metadata: { name: 'failures' },
+      spec: { providerRef: { name: 'signed' }, eventSeverity: 'error', eventSources: [{ kind: 'ContinuousDeployment', name: '*' }] },
+    });
+    await apply('alerts', 'statuses', {
+      ...kind('Alert'),
+      metadata: { name: 'statuses' },
+      spec: {
+        providerRef: { name: 'forge' },
+        eventSources: [{ kind: 'ContinuousDeployment', name: 'good' }],
+        eventMetadata: { env: 'test' },
+      },
+    });
+    alerting = startAlerting({ port: kube.port, clock: systemClock, log: testLogger(), workers: 2, namespace: ns });
+    await waitFor(() => Promise.resolve(alerting?.ready() === true), { timeoutMs: 30_000, what: 'alerting listed' });
+    for (const [plural, name] of [
+      ['providers', 'signed'],
+      ['providers', 'forge'],
+      ['alerts', 'failures'],
+      ['alerts', 'statuses'],
+    ] as const) {
+      await waitFor(
+        async () => {
+          const obj = await kube.rest.request<{ status?: { conditions?: Array<{ type: string; status: string }> } }>({
+            method: 'GET',
+            path: `${API}/namespaces/${ns}/${plural}/${name}`,
+          });
+          return obj.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+        },
+        { timeoutMs: 30_000, what: `${plural}/${name} Ready` },
+      );
+    }
+    agent = await startAgent({
+      allowLocalGit: true,
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      workers: 2,
+    });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await alerting?.stop();
+    await new Promise((resolve) => hooks?.server.close(resolve));
+    await git?.stop();
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('a failing sync reaches the generic-hmac provider, signed over the exact body', async () => {
+    await applyCd(kube, {
+      metadata: { name: 'broken', namespace: ns },
+      spec: { url: git.repos.fileUrl('no-such-repository'), path: '.', pullInterval: '1h', targetNamespace: apps },
+    });
+    await waitForCd(kube, ns, 'broken', (c) => condition(c, 'Ready')?.status === 'False', 'failed sync');
+    await waitFor(() => Promise.resolve(hooks.received.some((r) => r.path === '/hmac')), {
+      timeoutMs: 30_000,
+      what: 'the alert delivered',
+    });
+    const delivered = hooks.received.filter((r) => r.path === '/hmac');
+    assert.equal(delivered.length, 1, 'one message for one failure');
+    const [message] = delivered as [Received];
+    const signature = String(message.headers['x-signature'] ?? '');
+    const expected = `sha256=${createHmac('sha256', KEY).update(message.body).digest('hex')}`;
+    assert.ok(signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected)), 'valid signature');
+    const event = JSON.parse(message.body) as {
+      involvedObject: { name: string; kind: string };
+      severity: string;
+      reason: string;
+      message: string;
+    };
+    assert.deepEqual([event.involvedObject.kind, event.involvedObject.name, event.severity], ['ContinuousDeployment', 'broken', 'error']);
+    assert.match(event.reason, /^Git/);
+    assert.ok(!message.body.includes(KEY), 'the key is never sent');
+  });
+
+  it('a successful sync posts a success status on the synced commit, and info events never reach an error alert', async () => {
+    const before = hooks.received.filter((r) => r.path === '/hmac').length;
+    const sha = await git.repos.createRepo('good', { 'deploy/cm.yaml': configMapYaml('good', { ok: 'yes' }) }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'good', namespace: ns },
+      spec: { url: git.repos.fileUrl('good'), git: { branch: 'main' }, path: 'deploy', pullInterval: '1h', targetNamespace: apps },
+    });
+    await waitForCd(kube, ns, 'good', (c) => condition(c, 'Ready')?.status === 'True', 'synced');
+    const statusPath = `/api/v3/repos/org/app/statuses/${sha}`;
+    await waitFor(() => Promise.resolve(hooks.received.some((r) => r.path === statusPath)), {
+      timeoutMs: 30_000,
+      what: 'the commit status',
+    });
+    const status = hooks.received.find((r) => r.path === statusPath);
+    const body = JSON.parse(status?.body ?? '{}') as { state: string; context: string };
+    assert.deepEqual([body.state, body.context], ['success', `tidemark/${ns}/good`]);
+    assert.equal(hooks.received.filter((r) => r.path === '/hmac').length, before, 'the error alert sent nothing for a success');
+  });
+});
