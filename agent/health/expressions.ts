@@ -1,4 +1,4 @@
-import { CelBindings } from '../../shared/cel/index.ts';
+import { cel } from '../../shared/cel/lazy.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { splitApiVersion } from '../../shared/kube/object.ts';
 import type { HealthCheckExpr } from '../../shared/spec/index.ts';
@@ -42,7 +42,7 @@ export function exprHealth(obj: KubeObject, check: HealthCheckExpr): HealthResul
   if (Number.isSafeInteger(observed) && Number.isSafeInteger(generation) && observed !== generation) {
     return result('Progressing', `Waiting for the controller to observe generation ${generation} (observed ${String(observed)})`);
   }
-  const bindings = new CelBindings(obj);
+  const bindings = new (cel().CelBindings)(obj);
   for (const [key, health] of ORDER) {
     const expression = check[key];
     if (!expression) continue;

@@ -1,4 +1,5 @@
-import { compileCel, type CelExpression } from '../cel/index.ts';
+import type { CelExpression } from '../cel/index.ts';
+import { cel } from '../cel/lazy.ts';
 import { splitApiVersion } from '../kube/object.ts';
 import { namespaceProblem } from './names.ts';
 import { checkKnownFields, isObject, type Problems } from './problems.ts';
@@ -91,7 +92,7 @@ export function readHealthCheckExprs(problems: Problems, value: unknown, at = 'h
       const source = readString(problems, item, key, { required, at: `${entryAt}.${key}` });
       // Flux treats an empty optional expression as absent.
       if (source === undefined || (!required && source === '')) return undefined;
-      return problems.check(`${entryAt}.${key}`, () => compileCel(source));
+      return problems.check(`${entryAt}.${key}`, () => cel().compileCel(source));
     };
     const current = expression('current', true);
     const inProgress = expression('inProgress', false);
