@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SideRun, SyncPointResult } from './items/sync.ts';
 import type { RequestSummary } from './lib/metrics.ts';
-import { describeMiss, memory, pathological, splitWrites, syncFirst, syncNoop } from './measurements.ts';
+import { describeMiss, load, loadGrowth, memory, pathological, splitWrites, syncFirst, syncNoop } from './measurements.ts';
+import type { LoadResult } from './items/load.ts';
+import { loadManifests, requestsByVerb } from './items/load.ts';
 import type { PathologicalResult } from './policy-pathological.ts';
 
 const summary = (byKind: Record<string, number>): RequestSummary => ({
@@ -99,5 +101,53 @@ describe('measurements', () => {
     });
     assert.equal(pathological(result(3)).verdict, 'meets');
     assert.equal(pathological(result(5)).verdict, 'MISSES');
+  });
+});
+
+describe('item 9 (load)', () => {
+  const point = (n: number, allReadyMs: number, peakMiB: number): LoadResult => ({
+    n,
+    objects: n * 4,
+    allReadyMs,
+    readyP50Ms: allReadyMs / 2,
+    readyP95Ms: allReadyMs,
+    readyMaxMs: allReadyMs,
+    idleRssKiB: 100 * 1024,
+    peakRssKiB: peakMiB * 1024,
+    requests: { PATCH: n * 10, GET: n * 2 },
+    requestsTotal: n * 12,
+    requestRate: (n * 12) / (allReadyMs / 1000),
+    peakRequestRate: 300,
+    reconciles: n,
+    failedReconciles: 0,
+  });
+
+  it('meets only within both the time and the memory goal', () => {
+    assert.equal(load(point(1000, 59_000, 140)).verdict, 'meets');
+    assert.equal(load(point(1000, 61_000, 140)).verdict, 'MISSES');
+    assert.match(describeMiss(load(point(1000, 59_000, 151))), /not peak RSS ≤ 150 MiB/);
+  });
+
+  it('misses growth faster than linear', () => {
+    assert.equal(loadGrowth([point(100, 6_000, 120), point(1000, 60_000, 140)]).verdict, 'meets');
+    assert.equal(loadGrowth([point(100, 6_000, 120), point(1000, 145_000, 140)]).verdict, 'MISSES');
+  });
+
+  it('counts the agent’s API requests by verb from its /metrics', () => {
+    const text = [
+      '# HELP tidemark_kube_requests_total Kubernetes API requests.',
+      '# TYPE tidemark_kube_requests_total counter',
+      'tidemark_kube_requests_total{verb="PATCH",code="200"} 7',
+      'tidemark_kube_requests_total{verb="PATCH",code="201"} 3',
+      'tidemark_kube_requests_total{verb="GET",code="404"} 1',
+      '',
+    ].join('\n');
+    assert.deepEqual(requestsByVerb(text), { PATCH: 10, GET: 1 });
+  });
+
+  it('gives every deployment its own path of four objects', () => {
+    const files = loadManifests(3);
+    assert.deepEqual(Object.keys(files), ['apps/app-0000/objects.yaml', 'apps/app-0001/objects.yaml', 'apps/app-0002/objects.yaml']);
+    assert.equal(files['apps/app-0001/objects.yaml']?.split('\n---\n').length, 4);
   });
 });

@@ -5,15 +5,18 @@
 import type { DriftResult } from './items/drift.ts';
 import type { GitPollResult } from './items/git-poll.ts';
 import type { ImageLoopResult } from './items/image-loop.ts';
+import { FLUX_PUBLISHED } from './items/load.ts';
+import type { LoadResult } from './items/load.ts';
 import type { MarkersResult } from './items/markers.ts';
 import type { MemoryResult } from './items/memory.ts';
+import type { UpdaterMemoryResult } from './items/updater-memory.ts';
 import type { SideRun, SyncPointResult } from './items/sync.ts';
 import { noopPerRun } from './items/sync.ts';
 import type { TagsResult } from './items/tags.ts';
 import type { RequestSample, RequestSummary } from './lib/metrics.ts';
 import type { Check, Figure, Goal, Measurement, Unit } from './lib/report.ts';
 import { formatValue, goalText, verdictOf } from './lib/report.ts';
-import { median, pairedRatio } from './lib/stats.ts';
+import { growthExponent, median, pairedRatio } from './lib/stats.ts';
 import type { PathologicalResult } from './policy-pathological.ts';
 
 export function figure(samples: readonly number[], unit: Unit = 'ms'): Figure | undefined {
@@ -288,6 +291,83 @@ export function memory(result: MemoryResult, id: string): Measurement {
         `at the end: ${mib(result.endRssKiB).toFixed(0)} MiB resident`,
     ],
     details: { ...result },
+  });
+}
+
+export function updaterMemory(result: UpdaterMemoryResult): Measurement {
+  return measurement({
+    id: '7b',
+    title: `Image updater peak RSS, ${result.repositories} repositories scanned and committed`,
+    peerName: undefined,
+    ours: { median: mib(result.peakRssKiB), unit: 'MiB', samples: [Math.round(mib(result.peakRssKiB) * 10) / 10] },
+    peer: undefined,
+    ratio: undefined,
+    goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false },
+    checks: [],
+    notes: [
+      `a fresh \`tidemark image-updater\` process; ${result.repositories} image repositories of ${num(result.tagsPerRepository)} tags, ` +
+        `scanned every 2 s, one marker each at ${result.repositories} paths of one Git repository; VmHWM over the first round of ` +
+        `commits (${formatValue(result.firstRoundMs, 'ms')}) and a second one after a new tag in every repository ` +
+        `(${formatValue(result.secondRoundMs, 'ms')}), ${result.commits} commits in all; idle before: ` +
+        `${mib(result.idleRssKiB).toFixed(0)} MiB; at the end: ${mib(result.endRssKiB).toFixed(0)} MiB resident`,
+    ],
+    details: { ...result },
+  });
+}
+
+/** Item 9's memory goal: the agent's peak with every ContinuousDeployment of the run. */
+export const LOAD_MAX_RSS_MIB = 150;
+
+export function load(result: LoadResult): Measurement {
+  const peak = mib(result.peakRssKiB);
+  const verbs = Object.entries(result.requests)
+    .sort((a, b) => b[1] - a[1])
+    .map(([verb, count]) => `${verb} ${num(count)}`)
+    .join(', ');
+  return measurement({
+    id: `9@${result.n}`,
+    title: `Flux's benchmark shape: ${num(result.n)} CDs × 4 objects, created at once, until all Ready`,
+    peerName: undefined,
+    ours: { median: result.allReadyMs, unit: 'ms', samples: [Math.round(result.allReadyMs)] },
+    peer: undefined,
+    ratio: undefined,
+    goal: { kind: 'absolute', max: 60_000, unit: 'ms', strict: false },
+    checks: [{ what: `peak RSS ≤ ${LOAD_MAX_RSS_MIB} MiB (${peak.toFixed(0)} MiB)`, ok: peak <= LOAD_MAX_RSS_MIB }],
+    notes: [
+      `one \`tidemark agent\` process (4 workers), ${num(result.n)} ContinuousDeployments at ${num(result.n)} paths of one ` +
+        `repository (${num(result.objects)} objects), created 16 at a time; time from the first create to every one ` +
+        `Ready and Synced at the commit; per deployment (create → Ready): median ${formatValue(result.readyP50Ms, 'ms')}, ` +
+        `95th percentile ${formatValue(result.readyP95Ms, 'ms')}, last ${formatValue(result.readyMaxMs, 'ms')}`,
+      `agent peak RSS ${peak.toFixed(0)} MiB (idle ${mib(result.idleRssKiB).toFixed(0)} MiB); ` +
+        `${num(result.requestsTotal)} API requests (${(result.requestsTotal / result.n).toFixed(1)} per deployment: ${verbs}), ` +
+        `${result.requestRate.toFixed(0)}/s on average, at most ${num(result.peakRequestRate)} in one second; ` +
+        `${num(result.reconciles)} reconciles, ${num(result.failedReconciles)} failed`,
+      `Flux publishes ${num(FLUX_PUBLISHED.n)} in ${formatValue(FLUX_PUBLISHED.ms, 'ms')} and ${FLUX_PUBLISHED.rssMiB} MiB ` +
+        `on a ${FLUX_PUBLISHED.cores}-core runner`,
+    ],
+    details: { ...result },
+  });
+}
+
+/** Item 9's growth: cost ∝ count^k over the sizes run; the goal is no faster than linear (k ≤ 1). */
+export function loadGrowth(points: readonly LoadResult[]): Measurement {
+  const time = growthExponent(points.map((p) => ({ size: p.n, cost: p.allReadyMs })));
+  const memory = growthExponent(points.map((p) => ({ size: p.n, cost: p.peakRssKiB })));
+  const sizes = points.map((p) => num(p.n)).join(', ');
+  return measurement({
+    id: '9·k',
+    title: `Flux's benchmark shape, growth over ${sizes} CDs`,
+    peerName: undefined,
+    ours: undefined,
+    peer: undefined,
+    ratio: undefined,
+    goal: { kind: 'none' },
+    checks: [
+      { what: `time ∝ CDs^k, k ≤ 1 (k = ${time.toFixed(2)})`, ok: Number.isFinite(time) && time <= 1.05 },
+      { what: `peak RSS ∝ CDs^k, k ≤ 1 (k = ${memory.toFixed(2)})`, ok: Number.isFinite(memory) && memory <= 1.05 },
+    ],
+    notes: [`k is the least-squares slope of log(cost) over log(count); 1.05 allows for noise on this shared machine`],
+    details: { time, memory },
   });
 }
 

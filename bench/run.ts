@@ -6,10 +6,11 @@
  *
  *   npm run bench                       # everything, ~15 min on 2 cores; writes
  *                                       # bench/results/latest.json and README.md's table
- *   npm run bench -- --only 4,5,6       # some items (1, 2, 7 and 9 share their runs);
+ *   npm run bench -- --only 4,5,6       # some items (1, 2, 3 and 7 share their runs; S: their other sizes);
  *                                       # writes bench/results/partial.json only
  *   npm run bench -- --quick            # fewer runs and sizes, to try the bench itself
  *   npm run bench -- --profile DIR      # the agent processes write --cpu-prof profiles to DIR
+ *   npm run bench -- --node-flags F     # extra Node flags for the agent processes
  */
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -26,7 +27,10 @@ import type { MemoryResult } from './items/memory.ts';
 import { noopPerRun, runSyncPoint } from './items/sync.ts';
 import type { SyncPointPlan, SyncPointResult } from './items/sync.ts';
 import { runTags } from './items/tags.ts';
-import { setAgentNodeFlags } from './lib/agent-process.ts';
+import { runLoadPoint } from './items/load.ts';
+import { runUpdaterMemory } from './items/updater-memory.ts';
+import type { LoadResult } from './items/load.ts';
+import { setAgentArgs, setAgentNodeFlags } from './lib/agent-process.ts';
 import { progress, startEnv } from './lib/env.ts';
 import type { BenchEnv } from './lib/env.ts';
 import type { Goal, Measurement } from './lib/report.ts';
@@ -46,6 +50,8 @@ interface Plan {
   tags: { total: number; reps: number; warmup: number };
   markers: { files: number; markers: number; reps: number; warmup: number };
   imageLoop: { reps: number };
+  /** Item 9: ContinuousDeployments of 4 objects, all created at once. */
+  load: number[];
 }
 
 const FULL: Plan = {
@@ -60,6 +66,7 @@ const FULL: Plan = {
   tags: { total: 10_000, reps: 5, warmup: 1 },
   markers: { files: 2000, markers: 10, reps: 3, warmup: 1 },
   imageLoop: { reps: 5 },
+  load: [100, 500, 1000],
 };
 
 const QUICK: Plan = {
@@ -72,6 +79,7 @@ const QUICK: Plan = {
   tags: { total: 10_000, reps: 1, warmup: 0 },
   markers: { files: 2000, markers: 10, reps: 1, warmup: 0 },
   imageLoop: { reps: 1 },
+  load: [100, 1000],
 };
 
 const GOALS: Record<string, { title: string; peer: string | undefined; goal: Goal }> = {
@@ -94,6 +102,11 @@ const GOALS: Record<string, { title: string; peer: string | undefined; goal: Goa
     peer: undefined,
     goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false },
   },
+  '7b': {
+    title: 'Image updater peak RSS, 20 repositories scanned and committed',
+    peer: undefined,
+    goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false },
+  },
   '8': {
     title: 'Tag pushed → new image applied',
     peer: undefined,
@@ -103,6 +116,11 @@ const GOALS: Record<string, { title: string; peer: string | undefined; goal: Goa
     title: 'Tag pushed → new image applied, by webhook',
     peer: undefined,
     goal: { kind: 'absolute', max: 3_000, unit: 'ms', strict: true },
+  },
+  '9': {
+    title: "Flux's benchmark shape: CDs × 4 objects, created at once, until all Ready",
+    peer: undefined,
+    goal: { kind: 'absolute', max: 60_000, unit: 'ms', strict: false },
   },
   P: { title: '10,000 hostile tags, catastrophic patterns', peer: 'JS RegExp', goal: { kind: 'none' } },
 };
@@ -137,10 +155,13 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | Error
 }
 
 function order(id: string): number {
-  const base = ['1', '2', '3', '4', '5', '6', '7', '8', '8w'].indexOf(id);
-  if (base >= 0) return base;
-  if (id.startsWith('9')) return 9 + Number(id.split('@')[1] ?? 0) / 1e6 + (id.includes('·2') ? 0.1 : id.includes('·7') ? 0.2 : 0);
-  return 100;
+  const [item = '', size] = id.split('@');
+  const base = ['1', '2', '3', '4', '5', '6', '7', '7b', '8', '8w', '9'].indexOf(item);
+  if (base < 0) return 100;
+  // Other sizes of items 1, 2 and 7 come after item 9, grouped by item; item 9's sizes in order.
+  if (size === undefined) return base;
+  if (item === '9') return base + Number(size) / 1e6;
+  return 10 + base + Number(size) / 1e6;
 }
 
 interface ScalingRow {
@@ -206,9 +227,13 @@ const USAGE = `Usage: npm run bench [-- flags]
 
 Tidemark beside kubectl, git and skopeo against real local servers (~15 min on 2 cores); writes
 bench/results/latest.json and README.md's table.
-  --only 4,5,6   some items (1, 2, 7 and 9 share their runs); writes bench/results/partial.json only
+  --only 4,5,6   some items (1, 2, 3 and 7 share their runs; S: their other sizes); writes
+                 bench/results/partial.json only
   --quick        fewer runs and sizes, to try the bench itself
   --profile DIR  the agent processes write --cpu-prof profiles to DIR
+  --load 100,500 item 9's sizes (default 100, 500 and 1,000)
+  --agent-args A program flags for the agent processes, e.g. --agent-args=--kube-api-qps=0
+  --node-flags F extra Node flags for the agent processes, e.g. --node-flags="--max-semi-space-size=4"
   --no-readme    leave README.md's table alone
   -h, --help     this help
 `;
@@ -219,6 +244,9 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      'node-flags': { type: 'string' },
+      load: { type: 'string' },
+      'agent-args': { type: 'string' },
       'no-readme': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -230,12 +258,16 @@ async function main(): Promise<number> {
   }
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
   const want = (...ids: string[]) => !only || ids.some((id) => only.has(id));
-  const plan = values.quick ? QUICK : FULL;
-  const complete = !only && !values.quick;
+  const plan = { ...(values.quick ? QUICK : FULL) };
+  if (values.load) plan.load = values.load.split(',').map((s) => Number(s.trim()));
+  const complete = !only && !values.quick && !values.load;
+  const nodeFlags = values['node-flags']?.split(/\s+/).filter(Boolean) ?? [];
   if (values.profile) {
     mkdirSync(values.profile, { recursive: true });
-    setAgentNodeFlags(['--cpu-prof', `--cpu-prof-dir=${values.profile}`]);
+    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`);
   }
+  setAgentNodeFlags(nodeFlags);
+  setAgentArgs(values['agent-args']?.split(/\s+/).filter(Boolean) ?? []);
 
   const started = new Date();
   const t0 = performance.now();
@@ -244,7 +276,7 @@ async function main(): Promise<number> {
   const scaling: ScalingRow[] = [];
   let pathologicalText = '';
   const push = (id: string, result: unknown, make: (r: never) => Measurement) => {
-    const g = GOALS[id.replace(/^9·/, '').replace(/@.*/, '')] ?? GOALS[id];
+    const g = GOALS[id.replace(/@.*/, '')] ?? GOALS[id];
     if (result instanceof Error) measurements.push(build.failed(id, g?.title ?? id, g?.peer, g?.goal ?? { kind: 'none' }, result));
     else measurements.push(make(result as never));
   };
@@ -268,17 +300,18 @@ async function main(): Promise<number> {
       raw.tags = r instanceof Error ? r.message : r;
       push('5', r, build.tags);
     }
-    if (want('1', '2', '3', '7', '9')) {
+    if (want('1', '2', '3', '7', 'S')) {
       for (const point of plan.sizes) {
         const base = point.n === 1000;
-        if (!base && !want('9')) continue;
+        if (!base && !want('S')) continue;
+        const id = (item: string) => (base ? item : `${item}@${point.n}`);
         let sync: SyncPointResult | Error | undefined;
-        if (want('1', '2', '9') || (base && want('3'))) {
+        if (want('1', '2', 'S') || (base && want('3'))) {
           sync = await attempt(`sync ${point.n}`, () => runSyncPoint(e, point));
           raw[`sync${point.n}`] = sync instanceof Error ? sync.message : sync;
-          if (want('1', '2', '9')) {
-            push(base ? '1' : `9·1@${point.n}`, sync, (r: SyncPointResult) => build.syncFirst(r, base ? '1' : `9·1@${point.n}`));
-            push(base ? '2' : `9·2@${point.n}`, sync, (r: SyncPointResult) => build.syncNoop(r, base ? '2' : `9·2@${point.n}`));
+          if (want('1', '2', 'S')) {
+            push(id('1'), sync, (r: SyncPointResult) => build.syncFirst(r, id('1')));
+            push(id('2'), sync, (r: SyncPointResult) => build.syncNoop(r, id('2')));
           }
         }
         if (base && want('3')) {
@@ -288,10 +321,10 @@ async function main(): Promise<number> {
           push('3', r, (d: Parameters<typeof build.drift>[0]) => build.drift(d, peerReapply, parseDuration(DRIFT_INTERVAL)));
         }
         let mem: MemoryResult | Error | undefined;
-        if (want('7', '9') && (base || want('9'))) {
+        if (want('7', 'S')) {
           mem = await attempt(`memory ${point.n}`, () => runMemoryPoint(e, point.n));
           raw[`memory${point.n}`] = mem instanceof Error ? mem.message : mem;
-          push(base ? '7' : `9·7@${point.n}`, mem, (r: MemoryResult) => build.memory(r, base ? '7' : `9·7@${point.n}`));
+          push(id('7'), mem, (r: MemoryResult) => build.memory(r, id('7')));
         }
         if (sync && !(sync instanceof Error)) {
           scaling.push({
@@ -304,6 +337,21 @@ async function main(): Promise<number> {
           });
         }
       }
+    }
+    if (want('7b')) {
+      const r = await attempt('item 7b', () => runUpdaterMemory(e));
+      raw.updaterMemory = r instanceof Error ? r.message : r;
+      push('7b', r, build.updaterMemory);
+    }
+    if (want('9')) {
+      const points: LoadResult[] = [];
+      for (const n of plan.load) {
+        const r = await attempt(`item 9 at ${n}`, () => runLoadPoint(e, n));
+        raw[`load${n}`] = r instanceof Error ? r.message : r;
+        push(`9@${n}`, r, (l: LoadResult) => build.load(l));
+        if (!(r instanceof Error)) points.push(r);
+      }
+      if (points.length >= 2) measurements.push(build.loadGrowth(points));
     }
     if (want('8')) {
       const r = await attempt('item 8', () => runImageLoop(e, plan.imageLoop));
@@ -347,7 +395,7 @@ async function main(): Promise<number> {
   out.push(textTable(measurements));
   if (scaling.length > 0) {
     out.push('');
-    out.push('Item 9, scaling (medians; 5,000 objects: one run per side):');
+    out.push('Items 1, 2 and 7 by size (medians; 5,000 objects: one run per side):');
     out.push(scale.text);
   }
   out.push('');
@@ -367,7 +415,7 @@ async function main(): Promise<number> {
   const explained = new Set<string>();
   /** The gap note of an item once; its scaling points refer back to it. */
   const gapNote = (m: Measurement): string | undefined => {
-    const key = m.id.replace(/^9·/, '').replace(/@.*/, '');
+    const key = m.id.replace(/@.*/, '');
     if (!GAP_NOTES[key]) return undefined;
     if (explained.has(key)) return `(see item ${key})`;
     explained.add(key);
@@ -414,7 +462,12 @@ async function main(): Promise<number> {
       markdownTable(measurements),
       '',
       ...(scaling.length > 0
-        ? ['Scaling (item 9; medians, 5,000 objects one run per side; k is the fitted exponent of cost ∝ size^k):', '', scale.markdown, '']
+        ? [
+            'Items 1, 2 and 7 by size (medians, 5,000 objects one run per side; k is the fitted exponent of cost ∝ size^k):',
+            '',
+            scale.markdown,
+            '',
+          ]
         : []),
       ...(misses.length > 0
         ? [

@@ -12,10 +12,16 @@ import { MemorySampler } from './proc.ts';
  */
 
 let defaultNodeFlags: readonly string[] = [];
+let defaultArgs: readonly string[] = [];
 
 /** Node flags for every process started after this, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
 export function setAgentNodeFlags(flags: readonly string[]): void {
   defaultNodeFlags = [...flags];
+}
+
+/** Program flags for every process started after this, e.g. `--kube-api-qps=0`. */
+export function setAgentArgs(args: readonly string[]): void {
+  defaultArgs = [...args];
 }
 
 const BIN = fileURLToPath(new URL('../../bin/tidemark.ts', import.meta.url));
@@ -70,6 +76,10 @@ export interface AgentProcessOptions {
   workers?: number;
   /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
   nodeFlags?: readonly string[];
+  /** `--health-addr`: /metrics is served there. */
+  healthAddress?: string;
+  /** More program flags, after the ones above. */
+  args?: readonly string[];
 }
 
 export class AgentProcess {
@@ -131,7 +141,8 @@ export class AgentProcess {
       String(options.workers ?? 4),
       '--log-level',
       'info',
-      ...(options.args ?? []),
+      ...(options.healthAddress ? ['--health-addr', options.healthAddress] : []),
+      ...(options.args ?? defaultArgs),
     ];
     const [cmd, argv] = existsSync(SETPRIV)
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
