@@ -1,4 +1,5 @@
-import { fetchRevision, type FetchRevisionOptions } from '../shared/git/fetch.ts';
+import { credentialsFingerprint } from '../shared/git/credentials.ts';
+import { fetchRevision, type FetchedRevision, type FetchRevisionOptions } from '../shared/git/fetch.ts';
 import { lsRemote } from '../shared/git/remote.ts';
 import type { GitRefSpec } from '../shared/git/types.ts';
 import type { Logger } from '../shared/log/index.ts';
@@ -14,8 +15,19 @@ export interface GitSourceOptions {
   limits?: Pick<FetchRevisionOptions, 'maxFetchBytes' | 'maxCheckoutBytes' | 'maxCheckoutFiles'> | undefined;
 }
 
-/** The agent's Git source: one ls-remote per poll, a shallow fetch only for a new commit. */
+/**
+ * The agent's Git source: one ls-remote per poll, a shallow fetch only for a new commit, and one
+ * checkout per repository revision shared by every deployment that reads it.
+ */
 export function createGitSource(options: GitSourceOptions): Source {
+  /**
+   * The newest checkout of each repository, ref and credentials, kept leased until a newer commit
+   * replaces it. A leased checkout is handed out without running git (fetch.ts): a thousand
+   * deployments at paths of one commit check it out once, not a thousand times (each check was a
+   * `git status` over the whole tree, so the cost grew with deployments × files). Only this
+   * process writes under the cache directory, and renders only read.
+   */
+  const held = new Map<string, FetchedRevision>();
   return {
     resolve: (config, auth, signal) =>
       lsRemote(config.url, auth, refSpec(config), {
@@ -35,7 +47,13 @@ export function createGitSource(options: GitSourceOptions): Source {
         advertised: resolved.verified,
         allowInsecureHttp: config.insecure,
       });
-      return { dir: fetched.dir, release: () => fetched.release() };
+      const key = JSON.stringify([config.url, refSpec(config), credentialsFingerprint(auth)]);
+      const previous = held.get(key);
+      if (previous?.dir === fetched.dir) return { dir: fetched.dir, release: () => fetched.release() };
+      // This caller's lease becomes the held one; the caller's release is the held one's business.
+      held.set(key, fetched);
+      previous?.release();
+      return { dir: fetched.dir, release: () => undefined };
     },
   };
 }
