@@ -20,6 +20,8 @@ import { readSecretData } from '../shared/kube/secrets.ts';
 import { RenderCache } from './render-cache.ts';
 import { watchImagePushes } from './image-pushes.ts';
 import type { RenderLimitOptions } from './render/index.ts';
+import type { RateLimit } from '../shared/kube/rate-limit.ts';
+import { DEFAULT_RATE_LIMIT } from '../shared/kube/rate-limit.ts';
 
 export interface AgentOptions {
   /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
@@ -58,6 +60,11 @@ export interface AgentOptions {
   /** `--allow-local-git`: accept file:// repository URLs (tests and the local demo). */
   allowLocalGit?: boolean | undefined;
   clusterName?: string | undefined;
+  /**
+   * Client-side limit of the API requests to each cluster (`--kube-api-qps`, `--kube-api-burst`),
+   * so a storm of new deployments cannot overload an API server; default DEFAULT_RATE_LIMIT.
+   */
+  kubeApiRateLimit?: RateLimit | undefined;
   log?: Logger;
   clock?: Clock;
 }
@@ -80,9 +87,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     env: options.env ?? process.env,
     prefer: 'in-cluster',
   });
-  const kube = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock });
+  const rateLimit = options.kubeApiRateLimit ?? DEFAULT_RATE_LIMIT;
+  const kube = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock, rateLimit });
   const targets = createTargetResolver(kube, {
     clock,
+    rateLimit,
     log,
     homeName: options.clusterName,
     // Watches start only with the controller below, so it exists by the time this is called.

@@ -9,6 +9,7 @@ import { readSecretData } from '../shared/kube/secrets.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { ServiceAccountIdentity } from '../shared/kube/impersonation.ts';
 import type { KubePort } from '../shared/kube/port.ts';
+import type { RateLimit } from '../shared/kube/rate-limit.ts';
 import { ObjectCache } from '../shared/kube/object-cache.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { Labels } from '../shared/api/constants.ts';
@@ -49,7 +50,14 @@ export interface TargetResolver {
  */
 export function createTargetResolver(
   home: KubeClient,
-  options: { clock: Clock; log: Logger; homeName?: string | undefined; onObjectChange: ObjectChangeListener },
+  options: {
+    clock: Clock;
+    log: Logger;
+    homeName?: string | undefined;
+    onObjectChange: ObjectChangeListener;
+    /** Client-side request limit of each remote cluster's client. */
+    rateLimit?: RateLimit | undefined;
+  },
 ): TargetResolver {
   const remote = new Map<string, { text: string; client: KubeClient; cache: ObjectCache; target: Target }>();
   /**
@@ -113,7 +121,7 @@ export function createTargetResolver(
         text,
         `the kubeconfig in Secret ${namespace}/${config.kubeConfig.name} (key ${config.kubeConfig.key})`,
       );
-      const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock: options.clock });
+      const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock: options.clock, rateLimit: options.rateLimit });
       const cache = cacheFor(client, cacheKey);
       const target = { kube: client.port, cache, name: connection.clusterName };
       remote.set(cacheKey, { text, client, cache, target });

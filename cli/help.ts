@@ -18,6 +18,8 @@ const PROGRAM_FLAGS = `Flags:
   --health-addr ADDR  serve /healthz and /readyz on ADDR (e.g. :8080)
   --log-level LEVEL   debug, info, warn, error (default info)
   --workers N         objects reconciled at once, per kind
+  --kube-api-qps N    Kubernetes API requests per second, client-side (default 250; 0: no limit)
+  --kube-api-burst N  requests above that rate in a burst (default 500)
   --no-cross-namespace-refs
                       lockdown: every reference (Secrets, an automation's source, an ImagePolicy's
                       repository, image markers, a deployment's dependsOn) must stay in the

@@ -224,6 +224,15 @@ function positiveCount(value: string | undefined, flag: string, binary = false):
   return count;
 }
 
+/** `--kube-api-qps` (0: no limit) and `--kube-api-burst` over the default (DEFAULT_RATE_LIMIT). */
+async function kubeApiRateLimit(qps: string | undefined, burst: string | undefined): Promise<{ qps: number; burst: number }> {
+  const { DEFAULT_RATE_LIMIT } = await import('../shared/kube/rate-limit.ts');
+  const rate = qps === undefined ? DEFAULT_RATE_LIMIT.qps : Number(qps);
+  if (!(qps === undefined || (/^[0-9]+(\.[0-9]+)?$/.test(qps) && Number.isFinite(rate))))
+    throw new UsageError('--kube-api-qps must be a number of requests per second (0: no limit)');
+  return { qps: rate, burst: positiveCount(burst, '--kube-api-burst') ?? DEFAULT_RATE_LIMIT.burst };
+}
+
 /** The lockdown flags, checked as the API server would check the names they become. */
 async function tenancyFlags(
   defaultServiceAccount: string | undefined,
@@ -266,6 +275,8 @@ async function runProgram(program: 'agent' | 'image-updater' | 'notification', a
         'log-level': { type: 'string', default: 'info' },
         'cache-dir': { type: 'string' },
         workers: { type: 'string' },
+        'kube-api-qps': { type: 'string' },
+        'kube-api-burst': { type: 'string' },
         kustomize: { type: 'string' },
         'render-max-files': { type: 'string' },
         'render-max-bytes': { type: 'string' },
@@ -291,6 +302,7 @@ async function runProgram(program: 'agent' | 'image-updater' | 'notification', a
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers > 0))
     throw new UsageError(`--workers must be a positive whole number`);
+  const rateLimit = await kubeApiRateLimit(values['kube-api-qps'], values['kube-api-burst']);
   const renderLimits = {
     maxFiles: positiveCount(values['render-max-files'], '--render-max-files'),
     maxBytes: positiveCount(values['render-max-bytes'], '--render-max-bytes', true),
@@ -322,6 +334,7 @@ async function runProgram(program: 'agent' | 'image-updater' | 'notification', a
     kustomizeCommand: kustomizeCommand(values.kustomize),
     noCrossNamespaceRefs: values['no-cross-namespace-refs'],
     allowLocalGit: values['allow-local-git'],
+    kubeApiRateLimit: rateLimit,
     log,
   };
   const election = values['leader-elect'] ? leaderElectionFlags(program, values, common.namespace, io.env) : undefined;

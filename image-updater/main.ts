@@ -7,6 +7,8 @@ import { systemClock, type Clock } from '../shared/time/clock.ts';
 import { createAccessResolver, INLINE_FIELD_MANAGER, MemoryTagStore, type TagStore } from './controllers/index.ts';
 import { RegistryClient, type RegistryClientOptions } from './registry/index.ts';
 import { wireControllers } from './wiring.ts';
+import type { RateLimit } from '../shared/kube/rate-limit.ts';
+import { DEFAULT_RATE_LIMIT } from '../shared/kube/rate-limit.ts';
 
 export interface ImageUpdaterOptions {
   /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
@@ -35,6 +37,8 @@ export interface ImageUpdaterOptions {
   noCrossNamespaceRefs?: boolean | undefined;
   /** `--allow-local-git`: push to file:// repositories (tests and the local demo). */
   allowLocalGit?: boolean | undefined;
+  /** Client-side limit of the API requests (`--kube-api-qps`, `--kube-api-burst`); default DEFAULT_RATE_LIMIT. */
+  kubeApiRateLimit?: RateLimit | undefined;
 }
 
 export interface RunningImageUpdater {
@@ -58,7 +62,11 @@ export async function startImageUpdater(options: ImageUpdaterOptions): Promise<R
     env: options.env ?? process.env,
     prefer: 'in-cluster',
   });
-  const kube = createKubeClient(connection, { fieldManager: INLINE_FIELD_MANAGER, clock });
+  const kube = createKubeClient(connection, {
+    fieldManager: INLINE_FIELD_MANAGER,
+    clock,
+    rateLimit: options.kubeApiRateLimit ?? DEFAULT_RATE_LIMIT,
+  });
   const registry = new RegistryClient({ clock, logger: log.child({ component: 'registry' }), ...options.registry });
   const { repositories, policies, automations, runners } = wireControllers({
     rest: kube.rest,

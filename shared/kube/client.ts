@@ -6,6 +6,8 @@ import { ResourceManager } from './resource-manager.ts';
 import type { KubePort } from './port.ts';
 import { KubeRest } from './rest.ts';
 import { createRestPort } from './rest-port.ts';
+import type { RateLimit } from './rate-limit.ts';
+import { TokenBucket } from './rate-limit.ts';
 
 /** Everything that talks to one cluster, built once and shared. */
 export interface KubeClient {
@@ -24,8 +26,17 @@ export interface KubeClient {
   close(): Promise<void>;
 }
 
-export function createKubeClient(connection: KubeConnection, options: { fieldManager: string; clock: Clock }): KubeClient {
-  const rest = new KubeRest(connection);
+export function createKubeClient(
+  connection: KubeConnection,
+  options: {
+    fieldManager: string;
+    clock: Clock;
+    /** Client-side rate limit of every request to this cluster (client-go's QPS and burst); none: unlimited. */
+    rateLimit?: RateLimit | undefined;
+  },
+): KubeClient {
+  const limiter = options.rateLimit ? new TokenBucket(options.rateLimit, options.clock) : undefined;
+  const rest = new KubeRest(connection, undefined, limiter);
   return clientOver(rest, new RestMapper(rest), options);
 }
 

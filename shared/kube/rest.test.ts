@@ -6,8 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import { KubeApiError } from './errors.ts';
 import type { KubeConnection } from './kubeconfig/index.ts';
 import { KubeRest } from './rest.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { FakeClock, settle } from '../time/fake-clock.ts';
 import { registry } from '../metrics/index.ts';
 import { parseTextFormat } from '../metrics/text-format.ts';
+
+/** Real I/O settles on its own time: polls `check` until it holds (at most ~5 s). */
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check());
+}
 
 /** A loopback HTTP server that records each request's headers and answers 403 on /forbidden. */
 describe('KubeRest impersonation', () => {
@@ -61,6 +69,22 @@ describe('KubeRest impersonation', () => {
     await tenant.close();
     // Closing the view left the pool open for the client.
     await rest.request({ method: 'GET', path: '/api' });
+    await rest.close();
+  });
+
+  it('takes a token of the client’s rate limit before each request, its impersonating views too', async () => {
+    const clock = new FakeClock();
+    const rest = new KubeRest(connection, undefined, new TokenBucket({ qps: 1, burst: 2 }, clock));
+    const tenant = rest.as({ namespace: 'team-a', name: 'deployer' });
+    seen.length = 0;
+    const answered: number[] = [];
+    const all = [rest, tenant, rest].map((client, i) => client.request({ method: 'GET', path: '/api' }).then(() => answered.push(i)));
+    await waitUntil(() => answered.length === 2);
+    await settle();
+    assert.equal(seen.length, 2, 'the burst of 2 went out, the third waits for a token');
+    await clock.advance(1000);
+    await Promise.all(all);
+    assert.equal(seen.length, 3);
     await rest.close();
   });
 

@@ -7,6 +7,7 @@ import type { ServiceAccountIdentity } from './impersonation.ts';
 import { serviceAccountUser } from './impersonation.ts';
 import type { KubeConnection, KubeCredentials } from './kubeconfig/index.ts';
 import { isObject } from './object.ts';
+import type { TokenBucket } from './rate-limit.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -74,15 +75,22 @@ export class KubeRest {
   private readonly pool: DispatcherPool;
   private readonly headers: Readonly<Record<string, string | string[]>>;
 
+  /** Client-side rate limit of every request to this cluster, shared with impersonating views; none: unlimited. */
+  private readonly limiter: TokenBucket | undefined;
+
   constructor(
     connection: KubeConnection,
-    shared: { pool: DispatcherPool; stats: RequestStats; identity: ServiceAccountIdentity } | undefined = undefined,
+    shared:
+      | { pool: DispatcherPool; stats: RequestStats; identity: ServiceAccountIdentity; limiter: TokenBucket | undefined }
+      | undefined = undefined,
+    limiter: TokenBucket | undefined = undefined,
   ) {
     this.connection = connection;
     this.server = connection.server;
     this.pool = shared?.pool ?? new DispatcherPool();
     this.stats = shared?.stats ?? { reads: 0, writes: 0, dryRuns: 0 };
     this.identity = shared?.identity;
+    this.limiter = shared ? shared.limiter : limiter;
     if (shared) {
       // The ServiceAccount replaces any `as` of the kubeconfig: the API server checks that the
       // connection's own user may impersonate it, never a chain of identities.
@@ -101,7 +109,7 @@ export class KubeRest {
    * is checked here (a DNS-1123 namespace and name), so a malformed one fails before any request.
    */
   as(identity: ServiceAccountIdentity): KubeRest {
-    return new KubeRest(this.connection, { pool: this.pool, stats: this.stats, identity });
+    return new KubeRest(this.connection, { pool: this.pool, stats: this.stats, identity, limiter: this.limiter });
   }
 
   async request<T>(req: KubeRequest): Promise<T> {
@@ -154,6 +162,7 @@ export class KubeRest {
   }
 
   private async send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
+    await this.limiter?.take(req.signal);
     const credentials = await this.connection.auth.credentials();
     const dispatcher = this.pool.for(this.connection, credentials);
     const headers: Record<string, string | string[]> = { accept: 'application/json', ...this.headers };
