@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { onShutdown } from '../../test/harness/process.ts';
 import { MemorySampler } from './proc.ts';
@@ -22,6 +23,19 @@ export function setAgentNodeFlags(flags: readonly string[]): void {
 /** Program flags for every process started after this, e.g. `--kube-api-qps=0`. */
 export function setAgentArgs(args: readonly string[]): void {
   defaultArgs = [...args];
+}
+
+/**
+ * NODE_OPTIONS the chart gives each program (charts/tidemark/values.yaml `nodeOptions`), so the
+ * bench measures the process as it ships; flags on the command line (--node-flags) override it.
+ */
+export function chartNodeOptions(program: 'agent' | 'image-updater'): string {
+  const values = parse(readFileSync(fileURLToPath(new URL('../../charts/tidemark/values.yaml', import.meta.url)), 'utf8')) as Record<
+    string,
+    { nodeOptions?: unknown } | undefined
+  >;
+  const options = values[program === 'agent' ? 'agent' : 'imageUpdater']?.nodeOptions;
+  return typeof options === 'string' ? options : '';
 }
 
 const BIN = fileURLToPath(new URL('../../bin/tidemark.ts', import.meta.url));
@@ -149,7 +163,7 @@ export class AgentProcess {
       : [process.execPath, args];
     const child = spawn(cmd, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: chartNodeOptions(options.program ?? 'agent') },
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());

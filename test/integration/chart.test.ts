@@ -214,6 +214,10 @@ describe('chart: rendered pods', () => {
         { name: 'HOME', value: '/tmp' },
         what,
       );
+      // A bounded young generation (values nodeOptions); Node takes every flag in it or does not start.
+      const nodeOptions = env.find((e) => e.name === 'NODE_OPTIONS');
+      assert.deepEqual(nodeOptions, { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' }, what);
+      assert.ok(process.allowedNodeEnvironmentFlags.has('--max-semi-space-size'), 'Node refuses --max-semi-space-size in NODE_OPTIONS');
       const volumes = new Map(
         list(pod.volumes, 'volumes')
           .map((v) => obj(v, 'volume'))

@@ -187,6 +187,10 @@ spec:
         # git, ssh and gpg write under $HOME; only /tmp and the cache are writable.
         - name: HOME
           value: /tmp
+        {{- with $config.nodeOptions }}
+        - name: NODE_OPTIONS
+          value: {{ . | quote }}
+        {{- end }}
         {{- with $config.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
