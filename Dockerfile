@@ -86,6 +86,18 @@ COPY agent ./agent
 COPY image-updater ./image-updater
 COPY notification ./notification
 
+# Type stripping once, at build time: the stripped JavaScript and V8 code of every module go into
+# Node's compile cache, so a running program never loads the TypeScript stripper (~25 MiB less
+# resident per process, and a faster start; bench item 7). Node names the cache's directory after
+# the uid, hence the warm-up as the runtime user; the result is root-owned and read-only like the
+# code (a process that cannot write it just does not add to it).
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN mkdir /app/.compile-cache \
+ && chown 65532:65532 /app/.compile-cache \
+ && setpriv --reuid=65532 --regid=65532 --clear-groups node bin/warm-compile-cache.ts \
+ && chown -R root:root /app/.compile-cache \
+ && chmod -R a+rX,go-w /app/.compile-cache
+
 # Files stay root-owned: the program cannot change its own code. Only /tmp and the cache
 # directory are writable (the chart mounts emptyDirs there and sets a read-only root).
 # TIDEMARK_TEMPLATE_MODULE: where the image updater finds the template engine. The MALLOC_*

@@ -1,6 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { onShutdown } from '../../test/harness/process.ts';
@@ -36,6 +39,39 @@ export function chartNodeOptions(program: 'agent' | 'image-updater'): string {
   >;
   const options = values[program === 'agent' ? 'agent' : 'imageUpdater']?.nodeOptions;
   return typeof options === 'string' ? options : '';
+}
+
+/**
+ * The glibc malloc settings the image sets (Dockerfile `ENV MALLOC_*`, docs/adr/0002): without
+ * them the template engine's freed blocks stay resident, and the bench would measure a process
+ * that does not ship.
+ */
+export function imageMallocEnv(): Record<string, string> {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+_)=([0-9]+)/g)].map((m) => [m[1] as string, m[2] as string]));
+}
+
+let compileCache: string | undefined;
+
+/**
+ * A compile cache filled the way the image fills it (bin/warm-compile-cache.ts, Dockerfile), made
+ * once per bench run, so the programs run without the TypeScript stripper as they ship.
+ */
+function warmCompileCache(): string {
+  if (compileCache) return compileCache;
+  const dir = mkdtempSync(join(tmpdir(), 'tidemark-bench-compile-cache-'));
+  onShutdown({
+    name: `rm ${dir}`,
+    async: () => rm(dir, { recursive: true, force: true }),
+    sync: () => rmSync(dir, { recursive: true, force: true }),
+  });
+  const warm = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/warm-compile-cache.ts', import.meta.url))], {
+    env: { ...process.env, NODE_COMPILE_CACHE: dir },
+    encoding: 'utf8',
+  });
+  if (warm.status !== 0) throw new Error(`bin/warm-compile-cache.ts exited with ${warm.status}: ${warm.stderr}`);
+  compileCache = dir;
+  return dir;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/tidemark.ts', import.meta.url));
@@ -163,7 +199,13 @@ export class AgentProcess {
       : [process.execPath, args];
     const child = spawn(cmd, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: chartNodeOptions(options.program ?? 'agent') },
+      env: {
+        ...process.env,
+        ...imageMallocEnv(),
+        NODE_ENV: 'production',
+        NODE_OPTIONS: chartNodeOptions(options.program ?? 'agent'),
+        NODE_COMPILE_CACHE: warmCompileCache(),
+      },
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
