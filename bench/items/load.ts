@@ -193,22 +193,33 @@ export async function runLoadPoint(env: BenchEnv, n: number): Promise<LoadResult
       }
     };
     await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, creator));
-    const done = await cds.until(
-      (all) => {
-        const now = performance.now();
-        for (const name of names) if (!readyAt.has(name) && isReadyAt(all.get(name), revision)) readyAt.set(name, now);
-        return readyAt.size === n;
-      },
-      `${n} ContinuousDeployments Ready and Synced`,
-      300_000 + n * 300,
-      () =>
-        `${readyAt.size} of ${n} ready; ` +
-        names
-          .filter((name) => !readyAt.has(name))
-          .slice(0, 3)
-          .map((name) => `${name}: ${describeCd(cds.objects.get(name))}`)
-          .join('; '),
-    );
+    // A dead agent ends the wait at once instead of at the timeout.
+    const gone = new AbortController();
+    const alive = setInterval(() => {
+      if (!agent.running) gone.abort();
+    }, 1_000);
+    const done = await cds
+      .until(
+        (all) => {
+          const now = performance.now();
+          for (const name of names) if (!readyAt.has(name) && isReadyAt(all.get(name), revision)) readyAt.set(name, now);
+          return readyAt.size === n;
+        },
+        `${n} ContinuousDeployments Ready and Synced`,
+        300_000 + n * 300,
+        () =>
+          `${readyAt.size} of ${n} ready; ` +
+          names
+            .filter((name) => !readyAt.has(name))
+            .slice(0, 3)
+            .map((name) => `${name}: ${describeCd(cds.objects.get(name))}`)
+            .join('; '),
+        gone.signal,
+      )
+      .catch((err: unknown) => {
+        throw agent.running ? err : new Error(`the agent exited:\n${agent.tail()}`);
+      })
+      .finally(() => clearInterval(alive));
     clearInterval(rateTimer);
     agent.memory.sample();
     const after = await scrape(address);
