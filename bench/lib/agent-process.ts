@@ -32,12 +32,13 @@ export function setAgentArgs(args: readonly string[]): void {
  * NODE_OPTIONS the chart gives each program (charts/tidemark/values.yaml `nodeOptions`), so the
  * bench measures the process as it ships; flags on the command line (--node-flags) override it.
  */
-export function chartNodeOptions(program: 'agent' | 'image-updater'): string {
+export function chartNodeOptions(program: 'agent' | 'image-updater' | 'notification'): string {
   const values = parse(readFileSync(fileURLToPath(new URL('../../charts/tidemark/values.yaml', import.meta.url)), 'utf8')) as Record<
     string,
     { nodeOptions?: unknown } | undefined
   >;
-  const options = values[program === 'agent' ? 'agent' : 'imageUpdater']?.nodeOptions;
+  const key = { agent: 'agent', 'image-updater': 'imageUpdater', notification: 'notification' }[program];
+  const options = values[key]?.nodeOptions;
   return typeof options === 'string' ? options : '';
 }
 
@@ -128,8 +129,6 @@ export interface AgentProcessOptions {
   nodeFlags?: readonly string[];
   /** `--health-addr`: /metrics is served there. */
   healthAddress?: string;
-  /** More program flags, after the ones above. */
-  args?: readonly string[];
 }
 
 export class AgentProcess {
