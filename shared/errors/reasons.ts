@@ -50,6 +50,11 @@ export const REASONS = [
   'KustomizeUnavailable',
   'ManifestTooLarge',
   'RenderTooLarge',
+  // post-build: substitution and SOPS decryption
+  'SubstitutionFailed',
+  'VariablesNotFound',
+  'DecryptionFailed',
+  'DecryptionMACMismatch',
   // registry (RegistryRetryStop is the client's internal sentinel, never reported)
   'InvalidImageReference',
   'InvalidRegistryCredentials',
