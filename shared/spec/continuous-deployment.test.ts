@@ -80,6 +80,8 @@ test('defaults: branch main, path ./, interval 5m, timeout from the interval, pr
     healthChecks: [],
     dependsOn: [],
     ignore: [],
+    postBuild: undefined,
+    decryption: undefined,
   });
   // The timeout follows the interval within [30s, 5m]; empty strings mean unset, as they always have.
   const fast = ok(
@@ -137,6 +139,8 @@ test('every field read', () => {
       healthChecks: [],
       dependsOn: [],
       ignore: [],
+      postBuild: undefined,
+      decryption: undefined,
     },
   );
 });

@@ -7,6 +7,7 @@ import { readHealthCheckExprs, readHealthChecks, type HealthCheckExpr, type Heal
 import { readSyncWindows, type CompiledWindow } from './sync-windows.ts';
 import { readDependsOn, type Dependency } from './depends-on.ts';
 import { readIgnore, type IgnoreRule } from './ignore.ts';
+import { readDecryption, readPostBuild, type Decryption, type PostBuild } from './post-build.ts';
 import { MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS } from './limits.ts';
 import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
 
@@ -50,6 +51,10 @@ export interface DeploymentConfig {
   dependsOn: Dependency[];
   /** Fields neither compared nor sent on apply. */
   ignore: IgnoreRule[];
+  /** Variables substituted into every rendered object (Flux's postBuild). */
+  postBuild: PostBuild | undefined;
+  /** SOPS files decrypted with the keys of a Secret. */
+  decryption: Decryption | undefined;
 }
 
 /** The fields of `spec`, as the CRD declares them (the CRD test holds the two together). */
@@ -74,6 +79,8 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'healthChecks',
   'dependsOn',
   'ignore',
+  'postBuild',
+  'decryption',
 ] as const;
 const GIT_FIELDS = ['branch', 'tag', 'semver', 'commit'] as const;
 const SYNC_POLICY_FIELDS = [
@@ -148,6 +155,8 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   const healthChecks = readHealthChecks(problems, spec.healthChecks);
   const dependsOn = readDependsOn(problems, spec.dependsOn);
   const ignore = readIgnore(problems, spec.ignore);
+  const postBuild = readPostBuild(problems, spec.postBuild);
+  const decryption = readDecryption(problems, spec.decryption);
   if (spec.imageRepository !== undefined && spec.imageRepository !== null && !isObject(spec.imageRepository)) {
     problems.add('imageRepository', `must be an object, not ${describe(spec.imageRepository)}`);
   }
@@ -173,6 +182,8 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
       healthChecks: healthChecks as HealthCheckRef[],
       dependsOn: dependsOn as Dependency[],
       ignore: ignore as IgnoreRule[],
+      postBuild: postBuild ?? undefined,
+      decryption: decryption ?? undefined,
     };
   });
 }

@@ -28,6 +28,11 @@ import {
   MAX_DEPENDS_ON,
   MAX_IGNORE_RULES,
   MAX_IGNORE_PATHS,
+  MAX_SUBSTITUTE_FROM,
+  MAX_SUBSTITUTE_VARIABLES,
+  POST_BUILD_FIELDS,
+  SUBSTITUTE_FROM_FIELDS,
+  DECRYPTION_FIELDS,
   plainCompilers,
   PROPAGATION_POLICIES,
   validateContinuousDeploymentSpec,
@@ -222,6 +227,15 @@ test('ContinuousDeployment: schema defaults and enums agree with the reader', ()
   assert.deepEqual(Object.keys(ignore.properties!).sort(), [...IGNORE_FIELDS].sort());
   assert.deepEqual(Object.keys(ignore.properties!.target!.properties!).sort(), [...IGNORE_TARGET_FIELDS].sort());
   for (const key of ['paths', 'managedFieldsManagers']) assert.equal(ignore.properties![key]!.maxItems, MAX_IGNORE_PATHS, key);
+  const postBuild = spec.postBuild!.properties!;
+  assert.deepEqual(Object.keys(postBuild).sort(), [...POST_BUILD_FIELDS].sort());
+  assert.equal(postBuild.substitute!.maxProperties, MAX_SUBSTITUTE_VARIABLES);
+  assert.equal(postBuild.substituteFrom!.maxItems, MAX_SUBSTITUTE_FROM);
+  const from = postBuild.substituteFrom!.items!;
+  assert.deepEqual(Object.keys(from.properties!).sort(), [...SUBSTITUTE_FROM_FIELDS].sort());
+  assert.deepEqual(from.properties!.kind!.enum, ['ConfigMap', 'Secret']);
+  assert.deepEqual(Object.keys(spec.decryption!.properties!).sort(), [...DECRYPTION_FIELDS].sort());
+  assert.deepEqual(spec.decryption!.properties!.provider!.enum, ['sops']);
 
   const automation = specSchema(automations).properties!;
   assert.equal(automation.interval!.default, DEFAULT_AUTOMATION_INTERVAL);

@@ -43,6 +43,19 @@ export {
   type IgnoreRule,
   type IgnoreTarget,
 } from './ignore.ts';
+export {
+  readPostBuild,
+  readDecryption,
+  POST_BUILD_FIELDS,
+  SUBSTITUTE_FROM_FIELDS,
+  DECRYPTION_FIELDS,
+  MAX_SUBSTITUTE_FROM,
+  MAX_SUBSTITUTE_VARIABLES,
+  VARIABLE_NAME_PATTERN,
+  type PostBuild,
+  type SubstituteSource,
+  type Decryption,
+} from './post-build.ts';
 export { MAX_INTERVAL_MS, MAX_SCAN_TIMEOUT_MS, MAX_TIMEOUT_MS } from './limits.ts';
 export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, MAX_WINDOWS, type CompiledWindow } from './sync-windows.ts';
 export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
