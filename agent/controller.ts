@@ -7,7 +7,7 @@ import { objectKey, refOf } from '../shared/kube/object.ts';
 import { Controller, type ReconcileResult } from '../shared/controller/runner.ts';
 import type { Park } from '../shared/controller/work-queue.ts';
 import { writeStatus } from '../shared/controller/status-writer.ts';
-import { describeError, TidemarkError, toTidemarkError, transient } from '../shared/errors/index.ts';
+import { describeError, isTidemarkError, TidemarkError, toTidemarkError, transient } from '../shared/errors/index.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import { refuseLocalRepository } from '../shared/git/transport.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
@@ -21,7 +21,8 @@ import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
 import { ownerToWake } from './plan.ts';
 import type { Owner } from './plan.ts';
 import { reconcile, runBudget } from './reconcile/index.ts';
-import type { SyncMemo } from './reconcile/index.ts';
+import type { NamespaceObjects, SyncMemo } from './reconcile/index.ts';
+import { ReferenceWatch, referencesOf } from './references.ts';
 import type { CrdFactsReader } from './crd-facts.ts';
 import type { RenderCache } from './render-cache.ts';
 import {
@@ -57,11 +58,20 @@ export interface EventSink {
 /** Reads a Secret's data as text, as `identity` when one is given (else as the agent). */
 export type SecretReader = (namespace: string, name: string, identity?: ServiceAccountIdentity) => Promise<Record<string, string>>;
 
+/** Reads a ConfigMap's data as text, as `identity` when one is given; undefined when it does not exist. */
+export type ConfigMapReader = (
+  namespace: string,
+  name: string,
+  identity?: ServiceAccountIdentity,
+) => Promise<Record<string, string> | undefined>;
+
 export interface ControllerDeps {
   /** The agent's own cluster, where the ContinuousDeployments live. */
   kube: KubePort;
   targets: TargetResolver;
   secrets: SecretReader;
+  /** spec.postBuild.substituteFrom ConfigMaps; without it they are read as the agent. */
+  configMaps?: ConfigMapReader | undefined;
   source: Source;
   render: Renderer;
   health: HealthAssessor;
@@ -118,6 +128,8 @@ export class ContinuousDeploymentController {
   private readonly state = new Map<string, KeyState>();
   /** Who depends on whom (spec.dependsOn between ContinuousDeployments), from every watched spec. */
   private readonly dependencies = new DependencyIndex();
+  /** Who uses which ConfigMap or Secret (postBuild.substituteFrom, decryption.secretRef): a change wakes them. */
+  private readonly references: ReferenceWatch;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
@@ -134,6 +146,12 @@ export class ContinuousDeploymentController {
       changed: (previous, next) => this.observe(previous, next),
       forget: (key) => this.forget(key),
     });
+    this.references = new ReferenceWatch(deps.kube, {
+      clock: deps.clock,
+      log: deps.log,
+      namespace: deps.namespace,
+      wake: (key) => this.wake([key]),
+    });
   }
 
   /** True once the first list has been read: the readiness probe's signal. */
@@ -146,6 +164,7 @@ export class ContinuousDeploymentController {
   }
 
   stop(): Promise<void> {
+    this.references.stop();
     return this.runner.stop();
   }
 
@@ -182,6 +201,7 @@ export class ContinuousDeploymentController {
   private observe(previous: CdObject | undefined, next: CdObject): boolean {
     const key = keyOf(next);
     this.dependencies.set(key, deploymentEdges(next));
+    this.references.set(key, referencesOf(next));
     const dependents = this.dependencies.dependentsOf(key);
     if (dependents.length > 0 && (!previous || readinessMayDiffer(previous, next))) this.wake(dependents);
     return needsRun(previous, next);
@@ -190,6 +210,7 @@ export class ContinuousDeploymentController {
   /** Gone: its dependents learn it is missing, and a dependency held for its deletion may go now. */
   private forget(key: string): void {
     this.state.delete(key);
+    this.references.set(key, []);
     const dependencies = this.dependencies.dependenciesOf(key);
     this.dependencies.remove(key);
     this.wake([...dependencies, ...this.dependencies.dependentsOf(key)]);
@@ -287,6 +308,7 @@ export class ContinuousDeploymentController {
           identity: target.identity,
           memo: state.memo,
           renderCache: this.deps.renderCache,
+          namespaceObjects: this.namespaceObjects(namespaceOf(cd), identity),
           source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal),
           render: (dir, path) => this.deps.render(dir, path, budget.signal),
           health: this.deps.health,
@@ -519,6 +541,25 @@ export class ContinuousDeploymentController {
     return this.runner.get(key.slice(0, slash), key.slice(slash + 1))?.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
   }
 
+  /** The deployment's own ConfigMaps and Secrets, read as its identity; a missing one is undefined. */
+  private namespaceObjects(namespace: string, identity: ServiceAccountIdentity | undefined): NamespaceObjects {
+    return {
+      configMap: async (name) => {
+        if (this.deps.configMaps) return this.deps.configMaps(namespace, name, identity);
+        const found = await this.deps.kube.get(Resources.ConfigMap, namespace, name);
+        return found ? stringData(found.data) : undefined;
+      },
+      secret: async (name) => {
+        try {
+          return await this.deps.secrets(namespace, name, identity);
+        } catch (err) {
+          if (isTidemarkError(err) && err.code === 'SecretNotFound') return undefined;
+          throw err;
+        }
+      },
+    };
+  }
+
   private stateOf(key: string): KeyState {
     let state = this.state.get(key);
     if (!state) {
@@ -527,6 +568,13 @@ export class ContinuousDeploymentController {
     }
     return state;
   }
+}
+
+function stringData(data: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof data !== 'object' || data === null) return out;
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** The source with every call bounded by `signal` (the run's budget). */

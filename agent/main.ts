@@ -17,6 +17,7 @@ import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { serveHealth } from '../shared/http/health.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
+import { readConfigMapData } from '../shared/kube/config-maps.ts';
 import { RenderCache } from './render-cache.ts';
 import { watchImagePushes } from './image-pushes.ts';
 import type { RenderLimitOptions } from './render/index.ts';
@@ -102,6 +103,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     targets,
     secrets: (namespace, name, identity) =>
       readSecretData(identity ? kube.rest.as(identity) : kube.rest, namespace, name, { field: 'spec.secretRef' }),
+    configMaps: (namespace, name, identity) => readConfigMapData(identity ? kube.rest.as(identity) : kube.rest, namespace, name),
     renderCache: new RenderCache(),
     source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
     render: createRenderer({ kustomizeCommand: options.kustomizeCommand, limits: options.renderLimits }),

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
-import { toTidemarkError } from '../shared/errors/index.ts';
+import { isTidemarkError, toTidemarkError } from '../shared/errors/index.ts';
 import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
@@ -11,6 +11,7 @@ import { silentLogger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { systemClock } from '../shared/time/clock.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
+import { readConfigMapData } from '../shared/kube/config-maps.ts';
 import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { reconcile } from './reconcile/index.ts';
@@ -58,6 +59,8 @@ export interface DeploymentPlan {
   prune: ObjectRef[];
   /** Why something would be held back (an empty render, drift left alone). */
   notes: Array<{ reason: Reason; message: string }>;
+  /** Decrypted values and Secret-sourced variables in the desired objects: whoever shows the plan masks them. */
+  sensitive: string[];
   /** Set when the plan could not be computed; the lists are then incomplete. */
   failure?: { phase: Phase | 'spec'; error: TidemarkError };
 }
@@ -70,13 +73,23 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const { cd, kube } = options;
-  const plan: DeploymentPlan = { revision: undefined, cluster: undefined, create: [], update: [], unchanged: [], prune: [], notes: [] };
+  const plan: DeploymentPlan = {
+    revision: undefined,
+    cluster: undefined,
+    create: [],
+    update: [],
+    unchanged: [],
+    prune: [],
+    notes: [],
+    sensitive: [],
+  };
   const read = validateContinuousDeploymentSpec(cd.spec);
   if (!read.ok) {
     plan.failure = { phase: 'spec', error: combineErrors(read.errors) };
     return plan;
   }
   const config = read.value;
+  const namespace = cd.metadata.namespace ?? 'default';
   const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: () => undefined });
   try {
     const auth = config.secretRef
@@ -98,8 +111,18 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
         clock,
         log,
         concurrency: options.concurrency ?? 8,
+        // As whoever runs the plan: their own rights decide which sources they may read.
+        namespaceObjects: {
+          configMap: (name) => readConfigMapData(kube.rest, namespace, name),
+          secret: (name) =>
+            readSecretData(kube.rest, namespace, name).catch((err: unknown) => {
+              if (isTidemarkError(err) && err.code === 'SecretNotFound') return undefined;
+              throw err;
+            }),
+        },
       },
     );
+    plan.sensitive = outcome.sensitive ?? [];
     plan.revision = outcome.resolved?.revision;
     plan.notes = outcome.notes;
     for (const d of outcome.diffs) {

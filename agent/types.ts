@@ -59,4 +59,6 @@ export interface ReconcileOutcome {
   pruneCandidates: ObjectRef[];
   /** Why a prune or a sync was held back, when one was. */
   notes: Array<{ reason: Reason; message: string }>;
+  /** Decrypted values and Secret-sourced variables in the desired objects: never shown (diff masks them). */
+  sensitive?: string[];
 }

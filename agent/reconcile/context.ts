@@ -51,6 +51,17 @@ export interface ReconcileDeps {
   memo?: SyncMemo | undefined;
   /** Plain-YAML renders by commit and path, shared by every reconcile of the agent. */
   renderCache?: RenderCache | undefined;
+  /** The ConfigMaps and Secrets the spec names (substituteFrom, decryption keys), read as the deployment's identity. */
+  namespaceObjects?: NamespaceObjects | undefined;
+}
+
+/**
+ * Reads objects of the deployment's own namespace by name: the `data` of each as text, undefined
+ * when it does not exist. The controller reads them as the deployment's ServiceAccount.
+ */
+export interface NamespaceObjects {
+  configMap(name: string): Promise<Record<string, string> | undefined>;
+  secret(name: string): Promise<Record<string, string> | undefined>;
 }
 
 /** What a reconcile uses of the object cache: a copy (undefined: not known) and starting a watch. */

@@ -16,9 +16,10 @@ import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
 import { compareStage, dryRunError, mapStage, planObjects, unbornCustomResources, unbornNamespaces } from './plan.ts';
+import { postRender } from './post-build.ts';
 import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
 
-export type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
+export type { NamespaceObjects, ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
 export { runBudget, type RunBudget } from './budget.ts';
 
 /**
@@ -26,7 +27,7 @@ export { runBudget, type RunBudget } from './budget.ts';
  * step is recomputed from Git and the cluster, so running it twice, or again after a crash at any
  * line, converges. Nothing is written unless every object of a stage passed a server-side dry-run
  * first, and — for a deployment acting as a ServiceAccount — its identity may write every object
- * of the set; nothing is pruned unless the render succeeded. In `plan` mode nothing is written at all.
+ * of the set; nothing is pruned unless the render (with decryption and substitution) succeeded. In `plan` mode nothing is written at all.
  */
 export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Promise<ReconcileOutcome> {
   const ctx = stepContext(input, deps);
@@ -64,6 +65,13 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     return fail('fetch', err);
   }
   const resolved = outcome.resolved;
+  try {
+    const post = await postRender(ctx, rendered);
+    rendered = post.objects;
+    if (post.sensitive.length > 0) outcome.sensitive = post.sensitive;
+  } catch (err) {
+    return fail('render', err);
+  }
 
   let desired: DesiredSet;
   try {

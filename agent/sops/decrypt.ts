@@ -42,13 +42,21 @@ export function isSopsEncrypted(obj: Record<string, unknown>): boolean {
   return isObject(meta) && typeof meta.mac === 'string' && meta.version !== undefined;
 }
 
-/** One object decrypted, its `sops` block dropped; the input is left as it was. */
-export async function decryptObject(obj: KubeObject, keys: SopsKeys): Promise<KubeObject> {
-  return (await decryptDocument(obj, keys, describeRef(refOf(obj)))) as KubeObject;
+/**
+ * One object decrypted, its `sops` block dropped; the input is left as it was. Each decrypted
+ * string is also pushed to `revealed` when given, so what shows objects can mask them.
+ */
+export async function decryptObject(obj: KubeObject, keys: SopsKeys, revealed?: string[]): Promise<KubeObject> {
+  return (await decryptDocument(obj, keys, describeRef(refOf(obj)), revealed)) as KubeObject;
 }
 
 /** Any SOPS YAML or JSON document, parsed; `what` names it in errors. */
-export async function decryptDocument(doc: Record<string, unknown>, keys: SopsKeys, what: string): Promise<Record<string, unknown>> {
+export async function decryptDocument(
+  doc: Record<string, unknown>,
+  keys: SopsKeys,
+  what: string,
+  revealed?: string[],
+): Promise<Record<string, unknown>> {
   const { sops: meta, ...tree } = doc;
   if (!isObject(meta)) return doc;
   const rules = leafRules(meta);
@@ -56,7 +64,10 @@ export async function decryptDocument(doc: Record<string, unknown>, keys: SopsKe
   const hash = createHash('sha512');
   const plain = walk(tree, [], (value, path) => {
     let out = value;
-    if (rules.encrypted(path) && typeof value === 'string') out = decryptValue(value, dataKey, `${path.join(':')}:`, what);
+    if (rules.encrypted(path) && typeof value === 'string') {
+      out = decryptValue(value, dataKey, `${path.join(':')}:`, what);
+      if (typeof out === 'string' && out !== '') revealed?.push(out);
+    }
     if (!rules.macOnlyEncrypted || rules.encrypted(path)) hash.update(leafBytes(out));
     return out;
   });

@@ -7,12 +7,13 @@ import type { CliContext } from '../context.ts';
 import { Exit } from '../context.ts';
 import { unifiedDiff } from '../text-diff.ts';
 import { readCd, requireName } from './cd.ts';
-import { maskSecrets } from './secret-mask.ts';
+import { maskSecrets, maskValues } from './secret-mask.ts';
 
 /**
  * What a sync would change: the agent's own plan (fetch, render, server-side dry-run, prune
  * decision) against the deployment's target cluster, with nothing written. Exit 1 when there is a
- * difference, as `kubectl diff` does. Secret values are masked (secret-mask.ts).
+ * difference, as `kubectl diff` does. Secret values are masked (secret-mask.ts), and so are decrypted
+ * SOPS values and variables from Secrets, in any kind.
  */
 export async function diff(ctx: CliContext): Promise<number> {
   const name = requireName(ctx);
@@ -29,13 +30,18 @@ export async function diff(ctx: CliContext): Promise<number> {
     const label = describeRef(c.ref);
     ctx.out(`+ create ${label}\n`);
     const { after } = maskSecrets(undefined, c.merged ? comparable(c.merged) : c.desired);
-    ctx.out(unifiedDiff('', stringify(after), { from: `live/${label}`, to: `git/${label}` }));
+    ctx.out(unifiedDiff('', stringify(maskValues(after, plan.sensitive)), { from: `live/${label}`, to: `git/${label}` }));
   }
   for (const u of byName(plan.update)) {
     const label = describeRef(u.ref);
     ctx.out(`~ update ${label}\n`);
     const { before, after } = maskSecrets(comparable(u.live), u.merged ? comparable(u.merged) : u.desired);
-    ctx.out(unifiedDiff(stringify(before), stringify(after), { from: `live/${label}`, to: `git/${label}` }));
+    ctx.out(
+      unifiedDiff(stringify(maskValues(before, plan.sensitive)), stringify(maskValues(after, plan.sensitive)), {
+        from: `live/${label}`,
+        to: `git/${label}`,
+      }),
+    );
   }
   for (const ref of byName(plan.prune.map((r) => ({ ref: r })))) ctx.out(`- prune ${describeRef(ref.ref)}\n`);
   for (const note of plan.notes) ctx.out(`! ${note.reason}: ${note.message}\n`);

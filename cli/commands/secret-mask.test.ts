@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { unifiedDiff } from '../text-diff.ts';
-import { maskSecrets } from './secret-mask.ts';
+import { maskSecrets, maskValues } from './secret-mask.ts';
 
 const secret = (data: Record<string, string>, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'v1',
@@ -39,4 +39,35 @@ test('a Secret being created is masked whole; other kinds pass through untouched
   assert.deepEqual(after?.data, { token: '***' });
   const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { color: 'blue' } };
   assert.equal(maskSecrets(cm, cm).after, cm);
+});
+
+test('decrypted values and variables from Secrets are masked in any kind and field', () => {
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', annotations: { note: 'token=s3cret-token;region=eu' } },
+    spec: {
+      replicas: 7,
+      template: {
+        spec: {
+          containers: [
+            {
+              env: [
+                { name: 'TOKEN', value: 's3cret-token' },
+                { name: 'N', value: 'public' },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+  const masked = maskValues(deployment, ['s3cret-token', '7', 's3cret']);
+  const text = stringify(masked);
+  assert.ok(!text.includes('s3cret'), text);
+  assert.match(text, /note: token=\*\*\*;region=eu/);
+  assert.match(text, /replicas: "\*\*\*"/);
+  assert.match(text, /value: public/);
+  assert.equal(deployment.spec.replicas, 7, 'the input is left as it was');
+  assert.equal(maskValues(deployment, []), deployment);
 });

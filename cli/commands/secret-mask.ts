@@ -51,3 +51,28 @@ function maskPair(from: Obj | undefined, to: Obj | undefined): { from: Obj | und
   }
   return { from: maskedFrom, to: maskedTo };
 }
+
+/**
+ * Copies of an object with every occurrence of a sensitive value (a decrypted SOPS value, a
+ * variable from a Secret) replaced by `***`, in any kind and any field: such values may land in
+ * a ConfigMap or a Deployment's env, where maskSecrets does not look. A number or boolean a
+ * variable set is masked when it reads the same.
+ */
+export function maskValues(obj: Obj | undefined, sensitive: readonly string[]): Obj | undefined {
+  if (obj === undefined || sensitive.length === 0) return obj;
+  // Longest first, so a value that contains another is masked whole.
+  const values = [...new Set(sensitive)].filter((v) => v !== '').sort((a, b) => b.length - a.length);
+  const exact = new Set(values);
+  const mask = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      let out = value;
+      for (const v of values) if (out.includes(v)) out = out.split(v).join(SAME);
+      return out;
+    }
+    if (typeof value === 'number' || typeof value === 'boolean') return exact.has(String(value)) ? SAME : value;
+    if (Array.isArray(value)) return value.map(mask);
+    if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v)]));
+    return value;
+  };
+  return mask(obj) as Obj;
+}

@@ -74,6 +74,13 @@ export interface ContinuousDeploymentSpec {
     managedFieldsManagers?: string[];
     target?: Partial<Record<'group' | 'version' | 'kind' | 'name' | 'namespace' | 'labelSelector' | 'annotationSelector', string>>;
   }>;
+  /** Variables substituted into every rendered object (Flux's postBuild). */
+  postBuild?: {
+    substitute?: Record<string, string>;
+    substituteFrom?: Array<{ kind: 'ConfigMap' | 'Secret'; name: string; optional?: boolean }>;
+  };
+  /** SOPS-encrypted manifests decrypted with the age and PGP keys of a Secret of this namespace. */
+  decryption?: { provider: 'sops'; secretRef: { name: string } };
 }
 
 export interface ResourceStatus {

@@ -1,0 +1,70 @@
+import { terminal } from '../../shared/errors/index.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import type { DeploymentConfig } from '../../shared/spec/index.ts';
+import { decryptObject, isSopsEncrypted, keysFromSecretData } from '../sops/decrypt.ts';
+import { collectVariables, secretValues, substituteObjects } from '../substitute/index.ts';
+import type { NamespaceObjects, StepContext } from './context.ts';
+
+/**
+ * After the render, as Flux's kustomize-controller does per object: SOPS documents decrypted,
+ * then variables substituted. All in memory, after the render cache (which keeps only what Git
+ * holds), so plaintext never reaches the disk or the cache. `sensitive` are the strings that must
+ * never be shown (decrypted values, Secret-sourced variables): `tidemark diff` masks them.
+ */
+export async function postRender(ctx: StepContext, rendered: KubeObject[]): Promise<{ objects: KubeObject[]; sensitive: string[] }> {
+  const { config } = ctx.input;
+  const namespace = ctx.owner.namespace;
+  const sensitive: string[] = [];
+  let objects = rendered;
+  if (config.decryption || config.postBuild?.substituteFrom.length) {
+    if (!ctx.deps.namespaceObjects) throw terminal('InternalError', 'no reader for the ConfigMaps and Secrets the spec names');
+  }
+  const reader = ctx.deps.namespaceObjects as NamespaceObjects;
+  if (config.decryption) objects = await decryptAll(objects, config.decryption.secretRef, namespace, reader, sensitive);
+  if (config.postBuild) objects = await substituteAll(objects, config.postBuild, reader, sensitive);
+  return { objects, sensitive };
+}
+
+async function decryptAll(
+  objects: KubeObject[],
+  secretRef: string,
+  namespace: string,
+  reader: NamespaceObjects,
+  sensitive: string[],
+): Promise<KubeObject[]> {
+  if (!objects.some((o) => isSopsEncrypted(o))) return objects;
+  const field = 'spec.decryption.secretRef';
+  const data = await reader.secret(secretRef);
+  if (!data) {
+    throw terminal('SecretNotFound', `Secret ${namespace}/${secretRef} (${field}) not found`, `create the Secret or fix ${field}`);
+  }
+  const keys = keysFromSecretData(data, `Secret ${namespace}/${secretRef} (${field})`);
+  const out: KubeObject[] = [];
+  for (const obj of objects) {
+    out.push(isSopsEncrypted(obj) ? await decryptObject(obj, keys, sensitive) : obj);
+  }
+  return out;
+}
+
+async function substituteAll(
+  objects: KubeObject[],
+  postBuild: NonNullable<DeploymentConfig['postBuild']>,
+  reader: NamespaceObjects,
+  sensitive: string[],
+): Promise<KubeObject[]> {
+  const sources: Parameters<typeof collectVariables>[0][number][] = [];
+  for (const [i, source] of postBuild.substituteFrom.entries()) {
+    const data = source.kind === 'Secret' ? await reader.secret(source.name) : await reader.configMap(source.name);
+    if (data === undefined && !source.optional) {
+      throw terminal(
+        'VariablesNotFound',
+        `${source.kind} ${source.name} (spec.postBuild.substituteFrom[${i}]) not found`,
+        `create the ${source.kind}, fix the name, or mark it optional: true`,
+      );
+    }
+    sources.push({ kind: source.kind, name: source.name, data });
+  }
+  const variables = collectVariables(sources, postBuild.substitute);
+  sensitive.push(...secretValues(variables));
+  return substituteObjects(objects, variables, { strict: true });
+}
