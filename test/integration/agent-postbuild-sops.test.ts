@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { waitFor } from '../harness/process.ts';
+import { applyCd, condition, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { planDeployment, startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
+
+/*
+ * spec.postBuild and spec.decryption on the real API server and Git server: variables from a
+ * ConfigMap, a Secret and the spec; a change to the ConfigMap re-syncs through the watch alone
+ * (pullInterval 1h); a missing variable stops the run; files the real sops tool encrypted are
+ * applied decrypted, and a wrong key or a tampered value fails closed with nothing applied.
+ */
+
+const fixture = (name: string) => readFileSync(new URL(`../../agent/sops/fixtures/${name}`, import.meta.url), 'utf8');
+const SECRET_TOKEN = 'tok-9f3b1c7e';
+
+const templated = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-\${env}
+data:
+  greeting: \${greeting}
+  token: Bearer \${token}
+  region: \${region:=eu-west-1}
+  literal: $\${HOME}
+`;
+
+describe('agent: postBuild substitution and SOPS decryption', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent;
+  let ns: string;
+  let apps: string;
+  let cacheDir: string;
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    git = await startGitServers({ http: false, ssh: false });
+    ns = await cluster.createNamespace('postbuild');
+    apps = await cluster.createNamespace('postbuild-apps');
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-postbuild-cache-'));
+    agent = await startAgent({ allowLocalGit: true, kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await git?.stop();
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  const put = async (kind: 'ConfigMap' | 'Secret', name: string, data: Record<string, string>) => {
+    const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+    const body = { apiVersion: 'v1', kind, metadata: { name, namespace: ns }, ...(kind === 'Secret' ? { stringData: data } : { data }) };
+    const path = `/api/v1/namespaces/${ns}/${plural}`;
+    const existing = await getObject(kube, `${path}/${name}`);
+    if (existing)
+      await kube.rest.request({ method: 'PUT', path: `${path}/${name}`, body: { ...body, data: kind === 'Secret' ? undefined : data } });
+    else await kube.rest.request({ method: 'POST', path, body });
+  };
+  const ready = (cd: ContinuousDeployment) => condition(cd, 'Ready')?.status === 'True' && cd.status?.sync?.status === 'Synced';
+  const failedWith = (reason: string) => (cd: ContinuousDeployment) => condition(cd, 'Ready')?.reason === reason;
+  const eventsText = async () => JSON.stringify(await kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` }));
+  const cdText = async (name: string) =>
+    JSON.stringify(await getObject(kube, `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/${name}`));
+
+  it('substitutes from a ConfigMap, a Secret and the spec; a ConfigMap change re-syncs through the watch', async () => {
+    await put('ConfigMap', 'vars', { env: 'dev', greeting: 'hello' });
+    await put('Secret', 'secret-vars', { token: SECRET_TOKEN });
+    await git.repos.createRepo('subst', { 'deploy/app.yaml': templated }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'subst', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('subst'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: apps,
+        postBuild: {
+          substitute: { env: 'prod' },
+          substituteFrom: [
+            { kind: 'ConfigMap', name: 'vars' },
+            { kind: 'Secret', name: 'secret-vars' },
+            { kind: 'ConfigMap', name: 'not-there', optional: true },
+          ],
+        },
+      },
+    });
+    await waitForCd(kube, ns, 'subst', ready, 'subst: first sync');
+    const path = `/api/v1/namespaces/${apps}/configmaps/app-prod`;
+    assert.deepEqual((await getObject(kube, path))?.data, {
+      greeting: 'hello',
+      token: `Bearer ${SECRET_TOKEN}`,
+      region: 'eu-west-1',
+      literal: '${HOME}',
+    });
+
+    // No sync requested and an hour's interval: only the watch can bring the new value.
+    await put('ConfigMap', 'vars', { env: 'dev', greeting: 'bonjour' });
+    await waitFor(
+      async () => ((await getObject(kube, path)) as { data?: Record<string, string> } | undefined)?.data?.greeting === 'bonjour',
+      {
+        timeoutMs: 60_000,
+        what: 'the ConfigMap change re-synced the deployment',
+      },
+    );
+    for (const text of [await eventsText(), await cdText('subst')])
+      assert.ok(!text.includes(SECRET_TOKEN), 'no Secret value in status or Events');
+
+    // tidemark diff's plan: the Secret-sourced value is marked for masking.
+    const cd = (await getObject(
+      kube,
+      `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/subst`,
+    )) as unknown as ContinuousDeployment;
+    const plan = await planDeployment({ kube, cd, cacheDir });
+    assert.equal(plan.failure, undefined, plan.failure?.error.message);
+    assert.deepEqual(plan.sensitive, [SECRET_TOKEN]);
+  });
+
+  it('a missing variable stops the run with its name: nothing applied', async () => {
+    await git.repos.createRepo('strict', { 'deploy/app.yaml': templated.replace('app-${env}', 'strict-app') }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'strict', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('strict'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: apps,
+        postBuild: { substitute: { greeting: 'hi' } },
+      },
+    });
+    const cd = await waitForCd(kube, ns, 'strict', failedWith('SubstitutionFailed'), 'strict: SubstitutionFailed');
+    assert.match(condition(cd, 'Ready')?.message ?? '', /variable not set \(strict mode\): "token"/);
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/strict-app`), undefined);
+  });
+
+  it('applies a Secret the real sops tool encrypted for age, decrypted in memory', async () => {
+    await put('Secret', 'sops-age', { 'flux.agekey': fixture('flux-age.txt') });
+    await git.repos.createRepo('sops', { 'deploy/secret.yaml': fixture('flux-age.yaml') }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'sops', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('sops'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: apps,
+        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
+      },
+    });
+    await waitForCd(kube, ns, 'sops', ready, 'sops: first sync');
+    const secret = await getObject(kube, `/api/v1/namespaces/${apps}/secrets/age`);
+    assert.deepEqual((secret as KubeObject & { data?: Record<string, string> })?.data, { key: Buffer.from('value').toString('base64') });
+    assert.equal((secret as { sops?: unknown }).sops, undefined);
+  });
+
+  it('a wrong key and a tampered value fail closed with a clear reason, nothing applied', async () => {
+    await put('Secret', 'sops-pgp-only', { 'other.asc': fixture('sops-functional-tests-key.asc') });
+    const tampered = fixture('flux-pgp.yaml').replace('name: pgp', 'name: pgp-tampered');
+    await git.repos.createRepo('wrongkey', { 'deploy/secret.yaml': fixture('flux-age.yaml') }, { branch: 'main' });
+    await git.repos.createRepo(
+      'tampered',
+      { 'deploy/secret.yaml': tampered, 'deploy/plain.yaml': templated.replace('app-${env}', 'tamper-plain') },
+      { branch: 'main' },
+    );
+    await put('Secret', 'sops-pgp', { 'flux.asc': fixture('flux-pgp.asc') });
+    for (const [name, keys] of [
+      ['wrongkey', 'sops-pgp-only'],
+      ['tampered', 'sops-pgp'],
+    ] as const) {
+      await applyCd(kube, {
+        metadata: { name, namespace: ns },
+        spec: {
+          url: git.repos.fileUrl(name),
+          path: 'deploy',
+          pullInterval: '1h',
+          targetNamespace: apps,
+          decryption: { provider: 'sops', secretRef: { name: keys } },
+          postBuild: { substitute: { greeting: 'x', token: 'y' } },
+        },
+      });
+    }
+    const wrong = await waitForCd(kube, ns, 'wrongkey', failedWith('DecryptionFailed'), 'wrongkey: DecryptionFailed');
+    assert.match(
+      condition(wrong, 'Ready')?.message ?? '',
+      /no key in Secret .*sops-pgp-only.*age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29/,
+    );
+    const bad = await waitForCd(kube, ns, 'tampered', failedWith('DecryptionMACMismatch'), 'tampered: DecryptionMACMismatch');
+    assert.match(condition(bad, 'Ready')?.message ?? '', /MAC/);
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/tamper-plain`), undefined, 'nothing of the set applied');
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${apps}/secrets/pgp-tampered`), undefined);
+  });
+});
