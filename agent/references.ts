@@ -1,6 +1,7 @@
 import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
 import { Resources } from '../shared/api/resources.ts';
 import { listAndWatch } from '../shared/controller/watch.ts';
+import { isForbidden } from '../shared/kube/errors.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { isObject } from '../shared/kube/object.ts';
 import type { KubePort } from '../shared/kube/port.ts';
@@ -99,6 +100,10 @@ export class ReferenceWatch {
         if (!this.listed.has(resource.kind) || before === version) return;
         for (const user of users) this.options.wake(user);
       };
+      // Refused (an agent confined to some namespaces by agent.rbac.namespaces): stop asking; each
+      // run still reads its sources afresh, so a change lands at the next pullInterval.
+      const kindAbort = new AbortController();
+      this.abort.signal.addEventListener('abort', () => kindAbort.abort(), { once: true });
       void listAndWatch<KubeObject>(
         this.port,
         resource,
@@ -118,12 +123,19 @@ export class ReferenceWatch {
           onDelete: (obj) => seen(obj, true),
         },
         {
-          signal: this.abort.signal,
+          signal: kindAbort.signal,
           clock: this.options.clock,
           log: this.options.log,
           namespace: this.options.namespace,
           transform: identity,
-          onError: (err: unknown) => this.options.log.warn({ kind: resource.kind, err: String(err) }, 'reference watch failed'),
+          onError: (err: unknown) => {
+            if (!isForbidden(err)) return;
+            this.options.log.info(
+              { kind: resource.kind },
+              'may not watch the ConfigMaps and Secrets deployments name; their changes apply at each pullInterval',
+            );
+            kindAbort.abort();
+          },
         },
       );
     }

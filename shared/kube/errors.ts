@@ -71,3 +71,7 @@ export function isNotFound(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409;
 }
+
+export function isForbidden(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 403;
+}
