@@ -203,4 +203,75 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
     assert.equal(await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/tamper-plain`), undefined, 'nothing of the set applied');
     assert.equal(await getObject(kube, `/api/v1/namespaces/${apps}/secrets/pgp-tampered`), undefined);
   });
+
+  it("sources are read as the deployment's ServiceAccount: one without rights is Forbidden, one with a Role reads them", async () => {
+    const apply = (path: string, body: unknown) =>
+      kube.rest.request({
+        method: 'PATCH',
+        path,
+        query: { fieldManager: 'tidemark-test', force: true },
+        contentType: 'application/apply-patch+yaml',
+        body,
+      });
+    for (const name of ['no-rights', 'reader']) {
+      await apply(`/api/v1/namespaces/${ns}/serviceaccounts/${name}`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+    }
+    const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces';
+    // The reader may read its sources here and write ConfigMaps in the target namespace.
+    await apply(`${rbac}/${ns}/roles/sources`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'sources' },
+      rules: [{ apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get'] }],
+    });
+    await apply(`${rbac}/${ns}/rolebindings/sources`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'sources' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'sources' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }],
+    });
+    await apply(`${rbac}/${apps}/roles/writer`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'writer' },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['*'] }],
+    });
+    await apply(`${rbac}/${apps}/rolebindings/writer`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'writer' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'writer' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }],
+    });
+    const files = { 'deploy/app.yaml': templated.replace('app-${env}', 'tenant-${env}') };
+    for (const [name, account] of [
+      ['tenant-denied', 'no-rights'],
+      ['tenant-allowed', 'reader'],
+    ] as const) {
+      await git.repos.createRepo(name, files, { branch: 'main' });
+      await applyCd(kube, {
+        metadata: { name, namespace: ns },
+        spec: {
+          url: git.repos.fileUrl(name),
+          path: 'deploy',
+          pullInterval: '1h',
+          targetNamespace: apps,
+          serviceAccountName: account,
+          postBuild: {
+            substituteFrom: [
+              { kind: 'ConfigMap', name: 'vars' },
+              { kind: 'Secret', name: 'secret-vars' },
+            ],
+          },
+        },
+      });
+    }
+    const denied = await waitForCd(kube, ns, 'tenant-denied', failedWith('Forbidden'), 'tenant-denied: Forbidden');
+    assert.match(condition(denied, 'Ready')?.message ?? '', new RegExp(`system:serviceaccount:${ns}:no-rights`));
+    await waitForCd(kube, ns, 'tenant-allowed', ready, 'tenant-allowed: synced');
+    const live = (await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/tenant-dev`)) as
+      { data?: Record<string, string> } | undefined;
+    assert.equal(live?.data?.token, `Bearer ${SECRET_TOKEN}`);
+  });
 });
