@@ -14,6 +14,7 @@ import type { ContinuousDeployment } from '../../shared/api/continuous-deploymen
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { planDeployment, startAgent } from '../../agent/index.ts';
+import { main } from '../../cli/main.ts';
 import type { RunningAgent } from '../../agent/index.ts';
 
 /*
@@ -273,5 +274,38 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
     const live = (await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/tenant-dev`)) as
       { data?: Record<string, string> } | undefined;
     assert.equal(live?.data?.token, `Bearer ${SECRET_TOKEN}`);
+  });
+
+  it('tidemark diff shows the substituted object with Secret-sourced values masked', async () => {
+    await git.repos.createRepo('diffme', { 'deploy/app.yaml': templated.replace('app-${env}', 'diffme-${env}') }, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'diffme', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('diffme'),
+        path: 'deploy',
+        pullInterval: '1h',
+        targetNamespace: apps,
+        // Manual: nothing is applied, so the diff is a create.
+        syncPolicy: { manual: true },
+        postBuild: {
+          substituteFrom: [
+            { kind: 'ConfigMap', name: 'vars' },
+            { kind: 'Secret', name: 'secret-vars' },
+          ],
+        },
+      },
+    });
+    let out = '';
+    let err = '';
+    const code = await main(['diff', 'diffme', '-n', ns, '--kubeconfig', cluster.kubeconfigPath], {
+      out: (t) => void (out += t),
+      err: (t) => void (err += t),
+      env: {},
+    });
+    assert.equal(code, 1, `${out}${err}`);
+    assert.match(out, /\+ create ConfigMap\/.*\/diffme-dev/);
+    assert.match(out, /^\+ {2}greeting: bonjour$/m);
+    assert.match(out, /^\+ {2}token: Bearer \*\*\*$/m);
+    assert.ok(!out.includes(SECRET_TOKEN), out);
   });
 });
