@@ -21,11 +21,18 @@ export async function fetchRevision(
  * whatever happens. Only a render that ran to its end is cached: not one that threw, nor one
  * whose run was aborted meanwhile.
  */
-export async function renderRevision(ctx: StepContext, resolved: ResolvedRevision, checkout: Checkout): Promise<KubeObject[]> {
+export async function renderRevision(
+  ctx: StepContext,
+  resolved: ResolvedRevision,
+  checkout: Checkout,
+  /** Runs on the checkout after the render, before it is released (SOPS source verification). */
+  inspect?: (dir: string) => Promise<void>,
+): Promise<KubeObject[]> {
   const { input, deps } = ctx;
   try {
     const rendered = await deps.render(checkout.dir, input.config.path, deps.signal, input.config.timeoutMs);
     deps.signal?.throwIfAborted();
+    if (inspect) await inspect(checkout.dir);
     if (deps.renderCache && (await isPlainDirectory(checkout.dir, input.config.path))) {
       deps.renderCache.set(renderKey(ctx, resolved), rendered);
     }

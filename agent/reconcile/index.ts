@@ -16,7 +16,8 @@ import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
 import { compareStage, dryRunError, mapStage, planObjects, unbornCustomResources, unbornNamespaces } from './plan.ts';
-import { postRender } from './post-build.ts';
+import { postRender, readDecryptionKeys } from './post-build.ts';
+import { verifiedSourceMacs } from '../sops/sources.ts';
 import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
 
 export type { NamespaceObjects, ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
@@ -50,13 +51,26 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   };
 
   let rendered: KubeObject[];
+  let decryption: Awaited<ReturnType<typeof readDecryptionKeys>>;
   try {
     const fetched = await fetchRevision(ctx);
     outcome.resolved = fetched.resolved;
+    try {
+      decryption = await readDecryptionKeys(ctx);
+    } catch (err) {
+      fetched.checkout?.release();
+      return fail('render', err);
+    }
     if (fetched.rendered) rendered = fetched.rendered;
     else {
       try {
-        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout);
+        // SOPS files are verified in the checkout while it is held: a kustomization may change them.
+        const verify = decryption
+          ? async (dir: string) => {
+              for (const mac of await verifiedSourceMacs(dir, decryption!.keys, ctx.deps.signal)) decryption!.verifiedMacs.add(mac);
+            }
+          : undefined;
+        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout, verify);
       } catch (err) {
         return fail('render', err);
       }
@@ -66,7 +80,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   }
   const resolved = outcome.resolved;
   try {
-    const post = await postRender(ctx, rendered);
+    const post = await postRender(ctx, rendered, decryption);
     rendered = post.objects;
     if (post.sensitive.length > 0) outcome.sensitive = post.sensitive;
   } catch (err) {

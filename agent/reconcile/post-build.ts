@@ -1,7 +1,7 @@
 import { terminal } from '../../shared/errors/index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { DeploymentConfig } from '../../shared/spec/index.ts';
-import { decryptObject, isSopsEncrypted, keysFromSecretData } from '../sops/decrypt.ts';
+import { decryptObject, isSopsEncrypted, keysFromSecretData, type SopsKeys } from '../sops/decrypt.ts';
 import { collectVariables, secretValues, substituteObjects } from '../substitute/index.ts';
 import type { NamespaceObjects, StepContext } from './context.ts';
 
@@ -11,37 +11,47 @@ import type { NamespaceObjects, StepContext } from './context.ts';
  * holds), so plaintext never reaches the disk or the cache. `sensitive` are the strings that must
  * never be shown (decrypted values, Secret-sourced variables): `tidemark diff` masks them.
  */
-export async function postRender(ctx: StepContext, rendered: KubeObject[]): Promise<{ objects: KubeObject[]; sensitive: string[] }> {
+export async function postRender(
+  ctx: StepContext,
+  rendered: KubeObject[],
+  decryption: Decryption | undefined,
+): Promise<{ objects: KubeObject[]; sensitive: string[] }> {
   const { config } = ctx.input;
-  const namespace = ctx.owner.namespace;
   const sensitive: string[] = [];
   let objects = rendered;
-  if (config.decryption || config.postBuild?.substituteFrom.length) {
-    if (!ctx.deps.namespaceObjects) throw terminal('InternalError', 'no reader for the ConfigMaps and Secrets the spec names');
-  }
-  const reader = ctx.deps.namespaceObjects as NamespaceObjects;
-  if (config.decryption) objects = await decryptAll(objects, config.decryption.secretRef, namespace, reader, sensitive);
-  if (config.postBuild) objects = await substituteAll(objects, config.postBuild, reader, sensitive);
+  if (decryption) objects = await decryptAll(objects, decryption, sensitive);
+  if (config.postBuild) objects = await substituteAll(objects, config.postBuild, reader(ctx), sensitive);
   return { objects, sensitive };
 }
 
-async function decryptAll(
-  objects: KubeObject[],
-  secretRef: string,
-  namespace: string,
-  reader: NamespaceObjects,
-  sensitive: string[],
-): Promise<KubeObject[]> {
-  if (!objects.some((o) => isSopsEncrypted(o))) return objects;
+/** The keys of spec.decryption and, once the checkout was scanned, the source files' verified MACs. */
+export interface Decryption {
+  keys: SopsKeys;
+  verifiedMacs: Set<string>;
+}
+
+/** Read before the render, so the checkout's SOPS files can be verified while it is held. */
+export async function readDecryptionKeys(ctx: StepContext): Promise<Decryption | undefined> {
+  const secretRef = ctx.input.config.decryption?.secretRef;
+  if (secretRef === undefined) return undefined;
+  const namespace = ctx.owner.namespace;
   const field = 'spec.decryption.secretRef';
-  const data = await reader.secret(secretRef);
+  const data = await reader(ctx).secret(secretRef);
   if (!data) {
     throw terminal('SecretNotFound', `Secret ${namespace}/${secretRef} (${field}) not found`, `create the Secret or fix ${field}`);
   }
-  const keys = keysFromSecretData(data, `Secret ${namespace}/${secretRef} (${field})`);
+  return { keys: keysFromSecretData(data, `Secret ${namespace}/${secretRef} (${field})`), verifiedMacs: new Set() };
+}
+
+function reader(ctx: StepContext): NamespaceObjects {
+  if (!ctx.deps.namespaceObjects) throw terminal('InternalError', 'no reader for the ConfigMaps and Secrets the spec names');
+  return ctx.deps.namespaceObjects;
+}
+
+async function decryptAll(objects: KubeObject[], decryption: Decryption, sensitive: string[]): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   for (const obj of objects) {
-    out.push(isSopsEncrypted(obj) ? await decryptObject(obj, keys, sensitive) : obj);
+    out.push(isSopsEncrypted(obj) ? await decryptObject(obj, decryption.keys, sensitive, decryption.verifiedMacs) : obj);
   }
   return out;
 }

@@ -46,8 +46,13 @@ export function isSopsEncrypted(obj: Record<string, unknown>): boolean {
  * One object decrypted, its `sops` block dropped; the input is left as it was. Each decrypted
  * string is also pushed to `revealed` when given, so what shows objects can mask them.
  */
-export async function decryptObject(obj: KubeObject, keys: SopsKeys, revealed?: string[]): Promise<KubeObject> {
-  return (await decryptDocument(obj, keys, describeRef(refOf(obj)), revealed)) as KubeObject;
+export async function decryptObject(
+  obj: KubeObject,
+  keys: SopsKeys,
+  revealed?: string[],
+  verifiedMacs?: ReadonlySet<string>,
+): Promise<KubeObject> {
+  return (await decryptDocument(obj, keys, describeRef(refOf(obj)), revealed, verifiedMacs)) as KubeObject;
 }
 
 /** Any SOPS YAML or JSON document, parsed; `what` names it in errors. */
@@ -56,6 +61,8 @@ export async function decryptDocument(
   keys: SopsKeys,
   what: string,
   revealed?: string[],
+  /** MACs of the source files this object was built from, checked there (sources.ts). */
+  verifiedMacs?: ReadonlySet<string>,
 ): Promise<Record<string, unknown>> {
   const { sops: meta, ...tree } = doc;
   if (!isObject(meta)) return doc;
@@ -75,7 +82,7 @@ export async function decryptDocument(
   const lastModified = typeof meta.lastmodified === 'string' ? meta.lastmodified : String(meta.lastmodified);
   const expected = decryptValue(macValue, dataKey, lastModified, what);
   const actual = hash.digest('hex').toUpperCase();
-  if (expected !== actual) {
+  if (expected !== actual && !verifiedMacs?.has(macValue)) {
     throw terminal(
       'DecryptionMACMismatch',
       `${what}: the SOPS MAC does not match its values (the file was changed after it was encrypted)`,

@@ -308,4 +308,30 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
     assert.match(out, /^\+ {2}token: Bearer \*\*\*$/m);
     assert.ok(!out.includes(SECRET_TOKEN), out);
   });
+
+  it('a kustomization that renames and re-namespaces an encrypted Secret: verified at the source, applied decrypted', async () => {
+    await git.repos.createRepo(
+      'sops-kustomize',
+      {
+        'base/secret.yaml': fixture('flux-age.yaml'),
+        'base/kustomization.yaml': 'resources: [secret.yaml]\n',
+        'overlay/kustomization.yaml': `namePrefix: prod-\nnamespace: ${apps}\ncommonLabels: {tier: secrets}\nresources: [../base]\n`,
+      },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'sops-kustomize', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('sops-kustomize'),
+        path: 'overlay',
+        pullInterval: '1h',
+        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
+      },
+    });
+    await waitForCd(kube, ns, 'sops-kustomize', ready, 'sops-kustomize: first sync');
+    const secret = (await getObject(kube, `/api/v1/namespaces/${apps}/secrets/prod-age`)) as
+      (KubeObject & { data?: Record<string, string> }) | undefined;
+    assert.deepEqual(secret?.data, { key: Buffer.from('value').toString('base64') });
+    assert.equal(secret?.metadata.labels?.tier, 'secrets');
+  });
 });
