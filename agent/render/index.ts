@@ -77,6 +77,8 @@ export async function renderPath(checkoutDir: string, path = './', options: Rend
 function refuseDuplicates(rendered: RenderedObject[]): void {
   const seen = new Map<string, RenderedObject>();
   for (const item of rendered) {
+    // A hook with only a generateName is named at sync time, uniquely.
+    if (item.object.metadata.name === '') continue;
     const key = objectKey(refOf(item.object));
     const first = seen.get(key);
     if (first) {

@@ -1,6 +1,7 @@
 import { terminal } from '../../shared/errors/index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject } from '../../shared/kube/object.ts';
+import { ArgoAnnotations } from '../argo-sync.ts';
 import type { ObjectSource, RenderedObject } from './types.ts';
 import { parseYaml } from './yaml.ts';
 
@@ -43,11 +44,19 @@ function checkObject(value: unknown, source: ObjectSource): KubeObject {
   if (typeof value.apiVersion !== 'string' || value.apiVersion === '') throw invalid('has no apiVersion', 'set apiVersion');
   if (typeof value.kind !== 'string' || value.kind === '') throw invalid('has no kind', 'set kind');
   const metadata = value.metadata;
-  if (!isObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
-    throw invalid(`(${value.kind}) has no metadata.name`, 'set metadata.name (generateName cannot be reconciled)');
+  if (!isObject(metadata)) throw invalid(`(${value.kind}) has no metadata.name`, 'set metadata.name');
+  // An Argo CD hook is created fresh each sync, so it may have only a generateName (named at sync time).
+  const hook = isObject(metadata.annotations) && typeof metadata.annotations[ArgoAnnotations.hook] === 'string';
+  const generated = typeof metadata.generateName === 'string' && metadata.generateName !== '';
+  if (hook && generated && metadata.name === undefined) metadata.name = '';
+  else if (typeof metadata.name !== 'string' || metadata.name === '') {
+    throw invalid(
+      `(${value.kind}) has no metadata.name`,
+      'set metadata.name (generateName is allowed only on an argocd.argoproj.io/hook object)',
+    );
   }
   if (metadata.namespace !== undefined && metadata.namespace !== null && typeof metadata.namespace !== 'string') {
-    throw invalid(`(${value.kind} ${metadata.name}) has a metadata.namespace that is not a string`, 'quote the namespace');
+    throw invalid(`(${value.kind} ${String(metadata.name)}) has a metadata.namespace that is not a string`, 'quote the namespace');
   }
   // `namespace: ""` or `namespace:` means "none given", which the planner reads as an absent field.
   if (metadata.namespace === null || metadata.namespace === '') delete metadata.namespace;

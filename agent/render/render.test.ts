@@ -164,6 +164,24 @@ describe('render: plain manifests', () => {
     await assert.rejects(renderPath(root, '.'), rejectsWith('ManifestInvalid', /x\.yaml document 1 has no apiVersion/));
   });
 
+  it('generateName is read only on an Argo CD hook: it is named at sync time; anywhere else it is ManifestInvalid', async () => {
+    const job = (annotations: string) => `apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: schema-\n${annotations}spec: {}\n`;
+    const hooks = await tree({
+      'a.yaml': job('  annotations:\n    argocd.argoproj.io/hook: PreSync\n'),
+      'b.yaml': job('  annotations:\n    argocd.argoproj.io/hook: PreSync\n'),
+    });
+    const rendered = await renderPath(hooks, '.');
+    assert.deepEqual(
+      rendered.map((r) => [r.object.metadata.name, r.object.metadata.generateName]),
+      [
+        ['', 'schema-'],
+        ['', 'schema-'],
+      ],
+    );
+    const plain = await tree({ 'x.yaml': job('') });
+    await assert.rejects(renderPath(plain, '.'), rejectsWith('ManifestInvalid', /x\.yaml document 1 \(Job\) has no metadata\.name/));
+  });
+
   it('the same group/kind/namespace/name twice: DuplicateObject naming both places', async () => {
     await assert.rejects(renderPath(fixture('duplicates'), 'team-a/..'), (err: unknown) => {
       const e = err as Error & { code?: string };

@@ -41,6 +41,12 @@ export const REASONS = [
   'PruneFailed',
   'DeletionFailed',
   'DerivedObjectConflict',
+  // Argo CD sync waves and hooks
+  'InvalidSyncAnnotation',
+  'SyncWaveFailed',
+  'SyncWaveTimeout',
+  'HookFailed',
+  'HookTimeout',
   // render
   'PathNotFound',
   'ManifestInvalid',
