@@ -1,4 +1,10 @@
-import type { ContinuousDeploymentStatus, HealthStatus, ResourceStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
+import type {
+  ContinuousDeploymentStatus,
+  HealthStatus,
+  HookStatus,
+  ResourceStatus,
+  SyncStatus,
+} from '../shared/api/continuous-deployment.ts';
 import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { ChangeEntry } from '../shared/kube/change-set.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
@@ -51,6 +57,8 @@ export interface ReconcileOutcome {
   resources: ResourceStatus[];
   /** The spec.healthChecks objects outside the rendered set; their health counts in `health`. */
   healthChecks?: HealthCheckStatus[];
+  /** The Argo CD hooks this run ran; undefined when it ran none (the last sync's stay in status). */
+  hooks?: HookStatus[];
   sync: SyncStatus;
   health: { status: HealthStatus; message?: string };
   /** Every object's comparison with the cluster, for `tidemark diff`. */

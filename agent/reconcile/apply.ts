@@ -9,6 +9,7 @@ import type { ObjectRef } from '../../shared/kube/object.ts';
 import { describeRef, objectKey, refOf } from '../../shared/kube/object.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
+import { syncOptionsOf } from '../argo-sync.ts';
 import type { StepContext } from './context.ts';
 import type { DesiredSet } from './plan.ts';
 import { remember } from './plan.ts';
@@ -52,7 +53,7 @@ export async function writeObjects(ctx: StepContext, toWrite: DiffResult[]): Pro
   const { policy, force } = ctx.input.config;
   const written = await mapLimit(toWrite, ctx.deps.concurrency, (d) =>
     ctx.resources.apply(d.planned, d.state !== 'missing', {
-      replace: policy.replace,
+      replace: policy.replace || syncOptionsOf(d.planned.object).replace,
       force,
       skipSchemaValidation: policy.skipSchemaValidation,
     }),

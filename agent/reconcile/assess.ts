@@ -155,3 +155,25 @@ export function syncStatusOf(resources: readonly ResourceStatus[]): SyncStatus {
   if (resources.some((r) => r.status === 'Unknown')) return 'Unknown';
   return resources.every((r) => r.status === 'Synced') ? 'Synced' : 'OutOfSync';
 }
+
+/**
+ * After a sync wave is applied: waits, as Argo CD does, until each of its objects is Healthy (or
+ * Suspended) before the next wave starts. A Degraded object ends the wait at once (Flux's
+ * fail-fast); otherwise the run's deadline does. Returns what is not healthy yet, empty when all are.
+ */
+export async function waitWave(
+  ctx: StepContext,
+  desired: DesiredSet,
+  objects: KubeObject[],
+): Promise<{ degraded: ResourceStatus[]; pending: ResourceStatus[] }> {
+  const deadline = waitDeadline(ctx);
+  let delay = 250;
+  for (;;) {
+    const resources = await assessObjects(ctx, { ...desired, objects }, new Map(), true);
+    const degraded = resources.filter((r) => r.health?.status === 'Degraded');
+    const pending = resources.filter((r) => r.health?.status !== 'Healthy' && r.health?.status !== 'Suspended');
+    if (degraded.length > 0 || pending.length === 0 || ctx.deps.clock.now() >= deadline) return { degraded, pending };
+    await pause(ctx, delay, deadline);
+    delay = Math.min(delay * 2, 2000);
+  }
+}

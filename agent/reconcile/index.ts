@@ -1,23 +1,27 @@
-import { terminal, TidemarkError, toTidemarkError } from '../../shared/errors/index.ts';
+import { terminal, TidemarkError, toTidemarkError, transient } from '../../shared/errors/index.ts';
+import type { HookStatus, ResourceStatus } from '../../shared/api/continuous-deployment.ts';
 import { describeFailures, failureKind, failures } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { describeRef, objectKey, refOf } from '../../shared/kube/object.ts';
-import { STAGES } from '../../shared/kube/order.ts';
+import { STAGES, stageObjects } from '../../shared/kube/order.ts';
 import type { DiffResult } from '../../shared/kube/resource-manager.ts';
 import { worstHealth } from '../health/index.ts';
-import { staleEntries } from '../plan.ts';
+import { byWave, nameHooks, syncWaveOf } from '../argo-sync.ts';
+import type { HookPhase } from '../argo-sync.ts';
+import { inventoryRef, staleEntries } from '../plan.ts';
 import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
 import { forbiddenError, forbiddenObjects } from './authorize.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
-import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy } from './assess.ts';
+import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy, waitWave } from './assess.ts';
 import { waitForFoundation } from './budget.ts';
 import type { ReconcileDeps, ReconcileInput } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
-import { compareStage, dryRunError, mapStage, planObjects, unbornCustomResources, unbornNamespaces } from './plan.ts';
+import { compareStage, dryRunError, mapStage, planObjects, skippedMissingKinds, unbornCustomResources, unbornNamespaces } from './plan.ts';
 import { postRender, readDecryptionKeys } from './post-build.ts';
 import { verifiedSourceMacs } from '../sops/sources.ts';
+import { runHooks } from './hooks.ts';
 import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
 
 export type { NamespaceObjects, ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
@@ -89,7 +93,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
 
   let desired: DesiredSet;
   try {
-    desired = await planObjects(ctx, rendered);
+    desired = await planObjects(ctx, nameHooks(rendered, resolved.sha, deps.clock.now()));
   } catch (err) {
     return fail('plan', err);
   }
@@ -114,52 +118,114 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     if (created.action === 'created') outcome.changes.push(created);
   }
 
+  // A sync operation in Argo's sense: a new revision or a requested sync runs the hooks.
+  const hooksRun = write && (revisionChanged || input.syncRequested);
+  const hookStatuses: HookStatus[] = [];
+  const runPhase = async (phase: HookPhase, wave?: number): Promise<TidemarkError | undefined> => {
+    if (!hooksRun) return undefined;
+    const ran = await runHooks(ctx, desired.hooks, phase, wave);
+    hookStatuses.push(...ran.statuses);
+    if (ran.statuses.length > 0) outcome.hooks = hookStatuses;
+    return ran.error;
+  };
+  /** A failed sync runs its SyncFail hooks (their own failure is only reported in status.hooks). */
+  const failSync = async (phase: Phase, err: unknown): Promise<ReconcileOutcome> => {
+    await runPhase('SyncFail');
+    return fail(phase, err);
+  };
+
   const diffs = new Map<string, DiffResult>();
-  // Namespaces a run that writes nothing leaves missing; known after the foundation stage.
-  let unborn = new Set<string>();
-  for (const stage of STAGES) {
-    let compared: Awaited<ReturnType<typeof compareStage>>;
-    let planned: Awaited<ReturnType<typeof mapStage>>;
-    try {
-      planned = await mapStage(ctx, desired.stages[stage], desired);
-      compared = await compareStage(ctx, planned, unborn);
-      if (!write) compared.diffs.push(...unbornCustomResources(desired.stages[stage], desired, planned));
-    } catch (err) {
-      return fail('plan', err);
-    }
-    for (const d of compared.diffs) diffs.set(objectKey(d.planned.ref), d);
-    if (compared.rejected.length > 0) {
-      outcome.changes.push(...compared.rejected);
-      return fail('plan', dryRunError(compared.rejected));
-    }
-    if (!write) {
+  // Namespaces a run that writes nothing leaves missing; known after a foundation stage.
+  const unborn = new Set<string>();
+  const preSync = await runPhase('PreSync');
+  if (preSync) return failSync('apply', preSync);
+
+  const waves = byWave(desired.objects, syncWaveOf);
+  const syncHookWaves = hooksRun ? desired.hooks.filter((h) => h.phases.includes('Sync')).map((h) => h.wave) : [];
+  const waveNumbers = [...new Set([...waves.map((w) => w.wave), ...syncHookWaves])].sort((a, b) => a - b);
+  const postSyncHooks = hooksRun && desired.hooks.some((h) => h.phases.includes('PostSync'));
+  for (const [index, wave] of waveNumbers.entries()) {
+    const objects = waves.find((w) => w.wave === wave)?.items ?? [];
+    const stages = stageObjects(objects);
+    for (const stage of STAGES) {
+      let compared: Awaited<ReturnType<typeof compareStage>>;
+      let planned: Awaited<ReturnType<typeof mapStage>>;
+      try {
+        planned = await mapStage(ctx, stages[stage], desired);
+        outcome.changes.push(...skippedMissingKinds(stages[stage], planned, desired));
+        compared = await compareStage(ctx, planned, unborn);
+        if (!write) compared.diffs.push(...unbornCustomResources(stages[stage], desired, planned));
+      } catch (err) {
+        return hooksRun ? failSync('plan', err) : fail('plan', err);
+      }
+      for (const d of compared.diffs) diffs.set(objectKey(d.planned.ref), d);
+      if (compared.rejected.length > 0) {
+        outcome.changes.push(...compared.rejected);
+        return hooksRun ? failSync('plan', dryRunError(compared.rejected)) : fail('plan', dryRunError(compared.rejected));
+      }
+      if (!write) {
+        if (stage === 'foundation') {
+          try {
+            for (const name of await unbornNamespaces(ctx, compared.diffs)) unborn.add(name);
+          } catch (err) {
+            return fail('plan', err);
+          }
+        }
+        continue;
+      }
+      const choice = chooseWrites(compared.diffs, {
+        selfHeal: config.policy.selfHeal,
+        applyOutOfSyncOnly: config.policy.applyOutOfSyncOnly,
+        revisionChanged,
+        syncRequested: input.syncRequested,
+      });
+      if (choice.note) outcome.notes.push(choice.note);
+      const written = await writeObjects(ctx, choice.toWrite);
+      outcome.changes.push(...written);
+      if (failures(written).length > 0) {
+        outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+        return failSync('apply', applyError(written));
+      }
       if (stage === 'foundation') {
-        try {
-          unborn = await unbornNamespaces(ctx, compared.diffs);
-        } catch (err) {
-          return fail('plan', err);
+        const pending = await waitForFoundation(ctx, planned);
+        if (pending.length > 0) {
+          const names = pending.map(describeRef).join(', ');
+          outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+          return failSync('apply', terminal('FoundationNotReady', `not ready in time: ${names}`, 'check the CRD or Namespace status'));
         }
       }
-      continue;
     }
-    const choice = chooseWrites(compared.diffs, {
-      selfHeal: config.policy.selfHeal,
-      applyOutOfSyncOnly: config.policy.applyOutOfSyncOnly,
-      revisionChanged,
-      syncRequested: input.syncRequested,
-    });
-    if (choice.note) outcome.notes.push(choice.note);
-    const written = await writeObjects(ctx, choice.toWrite);
-    outcome.changes.push(...written);
-    if (failures(written).length > 0) {
+    if (!write) continue;
+    const syncHooks = await runPhase('Sync', wave);
+    if (syncHooks) {
       outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
-      return fail('apply', applyError(written));
+      return failSync('apply', syncHooks);
     }
-    if (stage === 'foundation') {
-      const pending = await waitForFoundation(ctx, planned);
+    // Each wave healthy before the next (Argo); the last one too when PostSync hooks wait for it.
+    const last = index === waveNumbers.length - 1;
+    if (objects.length > 0 && (!last || postSyncHooks)) {
+      const { degraded, pending } = await waitWave(ctx, desired, objects);
       if (pending.length > 0) {
-        const names = pending.map(describeRef).join(', ');
-        return fail('apply', terminal('FoundationNotReady', `not ready in time: ${names}`, 'check the CRD or Namespace status'));
+        outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+        const named = (list: ResourceStatus[]) =>
+          list
+            .slice(0, 5)
+            .map(
+              (r) =>
+                `${describeRef(inventoryRef(r))} (${r.health?.status ?? 'Unknown'}${r.health?.message ? `: ${r.health.message}` : ''})`,
+            )
+            .join(', ');
+        const next = last ? 'the PostSync hooks' : `wave ${waveNumbers[index + 1] ?? ''}`;
+        return failSync(
+          'apply',
+          degraded.length > 0
+            ? terminal(
+                'SyncWaveFailed',
+                `sync wave ${wave} is degraded, ${next} not started: ${named(degraded)}`,
+                'fix the objects of this wave in Git; the sync resumes from here',
+              )
+            : transient('SyncWaveTimeout', `sync wave ${wave} not healthy within spec.timeout, ${next} not started: ${named(pending)}`),
+        );
       }
     }
   }
@@ -194,6 +260,17 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     }
   }
 
+  const staleKeys = new Set(stale.map((s) => objectKey(s)));
+  const pruneFailures = failures(outcome.changes.filter((c) => staleKeys.has(objectKey(c.ref))));
+  // PostSync hooks once every wave is applied, healthy and pruned: a sync that ended well.
+  if (pruneFailures.length === 0) {
+    const postSync = await runPhase('PostSync');
+    if (postSync) {
+      outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+      return failSync('apply', postSync);
+    }
+  } else await runPhase('SyncFail');
+
   // spec.healthChecks: after a sync, waited for as Flux waits for them (within the run's budget).
   let checks = await assessHealthChecks(ctx, desired);
   if (write && checks.length > 0) {
@@ -210,8 +287,6 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   outcome.sync = syncStatusOf(resources);
   // The inventory stays what was rendered (it decides what is pruned); the checks count in health only.
   outcome.health = worstHealth([...resources, ...checks]);
-  const staleKeys = new Set(stale.map((s) => objectKey(s)));
-  const pruneFailures = failures(outcome.changes.filter((c) => staleKeys.has(objectKey(c.ref))));
   if (pruneFailures.length > 0) {
     const message = `could not prune: ${describeFailures(pruneFailures)}`;
     const hint = 'the objects stay in the inventory and are retried';

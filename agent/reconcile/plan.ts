@@ -10,6 +10,8 @@ import type { Stage } from '../../shared/kube/order.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { DiffResult, PlannedObject } from '../../shared/kube/resource-manager.ts';
+import { splitHooks, syncOptionsOf, syncWaveOf } from '../argo-sync.ts';
+import type { Hook } from '../argo-sync.ts';
 import { assertUnique, prepareObjects } from '../plan.ts';
 import type { StepContext } from './context.ts';
 import { ignoredFields, withoutIgnored, withoutPaths } from './ignore.ts';
@@ -24,6 +26,8 @@ export interface DesiredSet {
   stages: Record<Stage, KubeObject[]>;
   /** `apiVersion|kind` → REST mapping, for custom resources whose CRD is part of this same set. */
   crdMappings: Map<string, ResourceMapping>;
+  /** Argo CD hooks: run around a sync, never part of the inventory. */
+  hooks: Hook[];
 }
 
 export async function planObjects(ctx: StepContext, rendered: KubeObject[]): Promise<DesiredSet> {
@@ -35,12 +39,15 @@ export async function planObjects(ctx: StepContext, rendered: KubeObject[]): Pro
     scopes.set(key, mapping ? mapping.namespaced : crdMappings.get(key)?.namespaced);
   });
   const { input } = ctx;
-  const objects = prepareObjects(rendered.map(withNativeDefaults), (apiVersion, kind) => scopes.get(`${apiVersion}|${kind}`), {
+  const prepared = prepareObjects(rendered.map(withNativeDefaults), (apiVersion, kind) => scopes.get(`${apiVersion}|${kind}`), {
     owner: ctx.owner,
     defaultNamespace: input.config.targetNamespace ?? input.cd.metadata.namespace ?? 'default',
   });
-  assertUnique(objects);
-  return { objects, stages: stageObjects(objects), crdMappings };
+  assertUnique(prepared);
+  const { resources: objects, hooks } = splitHooks(prepared);
+  // Every wave is read up front: a bad one fails the plan before anything is written.
+  for (const obj of objects) syncWaveOf(obj);
+  return { objects, stages: stageObjects(objects), crdMappings, hooks };
 }
 
 /** `group/version|Kind` → the REST mapping each CRD in the set declares, for each version. */
@@ -81,7 +88,9 @@ export async function mapStage(ctx: StepContext, objects: KubeObject[], desired:
     if (mapping) known.push({ object, mapping, ref: refOf(object) });
     else unknown.push(object);
   }
-  if (unknown.length > 0 && !unknown.every((o) => desired.crdMappings.has(`${o.apiVersion}|${o.kind}`))) {
+  // SkipDryRunOnMissingResource=true: Argo's way for a custom resource whose CRD another controller installs.
+  const later = (o: KubeObject) => desired.crdMappings.has(`${o.apiVersion}|${o.kind}`) || syncOptionsOf(o).skipDryRunOnMissingResource;
+  if (unknown.length > 0 && !unknown.every(later)) {
     const names = unknown.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
     throw terminal(
       'UnknownKind',
@@ -212,4 +221,19 @@ export function dryRunError(rejected: ChangeEntry[]): TidemarkError {
   // A refusal when acting as a ServiceAccount says whose rights to change (KubeRest's hint).
   const hint = code === 'Forbidden' && first?.hint ? first.hint : 'fix the objects in Git';
   return terminal(code, message, hint, first);
+}
+
+/**
+ * Objects of a stage left out because their kind is not served and they carry
+ * SkipDryRunOnMissingResource=true: neither dry-run nor applied this run, and said so.
+ */
+export function skippedMissingKinds(objects: readonly KubeObject[], planned: readonly PlannedObject[], desired: DesiredSet): ChangeEntry[] {
+  const known = new Set(planned.map((p) => objectKey(p.ref)));
+  return objects
+    .filter((o) => !known.has(objectKey(refOf(o))) && !desired.crdMappings.has(`${o.apiVersion}|${o.kind}`))
+    .map((o) => ({
+      ref: refOf(o),
+      action: 'skipped' as const,
+      message: `${o.kind} in ${o.apiVersion} is not served yet; not applied (SkipDryRunOnMissingResource=true)`,
+    }));
 }

@@ -6,6 +6,8 @@ import type { KubeObject, ObjectRef } from '../../shared/kube/object.ts';
 import { sortForPrune } from '../../shared/kube/order.ts';
 import { apiVersionOf, inventoryRef, isOwnedBy, pruneDisabled } from '../plan.ts';
 import type { Owner } from '../plan.ts';
+import type { ResourceMapping } from '../../shared/kube/discovery.ts';
+import { syncOptionsOf, syncWaveOf } from '../argo-sync.ts';
 import type { StepContext } from './context.ts';
 
 /** What happens to the objects that left Git, before looking at any of them. */
@@ -44,12 +46,13 @@ export const PRUNE_OFF_MESSAGE = 'no longer in Git; kept because spec.prune is f
 export const NOT_PRUNED_YET = 'no longer in Git; not pruned yet';
 
 /** Why one object is or is not deleted. Ownership is re-checked on the live object, never assumed. */
-export type PruneVerdict = 'delete' | 'gone' | 'notOwned' | 'pruneDisabled';
+export type PruneVerdict = 'delete' | 'gone' | 'notOwned' | 'pruneDisabled' | 'syncOptionNoPrune';
 
 export function pruneVerdict(live: KubeObject | undefined, owner: Owner): PruneVerdict {
   if (!live) return 'gone';
   if (!isOwnedBy(live, owner)) return 'notOwned';
   if (pruneDisabled(live)) return 'pruneDisabled';
+  if (!syncOptionsOf(live).prune) return 'syncOptionNoPrune';
   return 'delete';
 }
 
@@ -65,12 +68,14 @@ const SKIP_MESSAGES: Record<Exclude<PruneVerdict, 'delete'>, string> = {
   gone: 'already gone',
   notOwned: 'not owned by this ContinuousDeployment',
   pruneDisabled: 'annotated tidemark.dev/prune: disabled',
+  syncOptionNoPrune: 'annotated argocd.argoproj.io/sync-options: Prune=false',
 };
 
 /**
- * Deletes the stale objects that are still ours, in reverse apply order (workloads before their
- * namespace and CRD), one at a time on purpose. A failed delete stays in the inventory and is
- * retried. In a plan it only decides.
+ * Deletes the stale objects that are still ours, in reverse apply order — the highest Argo CD
+ * sync wave first (read on the live object, the inventory does not keep it), and within a wave
+ * workloads before their namespace and CRD — one at a time on purpose. A failed delete stays in
+ * the inventory and is retried. In a plan it only decides.
  */
 export async function pruneObjects(ctx: StepContext, stale: ResourceStatus[]): Promise<PruneResult> {
   const result: PruneResult = { entries: [], remaining: [], candidates: [] };
@@ -82,6 +87,12 @@ export async function pruneObjects(ctx: StepContext, stale: ResourceStatus[]): P
       metadata: { name: s.name, ...(s.namespace === undefined ? {} : { namespace: s.namespace }) },
     })),
   );
+  const looked: Array<{ item: (typeof ordered)[number]; mapping: ResourceMapping; wave: number }> = [];
+  const failed = (item: (typeof ordered)[number], err: unknown) => {
+    const error = toTidemarkError(err);
+    result.entries.push({ ref: inventoryRef(item.entry), action: 'failed', message: error.message, error });
+    result.remaining.push(withMessage(item.entry, error.message));
+  };
   for (const item of ordered) {
     const ref = inventoryRef(item.entry);
     try {
@@ -90,23 +101,41 @@ export async function pruneObjects(ctx: StepContext, stale: ResourceStatus[]): P
         result.entries.push({ ref, action: 'deleted', message: 'kind no longer served' });
         continue;
       }
-      const verdict = pruneVerdict(await ctx.deps.kube.get(mapping, ref.namespace, ref.name), ctx.owner);
+      const live = await ctx.deps.kube.get(mapping, ref.namespace, ref.name);
+      const verdict = pruneVerdict(live, ctx.owner);
       if (verdict !== 'delete') {
         result.entries.push({ ref, action: verdict === 'gone' ? 'deleted' : 'skipped', message: SKIP_MESSAGES[verdict] });
         continue;
       }
-      result.candidates.push(ref);
-      if (ctx.input.mode === 'plan') continue;
+      looked.push({ item, mapping, wave: live ? waveOrZero(live) : 0 });
+    } catch (err) {
+      failed(item, err);
+    }
+  }
+  // A stable sort: the kind order above holds within a wave.
+  looked.sort((a, b) => b.wave - a.wave);
+  for (const { item, mapping } of looked) {
+    const ref = inventoryRef(item.entry);
+    result.candidates.push(ref);
+    if (ctx.input.mode === 'plan') continue;
+    try {
       const entry = await ctx.resources.delete(mapping, ref, ctx.input.config.policy.propagation);
       result.entries.push(entry);
       if (entry.action === 'failed') result.remaining.push(withMessage(item.entry, entry.message));
     } catch (err) {
-      const error = toTidemarkError(err);
-      result.entries.push({ ref, action: 'failed', message: error.message, error });
-      result.remaining.push(withMessage(item.entry, error.message));
+      failed(item, err);
     }
   }
   return result;
+}
+
+/** A live object's wave; one edited to a bad value by hand is pruned with wave 0, not refused. */
+function waveOrZero(live: KubeObject): number {
+  try {
+    return syncWaveOf(live);
+  } catch {
+    return 0;
+  }
 }
 
 /** The inventory entry with this message in place of any earlier one (none when there is none). */

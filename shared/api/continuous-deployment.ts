@@ -114,7 +114,19 @@ export interface ContinuousDeploymentStatus {
     name: string;
     health: { status: HealthStatus; message?: string };
   }>;
+  /** Argo CD hooks (argocd.argoproj.io/hook) of the last sync that ran them, in the order they ran. */
+  hooks?: HookStatus[];
   conditions?: Condition[];
+}
+
+/** One hook object of a sync: its phase and how it ended (`Running` when the sync stopped before it did). */
+export interface HookStatus {
+  kind: string;
+  namespace?: string;
+  name: string;
+  phase: 'PreSync' | 'Sync' | 'PostSync' | 'SyncFail' | 'PostDelete';
+  status: 'Running' | 'Succeeded' | 'Failed';
+  message?: string;
 }
 
 /** Object metadata as every Kubernetes object carries it; one definition, in shared/kube. */
