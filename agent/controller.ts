@@ -629,6 +629,7 @@ const STATUS_FIELDS = [
   'location',
   'resources',
   'healthChecks',
+  'hooks',
   'conditions',
   'syncWindow',
 ] as const;
