@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { NodeAccess } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { applyCd, condition, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+
+/*
+ * Issue 18, Argo CD sync waves and hooks on a real node: the Argo CD example apps `sync-waves`
+ * and `pre-post-sync` as their authors wrote them — only each image swapped for the node's local
+ * test image, since no Pod may pull from the internet — so the hook Jobs really run, and a
+ * failing PreSync hook really fails.
+ */
+
+const APPS = join(import.meta.dirname, '..', 'fixtures', 'argocd-example-apps');
+
+/** The app's files under `app/`, with every `image:` pointing at the node's local image. */
+async function filesOf(app: string, image: string): Promise<Record<string, string>> {
+  const root = join(APPS, app);
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    out[`${app}/${relative(root, path)}`] = (await readFile(path, 'utf8')).replace(/image: \S+/g, `image: ${image}`);
+  }
+  return out;
+}
+
+const created = (obj: KubeObject | undefined): number => Date.parse(obj?.metadata.creationTimestamp ?? 'invalid');
+const completed = (job: KubeObject | undefined): number =>
+  Date.parse((job?.status as { completionTime?: string } | undefined)?.completionTime ?? 'invalid');
+
+describe('Argo CD sync waves and hooks on a real node', () => {
+  let cluster: ClusterAccess;
+  let node: NodeAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent;
+  let ns: string;
+  let cacheDir: string;
+
+  before(async () => {
+    const withNode = await testCluster({ node: true });
+    cluster = withNode;
+    node = withNode.node;
+    if (!node.ok) return;
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    git = await startGitServers({ http: false, ssh: false });
+    ns = await cluster.createNamespace('argo-hooks');
+    await cluster.waitForDefaultServiceAccount(ns);
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-argo-hooks-'));
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 3,
+    });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await git?.stop();
+    if (ns) await cluster.deleteNamespace(ns);
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  async function deploy(name: string, files: Record<string, string>, path: string): Promise<void> {
+    await git.repos.createRepo(name, files, { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name, namespace: ns },
+      spec: { repoType: 'git', url: git.repos.fileUrl(name), pullInterval: '1h', timeout: '5m', git: { branch: 'main' }, path },
+    });
+  }
+
+  const settled = (cd: ContinuousDeployment) => {
+    const ready = condition(cd, 'Ready');
+    return ready?.status === 'True' || (ready?.status === 'False' && ready.reason !== 'Progressing');
+  };
+  const job = (name: string) => getObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs/${name}`);
+  const replicaSet = (name: string) => getObject(kube, `/apis/apps/v1/namespaces/${ns}/replicasets/${name}`);
+
+  it('sync-waves: the PreSync Job (generateName) first, each wave healthy before the next, Sync hook Jobs in their waves', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    await deploy('waves', await filesOf('sync-waves', node.node.appImage), './sync-waves');
+    const cd = await waitForCd(kube, ns, 'waves', settled, 'waves synced', 300_000);
+    const ready = condition(cd, 'Ready');
+    assert.equal(ready?.status, 'True', `${ready?.reason}: ${ready?.message}`);
+    const hooks = cd.status?.hooks ?? [];
+    assert.deepEqual(
+      hooks.map((h) => [h.phase, h.name.replace(/[0-9a-f]{7}-presync-\d+$/, '*'), h.status]),
+      [
+        ['PreSync', 'upgrade-sql-schema*', 'Succeeded'],
+        ['Sync', 'maint-page-up', 'Succeeded'],
+        ['Sync', 'maint-page-down', 'Succeeded'],
+      ],
+    );
+    assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), [
+      'ReplicaSet/backend',
+      'ReplicaSet/frontend',
+      'Service/backend',
+      'Service/frontend',
+    ]);
+    // The order as the cluster recorded it: each step created after the one before had finished.
+    const preSync = await job(hooks[0]?.name ?? '');
+    const backend = await replicaSet('backend');
+    const up = await job('maint-page-up');
+    const frontend = await replicaSet('frontend');
+    const down = await job('maint-page-down');
+    assert.ok(created(backend) >= completed(preSync), 'wave 0 after the PreSync Job completed');
+    assert.ok(created(up) >= created(backend), 'the wave-1 Sync hook after wave 0');
+    assert.ok(created(frontend) >= completed(up), 'wave 2 after the wave-1 hook completed');
+    assert.ok(created(down) >= created(frontend), 'the wave-3 Sync hook after wave 2');
+    assert.ok(Number.isFinite(completed(down)));
+  });
+
+  it('pre-post-sync: the PreSync and PostSync Jobs run around the kustomize app and HookSucceeded deletes them', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    const files = {
+      ...(await filesOf('kustomize-guestbook', node.node.appImage)),
+      ...(await filesOf('pre-post-sync', node.node.appImage)),
+    };
+    await deploy('prepost', files, './pre-post-sync');
+    const cd = await waitForCd(kube, ns, 'prepost', settled, 'prepost synced', 300_000);
+    const ready = condition(cd, 'Ready');
+    assert.equal(ready?.status, 'True', `${ready?.reason}: ${ready?.message}`);
+    assert.deepEqual(
+      cd.status?.hooks?.map((h) => [h.phase, h.kind, h.name, h.status]),
+      [
+        ['PreSync', 'Job', 'pre-post-sync-before', 'Succeeded'],
+        ['PostSync', 'Job', 'pre-post-sync-after', 'Succeeded'],
+      ],
+    );
+    assert.equal(await job('pre-post-sync-before'), undefined, 'HookSucceeded deleted it');
+    assert.equal(await job('pre-post-sync-after'), undefined, 'HookSucceeded deleted it');
+    assert.ok(await getObject(kube, `/apis/apps/v1/namespaces/${ns}/deployments/pre-post-sync-kustomize-guestbook-ui`));
+    assert.ok(!cd.status?.resources?.some((r) => r.kind === 'Job'), 'hooks are not in the inventory');
+  });
+
+  it('a failing PreSync hook stops the sync (nothing applied) and runs the SyncFail hook', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    const image = node.node.appImage;
+    const hookJob = (meta: string, command: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+${meta}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: main
+          image: ${image}
+          command: ["sh", "-c", "${command}"]
+`;
+    await deploy(
+      'failing',
+      {
+        'app/check.yaml': hookJob('  name: check\n  annotations:\n    argocd.argoproj.io/hook: PreSync', 'echo no database; exit 1'),
+        'app/on-fail.yaml': hookJob('  generateName: on-fail-\n  annotations:\n    argocd.argoproj.io/hook: SyncFail', 'sleep 1'),
+        'app/config.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  a: "1"\n',
+      },
+      './app',
+    );
+    const cd = await waitForCd(kube, ns, 'failing', settled, 'failing sync settled', 300_000);
+    const ready = condition(cd, 'Ready');
+    assert.equal(ready?.status, 'False');
+    assert.equal(ready?.reason, 'HookFailed', ready?.message);
+    assert.match(ready?.message ?? '', /PreSync hook failed: Job .*check/);
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/configmaps/app-config`), undefined, 'nothing applied');
+    assert.deepEqual(
+      cd.status?.hooks?.map((h) => [h.phase, h.name.replace(/[0-9a-f]{7}-syncfail-\d+$/, '*'), h.status]),
+      [
+        ['PreSync', 'check', 'Failed'],
+        ['SyncFail', 'on-fail-*', 'Succeeded'],
+      ],
+    );
+  });
+});
