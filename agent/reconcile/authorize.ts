@@ -22,25 +22,31 @@ import { fingerprint } from './plan.ts';
  * deployment last saw in sync, unchanged in Git, is not asked about again: a steady sync costs no
  * reviews, and a right revoked since is still found by its dry run before it is written.
  */
-export async function forbiddenObjects(ctx: StepContext, desired: DesiredSet): Promise<ChangeEntry[]> {
+export async function forbiddenObjects(ctx: StepContext, desired: DesiredSet, hooks: readonly KubeObject[] = []): Promise<ChangeEntry[]> {
   const identity = ctx.deps.identity;
   if (!identity) return [];
   const firstStage = STAGES.find((stage) => desired.stages[stage].length > 0);
   // The first stage's dry run precedes every write, unless a Namespace is created before it.
   const memo = ctx.deps.memo;
   const known = (object: KubeObject) => memo?.get(objectKey(refOf(object)))?.fingerprint === fingerprint(object);
-  const toCheck: KubeObject[] = STAGES.filter((stage) => stage !== firstStage || ctx.input.config.policy.createNamespace)
+  const toCheck: Array<{ object: KubeObject; verb: 'patch' | 'create' }> = STAGES.filter(
+    (stage) => stage !== firstStage || ctx.input.config.policy.createNamespace,
+  )
     .flatMap((stage) => desired.stages[stage])
-    .filter((object) => !known(object));
-  const answers = await mapLimit(toCheck, ctx.deps.concurrency, async (object) => {
+    .filter((object) => !known(object))
+    .map((object) => ({ object, verb: 'patch' as const }));
+  // Argo CD hooks of this sync are created (PreSync ones before any dry run): asked about up front too.
+  toCheck.push(...hooks.map((object) => ({ object, verb: 'create' as const })));
+  const answers = await mapLimit(toCheck, ctx.deps.concurrency, async ({ object, verb }) => {
     const mapping = await ctx.deps.kube.mapping(object.apiVersion, object.kind);
     if (!mapping) return undefined;
     const namespace = mapping.namespaced ? object.metadata.namespace : undefined;
-    const answer = await ctx.deps.kube.canI({ verb: 'patch', resource: mapping, namespace, name: object.metadata.name });
+    const name = verb === 'patch' ? object.metadata.name : undefined;
+    const answer = await ctx.deps.kube.canI({ verb, resource: mapping, namespace, ...(name ? { name } : {}) });
     if (answer.allowed) return undefined;
     const where = namespace ? ` in namespace ${namespace}` : '';
     const resource = `${mapping.plural}.${mapping.group || 'core'}`;
-    const message = `${describeIdentity(identity)} may not patch ${resource} ${object.metadata.name}${where}`;
+    const message = `${describeIdentity(identity)} may not ${verb} ${resource} ${object.metadata.name}${where}`;
     const error = terminal(
       'Forbidden',
       message,

@@ -103,7 +103,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   if (write) {
     let forbidden: Awaited<ReturnType<typeof forbiddenObjects>>;
     try {
-      forbidden = await forbiddenObjects(ctx, desired);
+      const hooks = revisionChanged || input.syncRequested ? desired.hooks.map((h) => h.object) : [];
+      forbidden = await forbiddenObjects(ctx, desired, hooks);
     } catch (err) {
       return fail('plan', err);
     }

@@ -268,3 +268,15 @@ test('SkipDryRunOnMissingResource=true: a custom resource of a kind not served y
   strict.git.commit([configMap('a', {}), widget('w', {})]);
   assert.equal((await reconcile(strict.input(), strict.deps)).error?.code, 'UnknownKind');
 });
+
+test('as a ServiceAccount that may not create the hook Jobs: the sync stops before anything runs or is written', async () => {
+  const w = world();
+  w.kube.serve(JOB);
+  w.deps.identity = { namespace: 'agent', name: 'deployer' };
+  w.git.commit([configMap('a', {}), job('migrate-', { 'argocd.argoproj.io/hook': 'PreSync' }, true)]);
+  w.kube.deny({ kind: 'Job' });
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error?.code, 'Forbidden');
+  assert.match(outcome.error?.message ?? '', /ServiceAccount agent\/deployer may not create jobs\.batch migrate-/);
+  assert.deepEqual(w.kube.writes(), []);
+});
