@@ -39,13 +39,13 @@ async function settleJobs(w: World, fails: RegExp | undefined): Promise<void> {
 }
 
 /** Runs one reconcile to its end, playing the job controller (and `tick`) between the clock's steps. */
-async function run(w: World, options: { fails?: RegExp; tick?: () => Promise<void>; syncRequested?: boolean } = {}) {
+async function run(w: World, options: { fails?: RegExp; tick?: () => Promise<void>; syncRequested?: boolean; jobsHang?: boolean } = {}) {
   let done = false;
   const result = reconcile(w.input({ syncRequested: options.syncRequested ?? false }), w.deps).finally(() => {
     done = true;
   });
   for (let i = 0; !done && i < 10_000; i++) {
-    await settleJobs(w, options.fails);
+    if (!options.jobsHang) await settleJobs(w, options.fails);
     await options.tick?.();
     await w.clock.advance(250);
   }
@@ -279,4 +279,20 @@ test('as a ServiceAccount that may not create the hook Jobs: the sync stops befo
   assert.equal(outcome.error?.code, 'Forbidden');
   assert.match(outcome.error?.message ?? '', /ServiceAccount agent\/deployer may not create jobs\.batch migrate-/);
   assert.deepEqual(w.kube.writes(), []);
+});
+
+test('a hook that never ends stops the sync at spec.timeout with HookTimeout, reported Running', async () => {
+  const w = world({ timeout: '2m' });
+  w.kube.serve(JOB);
+  w.git.commit([job('slow', { 'argocd.argoproj.io/hook': 'PreSync' }), configMap('a', {})]);
+  const start = w.clock.now();
+  const outcome = await run(w, { jobsHang: true });
+  assert.equal(outcome.error?.code, 'HookTimeout');
+  assert.equal(outcome.error?.kind, 'transient');
+  assert.ok(w.clock.now() - start >= 120_000);
+  assert.deepEqual(
+    outcome.hooks?.map((h) => [h.name, h.status]),
+    [['slow', 'Running']],
+  );
+  assert.equal(w.kube.peek('v1', 'ConfigMap', 'apps', 'a'), undefined);
 });
