@@ -138,6 +138,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   const diffs = new Map<string, DiffResult>();
   // Namespaces a run that writes nothing leaves missing; known after a foundation stage.
   const unborn = new Set<string>();
+  // Kinds skipped for SkipDryRunOnMissingResource: nothing to wait for in their wave.
+  const notServed = new Set<string>();
   const preSync = await runPhase('PreSync');
   if (preSync) return failSync('apply', preSync);
 
@@ -153,7 +155,9 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       let planned: Awaited<ReturnType<typeof mapStage>>;
       try {
         planned = await mapStage(ctx, stages[stage], desired);
-        outcome.changes.push(...skippedMissingKinds(stages[stage], planned, desired));
+        const skipped = skippedMissingKinds(stages[stage], planned, desired);
+        for (const entry of skipped) notServed.add(objectKey(entry.ref));
+        outcome.changes.push(...skipped);
         compared = await compareStage(ctx, planned, unborn);
         if (!write) compared.diffs.push(...unbornCustomResources(stages[stage], desired, planned));
       } catch (err) {
@@ -204,8 +208,9 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     }
     // Each wave healthy before the next (Argo); the last one too when PostSync hooks wait for it.
     const last = index === waveNumbers.length - 1;
-    if (objects.length > 0 && (!last || postSyncHooks)) {
-      const { degraded, pending } = await waitWave(ctx, desired, objects);
+    const applied = objects.filter((o) => !notServed.has(objectKey(refOf(o))));
+    if (applied.length > 0 && (!last || postSyncHooks)) {
+      const { degraded, pending } = await waitWave(ctx, desired, applied);
       if (pending.length > 0) {
         outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
         const named = (list: ResourceStatus[]) =>

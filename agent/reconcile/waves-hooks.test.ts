@@ -251,14 +251,20 @@ test('sync-options: Prune=false keeps an object that left Git; prune goes highes
 });
 
 test('SkipDryRunOnMissingResource=true: a custom resource of a kind not served yet is skipped, not a failed sync', async () => {
-  const w = world();
+  const w = world({ timeout: '10m' });
   const widget = (name: string, annotations: Record<string, string>): KubeObject => ({
     apiVersion: 'example.dev/v1',
     kind: 'Widget',
     metadata: { name, annotations },
   });
-  w.git.commit([configMap('a', {}), widget('w', { 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' })]);
-  const outcome = await reconcile(w.input(), w.deps);
+  w.git.commit([
+    configMap('a', {}),
+    widget('w', { 'argocd.argoproj.io/sync-options': 'SkipDryRunOnMissingResource=true' }),
+    configMap('next', {}, wave(1)),
+  ]);
+  // Its wave is not held up waiting for an object that cannot exist yet.
+  const outcome = await run(w);
+  assert.ok(w.kube.peek('v1', 'ConfigMap', 'apps', 'next'));
   assert.equal(outcome.error, undefined);
   assert.deepEqual(names(outcome.changes, 'skipped'), ['w']);
   assert.match(outcome.changes.find((c) => c.ref.name === 'w')?.message ?? '', /not served yet/);
