@@ -243,6 +243,57 @@ describe('agent: sync options', () => {
     assert.deepEqual(await managers(cmPath('replaced')), ['tidemark:Update']);
   });
 
+  it('Argo CD sync-options per object: Replace=true updates, Prune=false keeps, SkipDryRunOnMissingResource=true skips', async () => {
+    const annotated = (name: string, annotations: Record<string, string>, data: Record<string, string> = { a: '1' }) => {
+      const lines = Object.entries(annotations)
+        .map(([k, v]) => `    ${k}: "${v}"`)
+        .join('\n');
+      return configMapYaml(name, data).replace(`  name: ${name}\n`, `  name: ${name}\n  annotations:\n${lines}\n`);
+    };
+    const missing = [
+      'apiVersion: missing.test.tidemark.dev/v1',
+      'kind: NotYet',
+      'metadata:',
+      '  name: later',
+      '  annotations:',
+      '    argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true',
+      '',
+    ].join('\n');
+    await git.repos.createRepo(
+      'argo-options',
+      {
+        'deploy/replaced.yaml': annotated('argo-replaced', { 'argocd.argoproj.io/sync-options': 'Replace=true' }),
+        'deploy/kept.yaml': annotated('argo-kept', { 'argocd.argoproj.io/sync-options': 'Prune=false' }),
+        'deploy/early.yaml': annotated('argo-early', { 'argocd.argoproj.io/sync-wave': '-1' }),
+        'deploy/late.yaml': annotated('argo-late', { 'argocd.argoproj.io/sync-wave': '3' }),
+        'deploy/later.yaml': missing,
+      },
+      { branch: 'main' },
+    );
+    await cd('argo-options', { prune: true });
+    const first = await waitForCd(kube, ns, 'argo-options', (c) => c.status?.lastAppliedRevision !== undefined, 'argo-options applied');
+    const managers = (
+      (await getObject(kube, cmPath('argo-replaced')))?.metadata.managedFields as Array<{ manager: string; operation: string }>
+    ).map((m) => `${m.manager}:${m.operation}`);
+    assert.deepEqual(managers, ['tidemark:Update'], 'Replace=true: created with POST, never server-side applied');
+    assert.ok(await getObject(kube, cmPath('argo-early')));
+    assert.ok(await getObject(kube, cmPath('argo-late')));
+    assert.equal(first.status?.resources?.find((r) => r.name === 'later')?.status, 'OutOfSync', 'skipped, still to do');
+
+    const sha = await git.repos.commitFiles(
+      'argo-options',
+      'main',
+      { 'deploy/kept.yaml': null, 'deploy/early.yaml': null, 'deploy/late.yaml': null, 'deploy/later.yaml': null },
+      'keep only the replaced one',
+    );
+    await requestSync(kube, ns, 'argo-options');
+    await waitForCd(kube, ns, 'argo-options', appliedAt(sha), 'argo-options: new commit');
+    await waitGone(cmPath('argo-early'), 'argo-early pruned');
+    await waitGone(cmPath('argo-late'), 'argo-late pruned');
+    assert.ok(await getObject(kube, cmPath('argo-kept')), 'Prune=false kept it');
+    await deleteCd('argo-options');
+  });
+
   it('force: an immutable-field change fails clearly without it and recreates the object with it', async () => {
     const jobPath = `/apis/batch/v1/namespaces/${apps}/jobs/migrate`;
     await git.repos.createRepo('forcer', { 'deploy/job.yaml': job('migrate', 'v1') }, { branch: 'main' });
