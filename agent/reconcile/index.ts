@@ -14,7 +14,7 @@ import { forbiddenError, forbiddenObjects } from './authorize.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
 import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy, waitWave } from './assess.ts';
 import { waitForFoundation } from './budget.ts';
-import type { ReconcileDeps, ReconcileInput } from './context.ts';
+import type { ReconcileDeps, ReconcileInput, StepContext } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
@@ -209,7 +209,18 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     // Each wave healthy before the next (Argo); the last one too when PostSync hooks wait for it.
     const last = index === waveNumbers.length - 1;
     const applied = objects.filter((o) => !notServed.has(objectKey(refOf(o))));
-    if (applied.length > 0 && (!last || postSyncHooks)) {
+    // Steady state — no sync operation, nothing written so far, every later wave in sync: Argo
+    // would not sync at all, so an unhealthy wave holds nothing back and is only reported.
+    const steady = async () =>
+      !hooksRun &&
+      !outcome.changes.some((c) => c.action === 'created' || c.action === 'configured') &&
+      (await inSync(
+        ctx,
+        desired,
+        waves.filter((w) => w.wave > wave).flatMap((w) => w.items),
+        unborn,
+      ));
+    if (applied.length > 0 && (!last || postSyncHooks) && !(await steady())) {
       const { degraded, pending } = await waitWave(ctx, desired, applied);
       if (pending.length > 0) {
         outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
@@ -302,4 +313,20 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     );
   }
   return outcome;
+}
+
+/** Every object already in sync with the cluster (free in steady state: the memo answers); any doubt is false. */
+async function inSync(ctx: StepContext, desired: DesiredSet, objects: KubeObject[], unborn: ReadonlySet<string>): Promise<boolean> {
+  try {
+    const stages = stageObjects(objects);
+    for (const stage of STAGES) {
+      const planned = await mapStage(ctx, stages[stage], desired);
+      if (planned.length !== stages[stage].length) return false;
+      const compared = await compareStage(ctx, planned, unborn);
+      if (compared.rejected.length > 0 || compared.diffs.some((d) => d.state !== 'inSync')) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -302,3 +302,38 @@ test('a hook that never ends stops the sync at spec.timeout with HookTimeout, re
   );
   assert.equal(w.kube.peek('v1', 'ConfigMap', 'apps', 'a'), undefined);
 });
+
+test('steady state: with every wave in sync an unhealthy wave holds nothing back — no wait, its health is only reported', async () => {
+  const w = world({ timeout: '10m' });
+  w.git.commit([deployment('api', { 'argocd.argoproj.io/sync-wave': '0' }), configMap('late', {}, wave(1))]);
+  const ready = async () => {
+    const api = w.kube.peek('apps/v1', 'Deployment', 'apps', 'api');
+    if (api && api.status === undefined) {
+      await w.kube.patchStatus(DEPLOY, 'apps', 'api', {
+        observedGeneration: api.metadata.generation,
+        replicas: 1,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        conditions: [{ type: 'Available', status: 'True' }],
+      });
+    }
+  };
+  const first = await run(w, { tick: ready });
+  assert.equal(first.error, undefined);
+  w.record(first);
+  // The Deployment loses its Pods (a node went away): Progressing, nothing in Git changed.
+  await w.kube.patchStatus(DEPLOY, 'apps', 'api', { readyReplicas: 0, availableReplicas: 0, updatedReplicas: 0 });
+  const start = w.clock.now();
+  const steady = await run(w);
+  assert.equal(steady.error, undefined);
+  assert.ok(w.clock.now() - start < 5000, `no wave wait (${w.clock.now() - start} ms)`);
+  assert.equal(steady.sync, 'Synced');
+  assert.notEqual(steady.health.status, 'Healthy');
+
+  // A new commit that changes the later wave waits for the earlier one again.
+  w.git.commit([deployment('api', { 'argocd.argoproj.io/sync-wave': '0' }), configMap('late', { v: '2' }, wave(1))]);
+  const changed = await run(w);
+  assert.equal(changed.error?.code, 'SyncWaveTimeout');
+  assert.deepEqual((await w.kube.get(CM, 'apps', 'late'))?.data, {});
+});
