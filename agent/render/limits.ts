@@ -4,6 +4,7 @@ import { terminal } from '../../shared/errors/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import { abortReason } from '../../shared/time/clock.ts';
 import { manifestTooLarge, MAX_MANIFEST_FILE_BYTES } from './size-limits.ts';
+import { decodeUtf8 } from './utf8.ts';
 
 /**
  * The bounds of one render. A repository is written by whoever controls it, so what it costs to
@@ -181,7 +182,7 @@ function definedOnly(limits: RenderLimitOptions): Partial<RenderLimits> {
  * The text of a regular file, counted against the budget's bytes and held to the per-file cap: a
  * file larger than either is refused before it is read, and one that grows while it is read is
  * cut off at the limit. The per-file cap is ManifestTooLarge (split the file); the budget's is
- * RenderTooLarge (the whole path is too big).
+ * RenderTooLarge (the whole path is too big). Text that is not UTF-8 is ManifestParseFailed.
  */
 export async function readFileWithin(
   path: string,
@@ -207,7 +208,7 @@ export async function readFileWithin(
       chunks.push(chunk.subarray(0, bytesRead));
     }
     budget.file(length);
-    return Buffer.concat(chunks, length).toString('utf8');
+    return decodeUtf8(Buffer.concat(chunks, length), label);
   } finally {
     await handle.close();
   }

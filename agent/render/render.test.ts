@@ -147,6 +147,29 @@ describe('render: plain manifests', () => {
     );
   });
 
+  it('a file that is not UTF-8: ManifestParseFailed at the first bad byte, never U+FFFD applied', async () => {
+    const root = await tree({});
+    await writeFile(join(root, 'x.yaml'), Buffer.concat([Buffer.from(`${cm('latin1')}data:\n  v: "caf`), Buffer.from([0xe9, 0x22, 0x0a])]));
+    await assert.rejects(
+      renderPath(root, '.'),
+      rejectsWith('ManifestParseFailed', /^x\.yaml:6:10: the file is not valid UTF-8 \(byte 0xE9\)$/),
+    );
+    // Overlong and surrogate forms are refused too; four-byte characters are fine.
+    await writeFile(
+      join(root, 'x.yaml'),
+      Buffer.concat([Buffer.from(`${cm('overlong')}data:\n  v: "`), Buffer.from([0xc0, 0xaf, 0x22, 0x0a])]),
+    );
+    await assert.rejects(renderPath(root, '.'), rejectsWith('ManifestParseFailed', /^x\.yaml:6:7: .*\(byte 0xC0\)$/));
+    await writeFile(
+      join(root, 'x.yaml'),
+      Buffer.concat([Buffer.from(`${cm('surrogate')}data:\n  v: "`), Buffer.from([0xed, 0xa0, 0x80, 0x22, 0x0a])]),
+    );
+    await assert.rejects(renderPath(root, '.'), rejectsWith('ManifestParseFailed', /^x\.yaml:6:7: .*\(byte 0xED\)$/));
+    await writeFile(join(root, 'x.yaml'), `${cm('emoji')}data:\n  v: "🌊 café"\n`);
+    const [only] = await renderPath(root, '.');
+    assert.deepEqual(only?.object['data'], { v: '🌊 café' });
+  });
+
   it('objects without apiVersion, kind or metadata.name: ManifestInvalid naming file and document', async () => {
     await assert.rejects(
       renderPath(fixture('invalid'), 'missing-kind'),
