@@ -147,6 +147,25 @@ describe('render: plain manifests', () => {
     );
   });
 
+  it('nesting deeper than MAX_NESTING_DEPTH: ManifestParseFailed where it crosses the limit, not a stack overflow', async () => {
+    const flow = (depth: number) => `${cm('deep-flow')}x: ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+    const block = (depth: number) =>
+      `${cm('deep-block')}x:\n${Array.from({ length: depth }, (_, i) => `${' '.repeat(i + 1)}a:`).join('\n')} 1\n`;
+    // The top-level mapping is one level: 255 more fit, 256 more do not.
+    const ok = await tree({ 'flow.yaml': flow(255), 'block/x.yaml': block(255) });
+    assert.equal((await renderPath(ok, '.')).length, 2);
+    const root = await tree({ 'flow.yaml': flow(10_000), 'block/x.yaml': block(1_000) });
+    await assert.rejects(
+      renderPath(root, '.'),
+      rejectsWith('ManifestParseFailed', /^block\/x\.yaml:261:257: collections nest deeper than 256 levels$/),
+    );
+    await rm(join(root, 'block'), { recursive: true });
+    await assert.rejects(
+      renderPath(root, '.'),
+      rejectsWith('ManifestParseFailed', /^flow\.yaml:5:259: collections nest deeper than 256 levels$/),
+    );
+  });
+
   it('a file that is not UTF-8: ManifestParseFailed at the first bad byte, never U+FFFD applied', async () => {
     const root = await tree({});
     await writeFile(join(root, 'x.yaml'), Buffer.concat([Buffer.from(`${cm('latin1')}data:\n  v: "caf`), Buffer.from([0xe9, 0x22, 0x0a])]));

@@ -1,5 +1,5 @@
-import type { ScalarTag, Tags } from 'yaml';
-import { isNode, LineCounter, parseAllDocuments, visit } from 'yaml';
+import type { CST, Document, ScalarTag, Tags } from 'yaml';
+import { Composer, isNode, LineCounter, Parser, visit } from 'yaml';
 
 /**
  * YAML as Kubernetes tooling reads it. The YAML 1.2 core schema, as kustomize reads it
@@ -76,6 +76,41 @@ const PARSE_OPTIONS = {
   prettyErrors: false,
 } as const;
 
+/**
+ * How deeply collections may nest. The composer recurses once per level and runs out of stack
+ * near a thousand (a RangeError mid-parse, whose position says nothing); real manifests, CRD
+ * schemas included, stay far below this.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * The offset of the first collection nested deeper than `max` in one CST document, or undefined.
+ * Iterative: the tree it guards against would overflow a recursive walk.
+ */
+function tooDeep(token: CST.Token, max: number): number | undefined {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: token, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop() as { node: unknown; depth: number };
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      for (const child of node) stack.push({ node: child, depth });
+      continue;
+    }
+    const record = node as Record<string, unknown>;
+    let level = depth;
+    if (typeof record.type === 'string' && COLLECTIONS.has(record.type)) {
+      level++;
+      if (level > max) return typeof record.offset === 'number' ? record.offset : 0;
+    }
+    for (const [key, child] of Object.entries(record)) {
+      if (key !== 'source' && typeof child === 'object') stack.push({ node: child, depth: level });
+    }
+  }
+  return undefined;
+}
+
 /** Tags a document may name when `untagged` is asked for: the ones that change nothing. */
 const NEUTRAL_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map']);
 
@@ -89,8 +124,16 @@ const NEUTRAL_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 
  */
 export function parseYaml(text: string, options: { untagged?: boolean } = {}): YamlParse {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter });
-  const list = Array.isArray(docs) ? docs : [docs];
+  // parseAllDocuments, with the nesting checked between the parser (iterative) and the composer.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  for (const token of tokens) {
+    const offset = tooDeep(token, MAX_NESTING_DEPTH);
+    if (offset === undefined) continue;
+    const pos = lineCounter.linePos(offset);
+    const message = `collections nest deeper than ${MAX_NESTING_DEPTH} levels`;
+    return { ok: false, error: { line: pos.line, col: pos.col, message } };
+  }
+  const list: Document.Parsed[] = Array.from(new Composer(PARSE_OPTIONS).compose(tokens));
   const documents: YamlDocument[] = [];
   let index = 0;
   for (const doc of list) {
