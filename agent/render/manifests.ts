@@ -12,6 +12,13 @@ import { parseYaml } from './yaml.ts';
  * ManifestInvalid naming file and document.
  */
 export function parseManifests(text: string, file: string): RenderedObject[] {
+  if (LFS_POINTER.test(text)) {
+    throw terminal(
+      'ManifestInvalid',
+      `${file} is a Git LFS pointer, not a manifest: the agent does not fetch Git LFS content`,
+      'commit manifests as ordinary files (take their pattern out of the LFS lines in .gitattributes)',
+    );
+  }
   const parsed = parseYaml(text);
   if (!parsed.ok) {
     const { line, col, message } = parsed.error;
@@ -32,6 +39,9 @@ export function parseManifests(text: string, file: string): RenderedObject[] {
   }
   return out;
 }
+
+/** The first line of a Git LFS pointer file (git-lfs's spec; hawser was its first name). */
+const LFS_POINTER = /^version https:\/\/(?:git-lfs|hawser)\.github\.com\/spec\/v1\r?\n/;
 
 export function describeSource(source: ObjectSource): string {
   return `${source.file} document ${source.document}${source.item === undefined ? '' : ` item ${source.item}`}`;

@@ -189,6 +189,16 @@ describe('render: plain manifests', () => {
     assert.deepEqual(only?.object['data'], { v: '🌊 café' });
   });
 
+  it('a Git LFS pointer where a manifest should be: ManifestInvalid that names LFS', async () => {
+    const pointer =
+      'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n';
+    const root = await tree({ 'app/x.yaml': pointer });
+    await assert.rejects(
+      renderPath(root, 'app'),
+      rejectsWith('ManifestInvalid', /^app\/x\.yaml is a Git LFS pointer, not a manifest: the agent does not fetch Git LFS content$/),
+    );
+  });
+
   it('objects without apiVersion, kind or metadata.name: ManifestInvalid naming file and document', async () => {
     await assert.rejects(
       renderPath(fixture('invalid'), 'missing-kind'),
