@@ -10,6 +10,7 @@ import { RenderBudget } from './limits.ts';
 import { describeSource } from './manifests.ts';
 import { label, resolveInside } from './paths.ts';
 import { renderPlainDirectory } from './plain.ts';
+import { refuseSubmodules } from './submodules.ts';
 import type { RenderedObject } from './types.ts';
 
 export type { KustomizeOptions } from './kustomize.ts';
@@ -44,7 +45,8 @@ export interface RenderOptions {
  * defaulting may reveal more, which the planner checks.
  *
  * Every render is bounded (files, bytes, objects, a deadline: `options.limits`); past a bound it
- * fails with a terminal RenderTooLarge naming the limit.
+ * fails with a terminal RenderTooLarge naming the limit. A directory holding a Git submodule is
+ * GitSubmoduleUnsupported (submodules are never fetched).
  */
 export async function renderPath(checkoutDir: string, path = './', options: RenderOptions = {}): Promise<RenderedObject[]> {
   const root = await realpath(checkoutDir);
@@ -67,6 +69,7 @@ export async function renderPath(checkoutDir: string, path = './', options: Rend
     signal: options.signal ?? options.kustomize?.signal,
     stats: options.stats,
   });
+  await refuseSubmodules(root, dir, budget);
   const rendered = (await findKustomizationFile(dir))
     ? await renderKustomization(root, dir, budget, options.kustomize)
     : await renderPlainDirectory(root, dir, budget);

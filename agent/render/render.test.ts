@@ -189,6 +189,26 @@ describe('render: plain manifests', () => {
     assert.deepEqual(only?.object['data'], { v: '🌊 café' });
   });
 
+  it('a Git submodule in (or as) the rendered directory: GitSubmoduleUnsupported; one elsewhere is no concern', async () => {
+    const gitmodules =
+      '[submodule "vendored"]\n\tpath = apps/web/vendored\n\turl = ext::sh -c touch% /tmp/x\n[submodule "docs"]\n\tpath = "docs/theme"\n';
+    const root = await tree({
+      '.gitmodules': gitmodules,
+      'apps/web/x.yaml': cm('web'),
+      'apps/api/x.yaml': cm('api'),
+      'docs/x.yaml': cm('docs'),
+    });
+    // The checkout leaves a submodule an empty directory.
+    await mkdir(join(root, 'apps/web/vendored'));
+    await mkdir(join(root, 'docs/theme'));
+    const refused = /^apps\/web\/vendored is a Git submodule in (apps|apps\/web|apps\/web\/vendored); the agent does not fetch submodules/;
+    for (const path of ['apps', 'apps/web', 'apps/web/vendored']) {
+      await assert.rejects(renderPath(root, path), rejectsWith('GitSubmoduleUnsupported', refused));
+    }
+    await assert.rejects(renderPath(root, 'docs'), rejectsWith('GitSubmoduleUnsupported', /^docs\/theme is a Git submodule in docs;/));
+    assert.deepEqual(ids(await renderPath(root, 'apps/api')), ['ConfigMap/api']);
+  });
+
   it('a Git LFS pointer where a manifest should be: ManifestInvalid that names LFS', async () => {
     const pointer =
       'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n';

@@ -18,6 +18,7 @@ export const REASONS = [
   'GitRepositoryTooLarge',
   'GitInsecureCredentials',
   'GitLocalRepositoryNotAllowed',
+  'GitSubmoduleUnsupported',
   // The filesystem of the Git cache (or another a program writes to) is full or over quota.
   'DiskFull',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)
