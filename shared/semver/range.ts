@@ -41,8 +41,15 @@ export function parseRange(source: string, field: string): SemverRange {
   }
 }
 
+/** A range longer than this is quoted by its start and its length: a condition is no place for kilobytes of spec. */
+export const MAX_QUOTED_RANGE = 64;
+
 export function invalidRange(field: string, source: string, why: string): TidemarkError {
-  return terminal('InvalidSemverRange', `${field} ${JSON.stringify(source)} is not a valid range: ${why}`, RANGE_HINT);
+  const quoted =
+    source.length > MAX_QUOTED_RANGE
+      ? `${JSON.stringify(`${source.slice(0, MAX_QUOTED_RANGE)}…`)} (${source.length} characters)`
+      : JSON.stringify(source);
+  return terminal('InvalidSemverRange', `${field} ${quoted} is not a valid range: ${why}`, RANGE_HINT);
 }
 
 /** Throws RangeSyntaxError; see parseRange. */
