@@ -14,6 +14,8 @@ export interface FaultRow {
   secretHits?: number;
   /** Seconds from the end of the fault (or the restart after a kill) until the system had converged. */
   recoverySeconds?: number;
+  /** The agent process's peak resident memory during the case, in MiB (bad-input cases). */
+  peakRssMiB?: number;
 }
 
 /** Where `npm run faults` collects rows (JSON lines); unset in `npm test`, which only asserts. */

@@ -36,12 +36,21 @@ try {
 
 function faultTable(rows: readonly FaultRow[]): string {
   const header = [
-    '| fault | converged | recovered in | lost objects | orphans | lost commits | secret hits |',
-    '| --- | :---: | ---: | ---: | ---: | ---: | ---: |',
+    '| fault | converged | recovered in | lost objects | orphans | lost commits | secret hits | agent peak RSS |',
+    '| --- | :---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ].join('\n');
   const lines = rows.map((r) => {
     const recovered = r.recoverySeconds === undefined ? '—' : `${r.recoverySeconds.toFixed(1)} s`;
-    const cells = [r.fault, r.converged ? 'yes' : '**no**', recovered, r.lostObjects, r.orphans, r.lostCommits ?? '—', r.secretHits ?? '—'];
+    const cells = [
+      r.fault,
+      r.converged ? 'yes' : '**no**',
+      recovered,
+      r.lostObjects,
+      r.orphans,
+      r.lostCommits ?? '—',
+      r.secretHits ?? '—',
+      r.peakRssMiB === undefined ? '—' : `${r.peakRssMiB} MiB`,
+    ];
     return `| ${cells.join(' | ')} |`;
   });
   return [header, ...lines].join('\n');
