@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,68 @@ export const BAD_INPUTS: readonly BadInput[] = [
       { path: 'd/lfs.yaml', data: LFS_POINTER },
     ],
     expect: { reason: 'ManifestInvalid', message: /d\/lfs\.yaml is a Git LFS pointer/ },
+  },
+  {
+    name: 'a 100 MB manifest',
+    commit: ({ prefix }) => [
+      {
+        path: 'd/big.yaml',
+        data: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${prefix}-big\ndata:\n  v: "${'x'.repeat(100 * 1024 * 1024)}"\n`,
+      },
+    ],
+    expect: { reason: 'ManifestTooLarge', message: /d\/big\.yaml is larger than 8 MiB/ },
+  },
+  {
+    name: '100,000 files',
+    commit: ({ prefix }) => {
+      const data = configMap(`${prefix}-same`, 'x');
+      return Array.from({ length: 100_000 }, (_, i) => ({ path: `d/many/f${i}.yaml`, data }));
+    },
+    expect: { reason: 'GitRepositoryTooLarge', message: /has 100003 files; the limit is 100000/ },
+  },
+  {
+    name: 'a kind no CRD defines',
+    commit: ({ prefix }) => [
+      { path: 'd/widget.yaml', data: `apiVersion: example.test/v1\nkind: Widget\nmetadata:\n  name: ${prefix}-widget\nspec: {}\n` },
+    ],
+    expect: { reason: 'UnknownKind', message: /the API server does not serve: Widget b\d+-widget/ },
+  },
+  {
+    name: 'a namespaced object in a namespace that does not exist',
+    commit: ({ prefix }) => [
+      {
+        path: 'd/elsewhere.yaml',
+        data: configMap(`${prefix}-elsewhere`, 'x').replace('metadata:\n', 'metadata:\n  namespace: no-such-ns\n'),
+      },
+    ],
+    expect: { reason: 'DryRunFailed', message: /no-such-ns/ },
+  },
+  {
+    name: 'a symlink to a file outside the checkout',
+    commit: () => [{ path: 'd/passwd.yaml', mode: '120000', data: '/etc/passwd' }],
+    expect: { reason: 'PathOutsideCheckout', message: /symlink d\/passwd\.yaml leads outside the repository checkout/ },
+  },
+  {
+    name: 'a symlink up out of the checkout (../../..)',
+    commit: () => [{ path: 'd/up', mode: '120000', data: '../../../../..' }],
+    expect: { reason: 'PathOutsideCheckout', message: /symlink d\/up leads outside the repository checkout/ },
+  },
+  {
+    name: 'spec.path ../../..',
+    spec: () => ({ path: '../../..' }),
+    expect: { reason: 'InvalidSpec', message: /spec\.path: "\.\.\/\.\.\/\.\." leads outside the repository/ },
+  },
+  {
+    name: 'a submodule whose URL runs a command (ext::)',
+    commit: ({ marker }) => [
+      { path: '.gitmodules', data: `[submodule "sub"]\n\tpath = d/sub\n\turl = ext::sh -c touch% ${marker}\n` },
+      { path: 'd/sub', mode: '160000', data: '0123456789abcdef0123456789abcdef01234567' },
+    ],
+    expect: { reason: 'GitSubmoduleUnsupported', message: /d\/sub is a Git submodule in d; the agent does not fetch submodules/ },
+    check: ({ marker }) => {
+      assert.equal(existsSync(marker), false, 'the submodule URL ran no command');
+      return Promise.resolve();
+    },
   },
 ];
 
