@@ -203,6 +203,34 @@ export const BAD_INPUTS: readonly BadInput[] = [
       return Promise.resolve();
     },
   },
+  {
+    name: 'repository URL with ext:: (a command)',
+    spec: ({ marker }) => ({ url: `ext::/bin/touch%20${marker}` }),
+    expect: { reason: 'InvalidSpec', message: /spec\.url: the repository URL uses a transport that is not allowed/ },
+    check: ({ marker }) => {
+      assert.equal(existsSync(marker), false, 'the URL ran no command');
+      return Promise.resolve();
+    },
+  },
+  {
+    name: 'repository URL that looks like an option',
+    spec: ({ marker }) => ({ url: `--upload-pack=touch${marker}` }),
+    refused: /spec\.url.*should match/,
+  },
+  {
+    name: 'branch that looks like an option',
+    spec: ({ marker }) => ({ git: { branch: `--upload-pack=touch${marker}` } }),
+    refused: /spec\.git\.branch.*should match/,
+  },
+  {
+    name: 'pathological semver range (git.semver, 200 alternatives)',
+    spec: () => ({ git: { semver: Array(200).fill('>=1.0.0 <2').join(' || ') } }),
+    expect: {
+      reason: 'InvalidSemverRange',
+      message:
+        /spec\.git\.semver ">=1\.0\.0 <2 \|\| .{40,60}…" \(2,?\d{3} characters\) is not a valid range: it is longer than 512 characters/,
+    },
+  },
 ];
 
 /**
