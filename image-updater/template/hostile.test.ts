@@ -1,7 +1,7 @@
 /**
- * Hostile commit message templates (a tenant writes them): each ends at the engine's memory or time
- * limit as the automation's CommitTemplateFailed condition, and this process renders the next
- * template as if nothing happened.
+ * Hostile commit message templates (a tenant writes them): each ends at one of the engine's limits
+ * (memory, time, Go's template depth, the output cap) as the automation's CommitTemplateFailed
+ * condition, and this process renders the next template as if nothing happened.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -19,6 +19,20 @@ const HOSTILE: Array<{ what: string; template: string; options: EngineOptions; m
     template: '{{ len (repeat 1000000000 "x") }}',
     options: {},
     message: /the template engine failed: the Go program exited, most likely out of its 256 MiB/,
+  },
+  {
+    what: 'a template that calls itself',
+    template: '{{ define "loop" }}{{ template "loop" . }}{{ end }}{{ template "loop" . }}',
+    options: {},
+    message: /executing "loop" at <\{\{template "loop" \.\}\}>: exceeded maximum template depth \(1000\)/,
+  },
+  {
+    // 10^10 lines of 64 bytes, from two small lists (one `until 1000000000` is itself 8 GB).
+    what: 'gigabytes printed',
+    template: `{{ range until 100000 }}{{ range until 100000 }}${'x'.repeat(63)}
+{{ end }}{{ end }}`,
+    options: {},
+    message: /output exceeds 1048576 bytes/,
   },
   {
     what: 'ten billion loop turns',
