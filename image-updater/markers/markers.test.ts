@@ -39,9 +39,18 @@ test('setter parsing: the three-part forms and what is rejected', () => {
     const r = parseSetter(`ns:app:${field}`);
     assert.ok(r.ok && r.setter.field === field);
   }
-  for (const bad of ['app', 'ns:', ':app', 'ns:app:color', 'a:b:tag:x', 'ns:my app', '']) {
+  for (const bad of ['app', 'ns:', ':app', 'ns:app:color', 'a:b:tag:x', 'ns:my app', '', 'NS:app', 'ns:App', 'ns:app_1']) {
     assert.equal(parseSetter(bad).ok, false, bad);
   }
+  // A name no object can have is refused, and quoted by its start only.
+  assert.deepEqual(parseSetter(`ns:${'p'.repeat(3_000_000)}`), {
+    ok: false,
+    reason: `marker policy "ns:${'p'.repeat(61)}…" (3000003 characters): the name must be at most 253 characters`,
+  });
+  assert.deepEqual(parseSetter(`${'n'.repeat(64)}:app`), {
+    ok: false,
+    reason: `marker policy "${'n'.repeat(64)}…" (68 characters): the namespace must be at most 63 characters`,
+  });
 });
 
 test('marker comments: JSON object of strings, leading #s dropped, nothing trailing', () => {

@@ -1,4 +1,5 @@
 /** Parsing of marker comments: `# {"$imagepolicy": "<namespace>:<name>[:tag|:name|:digest]"}`. */
+import { namespaceProblem, objectNameProblem } from '../../shared/spec/names.ts';
 import type { Setter, SetterField } from './types.ts';
 
 const FIELDS: ReadonlySet<string> = new Set<SetterField>(['tag', 'name', 'digest']);
@@ -10,20 +11,35 @@ export function looksLikeMarker(comment: string): boolean {
 
 export type MarkerParse = { ok: true; setter: Setter } | { ok: false; reason: string };
 
-/** Parses `ns:name` or `ns:name:field`. */
+/** A marker value longer than this is quoted by its start and its length: a problem is read in a condition. */
+export const MAX_QUOTED_MARKER = 64;
+
+function quote(raw: string): string {
+  return raw.length > MAX_QUOTED_MARKER ? `"${raw.slice(0, MAX_QUOTED_MARKER)}…" (${raw.length} characters)` : `"${raw}"`;
+}
+
+/**
+ * Parses `ns:name` or `ns:name:field`. The namespace and name must be ones Kubernetes allows
+ * (a DNS label, a DNS subdomain): no other can name a policy, and a megabyte of "name" would
+ * otherwise travel into the "unknown policy" problem, the condition and the Event.
+ */
 export function parseSetter(raw: string): MarkerParse {
   const parts = raw.split(':');
   const bad = (reason: string): MarkerParse => ({ ok: false, reason });
   if (parts.length < 2 || parts.length > 3) {
-    return bad(`marker policy "${raw}" is not "<namespace>:<name>" or "<namespace>:<name>:<tag|name|digest>"`);
+    return bad(`marker policy ${quote(raw)} is not "<namespace>:<name>" or "<namespace>:<name>:<tag|name|digest>"`);
   }
   const [namespace = '', name = '', field] = parts;
   if (namespace === '' || name === '' || /\s/.test(raw)) {
-    return bad(`marker policy "${raw}" needs a non-empty namespace and name without spaces`);
+    return bad(`marker policy ${quote(raw)} needs a non-empty namespace and name without spaces`);
   }
   if (field !== undefined && !FIELDS.has(field)) {
-    return bad(`marker policy "${raw}" ends in ":${field}"; only :tag, :name and :digest are known`);
+    return bad(`marker policy ${quote(raw)} ends in ":${field.slice(0, MAX_QUOTED_MARKER)}"; only :tag, :name and :digest are known`);
   }
+  const nsProblem = namespace.length > 63 ? 'must be at most 63 characters' : namespaceProblem(namespace);
+  const nameProblem = name.length > 253 ? 'must be at most 253 characters' : objectNameProblem(name);
+  if (nsProblem !== undefined) return bad(`marker policy ${quote(raw)}: the namespace ${nsProblem}`);
+  if (nameProblem !== undefined) return bad(`marker policy ${quote(raw)}: the name ${nameProblem}`);
   return { ok: true, setter: { raw, namespace, name, field: (field as SetterField | undefined) ?? 'image' } };
 }
 
