@@ -12,7 +12,8 @@ import type { GitServers } from '../harness/git.ts';
 import type { KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { startKubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { waitFor } from '../harness/process.ts';
-import { cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
+import { cdPath, getCd, installCrds, listEvents, testClient } from '../harness/tidemark.ts';
+import type { Reason } from '../../shared/errors/reasons.ts';
 
 /** What an agent fault case runs against: the shared control plane, an admin client, a Git server. */
 export interface FaultEnv {
@@ -78,5 +79,22 @@ export async function startProxiedAgent(
   } catch (err) {
     await proxy.close();
     throw err;
+  }
+}
+
+/** The Event is recorded after the condition is written: it is waited for, not expected at once. */
+export async function waitEvent(kube: KubeClient, ns: string, name: string, reason: Reason): Promise<void> {
+  let seen: string[] = [];
+  try {
+    await waitFor(
+      async () => {
+        const events = await listEvents(kube, ns, name);
+        seen = events.map((e) => `${e.type}/${e.reason}`);
+        return events.some((e) => e.reason === reason && e.type === 'Warning');
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: `a Warning Event with reason ${reason}` },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; events: ${JSON.stringify(seen)}`, { cause: err });
   }
 }
