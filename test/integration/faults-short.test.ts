@@ -7,13 +7,19 @@ import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sy
 import { GIT_FAULTS, runGitFault } from '../faults/git-faults.ts';
 import { REGISTRY_FAULTS, runRegistryFault, startRegistryFaultEnv, type RegistryFaultEnv } from '../faults/registry-faults.ts';
 import { runSecretScan } from '../faults/secrets-faults.ts';
+import { BAD_INPUTS, runBadInput, startBadInputEnv, type BadInputEnv } from '../faults/bad-input-faults.ts';
+import { BAD_POLICIES, runBadPolicy, startBadPolicyEnv, type BadPolicyEnv } from '../faults/bad-image-policy-faults.ts';
+import { startGitServers } from '../harness/git.ts';
+import { testClient } from '../harness/tidemark.ts';
 
 /**
  * The short form of `npm run faults` that `npm test` runs: the agent killed in the middle of the
  * apply of a first sync and in the middle of a prune, API server errors during a sync, and an
  * image scan throttled with Retry-After and redirected to another host (about 10 s), and the Git
- * server down or answering non-Git bytes (about 16 s), and the secret scan without the remote
- * cluster failures and the image automation. The full matrix is `npm run faults`.
+ * server down or answering non-Git bytes (about 16 s), the secret scan without the remote
+ * cluster failures and the image automation, a YAML alias bomb beside a healthy deployment (about
+ * 10 s with the agent's start), and two bad image policies (about 2 s). The full matrix is
+ * `npm run faults`.
  */
 const SHORT = [
   'agent SIGKILL during apply (250th write)',
@@ -69,5 +75,52 @@ describe('faults (short form): known secrets in every output', () => {
     await installCrds(cluster);
     const result = await runSecretScan(cluster, { short: true });
     assert.deepEqual(result.hits, [], 'no output holds a known secret, whole or in part');
+  });
+});
+
+const SHORT_BAD_INPUT = ['YAML alias bomb (9 levels of 9 aliases)'];
+
+describe('faults (short form): bad input', { concurrency: 1 }, () => {
+  let env: BadInputEnv | undefined;
+
+  before(async () => {
+    const cluster = await testCluster();
+    await installCrds(cluster);
+    const git = await startGitServers({ http: { allowAnonymousRead: true }, ssh: false });
+    env = await startBadInputEnv({ cluster, admin: testClient(cluster), git });
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  BAD_INPUTS.forEach((input, index) => {
+    if (!SHORT_BAD_INPUT.includes(input.name)) return;
+    it(`reports, keeps the good state and serves the rest: ${input.name}`, async () => {
+      await runBadInput(env as BadInputEnv, input, index);
+    });
+  });
+});
+
+const SHORT_BAD_POLICY = ['image policy: a regex with a backreference (not RE2)', 'image policy: a semver range beyond 64 bits'];
+
+describe('faults (short form): bad image policies', { concurrency: 1 }, () => {
+  let env: BadPolicyEnv | undefined;
+
+  before(async () => {
+    const cluster = await testCluster();
+    await installCrds(cluster);
+    env = await startBadPolicyEnv(cluster);
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  BAD_POLICIES.forEach((bad, index) => {
+    if (!SHORT_BAD_POLICY.includes(bad.name)) return;
+    it(`reports, keeps the last tag and serves the rest: ${bad.name}`, async () => {
+      await runBadPolicy(env as BadPolicyEnv, bad, index);
+    });
   });
 });
