@@ -24,7 +24,7 @@ import { startAgentProcess } from '../harness/agent-process.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
 import type { GitRepos } from '../harness/git.ts';
 import { harnessGitEnv } from '../harness/git.ts';
-import { applyCd, cdPath, condition, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, cdPath, condition, getObject, waitForCd } from '../harness/tidemark.ts';
 import { releaseDeployment, waitEvent, type FaultEnv } from './case-env.ts';
 import type { FaultRow } from './report.ts';
 
@@ -51,6 +51,8 @@ export interface CaseContext {
   prefix: string;
   /** A path no command of the case may create (for inputs that would run one). */
   marker: string;
+  /** Unique in the cluster, for cluster-scoped objects: `<namespace>-<prefix>`. */
+  unique: string;
 }
 
 export interface BadInput {
@@ -61,10 +63,12 @@ export interface BadInput {
   spec?: (ctx: CaseContext) => Record<string, unknown>;
   /** The API server refuses that spec at admission; its message must match. */
   refused?: RegExp;
-  /** The Ready condition the bad input must leave. */
+  /** The Ready condition the bad input must leave; without it, the input is applied (as kubectl would). */
   expect?: { reason: Reason; message: RegExp };
   /** Extra checks while the bad input is there. */
   check?: (ctx: CaseContext, env: BadInputEnv) => Promise<void>;
+  /** Extra checks once the fixed commit is applied. */
+  after?: (ctx: CaseContext, env: BadInputEnv) => Promise<void>;
 }
 
 const configMap = (name: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  v: ${v}\n`;
@@ -175,6 +179,26 @@ export const BAD_INPUTS: readonly BadInput[] = [
       },
     ],
     expect: { reason: 'DryRunFailed', message: /no-such-ns/ },
+  },
+  {
+    // kubectl drops the namespace of a cluster-scoped object; so does the agent, and prunes it later.
+    name: 'a cluster-scoped object with a namespace (ClusterRole)',
+    commit: ({ unique }) => [
+      {
+        path: 'd/role.yaml',
+        data:
+          `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n` +
+          `metadata:\n  name: ${unique}\n  namespace: no-such-ns\nrules: []\n`,
+      },
+    ],
+    check: async ({ unique }, env) => {
+      const role = await getObject(env.admin, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${unique}`);
+      assert.equal(role?.metadata.namespace, undefined, 'applied cluster-scoped, the namespace dropped');
+    },
+    after: async ({ unique }, env) => {
+      const role = await getObject(env.admin, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${unique}`);
+      assert.equal(role, undefined, 'pruned once the commit drops it');
+    },
   },
   {
     name: 'a symlink to a file outside the checkout',
@@ -291,7 +315,7 @@ export async function runBadInput(env: BadInputEnv, input: BadInput, index: numb
   const prefix = `b${index}`;
   const name = `bad-${index}`;
   const repo = `badinput-${index}-${ns.slice(-6)}`;
-  const ctx: CaseContext = { prefix, marker: join(env.workDir, `ran-${index}`) };
+  const ctx: CaseContext = { prefix, marker: join(env.workDir, `ran-${index}`), unique: `${ns}-${prefix}` };
   const goodSpec = { url: git.http!.url(repo), path: 'd', pullInterval: INTERVAL, timeout: TIMEOUT };
   const memory = sampleRss(agent);
   try {
@@ -316,7 +340,8 @@ export async function runBadInput(env: BadInputEnv, input: BadInput, index: numb
         body: { spec: input.spec(ctx) },
       });
     } else if (input.commit) {
-      await commitEntries(git.repos, repo, a, input.commit(ctx), `bad input: ${input.name}`);
+      const bad = await commitEntries(git.repos, repo, a, input.commit(ctx), `bad input: ${input.name}`);
+      if (!input.expect) await waitForCd(admin, ns, name, synced(bad), `${name}: applied`, 120_000);
     }
 
     let lost = 0;
@@ -364,6 +389,7 @@ export async function runBadInput(env: BadInputEnv, input: BadInput, index: numb
     const after = await liveConfigMaps(admin, ns, prefix);
     const missing = diff(want(prefix, 'c'), after);
     assert.deepEqual(missing, [], 'every object of the fixed commit is live, nothing else');
+    await input.after?.(ctx, env);
     return { fault: input.name, converged: true, lostObjects: lost + missing.length, orphans: 0, peakRssMiB: mib(peak) };
   } catch (err) {
     throw new Error(`${input.name}: ${(err as Error).message}\nagent output (tail): ${agent.output().slice(-3000)}`, { cause: err });
@@ -374,6 +400,10 @@ export async function runBadInput(env: BadInputEnv, input: BadInput, index: numb
       await admin.rest.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}/configmaps/${prefix}-${i}` }).catch(() => undefined);
     }
     await rm(git.repos.path(repo), { recursive: true, force: true });
+    // A released deployment leaves its objects; a cluster-scoped one would outlive the namespace.
+    await admin.rest
+      .request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${ctx.unique}` })
+      .catch(() => undefined);
   }
 }
 
