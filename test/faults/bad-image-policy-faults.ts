@@ -212,13 +212,15 @@ export async function runBadPolicy(env: BadPolicyEnv, bad: BadPolicy, index: num
     assert.ok(peak <= MAX_UPDATER_RSS_BYTES, `the process's RSS peaked at ${mib(peak)} MiB (bound ${mib(MAX_UPDATER_RSS_BYTES)} MiB)`);
 
     // Fixed: the good spec back (a merge patch that clears what the bad one added).
+    const fixedAt = Date.now();
     if (!bad.refused) {
       await patchSpec(kube, ns, name, { filterTags: null });
       await patchSpec(kube, ns, name, GOOD_SPEC);
     }
     const newest = env.newest();
     await waitPolicy(kube, ns, name, (s) => s.latestRef?.tag === newest && conditionOf(s, 'Ready')?.status === 'True', `${name}: fixed`);
-    return { fault: bad.name, converged: true, lostObjects: lost, orphans: 0, peakRssMiB: mib(peak) };
+    const recoverySeconds = (Date.now() - fixedAt) / 1000;
+    return { fault: bad.name, converged: true, recoverySeconds, lostObjects: lost, orphans: 0, peakRssMiB: mib(peak) };
   } finally {
     clearInterval(timer);
     await kube.rest.request({ method: 'DELETE', path: policyPath(ns, name) }).catch(() => undefined);

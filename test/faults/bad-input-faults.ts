@@ -364,6 +364,7 @@ export async function runBadInput(env: BadInputEnv, input: BadInput, index: numb
 
     // Fixed: the spec back, or a commit of the good files (with a new value) over the bad one.
     let fixed: string;
+    const fixedAt = Date.now();
     if (input.spec && !input.refused) {
       const clear = Object.fromEntries(Object.keys(input.spec(ctx)).map((k) => [k, null]));
       await admin.rest.request({
@@ -386,11 +387,12 @@ export async function runBadInput(env: BadInputEnv, input: BadInput, index: numb
       fixed = await git.repos.commitFiles(repo, 'main', goodFiles(prefix, 'c'), 'a new value');
     }
     await waitForCd(admin, ns, name, synced(fixed), `${name}: synced again once fixed`, 120_000);
+    const recoverySeconds = (Date.now() - fixedAt) / 1000;
     const after = await liveConfigMaps(admin, ns, prefix);
     const missing = diff(want(prefix, 'c'), after);
     assert.deepEqual(missing, [], 'every object of the fixed commit is live, nothing else');
     await input.after?.(ctx, env);
-    return { fault: input.name, converged: true, lostObjects: lost + missing.length, orphans: 0, peakRssMiB: mib(peak) };
+    return { fault: input.name, converged: true, recoverySeconds, lostObjects: lost + missing.length, orphans: 0, peakRssMiB: mib(peak) };
   } catch (err) {
     throw new Error(`${input.name}: ${(err as Error).message}\nagent output (tail): ${agent.output().slice(-3000)}`, { cause: err });
   } finally {
