@@ -158,7 +158,7 @@ export class ProviderController extends TableController<ProviderEntry> {
     }
     if (!secret)
       throw terminal('SecretNotFound', `Secret ${namespace}/${name} (spec.secretRef) not found`, 'create the Secret or fix spec.secretRef');
-    const data = ((secret as { data?: Record<string, unknown> }).data ?? {});
+    const data = (secret as { data?: Record<string, unknown> }).data ?? {};
     const decoded: Record<string, string | undefined> = {};
     for (const key of ['address', 'token', 'username', 'password']) {
       const value = data[key];
