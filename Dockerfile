@@ -1,5 +1,6 @@
 # One image for every program: `tidemark agent`, `tidemark image-updater` and `tidemark
-# notification` (charts/tidemark runs it with one of them as the first argument).
+# notification` (charts/tidemark runs it with one of them as the first argument), and the local
+# `tidemark dashboard`.
 #
 #   docker build -t tidemark:0.1.0 .
 #
@@ -85,6 +86,7 @@ COPY shared ./shared
 COPY agent ./agent
 COPY image-updater ./image-updater
 COPY notification ./notification
+COPY console ./console
 
 # Type stripping once, at build time: the stripped JavaScript and V8 code of every module go into
 # Node's compile cache, so a running program never loads the TypeScript stripper (~25 MiB less
