@@ -306,10 +306,11 @@ describe('chart: rendered pods', () => {
     assert.deepEqual(
       rules.map((r) => `${list(obj(r, 'rule').resources, 'resources').join(',')}: ${list(obj(r, 'rule').verbs, 'verbs').join(',')}`),
       [
-        'receivers: get,list,watch',
-        'receivers/status: get,update,patch',
+        'receivers,providers,alerts: get,list,watch',
+        'receivers/status,providers/status,alerts/status: get,update,patch',
         'continuousdeployments,imagerepositories: get,list,patch',
-        'events: create,patch',
+        'imagepolicies,imageupdateautomations: get',
+        'events: create,patch,list,watch',
       ],
     );
   });
