@@ -430,6 +430,25 @@ describe('chart: rendered pods', () => {
     ]);
   });
 
+  it('monitors cover the notification program when it runs, scraping its health port and never the receiver', async () => {
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { notification: { enabled: true }, metrics: { serviceMonitor: { enabled: true }, podMonitor: { enabled: true } } },
+    });
+    for (const kind of ['ServiceMonitor', 'PodMonitor']) {
+      assert.ok(names(ofKind(objects, kind)).includes(`${kind} ns/tm-tidemark-notification`), `${kind} for notification`);
+    }
+    const monitor = ofKind(objects, 'ServiceMonitor').find((m) => m.metadata.name === 'tm-tidemark-notification')!;
+    const spec = obj(monitor.spec, 'spec');
+    const matchLabels = obj(obj(spec.selector, 'selector').matchLabels, 'matchLabels');
+    const [endpoint] = list(spec.endpoints, 'endpoints').map((e) => obj(e, 'endpoint'));
+    const scraped = ofKind(objects, 'Service')
+      .filter((svc) => Object.entries(matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v))
+      .filter((svc) => list(obj(svc.spec, 'spec').ports, 'ports').some((p) => obj(p, 'port').name === endpoint?.port));
+    assert.deepEqual(names(scraped), ['Service ns/tm-tidemark-notification'], 'only the health Service has the scraped port');
+  });
+
   it('metrics.podMonitor: one PodMonitor per program, selecting exactly its pods, scraping /metrics on the container port', async () => {
     const objects = await renderChart(helm, {
       release: 'tm',
