@@ -187,4 +187,43 @@ describe('leader election: two agent processes', () => {
     });
     assert.equal(settings.data?.color, 'green');
   });
+
+  it('killed in the middle of a 200-object sync, the leader is replaced and the new one finishes the commit', async (t) => {
+    const [first, second] = agents as [AgentProcess, AgentProcess];
+    // After the previous case one of them is dead: it comes back as a standby.
+    const dead = (await leaderGauge(first).catch(() => undefined)) === undefined ? first : second;
+    const leader = dead === first ? second : first;
+    await dead.restart();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 200; i++)
+      files[`deploy/cm-${String(i).padStart(3, '0')}.yaml`] = configMapYaml(`cm-${String(i).padStart(3, '0')}`, { i: String(i) });
+    const target = await git.repos.commitFiles('app', 'main', files, '200 objects');
+    const count = async () =>
+      (await kube.rest.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${apps}/configmaps` })).items.length;
+    const before = await count();
+    await waitFor(async () => (await count()) >= before + 20, { timeoutMs: 60_000, intervalMs: 50, what: 'the sync under way' });
+    leader.kill('SIGKILL');
+    const killedAt = Date.now();
+    await leader.exited();
+    const applied = (await count()) - before;
+    await waitForCd(
+      kube,
+      ns,
+      'app',
+      (c) => c.status?.lastAppliedRevision?.endsWith(target) === true,
+      'the commit finished by the new leader',
+    );
+    t.diagnostic(
+      `killed after ${applied} of 200 objects; the new leader finished ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
+    );
+    assert.ok(applied < 200, `the kill came mid-sync (${applied} applied before it)`);
+    assert.equal((await count()) - before, 200, 'every object of the commit');
+    // The old leader was dead before the new one held the Lease: no object was written by both at once.
+    const lease = await kube.rest.request<Lease>({
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/tidemark-agent`,
+    });
+    assert.ok(Date.parse(lease.spec?.acquireTime ?? '') >= killedAt - 1000, `taken over at ${lease.spec?.acquireTime}`);
+    assert.equal(await leaderGauge(dead), 1);
+  });
 });
