@@ -76,6 +76,10 @@ function tenantRbac(namespace: string, accounts: string[]): KubeObject[] {
   ];
 }
 
+/** The deployments of this file, for its all-namespaces agent's --watch-label-selector. */
+const SUITE_LABELS = { 'tidemark.test/suite': 'tenancy' };
+const SUITE_SELECTOR = 'tidemark.test/suite=tenancy';
+
 describe('tenancy: a ContinuousDeployment can do no more than its ServiceAccount', () => {
   let cluster: ClusterAccess;
   let admin: KubeClient;
@@ -157,10 +161,15 @@ describe('tenancy: a ContinuousDeployment can do no more than its ServiceAccount
       agentIdentityNamespaces: [platform],
       noCrossNamespaceRefs: true,
       allowLocalGit: true,
+      // It watches every namespace: only this file's deployments, or it would act (as "default")
+      // on the deployments other test files run at the same time.
+      watchLabelSelector: SUITE_SELECTOR,
     });
     updater = await startImageUpdater({
       kubeconfigPath: rbac.imageUpdaterKubeconfig,
       env: {},
+      // The one ImagePolicy of this file lives here; all namespaces would take other files' objects.
+      namespace: tenant,
       log: testLogger(),
       workers: 2,
       noCrossNamespaceRefs: true,
@@ -185,7 +194,7 @@ describe('tenancy: a ContinuousDeployment can do no more than its ServiceAccount
   const deploy = async (ns: string, name: string, files: Record<string, string>, spec: Record<string, unknown> = {}) => {
     await git.repos.createRepo(`${ns}-${name}`, files);
     await applyCd(admin, {
-      metadata: { name, namespace: ns },
+      metadata: { name, namespace: ns, labels: SUITE_LABELS },
       spec: { url: git.repos.fileUrl(`${ns}-${name}`), path: './', pullInterval: '1h', ...spec },
     });
   };
