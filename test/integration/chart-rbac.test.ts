@@ -690,6 +690,9 @@ describe('chart RBAC with ServiceAccount tokens', () => {
       kubeconfigPath: identity.kubeconfig,
       receiverAddress: '127.0.0.1:0',
       env: {},
+      // One namespace: across all, it would write the status of other test files' Receivers,
+      // Providers and Alerts, and send their alerts too.
+      namespace: home,
       log: silentLogger,
     });
     cleanups.push(() => running.stop());
