@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LeaderElector, type LeaseRecord, type LeaseTimings } from '../../shared/controller/leader-election.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
@@ -9,13 +6,12 @@ import type { KubeRequest } from '../../shared/kube/rest.ts';
 import { parseTextFormat } from '../../shared/metrics/text-format.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
-import { startAgentProcess } from '../harness/agent-process.ts';
+import { useAgentProcesses } from '../harness/agent-processes.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers, type GitServers } from '../harness/git.ts';
 import { configMapYaml } from '../harness/manifests.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
 
 /**
  * Two replicas on the real API server: one Lease, one leader. In process first (hand-over on
@@ -98,30 +94,7 @@ describe('leader election on a real Lease', () => {
 });
 
 describe('leader election: two agent processes', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let ns = '';
-  let apps = '';
-  let cacheDirs: string[] = [];
-  const agents: AgentProcess[] = [];
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false });
-    ns = await cluster.createNamespace('ha');
-    apps = await cluster.createNamespace('ha-apps');
-    cacheDirs = await Promise.all([0, 1].map((i) => mkdtemp(join(tmpdir(), `tidemark-ha-${i}-`))));
-  });
-
-  after(async () => {
-    await Promise.all(agents.map((a) => a.stop()));
-    await git?.stop();
-    await kube?.close();
-    await Promise.all(cacheDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  });
+  const world = useAgentProcesses('ha');
 
   const scrape = async (agent: AgentProcess) => parseTextFormat(await (await fetch(`${agent.healthUrl()}/metrics`)).text());
   const leaderGauge = async (agent: AgentProcess) =>
@@ -132,6 +105,7 @@ describe('leader election: two agent processes', () => {
       .reduce((n, s) => n + s.value, 0);
 
   it('the standby is Ready and idle, and takes over after the leader is killed', async () => {
+    const { kube, git, ns, apps, agents } = world();
     const flags = ['--leader-elect', '--leader-election-namespace', ns];
     const timing = [
       '--leader-election-lease-duration',
@@ -141,9 +115,7 @@ describe('leader election: two agent processes', () => {
       '--leader-election-retry-period',
       '300ms',
     ];
-    for (const cacheDir of cacheDirs) {
-      agents.push(await startAgentProcess({ kubeconfig: cluster.kubeconfigPath, namespace: ns, cacheDir, args: [...flags, ...timing] }));
-    }
+    for (let i = 0; i < 2; i++) await world().start([...flags, ...timing]);
     const holder = async () =>
       (await kube.rest.request<Lease>({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/tidemark-agent` })).spec
         ?.holderIdentity ?? '';
@@ -189,6 +161,7 @@ describe('leader election: two agent processes', () => {
   });
 
   it('killed in the middle of a 200-object sync, the leader is replaced and the new one finishes the commit', async (t) => {
+    const { kube, git, ns, apps, agents } = world();
     const [first, second] = agents as [AgentProcess, AgentProcess];
     // After the previous case one of them is dead: it comes back as a standby.
     const dead = (await leaderGauge(first).catch(() => undefined)) === undefined ? first : second;

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { KubeClient } from '../../shared/kube/client.ts';
+import { describe, it } from 'node:test';
 import { parseTextFormat } from '../../shared/metrics/text-format.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
-import { startAgentProcess } from '../harness/agent-process.ts';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers, type GitServers } from '../harness/git.ts';
+import { useAgentProcesses } from '../harness/agent-processes.ts';
 import { configMapYaml } from '../harness/manifests.ts';
-import { applyCd, condition, installCrds, testClient, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, waitForCd } from '../harness/tidemark.ts';
 
 /**
  * Sharding as Flux does it: agents started with `--watch-label-selector` each reconcile only the
@@ -19,32 +12,10 @@ import { applyCd, condition, installCrds, testClient, waitForCd } from '../harne
  * server, as processes.
  */
 describe('sharding: agents split the deployments by label', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let ns = '';
-  let apps = '';
-  let cacheDirs: string[] = [];
-  const agents: AgentProcess[] = [];
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false });
-    ns = await cluster.createNamespace('shards');
-    apps = await cluster.createNamespace('shards-apps');
-    cacheDirs = await Promise.all([0, 1].map((i) => mkdtemp(join(tmpdir(), `tidemark-shard-${i}-`))));
-  });
-
-  after(async () => {
-    await Promise.all(agents.map((a) => a.stop()));
-    await git?.stop();
-    await kube?.close();
-    await Promise.all(cacheDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  });
+  const world = useAgentProcesses('shards');
 
   const deploymentsSeen = async (agent: AgentProcess) => {
+    const { ns } = world();
     const families = parseTextFormat(await (await fetch(`${agent.healthUrl()}/metrics`)).text());
     return (families.get('tidemark_resource_info')?.samples ?? [])
       .filter((s) => s.labels.kind === 'ContinuousDeployment' && s.labels.namespace === ns)
@@ -53,21 +24,9 @@ describe('sharding: agents split the deployments by label', () => {
   };
 
   it('each agent reconciles exactly the deployments its selector picks', async () => {
-    const [mainDir, shardDir] = cacheDirs as [string, string];
-    const main = await startAgentProcess({
-      kubeconfig: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir: mainDir,
-      args: ['--watch-label-selector', '!sharding.tidemark.dev/key'],
-    });
-    agents.push(main);
-    const shard = await startAgentProcess({
-      kubeconfig: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir: shardDir,
-      args: ['--watch-label-selector', 'sharding.tidemark.dev/key in (shard1)'],
-    });
-    agents.push(shard);
+    const { kube, git, ns, apps } = world();
+    const main = await world().start(['--watch-label-selector', '!sharding.tidemark.dev/key']);
+    const shard = await world().start(['--watch-label-selector', 'sharding.tidemark.dev/key in (shard1)']);
 
     for (const name of ['plain', 'sharded', 'other-shard']) {
       await git.repos.createRepo(name, { 'deploy/cm.yaml': configMapYaml(`${name}-settings`, { owner: name }) }, { branch: 'main' });
