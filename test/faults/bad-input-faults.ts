@@ -17,15 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { Reason } from '../../shared/errors/reasons.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
 import type { GitRepos } from '../harness/git.ts';
 import { harnessGitEnv } from '../harness/git.ts';
 import { applyCd, cdPath, condition, getObject, waitForCd } from '../harness/tidemark.ts';
-import { releaseDeployment, waitEvent, type FaultEnv } from './case-env.ts';
+import { releaseDeployment, waitEvent, type FaultEnv, liveConfigMaps, diff } from './case-env.ts';
 import type { FaultRow } from './report.ts';
 
 /**
@@ -496,20 +494,4 @@ function gitWithInput(args: string[], env: NodeJS.ProcessEnv, input?: string | B
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(input);
   });
-}
-
-/** Names whose live value differs from `want`, plus live names `want` lacks. */
-function diff(wanted: Map<string, string>, live: Map<string, string>): string[] {
-  return [...[...wanted].filter(([n, v]) => live.get(n) !== v).map(([n]) => n), ...[...live.keys()].filter((n) => !wanted.has(n))];
-}
-
-/** ConfigMaps named `prefix` or `prefix-…`: name → data.v. */
-async function liveConfigMaps(admin: KubeClient, ns: string, prefix: string): Promise<Map<string, string>> {
-  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
-  const live = new Map<string, string>();
-  for (const item of list.items) {
-    if (!item.metadata.name.startsWith(`${prefix}-`) && item.metadata.name !== prefix) continue;
-    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
-  }
-  return live;
 }

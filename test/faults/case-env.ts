@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { Annotations } from '../../shared/api/constants.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
+import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
 import { testCluster } from '../harness/cluster.ts';
@@ -97,4 +98,20 @@ export async function waitEvent(kube: KubeClient, ns: string, name: string, reas
   } catch (err) {
     throw new Error(`${(err as Error).message}; events: ${JSON.stringify(seen)}`, { cause: err });
   }
+}
+
+/** The `v` value of each ConfigMap named `<prefix>-…` (or `<prefix>`) in `ns`: what a fault case compares with its commit. */
+export async function liveConfigMaps(admin: KubeClient, ns: string, prefix = 'cm'): Promise<Map<string, string>> {
+  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
+  const live = new Map<string, string>();
+  for (const item of list.items) {
+    if (!item.metadata.name.startsWith(`${prefix}-`) && item.metadata.name !== prefix) continue;
+    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
+  }
+  return live;
+}
+
+/** Names whose live value differs from `want`, plus live names `want` lacks. */
+export function diff(want: Map<string, string>, live: Map<string, string>): string[] {
+  return [...[...want].filter(([name, v]) => live.get(name) !== v).map(([name]) => name), ...[...live.keys()].filter((n) => !want.has(n))];
 }

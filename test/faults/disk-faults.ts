@@ -13,8 +13,6 @@ import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
@@ -22,7 +20,7 @@ import type { GitFaultProxy } from '../harness/git-fault-proxy.ts';
 import { startGitFaultProxy } from '../harness/git-fault-proxy.ts';
 import { waitFor } from '../harness/process.ts';
 import { applyCd, condition, waitForCd } from '../harness/tidemark.ts';
-import { releaseDeployment, type FaultEnv } from './case-env.ts';
+import { releaseDeployment, type FaultEnv, liveConfigMaps, diff } from './case-env.ts';
 import type { FaultRow } from './report.ts';
 
 const configMap = (i: number, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: ${v}\n`;
@@ -276,20 +274,6 @@ async function killProcessesIn(dir: string): Promise<void> {
       }
     }
   }
-}
-
-function diff(want: Map<string, string>, live: Map<string, string>): string[] {
-  return [...[...want].filter(([name, v]) => live.get(name) !== v).map(([name]) => name), ...[...live.keys()].filter((n) => !want.has(n))];
-}
-
-async function liveConfigMaps(admin: KubeClient, ns: string): Promise<Map<string, string>> {
-  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
-  const live = new Map<string, string>();
-  for (const item of list.items) {
-    if (!item.metadata.name.startsWith('cm-')) continue;
-    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
-  }
-  return live;
 }
 
 function run(command: string, args: readonly string[]): Promise<void> {

@@ -11,8 +11,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import { startAgentProcess } from '../harness/agent-process.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
@@ -22,7 +20,7 @@ import type { GitServers } from '../harness/git.ts';
 import { git as runGit } from '../harness/git.ts';
 import { applyCd, condition, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
-import { releaseDeployment, type FaultEnv } from './case-env.ts';
+import { releaseDeployment, type FaultEnv, liveConfigMaps, diff } from './case-env.ts';
 
 interface FaultContext {
   proxy: GitFaultProxy;
@@ -254,19 +252,4 @@ export async function runGitFault(env: FaultEnv, fault: GitFault): Promise<Fault
     await cluster.deleteNamespace(ns).catch(() => undefined);
     await rm(cacheDir, { recursive: true, force: true });
   }
-}
-
-/** Names whose live value differs from `want`, plus live names `want` lacks. */
-function diff(want: Map<string, string>, live: Map<string, string>): string[] {
-  return [...[...want].filter(([name, v]) => live.get(name) !== v).map(([name]) => name), ...[...live.keys()].filter((n) => !want.has(n))];
-}
-
-async function liveConfigMaps(admin: KubeClient, ns: string): Promise<Map<string, string>> {
-  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
-  const live = new Map<string, string>();
-  for (const item of list.items) {
-    if (!item.metadata.name.startsWith('cm-')) continue;
-    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
-  }
-  return live;
 }

@@ -9,13 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import type { KubeObject } from '../../shared/kube/object.ts';
 import type { AgentProcess } from '../harness/agent-process.ts';
 import type { FaultRule, KubeCall, KubeFaultProxy } from '../harness/kube-fault-proxy.ts';
 import { applyCd, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
-import { releaseDeployment, startProxiedAgent, type FaultEnv } from './case-env.ts';
+import { releaseDeployment, startProxiedAgent, type FaultEnv, liveConfigMaps } from './case-env.ts';
 
 export interface CrashPoint {
   /** What the table says, e.g. "during apply (250th write)". */
@@ -229,16 +227,6 @@ async function waitForFault(fired: () => boolean, agent: AgentProcess, what: str
 
 function deletedNames(calls: readonly KubeCall[]): Set<string> {
   return new Set(calls.filter((c) => isObjectDelete(c) && !c.dryRun).map((c) => c.path.split('/').at(-1) ?? ''));
-}
-
-async function liveConfigMaps(admin: KubeClient, ns: string): Promise<Map<string, string>> {
-  const list = await admin.rest.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
-  const live = new Map<string, string>();
-  for (const item of list.items) {
-    if (!item.metadata.name.startsWith('cm-')) continue;
-    live.set(item.metadata.name, String((item as KubeObject & { data?: Record<string, string> }).data?.['v']));
-  }
-  return live;
 }
 
 const status = (code: number, reason: string, message: string) => ({
