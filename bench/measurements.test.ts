@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SideRun, SyncPointResult } from './items/sync.ts';
 import type { RequestSummary } from './lib/metrics.ts';
-import { describeMiss, load, loadGrowth, memory, pathological, splitWrites, syncFirst, syncNoop } from './measurements.ts';
+import { describeMiss, load, loadGrowth, loadTable, memory, pathological, splitWrites, syncFirst, syncNoop } from './measurements.ts';
 import type { LoadResult } from './items/load.ts';
 import { loadManifests, requestsByVerb } from './items/load.ts';
 import type { PathologicalResult } from './policy-pathological.ts';
@@ -131,6 +131,14 @@ describe('item 9 (load)', () => {
   it('misses growth faster than linear', () => {
     assert.equal(loadGrowth([point(100, 6_000, 120), point(1000, 60_000, 140)]).verdict, 'meets');
     assert.equal(loadGrowth([point(100, 6_000, 120), point(1000, 145_000, 140)]).verdict, 'MISSES');
+  });
+
+  it('sets every size run beside Flux’s published row', () => {
+    const lines = loadTable([point(100, 9_000, 120), point(1000, 80_000, 190)]).split('\n');
+    assert.equal(lines.length, 5);
+    assert.match(lines[2] ?? '', /^\| 100 \| 400 \| 9\.00 s \| 4\.50 s \/ 9\.00 s \/ 9\.00 s \| 120 MiB \| 1,200 \(12\.0\) \|/);
+    assert.match(lines[3] ?? '', /^\| 1,000 \| 4,000 \| 80\.0 s \|.*\| 190 MiB \|/);
+    assert.match(lines[4] ?? '', /^\| 1,000 \(Flux, published\) \| 4,000 \| 253\.0 s \|.*\| 223 MiB \|.*\| 16 \|$/);
   });
 
   it('counts the agent’s API requests by verb from its /metrics', () => {

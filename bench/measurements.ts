@@ -5,7 +5,7 @@
 import type { DriftResult } from './items/drift.ts';
 import type { GitPollResult } from './items/git-poll.ts';
 import type { ImageLoopResult } from './items/image-loop.ts';
-import { FLUX_PUBLISHED } from './items/load.ts';
+import { FLUX_PUBLISHED, LOAD_OBJECTS_PER_CD } from './items/load.ts';
 import type { LoadResult } from './items/load.ts';
 import type { MarkersResult } from './items/markers.ts';
 import type { MemoryResult } from './items/memory.ts';
@@ -347,6 +347,51 @@ export function load(result: LoadResult): Measurement {
     ],
     details: { ...result },
   });
+}
+
+/**
+ * Item 9 as one table beside Flux's published run, the way users compare the two: every size run
+ * here, then Flux's row (its benchmark publishes time and memory only).
+ */
+export function loadTable(points: readonly LoadResult[]): string {
+  const columns = [
+    'ContinuousDeployments',
+    'objects',
+    'all Ready and Synced',
+    'per deployment: median / 95th / last',
+    'agent peak RSS',
+    'API requests (per deployment)',
+    'requests/s: mean / peak second',
+    'reconciles failed',
+    'cores',
+  ];
+  const head = `| ${columns.join(' | ')} |`;
+  const rule = `|${columns.map(() => ' ---: ').join('|')}|`;
+  const rows = points.map((p) =>
+    [
+      num(p.n),
+      num(p.objects),
+      formatValue(p.allReadyMs, 'ms'),
+      [p.readyP50Ms, p.readyP95Ms, p.readyMaxMs].map((ms) => formatValue(ms, 'ms')).join(' / '),
+      `${mib(p.peakRssKiB).toFixed(0)} MiB`,
+      `${num(p.requestsTotal)} (${(p.requestsTotal / p.n).toFixed(1)})`,
+      `${p.requestRate.toFixed(0)} / ${num(p.peakRequestRate)}`,
+      `${num(p.failedReconciles)} of ${num(p.reconciles)}`,
+      '2',
+    ].join(' | '),
+  );
+  const flux = [
+    `${num(FLUX_PUBLISHED.n)} (Flux, published)`,
+    num(FLUX_PUBLISHED.n * LOAD_OBJECTS_PER_CD),
+    formatValue(FLUX_PUBLISHED.ms, 'ms'),
+    '—',
+    `${FLUX_PUBLISHED.rssMiB} MiB`,
+    '—',
+    '—',
+    '—',
+    String(FLUX_PUBLISHED.cores),
+  ].join(' | ');
+  return [head, rule, ...[...rows, flux].map((r) => `| ${r} |`)].join('\n');
 }
 
 /** Item 9's growth: cost ∝ count^k over the sizes run; the goal is no faster than linear (k ≤ 1). */

@@ -223,6 +223,10 @@ function scalingTable(rows: readonly ScalingRow[]): {
   return { text, markdown, exponents };
 }
 
+const LOAD_HEADING =
+  "Item 9 beside Flux's published run (one agent with 4 workers, a client-side limit of 250 requests/s, burst 500; " +
+  'a starved deployment would show as a last far beyond the 95th percentile):';
+
 const USAGE = `Usage: npm run bench [-- flags]
 
 Tidemark beside kubectl, git and skopeo against real local servers (~15 min on 2 cores); writes
@@ -274,6 +278,7 @@ async function main(): Promise<number> {
   const measurements: Measurement[] = [];
   const raw: Record<string, unknown> = {};
   const scaling: ScalingRow[] = [];
+  const loadPoints: LoadResult[] = [];
   let pathologicalText = '';
   const push = (id: string, result: unknown, make: (r: never) => Measurement) => {
     const g = GOALS[id.replace(/@.*/, '')] ?? GOALS[id];
@@ -344,7 +349,7 @@ async function main(): Promise<number> {
       push('7b', r, build.updaterMemory);
     }
     if (want('9')) {
-      const points: LoadResult[] = [];
+      const points = loadPoints;
       for (const n of plan.load) {
         const r = await attempt(`item 9 at ${n}`, () => runLoadPoint(e, n));
         raw[`load${n}`] = r instanceof Error ? r.message : r;
@@ -397,6 +402,11 @@ async function main(): Promise<number> {
     out.push('');
     out.push('Items 1, 2 and 7 by size (medians; 5,000 objects: one run per side):');
     out.push(scale.text);
+  }
+  if (loadPoints.length > 0) {
+    out.push('');
+    out.push(LOAD_HEADING);
+    out.push(build.loadTable(loadPoints));
   }
   out.push('');
   out.push('What each side did:');
@@ -469,6 +479,7 @@ async function main(): Promise<number> {
             '',
           ]
         : []),
+      ...(loadPoints.length > 0 ? [LOAD_HEADING, '', build.loadTable(loadPoints), ''] : []),
       ...(misses.length > 0
         ? [
             'Where we miss the goal, and what would close the gap:',
