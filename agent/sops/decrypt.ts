@@ -1,6 +1,5 @@
 import { createDecipheriv, createHash } from 'node:crypto';
-import { Decrypter, armor } from 'age-encryption';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { terminal, type TidemarkError } from '../../shared/errors/index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { describeRef, isObject, refOf } from '../../shared/kube/object.ts';
@@ -186,6 +185,8 @@ async function unwrapDataKey(meta: Record<string, unknown>, keys: SopsKeys, what
   const age = Array.isArray(meta.age) ? meta.age.filter(isObject) : [];
   const pgp = Array.isArray(meta.pgp) ? meta.pgp.filter(isObject) : [];
   if (keys.age.length > 0) {
+    // Loaded on the first decryption: most agents never decrypt, and age's curves cost them memory.
+    const { Decrypter, armor } = await import('age-encryption');
     const decrypter = new Decrypter();
     for (const identity of keys.age) decrypter.addIdentity(identity);
     for (const stanza of age) {
@@ -195,14 +196,16 @@ async function unwrapDataKey(meta: Record<string, unknown>, keys: SopsKeys, what
       if (key) return checkedKey(key, what);
     }
   } else recipients.push(...age.map((s) => `age ${String(s.recipient)}`));
-  const privateKeys = keys.pgp.length > 0 ? await readPrivateKeys(keys) : [];
+  // OpenPGP.js alone is ~2.3 MB of source and its compiled code: loaded only when a PGP key is held.
+  const pgpLib = keys.pgp.length > 0 ? await import('openpgp') : undefined;
+  const privateKeys = pgpLib ? await readPrivateKeys(pgpLib, keys) : [];
   for (const stanza of pgp) {
     recipients.push(`PGP ${String(stanza.fp)}`);
-    if (typeof stanza.enc !== 'string' || privateKeys.length === 0) continue;
+    if (typeof stanza.enc !== 'string' || !pgpLib || privateKeys.length === 0) continue;
     const enc = stanza.enc;
     const key = await attempt(async () => {
-      const message = await openpgp.readMessage({ armoredMessage: enc });
-      const decrypted = await openpgp.decrypt({ message, decryptionKeys: privateKeys, format: 'binary' });
+      const message = await pgpLib.readMessage({ armoredMessage: enc });
+      const decrypted = await pgpLib.decrypt({ message, decryptionKeys: privateKeys, format: 'binary' });
       return decrypted.data as Uint8Array;
     });
     if (key) return checkedKey(key, what);
@@ -229,11 +232,11 @@ function checkedKey(key: Uint8Array, what: string): Buffer {
   return Buffer.from(key);
 }
 
-async function readPrivateKeys(keys: SopsKeys): Promise<openpgp.PrivateKey[]> {
+async function readPrivateKeys(pgpLib: typeof openpgp, keys: SopsKeys): Promise<openpgp.PrivateKey[]> {
   const out: openpgp.PrivateKey[] = [];
   for (const armored of keys.pgp) {
     try {
-      out.push(...(await openpgp.readPrivateKeys({ armoredKeys: armored })));
+      out.push(...(await pgpLib.readPrivateKeys({ armoredKeys: armored })));
     } catch (err) {
       const problem: TidemarkError = terminal(
         'DecryptionFailed',

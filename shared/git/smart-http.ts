@@ -47,7 +47,8 @@ export async function listRefsOverHttp(
   const secrets = secretValues(creds);
   const deadline = timeoutSignal(options.timeoutMs ?? TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
-  const call: Call = { base, dispatcher: agentFor(creds?.caFile), headers: authHeaders(creds), secrets, signal };
+  const dispatcher = agentFor(parsed.protocol === 'https:', creds?.caFile);
+  const call: Call = { base, dispatcher, headers: authHeaders(creds), secrets, signal };
   try {
     if (!speaksV2.has(base)) {
       const discovered = await discover(call);
@@ -236,13 +237,15 @@ function secretValues(creds: GitCredentials | undefined): string[] {
 
 /**
  * git trusts the machine's CA store, or only `caFile` when the Secret has one (http.sslCAInfo);
- * the pool is built the same way.
+ * the pool is built the same way. Plain http:// never reads the store: its ~900 certificates cost
+ * more than a megabyte held for nothing.
  */
-function agentFor(caFile: string | undefined): Agent {
-  const key = caFile === undefined ? 'system' : credentialsFingerprint({ caFile });
+function agentFor(tls: boolean, caFile: string | undefined): Agent {
+  const key = !tls ? 'plain' : caFile === undefined ? 'system' : credentialsFingerprint({ caFile });
   let agent = agents.get(key);
   if (!agent) {
-    agent = new Agent({ connect: { ca: caFile ?? machineCAs() }, keepAliveTimeout: 60_000, connections: 8 });
+    const connect = tls ? { ca: caFile ?? machineCAs() } : {};
+    agent = new Agent({ connect, keepAliveTimeout: 60_000, connections: 8 });
     agents.set(key, agent);
   }
   return agent;

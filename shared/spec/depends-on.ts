@@ -1,5 +1,6 @@
 import { API_VERSION, Kinds } from '../api/constants.ts';
-import { compileCel, type CelExpression } from '../cel/index.ts';
+import type { CelExpression } from '../cel/index.ts';
+import { cel } from '../cel/lazy.ts';
 import { namespaceProblem, objectNameProblem } from './names.ts';
 import { segmentProblem } from './health-checks.ts';
 import { checkKnownFields, isObject, type Problems } from './problems.ts';
@@ -67,7 +68,8 @@ export function readDependsOn(problems: Problems, value: unknown, at = 'dependsO
     const namespaceIssue = namespace === undefined ? undefined : namespaceProblem(namespace);
     if (namespaceIssue) problems.add(`${entryAt}.namespace`, namespaceIssue);
     const source = readString(problems, item, 'readyExpr', { at: `${entryAt}.readyExpr` });
-    const readyExpr = source === undefined || source === '' ? undefined : problems.check(`${entryAt}.readyExpr`, () => compileCel(source));
+    const readyExpr =
+      source === undefined || source === '' ? undefined : problems.check(`${entryAt}.readyExpr`, () => cel().compileCel(source));
     if (problems.errors.length > start || name === undefined) return;
     const object = isDeployment || apiVersion === undefined || kind === undefined ? undefined : { apiVersion, kind };
     const key = `${object ? `${object.apiVersion}|${object.kind}` : 'cd'}|${namespace ?? ''}|${name}`;

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Libraries only some deployments need, each several MiB resident once loaded: they must load on
+ * first use, never when the agent starts (bench item 7 counts every MiB of an idle agent).
+ */
+const LOADED_ON_FIRST_USE = ['openpgp', 'age-encryption', '@bufbuild/cel', '@kubernetes/client-node'];
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Reports every bare specifier the process resolves, by import or require, on stderr, one per line. */
+const REGISTER = `
+import { registerHooks } from 'node:module';
+registerHooks({
+  resolve(specifier, context, next) {
+    if (!specifier.startsWith('.') && !specifier.startsWith('node:') && !specifier.startsWith('file:')) {
+      process.stderr.write('resolved ' + specifier + '\\n');
+    }
+    return next(specifier, context);
+  },
+});`;
+
+test('the agent starts without the libraries only some deployments need', () => {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', "await import('./agent/main.ts');"],
+    { cwd: root, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  const resolved = new Set([...result.stderr.matchAll(/^resolved (.+)$/gm)].map((m) => (m[1] as string).trim()));
+  // The hook must see the agent's own libraries, or the check below proves nothing.
+  assert.ok(resolved.has('yaml'), `the resolve hook saw no library: ${[...resolved].join(', ')}`);
+  const eager = LOADED_ON_FIRST_USE.filter((name) => [...resolved].some((s) => s === name || s.startsWith(`${name}/`)));
+  assert.deepEqual(eager, []);
+});
