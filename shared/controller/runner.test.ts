@@ -229,3 +229,63 @@ test('runner: when the API server answers again, what failed meanwhile runs at o
   assert.equal(t.runs.filter((r) => r.name === 'b').length, 1, 'b, which never failed, waits for its interval');
   await t.controller.stop();
 });
+
+test('runner: under automatic sharding, only owned keys start; a drain aborts the moved runs and waits for them', async () => {
+  const kube = new FakeKubePort();
+  const clock = new FakeClock();
+  let mine = new Set<string>();
+  const runs: string[] = [];
+  const aborted: string[] = [];
+  let release = () => undefined as void;
+  const controller = new Controller<KubeObject>({
+    name: 'test',
+    kube,
+    resource: CM,
+    namespace: 'apps',
+    clock,
+    log: silentLogger,
+    workers: 4,
+    owns: (key) => mine.has(key),
+    reconcile: async (obj, signal) => {
+      runs.push(obj.metadata.name);
+      if (obj.metadata.name !== 'slow') return {};
+      // A long sync that ends only when told, or when its key moves away.
+      await new Promise<void>((resolve) => {
+        release = resolve;
+        signal.addEventListener('abort', () => {
+          aborted.push(obj.metadata.name);
+          setTimeout(resolve, 5);
+        });
+      });
+      return {};
+    },
+  });
+  for (const name of ['a', 'b', 'slow']) await kube.apply(CM, configMap(name));
+  controller.start();
+  await settle();
+  assert.deepEqual(runs, [], 'nothing is ours until the view settles');
+  assert.equal(controller.owned(), 0);
+
+  mine = new Set(['apps/a', 'apps/slow']);
+  controller.resume();
+  await settle();
+  assert.deepEqual(runs.sort(), ['a', 'slow']);
+  assert.equal(controller.owned(), 2);
+
+  // slow moves away: the drain ends only after its run has.
+  mine = new Set(['apps/a']);
+  let drained = false;
+  const drain = controller.drain((key) => mine.has(key)).then(() => (drained = true));
+  await settle();
+  assert.deepEqual(aborted, ['slow']);
+  await drain;
+  assert.equal(drained, true);
+  release();
+
+  // A change to a key we do not own is watched but not run.
+  runs.length = 0;
+  await kube.apply(CM, configMap('b', { changed: 'yes' }));
+  await settle();
+  assert.deepEqual(runs, []);
+  await controller.stop();
+});

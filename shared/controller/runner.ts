@@ -41,6 +41,11 @@ export interface ControllerOptions<T extends KubeObject> {
   changed?(previous: T | undefined, next: T): boolean;
   /** The object is gone (deleted, or missing from a new list): drop what is kept for `namespace/name`. */
   forget?(key: string): void;
+  /**
+   * Automatic sharding: whether this replica may start `namespace/name` now. A key it may not is
+   * skipped, not requeued; `resume` runs the owned ones again. Omitted: every key is ours.
+   */
+  owns?(key: string): boolean;
 }
 
 /**
@@ -58,6 +63,8 @@ export class Controller<T extends KubeObject> {
   private watching: Promise<void> | undefined;
   private listed = false;
   private unwatchDepth: (() => void) | undefined;
+  /** Runs in progress, each with its own abort (a key moved to another replica) and its end. */
+  private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
 
   constructor(options: ControllerOptions<T>) {
     this.options = options;
@@ -117,6 +124,32 @@ export class Controller<T extends KubeObject> {
     if (this.objects.has(key)) this.queue.add(key);
   }
 
+  /**
+   * The keys this replica may run have changed: aborts the runs of those `keeps` refuses, drops
+   * their pending work, and resolves once those runs have ended — only then may another replica
+   * start them.
+   */
+  async drain(keeps: (key: string) => boolean): Promise<void> {
+    const moving = [...this.inFlight].filter(([key]) => !keeps(key));
+    for (const [, run] of moving) run.abort.abort(new Error('the key moved to another replica'));
+    for (const key of this.objects.keys()) if (!keeps(key)) this.queue.forget(key);
+    await Promise.all(moving.map(([, run]) => run.done));
+  }
+
+  /** Runs every key `owns` grants now: those just gained, and those skipped while ownership was unsettled. */
+  resume(): void {
+    for (const key of this.objects.keys()) if (this.mayRun(key)) this.queue.add(key);
+  }
+
+  /** How many of the watched objects `owns` grants now. */
+  owned(): number {
+    return [...this.objects.keys()].filter((key) => this.mayRun(key)).length;
+  }
+
+  private mayRun(key: string): boolean {
+    return this.options.owns?.(key) ?? true;
+  }
+
   async stop(): Promise<void> {
     this.unwatchDepth?.();
     this.unwatchDepth = undefined;
@@ -145,12 +178,17 @@ export class Controller<T extends KubeObject> {
   private async run(key: string, park: Park): Promise<void> {
     const obj = this.objects.get(key);
     if (!obj) return;
+    if (!this.mayRun(key)) return;
+    const own = new AbortController();
+    const ended = Promise.withResolvers<void>();
+    this.inFlight.set(key, { abort: own, done: ended.promise });
+    const signal = AbortSignal.any([this.abort.signal, own.signal]);
     const log = this.options.log.child({ controller: this.options.name, object: key });
     const kind = this.options.resource.kind;
     const started = this.options.clock.now();
     const seconds = () => (this.options.clock.now() - started) / 1000;
     try {
-      const result = await this.options.reconcile(obj, this.abort.signal, park);
+      const result = await this.options.reconcile(obj, signal, park);
       recordReconcile(kind, result.retry ? 'retry' : 'success', undefined, seconds());
       if (result.retry) {
         this.queue.addAfter(key, Math.min(this.backoff(key), result.requeueAfterMs ?? Infinity));
@@ -159,7 +197,7 @@ export class Controller<T extends KubeObject> {
       this.failures.delete(key);
       if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, jittered(result.requeueAfterMs, 0.05));
     } catch (err) {
-      if (this.abort.signal.aborted) return;
+      if (signal.aborted) return;
       const delay = this.backoff(key);
       const error = toTidemarkError(err);
       recordReconcile(kind, 'failure', error.code, seconds());
@@ -169,6 +207,8 @@ export class Controller<T extends KubeObject> {
       // Deleted while it ran: what the run kept for it (a backoff, a timer, the reconciler's own
       // state) would never be dropped, and names are the tenants' to choose.
       if (!this.objects.has(key)) this.remove(key);
+      this.inFlight.delete(key);
+      ended.resolve();
     }
   }
 
