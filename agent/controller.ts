@@ -88,6 +88,8 @@ export interface ControllerDeps {
   namespace?: string | undefined;
   /** `--watch-label-selector`: this agent is one shard and reconciles only the deployments it selects. */
   watchLabelSelector?: string | undefined;
+  /** `--shard-auto`: whether this replica may start `namespace/name` now (ShardMembership.owns). */
+  owns?: ((key: string) => boolean) | undefined;
   /** Plain-YAML renders by commit and path, shared by every ContinuousDeployment; none: render every time. */
   renderCache?: RenderCache | undefined;
   /** Who deployments act as (serviceAccountName, lockdown); none: the agent, unless a spec names one. */
@@ -145,6 +147,7 @@ export class ContinuousDeploymentController {
       reconcile: (obj, signal, park) => this.reconcile(obj, signal, park),
       changed: (previous, next) => this.observe(previous, next),
       forget: (key) => this.forget(key),
+      ...(deps.owns ? { owns: deps.owns } : {}),
     });
     this.references = new ReferenceWatch(deps.kube, {
       clock: deps.clock,
@@ -161,6 +164,21 @@ export class ContinuousDeploymentController {
 
   start(): void {
     this.runner.start();
+  }
+
+  /** Automatic sharding: stop the runs of deployments `keeps` gives away; resolves once they have ended. */
+  drain(keeps: (key: string) => boolean): Promise<void> {
+    return this.runner.drain(keeps);
+  }
+
+  /** Automatic sharding: the view settled; run the deployments this replica owns now. */
+  resume(): void {
+    this.runner.resume();
+  }
+
+  /** The watched deployments this replica may reconcile now. */
+  owned(): number {
+    return this.runner.owned();
   }
 
   stop(): Promise<void> {

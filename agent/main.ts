@@ -23,6 +23,9 @@ import { watchImagePushes } from './image-pushes.ts';
 import type { RenderLimitOptions } from './render/index.ts';
 import type { RateLimit } from '../shared/kube/rate-limit.ts';
 import { DEFAULT_RATE_LIMIT } from '../shared/kube/rate-limit.ts';
+import { ShardMembership } from '../shared/controller/membership.ts';
+import type { LeaseTimings } from '../shared/controller/lease-timings.ts';
+import { watchShardOwnedKeys } from '../shared/metrics/index.ts';
 
 export interface AgentOptions {
   /** `--kubeconfig`; without it KUBECONFIG, the service account, then ~/.kube/config. */
@@ -34,6 +37,11 @@ export interface AgentOptions {
   namespace?: string | undefined;
   /** Reconcile only the ContinuousDeployments this label selector picks (one shard of several agents). */
   watchLabelSelector?: string | undefined;
+  /**
+   * `--shard-auto`: this agent is one replica of a group that splits the deployments among its
+   * live members by rendezvous hashing over member Leases (ADR 0012).
+   */
+  autoSharding?: AutoShardingOptions | undefined;
   workers?: number | undefined;
   concurrency?: number | undefined;
   cacheDir?: string | undefined;
@@ -70,11 +78,23 @@ export interface AgentOptions {
   clock?: Clock;
 }
 
+export interface AutoShardingOptions {
+  /** Where the member Leases live. */
+  namespace: string;
+  /** Replicas with the same group share its deployments (`<release>-tidemark-agent`). */
+  group: string;
+  /** This replica's name in the group; default the host name and a random suffix. */
+  identity?: string | undefined;
+  timings?: LeaseTimings | undefined;
+}
+
 export interface RunningAgent {
   controller: ContinuousDeploymentController;
   healthServer: Server | undefined;
   /** The deployments have been listed once. */
   ready(): boolean;
+  /** Under automatic sharding: resolves with why once this replica lost its member Lease and must exit. */
+  lost?: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -90,6 +110,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   const rateLimit = options.kubeApiRateLimit ?? DEFAULT_RATE_LIMIT;
   const kube = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock, rateLimit });
+  const sharding = options.autoSharding;
+  const membership = sharding
+    ? new ShardMembership({
+        rest: kube.rest,
+        namespace: sharding.namespace,
+        group: sharding.group,
+        ...(sharding.identity === undefined ? {} : { identity: sharding.identity }),
+        ...(sharding.timings === undefined ? {} : { timings: sharding.timings }),
+        clock,
+        log,
+      })
+    : undefined;
   const targets = createTargetResolver(kube, {
     clock,
     rateLimit,
@@ -116,6 +148,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     concurrency: options.concurrency ?? 8,
     namespace: options.namespace,
     watchLabelSelector: options.watchLabelSelector,
+    owns: membership ? (key) => membership.owns(key) : undefined,
     tenancy: {
       defaultServiceAccount: options.defaultServiceAccount,
       agentIdentityNamespaces: options.agentIdentityNamespaces,
@@ -132,11 +165,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   controller.start();
   imagePushes.start();
+  const unwatchOwned = membership ? watchShardOwnedKeys('ContinuousDeployment', () => controller.owned()) : undefined;
+  await membership?.start({
+    drain: () => controller.drain((key) => membership.keeps(key)),
+    resume: () => controller.resume(),
+  });
   const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
   log.info(
     {
       namespace: options.namespace ?? '*',
       watchLabelSelector: options.watchLabelSelector,
+      shardGroup: sharding?.group,
+      shardIdentity: membership?.identity,
       server: kube.rest.server,
       defaultServiceAccount: options.defaultServiceAccount,
       agentIdentityNamespaces: options.agentIdentityNamespaces,
@@ -149,9 +189,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     controller,
     healthServer,
     ready: () => controller.ready,
+    ...(membership ? { lost: membership.lost } : {}),
     async stop() {
       await imagePushes.stop();
       await controller.stop();
+      // Only now, with no run left, may the others take this replica's deployments.
+      unwatchOwned?.();
+      await membership?.stop();
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await targets.close();
       await kube.close();

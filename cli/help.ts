@@ -116,7 +116,11 @@ ${PROGRAM_FLAGS}  --cache-dir DIR     Git checkouts cache
                       shard: reconcile only the ContinuousDeployments this label selector picks
                       (e.g. 'sharding.tidemark.dev/key in (shard1)', or '!sharding.tidemark.dev/key'
                       for the main agent)
-  -h, --help          this help
+  --shard-auto        automatic sharding: every replica works, each on the deployments that
+                      rendezvous hashing gives it among the live replicas of its group; each
+                      holds a member Lease (with the --leader-election-namespace and timings);
+                      a replica that joins or leaves moves only its share (not with --leader-elect)
+  --shard-group NAME  replicas of one group share its deployments (default tidemark-agent)
 `,
   'image-updater': `Usage: tidemark image-updater [flags]
 

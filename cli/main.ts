@@ -287,6 +287,8 @@ async function runProgram(program: 'agent' | 'image-updater' | 'notification', a
         'allow-local-git': { type: 'boolean', default: false },
         'watch-label-selector': { type: 'string' },
         'leader-elect': { type: 'boolean', default: false },
+        'shard-auto': { type: 'boolean', default: false },
+        'shard-group': { type: 'string' },
         'leader-election-id': { type: 'string' },
         'leader-election-namespace': { type: 'string' },
         'leader-election-lease-duration': { type: 'string' },
@@ -338,9 +340,12 @@ async function runProgram(program: 'agent' | 'image-updater' | 'notification', a
     log,
   };
   const election = values['leader-elect'] ? leaderElectionFlags(program, values, common.namespace, io.env) : undefined;
-  const start = (healthAddress: string | undefined) =>
+  const autoSharding = autoShardingFlags(program, values, common.namespace, io.env);
+  const start = (healthAddress: string | undefined): Promise<Running> =>
     program === 'agent'
-      ? import('../agent/index.ts').then((m) => m.startAgent({ ...common, healthAddress, ...tenancy, renderLimits, watchLabelSelector }))
+      ? import('../agent/index.ts').then((m) =>
+          m.startAgent({ ...common, healthAddress, ...tenancy, renderLimits, watchLabelSelector, autoSharding }),
+        )
       : program === 'notification'
         ? import('../notification/index.ts').then((m) =>
             m.startNotification({ ...common, healthAddress, receiverAddress: values['receiver-addr'] }),
@@ -355,12 +360,41 @@ async function runProgram(program: 'agent' | 'image-updater' | 'notification', a
 
   if (!election) {
     const running = await start(common.healthAddress);
-    await stopped;
+    const lost = running.lost ?? new Promise<never>(() => undefined);
+    const outcome = await Promise.race([stopped, lost]);
+    if (outcome !== 'signal') {
+      // Like a leader that lost its Lease: the others may run this replica's deployments already.
+      log.error({ reason: outcome }, 'exiting: this replica lost its shard membership');
+      void running.stop();
+      process.exit(Exit.usage);
+    }
     log.info({}, 'shutting down');
     await running.stop();
     return Exit.ok;
   }
   return runElected(election, { ...common, start, stopped, signal: shutdown.signal, io });
+}
+
+/** `--shard-auto`: the member Leases' group, namespace and timings (those of leader election). */
+function autoShardingFlags(
+  program: 'agent' | 'image-updater' | 'notification',
+  values: Record<string, string | boolean | undefined>,
+  watchNamespace: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { namespace: string; group: string; timings: LeaseTimings } | undefined {
+  const group = typeof values['shard-group'] === 'string' ? values['shard-group'] : undefined;
+  if (values['shard-auto'] !== true) {
+    if (group !== undefined) throw new UsageError('--shard-group needs --shard-auto');
+    return undefined;
+  }
+  if (program !== 'agent') throw new UsageError('--shard-auto is a flag of tidemark agent');
+  if (values['leader-elect'] === true)
+    throw new UsageError('--shard-auto and --leader-elect exclude each other: with --shard-auto every replica works');
+  // It names the Leases (`<group>-member-<identity>`) and is their label's value.
+  if (group !== undefined && !/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(group))
+    throw new UsageError('--shard-group must be lower-case letters, digits and dashes, at most 40 characters');
+  const { namespace, timings } = leaderElectionFlags(program, values, watchNamespace, env);
+  return { namespace, group: group ?? 'tidemark-agent', timings };
 }
 
 interface ElectionFlags {
@@ -412,6 +446,8 @@ function serviceAccountNamespace(): string | undefined {
 
 interface Running {
   ready(): boolean;
+  /** Automatic sharding: this replica lost its member Lease and must exit. */
+  lost?: Promise<string> | undefined;
   stop(): Promise<void>;
 }
 

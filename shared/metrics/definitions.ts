@@ -95,6 +95,18 @@ export const METRICS = {
     type: 'gauge',
     labels: ['lease'],
   },
+  shardMembers: {
+    name: 'tidemark_shard_members',
+    help: 'Live replicas this replica sees in its automatic-sharding group (its member Lease included).',
+    type: 'gauge',
+    labels: ['group'],
+  },
+  shardOwnedKeys: {
+    name: 'tidemark_shard_owned_keys',
+    help: 'Objects this replica may reconcile now under automatic sharding, by kind (0 while the group changes).',
+    type: 'gauge',
+    labels: ['kind'],
+  },
   webhookRequests: {
     name: 'tidemark_webhook_requests_total',
     help: 'Webhook calls to receivers, by Receiver (namespace/name, "unknown" for a path no Receiver serves) and result.',

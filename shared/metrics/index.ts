@@ -18,5 +18,7 @@ export {
   recordScan,
   recordBotPush,
   recordLeader,
+  recordShardMembers,
+  watchShardOwnedKeys,
   recordNotification,
 } from './registry.ts';

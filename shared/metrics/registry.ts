@@ -73,6 +73,19 @@ const leader = new Gauge({
   ...config(METRICS.leader),
   registers: [registry],
 });
+const shardMembers = new Gauge({
+  ...config(METRICS.shardMembers),
+  registers: [registry],
+});
+const shardOwners = new Set<{ kind: string; owned: () => number }>();
+new Gauge({
+  ...config(METRICS.shardOwnedKeys),
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const owner of shardOwners) this.inc({ kind: kindLabel(owner.kind) }, owner.owned());
+  },
+});
 const kubeRequests = new Counter({
   ...config(METRICS.kubeRequests),
   registers: [registry],
@@ -234,6 +247,19 @@ export function recordRegistryRequest(host: string, status: number | undefined):
 /** Leading or standing by, on the Lease named (one per program and release: a bounded set). */
 export function recordLeader(lease: string, leading: boolean): void {
   leader.set({ lease }, leading ? 1 : 0);
+}
+
+/** The live members of an automatic-sharding group (one per release: a bounded set); undefined: this replica left it. */
+export function recordShardMembers(group: string, members: number | undefined): void {
+  if (members === undefined) shardMembers.remove({ group });
+  else shardMembers.set({ group }, members);
+}
+
+/** Counts, at each scrape, the objects of `kind` this replica owns; returns the function that stops it. */
+export function watchShardOwnedKeys(kind: string, owned: () => number): () => void {
+  const entry = { kind, owned };
+  shardOwners.add(entry);
+  return () => void shardOwners.delete(entry);
 }
 
 /** One webhook call; `receiver` is the `namespace/name` of a served Receiver, or undefined (counted as "unknown"). */
