@@ -390,9 +390,9 @@ function autoShardingFlags(
   if (program !== 'agent') throw new UsageError('--shard-auto is a flag of tidemark agent');
   if (values['leader-elect'] === true)
     throw new UsageError('--shard-auto and --leader-elect exclude each other: with --shard-auto every replica works');
-  // It names the Leases (`<group>-member-<identity>`) and is their label's value.
-  if (group !== undefined && !/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(group))
-    throw new UsageError('--shard-group must be lower-case letters, digits and dashes, at most 40 characters');
+  // It begins the Leases' names (`<group>-member-<identity>`) and is their label's value.
+  if (group !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(group))
+    throw new UsageError('--shard-group must be lower-case letters, digits and dashes, at most 63 characters');
   const { namespace, timings } = leaderElectionFlags(program, values, watchNamespace, env);
   return { namespace, group: group ?? 'tidemark-agent', timings };
 }
