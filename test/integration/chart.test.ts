@@ -389,6 +389,33 @@ describe('chart: rendered pods', () => {
     assert.equal(ofKind(single, 'Role').filter((r) => r.metadata.name.endsWith('-leader-election')).length, 0);
   });
 
+  it('agent.autoSharding: every replica works on its share, with rights on Leases only in the release namespace', async () => {
+    const objects = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { leaderElection: { enabled: false }, agent: { replicas: 3, autoSharding: { enabled: true }, shards: ['eu'] } },
+    });
+    for (const name of ['tm-tidemark-agent', 'tm-tidemark-agent-eu']) {
+      const deployment = ofKind(objects, 'Deployment').find((d) => d.metadata.name === name);
+      assert.ok(deployment, name);
+      const spec = obj(deployment.spec, 'spec');
+      assert.equal(spec.replicas, 3);
+      assert.deepEqual(spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+      const args = list(obj(list(podSpecOf(deployment).containers, 'containers')[0], 'container').args, 'args').map(String);
+      for (const arg of ['--shard-auto', `--shard-group=${name}`, '--leader-election-namespace=ns']) {
+        assert.ok(args.includes(arg), `${name}: ${arg} in ${args.join(' ')}`);
+      }
+      assert.ok(!args.includes('--leader-elect'), `${name}: no leader election with --shard-auto`);
+    }
+    const role = ofKind(objects, 'Role').find((r) => r.metadata.name === 'tm-tidemark-agent-shard-members');
+    assert.equal(role?.metadata.namespace, 'ns');
+    assert.deepEqual(role?.rules, [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'list', 'update', 'delete'] },
+    ]);
+    const off = await renderChart(helm, { release: 'tm', namespace: 'ns', values: {} });
+    assert.equal(ofKind(off, 'Role').filter((r) => r.metadata.name.endsWith('-shard-members')).length, 0);
+  });
+
   it('agent.shards: one more agent per shard, each selecting its own deployments, with its own pods, Lease and PodMonitor', async () => {
     const objects = await renderChart(helm, {
       release: 'tm',

@@ -172,7 +172,15 @@ spec:
         {{- end }}
         {{- end }}
         {{- /* Receivers hold no state a second replica could contradict: no Lease for notification. */}}
-        {{- if and $root.Values.leaderElection.enabled (ne .program "notification") }}
+        {{- if and (eq .program "agent") $root.Values.agent.autoSharding.enabled }}
+        {{- /* Every replica works, on its share; the member Leases take leader election's timings. */}}
+        - --shard-auto
+        - --shard-group={{ printf "%s-%s" (include "tidemark.fullname" $root) .component | trunc 63 | trimSuffix "-" }}
+        - --leader-election-namespace={{ $root.Release.Namespace }}
+        - --leader-election-lease-duration={{ $root.Values.leaderElection.leaseDuration }}
+        - --leader-election-renew-deadline={{ $root.Values.leaderElection.renewDeadline }}
+        - --leader-election-retry-period={{ $root.Values.leaderElection.retryPeriod }}
+        {{- else if and $root.Values.leaderElection.enabled (ne .program "notification") }}
         - --leader-elect
         - --leader-election-id={{ include "tidemark.fullname" $root }}-{{ .component }}
         - --leader-election-namespace={{ $root.Release.Namespace }}
