@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { KubeApiError } from '../kube/errors.ts';
+import type { KubeRequest } from '../kube/rest.ts';
+import { silentLogger } from '../log/index.ts';
+import { FakeClock, settle } from '../time/fake-clock.ts';
+import type { LeaseTimings } from './lease-timings.ts';
+import { SHARD_GROUP_LABEL, ShardMembership } from './membership.ts';
+
+const TIMINGS: LeaseTimings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 300 };
+const KEYS = Array.from({ length: 60 }, (_, i) => `ns-${i % 3}/app-${i}`);
+
+interface StoredLease {
+  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
+}
+
+/** The Leases endpoint of an API server, in memory, with resourceVersion conflicts; a client can be cut off. */
+class FakeLeases {
+  private readonly items = new Map<string, StoredLease>();
+  private version = 0;
+  readonly cut = new Set<string>();
+
+  client(who: string) {
+    return {
+      request: <T>(req: KubeRequest): Promise<T> => {
+        if (this.cut.has(who)) return Promise.reject(new Error('connect ECONNREFUSED'));
+        return Promise.resolve(this.handle(req) as T);
+      },
+    };
+  }
+
+  private handle(req: KubeRequest): unknown {
+    const name = /\/leases\/([^/]+)$/.exec(req.path)?.[1];
+    const body = req.body as StoredLease | undefined;
+    if (req.method === 'GET' && name === undefined) {
+      const [key, value] = String(req.query?.labelSelector ?? '').split('=');
+      return { items: [...this.items.values()].filter((l) => key === undefined || l.metadata.labels?.[key] === value) };
+    }
+    const existing = name === undefined ? undefined : this.items.get(decodeURIComponent(name));
+    if (req.method === 'POST' && body) {
+      if (this.items.has(body.metadata.name)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
+      return this.store(body);
+    }
+    if (!existing) throw new KubeApiError(404, 'NotFound', 'not found');
+    if (req.method === 'GET') return existing;
+    if (req.method === 'DELETE') return this.items.delete(existing.metadata.name) && {};
+    if (req.method === 'PUT' && body) {
+      if (body.metadata.resourceVersion !== existing.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict');
+      return this.store(body);
+    }
+    throw new Error(`unexpected ${req.method} ${req.path}`);
+  }
+
+  private store(lease: StoredLease): StoredLease {
+    const stored = structuredClone({ ...lease, metadata: { ...lease.metadata, resourceVersion: String(++this.version) } });
+    this.items.set(stored.metadata.name, stored);
+    return structuredClone(stored);
+  }
+
+  names(): string[] {
+    return [...this.items.keys()].sort();
+  }
+}
+
+/** A replica whose every run lasts until it is aborted, and then ends only 700 ms later. */
+function replica(identity: string, leases: FakeLeases, clock: FakeClock) {
+  const running = new Set<string>();
+  const membership = new ShardMembership({
+    rest: leases.client(identity),
+    namespace: 'ns',
+    group: 'agents',
+    identity,
+    timings: TIMINGS,
+    clock,
+    log: silentLogger,
+  });
+  let exited = false;
+  void membership.lost.then(() => {
+    // The CLI exits the process: nothing of it runs any more.
+    exited = true;
+    running.clear();
+  });
+  const hooks = {
+    // An aborted sync takes a while to return (an apply in flight).
+    drain: async () => {
+      const moving = [...running].filter((key) => !membership.keeps(key));
+      if (moving.length > 0) await clock.sleep(700);
+      for (const key of moving) running.delete(key);
+    },
+    resume: () => {
+      if (!exited) for (const key of KEYS) if (membership.owns(key)) running.add(key);
+    },
+  };
+  return { identity, membership, running, start: () => membership.start(hooks), exited: () => exited };
+}
+
+type Replica = ReturnType<typeof replica>;
+
+/** Advances time in small steps; after each, no key may run on two replicas. */
+async function runFor(clock: FakeClock, ms: number, replicas: readonly Replica[]): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
+    await clock.advance(50);
+    await settle();
+    const seen = new Map<string, string>();
+    for (const r of replicas) {
+      for (const key of r.running) {
+        assert.equal(seen.get(key), undefined, `${key} runs on ${seen.get(key)} and ${r.identity} at ${clock.now()}`);
+        seen.set(key, r.identity);
+      }
+    }
+  }
+}
+
+const ownersOf = (replicas: readonly Replica[]) => replicas.map((r) => r.running.size);
+
+describe('shard membership', () => {
+  it('two replicas split the keys; a third joins and a leaver hands over, never running a key twice', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => replica(id, leases, clock)) as [Replica, Replica, Replica];
+    await a.start();
+    await b.start();
+    await runFor(clock, 2_000, [a, b]);
+    assert.deepEqual(leases.names(), ['agents-member-a', 'agents-member-b']);
+    assert.equal(a.running.size + b.running.size, KEYS.length, `split ${ownersOf([a, b]).join(' + ')}`);
+    assert.ok(a.running.size > 0 && b.running.size > 0);
+
+    const bBefore = new Set(b.running);
+    await c.start();
+    await runFor(clock, 2_000, [a, b, c]);
+    assert.equal(a.running.size + b.running.size + c.running.size, KEYS.length);
+    assert.ok(c.running.size > 0);
+    // Rendezvous: what b kept it had before; c took only from a and b.
+    assert.ok([...b.running].every((key) => bBefore.has(key)));
+
+    // b leaves gracefully: its Lease is gone, and a and c take its keys at once.
+    const bKeys = [...b.running];
+    b.running.clear();
+    await b.membership.stop();
+    await runFor(clock, 1_000, [a, b, c]);
+    assert.deepEqual(leases.names(), ['agents-member-a', 'agents-member-c']);
+    assert.ok(bKeys.every((key) => a.running.has(key) || c.running.has(key)));
+    assert.equal(a.running.size + c.running.size, KEYS.length);
+    await a.membership.stop();
+    await c.membership.stop();
+  });
+
+  it('a partitioned replica loses its membership before the others take its keys', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    const [a, b] = ['a', 'b'].map((id) => replica(id, leases, clock)) as [Replica, Replica];
+    await a.start();
+    await b.start();
+    await runFor(clock, 2_000, [a, b]);
+    assert.ok(b.running.size > 0);
+    leases.cut.add('b');
+    // runFor checks every 50 ms that a did not start b's keys while b could still run them.
+    await runFor(clock, 6_000, [a, b]);
+    assert.equal(b.exited(), true);
+    assert.equal(a.running.size, KEYS.length);
+    assert.deepEqual(a.membership.view, ['a']);
+    await a.membership.stop();
+  });
+
+  it('a member Lease carries the group label the others list by', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    const a = replica('a', leases, clock);
+    await a.start();
+    const listed = await leases.client('x').request<{ items: StoredLease[] }>({
+      method: 'GET',
+      path: '/apis/coordination.k8s.io/v1/namespaces/ns/leases',
+      query: { labelSelector: `${SHARD_GROUP_LABEL}=agents` },
+    });
+    assert.deepEqual(
+      listed.items.map((l) => l.metadata.name),
+      ['agents-member-a'],
+    );
+    await a.membership.stop();
+    assert.deepEqual(leases.names(), []);
+  });
+});
