@@ -166,10 +166,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   controller.start();
   imagePushes.start();
   const unwatchOwned = membership ? watchShardOwnedKeys('ContinuousDeployment', () => controller.owned()) : undefined;
-  await membership?.start({
-    drain: () => controller.drain((key) => membership.keeps(key)),
-    resume: () => controller.resume(),
-  });
+  try {
+    await membership?.start({
+      drain: () => controller.drain((key) => membership.keeps(key)),
+      resume: () => controller.resume(),
+    });
+  } catch (err) {
+    // No member Lease (RBAC, no API server): nothing of this replica may keep running.
+    unwatchOwned?.();
+    await imagePushes.stop();
+    await controller.stop();
+    await targets.close();
+    await kube.close();
+    throw err;
+  }
   const healthServer = options.healthAddress ? await serveHealth(options.healthAddress, () => controller.ready) : undefined;
   log.info(
     {

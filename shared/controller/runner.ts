@@ -182,7 +182,8 @@ export class Controller<T extends KubeObject> {
     const own = new AbortController();
     const ended = Promise.withResolvers<void>();
     this.inFlight.set(key, { abort: own, done: ended.promise });
-    const signal = AbortSignal.any([this.abort.signal, own.signal]);
+    // Only sharded runs can be moved away; the others keep the one shutdown signal.
+    const signal = this.options.owns ? AbortSignal.any([this.abort.signal, own.signal]) : this.abort.signal;
     const log = this.options.log.child({ controller: this.options.name, object: key });
     const kind = this.options.resource.kind;
     const started = this.options.clock.now();
