@@ -48,7 +48,7 @@ RUN set -eu; \
     install -m 0755 kubectl/kubectl /usr/local/bin/kubectl; \
     /usr/local/bin/kubectl version --client
 
-# ---- the commit message template engine: Go's text/template + Sprig, built to WebAssembly -------
+# ---- the template engine (commit + alert messages): Go text/template + Sprig, to WebAssembly ---
 # The same script as scripts/setup.sh, with Debian's Go and Sprig; only the module and Go's
 # wasm_exec.js go into the image (the native build is for the tests).
 FROM ${NODE_IMAGE} AS template
@@ -57,7 +57,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY scripts/build-template-wasm.sh ./scripts/
-COPY image-updater/template/go ./image-updater/template/go
+COPY shared/template/go ./shared/template/go
 RUN dir=$(TIDEMARK_CACHE=/build bash scripts/build-template-wasm.sh) \
  && mkdir -p /out && cp "$dir/commit-template.wasm" "$dir/wasm_exec.js" /out/
 
@@ -102,7 +102,7 @@ RUN mkdir /app/.compile-cache \
 
 # Files stay root-owned: the program cannot change its own code. Only /tmp and the cache
 # directory are writable (the chart mounts emptyDirs there and sets a read-only root).
-# TIDEMARK_TEMPLATE_MODULE: where the image updater finds the template engine. The MALLOC_*
+# TIDEMARK_TEMPLATE_MODULE: where the image updater and notification find the template engine. MALLOC_*
 # thresholds stop glibc from raising them after the engine's worker frees large blocks, which
 # would keep ~70 MiB resident after each commit message (docs/adr/0002).
 ENV NODE_ENV=production \

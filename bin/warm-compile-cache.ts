@@ -35,7 +35,7 @@ for (const file of files) {
   try {
     await import(pathToFileURL(file).href);
   } catch (err) {
-    // A worker's entry (image-updater/template/render-worker.ts) throws outside its worker; it
+    // A worker's entry (shared/template/render-worker.ts) throws outside its worker; it
     // was stripped and compiled before it ran, and that is what the cache keeps.
     notes.push(`${relative(root, file)}: ${err instanceof Error ? err.message : String(err)}`);
   }

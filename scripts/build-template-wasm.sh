@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds the commit message template engine (image-updater/template/go: Go's own text/template +
-# Sprig's hermetic functions) to WebAssembly, with Go's wasm_exec.js beside it, plus a native build
-# of the same source that the tests compare the module with. Cached outside the work tree in
-# $cache/commit-template-<key>, keyed by the Go sources, Sprig's sources and the Go version;
-# $cache/commit-template points at the latest build (the image updater's default). Progress goes
-# to stderr; the directory is printed on stdout.
+# Builds the template engine of commit messages and alert messages (shared/template/go: Go's own
+# text/template + Sprig's hermetic functions) to WebAssembly, with Go's wasm_exec.js beside it,
+# plus a native build of the same source that the tests compare the module with. Cached outside
+# the work tree in $cache/commit-template-<key>, keyed by the Go sources, Sprig's sources and the
+# Go version; $cache/commit-template points at the latest build (the image updater's and the
+# notification program's default; the name predates alert messages). Progress goes to stderr;
+# the directory is printed on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Bump when the build recipe changes, so a stale cached build is never reused.
 recipe=r1
-src=image-updater/template/go
+src=shared/template/go
 gocode=/usr/share/gocode/src/github.com/Masterminds
 cache="${TIDEMARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tidemark}"
 say() { echo "commit template engine: $*" >&2; }

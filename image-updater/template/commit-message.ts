@@ -1,10 +1,11 @@
 /**
  * The bot's commit message: `Update image automatically.` (a first line users filter their CI
- * on), a newline, then the user's template rendered over Flux's template data (see go/update).
+ * on), a newline, then the user's template rendered over Flux's template data (see
+ * shared/template/go/update).
  */
 import { BOT_COMMIT_PREFIX } from '../../shared/api/constants.ts';
 import type { ObjectId } from '../markers/types.ts';
-import { runTemplate, type EngineOptions } from './go-engine.ts';
+import { COMMIT_MESSAGE, runTemplate, type EngineOptions } from '../../shared/template/index.ts';
 
 const CHANGE_LINE =
   '- {{ $file }}{{ with $object.Kind }} {{ . }}{{ end }}' +
@@ -48,12 +49,12 @@ export function renderCommitMessage(
   { automation, changes, values }: CommitDataInput,
   options: EngineOptions = {},
 ): Promise<string> {
-  return runTemplate({ template, data: { automation, changes, values } }, options);
+  return runTemplate(COMMIT_MESSAGE, { template, data: { automation, changes, values } }, options);
 }
 
 /** Parses a template at configuration time, so a syntax error shows before the first commit. */
 export async function validateCommitTemplate(template: string, options: EngineOptions = {}): Promise<void> {
-  await runTemplate({ template }, options);
+  await runTemplate(COMMIT_MESSAGE, { template }, options);
 }
 
 /**

@@ -113,6 +113,9 @@ export const REASONS = [
   'CommitTemplateEngineMissing',
   'PushSucceeded',
   'AllMarkersResolved',
+  // alerts (notification): an Alert's spec.messageTemplate does not parse, or failed for one event
+  'InvalidAlertTemplate',
+  'AlertTemplateFailed',
   // spec
   'InvalidSpec',
   'InvalidDuration',

@@ -1,6 +1,7 @@
 /**
- * The commit message template engine for tests: scripts/build-template-wasm.sh builds it for the
- * current Go sources (seconds when cached, as after scripts/setup.sh) and prints its directory.
+ * The template engine (commit and alert messages, shared/template) for tests:
+ * scripts/build-template-wasm.sh builds it for the current Go sources (seconds when cached, as
+ * after scripts/setup.sh) and prints its directory.
  * Tests that need it skip with the reason when it cannot be built, except on CI (CI=true), where
  * setup.sh has built it and a skip would hide a broken build.
  */
@@ -21,7 +22,7 @@ export function templateEngine(): TemplateEngine {
     process.env.TIDEMARK_TEMPLATE_MODULE = dir;
     return (found = { dir, skip: false });
   }
-  const reason = `the commit template engine could not be built (${script}): ${(run.stderr || String(run.error)).trim()}`;
+  const reason = `the template engine could not be built (${script}): ${(run.stderr || String(run.error)).trim()}`;
   if (process.env.CI === 'true') throw new Error(reason);
   return (found = { dir: undefined, skip: reason });
 }

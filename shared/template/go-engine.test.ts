@@ -1,13 +1,17 @@
-/** The engine's limits and lifecycle: output cap, time limit, missing module, worker ended. */
+/** The engine's limits and lifecycle: output cap, time limit, missing module, worker ended; one engine, two data models. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { templateEngine } from '../../test/harness/template-engine.ts';
-import { DEFAULT_MAX_OUTPUT_BYTES, TemplateError, engineLoaded, renderCommitMessage, validateCommitTemplate } from './index.ts';
-import type { CommitDataInput } from './index.ts';
+import { ALERT_MESSAGE, COMMIT_MESSAGE, DEFAULT_MAX_OUTPUT_BYTES, TemplateError, engineLoaded, runTemplate } from './index.ts';
+import type { EngineOptions } from './index.ts';
 
 const { skip } = templateEngine();
 const initialRss = process.memoryUsage().rss / 2 ** 20;
-const data: CommitDataInput = { automation: { namespace: 'default', name: 'app' }, changes: [] };
+// The commit model's data (the image updater's), so the messages and codes are those users have seen.
+const data = { automation: { namespace: 'default', name: 'app' }, changes: [] };
+const renderCommitMessage = (template: string, over: typeof data, options?: EngineOptions) =>
+  runTemplate(COMMIT_MESSAGE, { template, data: over }, options);
+const validateCommitTemplate = (template: string) => runTemplate(COMMIT_MESSAGE, { template });
 
 function failsWith(code: string, message: RegExp) {
   return (err: unknown) => {
@@ -96,4 +100,36 @@ test('resident memory returns after renders (logged; bounded generously)', { ski
   // Each render loads the ~70 MiB module anew: were it kept, five more would add ~350 MiB. What
   // stays is the allocator's (see docs/adr/0002); it is reused, not grown.
   assert.ok(afterSix - afterFirst < 96, `RSS grew by ${(afterSix - afterFirst).toFixed(0)} MiB over five renders`);
+});
+
+test('an alert message: the event model, its own name in errors, and its own codes', { skip }, async () => {
+  const event = {
+    involvedObject: { apiVersion: 'tidemark.dev/v1alpha1', kind: 'ContinuousDeployment', name: 'app', namespace: 'default' },
+    severity: 'error',
+    timestamp: '2026-12-06T10:04:05Z',
+    message: 'git fetch failed',
+    reason: 'GitFetchFailed',
+    metadata: { revision: 'main@sha1:abc' },
+    reportingController: 'tidemark-agent',
+  };
+  const render = (template: string) => runTemplate(ALERT_MESSAGE, { template, data: event });
+  assert.equal(
+    await render(
+      '{{ .InvolvedObject.Kind }}/{{ .InvolvedObject.Name }} {{ .Severity | upper }} {{ .Reason }} at ' +
+        '{{ .Timestamp.Format "15:04" }} ({{ .Metadata.revision }}) {{ .ReportingController }}: {{ .Message }}',
+    ),
+    'ContinuousDeployment/app ERROR GitFetchFailed at 10:04 (main@sha1:abc) tidemark-agent: git fetch failed',
+  );
+  await assert.rejects(
+    render('{{ .Nope }}'),
+    failsWith('AlertTemplateFailed', /^template: alert message:1:3: .*can't evaluate field Nope/),
+  );
+  await assert.rejects(
+    runTemplate(ALERT_MESSAGE, { template: '{{ if }}' }),
+    failsWith('InvalidAlertTemplate', /^template: alert message:1: missing value for if$/),
+  );
+  await assert.rejects(
+    runTemplate(ALERT_MESSAGE, { template: '{{ repeat 200 "x" }}', data: event }, { maxOutputBytes: 100 }),
+    failsWith('AlertTemplateFailed', /^template: alert message: output exceeds 100 bytes$/),
+  );
 });

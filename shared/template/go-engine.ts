@@ -1,13 +1,36 @@
 /**
  * Go's own text/template + Sprig as WebAssembly (go/, built by scripts/build-template-wasm.sh),
- * run in a worker thread. The module costs ~70 MiB while loaded, so requests queue for one
- * worker, which is ended as soon as the queue is empty.
+ * run in a worker thread, for commit messages (image updater) and alert messages (notification).
+ * The module costs ~70 MiB while loaded, so requests queue for one worker, which is ended as soon
+ * as the queue is empty.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { TemplateError } from './errors.ts';
+import { TemplateError, type TemplateErrorCode } from './errors.ts';
+
+/** One use of the engine: the data model Go decodes the data into, Go's name for the template, the codes. */
+export interface TemplateKind {
+  /** Go's name for the template: errors read `template: <name>:1: ...`. */
+  name: string;
+  /** `commit`: Flux's commit message data (go/update); `event`: Flux's eventv1.Event (go/event). */
+  model: 'commit' | 'event';
+  codes: { parse: TemplateErrorCode; execute: TemplateErrorCode; missing: TemplateErrorCode };
+}
+
+export const COMMIT_MESSAGE: TemplateKind = {
+  name: 'commit message',
+  model: 'commit',
+  codes: { parse: 'InvalidCommitTemplate', execute: 'CommitTemplateFailed', missing: 'CommitTemplateEngineMissing' },
+};
+
+/** An engine that is not installed is the same fault for alerts as for commits: one code, one hint. */
+export const ALERT_MESSAGE: TemplateKind = {
+  name: 'alert message',
+  model: 'event',
+  codes: { parse: 'InvalidAlertTemplate', execute: 'AlertTemplateFailed', missing: 'CommitTemplateEngineMissing' },
+};
 
 export interface EngineOptions {
   /** Holds commit-template.wasm and wasm_exec.js; default: defaultModuleDir(). */
@@ -33,11 +56,15 @@ let live: { dir: string; worker: Worker } | undefined;
 let queued = 0;
 let tail: Promise<unknown> = Promise.resolve();
 
-/** Renders the template over data, or only parses it without. Throws TemplateError. */
-export function runTemplate(request: { template: string; data?: unknown }, options: EngineOptions = {}): Promise<string> {
+/** Renders the template over data, or only parses it without. Throws TemplateError with the kind's codes. */
+export function runTemplate(
+  kind: TemplateKind,
+  request: { template: string; data?: unknown },
+  options: EngineOptions = {},
+): Promise<string> {
   queued++;
   const result = tail
-    .then(() => runOne(request, options))
+    .then(() => runOne(kind, request, options))
     .finally(async () => {
       if (--queued === 0) await stop();
     });
@@ -48,23 +75,24 @@ export function runTemplate(request: { template: string; data?: unknown }, optio
 /** Whether a worker holds the module now (only while requests are being answered). */
 export const engineLoaded = (): boolean => live !== undefined;
 
-async function runOne(request: { template: string; data?: unknown }, options: EngineOptions): Promise<string> {
+async function runOne(kind: TemplateKind, request: { template: string; data?: unknown }, options: EngineOptions): Promise<string> {
   const dir = options.moduleDir ?? defaultModuleDir();
   if (live?.dir !== dir) {
     await stop();
-    live = { dir, worker: start(dir, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) };
+    live = { dir, worker: start(kind, dir, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) };
   }
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const raw = await call(live.worker, JSON.stringify({ ...request, maxOutput }), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const message = JSON.stringify({ ...request, maxOutput, name: kind.name, model: kind.model });
+  const raw = await call(kind, live.worker, message, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const response = JSON.parse(raw) as { output: string; stage?: string; error?: string };
   if (response.error === undefined) return response.output;
-  throw new TemplateError(response.stage === 'parse' ? 'InvalidCommitTemplate' : 'CommitTemplateFailed', response.error);
+  throw new TemplateError(response.stage === 'parse' ? kind.codes.parse : kind.codes.execute, response.error);
 }
 
-function start(dir: string, maxMemoryBytes: number): Worker {
+function start(kind: TemplateKind, dir: string, maxMemoryBytes: number): Worker {
   const missing = ['commit-template.wasm', 'wasm_exec.js'].map((file) => join(dir, file)).filter((path) => !existsSync(path));
   if (missing.length > 0) {
-    throw new TemplateError('CommitTemplateEngineMissing', `the commit message template engine is not installed: no ${missing.join(', ')}`);
+    throw new TemplateError(kind.codes.missing, `the ${kind.name} template engine is not installed: no ${missing.join(', ')}`);
   }
   const worker = new Worker(new URL('./render-worker.ts', import.meta.url), {
     workerData: { dir, maxMemoryBytes },
@@ -84,7 +112,7 @@ async function stop(): Promise<void> {
 }
 
 /** One request; a worker that times out or dies is ended, and the next request starts another. */
-async function call(worker: Worker, request: string, timeoutMs: number): Promise<string> {
+async function call(kind: TemplateKind, worker: Worker, request: string, timeoutMs: number): Promise<string> {
   const { promise, resolve, reject } = Promise.withResolvers<string>();
   const onError = (err: Error) => reject(new Error(`failed: ${err.message}`));
   const onExit = (code: number) => reject(new Error(`stopped (exit code ${code})`));
@@ -94,7 +122,7 @@ async function call(worker: Worker, request: string, timeoutMs: number): Promise
     return await promise;
   } catch (err) {
     await stop();
-    throw new TemplateError('CommitTemplateFailed', `template: commit message: the template engine ${(err as Error).message}`);
+    throw new TemplateError(kind.codes.execute, `template: ${kind.name}: the template engine ${(err as Error).message}`);
   } finally {
     clearTimeout(timer);
     worker.off('message', resolve).off('error', onError).off('exit', onExit);

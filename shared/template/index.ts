@@ -1,0 +1,14 @@
+/** Go's own text/template + Sprig (WebAssembly, in a worker) for commit and alert messages. */
+export {
+  ALERT_MESSAGE,
+  COMMIT_MESSAGE,
+  DEFAULT_MAX_MEMORY_BYTES,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  defaultModuleDir,
+  engineLoaded,
+  runTemplate,
+} from './go-engine.ts';
+export type { EngineOptions, TemplateKind } from './go-engine.ts';
+export { TemplateError } from './errors.ts';
+export type { TemplateErrorCode } from './errors.ts';
