@@ -59,6 +59,7 @@ export async function startNotification(options: NotificationOptions): Promise<R
   const kube = createKubeClient(connection, { fieldManager: 'tidemark-notification', clock });
   // The controller's forget callback runs only after start, when the endpoint exists.
   const forget = { endpoint: undefined as ReceiverEndpoint | undefined };
+  const events = new EventRecorder(kube.rest, { component: 'tidemark-notification', clock, log });
   const receivers = new ReceiverController({
     port: kube.port,
     clock,
@@ -66,7 +67,7 @@ export async function startNotification(options: NotificationOptions): Promise<R
     workers,
     namespace: options.namespace,
     noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
-    events: new EventRecorder(kube.rest, { component: 'tidemark-notification', clock, log }),
+    events,
     onForget: (key) => {
       forget.endpoint?.forget(key);
       forgetWebhookReceiver(key);
@@ -88,6 +89,7 @@ export async function startNotification(options: NotificationOptions): Promise<R
     workers,
     namespace: options.namespace,
     noCrossNamespaceRefs: options.noCrossNamespaceRefs === true,
+    events,
   });
 
   let receiverServer: Server;

@@ -1,9 +1,9 @@
 import RE2 from 're2';
 import { Resources } from '../../shared/api/resources.ts';
-import type { Condition } from '../../shared/conditions/index.ts';
+import { removeCondition, setCondition, type Condition } from '../../shared/conditions/index.ts';
 import { notReadyConditions, readyConditions } from '../../shared/conditions/ready.ts';
 import { runnerFor, type Runner, type RunnerDeps } from '../../shared/controller/kind-runner.ts';
-import { keyOf, namespaceOf } from '../../shared/controller/objects.ts';
+import { involvedObject, keyOf, namespaceOf } from '../../shared/controller/objects.ts';
 import type { ReconcileResult } from '../../shared/controller/runner.ts';
 import { StatusMemory } from '../../shared/controller/status-memory.ts';
 import { writeStatus } from '../../shared/controller/status-writer.ts';
@@ -11,11 +11,13 @@ import { combineErrors } from '../../shared/errors/combine.ts';
 import { terminal, toTidemarkError, type TidemarkError } from '../../shared/errors/index.ts';
 import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import { isNotFound } from '../../shared/kube/errors.ts';
+import type { EventRecorder } from '../../shared/kube/events.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { validateAlertSpec } from '../../shared/spec/alert.ts';
 import { validateProviderSpec, addressProblem } from '../../shared/spec/provider.ts';
 import type { ResolvedProvider } from '../providers/payloads.ts';
 import type { CompiledAlert } from './match.ts';
+import { validateAlertTemplate } from './message.ts';
 
 interface Status {
   observedGeneration?: number;
@@ -35,7 +37,12 @@ export interface ProviderEntry {
 
 export interface AlertingDeps extends RunnerDeps {
   noCrossNamespaceRefs?: boolean | undefined;
+  /** Where an Alert's template failures are recorded as Events (none: only its condition says). */
+  events?: Pick<EventRecorder, 'record'> | undefined;
 }
+
+/** False while an Alert's message template fails for the events it sends (they go out with the plain message). */
+export const MESSAGE_TEMPLATE_CONDITION = 'MessageTemplate';
 
 /** Reads each object's spec, keeps what is valid for the dispatcher, and says in Ready why an object is not used. */
 abstract class TableController<T> {
@@ -43,7 +50,11 @@ abstract class TableController<T> {
   protected readonly deps: AlertingDeps;
   private readonly table = new Map<string, T>();
   private readonly statuses = new StatusMemory<Status>();
+  /** The copy last reconciled, for status written between reconciles. */
+  private readonly objects = new Map<string, Obj>();
   private readonly resource: ResourceMapping;
+  /** Conditions about one generation's spec, dropped when a new generation is read. */
+  protected readonly perGeneration: readonly string[] = [];
 
   constructor(deps: AlertingDeps, resource: ResourceMapping) {
     this.deps = deps;
@@ -53,6 +64,7 @@ abstract class TableController<T> {
       reconcile: (obj) => this.reconcile(obj),
       forget: (key) => {
         this.table.delete(key);
+        this.objects.delete(key);
         this.statuses.retain((kept) => kept !== key);
       },
     });
@@ -68,21 +80,27 @@ abstract class TableController<T> {
 
   protected abstract read(obj: Obj): Promise<{ entry: T; message: string; requeueAfterMs?: number }>;
 
-  private async reconcile(obj: Obj): Promise<ReconcileResult> {
+  /** Public for tests, as the receiver controller's; the runner calls it. */
+  async reconcile(obj: Obj): Promise<ReconcileResult> {
     const key = keyOf(obj);
+    this.objects.set(key, obj);
     const previous = this.statuses.current(obj);
     const ctx = { generation: obj.metadata.generation, nowMs: this.deps.clock.now() };
+    const kept =
+      previous?.observedGeneration === ctx.generation
+        ? previous?.conditions
+        : this.perGeneration.reduce<Condition[] | undefined>((list, type) => removeCondition(list, type), previous?.conditions);
     let next: Status;
     let result: ReconcileResult = {};
     try {
       const { entry, message, requeueAfterMs } = await this.read(obj);
       this.table.set(key, entry);
-      next = { conditions: readyConditions(previous?.conditions, message, ctx) };
+      next = { conditions: readyConditions(kept, message, ctx) };
       if (requeueAfterMs !== undefined) result = { requeueAfterMs };
     } catch (err) {
       const error = toTidemarkError(err);
       this.table.delete(key);
-      next = { conditions: notReadyConditions(previous?.conditions, error.code, error.message, error.kind === 'terminal', ctx) };
+      next = { conditions: notReadyConditions(kept, error.code, error.message, error.kind === 'terminal', ctx) };
       result = error.kind === 'transient' ? { retry: true, requeueAfterMs: PROVIDER_RESYNC_MS } : { requeueAfterMs: PROVIDER_RESYNC_MS };
     }
     if (ctx.generation !== undefined) next.observedGeneration = ctx.generation;
@@ -96,6 +114,24 @@ abstract class TableController<T> {
     });
     this.statuses.remember(obj, next);
     return result;
+  }
+
+  /**
+   * Changes the conditions outside a reconcile (what happened when an event was sent), through
+   * the same writer and memory; writes nothing when nothing changed. Returns the object, if known.
+   */
+  protected async amendConditions(
+    namespace: string,
+    name: string,
+    change: (conditions: readonly Condition[] | undefined, obj: Obj) => Condition[],
+  ): Promise<Obj | undefined> {
+    const obj = this.objects.get(`${namespace}/${name}`);
+    if (!obj) return undefined;
+    const previous = this.statuses.current(obj);
+    const next: Status = { ...previous, conditions: change(previous?.conditions, obj) };
+    await writeStatus(this.deps.port, { resource: this.resource, namespace, name, previous, next, fields: STATUS_FIELDS });
+    this.statuses.remember(obj, next);
+    return obj;
   }
 }
 
@@ -174,7 +210,50 @@ export class AlertController extends TableController<CompiledAlert> {
     super(deps, Resources.Alert);
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- the table's read step may do I/O (providers do)
+  protected override readonly perGeneration = [MESSAGE_TEMPLATE_CONDITION];
+
+  /**
+   * The Alert's side of a send: a template that failed for an event sets MessageTemplate=False
+   * with the reason, and a Warning Event (the plain message went out); one that renders again
+   * removes the condition. Failing to say so is logged, never fails the send.
+   */
+  async messageTemplateOutcome(namespace: string, name: string, error: TidemarkError | undefined): Promise<void> {
+    const nowMs = this.deps.clock.now();
+    try {
+      const obj = await this.amendConditions(namespace, name, (conditions, about) =>
+        error === undefined
+          ? removeCondition(conditions, MESSAGE_TEMPLATE_CONDITION)
+          : setCondition(
+              conditions,
+              {
+                type: MESSAGE_TEMPLATE_CONDITION,
+                status: 'False',
+                reason: error.code,
+                message: `the plain event message was sent: ${error.message}`,
+                observedGeneration: about.metadata.generation,
+              },
+              nowMs,
+            ),
+      );
+      if (error !== undefined && obj) {
+        const about = {
+          ...involvedObject(obj),
+          apiVersion: `${Resources.Alert.group}/${Resources.Alert.version}`,
+          kind: Resources.Alert.kind,
+        };
+        await this.deps.events?.record(
+          about,
+          'Warning',
+          error.code,
+          `spec.messageTemplate: ${error.message}; the plain event message was sent`,
+        );
+      }
+    } catch (err) {
+      this.deps.log.warn({ alert: `${namespace}/${name}`, err: toTidemarkError(err).message }, 'alert status not written');
+    }
+  }
+
+  /** Parses spec.messageTemplate with the template engine (a worker), so a syntax error is a spec problem. */
   protected async read(obj: Obj): Promise<{ entry: CompiledAlert; message: string }> {
     const namespace = namespaceOf(obj);
     const read = validateAlertSpec((obj as { spec?: unknown }).spec, namespace, {
@@ -194,6 +273,14 @@ export class AlertController extends TableController<CompiledAlert> {
       });
     const include = compile(config.inclusionList, 'inclusionList');
     const exclude = compile(config.exclusionList, 'exclusionList');
+    if (config.messageTemplate !== undefined) {
+      try {
+        await validateAlertTemplate(config.messageTemplate);
+      } catch (err) {
+        const error = toTidemarkError(err, 'InvalidAlertTemplate');
+        problems.push(terminal(error.code, `spec.messageTemplate: ${error.message}`, error.hint));
+      }
+    }
     if (problems.length > 0) throw invalid(problems);
     return {
       entry: { namespace, name: obj.metadata.name, config, include, exclude },

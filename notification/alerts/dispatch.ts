@@ -8,7 +8,8 @@ import type { Clock } from '../../shared/time/clock.ts';
 import { providerRequest } from '../providers/payloads.ts';
 import { AlertController, ProviderController, type AlertingDeps } from './controllers.ts';
 import { fromKubeEvent, type NotificationEvent } from './event.ts';
-import { alertSelects, enrich } from './match.ts';
+import { alertSelects, enrich, type CompiledAlert } from './match.ts';
+import { templatedEvent } from './message.ts';
 import { Sender, type Post } from './sender.ts';
 import { Throttle } from './throttle.ts';
 
@@ -126,7 +127,7 @@ class Dispatcher {
         recordNotification(entry.provider.type, admitted);
         continue;
       }
-      const sent = enrich(alert, event);
+      const sent = await this.withMessage(alert, enrich(alert, event));
       let request;
       try {
         request = providerRequest(entry.provider, sent);
@@ -142,6 +143,23 @@ class Dispatcher {
         what: `${o.kind}/${o.namespace}/${o.name} ${event.reason}`,
       });
     }
+  }
+
+  /**
+   * The message from the Alert's template, rendered in the engine's worker (this awaits, never
+   * blocks). A failure sends the plain message and says why on the Alert; a success after one
+   * clears it.
+   */
+  private async withMessage(alert: CompiledAlert, event: NotificationEvent): Promise<NotificationEvent> {
+    const template = alert.config.messageTemplate;
+    if (template === undefined) return event;
+    const rendered = await templatedEvent(template, event);
+    if (rendered.error) {
+      this.deps.log.warn({ alert: `${alert.namespace}/${alert.name}`, err: rendered.error.message }, 'message template failed');
+    }
+    // Not awaited: the message need not wait for the status write (which logs its own failure).
+    void this.deps.alerts.messageTemplateOutcome(alert.namespace, alert.name, rendered.error);
+    return rendered.event;
   }
 
   private async labelsOf(event: NotificationEvent): Promise<Record<string, string>> {

@@ -23,6 +23,11 @@ export interface AlertConfig {
   /** Added to every event's metadata (e.g. env: production). */
   eventMetadata: Record<string, string>;
   summary: string | undefined;
+  /**
+   * Go text/template over the event (Flux's eventv1.Event fields) whose output replaces the
+   * message sent. Whether it parses is the notification program's to check (its engine).
+   */
+  messageTemplate: string | undefined;
   suspend: boolean;
 }
 
@@ -34,8 +39,10 @@ export const ALERT_FIELDS = [
   'exclusionList',
   'eventMetadata',
   'summary',
+  'messageTemplate',
   'suspend',
 ];
+export const MAX_ALERT_TEMPLATE_BYTES = 16 * 1024;
 const SOURCE_FIELDS = ['apiVersion', 'kind', 'name', 'namespace', 'matchLabels'];
 export const MAX_ALERT_SOURCES = 64;
 export const MAX_ALERT_PATTERNS = 32;
@@ -74,6 +81,10 @@ export function validateAlertSpec(
   const exclusionList = readPatterns(problems, spec.exclusionList, 'exclusionList');
   const eventMetadata = readStringMap(problems, spec.eventMetadata, 'eventMetadata');
   const summary = readString(problems, spec, 'summary');
+  const messageTemplate = readString(problems, spec, 'messageTemplate');
+  if (messageTemplate !== undefined && Buffer.byteLength(messageTemplate) > MAX_ALERT_TEMPLATE_BYTES) {
+    problems.add('messageTemplate', `is longer than ${MAX_ALERT_TEMPLATE_BYTES} bytes`);
+  }
   const suspend = readBoolean(problems, spec, 'suspend');
   return problems.result(() => ({
     providerRef: providerRef as string,
@@ -83,6 +94,8 @@ export function validateAlertSpec(
     exclusionList,
     eventMetadata,
     summary,
+    // An empty template is no template: the event's own message is sent.
+    messageTemplate: messageTemplate || undefined,
     suspend,
   }));
 }
