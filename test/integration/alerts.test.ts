@@ -9,19 +9,22 @@ import { after, before, describe, it } from 'node:test';
 import { startAgent, type RunningAgent } from '../../agent/index.ts';
 import { startAlerting, type RunningAlerting } from '../../notification/alerts/dispatch.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
+import { EventRecorder } from '../../shared/kube/events.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers, type GitServers } from '../harness/git.ts';
 import { configMapYaml } from '../harness/manifests.ts';
 import { waitFor } from '../harness/process.ts';
+import { templateEngine } from '../harness/template-engine.ts';
 import { applyCd, condition, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
 
 /**
  * Alerts on the real servers: the agent fails and succeeds for real, records its Events, and the
  * alerting watches them and posts to HTTP servers on loopback, which check what arrives — a
  * generic-hmac signature over the exact body, and a commit status on the synced commit in the
- * GitHub API's shape (a GitHub Enterprise address, so the server is ours).
+ * GitHub API's shape (a GitHub Enterprise address, so the server is ours), and messages an
+ * Alert's spec.messageTemplate rendered (Go's engine as WebAssembly) or, when it failed, the plain one.
  */
 
 interface Received {
@@ -46,6 +49,9 @@ async function receiver(): Promise<{ server: Server; url: string; received: Rece
 
 const API = '/apis/tidemark.dev/v1alpha1';
 const KEY = 'hmac-key-for-the-alert-test';
+// Sets TIDEMARK_TEMPLATE_MODULE to a build of this checkout's Go sources (the event model).
+const engine = templateEngine();
+const TEMPLATE = '{{ .InvolvedObject.Kind }}/{{ .InvolvedObject.Name }} failed ({{ .Reason }}, {{ .Metadata.env }}): {{ .Message }}';
 
 describe('alerts: Events of a real sync reach real HTTP providers', () => {
   let cluster: ClusterAccess;
@@ -81,6 +87,42 @@ describe('alerts: Events of a real sync reach real HTTP providers', () => {
       body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { token: KEY, address: `${hooks.url}/hmac` } },
     });
     const kind = (k: string) => ({ apiVersion: 'tidemark.dev/v1alpha1', kind: k });
+    const templated: Array<readonly ['providers' | 'alerts', string]> = [];
+    if (!engine.skip) {
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'hook-templated' },
+          stringData: { token: KEY, address: `${hooks.url}/templated` },
+        },
+      });
+      await apply('providers', 'templated', {
+        ...kind('Provider'),
+        metadata: { name: 'templated' },
+        spec: { type: 'generic-hmac', secretRef: { name: 'hook-templated' } },
+      });
+      await apply('providers', 'plain', {
+        ...kind('Provider'),
+        metadata: { name: 'plain' },
+        spec: { type: 'generic', address: `${hooks.url}/plain` },
+      });
+      const failures = { eventSeverity: 'error', eventSources: [{ kind: 'ContinuousDeployment', name: 'broken' }] };
+      await apply('alerts', 'templated', {
+        ...kind('Alert'),
+        metadata: { name: 'templated' },
+        spec: { providerRef: { name: 'templated' }, ...failures, eventMetadata: { env: 'test' }, messageTemplate: TEMPLATE },
+      });
+      // Parses, but fails for every event (a string has no fields): the plain message goes out.
+      await apply('alerts', 'template-fails', {
+        ...kind('Alert'),
+        metadata: { name: 'template-fails' },
+        spec: { providerRef: { name: 'plain' }, ...failures, messageTemplate: '{{ .Message.nope }}' },
+      });
+      templated.push(['providers', 'templated'], ['providers', 'plain'], ['alerts', 'templated'], ['alerts', 'template-fails']);
+    }
     await apply('providers', 'signed', {
       ...kind('Provider'),
       metadata: { name: 'signed' },
@@ -105,13 +147,21 @@ describe('alerts: Events of a real sync reach real HTTP providers', () => {
         eventMetadata: { env: 'test' },
       },
     });
-    alerting = startAlerting({ port: kube.port, clock: systemClock, log: testLogger(), workers: 2, namespace: ns });
+    alerting = startAlerting({
+      port: kube.port,
+      clock: systemClock,
+      log: testLogger(),
+      workers: 2,
+      namespace: ns,
+      events: new EventRecorder(kube.rest, { component: 'tidemark-notification', clock: systemClock, log: testLogger() }),
+    });
     await waitFor(() => Promise.resolve(alerting?.ready() === true), { timeoutMs: 30_000, what: 'alerting listed' });
     for (const [plural, name] of [
       ['providers', 'signed'],
       ['providers', 'forge'],
       ['alerts', 'failures'],
       ['alerts', 'statuses'],
+      ...templated,
     ] as const) {
       await waitFor(
         async () => {
@@ -171,6 +221,61 @@ describe('alerts: Events of a real sync reach real HTTP providers', () => {
     assert.match(event.reason, /^Git/);
     assert.ok(!message.body.includes(KEY), 'the key is never sent');
   });
+
+  it(
+    'the templated alert sends its rendered message, signed; the failing template sends the plain one and says why',
+    { skip: engine.skip },
+    async () => {
+      // The broken deployment of the first test fails again on each retry; its first failure suffices.
+      await waitFor(() => Promise.resolve(['/templated', '/plain'].every((path) => hooks.received.some((r) => r.path === path))), {
+        timeoutMs: 30_000,
+        what: 'both templated alerts delivered',
+      });
+      const [rendered] = hooks.received.filter((r) => r.path === '/templated') as [Received];
+      const expected = `sha256=${createHmac('sha256', KEY).update(rendered.body).digest('hex')}`;
+      assert.equal(rendered.headers['x-signature'], expected, 'signed over the body with the rendered message');
+      const event = JSON.parse(rendered.body) as { message: string; reason: string; involvedObject: { name: string } };
+      assert.equal(event.involvedObject.name, 'broken');
+      assert.ok(event.message.startsWith(`ContinuousDeployment/broken failed (${event.reason}, test): `), event.message);
+      assert.ok(event.message.length > `ContinuousDeployment/broken failed (${event.reason}, test): `.length, 'the event message follows');
+
+      const [plain] = hooks.received.filter((r) => r.path === '/plain') as [Received];
+      const sent = JSON.parse(plain.body) as { message: string; reason: string };
+      assert.ok(!sent.message.includes('failed ('), 'the plain message, not a rendering');
+      assert.match(sent.reason, /^Git/);
+      await waitFor(
+        async () => {
+          const alert = await kube.rest.request<{
+            status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+          }>({
+            method: 'GET',
+            path: `${API}/namespaces/${ns}/alerts/template-fails`,
+          });
+          const c = alert.status?.conditions?.find((x) => x.type === 'MessageTemplate');
+          return c?.status === 'False' && c.reason === 'AlertTemplateFailed' && /can't evaluate field nope/.test(c.message);
+        },
+        { timeoutMs: 30_000, what: 'MessageTemplate=False AlertTemplateFailed on the Alert' },
+      );
+      await waitFor(
+        async () => {
+          const list = await kube.rest.request<{
+            items: Array<{ reason: string; type: string; involvedObject: { kind: string; name: string } }>;
+          }>({
+            method: 'GET',
+            path: `/api/v1/namespaces/${ns}/events`,
+          });
+          return list.items.some(
+            (e) =>
+              e.reason === 'AlertTemplateFailed' &&
+              e.type === 'Warning' &&
+              e.involvedObject.kind === 'Alert' &&
+              e.involvedObject.name === 'template-fails',
+          );
+        },
+        { timeoutMs: 30_000, what: 'a Warning AlertTemplateFailed Event about the Alert' },
+      );
+    },
+  );
 
   it('a successful sync posts a success status on the synced commit, and info events never reach an error alert', async () => {
     const sha = await git.repos.createRepo('good', { 'deploy/cm.yaml': configMapYaml('good', { ok: 'yes' }) }, { branch: 'main' });
