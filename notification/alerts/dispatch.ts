@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/log/index.ts';
 import { recordNotification } from '../../shared/metrics/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
 import { providerRequest } from '../providers/payloads.ts';
-import { AlertController, ProviderController, type AlertingDeps } from './controllers.ts';
+import { AlertController, ProviderController, type AlertingDeps, type ProviderEntry } from './controllers.ts';
 import { fromKubeEvent, type NotificationEvent } from './event.ts';
 import { alertSelects, enrich, type CompiledAlert } from './match.ts';
 import { templatedEvent } from './message.ts';
@@ -117,6 +117,7 @@ class Dispatcher {
     const labels = candidates.some((a) => a.config.eventSources.some((s) => s.name === '*' && Object.keys(s.matchLabels).length > 0))
       ? await this.labelsOf(event)
       : {};
+    const sends: Array<Promise<void>> = [];
     for (const alert of candidates) {
       if (!alertSelects(alert, event, labels)) continue;
       const entry = this.deps.providers.get(alert.namespace, alert.config.providerRef);
@@ -127,22 +128,29 @@ class Dispatcher {
         recordNotification(entry.provider.type, admitted);
         continue;
       }
-      const sent = await this.withMessage(alert, enrich(alert, event));
-      let request;
-      try {
-        request = providerRequest(entry.provider, sent);
-      } catch (err) {
-        this.deps.log.warn({ alert: alertKey, err: (err as Error).message }, 'notification not built');
-        continue;
-      }
-      if (!request) continue;
-      this.deps.sender.enqueue(`${alert.namespace}/${alert.config.providerRef}`, {
-        request,
-        type: entry.provider.type,
-        timeoutMs: entry.timeoutMs,
-        what: `${o.kind}/${o.namespace}/${o.name} ${event.reason}`,
-      });
+      // Side by side: an alert waiting for its template does not hold up the others.
+      sends.push(this.send(alert, entry, event));
     }
+    await Promise.all(sends);
+  }
+
+  private async send(alert: CompiledAlert, entry: ProviderEntry, event: NotificationEvent): Promise<void> {
+    const o = event.involvedObject;
+    const sent = await this.withMessage(alert, enrich(alert, event));
+    let request;
+    try {
+      request = providerRequest(entry.provider, sent);
+    } catch (err) {
+      this.deps.log.warn({ alert: `${alert.namespace}/${alert.name}`, err: (err as Error).message }, 'notification not built');
+      return;
+    }
+    if (!request) return;
+    this.deps.sender.enqueue(`${alert.namespace}/${alert.config.providerRef}`, {
+      request,
+      type: entry.provider.type,
+      timeoutMs: entry.timeoutMs,
+      what: `${o.kind}/${o.namespace}/${o.name} ${event.reason}`,
+    });
   }
 
   /**

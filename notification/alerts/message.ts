@@ -11,9 +11,9 @@ import type { NotificationEvent } from './event.ts';
 /**
  * The engine's time limit (10 s) applies as for commits; memory and output are smaller, since an
  * alert message needs little and the notification pod's limit is small (a hostile template ends
- * at 128 MiB of module memory instead of taking the pod with it).
+ * at 64 MiB of module memory; the process peaks about 150 MiB above its idle size).
  */
-export const ALERT_TEMPLATE_LIMITS: EngineOptions = { maxMemoryBytes: 128 << 20, maxOutputBytes: 64 * 1024 };
+export const ALERT_TEMPLATE_LIMITS: EngineOptions = { maxMemoryBytes: 64 << 20, maxOutputBytes: 64 * 1024 };
 
 /** Parses the template when the Alert is read, so a syntax error shows in its Ready condition, not at the first event. */
 export async function validateAlertTemplate(template: string, options: EngineOptions = {}): Promise<void> {
