@@ -143,3 +143,18 @@ test('a send whose template failed: MessageTemplate=False and a Warning Event; a
   assert.equal(condition(MESSAGE_TEMPLATE_CONDITION), undefined);
   assert.equal(condition('Ready')?.status, 'True');
 });
+
+test('a new generation of the Alert drops the MessageTemplate condition of the old template', { skip }, async () => {
+  const { controller, alert, condition } = setup({ messageTemplate: '{{ .Metadata.env.nope }}' });
+  await controller.reconcile(alert);
+  const { error } = await templatedEvent(controller.get(NS, 'chat')?.config.messageTemplate, event);
+  await controller.messageTemplateOutcome(NS, 'chat', error);
+  assert.equal(condition(MESSAGE_TEMPLATE_CONDITION)?.status, 'False');
+  await controller.reconcile(alert);
+  assert.equal(condition(MESSAGE_TEMPLATE_CONDITION)?.status, 'False', 'a resync of the same generation keeps it');
+  const spec = (alert as { spec?: object }).spec;
+  const edited = { ...alert, metadata: { ...alert.metadata, generation: 2 }, spec: { ...spec, messageTemplate: '{{ .Message }}' } };
+  await controller.reconcile(edited);
+  assert.equal(condition(MESSAGE_TEMPLATE_CONDITION), undefined);
+  assert.equal(condition('Ready')?.observedGeneration, 2);
+});
