@@ -16,7 +16,7 @@ import { templateEngine } from '../../test/harness/template-engine.ts';
 import { providerRequest, type ResolvedProvider } from '../providers/payloads.ts';
 import { AlertController, MESSAGE_TEMPLATE_CONDITION } from './controllers.ts';
 import type { NotificationEvent } from './event.ts';
-import { templatedEvent } from './message.ts';
+import { templatedEvent, validateAlertTemplate } from './message.ts';
 
 const { skip } = templateEngine();
 const NS = 'apps';
@@ -157,4 +157,21 @@ test('a new generation of the Alert drops the MessageTemplate condition of the o
   await controller.reconcile(edited);
   assert.equal(condition(MESSAGE_TEMPLATE_CONDITION), undefined);
   assert.equal(condition('Ready')?.observedGeneration, 2);
+});
+
+test('what Go said of a template is remembered: a resync or a shared template does not start the engine again', { skip }, async () => {
+  const nowhere = { moduleDir: '/nonexistent/engine' };
+  await validateAlertTemplate('{{ .Reason }} remembered');
+  await validateAlertTemplate('{{ .Reason }} remembered', nowhere);
+  await assert.rejects(validateAlertTemplate('{{ .Reason ', {}), (err: Error & { code?: string }) => err.code === 'InvalidAlertTemplate');
+  await assert.rejects(
+    validateAlertTemplate('{{ .Reason ', nowhere),
+    (err: Error & { code?: string }) => err.code === 'InvalidAlertTemplate',
+  );
+  // Not parsed before: the engine is asked, and an engine failure is not remembered.
+  await assert.rejects(
+    validateAlertTemplate('{{ .Reason }} new', nowhere),
+    (err: Error & { code?: string }) => err.code === 'CommitTemplateEngineMissing',
+  );
+  await validateAlertTemplate('{{ .Reason }} new');
 });
