@@ -104,6 +104,20 @@ export function statusFromOutcome(
     if (revision) status.lastAppliedRevision = revision;
     status.lastSyncTime = rfc3339(ctx.nowMs);
   }
+  if (outcome.superseded) {
+    // Neither done nor failed: Ready is Unknown, as while any run is in progress.
+    const message = `superseded by ${outcome.superseded.by} while waiting for ${outcome.superseded.during}; the next run starts at once`;
+    for (const type of [ConditionType.Ready, ConditionType.Reconciling]) {
+      conditions = setCondition(
+        conditions,
+        { type, status: type === ConditionType.Ready ? 'Unknown' : 'True', reason: 'Superseded', message, observedGeneration: generation },
+        ctx.nowMs,
+      );
+    }
+    events.push({ type: 'Normal', reason: 'Superseded', message: withRevision(message, outcome) });
+    status.conditions = conditions;
+    return { status, events };
+  }
   if (outcome.synced && outcome.sync === 'Synced') {
     conditions = setCondition(
       conditions,

@@ -50,6 +50,11 @@ export interface ReconcileOutcome {
   resolved?: ResolvedRevision;
   /** Where it stopped with an error, if it did. */
   failedPhase?: Phase;
+  /**
+   * A newer intent (a new commit, a spec change, a sync request) ended a wait: the run stopped
+   * there, neither done nor failed, and the next one starts at once. `during` names the wait.
+   */
+  superseded?: { by: string; during: string };
   error?: TidemarkError;
   /** True when objects were written (a sync ran), false when only compared. */
   synced: boolean;

@@ -10,7 +10,7 @@ import type { HealthCheckRef } from '../../shared/spec/index.ts';
 import { isBuiltInGroup } from '../health/index.ts';
 import type { HealthCheckStatus, HealthFacts } from '../types.ts';
 import { inventoryEntry } from './apply.ts';
-import { pause, waitDeadline } from './budget.ts';
+import { pause, supersededBy, waitDeadline } from './budget.ts';
 import type { StepContext } from './context.ts';
 import type { DesiredSet } from './plan.ts';
 
@@ -118,15 +118,15 @@ function settled(status: HealthStatus | undefined): boolean {
 }
 
 /**
- * Waits, as Flux waits for its healthChecks, until every spec.healthChecks object has settled or
- * the run's deadline (spec.timeout from its start) passes; between looks the run does not hold a
- * worker. Returns the last look.
+ * Waits, as Flux waits for its healthChecks, until every spec.healthChecks object has settled,
+ * the run's deadline (spec.timeout from its start) passes or a newer intent supersedes the run;
+ * between looks the run does not hold a worker. Returns the last look.
  */
 export async function waitHealthChecks(ctx: StepContext, desired: DesiredSet, first: HealthCheckStatus[]): Promise<HealthCheckStatus[]> {
   const deadline = waitDeadline(ctx);
   let checks = first;
   let delay = 250;
-  while (!checks.every((c) => settled(c.health.status)) && ctx.deps.clock.now() < deadline) {
+  while (!checks.every((c) => settled(c.health.status)) && ctx.deps.clock.now() < deadline && !supersededBy(ctx)) {
     await pause(ctx, delay, deadline);
     delay = Math.min(delay * 2, 2000);
     checks = await assessHealthChecks(ctx, desired);
@@ -135,8 +135,9 @@ export async function waitHealthChecks(ctx: StepContext, desired: DesiredSet, fi
 }
 
 /**
- * pruneLast: waits until every applied object is healthy (or suspended), or the run's deadline
- * (spec.timeout from its start) passes; between looks the run does not hold a worker.
+ * pruneLast: waits until every applied object is healthy (or suspended), the run's deadline
+ * (spec.timeout from its start) passes or a newer intent supersedes the run; between looks the
+ * run does not hold a worker.
  */
 export async function waitHealthy(ctx: StepContext, desired: DesiredSet): Promise<void> {
   const { deps } = ctx;
@@ -145,7 +146,7 @@ export async function waitHealthy(ctx: StepContext, desired: DesiredSet): Promis
   for (;;) {
     const resources = await assessObjects(ctx, desired, new Map());
     if (resources.every((r) => r.health?.status === 'Healthy' || r.health?.status === 'Suspended')) return;
-    if (deps.clock.now() >= deadline) return;
+    if (deps.clock.now() >= deadline || supersededBy(ctx)) return;
     await pause(ctx, delay, deadline);
     delay = Math.min(delay * 2, 2000);
   }
@@ -159,7 +160,8 @@ export function syncStatusOf(resources: readonly ResourceStatus[]): SyncStatus {
 /**
  * After a sync wave is applied: waits, as Argo CD does, until each of its objects is Healthy (or
  * Suspended) before the next wave starts. A Degraded object ends the wait at once (Flux's
- * fail-fast); otherwise the run's deadline does. Returns what is not healthy yet, empty when all are.
+ * fail-fast); otherwise the run's deadline or a newer intent does. Returns what is not healthy
+ * yet, empty when all are.
  */
 export async function waitWave(
   ctx: StepContext,
@@ -172,7 +174,9 @@ export async function waitWave(
     const resources = await assessObjects(ctx, { ...desired, objects }, new Map(), true);
     const degraded = resources.filter((r) => r.health?.status === 'Degraded');
     const pending = resources.filter((r) => r.health?.status !== 'Healthy' && r.health?.status !== 'Suspended');
-    if (degraded.length > 0 || pending.length === 0 || ctx.deps.clock.now() >= deadline) return { degraded, pending };
+    if (degraded.length > 0 || pending.length === 0 || ctx.deps.clock.now() >= deadline || supersededBy(ctx)) {
+      return { degraded, pending };
+    }
     await pause(ctx, delay, deadline);
     delay = Math.min(delay * 2, 2000);
   }

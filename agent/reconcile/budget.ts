@@ -36,21 +36,35 @@ export function waitDeadline(ctx: StepContext): number {
   return ctx.deps.deadline ?? ctx.deps.clock.now() + ctx.input.config.timeoutMs;
 }
 
+/** The newer intent that ends this run's waits, once there is one: what the run was superseded by. */
+export function supersededBy(ctx: StepContext): string | undefined {
+  const newer = ctx.deps.newer;
+  if (!newer?.aborted) return undefined;
+  return typeof newer.reason === 'string' ? newer.reason : 'a newer revision';
+}
+
 /**
  * Sleeps `ms`, never past `deadline`, without holding one of the controller's workers meanwhile
- * (the run is parked): a deployment that waits for health cannot starve the others.
+ * (the run is parked): a deployment that waits for health cannot starve the others. A newer
+ * intent ends the sleep early; the waits see it with `supersededBy`.
  */
 export function pause(ctx: StepContext, ms: number, deadline: number): Promise<void> {
   const { deps } = ctx;
-  const sleep = () => deps.clock.sleep(Math.max(0, Math.min(ms, deadline - deps.clock.now())), deps.signal);
+  const signals = [deps.signal, deps.newer].filter((s) => s !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  const sleep = () =>
+    deps.clock.sleep(Math.max(0, Math.min(ms, deadline - deps.clock.now())), signal).catch((err: unknown) => {
+      if (deps.signal?.aborted || !deps.newer?.aborted) throw err;
+    });
   return deps.park ? deps.park(sleep) : sleep();
 }
 
 /** CRDs established and Namespaces active, polled until the run's deadline; the refs still not ready. */
 export function waitForFoundation(ctx: StepContext, planned: readonly PlannedObject[]): Promise<ObjectRef[]> {
   const deadline = waitDeadline(ctx);
-  const now = () => ctx.deps.clock.now();
+  // A newer intent ends this wait as its deadline does: from then on the deadline has passed.
+  const now = () => (supersededBy(ctx) ? Infinity : ctx.deps.clock.now());
   // The same library call, with sleeps that park the run and end at the deadline.
   const resources = new ResourceManager(ctx.deps.kube, { clock: { now, sleep: (ms) => pause(ctx, ms, deadline) } });
-  return resources.waitForFoundation(planned, Math.max(0, deadline - now()));
+  return resources.waitForFoundation(planned, Math.max(0, deadline - ctx.deps.clock.now()));
 }

@@ -42,6 +42,11 @@ export interface ReconcileDeps {
   signal?: AbortSignal | undefined;
   /** When the run's waits end (its budget: spec.timeout from the start); `spec.timeout` from the wait's start without. */
   deadline?: number | undefined;
+  /**
+   * Aborted, with a description of it as reason (`revision main@sha1:…`), once a newer intent
+   * exists — a new commit, a spec change, a sync request: the waits end then and the run stops.
+   */
+  newer?: AbortSignal | undefined;
   /** Runs a wait without holding a controller worker; without it, waits hold theirs. */
   park?: Park | undefined;
   /** Watch-fed live objects; without it every read is a GET. */

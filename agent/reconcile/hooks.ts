@@ -7,7 +7,7 @@ import type { KubeObject } from '../../shared/kube/object.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { Hook, HookPhase } from '../argo-sync.ts';
 import { byWave } from '../argo-sync.ts';
-import { pause, waitDeadline } from './budget.ts';
+import { pause, supersededBy, waitDeadline } from './budget.ts';
 import type { StepContext } from './context.ts';
 
 export interface HookRun {
@@ -83,7 +83,8 @@ async function runHook(ctx: StepContext, hook: Hook, phase: HookPhase): Promise<
         await cleanUp(ctx, hook, mapping, 'HookFailed');
         return { ...status, status: 'Failed', message: health.message ?? 'Degraded' };
       }
-      if (ctx.deps.clock.now() >= deadline) return { ...status, message: health.message ?? `still ${health.status}` };
+      // Left running: the run that waited for it stops (timed out or superseded), the hook goes on.
+      if (ctx.deps.clock.now() >= deadline || supersededBy(ctx)) return { ...status, message: health.message ?? `still ${health.status}` };
       await pause(ctx, delay, deadline);
       delay = Math.min(delay * 2, 2000);
       live = await kube.get(mapping, namespace, obj.metadata.name);
@@ -107,7 +108,7 @@ async function gone(ctx: StepContext, mapping: ResourceMapping, obj: KubeObject,
   let delay = 100;
   for (;;) {
     if (!(await ctx.deps.kube.get(mapping, obj.metadata.namespace, obj.metadata.name))) return true;
-    if (ctx.deps.clock.now() >= deadline) return false;
+    if (ctx.deps.clock.now() >= deadline || supersededBy(ctx)) return false;
     await pause(ctx, delay, deadline);
     delay = Math.min(delay * 2, 1000);
   }

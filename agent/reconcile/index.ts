@@ -13,7 +13,7 @@ import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
 import { forbiddenError, forbiddenObjects } from './authorize.ts';
 import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
 import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy, waitWave } from './assess.ts';
-import { waitForFoundation } from './budget.ts';
+import { supersededBy, waitForFoundation } from './budget.ts';
 import type { ReconcileDeps, ReconcileInput, StepContext } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
@@ -140,7 +140,20 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   const unborn = new Set<string>();
   // Kinds skipped for SkipDryRunOnMissingResource: nothing to wait for in their wave.
   const notServed = new Set<string>();
+  /**
+   * A newer intent ended a wait: the run stops here — no SyncFail hooks, no prune, no later wave —
+   * and keeps in its inventory what it may have created, as a failed apply does.
+   */
+  const superseded = (by: string, during: string): ReconcileOutcome => {
+    outcome.superseded = { by, during };
+    outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+    outcome.sync = 'OutOfSync';
+    outcome.health = { status: 'Progressing', message: `superseded by ${by} while waiting for ${during}` };
+    return outcome;
+  };
   const preSync = await runPhase('PreSync');
+  let newer = supersededBy(ctx);
+  if (newer) return superseded(newer, 'the PreSync hooks');
   if (preSync) return failSync('apply', preSync);
 
   const waves = byWave(desired.objects, syncWaveOf);
@@ -193,6 +206,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       }
       if (stage === 'foundation') {
         const pending = await waitForFoundation(ctx, planned);
+        newer = supersededBy(ctx);
+        if (newer) return superseded(newer, `the CRDs and Namespaces of sync wave ${wave}`);
         if (pending.length > 0) {
           const names = pending.map(describeRef).join(', ');
           outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
@@ -202,6 +217,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     }
     if (!write) continue;
     const syncHooks = await runPhase('Sync', wave);
+    newer = supersededBy(ctx);
+    if (newer) return superseded(newer, `the Sync hooks of sync wave ${wave}`);
     if (syncHooks) {
       outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
       return failSync('apply', syncHooks);
@@ -222,6 +239,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       ));
     if (applied.length > 0 && (!last || postSyncHooks) && !(await steady())) {
       const { degraded, pending } = await waitWave(ctx, desired, applied);
+      newer = supersededBy(ctx);
+      if (newer) return superseded(newer, `sync wave ${wave} to be healthy`);
       if (pending.length > 0) {
         outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
         const named = (list: ResourceStatus[]) =>
@@ -268,6 +287,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       if (write && config.policy.pruneLast) {
         await waitHealthy(ctx, desired);
         waited = true;
+        newer = supersededBy(ctx);
+        if (newer) return superseded(newer, 'every object to be healthy before pruning (pruneLast)');
       }
       const pruned = await pruneObjects(ctx, stale);
       outcome.changes.push(...pruned.entries);
@@ -282,6 +303,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   // PostSync hooks once every wave is applied, healthy and pruned: a sync that ended well.
   if (pruneFailures.length === 0) {
     const postSync = await runPhase('PostSync');
+    newer = supersededBy(ctx);
+    if (newer) return superseded(newer, 'the PostSync hooks');
     if (postSync) {
       outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
       return failSync('apply', postSync);
@@ -294,6 +317,9 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     const before = checks;
     checks = await waitHealthChecks(ctx, desired, checks);
     if (checks !== before) waited = true;
+    // Applied and pruned already: the run reports what it did, and that it stopped waiting.
+    newer = supersededBy(ctx);
+    if (newer) outcome.superseded = { by: newer, during: 'spec.healthChecks' };
   }
   // After a health wait the copies from apply time are stale: rate what the cluster shows now.
   const resources = await assessObjects(ctx, desired, diffs, waited);

@@ -130,6 +130,8 @@ export const REASONS = [
   'ReconciliationSucceeded',
   'Progressing',
   'ProgressingWithRetry',
+  // A newer commit, spec or sync request ended a run's wait: not a failure, the next run starts at once.
+  'Superseded',
   'Suspended',
   'DependencyNotReady',
   'DependencyNotFound',
