@@ -50,7 +50,8 @@ export function supersededBy(ctx: StepContext): string | undefined {
  */
 export function pause(ctx: StepContext, ms: number, deadline: number): Promise<void> {
   const { deps } = ctx;
-  const signals = [deps.signal, deps.newer].filter((s) => s !== undefined);
+  // Once superseded a pause sleeps in full: a wait that does not look at supersededBy still never spins.
+  const signals = [deps.signal, deps.newer?.aborted ? undefined : deps.newer].filter((s) => s !== undefined);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   const sleep = () =>
     deps.clock.sleep(Math.max(0, Math.min(ms, deadline - deps.clock.now())), signal).catch((err: unknown) => {
