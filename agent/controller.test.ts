@@ -280,3 +280,91 @@ test('controller: Git that never answers ends at spec.timeout with a transient R
   assert.equal(await a.home.get(CM, 'apps', 'a'), undefined, 'nothing applied');
   await a.controller.stop();
 });
+
+/*
+ * Issue 14, the newest commit wins: a run waiting for health (here wave 1, a Deployment no
+ * controller ever makes ready, before wave 2) ends when a newer spec, sync request or commit
+ * comes, instead of waiting out its 10 minutes of spec.timeout; the next run starts at once.
+ */
+function stuckWave(spec: Partial<ContinuousDeploymentSpec> = {}) {
+  const a = agent({ timeout: '10m', ...spec });
+  const wave = (n: number) => ({ annotations: { 'argocd.argoproj.io/sync-wave': String(n) } });
+  const api: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', ...wave(1) }, spec: { replicas: 1 } };
+  a.git.commit([api, configMap('after', {}, wave(2))]);
+  return { a, fixed: () => a.git.commit([configMap('after', { fixed: 'yes' }, wave(2))]) };
+}
+
+/** Lets the fake time run (250 ms steps, two minutes at most) until `done`; the time it took. */
+async function until(a: ReturnType<typeof agent>, done: () => Promise<boolean>): Promise<number> {
+  const start = a.clock.now();
+  while (!(await done()) && a.clock.now() - start < 2 * MINUTE) await a.clock.advance(250);
+  return a.clock.now() - start;
+}
+
+async function waitingInWave1(a: ReturnType<typeof agent>): Promise<void> {
+  await start(a);
+  await a.clock.advance(5000);
+  assert.ok(await a.home.get(Resources.Deployment, 'apps', 'api'), 'wave 1 applied');
+  assert.equal(await a.home.get(CM, 'apps', 'after'), undefined, 'wave 2 waits');
+  assert.equal(a.runs(), 1);
+}
+
+test('newest wins: a spec change ends the health wait of the run in progress; it reports Superseded and the next run starts', async () => {
+  const { a } = stuckWave();
+  await waitingInWave1(a);
+  const cd = (await a.read())!;
+  await a.home.apply(CD, { ...cd, spec: { ...cd.spec, timeout: '9m' } });
+  const took = await until(a, async () => a.ready(await a.read())?.reason === 'Superseded');
+  assert.ok(took < MINUTE, `superseded after ${took} ms, not at spec.timeout`);
+  const ready = a.ready(await a.read());
+  assert.equal(ready?.status, 'Unknown');
+  assert.match(ready?.message ?? '', /^superseded by generation 2 of the spec while waiting for sync wave 1 to be healthy/);
+  assert.ok(a.events.some((e) => e.type === 'Normal' && e.reason === 'Superseded' && /\(revision main@sha1:0+1\)$/.test(e.message)));
+  assert.ok(!a.events.some((e) => e.reason === 'SyncWaveTimeout'));
+  await until(a, () => Promise.resolve(a.runs() === 2));
+  assert.equal(a.runs(), 2, 'the next run started at once');
+  await a.controller.stop();
+});
+
+test('newest wins: a sync request ends the wait; the superseded run does not count as its answer', async () => {
+  const { a } = stuckWave({ syncPolicy: { manual: true } });
+  // Manual: only a requested sync writes, so the first run answers the request 'first'.
+  a.cd.metadata.annotations = { 'tidemark.dev/requestedAt': 'first' };
+  await waitingInWave1(a);
+  await a.home.patchMetadata(CD, 'agent', 'web', { annotations: { 'tidemark.dev/requestedAt': 'second' } });
+  const took = await until(a, async () => a.ready(await a.read())?.reason === 'Superseded');
+  assert.ok(took < MINUTE, `superseded after ${took} ms`);
+  assert.match(a.ready(await a.read())?.message ?? '', /^superseded by the sync request of second /);
+  assert.equal((await a.read())?.status?.lastHandledRequestedAt, undefined, 'not answered by a run that stopped');
+  await until(a, () => Promise.resolve(a.runs() === 2));
+  assert.equal(a.runs(), 2);
+  await a.controller.stop();
+});
+
+test('newest wins: a new commit, seen by the pull-interval look during the wait, ends it; the next run applies it', async () => {
+  const { a, fixed } = stuckWave({ pullInterval: '1m' });
+  await waitingInWave1(a);
+  const commit = fixed();
+  const took = await until(
+    a,
+    async () => ((await a.home.get(CM, 'apps', 'after'))?.data as Record<string, string> | undefined)?.['fixed'] === 'yes',
+  );
+  assert.ok(took <= 1.1 * MINUTE, `the new commit applied ${took} ms after it was pushed: at the next look, not at spec.timeout`);
+  assert.ok(a.events.some((e) => e.reason === 'Superseded' && e.message.startsWith(`superseded by revision main@sha1:${commit} `)));
+  assert.equal((await a.read())?.status?.lastAppliedRevision, `main@sha1:${commit}`);
+  await a.controller.stop();
+});
+
+test('newest wins: a new commit announced by an image push ends the wait at once', async () => {
+  const { a, fixed } = stuckWave({ pullInterval: '1h' });
+  await waitingInWave1(a);
+  const commit = fixed();
+  a.controller.refresh('agent', 'web');
+  const took = await until(
+    a,
+    async () => ((await a.home.get(CM, 'apps', 'after'))?.data as Record<string, string> | undefined)?.['fixed'] === 'yes',
+  );
+  assert.ok(took < 10_000, `applied ${took} ms after the push`);
+  assert.equal((await a.read())?.status?.lastAppliedRevision, `main@sha1:${commit}`);
+  await a.controller.stop();
+});

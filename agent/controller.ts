@@ -18,6 +18,7 @@ import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import type { Reason } from '../shared/errors/index.ts';
 import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
+import { NewerIntent } from './newer-intent.ts';
 import { ownerToWake } from './plan.ts';
 import type { Owner } from './plan.ts';
 import { reconcile, runBudget } from './reconcile/index.ts';
@@ -48,7 +49,7 @@ import { statusFromOutcome, suspendedStatus } from './status.ts';
 import { syncWindowState } from './sync-windows.ts';
 import type { Target, TargetResolver } from './targets.ts';
 import { deploymentIdentity, type TenancyOptions } from './tenancy.ts';
-import type { HealthAssessor, ReconcileOutcome, Renderer, ResolvedRevision, Source } from './types.ts';
+import type { GitAuth, HealthAssessor, ReconcileOutcome, Renderer, ResolvedRevision, Source } from './types.ts';
 
 /** Records Kubernetes Events; `EventRecorder` is the real one. */
 export interface EventSink {
@@ -114,6 +115,8 @@ interface KeyState {
    * for once that inventory is written. Else their change (a Pod turning ready) waits the interval.
    */
   missed?: Set<string> | undefined;
+  /** While a sync runs: what ends its waits when a newer commit, spec or sync request comes. */
+  running?: NewerIntent | undefined;
 }
 
 /** How soon to look again at a deletion that needs a person (a spec fix, an annotation); a change triggers sooner. */
@@ -191,6 +194,7 @@ export class ContinuousDeploymentController {
     // A flag, not dropping `resolved`: a run in flight would set it again with the old revision.
     const state = this.state.get(`${namespace}/${name}`);
     if (state) state.refresh = true;
+    state?.running?.lookNow();
     this.runner.trigger(namespace, name);
   }
 
@@ -218,6 +222,8 @@ export class ContinuousDeploymentController {
    */
   private observe(previous: CdObject | undefined, next: CdObject): boolean {
     const key = keyOf(next);
+    // Only a change counts: a copy the run started from may reach the watch after the run's own read.
+    if (previous && needsRun(previous, next)) this.state.get(key)?.running?.observe(next);
     this.dependencies.set(key, deploymentEdges(next));
     this.references.set(key, referencesOf(next));
     const dependents = this.dependencies.dependentsOf(key);
@@ -306,13 +312,19 @@ export class ContinuousDeploymentController {
     let outcome: ReconcileOutcome;
     let cluster: string;
     const budget = runBudget(this.deps.clock, config.timeoutMs, signal);
+    let auth: GitAuth | undefined;
+    const newer = new NewerIntent(cd, {
+      clock: this.deps.clock,
+      log,
+      intervalMs: config.intervalMs,
+      lookUp: async (ended) => (await this.deps.source.resolve(config, auth, AbortSignal.any([budget.signal, ended]))).revision,
+    });
+    state.running = newer;
     try {
       window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
       refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
       const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
-      const auth = config.secretRef
-        ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef, identity))
-        : undefined;
+      auth = config.secretRef ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef, identity)) : undefined;
       const target = await this.deps.targets.resolve(cd, config, identity);
       cluster = target.name;
       // Reported like any failure before the fetch: Ready False, nothing applied, retried.
@@ -327,7 +339,7 @@ export class ContinuousDeploymentController {
           memo: state.memo,
           renderCache: this.deps.renderCache,
           namespaceObjects: this.namespaceObjects(namespaceOf(cd), identity),
-          source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal),
+          source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal, (r) => newer.resolved(r.revision)),
           render: (dir, path) => this.deps.render(dir, path, budget.signal),
           health: this.deps.health,
           crds: this.deps.crds,
@@ -337,6 +349,7 @@ export class ContinuousDeploymentController {
           signal,
           deadline: budget.deadline,
           park,
+          newer: newer.signal,
         },
       );
     } catch (err) {
@@ -345,6 +358,13 @@ export class ContinuousDeploymentController {
       return nextRun(config.intervalMs, error);
     } finally {
       budget.end();
+      newer.end();
+      state.running = undefined;
+    }
+    if (outcome.superseded) {
+      // The next run starts as soon as this one ends, and asks Git: it may be a new commit.
+      state.refresh = true;
+      this.runner.trigger(namespaceOf(cd), cd.metadata.name);
     }
     if (outcome.resolved) state.resolved = { at: this.deps.clock.now(), generation: cd.metadata.generation, revision: outcome.resolved };
     const { status, events } = statusFromOutcome(outcome, {
@@ -352,7 +372,8 @@ export class ContinuousDeploymentController {
       cluster,
       namespace: config.targetNamespace ?? namespaceOf(cd),
       nowMs: this.deps.clock.now(),
-      handledRequest: syncRequested ? requestedAt : undefined,
+      // A request whose run was superseded is not answered yet: the next run still counts it.
+      handledRequest: syncRequested && !outcome.superseded ? requestedAt : undefined,
       windowMessage: window.blocked ? window.message : undefined,
     });
     if (window.windows > 0) {
@@ -369,8 +390,9 @@ export class ContinuousDeploymentController {
         sync: outcome.sync,
         health: outcome.health.status,
         synced: outcome.synced,
-        reason: outcome.error?.code,
+        reason: outcome.error?.code ?? (outcome.superseded ? 'Superseded' : undefined),
         err: outcome.error ? describeError(outcome.error) : undefined,
+        supersededBy: outcome.superseded?.by,
         durationMs: this.deps.clock.now() - started,
       },
       outcome.error ? 'reconcile failed' : 'reconcile finished',
@@ -595,10 +617,14 @@ function stringData(data: unknown): Record<string, string> {
   return out;
 }
 
-/** The source with every call bounded by `signal` (the run's budget). */
-function withSignal(source: Source, signal: AbortSignal): Source {
+/** The source with every call bounded by `signal` (the run's budget); `resolved` learns the run's revision. */
+function withSignal(source: Source, signal: AbortSignal, resolved: (revision: ResolvedRevision) => void): Source {
   return {
-    resolve: (config, auth) => source.resolve(config, auth, signal),
+    resolve: async (config, auth) => {
+      const revision = await source.resolve(config, auth, signal);
+      resolved(revision);
+      return revision;
+    },
     checkout: (config, auth, resolved) => source.checkout(config, auth, resolved, signal),
   };
 }
