@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { waitFor } from '../harness/process.ts';
+import { applyCd, condition, getCd, getObject, installCrds, listEvents, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+
+/*
+ * Issue 14, the newest commit wins, on the real API server: a sync wave that never gets healthy
+ * (a Deployment no node ever runs) holds the run in its health wait, with 10 minutes of
+ * spec.timeout left. A commit that fixes it is pushed; the agent sees it at its next look at Git,
+ * ends the wait as Superseded and applies the new commit — long before the timeout would have.
+ */
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  annotations:
+    argocd.argoproj.io/sync-wave: "1"
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: api }
+  template:
+    metadata:
+      labels: { app: api }
+    spec:
+      containers:
+        - name: api
+          image: registry.invalid/api:1
+`;
+
+const configMap = (data: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+  annotations:
+    argocd.argoproj.io/sync-wave: "2"
+data:
+  version: "${data}"
+`;
+
+describe('the newest commit wins over a health wait', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent;
+  let ns: string;
+  let apps: string;
+  let cacheDir: string;
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    git = await startGitServers({ http: false, ssh: false });
+    ns = await cluster.createNamespace('newest-wins');
+    apps = await cluster.createNamespace('newest-wins-apps');
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-newest-wins-'));
+    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), allowLocalGit: true });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await git?.stop();
+    if (ns) await cluster.deleteNamespace(ns);
+    if (apps) await cluster.deleteNamespace(apps);
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('a commit pushed during the wave wait supersedes the run and is applied at once, not after spec.timeout', async () => {
+    const first = await git.repos.createRepo('app', { 'deploy/api.yaml': DEPLOYMENT, 'deploy/after.yaml': configMap('1') });
+    await applyCd(kube, {
+      metadata: { name: 'app', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('app'),
+        git: { branch: 'main' },
+        path: 'deploy',
+        targetNamespace: apps,
+        pullInterval: '2s',
+        timeout: '10m',
+        prune: true,
+      },
+    });
+    const after = () => getObject(kube, `/api/v1/namespaces/${apps}/configmaps/after`);
+    // Wave 1 applied, wave 2 held back: the run is in its health wait.
+    await waitFor(async () => (await getObject(kube, `/apis/apps/v1/namespaces/${apps}/deployments/api`)) !== undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'wave 1 applied',
+    });
+    assert.equal(await after(), undefined, 'wave 2 waits for wave 1');
+
+    // The fix: the Deployment leaves Git.
+    const fix = await git.repos.commitFiles('app', 'main', { 'deploy/api.yaml': null, 'deploy/after.yaml': configMap('2') }, 'fix');
+    const cd = await waitForCd(kube, ns, 'app', (c) => c.status?.lastAppliedRevision === `main@sha1:${fix}`, 'the fix applied', 60_000);
+    assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+    assert.deepEqual((await after())?.data, { version: '2' });
+    assert.equal(await getObject(kube, `/apis/apps/v1/namespaces/${apps}/deployments/api`), undefined, 'pruned by the new run');
+
+    const events = await listEvents(kube, ns, 'app');
+    const superseded = events.find((e) => e.reason === 'Superseded');
+    assert.ok(superseded, `a Superseded Event; got ${events.map((e) => e.reason).join(', ')}`);
+    assert.equal(superseded.type, 'Normal');
+    assert.match(
+      superseded.message,
+      new RegExp(
+        `^superseded by revision main@sha1:${fix} while waiting for sync wave 1 to be healthy; .* \\(revision main@sha1:${first}\\)$`,
+      ),
+    );
+    assert.ok(!events.some((e) => e.reason === 'SyncWaveTimeout'), 'the abandoned wait did not time out');
+    assert.equal((await getCd(kube, ns, 'app'))?.status?.lastAppliedRevision, `main@sha1:${fix}`);
+  });
+});
