@@ -26,6 +26,8 @@ export async function runHooks(ctx: StepContext, hooks: readonly Hook[], phase: 
   const selected = hooks.filter((h) => h.phases.includes(phase) && (wave === undefined || h.wave === wave));
   const statuses: HookStatus[] = [];
   for (const group of byWave(selected, (h) => h.wave)) {
+    // No hook of a superseded run starts; the caller sees why with supersededBy.
+    if (supersededBy(ctx)) break;
     const ran = await mapLimit(group.items, ctx.deps.concurrency, (hook) => runHook(ctx, hook, phase));
     statuses.push(...ran);
     const failed = ran.filter((s) => s.status !== 'Succeeded');

@@ -122,12 +122,14 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   // A sync operation in Argo's sense: a new revision or a requested sync runs the hooks.
   const hooksRun = write && (revisionChanged || input.syncRequested);
   const hookStatuses: HookStatus[] = [];
-  const runPhase = async (phase: HookPhase, wave?: number): Promise<TidemarkError | undefined> => {
-    if (!hooksRun) return undefined;
+  /** The hooks of a phase: `newer` when a newer intent ended their wait, `error` when one did not succeed. */
+  const runPhase = async (phase: HookPhase, wave?: number): Promise<{ error?: TidemarkError; newer?: string }> => {
+    if (!hooksRun || !desired.hooks.some((h) => h.phases.includes(phase) && (wave === undefined || h.wave === wave))) return {};
     const ran = await runHooks(ctx, desired.hooks, phase, wave);
     hookStatuses.push(...ran.statuses);
     if (ran.statuses.length > 0) outcome.hooks = hookStatuses;
-    return ran.error;
+    const newer = supersededBy(ctx);
+    return { ...(ran.error ? { error: ran.error } : {}), ...(newer ? { newer } : {}) };
   };
   /** A failed sync runs its SyncFail hooks (their own failure is only reported in status.hooks). */
   const failSync = async (phase: Phase, err: unknown): Promise<ReconcileOutcome> => {
@@ -152,9 +154,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     return outcome;
   };
   const preSync = await runPhase('PreSync');
-  let newer = supersededBy(ctx);
-  if (newer) return superseded(newer, 'the PreSync hooks');
-  if (preSync) return failSync('apply', preSync);
+  if (preSync.newer) return superseded(preSync.newer, 'the PreSync hooks');
+  if (preSync.error) return failSync('apply', preSync.error);
 
   const waves = byWave(desired.objects, syncWaveOf);
   const syncHookWaves = hooksRun ? desired.hooks.filter((h) => h.phases.includes('Sync')).map((h) => h.wave) : [];
@@ -206,7 +207,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       }
       if (stage === 'foundation') {
         const pending = await waitForFoundation(ctx, planned);
-        newer = supersededBy(ctx);
+        const newer = planned.length > 0 ? supersededBy(ctx) : undefined;
         if (newer) return superseded(newer, `the CRDs and Namespaces of sync wave ${wave}`);
         if (pending.length > 0) {
           const names = pending.map(describeRef).join(', ');
@@ -217,11 +218,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     }
     if (!write) continue;
     const syncHooks = await runPhase('Sync', wave);
-    newer = supersededBy(ctx);
-    if (newer) return superseded(newer, `the Sync hooks of sync wave ${wave}`);
-    if (syncHooks) {
+    if (syncHooks.newer) return superseded(syncHooks.newer, `the Sync hooks of sync wave ${wave}`);
+    if (syncHooks.error) {
       outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
-      return failSync('apply', syncHooks);
+      return failSync('apply', syncHooks.error);
     }
     // Each wave healthy before the next (Argo); the last one too when PostSync hooks wait for it.
     const last = index === waveNumbers.length - 1;
@@ -239,7 +239,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       ));
     if (applied.length > 0 && (!last || postSyncHooks) && !(await steady())) {
       const { degraded, pending } = await waitWave(ctx, desired, applied);
-      newer = supersededBy(ctx);
+      const newer = supersededBy(ctx);
       if (newer) return superseded(newer, `sync wave ${wave} to be healthy`);
       if (pending.length > 0) {
         outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
@@ -287,7 +287,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       if (write && config.policy.pruneLast) {
         await waitHealthy(ctx, desired);
         waited = true;
-        newer = supersededBy(ctx);
+        const newer = supersededBy(ctx);
         if (newer) return superseded(newer, 'every object to be healthy before pruning (pruneLast)');
       }
       const pruned = await pruneObjects(ctx, stale);
@@ -303,11 +303,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   // PostSync hooks once every wave is applied, healthy and pruned: a sync that ended well.
   if (pruneFailures.length === 0) {
     const postSync = await runPhase('PostSync');
-    newer = supersededBy(ctx);
-    if (newer) return superseded(newer, 'the PostSync hooks');
-    if (postSync) {
+    if (postSync.newer) return superseded(postSync.newer, 'the PostSync hooks');
+    if (postSync.error) {
       outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
-      return failSync('apply', postSync);
+      return failSync('apply', postSync.error);
     }
   } else await runPhase('SyncFail');
 
@@ -318,7 +317,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     checks = await waitHealthChecks(ctx, desired, checks);
     if (checks !== before) waited = true;
     // Applied and pruned already: the run reports what it did, and that it stopped waiting.
-    newer = supersededBy(ctx);
+    const newer = supersededBy(ctx);
     if (newer) outcome.superseded = { by: newer, during: 'spec.healthChecks' };
   }
   // After a health wait the copies from apply time are stale: rate what the cluster shows now.
