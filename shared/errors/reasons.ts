@@ -19,6 +19,8 @@ export const REASONS = [
   'GitInsecureCredentials',
   'GitLocalRepositoryNotAllowed',
   'GitSubmoduleUnsupported',
+  // The SSH server's host key is not the one known_hosts lists: refused, never learned.
+  'GitHostKeyMismatch',
   // The filesystem of the Git cache (or another a program writes to) is full or over quota.
   'DiskFull',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)

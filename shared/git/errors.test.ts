@@ -2,6 +2,28 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyGitFailure, redactUrlPassword, scrubSecrets } from './errors.ts';
 
+/** OpenSSH 9.2 (git 2.39) when the server's host key is not the one known_hosts lists. */
+const CHANGED_HOST_KEY = `@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!
+Someone could be eavesdropping on you right now (man-in-the-middle attack)!
+It is also possible that a host key has just been changed.
+The fingerprint for the ED25519 key sent by the remote host is
+SHA256:G7uJnBw/3l/uTX+YHLyCZl58CTDVOKfzyBWLk9hTzU8.
+Please contact your system administrator.
+Add correct host key in /tmp/tidemark-git-auth-27691-20kEVf/known_hosts to get rid of this message.
+Offending ED25519 key in /tmp/tidemark-git-auth-27691-20kEVf/known_hosts:1
+  remove with:
+  ssh-keygen -f "/tmp/tidemark-git-auth-27691-20kEVf/known_hosts" -R "[127.0.0.1]:41875"
+Host key for [127.0.0.1]:41875 has changed and you have requested strict checking.
+Host key verification failed.
+fatal: Could not read from remote repository.
+
+Please make sure you have the correct access rights
+and the repository exists.
+`;
+
 /** Real stderr from git 2.39 and common hosts, mapped to the code the user sees. */
 const CASES: Array<[string, string, 'transient' | 'terminal']> = [
   // git 2.39 fetching into a full tmpfs, then a checkout and a lock file there.
@@ -16,11 +38,32 @@ const CASES: Array<[string, string, 'transient' | 'terminal']> = [
     'terminal',
   ],
   ['git@127.0.0.1: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'GitAuthenticationFailed', 'terminal'],
-  ['Host key verification failed.\nfatal: Could not read from remote repository.', 'GitAuthenticationFailed', 'terminal'],
+  ['Host key verification failed.\nfatal: Could not read from remote repository.', 'GitHostKeyMismatch', 'terminal'],
   [
     'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.',
-    'GitAuthenticationFailed',
+    'GitHostKeyMismatch',
     'terminal',
+  ],
+  [CHANGED_HOST_KEY, 'GitHostKeyMismatch', 'terminal'],
+  // OpenSSH 9.2 against a port that answers non-SSH bytes, an HTTP server, and an SSH banner then junk.
+  [
+    'kex_exchange_identification: banner line contains invalid characters\n' +
+      'banner exchange: Connection to 127.0.0.1 port 45505: invalid format\nfatal: Could not read from remote repository.',
+    'GitCommandFailed',
+    'transient',
+  ],
+  [
+    'Bad packet length 16743034.\nssh_dispatch_run_fatal: Connection to 127.0.0.1 port 37503: message authentication code incorrect\n' +
+      'fatal: Could not read from remote repository.',
+    'GitCommandFailed',
+    'transient',
+  ],
+  // sshd dropping a connection before its banner (MaxStartups, a restart) is a network matter.
+  [
+    'kex_exchange_identification: Connection closed by remote host\nConnection closed by 127.0.0.1 port 32947\n' +
+      'fatal: Could not read from remote repository.',
+    'GitUnreachable',
+    'transient',
   ],
   ["fatal: unable to access 'http://127.0.0.1:4000/app.git/': The requested URL returned error: 403", 'GitPermissionDenied', 'terminal'],
   [
@@ -105,6 +148,17 @@ describe('classifyGitFailure', () => {
     assert.equal(err.hint, 'check the credentials in the Git secret');
     assert.match(err.message, /^git ls-remote https:\/\/host\/repo\.git failed: fatal: Authentication failed/);
     assert.doesNotMatch(err.message, /hint:/);
+  });
+
+  it("says which host key the server sent, without ssh's banner, advice and our temp paths", () => {
+    const err = classifyGitFailure({ operation: 'ls-remote', url: 'ssh://git@127.0.0.1:41875/app.git', stderr: CHANGED_HOST_KEY });
+    assert.equal(
+      err.message,
+      'git ls-remote ssh://***@127.0.0.1:41875/app.git failed: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!; ' +
+        'The fingerprint for the ED25519 key sent by the remote host is SHA256:G7uJnBw/3l/uTX+YHLyCZl58CTDVOKfzyBWLk9hTzU8.; ' +
+        'Host key for [127.0.0.1]:41875 has changed and you have requested strict checking.; Host key verification failed.',
+    );
+    assert.match(err.hint ?? '', /known_hosts/);
   });
 
   it('scrubs userinfo and known secrets from the message', () => {

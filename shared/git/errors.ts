@@ -15,6 +15,7 @@ export const GitErrorCode = {
   InsecureCredentials: 'GitInsecureCredentials',
   LocalRepositoryNotAllowed: 'GitLocalRepositoryNotAllowed',
   DiskFull: 'DiskFull',
+  HostKeyMismatch: 'GitHostKeyMismatch',
 } as const satisfies Record<string, Reason>;
 
 export type GitErrorCodeValue = (typeof GitErrorCode)[keyof typeof GitErrorCode];
@@ -42,9 +43,13 @@ const RULES: readonly Rule[] = [
     hint: DISK_FULL_HINT,
   },
   {
-    code: GitErrorCode.AuthenticationFailed,
+    // Its own reason, not an authentication failure: the server may be an impostor (or was
+    // reinstalled), which new credentials would not fix. ssh refuses it (StrictHostKeyChecking=yes).
+    code: GitErrorCode.HostKeyMismatch,
     test: /host key verification failed|remote host identification has changed|no \S+ host key is known/i,
-    hint: 'the server host key does not match knownHosts in the Git secret',
+    hint:
+      "the server's host key is not the one known_hosts in the Git secret lists for this host and port: " +
+      "if the server's key changed on purpose, put its new key there (compare the fingerprint first)",
   },
   {
     code: GitErrorCode.AuthenticationFailed,
@@ -77,6 +82,13 @@ const RULES: readonly Rule[] = [
     hint: 'check the branch, tag or commit',
   },
   {
+    // Something answers on the port but does not speak SSH (an HTTP server, a TLS port), or the
+    // stream was garbled: no network problem, so not GitUnreachable.
+    code: GitErrorCode.CommandFailed,
+    test: /banner line contains invalid characters|banner exchange: [^\n]*invalid format|bad remote protocol version identification|protocol major versions differ|bad packet length|message authentication code incorrect|packet corrupt/i,
+    hint: 'the server does not speak SSH: check the host and port of the repository URL',
+  },
+  {
     code: GitErrorCode.Unreachable,
     test: /could not resolve host|name or service not known|temporary failure in name resolution|connection refused|connection timed out|timed out|failed to connect|couldn't connect|network is unreachable|no route to host|connection reset|broken pipe|early eof|transfer closed with outstanding read data|rpc failed; curl (18|52|56)\b|the remote end hung up|ssl_connect|gnutls|could not read from remote repository|empty reply from server|returned error: 5\d\d|http\/2 stream/i,
   },
@@ -92,6 +104,7 @@ const TERMINAL: ReadonlySet<Reason> = new Set<Reason>([
   GitErrorCode.RepositoryTooLarge,
   GitErrorCode.InsecureCredentials,
   GitErrorCode.LocalRepositoryNotAllowed,
+  GitErrorCode.HostKeyMismatch,
 ]);
 
 export interface GitFailure {
@@ -155,11 +168,21 @@ export function redactUrlPassword(url: string): string {
   return parsed.href;
 }
 
+/**
+ * ssh's changed-host-key banner: its frame and advice (paths of our temp known_hosts, an
+ * ssh-keygen command to run) would fill the message and push out what matters.
+ */
+const SSH_BOILERPLATE =
+  /^(@+|it is possible that someone|someone could be eavesdropping|it is also possible that a host key|please contact your system administrator|add correct host key in|offending \S+ key in|remove with:|ssh-keygen -f )/i;
+
 /** The lines that say what went wrong, without git's progress chatter and hints. */
 function summarize(text: string): string {
   const lines = text
+    .replace(/sent by the remote host is\s*\n/gi, 'sent by the remote host is ')
     .split(/\r?\n|\r/)
     .map((l) => l.replace(/\t+/g, ' ').trim())
+    .map((l) => (/^@ .* @$/.test(l) ? l.slice(1, -1).trim() : l))
+    .filter((l) => !SSH_BOILERPLATE.test(l))
     .filter(
       (l) =>
         l &&

@@ -151,7 +151,7 @@ describe('shared/git against real servers', () => {
       assert.doesNotMatch(badToken.message, /bad-token-456/);
     });
 
-    it('reports an unauthorized SSH key or a wrong host key as GitAuthenticationFailed', async () => {
+    it('reports an unauthorized SSH key as GitAuthenticationFailed and a wrong host key as GitHostKeyMismatch', async () => {
       const ssh = servers.ssh!;
       await rejectsWith(
         lsRemote(ssh.url('app'), { identity: ssh.unauthorizedPrivateKey, knownHosts: ssh.knownHosts }, { branch: 'main' }),
@@ -160,8 +160,9 @@ describe('shared/git against real servers', () => {
       const otherHost = ssh.knownHosts.replace(/AAAA\S+$/, 'AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake');
       const err = await rejectsWith(
         lsRemote(ssh.url('app'), { identity: ssh.privateKey, knownHosts: otherHost }, { branch: 'main' }),
-        'GitAuthenticationFailed',
+        'GitHostKeyMismatch',
       );
+      assert.equal(err.kind, 'terminal');
       assert.match(err.hint ?? '', /host key/);
     });
 
