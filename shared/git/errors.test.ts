@@ -105,6 +105,12 @@ const CASES: Array<[string, string, 'transient' | 'terminal']> = [
     'GitUnreachable',
     'transient',
   ],
+  // The same over SSH: sshd's channel closed in the middle of the pack (the SSH fault suite).
+  [
+    'fetch-pack: unexpected disconnect while reading sideband packet\nfatal: protocol error: bad pack header',
+    'GitUnreachable',
+    'transient',
+  ],
   [
     " ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to 'http://127.0.0.1:4000/app.git'",
     'GitPushRejected',

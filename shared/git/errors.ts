@@ -90,7 +90,7 @@ const RULES: readonly Rule[] = [
   },
   {
     code: GitErrorCode.Unreachable,
-    test: /could not resolve host|name or service not known|temporary failure in name resolution|connection refused|connection timed out|timed out|failed to connect|couldn't connect|network is unreachable|no route to host|connection reset|broken pipe|early eof|transfer closed with outstanding read data|rpc failed; curl (18|52|56)\b|the remote end hung up|ssl_connect|gnutls|could not read from remote repository|empty reply from server|returned error: 5\d\d|http\/2 stream/i,
+    test: /could not resolve host|name or service not known|temporary failure in name resolution|connection refused|connection timed out|timed out|failed to connect|couldn't connect|network is unreachable|no route to host|connection reset|broken pipe|early eof|transfer closed with outstanding read data|unexpected disconnect while reading sideband packet|rpc failed; curl (18|52|56)\b|the remote end hung up|ssl_connect|gnutls|could not read from remote repository|empty reply from server|returned error: 5\d\d|http\/2 stream/i,
   },
 ];
 
