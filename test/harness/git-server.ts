@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GitRepos, harnessGitEnv, makeTempDir } from './git-repo.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 import { onShutdown, startProcess, waitFor } from './process.ts';
@@ -285,9 +286,28 @@ export interface GitSshServer {
   unauthorizedPrivateKey: string;
   /** Authorizes one more public key (e.g. a passphrase-protected one a test generated). */
   authorizeKey(publicKey: string): Promise<void>;
-  /** The sshd process (its output helps when a test fails). */
-  process: ManagedProcess;
+  /** Takes a public key out of authorized_keys again (sshd reads the file at each login). */
+  revokeKey(publicKey: string): Promise<void>;
+  /** Stops sshd (clients get "connection refused"); the files stay, for up(). */
+  down(): Promise<void>;
+  /** Starts sshd again on the same port with the same host key and config. */
+  up(): Promise<void>;
+  /**
+   * With `cutPacks` at start: every upload-pack's output ends `bytes` after its pack signature,
+   * and the connection with it (a pack cut short); `undefined` lets packs through whole again.
+   */
+  cutPacksAfter(bytes: number | undefined): Promise<void>;
+  /** The sshd process (its output helps when a test fails); a new one after up(). */
+  readonly process: ManagedProcess;
   stop(): Promise<void>;
+}
+
+export interface GitSshServerOptions {
+  /**
+   * Runs every command through a wrapper (sshd's ForceCommand) that can cut packs short, see
+   * cutPacksAfter(). Off by default: the other tests see sshd run the command as it comes.
+   */
+  cutPacks?: boolean;
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -297,7 +317,7 @@ const SSHD = '/usr/sbin/sshd';
  * serving the repositories in `repos` to `root` (git-upload-pack / git-receive-pack over SSH).
  * Needs root, as sshd does.
  */
-export async function startGitSshServer(repos: GitRepos): Promise<GitSshServer> {
+export async function startGitSshServer(repos: GitRepos, options: GitSshServerOptions = {}): Promise<GitSshServer> {
   if (process.getuid?.() !== 0) throw new Error('startGitSshServer needs root (sshd refuses to run otherwise)');
   const temp = await makeTempDir('tidemark-git-sshd-');
   const dir = temp.path;
@@ -328,22 +348,34 @@ export async function startGitSshServer(repos: GitRepos): Promise<GitSshServer> 
       'AllowTcpForwarding no',
       'PrintMotd no',
       'LogLevel INFO',
-    ].join('\n');
-    await writeFile(join(dir, 'sshd_config'), `${config}\n`, { mode: 0o600 });
-
-    const sshd = await startProcess({
-      name: 'sshd',
-      command: SSHD,
-      args: ['-D', '-e', '-f', join(dir, 'sshd_config')],
-      env: harnessGitEnv(),
-      logFile: join(dir, 'sshd.log'),
-    });
-    try {
-      await waitFor(() => sshBanner(port), { what: `sshd on port ${port}`, timeoutMs: 30_000, watch: [sshd] });
-    } catch (err) {
-      await sshd.stop(2_000);
-      throw err;
+    ];
+    const cutFile = join(dir, 'cut-packs-after');
+    if (options.cutPacks) {
+      const wrapper = join(dir, 'force-command.sh');
+      await writeFile(wrapper, forceCommandScript(cutFile), { mode: 0o700 });
+      config.push(`ForceCommand ${wrapper}`);
     }
+    await writeFile(join(dir, 'sshd_config'), `${config.join('\n')}\n`, { mode: 0o600 });
+
+    const launch = async () => {
+      const started = await startProcess({
+        name: 'sshd',
+        command: SSHD,
+        args: ['-D', '-e', '-f', join(dir, 'sshd_config')],
+        env: harnessGitEnv(),
+        logFile: join(dir, 'sshd.log'),
+      });
+      try {
+        await waitFor(() => sshBanner(port), { what: `sshd on port ${port}`, timeoutMs: 30_000, watch: [started] });
+      } catch (err) {
+        await started.stop(2_000);
+        throw err;
+      }
+      return started;
+    };
+    let sshd: ManagedProcess | undefined = await launch();
+    let last = sshd;
+    const authorizedKeys = join(dir, 'authorized_keys');
 
     const hostKey = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
     let stopped = false;
@@ -354,12 +386,36 @@ export async function startGitSshServer(repos: GitRepos): Promise<GitSshServer> 
       publicKey,
       knownHosts: `[${LOOPBACK}]:${port} ${hostKey}`,
       unauthorizedPrivateKey: await readFile(join(dir, 'stranger_ed25519'), 'utf8'),
-      authorizeKey: (key) => appendFile(join(dir, 'authorized_keys'), `${key.trim()}\n`),
-      process: sshd,
+      authorizeKey: (key) => appendFile(authorizedKeys, `${key.trim()}\n`),
+      revokeKey: async (key) => {
+        const kept = (await readFile(authorizedKeys, 'utf8'))
+          .split('\n')
+          .filter((line) => line.trim() !== '' && line.trim() !== key.trim());
+        await writeFile(authorizedKeys, kept.map((line) => `${line}\n`).join(''), { mode: 0o600 });
+      },
+      down: async () => {
+        const running = sshd;
+        sshd = undefined;
+        // sshd -D serves each connection in a child of its own; those end with their client.
+        await running?.stop(5_000);
+      },
+      up: async () => {
+        if (sshd || stopped) return;
+        sshd = await launch();
+        last = sshd;
+      },
+      cutPacksAfter: async (bytes) => {
+        if (!options.cutPacks) throw new Error('cutPacksAfter needs startGitSshServer(repos, { cutPacks: true })');
+        if (bytes === undefined) await rm(cutFile, { force: true });
+        else await writeFile(cutFile, `${bytes}\n`);
+      },
+      get process() {
+        return last;
+      },
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await sshd.stop(5_000);
+        await sshd?.stop(5_000);
         await temp.remove();
       },
     };
@@ -367,6 +423,21 @@ export async function startGitSshServer(repos: GitRepos): Promise<GitSshServer> 
     await temp.remove();
     throw err;
   }
+}
+
+/**
+ * sshd's ForceCommand for `cutPacks`: runs what the client asked for as sshd would, through the
+ * pack cutter while the cut file exists. The client's command comes from git (`git-upload-pack
+ * '<path>'`), quoted by it for a POSIX shell.
+ */
+function forceCommandScript(cutFile: string): string {
+  const cutter = fileURLToPath(new URL('./ssh-pack-cutter.ts', import.meta.url));
+  return `#!/bin/sh
+if [ -f '${cutFile}' ]; then
+  exec '${process.execPath}' '${cutter}' "$(cat '${cutFile}')" /bin/sh -c "$SSH_ORIGINAL_COMMAND"
+fi
+exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
+`;
 }
 
 /** True once something on the port greets with an SSH banner. */
