@@ -87,6 +87,18 @@ describe('runGit', () => {
     assert.ok(await gone(helper));
   });
 
+  it("the caller's abort wins over git's own deadline when both fire before git's exit is read", async () => {
+    // A process outside git's group holds its stdout a second: the deadline kills the group at
+    // 300 ms, the caller aborts at 600 ms, and only then does the output end.
+    const { env, pidFile } = fakeGit('both', 'setsid sleep 1 &\nwait');
+    const controller = new AbortController();
+    const pending = runGit(['ls-remote'], { ...base, env, timeoutMs: 300, signal: controller.signal });
+    const helper = await helperPid(pidFile);
+    setTimeout(() => controller.abort(new Error('the reconcile took longer than spec.timeout')), 600);
+    await assert.rejects(pending, /took longer than spec\.timeout/);
+    assert.ok(await gone(helper));
+  });
+
   it('nothing git left in its group survives its exit', async () => {
     const { env, pidFile } = fakeGit('leftover', 'echo done');
     assert.equal(await runGit(['status'], { ...base, env }), 'done\n');

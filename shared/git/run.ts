@@ -155,8 +155,10 @@ async function execGit(args: readonly string[], options: RunGitOptions): Promise
     });
   });
 
-  if (timedOut) throw gitError(GitErrorCode.Unreachable, `git ${options.operation} timed out after ${formatDuration(timeoutMs)}`);
+  // The caller's abort first: when its deadline (the agent's spec.timeout budget) ends together
+  // with git's own copy of it, the caller's reason says more than "git timed out" would.
   if (options.signal?.aborted) throw options.signal.reason;
+  if (timedOut) throw gitError(GitErrorCode.Unreachable, `git ${options.operation} timed out after ${formatDuration(timeoutMs)}`);
   if (exit.overflow)
     throw gitError(GitErrorCode.CommandFailed, `git ${options.operation} printed more than ${MAX_STDOUT_BYTES / 1024 / 1024} MiB`);
   if (exit.spawnError) {
