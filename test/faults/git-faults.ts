@@ -18,29 +18,60 @@ import type { GitFaultProxy } from '../harness/git-fault-proxy.ts';
 import { startGitFaultProxy } from '../harness/git-fault-proxy.ts';
 import type { GitServers } from '../harness/git.ts';
 import { git as runGit } from '../harness/git.ts';
-import { applyCd, condition, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, listEvents, waitForCd } from '../harness/tidemark.ts';
 import type { FaultRow } from './report.ts';
 import { releaseDeployment, type FaultEnv, liveConfigMaps, diff } from './case-env.ts';
+import { scanForSecrets, type KnownSecret } from './secret-scan.ts';
 
-interface FaultContext {
-  proxy: GitFaultProxy;
+/** What every Git fault case can reach: the repositories and its own repository's name. */
+export interface RepoContext {
   git: GitServers;
   repo: string;
 }
 
-export interface GitFault {
+interface FaultContext extends RepoContext {
+  proxy: GitFaultProxy;
+}
+
+/** A Git fault, whatever the transport: `C` is what inject and lift act on (a proxy, sshd). */
+export interface GitFaultCase<C extends RepoContext> {
   name: string;
   /** The Ready reason the deployment must show while the fault lasts; undefined when no failure is expected. */
   reason: string | undefined;
-  /** Deploys with reader credentials from a Secret (the server's anonymous read is not used). */
-  credentials?: boolean;
   /** Turns the fault on after the first commit is applied. Returns the commit the branch holds now. */
-  inject: (ctx: FaultContext, pushB: () => Promise<string>) => Promise<string>;
+  inject: (ctx: C, pushB: () => Promise<string>) => Promise<string>;
   /** Lifts the fault. Returns the commit the agent must converge to. */
-  lift: (ctx: FaultContext, during: string) => Promise<string>;
+  lift: (ctx: C, during: string) => Promise<string>;
+  /** Checks that hold after the case converged (e.g. a server the agent must never have trusted). */
+  verify?: (ctx: C) => Promise<void>;
 }
 
-const TIMEOUT = '2s';
+export interface GitFault extends GitFaultCase<FaultContext> {
+  /** Deploys with reader credentials from a Secret (the server's anonymous read is not used). */
+  credentials?: boolean;
+}
+
+/**
+ * How a case's agent reaches its repository: the servers in front of it, the deployment's URL
+ * and credentials, and what must never show in the case's outputs.
+ */
+export interface GitAccess<C extends RepoContext> {
+  ctx: C;
+  /** The ContinuousDeployment's `url` and credentials fields (`secretRef`, `insecure`). */
+  spec: Record<string, unknown>;
+  /** The data of the Secret `git` in the case's namespace, when `spec` names it. */
+  secretData?: Record<string, string>;
+  /** The deployment's spec.timeout; TIMEOUT by default. */
+  timeout?: string;
+  /** Values no agent log line, status or Event of the case may hold; the agent then logs at debug. */
+  secrets?: readonly KnownSecret[];
+  /** Turns every fault off (before the deployment is let go). */
+  restore(): Promise<void>;
+  /** Ends the case's servers (after the agent stopped). */
+  close(): Promise<void>;
+}
+
+export const TIMEOUT = '2s';
 const INTERVAL = '2s';
 
 /** Commit A: cm-0…cm-4 at "a". Commit B: cm-0 changed, cm-4 gone, cm-5 new. */
@@ -131,82 +162,107 @@ export const GIT_FAULTS: readonly GitFault[] = [
   {
     name: 'Git repository deleted (then created again)',
     reason: 'GitRepositoryNotFound',
-    inject: async (ctx) => {
-      await rm(ctx.git.repos.path(ctx.repo), { recursive: true, force: true });
-      return '';
-    },
-    lift: async (ctx) => {
-      const first = await ctx.git.repos.createRepo(ctx.repo, filesA(), { branch: 'main' });
-      const b = await ctx.git.repos.commitFiles(ctx.repo, 'main', filesB(), 'the repository again, with B');
-      assert.notEqual(first, b);
-      return b;
-    },
+    inject: deleteRepository,
+    lift: recreateRepository,
   },
   {
     name: 'Git branch force-pushed (history rewritten)',
     reason: undefined,
-    inject: async (ctx) => {
-      // B's tree as a new root commit: A is no longer in the branch's history.
-      const repos = ctx.git.repos;
-      const bare = repos.path(ctx.repo);
-      await repos.commitFiles(ctx.repo, 'side', filesB(), 'B on a side branch');
-      const env = {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Rewriter',
-        GIT_AUTHOR_EMAIL: 'r@example.test',
-        GIT_COMMITTER_NAME: 'Rewriter',
-        GIT_COMMITTER_EMAIL: 'r@example.test',
-      };
-      const rewritten = (
-        await runGit(['--git-dir', bare, 'commit-tree', '-m', 'history rewritten', 'refs/heads/side^{tree}'], { env })
-      ).stdout.trim();
-      await runGit(['--git-dir', bare, 'update-ref', 'refs/heads/main', rewritten]);
-      await repos.deleteBranch(ctx.repo, 'side');
-      return rewritten;
-    },
+    inject: forcePushB,
     lift: (_ctx, during) => Promise.resolve(during),
   },
 ];
 
-/** One fault in a namespace of its own; returns the row, asserting the last good state held and the sync resumed. */
-export async function runGitFault(env: FaultEnv, fault: GitFault): Promise<FaultRow> {
+/** The repository's directory removed on the server: every transport then finds nothing there. */
+export async function deleteRepository(ctx: RepoContext): Promise<string> {
+  await rm(ctx.git.repos.path(ctx.repo), { recursive: true, force: true });
+  return '';
+}
+
+/** The repository at the same path again, with A and then B: B is the commit to converge to. */
+export async function recreateRepository(ctx: RepoContext): Promise<string> {
+  const first = await ctx.git.repos.createRepo(ctx.repo, filesA(), { branch: 'main' });
+  const b = await ctx.git.repos.commitFiles(ctx.repo, 'main', filesB(), 'the repository again, with B');
+  assert.notEqual(first, b);
+  return b;
+}
+
+/** B's tree as a new root commit on main: A is no longer in the branch's history. */
+export async function forcePushB(ctx: RepoContext): Promise<string> {
+  const repos = ctx.git.repos;
+  const bare = repos.path(ctx.repo);
+  await repos.commitFiles(ctx.repo, 'side', filesB(), 'B on a side branch');
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Rewriter',
+    GIT_AUTHOR_EMAIL: 'r@example.test',
+    GIT_COMMITTER_NAME: 'Rewriter',
+    GIT_COMMITTER_EMAIL: 'r@example.test',
+  };
+  const rewritten = (
+    await runGit(['--git-dir', bare, 'commit-tree', '-m', 'history rewritten', 'refs/heads/side^{tree}'], { env })
+  ).stdout.trim();
+  await runGit(['--git-dir', bare, 'update-ref', 'refs/heads/main', rewritten]);
+  await repos.deleteBranch(ctx.repo, 'side');
+  return rewritten;
+}
+
+/** One HTTP fault, through the fault proxy in front of the smart-HTTP server. */
+export function runGitFault(env: FaultEnv, fault: GitFault): Promise<FaultRow> {
+  return runGitFaultCase(env, fault, 'gitfault', async (repo) => {
+    const { git } = env;
+    const proxy = await startGitFaultProxy(git.http!.baseUrl);
+    return {
+      ctx: { proxy, git, repo },
+      spec: { url: proxy.url(git.http!.url(repo)), ...(fault.credentials ? { secretRef: 'git', insecure: true } : {}) },
+      ...(fault.credentials ? { secretData: { username: git.http!.reader.username, password: git.http!.reader.password } } : {}),
+      restore: async () => {
+        proxy.setRule(undefined);
+        await proxy.up().catch(() => undefined);
+      },
+      close: () => proxy.close(),
+    };
+  });
+}
+
+/**
+ * One fault in a namespace of its own (`prefix`-…), the repository reached through `open`;
+ * returns the row, asserting the last good state held, the sync resumed, and no known secret
+ * showed in the agent's log, the status or the Events.
+ */
+export async function runGitFaultCase<C extends RepoContext>(
+  env: FaultEnv,
+  fault: GitFaultCase<C>,
+  prefix: string,
+  open: (repo: string) => Promise<GitAccess<C>>,
+): Promise<FaultRow> {
   const { cluster, admin, git } = env;
-  const ns = await cluster.createNamespace('gitfault');
-  const repo = `gitfault-${ns.slice(-6)}`;
-  const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-gitfault-'));
-  let proxy: GitFaultProxy | undefined;
+  const ns = await cluster.createNamespace(prefix);
+  const repo = `${prefix}-${ns.slice(-6)}`;
+  const cacheDir = await mkdtemp(join(tmpdir(), `tidemark-${prefix}-`));
+  let access: GitAccess<C> | undefined;
   let agent: AgentProcess | undefined;
   try {
-    proxy = await startGitFaultProxy(git.http!.baseUrl);
+    access = await open(repo);
+    const { ctx } = access;
     const a = await git.repos.createRepo(repo, filesA(), { branch: 'main' });
     const kubeconfig = join(cacheDir, 'kubeconfig');
     await writeFile(kubeconfig, kubeconfigYaml(cluster.info, 'admin', cluster.adminToken), { mode: 0o600 });
-    if (fault.credentials) {
+    if (access.secretData) {
       await admin.rest.request({
         method: 'POST',
         path: `/api/v1/namespaces/${ns}/secrets`,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'git' },
-          stringData: { username: git.http!.reader.username, password: git.http!.reader.password },
-        },
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git' }, stringData: access.secretData },
       });
     }
-    agent = await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(cacheDir, 'git') });
-    const spec = {
-      url: proxy.url(git.http!.url(repo)),
-      path: 'd',
-      pullInterval: INTERVAL,
-      timeout: TIMEOUT,
-      ...(fault.credentials ? { secretRef: 'git', insecure: true } : {}),
-    };
+    const args = access.secrets ? ['--log-level', 'debug'] : [];
+    agent = await startAgentProcess({ kubeconfig, namespace: ns, cacheDir: join(cacheDir, 'git'), args });
+    const spec = { ...access.spec, path: 'd', pullInterval: INTERVAL, timeout: access.timeout ?? TIMEOUT };
     await applyCd(admin, { metadata: { name: 'app', namespace: ns }, spec });
     const synced = (sha: string) => (cd: ContinuousDeployment) =>
       cd.status?.lastAppliedRevision === `main@sha1:${sha}` && cd.status?.sync?.status === 'Synced';
     await waitForCd(admin, ns, 'app', synced(a), 'first sync', 120_000);
 
-    const ctx: FaultContext = { proxy, git, repo };
     const pushB = () => git.repos.commitFiles(repo, 'main', filesB(), 'change cm-0, drop cm-4, add cm-5');
     const during = await fault.inject(ctx, pushB);
     let lostDuring = 0;
@@ -232,23 +288,42 @@ export async function runGitFault(env: FaultEnv, fault: GitFault): Promise<Fault
     }
 
     const target = await fault.lift(ctx, during);
+    const lifted = Date.now();
     const cd = await waitForCd(admin, ns, 'app', synced(target), `synced again after ${fault.name}`, 120_000);
+    const recoverySeconds = (Date.now() - lifted) / 1000;
     assert.equal(condition(cd, 'Ready')?.status, 'True');
     const live = await liveConfigMaps(admin, ns);
     const missing = diff(wantB(), live).filter((name) => wantB().has(name));
     const orphans = [...live.keys()].filter((name) => !wantB().has(name));
     assert.deepEqual(missing, [], 'every object of the new commit is live');
     assert.deepEqual(orphans, [], 'nothing the new commit dropped is left');
-    return { fault: fault.name, converged: true, lostObjects: lostDuring + missing.length, orphans: orphans.length };
+    await fault.verify?.(ctx);
+    const row: FaultRow = {
+      fault: fault.name,
+      converged: true,
+      lostObjects: lostDuring + missing.length,
+      orphans: orphans.length,
+      recoverySeconds,
+    };
+    if (access.secrets) {
+      const outputs = [
+        { source: 'agent log', text: agent.output() },
+        { source: 'status', text: JSON.stringify(cd.status) },
+        { source: 'Events', text: JSON.stringify(await listEvents(admin, ns, 'app')) },
+      ];
+      const hits = scanForSecrets(access.secrets, outputs);
+      assert.deepEqual(hits, [], 'no output holds a known secret, whole or in part');
+      row.secretHits = hits.length;
+    }
+    return row;
   } catch (err) {
     throw new Error(`${fault.name}: ${(err as Error).message}\nagent output (tail): ${agent?.output().slice(-3000) ?? ''}`, { cause: err });
   } finally {
     // The agent removes its finalizer (keeping the objects) before it stops; the namespace takes the rest.
-    proxy?.setRule(undefined);
-    await proxy?.up().catch(() => undefined);
+    await access?.restore().catch(() => undefined);
     await releaseDeployment(admin, ns, 'app', 30_000);
     await agent?.stop();
-    await proxy?.close();
+    await access?.close().catch(() => undefined);
     await cluster.deleteNamespace(ns).catch(() => undefined);
     await rm(cacheDir, { recursive: true, force: true });
   }
