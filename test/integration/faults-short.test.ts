@@ -5,6 +5,7 @@ import { testCluster } from '../harness/cluster.ts';
 import { installCrds } from '../harness/tidemark.ts';
 import { API_FAULTS, CRASH_POINTS, crashFault, runSyncFault } from '../faults/sync-faults.ts';
 import { GIT_FAULTS, runGitFault } from '../faults/git-faults.ts';
+import { GIT_SSH_FAULTS, runGitSshFault } from '../faults/git-ssh-faults.ts';
 import { REGISTRY_FAULTS, runRegistryFault, startRegistryFaultEnv, type RegistryFaultEnv } from '../faults/registry-faults.ts';
 import { runSecretScan } from '../faults/secrets-faults.ts';
 import { BAD_INPUTS, runBadInput, startBadInputEnv, type BadInputEnv } from '../faults/bad-input-faults.ts';
@@ -16,7 +17,8 @@ import { testClient } from '../harness/tidemark.ts';
  * The short form of `npm run faults` that `npm test` runs: the agent killed in the middle of the
  * apply of a first sync and in the middle of a prune, API server errors during a sync, and an
  * image scan throttled with Retry-After and redirected to another host (about 10 s), and the Git
- * server down or answering non-Git bytes (about 16 s), the secret scan without the remote
+ * server down or answering non-Git bytes (about 16 s), sshd stopped and an impostor sshd with
+ * another host key (about 30 s), the secret scan without the remote
  * cluster failures and the image automation, a YAML alias bomb beside a healthy deployment (about
  * 10 s with the agent's start), and two bad image policies (about 2 s). The full matrix is
  * `npm run faults`.
@@ -28,6 +30,8 @@ const SHORT = [
 ];
 
 const SHORT_GIT = ['Git server down (connection refused)', 'Git server answers non-Git bytes as a ref advertisement'];
+
+const SHORT_GIT_SSH = ['Git over SSH: sshd stopped (connection refused)', 'Git over SSH: host key changed (another sshd at the address)'];
 
 describe('faults (short form): a sync under faults', () => {
   const env = useFaultEnv();
@@ -42,6 +46,14 @@ describe('faults (short form): a sync under faults', () => {
   for (const fault of GIT_FAULTS.filter((f) => SHORT_GIT.includes(f.name))) {
     it(`keeps the last good state and syncs again after: ${fault.name}`, async () => {
       await runGitFault(env(), fault);
+    });
+  }
+
+  // Over SSH, sshd stopped and an impostor's host key (refused, never trusted): ~15 s each.
+  const sshSkip = process.getuid?.() === 0 ? false : 'needs root: sshd refuses to run otherwise';
+  for (const fault of GIT_SSH_FAULTS.filter((f) => SHORT_GIT_SSH.includes(f.name))) {
+    it(`keeps the last good state and syncs again after: ${fault.name}`, { skip: sshSkip }, async () => {
+      await runGitSshFault(env(), fault);
     });
   }
 });
