@@ -5,6 +5,7 @@
  * repository itself), so the agent runs unmodified. While a fault lasts, the last good commit
  * stays applied (nothing applied from the new one, nothing pruned) and the Ready condition names
  * the fault; once it is lifted, the agent syncs the new commit by itself (no sync request).
+ * runGitFaultCase is the same case for any transport; git-ssh-faults.ts runs it over SSH.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
