@@ -12,7 +12,7 @@ export {
   type ImageReference,
   type ListTagsResult,
   type RegistryClientOptions,
-} from './registry/index.ts';
+} from '../shared/registry/index.ts';
 /** One update run over a checkout: markers rewritten from the policies' choices, the commit message rendered. */
 export { runUpdate, type PolicyView, type UpdateRunInput, type UpdateRunResult } from './automation/index.ts';
 export type { ImageUpdateAutomationStatus } from './automation/index.ts';

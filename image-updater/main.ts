@@ -5,7 +5,7 @@ import { EventRecorder } from '../shared/kube/events.ts';
 import { createLogger, type Logger } from '../shared/log/index.ts';
 import { systemClock, type Clock } from '../shared/time/clock.ts';
 import { createAccessResolver, INLINE_FIELD_MANAGER, MemoryTagStore, type TagStore } from './controllers/index.ts';
-import { RegistryClient, type RegistryClientOptions } from './registry/index.ts';
+import { RegistryClient, type RegistryClientOptions } from '../shared/registry/index.ts';
 import { wireControllers } from './wiring.ts';
 import type { RateLimit } from '../shared/kube/rate-limit.ts';
 import { DEFAULT_RATE_LIMIT } from '../shared/kube/rate-limit.ts';

@@ -11,7 +11,7 @@ import type { KubeRequest, KubeRest } from '../shared/kube/rest.ts';
 import { silentLogger } from '../shared/log/index.ts';
 import { systemClock } from '../shared/time/clock.ts';
 import { createAccessResolver, MemoryTagStore } from './controllers/index.ts';
-import type { RegistryClient } from './registry/index.ts';
+import type { RegistryClient } from '../shared/registry/index.ts';
 import { wireControllers, type ImageControllers } from './wiring.ts';
 
 const IMAGE = 'registry.example.test/team/app';

@@ -13,7 +13,7 @@ import {
   type AccessResolver,
   type TagStore,
 } from './controllers/index.ts';
-import type { RegistryClient } from './registry/index.ts';
+import type { RegistryClient } from '../shared/registry/index.ts';
 
 export interface ImageControllerDeps extends RunnerDeps {
   rest: KubeRest;

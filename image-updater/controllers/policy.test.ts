@@ -8,7 +8,7 @@ import { FakeKubePort } from '../../shared/kube/fake-port.ts';
 import type { KubeRest } from '../../shared/kube/rest.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import type { Clock } from '../../shared/time/clock.ts';
-import type { RegistryClient } from '../registry/index.ts';
+import type { RegistryClient } from '../../shared/registry/index.ts';
 import { readImageRepositorySpec } from '../specs.ts';
 import type { PolicyObject, RepositoryObject } from './object-types.ts';
 import { ImagePolicyController } from './policy.ts';

@@ -13,7 +13,7 @@ import { toTidemarkError, transient } from '../../shared/errors/index.ts';
 import type { EventRecorder } from '../../shared/kube/events.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
 import { decide, ExclusionList } from '../policy/index.ts';
-import { parseImageReference, type RegistryClient } from '../registry/index.ts';
+import { parseImageReference, type RegistryClient } from '../../shared/registry/index.ts';
 import { readImagePolicySpec, type ImageRepositoryConfig, type ImagePolicyConfig, type Validated } from '../specs.ts';
 import type { PolicyObject, RepositoryObject } from './object-types.ts';
 import { digestPlan, nextPolicyStatus, POLICY_STATUS_FIELDS, sameRef, type PolicyOutcome } from './policy-status.ts';

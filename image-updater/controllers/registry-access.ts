@@ -1,6 +1,12 @@
 import type { KubeRest } from '../../shared/kube/rest.ts';
 import { readSecret } from '../../shared/kube/secrets.ts';
-import { credentialsFor, dockerConfigFromSecret, tlsFromSecret, type ImageReference, type RegistryAccess } from '../registry/index.ts';
+import {
+  credentialsFor,
+  dockerConfigFromSecret,
+  tlsFromSecret,
+  type ImageReference,
+  type RegistryAccess,
+} from '../../shared/registry/index.ts';
 
 /** The parts of a validated ImageRepository spec that say how to reach the registry. */
 export interface AccessSpec {

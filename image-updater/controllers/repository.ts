@@ -12,7 +12,7 @@ import { combineErrors } from '../../shared/errors/combine.ts';
 import { toTidemarkError, transient, type TidemarkError } from '../../shared/errors/index.ts';
 import type { EventRecorder, PlannedEvent } from '../../shared/kube/events.ts';
 import { formatDuration } from '../../shared/time/duration.ts';
-import { parseImageReference, type ImageReference, type RegistryClient, type RetryWait } from '../registry/index.ts';
+import { parseImageReference, type ImageReference, type RegistryClient, type RetryWait } from '../../shared/registry/index.ts';
 import { readImageRepositorySpec, type ImageRepositoryConfig, type Validated } from '../specs.ts';
 import type { RepositoryObject } from './object-types.ts';
 import type { AccessResolver } from './registry-access.ts';

@@ -6,13 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { TidemarkError } from '../../shared/errors/index.ts';
-import {
-  credentialsFor,
-  MediaType,
-  parseDockerConfigJson,
-  RegistryClient,
-  type RegistryAccess,
-} from '../../image-updater/registry/index.ts';
+import { credentialsFor, MediaType, parseDockerConfigJson, RegistryClient, type RegistryAccess } from '../../shared/registry/index.ts';
 import { startRegistry, type PushedManifest, type RegistryAuthMode, type TestRegistry } from '../harness/registry.ts';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError } from '../errors/index.ts';
 import { nextLinkTarget, parseLinkHeader, resolveNextPage } from './link.ts';
 
 describe('Link header', () => {

@@ -1,4 +1,4 @@
-import type { TidemarkError } from '../../shared/errors/index.ts';
+import type { TidemarkError } from '../errors/index.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
 import type { HttpReply } from './http.ts';
 import { parseRetryAfter } from './retry-after.ts';

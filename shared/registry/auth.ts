@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../shared/time/clock.ts';
-import { LruMap } from '../../shared/cache/lru.ts';
+import type { Clock } from '../time/clock.ts';
+import { LruMap } from '../cache/lru.ts';
 import { parseWwwAuthenticate, type AuthChallenge } from './challenge.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';

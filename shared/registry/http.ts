@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import { isTidemarkError } from '../../shared/errors/index.ts';
+import { isTidemarkError } from '../errors/index.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient } from './errors.ts';
-import { timeoutSignal } from '../../shared/time/timer.ts';
+import { timeoutSignal } from '../time/timer.ts';
 
 /**
  * One HTTP exchange with a bounded body and an overall deadline, mapping transport failures to

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError } from '../errors/index.ts';
 import { RegistryClient } from './client.ts';
 import { fakeClock, json, localServer, type LocalServer } from './fixtures/local-server.ts';
 import { tlsFromSecret } from './tls.ts';

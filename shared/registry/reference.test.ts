@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError } from '../errors/index.ts';
 import { familiarName, formatReference, isValidDigest, parseImageReference } from './reference.ts';
 
 const SHA = `sha256:${'a'.repeat(64)}`;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
-import { registry } from '../../shared/metrics/index.ts';
-import { parseTextFormat } from '../../shared/metrics/text-format.ts';
+import { TidemarkError } from '../errors/index.ts';
+import { registry } from '../metrics/index.ts';
+import { parseTextFormat } from '../metrics/text-format.ts';
 import { RegistryClient, type RegistryClientOptions } from './client.ts';
 import { fakeClock, json, localServer, type LocalServer } from './fixtures/local-server.ts';
 

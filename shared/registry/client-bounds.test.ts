@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError } from '../errors/index.ts';
 import { RegistryClient, type RegistryClientOptions } from './client.ts';
 import { fakeClock, json, localServer, type Handler, type LocalServer } from './fixtures/local-server.ts';
 

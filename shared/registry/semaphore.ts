@@ -1,4 +1,4 @@
-import { abortReason } from '../../shared/time/clock.ts';
+import { abortReason } from '../time/clock.ts';
 
 /**
  * Counting semaphores keyed by registry host, so one slow or rate-limiting registry cannot be

@@ -1,5 +1,5 @@
 /**
- * The image updater's registry client: image references, pull-secret credentials, the
+ * The registry client (the image updater's scans, the agent's OCI sources): image references, pull-secret credentials, the
  * anonymous/basic/bearer auth flow, tag listing with pagination, manifests and digests.
  */
 export {
@@ -40,4 +40,4 @@ export { RegistryErrorCode, isRetryable, safeExcerpt } from './errors.ts';
 export { parseWwwAuthenticate, type AuthChallenge } from './challenge.ts';
 export { nextLinkTarget, parseLinkHeader, resolveNextPage } from './link.ts';
 export { parseRetryAfter } from './retry-after.ts';
-export type { RetryWait } from '../../shared/time/backoff.ts';
+export type { RetryWait } from '../time/backoff.ts';

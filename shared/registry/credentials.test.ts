@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError } from '../errors/index.ts';
 import { credentialHost, credentialsFor, dockerConfigFromSecret, parseDockerConfigJson } from './credentials.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -1,4 +1,4 @@
-import { TidemarkError, terminal, transient, type Reason } from '../../shared/errors/index.ts';
+import { TidemarkError, terminal, transient, type Reason } from '../errors/index.ts';
 
 /**
  * The registry client's stable error codes. Terminal: retrying cannot help until someone changes

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { TidemarkError } from '../../shared/errors/index.ts';
+import { TidemarkError } from '../errors/index.ts';
 import { RegistryClient } from './client.ts';
 import { fakeClock, json, localServer, type LocalServer } from './fixtures/local-server.ts';
 

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import type { LookupOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { TidemarkError } from '../../shared/errors/index.ts';
-import { silentLogger, type Logger } from '../../shared/log/index.ts';
-import { retry, type BackoffPolicy, type RetryWait } from '../../shared/time/backoff.ts';
-import { systemClock, type Clock } from '../../shared/time/clock.ts';
-import { formatDuration } from '../../shared/time/duration.ts';
-import { timerDelay } from '../../shared/time/timer.ts';
+import { TidemarkError } from '../errors/index.ts';
+import { silentLogger, type Logger } from '../log/index.ts';
+import { retry, type BackoffPolicy, type RetryWait } from '../time/backoff.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
+import { formatDuration } from '../time/duration.ts';
+import { timerDelay } from '../time/timer.ts';
 import { Authenticator, MAX_KNOWN_REGISTRIES, type AuthLimits, type AuthTarget, type Send } from './auth.ts';
-import { LruMap } from '../../shared/cache/lru.ts';
+import { LruMap } from '../cache/lru.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isRetryable, RegistryErrorCode, registryTerminal, registryTransient, safeExcerpt } from './errors.ts';
 import { exchange, type HttpReply, type Meter } from './http.ts';
@@ -20,7 +20,7 @@ import { formatReference, isValidDigest, isValidTag, parseImageReference, type I
 import { KeyedSemaphore } from './semaphore.ts';
 import { registryErrorCode, statusError } from './status.ts';
 import { tlsKey, validateTLS, type RegistryTLS } from './tls.ts';
-import { recordRegistryRequest } from '../../shared/metrics/index.ts';
+import { recordRegistryRequest } from '../metrics/index.ts';
 
 /**
  * The registry client the image scanner uses: list tags (following pagination within limits),
