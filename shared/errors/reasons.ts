@@ -59,6 +59,9 @@ export const REASONS = [
   'KustomizeUnavailable',
   'ManifestTooLarge',
   'RenderTooLarge',
+  // archives (shared/archive: charts, OCI artifacts)
+  'ArchiveInvalid',
+  'ArchiveTooLarge',
   // post-build: substitution and SOPS decryption
   'SubstitutionFailed',
   'VariablesNotFound',
