@@ -51,12 +51,14 @@ test('the seed properties block reads with defaults', () => {
 
 test('defaults: branch main, path ./, interval 5m, timeout from the interval, prune and self-heal on', () => {
   assert.deepEqual(ok(validateContinuousDeploymentSpec({ url: 'file:///repo' })), {
+    repoType: 'git',
     url: 'file:///repo',
     secretRef: undefined,
     insecure: false,
     intervalMs: 300_000,
     timeoutMs: 300_000,
     ref: { kind: 'branch', value: 'main' },
+    ociRef: undefined,
     path: './',
     prune: true,
     suspend: false,
@@ -99,12 +101,14 @@ test('every field read', () => {
   assert.deepEqual(
     { ...config, policy: { ...config.policy, windows } },
     {
+      repoType: 'git',
       url: 'ssh://git@git.example.com:2222/org/config.git',
       secretRef: 'git-credentials',
       insecure: true,
       intervalMs: 600_000,
       timeoutMs: 120_000,
       ref: { kind: 'tag', value: 'v1.4.0' },
+      ociRef: undefined,
       path: './clusters/prod',
       prune: false,
       suspend: true,
@@ -315,4 +319,39 @@ test('healthCheckExprs: the expressions of one deployment are bounded together',
     /^InvalidSpec spec\.healthCheckExprs: has 36036 characters of expressions; at most 32768/,
   );
   assert.ok(validateContinuousDeploymentSpec({ url: 'file:///repo', healthCheckExprs: entries.slice(0, 8) }).ok);
+});
+
+test('repoType oci: oci:// URL, ref tag (default latest), semver or digest', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const read = (ref?: unknown) =>
+    ok(validateContinuousDeploymentSpec({ repoType: 'oci', url: 'oci://127.0.0.1:5000/team/manifests', ...(ref ? { ref } : {}) }));
+  assert.deepEqual(read().ociRef, { kind: 'tag', value: 'latest' });
+  assert.equal(read().repoType, 'oci');
+  assert.deepEqual(read({ tag: 'v1.2.0' }).ociRef, { kind: 'tag', value: 'v1.2.0' });
+  assert.deepEqual(read({ semver: '>=1.0.0 <2.0.0' }).ociRef, { kind: 'semver', value: '>=1.0.0 <2.0.0' });
+  assert.deepEqual(read({ digest }).ociRef, { kind: 'digest', value: digest });
+  assert.equal(ok(validateContinuousDeploymentSpec({ url: 'file:///repo' })).ociRef, undefined);
+});
+
+test('repoType oci: every bad field is listed at once', () => {
+  const found = problems({
+    repoType: 'oci',
+    url: 'oci://ghcr.io/Org/app:v1',
+    git: { branch: 'main' },
+    ref: { tag: '-bad', digest: 'sha256:1234', semver: 'not a range', branch: 'x' },
+  });
+  assertHas(found, /spec\.url: invalid image reference/);
+  assertHas(found, /spec\.git: applies to repoType git only/);
+  assertHas(found, /spec\.ref\.branch: unknown field/);
+  assertHas(found, /spec\.ref\.tag: "-bad" is not a valid tag/);
+  assertHas(found, /spec\.ref\.digest: "sha256:1234" is not a digest/);
+  assertHas(found, /spec\.ref\.semver/);
+  assertHas(found, /spec\.ref: sets tag and semver and digest; set only one/);
+  assertHas(
+    problems({ repoType: 'oci', url: 'https://ghcr.io/org/app' }),
+    /spec\.url: "https:\/\/ghcr.io\/org\/app" does not start with oci:\/\//,
+  );
+  assertHas(problems({ repoType: 'oci', url: 'oci://ghcr.io/org/app:v1' }), /spec\.url: must not carry a tag or digest/);
+  assertHas(problems({ repoType: 'oci' }), /spec\.url: is required/);
+  assertHas(problems({ url: 'https://git.example/c', ref: { tag: 'v1' } }), /spec\.ref: applies to repoType oci only/);
 });

@@ -1,5 +1,6 @@
 import type { PropagationPolicy } from '../api/continuous-deployment.ts';
 import { refNameProblem, validateRepositoryUrl } from '../git/validate.ts';
+import { isValidDigest, isValidTag, parseImageReference } from '../registry/reference.ts';
 import { parseRange } from '../semver/index.ts';
 import { COMMIT_SHA_HINT, commitProblem, namespaceProblem, objectNameProblem } from './names.ts';
 import { checkKnownFields, isObject, Problems, type Validated } from './problems.ts';
@@ -12,9 +13,18 @@ import { MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS } from './limits.ts';
 import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
 
 export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
+/** Where the manifests come from: a Git repository, or an OCI artifact (`flux push artifact` or a plain tar.gz layer). */
+export type RepoType = 'git' | 'oci';
+/** What to follow in an OCI repository: a tag, the highest tag in a semver range, or a fixed digest. */
+export interface OciRef {
+  kind: 'tag' | 'semver' | 'digest';
+  value: string;
+}
 
 /** A ContinuousDeployment spec with defaults applied and every value checked. */
 export interface DeploymentConfig {
+  repoType: RepoType;
+  /** `oci://host/repo` for repoType oci, the Git URL otherwise. */
   url: string;
   secretRef: string | undefined;
   /** Send the Secret's username/password or token over plain http:// too (https:// and loopback need no opt-in). */
@@ -22,6 +32,8 @@ export interface DeploymentConfig {
   intervalMs: number;
   timeoutMs: number;
   ref: { kind: RefKind; value: string };
+  /** repoType oci only: spec.ref (tag `latest` when none is set). */
+  ociRef: OciRef | undefined;
   path: string;
   prune: boolean;
   suspend: boolean;
@@ -81,7 +93,9 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'ignore',
   'postBuild',
   'decryption',
+  'ref',
 ] as const;
+export const OCI_REF_FIELDS = ['tag', 'semver', 'digest'] as const;
 const GIT_FIELDS = ['branch', 'tag', 'semver', 'commit'] as const;
 const SYNC_POLICY_FIELDS = [
   'manual',
@@ -101,6 +115,7 @@ export const DEPLOYMENT_DEFAULTS = {
   repoType: 'git',
   pullInterval: '5m',
   branch: 'main',
+  ociTag: 'latest',
   path: './',
   prune: true,
   suspend: false,
@@ -128,11 +143,20 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   }
   checkKnownFields(problems, '', spec, CONTINUOUS_DEPLOYMENT_FIELDS);
 
-  const repoType = readString(problems, spec, 'repoType');
-  if (repoType !== undefined && repoType !== 'git') {
-    problems.add('repoType', `${JSON.stringify(repoType)} is not supported`, 'set repoType: git, the only kind');
+  const repoType = readString(problems, spec, 'repoType') ?? DEPLOYMENT_DEFAULTS.repoType;
+  if (repoType !== 'git' && repoType !== 'oci') {
+    problems.add('repoType', `${JSON.stringify(repoType)} is not supported`, 'set repoType: git or oci');
   }
-  const url = readUrl(problems, spec);
+  const oci = repoType === 'oci';
+  const url = oci ? readOciUrl(problems, spec) : readUrl(problems, spec);
+  // Read for a Git source too, so its typos are reported with the rest.
+  const ociRef = oci || (spec.ref !== undefined && spec.ref !== null) ? readOciRef(problems, spec) : undefined;
+  if (oci && spec.git !== undefined && spec.git !== null) {
+    problems.add('git', 'applies to repoType git only', 'an OCI source follows spec.ref: {tag | semver | digest}');
+  }
+  if (!oci && spec.ref !== undefined && spec.ref !== null) {
+    problems.add('ref', 'applies to repoType oci only', 'a Git source follows spec.git: {branch | tag | semver | commit}');
+  }
   const secretRef = readName(problems, spec, 'secretRef', objectNameProblem);
   const insecure = readBoolean(problems, spec, 'insecure', false);
   const intervalMs = readDuration(problems, spec, 'pullInterval', DEPLOYMENT_DEFAULTS.pullInterval, { hint: POLL_HINT });
@@ -164,12 +188,14 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   return problems.result(() => {
     const interval = intervalMs as number;
     return {
+      repoType: repoType as RepoType,
       url: url as string,
       secretRef,
       insecure,
       intervalMs: interval,
       timeoutMs: timeoutMs ?? Math.min(Math.max(interval, 30_000), 5 * 60_000),
       ref: ref as DeploymentConfig['ref'],
+      ociRef: oci ? ociRef : undefined,
       path: path as string,
       prune,
       suspend,
@@ -205,6 +231,62 @@ function readUrl(problems: Problems, spec: Record<string, unknown>): string | un
     return undefined;
   }
   return problems.check('url', () => validateRepositoryUrl(url).url, 'InvalidSpec');
+}
+
+/** `oci://<registry>/<repository>`, without a tag or digest (those go in spec.ref). */
+function readOciUrl(problems: Problems, spec: Record<string, unknown>): string | undefined {
+  const hint = 'set spec.url to the artifact repository, e.g. oci://ghcr.io/org/manifests';
+  if (spec.url === undefined || spec.url === null) {
+    problems.add('url', 'is required', hint);
+    return undefined;
+  }
+  const url = readString(problems, spec, 'url');
+  if (url === undefined) return undefined;
+  if (!url.startsWith('oci://')) {
+    problems.add('url', `${JSON.stringify(url)} does not start with oci://`, hint);
+    return undefined;
+  }
+  const image = problems.check('url', () => parseImageReference(url.slice('oci://'.length)), 'InvalidSpec');
+  if (image === undefined) return undefined;
+  if (image.tag !== undefined || image.digest !== undefined) {
+    problems.add('url', 'must not carry a tag or digest', 'name the tag, semver range or digest in spec.ref');
+    return undefined;
+  }
+  return url;
+}
+
+/** One of tag, semver or digest; tag `latest` when none is set (Flux's default). */
+function readOciRef(problems: Problems, spec: Record<string, unknown>): OciRef | undefined {
+  const ref = optionalObject(problems, spec, 'ref');
+  if (!ref) return { kind: 'tag', value: DEPLOYMENT_DEFAULTS.ociTag };
+  checkKnownFields(problems, 'ref.', ref, OCI_REF_FIELDS);
+  const set: OciRef[] = [];
+  let ok = true;
+  for (const kind of OCI_REF_FIELDS) {
+    const value = readString(problems, ref, kind, { at: `ref.${kind}` });
+    if (value === undefined) continue;
+    set.push({ kind, value });
+    const at = `ref.${kind}`;
+    if (kind === 'tag' && !isValidTag(value)) {
+      problems.add(
+        at,
+        `${JSON.stringify(value)} is not a valid tag`,
+        'letters, digits, "_", "." and "-", at most 128, not starting with "." or "-"',
+      );
+      ok = false;
+    } else if (kind === 'digest' && !isValidDigest(value)) {
+      problems.add(at, `${JSON.stringify(value)} is not a digest`, 'give sha256: followed by 64 lower-case hex digits');
+      ok = false;
+    } else if (kind === 'semver' && problems.adopt(() => parseRange(value, problems.path(at))) === undefined) {
+      ok = false;
+    }
+  }
+  if (set.length > 1) {
+    problems.add('ref', `sets ${set.map((r) => r.kind).join(' and ')}; set only one`, 'follow one tag, semver range or digest');
+    return undefined;
+  }
+  if (!ok) return undefined;
+  return set[0] ?? { kind: 'tag', value: DEPLOYMENT_DEFAULTS.ociTag };
 }
 
 /** An optional name; an empty string counts as unset, as it always has. */

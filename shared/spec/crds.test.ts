@@ -11,6 +11,7 @@ import {
   COMMIT_SHA_PATTERN,
   DEFAULT_AUTOMATION_INTERVAL,
   DEPLOYMENT_DEFAULTS,
+  OCI_REF_FIELDS,
   imageProblem,
   IMAGE_REPOSITORY_PATTERN,
   INLINE_IMAGE_FIELDS,
@@ -186,6 +187,8 @@ test('the CRD image pattern (RE2, as the API server runs it) accepts what the va
 test('ContinuousDeployment: schema defaults and enums agree with the reader', () => {
   const spec = specSchema(deployments).properties!;
   assert.equal(spec.repoType!.default, DEPLOYMENT_DEFAULTS.repoType);
+  assert.deepEqual(spec.repoType!.enum, ['git', 'oci']);
+  assert.deepEqual(Object.keys(spec.ref!.properties!).sort(), [...OCI_REF_FIELDS].sort());
   assert.equal(spec.pullInterval!.default, DEPLOYMENT_DEFAULTS.pullInterval);
   assert.equal(spec.path!.default, DEPLOYMENT_DEFAULTS.path);
   assert.equal(spec.prune!.default, DEPLOYMENT_DEFAULTS.prune);

@@ -10,9 +10,12 @@ export {
   validateContinuousDeploymentSpec,
   CONTINUOUS_DEPLOYMENT_FIELDS,
   DEPLOYMENT_DEFAULTS,
+  OCI_REF_FIELDS,
   PROPAGATION_POLICIES,
   type DeploymentConfig,
   type RefKind,
+  type RepoType,
+  type OciRef,
 } from './continuous-deployment.ts';
 export {
   readHealthCheckExprs,
