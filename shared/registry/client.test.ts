@@ -414,3 +414,61 @@ describe('per-registry concurrency', () => {
     assert.ok(peak <= 2, `peak ${peak}`);
   });
 });
+
+describe('getBlob', () => {
+  const body = Buffer.from('layer bytes');
+  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const credentials = { username: 'u', password: 'p' };
+
+  it('downloads a blob and checks it against its digest', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(body);
+    });
+    const { client: c } = client();
+    const result = await c.getBlob(`${server.host}/team/app`, digest, { access });
+    assert.deepEqual(result.data, body);
+    assert.equal(server.requests[0]?.url, `/v2/team/app/blobs/${digest}`);
+    const other = `sha256:${'0'.repeat(64)}`;
+    assert.equal((await failure(c.getBlob(`${server.host}/team/app`, other, { access }))).code, 'RegistryDigestMismatch');
+  });
+
+  it('follows a redirect to blob storage without the registry credentials', async () => {
+    const storage = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end(body);
+    });
+    const server = await serve((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' });
+        res.end();
+        return;
+      }
+      res.writeHead(307, { location: `${storage.url}/bucket/blob?sig=1` });
+      res.end();
+    });
+    const { client: c } = client();
+    const result = await c.getBlob(`${server.host}/team/app`, digest, { access: { ...access, credentials } });
+    assert.deepEqual(result.data, body);
+    assert.ok(server.requests.some((r) => r.authorization?.startsWith('Basic ')));
+    assert.deepEqual(
+      storage.requests.map((r) => [r.url, r.authorization]),
+      [['/bucket/blob?sig=1', undefined]],
+    );
+  });
+
+  it('refuses a blob larger than asked for, and endless redirects', async () => {
+    const big = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end(Buffer.alloc(4096));
+    });
+    const { client: c } = client();
+    assert.equal((await failure(c.getBlob(`${big.host}/app`, digest, { access, maxBytes: 1024 }))).code, 'RegistryResponseTooLarge');
+    const loop = await serve((req, res) => {
+      res.writeHead(302, { location: req.url ?? '/' });
+      res.end();
+    });
+    assert.equal((await failure(c.getBlob(`${loop.host}/app`, digest, { access }))).code, 'RegistryBadResponse');
+    assert.equal(loop.requests.length, 4, 'the first request and three redirects');
+  });
+});

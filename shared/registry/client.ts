@@ -106,6 +106,20 @@ export interface ManifestResult extends Usage {
   manifest: Manifest;
 }
 
+export interface BlobOptions extends CallOptions {
+  /** Largest blob read; the descriptor's size when the caller knows it, else the client's maxBodyBytes. */
+  maxBytes?: number;
+}
+
+export interface BlobResult extends Usage {
+  /** The blob's bytes, checked against its digest. */
+  data: Buffer;
+}
+
+/** Redirects followed for one blob: registries hand blobs to a storage service (S3, GCS), once. */
+const MAX_BLOB_REDIRECTS = 3;
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 export const defaultRegistryBackoff: BackoffPolicy = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2 };
 
 /** Registries that cap `n` (Quay: 100) answer 400; these are the sizes tried next. */
@@ -292,6 +306,64 @@ export class RegistryClient {
     return { ...result, requests: call.meter.requests, bytes: call.meter.bytes };
   }
 
+  /**
+   * Downloads a blob (an artifact's layer) by digest and checks the bytes against it. A redirect
+   * to another origin (blob storage) is followed without the registry's credentials, and never
+   * from https:// down to http://.
+   */
+  async getBlob(image: ImageReference | string, digest: string, options: BlobOptions = {}): Promise<BlobResult> {
+    const ref = typeof image === 'string' ? parseImageReference(image) : image;
+    if (!isValidDigest(digest)) {
+      throw registryTerminal(RegistryErrorCode.InvalidImageReference, `${JSON.stringify(safeExcerpt(digest, 140))} is not a digest`);
+    }
+    const call = this.call(ref, options);
+    const maxBytes = positiveInteger(options.maxBytes, this.maxBodyBytes, 'maxBytes');
+    const what = `fetching blob ${digest} of ${ref.name}`;
+    const origin = new URL(call.target.origin);
+    let url = new URL(`${call.target.origin}/v2/${ref.repository}/blobs/${digest}`);
+    let reply = await this.fetch(call, 'GET', url, {}, maxBytes);
+    for (let hops = 0; REDIRECTS.has(reply.status); hops++) {
+      const location = singleHeader(reply.headers.location);
+      if (location === undefined || hops >= MAX_BLOB_REDIRECTS) break;
+      const next = new URL(location, url);
+      if (url.protocol === 'https:' && next.protocol !== 'https:') {
+        throw registryTerminal(
+          RegistryErrorCode.RegistryBadResponse,
+          `${what}: the registry redirected from https:// to ${next.protocol}//`,
+        );
+      }
+      url = next;
+      reply = next.origin === origin.origin ? await this.fetch(call, 'GET', next, {}, maxBytes) : await this.plainGet(call, next, maxBytes);
+    }
+    if (reply.status !== 200) throw statusError(reply, what, 'manifest', this.clock.now());
+    const algorithm = digest.slice(0, digest.indexOf(':'));
+    const computed = `${algorithm}:${createHash(algorithm).update(reply.body).digest('hex')}`;
+    if (computed !== digest) throw mismatch(what, digest, computed);
+    return { data: reply.body, requests: call.meter.requests, bytes: call.meter.bytes };
+  }
+
+  /** A GET to blob storage: no registry credentials, the default trust store, retried like the rest. */
+  private async plainGet(call: Call, url: URL, maxBytes: number): Promise<HttpReply> {
+    const storage: Call = { ...call, tls: undefined };
+    return retry(
+      async () => {
+        const reply = await this.send(storage, 'GET', url, { 'user-agent': this.userAgent }, maxBytes);
+        if (reply.status === 429 || reply.status === 408 || reply.status >= 500) {
+          throw statusError(reply, `GET ${url.origin}${url.pathname} for ${call.image}`, 'repository', this.clock.now());
+        }
+        return reply;
+      },
+      {
+        policy: this.backoff,
+        attempts: this.attempts,
+        clock: this.clock,
+        signal: call.signal,
+        random: this.random,
+        onRetry: call.onRetry,
+      },
+    );
+  }
+
   private async manifest(call: Call, ref: ImageReference, target: ManifestTarget, what: string) {
     const url = new URL(`${call.target.origin}/v2/${ref.repository}/manifests/${target.value}`);
     const reply = await this.fetch(call, 'GET', url, { accept: MANIFEST_ACCEPT });
@@ -323,8 +395,14 @@ export class RegistryClient {
   }
 
   /** One authorized request, retried on 429/5xx/network failures with backoff. */
-  private async fetch(call: Call, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<HttpReply> {
-    const send: Send = (m, u, h, extra) => this.send(call, m, u, h, extra?.maxBodyBytes, extra?.pinned);
+  private async fetch(
+    call: Call,
+    method: 'GET' | 'HEAD',
+    url: URL,
+    headers: Record<string, string>,
+    maxBodyBytes?: number,
+  ): Promise<HttpReply> {
+    const send: Send = (m, u, h, extra) => this.send(call, m, u, h, extra?.maxBodyBytes ?? maxBodyBytes, extra?.pinned);
     let stop: unknown;
     const stopper = new TidemarkError('RegistryRetryStop', 'not retryable', { kind: 'terminal' });
     try {

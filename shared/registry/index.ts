@@ -10,6 +10,8 @@ export {
   type DigestResult,
   type ListTagsOptions,
   type ListTagsResult,
+  type BlobOptions,
+  type BlobResult,
   type ManifestResult,
   type RegistryAccess,
   type RegistryClientOptions,
