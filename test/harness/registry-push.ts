@@ -17,7 +17,47 @@ export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   ociLayer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  fluxConfig: 'application/vnd.cncf.flux.config.v1+json',
+  fluxContent: 'application/vnd.cncf.flux.content.v1.tar+gzip',
 } as const;
+
+/** One entry of a test archive; `type` and `link` let a test build what no honest tool writes. */
+export interface TarEntry {
+  name: string;
+  content?: string;
+  /** '0' file (default), '2' symlink, '5' directory. */
+  type?: '0' | '2' | '5';
+  link?: string;
+}
+
+/** A gzipped ustar archive of `entries`, in order, with fixed owners and times. */
+export function tarGz(entries: readonly TarEntry[] | Record<string, string>): Buffer {
+  const list: readonly TarEntry[] = Array.isArray(entries)
+    ? entries
+    : Object.entries(entries as Record<string, string>).map(([name, content]) => ({ name, content }));
+  const parts: Buffer[] = [];
+  for (const entry of list) {
+    const body = Buffer.from(entry.content ?? '');
+    const header = Buffer.alloc(512);
+    header.write(entry.name, 0, 100, 'utf8');
+    header.write('0000644\0', 100, 'latin1');
+    header.write('0000000\0', 108, 'latin1');
+    header.write('0000000\0', 116, 'latin1');
+    header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+    header.write('00000000000\0', 136, 'latin1');
+    header.write(entry.type ?? '0', 156, 'latin1');
+    if (entry.link) header.write(entry.link, 157, 100, 'utf8');
+    header.write('ustar\0', 257, 'latin1');
+    header.write('00', 263, 'latin1');
+    header.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    parts.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(parts));
+}
 
 export interface PushedManifest {
   digest: string;
@@ -222,6 +262,35 @@ export class RegistryPusher {
       mediaType: MEDIA.ociManifest,
       config: { mediaType: MEDIA.ociConfig, size: image.config.length, digest: configDigest },
       layers,
+    };
+    const body = Buffer.from(JSON.stringify(manifest));
+    await pool(tags, this.concurrency, (tag) => this.putManifest(repo, tag, MEDIA.ociManifest, body));
+    return { digest: sha256(body), mediaType: MEDIA.ociManifest, size: body.length };
+  }
+
+  /**
+   * Pushes an artifact whose one layer is `layer` (a tar.gz) under every tag: in Flux's format
+   * (`flux push artifact`: Flux's config and content media types, source and revision
+   * annotations), or as a plain OCI image layer (`oras push` of a tar.gz).
+   */
+  async pushArtifact(
+    repo: string,
+    tags: readonly string[],
+    layer: Buffer,
+    options: { format?: 'flux' | 'plain'; revision?: string } = {},
+  ): Promise<PushedManifest> {
+    const flux = (options.format ?? 'flux') === 'flux';
+    const config = Buffer.from('{}');
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: flux ? MEDIA.fluxConfig : MEDIA.ociConfig, size: config.length, digest: await this.ensureBlob(repo, config) },
+      layers: [{ mediaType: flux ? MEDIA.fluxContent : MEDIA.ociLayer, size: layer.length, digest: await this.ensureBlob(repo, layer) }],
+      annotations: {
+        'org.opencontainers.image.created': '2026-01-01T00:00:00Z',
+        'org.opencontainers.image.source': 'https://git.example.com/org/manifests',
+        'org.opencontainers.image.revision': options.revision ?? 'main@sha1:0000000000000000000000000000000000000000',
+      },
     };
     const body = Buffer.from(JSON.stringify(manifest));
     await pool(tags, this.concurrency, (tag) => this.putManifest(repo, tag, MEDIA.ociManifest, body));

@@ -15,7 +15,7 @@ import {
   type TokenSigner,
 } from './registry-token-issuer.ts';
 
-export { MEDIA, type PushedManifest, type Platform } from './registry-push.ts';
+export { MEDIA, tarGz, type PushedManifest, type Platform, type TarEntry } from './registry-push.ts';
 export type { TokenIssuer } from './registry-token-issuer.ts';
 
 /**
@@ -44,6 +44,13 @@ export interface TestRegistry {
     options?: { format?: 'docker' | 'oci'; platforms?: Platform[]; label?: string },
   ): Promise<{ index: PushedManifest; children: PushedManifest[] }>;
   deleteTag(repo: string, tag: string): Promise<void>;
+  /** An OCI artifact (Flux's format by default) whose one layer is `layer`, under every tag. */
+  pushArtifact(
+    repo: string,
+    tags: readonly string[],
+    layer: Buffer,
+    options?: { format?: 'flux' | 'plain'; revision?: string },
+  ): Promise<PushedManifest>;
   stop(): Promise<void>;
 }
 
@@ -168,6 +175,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       dataDir: join(dir, 'data'),
       pushImage: (repo, tags, pushOptions) => ready.pushImage(repo, tags, pushOptions),
       pushIndex: (repo, tag, pushOptions) => ready.pushIndex(repo, tag, pushOptions),
+      pushArtifact: (repo, tags, layer, pushOptions) => ready.pushArtifact(repo, tags, layer, pushOptions),
       deleteTag: async (repo, tag) => {
         const status = await ready.deleteTag(repo, tag);
         if (status === 202) return;
