@@ -92,6 +92,13 @@ describe('resolveTarget', () => {
     }
   });
 
+  it('refuses an OCI source: there is no Git repository to write to', () => {
+    assert.throws(
+      () => resolveTarget(config({ checkoutBranch: 'main' }), cd({ repoType: 'oci', url: 'oci://ghcr.io/org/manifests' })),
+      (err: unknown) => err instanceof TidemarkError && err.code === 'SourceInvalid' && /reads an OCI artifact/.test(err.message),
+    );
+  });
+
   it('reports an invalid source as SourceInvalid, with every problem', () => {
     assert.throws(
       () => resolveTarget(config(), cd({ url: '', git: { commit: 'abc1234' } })),

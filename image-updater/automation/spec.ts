@@ -62,6 +62,13 @@ export function resolveTarget(config: AutomationConfig, source: ContinuousDeploy
     throw terminal('SourceInvalid', `the source ContinuousDeployment ${config.sourceName} is invalid: ${error.message}`, error.hint);
   }
   const deployment = read.value;
+  if (deployment.repoType !== 'git') {
+    throw terminal(
+      'SourceInvalid',
+      `the source ContinuousDeployment ${config.sourceName} reads an OCI artifact; image automation writes to Git`,
+      'point spec.sourceRef at a ContinuousDeployment with repoType git',
+    );
+  }
   const sourceBranch = deployment.ref.kind === 'branch' ? deployment.ref.value : undefined;
   const checkoutBranch = config.checkoutBranch ?? sourceBranch;
   if (checkoutBranch === undefined) {
