@@ -8,7 +8,6 @@ import { Controller, type ReconcileResult } from '../shared/controller/runner.ts
 import type { Park } from '../shared/controller/work-queue.ts';
 import { writeStatus } from '../shared/controller/status-writer.ts';
 import { describeError, isTidemarkError, TidemarkError, toTidemarkError, transient } from '../shared/errors/index.ts';
-import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import { refuseLocalRepository } from '../shared/git/transport.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
@@ -45,6 +44,7 @@ import {
   reaches,
   type Found,
 } from './dependencies.ts';
+import { sourceCredentials } from './source.ts';
 import { statusFromOutcome, suspendedStatus } from './status.ts';
 import { syncWindowState } from './sync-windows.ts';
 import type { Target, TargetResolver } from './targets.ts';
@@ -322,9 +322,9 @@ export class ContinuousDeploymentController {
     state.running = newer;
     try {
       window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
-      refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
+      if (config.repoType === 'git') refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
       const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
-      auth = config.secretRef ? credentialsFromSecretData(await this.deps.secrets(namespaceOf(cd), config.secretRef, identity)) : undefined;
+      auth = config.secretRef ? sourceCredentials(config, await this.deps.secrets(namespaceOf(cd), config.secretRef, identity)) : undefined;
       const target = await this.deps.targets.resolve(cd, config, identity);
       cluster = target.name;
       // Reported like any failure before the fetch: Ready False, nothing applied, retried.

@@ -11,7 +11,8 @@ import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { EventRecorder } from '../shared/kube/events.ts';
 import { ContinuousDeploymentController } from './controller.ts';
 import { createTargetResolver } from './targets.ts';
-import { createGitSource } from './source.ts';
+import { RegistryClient } from '../shared/registry/index.ts';
+import { createAgentSource } from './source.ts';
 import { createRenderer } from './renderer.ts';
 import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
@@ -130,6 +131,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // Watches start only with the controller below, so it exists by the time this is called.
     onObjectChange: (obj, serves) => controller.onObjectChange(obj, serves),
   });
+  // OCI sources (repoType oci) reach registries with the image updater's client.
+  const registry = new RegistryClient({ clock, logger: log, userAgent: 'tidemark-agent' });
   const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,
     targets,
@@ -137,7 +140,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       readSecretData(identity ? kube.rest.as(identity) : kube.rest, namespace, name, { field: 'spec.secretRef' }),
     configMaps: (namespace, name, identity) => readConfigMapData(identity ? kube.rest.as(identity) : kube.rest, namespace, name),
     renderCache: new RenderCache(),
-    source: createGitSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log }),
+    source: createAgentSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log, registry }),
     render: createRenderer({ kustomizeCommand: options.kustomizeCommand, limits: options.renderLimits }),
     health: createHealthAssessor({ clock }),
     crds: new CrdFactsReader(clock),
@@ -208,6 +211,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await membership?.stop();
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await targets.close();
+      await registry.close();
       await kube.close();
     },
   };

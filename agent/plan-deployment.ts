@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
 import { isTidemarkError, toTidemarkError } from '../shared/errors/index.ts';
 import type { Reason, TidemarkError } from '../shared/errors/index.ts';
-import { credentialsFromSecretData } from '../shared/git/credentials.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import type { Logger } from '../shared/log/index.ts';
@@ -16,7 +15,8 @@ import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { reconcile } from './reconcile/index.ts';
 import { createRenderer } from './renderer.ts';
-import { createGitSource } from './source.ts';
+import { RegistryClient } from '../shared/registry/index.ts';
+import { createAgentSource, sourceCredentials } from './source.ts';
 import { combineErrors, validateContinuousDeploymentSpec } from '../shared/spec/index.ts';
 import { createTargetResolver } from './targets.ts';
 import type { Phase } from './types.ts';
@@ -91,9 +91,11 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
   const config = read.value;
   const namespace = cd.metadata.namespace ?? 'default';
   const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: () => undefined });
+  const registry = new RegistryClient({ clock, logger: log, userAgent: 'tidemark' });
   try {
     const auth = config.secretRef
-      ? credentialsFromSecretData(
+      ? sourceCredentials(
+          config,
           await readSecretData(kube.rest, cd.metadata.namespace ?? 'default', config.secretRef, { field: 'spec.secretRef' }),
         )
       : undefined;
@@ -104,7 +106,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
       {
         // No watch cache: a one-off plan reads what it needs.
         kube: target.kube,
-        source: createGitSource({ cacheDir: options.cacheDir ?? join(tmpdir(), 'tidemark-cli-cache'), log }),
+        source: createAgentSource({ cacheDir: options.cacheDir ?? join(tmpdir(), 'tidemark-cli-cache'), log, registry }),
         render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
         health: createHealthAssessor({ clock }),
         crds: new CrdFactsReader(clock),
@@ -136,6 +138,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
   } catch (err) {
     plan.failure = { phase: plan.revision === undefined ? 'fetch' : 'plan', error: toTidemarkError(err) };
   } finally {
+    await registry.close();
     await targets.close();
   }
   return plan;

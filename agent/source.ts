@@ -1,10 +1,12 @@
-import { credentialsFingerprint } from '../shared/git/credentials.ts';
+import { credentialsFingerprint, credentialsFromSecretData } from '../shared/git/credentials.ts';
 import { fetchRevision, type FetchedRevision, type FetchRevisionOptions } from '../shared/git/fetch.ts';
 import { lsRemote } from '../shared/git/remote.ts';
 import type { GitRefSpec } from '../shared/git/types.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
-import type { Source } from './types.ts';
+import type { RegistryClient } from '../shared/registry/index.ts';
+import { createOciSource, ociCredentials } from './oci-source.ts';
+import type { GitAuth, Source } from './types.ts';
 
 export interface GitSourceOptions {
   cacheDir: string;
@@ -60,4 +62,25 @@ export function createGitSource(options: GitSourceOptions): Source {
 
 export function refSpec(config: Pick<DeploymentConfig, 'ref'>): GitRefSpec {
   return { [config.ref.kind]: config.ref.value };
+}
+
+/** The agent's sources, one per repoType; each deployment is served by the one its spec names. */
+export function sourceByRepoType(sources: Record<DeploymentConfig['repoType'], Source>): Source {
+  return {
+    resolve: (config, auth, signal) => sources[config.repoType].resolve(config, auth, signal),
+    checkout: (config, auth, resolved, signal) => sources[config.repoType].checkout(config, auth, resolved, signal),
+  };
+}
+
+/** The credentials in spec.secretRef's data: Git's keys, or a dockerconfigjson for repoType oci. */
+export function sourceCredentials(config: DeploymentConfig, secretData: Record<string, string>): GitAuth | undefined {
+  return config.repoType === 'oci' ? ociCredentials(config, secretData) : credentialsFromSecretData(secretData);
+}
+
+/** Git and OCI sources over one cache directory: what the agent and `tidemark diff` read from. */
+export function createAgentSource(options: GitSourceOptions & { registry: RegistryClient }): Source {
+  return sourceByRepoType({
+    git: createGitSource(options),
+    oci: createOciSource({ client: options.registry, cacheDir: options.cacheDir, log: options.log }),
+  });
 }

@@ -6,9 +6,12 @@ import type { StepContext } from './context.ts';
 /** Asks Git for the revision; a commit already rendered needs neither its checkout nor a parse. */
 export async function fetchRevision(
   ctx: StepContext,
+  /** Told the revision before the checkout, so a checkout that fails still reports what it attempted. */
+  onResolved?: (resolved: ResolvedRevision) => void,
 ): Promise<{ resolved: ResolvedRevision; rendered: KubeObject[] | undefined; checkout: Checkout | undefined }> {
   const { input, deps } = ctx;
   const resolved = await deps.source.resolve(input.config, input.auth, deps.signal);
+  onResolved?.(resolved);
   const rendered = deps.renderCache?.get(renderKey(ctx, resolved));
   if (rendered) return { resolved, rendered, checkout: undefined };
   const checkout = await deps.source.checkout(input.config, input.auth, resolved, deps.signal);

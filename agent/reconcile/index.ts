@@ -57,7 +57,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   let rendered: KubeObject[];
   let decryption: Awaited<ReturnType<typeof readDecryptionKeys>>;
   try {
-    const fetched = await fetchRevision(ctx);
+    const fetched = await fetchRevision(ctx, (resolved) => (outcome.resolved = resolved));
     outcome.resolved = fetched.resolved;
     try {
       decryption = await readDecryptionKeys(ctx);
@@ -93,7 +93,8 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
 
   let desired: DesiredSet;
   try {
-    desired = await planObjects(ctx, nameHooks(rendered, resolved.sha, deps.clock.now()));
+    // An OCI revision is `sha256:<hex>`: hook names take the hex, as they take a commit's.
+    desired = await planObjects(ctx, nameHooks(rendered, resolved.sha.replace(/^sha\d+:/, ''), deps.clock.now()));
   } catch (err) {
     return fail('plan', err);
   }

@@ -44,13 +44,16 @@ export interface InlineImageRepository {
 }
 
 export interface ContinuousDeploymentSpec {
-  repoType?: 'git';
+  /** git (default) or oci: `url` is then `oci://registry/repository`, and `ref` says what to follow. */
+  repoType?: 'git' | 'oci';
   url: string;
   secretRef?: string;
   /** Allow the Git Secret's password or token over plain http:// (not loopback, not https://). */
   insecure?: boolean;
   pullInterval?: string;
   git?: GitRef;
+  /** repoType oci: one of tag (default `latest`), semver or digest. */
+  ref?: { tag?: string; semver?: string; digest?: string };
   path?: string;
   prune?: boolean;
   suspend?: boolean;

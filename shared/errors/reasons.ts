@@ -62,6 +62,8 @@ export const REASONS = [
   // archives (shared/archive: charts, OCI artifacts)
   'ArchiveInvalid',
   'ArchiveTooLarge',
+  // OCI artifact sources: a manifest without a content layer we can read
+  'ArtifactInvalid',
   // post-build: substitution and SOPS decryption
   'SubstitutionFailed',
   'VariablesNotFound',

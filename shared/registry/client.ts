@@ -68,7 +68,7 @@ export interface RegistryClientOptions {
 export const MAX_TLS_SETUPS = 64;
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   access?: RegistryAccess;
   /**
    * Told before the client waits to retry a request (429, 5xx, unreachable), so a scan that sits
