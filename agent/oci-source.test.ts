@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { tarGz } from '../test/harness/registry-push.ts';
 import { TidemarkError } from '../shared/errors/index.ts';
-import { artifactRevision, contentLayer, FLUX_CONTENT_MEDIA_TYPE, ociCredentials } from './oci-source.ts';
+import { silentLogger } from '../shared/log/index.ts';
+import { validateContinuousDeploymentSpec, type DeploymentConfig } from '../shared/spec/index.ts';
+import {
+  artifactRevision,
+  contentLayer,
+  createOciSource,
+  FLUX_CONTENT_MEDIA_TYPE,
+  ociCredentials,
+  type ArtifactRegistry,
+} from './oci-source.ts';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const layer = (mediaType: string, c: string) => ({ mediaType, digest: digest(c), size: 10 });
@@ -53,5 +67,106 @@ describe('OCI source', () => {
       'InvalidRegistryCredentials',
     );
     assert.doesNotMatch(err.message, /git|x\b/);
+  });
+});
+
+/** A registry at the port boundary: tags to layers, counting what the source asks for. */
+function fakeRegistry(tags: Record<string, Buffer>) {
+  const calls: string[] = [];
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const manifestOf = (layer: Buffer) => ({
+    kind: 'image' as const,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.cncf.flux.config.v1+json', digest: sha(Buffer.from('{}')), size: 2 },
+    layers: [{ mediaType: FLUX_CONTENT_MEDIA_TYPE, digest: sha(layer), size: layer.length }],
+  });
+  const digestOf = (layer: Buffer) => sha(Buffer.from(JSON.stringify(manifestOf(layer))));
+  const byDigest = () => new Map(Object.values(tags).map((l) => [digestOf(l), l]));
+  const usage = { requests: 1, bytes: 0 };
+  const registry: ArtifactRegistry = {
+    listTags: () => {
+      calls.push('tags');
+      return Promise.resolve({ tags: Object.keys(tags), pages: 1, ...usage });
+    },
+    getDigest: (_image, reference) => {
+      calls.push(`HEAD ${reference}`);
+      const layer = reference === undefined ? undefined : (tags[reference] ?? byDigest().get(reference));
+      if (!layer) return Promise.reject(new TidemarkError('ManifestNotFound', `no ${reference}`, { kind: 'terminal' }));
+      return Promise.resolve({ digest: digestOf(layer), mediaType: 'application/vnd.oci.image.manifest.v1+json', ...usage });
+    },
+    getManifest: (_image, reference) => {
+      calls.push(`GET manifest ${reference}`);
+      const layer = byDigest().get(reference ?? '') as Buffer;
+      return Promise.resolve({
+        digest: digestOf(layer),
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        manifest: manifestOf(layer),
+        ...usage,
+      });
+    },
+    getBlob: (_image, digest) => {
+      calls.push(`GET blob`);
+      const layer = Object.values(tags).find((l) => sha(l) === digest) as Buffer;
+      return Promise.resolve({ data: layer, ...usage });
+    },
+  };
+  return { registry, calls, digestOf };
+}
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function ociConfig(ref: Record<string, string>): DeploymentConfig {
+  const read = validateContinuousDeploymentSpec({ repoType: 'oci', url: 'oci://registry.example/team/app', ref });
+  assert.ok(read.ok);
+  return read.value;
+}
+
+describe('createOciSource', () => {
+  it('resolves with one HEAD, extracts a digest once, and removes a released older artifact when a new one arrives', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-oci-source-'));
+    dirs.push(cacheDir);
+    const tags: Record<string, Buffer> = { stable: tarGz({ 'deploy/a.yaml': 'a: 1\n' }) };
+    const { registry, calls, digestOf } = fakeRegistry(tags);
+    const source = createOciSource({ client: registry, cacheDir, log: silentLogger, keep: 1 });
+    const config = ociConfig({ tag: 'stable' });
+
+    const first = await source.resolve(config, undefined);
+    assert.equal(first.revision, `stable@${digestOf(tags.stable as Buffer)}`);
+    const a = await source.checkout(config, undefined, first);
+    const b = await source.checkout(config, undefined, await source.resolve(config, undefined));
+    assert.equal(a.dir, b.dir);
+    assert.equal(await readFile(join(a.dir, 'deploy/a.yaml'), 'utf8'), 'a: 1\n');
+    assert.deepEqual(calls, ['HEAD stable', `GET manifest ${first.sha}`, 'GET blob', 'HEAD stable']);
+    a.release();
+    b.release();
+
+    tags.stable = tarGz({ 'deploy/a.yaml': 'a: 2\n' });
+    const second = await source.resolve(config, undefined);
+    assert.notEqual(second.sha, first.sha);
+    const c = await source.checkout(config, undefined, second);
+    assert.equal(await readFile(join(c.dir, 'deploy/a.yaml'), 'utf8'), 'a: 2\n');
+    c.release();
+    const repoDir = join(cacheDir, 'oci', (await readdir(join(cacheDir, 'oci')))[0] as string);
+    assert.deepEqual(await readdir(repoDir), [second.sha.replace(':', '-')], 'the released older artifact is removed');
+  });
+
+  it('picks the highest tag of a semver range; a missing tag is transient', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-oci-source-'));
+    dirs.push(cacheDir);
+    const layer = tarGz({ 'x.yaml': 'x: 1\n' });
+    const { registry } = fakeRegistry({ '1.0.0': layer, 'v1.4.2': layer, '2.0.0': layer, latest: layer });
+    const source = createOciSource({ client: registry, cacheDir, log: silentLogger });
+    assert.equal((await source.resolve(ociConfig({ semver: '^1.0.0' }), undefined)).ref, 'v1.4.2');
+    for (const ref of [{ semver: '>=3.0.0' }, { tag: 'nope' }]) {
+      const err = await source.resolve(ociConfig(ref), undefined).then(
+        () => assert.fail('resolved'),
+        (e: unknown) => e as TidemarkError,
+      );
+      assert.equal(err.code, 'ManifestNotFound');
+      assert.equal(err.kind, 'transient', 'an artifact that cannot be fetched may be pushed later');
+    }
   });
 });

@@ -21,8 +21,11 @@ import type { Checkout, GitAuth, ResolvedRevision, Source } from './types.ts';
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';
 export const FLUX_CONTENT_MEDIA_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
 
+/** What the source needs of the registry client (a fake in unit tests). */
+export type ArtifactRegistry = Pick<RegistryClient, 'getDigest' | 'getManifest' | 'getBlob' | 'listTags'>;
+
 export interface OciSourceOptions {
-  client: RegistryClient;
+  client: ArtifactRegistry;
   /** Extracted artifacts live under `<cacheDir>/oci/`. */
   cacheDir: string;
   log: Logger;
@@ -49,8 +52,8 @@ export function createOciSource(options: OciSourceOptions): Source {
   const kept = new Map<string, string[]>();
   const keep = options.keep ?? 2;
 
-  const release = async (repo: string, dir: string) => {
-    leases.set(dir, (leases.get(dir) ?? 1) - 1);
+  /** Removes released artifacts of `repo` beyond `keep`, oldest first; the newest always stays. */
+  const prune = async (repo: string) => {
     const dirs = kept.get(repo) ?? [];
     while (dirs.length > keep) {
       const index = dirs.findIndex((d) => (leases.get(d) ?? 0) <= 0);
@@ -111,6 +114,8 @@ export function createOciSource(options: OciSourceOptions): Source {
       if (!dirs.includes(dir)) {
         dirs.push(dir);
         kept.set(repo, dirs);
+        // A new digest is the moment older ones may go: those still leased stay until a later one.
+        await prune(repo).catch((err: unknown) => options.log.warn({ err: String(err), repo }, 'could not remove an old artifact'));
       }
       let released = false;
       return {
@@ -118,7 +123,7 @@ export function createOciSource(options: OciSourceOptions): Source {
         release: () => {
           if (released) return;
           released = true;
-          void release(repo, dir).catch((err: unknown) => options.log.warn({ err: String(err), dir }, 'could not remove an old artifact'));
+          leases.set(dir, (leases.get(dir) ?? 1) - 1);
         },
       };
     },
