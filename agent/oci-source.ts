@@ -20,6 +20,9 @@ import type { Checkout, GitAuth, ResolvedRevision, Source } from './types.ts';
 /** Flux's artifact format (`flux push artifact`): this config type and one layer of this type. */
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';
 export const FLUX_CONTENT_MEDIA_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
+/** The OCI annotations `flux push artifact` sets from `--source` and `--revision`. */
+export const SOURCE_ANNOTATION = 'org.opencontainers.image.source';
+export const REVISION_ANNOTATION = 'org.opencontainers.image.revision';
 
 /** What the source needs of the registry client (a fake in unit tests). */
 export type ArtifactRegistry = Pick<RegistryClient, 'getDigest' | 'getManifest' | 'getBlob' | 'listTags'>;
@@ -168,7 +171,19 @@ async function pull(
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
-  options.log.info({ image: image.name, digest, layer: layer.digest, bytes: layer.size }, 'artifact extracted');
+  // Flux's push records where the content came from; said in the log, it ties a digest to a commit.
+  const origin = manifest.annotations ?? {};
+  options.log.info(
+    {
+      image: image.name,
+      digest,
+      layer: layer.digest,
+      bytes: layer.size,
+      source: origin[SOURCE_ANNOTATION],
+      sourceRevision: origin[REVISION_ANNOTATION],
+    },
+    'artifact extracted',
+  );
 }
 
 /**

@@ -33,7 +33,14 @@ export interface Descriptor {
 
 export type Manifest =
   | { kind: 'index'; mediaType: string; manifests: Descriptor[] }
-  | { kind: 'image'; mediaType: string; config: Descriptor; layers: Descriptor[] };
+  | {
+      kind: 'image';
+      mediaType: string;
+      config: Descriptor;
+      layers: Descriptor[];
+      /** String annotations (an artifact's `org.opencontainers.image.source` and `.revision`); absent when none. */
+      annotations?: Record<string, string>;
+    };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -89,12 +96,17 @@ export function parseManifest(body: Buffer, contentType: string | undefined, sta
   }
   if (IMAGE_TYPES.has(mediaType) || (mediaType === '' && isRecord(doc.config))) {
     if (!Array.isArray(doc.layers)) throw fail('image manifest without a layers list');
-    return {
+    const image: Manifest = {
       kind: 'image',
       mediaType: mediaType || MediaType.ociManifest,
       config: descriptor(doc.config, 'config', fail),
       layers: doc.layers.map((l, i) => descriptor(l, `layers[${i}]`, fail)),
     };
+    if (isRecord(doc.annotations)) {
+      const annotations = Object.entries(doc.annotations).filter((e): e is [string, string] => typeof e[1] === 'string');
+      if (annotations.length > 0) image.annotations = Object.fromEntries(annotations);
+    }
+    return image;
   }
   throw registryTerminal(
     RegistryErrorCode.RegistryBadResponse,
