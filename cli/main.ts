@@ -521,7 +521,22 @@ async function runDashboard(argv: string[], io: IO): Promise<number> {
   const connection = loadKubeconfig({ path: values.kubeconfig, context: values.context, env: io.env, prefer: 'home' });
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: 'dashboard', level: values['log-level'], destination: process.stderr });
-  const running = await (await import('../console/index.ts')).startConsole({ connection, port, log });
+  // The details page's comparison with Git: the plan `tidemark diff` computes, with the same credentials.
+  const { createKubeClient } = await import('../shared/kube/client.ts');
+  const { FIELD_MANAGER } = await import('../shared/api/constants.ts');
+  const { systemClock } = await import('../shared/time/clock.ts');
+  const planKube = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock: systemClock });
+  const { consolePlanner } = await import('./console-planner.ts');
+  const { tmpdir } = await import('node:os');
+  const planner = consolePlanner(planKube, { cacheDir: `${tmpdir()}/tidemark-cli-cache`, log });
+  const running = await (
+    await import('../console/index.ts')
+  )
+    .startConsole({ connection, port, log, planner })
+    .catch(async (err: unknown) => {
+      await planKube.close();
+      throw err;
+    });
   io.out(`Tidemark console for ${connection.server}\n\n  Open ${running.loginUrl}\n\n`);
   io.out('The link works once, in one browser. Press Ctrl+C to stop.\n');
   await new Promise<void>((resolve) => {
@@ -529,5 +544,6 @@ async function runDashboard(argv: string[], io: IO): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await running.stop();
+  await planKube.close();
   return Exit.ok;
 }

@@ -11,6 +11,7 @@ import type { KubeConnection } from '../shared/kube/kubeconfig/index.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { systemClock } from '../shared/time/clock.ts';
+import type { CdPlanner } from './compare.ts';
 import { CdFeed } from './feed.ts';
 import { consoleKube } from './kube.ts';
 import type { ConsoleKube } from './kube.ts';
@@ -31,6 +32,8 @@ export type ConsoleOptions = ConsoleCluster & {
   clock?: Clock | undefined;
   /** Tests name the tokens; default 32 random bytes each. */
   tokens?: TokenSource | undefined;
+  /** Compares a deployment with Git for its details page; without one the page says it cannot. */
+  planner?: CdPlanner | undefined;
 };
 
 export interface RunningConsole {
@@ -58,7 +61,15 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const feed = new CdFeed(kube, { clock, log: options.log, fallbackNamespace });
   const sessions = new Sessions(options.tokens);
   let port = 0;
-  const { handler, closeStreams } = consoleHandler({ kube, feed, sessions, clock, log: options.log, port: () => port });
+  const { handler, closeStreams } = consoleHandler({
+    kube,
+    feed,
+    sessions,
+    clock,
+    log: options.log,
+    port: () => port,
+    planner: options.planner,
+  });
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -92,3 +103,5 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
 
 export type { ConsoleKube } from './kube.ts';
 export type { CdRow, CdDetails } from './view.ts';
+export { isBotCommit } from './compare.ts';
+export type { CdComparison, CdPlanner, CommitView, ObjectChange } from './compare.ts';

@@ -127,6 +127,7 @@ describe('the console server', () => {
   let cookie: string;
   let csrf: string;
   const origin = () => app.origin;
+  const planned: string[] = [];
 
   before(async () => {
     fake = new FakeKubePort();
@@ -140,6 +141,16 @@ describe('the console server', () => {
       namespace: 'default',
       log: silentLogger,
       tokens: () => `tok${++n}`,
+      planner: (deployment) => {
+        planned.push(`${deployment.metadata.namespace}/${deployment.metadata.name} ${deployment.spec.path}`);
+        return Promise.resolve({
+          revision: 'main@sha1:0123456789abcdef0123456789abcdef01234567',
+          commit: undefined,
+          changes: [{ action: 'update', object: 'ConfigMap apps/site', diff: '--- live\n+++ git\n-a\n+b\n' }],
+          notes: [],
+          problem: undefined,
+        });
+      },
     });
   });
 
@@ -256,6 +267,21 @@ describe('the console server', () => {
       { kind: 'ConfigMap', namespace: 'apps', name: 'site', sync: 'Synced', health: 'Healthy', message: '' },
     ]);
     assert.equal(details.events.length, 1);
+  });
+
+  it('compare: the planner gets the deployment as the user reads it; a missing one is not planned', async () => {
+    const writes = fake.writes().length;
+    const reply = await call(app.port, 'GET', '/api/cds/apps/web/compare', { cookie });
+    assert.equal(reply.status, 200);
+    const body = JSON.parse(reply.body) as { changes: Array<{ object: string }> };
+    assert.deepEqual(
+      body.changes.map((c) => c.object),
+      ['ConfigMap apps/site'],
+    );
+    assert.deepEqual(planned, ['apps/web deploy']);
+    assert.equal((await call(app.port, 'GET', '/api/cds/apps/nothing/compare', { cookie })).status, 404);
+    assert.deepEqual(planned, ['apps/web deploy']);
+    assert.equal(fake.writes().length, writes, 'comparing writes nothing');
   });
 
   it('one event stream: a snapshot first, then each change as it happens', async () => {

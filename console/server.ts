@@ -7,6 +7,7 @@ import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { namespaceProblem, objectNameProblem } from '../shared/spec/names.ts';
 import { apiServerProblems, editableYaml, informationPatch, readEditedYaml } from './edit.ts';
+import type { CdPlanner } from './compare.ts';
 import type { CdFeed } from './feed.ts';
 import type { ConsoleKube } from './kube.ts';
 import { hostAllowed, originAllowed, parseCookies, SECURITY_HEADERS, sessionCookie, sessionCookieName } from './security.ts';
@@ -23,6 +24,8 @@ export interface ConsoleServerOptions {
   log: Logger;
   /** The port the server listens on, known once it does: the Host and Origin checks compare with it. */
   port: () => number;
+  /** Compares a deployment with Git (the details page's diff); optional. */
+  planner?: CdPlanner | undefined;
   /** How often an idle event stream gets a comment line; default 25 s. */
   heartbeatMs?: number | undefined;
 }
@@ -136,7 +139,7 @@ async function handle(
   }
   if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, req, res);
 
-  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info))?$/.exec(url.pathname);
+  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info|compare))?$/.exec(url.pathname);
   if (!match) throw new HttpError(404, 'NotFound', `no such page: ${url.pathname}`);
   const namespace = decodeURIComponent(match[1] ?? '');
   const name = decodeURIComponent(match[2] ?? '');
@@ -154,6 +157,13 @@ async function handle(
       throw err;
     });
     return sendJson(res, 200, cdDetails(cd, events));
+  }
+  if (action === 'compare' && method === 'GET') {
+    if (!options.planner) throw new HttpError(501, 'NotImplemented', 'this console cannot compare with Git');
+    // Read with the user's credentials first: who may not read the deployment gets no plan of it.
+    const cd = await options.kube.getCd(namespace, name);
+    if (!cd) throw new HttpError(404, 'NotFound', `ContinuousDeployment ${cdRef} not found`);
+    return sendJson(res, 200, await options.planner(cd));
   }
   if (action === 'sync' && method === 'POST') {
     const requestedAt = await requestSync(options, namespace, name);

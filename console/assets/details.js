@@ -1,5 +1,5 @@
-// One continuous deployment: source, conditions, managed resources and recent Events. It reloads
-// when the server's watch reports a change to this deployment.
+// One continuous deployment: source, its comparison with Git, conditions, managed resources and
+// recent Events. It reloads when the server's watch reports a change to this deployment.
 import {
   ago,
   api,
@@ -61,6 +61,7 @@ function render() {
     ['Reference', source.ref],
     ['Path', source.path],
     ['Current revision', source.revision || '—'],
+    ['Commit', commitText(source.revision)],
     ['Last applied', source.lastAppliedRevision || '—'],
     ['Pull interval', source.pullInterval],
     ['Sync mode', details.syncMode],
@@ -87,11 +88,90 @@ function render() {
   document.body.dataset.live = 'synced';
 }
 
+/** @type {any} */
+let comparison;
+
+/** The subject and author of the current revision, once the comparison has read that commit. @param {string} revision */
+function commitText(revision) {
+  const commit = comparison?.commit;
+  if (!commit || !revision || comparison.revision !== revision) return '—';
+  return `${commit.subject} — ${commit.author}${commit.bot ? ' (bot)' : ''}`;
+}
+
+/** A unified diff as lines coloured by what they do; text only. @param {string} text */
+function diffBlock(text) {
+  const lines = text.replace(/\n$/, '').split('\n');
+  return el(
+    'pre',
+    { class: 'diff mono' },
+    ...lines.map((line) =>
+      el(
+        'span',
+        { class: line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : '' },
+        line,
+      ),
+    ),
+  );
+}
+
+function renderComparison() {
+  const commit = comparison.commit;
+  const line = byId('commit');
+  line.hidden = !commit;
+  if (commit) {
+    line.replaceChildren(
+      el('span', { class: 'mono', title: comparison.revision }, shortRevision(comparison.revision)),
+      ' ',
+      el('span', { class: 'subject' }, commit.subject || '(no message)'),
+      ` by ${commit.author} · ${ago(commit.authoredAt)} `,
+      commit.bot ? el('span', { class: 'badge busy', title: 'Written by the image updater' }, 'bot commit') : '',
+    );
+  }
+  const changes = comparison.changes;
+  const summary = comparison.problem
+    ? `Could not compare: ${comparison.problem}`
+    : changes.length === 0
+      ? 'The cluster matches Git.'
+      : `${changes.length} object${changes.length === 1 ? '' : 's'} differ${changes.length === 1 ? 's' : ''} from Git:`;
+  byId('compare-summary').textContent = [summary, ...comparison.notes.map((/** @type {any} */ n) => `${n.reason}: ${n.message}`)].join(' ');
+  byId('changes').replaceChildren(
+    ...changes.map((/** @type {any} */ c) =>
+      el(
+        'details',
+        { class: 'change', open: changes.length <= 5 },
+        el('summary', {}, badge(c.action), ' ', el('span', { class: 'mono' }, c.object)),
+        c.diff ? diffBlock(c.diff) : el('p', { class: 'muted diff' }, 'A sync would delete it: it left Git.'),
+      ),
+    ),
+  );
+  if (details) render();
+}
+
+/** Asks the server for the plan a sync would carry out now (it fetches from Git, so only on request or on opening). */
+async function compare() {
+  const button = /** @type {HTMLButtonElement} */ (byId('do-compare'));
+  button.disabled = true;
+  byId('compare-summary').textContent = 'Comparing with Git…';
+  document.body.dataset.compared = 'no';
+  try {
+    comparison = await api('GET', `${cdApiPath(ref.namespace, ref.name)}/compare`);
+    renderComparison();
+  } catch (err) {
+    byId('compare-summary').textContent = `Could not compare: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    button.disabled = false;
+    document.body.dataset.compared = 'yes';
+  }
+}
+
 async function load() {
   try {
+    const before = details && `${details.row.sync} ${details.row.revision}`;
     details = await api('GET', cdApiPath(ref.namespace, ref.name));
     byId('problem').hidden = true;
     render();
+    // A sync that ended, or a new revision: what differs has changed too.
+    if (before !== undefined && before !== `${details.row.sync} ${details.row.revision}`) void compare();
   } catch (err) {
     byId('problem').hidden = false;
     byId('problem').textContent =
@@ -110,6 +190,7 @@ function reloadSoon() {
 }
 
 byId('do-sync').addEventListener('click', () => syncNow(ref));
+byId('do-compare').addEventListener('click', compare);
 byId('do-info').addEventListener('click', () => {
   const dialog = /** @type {HTMLDialogElement} */ (byId('info-dialog'));
   const form = /** @type {HTMLFormElement} */ (dialog.querySelector('form'));
@@ -142,6 +223,7 @@ byId('do-delete').addEventListener('click', async () => {
 });
 
 await load();
+void compare();
 liveFeed({
   upsert(row) {
     if (`${row.namespace}/${row.name}` === key) reloadSoon();

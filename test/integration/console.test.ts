@@ -10,6 +10,8 @@ import type { KubeClient } from '../../shared/kube/client.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { kubeconfigYaml } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
@@ -87,6 +89,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
   let page: Page;
   let profile: string;
   let scoped: ManagedProcess | undefined;
+  let git: GitServers | undefined;
 
   before(async () => {
     cluster = await testCluster();
@@ -121,6 +124,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     await browser?.close();
     await dashboard?.stop();
     await scoped?.stop();
+    await git?.stop();
     await kube?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
   });
@@ -292,6 +296,70 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     await page.waitForSelector('#yaml-dialog:not([open])');
     assert.equal((await getCd(kube, ns, 'web'))?.spec.path, 'deploy/staging');
     await page.waitForFunction(`[...document.querySelectorAll('#source dd')].some((dd) => dd.textContent === 'deploy/staging')`);
+  });
+
+  it('the details compare with Git: the commit (a bot commit marked), each differing object as a diff, Secret values masked', async () => {
+    git = await startGitServers({ http: false, ssh: false });
+    const secret = 'git-side-password';
+    await git.repos.createRepo(
+      'shop',
+      {
+        'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  color: blue\n',
+        'deploy/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-db\nstringData:\n  password: ${secret}\n`,
+      },
+      { message: 'Add the shop', author: { name: 'Ada Lovelace', email: 'ada@example.test' } },
+    );
+    const sha = await git.repos.commitFiles(
+      'shop',
+      'main',
+      { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  color: green\n' },
+      'Update image automatically.\n\nshop: 1.0.0 -> 1.1.0\n',
+      { author: { name: 'tidemark-bot', email: 'tidemark-bot@users.noreply.tidemark.dev' } },
+    );
+    // What is live differs from Git: someone changed the ConfigMap by hand.
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/configmaps`,
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shop' }, data: { color: 'red' } },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'shop', namespace: ns },
+      spec: { url: git.repos.fileUrl('shop'), path: 'deploy', pullInterval: '1h' },
+    });
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `${cdPath(ns, 'shop')}/status`,
+      contentType: 'application/merge-patch+json',
+      body: { status: { sync: { status: 'OutOfSync', revision: `main@sha1:${sha}` }, health: { status: 'Healthy' } } },
+    });
+
+    await page.goto(`http://127.0.0.1:${port}/cd?namespace=${ns}&name=shop`);
+    await page.waitForSelector('body[data-compared="yes"]');
+    const [commit] = await texts(page, '#commit');
+    assert.match(commit ?? '', /^main@[0-9a-f]{7} Update image automatically\. by tidemark-bot · .* bot commit$/);
+    const facts = await texts(page, '#source dt, #source dd');
+    assert.equal(facts[facts.indexOf('Commit') + 1], 'Update image automatically. — tidemark-bot (bot)');
+    assert.deepEqual(await texts(page, '#changes summary'), [`create Secret/${ns}/shop-db`, `update ConfigMap/${ns}/shop`]);
+    assert.deepEqual(await texts(page, '#changes .diff .del'), ['-  color: red']);
+    assert.ok((await texts(page, '#changes .diff .add')).includes('+  color: green'));
+    const html = (await page.evaluate('document.documentElement.outerHTML')) as string;
+    assert.ok(!html.includes(secret) && !html.includes(Buffer.from(secret).toString('base64')), 'no Secret value in the page');
+    await page.screenshot({ path: join(SHOTS, 'console-compare.png'), fullPage: true });
+
+    // Put the color back as Git has it: comparing again shows the ConfigMap's color no longer differs.
+    await kube.rest.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns}/configmaps/shop`,
+      contentType: 'application/merge-patch+json',
+      body: { data: { color: 'green' } },
+    });
+    await page.click('#do-compare');
+    await page.waitForFunction(
+      `![...document.querySelectorAll('#changes .diff .del')].some((line) => line.textContent === '-  color: red')`,
+    );
+    await page.waitForSelector('body[data-compared="yes"]');
+    assert.ok(!(await texts(page, '#changes .diff .add')).includes('+  color: green'));
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'shop') });
   });
 
   it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
