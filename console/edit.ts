@@ -82,7 +82,7 @@ export function apiServerProblems(err: KubeApiError): FieldProblem[] {
 }
 
 /** `spec.url: is required` → field and message. */
-function splitField(message: string): FieldProblem {
+export function splitField(message: string): FieldProblem {
   const match = /^([a-zA-Z][\w.[\]/-]*): (.*)$/s.exec(message);
   return match ? { field: match[1] ?? '', message: match[2] ?? '' } : { field: '', message };
 }

@@ -19,7 +19,15 @@ describe('the feed', () => {
       ['a', 'x-1'],
     ] as const)
       fake.seed({ apiVersion: API_VERSION, kind: 'ContinuousDeployment', metadata: { name, namespace }, spec: { url: 'u' } });
-    const kube: ConsoleKube = { port: fake, getCd: unused, patchCd: unused, deleteCd: unused, replaceCd: unused, events: unused };
+    const kube: ConsoleKube = {
+      port: fake,
+      getCd: unused,
+      patchCd: unused,
+      deleteCd: unused,
+      createCd: unused,
+      replaceCd: unused,
+      events: unused,
+    };
     const feed = new CdFeed(kube, { clock: systemClock, log: silentLogger, fallbackNamespace: 'default' });
     const synced = new Promise<FeedMessage>((resolve) => feed.subscribe(resolve));
     await feed.start();

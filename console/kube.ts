@@ -31,6 +31,8 @@ export interface ConsoleKube {
   /** A JSON merge patch of the ContinuousDeployment. */
   patchCd(namespace: string, name: string, patch: Record<string, unknown>): Promise<void>;
   deleteCd(namespace: string, name: string): Promise<void>;
+  /** Creates a ContinuousDeployment; `dryRun` stores nothing (the API server's checks only). */
+  createCd(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** An update (PUT) of the whole object, conditional on its resourceVersion; `dryRun` stores nothing. */
   replaceCd(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** The Events about one ContinuousDeployment. */
@@ -54,6 +56,14 @@ export function consoleKube(client: KubeClient): ConsoleKube {
     },
     async deleteCd(namespace, name) {
       await client.rest.request({ method: 'DELETE', path: path(namespace, name) });
+    },
+    async createCd(obj, dryRun) {
+      await client.rest.request({
+        method: 'POST',
+        path: resourcePath(CD_RESOURCE, obj.metadata.namespace ?? ''),
+        query: { fieldManager: CONSOLE_FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
+        body: obj,
+      });
     },
     async replaceCd(obj, dryRun) {
       await client.rest.request({

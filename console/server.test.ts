@@ -36,6 +36,10 @@ function fakeConsoleKube(fake: FakeKubePort, events: CdEvent[]): ConsoleKube {
       await fake.replace(CD_RESOURCE, mergePatch(live, patch) as KubeObject);
     },
     deleteCd: (ns, name) => fake.delete(CD_RESOURCE, ns, name, 'background'),
+    async createCd(obj, dryRun) {
+      if (await fake.get(CD_RESOURCE, obj.metadata.namespace, obj.metadata.name)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
+      if (!dryRun) await fake.create(CD_RESOURCE, obj);
+    },
     async replaceCd(obj, dryRun) {
       if (dryRun) {
         if (!(await fake.get(CD_RESOURCE, obj.metadata.namespace, obj.metadata.name))) throw new KubeApiError(404, 'NotFound', 'not found');
@@ -349,6 +353,28 @@ describe('the console server', () => {
     );
     assert.equal(good.status, 200, good.body);
     assert.equal((fake.peek(API_VERSION, 'ContinuousDeployment', 'apps', 'web')?.spec as { path: string }).path, 'deploy/v2');
+  });
+
+  it('create: problems by field and nothing written; a valid form is created once', async () => {
+    const headers = { cookie, origin: origin(), 'x-csrf-token': csrf, 'content-type': 'application/json' };
+    const form = { name: 'shop', namespace: 'apps', alias: 'Shop', spec: { url: 'https://git.example/shop.git', path: 'deploy' } };
+    const writes = fake.writes().length;
+    const bad = await call(app.port, 'POST', '/api/cds', headers, JSON.stringify({ ...form, spec: { ...form.spec, url: '' } }));
+    assert.equal(bad.status, 422);
+    assert.deepEqual(
+      (JSON.parse(bad.body) as { problems: Array<{ field: string }> }).problems.map((p) => p.field),
+      ['spec.url'],
+    );
+    assert.equal(fake.writes().length, writes, 'nothing written');
+    const created = await call(app.port, 'POST', '/api/cds', headers, JSON.stringify(form));
+    assert.equal(created.status, 201, created.body);
+    const stored = fake.peek(API_VERSION, 'ContinuousDeployment', 'apps', 'shop');
+    assert.equal(stored?.metadata.annotations?.['kubesphere.io/alias-name'], 'Shop');
+    const again = await call(app.port, 'POST', '/api/cds', headers, JSON.stringify(form));
+    assert.equal(again.status, 422);
+    assert.match(again.body, /"field":"metadata.name","message":"apps\/shop exists already"/);
+    const forged = await call(app.port, 'POST', '/api/cds', { ...headers, 'x-csrf-token': 'nope' }, JSON.stringify({ ...form, name: 'x' }));
+    assert.equal(forged.status, 403);
   });
 
   it('Edit Information sets the alias and description', async () => {

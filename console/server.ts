@@ -3,9 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Annotations } from '../shared/api/constants.ts';
 import { isTidemarkError } from '../shared/errors/index.ts';
 import { KubeApiError } from '../shared/kube/errors.ts';
+import type { KubeObject } from '../shared/kube/object.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { namespaceProblem, objectNameProblem } from '../shared/spec/names.ts';
+import { readNewCd } from './create.ts';
 import { apiServerProblems, editableYaml, informationPatch, readEditedYaml } from './edit.ts';
 import type { CdPlanner } from './compare.ts';
 import type { CdFeed } from './feed.ts';
@@ -45,6 +47,8 @@ const ASSET_TYPES: Record<string, string> = {
 const PAGES: Record<string, string> = {
   '/': 'index.html',
   '/cd': 'cd.html',
+  '/new': 'new.html',
+  '/assets/new.js': 'new.js',
   '/assets/style.css': 'style.css',
   '/assets/common.js': 'common.js',
   '/assets/list.js': 'list.js',
@@ -139,6 +143,8 @@ async function handle(
   }
   if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, req, res);
 
+  if (url.pathname === '/api/cds' && method === 'POST') return createCd(options, req, res);
+
   const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info|compare))?$/.exec(url.pathname);
   if (!match) throw new HttpError(404, 'NotFound', `no such page: ${url.pathname}`);
   const namespace = decodeURIComponent(match[1] ?? '');
@@ -225,6 +231,32 @@ async function handle(
     return sendJson(res, 200, { deleted: true, orphan });
   }
   throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
+}
+
+/**
+ * The create form's submit: our reader first (every problem by field), then the API server's
+ * dry run (schema, admission, a name already taken), and only then the real create.
+ */
+async function createCd(options: ConsoleServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const read = readNewCd(await readJson(req));
+  if (!read.ok) return sendJson(res, 422, { error: 'the form has problems', reason: 'InvalidSpec', problems: read.problems });
+  const cd = read.cd as unknown as KubeObject;
+  for (const dryRun of [true, false]) {
+    try {
+      await options.kube.createCd(cd, dryRun);
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.status === 422 || err.status === 400)) {
+        return sendJson(res, 422, { error: 'the API server refused it', reason: err.code, problems: apiServerProblems(err) });
+      }
+      if (err instanceof KubeApiError && err.status === 409) {
+        const problems = [{ field: 'metadata.name', message: `${read.cd.metadata.namespace}/${read.cd.metadata.name} exists already` }];
+        return sendJson(res, 422, { error: 'the name is taken', reason: 'AlreadyExists', problems });
+      }
+      throw err;
+    }
+  }
+  options.log.info({ cd: `${read.cd.metadata.namespace}/${read.cd.metadata.name}` }, 'console: created');
+  return sendJson(res, 201, { namespace: read.cd.metadata.namespace, name: read.cd.metadata.name });
 }
 
 async function requestSync(options: ConsoleServerOptions, namespace: string, name: string): Promise<string> {

@@ -362,6 +362,92 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'shop') });
   });
 
+  it('create through the form: problems beside their fields (our reader, then the API server on the name), then it exists', async () => {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.click('#create');
+    await page.waitForSelector('body[data-live="synced"]');
+    const fill = async (name: string, text: string) => {
+      await page.click(`[name=${name}]`, { count: 3 });
+      await page.keyboard.press('Backspace');
+      await page.type(`[name=${name}]`, text);
+    };
+    assert.deepEqual(await texts(page, '#steps button'), [
+      '1. Basic Information',
+      '2. Deployment Settings',
+      '3. Code Repository Settings',
+      '4. Sync Strategy',
+      '5. Sync Settings',
+      '6. Prune Propagation Policy',
+      '7. Replace Resources',
+      '8. Image Automation',
+    ]);
+    await fill('name', 'web');
+    await fill('alias', 'Made in the form');
+    await page.click('#next');
+    await fill('namespace', ns);
+    await page.click('#next');
+    await fill('refValue', 'release');
+    await fill('path', 'deploy/prod');
+    await fill('pullInterval', 'often');
+    await page.click('#next');
+    await page.click('input[name=syncMode][value=manual]');
+    await page.click('#next');
+    await page.click('input[name=createNamespace]');
+    await page.click('#next');
+    await page.click('input[name=prunePropagationPolicy][value=foreground]');
+    await page.click('#steps button:nth-of-type(1)');
+    await page.click('#steps li:nth-child(8) button');
+    await page.click('input[name=imageEnabled]');
+    await fill('image', 'registry.example/shop');
+    await fill('policyValue', '>=1.0.0');
+    await page.click('#create');
+    // Our reader: the URL is missing, the interval is not a duration. The form goes to the first.
+    await page.waitForSelector('.field-problem');
+    const problems = async () =>
+      (await page.evaluate(
+        `[...document.querySelectorAll('.field-problem')].map((p) => p.closest('[data-field]').dataset.field)`,
+      )) as string[];
+    assert.deepEqual(await problems(), ['spec.url', 'spec.pullInterval']);
+    assert.equal(await page.evaluate(`document.activeElement?.name`), 'url', 'the first problem has the focus');
+    const marked = (await page.evaluate(
+      `[...document.querySelectorAll('#steps button.has-problem')].map((b) => b.textContent)`,
+    )) as string[];
+    assert.deepEqual(marked, ['1. Basic Information', '3. Code Repository Settings']);
+    assert.equal(await page.evaluate(`document.querySelector('fieldset[data-title="Basic Information"]').hidden`), false);
+    await page.screenshot({ path: join(SHOTS, 'console-create-problems.png') });
+    assert.equal(await getCd(kube, ns, 'web').then((cd) => cd?.metadata.annotations?.['kubesphere.io/alias-name']), 'Web shop');
+
+    await fill('url', 'https://git.example/made.git');
+    await page.click('#steps li:nth-child(3) button');
+    await fill('pullInterval', '10m');
+    await page.click('#create');
+    // The API server's answer in the dry run: the name is taken in this namespace.
+    await page.waitForFunction(
+      `document.querySelector('[data-field="metadata.name"] .field-problem')?.textContent?.endsWith('exists already')`,
+    );
+    assert.deepEqual(await problems(), ['metadata.name']);
+
+    await fill('name', 'made');
+    await page.click('#create');
+    await page.waitForFunction(`location.pathname === '/cd'`);
+    await page.waitForSelector('body[data-live="synced"]');
+    assert.deepEqual(await texts(page, '#title'), ['Made in the form']);
+    const made = await getCd(kube, ns, 'made');
+    // What the form said (the CRD's defaults fill the rest).
+    const spec = made?.spec;
+    assert.equal(spec?.url, 'https://git.example/made.git');
+    assert.deepEqual(spec?.git, { branch: 'release' });
+    assert.deepEqual([spec?.path, spec?.pullInterval, spec?.prune], ['deploy/prod', '10m', true]);
+    const policy = spec?.syncPolicy;
+    assert.deepEqual(
+      [policy?.manual, policy?.selfHeal, policy?.createNamespace, policy?.pruneLast, policy?.prunePropagationPolicy],
+      [true, true, true, false, 'foreground'],
+    );
+    assert.equal(spec?.imageRepository?.image, 'registry.example/shop');
+    assert.deepEqual(spec?.imageRepository?.policy, { semver: { range: '>=1.0.0' } });
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'made') });
+  });
+
   it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector(`tr[data-key="${ns}/existing"]`);
