@@ -24,6 +24,8 @@ describe('the feed', () => {
       getCd: unused,
       patchCd: unused,
       deleteCd: unused,
+      listRepositories: unused,
+      createSecret: unused,
       createCd: unused,
       replaceCd: unused,
       events: unused,

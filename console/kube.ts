@@ -6,6 +6,7 @@ import { resourcePath } from '../shared/kube/discovery.ts';
 import { isNotFound } from '../shared/kube/errors.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import type { KubePort } from '../shared/kube/port.ts';
+import { RepositoryLabel } from './repositories.ts';
 import type { CdEvent } from './view.ts';
 import { eventOf } from './view.ts';
 
@@ -35,6 +36,10 @@ export interface ConsoleKube {
   createCd(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** An update (PUT) of the whole object, conditional on its resourceVersion; `dryRun` stores nothing. */
   replaceCd(obj: KubeObject, dryRun: boolean): Promise<void>;
+  /** The code repositories' Secrets (by their label), in one namespace or all. */
+  listRepositories(namespace: string | undefined): Promise<KubeObject[]>;
+  /** Creates a Secret; `dryRun` stores nothing. */
+  createSecret(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** The Events about one ContinuousDeployment. */
   events(namespace: string, name: string): Promise<CdEvent[]>;
 }
@@ -69,6 +74,22 @@ export function consoleKube(client: KubeClient): ConsoleKube {
       await client.rest.request({
         method: 'PUT',
         path: path(obj.metadata.namespace ?? '', obj.metadata.name),
+        query: { fieldManager: CONSOLE_FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
+        body: obj,
+      });
+    },
+    async listRepositories(namespace) {
+      const list = await client.rest.request<{ items?: KubeObject[] }>({
+        method: 'GET',
+        path: namespace === undefined ? '/api/v1/secrets' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
+        query: { labelSelector: `${RepositoryLabel}=true` },
+      });
+      return list.items ?? [];
+    },
+    async createSecret(obj, dryRun) {
+      await client.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${encodeURIComponent(obj.metadata.namespace ?? '')}/secrets`,
         query: { fieldManager: CONSOLE_FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
         body: obj,
       });

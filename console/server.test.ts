@@ -12,6 +12,7 @@ import { startConsole } from './index.ts';
 import type { RunningConsole } from './index.ts';
 import { CD_RESOURCE } from './kube.ts';
 import type { ConsoleKube } from './kube.ts';
+import { RepositoryLabel } from './repositories.ts';
 import type { CdEvent } from './view.ts';
 
 /** RFC 7386 JSON merge patch, as the API server applies `application/merge-patch+json`. */
@@ -48,8 +49,20 @@ function fakeConsoleKube(fake: FakeKubePort, events: CdEvent[]): ConsoleKube {
       await fake.replace(CD_RESOURCE, obj);
     },
     events: () => Promise.resolve(events),
+    listRepositories: async (namespace) => (await fake.list(SECRETS, { namespace, labelSelector: `${RepositoryLabel}=true` })).items,
+    async createSecret(obj, dryRun) {
+      if (await fake.get(SECRETS, obj.metadata.namespace, obj.metadata.name)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
+      // As the API server stores it: stringData becomes base64 data.
+      const text = isObject(obj.stringData) ? obj.stringData : {};
+      const data = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')]));
+      const stored: KubeObject = { ...obj, data };
+      delete stored.stringData;
+      if (!dryRun) await fake.create(SECRETS, stored);
+    },
   };
 }
+
+const SECRETS = { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
 
 function cd(namespace: string, name: string, extra: Partial<ContinuousDeployment> = {}): KubeObject {
   return {
@@ -375,6 +388,29 @@ describe('the console server', () => {
     assert.match(again.body, /"field":"metadata.name","message":"apps\/shop exists already"/);
     const forged = await call(app.port, 'POST', '/api/cds', { ...headers, 'x-csrf-token': 'nope' }, JSON.stringify({ ...form, name: 'x' }));
     assert.equal(forged.status, 403);
+  });
+
+  it("import a repository: its Secret holds the credential under the agent's keys; no value comes back", async () => {
+    const headers = { cookie, origin: origin(), 'x-csrf-token': csrf, 'content-type': 'application/json' };
+    const form = { name: 'shop-repo', namespace: 'apps', url: 'https://git.example/shop.git', credential: 'basic', username: 'bot' };
+    const bad = await call(app.port, 'POST', '/api/repositories', headers, JSON.stringify({ ...form, url: 'ext::sh -c evil' }));
+    assert.equal(bad.status, 422);
+    assert.deepEqual(
+      (JSON.parse(bad.body) as { problems: Array<{ field: string }> }).problems.map((p) => p.field),
+      ['url', 'password'],
+    );
+    const made = await call(app.port, 'POST', '/api/repositories', headers, JSON.stringify({ ...form, password: 's3cret-value' }));
+    assert.equal(made.status, 201, made.body);
+    assert.doesNotMatch(made.body, /s3cret/);
+    const secret = fake.peek('v1', 'Secret', 'apps', 'shop-repo');
+    assert.deepEqual(secret?.data, { username: 'Ym90', password: Buffer.from('s3cret-value').toString('base64') });
+    assert.equal(secret?.metadata.annotations?.['tidemark.dev/repository-url'], 'https://git.example/shop.git');
+    const list = await call(app.port, 'GET', '/api/repositories', { cookie });
+    assert.equal(list.status, 200);
+    assert.doesNotMatch(list.body, /s3cret|czNjcmV0|Ym90/, 'no value, plain or base64');
+    assert.deepEqual((JSON.parse(list.body) as { repositories: unknown[] }).repositories, [
+      { namespace: 'apps', name: 'shop-repo', url: 'https://git.example/shop.git', credential: 'basic', created: '1970-01-01T00:00:00Z' },
+    ]);
   });
 
   it('Edit Information sets the alias and description', async () => {

@@ -8,6 +8,7 @@ import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { namespaceProblem, objectNameProblem } from '../shared/spec/names.ts';
 import { readNewCd } from './create.ts';
+import { readRepositoryImport, repositoryView } from './repositories.ts';
 import { apiServerProblems, editableYaml, informationPatch, readEditedYaml } from './edit.ts';
 import type { CdPlanner } from './compare.ts';
 import type { CdFeed } from './feed.ts';
@@ -48,6 +49,8 @@ const PAGES: Record<string, string> = {
   '/': 'index.html',
   '/cd': 'cd.html',
   '/new': 'new.html',
+  '/repositories': 'repositories.html',
+  '/assets/repositories.js': 'repositories.js',
   '/assets/new.js': 'new.js',
   '/assets/style.css': 'style.css',
   '/assets/common.js': 'common.js',
@@ -144,6 +147,13 @@ async function handle(
   if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, req, res);
 
   if (url.pathname === '/api/cds' && method === 'POST') return createCd(options, req, res);
+  if (url.pathname === '/api/repositories' && method === 'GET') {
+    const scope = options.feed.currentScope;
+    const secrets = await options.kube.listRepositories(scope.all ? undefined : scope.namespace);
+    // Only names, URLs and the kind of credential leave the server: never a value from the data.
+    return sendJson(res, 200, { repositories: secrets.map(repositoryView) });
+  }
+  if (url.pathname === '/api/repositories' && method === 'POST') return importRepository(options, req, res);
 
   const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info|compare))?$/.exec(url.pathname);
   if (!match) throw new HttpError(404, 'NotFound', `no such page: ${url.pathname}`);
@@ -257,6 +267,30 @@ async function createCd(options: ConsoleServerOptions, req: IncomingMessage, res
   }
   options.log.info({ cd: `${read.cd.metadata.namespace}/${read.cd.metadata.name}` }, 'console: created');
   return sendJson(res, 201, { namespace: read.cd.metadata.namespace, name: read.cd.metadata.name });
+}
+
+/** Import a code repository: its Secret, dry run first; the answer never repeats the credential. */
+async function importRepository(options: ConsoleServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const read = readRepositoryImport(await readJson(req));
+  if (!read.ok) return sendJson(res, 422, { error: 'the form has problems', reason: 'InvalidSpec', problems: read.problems });
+  const { namespace = '', name } = read.secret.metadata;
+  for (const dryRun of [true, false]) {
+    try {
+      await options.kube.createSecret(read.secret, dryRun);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 409) {
+        const problems = [{ field: 'name', message: `a Secret ${namespace}/${name} exists already` }];
+        return sendJson(res, 422, { error: 'the name is taken', reason: 'AlreadyExists', problems });
+      }
+      if (err instanceof KubeApiError && (err.status === 422 || err.status === 400)) {
+        // Its causes concern what the form set in metadata; the data's values are never in them.
+        return sendJson(res, 422, { error: 'the API server refused it', reason: err.code, problems: apiServerProblems(err) });
+      }
+      throw err;
+    }
+  }
+  options.log.info({ repository: `${namespace}/${name}` }, 'console: repository imported');
+  return sendJson(res, 201, { namespace, name });
 }
 
 async function requestSync(options: ConsoleServerOptions, namespace: string, name: string): Promise<string> {

@@ -239,3 +239,52 @@ export function editDialog(dialog, save) {
   if (cancel) /** @type {HTMLButtonElement} */ (cancel).onclick = () => dialog.close();
   dialog.showModal();
 }
+
+/**
+ * The form element a problem's field path belongs to: the one whose data-field is the longest
+ * prefix of it (`spec.git.branch` → the reference fields).
+ * @param {HTMLFormElement} form @param {string} field
+ */
+function holderOf(form, field) {
+  /** @type {HTMLElement | undefined} */
+  let best;
+  for (const holder of /** @type {NodeListOf<HTMLElement>} */ (form.querySelectorAll('[data-field]'))) {
+    const path = holder.dataset.field ?? '';
+    if ((field === path || field.startsWith(`${path}.`)) && path.length > (best?.dataset.field?.length ?? -1)) best = holder;
+  }
+  return best;
+}
+
+/**
+ * Shows each problem beside the field it concerns (marked invalid and described by it), and
+ * those without a field in the form's problem list. Returns the first field with a problem.
+ * @param {HTMLFormElement} form @param {Array<{ field: string, message: string }>} problems
+ * @returns {HTMLElement | undefined}
+ */
+export function showFieldProblems(form, problems) {
+  for (const p of form.querySelectorAll('.field-problem')) p.remove();
+  for (const f of form.querySelectorAll('[aria-invalid]')) {
+    f.removeAttribute('aria-invalid');
+    f.removeAttribute('aria-describedby');
+  }
+  const list = /** @type {HTMLElement} */ (form.querySelector('ul.problems'));
+  /** @type {Array<{ field: string, message: string }>} */
+  const unplaced = [];
+  /** @type {HTMLElement | undefined} */
+  let first;
+  for (const [i, problem] of problems.entries()) {
+    const holder = problem.field ? holderOf(form, problem.field) : undefined;
+    if (!holder) {
+      unplaced.push(problem);
+      continue;
+    }
+    const id = `problem-${i}`;
+    holder.append(el('span', { class: 'field-problem', id }, problem.message));
+    const control = holder.querySelector('input, select, textarea');
+    control?.setAttribute('aria-invalid', 'true');
+    control?.setAttribute('aria-describedby', id);
+    first ??= holder;
+  }
+  showProblems(list, unplaced);
+  return first;
+}

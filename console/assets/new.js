@@ -1,14 +1,13 @@
 // The create form, in KubeSphere's steps. Every submit goes to the server, which reads the form
 // with the same spec reader as the agent and asks the API server for a dry run before it creates:
 // problems come back by field path and are shown beside the fields they concern.
-import { api, ApiError, cdPagePath, el, liveFeed, say } from './common.js';
+import { api, ApiError, cdPagePath, el, liveFeed, say, showFieldProblems } from './common.js';
 
 const form = /** @type {HTMLFormElement} */ (document.getElementById('create-form'));
 const steps = /** @type {HTMLOListElement} */ (document.getElementById('steps'));
 const pages = /** @type {HTMLFieldSetElement[]} */ ([...form.querySelectorAll(':scope > fieldset')]);
 const back = /** @type {HTMLButtonElement} */ (document.getElementById('back'));
 const next = /** @type {HTMLButtonElement} */ (document.getElementById('next'));
-const other = /** @type {HTMLElement} */ (document.getElementById('other-problems'));
 let current = 0;
 
 /** @param {string} name */
@@ -82,53 +81,9 @@ function specOf() {
   return spec;
 }
 
-/** Removes the problems shown beside fields. */
-function clearProblems() {
-  for (const p of form.querySelectorAll('.field-problem')) p.remove();
-  for (const f of form.querySelectorAll('[aria-invalid]')) f.removeAttribute('aria-invalid');
-  for (const b of steps.querySelectorAll('button.has-problem')) b.classList.remove('has-problem');
-  other.hidden = true;
-  other.replaceChildren();
-}
-
-/**
- * The form element a problem's field path belongs to: the one whose data-field is the longest
- * prefix of it (`spec.git.branch` → the reference fields).
- * @param {string} field
- */
-function holderOf(field) {
-  /** @type {HTMLElement | undefined} */
-  let best;
-  for (const holder of /** @type {NodeListOf<HTMLElement>} */ (form.querySelectorAll('[data-field]'))) {
-    const path = holder.dataset.field ?? '';
-    if ((field === path || field.startsWith(`${path}.`)) && path.length > (best?.dataset.field?.length ?? -1)) best = holder;
-  }
-  return best;
-}
-
 /** @param {Array<{ field: string, message: string }>} problems */
 function showProblems(problems) {
-  clearProblems();
-  /** @type {HTMLElement | undefined} */
-  let first;
-  for (const [i, problem] of problems.entries()) {
-    const holder = problem.field ? holderOf(problem.field) : undefined;
-    if (!holder) {
-      other.append(
-        el('li', {}, problem.field ? el('code', {}, problem.field) : '', problem.field ? ` ${problem.message}` : problem.message),
-      );
-      other.hidden = false;
-      continue;
-    }
-    const id = `problem-${i}`;
-    holder.append(el('span', { class: 'field-problem', id, role: 'alert' }, problem.message));
-    const control = holder.querySelector('input, select, textarea');
-    if (control) {
-      control.setAttribute('aria-invalid', 'true');
-      control.setAttribute('aria-describedby', id);
-    }
-    first ??= holder;
-  }
+  const first = showFieldProblems(form, problems);
   // The steps that hold a problem say so, so a problem on a step not shown is not missed.
   for (const [i, button] of [...steps.querySelectorAll('button')].entries()) {
     const count = pages[i]?.querySelectorAll('.field-problem').length ?? 0;
@@ -136,8 +91,7 @@ function showProblems(problems) {
     button.title = count > 0 ? `${count} problem${count === 1 ? '' : 's'} here` : '';
   }
   if (first) {
-    const page = pages.findIndex((p) => p.contains(/** @type {Node} */ (first)));
-    show(page);
+    show(pages.findIndex((p) => p.contains(first)));
     /** @type {HTMLElement | null} */ (first.querySelector('input, select, textarea'))?.focus();
   }
 }
@@ -156,7 +110,7 @@ form.addEventListener('submit', async (event) => {
       spec: specOf(),
     };
     const made = await api('POST', '/api/cds', body);
-    clearProblems();
+    showProblems([]);
     say(`Created ${made.namespace}/${made.name}.`);
     location.assign(cdPagePath(made.namespace, made.name));
   } catch (err) {
@@ -172,6 +126,26 @@ form.addEventListener('submit', async (event) => {
     create.disabled = false;
   }
 });
+
+/** @type {Map<string, any>} */
+const repositories = new Map();
+const picker = /** @type {HTMLSelectElement} */ (form.elements.namedItem('repository'));
+// Picking an imported repository fills its URL, its Secret as the credential, and its namespace
+// (the Secret must be in the deployment's own namespace).
+picker.addEventListener('change', () => {
+  const repo = repositories.get(picker.value);
+  if (!repo) return;
+  input('url').value = repo.url;
+  input('secretRef').value = repo.credential === 'none' ? '' : repo.name;
+  input('namespace').value = repo.namespace;
+});
+api('GET', '/api/repositories').then(
+  (/** @type {any} */ body) => {
+    for (const repo of body.repositories) repositories.set(`${repo.namespace}/${repo.name}`, repo);
+    picker.append(...[...repositories.keys()].map((key) => el('option', { value: key }, `${key} — ${repositories.get(key).url}`)));
+  },
+  () => undefined,
+);
 
 show(0);
 liveFeed({

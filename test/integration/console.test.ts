@@ -448,6 +448,52 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'made') });
   });
 
+  it('Code repositories: import with a credential (the console writes the Secret, never shows it again), offered by Create', async () => {
+    const password = 'repo-password-9f3a';
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.click('nav.sections a[href="/repositories"]');
+    await page.waitForSelector('body[data-loaded="yes"]');
+    await page.click('#import');
+    await page.waitForSelector('#import-dialog[open]');
+    await page.type('#import-dialog [name=name]', 'shop-repo');
+    await page.type('#import-dialog [name=namespace]', ns);
+    await page.type('#import-dialog [name=url]', 'ftp://git.example/shop.git');
+    await page.select('#import-dialog [name=credential]', 'basic');
+    await page.type('#import-dialog [name=username]', 'deployer');
+    await page.type('#import-dialog [name=password]', password);
+    await page.click('#import-dialog button[type=submit]');
+    await page.waitForSelector('#import-dialog [data-field="url"] .field-problem');
+    await page.click('#import-dialog [name=url]', { count: 3 });
+    await page.type('#import-dialog [name=url]', 'https://git.example/shop.git');
+    await page.click('#import-dialog button[type=submit]');
+    await page.waitForSelector(`tr[data-key="${ns}/shop-repo"]`);
+    assert.deepEqual(
+      (await table(page, '#repositories', 4)).find((row) => row[0] === 'shop-repo'),
+      ['shop-repo', ns, 'https://git.example/shop.git', 'Username and password'],
+    );
+    const secret = await kube.rest.request<{ data: Record<string, string> }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns}/secrets/shop-repo`,
+    });
+    assert.equal(Buffer.from(secret.data.password ?? '', 'base64').toString(), password);
+    assert.equal(Buffer.from(secret.data.username ?? '', 'base64').toString(), 'deployer');
+    const listed = (await page.evaluate(`fetch('/api/repositories').then((res) => res.text())`)) as string;
+    const html = (await page.evaluate('document.documentElement.outerHTML')) as string;
+    for (const text of [listed, html]) {
+      assert.ok(!text.includes(password) && !text.includes(secret.data.password ?? '-'), 'the password is not sent back');
+    }
+    await page.screenshot({ path: join(SHOTS, 'console-repositories.png') });
+
+    await page.goto(`http://127.0.0.1:${port}/new`);
+    await page.waitForFunction(`[...document.querySelectorAll('[name=repository] option')].some((o) => o.value === '${ns}/shop-repo')`);
+    await page.select('[name=repository]', `${ns}/shop-repo`);
+    const value = (name: string) => page.evaluate(`document.querySelector('[name=${name}]').value`);
+    assert.deepEqual(
+      [await value('url'), await value('secretRef'), await value('namespace')],
+      ['https://git.example/shop.git', 'shop-repo', ns],
+    );
+  });
+
   it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector(`tr[data-key="${ns}/existing"]`);
