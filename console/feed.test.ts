@@ -26,6 +26,7 @@ describe('the feed', () => {
       deleteCd: unused,
       listRepositories: unused,
       createSecret: unused,
+      listTidemark: unused,
       createCd: unused,
       replaceCd: unused,
       events: unused,

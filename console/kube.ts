@@ -38,6 +38,8 @@ export interface ConsoleKube {
   replaceCd(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** The code repositories' Secrets (by their label), in one namespace or all. */
   listRepositories(namespace: string | undefined): Promise<KubeObject[]>;
+  /** The objects of one of our image kinds (by plural), in one namespace or all. */
+  listTidemark(plural: string, namespace: string | undefined): Promise<KubeObject[]>;
   /** Creates a Secret; `dryRun` stores nothing. */
   createSecret(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** The Events about one ContinuousDeployment. */
@@ -85,6 +87,11 @@ export function consoleKube(client: KubeClient): ConsoleKube {
         query: { labelSelector: `${RepositoryLabel}=true` },
       });
       return list.items ?? [];
+    },
+    async listTidemark(plural, namespace) {
+      const base = `/apis/${CD_RESOURCE.group}/${CD_RESOURCE.version}`;
+      const path = namespace === undefined ? `${base}/${plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+      return (await client.rest.request<{ items?: KubeObject[] }>({ method: 'GET', path })).items ?? [];
     },
     async createSecret(obj, dryRun) {
       await client.rest.request({

@@ -50,6 +50,7 @@ function fakeConsoleKube(fake: FakeKubePort, events: CdEvent[]): ConsoleKube {
     },
     events: () => Promise.resolve(events),
     listRepositories: async (namespace) => (await fake.list(SECRETS, { namespace, labelSelector: `${RepositoryLabel}=true` })).items,
+    listTidemark: () => Promise.resolve([]),
     async createSecret(obj, dryRun) {
       if (await fake.get(SECRETS, obj.metadata.namespace, obj.metadata.name)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
       // As the API server stores it: stringData becomes base64 data.

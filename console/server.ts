@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Annotations } from '../shared/api/constants.ts';
+import { Annotations, Kinds } from '../shared/api/constants.ts';
 import { isTidemarkError } from '../shared/errors/index.ts';
 import { KubeApiError } from '../shared/kube/errors.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
@@ -8,6 +8,7 @@ import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { namespaceProblem, objectNameProblem } from '../shared/spec/names.ts';
 import { readNewCd } from './create.ts';
+import { imageAutomationRow, imagePolicyRow, imageRepositoryRow } from './images.ts';
 import { readRepositoryImport, repositoryView } from './repositories.ts';
 import { apiServerProblems, editableYaml, informationPatch, readEditedYaml } from './edit.ts';
 import type { CdPlanner } from './compare.ts';
@@ -50,6 +51,8 @@ const PAGES: Record<string, string> = {
   '/cd': 'cd.html',
   '/new': 'new.html',
   '/repositories': 'repositories.html',
+  '/images': 'images.html',
+  '/assets/images.js': 'images.js',
   '/assets/repositories.js': 'repositories.js',
   '/assets/new.js': 'new.js',
   '/assets/style.css': 'style.css',
@@ -153,6 +156,7 @@ async function handle(
     // Only names, URLs and the kind of credential leave the server: never a value from the data.
     return sendJson(res, 200, { repositories: secrets.map(repositoryView) });
   }
+  if (url.pathname === '/api/images' && method === 'GET') return sendJson(res, 200, await imagesPage(options));
   if (url.pathname === '/api/repositories' && method === 'POST') return importRepository(options, req, res);
 
   const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info|compare))?$/.exec(url.pathname);
@@ -291,6 +295,35 @@ async function importRepository(options: ConsoleServerOptions, req: IncomingMess
   }
   options.log.info({ repository: `${namespace}/${name}` }, 'console: repository imported');
   return sendJson(res, 201, { namespace, name });
+}
+
+/**
+ * The Images page: repositories, policies and automations in the user's scope. A kind the user
+ * may not list is reported as such; the others still show.
+ */
+async function imagesPage(options: ConsoleServerOptions) {
+  const scope = options.feed.currentScope;
+  const refused: string[] = [];
+  const list = async (kind: { kind: string; plural: string }) => {
+    try {
+      return await options.kube.listTidemark(kind.plural, scope.all ? undefined : scope.namespace);
+    } catch (err) {
+      if (!(err instanceof KubeApiError && (err.status === 403 || err.status === 404))) throw err;
+      refused.push(`${kind.kind}: ${err.message}`);
+      return [];
+    }
+  };
+  const [repositories, policies, automations] = await Promise.all([
+    list(Kinds.ImageRepository),
+    list(Kinds.ImagePolicy),
+    list(Kinds.ImageUpdateAutomation),
+  ]);
+  return {
+    repositories: repositories.map(imageRepositoryRow),
+    policies: policies.map(imagePolicyRow),
+    automations: automations.map(imageAutomationRow),
+    refused,
+  };
 }
 
 async function requestSync(options: ConsoleServerOptions, namespace: string, name: string): Promise<string> {

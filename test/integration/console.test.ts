@@ -494,6 +494,63 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     );
   });
 
+  it('Images: repositories (latest tags, last scan), policies (the chosen image), automations (the last bot commit)', async () => {
+    const base = `/apis/tidemark.dev/v1alpha1/namespaces/${ns}`;
+    const now = new Date().toISOString();
+    const ready = (message: string) => [{ type: 'Ready', status: 'True', reason: 'Succeeded', message, lastTransitionTime: now }];
+    const make = async (plural: string, kind: string, spec: unknown, status: unknown) => {
+      await kube.rest.request({
+        method: 'POST',
+        path: `${base}/${plural}`,
+        body: { apiVersion: 'tidemark.dev/v1alpha1', kind, metadata: { name: 'shop' }, spec },
+      });
+      await kube.rest.request({
+        method: 'PATCH',
+        path: `${base}/${plural}/shop/status`,
+        contentType: 'application/merge-patch+json',
+        body: { status },
+      });
+    };
+    await make(
+      'imagerepositories',
+      'ImageRepository',
+      { image: 'registry.example/shop' },
+      {
+        lastScanResult: { tagCount: 3, scanTime: now, latestTags: ['1.2.0', '1.1.0', '1.0.0'] },
+        conditions: ready('3 tags'),
+      },
+    );
+    await make(
+      'imagepolicies',
+      'ImagePolicy',
+      { imageRepositoryRef: { name: 'shop' }, policy: { semver: { range: '>=1.0.0' } } },
+      {
+        latestRef: { name: 'registry.example/shop', tag: '1.2.0' },
+        conditions: ready('latest 1.2.0'),
+      },
+    );
+    const commit = 'c0ffee1234567890c0ffee1234567890c0ffee12';
+    await make(
+      'imageupdateautomations',
+      'ImageUpdateAutomation',
+      { sourceRef: { name: 'web' } },
+      {
+        lastAutomationRunTime: now,
+        lastPushCommit: commit,
+        lastPushTime: now,
+        conditions: ready(`pushed ${commit}`),
+      },
+    );
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.click('nav.sections a[href="/images"]');
+    await page.waitForSelector('body[data-loaded="yes"]');
+    const row = async (tbody: string) => (await table(page, tbody, 5)).find((cells) => cells[0]?.startsWith('shop'));
+    assert.deepEqual(await row('#repositories'), [`shop · ${ns}`, 'registry.example/shop', '1.2.0, 1.1.0, 1.0.0', 'just now', 'True']);
+    assert.deepEqual(await row('#policies'), [`shop · ${ns}`, `${ns}/shop`, 'semver >=1.0.0', 'registry.example/shop:1.2.0', 'True']);
+    assert.deepEqual(await row('#automations'), [`shop · ${ns}`, 'web', 'just now', 'c0ffee1 just now', 'True']);
+    await page.screenshot({ path: join(SHOTS, 'console-images.png'), fullPage: true });
+  });
+
   it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector(`tr[data-key="${ns}/existing"]`);
