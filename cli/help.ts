@@ -86,6 +86,11 @@ Every request the console makes to Kubernetes uses this kubeconfig's credentials
 RBAC decides what you see and may change. Without the right to watch ContinuousDeployments in
 every namespace, the console shows the kubeconfig context's namespace.
 
+Pages: the list (live), a deployment's details with its diff against Git (the plan tidemark diff
+computes, Secret values masked), Create in KubeSphere's steps, Code Repositories (import with a
+credential, kept in a Secret and never shown again) and Images. It runs locally only: there is no
+in-cluster mode yet.
+
 Flags:
   --port N            listen on 127.0.0.1:N (default: a free port)
   --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG's files merged, then ~/.kube/config)

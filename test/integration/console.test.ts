@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import type { KubeClient } from '../../shared/kube/client.ts';
@@ -33,8 +33,10 @@ const unavailable = !existsSync(CHROMIUM)
     ? 'puppeteer-core is not installed (a devDependency: npm install)'
     : undefined;
 const BIN = new URL('../../bin/tidemark.ts', import.meta.url).pathname;
-/** Screenshots to look at (gitignored). */
-const SHOTS = new URL('../../.tidemark/screenshots/', import.meta.url).pathname;
+/** Screenshots to look at (gitignored); `npm run screenshots` sends them to docs/screenshots/, where the README shows them. */
+const SHOTS = process.env.TIDEMARK_SCREENSHOTS_DIR
+  ? `${resolve(process.env.TIDEMARK_SCREENSHOTS_DIR)}/`
+  : new URL('../../.tidemark/screenshots/', import.meta.url).pathname;
 
 /** A plain HTTP request to the console from this process: another local user, with no browser and no cookie. */
 function call(port: number, method: string, path: string, host = `127.0.0.1:${port}`): Promise<number> {
