@@ -39,9 +39,10 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'console'].map(
-          (name) => [name, 'readonly'],
-        ),
+        [
+          ...['document', 'location', 'fetch', 'EventSource', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'console'],
+          ...['window', 'AbortController'],
+        ].map((name) => [name, 'readonly']),
       ),
     },
   },

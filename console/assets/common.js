@@ -50,8 +50,9 @@ function csrf() {
  * @param {'GET' | 'POST' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {AbortSignal} [signal]
  */
-export async function api(method, path, body) {
+export async function api(method, path, body, signal) {
   /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -60,6 +61,7 @@ export async function api(method, path, body) {
     method,
     headers,
     credentials: 'same-origin',
+    ...(signal ? { signal } : {}),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const data = await res.json().catch(() => ({}));
@@ -123,6 +125,12 @@ export function badge(value) {
  */
 export function liveFeed(on) {
   const source = new EventSource('/api/events');
+  // A browser gives one host six connections: a stream left open by a page that is gone (or kept
+  // in the back-forward cache) would take one for good, and the seventh request would wait forever.
+  window.addEventListener('pagehide', () => source.close());
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) location.reload();
+  });
   for (const name of /** @type {const} */ (['snapshot', 'upsert', 'delete', 'changed', 'problem'])) {
     source.addEventListener(name, (event) => on[name]?.(JSON.parse(/** @type {MessageEvent} */ (event).data)));
   }

@@ -147,6 +147,11 @@ function renderComparison() {
   if (details) render();
 }
 
+/** The comparison in flight: it may take a Git fetch, so leaving the page ends it (see liveFeed). */
+/** @type {AbortController | undefined} */
+let comparing;
+window.addEventListener('pagehide', () => comparing?.abort());
+
 /** Asks the server for the plan a sync would carry out now (it fetches from Git, so only on request or on opening). */
 async function compare() {
   const button = /** @type {HTMLButtonElement} */ (byId('do-compare'));
@@ -154,7 +159,9 @@ async function compare() {
   byId('compare-summary').textContent = 'Comparing with Git…';
   document.body.dataset.compared = 'no';
   try {
-    comparison = await api('GET', `${cdApiPath(ref.namespace, ref.name)}/compare`);
+    comparing?.abort();
+    comparing = new window.AbortController();
+    comparison = await api('GET', `${cdApiPath(ref.namespace, ref.name)}/compare`, undefined, comparing.signal);
     renderComparison();
   } catch (err) {
     byId('compare-summary').textContent = `Could not compare: ${err instanceof Error ? err.message : String(err)}`;
