@@ -84,6 +84,7 @@ test('defaults: branch main, path ./, interval 5m, timeout from the interval, pr
     ignore: [],
     postBuild: undefined,
     decryption: undefined,
+    helm: undefined,
   });
   // The timeout follows the interval within [30s, 5m]; empty strings mean unset, as they always have.
   const fast = ok(
@@ -145,6 +146,7 @@ test('every field read', () => {
       ignore: [],
       postBuild: undefined,
       decryption: undefined,
+      helm: undefined,
     },
   );
 });

@@ -11,6 +11,7 @@ import { readIgnore, type IgnoreRule } from './ignore.ts';
 import { readDecryption, readPostBuild, type Decryption, type PostBuild } from './post-build.ts';
 import { MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS } from './limits.ts';
 import { describe, optionalObject, readBoolean, readDuration, readString } from './read.ts';
+import { readHelm, type HelmSpec } from './helm.ts';
 
 export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
 /** Where the manifests come from: a Git repository, or an OCI artifact (`flux push artifact` or a plain tar.gz layer). */
@@ -67,6 +68,8 @@ export interface DeploymentConfig {
   postBuild: PostBuild | undefined;
   /** SOPS files decrypted with the keys of a Secret. */
   decryption: Decryption | undefined;
+  /** How the chart at spec.path is rendered (a path with Chart.yaml is a chart, with or without this). */
+  helm: HelmSpec | undefined;
 }
 
 /** The fields of `spec`, as the CRD declares them (the CRD test holds the two together). */
@@ -94,6 +97,7 @@ export const CONTINUOUS_DEPLOYMENT_FIELDS = [
   'postBuild',
   'decryption',
   'ref',
+  'helm',
 ] as const;
 export const OCI_REF_FIELDS = ['tag', 'semver', 'digest'] as const;
 const GIT_FIELDS = ['branch', 'tag', 'semver', 'commit'] as const;
@@ -181,6 +185,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   const ignore = readIgnore(problems, spec.ignore);
   const postBuild = readPostBuild(problems, spec.postBuild);
   const decryption = readDecryption(problems, spec.decryption);
+  const helm = readHelm(problems, spec.helm);
   if (spec.imageRepository !== undefined && spec.imageRepository !== null && !isObject(spec.imageRepository)) {
     problems.add('imageRepository', `must be an object, not ${describe(spec.imageRepository)}`);
   }
@@ -210,6 +215,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
       ignore: ignore as IgnoreRule[],
       postBuild: postBuild ?? undefined,
       decryption: decryption ?? undefined,
+      helm: helm ?? undefined,
     };
   });
 }

@@ -59,6 +59,7 @@ export {
   type SubstituteSource,
   type Decryption,
 } from './post-build.ts';
+export { readHelm, HELM_FIELDS, MAX_API_VERSIONS, MAX_INLINE_VALUES_BYTES, MAX_VALUES_FILES, type HelmSpec } from './helm.ts';
 export { MAX_INTERVAL_MS, MAX_SCAN_TIMEOUT_MS, MAX_TIMEOUT_MS } from './limits.ts';
 export { readSyncWindows, validateSyncWindows, MAX_WINDOW_DURATION_MS, MAX_WINDOWS, type CompiledWindow } from './sync-windows.ts';
 export { plainCompilers, type CompiledForms, type ImageCompilers, type PlainForms } from './compile.ts';
