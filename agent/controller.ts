@@ -340,7 +340,7 @@ export class ContinuousDeploymentController {
           renderCache: this.deps.renderCache,
           namespaceObjects: this.namespaceObjects(namespaceOf(cd), identity),
           source: withSignal(this.sourceFor(state, cd, config, syncRequested), budget.signal, (r) => newer.resolved(r.revision)),
-          render: (dir, path) => this.deps.render(dir, path, budget.signal),
+          render: (dir, path, _signal, _timeoutMs, request) => this.deps.render(dir, path, budget.signal, undefined, request),
           health: this.deps.health,
           crds: this.deps.crds,
           clock: this.deps.clock,

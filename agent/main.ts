@@ -47,6 +47,8 @@ export interface AgentOptions {
   concurrency?: number | undefined;
   cacheDir?: string | undefined;
   kustomizeCommand?: string[] | undefined;
+  /** The helm executable for charts; default `helm` on PATH. */
+  helmBinary?: string | undefined;
   /**
    * Files, bytes and objects one render may take (defaults: 10,000 files and directories, 64 MiB,
    * 20,000 objects); its deadline is each deployment's spec.timeout.
@@ -141,7 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     configMaps: (namespace, name, identity) => readConfigMapData(identity ? kube.rest.as(identity) : kube.rest, namespace, name),
     renderCache: new RenderCache(),
     source: createAgentSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log, registry }),
-    render: createRenderer({ kustomizeCommand: options.kustomizeCommand, limits: options.renderLimits }),
+    render: createRenderer({ kustomizeCommand: options.kustomizeCommand, helmBinary: options.helmBinary, limits: options.renderLimits }),
     health: createHealthAssessor({ clock }),
     crds: new CrdFactsReader(clock),
     events: new EventRecorder(kube.rest, { component: 'tidemark-agent', clock, log }),

@@ -28,6 +28,8 @@ export interface PlanOptions {
   /** Where Git checkouts are kept; a temporary directory when omitted. */
   cacheDir?: string | undefined;
   kustomizeCommand?: string[] | undefined;
+  /** The helm executable for charts; default `helm` on PATH. */
+  helmBinary?: string | undefined;
   /** The home cluster's name, as status.location shows it. */
   clusterName?: string | undefined;
   concurrency?: number | undefined;
@@ -107,7 +109,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
         // No watch cache: a one-off plan reads what it needs.
         kube: target.kube,
         source: createAgentSource({ cacheDir: options.cacheDir ?? join(tmpdir(), 'tidemark-cli-cache'), log, registry }),
-        render: createRenderer({ kustomizeCommand: options.kustomizeCommand }),
+        render: createRenderer({ kustomizeCommand: options.kustomizeCommand, helmBinary: options.helmBinary }),
         health: createHealthAssessor({ clock }),
         crds: new CrdFactsReader(clock),
         clock,

@@ -3,6 +3,7 @@ import { credentialsFingerprint } from '../shared/git/credentials.ts';
 import type { GitCredentials } from '../shared/git/types.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { findKustomizationFile } from './render/kustomization-refs.ts';
+import { isChartDirectory } from './render/helm.ts';
 import { resolveInside } from './render/paths.ts';
 
 /**
@@ -72,11 +73,12 @@ function keyOf(entry: RenderKey): string {
   return JSON.stringify([entry.url, credentialsFingerprint(entry.credentials), entry.sha, entry.path]);
 }
 
-/** True when `path` of the checkout is rendered as plain manifests (no kustomization there). */
+/** True when `path` of the checkout is rendered as plain manifests (no kustomization and no chart there). */
 export async function isPlainDirectory(checkoutDir: string, path: string): Promise<boolean> {
   try {
     const dir = await resolveInside(await realpath(checkoutDir), path || './');
-    return !(await findKustomizationFile(dir));
+    // A chart's render depends on spec.helm too, which the key does not hold: never cached.
+    return !(await findKustomizationFile(dir)) && !(await isChartDirectory(dir));
   } catch {
     return false;
   }

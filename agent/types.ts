@@ -11,6 +11,7 @@ import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import type { DiffResult } from '../shared/kube/resource-manager.ts';
 import type { DeploymentConfig, HealthCheckExpr } from '../shared/spec/index.ts';
 import type { CrdFacts } from './health/index.ts';
+import type { ChartSettings, RenderNote } from './render/index.ts';
 
 export type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
 import type { GitCredentials as GitAuth, ResolvedRevision } from '../shared/git/types.ts';
@@ -31,7 +32,19 @@ export interface Source {
  * Turns a checked-out directory into desired objects; throws a terminal error for bad content.
  * `timeoutMs` is the deployment's spec.timeout: the render's deadline.
  */
-export type Renderer = (checkoutDir: string, path: string, signal?: AbortSignal, timeoutMs?: number) => Promise<KubeObject[]>;
+export type Renderer = (
+  checkoutDir: string,
+  path: string,
+  signal?: AbortSignal,
+  timeoutMs?: number,
+  request?: RenderRequest,
+) => Promise<KubeObject[]>;
+
+/** What a render needs from the deployment besides the path, and where it reports what it left out. */
+export interface RenderRequest {
+  chart?: ChartSettings | undefined;
+  report?: ((note: RenderNote) => void) | undefined;
+}
 
 /** What a health rule may need besides the object: the deployment's CEL checks, and the object's CRD. */
 export interface HealthFacts {

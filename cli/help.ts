@@ -104,6 +104,7 @@ Runs the sync agent: keeps the cluster in the state each ContinuousDeployment's 
 
 ${PROGRAM_FLAGS}  --cache-dir DIR     Git checkouts cache
   --kustomize PATH    kustomize or kubectl executable for kustomizations (default: kubectl on PATH)
+  --helm-binary PATH  helm executable for charts, paths with Chart.yaml (default: helm on PATH)
   --render-max-files N
                       files and directories one render may read, or kustomizations one build
                       may include (default 10000)

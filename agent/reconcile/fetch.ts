@@ -1,7 +1,9 @@
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isPlainDirectory, type RenderKey } from '../render-cache.ts';
 import type { Checkout, ResolvedRevision } from '../types.ts';
-import type { StepContext } from './context.ts';
+import type { ReconcileInput, StepContext } from './context.ts';
+import type { Reason } from '../../shared/errors/index.ts';
+import type { ChartSettings } from '../render/index.ts';
 
 /** Asks Git for the revision; a commit already rendered needs neither its checkout nor a parse. */
 export async function fetchRevision(
@@ -30,10 +32,15 @@ export async function renderRevision(
   checkout: Checkout,
   /** Runs on the checkout after the render, before it is released (SOPS source verification). */
   inspect?: (dir: string) => Promise<void>,
+  /** Where the render's notes go (Helm hooks it skipped): Warning Events. */
+  notes?: Array<{ reason: Reason; message: string }>,
 ): Promise<KubeObject[]> {
   const { input, deps } = ctx;
   try {
-    const rendered = await deps.render(checkout.dir, input.config.path, deps.signal, input.config.timeoutMs);
+    const rendered = await deps.render(checkout.dir, input.config.path, deps.signal, input.config.timeoutMs, {
+      chart: chartSettings(input),
+      report: (note) => notes?.push(note),
+    });
     deps.signal?.throwIfAborted();
     if (inspect) await inspect(checkout.dir);
     if (deps.renderCache && (await isPlainDirectory(checkout.dir, input.config.path))) {
@@ -43,6 +50,16 @@ export async function renderRevision(
   } finally {
     checkout.release();
   }
+}
+
+/** spec.helm with the deployment's defaults: release name its name, namespace its target (Argo CD does the same). */
+export function chartSettings(input: Pick<ReconcileInput, 'cd' | 'config'>): ChartSettings {
+  const { cd, config } = input;
+  return {
+    spec: config.helm,
+    releaseName: config.helm?.releaseName ?? cd.metadata.name,
+    namespace: config.helm?.namespace ?? config.targetNamespace ?? cd.metadata.namespace ?? 'default',
+  };
 }
 
 /** The repository and credentials are part of the key: a commit SHA from another tenant's repository finds nothing. */

@@ -74,7 +74,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
               for (const mac of await verifiedSourceMacs(dir, decryption!.keys, ctx.deps.signal)) decryption!.verifiedMacs.add(mac);
             }
           : undefined;
-        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout, verify);
+        rendered = await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout, verify, outcome.notes);
       } catch (err) {
         return fail('render', err);
       }

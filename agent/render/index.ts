@@ -5,6 +5,8 @@ import type { Clock } from '../../shared/time/clock.ts';
 import type { KustomizeOptions } from './kustomize.ts';
 import { renderKustomization } from './kustomize.ts';
 import { findKustomizationFile } from './kustomization-refs.ts';
+import type { ChartSettings, HelmOptions, RenderNote } from './helm.ts';
+import { isChartDirectory, renderChart } from './helm.ts';
 import type { RenderLimitOptions, RenderStats } from './limits.ts';
 import { RenderBudget } from './limits.ts';
 import { describeSource } from './manifests.ts';
@@ -14,6 +16,8 @@ import { refuseSubmodules } from './submodules.ts';
 import type { RenderedObject } from './types.ts';
 
 export type { KustomizeOptions } from './kustomize.ts';
+export type { ChartSettings, HelmOptions, RenderNote } from './helm.ts';
+export { CHART_FILE, isChartDirectory } from './helm.ts';
 export { KUSTOMIZATION_FILES } from './kustomization-refs.ts';
 export { DEFAULT_RENDER_LIMITS, emptyStats } from './limits.ts';
 export type { RenderLimitOptions, RenderLimits, RenderStats } from './limits.ts';
@@ -23,6 +27,12 @@ export { parseYaml } from './yaml.ts';
 
 export interface RenderOptions {
   kustomize?: KustomizeOptions | undefined;
+  /** How helm is run for a chart (a path with Chart.yaml). */
+  helm?: HelmOptions | undefined;
+  /** spec.helm and the release's name and namespace; without it a chart renders as release "release" in "default". */
+  chart?: ChartSettings | undefined;
+  /** Told what the render left out on purpose (Helm hooks with no sync equivalent). */
+  report?: ((note: RenderNote) => void) | undefined;
   /** Files, bytes, objects and time one render may take (limits.ts); defaults for any left out. */
   limits?: RenderLimitOptions | undefined;
   /** Stops the render (and kills a running kustomize) with the signal's reason. */
@@ -34,10 +44,10 @@ export interface RenderOptions {
 }
 
 /**
- * The desired objects at `path` (default the checkout root) of a checkout: through kustomize when
- * that directory holds a kustomization (only there, as in Flux and Argo CD), otherwise every
- * manifest below it, read natively. Either the whole list or a terminal error — never a partial
- * list. An empty list is not an error: whether rendering nothing is acceptable is the
+ * The desired objects at `path` (default the checkout root) of a checkout: through `helm template`
+ * when that directory holds a Chart.yaml, through kustomize when it holds a kustomization (only
+ * there, as in Flux and Argo CD), otherwise every manifest below it, read natively. Either the
+ * whole list or a terminal error — never a partial list. An empty list is not an error: whether rendering nothing is acceptable is the
  * reconciler's call.
  *
  * Objects come back as written: no namespace defaulting (that needs discovery, so the planner
@@ -70,12 +80,24 @@ export async function renderPath(checkoutDir: string, path = './', options: Rend
     stats: options.stats,
   });
   await refuseSubmodules(root, dir, budget);
-  const rendered = (await findKustomizationFile(dir))
-    ? await renderKustomization(root, dir, budget, options.kustomize)
-    : await renderPlainDirectory(root, dir, budget);
+  const chart = await isChartDirectory(dir);
+  if (!chart && options.chart?.spec) {
+    throw terminal(
+      'PathNotFound',
+      `spec.helm is set, but ${JSON.stringify(path)} has no Chart.yaml`,
+      'point spec.path at the chart directory',
+    );
+  }
+  const rendered = chart
+    ? await renderChart(root, dir, budget, options.chart ?? DEFAULT_CHART, options.helm, options.report)
+    : (await findKustomizationFile(dir))
+      ? await renderKustomization(root, dir, budget, options.kustomize)
+      : await renderPlainDirectory(root, dir, budget);
   refuseDuplicates(rendered);
   return rendered;
 }
+
+const DEFAULT_CHART: ChartSettings = { spec: undefined, releaseName: 'release', namespace: 'default' };
 
 function refuseDuplicates(rendered: RenderedObject[]): void {
   const seen = new Map<string, RenderedObject>();

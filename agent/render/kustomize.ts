@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { terminal, transient } from '../../shared/errors/index.ts';
+import { terminal, transient, type Reason } from '../../shared/errors/index.ts';
 import { checkKustomizationReferences } from './kustomization-refs.ts';
 import type { RenderBudget } from './limits.ts';
 import { parseManifests } from './manifests.ts';
@@ -150,7 +150,8 @@ interface RunResult {
   aborted: boolean;
 }
 
-function runBounded(
+/** Runs a render tool (kustomize, helm) with a deadline, an output cap and the render's abort signal. */
+export function runBounded(
   command: string,
   args: string[],
   opts: {
@@ -159,6 +160,8 @@ function runBounded(
     timeoutMs: number;
     maxBytes: number;
     signal?: AbortSignal | undefined;
+    /** The reason when the command cannot be started; default KustomizeUnavailable. */
+    unavailable?: Reason | undefined;
   },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
@@ -209,7 +212,7 @@ function runBounded(
     };
     child.on('error', (e) => {
       done();
-      reject(transient('KustomizeUnavailable', `cannot run ${command}: ${e.message}`, e));
+      reject(transient(opts.unavailable ?? 'KustomizeUnavailable', `cannot run ${command}: ${e.message}`, e));
     });
     child.on('close', (code, signal) => {
       done();

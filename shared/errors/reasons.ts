@@ -64,6 +64,10 @@ export const REASONS = [
   'ArchiveTooLarge',
   // OCI artifact sources: a manifest without a content layer we can read
   'ArtifactInvalid',
+  // Helm charts (agent/render/helm.ts; HelmTemplateFailed is shared with the test harness)
+  'HelmUnavailable',
+  'HelmDependencyMissing',
+  'HelmHookSkipped',
   // post-build: substitution and SOPS decryption
   'SubstitutionFailed',
   'VariablesNotFound',
