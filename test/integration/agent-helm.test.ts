@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { planDeployment, startAgent } from '../../agent/index.ts';
+import type { RunningAgent } from '../../agent/index.ts';
+import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { testCluster } from '../harness/cluster.ts';
+import type { ClusterAccess } from '../harness/control-plane.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
+import { kubectlTools } from '../harness/tools.ts';
+import {
+  applyCd,
+  condition,
+  getCd,
+  getObject,
+  installCrds,
+  listEvents,
+  requestSync,
+  testClient,
+  testLogger,
+  waitForCd,
+} from '../harness/tidemark.ts';
+
+/*
+ * Issue 18, Helm charts as sources: a real chart (with a dependency built by `helm package` and
+ * vendored in charts/) in a real Git repository, rendered by the real helm the agent is given,
+ * applied to the real API server, then changed, pruned, broken — and shown by the plan behind
+ * `tidemark diff`.
+ */
+
+const run = promisify(execFile);
+
+const cmName = (release: string, name: string) => `${release}-${name}`;
+
+describe('Helm charts from Git', () => {
+  let cluster: ClusterAccess;
+  let kube: KubeClient;
+  let git: GitServers;
+  let agent: RunningAgent;
+  let ns: string;
+  let cacheDir: string;
+  let helm: string;
+  let work: string;
+  const group = `helm${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.tidemark.test`;
+  const crdName = `widgets.${group}`;
+
+  before(async () => {
+    cluster = await testCluster();
+    await installCrds(cluster);
+    kube = testClient(cluster);
+    helm = (await kubectlTools()).helm;
+    git = await startGitServers({ http: false, ssh: false });
+    ns = await cluster.createNamespace('helm');
+    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-helm-it-'));
+    work = await mkdtemp(join(tmpdir(), 'tidemark-helm-chart-'));
+    agent = await startAgent({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      allowLocalGit: true,
+      workers: 2,
+      helmBinary: helm,
+    });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await git?.stop();
+    if (ns) await cluster.deleteNamespace(ns);
+    await kube?.rest
+      .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crdName}` })
+      .catch(() => undefined);
+    await kube?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** `helm package` of a small chart: the .tgz a dependency is vendored as. */
+  async function packagedDependency(): Promise<Buffer> {
+    const src = join(work, 'sub');
+    await mkdir(join(src, 'templates'), { recursive: true });
+    await writeFile(join(src, 'Chart.yaml'), 'apiVersion: v2\nname: sub\nversion: 0.1.0\n');
+    await writeFile(
+      join(src, 'templates', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-sub\ndata:\n  from: dependency\n',
+    );
+    const home = join(work, 'home');
+    await mkdir(home, { recursive: true });
+    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+    await run(helm, ['package', src, '--destination', work], { env, cwd: work });
+    return readFile(join(work, 'sub-0.1.0.tgz'));
+  }
+
+  const chartFiles = (dependency: Buffer): Record<string, string | Buffer> => ({
+    'chart/Chart.yaml': [
+      'apiVersion: v2',
+      'name: shop',
+      'version: 1.0.0',
+      'dependencies:',
+      '  - name: sub',
+      '    version: 0.1.0',
+      '    repository: https://charts.example.invalid',
+      '',
+    ].join('\n'),
+    'chart/charts/sub-0.1.0.tgz': dependency,
+    'chart/values.yaml': 'greeting: hello\nreplicas: 1\n',
+    'chart/templates/config.yaml': [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: {{ .Release.Name }}-config',
+      'data:',
+      '  greeting: {{ .Values.greeting | quote }}',
+      '  replicas: {{ .Values.replicas | quote }}',
+      '  namespace: {{ .Release.Namespace | quote }}',
+      '',
+    ].join('\n'),
+    'chart/templates/extra.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\n',
+    'chart/templates/hooks.yaml': [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: {{ .Release.Name }}-pre',
+      '  annotations:',
+      '    helm.sh/hook: pre-install,pre-upgrade',
+      '    helm.sh/hook-weight: "-1"',
+      'data:',
+      '  ran: "yes"',
+      '---',
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: {{ .Release.Name }}-test',
+      '  annotations:',
+      '    helm.sh/hook: test',
+      'spec:',
+      '  containers: [{name: t, image: busybox}]',
+      '',
+    ].join('\n'),
+    'chart/crds/widgets.yaml': [
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata:',
+      `  name: ${crdName}`,
+      'spec:',
+      `  group: ${group}`,
+      '  names: {kind: Widget, plural: widgets}',
+      '  scope: Namespaced',
+      '  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]',
+      '',
+    ].join('\n'),
+    'values/prod.yaml': 'greeting: prod\n',
+  });
+
+  const configMap = (name: string) => getObject(kube, `/api/v1/namespaces/${ns}/configmaps/${name}`);
+  const attempted = (sha: string) => (cd: ContinuousDeployment) => cd.status?.lastAttemptedRevision === `main@sha1:${sha}`;
+
+  it('renders, applies, runs the mapped hook once, skips and reports the test hook, prunes, and refuses a broken chart', async () => {
+    const first = await git.repos.createRepo('shop', chartFiles(await packagedDependency()), { branch: 'main' });
+    await applyCd(kube, {
+      metadata: { name: 'shop', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('shop'),
+        pullInterval: '1h',
+        timeout: '2m',
+        path: './chart',
+        helm: { releaseName: 'store', valuesFiles: ['../values/prod.yaml'], values: { replicas: 3 } },
+      },
+    });
+    let cd = await waitForCd(kube, ns, 'shop', (c) => attempted(first)(c) && condition(c, 'Ready')?.status !== 'Unknown', 'first sync');
+    const ready = condition(cd, 'Ready');
+    assert.equal(ready?.status, 'True', `${ready?.reason}: ${ready?.message}`);
+
+    // Values: the chart's, then the values file, then spec.helm.values; the release in the deployment's namespace.
+    assert.deepEqual((await configMap(cmName('store', 'config')))?.data, { greeting: 'prod', replicas: '3', namespace: ns });
+    assert.deepEqual((await configMap(cmName('store', 'sub')))?.data, { from: 'dependency' }, 'the vendored dependency is rendered');
+    assert.ok(await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crdName}`), 'crds/ applied');
+    assert.deepEqual(
+      (cd.status?.resources ?? []).map((r) => `${r.kind}/${r.name}`).sort(),
+      ['ConfigMap/store-config', 'ConfigMap/store-extra', 'ConfigMap/store-sub', `CustomResourceDefinition/${crdName}`].sort(),
+    );
+    // pre-install,pre-upgrade ran once, as one PreSync hook; the test hook never ran, and the Event says so.
+    assert.deepEqual(
+      (cd.status?.hooks ?? []).map((h) => `${h.phase} ${h.kind}/${h.name} ${h.status}`),
+      ['PreSync ConfigMap/store-pre Succeeded'],
+    );
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/pods/store-test`), undefined);
+    const events = await listEvents(kube, ns, 'shop');
+    const skipped = events.find((e) => e.reason === 'HelmHookSkipped');
+    assert.equal(skipped?.type, 'Warning');
+    assert.match(skipped?.message ?? '', /Pod store-test \(test\)/);
+
+    // tidemark diff's plan shows the chart-rendered change, computed as the agent would.
+    const changed = await git.repos.commitFiles('shop', 'main', { 'values/prod.yaml': 'greeting: prod-2\n' }, 'greeting');
+    const plan = await planDeployment({ kube, cd: (await getCd(kube, ns, 'shop'))!, cacheDir: join(cacheDir, 'plan'), helmBinary: helm });
+    assert.equal(plan.failure, undefined, plan.failure?.error.message);
+    assert.equal(plan.revision, `main@sha1:${changed}`);
+    assert.deepEqual(
+      plan.update.map((u) => `${u.ref.kind}/${u.ref.name}`),
+      ['ConfigMap/store-config'],
+    );
+    assert.equal((plan.update[0]?.desired.data as Record<string, string>).greeting, 'prod-2');
+    assert.deepEqual(plan.create, []);
+    assert.deepEqual(plan.prune, []);
+
+    // A template that leaves the chart is pruned; the change is applied.
+    const pruned = await git.repos.commitFiles('shop', 'main', { 'chart/templates/extra.yaml': null }, 'drop extra');
+    await requestSync(kube, ns, 'shop');
+    await waitForCd(kube, ns, 'shop', (c) => c.status?.lastAppliedRevision === `main@sha1:${pruned}`, 'prune sync');
+    assert.equal(await configMap(cmName('store', 'extra')), undefined, 'store-extra pruned');
+    assert.equal(((await configMap(cmName('store', 'config')))?.data as Record<string, string> | undefined)?.greeting, 'prod-2');
+
+    // A chart that does not render: terminal, reported, nothing pruned.
+    const broken = await git.repos.commitFiles(
+      'shop',
+      'main',
+      { 'chart/templates/bad.yaml': 'kind: {{ .Values.nope.deeper }}\n' },
+      'break',
+    );
+    await requestSync(kube, ns, 'shop');
+    cd = await waitForCd(
+      kube,
+      ns,
+      'shop',
+      (c) => attempted(broken)(c) && condition(c, 'Ready')?.reason === 'HelmTemplateFailed',
+      'broken chart',
+    );
+    assert.match(condition(cd, 'Ready')?.message ?? '', /helm template of chart failed: .*nil pointer/);
+    assert.ok(await configMap(cmName('store', 'config')), 'nothing pruned after a failed render');
+    assert.ok(await configMap(cmName('store', 'sub')));
+
+    // A dependency that would need a download: named, refused, nothing pruned.
+    const undeclared = await git.repos.commitFiles(
+      'shop',
+      'main',
+      {
+        'chart/templates/bad.yaml': null,
+        'chart/Chart.yaml':
+          'apiVersion: v2\nname: shop\nversion: 1.0.1\ndependencies:\n  - {name: sub, version: 0.1.0}\n  - {name: redis, version: 19.x.x, repository: https://charts.example.invalid}\n',
+      },
+      'add an undownloaded dependency',
+    );
+    await requestSync(kube, ns, 'shop');
+    cd = await waitForCd(
+      kube,
+      ns,
+      'shop',
+      (c) => attempted(undeclared)(c) && condition(c, 'Ready')?.reason === 'HelmDependencyMissing',
+      'missing dependency',
+    );
+    assert.match(
+      condition(cd, 'Ready')?.message ?? '',
+      /depends on redis 19\.x\.x from https:\/\/charts\.example\.invalid, which is not in its charts\//,
+    );
+    assert.ok(await configMap(cmName('store', 'config')), 'nothing pruned after a refused dependency');
+  });
+
+  it('a spec.helm problem is reported with every field at once, before anything is fetched', async () => {
+    await applyCd(kube, {
+      metadata: { name: 'bad-helm', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('shop'),
+        path: './chart',
+        // Past the CRD's schema (it checks only lengths here), so the reader has to say it.
+        helm: { valuesFiles: ['/etc/passwd'], kubeVersion: '--set' },
+      },
+    });
+    const cd = await waitForCd(kube, ns, 'bad-helm', (c) => condition(c, 'Ready')?.status === 'False', 'spec refused');
+    const message = condition(cd, 'Ready')?.message ?? '';
+    assert.match(message, /spec\.helm\.valuesFiles\[0\]: "\/etc\/passwd" is absolute/);
+    assert.match(message, /spec\.helm\.kubeVersion: "--set" is not a Kubernetes version/);
+  });
+});
