@@ -50,7 +50,7 @@ export async function isChartDirectory(dir: string): Promise<boolean> {
 }
 
 /**
- * Renders the chart at `dir` with the real `helm template` (see docs/adr/0012-helm-rendering.md).
+ * Renders the chart at `dir` with the real `helm template` (see docs/adr/0013-helm-rendering.md).
  * Hardening, as for kustomize: helm sees a private copy of the chart (regular files only, links
  * followed only inside the repository, counted against the render's budget), its values as files
  * in a private directory, and an environment of its own (HOME, cache, config and data homes in
