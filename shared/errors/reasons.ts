@@ -68,6 +68,7 @@ export const REASONS = [
   'HelmUnavailable',
   'HelmDependencyMissing',
   'HelmHookSkipped',
+  'HelmRepositoryFailed',
   // post-build: substitution and SOPS decryption
   'SubstitutionFailed',
   'VariablesNotFound',
