@@ -4,6 +4,8 @@ import type { Checkout, ResolvedRevision } from '../types.ts';
 import type { ReconcileInput, StepContext } from './context.ts';
 import type { Reason } from '../../shared/errors/index.ts';
 import type { ChartSettings } from '../render/index.ts';
+import type { RepositoryAuth } from '../render/chart-repository.ts';
+import { terminal } from '../../shared/errors/index.ts';
 
 /** Asks Git for the revision; a commit already rendered needs neither its checkout nor a parse. */
 export async function fetchRevision(
@@ -14,7 +16,8 @@ export async function fetchRevision(
   const { input, deps } = ctx;
   const resolved = await deps.source.resolve(input.config, input.auth, deps.signal);
   onResolved?.(resolved);
-  const rendered = deps.renderCache?.get(renderKey(ctx, resolved));
+  // spec.helm is not in the key (and a chart from a repository changes without a commit): never from the cache.
+  const rendered = input.config.helm ? undefined : deps.renderCache?.get(renderKey(ctx, resolved));
   if (rendered) return { resolved, rendered, checkout: undefined };
   const checkout = await deps.source.checkout(input.config, input.auth, resolved, deps.signal);
   return { resolved, rendered: undefined, checkout };
@@ -37,13 +40,16 @@ export async function renderRevision(
 ): Promise<KubeObject[]> {
   const { input, deps } = ctx;
   try {
+    const chart = chartSettings(input);
+    const chartSecret = input.config.helm?.chart?.secretRef;
+    if (chartSecret !== undefined) chart.auth = await readRepositoryAuth(ctx, chartSecret);
     const rendered = await deps.render(checkout.dir, input.config.path, deps.signal, input.config.timeoutMs, {
-      chart: chartSettings(input),
+      chart,
       report: (note) => notes?.push(note),
     });
     deps.signal?.throwIfAborted();
     if (inspect) await inspect(checkout.dir);
-    if (deps.renderCache && (await isPlainDirectory(checkout.dir, input.config.path))) {
+    if (deps.renderCache && !input.config.helm && (await isPlainDirectory(checkout.dir, input.config.path))) {
       deps.renderCache.set(renderKey(ctx, resolved), rendered);
     }
     return rendered;
@@ -60,6 +66,20 @@ export function chartSettings(input: Pick<ReconcileInput, 'cd' | 'config'>): Cha
     releaseName: config.helm?.releaseName ?? cd.metadata.name,
     namespace: config.helm?.namespace ?? config.targetNamespace ?? cd.metadata.namespace ?? 'default',
   };
+}
+
+/** `username` and `password` of spec.helm.chart.secretRef, read as the deployment's identity. */
+async function readRepositoryAuth(ctx: StepContext, name: string): Promise<RepositoryAuth> {
+  const field = 'spec.helm.chart.secretRef';
+  const where = `Secret ${ctx.owner.namespace}/${name} (${field})`;
+  if (!ctx.deps.namespaceObjects) throw terminal('InternalError', 'no reader for the Secrets the spec names');
+  const data = await ctx.deps.namespaceObjects.secret(name);
+  if (!data) throw terminal('SecretNotFound', `${where} not found`, `create the Secret or fix ${field}`);
+  const { username, password } = data;
+  if (!username || password === undefined) {
+    throw terminal('InvalidSecret', `${where} has no username and password`, 'set the keys username and password');
+  }
+  return { username, password };
 }
 
 /** The repository and credentials are part of the key: a commit SHA from another tenant's repository finds nothing. */

@@ -95,6 +95,7 @@ const spec = (over: Partial<HelmSpec> = {}): HelmSpec => ({
   includeCRDs: true,
   kubeVersion: undefined,
   apiVersions: [],
+  chart: undefined,
   ...over,
 });
 

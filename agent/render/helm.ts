@@ -14,6 +14,7 @@ import { manifestTooLarge, MAX_KUSTOMIZE_OUTPUT_BYTES } from './size-limits.ts';
 import type { RenderedObject } from './types.ts';
 import { parseYaml } from './yaml.ts';
 import { describeSkippedHooks, mapHelmHook, type SkippedHook } from './helm-hooks.ts';
+import { fetchChart, type RepositoryAuth } from './chart-repository.ts';
 
 /** What the agent knows besides spec.helm: the binary, and the defaults that come from the deployment. */
 export interface HelmOptions {
@@ -31,6 +32,8 @@ export interface ChartSettings {
   releaseName: string;
   /** spec.helm.namespace, else spec.targetNamespace, else the deployment's namespace. */
   namespace: string;
+  /** From spec.helm.chart.secretRef, for a chart from a Helm repository. */
+  auth?: RepositoryAuth | undefined;
 }
 
 export interface RenderNote {
@@ -66,14 +69,17 @@ export async function renderChart(
   settings: ChartSettings,
   options: HelmOptions = {},
   report?: (note: RenderNote) => void,
+  /** A chart from elsewhere (a Helm repository, extracted); `root`/`dir` then only anchor valuesFiles. */
+  chartFrom?: { root: string; dir: string; label: string },
 ): Promise<RenderedObject[]> {
-  const where = label(root, dir);
+  const valuesBase = label(root, dir);
+  const where = chartFrom?.label ?? valuesBase;
   const spec = settings.spec;
   const executable = await findHelm(options.binary ?? 'helm', options.searchPath ?? process.env.PATH ?? '');
   const home = await mkdtemp(join(tmpdir(), 'tidemark-helm-'));
   try {
     const chartCopy = join(home, 'chart');
-    await copyChart(root, dir, chartCopy, budget, where);
+    await copyChart(chartFrom?.root ?? root, chartFrom?.dir ?? dir, chartCopy, budget, where);
     await refuseMissingDependencies(chartCopy, where);
     const args = ['template', `--namespace=${settings.namespace}`];
     if (spec?.includeCRDs ?? true) args.push('--include-crds');
@@ -82,7 +88,7 @@ export async function renderChart(
     let n = 0;
     for (const file of spec?.valuesFiles ?? []) {
       const copy = join(home, `values-${++n}.yaml`);
-      await writeFile(copy, await readValuesFile(root, where, file, budget), { mode: 0o600 });
+      await writeFile(copy, await readValuesFile(root, valuesBase, file, budget), { mode: 0o600 });
       args.push(`--values=${copy}`);
     }
     if (spec?.values !== undefined) {
@@ -153,6 +159,39 @@ export async function renderChart(
     return out;
   } finally {
     await rm(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A chart from a Helm repository (spec.helm.chart): fetched and extracted within the render's
+ * deadline and bounds (chart-repository.ts), then rendered as a chart from Git is, with valuesFiles
+ * still read from the checkout relative to spec.path. A fetch that fails is transient and the run
+ * stops before anything is applied or pruned.
+ */
+export async function renderRepositoryChart(
+  root: string,
+  dir: string,
+  budget: RenderBudget,
+  settings: ChartSettings,
+  options: HelmOptions = {},
+  report?: (note: RenderNote) => void,
+): Promise<RenderedObject[]> {
+  const source = settings.spec?.chart;
+  if (!source) throw terminal('InternalError', 'renderRepositoryChart without spec.helm.chart');
+  const scratch = await mkdtemp(join(tmpdir(), 'tidemark-chart-'));
+  try {
+    const fetched = await fetchChart(source, join(scratch, 'chart'), {
+      auth: settings.auth,
+      signal: budget.signal,
+      limits: {
+        timeoutMs: budget.remainingMs(),
+        tar: { maxFiles: budget.limits.maxFiles, maxBytes: Math.max(1, budget.bytesLeft()) },
+      },
+    });
+    const chartLabel = `${source.name} ${fetched.version} from ${source.repository}`;
+    return await renderChart(root, dir, budget, settings, options, report, { root: scratch, dir: fetched.dir, label: chartLabel });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -6,7 +6,7 @@ import type { KustomizeOptions } from './kustomize.ts';
 import { renderKustomization } from './kustomize.ts';
 import { findKustomizationFile } from './kustomization-refs.ts';
 import type { ChartSettings, HelmOptions, RenderNote } from './helm.ts';
-import { isChartDirectory, renderChart } from './helm.ts';
+import { isChartDirectory, renderChart, renderRepositoryChart } from './helm.ts';
 import type { RenderLimitOptions, RenderStats } from './limits.ts';
 import { RenderBudget } from './limits.ts';
 import { describeSource } from './manifests.ts';
@@ -81,6 +81,11 @@ export async function renderPath(checkoutDir: string, path = './', options: Rend
   });
   await refuseSubmodules(root, dir, budget);
   const chart = await isChartDirectory(dir);
+  if (options.chart?.spec?.chart) {
+    const rendered = await renderRepositoryChart(root, dir, budget, options.chart, options.helm, options.report);
+    refuseDuplicates(rendered);
+    return rendered;
+  }
   if (!chart && options.chart?.spec) {
     throw terminal(
       'PathNotFound',

@@ -21,6 +21,7 @@ test('spec.helm: every field read, defaults applied', () => {
     includeCRDs: false,
     kubeVersion: 'v1.30.2',
     apiVersions: ['monitoring.coreos.com/v1', 'monitoring.coreos.com/v1/ServiceMonitor', 'v1'],
+    chart: { repository: 'https://charts.example.com/stable', name: 'shop', version: '^1.4.0', secretRef: 'charts' },
   });
   assert.ok(result.ok);
   assert.deepEqual(result.value.helm, {
@@ -31,6 +32,7 @@ test('spec.helm: every field read, defaults applied', () => {
     includeCRDs: false,
     kubeVersion: 'v1.30.2',
     apiVersions: ['monitoring.coreos.com/v1', 'monitoring.coreos.com/v1/ServiceMonitor', 'v1'],
+    chart: { repository: 'https://charts.example.com/stable', name: 'shop', version: '^1.4.0', secretRef: 'charts' },
   });
   const empty = read({});
   assert.ok(empty.ok);
@@ -42,6 +44,7 @@ test('spec.helm: every field read, defaults applied', () => {
     includeCRDs: true,
     kubeVersion: undefined,
     apiVersions: [],
+    chart: undefined,
   });
   const none = read(undefined);
   assert.ok(none.ok);
@@ -58,6 +61,7 @@ test('spec.helm: all problems at once, each naming its field', () => {
     kubeVersion: '--kube-version',
     apiVersions: ['not an api', 'apps/v1'],
     chartName: 'x',
+    chart: { repository: 'https://user:pw@charts.example.com', name: '../x', version: 'not a range', secretRef: 'Bad_Name', extra: 1 },
   });
   const expected = [
     /^InvalidSpec spec\.helm\.releaseName: "--set=evil" is not a valid release name/,
@@ -71,6 +75,11 @@ test('spec.helm: all problems at once, each naming its field', () => {
     /^InvalidSpec spec\.helm\.kubeVersion: "--kube-version" is not a Kubernetes version/,
     /^InvalidSpec spec\.helm\.apiVersions\[0\]: "not an api" is not an API version/,
     /^InvalidSpec spec\.helm\.chartName: unknown field/,
+    /^InvalidSpec spec\.helm\.chart\.extra: unknown field/,
+    /^InvalidSpec spec\.helm\.chart\.repository: "https:\/\/user:pw@charts\.example\.com" is not an http\(s\) URL/,
+    /^InvalidSpec spec\.helm\.chart\.name: "\.\.\/x" is not a chart name/,
+    /^InvalidSemverRange spec\.helm\.chart\.version "not a range" is not a valid range/,
+    /^InvalidSpec spec\.helm\.chart\.secretRef: "Bad_Name" is not a valid name/,
   ];
   for (const pattern of expected)
     assert.ok(

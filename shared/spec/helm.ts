@@ -1,4 +1,5 @@
-import { namespaceProblem } from './names.ts';
+import { parseRange } from '../semver/index.ts';
+import { namespaceProblem, objectNameProblem } from './names.ts';
 import { checkKnownFields, isObject, type Problems } from './problems.ts';
 import { describe, readBoolean, readString } from './read.ts';
 
@@ -8,7 +9,30 @@ import { describe, readBoolean, readString } from './read.ts';
  * file or as a checked `--flag=value`, never as a free argument, so each is checked for form here.
  */
 
-export const HELM_FIELDS = ['releaseName', 'namespace', 'valuesFiles', 'values', 'includeCRDs', 'kubeVersion', 'apiVersions'] as const;
+export const HELM_FIELDS = [
+  'releaseName',
+  'namespace',
+  'valuesFiles',
+  'values',
+  'includeCRDs',
+  'kubeVersion',
+  'apiVersions',
+  'chart',
+] as const;
+export const HELM_CHART_FIELDS = ['repository', 'name', 'version', 'secretRef'] as const;
+/** A chart's name as helm writes it in an index: no slashes, nothing that reads as a path. */
+export const CHART_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+const CHART_NAME = new RegExp(CHART_NAME_PATTERN);
+
+/** A chart from a Helm repository (index.yaml over HTTP(S)) instead of the Git path. */
+export interface HelmChartSource {
+  repository: string;
+  name: string;
+  /** A semver range (Flux's meaning, shared/semver); `*` when not given. */
+  version: string;
+  /** A Secret of this namespace with `username` and `password` for the repository. */
+  secretRef: string | undefined;
+}
 
 /** Most values files, API versions, and bytes of inline values (the CRD says the same). */
 export const MAX_VALUES_FILES = 32;
@@ -41,6 +65,8 @@ export interface HelmSpec {
   kubeVersion: string | undefined;
   /** Extra `.Capabilities.APIVersions`. */
   apiVersions: string[];
+  /** Take the chart from a Helm repository; spec.path then only anchors valuesFiles. */
+  chart: HelmChartSource | undefined;
 }
 
 export function readHelm(problems: Problems, value: unknown, at = 'helm'): HelmSpec | undefined | null {
@@ -107,8 +133,46 @@ export function readHelm(problems: Problems, value: unknown, at = 'helm'): HelmS
     }
   });
 
+  const chart = readChart(problems, value.chart, `${at}.chart`);
+
   if (problems.errors.length > before) return null;
-  return { releaseName, namespace, valuesFiles, values, includeCRDs, kubeVersion, apiVersions };
+  return { releaseName, namespace, valuesFiles, values, includeCRDs, kubeVersion, apiVersions, chart };
+}
+
+function readChart(problems: Problems, value: unknown, at: string): HelmChartSource | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) {
+    problems.add(at, `must be an object {repository, name, version}, not ${describe(value)}`);
+    return undefined;
+  }
+  checkKnownFields(problems, `${at}.`, value, HELM_CHART_FIELDS);
+  const repository = readString(problems, value, 'repository', { required: true, at: `${at}.repository` });
+  if (repository !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(repository);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+      problems.add(
+        `${at}.repository`,
+        `${JSON.stringify(repository)} is not an http(s) URL of a Helm repository`,
+        'give the URL index.yaml lives under, e.g. https://charts.example.com/stable, with credentials in secretRef',
+      );
+    }
+  }
+  const name = readString(problems, value, 'name', { required: true, at: `${at}.name` });
+  if (name !== undefined && (name.length > 253 || !CHART_NAME.test(name))) {
+    problems.add(`${at}.name`, `${JSON.stringify(name)} is not a chart name`);
+  }
+  const version = readString(problems, value, 'version', { at: `${at}.version` }) ?? '*';
+  const range = problems.adopt(() => parseRange(version, problems.path(`${at}.version`)));
+  const secretRef = readString(problems, value, 'secretRef', { at: `${at}.secretRef` });
+  const secretProblem = secretRef === undefined ? undefined : objectNameProblem(secretRef);
+  if (secretProblem) problems.add(`${at}.secretRef`, secretProblem);
+  if (repository === undefined || name === undefined || range === undefined) return undefined;
+  return { repository, name, version, secretRef: secretRef || undefined };
 }
 
 function readStringList(

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { kubectlTools } from '../harness/tools.ts';
+import { waitFor } from '../harness/process.ts';
 import {
   applyCd,
   condition,
@@ -260,6 +263,78 @@ describe('Helm charts from Git', () => {
       /depends on redis 19\.x\.x from https:\/\/charts\.example\.invalid, which is not in its charts\//,
     );
     assert.ok(await configMap(cmName('store', 'config')), 'nothing pruned after a refused dependency');
+  });
+
+  it('takes a chart from a real Helm repository (helm package, helm repo index, auth from a Secret), values from Git', async () => {
+    const repoDir = join(work, 'helm-repo');
+    await mkdir(repoDir, { recursive: true });
+    const home = join(work, 'home');
+    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+    const publish = async (version: string) => {
+      const src = join(work, `catalog-${version}`, 'catalog');
+      await mkdir(join(src, 'templates'), { recursive: true });
+      await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: catalog\nversion: ${version}\n`);
+      await writeFile(join(src, 'values.yaml'), 'color: grey\n');
+      await writeFile(
+        join(src, 'templates', 'cm.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-catalog\n' +
+          `data:\n  color: {{ .Values.color | quote }}\n  chart: ${version}\n`,
+      );
+      await run(helm, ['package', src, '--destination', repoDir], { env });
+      await run(helm, ['repo', 'index', repoDir], { env });
+    };
+    await publish('1.0.0');
+    await publish('2.0.0');
+    const expected = `Basic ${Buffer.from('reader:s3cret').toString('base64')}`;
+    let serving = true;
+    const server = createServer((req, res) => {
+      if (!serving) return void res.writeHead(503).end();
+      if (req.headers.authorization !== expected) return void res.writeHead(401).end();
+      readFile(join(repoDir, (req.url ?? '').replace(/^\/stable\//, '')))
+        .then((body) => res.writeHead(200, { 'content-length': body.length }).end(body))
+        .catch(() => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const repository = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stable`;
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'charts' }, stringData: { username: 'reader', password: 's3cret' } },
+      });
+      const sha = await git.repos.createRepo('catalog-values', { 'env/prod.yaml': 'color: blue\n' }, { branch: 'main' });
+      await applyCd(kube, {
+        metadata: { name: 'catalog', namespace: ns },
+        spec: {
+          url: git.repos.fileUrl('catalog-values'),
+          pullInterval: '1h',
+          timeout: '2m',
+          path: './env',
+          helm: { valuesFiles: ['prod.yaml'], chart: { repository, name: 'catalog', version: '^1.0.0', secretRef: 'charts' } },
+        },
+      });
+      let cd = await waitForCd(kube, ns, 'catalog', (c) => attempted(sha)(c) && condition(c, 'Ready')?.status !== 'Unknown', 'chart sync');
+      assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+      assert.deepEqual((await configMap('catalog-catalog'))?.data, { color: 'blue', chart: '1.0.0' });
+
+      // A newer release inside the range is taken on the next sync.
+      await publish('1.1.0');
+      await requestSync(kube, ns, 'catalog');
+      await waitFor(async () => ((await configMap('catalog-catalog'))?.data as Record<string, string> | undefined)?.chart === '1.1.0', {
+        what: 'chart 1.1.0 applied',
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+
+      // A repository that cannot be read: transient, reported, nothing pruned.
+      serving = false;
+      await requestSync(kube, ns, 'catalog');
+      cd = await waitForCd(kube, ns, 'catalog', (c) => condition(c, 'Ready')?.reason === 'HelmRepositoryFailed', 'repository down');
+      assert.match(condition(cd, 'Ready')?.message ?? '', /index\.yaml: HTTP 503/);
+      assert.ok(await configMap('catalog-catalog'), 'nothing pruned while the repository is down');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a spec.helm problem is reported with every field at once, before anything is fetched', async () => {
