@@ -15,6 +15,7 @@ import type { RenderedObject } from './types.ts';
 import { parseYaml } from './yaml.ts';
 import { describeSkippedHooks, mapHelmHook, type SkippedHook } from './helm-hooks.ts';
 import { fetchChart, type RepositoryAuth } from './chart-repository.ts';
+import { fetchOciChart } from './chart-oci.ts';
 
 /** What the agent knows besides spec.helm: the binary, and the defaults that come from the deployment. */
 export interface HelmOptions {
@@ -180,7 +181,8 @@ export async function renderRepositoryChart(
   if (!source) throw terminal('InternalError', 'renderRepositoryChart without spec.helm.chart');
   const scratch = await mkdtemp(join(tmpdir(), 'tidemark-chart-'));
   try {
-    const fetched = await fetchChart(source, join(scratch, 'chart'), {
+    const fetch = source.repository.startsWith('oci://') ? fetchOciChart : fetchChart;
+    const fetched = await fetch(source, join(scratch, 'chart'), {
       auth: settings.auth,
       signal: budget.signal,
       limits: {

@@ -76,7 +76,7 @@ test('spec.helm: all problems at once, each naming its field', () => {
     /^InvalidSpec spec\.helm\.apiVersions\[0\]: "not an api" is not an API version/,
     /^InvalidSpec spec\.helm\.chartName: unknown field/,
     /^InvalidSpec spec\.helm\.chart\.extra: unknown field/,
-    /^InvalidSpec spec\.helm\.chart\.repository: "https:\/\/user:pw@charts\.example\.com" is not an http\(s\) URL/,
+    /^InvalidSpec spec\.helm\.chart\.repository: "https:\/\/user:pw@charts\.example\.com" is not an http\(s\) URL of a Helm repository, nor an oci:\/\/ registry path/,
     /^InvalidSpec spec\.helm\.chart\.name: "\.\.\/x" is not a chart name/,
     /^InvalidSemverRange spec\.helm\.chart\.version "not a range" is not a valid range/,
     /^InvalidSpec spec\.helm\.chart\.secretRef: "Bad_Name" is not a valid name/,
@@ -94,6 +94,9 @@ test('spec.helm: release names as helm takes them, lists and inline values bound
   assert.deepEqual(problems({ releaseName: 'a'.repeat(MAX_RELEASE_NAME) }), []);
   assert.equal(problems({ releaseName: 'a'.repeat(MAX_RELEASE_NAME + 1) }).length, 1);
   assert.equal(problems({ releaseName: 'web-' }).length, 1);
+  assert.deepEqual(problems({ chart: { repository: 'oci://ghcr.io/org/charts', name: 'shop' } }), []);
+  assert.deepEqual(problems({ chart: { repository: 'http://127.0.0.1:8080/stable', name: 'shop', version: '>=1.0.0 <2.0.0' } }), []);
+  assert.equal(problems({ chart: { repository: 'ftp://example.com', name: 'shop' } }).length, 1);
   assert.match(problems({ valuesFiles: Array.from({ length: MAX_VALUES_FILES + 1 }, () => 'v.yaml') })[0] ?? '', /at most 32/);
   assert.match(problems({ apiVersions: Array.from({ length: MAX_API_VERSIONS + 1 }, () => 'v1') })[0] ?? '', /at most 256/);
   assert.match(problems({ values: { blob: 'x'.repeat(300 * 1024) } })[0] ?? '', /spec\.helm\.values: is \d+ bytes; at most 262144/);

@@ -24,7 +24,7 @@ export const HELM_CHART_FIELDS = ['repository', 'name', 'version', 'secretRef'] 
 export const CHART_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 const CHART_NAME = new RegExp(CHART_NAME_PATTERN);
 
-/** A chart from a Helm repository (index.yaml over HTTP(S)) instead of the Git path. */
+/** A chart from a Helm repository (index.yaml over HTTP(S)) or an OCI registry (oci://) instead of the Git path. */
 export interface HelmChartSource {
   repository: string;
   name: string;
@@ -154,11 +154,13 @@ function readChart(problems: Problems, value: unknown, at: string): HelmChartSou
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    const schemes = ['https:', 'http:', 'oci:'];
+    if (!url || !schemes.includes(url.protocol) || url.username || url.password || url.search || url.hash) {
       problems.add(
         `${at}.repository`,
-        `${JSON.stringify(repository)} is not an http(s) URL of a Helm repository`,
-        'give the URL index.yaml lives under, e.g. https://charts.example.com/stable, with credentials in secretRef',
+        `${JSON.stringify(repository)} is not an http(s) URL of a Helm repository, nor an oci:// registry path`,
+        'give the URL index.yaml lives under (https://charts.example.com/stable) or oci://registry.example.com/charts, ' +
+          'with credentials in secretRef',
       );
     }
   }

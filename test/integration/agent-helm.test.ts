@@ -17,6 +17,7 @@ import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import { kubectlTools } from '../harness/tools.ts';
 import { waitFor } from '../harness/process.ts';
+import { startRegistry, type TestRegistry } from '../harness/registry.ts';
 import {
   applyCd,
   condition,
@@ -334,6 +335,107 @@ describe('Helm charts from Git', () => {
       assert.ok(await configMap('catalog-catalog'), 'nothing pruned while the repository is down');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('takes a chart pushed by helm push to the real local registry (oci://, basic auth from a Secret)', async () => {
+    const registry = await startRegistry({ auth: 'htpasswd' });
+    try {
+      const publish = (version: string) => pushOciChart(registry, 'ledger', version);
+      await publish('0.9.0');
+      await publish('1.0.0');
+      await publish('1.3.0');
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'registry' },
+          stringData: { username: registry.username, password: registry.password },
+        },
+      });
+      const sha = await git.repos.createRepo('ledger-values', { 'env/.keep': '' }, { branch: 'main' });
+      const spec = (secretRef: string) => ({
+        url: git.repos.fileUrl('ledger-values'),
+        pullInterval: '1h',
+        timeout: '2m',
+        path: './env',
+        helm: { chart: { repository: `oci://${registry.host}/charts`, name: 'ledger', version: '~1.0.0 || ^1.2', secretRef } },
+      });
+      await applyCd(kube, { metadata: { name: 'ledger', namespace: ns }, spec: spec('registry') });
+      const cd = await waitForCd(kube, ns, 'ledger', (c) => attempted(sha)(c) && condition(c, 'Ready')?.status !== 'Unknown', 'oci sync');
+      assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+      assert.deepEqual((await configMap('ledger-ledger'))?.data, { chart: '1.3.0' });
+
+      // Without the registry's credentials: transient, reported, nothing pruned.
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nobody' }, stringData: { username: 'nobody', password: 'wrong' } },
+      });
+      await applyCd(kube, { metadata: { name: 'ledger', namespace: ns }, spec: spec('nobody') });
+      const refused = await waitForCd(
+        kube,
+        ns,
+        'ledger',
+        (c) => condition(c, 'Ready')?.reason === 'HelmRepositoryFailed',
+        'bad credentials',
+      );
+      assert.match(condition(refused, 'Ready')?.message ?? '', /HTTP 401 \(check spec\.helm\.chart\.secretRef\)/);
+      assert.ok(await configMap('ledger-ledger'), 'nothing pruned');
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  /** `helm package` and `helm push` of a one-ConfigMap chart to the registry's `charts/` path. */
+  async function pushOciChart(registry: TestRegistry, name: string, version: string): Promise<void> {
+    const home = join(work, 'home');
+    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+    const out = join(work, `oci-${registry.mode}-${name}-${version}`);
+    const src = join(out, name);
+    await mkdir(join(src, 'templates'), { recursive: true });
+    await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: ${version}\n`);
+    await writeFile(
+      join(src, 'templates', 'cm.yaml'),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-${name}\ndata:\n  chart: ${version}\n`,
+    );
+    await run(helm, ['package', src, '--destination', out], { env });
+    const auth = ['--username', registry.username, '--password', registry.password, '--plain-http'];
+    await run(helm, ['push', join(out, `${name}-${version}.tgz`), `oci://${registry.host}/charts`, ...auth], { env });
+  }
+
+  it("speaks the registry token flow (Bearer challenge, token from the realm with the Secret's credentials)", async () => {
+    const registry = await startRegistry({ auth: 'token' });
+    try {
+      await pushOciChart(registry, 'audit', '2.0.1');
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'token-registry' },
+          stringData: { username: registry.username, password: registry.password },
+        },
+      });
+      const sha = await git.repos.createRepo('audit-values', { 'env/.keep': '' }, { branch: 'main' });
+      await applyCd(kube, {
+        metadata: { name: 'audit', namespace: ns },
+        spec: {
+          url: git.repos.fileUrl('audit-values'),
+          pullInterval: '1h',
+          timeout: '2m',
+          path: './env',
+          helm: { chart: { repository: `oci://${registry.host}/charts`, name: 'audit', secretRef: 'token-registry' } },
+        },
+      });
+      const cd = await waitForCd(kube, ns, 'audit', (c) => attempted(sha)(c) && condition(c, 'Ready')?.status !== 'Unknown', 'token sync');
+      assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+      assert.deepEqual((await configMap('audit-audit'))?.data, { chart: '2.0.1' });
+    } finally {
+      await registry.stop();
     }
   });
 
