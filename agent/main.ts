@@ -143,7 +143,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     configMaps: (namespace, name, identity) => readConfigMapData(identity ? kube.rest.as(identity) : kube.rest, namespace, name),
     renderCache: new RenderCache(),
     source: createAgentSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log, registry }),
-    render: createRenderer({ kustomizeCommand: options.kustomizeCommand, helmBinary: options.helmBinary, limits: options.renderLimits }),
+    render: createRenderer({
+      kustomizeCommand: options.kustomizeCommand,
+      helmBinary: options.helmBinary,
+      registry,
+      limits: options.renderLimits,
+    }),
     health: createHealthAssessor({ clock }),
     crds: new CrdFactsReader(clock),
     events: new EventRecorder(kube.rest, { component: 'tidemark-agent', clock, log }),

@@ -109,7 +109,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
         // No watch cache: a one-off plan reads what it needs.
         kube: target.kube,
         source: createAgentSource({ cacheDir: options.cacheDir ?? join(tmpdir(), 'tidemark-cli-cache'), log, registry }),
-        render: createRenderer({ kustomizeCommand: options.kustomizeCommand, helmBinary: options.helmBinary }),
+        render: createRenderer({ kustomizeCommand: options.kustomizeCommand, helmBinary: options.helmBinary, registry }),
         health: createHealthAssessor({ clock }),
         crds: new CrdFactsReader(clock),
         clock,

@@ -15,7 +15,7 @@ import type { RenderedObject } from './types.ts';
 import { parseYaml } from './yaml.ts';
 import { describeSkippedHooks, mapHelmHook, type SkippedHook } from './helm-hooks.ts';
 import { fetchChart, type RepositoryAuth } from './chart-repository.ts';
-import { fetchOciChart } from './chart-oci.ts';
+import { fetchOciChart, type ChartRegistry } from './chart-oci.ts';
 
 /** What the agent knows besides spec.helm: the binary, and the defaults that come from the deployment. */
 export interface HelmOptions {
@@ -24,6 +24,8 @@ export interface HelmOptions {
   searchPath?: string | undefined;
   /** A bound of `helm template` alone; the render's deadline applies anyway. */
   timeoutMs?: number | undefined;
+  /** The shared registry client, for oci:// charts. */
+  registry?: ChartRegistry | undefined;
 }
 
 /** One chart render: spec.helm with the deployment's defaults resolved. */
@@ -181,15 +183,19 @@ export async function renderRepositoryChart(
   if (!source) throw terminal('InternalError', 'renderRepositoryChart without spec.helm.chart');
   const scratch = await mkdtemp(join(tmpdir(), 'tidemark-chart-'));
   try {
-    const fetch = source.repository.startsWith('oci://') ? fetchOciChart : fetchChart;
-    const fetched = await fetch(source, join(scratch, 'chart'), {
+    const fetchOptions = {
       auth: settings.auth,
       signal: budget.signal,
       limits: {
         timeoutMs: budget.remainingMs(),
         tar: { maxFiles: budget.limits.maxFiles, maxBytes: Math.max(1, budget.bytesLeft()) },
       },
-    });
+    };
+    let fetched: { version: string; dir: string };
+    if (source.repository.startsWith('oci://')) {
+      if (!options.registry) throw terminal('InternalError', 'no registry client for an oci:// chart');
+      fetched = await fetchOciChart(source, join(scratch, 'chart'), { ...fetchOptions, registry: options.registry });
+    } else fetched = await fetchChart(source, join(scratch, 'chart'), fetchOptions);
     const chartLabel = `${source.name} ${fetched.version} from ${source.repository}`;
     return await renderChart(root, dir, budget, settings, options, report, { root: scratch, dir: fetched.dir, label: chartLabel });
   } finally {

@@ -368,7 +368,7 @@ describe('Helm charts from Git', () => {
       assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
       assert.deepEqual((await configMap('ledger-ledger'))?.data, { chart: '1.3.0' });
 
-      // Without the registry's credentials: transient, reported, nothing pruned.
+      // Without the registry's credentials: the registry client's reason, retried (transient), nothing pruned.
       await kube.rest.request({
         method: 'POST',
         path: `/api/v1/namespaces/${ns}/secrets`,
@@ -379,10 +379,10 @@ describe('Helm charts from Git', () => {
         kube,
         ns,
         'ledger',
-        (c) => condition(c, 'Ready')?.reason === 'HelmRepositoryFailed',
+        (c) => condition(c, 'Ready')?.reason === 'RegistryUnauthorized' && condition(c, 'Reconciling')?.reason === 'ProgressingWithRetry',
         'bad credentials',
       );
-      assert.match(condition(refused, 'Ready')?.message ?? '', /HTTP 401 \(check spec\.helm\.chart\.secretRef\)/);
+      assert.match(condition(refused, 'Ready')?.message ?? '', /charts\/ledger: the registry refused the credentials/);
       assert.ok(await configMap('ledger-ledger'), 'nothing pruned');
     } finally {
       await registry.stop();
