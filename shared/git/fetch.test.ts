@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { removeCacheLeftovers } from './fetch.ts';
+import { fetchRevision, removeCacheLeftovers, repositoryCacheDir } from './fetch.ts';
 
 /** Every file under `dir`, relative, sorted. */
 async function files(dir: string): Promise<string[]> {
@@ -60,6 +61,37 @@ describe('removeCacheLeftovers', () => {
       assert.deepEqual(await removeCacheLeftovers(repo), []);
     } finally {
       await rm(repo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fetchRevision after a stopped checkout', () => {
+  it('checks the commit out again where an interrupted worktree add left a locked, missing worktree', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'tidemark-locked-worktree-'));
+    try {
+      const source = join(scratch, 'source');
+      const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+      await mkdir(source);
+      git(source, 'init', '--quiet', '--initial-branch=main');
+      await writeFile(join(source, 'cm.yaml'), 'kind: ConfigMap\n');
+      git(source, 'add', 'cm.yaml');
+      git(source, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'one');
+      const sha = git(source, 'rev-parse', 'HEAD');
+      const url = `file://${source}`;
+      const cache = join(scratch, 'cache');
+
+      const first = await fetchRevision(url, undefined, { branch: 'main' }, sha, cache);
+      first.release();
+      // What a killed `git worktree add` leaves: the worktree registered and locked, its directory gone.
+      const repo = join(repositoryCacheDir(cache, url), 'repo.git');
+      git(repo, 'worktree', 'lock', '--reason', 'initializing', first.dir);
+      await rm(first.dir, { recursive: true, force: true });
+
+      const again = await fetchRevision(url, undefined, { branch: 'main' }, sha, cache);
+      assert.deepEqual(await files(again.dir).then((f) => f.filter((name) => name !== '.git')), ['cm.yaml']);
+      again.release();
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

@@ -215,13 +215,23 @@ async function fetchLocked(
   if (!leases.has(dir) && !(await isCheckoutOf(dir, sha, local))) {
     await checkTreeSize(bare, sha, options);
     await rm(dir, { recursive: true, force: true });
+    // A git worktree add that was stopped (spec.timeout, a superseded or moved run) leaves its
+    // worktree locked with the directory missing; prune keeps such entries, and add refuses to
+    // reuse the path unless forced twice. We hold the cache lock and never lock worktrees ourselves.
+    await removeStaleWorktreeLocks(repo);
     await bare(['worktree', 'prune'], 'worktree');
-    await bare(['worktree', 'add', '--quiet', '--detach', '--force', '--', dir, sha], 'worktree');
+    await bare(['worktree', 'add', '--quiet', '--detach', '--force', '--force', '--', dir, sha], 'worktree');
   }
   const release = lease(dir);
   await pruneCheckouts(checkouts, dir, options.keepCheckouts ?? 2);
   await bare(['worktree', 'prune'], 'worktree');
   return { dir, sha, fetched, release };
+}
+
+/** Removes the lock of every registered worktree of `repo`; the caller holds the cache lock. */
+async function removeStaleWorktreeLocks(repo: string): Promise<void> {
+  const entries = await readdir(join(repo, 'worktrees'), { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) await rm(join(repo, 'worktrees', e.name, 'locked'), { force: true });
 }
 
 /** Repository caches this process has cleaned of an earlier process's leftovers. */
