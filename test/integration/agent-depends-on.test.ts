@@ -1,30 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { describe, it } from 'node:test';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import {
-  applyCd,
-  cdPath,
-  condition,
-  getCd,
-  getObject,
-  installCrds,
-  listEvents,
-  requestSync,
-  testClient,
-  testLogger,
-  waitForCd,
-} from '../harness/tidemark.ts';
+import { applyCd, cdPath, condition, getCd, getObject, listEvents, requestSync, testLogger, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 
 /*
  * spec.dependsOn on the real API server: a deployment waits for other ContinuousDeployments and
@@ -36,42 +16,21 @@ const configMap = (name: string, value: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('agent: spec.dependsOn', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('depends');
-    apps = await cluster.createNamespace('depends-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-depends-cache-'));
-    agent = await startAgent({ allowLocalGit: true, kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
+  const world = useAgentWorld('depends');
 
   const ready = (cd: ContinuousDeployment) => condition(cd, 'Ready')?.status === 'True';
   const reason = (want: string) => (cd: ContinuousDeployment) => condition(cd, 'Ready')?.reason === want;
-  const cm = (name: string) => getObject(kube, `/api/v1/namespaces/${apps}/configmaps/${name}`);
-  const deployment = (name: string, spec: Record<string, unknown>) =>
-    applyCd(kube, {
+  const cm = (name: string) => getObject(world().kube, `/api/v1/namespaces/${world().apps}/configmaps/${name}`);
+  const deployment = (name: string, spec: Record<string, unknown>) => {
+    const { kube, git, ns, apps } = world();
+    return applyCd(kube, {
       metadata: { name, namespace: ns },
       spec: { url: git.repos.fileUrl(name), pullInterval: '1h', targetNamespace: apps, ...spec },
     });
+  };
 
   it('waits for a ContinuousDeployment until it is Ready at its generation, then applies', async () => {
+    const { kube, git, ns } = world();
     // infra's path is not in Git yet: it fails, and app must wait.
     await git.repos.createRepo('infra', { 'README.md': 'later\n' }, { branch: 'main' });
     await git.repos.createRepo('app', { 'deploy/app.yaml': configMap('app-settings', 'one') }, { branch: 'main' });
@@ -102,6 +61,7 @@ describe('agent: spec.dependsOn', () => {
   });
 
   it('readyExpr replaces the default; a plain object dependency is missing, then Healthy', async () => {
+    const { kube, git, ns } = world();
     await git.repos.createRepo('gated', { 'deploy/gated.yaml': configMap('gated-settings', 'one') }, { branch: 'main' });
     await deployment('gated', {
       path: 'deploy',
@@ -124,6 +84,7 @@ describe('agent: spec.dependsOn', () => {
   });
 
   it('a cycle is reported on every member and nothing is applied', async () => {
+    const { kube, git, ns } = world();
     for (const name of ['loop-a', 'loop-b']) {
       await git.repos.createRepo(name, { 'deploy/x.yaml': configMap(`${name}-settings`, 'x') }, { branch: 'main' });
     }
@@ -142,6 +103,7 @@ describe('agent: spec.dependsOn', () => {
   });
 
   it('under --no-cross-namespace-refs a dependency in another namespace is a spec problem with its path', async () => {
+    const { cluster, kube, git, ns, apps, cacheDir } = world();
     const locked = await cluster.createNamespace('depends-locked');
     const lockdown = await startAgent({
       allowLocalGit: true,
@@ -172,6 +134,7 @@ describe('agent: spec.dependsOn', () => {
   });
 
   it('deleting a dependency waits for its dependents: they go first', async () => {
+    const { kube, ns } = world();
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'infra') });
     const held = await waitForCd(kube, ns, 'infra', reason('DeletionBlockedByDependents'), 'infra deletion held');
     assert.ok(held.metadata.deletionTimestamp);

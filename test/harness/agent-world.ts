@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/index.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { testCluster } from './cluster.ts';
+import type { ClusterAccess } from './control-plane.ts';
+import { startGitServers, type GitServers } from './git.ts';
+import { installCrds, testClient, testLogger } from './tidemark.ts';
+
+/** What a test of one in-process agent works with. */
+export interface AgentWorld {
+  cluster: ClusterAccess;
+  kube: KubeClient;
+  git: GitServers;
+  /** Where the ContinuousDeployments live (the agent watches only it), and where they apply. */
+  ns: string;
+  apps: string;
+  cacheDir: string;
+  agent: RunningAgent;
+}
+
+export interface AgentWorldOptions {
+  /** Serve the repositories over HTTP and SSH too; file:// always. */
+  http?: boolean;
+  ssh?: boolean;
+  workers?: number;
+  /** More `startAgent` options (a clock, lockdown flags); they win over the defaults. */
+  agent?: Partial<AgentOptions>;
+  /** Runs before the agent starts, e.g. to install the CRDs its deployments apply. */
+  setup?: (world: Omit<AgentWorld, 'agent'>) => Promise<void>;
+}
+
+/**
+ * Registers a describe block's hooks for tests of one `startAgent` in this process against the
+ * shared control plane and Git servers; everything is stopped and removed after the block.
+ */
+export function useAgentWorld(prefix: string, options: AgentWorldOptions = {}): () => AgentWorld {
+  let world: AgentWorld | undefined;
+  let partial: Omit<AgentWorld, 'agent'> | undefined;
+  before(async () => {
+    const cluster = await testCluster();
+    await installCrds(cluster);
+    const kube = testClient(cluster);
+    const git = await startGitServers({ http: options.http ?? false, ssh: options.ssh ?? false });
+    const ns = await cluster.createNamespace(prefix);
+    const apps = await cluster.createNamespace(`${prefix}-apps`);
+    const cacheDir = await mkdtemp(join(tmpdir(), `tidemark-${prefix}-cache-`));
+    partial = { cluster, kube, git, ns, apps, cacheDir };
+    await options.setup?.(partial);
+    const agent = await startAgent({
+      allowLocalGit: true,
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: ns,
+      cacheDir,
+      log: testLogger(),
+      workers: options.workers,
+      ...options.agent,
+    });
+    world = { ...partial, agent };
+  });
+  after(async () => {
+    await world?.agent.stop();
+    await partial?.git.stop();
+    await partial?.kube.close();
+    if (partial) await rm(partial.cacheDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!world) throw new Error('the agent world is used before its before() hook ran');
+    return world;
+  };
+}
