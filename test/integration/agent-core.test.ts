@@ -1,69 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
-import {
-  applyCd,
-  condition,
-  getCd,
-  getObject,
-  installCrds,
-  listEvents,
-  requestSync,
-  testClient,
-  testLogger,
-  waitForCd,
-} from '../harness/tidemark.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { useAgentWorld } from '../harness/agent-world.ts';
+import { applyCd, condition, getCd, getObject, listEvents, requestSync, waitForCd } from '../harness/tidemark.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 const configMap = (name: string, data: Record<string, string>, namespace?: string) => configMapYaml(name, data, { namespace });
 const deployment = deploymentYaml;
 
 describe('agent: Git to cluster', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
+  const world = useAgentWorld('agent', { http: true, ssh: true, workers: 4 });
 
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: true, ssh: true });
-    ns = await cluster.createNamespace('agent');
-    apps = await cluster.createNamespace('apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-agent-cache-'));
-    agent = await startAgent({
-      allowLocalGit: true,
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      workers: 4,
-    });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
-
-  const cm = (name: string, namespace = apps) => getObject(kube, `/api/v1/namespaces/${namespace}/configmaps/${name}`);
+  const cm = (name: string, namespace = world().apps) => getObject(world().kube, `/api/v1/namespaces/${namespace}/configmaps/${name}`);
 
   it('first sync creates everything and reports Synced with the revision', async () => {
+    const { kube, git, ns, apps } = world();
     const sha = await git.repos.createRepo(
       'infra',
       {
@@ -109,6 +59,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('a new commit that changes, adds and removes objects is applied and pruned', async () => {
+    const { kube, git, ns } = world();
     const sha = await git.repos.commitFiles(
       'infra',
       'infra',
@@ -129,6 +80,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('a broken commit changes nothing in the cluster and says why', async () => {
+    const { kube, git, ns } = world();
     const good = (await getCd(kube, ns, 'infra'))?.status?.lastAppliedRevision;
     const sha = await git.repos.commitFiles(
       'infra',
@@ -159,6 +111,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('an object the server rejects blocks the whole apply and is named', async () => {
+    const { kube, git, ns } = world();
     const sha = await git.repos.commitFiles(
       'infra',
       'infra',
@@ -187,6 +140,7 @@ describe('agent: Git to cluster', () => {
     ['duplicate objects', { 'x/a.yaml': configMap('dup', { a: '1' }), 'x/b.yaml': configMap('dup', { a: '2' }) }, 'DuplicateObject'],
   ] as const) {
     it(`bad input: ${name} → ${reason}`, async () => {
+      const { kube, git, ns, apps } = world();
       const repo = `bad-${reason.toLowerCase()}`;
       await git.repos.createRepo(repo, files, { branch: 'main' });
       const cdName = repo;
@@ -200,6 +154,7 @@ describe('agent: Git to cluster', () => {
   }
 
   it('an invalid spec: every problem in one condition and one Event, nothing fetched', async () => {
+    const { kube, ns, apps } = world();
     // Values the schema admits but git would refuse or misread: the agent names them all at once.
     await applyCd(kube, {
       metadata: { name: 'invalid-spec', namespace: ns },
@@ -221,6 +176,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('git.commit: the API server takes a full SHA-1 or SHA-256 and refuses an abbreviated one', async () => {
+    const { kube, ns } = world();
     const spec = (commit: string) => ({ url: 'https://git.example.test/org/infra.git', git: { commit }, suspend: true });
     for (const [name, commit] of [
       ['sha1', '5b1c0e8f0f3c2b8d8a1d0c9e7f6a5b4c3d2e1f00'],
@@ -237,6 +193,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('bad source: unreachable repository, missing branch, wrong password', async () => {
+    const { kube, git, ns } = world();
     await git.repos.createRepo('private', { 'deploy/cm.yaml': configMap('private-cm', { a: '1' }) }, { branch: 'main' });
     await kube.rest.request({
       method: 'POST',
@@ -273,6 +230,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('private repositories over HTTP (basic auth) and SSH (key + known_hosts)', async () => {
+    const { kube, git, ns, apps } = world();
     await kube.rest.request({
       method: 'POST',
       path: `/api/v1/namespaces/${ns}/secrets`,
@@ -310,6 +268,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('manual mode reports OutOfSync and applies only when a sync is requested', async () => {
+    const { kube, git, ns, apps } = world();
     const sha = await git.repos.createRepo('manual', { 'deploy/cm.yaml': configMap('manual-cm', { a: '1' }) }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'manual', namespace: ns },
@@ -326,6 +285,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('an empty render never prunes everything', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo('emptied', { 'deploy/cm.yaml': configMap('emptied-cm', { a: '1' }) }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'emptied', namespace: ns },
@@ -351,6 +311,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('prune: false keeps tracking what left Git, so turning prune on later removes it', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo(
       'unpruned',
       { 'd/keep.yaml': configMap('unpruned-keep', { a: '1' }), 'd/old.yaml': configMap('unpruned-old', { a: '1' }) },
@@ -381,6 +342,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('two ContinuousDeployments with different intervals poll side by side', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo('fast', { 'd/cm.yaml': configMap('fast-cm', { v: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('slow', { 'd/cm.yaml': configMap('slow-cm', { v: '1' }) }, { branch: 'main' });
     await applyCd(kube, {
@@ -403,6 +365,7 @@ describe('agent: Git to cluster', () => {
   });
 
   it('deleting the ContinuousDeployment deletes what it applied; orphan keeps it', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo('doomed', { 'd/cm.yaml': configMap('doomed-cm', { a: '1' }) }, { branch: 'main' });
     await git.repos.createRepo('kept', { 'd/cm.yaml': configMap('kept-cm', { a: '1' }) }, { branch: 'main' });
     await applyCd(kube, {
