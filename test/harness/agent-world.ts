@@ -19,7 +19,11 @@ export interface AgentWorld {
   apps: string;
   cacheDir: string;
   agent: RunningAgent;
+  /** Stops the agent and starts a new one with the same options and cache dir. */
+  restartAgent: () => Promise<void>;
 }
+
+type Parts = Omit<AgentWorld, 'agent' | 'restartAgent'>;
 
 export interface AgentWorldOptions {
   /** Serve the repositories over HTTP and SSH too; file:// always. */
@@ -29,7 +33,9 @@ export interface AgentWorldOptions {
   /** More `startAgent` options (a clock, lockdown flags); they win over the defaults. */
   agent?: Partial<AgentOptions>;
   /** Runs before the agent starts, e.g. to install the CRDs its deployments apply. */
-  setup?: (world: Omit<AgentWorld, 'agent'>) => Promise<void>;
+  setup?: (world: Parts) => Promise<void>;
+  /** Runs after the agent stopped, while the client still works, e.g. to delete those CRDs. */
+  cleanup?: (world: Parts) => Promise<void>;
 }
 
 /**
@@ -38,7 +44,7 @@ export interface AgentWorldOptions {
  */
 export function useAgentWorld(prefix: string, options: AgentWorldOptions = {}): () => AgentWorld {
   let world: AgentWorld | undefined;
-  let partial: Omit<AgentWorld, 'agent'> | undefined;
+  let partial: Parts | undefined;
   before(async () => {
     const cluster = await testCluster();
     await installCrds(cluster);
@@ -49,19 +55,29 @@ export function useAgentWorld(prefix: string, options: AgentWorldOptions = {}): 
     const cacheDir = await mkdtemp(join(tmpdir(), `tidemark-${prefix}-cache-`));
     partial = { cluster, kube, git, ns, apps, cacheDir };
     await options.setup?.(partial);
-    const agent = await startAgent({
-      allowLocalGit: true,
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      workers: options.workers,
-      ...options.agent,
-    });
-    world = { ...partial, agent };
+    const start = () =>
+      startAgent({
+        allowLocalGit: true,
+        kubeconfigPath: cluster.kubeconfigPath,
+        namespace: ns,
+        cacheDir,
+        log: testLogger(),
+        workers: options.workers,
+        ...options.agent,
+      });
+    const started: AgentWorld = {
+      ...partial,
+      agent: await start(),
+      restartAgent: async () => {
+        await started.agent.stop();
+        started.agent = await start();
+      },
+    };
+    world = started;
   });
   after(async () => {
     await world?.agent.stop();
+    if (partial) await options.cleanup?.(partial);
     await partial?.git.stop();
     await partial?.kube.close();
     if (partial) await rm(partial.cacheDir, { recursive: true, force: true });

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { describe, it } from 'node:test';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getCd, getObject, installCrds, listEvents, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getCd, getObject, listEvents, waitForCd } from '../harness/tidemark.ts';
 
 /*
  * Issue 14, the newest commit wins, on the real API server: a sync wave that never gets healthy
@@ -50,35 +41,15 @@ data:
 `;
 
 describe('the newest commit wins over a health wait', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('newest-wins');
-    apps = await cluster.createNamespace('newest-wins-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-newest-wins-'));
-    agent = await startAgent({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger(), allowLocalGit: true });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    if (ns) await cluster.deleteNamespace(ns);
-    if (apps) await cluster.deleteNamespace(apps);
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  const world = useAgentWorld('newest-wins', {
+    cleanup: async ({ cluster, ns, apps }) => {
+      await cluster.deleteNamespace(ns);
+      await cluster.deleteNamespace(apps);
+    },
   });
 
   it('a commit pushed during the wave wait supersedes the run and is applied at once, not after spec.timeout', async () => {
+    const { kube, git, ns, apps } = world();
     const first = await git.repos.createRepo('app', { 'deploy/api.yaml': DEPLOYMENT, 'deploy/after.yaml': configMap('1') });
     await applyCd(kube, {
       metadata: { name: 'app', namespace: ns },
