@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { rm } from 'node:fs/promises';
+import { describe, it } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { main } from '../../cli/main.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { configMapYaml } from '../harness/manifests.ts';
-import { applyCd, condition, getObject, installCrds, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
 import { kubectlTools } from '../harness/tools.ts';
 
 const run = promisify(execFile);
@@ -58,54 +50,29 @@ const gadget = (name: string, namespace: string, size: number) =>
 const nsYaml = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
 
 describe('agent: exactness', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
   const suffix = randomBytes(3).toString('hex');
   const createdNamespaces: string[] = [];
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('exact');
-    apps = await cluster.createNamespace('exact-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-exact-cache-'));
-    agent = await startAgent({
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      allowLocalGit: true,
-      workers: 4,
-    });
+  const world = useAgentWorld('exact', {
+    workers: 4,
+    cleanup: async ({ cluster, kube }) => {
+      for (const name of createdNamespaces) await cluster.deleteNamespace(name).catch(() => undefined);
+      await kube.rest
+        .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${GADGETS}` })
+        .catch(() => undefined);
+    },
   });
 
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    for (const name of createdNamespaces) await cluster.deleteNamespace(name).catch(() => undefined);
-    await kube?.rest
-      .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${GADGETS}` })
-      .catch(() => undefined);
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
-
-  const cd = (name: string, spec: Record<string, unknown>) =>
-    applyCd(kube, {
+  const cd = (name: string, spec: Record<string, unknown>) => {
+    const { kube, git, ns, apps } = world();
+    return applyCd(kube, {
       metadata: { name, namespace: ns },
       spec: { url: git.repos.fileUrl(name), path: 'deploy', pullInterval: '1h', targetNamespace: apps, ...spec },
     });
+  };
   const cli = async (...argv: string[]) => {
     let out = '';
     let err = '';
-    const code = await main([...argv, '--kubeconfig', cluster.kubeconfigPath], {
+    const code = await main([...argv, '--kubeconfig', world().cluster.kubeconfigPath], {
       out: (t) => void (out += t),
       err: (t) => void (err += t),
       env: {},
@@ -127,6 +94,7 @@ describe('agent: exactness', () => {
     ];
     for (const { name, policy, reason } of cases) {
       it(`${name}: OutOfSync with planned creates, no dry-run failure; tidemark diff lists them; a requested sync applies`, async () => {
+        const { kube, git, ns } = world();
         const target = `${name}-${suffix}`;
         createdNamespaces.push(target);
         // The commit adds the Namespace and the objects in it together.
@@ -173,6 +141,7 @@ describe('agent: exactness', () => {
   /** `kubectl get cd NAME` (v1.35) as a person reads it: the header and the row, split on runs of spaces. */
   const kubectlRow = async (name: string, wide = false): Promise<Record<string, string>> => {
     const { kubectl } = await kubectlTools();
+    const { cluster, ns } = world();
     const args = ['--kubeconfig', cluster.kubeconfigPath, 'get', 'continuousdeployments.tidemark.dev', '--namespace', ns];
     const { stdout } = await run(kubectl, [...args, ...(wide ? ['-o', 'wide'] : []), '--', name]);
     const [header, row, ...rest] = stdout.trimEnd().split('\n');
@@ -184,6 +153,7 @@ describe('agent: exactness', () => {
   };
 
   it('the printer columns: kubectl get shows health, sync, revision, location and the last sync time', async () => {
+    const { kube, git, ns, apps } = world();
     const sha = await git.repos.createRepo('columns', { 'deploy/cm.yaml': configMapYaml('columns', { a: '1' }) }, { branch: 'main' });
     await cd('columns', {});
     const status = await waitForCd(kube, ns, 'columns', (c) => c.status?.sync?.status === 'Synced', 'columns synced');
@@ -204,6 +174,7 @@ describe('agent: exactness', () => {
   });
 
   it('sync.status Unknown when the source cannot be read: Git gone after a sync, or its credentials Secret missing', async () => {
+    const { kube, git, ns } = world();
     const sha = await git.repos.createRepo('vanishing', { 'deploy/cm.yaml': configMapYaml('vanishing', { a: '1' }) }, { branch: 'main' });
     await cd('vanishing', {});
     await waitForCd(kube, ns, 'vanishing', (c) => c.status?.sync?.status === 'Synced', 'vanishing synced');
@@ -222,6 +193,7 @@ describe('agent: exactness', () => {
   });
 
   it('kustomize components: each component adds its objects and patches the base', async () => {
+    const { kube, git, ns, apps } = world();
     const component = (body: string) => `apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n${body}`;
     await git.repos.createRepo(
       'components',
@@ -255,6 +227,7 @@ describe('agent: exactness', () => {
   });
 
   it('a CRD, its custom resources and a Namespace with objects in one commit: planned as creates, then synced', async () => {
+    const { kube, git, ns, apps } = world();
     const target = `gadgets-${suffix}`;
     createdNamespaces.push(target);
     await git.repos.createRepo(
