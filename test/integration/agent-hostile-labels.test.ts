@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { describe, it } from 'node:test';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, getObject, installCrds, requestSync, testClient, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
 import { Resources } from '../../shared/api/resources.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { ObjectCache } from '../../shared/kube/object-cache.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { Logger } from '../../shared/log/index.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { systemClock } from '../../shared/time/clock.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 import { carriesOwnership, ownershipValue } from '../../agent/plan.ts';
 
 /*
@@ -54,51 +45,20 @@ const configMap = (name: string, color: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  color: ${color}\n`;
 
 describe('agent: hostile labels', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
-  let tenant: string;
-  let cacheDir: string;
   const lines: Array<Record<string, unknown>> = [];
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('hostile');
-    apps = await cluster.createNamespace('hostile-apps');
-    tenant = await cluster.createNamespace('hostile-tenant');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-hostile-cache-'));
-    agent = await startAgent({
-      allowLocalGit: true,
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: recordingLogger(lines),
-      workers: 4,
-    });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
+  const world = useAgentWorld('hostile', { workers: 4, agent: { log: recordingLogger(lines) } });
 
   /** Runs started for a ContinuousDeployment: a run has started by the time its status shows. */
   const runsOf = (name: string) =>
-    lines.filter((l) => l.msg === '(child)' && l.controller === 'continuousdeployment' && l.object === `${ns}/${name}`).length;
+    lines.filter((l) => l.msg === '(child)' && l.controller === 'continuousdeployment' && l.object === `${world().ns}/${name}`).length;
   const synced = (cd: ContinuousDeployment) => cd.status?.sync?.status === 'Synced' && (cd.status.resources ?? []).length === 1;
   const syncAndWait = async (name: string, what: string) => {
+    const { kube, ns } = world();
     const stamp = await requestSync(kube, ns, name);
     return waitForCd(kube, ns, name, (c) => c.status?.lastHandledRequestedAt === stamp, what);
   };
   const deploy = async (name: string) => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo(name, { 'deploy/cm.yaml': configMap(`${name}-settings`, 'blue') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name, namespace: ns },
@@ -109,6 +69,8 @@ describe('agent: hostile labels', () => {
   const cmPath = (namespace: string, name?: string) => `/api/v1/namespaces/${namespace}/configmaps${name ? `/${name}` : ''}`;
 
   it(`${FORGED} ConfigMaps labelled with another tenant's deployment do not reconcile it; the cache keeps slim copies`, async () => {
+    const { cluster, kube, ns, apps } = world();
+    const tenant = await cluster.createNamespace('hostile-tenant');
     await deploy('victim');
     await deploy('sentinel');
     await syncAndWait('victim', 'victim: settled');
