@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Agent } from 'undici';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { serverWrites } from '../harness/metrics.ts';
 import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
-import { applyCd, condition, getObject, installCrds, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 
 /*
  * spec.ignore on the real API server: an HPA-like actor (field manager kube-controller-manager,
@@ -71,57 +62,39 @@ const scaleProbe = (name: string, value: string) =>
   `apiVersion: ${GROUP}/v1\nkind: ScaleProbe\nmetadata:\n  name: ${name}\nspec:\n  value: "${value}"\n  replicas: 2\n`;
 
 describe('agent: spec.ignore', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
   let metrics: Agent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await installProbeCrd(kube, SCALE_CRD);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('ignore');
-    apps = await cluster.createNamespace('ignore-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-ignore-cache-'));
-    agent = await startAgent({ allowLocalGit: true, kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    await kube?.rest
-      .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SCALE_CRD.metadata.name}` })
-      .catch(() => undefined);
-    await kube?.close();
-    await metrics?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  const world = useAgentWorld('ignore', {
+    setup: async ({ cluster, kube }) => {
+      metrics = new Agent({ connect: { ca: cluster.info.caPem } });
+      await installProbeCrd(kube, SCALE_CRD);
+    },
+    cleanup: async ({ kube }) => {
+      await kube.rest
+        .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SCALE_CRD.metadata.name}` })
+        .catch(() => undefined);
+      await metrics.close();
+    },
   });
 
   const synced = (cd: ContinuousDeployment) =>
     cd.status?.sync?.status === 'Synced' && (cd.status.resources ?? []).length > 0 && condition(cd, 'Ready')?.status === 'True';
   const syncAndWait = async (name: string, what: string) => {
+    const { kube, ns } = world();
     const stamp = await requestSync(kube, ns, name);
     return waitForCd(kube, ns, name, (c) => c.status?.lastHandledRequestedAt === stamp, what);
   };
   /** What an HPA does: a merge patch of the scale subresource, as kube-controller-manager. */
   const scaleAsHpa = (path: string, replicas: number) =>
-    kube.rest.request<KubeObject>({
+    world().kube.rest.request<KubeObject>({
       method: 'PATCH',
       path: `${path}/scale`,
       query: { fieldManager: 'kube-controller-manager' },
       contentType: 'application/merge-patch+json',
       body: { spec: { replicas } },
     });
-  const replicasOf = async (path: string) => ((await getObject(kube, path))?.spec as { replicas?: number } | undefined)?.replicas;
+  const replicasOf = async (path: string) => ((await getObject(world().kube, path))?.spec as { replicas?: number } | undefined)?.replicas;
   const ownersOfReplicas = async (path: string) =>
-    ((await getObject(kube, path))?.metadata.managedFields ?? [])
+    ((await getObject(world().kube, path))?.metadata.managedFields ?? [])
       .filter((m) => {
         const spec = (m as { fieldsV1?: { 'f:spec'?: Record<string, unknown> } }).fieldsV1?.['f:spec'];
         return spec !== undefined && 'f:replicas' in spec;
@@ -130,6 +103,7 @@ describe('agent: spec.ignore', () => {
       .sort();
 
   it('paths: an HPA owns spec.replicas of a Deployment — Synced, and neither a sync nor a new revision resets it', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo('hpa', { 'deploy/web.yaml': deployment('web', 'nginx:1.25') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'hpa', namespace: ns },
@@ -170,6 +144,7 @@ describe('agent: spec.ignore', () => {
   });
 
   it('without the rule the same scale is drift and the agent puts replicas back (the test can fail)', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo('nohpa', { 'deploy/api.yaml': deployment('api', 'nginx:1.25') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'nohpa', namespace: ns },
@@ -183,6 +158,7 @@ describe('agent: spec.ignore', () => {
   });
 
   it('managedFieldsManagers: what kube-controller-manager owns is left alone, with zero writes (counted by the server)', async () => {
+    const { cluster, kube, git, ns, apps } = world();
     await git.repos.createRepo('mgr', { 'deploy/probe.yaml': scaleProbe('probe', 'one') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'mgr', namespace: ns },
