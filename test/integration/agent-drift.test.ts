@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Agent } from 'undici';
-import { testCluster } from '../harness/cluster.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { serverWrites } from '../harness/metrics.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
 import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { waitFor } from '../harness/process.ts';
-import {
-  applyCd,
-  condition,
-  getObject,
-  installCrds,
-  listEvents,
-  requestSync,
-  testClient,
-  testLogger,
-  waitForCd,
-} from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, listEvents, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 
 /*
  * Drift and self-heal against the real API server and controller manager: no false drift from
@@ -65,54 +46,28 @@ const probe = (name: string, value: string) =>
   `apiVersion: ${PROBE_GROUP}/v1\nkind: NoopProbe\nmetadata:\n  name: ${name}\nspec:\n  value: "${value}"\n`;
 
 describe('agent: drift and self-heal', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
   let metrics: Agent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await installProbeCrd(kube, PROBE_CRD);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('drift');
-    apps = await cluster.createNamespace('drift-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-drift-cache-'));
-    agent = await startAgent(agentOptions());
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    await kube?.rest
-      .request({
-        method: 'DELETE',
-        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
-      })
-      .catch(() => undefined);
-    await kube?.close();
-    await metrics?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
-
-  const agentOptions = () => ({
-    allowLocalGit: true,
-    kubeconfigPath: cluster.kubeconfigPath,
-    namespace: ns,
-    cacheDir,
-    log: testLogger(),
+  const world = useAgentWorld('drift', {
     workers: 4,
+    setup: async ({ cluster, kube }) => {
+      metrics = new Agent({ connect: { ca: cluster.info.caPem } });
+      await installProbeCrd(kube, PROBE_CRD);
+    },
+    cleanup: async ({ kube }) => {
+      await kube.rest
+        .request({
+          method: 'DELETE',
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
+        })
+        .catch(() => undefined);
+      await metrics.close();
+    },
   });
-  const cmPath = (name: string) => `/api/v1/namespaces/${apps}/configmaps/${name}`;
-  const dataOf = async (name: string) => (await getObject(kube, cmPath(name)))?.data as Record<string, string> | undefined;
+
+  const cmPath = (name: string) => `/api/v1/namespaces/${world().apps}/configmaps/${name}`;
+  const dataOf = async (name: string) => (await getObject(world().kube, cmPath(name)))?.data as Record<string, string> | undefined;
   const editAsKubectl = (path: string, body: Record<string, unknown>) =>
-    kube.rest.request<KubeObject>({
+    world().kube.rest.request<KubeObject>({
       method: 'PATCH',
       path,
       query: { fieldManager: 'kubectl-edit' },
@@ -125,11 +80,13 @@ describe('agent: drift and self-heal', () => {
     (cd.status.resources ?? []).every((r) => r.status === 'Synced');
   /** Requests a sync and waits until the agent has answered exactly that request. */
   const syncAndWait = async (name: string, what: string) => {
+    const { kube, ns } = world();
     const stamp = await requestSync(kube, ns, name);
     return waitForCd(kube, ns, name, (c) => c.status?.lastHandledRequestedAt === stamp, what);
   };
 
   it("defaulted fields and other managers' fields are no drift, over repeated reconciles", async () => {
+    const { kube, git, ns, apps } = world();
     const sha = await git.repos.createRepo(
       'steady',
       {
@@ -194,6 +151,7 @@ describe('agent: drift and self-heal', () => {
   });
 
   it('a no-op reconcile sends no write to the API server (counted by the server)', async () => {
+    const { cluster, kube, ns, apps, restartAgent } = world();
     // Counted: every non-dry-run POST/PUT/PATCH/DELETE the API server served for the probe kind,
     // which only the "steady" ContinuousDeployment manages (the counter has no namespace label,
     // and other test files write ConfigMaps and Deployments on a shared cluster; the agent writes
@@ -208,8 +166,7 @@ describe('agent: drift and self-heal', () => {
     assert.equal(cd.status?.sync?.status, 'Synced');
     // A restarted agent has no memory of what it applied and fills its cache from a list: it
     // compares every object with a server-side dry-run and still finds nothing to write.
-    await agent.stop();
-    agent = await startAgent(agentOptions());
+    await restartAgent();
     const again = await syncAndWait('steady', 'steady: no-op reconcile after a restart');
     assert.equal(again.status?.sync?.status, 'Synced', JSON.stringify(again.status));
     assert.equal(await serverWrites(cluster, metrics, PROBE_GROUP, PROBE_PLURAL), before, 'no write for an object that is in sync');
@@ -226,6 +183,7 @@ describe('agent: drift and self-heal', () => {
   });
 
   it('selfHeal: an edit and a deletion are reverted through the watch, without a sync request or pull', async () => {
+    const { kube, git, ns, apps } = world();
     const sha = await git.repos.createRepo(
       'healer',
       {
@@ -272,6 +230,7 @@ describe('agent: drift and self-heal', () => {
   });
 
   it('selfHeal false: drift is reported as OutOfSync and left alone until a sync is requested', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo(
       'watcher',
       {
