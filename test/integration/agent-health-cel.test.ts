@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { describe, it } from 'node:test';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getObject, installCrds, requestSync, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import { systemClock, type Clock } from '../../shared/time/clock.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 
 /*
  * User-written CEL health checks (spec.healthCheckExprs), extra objects to wait for
@@ -58,74 +49,49 @@ const READY = "status.conditions.exists(c, c.type == 'Ready' && c.status == 'Tru
 const BROKEN = "status.conditions.exists(c, c.type == 'Ready' && c.status == 'False' && c.reason == 'Broken')";
 
 describe('agent: CEL health checks and custom resources without status', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
   let plain: string;
-  let cacheDir: string;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    for (const c of CRDS) {
-      await kube.rest.request({
-        method: 'PATCH',
-        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.metadata.name}`,
-        query: { fieldManager: 'tidemark-test', force: true },
-        contentType: 'application/apply-patch+yaml',
-        body: c,
-      });
-    }
-    await waitFor(
-      async () => {
-        for (const c of CRDS) {
-          const live = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.metadata.name}`);
-          const conditions = (live?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
-          if (!conditions.some((x) => x.type === 'Established' && x.status === 'True')) return false;
-        }
-        return true;
-      },
-      { timeoutMs: 60_000, what: 'test CRDs established' },
-    );
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('cel');
-    apps = await cluster.createNamespace('cel-apps');
-    plain = await cluster.createNamespace('cel-plain');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-cel-cache-'));
-    // An hour ahead: every object is far past the old 30 s grace for custom resources without
-    // status, so only what their CRD declares can keep one Progressing.
-    const clock: Clock = { now: () => systemClock.now() + HOUR, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-    agent = await startAgent({
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      allowLocalGit: true,
-      workers: 2,
-      clock,
-    });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    for (const c of CRDS) {
-      await kube?.rest
-        .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.metadata.name}` })
-        .catch(() => undefined);
-    }
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  // An hour ahead: every object is far past the old 30 s grace for custom resources without
+  // status, so only what their CRD declares can keep one Progressing.
+  const clock: Clock = { now: () => systemClock.now() + HOUR, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
+  const world = useAgentWorld('cel', {
+    workers: 2,
+    agent: { clock },
+    setup: async ({ cluster, kube }) => {
+      for (const c of CRDS) {
+        await kube.rest.request({
+          method: 'PATCH',
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.metadata.name}`,
+          query: { fieldManager: 'tidemark-test', force: true },
+          contentType: 'application/apply-patch+yaml',
+          body: c,
+        });
+      }
+      await waitFor(
+        async () => {
+          for (const c of CRDS) {
+            const live = await getObject(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.metadata.name}`);
+            const conditions = (live?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
+            if (!conditions.some((x) => x.type === 'Established' && x.status === 'True')) return false;
+          }
+          return true;
+        },
+        { timeoutMs: 60_000, what: 'test CRDs established' },
+      );
+      plain = await cluster.createNamespace('cel-plain');
+    },
+    cleanup: async ({ kube }) => {
+      for (const c of CRDS) {
+        await kube.rest
+          .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${c.metadata.name}` })
+          .catch(() => undefined);
+      }
+    },
   });
 
   const gizmoPath = (namespace: string, name: string) => `/apis/${GROUP}/v1/namespaces/${namespace}/gizmos/${name}`;
   /** Plays the Gizmo controller: writes status through the status subresource. */
   const writeStatus = (namespace: string, name: string, status: Record<string, unknown>) =>
-    kube.rest.request({
+    world().kube.rest.request({
       method: 'PATCH',
       path: `${gizmoPath(namespace, name)}/status`,
       contentType: 'application/merge-patch+json',
@@ -136,12 +102,14 @@ describe('agent: CEL health checks and custom resources without status', () => {
   });
   /** Requests a sync and waits until the agent has answered exactly that request. */
   const syncAndWait = async (name: string, check: (cd: ContinuousDeployment) => boolean, what: string) => {
+    const { kube, ns } = world();
     const stamp = await requestSync(kube, ns, name);
     return waitForCd(kube, ns, name, (cd) => cd.status?.lastHandledRequestedAt === stamp && check(cd), what);
   };
   const healthOf = (cd: ContinuousDeployment, name: string) => cd.status?.resources?.find((r) => r.name === name)?.health;
 
   it('a custom resource is as healthy as its expressions say; extra healthChecks objects are waited for and reported', async () => {
+    const { kube, git, ns, apps } = world();
     // Outside Git: an object the deployment only watches, already ready.
     await kube.rest.request({
       method: 'POST',
@@ -201,6 +169,7 @@ describe('agent: CEL health checks and custom resources without status', () => {
   });
 
   it('without expressions, a custom resource whose CRD has a status subresource is Progressing until status is written', async () => {
+    const { kube, git, ns } = world();
     await git.repos.createRepo('plain', { 'deploy/gizmo.yaml': gizmo('g2') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'plain', namespace: ns },
@@ -217,6 +186,7 @@ describe('agent: CEL health checks and custom resources without status', () => {
   });
 
   it('a bad expression is a spec problem with its field path, in the Ready condition, not a crash', async () => {
+    const { kube, git, ns } = world();
     await git.repos.createRepo('broken', { 'deploy/gizmo.yaml': gizmo('g3') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'broken', namespace: ns },
