@@ -1,35 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Agent } from 'undici';
-import { testCluster } from '../harness/cluster.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { serverWrites } from '../harness/metrics.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
 import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { waitFor } from '../harness/process.ts';
-import {
-  applyCd,
-  cdPath,
-  condition,
-  getCd,
-  getObject,
-  installCrds,
-  requestSync,
-  testClient,
-  testLogger,
-  waitForCd,
-} from '../harness/tidemark.ts';
+import { applyCd, cdPath, condition, getCd, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { systemClock } from '../../shared/time/clock.ts';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 /*
@@ -67,60 +48,35 @@ const probe = (name: string, value: string) =>
   `apiVersion: ${PROBE_GROUP}/v1\nkind: OptionProbe\nmetadata:\n  name: ${name}\nspec:\n  value: "${value}"\n`;
 
 describe('agent: sync options', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
   let metrics: Agent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
   const createdNamespaces: string[] = [];
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    metrics = new Agent({ connect: { ca: cluster.info.caPem } });
-    await installProbeCrd(kube, PROBE_CRD);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('options');
-    apps = await cluster.createNamespace('options-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-options-cache-'));
-    agent = await startAgent({
-      allowLocalGit: true,
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      workers: 4,
-    });
+  const world = useAgentWorld('options', {
+    workers: 4,
+    setup: async ({ cluster, kube }) => {
+      metrics = new Agent({ connect: { ca: cluster.info.caPem } });
+      await installProbeCrd(kube, PROBE_CRD);
+    },
+    cleanup: async ({ cluster, kube }) => {
+      for (const name of createdNamespaces) await cluster.deleteNamespace(name).catch(() => undefined);
+      await kube.rest
+        .request({
+          method: 'DELETE',
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
+        })
+        .catch(() => undefined);
+      await metrics.close();
+    },
   });
 
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    for (const name of createdNamespaces) await cluster.deleteNamespace(name).catch(() => undefined);
-    await kube?.rest
-      .request({
-        method: 'DELETE',
-        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PROBE_CRD.metadata.name}`,
-      })
-      .catch(() => undefined);
-    await kube?.close();
-    await metrics?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
-
-  const cmPath = (name: string, namespace = apps) => `/api/v1/namespaces/${namespace}/configmaps/${name}`;
-  const deployPath = (name: string) => `/apis/apps/v1/namespaces/${apps}/deployments/${name}`;
+  const cmPath = (name: string, namespace = world().apps) => `/api/v1/namespaces/${namespace}/configmaps/${name}`;
+  const deployPath = (name: string) => `/apis/apps/v1/namespaces/${world().apps}/deployments/${name}`;
   const synced = (cd: ContinuousDeployment) => cd.status?.sync?.status === 'Synced';
   const appliedAt = (sha: string) => (cd: ContinuousDeployment) => cd.status?.lastAppliedRevision === `main@sha1:${sha}`;
   /** Waits until an object is gone; on timeout the error shows what still holds it (finalizers, deletion time). */
   const waitGone = async (path: string, what: string, timeoutMs = 60_000) => {
     let last: KubeObject | undefined;
     try {
-      await waitFor(async () => (last = await getObject(kube, path)) === undefined, { timeoutMs, what });
+      await waitFor(async () => (last = await getObject(world().kube, path)) === undefined, { timeoutMs, what });
     } catch (err) {
       const meta = last?.metadata;
       throw new Error(
@@ -131,19 +87,23 @@ describe('agent: sync options', () => {
     }
   };
   const deleteCd = async (name: string) => {
+    const { kube, ns } = world();
     await kube.rest.request({ method: 'DELETE', path: cdPath(ns, name) });
     await waitFor(async () => (await getCd(kube, ns, name)) === undefined, {
       timeoutMs: 60_000,
       what: `${name} finalized`,
     });
   };
-  const cd = (name: string, spec: Record<string, unknown>) =>
-    applyCd(kube, {
+  const cd = (name: string, spec: Record<string, unknown>) => {
+    const { kube, git, ns, apps } = world();
+    return applyCd(kube, {
       metadata: { name, namespace: ns },
       spec: { url: git.repos.fileUrl(name), path: 'deploy', pullInterval: '1h', targetNamespace: apps, ...spec },
     });
+  };
 
   it('createNamespace creates a missing targetNamespace and never deletes it', async () => {
+    const { kube, git, ns } = world();
     const target = `created-${randomBytes(3).toString('hex')}`;
     createdNamespaces.push(target);
     assert.equal(await getObject(kube, `/api/v1/namespaces/${target}`), undefined);
@@ -170,6 +130,7 @@ describe('agent: sync options', () => {
   });
 
   it('applyOutOfSyncOnly sends only the changed object on a new commit; without it every object is re-sent', async () => {
+    const { cluster, kube, git, ns, apps } = world();
     const files = (changed: string) => ({
       'deploy/a.yaml': probe('a', changed),
       'deploy/b.yaml': probe('b', 'same'),
@@ -200,6 +161,7 @@ describe('agent: sync options', () => {
   });
 
   it('replace writes with update/create instead of server-side apply', async () => {
+    const { kube, git, ns } = world();
     const managers = async (path: string) =>
       ((await getObject(kube, path))?.metadata.managedFields as Array<{ manager: string; operation: string }>).map(
         (m) => `${m.manager}:${m.operation}`,
@@ -244,6 +206,7 @@ describe('agent: sync options', () => {
   });
 
   it('Argo CD sync-options per object: Replace=true updates, Prune=false keeps, SkipDryRunOnMissingResource=true skips', async () => {
+    const { kube, git, ns } = world();
     const annotated = (name: string, annotations: Record<string, string>, data: Record<string, string> = { a: '1' }) => {
       const lines = Object.entries(annotations)
         .map(([k, v]) => `    ${k}: "${v}"`)
@@ -295,6 +258,7 @@ describe('agent: sync options', () => {
   });
 
   it('force: an immutable-field change fails clearly without it and recreates the object with it', async () => {
+    const { kube, git, ns, apps } = world();
     const jobPath = `/apis/batch/v1/namespaces/${apps}/jobs/migrate`;
     await git.repos.createRepo('forcer', { 'deploy/job.yaml': job('migrate', 'v1') }, { branch: 'main' });
     await cd('forcer', {});
@@ -330,6 +294,7 @@ describe('agent: sync options', () => {
 
   describe('pruneLast', () => {
     it('prunes only after the applied objects are healthy', async () => {
+      const { kube, git, ns, apps } = world();
       await git.repos.createRepo(
         'lastly',
         {
@@ -374,6 +339,7 @@ describe('agent: sync options', () => {
     });
 
     it('prunes when the health wait times out', async () => {
+      const { kube, git, ns } = world();
       await git.repos.createRepo(
         'lastly-timeout',
         {
@@ -393,6 +359,7 @@ describe('agent: sync options', () => {
   });
 
   it("prunePropagationPolicy: orphan keeps a pruned Deployment's ReplicaSet, background and foreground delete it", async () => {
+    const { kube, git, ns, apps } = world();
     const policies = ['orphan', 'background', 'foreground'] as const;
     const replicaSetsOf = async (deploymentName: string) => {
       const list = await kube.rest.request<{ items: KubeObject[] }>({
@@ -470,6 +437,7 @@ describe('agent: sync options', () => {
   });
 
   it('skipSchemaValidation with an unknown field: applied where the server can skip it, a clear error on Kubernetes < 1.25', async () => {
+    const { kube, git, ns } = world();
     const version = await kube.rest.request<{ major: string; minor: string }>({ method: 'GET', path: '/version' });
     const minor = Number.parseInt(version.minor, 10);
     await git.repos.createRepo('lenient', { 'deploy/cm.yaml': configMap('lenient', { a: '1' }, 'bogusField: true\n') }, { branch: 'main' });
@@ -491,6 +459,7 @@ describe('agent: sync options', () => {
   });
 
   it('sync windows: a deny window blocks automatic syncs; manualSync lets a requested sync through', async () => {
+    const { kube, git, ns } = world();
     // A daily window that fired a minute ago (UTC) blocks for the next hour or so, with a known end;
     // one that fires every minute for an hour never closes, so it has no end to report.
     const minuteAgo = new Date(Date.now() - 60_000);
@@ -537,6 +506,7 @@ describe('agent: sync options', () => {
   });
 
   it('sync windows: a seconds field or an overlong window is refused as a spec error', async () => {
+    const { kube, git, ns } = world();
     await git.repos.createRepo('bad-window', { 'deploy/cm.yaml': configMap('bad-window', { a: '1' }) }, { branch: 'main' });
     // The CRD schema refuses six fields at the API server; the agent refuses the rest itself.
     await assert.rejects(
