@@ -7,7 +7,14 @@ import { fileURLToPath } from 'node:url';
  * Libraries only some deployments need, each several MiB resident once loaded: they must load on
  * first use, never when the agent starts (bench item 7 counts every MiB of an idle agent).
  */
-const LOADED_ON_FIRST_USE = ['openpgp', 'age-encryption', '@bufbuild/cel', '@kubernetes/client-node'];
+const LOADED_ON_FIRST_USE = [
+  'openpgp',
+  'age-encryption',
+  '@bufbuild/cel',
+  '@kubernetes/client-node',
+  // Not used by the agent at all: its API and Git clients run on node:http (ADR 0014).
+  'undici',
+];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

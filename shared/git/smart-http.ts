@@ -1,7 +1,7 @@
 import { getCACertificates } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
 import { LruMap } from '../cache/lru.ts';
 import { isTidemarkError } from '../errors/index.ts';
+import { HttpBodyTooLarge, HttpPool } from '../http/client.ts';
 import { timeoutSignal } from '../time/timer.ts';
 import { credentialsFingerprint } from './credentials.ts';
 import { GitErrorCode, gitError, scrubSecrets } from './errors.ts';
@@ -30,7 +30,7 @@ const USER_AGENT = 'git/2.39-tidemark';
 const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'];
 
 /** One connection pool per trust root (a deployment's own CA, or the machine's), reused across polls. */
-const agents = new LruMap<string, Agent>(64, (agent) => void agent.close());
+const agents = new LruMap<string, HttpPool>(64, (pool) => void pool.close());
 /** Repositories whose server answered in protocol v2: later polls skip the discovery request. */
 const speaksV2 = new LruMap<string, true>(4096);
 
@@ -47,8 +47,8 @@ export async function listRefsOverHttp(
   const secrets = secretValues(creds);
   const deadline = timeoutSignal(options.timeoutMs ?? TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
-  const dispatcher = agentFor(parsed.protocol === 'https:', creds?.caFile);
-  const call: Call = { base, dispatcher, headers: authHeaders(creds), secrets, signal };
+  const pool = poolFor(parsed.protocol === 'https:', creds?.caFile);
+  const call: Call = { base, pool, headers: authHeaders(creds), secrets, signal };
   try {
     if (!speaksV2.has(base)) {
       const discovered = await discover(call);
@@ -66,7 +66,7 @@ export async function listRefsOverHttp(
 
 interface Call {
   base: string;
-  dispatcher: Dispatcher;
+  pool: HttpPool;
   headers: Record<string, string>;
   secrets: readonly string[];
   signal: AbortSignal;
@@ -110,39 +110,33 @@ async function send(call: Call, method: 'GET' | 'POST', path: string, expectType
     headers['content-type'] = 'application/x-git-upload-pack-request';
     headers['accept'] = 'application/x-git-upload-pack-result';
   }
-  const response = await request(`${call.base}${path}`, {
+  const response = await call.pool.request(`${call.base}${path}`, {
     method,
     headers,
-    ...(body ? { body } : {}),
-    dispatcher: call.dispatcher,
+    body,
     signal: call.signal,
   });
   const status = response.statusCode;
   if (status !== 200) {
-    await response.body.dump();
+    await response.dump();
     if (status >= 300 && status < 400) return undefined;
     throw statusError(status, call);
   }
   const type = String(response.headers['content-type'] ?? '');
   if (!type.startsWith(expectType)) {
-    await response.body.dump();
+    await response.dump();
     return undefined;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_RESPONSE_BYTES) {
-      await response.body.dump().catch(() => undefined);
-      throw gitError(
-        GitErrorCode.RepositoryTooLarge,
-        `the ref listing of ${where(call)} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`,
-        'follow a branch or tag rather than a semver range over a repository with this many tags',
-      );
-    }
-    chunks.push(chunk as Buffer);
+  try {
+    return await response.bytes(MAX_RESPONSE_BYTES);
+  } catch (err) {
+    if (!(err instanceof HttpBodyTooLarge)) throw err;
+    throw gitError(
+      GitErrorCode.RepositoryTooLarge,
+      `the ref listing of ${where(call)} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`,
+      'follow a branch or tag rather than a semver range over a repository with this many tags',
+    );
   }
-  return Buffer.concat(chunks);
 }
 
 /** The statuses git reports as `The requested URL returned error: N`, with the same codes. */
@@ -237,30 +231,25 @@ function secretValues(creds: GitCredentials | undefined): string[] {
 
 /**
  * git trusts the machine's CA store, or only `caFile` when the Secret has one (http.sslCAInfo);
- * the pool is built the same way. Plain http:// never reads the store: its ~900 certificates cost
- * more than a megabyte held for nothing.
+ * the pool is built the same way. Plain http:// never reads the store, and an HTTPS pool parses its
+ * ~900 certificates into its TLS context once and keeps no copy of their text.
  */
-function agentFor(tls: boolean, caFile: string | undefined): Agent {
+function poolFor(tls: boolean, caFile: string | undefined): HttpPool {
   const key = !tls ? 'plain' : caFile === undefined ? 'system' : credentialsFingerprint({ caFile });
-  let agent = agents.get(key);
-  if (!agent) {
-    const connect = tls ? { ca: caFile ?? machineCAs() } : {};
-    agent = new Agent({ connect, keepAliveTimeout: 60_000, connections: 8 });
-    agents.set(key, agent);
+  let pool = agents.get(key);
+  if (!pool) {
+    pool = new HttpPool({ ...(tls ? { ca: caFile ?? machineCAs() } : {}), keepAliveMs: 60_000, maxSockets: 8 });
+    agents.set(key, pool);
   }
-  return agent;
+  return pool;
 }
 
-let machine: string[] | undefined;
 function machineCAs(): string[] {
-  if (!machine) {
-    let system: string[] = [];
-    try {
-      system = getCACertificates('system');
-    } catch {
-      // No readable system store: Node's bundled roots remain, as for every other HTTPS client here.
-    }
-    machine = [...new Set([...getCACertificates('default'), ...system])];
+  let system: string[] = [];
+  try {
+    system = getCACertificates('system');
+  } catch {
+    // No readable system store: Node's bundled roots remain, as for every other HTTPS client here.
   }
-  return machine;
+  return [...new Set([...getCACertificates('default'), ...system])];
 }

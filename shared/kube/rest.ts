@@ -1,6 +1,6 @@
-import { Agent, request } from 'undici';
+import { HttpPool } from '../http/client.ts';
+import type { HttpResponse } from '../http/client.ts';
 import { recordKubeRequest } from '../metrics/index.ts';
-import type { Dispatcher } from 'undici';
 import { transient } from '../errors/index.ts';
 import { KubeApiError } from './errors.ts';
 import type { ServiceAccountIdentity } from './impersonation.ts';
@@ -28,41 +28,37 @@ export interface RequestStats {
 }
 
 /** One connection pool per cluster and client certificate, shared by a client and its impersonating views. */
-class DispatcherPool {
-  private dispatcher: Dispatcher | undefined;
-  /** The client certificate the dispatcher was built with; an exec plugin may hand out a new one. */
-  private dispatcherCert: string | undefined;
+class ConnectionPool {
+  private pool: HttpPool | undefined;
+  /** The client certificate the pool was built with; an exec plugin may hand out a new one. */
+  private poolCert: string | undefined;
 
-  for(connection: KubeConnection, credentials: KubeCredentials): Dispatcher {
+  for(connection: KubeConnection, credentials: KubeCredentials): HttpPool {
     const { tls } = connection;
     const cert = credentials.cert ?? tls.cert;
     const key = credentials.cert ? credentials.key : tls.key;
-    if (this.dispatcher && cert === this.dispatcherCert) return this.dispatcher;
-    // Requests in flight finish on the old pool; closing it cannot fail in a way we could act on.
-    this.dispatcher?.close().catch(() => undefined);
-    this.dispatcherCert = cert;
-    this.dispatcher = new Agent({
-      connect: {
-        rejectUnauthorized: tls.rejectUnauthorized,
-        ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-        ...(cert === undefined || key === undefined ? {} : { cert, key }),
-        ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
-      },
-      connections: 64,
-      pipelining: 1,
-      allowH2: false,
-      keepAliveTimeout: 30_000,
+    if (this.pool && cert === this.poolCert) return this.pool;
+    // Requests in flight finish on the old pool's connections; only its idle ones end now.
+    void this.pool?.close();
+    this.poolCert = cert;
+    this.pool = new HttpPool({
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ca: tls.ca,
+      ...(cert === undefined || key === undefined ? {} : { cert, key }),
+      servername: tls.serverName,
+      maxSockets: 64,
+      keepAliveMs: 30_000,
     });
-    return this.dispatcher;
+    return this.pool;
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.pool?.close();
   }
 }
 
 /**
- * A small REST client for the Kubernetes API over undici. The cluster and the credentials come
+ * A small REST client for the Kubernetes API over node:http (shared/http/client.ts). The cluster and the credentials come
  * from a KubeConnection (kubeconfig/): requests are plain JSON so apply, dry-run, status
  * subresources and watches need no generated API classes.
  */
@@ -72,7 +68,7 @@ export class KubeRest {
   /** The ServiceAccount every request impersonates; undefined: the connection's own identity. */
   readonly identity: ServiceAccountIdentity | undefined;
   private readonly connection: KubeConnection;
-  private readonly pool: DispatcherPool;
+  private readonly pool: ConnectionPool;
   private readonly headers: Readonly<Record<string, string | string[]>>;
 
   /** Client-side rate limit of every request to this cluster, shared with impersonating views; none: unlimited. */
@@ -81,13 +77,13 @@ export class KubeRest {
   constructor(
     connection: KubeConnection,
     shared:
-      | { pool: DispatcherPool; stats: RequestStats; identity: ServiceAccountIdentity; limiter: TokenBucket | undefined }
+      | { pool: ConnectionPool; stats: RequestStats; identity: ServiceAccountIdentity; limiter: TokenBucket | undefined }
       | undefined = undefined,
     limiter: TokenBucket | undefined = undefined,
   ) {
     this.connection = connection;
     this.server = connection.server;
-    this.pool = shared?.pool ?? new DispatcherPool();
+    this.pool = shared?.pool ?? new ConnectionPool();
     this.stats = shared?.stats ?? { reads: 0, writes: 0, dryRuns: 0 };
     this.identity = shared?.identity;
     this.limiter = shared ? shared.limiter : limiter;
@@ -114,7 +110,7 @@ export class KubeRest {
 
   async request<T>(req: KubeRequest): Promise<T> {
     const response = await this.send(req);
-    const text = await response.body.text();
+    const text = await response.text();
     if (response.statusCode >= 400) throw apiError(response.statusCode, text, response.headers['retry-after'], this.identity);
     return (text ? JSON.parse(text) : {}) as T;
   }
@@ -131,13 +127,13 @@ export class KubeRest {
       signal,
     });
     if (response.statusCode >= 400) {
-      throw apiError(response.statusCode, await response.body.text(), response.headers['retry-after'], this.identity);
+      throw apiError(response.statusCode, await response.text(), response.headers['retry-after'], this.identity);
     }
     let buffered = '';
     // One decoder for the whole stream: a multi-byte character split across two chunks stays whole.
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of response.body) {
         buffered += decoder.decode(chunk, { stream: true });
         let newline = buffered.indexOf('\n');
         while (newline >= 0) {
@@ -161,10 +157,10 @@ export class KubeRest {
     if (this.identity === undefined) await this.pool.close();
   }
 
-  private async send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
+  private async send(req: KubeRequest): Promise<HttpResponse> {
     await this.limiter?.take(req.signal);
     const credentials = await this.connection.auth.credentials();
-    const dispatcher = this.pool.for(this.connection, credentials);
+    const pool = this.pool.for(this.connection, credentials);
     const headers: Record<string, string | string[]> = { accept: 'application/json', ...this.headers };
     if (credentials.authorization) headers.authorization = credentials.authorization;
     let body: string | undefined;
@@ -175,14 +171,13 @@ export class KubeRest {
     this.count(req);
     const verb = req.query?.watch ? 'WATCH' : req.method;
     try {
-      const response = await request(this.server + req.path + queryString(req.query), {
+      const response = await pool.request(this.server + req.path + queryString(req.query), {
         method: req.method,
         headers,
-        body: body ?? null,
-        dispatcher,
-        signal: req.signal ?? null,
-        headersTimeout: req.query?.watch ? 0 : 60_000,
-        bodyTimeout: req.query?.watch ? 0 : 120_000,
+        body,
+        signal: req.signal,
+        headersTimeoutMs: req.query?.watch ? 0 : 60_000,
+        bodyTimeoutMs: req.query?.watch ? 0 : 120_000,
       });
       recordKubeRequest(verb, response.statusCode);
       return response;

@@ -104,7 +104,7 @@ function serverUrl(cluster: KubeconfigCluster, name: string, what: string): stri
   if (url.username || url.password || url.search || url.hash) {
     throw invalidKubeconfig(`${what}: cluster ${JSON.stringify(name)} server URL may not carry credentials, a query or a fragment`);
   }
-  // undici talks to the server directly; a proxy in the kubeconfig would be silently bypassed.
+  // The REST client talks to the server directly; a proxy in the kubeconfig would be silently bypassed.
   if (cluster.proxyUrl)
     throw invalidKubeconfig(
       `${what}: cluster ${JSON.stringify(name)} sets proxy-url, which Tidemark does not support`,
