@@ -150,6 +150,7 @@ export class ContinuousDeploymentController {
       reconcile: (obj, signal, park) => this.reconcile(obj, signal, park),
       changed: (previous, next) => this.observe(previous, next),
       forget: (key) => this.forget(key),
+      dropManagedFields: true,
       ...(deps.owns ? { owns: deps.owns } : {}),
     });
     this.references = new ReferenceWatch(deps.kube, {

@@ -57,5 +57,6 @@ export function watchImagePushes(deps: ImagePushDeps): Controller<KubeObject> {
       return Promise.resolve({});
     },
     forget: (key) => seen.delete(key),
+    dropManagedFields: true,
   });
 }

@@ -289,3 +289,32 @@ test('runner: under automatic sharding, only owned keys start; a drain aborts th
   assert.deepEqual(runs, []);
   await controller.stop();
 });
+
+test('runner: dropManagedFields keeps watched copies without managedFields; by default they stay', async () => {
+  const kube = new FakeKubePort();
+  const clock = new FakeClock();
+  const managed = {
+    ...configMap('a'),
+    metadata: { ...configMap('a').metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+  };
+  await kube.apply(CM, managed);
+  const controllers = [true, false].map(
+    (drop) =>
+      new Controller<KubeObject>({
+        name: `drop-${drop}`,
+        kube,
+        resource: CM,
+        namespace: 'apps',
+        clock,
+        log: silentLogger,
+        workers: 1,
+        reconcile: () => Promise.resolve({}),
+        dropManagedFields: drop,
+      }),
+  );
+  for (const controller of controllers) controller.start();
+  await settle();
+  assert.equal(controllers[0]?.get('apps', 'a')?.metadata.managedFields, undefined);
+  assert.deepEqual(controllers[1]?.get('apps', 'a')?.metadata.managedFields, [{ manager: 'kubectl', operation: 'Apply' }]);
+  for (const controller of controllers) await controller.stop();
+});
