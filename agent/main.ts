@@ -11,7 +11,6 @@ import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { EventRecorder } from '../shared/kube/events.ts';
 import { ContinuousDeploymentController } from './controller.ts';
 import { createTargetResolver } from './targets.ts';
-import { RegistryClient } from '../shared/registry/index.ts';
 import { createAgentSource } from './source.ts';
 import { createRenderer } from './renderer.ts';
 import { CrdFactsReader } from './crd-facts.ts';
@@ -21,6 +20,7 @@ import { readSecretData } from '../shared/kube/secrets.ts';
 import { readConfigMapData } from '../shared/kube/config-maps.ts';
 import { RenderCache } from './render-cache.ts';
 import { watchImagePushes } from './image-pushes.ts';
+import { lazyRegistry } from './lazy-registry.ts';
 import type { RenderLimitOptions } from './render/index.ts';
 import type { RateLimit } from '../shared/kube/rate-limit.ts';
 import { DEFAULT_RATE_LIMIT } from '../shared/kube/rate-limit.ts';
@@ -133,8 +133,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // Watches start only with the controller below, so it exists by the time this is called.
     onObjectChange: (obj, serves) => controller.onObjectChange(obj, serves),
   });
-  // OCI sources (repoType oci) reach registries with the image updater's client.
-  const registry = new RegistryClient({ clock, logger: log, userAgent: 'tidemark-agent' });
+  // OCI sources (repoType oci) reach registries with the image updater's client, loaded on their first call.
+  const registry = lazyRegistry({ clock, logger: log, userAgent: 'tidemark-agent' });
   const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,
     targets,

@@ -5,15 +5,11 @@ import { extractTar, type TarLimits } from '../shared/archive/index.ts';
 import { isTidemarkError, terminal, TidemarkError, type Reason } from '../shared/errors/index.ts';
 import { pickSemverTag } from '../shared/git/refs.ts';
 import type { Logger } from '../shared/log/index.ts';
-import {
-  credentialsFor,
-  dockerConfigFromSecret,
-  parseImageReference,
-  type Descriptor,
-  type ImageReference,
-  type RegistryAccess,
-  type RegistryClient,
-} from '../shared/registry/index.ts';
+// The modules themselves, not the index: it loads the registry client, which an agent without OCI
+// sources never needs (agent/lazy-registry.ts).
+import { credentialsFor, dockerConfigFromSecret } from '../shared/registry/credentials.ts';
+import type { Descriptor, ImageReference, RegistryAccess, RegistryClient } from '../shared/registry/index.ts';
+import { parseImageReference } from '../shared/registry/reference.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
 import type { Checkout, GitAuth, ResolvedRevision, Source } from './types.ts';
 

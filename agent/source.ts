@@ -4,8 +4,7 @@ import { lsRemote } from '../shared/git/remote.ts';
 import type { GitRefSpec } from '../shared/git/types.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
-import type { RegistryClient } from '../shared/registry/index.ts';
-import { createOciSource, ociCredentials } from './oci-source.ts';
+import { createOciSource, ociCredentials, type ArtifactRegistry } from './oci-source.ts';
 import type { GitAuth, Source } from './types.ts';
 
 export interface GitSourceOptions {
@@ -78,7 +77,7 @@ export function sourceCredentials(config: DeploymentConfig, secretData: Record<s
 }
 
 /** Git and OCI sources over one cache directory: what the agent and `tidemark diff` read from. */
-export function createAgentSource(options: GitSourceOptions & { registry: RegistryClient }): Source {
+export function createAgentSource(options: GitSourceOptions & { registry: ArtifactRegistry }): Source {
   return sourceByRepoType({
     git: createGitSource(options),
     oci: createOciSource({ client: options.registry, cacheDir: options.cacheDir, log: options.log }),
