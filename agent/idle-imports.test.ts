@@ -30,10 +30,12 @@ registerHooks({
   },
 });`;
 
+// Through the face, as `tidemark agent` does: what it exports for the CLI's other commands (plan,
+// diff) is resident in the agent as well.
 test('the agent starts without the libraries only some deployments need', () => {
   const result = spawnSync(
     process.execPath,
-    ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', "await import('./agent/main.ts');"],
+    ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', "await import('./agent/index.ts');"],
     { cwd: root, encoding: 'utf8', timeout: 60_000 },
   );
   assert.equal(result.status, 0, result.stderr);

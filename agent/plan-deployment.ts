@@ -15,7 +15,7 @@ import { CrdFactsReader } from './crd-facts.ts';
 import { createHealthAssessor } from './health-assessor.ts';
 import { reconcile } from './reconcile/index.ts';
 import { createRenderer } from './renderer.ts';
-import { RegistryClient } from '../shared/registry/index.ts';
+import { lazyRegistry } from './lazy-registry.ts';
 import { createAgentSource, sourceCredentials } from './source.ts';
 import { combineErrors, validateContinuousDeploymentSpec } from '../shared/spec/index.ts';
 import { createTargetResolver } from './targets.ts';
@@ -93,7 +93,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
   const config = read.value;
   const namespace = cd.metadata.namespace ?? 'default';
   const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: () => undefined });
-  const registry = new RegistryClient({ clock, logger: log, userAgent: 'tidemark' });
+  const registry = lazyRegistry({ clock, logger: log, userAgent: 'tidemark' });
   try {
     const auth = config.secretRef
       ? sourceCredentials(
