@@ -1,6 +1,8 @@
 import { extractTar } from '../../shared/archive/index.ts';
 import { isTidemarkError, TidemarkError, transient, type Reason } from '../../shared/errors/index.ts';
-import { parseImageReference, type RegistryAccess, type RegistryClient } from '../../shared/registry/index.ts';
+import type { RegistryAccess, RegistryClient } from '../../shared/registry/index.ts';
+// The module, not the index: the index loads the registry client (agent/lazy-registry.ts).
+import { parseImageReference } from '../../shared/registry/reference.ts';
 import { compareVersions, parseRange, parseTagVersion, satisfies, type Version } from '../../shared/semver/index.ts';
 import {
   DEFAULT_CHART_REPOSITORY_LIMITS,

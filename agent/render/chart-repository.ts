@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
 import { extractTar, type TarLimits } from '../../shared/archive/index.ts';
 import { TidemarkError, transient } from '../../shared/errors/index.ts';
 import { isObject } from '../../shared/kube/object.ts';
@@ -126,6 +125,8 @@ async function download(
     headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
   }
   const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
+  // Only deployments with a chart from a Helm repository need undici: loaded on their first download (ADR 0014).
+  const { request } = await import('undici');
   let res;
   try {
     res = await request(url, { method: 'GET', headers, signal: AbortSignal.any(signals) });
