@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useAgentWorld } from '../harness/agent-world.ts';
+import { waitFor } from '../harness/process.ts';
 import { applyCd, condition, getCd, getObject, listEvents, requestSync, waitForCd } from '../harness/tidemark.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
@@ -170,7 +171,10 @@ describe('agent: Git to cluster', () => {
     );
     assert.equal(condition(cd, 'Stalled')?.status, 'True', 'terminal: waits for a spec change');
     assert.equal(cd.status?.lastAttemptedRevision, undefined, 'nothing was fetched');
-    const events = (await listEvents(kube, ns, 'invalid-spec')).filter((e) => e.reason === 'InvalidSpec');
+    // The Event is recorded after the status write: wait for it, then hold that there is one.
+    const invalidSpecEvents = async () => (await listEvents(kube, ns, 'invalid-spec')).filter((e) => e.reason === 'InvalidSpec');
+    await waitFor(async () => (await invalidSpecEvents()).length > 0, { timeoutMs: 30_000, what: 'the InvalidSpec Event' });
+    const events = await invalidSpecEvents();
     assert.equal(events.length, 1, JSON.stringify(events));
     assert.equal(events[0]?.message, ready?.message);
   });
