@@ -18,7 +18,16 @@ import type { ReconcileDeps, ReconcileInput, StepContext } from './context.ts';
 import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
-import { compareStage, dryRunError, mapStage, planObjects, skippedMissingKinds, unbornCustomResources, unbornNamespaces } from './plan.ts';
+import {
+  compareStage,
+  dryRunError,
+  dryRunSync,
+  mapStage,
+  planObjects,
+  skippedMissingKinds,
+  unbornCustomResources,
+  unbornNamespaces,
+} from './plan.ts';
 import { postRender, readDecryptionKeys } from './post-build.ts';
 import { verifiedSourceMacs } from '../sops/sources.ts';
 import { runHooks } from './hooks.ts';
@@ -154,11 +163,24 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     outcome.health = { status: 'Progressing', message: `superseded by ${by} while waiting for ${during}` };
     return outcome;
   };
+  const waves = byWave(desired.objects, syncWaveOf);
+  // Hooks or later waves act before the last stage's own dry-run: a sync operation is dry-run whole first (Argo).
+  if (hooksRun && (desired.hooks.length > 0 || waves.length > 1)) {
+    let rejected: Awaited<ReturnType<typeof dryRunSync>>;
+    try {
+      rejected = await dryRunSync(ctx, desired);
+    } catch (err) {
+      return fail('plan', err);
+    }
+    if (rejected.length > 0) {
+      outcome.changes.push(...rejected);
+      return fail('plan', dryRunError(rejected));
+    }
+  }
   const preSync = await runPhase('PreSync');
   if (preSync.newer) return superseded(preSync.newer, 'the PreSync hooks');
   if (preSync.error) return failSync('apply', preSync.error);
 
-  const waves = byWave(desired.objects, syncWaveOf);
   const syncHookWaves = hooksRun ? desired.hooks.filter((h) => h.phases.includes('Sync')).map((h) => h.wave) : [];
   const waveNumbers = [...new Set([...waves.map((w) => w.wave), ...syncHookWaves])].sort((a, b) => a - b);
   const postSyncHooks = hooksRun && desired.hooks.some((h) => h.phases.includes('PostSync'));

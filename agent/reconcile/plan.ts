@@ -5,12 +5,13 @@ import { describeFailures, failureKind } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject, objectKey, refOf } from '../../shared/kube/object.ts';
 import { sameObject } from '../../shared/kube/compare.ts';
-import { stageObjects } from '../../shared/kube/order.ts';
+import { STAGES, stageObjects } from '../../shared/kube/order.ts';
+import { isConflict } from '../../shared/kube/errors.ts';
 import type { Stage } from '../../shared/kube/order.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
 import type { ResourceMapping } from '../../shared/kube/discovery.ts';
 import type { DiffResult, PlannedObject } from '../../shared/kube/resource-manager.ts';
-import { splitHooks, syncOptionsOf, syncWaveOf } from '../argo-sync.ts';
+import { byWave, splitHooks, syncOptionsOf, syncWaveOf } from '../argo-sync.ts';
 import type { Hook } from '../argo-sync.ts';
 import { assertUnique, prepareObjects } from '../plan.ts';
 import type { StepContext } from './context.ts';
@@ -209,6 +210,42 @@ export function remember(ctx: StepContext, p: PlannedObject, live: KubeObject): 
 /** What the memo compares: the desired object as it would be sent. */
 export function fingerprint(obj: KubeObject): string {
   return createHash('sha256').update(JSON.stringify(obj)).digest('base64url');
+}
+
+/**
+ * Argo CD's order for a sync operation: every object of every wave, and every hook, dry-run
+ * before the first PreSync hook runs, so a sync that would fail validation runs no hook at all
+ * (a PreSync migration must not run for a release that cannot be applied). Returns every
+ * rejection. Namespaces and custom resources this same sync creates cannot be asked about yet;
+ * they are left to the wave's own dry-run, as a plan does.
+ */
+export async function dryRunSync(ctx: StepContext, desired: DesiredSet): Promise<ChangeEntry[]> {
+  const unborn = new Set<string>();
+  const rejected: ChangeEntry[] = [];
+  for (const { items } of byWave(desired.objects, syncWaveOf)) {
+    const stages = stageObjects(items);
+    for (const stage of STAGES) {
+      const compared = await compareStage(ctx, await mapStage(ctx, stages[stage], desired), unborn);
+      rejected.push(...compared.rejected);
+      if (stage === 'foundation') for (const name of await unbornNamespaces(ctx, compared.diffs)) unborn.add(name);
+    }
+  }
+  const hooks = await mapLimit(desired.hooks, ctx.deps.concurrency, async ({ object }): Promise<ChangeEntry | undefined> => {
+    const ref = refOf(object);
+    if (ref.namespace !== undefined && unborn.has(ref.namespace)) return undefined;
+    try {
+      const mapping = await ctx.deps.kube.mapping(object.apiVersion, object.kind);
+      // An unserved kind is the hook run's own failure; a copy of an earlier sync is replaced or reused, not applied.
+      if (mapping) await ctx.deps.kube.create(mapping, object, { dryRun: true });
+      return undefined;
+    } catch (err) {
+      if (isConflict(err)) return undefined;
+      const error = toTidemarkError(err);
+      return { ref, action: 'failed', message: error.message, error };
+    }
+  });
+  for (const entry of hooks) if (entry) rejected.push(entry);
+  return rejected;
 }
 
 export function dryRunError(rejected: ChangeEntry[]): TidemarkError {

@@ -208,6 +208,47 @@ test('a failed PreSync hook stops the sync before anything is applied and runs t
   );
 });
 
+test('a sync is dry-run whole before its PreSync hooks: an invalid object in a later wave, or an invalid hook, runs no hook', async () => {
+  const { KubeApiError } = await import('../../shared/kube/errors.ts');
+  const w = world({ timeout: '10m' });
+  w.kube.serve(JOB);
+  w.git.commit([
+    job('migrate', { 'argocd.argoproj.io/hook': 'PreSync' }),
+    configMap('app', {}),
+    configMap('broken', {}, wave(3)),
+    job('on-fail', { 'argocd.argoproj.io/hook': 'SyncFail' }),
+  ]);
+  w.kube.fail('dryRun', { name: 'broken' }, new KubeApiError(422, 'Invalid', 'data.key: Invalid value: "a b"'));
+  const outcome = await run(w);
+  assert.equal(outcome.failedPhase, 'plan');
+  assert.equal(outcome.error?.code, 'ObjectInvalid');
+  assert.match(outcome.error?.message ?? '', /nothing was applied: ConfigMap\/apps\/broken: .*Invalid value/);
+  assert.deepEqual(names(outcome.changes, 'failed'), ['broken']);
+  assert.deepEqual(w.kube.writes(), [], 'no hook created, nothing applied');
+  assert.equal(outcome.hooks, undefined, 'no hook ran, SyncFail neither (Argo: a failed dry-run ends the operation)');
+
+  const badHook = world({ timeout: '10m' });
+  badHook.kube.serve(JOB);
+  badHook.git.commit([
+    job('migrate', { 'argocd.argoproj.io/hook': 'PreSync' }),
+    configMap('app', {}),
+    job('notify', { 'argocd.argoproj.io/hook': 'PostSync' }),
+  ]);
+  badHook.kube.fail('dryRun', { name: 'notify' }, new KubeApiError(422, 'Invalid', 'spec.template.spec.containers: Required value'));
+  const refused = await run(badHook);
+  assert.equal(refused.error?.code, 'ObjectInvalid');
+  assert.match(refused.error?.message ?? '', /Job\/apps\/notify: .*Required value/);
+  assert.deepEqual(badHook.kube.writes(), []);
+
+  // The same set, valid: the dry-run of a named hook whose copy an earlier sync left is no failure.
+  const valid = world({ timeout: '10m' });
+  valid.kube.serve(JOB);
+  valid.git.commit([job('migrate', { 'argocd.argoproj.io/hook': 'PreSync' }), configMap('app', {}), configMap('later', {}, wave(3))]);
+  assert.equal((await run(valid)).error, undefined);
+  assert.equal((await run(valid, { syncRequested: true })).error, undefined);
+  assert.ok(valid.kube.peek('v1', 'ConfigMap', 'apps', 'later'));
+});
+
 test('a failed apply runs SyncFail hooks too', async () => {
   const { KubeApiError } = await import('../../shared/kube/errors.ts');
   const w = world({ timeout: '10m' });

@@ -53,7 +53,6 @@ describe('Argo CD sync waves and hooks on a real node', () => {
     const withNode = await testCluster({ node: true });
     cluster = withNode;
     node = withNode.node;
-    if (!node.ok) return;
     await installCrds(cluster);
     kube = testClient(cluster);
     git = await startGitServers({ http: false, ssh: false });
@@ -148,6 +147,48 @@ describe('Argo CD sync waves and hooks on a real node', () => {
     assert.equal(await job('pre-post-sync-after'), undefined, 'HookSucceeded deleted it');
     assert.ok(await getObject(kube, `/apis/apps/v1/namespaces/${ns}/deployments/pre-post-sync-kustomize-guestbook-ui`));
     assert.ok(!cd.status?.resources?.some((r) => r.kind === 'Job'), 'hooks are not in the inventory');
+  });
+
+  it('a later wave that fails validation: dry-run before any hook, the PreSync hook never runs, the condition names it', async () => {
+    // No node needed: a hook that wrongly ran would leave its Job (and a Pod waiting for a node).
+    await deploy(
+      'invalid',
+      {
+        'app/migrate.yaml': `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: migrate:1
+`,
+        'app/first.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  a: "1"\n',
+        'app/later.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: later
+  annotations:
+    argocd.argoproj.io/sync-wave: "2"
+data:
+  "not a key!": "x"
+`,
+      },
+      './app',
+    );
+    const cd = await waitForCd(kube, ns, 'invalid', settled, 'invalid sync settled', 120_000);
+    const ready = condition(cd, 'Ready');
+    assert.equal(ready?.status, 'False');
+    assert.equal(ready?.reason, 'ObjectInvalid', ready?.message);
+    assert.match(ready?.message ?? '', /dry-run failed, nothing was applied: ConfigMap\/[^/]+\/later: .*not a key!/);
+    assert.equal(await job('migrate'), undefined, 'the PreSync hook was not created');
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/configmaps/first`), undefined, 'wave 0 not applied either');
+    assert.equal(cd.status?.hooks, undefined);
   });
 
   it('a failing PreSync hook stops the sync (nothing applied) and runs the SyncFail hook', async (t) => {
