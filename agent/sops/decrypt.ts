@@ -65,10 +65,40 @@ export async function decryptDocument(
 ): Promise<Record<string, unknown>> {
   const { sops: meta, ...tree } = doc;
   if (!isObject(meta)) return doc;
+  const leaves: SopsLeaf[] = [];
+  walk(tree, [], (value, path) => {
+    leaves.push({ path, value });
+    return value;
+  });
+  const plain = await decryptLeaves(leaves, meta, keys, what, revealed, verifiedMacs);
+  let next = 0;
+  return walk(tree, [], () => plain[next++] ?? null) as Record<string, unknown>;
+}
+
+/** One leaf of a SOPS tree: its key path (list items share their list's) and its value as stored. */
+export interface SopsLeaf {
+  path: string[];
+  value: Leaf;
+}
+
+/**
+ * The format-independent part of sops's Tree.Decrypt: each leaf the metadata's rules say is
+ * encrypted is decrypted with its key path as additional data, and the MAC over every leaf, in
+ * document order, is checked — unless `verifiedMacs` holds it (checked on the source file).
+ * Returns the leaves' plain values in the same order.
+ */
+export async function decryptLeaves(
+  leaves: readonly SopsLeaf[],
+  meta: Record<string, unknown>,
+  keys: SopsKeys,
+  what: string,
+  revealed?: string[],
+  verifiedMacs?: ReadonlySet<string>,
+): Promise<Leaf[]> {
   const rules = leafRules(meta);
   const dataKey = await unwrapDataKey(meta, keys, what);
   const hash = createHash('sha512');
-  const plain = walk(tree, [], (value, path) => {
+  const plain = leaves.map(({ value, path }) => {
     let out = value;
     if (rules.encrypted(path) && typeof value === 'string') {
       out = decryptValue(value, dataKey, `${path.join(':')}:`, what);
@@ -77,7 +107,10 @@ export async function decryptDocument(
     if (!rules.macOnlyEncrypted || rules.encrypted(path)) hash.update(leafBytes(out));
     return out;
   });
-  const macValue = meta.mac as string;
+  if (typeof meta.mac !== 'string') {
+    throw terminal('DecryptionFailed', `${what}: the SOPS metadata has no mac`, SOPS_HINT);
+  }
+  const macValue = meta.mac;
   const lastModified = typeof meta.lastmodified === 'string' ? meta.lastmodified : String(meta.lastmodified);
   const expected = decryptValue(macValue, dataKey, lastModified, what);
   const actual = hash.digest('hex').toUpperCase();
@@ -88,10 +121,10 @@ export async function decryptDocument(
       'encrypt the file again with sops (sops --encrypt, or edit it with sops), never by hand',
     );
   }
-  return plain as Record<string, unknown>;
+  return plain;
 }
 
-type Leaf = string | number | boolean | null;
+export type Leaf = string | number | boolean | null;
 
 /** Visits every leaf in document order; list items share their list's path, as in sops. */
 function walk(value: unknown, path: string[], onLeaf: (value: Leaf, path: string[]) => Leaf): unknown {
