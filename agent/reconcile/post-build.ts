@@ -2,6 +2,7 @@ import { terminal } from '../../shared/errors/index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { DeploymentConfig } from '../../shared/spec/index.ts';
 import { decryptObject, isSopsEncrypted, keysFromSecretData, type SopsKeys } from '../sops/decrypt.ts';
+import { decryptGeneratedSecret } from '../sops/generated.ts';
 import { collectVariables, secretValues, substituteObjects } from '../substitute/index.ts';
 import type { NamespaceObjects, StepContext } from './context.ts';
 
@@ -51,7 +52,11 @@ function reader(ctx: StepContext): NamespaceObjects {
 async function decryptAll(objects: KubeObject[], decryption: Decryption, sensitive: string[]): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   for (const obj of objects) {
-    out.push(isSopsEncrypted(obj) ? await decryptObject(obj, decryption.keys, sensitive, decryption.verifiedMacs) : obj);
+    out.push(
+      isSopsEncrypted(obj)
+        ? await decryptObject(obj, decryption.keys, sensitive, decryption.verifiedMacs)
+        : await decryptGeneratedSecret(obj, decryption.keys, decryption.verifiedMacs, sensitive),
+    );
   }
   return out;
 }

@@ -334,4 +334,44 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
     assert.deepEqual(secret?.data, { key: Buffer.from('value').toString('base64') });
     assert.equal(secret?.metadata.labels?.tier, 'secrets');
   });
+
+  it('secretGenerator envs and files sops encrypted (Flux test data): decrypted in memory after the build, applied', async () => {
+    await git.repos.createRepo(
+      'sops-generator',
+      {
+        'deploy/env.env': fixture('flux-envs.env'),
+        'deploy/file.txt': fixture('flux-files.txt'),
+        'deploy/kustomization.yaml': [
+          `namespace: ${apps}`,
+          'secretGenerator:',
+          '  - {name: gen-envs, envs: [env.env]}',
+          '  - {name: gen-files, files: [key=file.txt]}',
+          'configMapGenerator:',
+          '  - {name: gen-config, envs: [env.env], options: {disableNameSuffixHash: true}}',
+          '',
+        ].join('\n'),
+      },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'sops-generator', namespace: ns },
+      spec: {
+        url: git.repos.fileUrl('sops-generator'),
+        path: 'deploy',
+        pullInterval: '1h',
+        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
+      },
+    });
+    const cd = await waitForCd(kube, ns, 'sops-generator', ready, 'sops-generator: first sync');
+    const generated = (cd.status?.resources ?? []).filter((r) => r.kind === 'Secret').map((r) => r.name);
+    assert.equal(generated.length, 2, JSON.stringify(cd.status?.resources));
+    for (const name of generated) {
+      const secret = (await getObject(kube, `/api/v1/namespaces/${apps}/secrets/${name}`)) as
+        (KubeObject & { data?: Record<string, string> }) | undefined;
+      assert.deepEqual(secret?.data, { key: Buffer.from('value').toString('base64') }, name);
+    }
+    const config = (await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/gen-config`)) as
+      (KubeObject & { data?: Record<string, string> }) | undefined;
+    assert.deepEqual(config?.data, { key: 'value' });
+  });
 });
