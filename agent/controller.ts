@@ -20,7 +20,7 @@ import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
 import { NewerIntent } from './newer-intent.ts';
 import { ownerToWake } from './plan.ts';
 import type { Owner } from './plan.ts';
-import { reconcile, runBudget } from './reconcile/index.ts';
+import { reconcile, runBudget, runPostDeleteHooks } from './reconcile/index.ts';
 import type { NamespaceObjects, SyncMemo } from './reconcile/index.ts';
 import { ReferenceWatch, referencesOf } from './references.ts';
 import type { CrdFactsReader } from './crd-facts.ts';
@@ -262,7 +262,7 @@ export class ContinuousDeploymentController {
     const cd = (await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined;
     if (!cd) return {};
     const log = this.deps.log.child({ cd: keyOf(cd) });
-    if (cd.metadata.deletionTimestamp) return this.finalize(cd, log);
+    if (cd.metadata.deletionTimestamp) return this.finalize(cd, log, signal, park);
     if (!cd.metadata.finalizers?.includes(Finalizers.continuousDeployment)) {
       const finalizers = [...(cd.metadata.finalizers ?? []), Finalizers.continuousDeployment];
       const patched = await this.deps.kube.patchMetadata(Resources.ContinuousDeployment, namespace, cd.metadata.name, {
@@ -423,7 +423,7 @@ export class ContinuousDeploymentController {
   }
 
   /** Deletes what the ContinuousDeployment deployed (unless it orphans them), then lets it go. */
-  private async finalize(cd: CdObject, log: Logger): Promise<ReconcileResult> {
+  private async finalize(cd: CdObject, log: Logger, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
     if (!cd.metadata.finalizers?.includes(Finalizers.continuousDeployment)) return {};
     if (!keepsObjects(cd)) {
       const held = this.heldByDependents(cd);
@@ -441,6 +441,10 @@ export class ContinuousDeploymentController {
         return this.deletionFailed(cd, new TidemarkError('DeletionFailed', message, { kind, hint: first?.hint, cause: first }), log);
       }
       log.info({ deleted: result.deleted }, 'deleted managed objects');
+      if ((cd.status?.postDeleteHooks ?? 0) > 0) {
+        const failed = await this.postDelete(cd, found.target, log, signal, park);
+        if (failed) return this.deletionFailed(cd, failed, log);
+      }
     }
     const finalizers = (cd.metadata.finalizers ?? []).filter((f) => f !== Finalizers.continuousDeployment);
     await this.deps.kube.patchMetadata(Resources.ContinuousDeployment, namespaceOf(cd), cd.metadata.name, {
@@ -449,6 +453,66 @@ export class ContinuousDeploymentController {
     });
     this.deps.targets.forget(cd);
     return {};
+  }
+
+  /**
+   * The PostDelete hooks of the last applied revision, run once its objects are deleted (Argo CD
+   * 2.10+). Only for a deployment whose last sync found some (status.postDeleteHooks), so a
+   * deletion never depends on Git otherwise. Undefined when they all succeeded.
+   */
+  private async postDelete(cd: CdObject, target: Target, log: Logger, signal: AbortSignal, park: Park): Promise<TidemarkError | undefined> {
+    const orphan = `${Annotations.deletionPolicy}: orphan`;
+    const hint = `fix the hook in Git (the next try runs it again), or annotate ${orphan} to let the deployment go without it`;
+    const read = validateContinuousDeploymentSpec(cd.spec);
+    if (!read.ok) {
+      const problems = combineErrors(read.errors);
+      return new TidemarkError('DeletionFailed', `the PostDelete hooks cannot be rendered: ${problems.message}`, {
+        kind: 'terminal',
+        hint,
+        cause: problems,
+      });
+    }
+    const config = read.value;
+    const budget = runBudget(this.deps.clock, config.timeoutMs, signal);
+    try {
+      refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
+      const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
+      const auth = config.secretRef
+        ? sourceCredentials(config, await this.deps.secrets(namespaceOf(cd), config.secretRef, identity))
+        : undefined;
+      const deletedAt = Date.parse(cd.metadata.deletionTimestamp ?? '');
+      const ran = await runPostDeleteHooks(
+        { cd, config, auth, syncRequested: false, windowBlocked: false, mode: 'sync' },
+        {
+          kube: target.kube,
+          identity: target.identity,
+          namespaceObjects: this.namespaceObjects(namespaceOf(cd), identity),
+          source: withSignal(this.deps.source, budget.signal, () => undefined),
+          render: (dir, path) => this.deps.render(dir, path, budget.signal),
+          health: this.deps.health,
+          crds: this.deps.crds,
+          clock: this.deps.clock,
+          log,
+          concurrency: this.deps.concurrency,
+          signal,
+          deadline: budget.deadline,
+          park,
+        },
+        Number.isFinite(deletedAt) ? deletedAt : this.deps.clock.now(),
+      );
+      log.info({ hooks: ran.statuses.map((h) => `${h.kind}/${h.name}: ${h.status}`) }, 'ran PostDelete hooks');
+      if (!ran.error) return undefined;
+      return new TidemarkError(ran.error.code, `${ran.error.message}; the deployment is kept until they succeed`, {
+        kind: ran.error.kind,
+        hint,
+        cause: ran.error,
+      });
+    } catch (err) {
+      const error = toTidemarkError(err);
+      return new TidemarkError(error.code, `the PostDelete hooks did not run: ${error.message}`, { kind: error.kind, hint, cause: error });
+    } finally {
+      budget.end();
+    }
   }
 
   /** The finalizer stays; status and an Event say why. Transient causes retry with backoff. */
@@ -675,6 +739,7 @@ const STATUS_FIELDS = [
   'resources',
   'healthChecks',
   'hooks',
+  'postDeleteHooks',
   'conditions',
   'syncWindow',
 ] as const;

@@ -42,6 +42,8 @@ export function statusFromOutcome(
   if (outcome.healthChecks) status.healthChecks = outcome.healthChecks;
   else if (!outcome.error) delete status.healthChecks;
   if (outcome.hooks) status.hooks = outcome.hooks;
+  if (outcome.synced && outcome.postDeleteHooks) status.postDeleteHooks = outcome.postDeleteHooks;
+  else if (outcome.synced) delete status.postDeleteHooks;
   if (ctx.handledRequest !== undefined) status.lastHandledRequestedAt = ctx.handledRequest;
   if (outcome.resolved) status.lastAttemptedRevision = outcome.resolved.revision;
   const events: StatusEvent[] = [];

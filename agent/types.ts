@@ -77,6 +77,8 @@ export interface ReconcileOutcome {
   healthChecks?: HealthCheckStatus[];
   /** The Argo CD hooks this run ran; undefined when it ran none (the last sync's stay in status). */
   hooks?: HookStatus[];
+  /** PostDelete hooks the applied revision declares; set when the run wrote. */
+  postDeleteHooks?: number;
   sync: SyncStatus;
   health: { status: HealthStatus; message?: string };
   /** Every object's comparison with the cluster, for `tidemark diff`. */

@@ -35,6 +35,8 @@ import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage
 
 export type { NamespaceObjects, ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
 export { runBudget, type RunBudget } from './budget.ts';
+export { runPostDeleteHooks } from './post-delete.ts';
+export type { HookRun } from './hooks.ts';
 
 /**
  * One reconcile: fetch → render → plan → apply → prune → assess (the controller reports). Every
@@ -288,7 +290,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
       }
     }
   }
-  if (write) outcome.synced = true;
+  if (write) {
+    outcome.synced = true;
+    outcome.postDeleteHooks = desired.hooks.filter((h) => h.phases.includes('PostDelete')).length;
+  }
 
   const stale = staleEntries(previous, desired.objects.map(refOf));
   const gate = pruneGate({

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import type { ReconcileOutcome } from '../types.ts';
-import { reconcile } from './index.ts';
+import { reconcile, runPostDeleteHooks } from './index.ts';
+import { lastAppliedConfig } from './post-delete.ts';
 import { configMap, names, world } from './test-kit.ts';
 
 /*
@@ -377,4 +378,67 @@ test('steady state: with every wave in sync an unhealthy wave holds nothing back
   const changed = await run(w);
   assert.equal(changed.error?.code, 'SyncWaveTimeout');
   assert.deepEqual((await w.kube.get(CM, 'apps', 'late'))?.data, {});
+});
+
+test('PostDelete hooks: never run by a sync; on deletion only they run, with their delete policy', async () => {
+  const w = world({ timeout: '10m' });
+  w.kube.serve(JOB);
+  w.git.commit([
+    configMap('app', {}),
+    job('migrate', { 'argocd.argoproj.io/hook': 'PreSync' }),
+    job('cleanup', { 'argocd.argoproj.io/hook': 'PostDelete', 'argocd.argoproj.io/hook-delete-policy': 'HookSucceeded' }),
+    job('farewell-', { 'argocd.argoproj.io/hook': 'PostDelete' }, true),
+  ]);
+  const synced = await run(w);
+  assert.equal(synced.error, undefined);
+  assert.deepEqual(
+    synced.hooks?.map((h) => [h.phase, h.name]),
+    [['PreSync', 'migrate']],
+  );
+  assert.ok(!writeOrder(w).some((n) => n.startsWith('cleanup') || n.startsWith('farewell')), 'no PostDelete hook in a sync');
+  assert.equal(synced.postDeleteHooks, 2, 'counted for status, so a deletion knows to render them');
+  w.record(synced);
+
+  const before = w.kube.calls.length;
+  const deletedAt = Date.parse('2026-01-02T03:04:05Z');
+  const farewell = `farewell-${w.git.sha().slice(0, 7)}-postdelete-${deletedAt / 1000}`;
+  let done = false;
+  const running = runPostDeleteHooks(w.input(), w.deps, deletedAt).finally(() => (done = true));
+  for (let i = 0; !done && i < 1000; i++) {
+    await settleJobs(w, undefined);
+    await w.clock.advance(250);
+  }
+  const ran = await running;
+  assert.equal(ran.error, undefined);
+  assert.deepEqual(
+    ran.statuses.map((h) => [h.phase, h.name, h.status]),
+    [
+      ['PostDelete', 'cleanup', 'Succeeded'],
+      ['PostDelete', farewell, 'Succeeded'],
+    ],
+  );
+  const created = w.kube.calls.slice(before).filter((c) => c.op === 'create' || c.op === 'apply');
+  assert.deepEqual(created.map((c) => c.name).sort(), ['cleanup', farewell], 'nothing else written');
+  assert.equal(w.kube.peek('batch/v1', 'Job', 'apps', 'cleanup'), undefined, 'HookSucceeded deleted it');
+  assert.ok(w.kube.peek('batch/v1', 'Job', 'apps', farewell), 'BeforeHookCreation keeps it');
+
+  const failing = world({ timeout: '10m' });
+  failing.kube.serve(JOB);
+  failing.git.commit([configMap('app', {}), job('cleanup', { 'argocd.argoproj.io/hook': 'PostDelete' })]);
+  let finished = false;
+  const failed = runPostDeleteHooks(failing.input(), failing.deps, deletedAt).finally(() => (finished = true));
+  for (let i = 0; !finished && i < 1000; i++) {
+    await settleJobs(failing, /cleanup/);
+    await failing.clock.advance(250);
+  }
+  const outcome = await failed;
+  assert.equal(outcome.error?.code, 'HookFailed');
+  assert.match(outcome.error?.message ?? '', /PostDelete hook failed: Job apps\/cleanup: BackoffLimitExceeded/);
+});
+
+test('PostDelete hooks render the commit last applied, not what the branch holds now', () => {
+  const w = world();
+  const sha = 'a'.repeat(40);
+  assert.deepEqual(lastAppliedConfig(w.input().config, `main@sha1:${sha}`).ref, { kind: 'commit', value: sha });
+  assert.deepEqual(lastAppliedConfig(w.input().config, undefined).ref, w.input().config.ref);
 });

@@ -119,6 +119,8 @@ export interface ContinuousDeploymentStatus {
   }>;
   /** Argo CD hooks (argocd.argoproj.io/hook) of the last sync that ran them, in the order they ran. */
   hooks?: HookStatus[];
+  /** How many PostDelete hooks the last applied revision declares: deleting the deployment runs them. */
+  postDeleteHooks?: number;
   conditions?: Condition[];
 }
 

@@ -13,7 +13,8 @@ import type { NodeAccess } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
-import { applyCd, condition, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, cdPath, condition, getCd, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { waitFor } from '../harness/process.ts';
 
 /*
  * Issue 18, Argo CD sync waves and hooks on a real node: the Argo CD example apps `sync-waves`
@@ -189,6 +190,64 @@ data:
     assert.equal(await job('migrate'), undefined, 'the PreSync hook was not created');
     assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/configmaps/first`), undefined, 'wave 0 not applied either');
     assert.equal(cd.status?.hooks, undefined);
+  });
+
+  it('PostDelete: deleting the deployment deletes its objects, then runs the hook; a failing hook keeps it until orphaned', async (t) => {
+    if (!node.ok) return t.skip(node.reason);
+    const image = node.node.appImage;
+    const postDelete = (name: string, command: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+  annotations:
+    argocd.argoproj.io/hook: PostDelete
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: main
+          image: ${image}
+          command: ["sh", "-c", "${command}"]
+`;
+    const config = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
+    await deploy('farewell', { 'app/job.yaml': postDelete('farewell', 'sleep 1'), 'app/config.yaml': config('farewell-config') }, './app');
+    await deploy('goodbye', { 'app/job.yaml': postDelete('goodbye', 'exit 3'), 'app/config.yaml': config('goodbye-config') }, './app');
+    for (const name of ['farewell', 'goodbye']) {
+      const cd = await waitForCd(kube, ns, name, settled, `${name} synced`, 120_000);
+      assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+      assert.equal(cd.status?.postDeleteHooks, 1);
+      assert.equal(await job(name), undefined, 'a sync does not run a PostDelete hook');
+    }
+
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'farewell') });
+    await waitFor(async () => (await getCd(kube, ns, 'farewell')) === undefined, { timeoutMs: 180_000, what: 'farewell deleted' });
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/configmaps/farewell-config`), undefined, 'its objects deleted');
+    const done = await job('farewell');
+    assert.ok(Number.isFinite(completed(done)), 'the PostDelete Job ran to completion before the finalizer went');
+
+    await kube.rest.request({ method: 'DELETE', path: cdPath(ns, 'goodbye') });
+    const stuck = await waitForCd(
+      kube,
+      ns,
+      'goodbye',
+      (c) => condition(c, 'Ready')?.reason === 'HookFailed',
+      'hook failure reported',
+      180_000,
+    );
+    assert.match(condition(stuck, 'Ready')?.message ?? '', /PostDelete hook failed: Job .*goodbye/);
+    assert.match(condition(stuck, 'Ready')?.message ?? '', /tidemark\.dev\/deletion-policy: orphan/);
+    assert.deepEqual(stuck.metadata.finalizers, ['tidemark.dev/finalizer'], 'the finalizer stays');
+    assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/configmaps/goodbye-config`), undefined, 'the objects went first');
+    await kube.rest.request({
+      method: 'PATCH',
+      path: cdPath(ns, 'goodbye'),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { 'tidemark.dev/deletion-policy': 'orphan' } } },
+    });
+    await waitFor(async () => (await getCd(kube, ns, 'goodbye')) === undefined, { timeoutMs: 60_000, what: 'goodbye let go' });
   });
 
   it('a failing PreSync hook stops the sync (nothing applied) and runs the SyncFail hook', async (t) => {

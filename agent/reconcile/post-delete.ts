@@ -1,0 +1,49 @@
+import type { DeploymentConfig } from '../../shared/spec/index.ts';
+import { verifiedSourceMacs } from '../sops/sources.ts';
+import { nameHooks } from '../argo-sync.ts';
+import type { Checkout, ResolvedRevision } from '../types.ts';
+import type { ReconcileDeps, ReconcileInput } from './context.ts';
+import { stepContext } from './context.ts';
+import { fetchRevision, renderRevision } from './fetch.ts';
+import { runHooks, type HookRun } from './hooks.ts';
+import { planObjects } from './plan.ts';
+import { postRender, readDecryptionKeys } from './post-build.ts';
+
+/**
+ * The config that renders the revision last applied: its commit pinned when the status names one
+ * (`main@sha1:<sha>`), so a deletion runs the hooks of what is deployed, not of what Git holds now.
+ */
+export function lastAppliedConfig(config: DeploymentConfig, lastAppliedRevision: string | undefined): DeploymentConfig {
+  const sha = /sha1:([0-9a-f]{40})$/.exec(lastAppliedRevision ?? '')?.[1];
+  return sha ? { ...config, ref: { kind: 'commit', value: sha } } : config;
+}
+
+/**
+ * Argo CD's PostDelete hooks (2.10+): once a deleted deployment's objects are gone, the hooks of
+ * its last applied revision are created and waited for, with their delete policies, like the
+ * hooks of a sync. The render is the sync's (decryption and substitution included). A hook with
+ * only generateName is named from the deletion's time, so a retried deletion finds the Job it
+ * created instead of starting another. Nothing rendered is applied but the PostDelete hooks.
+ */
+export async function runPostDeleteHooks(input: ReconcileInput, deps: ReconcileDeps, deletedAtMs: number): Promise<HookRun> {
+  const ctx = stepContext({ ...input, config: lastAppliedConfig(input.config, input.cd.status?.lastAppliedRevision) }, deps);
+  const fetched = await fetchRevision(ctx);
+  let decryption: Awaited<ReturnType<typeof readDecryptionKeys>>;
+  try {
+    decryption = await readDecryptionKeys(ctx);
+  } catch (err) {
+    fetched.checkout?.release();
+    throw err;
+  }
+  const keys = decryption;
+  const verify = keys
+    ? async (dir: string) => {
+        for (const mac of await verifiedSourceMacs(dir, keys.keys, deps.signal)) keys.verifiedMacs.add(mac);
+      }
+    : undefined;
+  const rendered = fetched.rendered ?? (await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout, verify));
+  const post = await postRender(ctx, rendered, decryption);
+  const resolved: ResolvedRevision = fetched.resolved;
+  const desired = await planObjects(ctx, nameHooks(post.objects, resolved.sha, deletedAtMs));
+  return runHooks(ctx, desired.hooks, 'PostDelete');
+}
