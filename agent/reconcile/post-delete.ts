@@ -1,6 +1,7 @@
 import type { DeploymentConfig } from '../../shared/spec/index.ts';
 import { verifiedSourceMacs } from '../sops/sources.ts';
-import { nameHooks } from '../argo-sync.ts';
+import { ArgoAnnotations, nameHooks } from '../argo-sync.ts';
+import type { Hook } from '../argo-sync.ts';
 import type { Checkout, ResolvedRevision } from '../types.ts';
 import type { ReconcileDeps, ReconcileInput } from './context.ts';
 import { stepContext } from './context.ts';
@@ -45,5 +46,19 @@ export async function runPostDeleteHooks(input: ReconcileInput, deps: ReconcileD
   const post = await postRender(ctx, rendered, decryption);
   const resolved: ResolvedRevision = fetched.resolved;
   const desired = await planObjects(ctx, nameHooks(post.objects, resolved.sha, deletedAtMs));
-  return runHooks(ctx, desired.hooks, 'PostDelete');
+  return runHooks(ctx, desired.hooks.map(postDeletePolicies), 'PostDelete');
+}
+
+/**
+ * Delete policies of a PostDelete hook. Argo CD deletes one without a policy once it has run (no
+ * Job outlives the deleted application), so does this. A retried deletion always replaces a copy
+ * an earlier try left (BeforeHookCreation): a failed hook stays for its logs until then, and a
+ * fixed one in Git is what runs next (Argo deletes a failed one at once for the same reason).
+ */
+export function postDeletePolicies(hook: Hook): Hook {
+  if (!hook.phases.includes('PostDelete')) return hook;
+  const annotated = hook.object.metadata.annotations?.[ArgoAnnotations.hookDeletePolicy] !== undefined;
+  const policies = new Set(annotated ? hook.deletePolicies : ['HookSucceeded' as const]);
+  policies.add('BeforeHookCreation');
+  return { ...hook, deletePolicies: [...policies] };
 }

@@ -420,7 +420,7 @@ test('PostDelete hooks: never run by a sync; on deletion only they run, with the
   const created = w.kube.calls.slice(before).filter((c) => c.op === 'create' || c.op === 'apply');
   assert.deepEqual(created.map((c) => c.name).sort(), ['cleanup', farewell], 'nothing else written');
   assert.equal(w.kube.peek('batch/v1', 'Job', 'apps', 'cleanup'), undefined, 'HookSucceeded deleted it');
-  assert.ok(w.kube.peek('batch/v1', 'Job', 'apps', farewell), 'BeforeHookCreation keeps it');
+  assert.equal(w.kube.peek('batch/v1', 'Job', 'apps', farewell), undefined, 'without a policy deleted once it ran, as Argo does');
 
   const failing = world({ timeout: '10m' });
   failing.kube.serve(JOB);
@@ -434,6 +434,22 @@ test('PostDelete hooks: never run by a sync; on deletion only they run, with the
   const outcome = await failed;
   assert.equal(outcome.error?.code, 'HookFailed');
   assert.match(outcome.error?.message ?? '', /PostDelete hook failed: Job apps\/cleanup: BackoffLimitExceeded/);
+  const firstTry = failing.kube.peek('batch/v1', 'Job', 'apps', 'cleanup');
+  assert.ok(firstTry, 'the failed hook stays for its logs');
+
+  // Fixed in Git: the retried deletion replaces the failed copy with the new one, which runs.
+  failing.git.commit([configMap('app', {}), job('cleanup', { 'argocd.argoproj.io/hook': 'PostDelete' })]);
+  finished = false;
+  const retried = runPostDeleteHooks(failing.input(), failing.deps, deletedAt).finally(() => (finished = true));
+  for (let i = 0; !finished && i < 1000; i++) {
+    await settleJobs(failing, undefined);
+    await failing.clock.advance(250);
+  }
+  assert.equal((await retried).error, undefined);
+  assert.ok(
+    failing.kube.calls.some((c) => c.op === 'delete' && c.name === 'cleanup'),
+    'the failed copy was replaced, not reused',
+  );
 });
 
 test('PostDelete hooks render the commit last applied, not what the branch holds now', () => {

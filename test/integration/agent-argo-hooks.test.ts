@@ -195,12 +195,14 @@ data:
   it('PostDelete: deleting the deployment deletes its objects, then runs the hook; a failing hook keeps it until orphaned', async (t) => {
     if (!node.ok) return t.skip(node.reason);
     const image = node.node.appImage;
+    // HookFailed: a Job that succeeded stays as evidence (without a policy it is deleted once it ran).
     const postDelete = (name: string, command: string) => `apiVersion: batch/v1
 kind: Job
 metadata:
   name: ${name}
   annotations:
     argocd.argoproj.io/hook: PostDelete
+    argocd.argoproj.io/hook-delete-policy: HookFailed
 spec:
   backoffLimit: 0
   template:
