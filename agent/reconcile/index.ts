@@ -28,8 +28,7 @@ import {
   unbornCustomResources,
   unbornNamespaces,
 } from './plan.ts';
-import { postRender, readDecryptionKeys } from './post-build.ts';
-import { verifiedSourceMacs } from '../sops/sources.ts';
+import { postRender, readDecryptionKeys, sourceScan } from './post-build.ts';
 import { runHooks } from './hooks.ts';
 import { NOT_PRUNED_YET, PRUNE_OFF_MESSAGE, pruneGate, pruneObjects, withMessage } from './prune.ts';
 
@@ -80,11 +79,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     else {
       try {
         // SOPS files are verified in the checkout while it is held: a kustomization may change them.
-        const verify = decryption
-          ? async (dir: string) => {
-              for (const mac of await verifiedSourceMacs(dir, decryption!.keys, ctx.deps.signal)) decryption!.verifiedMacs.add(mac);
-            }
-          : undefined;
+        const verify = decryption ? sourceScan(decryption, ctx.deps.signal) : undefined;
         rendered = await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout, verify, outcome.notes);
       } catch (err) {
         return fail('render', err);

@@ -3,6 +3,7 @@ import type { KubeObject } from '../../shared/kube/object.ts';
 import type { DeploymentConfig } from '../../shared/spec/index.ts';
 import { decryptObject, isSopsEncrypted, keysFromSecretData, type SopsKeys } from '../sops/decrypt.ts';
 import { decryptGeneratedSecret } from '../sops/generated.ts';
+import { generatorSourceMacs, verifiedSourceMacs } from '../sops/sources.ts';
 import { collectVariables, secretValues, substituteObjects } from '../substitute/index.ts';
 import type { NamespaceObjects, StepContext } from './context.ts';
 
@@ -29,6 +30,16 @@ export async function postRender(
 export interface Decryption {
   keys: SopsKeys;
   verifiedMacs: Set<string>;
+  /** MACs of the SOPS files kustomize generators read: only their values are decrypted in generated objects. */
+  generatorMacs: Set<string>;
+}
+
+/** Scans the checkout while it is held: a kustomization may change SOPS objects, and generators read SOPS files. */
+export function sourceScan(decryption: Decryption, signal: AbortSignal | undefined): (dir: string) => Promise<void> {
+  return async (dir) => {
+    for (const mac of await verifiedSourceMacs(dir, decryption.keys, signal)) decryption.verifiedMacs.add(mac);
+    for (const mac of await generatorSourceMacs(dir, signal)) decryption.generatorMacs.add(mac);
+  };
 }
 
 /** Read before the render, so the checkout's SOPS files can be verified while it is held. */
@@ -41,7 +52,11 @@ export async function readDecryptionKeys(ctx: StepContext): Promise<Decryption |
   if (!data) {
     throw terminal('SecretNotFound', `Secret ${namespace}/${secretRef} (${field}) not found`, `create the Secret or fix ${field}`);
   }
-  return { keys: keysFromSecretData(data, `Secret ${namespace}/${secretRef} (${field})`), verifiedMacs: new Set() };
+  return {
+    keys: keysFromSecretData(data, `Secret ${namespace}/${secretRef} (${field})`),
+    verifiedMacs: new Set(),
+    generatorMacs: new Set(),
+  };
 }
 
 function reader(ctx: StepContext): NamespaceObjects {
@@ -55,7 +70,7 @@ async function decryptAll(objects: KubeObject[], decryption: Decryption, sensiti
     out.push(
       isSopsEncrypted(obj)
         ? await decryptObject(obj, decryption.keys, sensitive, decryption.verifiedMacs)
-        : await decryptGeneratedSecret(obj, decryption.keys, decryption.verifiedMacs, sensitive),
+        : await decryptGeneratedSecret(obj, decryption.keys, decryption, sensitive),
     );
   }
   return out;

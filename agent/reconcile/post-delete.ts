@@ -1,5 +1,4 @@
 import type { DeploymentConfig } from '../../shared/spec/index.ts';
-import { verifiedSourceMacs } from '../sops/sources.ts';
 import { ArgoAnnotations, nameHooks } from '../argo-sync.ts';
 import type { Hook } from '../argo-sync.ts';
 import type { Checkout, ResolvedRevision } from '../types.ts';
@@ -8,7 +7,7 @@ import { stepContext } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import { runHooks, type HookRun } from './hooks.ts';
 import { planObjects } from './plan.ts';
-import { postRender, readDecryptionKeys } from './post-build.ts';
+import { postRender, readDecryptionKeys, sourceScan } from './post-build.ts';
 
 /**
  * The config that renders the revision last applied: its commit pinned when the status names one
@@ -36,12 +35,7 @@ export async function runPostDeleteHooks(input: ReconcileInput, deps: ReconcileD
     fetched.checkout?.release();
     throw err;
   }
-  const keys = decryption;
-  const verify = keys
-    ? async (dir: string) => {
-        for (const mac of await verifiedSourceMacs(dir, keys.keys, deps.signal)) keys.verifiedMacs.add(mac);
-      }
-    : undefined;
+  const verify = decryption ? sourceScan(decryption, deps.signal) : undefined;
   const rendered = fetched.rendered ?? (await renderRevision(ctx, fetched.resolved, fetched.checkout as Checkout, verify));
   const post = await postRender(ctx, rendered, decryption);
   const resolved: ResolvedRevision = fetched.resolved;

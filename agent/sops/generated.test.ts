@@ -8,7 +8,7 @@ import type { KubeObject } from '../../shared/kube/object.ts';
 import { renderPath } from '../render/index.ts';
 import { keysFromSecretData } from './decrypt.ts';
 import { decryptGeneratedSecret } from './generated.ts';
-import { verifiedSourceMacs } from './sources.ts';
+import { generatorSourceMacs, verifiedSourceMacs } from './sources.ts';
 
 /*
  * Flux's own secretGenerator test data (fixtures/README.md): a dotenv file and a file in sops's
@@ -53,10 +53,11 @@ const byName = (objects: KubeObject[], name: string) => {
 describe('sops: Secrets and ConfigMaps kustomize generated from encrypted files', () => {
   it("decrypts Flux's envs and files test data in memory: `key: value`, the sops_* keys gone", async () => {
     const { root, built } = await build();
-    const verified = await verifiedSourceMacs(root, keysSync);
-    assert.equal(verified.size, 1, 'the dotenv verified at the source (the whole file in a value verifies itself)');
+    const sources = await scan(root);
+    assert.equal(sources.verifiedMacs.size, 1, 'the dotenv verified at the source (the whole file in a value verifies itself)');
+    assert.equal(sources.generatorMacs.size, 2, 'both files are read by a generator');
     const revealed: string[] = [];
-    const out = await Promise.all(built.map((o) => decryptGeneratedSecret(o, keysSync, verified, revealed)));
+    const out = await Promise.all(built.map((o) => decryptGeneratedSecret(o, keysSync, sources, revealed)));
     assert.deepEqual(byName(out, 'envs-secret').data, { key: Buffer.from('value').toString('base64') });
     assert.deepEqual(byName(out, 'files-secret').data, { key: Buffer.from('value').toString('base64') });
     assert.deepEqual(byName(out, 'envs-configmap').data, { key: 'value' });
@@ -67,47 +68,57 @@ describe('sops: Secrets and ConfigMaps kustomize generated from encrypted files'
 
   it('a wrong key fails closed; a tampered value fails even where the source MAC was verified', async () => {
     const { root, built } = await build();
+    const sources = await scan(root);
     const other = keysFromSecretData({ 'x.asc': await fixture('sops-functional-tests-key.asc') }, 'Secret apps/other');
     await assert.rejects(
-      decryptGeneratedSecret(byName(built, 'envs-secret'), other, new Set()),
+      decryptGeneratedSecret(byName(built, 'envs-secret'), other, sources),
       (err: Error & { code?: string }) => err.code === 'DecryptionFailed' && /no key in Secret apps\/other/.test(err.message),
     );
     await assert.rejects(
-      decryptGeneratedSecret(byName(built, 'files-secret'), other, new Set()),
+      decryptGeneratedSecret(byName(built, 'files-secret'), other, sources),
       (err: Error & { code?: string }) => err.code === 'DecryptionFailed',
     );
 
-    const verified = await verifiedSourceMacs(root, keysSync);
     const tampered = await build((name, text) => (name === 'env.env' ? text.replace('data:3PTvx6o=', 'data:3PTvx6a=') : text));
-    assert.equal((await verifiedSourceMacs(tampered.root, keysSync)).size, 0, 'the tampered dotenv does not verify');
+    const tamperedSources = await scan(tampered.root);
+    assert.equal(tamperedSources.verifiedMacs.size, 0, 'the tampered dotenv does not verify');
     // Even with the original file's MAC counted as verified, the changed value does not authenticate.
     await assert.rejects(
-      decryptGeneratedSecret(byName(tampered.built, 'envs-secret'), keysSync, verified),
+      decryptGeneratedSecret(byName(tampered.built, 'envs-secret'), keysSync, { ...tamperedSources, verifiedMacs: sources.verifiedMacs }),
       (err: Error & { code?: string }) => err.code === 'DecryptionMACMismatch',
     );
     // A line added in the clear: the MAC, checked on the object since the file did not verify.
     const added = await build((name, text) => (name === 'env.env' ? `extra_unencrypted=1\n${text}` : text));
     await assert.rejects(
-      decryptGeneratedSecret(byName(added.built, 'envs-secret'), keysSync, await verifiedSourceMacs(added.root, keysSync)),
+      decryptGeneratedSecret(byName(added.built, 'envs-secret'), keysSync, await scan(added.root)),
       (err: Error & { code?: string }) => err.code === 'DecryptionMACMismatch' && /MAC does not match/.test(err.message),
     );
     const file = await build((name, text) => (name === 'file.txt' ? text.replace('data:QNbPAYY=', 'data:RNbPAYY=') : text));
     await assert.rejects(
-      decryptGeneratedSecret(byName(file.built, 'files-secret'), keysSync, new Set()),
+      decryptGeneratedSecret(byName(file.built, 'files-secret'), keysSync, await scan(file.root)),
       (err: Error & { code?: string }) => err.code === 'DecryptionMACMismatch',
     );
   });
 
-  it('leaves alone what is not SOPS-encrypted', async () => {
+  it('leaves alone what no generator read: a Secret in Git carrying an encrypted file for its application', async () => {
+    const { root, built } = await build();
+    const sources = await scan(root);
+    const { data } = byName(built, 'files-secret');
+    const written: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'as-written' }, data };
+    assert.equal(await decryptGeneratedSecret(written, keysSync, { ...sources, generatorMacs: new Set() }), written);
     const plain: KubeObject = {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 's' },
       data: { a: Buffer.from('sops mac').toString('base64') },
     };
-    assert.equal(await decryptGeneratedSecret(plain, keysSync, new Set()), plain);
+    assert.equal(await decryptGeneratedSecret(plain, keysSync, sources), plain);
   });
 });
+
+async function scan(root: string) {
+  return { verifiedMacs: await verifiedSourceMacs(root, keysSync), generatorMacs: await generatorSourceMacs(root) };
+}
 
 const keysSync = keysFromSecretData(
   { 'flux.agekey': await readFile(new URL('./fixtures/flux-age.txt', import.meta.url), 'utf8') },

@@ -17,14 +17,17 @@ const MAX_VALUE_BYTES = 1024 * 1024;
  *   the file's order that the Secret no longer has, was checked on the file itself (sources.ts).
  * - `files:` an encrypted file as one value (dotenv, INI, YAML, JSON, or sops's binary format):
  *   decrypted whole, its MAC checked, and written back in its format as `sops decrypt` would.
- * Returns the object itself when nothing in it is SOPS-encrypted.
+ * Only files a generator of the checkout reads count (`generatorMacs`, sources.ts): a Secret or
+ * ConfigMap written in Git that carries an encrypted file for its application stays as written.
+ * Returns the object itself when nothing in it is a generator's SOPS file.
  */
 export async function decryptGeneratedSecret(
   obj: KubeObject,
   keys: SopsKeys,
-  verifiedMacs: ReadonlySet<string>,
+  sources: { verifiedMacs: ReadonlySet<string>; generatorMacs: ReadonlySet<string> },
   revealed?: string[],
 ): Promise<KubeObject> {
+  const { verifiedMacs, generatorMacs } = sources;
   if ((obj.kind !== 'Secret' && obj.kind !== 'ConfigMap') || obj.apiVersion !== 'v1' || !isObject(obj.data)) return obj;
   const what = describeRef(refOf(obj));
   const data: Record<string, string> = {};
@@ -38,7 +41,7 @@ export async function decryptGeneratedSecret(
       .map(([key, value]) => `${key}=${decoded(value)}`)
       .join('\n');
     const file = parseSopsDotenv(text, `${what} (generated from envs)`);
-    if (file) {
+    if (file && generatorMacs.has(String(file.meta.mac))) {
       const entries = await decryptFlatFile(file, keys, `${what} (generated from envs)`, revealed, verifiedMacs);
       return { ...obj, data: Object.fromEntries(entries.map((e) => [e.path[0] ?? '', encode(e.value)])) };
     }
@@ -48,7 +51,7 @@ export async function decryptGeneratedSecret(
   const out: Record<string, unknown> = { ...obj.data };
   for (const [key, value] of Object.entries(data)) {
     if (value.length > (MAX_VALUE_BYTES * 4) / 3) continue;
-    const plain = await decryptFileValue(decoded(value), key, keys, `${what} data.${key} (generated from files)`, revealed);
+    const plain = await decryptFileValue(decoded(value), key, keys, generatorMacs, `${what} data.${key} (generated from files)`, revealed);
     if (plain === undefined) continue;
     out[key] = encode(plain);
     changed = true;
@@ -57,19 +60,27 @@ export async function decryptGeneratedSecret(
 }
 
 /** One generated value that is a whole SOPS file, decrypted; undefined when it is not one. */
-async function decryptFileValue(text: string, key: string, keys: SopsKeys, what: string, revealed?: string[]): Promise<string | undefined> {
+async function decryptFileValue(
+  text: string,
+  key: string,
+  keys: SopsKeys,
+  generatorMacs: ReadonlySet<string>,
+  what: string,
+  revealed?: string[],
+): Promise<string | undefined> {
   if (!text.includes('sops') || !text.includes('mac')) return undefined;
+  const ours = (mac: unknown) => typeof mac === 'string' && generatorMacs.has(mac);
   if (/^sops_mac=/m.test(text)) {
     const file = readOrUndefined(() => parseSopsDotenv(text, what));
-    if (file) return emitFlatFile('dotenv', await decryptFlatFile(file, keys, what, revealed));
+    if (file && ours(file.meta.mac)) return emitFlatFile('dotenv', await decryptFlatFile(file, keys, what, revealed));
   }
   if (/^\s*\[sops\]\s*$/m.test(text)) {
     const file = readOrUndefined(() => parseSopsIni(text, what));
-    if (file) return emitFlatFile('ini', await decryptFlatFile(file, keys, what, revealed));
+    if (file && ours(file.meta.mac)) return emitFlatFile('ini', await decryptFlatFile(file, keys, what, revealed));
   }
   const json = text.trimStart().startsWith('{');
   const doc = readOrUndefined(() => (json ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown)));
-  if (!isObject(doc) || !isSopsEncrypted(doc)) return undefined;
+  if (!isObject(doc) || !isSopsEncrypted(doc) || !ours((doc.sops as { mac?: unknown }).mac)) return undefined;
   const plain = await decryptDocument(doc, keys, what, revealed);
   // sops's binary store: the file is one encrypted `data` string (what Flux's `token=token.encrypted` is).
   const keysOf = Object.keys(doc).filter((k) => k !== 'sops');

@@ -1,6 +1,6 @@
-import { lstat, opendir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { lstat, opendir, readFile, realpath } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { isObject } from '../../shared/kube/object.ts';
 import { decryptDocument, isSopsEncrypted, type SopsKeys } from './decrypt.ts';
 import { decryptFlatFile, parseSopsDotenv, parseSopsIni, sopsFormatOf } from './formats.ts';
@@ -80,4 +80,98 @@ async function verifyFile(path: string, keys: SopsKeys, verified: Set<string>): 
       // Not ours to judge here: the object built from it, if any, reports why.
     }
   }
+}
+
+const KUSTOMIZATIONS = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
+
+/**
+ * The MACs of the SOPS files that kustomizations in the checkout feed to a secretGenerator or
+ * configMapGenerator (`files`, `envs`). Only a generated value whose SOPS file is one of these is
+ * decrypted (generated.ts): a Secret or ConfigMap written in Git that carries an encrypted file
+ * for its application to open stays as written, as in Flux. Paths outside the checkout are not
+ * followed (kustomize's own load restrictor refused them already).
+ */
+export async function generatorSourceMacs(dir: string, signal?: AbortSignal): Promise<Set<string>> {
+  const macs = new Set<string>();
+  let root: string;
+  try {
+    root = await realpath(dir);
+  } catch {
+    return macs; // unreadable: no generator there
+  }
+  let seen = 0;
+  const walk = async (path: string): Promise<void> => {
+    let entries: Awaited<ReturnType<typeof opendir>>;
+    try {
+      entries = await opendir(path);
+    } catch {
+      return;
+    }
+    for await (const entry of entries) {
+      signal?.throwIfAborted();
+      if (seen++ >= MAX_FILES) return;
+      if (entry.name === '.git') continue;
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.isFile() && KUSTOMIZATIONS.has(entry.name)) {
+        for (const file of await generatorFiles(child)) {
+          const mac = await sopsMacOf(root, file);
+          if (mac !== undefined) macs.add(mac);
+        }
+      }
+    }
+  };
+  await walk(root);
+  return macs;
+}
+
+/** The files and envs a kustomization's generators read, as paths. */
+async function generatorFiles(kustomization: string): Promise<string[]> {
+  let config: unknown;
+  try {
+    if ((await lstat(kustomization)).size > MAX_FILE_BYTES) return [];
+    config = parseYaml(await readFile(kustomization, 'utf8'));
+  } catch {
+    return [];
+  }
+  if (!isObject(config)) return [];
+  const out: string[] = [];
+  for (const field of ['secretGenerator', 'configMapGenerator']) {
+    const generators = config[field];
+    if (!Array.isArray(generators)) continue;
+    for (const generator of generators) {
+      if (!isObject(generator)) continue;
+      const strings = (value: unknown) => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+      // `files: [key=path]` names the data key before the path.
+      for (const file of strings(generator.files)) out.push(file.includes('=') ? file.slice(file.indexOf('=') + 1) : file);
+      out.push(...strings(generator.envs), ...strings(generator.env));
+    }
+  }
+  return out.map((p) => join(dirname(kustomization), p));
+}
+
+/** The `sops.mac` of a file inside `root` in any format sops writes; undefined when it is none. */
+async function sopsMacOf(root: string, path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const real = await realpath(path);
+    if (!real.startsWith(`${root}${sep}`) || (await lstat(real)).size > MAX_FILE_BYTES) return undefined;
+    text = await readFile(real, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!text.includes('sops') || !text.includes('mac')) return undefined;
+  try {
+    const flat = parseSopsDotenv(text, path) ?? parseSopsIni(text, path);
+    if (typeof flat?.meta.mac === 'string') return flat.meta.mac;
+  } catch {
+    // Not dotenv or INI: YAML or JSON below.
+  }
+  try {
+    const doc = (text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text)) as unknown;
+    if (isObject(doc) && isSopsEncrypted(doc)) return (doc.sops as { mac: string }).mac;
+  } catch {
+    // Not a SOPS file.
+  }
+  return undefined;
 }
