@@ -4,6 +4,7 @@ import { lsRemote } from '../shared/git/remote.ts';
 import type { GitRefSpec } from '../shared/git/types.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
+import { createHelmSource } from './helm-source.ts';
 import { createOciSource, ociCredentials, type ArtifactRegistry } from './oci-source.ts';
 import type { GitAuth, Source } from './types.ts';
 
@@ -81,5 +82,6 @@ export function createAgentSource(options: GitSourceOptions & { registry: Artifa
   return sourceByRepoType({
     git: createGitSource(options),
     oci: createOciSource({ client: options.registry, cacheDir: options.cacheDir, log: options.log }),
+    helm: createHelmSource({ registry: options.registry, cacheDir: options.cacheDir, log: options.log }),
   });
 }

@@ -61,8 +61,10 @@ export async function renderRevision(
 /** spec.helm with the deployment's defaults: release name its name, namespace its target (Argo CD does the same). */
 export function chartSettings(input: Pick<ReconcileInput, 'cd' | 'config'>): ChartSettings {
   const { cd, config } = input;
+  // repoType helm: the source fetched the chart and the checkout is its directory, rendered as a chart from Git is.
+  const spec = config.repoType === 'helm' && config.helm ? { ...config.helm, chart: undefined } : config.helm;
   return {
-    spec: config.helm,
+    spec,
     releaseName: config.helm?.releaseName ?? cd.metadata.name,
     namespace: config.helm?.namespace ?? config.targetNamespace ?? cd.metadata.namespace ?? 'default',
   };

@@ -85,7 +85,7 @@ export async function fetchChart(
   ref: ChartReference,
   target: string,
   options: { auth?: RepositoryAuth | undefined; signal?: AbortSignal | undefined; limits?: Partial<ChartRepositoryLimits> } = {},
-): Promise<{ version: string; dir: string }> {
+): Promise<{ version: string; dir: string; digest: string }> {
   const limits = { ...DEFAULT_CHART_REPOSITORY_LIMITS, ...options.limits };
   const base = new URL(ref.repository.endsWith('/') ? ref.repository : `${ref.repository}/`);
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw fetchError(`${ref.repository} is not an http(s) URL`);
@@ -96,8 +96,8 @@ export async function fetchChart(
   if (chartUrl.protocol !== 'https:' && chartUrl.protocol !== 'http:')
     throw fetchError(`the index names ${chosen.url}, not an http(s) URL`);
   const archive = await download(chartUrl, base, limits.maxChartBytes, limits.timeoutMs, options);
+  const got = createHash('sha256').update(archive).digest('hex');
   if (chosen.digest) {
-    const got = createHash('sha256').update(archive).digest('hex');
     if (got !== chosen.digest) throw fetchError(`${chartUrl.href} has sha256 ${got}, but the index says ${chosen.digest}`);
   }
   const result = await extractTar(archive, target, `${ref.name}-${chosen.version}.tgz`, limits.tar);
@@ -109,7 +109,7 @@ export async function fetchChart(
       hint: 'publish the chart with helm package',
     });
   }
-  return { version: chosen.version, dir: `${target}/${top}` };
+  return { version: chosen.version, dir: `${target}/${top}`, digest: `sha256:${got}` };
 }
 
 async function download(

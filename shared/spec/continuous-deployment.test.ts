@@ -164,7 +164,7 @@ test('each ref kind; a commit is kept in lower case', () => {
 test('all problems reported at once, each naming its field', () => {
   const list = problems(fixture('continuous-deployment-broken.yaml'));
   const expected = [
-    /^InvalidSpec spec\.repoType: "helm" is not supported/,
+    /^InvalidSpec spec\.repoType: "svn" is not supported/,
     /^InvalidSpec spec\.url: must not start with "-"/,
     /^InvalidSpec spec\.secretRef: "Git_Credentials" is not a valid name/,
     /^InvalidDuration spec\.pullInterval: invalid duration "ten minutes"/,
@@ -356,4 +356,41 @@ test('repoType oci: every bad field is listed at once', () => {
   assertHas(problems({ repoType: 'oci', url: 'oci://ghcr.io/org/app:v1' }), /spec\.url: must not carry a tag or digest/);
   assertHas(problems({ repoType: 'oci' }), /spec\.url: is required/);
   assertHas(problems({ url: 'https://git.example/c', ref: { tag: 'v1' } }), /spec\.ref: applies to repoType oci only/);
+});
+
+test('repoType helm: the chart alone, from spec.url (an https repository or an oci:// path)', () => {
+  const read = (url: string) =>
+    ok(validateContinuousDeploymentSpec({ repoType: 'helm', url, helm: { chart: { name: 'podinfo', version: '^6' }, values: { a: 1 } } }));
+  const https = read('https://charts.example.com/stable');
+  assert.equal(https.repoType, 'helm');
+  assert.equal(https.url, 'https://charts.example.com/stable');
+  assert.deepEqual(https.helm?.chart, {
+    repository: 'https://charts.example.com/stable',
+    name: 'podinfo',
+    version: '^6',
+    secretRef: undefined,
+  });
+  assert.deepEqual(https.helm?.values, { a: 1 });
+  assert.equal(read('oci://127.0.0.1:5000/charts').helm?.chart?.repository, 'oci://127.0.0.1:5000/charts');
+});
+
+test('repoType helm: every problem at once, each at its field', () => {
+  const found = problems({
+    repoType: 'helm',
+    url: 'ssh://git@example.com/charts',
+    path: './deploy',
+    git: { branch: 'main' },
+    helm: { valuesFiles: ['values-prod.yaml'], chart: { repository: 'https://x.example', secretRef: 'creds', version: 'not a range' } },
+  });
+  assertHas(found, /spec\.url: "ssh:\/\/git@example.com\/charts" is not an http\(s\) URL of a Helm repository/);
+  assertHas(found, /spec\.path: applies to a Git repository or OCI artifact only/);
+  assertHas(found, /spec\.git: applies to repoType git only/);
+  assertHas(found, /spec\.helm\.valuesFiles: needs a Git repository/);
+  assertHas(found, /spec\.helm\.chart\.repository: applies to repoType git only/);
+  assertHas(found, /spec\.helm\.chart\.secretRef: applies to repoType git only/);
+  assertHas(found, /spec\.helm\.chart\.name: is required/);
+  assertHas(found, /spec\.helm\.chart\.version/);
+  assert.ok(!found.some((p) => /spec\.helm\.chart\.repository: "/.test(p)), 'the URL is reported once, under spec.url');
+  assertHas(problems({ repoType: 'helm', url: 'https://charts.example.com' }), /spec\.helm: is required/);
+  assertHas(problems({ repoType: 'helm', url: 'https://charts.example.com', helm: {} }), /spec\.helm\.chart: is required/);
 });

@@ -14,8 +14,12 @@ import { describe, optionalObject, readBoolean, readDuration, readString } from 
 import { readHelm, type HelmSpec } from './helm.ts';
 
 export type RefKind = 'branch' | 'tag' | 'semver' | 'commit';
-/** Where the manifests come from: a Git repository, or an OCI artifact (`flux push artifact` or a plain tar.gz layer). */
-export type RepoType = 'git' | 'oci';
+/**
+ * Where the manifests come from: a Git repository, an OCI artifact (`flux push artifact` or a plain
+ * tar.gz layer), or a chart alone from a Helm repository or registry (Argo CD's Helm source).
+ */
+export const REPO_TYPES = ['git', 'oci', 'helm'] as const;
+export type RepoType = (typeof REPO_TYPES)[number];
 /** What to follow in an OCI repository: a tag, the highest tag in a semver range, or a fixed digest. */
 export interface OciRef {
   kind: 'tag' | 'semver' | 'digest';
@@ -25,7 +29,7 @@ export interface OciRef {
 /** A ContinuousDeployment spec with defaults applied and every value checked. */
 export interface DeploymentConfig {
   repoType: RepoType;
-  /** `oci://host/repo` for repoType oci, the Git URL otherwise. */
+  /** `oci://host/repo` for repoType oci, the chart repository for repoType helm, the Git URL otherwise. */
   url: string;
   secretRef: string | undefined;
   /** Send the Secret's username/password or token over plain http:// too (https:// and loopback need no opt-in). */
@@ -148,15 +152,19 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   checkKnownFields(problems, '', spec, CONTINUOUS_DEPLOYMENT_FIELDS);
 
   const repoType = readString(problems, spec, 'repoType') ?? DEPLOYMENT_DEFAULTS.repoType;
-  if (repoType !== 'git' && repoType !== 'oci') {
-    problems.add('repoType', `${JSON.stringify(repoType)} is not supported`, 'set repoType: git or oci');
+  if (!(REPO_TYPES as readonly string[]).includes(repoType)) {
+    problems.add('repoType', `${JSON.stringify(repoType)} is not supported`, 'set repoType: git, oci or helm');
   }
   const oci = repoType === 'oci';
-  const url = oci ? readOciUrl(problems, spec) : readUrl(problems, spec);
+  const chartOnly = repoType === 'helm';
+  const url = oci ? readOciUrl(problems, spec) : chartOnly ? readChartRepositoryUrl(problems, spec) : readUrl(problems, spec);
   // Read for a Git source too, so its typos are reported with the rest.
   const ociRef = oci || (spec.ref !== undefined && spec.ref !== null) ? readOciRef(problems, spec) : undefined;
   if (oci && spec.git !== undefined && spec.git !== null) {
     problems.add('git', 'applies to repoType git only', 'an OCI source follows spec.ref: {tag | semver | digest}');
+  }
+  if (chartOnly && spec.git !== undefined && spec.git !== null) {
+    problems.add('git', 'applies to repoType git only', 'a chart repository is followed by spec.helm.chart.version (a semver range)');
   }
   if (!oci && spec.ref !== undefined && spec.ref !== null) {
     problems.add('ref', 'applies to repoType oci only', 'a Git source follows spec.git: {branch | tag | semver | commit}');
@@ -185,7 +193,7 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
   const ignore = readIgnore(problems, spec.ignore);
   const postBuild = readPostBuild(problems, spec.postBuild);
   const decryption = readDecryption(problems, spec.decryption);
-  const helm = readHelm(problems, spec.helm);
+  const helm = chartOnly ? readChartOnlyHelm(problems, spec, url) : readHelm(problems, spec.helm);
   if (spec.imageRepository !== undefined && spec.imageRepository !== null && !isObject(spec.imageRepository)) {
     problems.add('imageRepository', `must be an object, not ${describe(spec.imageRepository)}`);
   }
@@ -218,6 +226,81 @@ export function validateContinuousDeploymentSpec(spec: unknown): Validated<Deplo
       helm: helm ?? undefined,
     };
   });
+}
+
+/**
+ * repoType helm (Argo CD's Helm-repository source): spec.url is the repository, spec.helm.chart
+ * names the chart and its version range; there is no Git checkout, so nothing may point into one
+ * (valuesFiles, spec.path) and the chart's credentials are spec.secretRef, as for any source.
+ */
+function readChartOnlyHelm(problems: Problems, spec: Record<string, unknown>, url: string | undefined): HelmSpec | undefined {
+  const hint = 'repoType helm needs spec.helm.chart: {name, version}';
+  if (!isObject(spec.helm)) {
+    problems.add(
+      'helm',
+      spec.helm === undefined || spec.helm === null ? 'is required' : `must be an object, not ${describe(spec.helm)}`,
+      hint,
+    );
+    return undefined;
+  }
+  const chart = spec.helm.chart;
+  if (!isObject(chart)) {
+    problems.add('helm.chart', chart === undefined || chart === null ? 'is required' : `must be an object, not ${describe(chart)}`, hint);
+    return undefined;
+  }
+  if (chart.repository !== undefined && chart.repository !== null) {
+    problems.add('helm.chart.repository', 'applies to repoType git only', 'for repoType helm, spec.url names the chart repository');
+  }
+  if (chart.secretRef !== undefined && chart.secretRef !== null) {
+    problems.add(
+      'helm.chart.secretRef',
+      'applies to repoType git only',
+      "for repoType helm, spec.secretRef holds the repository's username and password",
+    );
+  }
+  if (Array.isArray(spec.helm.valuesFiles) && spec.helm.valuesFiles.length > 0) {
+    problems.add('helm.valuesFiles', 'needs a Git repository to read the files from', 'give the values inline in spec.helm.values');
+  }
+  if (typeof spec.path === 'string' && spec.path !== '' && spec.path !== DEPLOYMENT_DEFAULTS.path && spec.path !== '.') {
+    problems.add('path', 'applies to a Git repository or OCI artifact only', 'remove spec.path: the chart is rendered from its own root');
+  }
+  // A URL already reported under spec.url is not reported again under spec.helm.chart.
+  const named: Record<string, unknown> = { ...chart, repository: url ?? 'https://unset.invalid' };
+  delete named.secretRef;
+  return readHelm(problems, { ...spec.helm, chart: named }) ?? undefined;
+}
+
+/** An https (or http) Helm repository, or an oci:// registry path holding charts. */
+function readChartRepositoryUrl(problems: Problems, spec: Record<string, unknown>): string | undefined {
+  const hint = 'set spec.url to the Helm repository (https://charts.example.com) or registry path (oci://registry.example.com/charts)';
+  if (spec.url === undefined || spec.url === null) {
+    problems.add('url', 'is required', hint);
+    return undefined;
+  }
+  const url = readString(problems, spec, 'url');
+  if (url === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !parsed ||
+    !['https:', 'http:', 'oci:'].includes(parsed.protocol) ||
+    parsed.username ||
+    parsed.password ||
+    parsed.search ||
+    parsed.hash
+  ) {
+    problems.add(
+      'url',
+      `${JSON.stringify(url)} is not an http(s) URL of a Helm repository, nor an oci:// registry path`,
+      `${hint}, credentials in spec.secretRef`,
+    );
+    return undefined;
+  }
+  return url;
 }
 
 function readUrl(problems: Problems, spec: Record<string, unknown>): string | undefined {

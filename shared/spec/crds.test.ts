@@ -12,6 +12,7 @@ import {
   DEFAULT_AUTOMATION_INTERVAL,
   DEPLOYMENT_DEFAULTS,
   OCI_REF_FIELDS,
+  REPO_TYPES,
   imageProblem,
   IMAGE_REPOSITORY_PATTERN,
   INLINE_IMAGE_FIELDS,
@@ -187,7 +188,7 @@ test('the CRD image pattern (RE2, as the API server runs it) accepts what the va
 test('ContinuousDeployment: schema defaults and enums agree with the reader', () => {
   const spec = specSchema(deployments).properties!;
   assert.equal(spec.repoType!.default, DEPLOYMENT_DEFAULTS.repoType);
-  assert.deepEqual(spec.repoType!.enum, ['git', 'oci']);
+  assert.deepEqual(spec.repoType!.enum, [...REPO_TYPES]);
   assert.deepEqual(Object.keys(spec.ref!.properties!).sort(), [...OCI_REF_FIELDS].sort());
   assert.equal(spec.pullInterval!.default, DEPLOYMENT_DEFAULTS.pullInterval);
   assert.equal(spec.path!.default, DEPLOYMENT_DEFAULTS.path);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { planDeployment, startAgent } from '../../agent/index.ts';
@@ -39,6 +40,8 @@ import {
  */
 
 const run = promisify(execFile);
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 const cmName = (release: string, name: string) => `${release}-${name}`;
 
@@ -384,6 +387,124 @@ describe('Helm charts from Git', () => {
       );
       assert.match(condition(refused, 'Ready')?.message ?? '', /charts\/ledger: the registry refused the credentials/);
       assert.ok(await configMap('ledger-ledger'), 'nothing pruned');
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it('repoType helm: chart-only from a Helm repository, <version>@sha256 revisions, a new version applied, the rest pruned', async () => {
+    const repoDir = join(work, 'only-repo');
+    await mkdir(repoDir, { recursive: true });
+    const home = join(work, 'home');
+    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+    /** Version 1.x has a ConfigMap `extra` that 1.1.0 no longer renders. */
+    const publish = async (version: string, extra: boolean) => {
+      const src = join(work, `only-${version}`, 'solo');
+      await mkdir(join(src, 'templates'), { recursive: true });
+      await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: solo\nversion: ${version}\n`);
+      await writeFile(join(src, 'values.yaml'), 'color: grey\n');
+      await writeFile(
+        join(src, 'templates', 'cm.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-solo\n' +
+          `data:\n  color: {{ .Values.color | quote }}\n  chart: ${version}\n`,
+      );
+      if (extra) {
+        await writeFile(
+          join(src, 'templates', 'extra.yaml'),
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\n',
+        );
+      }
+      await run(helm, ['package', src, '--destination', repoDir], { env });
+      await run(helm, ['repo', 'index', repoDir], { env });
+      return sha256(await readFile(join(repoDir, `solo-${version}.tgz`)));
+    };
+    const first = await publish('1.0.0', true);
+    const expected = `Basic ${Buffer.from('reader:s3cret').toString('base64')}`;
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== expected) return void res.writeHead(401).end();
+      readFile(join(repoDir, (req.url ?? '').replace(/^\/charts\//, '')))
+        .then((body) => res.writeHead(200, { 'content-length': body.length }).end(body))
+        .catch(() => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'solo-repo' }, stringData: { username: 'reader', password: 's3cret' } },
+      });
+      await applyCd(kube, {
+        metadata: { name: 'solo', namespace: ns },
+        spec: {
+          repoType: 'helm',
+          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/charts`,
+          secretRef: 'solo-repo',
+          pullInterval: '1h',
+          timeout: '2m',
+          helm: { chart: { name: 'solo', version: '^1.0.0' }, values: { color: 'green' } },
+        },
+      });
+      let cd = await waitForCd(kube, ns, 'solo', (c) => c.status?.lastAppliedRevision === `1.0.0@sha256:${first}`, 'chart-only sync');
+      assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+      assert.deepEqual((await configMap('solo-solo'))?.data, { color: 'green', chart: '1.0.0' });
+      assert.ok(await configMap('solo-extra'));
+
+      // A new version in the range is a new revision; the ConfigMap it no longer renders is pruned.
+      const second = await publish('1.1.0', false);
+      assert.notEqual(second, first);
+      await requestSync(kube, ns, 'solo');
+      cd = await waitForCd(kube, ns, 'solo', (c) => c.status?.lastAppliedRevision === `1.1.0@sha256:${second}`, 'chart 1.1.0 applied');
+      assert.deepEqual((await configMap('solo-solo'))?.data, { color: 'green', chart: '1.1.0' });
+      await waitFor(async () => (await configMap('solo-extra')) === undefined, {
+        what: 'solo-extra pruned',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      const events = await listEvents(kube, ns, 'solo');
+      assert.ok(
+        events.some((e) => (e.message ?? '').includes('1.1.0@sha256:')),
+        `an Event names the new revision: ${events.map((e) => e.message).join(' | ')}`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('repoType helm: the chart alone from the real local registry (helm push), revision <version>@<layer digest>', async () => {
+    const registry = await startRegistry({ auth: 'htpasswd' });
+    try {
+      await pushOciChart(registry, 'dial', '1.0.0');
+      await pushOciChart(registry, 'dial', '2.0.0');
+      await kube.rest.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/secrets`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'dial-registry' },
+          stringData: { username: registry.username, password: registry.password },
+        },
+      });
+      await applyCd(kube, {
+        metadata: { name: 'dial', namespace: ns },
+        spec: {
+          repoType: 'helm',
+          url: `oci://${registry.host}/charts`,
+          secretRef: 'dial-registry',
+          pullInterval: '1h',
+          timeout: '2m',
+          helm: { chart: { name: 'dial', version: '^1' } },
+        },
+      });
+      const layer = `sha256:${sha256(await readFile(join(work, `oci-${registry.mode}-dial-1.0.0`, 'dial-1.0.0.tgz')))}`;
+      let cd = await waitForCd(kube, ns, 'dial', (c) => c.status?.lastAppliedRevision === `1.0.0@${layer}`, 'oci chart-only sync');
+      assert.deepEqual((await configMap('dial-dial'))?.data, { chart: '1.0.0' });
+
+      await pushOciChart(registry, 'dial', '1.2.0');
+      await requestSync(kube, ns, 'dial');
+      cd = await waitForCd(kube, ns, 'dial', (c) => (c.status?.lastAppliedRevision ?? '').startsWith('1.2.0@sha256:'), 'oci 1.2.0 applied');
+      assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
+      assert.deepEqual((await configMap('dial-dial'))?.data, { chart: '1.2.0' });
     } finally {
       await registry.stop();
     }
