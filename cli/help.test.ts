@@ -60,6 +60,15 @@ describe('tidemark COMMAND --help', () => {
     assert.match(err, /unknown command "deploy"\nRun 'tidemark --help' for usage/);
   });
 
+  it('diff takes --helm-binary, as the agent does, and says so in its help', async () => {
+    const diff = COMMANDS.find((c) => c.name === 'diff');
+    assert.match(diff?.help ?? '', /^ {2}--helm-binary PATH /m);
+    // It gets past the flags to the cluster, which this run has none of.
+    const { code, err } = await run('diff', 'shop', '--helm-binary', '/opt/helm');
+    assert.equal(code, 2);
+    assert.doesNotMatch(err, /helm-binary/);
+  });
+
   it('-- ends the flags: a --help after it is not a request for help', async () => {
     const { code, out } = await run('status', '--', '--help');
     assert.equal(code, 2);

@@ -77,7 +77,8 @@ ${COMMON_FLAGS}`,
 What a sync of the ContinuousDeployment would change, computed as the agent does (fetch, render,
 server-side dry-run) without writing. Exits 1 when something differs.
 
-${COMMON_FLAGS}`,
+${COMMON_FLAGS}  --helm-binary PATH    helm executable for charts, as the agent's (default: helm on PATH)
+`,
   dashboard: `Usage: tidemark dashboard [--port N] [flags]
 
 Serves the web console for ContinuousDeployments on 127.0.0.1 and prints a login URL. Open it in

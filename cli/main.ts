@@ -91,7 +91,8 @@ export const COMMANDS: readonly Command[] = [
     synopsis: 'diff NAME',
     summary: 'what a sync would change; exit 1 when something differs',
     help: HELP.diff,
-    run: (args, io) => withContext(args, {}, io, async (ctx) => (await import('./commands/diff.ts')).diff(ctx)),
+    run: (args, io) =>
+      withContext(args, { 'helm-binary': { type: 'string' } }, io, async (ctx) => (await import('./commands/diff.ts')).diff(ctx)),
   },
   {
     name: 'dashboard',

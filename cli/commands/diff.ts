@@ -21,7 +21,9 @@ export async function diff(ctx: CliContext): Promise<number> {
   const name = requireName(ctx);
   const cd = await readCd(ctx, name);
   if (!cd) return Exit.notFound;
-  const plan = await planDeployment({ kube: ctx.kube, cd });
+  // The helm the agent runs (its --helm-binary): a chart renders here as it would there.
+  const helm = ctx.flags['helm-binary'];
+  const plan = await planDeployment({ kube: ctx.kube, cd, helmBinary: typeof helm === 'string' ? helm : undefined });
   if (plan.failure) {
     ctx.err(`diff failed in ${plan.failure.phase}: ${describeError(plan.failure.error)}\n`);
     return Exit.usage;
