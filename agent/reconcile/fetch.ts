@@ -14,13 +14,39 @@ export async function fetchRevision(
   onResolved?: (resolved: ResolvedRevision) => void,
 ): Promise<{ resolved: ResolvedRevision; rendered: KubeObject[] | undefined; checkout: Checkout | undefined }> {
   const { input, deps } = ctx;
-  const resolved = await deps.source.resolve(input.config, input.auth, deps.signal);
+  const resolved = await resolveWithChart(ctx);
   onResolved?.(resolved);
   // spec.helm is not in the key (and a chart from a repository changes without a commit): never from the cache.
   const rendered = input.config.helm ? undefined : deps.renderCache?.get(renderKey(ctx, resolved));
   if (rendered) return { resolved, rendered, checkout: undefined };
   const checkout = await deps.source.checkout(input.config, input.auth, resolved, deps.signal);
   return { resolved, rendered: undefined, checkout };
+}
+
+/**
+ * A Git source whose spec.helm.chart comes from a Helm repository: the chart is resolved with the
+ * commit (by the repoType helm source) and the revision names both —
+ * `main@sha1:<sha>+<chart>-<version>@sha256:<digest>` — so a new chart version is a new revision
+ * (hooks run; status, Events and history show it) though Git did not move. The render then takes
+ * exactly that version, not whatever the range admits a moment later.
+ */
+async function resolveWithChart(ctx: StepContext): Promise<ResolvedRevision> {
+  const { input, deps } = ctx;
+  const { config } = input;
+  const chart = config.helm?.chart;
+  if (config.repoType !== 'git' || !chart) return deps.source.resolve(config, input.auth, deps.signal);
+  // The chart first, the commit last: the run's revision for a newer commit's check is the commit's.
+  const auth = chart.secretRef === undefined ? undefined : await readRepositoryAuth(ctx, chart.secretRef);
+  const chartConfig = { ...config, repoType: 'helm' as const, url: chart.repository };
+  const pinned = await deps.source.resolve(chartConfig, auth, deps.signal);
+  const resolved = await deps.source.resolve(config, input.auth, deps.signal);
+  // A run that repairs drift reuses the last revision (controller.ts sourceFor): already combined.
+  if (pinned.chart !== undefined || resolved.chart !== undefined) return resolved;
+  return {
+    ...resolved,
+    revision: `${resolved.revision}+${chart.name}-${pinned.revision}`,
+    chart: { version: pinned.ref, digest: pinned.sha },
+  };
 }
 
 /** Turns the checkout into desired objects; plain directories are remembered by repository, credentials, commit and path. */
@@ -43,6 +69,8 @@ export async function renderRevision(
     const chart = chartSettings(input);
     const chartSecret = input.config.helm?.chart?.secretRef;
     if (chartSecret !== undefined) chart.auth = await readRepositoryAuth(ctx, chartSecret);
+    const pinned = chart.spec?.chart && resolved.chart ? resolved.chart.version : undefined;
+    if (pinned !== undefined && chart.spec?.chart) chart.spec = { ...chart.spec, chart: { ...chart.spec.chart, version: pinned } };
     const rendered = await deps.render(checkout.dir, input.config.path, deps.signal, input.config.timeoutMs, {
       chart,
       report: (note) => notes?.push(note),

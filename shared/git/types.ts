@@ -38,6 +38,8 @@ export interface ResolvedRevision {
    * given and proven when it is fetched.
    */
   verified: boolean;
+  /** A Git source's chart from a Helm repository (spec.helm.chart), resolved with the commit: what the render must use. */
+  chart?: { version: string; digest: string } | undefined;
 }
 
 /** Options every operation takes. */

@@ -167,7 +167,9 @@ describe('Helm charts from Git', () => {
   });
 
   const configMap = (name: string) => getObject(kube, `/api/v1/namespaces/${ns}/configmaps/${name}`);
-  const attempted = (sha: string) => (cd: ContinuousDeployment) => cd.status?.lastAttemptedRevision === `main@sha1:${sha}`;
+  /** The commit's revision; with a chart from a repository, `+<chart>-<version>@sha256:<digest>` follows. */
+  const attempted = (sha: string) => (cd: ContinuousDeployment) =>
+    cd.status?.lastAttemptedRevision === `main@sha1:${sha}` || (cd.status?.lastAttemptedRevision ?? '').startsWith(`main@sha1:${sha}+`);
 
   it('renders, applies, runs the mapped hook once, skips and reports the test hook, prunes, and refuses a broken chart', async () => {
     const first = await git.repos.createRepo('shop', chartFiles(await packagedDependency()), { branch: 'main' });
@@ -320,8 +322,10 @@ describe('Helm charts from Git', () => {
       let cd = await waitForCd(kube, ns, 'catalog', (c) => attempted(sha)(c) && condition(c, 'Ready')?.status !== 'Unknown', 'chart sync');
       assert.equal(condition(cd, 'Ready')?.status, 'True', condition(cd, 'Ready')?.message);
       assert.deepEqual((await configMap('catalog-catalog'))?.data, { color: 'blue', chart: '1.0.0' });
+      const digestOf = async (version: string) => sha256(await readFile(join(repoDir, `catalog-${version}.tgz`)));
+      assert.equal(cd.status?.lastAppliedRevision, `main@sha1:${sha}+catalog-1.0.0@sha256:${await digestOf('1.0.0')}`);
 
-      // A newer release inside the range is taken on the next sync.
+      // A newer release inside the range is taken on the next sync: a new revision, though Git did not move.
       await publish('1.1.0');
       await requestSync(kube, ns, 'catalog');
       await waitFor(async () => ((await configMap('catalog-catalog'))?.data as Record<string, string> | undefined)?.chart === '1.1.0', {
@@ -329,6 +333,8 @@ describe('Helm charts from Git', () => {
         timeoutMs: 60_000,
         intervalMs: 200,
       });
+      const next = `main@sha1:${sha}+catalog-1.1.0@sha256:${await digestOf('1.1.0')}`;
+      await waitForCd(kube, ns, 'catalog', (c) => c.status?.lastAppliedRevision === next, 'the revision names chart 1.1.0');
 
       // A repository that cannot be read: transient, reported, nothing pruned.
       serving = false;
