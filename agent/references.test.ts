@@ -22,6 +22,12 @@ test('referencesOf: substituteFrom sources and the decryption Secret, in the dep
   });
   assert.deepEqual(referencesOf(cd), ['ConfigMap/agent/vars', 'Secret/agent/creds', 'Secret/agent/sops-keys']);
   assert.deepEqual(referencesOf(continuousDeployment()), []);
+  const chart = continuousDeployment();
+  // spec.helm is not in the API type yet: the raw spec, as a client would write it.
+  Object.assign(chart.spec, {
+    helm: { chart: { repository: 'https://charts.example.com', name: 'shop', secretRef: 'chart-credentials' } },
+  });
+  assert.deepEqual(referencesOf(chart), ['Secret/agent/chart-credentials']);
 });
 
 test('ReferenceWatch: a change, a creation or a deletion of a named source wakes its users only', async () => {

@@ -13,7 +13,8 @@ export type ReferenceKey = string;
 
 /**
  * The ConfigMaps and Secrets a deployment's spec names (postBuild.substituteFrom,
- * decryption.secretRef), read from the raw spec so a spec with other problems still counts.
+ * decryption.secretRef, helm.chart.secretRef), read from the raw spec so a spec with other
+ * problems still counts.
  */
 export function referencesOf(cd: ContinuousDeployment): ReferenceKey[] {
   const namespace = cd.metadata.namespace ?? 'default';
@@ -30,6 +31,11 @@ export function referencesOf(cd: ContinuousDeployment): ReferenceKey[] {
   const decryption = spec.decryption;
   if (isObject(decryption) && isObject(decryption.secretRef) && typeof decryption.secretRef.name === 'string') {
     out.add(`Secret/${namespace}/${decryption.secretRef.name}`);
+  }
+  // A chart repository's credentials fixed (or rotated) should not wait for the next poll either.
+  const helm = spec.helm;
+  if (isObject(helm) && isObject(helm.chart) && typeof helm.chart.secretRef === 'string' && helm.chart.secretRef !== '') {
+    out.add(`Secret/${namespace}/${helm.chart.secretRef}`);
   }
   return [...out];
 }
