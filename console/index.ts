@@ -17,13 +17,37 @@ import { consoleKube } from './kube.ts';
 import type { ConsoleKube } from './kube.ts';
 import { consoleHandler } from './server.ts';
 import { Sessions } from './sessions.ts';
+import type { SessionCluster } from './sessions.ts';
+import { KubeApiError } from '../shared/kube/errors.ts';
+import { bearerAuth } from '../shared/kube/kubeconfig/auth.ts';
 import type { TokenSource } from './security.ts';
 
 /**
  * The cluster: the user's own kubeconfig connection (every API call is made with its
  * credentials), or for tests a ConsoleKube and the namespace to fall back to.
  */
-export type ConsoleCluster = { connection: KubeConnection } | { kube: ConsoleKube; namespace: string };
+export type ConsoleCluster = { connection: KubeConnection } | { kube: ConsoleKube; namespace: string } | { inCluster: InClusterConsole };
+
+/**
+ * In-cluster mode: the console listens on every interface behind a Service or Ingress, has no
+ * Kubernetes rights of its own, and each user logs in with a bearer token that all of that
+ * session's requests carry.
+ */
+export interface InClusterConsole {
+  /** The API server (`https://KUBERNETES_SERVICE_HOST:PORT`) and its CA, PEM. */
+  server: string;
+  ca: string | undefined;
+  /** The Host header values the console answers to: the Ingress host, the Service's name. */
+  hosts: readonly string[];
+  /** The browser reaches the console over TLS (the Ingress terminates it): Secure cookies, https origin. */
+  secure: boolean;
+  /** A session idle this long ends, its token forgotten; default 30 minutes. */
+  idleMs?: number | undefined;
+  /** Default 0.0.0.0. */
+  listenHost?: string | undefined;
+  /** Tests: a user's ConsoleKube for a token instead of a client to `server`. */
+  connect?: ((token: string) => { kube: ConsoleKube; close(): Promise<void> }) | undefined;
+}
 
 export type ConsoleOptions = ConsoleCluster & {
   /** 0 (default): a free port. The console listens on 127.0.0.1 only. */
@@ -40,13 +64,14 @@ export interface RunningConsole {
   /** The console's address, `http://127.0.0.1:PORT`. */
   origin: string;
   port: number;
-  /** The URL that logs the first browser in; it works once. */
+  /** The URL that logs the first browser in; it works once. In-cluster: the login page. */
   loginUrl: string;
   stop(): Promise<void>;
 }
 
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const clock = options.clock ?? systemClock;
+  if ('inCluster' in options) return startInCluster(options, options.inCluster, clock);
   let client: KubeClient | undefined;
   let kube: ConsoleKube;
   let fallbackNamespace: string;
@@ -105,3 +130,102 @@ export type { ConsoleKube } from './kube.ts';
 export type { CdRow, CdDetails } from './view.ts';
 export { isBotCommit } from './compare.ts';
 export type { CdComparison, CdPlanner, CommitView, ObjectChange } from './compare.ts';
+
+export const DEFAULT_IDLE_MS = 30 * 60_000;
+
+async function startInCluster(options: ConsoleOptions, config: InClusterConsole, clock: Clock): Promise<RunningConsole> {
+  const sessions = new Sessions(options.tokens, { oneTimeLogin: false });
+  const connect =
+    config.connect ??
+    ((token: string) => {
+      const connection: KubeConnection = {
+        server: config.server,
+        clusterName: 'in-cluster',
+        contextName: undefined,
+        namespace: undefined,
+        tls: { ca: config.ca, cert: undefined, key: undefined, serverName: undefined, rejectUnauthorized: true },
+        headers: {},
+        auth: bearerAuth(token),
+      };
+      const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock });
+      return { kube: consoleKube(client), close: () => client.close() };
+    });
+  const login = async (token: string, namespace: string | undefined): Promise<SessionCluster | undefined> => {
+    const connected = connect(token);
+    const { kube } = connected;
+    const close = () => connected.close();
+    const feed = new CdFeed(kube, { clock, log: options.log, fallbackNamespace: namespace ?? 'default' });
+    try {
+      // Its access review is the check of the token: any authenticated user may ask it (1.20 too),
+      // and the API server answers 401 to a token it does not accept.
+      await feed.start();
+    } catch (err) {
+      await feed.stop().catch(() => undefined);
+      await close();
+      if (err instanceof KubeApiError && err.status === 401) return undefined;
+      throw err;
+    }
+    return {
+      kube,
+      feed,
+      async close() {
+        await feed.stop();
+        await close();
+      },
+    };
+  };
+  const idleMs = config.idleMs ?? DEFAULT_IDLE_MS;
+  let port = 0;
+  // The shared feed is never started: every session brings its own.
+  const unusedFeed = new CdFeed(unusedKube, { clock, log: options.log, fallbackNamespace: 'default' });
+  const { handler, closeStreams } = consoleHandler({
+    kube: unusedKube,
+    feed: unusedFeed,
+    sessions,
+    clock,
+    log: options.log,
+    port: () => port,
+    planner: undefined,
+    inCluster: { address: { hosts: config.hosts, secure: config.secure }, idleMs, login },
+  });
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, config.listenHost ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  // Sessions left without a logout would keep a watch and the token; they end when idle.
+  const sweep = setInterval(() => void sessions.expire(clock.now(), idleMs).catch(() => undefined), Math.min(idleMs, 60_000));
+  sweep.unref();
+  const origin = `http://${config.listenHost === undefined || config.listenHost === '0.0.0.0' ? '127.0.0.1' : config.listenHost}:${port}`;
+  return {
+    origin,
+    port,
+    loginUrl: `${origin}/login`,
+    async stop() {
+      clearInterval(sweep);
+      closeStreams();
+      await sessions.endAll();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Stands where a local console's shared client would be; in-cluster every call goes through a session's. */
+const refuse = (): Promise<never> => Promise.reject(new Error('in-cluster console: no session cluster'));
+const unusedKube: ConsoleKube = {
+  port: { list: refuse, watch: refuse, canI: refuse },
+  getCd: refuse,
+  patchCd: refuse,
+  deleteCd: refuse,
+  createCd: refuse,
+  replaceCd: refuse,
+  listRepositories: refuse,
+  listTidemark: refuse,
+  createSecret: refuse,
+  events: refuse,
+};

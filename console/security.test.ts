@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hostAllowed, originAllowed, parseCookies, secretsEqual, SECURITY_HEADERS, sessionCookie } from './security.ts';
+import {
+  hostAllowed,
+  originAllowed,
+  parseCookies,
+  publicCookie,
+  publicHostAllowed,
+  publicOriginAllowed,
+  secretsEqual,
+  SECURITY_HEADERS,
+  sessionCookie,
+} from './security.ts';
 import { Sessions } from './sessions.ts';
+import type { SessionCluster } from './sessions.ts';
 
 describe('host check (DNS rebinding)', () => {
   it('accepts only the loopback names with this port', () => {
@@ -70,7 +81,7 @@ describe('login token and sessions', () => {
     assert.equal(sessions.exchange('token-2'), undefined, 'a wrong token');
     assert.equal(sessions.exchange(undefined), undefined);
     const session = sessions.exchange('token-1');
-    assert.deepEqual(session, { id: 'token-2', csrf: 'token-3' });
+    assert.deepEqual(session && { id: session.id, csrf: session.csrf }, { id: 'token-2', csrf: 'token-3' });
     assert.equal(sessions.pendingLoginToken, undefined);
     assert.equal(sessions.exchange('token-1'), undefined, 'the same token again');
     assert.equal(sessions.find('token-2'), session);
@@ -94,5 +105,42 @@ describe('login token and sessions', () => {
     assert.equal(secretsEqual('a', 'a'), true);
     assert.equal(secretsEqual('a', 'ab'), false);
     assert.equal(secretsEqual('', ''), true);
+  });
+});
+
+describe('an in-cluster console address', () => {
+  const address = { hosts: ['Console.Example', 'console.tidemark.svc:8080'], secure: true };
+
+  it('accepts only the configured hosts, and their https origin', () => {
+    assert.equal(publicHostAllowed('console.example', address), true);
+    assert.equal(publicHostAllowed('console.tidemark.svc:8080', address), true);
+    for (const host of [undefined, '', 'console.example:80', 'evil.example', '127.0.0.1:8080'])
+      assert.equal(publicHostAllowed(host, address), false);
+    assert.equal(publicOriginAllowed('https://console.example', 'console.example', address), true);
+    assert.equal(publicOriginAllowed('http://console.example', 'console.example', address), false);
+    assert.equal(publicOriginAllowed('https://evil.example', 'evil.example', address), false);
+    assert.equal(publicOriginAllowed(undefined, 'console.example', address), false);
+  });
+
+  it('behind TLS the cookie is __Host- and Secure; without, neither', () => {
+    assert.equal(publicCookie(address, 'id'), '__Host-tidemark_session=id; Path=/; HttpOnly; SameSite=Strict; Secure');
+    assert.equal(publicCookie({ hosts: [], secure: false }, 'id', 0), 'tidemark_session=id; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
+  });
+
+  it('ends idle sessions without a live page, and closes their cluster', async () => {
+    let closed = 0;
+    const cluster = { close: () => Promise.resolve(void (closed += 1)) } as unknown as SessionCluster;
+    let n = 0;
+    const sessions = new Sessions(() => `s${++n}`, { oneTimeLogin: false });
+    assert.equal(sessions.pendingLoginToken, undefined);
+    const idle = sessions.open(cluster, 0);
+    const live = sessions.open(cluster, 0);
+    live.streams = 1;
+    const recent = sessions.open(cluster, 900);
+    assert.equal(await sessions.expire(1000, 1000), 1);
+    assert.equal(closed, 1);
+    assert.equal(sessions.find(idle.id), undefined);
+    assert.equal(sessions.find(live.id), live);
+    assert.equal(sessions.find(recent.id), recent);
   });
 });

@@ -69,3 +69,39 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
 };
+
+/**
+ * Where an in-cluster console is reached: the Ingress or Service host names it answers to, and
+ * whether the browser speaks TLS to them (then the cookie is `Secure` and the origin `https`).
+ */
+export interface PublicAddress {
+  hosts: readonly string[];
+  secure: boolean;
+}
+
+/** An in-cluster console answers only to its configured host names: DNS rebinding reaches it under others. */
+export function publicHostAllowed(host: string | undefined, address: PublicAddress): boolean {
+  if (host === undefined) return false;
+  const lower = host.toLowerCase();
+  return address.hosts.some((allowed) => allowed.toLowerCase() === lower);
+}
+
+/** As originAllowed, for a console behind a Service or Ingress: the origin is the configured host's. */
+export function publicOriginAllowed(origin: string | undefined, host: string | undefined, address: PublicAddress): boolean {
+  if (origin === undefined || host === undefined || !publicHostAllowed(host, address)) return false;
+  return origin.toLowerCase() === `${address.secure ? 'https' : 'http'}://${host.toLowerCase()}`;
+}
+
+/**
+ * The in-cluster session cookie: behind TLS `__Host-` and `Secure`, so no plain-http page or
+ * sibling domain can set or read it; the session id is the only thing in it, the user's token
+ * stays in the server's memory.
+ */
+export function publicCookieName(address: PublicAddress): string {
+  return address.secure ? '__Host-tidemark_session' : 'tidemark_session';
+}
+
+export function publicCookie(address: PublicAddress, value: string, maxAgeSeconds?: number): string {
+  const age = maxAgeSeconds === undefined ? '' : `; Max-Age=${maxAgeSeconds}`;
+  return `${publicCookieName(address)}=${value}; Path=/; HttpOnly; SameSite=Strict${address.secure ? '; Secure' : ''}${age}`;
+}

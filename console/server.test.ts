@@ -8,6 +8,8 @@ import { FakeKubePort } from '../shared/kube/fake-port.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { isObject } from '../shared/kube/object.ts';
 import { silentLogger } from '../shared/log/index.ts';
+import { systemClock } from '../shared/time/clock.ts';
+import type { Clock } from '../shared/time/clock.ts';
 import { startConsole } from './index.ts';
 import type { RunningConsole } from './index.ts';
 import { CD_RESOURCE } from './kube.ts';
@@ -460,5 +462,137 @@ describe('the console without the right to watch every namespace', () => {
     } finally {
       await running.stop();
     }
+  });
+});
+
+describe('the console in in-cluster mode', () => {
+  const host = 'console.example';
+  const from = { host, origin: `https://${host}` };
+  let now = 1_000_000;
+  const clock: Clock = { now: () => now, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
+  let fake: FakeKubePort;
+  let running: RunningConsole;
+  const connected: string[] = [];
+  let closed = 0;
+
+  before(async () => {
+    fake = new FakeKubePort();
+    fake.seed(cd('apps', 'web'));
+    let n = 0;
+    running = await startConsole({
+      inCluster: {
+        server: 'https://unused.invalid',
+        ca: undefined,
+        hosts: [host],
+        secure: true,
+        idleMs: 60_000,
+        listenHost: '127.0.0.1',
+        connect: (token) => {
+          connected.push(token);
+          const kube = fakeConsoleKube(fake, []);
+          const refused: ConsoleKube = {
+            ...kube,
+            port: {
+              ...fake,
+              list: fake.list.bind(fake),
+              watch: fake.watch.bind(fake),
+              canI: () => Promise.reject(new KubeApiError(401, 'Unauthorized', 'Unauthorized')),
+            },
+          };
+          return {
+            kube: token === 'good-token' ? kube : refused,
+            close: () => {
+              closed += 1;
+              return Promise.resolve();
+            },
+          };
+        },
+      },
+      log: silentLogger,
+      clock,
+      tokens: () => `sess${++n}`,
+    });
+  });
+
+  after(() => running.stop());
+
+  const login = (token: string, origin = from.origin) =>
+    call(
+      running.port,
+      'POST',
+      '/login',
+      { ...from, origin, 'content-type': 'application/x-www-form-urlencoded' },
+      `token=${encodeURIComponent(token)}&namespace=apps`,
+    );
+
+  it('answers only to its configured host names', async () => {
+    assert.equal((await call(running.port, 'GET', '/login')).status, 403);
+    assert.equal((await call(running.port, 'GET', '/login', { host: 'evil.example' })).status, 403);
+    const page = await call(running.port, 'GET', '/login', from);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /name="token"/);
+    assert.doesNotMatch(page.body, /<script>/);
+  });
+
+  it('sends a browser without a session to the login page', async () => {
+    const reply = await call(running.port, 'GET', '/', from);
+    assert.equal(reply.status, 303);
+    assert.equal(reply.headers.location, '/login');
+    assert.equal((await call(running.port, 'GET', '/api/session', from)).status, 401);
+  });
+
+  it('refuses a login from another origin without asking the API server', async () => {
+    const before = connected.length;
+    assert.equal((await login('good-token', 'https://evil.example')).status, 403);
+    assert.equal(connected.length, before);
+  });
+
+  it('refuses a token the API server does not accept, and sets no cookie', async () => {
+    const reply = await login('bad-token');
+    assert.equal(reply.status, 303);
+    assert.equal(reply.headers.location, '/login?failed=token');
+    assert.equal(reply.headers['set-cookie'], undefined);
+    assert.doesNotMatch(JSON.stringify(reply), /bad-token/);
+  });
+
+  it('logs in with an accepted token: a Secure HttpOnly SameSite cookie that holds only a session id', async () => {
+    const reply = await login('good-token');
+    assert.equal(reply.status, 303);
+    assert.equal(reply.headers.location, '/');
+    const cookie = String(reply.headers['set-cookie']);
+    assert.match(cookie, /^__Host-tidemark_session=sess\d+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+    assert.doesNotMatch(cookie, /good-token/);
+    const jar = cookie.split(';')[0] ?? '';
+    const session = await call(running.port, 'GET', '/api/session', { ...from, cookie: jar });
+    assert.equal(session.status, 200);
+    const body = JSON.parse(session.body) as { csrfToken: string; inCluster: boolean };
+    assert.equal(body.inCluster, true);
+    assert.doesNotMatch(session.body, /good-token/);
+
+    const details = await call(running.port, 'GET', '/api/cds/apps/web', { ...from, cookie: jar });
+    assert.equal(details.status, 200);
+
+    // A change needs Origin and the CSRF token, as locally.
+    assert.equal((await call(running.port, 'POST', '/api/cds/apps/web/sync', { ...from, cookie: jar })).status, 403);
+    const sync = await call(running.port, 'POST', '/api/cds/apps/web/sync', { ...from, cookie: jar, 'x-csrf-token': body.csrfToken });
+    assert.equal(sync.status, 200);
+
+    const closedBefore = closed;
+    const logout = await call(running.port, 'POST', '/api/logout', { ...from, cookie: jar, 'x-csrf-token': body.csrfToken });
+    assert.equal(logout.status, 200);
+    assert.match(String(logout.headers['set-cookie']), /Max-Age=0/);
+    assert.equal(closed, closedBefore + 1);
+    assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 401);
+  });
+
+  it('ends a session that stayed idle', async () => {
+    const jar = String((await login('good-token')).headers['set-cookie']).split(';')[0] ?? '';
+    assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 200);
+    now += 59_000;
+    assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 200);
+    now += 60_000;
+    const closedBefore = closed;
+    assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 401);
+    assert.equal(closed, closedBefore + 1);
   });
 });

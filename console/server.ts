@@ -14,8 +14,20 @@ import { apiServerProblems, editableYaml, informationPatch, readEditedYaml } fro
 import type { CdPlanner } from './compare.ts';
 import type { CdFeed } from './feed.ts';
 import type { ConsoleKube } from './kube.ts';
-import { hostAllowed, originAllowed, parseCookies, SECURITY_HEADERS, sessionCookie, sessionCookieName } from './security.ts';
-import type { Session } from './sessions.ts';
+import {
+  hostAllowed,
+  originAllowed,
+  parseCookies,
+  publicCookie,
+  publicCookieName,
+  publicHostAllowed,
+  publicOriginAllowed,
+  SECURITY_HEADERS,
+  sessionCookie,
+  sessionCookieName,
+} from './security.ts';
+import type { PublicAddress } from './security.ts';
+import type { Session, SessionCluster } from './sessions.ts';
 import { Sessions } from './sessions.ts';
 import { sseComment, sseEvent } from './sse.ts';
 import { cdDetails } from './view.ts';
@@ -32,6 +44,20 @@ export interface ConsoleServerOptions {
   planner?: CdPlanner | undefined;
   /** How often an idle event stream gets a comment line; default 25 s. */
   heartbeatMs?: number | undefined;
+  /** In-cluster mode: users log in with a Kubernetes bearer token; without it, the one-time link. */
+  inCluster?: InClusterLogin | undefined;
+}
+
+export interface InClusterLogin {
+  address: PublicAddress;
+  /** A session unused this long (and with no live page open) ends. */
+  idleMs: number;
+  /**
+   * Verifies the token by asking the API server as its user (the console has no rights to ask
+   * on anyone's behalf) and opens that user's view; undefined when the API server refuses it.
+   * `namespace` is where the list shows when the user may not watch every namespace.
+   */
+  login(token: string, namespace: string | undefined): Promise<SessionCluster | undefined>;
 }
 
 interface Asset {
@@ -59,7 +85,12 @@ const PAGES: Record<string, string> = {
   '/assets/common.js': 'common.js',
   '/assets/list.js': 'list.js',
   '/assets/details.js': 'details.js',
+  '/login': 'login.html',
+  '/assets/login.js': 'login.js',
 };
+
+/** What an in-cluster console serves before login: the login page and what it needs, nothing with data. */
+const PUBLIC_ROUTES = new Set(['/login', '/assets/login.js', '/assets/style.css']);
 
 export function loadAssets(dir: URL = new URL('./assets/', import.meta.url)): Map<string, Asset> {
   const assets = new Map<string, Asset>();
@@ -117,11 +148,23 @@ async function handle(
 ): Promise<void> {
   const port = options.port();
   const host = req.headers.host;
-  if (!hostAllowed(host, port)) return sendText(res, 403, `Forbidden: this console answers only to 127.0.0.1:${port}.\n`);
+  const inCluster = options.inCluster;
+  if (inCluster) {
+    if (!publicHostAllowed(host, inCluster.address)) {
+      return sendText(res, 403, `Forbidden: this console answers only to ${inCluster.address.hosts.join(', ')}.\n`);
+    }
+  } else if (!hostAllowed(host, port)) return sendText(res, 403, `Forbidden: this console answers only to 127.0.0.1:${port}.\n`);
   const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
   const method = req.method ?? 'GET';
 
-  if (url.pathname === '/login' && method === 'GET') {
+  if (inCluster) {
+    const publicAsset = method === 'GET' && PUBLIC_ROUTES.has(url.pathname) ? assets.get(url.pathname) : undefined;
+    if (publicAsset) {
+      res.writeHead(200, { 'content-type': publicAsset.type, 'cache-control': 'no-cache' }).end(publicAsset.body);
+      return;
+    }
+    if (url.pathname === '/login' && method === 'POST') return tokenLogin(options, inCluster, req, res);
+  } else if (url.pathname === '/login' && method === 'GET') {
     const session = options.sessions.exchange(url.searchParams.get('token') ?? undefined);
     if (!session) {
       return sendText(res, 401, 'This login link was used already or is wrong. Run tidemark dashboard again for a new one.\n');
@@ -132,22 +175,60 @@ async function handle(
     return;
   }
 
-  const session = options.sessions.find(parseCookies(req.headers.cookie).get(sessionCookieName(port)));
+  const cookieName = inCluster ? publicCookieName(inCluster.address) : sessionCookieName(port);
+  let session = options.sessions.find(parseCookies(req.headers.cookie).get(cookieName));
+  const now = options.clock.now();
+  if (session && inCluster && session.streams === 0 && now - session.lastSeen >= inCluster.idleMs) {
+    await options.sessions.end(session);
+    session = undefined;
+  }
   if (!session) {
     if (url.pathname.startsWith('/api/')) return sendJson(res, 401, { error: 'not logged in', reason: 'Unauthorized' });
+    if (inCluster) {
+      res.writeHead(303, { location: '/login', 'cache-control': 'no-store' }).end();
+      return;
+    }
     return sendText(res, 401, 'Not logged in: open the URL that tidemark dashboard printed.\n');
   }
-  if (method !== 'GET' && method !== 'HEAD') checkCsrf(req, session, port);
+  session.lastSeen = now;
+  if (method !== 'GET' && method !== 'HEAD') checkCsrf(req, session, port, inCluster?.address);
+  if (inCluster && url.pathname === '/api/logout' && method === 'POST') {
+    await options.sessions.end(session);
+    res.setHeader('set-cookie', publicCookie(inCluster.address, '', 0));
+    return sendJson(res, 200, { loggedOut: true });
+  }
+  // In-cluster, each session has its own client and watch with the user's token.
+  return handleAs(
+    session.cluster ? { ...options, kube: session.cluster.kube, feed: session.cluster.feed } : options,
+    assets,
+    streams,
+    session,
+    req,
+    res,
+    url,
+    method,
+  );
+}
 
+async function handleAs(
+  options: ConsoleServerOptions,
+  assets: Map<string, Asset>,
+  streams: Set<ServerResponse>,
+  session: Session,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  method: string,
+): Promise<void> {
   const asset = method === 'GET' ? assets.get(url.pathname) : undefined;
   if (asset) {
     res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' }).end(asset.body);
     return;
   }
   if (url.pathname === '/api/session' && method === 'GET') {
-    return sendJson(res, 200, { csrfToken: session.csrf, scope: options.feed.currentScope });
+    return sendJson(res, 200, { csrfToken: session.csrf, scope: options.feed.currentScope, inCluster: options.inCluster !== undefined });
   }
-  if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, req, res);
+  if (url.pathname === '/api/events' && method === 'GET') return openStream(options, streams, session, req, res);
 
   if (url.pathname === '/api/cds' && method === 'POST') return createCd(options, req, res);
   if (url.pathname === '/api/repositories' && method === 'GET') {
@@ -332,8 +413,41 @@ async function requestSync(options: ConsoleServerOptions, namespace: string, nam
   return requestedAt;
 }
 
-function checkCsrf(req: IncomingMessage, session: Session, port: number): void {
-  if (!originAllowed(header(req, 'origin'), req.headers.host, port)) {
+/**
+ * The login form's POST: the Origin first (no other site may log a browser in under its own
+ * token), then the API server's word on the token. The token is never logged nor sent back.
+ */
+async function tokenLogin(
+  options: ConsoleServerOptions,
+  inCluster: InClusterLogin,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (!publicOriginAllowed(header(req, 'origin'), req.headers.host, inCluster.address)) {
+    throw new HttpError(403, 'CsrfRejected', 'refused: the request does not come from this console (Origin)');
+  }
+  const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+  const token = form.get('token')?.trim() ?? '';
+  const namespace = form.get('namespace')?.trim() || undefined;
+  if (namespace !== undefined && namespaceProblem(namespace)) {
+    res.writeHead(303, { location: '/login?failed=namespace', 'cache-control': 'no-store' }).end();
+    return;
+  }
+  const cluster = token === '' ? undefined : await inCluster.login(token, namespace);
+  if (!cluster) {
+    options.log.info({}, 'console: a login was refused');
+    res.writeHead(303, { location: '/login?failed=token', 'cache-control': 'no-store' }).end();
+    return;
+  }
+  const session = options.sessions.open(cluster, options.clock.now());
+  options.log.info({}, 'console: logged in');
+  res.setHeader('set-cookie', publicCookie(inCluster.address, session.id));
+  res.writeHead(303, { location: '/', 'cache-control': 'no-store' }).end();
+}
+
+function checkCsrf(req: IncomingMessage, session: Session, port: number, address: PublicAddress | undefined): void {
+  const origin = header(req, 'origin');
+  if (!(address ? publicOriginAllowed(origin, req.headers.host, address) : originAllowed(origin, req.headers.host, port))) {
     throw new HttpError(403, 'CsrfRejected', 'refused: the request does not come from this console (Origin)');
   }
   if (!Sessions.csrfMatches(session, header(req, 'x-csrf-token'))) {
@@ -341,7 +455,13 @@ function checkCsrf(req: IncomingMessage, session: Session, port: number): void {
   }
 }
 
-function openStream(options: ConsoleServerOptions, streams: Set<ServerResponse>, req: IncomingMessage, res: ServerResponse): void {
+function openStream(
+  options: ConsoleServerOptions,
+  streams: Set<ServerResponse>,
+  session: Session,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
@@ -351,7 +471,13 @@ function openStream(options: ConsoleServerOptions, streams: Set<ServerResponse>,
   const unsubscribe = options.feed.subscribe((message) => res.write(sseEvent(message.event, message.data)));
   const heartbeat = setInterval(() => res.write(sseComment('ping')), options.heartbeatMs ?? 25_000);
   streams.add(res);
+  session.streams += 1;
+  let open = true;
   const done = () => {
+    if (!open) return;
+    open = false;
+    session.streams -= 1;
+    session.lastSeen = options.clock.now();
     clearInterval(heartbeat);
     unsubscribe();
     streams.delete(res);
@@ -365,7 +491,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -373,7 +499,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY) throw new HttpError(413, 'BadRequest', 'request body too large');
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req)).toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

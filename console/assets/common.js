@@ -296,3 +296,26 @@ export function showFieldProblems(form, problems) {
   showProblems(list, unplaced);
   return first;
 }
+
+/** In-cluster, the header gets a Log out button: it ends the session and forgets the token on the server. */
+async function offerLogout() {
+  const session = await fetch('/api/session', { credentials: 'same-origin' }).then((res) => (res.ok ? res.json() : undefined));
+  const header = document.querySelector('header.top');
+  if (!session?.inCluster || !header) return;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'action';
+  button.id = 'logout';
+  button.textContent = 'Log out';
+  button.addEventListener('click', () => {
+    api('POST', '/api/logout')
+      .catch(() => undefined)
+      .finally(() => location.assign('/login'));
+  });
+  header.append(button);
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void offerLogout().catch(() => undefined));
+  else void offerLogout().catch(() => undefined);
+}
