@@ -75,3 +75,21 @@ describe('tidemark COMMAND --help', () => {
     assert.equal(out, '');
   });
 });
+
+describe('tidemark dashboard', () => {
+  it('--help explains local and in-cluster use', async () => {
+    const { code, out } = await run('dashboard', '--help');
+    assert.equal(code, 0);
+    for (const text of ['Local use', 'In-cluster use', '--in-cluster', '--host NAME', '--secure', '--idle-timeout', 'bearer token'])
+      assert.ok(out.includes(text), text);
+  });
+
+  it('in-cluster needs a host, and its flags are refused without it', async () => {
+    assert.match((await run('dashboard', '--in-cluster')).err, /needs --host/);
+    assert.match((await run('dashboard', '--host', 'x')).err, /--host is for --in-cluster only/);
+    assert.match(
+      (await run('dashboard', '--in-cluster', '--host', 'x', '--api-server', 'https://h', '--api-ca', '/nonexistent')).err,
+      /cannot read the API server's CA/,
+    );
+  });
+});

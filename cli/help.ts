@@ -80,24 +80,45 @@ server-side dry-run) without writing. Exits 1 when something differs.
 ${COMMON_FLAGS}  --helm-binary PATH    helm executable for charts, as the agent's (default: helm on PATH)
 `,
   dashboard: `Usage: tidemark dashboard [--port N] [flags]
+       tidemark dashboard --in-cluster --host NAME [--port N] [flags]
 
-Serves the web console for ContinuousDeployments on 127.0.0.1 and prints a login URL. Open it in
-a browser on this machine: the link works once and becomes a session cookie for that browser.
-Every request the console makes to Kubernetes uses this kubeconfig's credentials, so Kubernetes
-RBAC decides what you see and may change. Without the right to watch ContinuousDeployments in
-every namespace, the console shows the kubeconfig context's namespace.
+Serves the web console for ContinuousDeployments. Kubernetes RBAC decides what each user sees
+and may change: every request the console makes carries the user's own credentials. Without the
+right to watch ContinuousDeployments in every namespace, the list shows one namespace.
 
 Pages: the list (live), a deployment's details with its diff against Git (the plan tidemark diff
 computes, Secret values masked), Create in KubeSphere's steps, Code Repositories (import with a
-credential, kept in a Secret and never shown again) and Images. It runs locally only: there is no
-in-cluster mode yet.
+credential, kept in a Secret and never shown again) and Images.
+
+Local use (default): listens on 127.0.0.1 only and prints a login URL. Open it in a browser on
+this machine: the link works once and becomes a session cookie for that browser. Requests use
+this kubeconfig's credentials; the list shows the context's namespace when it cannot show all.
+
+In-cluster use (--in-cluster; the Helm chart's console.enabled): listens on --listen (default
+0.0.0.0) behind a Service or Ingress and answers only to the --host names. Users log in on its
+page with a Kubernetes bearer token (kubectl create token NAME, or an OIDC id-token); the console
+checks it by asking the API server as that user and keeps it in memory for the session only
+(an HttpOnly SameSite=Strict cookie holds a random session id). Every API call of the session
+uses that token; the console's own ServiceAccount needs no rights. Sessions end at Log out or
+after --idle-timeout without use. The details page's Git comparison is local use only.
 
 Flags:
-  --port N            listen on 127.0.0.1:N (default: a free port)
+  --port N            listen on port N (default: a free port)
   --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG's files merged, then ~/.kube/config)
   --context NAME      kubeconfig context
   --log-level LEVEL   debug, info, warn (default), error; logs go to stderr
   -h, --help          this help
+
+In-cluster flags:
+  --in-cluster        log users in with their bearer token instead of using a kubeconfig
+  --host NAME         a Host header the console answers to (the Ingress host, or
+                      SERVICE.NAMESPACE.svc:PORT); repeat for several; required
+  --listen ADDR       address to listen on (default 0.0.0.0)
+  --secure            browsers reach the console over https (TLS at the Ingress): Secure
+                      __Host- cookie, https origin for the CSRF check
+  --idle-timeout D    end a session unused this long (default 30m)
+  --api-server URL    the API server (default https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)
+  --api-ca FILE       its CA certificate (default the service account's ca.crt path)
 `,
   agent: `Usage: tidemark agent [flags]
 

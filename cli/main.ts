@@ -510,6 +510,68 @@ async function runElected(
   return Exit.ok;
 }
 
+/**
+ * `tidemark dashboard --in-cluster`: no kubeconfig and no rights of its own; each user logs in with
+ * a bearer token that every one of their requests carries to the API server.
+ */
+async function runDashboardInCluster(
+  values: {
+    listen?: string | undefined;
+    host?: string[] | undefined;
+    secure?: boolean | undefined;
+    'idle-timeout'?: string | undefined;
+    'api-server'?: string | undefined;
+    'api-ca'?: string | undefined;
+    'log-level'?: string | undefined;
+  },
+  port: number,
+  io: IO,
+): Promise<number> {
+  const hosts = values.host ?? [];
+  if (hosts.length === 0)
+    throw new UsageError('--in-cluster needs --host NAME (the Ingress or Service host the browser uses), once per name');
+  const envHost = io.env.KUBERNETES_SERVICE_HOST;
+  const envPort = io.env.KUBERNETES_SERVICE_PORT;
+  const server =
+    values['api-server'] ?? (envHost && envPort ? `https://${envHost.includes(':') ? `[${envHost}]` : envHost}:${envPort}` : undefined);
+  if (server === undefined) throw new UsageError('--in-cluster needs --api-server URL outside a pod (no KUBERNETES_SERVICE_HOST)');
+  const { readFileSync } = await import('node:fs');
+  const { SERVICE_ACCOUNT_DIR } = await import('../shared/kube/kubeconfig/index.ts');
+  const caPath = values['api-ca'] ?? `${SERVICE_ACCOUNT_DIR}/ca.crt`;
+  let ca: string | undefined;
+  try {
+    ca = readFileSync(caPath, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the API server's CA ${caPath}: ${(err as Error).message}`);
+  }
+  const { parseDuration } = await import('../shared/time/duration.ts');
+  let idleMs: number | undefined;
+  try {
+    idleMs = values['idle-timeout'] === undefined ? undefined : parseDuration(values['idle-timeout']);
+  } catch {
+    idleMs = 0;
+  }
+  if (idleMs === 0) throw new UsageError('--idle-timeout must be a positive duration such as 30m or 1h');
+  const { createLogger } = await import('../shared/log/index.ts');
+  const log = createLogger({ name: 'dashboard', level: values['log-level'] ?? 'warn', destination: process.stderr });
+  const running = await (
+    await import('../console/index.ts')
+  ).startConsole({
+    inCluster: { server, ca, hosts, secure: values.secure === true, idleMs, listenHost: values.listen ?? '0.0.0.0' },
+    port,
+    log,
+  });
+  io.out(
+    `Tidemark console (in-cluster) for ${server} on ${values.listen ?? '0.0.0.0'}:${running.port}, answering to ${hosts.join(', ')}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.stop();
+  return Exit.ok;
+}
+
 /** `tidemark dashboard`: serves the console on loopback until interrupted. */
 async function runDashboard(argv: string[], io: IO): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -517,9 +579,20 @@ async function runDashboard(argv: string[], io: IO): Promise<number> {
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
+    'in-cluster': { type: 'boolean', default: false },
+    listen: { type: 'string' },
+    host: { type: 'string', multiple: true },
+    secure: { type: 'boolean', default: false },
+    'idle-timeout': { type: 'string' },
+    'api-server': { type: 'string' },
+    'api-ca': { type: 'string' },
   });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError('--port must be a port number (0-65535)');
+  if (values['in-cluster']) return runDashboardInCluster(values, port, io);
+  for (const flag of ['listen', 'host', 'secure', 'idle-timeout', 'api-server', 'api-ca'] as const) {
+    if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is for --in-cluster only`);
+  }
   const { loadKubeconfig } = await import('../shared/kube/kubeconfig/index.ts');
   const connection = loadKubeconfig({ path: values.kubeconfig, context: values.context, env: io.env, prefer: 'home' });
   const { createLogger } = await import('../shared/log/index.ts');
