@@ -315,6 +315,42 @@ describe('chart: rendered pods', () => {
     );
   });
 
+  it('console: off by default; on, a Deployment without rights or token, hardened, answering only to its hosts', async () => {
+    const off = await renderChart(helm, { release: 'tm', namespace: 'ns' });
+    assert.ok(!off.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'console'));
+    const values = {
+      console: {
+        enabled: true,
+        hosts: ['tm-tidemark-console.ns.svc'],
+        ingress: { enabled: true, host: 'console.example.com', tlsSecretName: 'console-tls' },
+      },
+    };
+    const objects = await renderChart(helm, { release: 'tm', namespace: 'ns', values });
+    const mine = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'console');
+    assert.deepEqual(names(mine), [
+      'Deployment ns/tm-tidemark-console',
+      'Ingress ns/tm-tidemark-console',
+      'Service ns/tm-tidemark-console',
+      'ServiceAccount ns/tm-tidemark-console',
+    ]);
+    assert.ok(
+      !objects.some((o) => /Binding$/.test(o.kind) && JSON.stringify(o.subjects ?? []).includes('tm-tidemark-console')),
+      'nothing binds the console ServiceAccount to a role',
+    );
+    assert.equal(mine.find((o) => o.kind === 'ServiceAccount')!.automountServiceAccountToken, false);
+    const pod = podSpecOf(ofKind(mine, 'Deployment')[0]!);
+    assert.equal(pod.automountServiceAccountToken, false);
+    const container = obj(list(pod.containers, 'containers')[0], 'container');
+    const args = list(container.args, 'args');
+    for (const arg of ['dashboard', '--in-cluster', '--host=tm-tidemark-console.ns.svc', '--host=console.example.com', '--secure'])
+      assert.ok(args.includes(arg), arg);
+    const security = obj(container.securityContext, 'securityContext');
+    assert.equal(security.readOnlyRootFilesystem, true);
+    assert.equal(security.runAsNonRoot, true);
+
+    await assert.rejects(renderChart(helm, { release: 'tm', namespace: 'ns', values: { console: { enabled: true } } }), /console\.hosts/);
+  });
+
   it('each program can be disabled, taking its ServiceAccount, RBAC, Service and PDB along', async () => {
     for (const [off, on] of [
       ['agent', 'image-updater'],
