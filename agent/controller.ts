@@ -17,6 +17,7 @@ import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import type { Reason } from '../shared/errors/index.ts';
 import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
+import { syncTrigger } from './history.ts';
 import { NewerIntent } from './newer-intent.ts';
 import { ownerToWake } from './plan.ts';
 import type { Owner } from './plan.ts';
@@ -97,6 +98,8 @@ export interface ControllerDeps {
   tenancy?: TenancyOptions | undefined;
   /** Let file:// repository URLs through (tests, the local demo); refused otherwise. */
   allowLocalGit?: boolean | undefined;
+  /** The first line of a fetched commit's message, for status.history; none (or undefined): no subject. */
+  commitSubject?: ((config: DeploymentConfig, sha: string) => Promise<string | undefined>) | undefined;
 }
 
 type CdObject = ContinuousDeployment & KubeObject;
@@ -368,6 +371,15 @@ export class ContinuousDeploymentController {
       this.runner.trigger(namespaceOf(cd), cd.metadata.name);
     }
     if (outcome.resolved) state.resolved = { at: this.deps.clock.now(), generation: cd.metadata.generation, revision: outcome.resolved };
+    const subject = outcome.resolved ? await this.commitSubject(config, outcome.resolved.sha, log) : undefined;
+    const why = syncTrigger({
+      syncRequested,
+      requestedBy: cd.metadata.annotations?.[Annotations.requestedBy],
+      generation: cd.metadata.generation,
+      observedGeneration: cd.status?.observedGeneration,
+      revisionChanged: outcome.resolved !== undefined && outcome.resolved.revision !== cd.status?.lastAppliedRevision,
+      subject,
+    });
     const { status, events } = statusFromOutcome(outcome, {
       cd,
       cluster,
@@ -376,6 +388,7 @@ export class ContinuousDeploymentController {
       // A request whose run was superseded is not answered yet: the next run still counts it.
       handledRequest: syncRequested && !outcome.superseded ? requestedAt : undefined,
       windowMessage: window.blocked ? window.message : undefined,
+      run: { startedMs: started, ...why, subject },
     });
     if (window.windows > 0) {
       status.syncWindow = { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message };
@@ -399,6 +412,17 @@ export class ContinuousDeploymentController {
       outcome.error ? 'reconcile failed' : 'reconcile finished',
     );
     return nextRun(config.intervalMs, outcome.error);
+  }
+
+  /** Best effort: a history entry without its subject beats a failed status write. */
+  private async commitSubject(config: DeploymentConfig, sha: string, log: Logger): Promise<string | undefined> {
+    if (!this.deps.commitSubject) return undefined;
+    try {
+      return await this.deps.commitSubject(config, sha);
+    } catch (err) {
+      log.debug({ err: describeError(toTidemarkError(err)) }, 'commit subject unreadable');
+      return undefined;
+    }
   }
 
   /**
@@ -742,4 +766,5 @@ const STATUS_FIELDS = [
   'postDeleteHooks',
   'conditions',
   'syncWindow',
+  'history',
 ] as const;

@@ -1,3 +1,4 @@
+import { readCachedCommit } from '../shared/git/commit-summary.ts';
 import type { Server } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   // OCI sources (repoType oci) reach registries with the image updater's client, loaded on their first call.
   const registry = lazyRegistry({ clock, logger: log, userAgent: 'tidemark-agent' });
+  const sourcesDir = options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources');
   const controller: ContinuousDeploymentController = new ContinuousDeploymentController({
     kube: kube.port,
     targets,
@@ -142,7 +144,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       readSecretData(identity ? kube.rest.as(identity) : kube.rest, namespace, name, { field: 'spec.secretRef' }),
     configMaps: (namespace, name, identity) => readConfigMapData(identity ? kube.rest.as(identity) : kube.rest, namespace, name),
     renderCache: new RenderCache(),
-    source: createAgentSource({ cacheDir: options.cacheDir ?? join(homedir(), '.cache', 'tidemark', 'sources'), log, registry }),
+    source: createAgentSource({ cacheDir: sourcesDir, log, registry }),
+    // OCI artifacts and charts have no commit message: their history entries name the revision alone.
+    commitSubject: async (config, sha) =>
+      config.repoType === 'git' ? (await readCachedCommit(sourcesDir, config.url, sha)).subject : undefined,
     render: createRenderer({
       kustomizeCommand: options.kustomizeCommand,
       helmBinary: options.helmBinary,

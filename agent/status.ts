@@ -4,6 +4,7 @@ import { describeError, type Reason } from '../shared/errors/index.ts';
 import type { ChangeSummary } from '../shared/kube/change-set.ts';
 import { describeSummary, summarize } from '../shared/kube/change-set.ts';
 import { rfc3339 } from '../shared/time/clock.ts';
+import { historyEntry, withEntry, type RunFacts } from './history.ts';
 import type { ReconcileOutcome } from './types.ts';
 
 export interface StatusEvent {
@@ -20,6 +21,8 @@ export interface StatusContext {
   /** The requestedAt value this reconcile answered, if any. */
   handledRequest: string | undefined;
   windowMessage?: string | undefined;
+  /** Start, trigger and commit subject of this run: with them a sync that applied or failed a revision enters status.history. */
+  run?: Omit<RunFacts, 'finishedMs'> | undefined;
 }
 
 /**
@@ -46,6 +49,8 @@ export function statusFromOutcome(
   else if (outcome.synced) delete status.postDeleteHooks;
   if (ctx.handledRequest !== undefined) status.lastHandledRequestedAt = ctx.handledRequest;
   if (outcome.resolved) status.lastAttemptedRevision = outcome.resolved.revision;
+  const entry = ctx.run && historyEntry(outcome, previous, hasChanges(summary), { ...ctx.run, finishedMs: ctx.nowMs });
+  if (entry) status.history = withEntry(previous.history, entry);
   const events: StatusEvent[] = [];
   let conditions = previous.conditions ?? [];
 

@@ -23,6 +23,8 @@ export const Annotations = {
   prune: `${GROUP}/prune`,
   /** Any new value asks for a sync now (the CLI writes a timestamp). */
   requestedAt: `${GROUP}/requestedAt`,
+  /** Who wrote requestedAt (`receiver/<name>`, `console/<user>`, `cli`): the sync history shows it. */
+  requestedBy: `${GROUP}/requestedBy`,
   /** `orphan` keeps the deployed objects when the ContinuousDeployment is deleted. */
   deletionPolicy: `${GROUP}/deletion-policy`,
 } as const;

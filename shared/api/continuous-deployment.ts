@@ -121,7 +121,28 @@ export interface ContinuousDeploymentStatus {
   hooks?: HookStatus[];
   /** How many PostDelete hooks the last applied revision declares: deleting the deployment runs them. */
   postDeleteHooks?: number;
+  /** The last syncs that applied or failed a revision, newest first, at most 10 (as Argo CD keeps them). */
+  history?: SyncHistoryEntry[];
   conditions?: Condition[];
+}
+
+/** Why a sync ran: the agent's best knowledge of what started it. */
+export type SyncTrigger = 'Interval' | 'SyncRequest' | 'Webhook' | 'ImagePush' | 'SpecChange';
+
+/** One sync that applied or failed a revision. */
+export interface SyncHistoryEntry {
+  revision: string;
+  /** First line of the commit message, when the commit was in the agent's Git cache. */
+  subject?: string;
+  startedAt: string;
+  finishedAt: string;
+  result: 'Succeeded' | 'Failed' | 'Superseded';
+  /** The error reason of a failed run, or what superseded it. */
+  reason?: string;
+  message?: string;
+  trigger: SyncTrigger;
+  /** Who asked, for a sync request that named its requester (`tidemark.dev/requestedBy`). */
+  requestedBy?: string;
 }
 
 /** One hook object of a sync: its phase and how it ended (`Running` when the sync stopped before it did). */
