@@ -409,7 +409,10 @@ async function imagesPage(options: ConsoleServerOptions) {
 
 async function requestSync(options: ConsoleServerOptions, namespace: string, name: string): Promise<string> {
   const requestedAt = new Date(options.clock.now()).toISOString();
-  await options.kube.patchCd(namespace, name, { metadata: { annotations: { [Annotations.requestedAt]: requestedAt } } });
+  // Every writer of requestedAt names itself, so no earlier requester's name stays beside a new request.
+  await options.kube.patchCd(namespace, name, {
+    metadata: { annotations: { [Annotations.requestedAt]: requestedAt, [Annotations.requestedBy]: 'console' } },
+  });
   return requestedAt;
 }
 

@@ -76,7 +76,7 @@ export async function requestSync(ctx: CliContext, name: string): Promise<string
     method: 'PATCH',
     path: cdPath(ctx.namespace, name),
     contentType: 'application/merge-patch+json',
-    body: { metadata: { annotations: { [Annotations.requestedAt]: stamp } } },
+    body: { metadata: { annotations: { [Annotations.requestedAt]: stamp, [Annotations.requestedBy]: 'cli' } } },
   });
   return stamp;
 }

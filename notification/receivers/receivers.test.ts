@@ -142,6 +142,11 @@ test('github: a signed push annotates the CD; a forged one is 401 and writes not
   const ok = await call(endpoint, path, signed(body, 'd-1'), body);
   assert.deepEqual([ok.status, ok.result, ok.text], [200, 'accepted', 'reconcile requested for 1 object']);
   assert.equal(requestedAt(kube, 'ContinuousDeployment', 'web'), new Date(clock.now()).toISOString());
+  // The agent's sync history calls this sync a webhook by the receiver's name.
+  assert.equal(
+    kube.peek(API_VERSION, 'ContinuousDeployment', NS, 'web')?.metadata.annotations?.[Annotations.requestedBy],
+    `receiver/${NS}/hook`,
+  );
 
   await clock.advance(5_000);
   const again = await call(endpoint, path, signed(body, 'd-1'), body);

@@ -105,7 +105,8 @@ export class ReceiverEndpoint {
         this.remember(deliveries, route.key, pushes);
         return { status: 200, text: 'no object to reconcile', result: 'unmatched' };
       }
-      requested = await requestReconcile(this.options.kube, targets, new Date(this.options.clock.now()).toISOString());
+      const stamp = new Date(this.options.clock.now()).toISOString();
+      requested = await requestReconcile(this.options.kube, targets, stamp, `receiver/${route.key}`);
     } catch (err) {
       const error = toTidemarkError(err);
       log.warn({ reason: error.code, err: error.message }, 'webhook call could not request a reconcile');

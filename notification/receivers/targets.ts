@@ -57,12 +57,14 @@ export async function requestReconcile(
   kube: Pick<KubePort, 'patchMetadata'>,
   targets: readonly TargetRef[],
   stamp: string,
+  /** `receiver/<namespace>/<name>`: the agent's sync history calls the sync a webhook. */
+  requestedBy: string,
 ): Promise<number> {
   let requested = 0;
   for (const target of targets) {
     try {
       await kube.patchMetadata(Resources[target.kind], target.namespace, target.name, {
-        annotations: { [Annotations.requestedAt]: stamp },
+        annotations: { [Annotations.requestedAt]: stamp, [Annotations.requestedBy]: requestedBy },
       });
       requested++;
     } catch (err) {
