@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
-import { cdDetails, cdRow, eventOf } from './view.ts';
+import { cdDetails, cdRow, eventOf, historyRow } from './view.ts';
 
 const base: ContinuousDeployment = {
   apiVersion: 'tidemark.dev/v1alpha1',
@@ -109,5 +109,44 @@ describe('the details', () => {
         ['Normal', 'A', 1],
       ],
     );
+  });
+});
+
+describe('the sync history', () => {
+  const entry = {
+    revision: 'main@sha1:1111111111111111111111111111111111111111',
+    startedAt: '2026-12-06T10:00:00Z',
+    finishedAt: '2026-12-06T10:00:05Z',
+  };
+
+  it('a failed sync shows its reason and message; a webhook names its receiver', () => {
+    const row = historyRow({
+      ...entry,
+      subject: 'bump web',
+      result: 'Failed',
+      reason: 'ApplyFailed',
+      message: 'denied',
+      trigger: 'Webhook',
+      requestedBy: 'receiver/apps/hook',
+    });
+    assert.deepEqual(row, {
+      ...entry,
+      subject: 'bump web',
+      result: 'Failed',
+      detail: 'ApplyFailed: denied',
+      trigger: 'webhook (receiver/apps/hook)',
+    });
+  });
+
+  it('a bot commit is called one; a superseded run does not repeat its result as the reason', () => {
+    assert.equal(historyRow({ ...entry, result: 'Succeeded', trigger: 'ImagePush' }).trigger, 'bot commit (image update)');
+    const superseded = historyRow({
+      ...entry,
+      result: 'Superseded',
+      reason: 'Superseded',
+      message: 'superseded by a new commit',
+      trigger: 'Interval',
+    });
+    assert.equal(superseded.detail, 'superseded by a new commit');
   });
 });

@@ -1,4 +1,4 @@
-import type { ContinuousDeployment, HealthStatus, SyncStatus } from '../shared/api/continuous-deployment.ts';
+import type { ContinuousDeployment, HealthStatus, SyncHistoryEntry, SyncStatus } from '../shared/api/continuous-deployment.ts';
 import { Annotations } from '../shared/api/constants.ts';
 
 /** KubeSphere's annotations for a deployment's display name and description (Edit Information). */
@@ -70,7 +70,49 @@ export interface CdDetails {
   syncMode: string;
   conditions: Array<{ type: string; status: string; reason: string; message: string; since: string }>;
   resources: Array<{ kind: string; namespace: string; name: string; sync: string; health: string; message: string }>;
+  /** status.history as the agent wrote it, newest first. */
+  history: HistoryRow[];
   events: CdEvent[];
+}
+
+/** One sync of status.history, in words. */
+export interface HistoryRow {
+  revision: string;
+  subject: string;
+  startedAt: string;
+  finishedAt: string;
+  result: string;
+  /** The reason and message of a failed or superseded run; empty when it succeeded. */
+  detail: string;
+  trigger: string;
+}
+
+export function historyRow(entry: SyncHistoryEntry): HistoryRow {
+  return {
+    revision: entry.revision,
+    subject: entry.subject ?? '',
+    startedAt: entry.startedAt,
+    finishedAt: entry.finishedAt,
+    result: entry.result,
+    detail: [entry.reason === entry.result ? undefined : entry.reason, entry.message].filter(Boolean).join(': '),
+    trigger: triggerText(entry),
+  };
+}
+
+function triggerText(entry: SyncHistoryEntry): string {
+  const by = entry.requestedBy ? ` (${entry.requestedBy})` : '';
+  switch (entry.trigger) {
+    case 'Interval':
+      return 'interval';
+    case 'SpecChange':
+      return 'spec change';
+    case 'ImagePush':
+      return 'bot commit (image update)';
+    case 'Webhook':
+      return `webhook${by}`;
+    case 'SyncRequest':
+      return `sync request${by}`;
+  }
 }
 
 export function refText(ref: ContinuousDeployment['spec']['git']): string {
@@ -113,6 +155,7 @@ export function cdDetails(cd: ContinuousDeployment, events: readonly CdEvent[]):
       health: r.health?.status ?? '',
       message: r.message ?? r.health?.message ?? '',
     })),
+    history: (status.history ?? []).map(historyRow),
     events: [...events].sort((a, b) => b.time.localeCompare(a.time)).slice(0, 20),
   };
 }

@@ -113,6 +113,9 @@ export function badge(value) {
       OutOfSync: 'warn',
       False: 'bad',
       Suspended: 'muted',
+      Succeeded: 'good',
+      Failed: 'bad',
+      Superseded: 'warn',
     }[value] ?? 'muted';
   return el('span', { class: `badge ${tone}`, text: value || 'Unknown' });
 }

@@ -69,6 +69,27 @@ function render() {
   byId('source').replaceChildren(...facts.flatMap(([term, value]) => [el('dt', {}, term), el('dd', { class: 'mono' }, value)]));
 
   fillTable(
+    byId('history'),
+    details.history.map((/** @type {any} */ h) => [
+      shortRevision(h.revision),
+      h.subject || '—',
+      h.result,
+      h.trigger,
+      ago(h.finishedAt),
+      took(h.startedAt, h.finishedAt),
+    ]),
+    'No sync has applied a revision yet.',
+    [2],
+  );
+  for (const [i, h] of details.history.entries()) {
+    const cells = byId('history').rows[i]?.cells;
+    if (!cells) continue;
+    cells[0]?.setAttribute('title', h.revision);
+    cells[0]?.classList.add('mono');
+    if (h.detail) cells[2]?.setAttribute('title', h.detail);
+    cells[4]?.setAttribute('title', h.finishedAt);
+  }
+  fillTable(
     byId('conditions'),
     details.conditions.map((/** @type {any} */ c) => [c.type, c.status, c.reason, c.message, ago(c.since)]),
     'No conditions reported yet.',
@@ -86,6 +107,12 @@ function render() {
     'No recent events.',
   );
   document.body.dataset.live = 'synced';
+}
+
+/** How long a sync ran, in whole seconds. @param {string} started @param {string} finished */
+function took(started, finished) {
+  const ms = Date.parse(finished) - Date.parse(started);
+  return Number.isFinite(ms) ? `${Math.max(0, Math.round(ms / 1000))} s` : '—';
 }
 
 /** @type {any} */
