@@ -259,6 +259,10 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
       ['Deployment', ns, 'web', 'Degraded', 'OutOfSync'],
       ['ConfigMap', ns, 'web-config', 'Healthy', 'Synced'],
     ]);
+    assert.deepEqual(await table(page, '#history', 4), [
+      ['main@4a1c2e9', 'web: two replicas', 'Failed', `webhook (receiver/${ns}/github)`],
+      ['main@93b0d7a', 'Update image automatically. web to 1.4.2', 'Succeeded', 'bot commit (image update)'],
+    ]);
     await page.waitForFunction(`document.querySelector('#events td:nth-child(2)')?.textContent === 'ApplyFailed'`);
     await page.screenshot({ path: join(SHOTS, 'console-details.png'), fullPage: true });
   });
@@ -647,6 +651,28 @@ function statusFor(ns: string): Record<string, unknown> {
     health: { status: 'Degraded', message: 'Deployment/web: 0 of 2 replicas available' },
     lastSyncTime: now,
     location: { cluster: 'in-cluster', namespace: ns },
+    // As the agent writes it (agent/history.ts); the CRD schema must keep every field.
+    history: [
+      {
+        revision: 'main@sha1:4a1c2e9f00000000000000000000000000000000',
+        subject: 'web: two replicas',
+        startedAt: now,
+        finishedAt: now,
+        result: 'Failed',
+        reason: 'ApplyFailed',
+        message: 'Deployment/web: spec.replicas: Invalid value: -1',
+        trigger: 'Webhook',
+        requestedBy: `receiver/${ns}/github`,
+      },
+      {
+        revision: 'main@sha1:93b0d7aa00000000000000000000000000000000',
+        subject: 'Update image automatically. web to 1.4.2',
+        startedAt: now,
+        finishedAt: now,
+        result: 'Succeeded',
+        trigger: 'ImagePush',
+      },
+    ],
     conditions: [
       {
         type: 'Ready',
