@@ -21,6 +21,8 @@ export const REASONS = [
   'GitSubmoduleUnsupported',
   // The SSH server's host key is not the one known_hosts lists: refused, never learned.
   'GitHostKeyMismatch',
+  // `git revert` of a commit does not apply cleanly onto the branch tip: nothing is committed or pushed.
+  'GitRevertConflict',
   // The filesystem of the Git cache (or another a program writes to) is full or over quota.
   'DiskFull',
   // kube/apply (the API server's answers, then the agent's apply, prune and delete)

@@ -21,6 +21,7 @@ export { FETCH_LIMITS, fetchRevision, repositoryCacheDir } from './fetch.ts';
 export type { FetchRevisionOptions, FetchedRevision } from './fetch.ts';
 export { cloneForUpdate, commitAll, push, fetchAndRebase, fetchBranchTip, readCommit, headOf } from './update.ts';
 export type { CloneOptions, CommitInfo, CommitOptions, FetchBranchOptions, PushOptions, RebaseOptions, UpdateCheckout } from './update.ts';
+export { revertCommit, revertMessage } from './revert.ts';
 export { resolveInside } from './paths.ts';
 export { KeyedMutex } from './mutex.ts';
 export { sweepStaleTempDirs } from './temp-dirs.ts';
