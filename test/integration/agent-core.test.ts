@@ -41,6 +41,11 @@ describe('agent: Git to cluster', () => {
     assert.equal(cd.status?.lastAppliedRevision, `infra@sha1:${sha}`);
     assert.equal(condition(cd, 'Ready')?.status, 'True');
     assert.deepEqual(cd.status?.location, { cluster: 'in-cluster', namespace: apps });
+    // The first sync of a new deployment is a spec change (a generation the status had not seen).
+    assert.deepEqual(
+      cd.status?.history?.map((h) => [h.revision, h.result, h.trigger]),
+      [[`infra@sha1:${sha}`, 'Succeeded', 'SpecChange']],
+    );
     assert.deepEqual(cd.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), [
       'ConfigMap/one',
       'ConfigMap/settings',
@@ -78,6 +83,11 @@ describe('agent: Git to cluster', () => {
     assert.ok(await cm('three'));
     assert.equal(await cm('two'), undefined, 'two left Git and is pruned');
     assert.deepEqual(cd.status?.resources?.map((r) => r.name).sort(), ['one', 'settings', 'three', 'web']);
+    assert.deepEqual(cd.status?.history?.map((h) => [h.subject ?? '', h.result, h.trigger]).slice(0, 2), [
+      ['change, add, remove', 'Succeeded', 'SyncRequest'],
+      [cd.status?.history?.[1]?.subject ?? '', 'Succeeded', 'SpecChange'],
+    ]);
+    assert.equal(cd.status?.history?.[0]?.revision, `infra@sha1:${sha}`);
   });
 
   it('a broken commit changes nothing in the cluster and says why', async () => {
@@ -109,6 +119,11 @@ describe('agent: Git to cluster', () => {
     assert.ok(await cm('three'), 'nothing pruned');
     const events = await listEvents(kube, ns, 'infra');
     assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'ManifestParseFailed'));
+    const newest = cd.status?.history?.[0];
+    assert.deepEqual(
+      [newest?.revision, newest?.subject, newest?.result, newest?.reason],
+      [`infra@sha1:${sha}`, 'broken yaml', 'Failed', 'ManifestParseFailed'],
+    );
   });
 
   it('an object the server rejects blocks the whole apply and is named', async () => {
