@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, opendir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, opendir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, isAbsolute, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { terminal, transient } from '../../shared/errors/index.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import type { HelmSpec } from '../../shared/spec/helm.ts';
-import { runBounded } from './kustomize.ts';
+import { findExecutable, runBounded } from './kustomize.ts';
 import type { RenderBudget } from './limits.ts';
 import { readFileWithin } from './limits.ts';
 import { parseManifests } from './manifests.ts';
@@ -78,7 +78,10 @@ export async function renderChart(
   const valuesBase = label(root, dir);
   const where = chartFrom?.label ?? valuesBase;
   const spec = settings.spec;
-  const executable = await findHelm(options.binary ?? 'helm', options.searchPath ?? process.env.PATH ?? '');
+  const binary = options.binary ?? 'helm';
+  const executable = await findExecutable(binary, options.searchPath ?? process.env.PATH ?? '', () =>
+    transient('HelmUnavailable', `cannot find the helm binary ${JSON.stringify(binary)} (the agent's --helm-binary)`),
+  );
   const home = await mkdtemp(join(tmpdir(), 'tidemark-helm-'));
   try {
     const chartCopy = join(home, 'chart');
@@ -324,24 +327,6 @@ async function readValuesFile(root: string, where: string, file: string, budget:
   }
   if (!info.isFile()) throw terminal('PathNotFound', `spec.helm.valuesFiles: ${relative} is not a file`, 'fix spec.helm.valuesFiles');
   return readFileWithin(path, budget, relative);
-}
-
-async function findHelm(name: string, searchPath: string): Promise<string> {
-  const candidates = name.includes('/')
-    ? [name]
-    : searchPath
-        .split(delimiter)
-        .filter((d) => isAbsolute(d))
-        .map((d) => join(d, name));
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  throw transient('HelmUnavailable', `cannot find the helm binary ${JSON.stringify(name)} (the agent's --helm-binary)`);
 }
 
 function shorten(stderr: string): string {

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { terminal, transient, type Reason } from '../../shared/errors/index.ts';
+import { terminal, transient, type Reason, type TidemarkError } from '../../shared/errors/index.ts';
 import { checkKustomizationReferences } from './kustomization-refs.ts';
 import type { RenderBudget } from './limits.ts';
 import { parseManifests } from './manifests.ts';
@@ -55,7 +55,9 @@ export async function renderKustomization(
   budget.check();
   const [name, ...prefix] = options.command ?? ['kubectl', 'kustomize'];
   if (!name) throw terminal('KustomizeUnavailable', 'the kustomize command is empty', 'configure the kustomize command');
-  const executable = await findExecutable(name, options.searchPath ?? process.env.PATH ?? '');
+  const executable = await findExecutable(name, options.searchPath ?? process.env.PATH ?? '', () =>
+    transient('KustomizeUnavailable', `cannot find the kustomize command ${JSON.stringify(name)}`),
+  );
   const remainingMs = budget.remainingMs();
   const ownTimeout = options.timeoutMs !== undefined && options.timeoutMs <= remainingMs;
   const timeoutMs = ownTimeout ? options.timeoutMs! : remainingMs;
@@ -112,7 +114,11 @@ export async function renderKustomization(
   }
 }
 
-async function findExecutable(name: string, searchPath: string): Promise<string> {
+/**
+ * The program `name` as exec would find it: a path as given, else the first executable of that
+ * name in an absolute directory of `searchPath` (relative entries would resolve in the checkout).
+ */
+export async function findExecutable(name: string, searchPath: string, missing: () => TidemarkError): Promise<string> {
   const candidates = name.includes('/')
     ? [name]
     : searchPath
@@ -127,7 +133,7 @@ async function findExecutable(name: string, searchPath: string): Promise<string>
       // next
     }
   }
-  throw transient('KustomizeUnavailable', `cannot find the kustomize command ${JSON.stringify(name)}`);
+  throw missing();
 }
 
 /** The last lines kustomize printed, on one line, short enough for a condition message. */
