@@ -29,6 +29,10 @@ const BURSTS = 3;
 const FILE = 'app/deploy.yaml';
 const REPO_IMAGE = 'team/race';
 const TAG = '1.1.0';
+/** No human commit and no bot push for this long: the race is stuck (a lost wake-up, a hung push). */
+const STALL_MS = 60_000;
+/** However slowly the machine lets the race move, it ends within this. */
+const LIMIT_MS = 5 * 60_000;
 
 export async function runPushRace(env: PushRaceEnv): Promise<FaultRow> {
   const { cluster, admin, git, registry } = env;
@@ -96,14 +100,15 @@ export async function runPushRace(env: PushRaceEnv): Promise<FaultRow> {
 
     const want = `image: ${image}:${TAG} # {"$imagepolicy": "${ns}:app"}`;
     let log = await git.repos.readLog(repo, 'main');
-    await waitFor(
+    await whileProgressing(
       async () => {
         log = await git.repos.readLog(repo, 'main');
         return (
           bursts >= BURSTS && humans.length === PEOPLE * BURSTS && (await git.repos.readFile(repo, 'main', FILE))?.includes(want) === true
         );
       },
-      { timeoutMs: 60_000, intervalMs: 200, what: 'the bot change on the branch after the bursts' },
+      () => humans.length + botPushes,
+      'the bot change on the branch after the bursts',
     ).catch(async (err: unknown) => {
       const statuses = await Promise.all(
         ['imagerepositories', 'imagepolicies', 'imageupdateautomations'].map(async (plural) => [
@@ -138,5 +143,29 @@ export async function runPushRace(env: PushRaceEnv): Promise<FaultRow> {
     git.http!.setBeforeRequest(undefined);
     await updater?.stop();
     await cluster.deleteNamespace(ns).catch(() => undefined);
+  }
+}
+
+/**
+ * Waits for `probe` as long as `progress` keeps changing: fails after a whole STALL_MS in which it
+ * did not, or after LIMIT_MS in all. The bursts alone (ten people cloning afresh and retrying until
+ * each lands, about 45 refused pushes a burst) took most of a fixed 60 s on a loaded 2-core machine,
+ * which then read as an automation that never ran again while its push was still held by a burst.
+ */
+async function whileProgressing(probe: () => Promise<boolean>, progress: () => number, what: string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const before = progress();
+    const left = LIMIT_MS - (Date.now() - started);
+    try {
+      await waitFor(probe, { timeoutMs: Math.max(0, Math.min(STALL_MS, left)), intervalMs: 200, what });
+      return;
+    } catch (err) {
+      const elapsed = Date.now() - started;
+      if (elapsed >= LIMIT_MS) throw new Error(`still waiting for ${what} after ${elapsed} ms`, { cause: err });
+      if (progress() === before) {
+        throw new Error(`no human commit or bot push for ${STALL_MS} ms while waiting for ${what} (${elapsed} ms in all)`, { cause: err });
+      }
+    }
   }
 }
