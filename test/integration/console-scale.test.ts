@@ -48,14 +48,12 @@ describe(`the console with ${COUNT} ContinuousDeployments`, { skip }, () => {
     const names = Array.from({ length: COUNT }, (_, i) => `app-${String(i).padStart(4, '0')}`);
     for (let i = 0; i < names.length; i += 25) {
       await Promise.all(
-        names
-          .slice(i, i + 25)
-          .map((name) =>
-            applyCd(kube, {
-              metadata: { name, namespace: ns },
-              spec: { url: 'https://git.example/site.git', path: name, pullInterval: '1h' },
-            }),
-          ),
+        names.slice(i, i + 25).map((name) =>
+          applyCd(kube, {
+            metadata: { name, namespace: ns },
+            spec: { url: 'https://git.example/site.git', path: name, pullInterval: '1h' },
+          }),
+        ),
       );
     }
     profile = await mkdtemp(join(tmpdir(), 'tidemark-chromium-'));
