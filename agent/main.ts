@@ -8,6 +8,7 @@ import { createLogger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { systemClock } from '../shared/time/clock.ts';
 import { createKubeClient } from '../shared/kube/client.ts';
+import { KubeRest } from '../shared/kube/rest.ts';
 import { loadKubeconfig } from '../shared/kube/kubeconfig/index.ts';
 import { EventRecorder } from '../shared/kube/events.ts';
 import { ContinuousDeploymentController } from './controller.ts';
@@ -115,9 +116,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const rateLimit = options.kubeApiRateLimit ?? DEFAULT_RATE_LIMIT;
   const kube = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock, rateLimit });
   const sharding = options.autoSharding;
+  // Its own client, outside the rate limit: a renewal queued behind reconciles could miss its
+  // deadline while this replica's other requests still get through (leader election does the same).
+  const membershipRest = sharding ? new KubeRest(connection) : undefined;
   const membership = sharding
     ? new ShardMembership({
-        rest: kube.rest,
+        rest: membershipRest ?? kube.rest,
         namespace: sharding.namespace,
         group: sharding.group,
         ...(sharding.identity === undefined ? {} : { identity: sharding.identity }),
@@ -192,6 +196,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await imagePushes.stop();
     await controller.stop();
     await targets.close();
+    await membershipRest?.close();
     await kube.close();
     throw err;
   }
@@ -221,6 +226,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       // Only now, with no run left, may the others take this replica's deployments.
       unwatchOwned?.();
       await membership?.stop();
+      await membershipRest?.close();
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await targets.close();
       await registry.close();

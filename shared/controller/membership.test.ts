@@ -19,11 +19,14 @@ class FakeLeases {
   private readonly items = new Map<string, StoredLease>();
   private version = 0;
   readonly cut = new Set<string>();
+  /** Clients whose requests never answer (a partition that drops packets). */
+  readonly hung = new Set<string>();
 
   client(who: string) {
     return {
       request: <T>(req: KubeRequest): Promise<T> => {
         if (this.cut.has(who)) return Promise.reject(new Error('connect ECONNREFUSED'));
+        if (this.hung.has(who)) return new Promise<T>(() => undefined);
         return Promise.resolve(this.handle(req) as T);
       },
     };
@@ -114,6 +117,21 @@ async function runFor(clock: FakeClock, ms: number, replicas: readonly Replica[]
 const ownersOf = (replicas: readonly Replica[]) => replicas.map((r) => r.running.size);
 
 describe('shard membership', () => {
+  it('a replica whose renewal hangs starts nothing past its renew deadline and gives its keys up', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    const a = replica('a', leases, clock);
+    await a.start();
+    await runFor(clock, 1_000, [a]);
+    assert.equal(a.running.size, KEYS.length);
+    leases.hung.add('a');
+    await runFor(clock, TIMINGS.renewDeadlineMs + 100, [a]);
+    // The loop still waits on the renewal; the next key the runner would start is refused anyway.
+    assert.equal(a.membership.owns(KEYS[0] as string), false);
+    await settle();
+    assert.ok(a.exited(), 'the lease is given up without the hung renewal answering');
+  });
+
   it('two replicas split the keys; a third joins and a leaver hands over, never running a key twice', async () => {
     const clock = new FakeClock();
     const leases = new FakeLeases();

@@ -70,6 +70,8 @@ export class ShardMembership {
   private active = false;
   private own: Lease | undefined;
   private lastRenewMs = 0;
+  /** When the Lease was given up for lack of renewals; undefined while it is held. */
+  private lostAt: number | undefined;
   private readonly stopping = new AbortController();
   private looping: Promise<void> | undefined;
   private resolveLost: (reason: string) => void = () => undefined;
@@ -86,6 +88,9 @@ export class ShardMembership {
 
   /** Whether this replica may start `key` now: the view has settled and hashes it here. */
   owns(key: string): boolean {
+    // Past the renew deadline the others may soon count this replica gone: start nothing more,
+    // even while the loop is still waiting on a hung request to say so.
+    if (this.active && this.options.clock.now() - this.lastRenewMs >= this.timings.renewDeadlineMs) this.loseLease();
     return this.active && ownerOf(key, this.members) === this.identity;
   }
 
@@ -136,19 +141,28 @@ export class ShardMembership {
         },
       );
       if (signal.aborted) return;
-      const late = clock.now() - this.lastRenewMs;
-      if (!renewed && late >= this.timings.renewDeadlineMs) {
-        this.active = false;
-        const deadline = this.timings.renewDeadlineMs / 1000;
-        const reason = `could not renew the member lease for ${Math.round(late / 1000)} s (renew deadline ${deadline} s)`;
-        log.error({ lease: `${this.options.namespace}/${this.leaseName}` }, `shard membership lost: ${reason}`);
-        this.resolveLost(reason);
+      if (!renewed && clock.now() - this.lastRenewMs >= this.timings.renewDeadlineMs) {
+        this.loseLease();
         return;
       }
+      // Following the group without our own Lease renewed would only spend the time left.
+      if (!renewed) continue;
       await this.follow(hooks).catch((err: unknown) =>
         log.debug({ err: toTidemarkError(err).message }, 'listing the member leases failed'),
       );
     }
+  }
+
+  /** This replica could not renew in time: it stops working (once), so the others may take its keys. */
+  private loseLease(): void {
+    if (this.lostAt !== undefined) return;
+    this.active = false;
+    this.lostAt = this.options.clock.now();
+    const late = this.lostAt - this.lastRenewMs;
+    const deadline = this.timings.renewDeadlineMs / 1000;
+    const reason = `could not renew the member lease for ${Math.round(late / 1000)} s (renew deadline ${deadline} s)`;
+    this.options.log.error({ lease: `${this.options.namespace}/${this.leaseName}` }, `shard membership lost: ${reason}`);
+    this.resolveLost(reason);
   }
 
   /** One look at the group: a new view is drained, then started once every member has drained it too. */
