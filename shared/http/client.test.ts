@@ -83,6 +83,16 @@ describe(
         res.writeHead(200);
         res.write('partial');
       },
+      // An error page that never ends (until the client goes away).
+      '/endless': (_req, res) => {
+        res.writeHead(500);
+        const chunk = Buffer.alloc(16 * 1024, 'e');
+        const more = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+      },
     };
 
     before(async () => {
@@ -160,6 +170,13 @@ describe(
       const pool = new HttpPool({ ca: serverCert.cert, servername: 'kube.test' });
       assert.equal((await (await pool.request(`${origin}/big`)).bytes(64 * 1024)).length, 64 * 1024);
       await assert.rejects((await pool.request(`${origin}/big`)).bytes(1024), HttpBodyTooLarge);
+      await pool.close();
+    });
+
+    it('drops a body it is not going to read, closing the connection rather than read an endless one', async () => {
+      const pool = new HttpPool({ ca: serverCert.cert, servername: 'kube.test' });
+      await (await pool.request(`${origin}/endless`, { bodyTimeoutMs: 0 })).dump();
+      assert.equal(await (await pool.request(`${origin}/hello`)).text(), '|');
       await pool.close();
     });
 

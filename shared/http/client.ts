@@ -43,8 +43,11 @@ export interface HttpResponse {
   text(): Promise<string>;
   /** The whole body; throws `HttpBodyTooLarge` past `maxBytes` and closes the connection. */
   bytes(maxBytes?: number): Promise<Buffer>;
-  /** Reads and drops the body, so the connection can carry the next request. */
-  dump(): Promise<void>;
+  /**
+   * Reads and drops the body, so the connection can carry the next request; past `maxBytes`
+   * (64 KiB) the connection is closed instead, so an endless error page cannot hold the caller.
+   */
+  dump(maxBytes?: number): Promise<void>;
 }
 
 /** Thrown by `bytes()` when a body passes its limit. */
@@ -67,6 +70,8 @@ export class HttpTimeout extends Error {
 
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 const DEFAULT_BODY_TIMEOUT_MS = 120_000;
+/** What dump() reads before it closes the connection rather than drain it. */
+const DUMP_LIMIT_BYTES = 64 * 1024;
 
 /**
  * One pool of keep-alive connections with one TLS identity. The secure context is built once:
@@ -174,8 +179,15 @@ function wrap(res: IncomingMessage): HttpResponse {
     body: res,
     bytes,
     text: async () => (await bytes()).toString('utf8'),
-    dump: async () => {
-      for await (const chunk of res as AsyncIterable<Buffer>) void chunk;
+    dump: async (maxBytes = DUMP_LIMIT_BYTES) => {
+      let size = 0;
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          res.destroy();
+          return;
+        }
+      }
     },
   };
 }

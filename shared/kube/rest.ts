@@ -110,7 +110,11 @@ export class KubeRest {
 
   async request<T>(req: KubeRequest): Promise<T> {
     const response = await this.send(req);
-    const text = await response.text();
+    const text = await response.text().catch((err: unknown) => {
+      // A body cut short (a reset, a stall) is the same outage as a request that never got through.
+      if (req.signal?.aborted) throw err;
+      throw transient('APIServerUnreachable', `reading the API server's answer from ${this.server} failed: ${(err as Error).message}`, err);
+    });
     if (response.statusCode >= 400) throw apiError(response.statusCode, text, response.headers['retry-after'], this.identity);
     return (text ? JSON.parse(text) : {}) as T;
   }
