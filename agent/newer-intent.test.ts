@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { silentLogger } from '../shared/log/index.ts';
 import { FakeClock } from '../shared/time/fake-clock.ts';
-import { NewerIntent } from './newer-intent.ts';
+import { NewerIntent, sourcePart } from './newer-intent.ts';
 
 const MINUTE = 60_000;
 
@@ -75,4 +75,26 @@ test('ended, it looks no more and leaves no timer', async () => {
   assert.equal(lookups(), 0);
   assert.equal(newer.signal.aborted, false);
   assert.deepEqual(clock.pending(), []);
+});
+
+test('a run at a Git commit plus a repository chart is not superseded by the same commit', async () => {
+  const sha = 'a'.repeat(40);
+  const digest = 'b'.repeat(64);
+  const git = { revision: `main@sha1:${sha}` };
+  const { clock, newer } = intent(cd(1), git);
+  newer.resolved(`main@sha1:${sha}+catalog-1.1.0+build.7@sha256:${digest}`);
+  await clock.advance(MINUTE);
+  assert.equal(newer.signal.aborted, false, 'the look sees the same commit');
+  git.revision = `main@sha1:${'c'.repeat(40)}`;
+  await clock.advance(MINUTE);
+  assert.equal(newer.signal.reason, `revision main@sha1:${'c'.repeat(40)}`);
+  newer.end();
+});
+
+test('sourcePart keeps what the source itself resolved', () => {
+  const sha = 'a'.repeat(40);
+  const digest = 'b'.repeat(64);
+  assert.equal(sourcePart(`main@sha1:${sha}+catalog-1.1.0@sha256:${digest}`), `main@sha1:${sha}`);
+  assert.equal(sourcePart(`1.1.0+build@sha256:${digest}`), `1.1.0+build@sha256:${digest}`);
+  assert.equal(sourcePart(`v1.0+meta@sha1:${sha}`), `v1.0+meta@sha1:${sha}`);
 });

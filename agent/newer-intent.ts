@@ -96,10 +96,19 @@ export class NewerIntent {
     if (known === undefined || this.ended.signal.aborted || this.newer.signal.aborted) return;
     try {
       const current = await this.options.lookUp(this.ended.signal);
-      if (current !== known) this.supersede(`revision ${current}`);
+      if (sourcePart(current) !== sourcePart(known)) this.supersede(`revision ${current}`);
     } catch (err) {
       // The run does not depend on this look; the next run reports what Git says.
       if (!this.ended.signal.aborted) this.options.log.debug({ err: toTidemarkError(err).message }, 'newer-commit lookup failed');
     }
   }
+}
+
+/**
+ * The revision of the source itself: a Git deployment that takes its chart from a repository runs
+ * at `main@sha1:<sha>+<chart>-<version>@sha256:<digest>`, while the look asks Git alone. The
+ * first `@sha1:`/`@sha256:` digest ends the source's part (chart versions may hold `+`).
+ */
+export function sourcePart(revision: string): string {
+  return /^.*?@sha(?:1:[0-9a-f]{40}|256:[0-9a-f]{64})/.exec(revision)?.[0] ?? revision;
 }
