@@ -105,7 +105,7 @@ export function syncFirst(point: SyncPointResult, id: string): Measurement {
     ours: figure(ours),
     peer: figure(peer),
     ratio: pairedRatio(ours, peer),
-    goal: { kind: 'ratio', max: 0.5 },
+    goal: { kind: 'ratio', max: 0.4 },
     checks: [],
     notes: [
       `data: ${num(c.total)} objects (${c.crds} CRD, ${num(c.configMaps)} ConfigMaps, ` +
@@ -192,7 +192,7 @@ export function drift(result: DriftResult, peerReapplyMs: number | undefined, in
     ours,
     peer: peerMs === undefined ? undefined : { median: peerMs, unit: 'ms', samples: [Math.round(peerMs)] },
     ratio: ours && peerMs ? ours.median / peerMs : undefined,
-    goal: { kind: 'absolute', max: 1000, unit: 'ms', strict: true },
+    goal: { kind: 'absolute', max: 300, unit: 'ms', strict: true },
     checks: [],
     notes: [
       `ours: another client merge-patches ${result.edited / 2} ConfigMaps' data and ${result.edited / 2} ` +
@@ -218,7 +218,7 @@ export function gitPoll(result: GitPollResult): Measurement {
     ours: figure(result.oursMs),
     peer: figure(result.peerMs),
     ratio: pairedRatio(result.oursMs, result.peerMs),
-    goal: { kind: 'ratio', max: 1.5 },
+    goal: { kind: 'ratio', max: 0.5 },
     checks: [],
     notes: [
       `both: smart HTTP with basic auth (askpass), repository with ${result.refs} refs, one ref asked for; ` +
@@ -238,7 +238,7 @@ export function tags(result: TagsResult): Measurement {
     ours: figure(result.oursMs),
     peer: figure(result.peerMs),
     ratio: pairedRatio(result.oursMs, result.peerMs),
-    goal: { kind: 'ratio', max: 1.0 },
+    goal: { kind: 'ratio', max: 0.8 },
     checks: [],
     notes: [
       `ours: RegistryClient.listTags (1,000 per page, following Link) + decide (exclusion list, ` +
@@ -282,7 +282,7 @@ export function memory(result: MemoryResult, id: string): Measurement {
     ours: { median: mib(result.peakRssKiB), unit: 'MiB', samples: [Math.round(mib(result.peakRssKiB) * 10) / 10] },
     peer: undefined,
     ratio: undefined,
-    goal: { kind: 'absolute', max: 100, unit: 'MiB', strict: false },
+    goal: { kind: 'absolute', max: result.n > 1000 ? 150 : 100, unit: 'MiB', strict: false },
     checks: [],
     notes: [
       `a fresh \`tidemark agent\` process; VmHWM from /proc/<pid>/status after all ${result.cds} were Synced ` +
@@ -424,7 +424,7 @@ export function imageLoop(result: ImageLoopResult): Measurement {
     ours: figure(result.endToEndMs),
     peer: undefined,
     ratio: undefined,
-    goal: { kind: 'absolute', max: 10_000, unit: 'ms', strict: true },
+    goal: { kind: 'absolute', max: 1_000, unit: 'ms', strict: true },
     checks: [],
     notes: [
       `full loop, both programs as processes: registry scan every 1 s → policy → ` +
