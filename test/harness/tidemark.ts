@@ -144,15 +144,40 @@ export async function getObject(kube: KubeClient, path: string): Promise<KubeObj
   }
 }
 
-export async function listEvents(
-  kube: KubeClient,
-  namespace: string,
-  name: string,
-): Promise<Array<{ type: string; reason: string; message: string }>> {
+type TestEvent = { type: string; reason: string; message: string };
+
+export async function listEvents(kube: KubeClient, namespace: string, name: string): Promise<TestEvent[]> {
   const list = await kube.rest.request<{
     items: Array<{ type: string; reason: string; message: string; involvedObject: { name: string } }>;
   }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/events` });
   return list.items.filter((e) => e.involvedObject.name === name);
+}
+
+/**
+ * Waits until an Event for `name` matches, then returns all of them. The agent records Events after
+ * its status write, so a test that has just seen the status must wait for the Event, not read once.
+ */
+export async function waitForEvent(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  match: (event: TestEvent) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<TestEvent[]> {
+  let events: TestEvent[] = [];
+  try {
+    await waitFor(
+      async () => {
+        events = await listEvents(kube, namespace, name);
+        return events.some(match);
+      },
+      { timeoutMs, intervalMs: 100, what },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; Events: ${JSON.stringify(events)}`, { cause: err });
+  }
+  return events;
 }
 
 /** A test logger: silent unless TIDEMARK_TEST_LOG=1. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getCd, getObject, listEvents, requestSync, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getCd, getObject, listEvents, requestSync, waitForCd, waitForEvent } from '../harness/tidemark.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 const configMap = (name: string, data: Record<string, string>, namespace?: string) => configMapYaml(name, data, { namespace });
@@ -57,10 +57,12 @@ describe('agent: Git to cluster', () => {
     assert.equal(settings?.metadata.annotations?.['tidemark.dev/owned-by'], `${ns}/infra:/ConfigMap:${apps}/settings`);
     const managers = (settings?.metadata.managedFields as Array<{ manager: string }>).map((m) => m.manager);
     assert.ok(managers.includes('tidemark'), `field managers: ${managers.join(', ')}`);
-    const events = await listEvents(kube, ns, 'infra');
-    assert.ok(
-      events.some((e) => e.reason === 'ReconciliationSucceeded' && e.message.includes('created 4')),
-      JSON.stringify(events),
+    await waitForEvent(
+      kube,
+      ns,
+      'infra',
+      (e) => e.reason === 'ReconciliationSucceeded' && e.message.includes('created 4'),
+      'the sync Event',
     );
   });
 
@@ -117,8 +119,7 @@ describe('agent: Git to cluster', () => {
     assert.equal(cd.status?.lastAppliedRevision, good);
     assert.equal(((await cm('settings'))?.data as Record<string, string>).color, 'green', 'nothing applied');
     assert.ok(await cm('three'), 'nothing pruned');
-    const events = await listEvents(kube, ns, 'infra');
-    assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'ManifestParseFailed'));
+    await waitForEvent(kube, ns, 'infra', (e) => e.type === 'Warning' && e.reason === 'ManifestParseFailed', 'the parse failure Event');
     const newest = cd.status?.history?.[0];
     assert.deepEqual(
       [newest?.revision, newest?.subject, newest?.result, newest?.reason],
@@ -322,11 +323,7 @@ describe('agent: Git to cluster', () => {
     );
     assert.ok(await cm('emptied-cm'), 'not pruned');
     assert.equal(cd.status?.sync?.status, 'OutOfSync');
-    const events = await listEvents(kube, ns, 'emptied');
-    assert.ok(
-      events.some((e) => e.reason === 'PruneBlockedEmptyRender'),
-      JSON.stringify(events),
-    );
+    await waitForEvent(kube, ns, 'emptied', (e) => e.reason === 'PruneBlockedEmptyRender', 'the blocked-prune Event');
   });
 
   it('prune: false keeps tracking what left Git, so turning prune on later removes it', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, cdPath, condition, getCd, getObject, listEvents, requestSync, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, cdPath, condition, getCd, getObject, requestSync, testLogger, waitForCd, waitForEvent } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import { startAgent } from '../../agent/index.ts';
 
@@ -46,11 +46,7 @@ describe('agent: spec.dependsOn', () => {
       'app waits for infra, and says why',
     );
     assert.equal(await cm('app-settings'), undefined, 'nothing applied');
-    const events = await listEvents(kube, ns, 'app');
-    assert.ok(
-      events.some((e) => e.reason === 'DependencyNotReady'),
-      JSON.stringify(events),
-    );
+    await waitForEvent(kube, ns, 'app', (e) => e.reason === 'DependencyNotReady', 'the DependencyNotReady Event');
 
     await git.repos.commitFiles('infra', 'main', { 'deploy/infra.yaml': configMap('infra-settings', 'x') }, 'add infra');
     await requestSync(kube, ns, 'infra');

@@ -5,7 +5,7 @@ import { useAgentWorld } from '../harness/agent-world.ts';
 import { serverWrites } from '../harness/metrics.ts';
 import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getObject, listEvents, requestSync, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, listEvents, requestSync, waitForCd, waitForEvent } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 
@@ -260,11 +260,7 @@ describe('agent: drift and self-heal', () => {
     assert.match(ready?.message ?? '', /ConfigMap\/.*left-alone/);
     assert.match(ready?.message ?? '', /selfHeal/);
     assert.equal((await dataOf('left-alone'))?.color, 'red', 'the edit stays');
-    const events = await listEvents(kube, ns, 'watcher');
-    assert.ok(
-      events.some((e) => e.type === 'Warning' && e.reason === 'DriftDetected'),
-      JSON.stringify(events),
-    );
+    await waitForEvent(kube, ns, 'watcher', (e) => e.type === 'Warning' && e.reason === 'DriftDetected', 'the DriftDetected Event');
 
     // A later watch-triggered reconcile (it reports the second object) still writes nothing.
     await editAsKubectl(cmPath('untouched'), { data: { color: 'green' } });

@@ -25,11 +25,11 @@ import {
   getCd,
   getObject,
   installCrds,
-  listEvents,
   requestSync,
   testClient,
   testLogger,
   waitForCd,
+  waitForEvent,
 } from '../harness/tidemark.ts';
 
 /*
@@ -201,7 +201,7 @@ describe('Helm charts from Git', () => {
       ['PreSync ConfigMap/store-pre Succeeded'],
     );
     assert.equal(await getObject(kube, `/api/v1/namespaces/${ns}/pods/store-test`), undefined);
-    const events = await listEvents(kube, ns, 'shop');
+    const events = await waitForEvent(kube, ns, 'shop', (e) => e.reason === 'HelmHookSkipped', 'the HelmHookSkipped Event');
     const skipped = events.find((e) => e.reason === 'HelmHookSkipped');
     assert.equal(skipped?.type, 'Warning');
     assert.match(skipped?.message ?? '', /Pod store-test \(test\)/);
@@ -466,11 +466,7 @@ describe('Helm charts from Git', () => {
         timeoutMs: 30_000,
         intervalMs: 200,
       });
-      const events = await listEvents(kube, ns, 'solo');
-      assert.ok(
-        events.some((e) => (e.message ?? '').includes('1.1.0@sha256:')),
-        `an Event names the new revision: ${events.map((e) => e.message).join(' | ')}`,
-      );
+      await waitForEvent(kube, ns, 'solo', (e) => (e.message ?? '').includes('1.1.0@sha256:'), 'an Event naming the new revision');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

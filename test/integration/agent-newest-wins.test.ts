@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getCd, getObject, listEvents, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getCd, getObject, waitForCd, waitForEvent } from '../harness/tidemark.ts';
 
 /*
  * Issue 14, the newest commit wins, on the real API server: a sync wave that never gets healthy
@@ -79,7 +79,7 @@ describe('the newest commit wins over a health wait', () => {
     assert.deepEqual((await after())?.data, { version: '2' });
     assert.equal(await getObject(kube, `/apis/apps/v1/namespaces/${apps}/deployments/api`), undefined, 'pruned by the new run');
 
-    const events = await listEvents(kube, ns, 'app');
+    const events = await waitForEvent(kube, ns, 'app', (e) => e.reason === 'Superseded', 'the Superseded Event');
     const superseded = events.find((e) => e.reason === 'Superseded');
     assert.ok(superseded, `a Superseded Event; got ${events.map((e) => e.reason).join(', ')}`);
     assert.equal(superseded.type, 'Normal');

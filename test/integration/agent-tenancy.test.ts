@@ -25,11 +25,11 @@ import {
   getCd,
   getObject,
   installCrds,
-  listEvents,
   requestSync,
   testClient,
   testLogger,
   waitForCd,
+  waitForEvent,
 } from '../harness/tidemark.ts';
 
 /**
@@ -226,10 +226,12 @@ describe('tenancy: a ContinuousDeployment can do no more than its ServiceAccount
     namesRefusal(message, tenant, 'deployer', binding);
     assert.equal(await getObject(admin, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}`), undefined);
     assert.equal(await cm(tenant, 'escalate-app'), undefined, 'all or nothing: the allowed ConfigMap was not applied either');
-    const events = await listEvents(admin, tenant, 'escalate');
-    assert.ok(
-      events.some((e) => e.reason === 'Forbidden' && e.message.includes(binding) && e.message.includes(`${tenant}:deployer`)),
-      JSON.stringify(events),
+    await waitForEvent(
+      admin,
+      tenant,
+      'escalate',
+      (e) => e.reason === 'Forbidden' && e.message.includes(binding) && e.message.includes(`${tenant}:deployer`),
+      'the Forbidden Event',
     );
   });
 

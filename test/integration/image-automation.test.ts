@@ -15,7 +15,7 @@ import type { ClusterAccess } from '../harness/control-plane.ts';
 import { startGitServers, type GitServers, type LogEntry } from '../harness/git.ts';
 import { waitFor } from '../harness/process.ts';
 import { startRegistry, type TestRegistry } from '../harness/registry.ts';
-import { applyCd, getCd, getObject, installCrds, listEvents, testClient, testLogger } from '../harness/tidemark.ts';
+import { applyCd, getCd, getObject, installCrds, listEvents, testClient, testLogger, waitForEvent } from '../harness/tidemark.ts';
 
 /**
  * Seed 003 end to end, with nothing mocked: tags pushed to a real registry are scanned by the
@@ -240,15 +240,14 @@ describe('image automation: seed 003 end to end', () => {
     const markers = conditionOf(status, 'MarkersResolved');
     assert.deepEqual([markers?.status, markers?.reason], ['False', 'MarkerUnknownPolicy']);
     assert.match(markers?.message ?? '', /application\/extra\.yaml:6: .*no-such-policy/);
-    const events = await listEvents(kube, ns, 'image-gitops');
-    assert.ok(
-      events.some((e) => e.reason === 'PushSucceeded' && e.message.includes(bot.sha.slice(0, 12))),
-      JSON.stringify(events),
+    await waitForEvent(
+      kube,
+      ns,
+      'image-gitops',
+      (e) => e.reason === 'PushSucceeded' && e.message.includes(bot.sha.slice(0, 12)),
+      'the push Event',
     );
-    assert.ok(
-      events.some((e) => e.type === 'Warning' && e.reason === 'MarkerUnknownPolicy'),
-      JSON.stringify(events),
-    );
+    await waitForEvent(kube, ns, 'image-gitops', (e) => e.type === 'Warning' && e.reason === 'MarkerUnknownPolicy', 'the marker Event');
 
     // The agent saw the push in the automation's status and applies the bot commit without waiting
     // its hour; the updater never wrote the ContinuousDeployment.

@@ -11,7 +11,7 @@ import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { waitFor } from '../harness/process.ts';
 import { startRegistry, type PushedManifest, type RegistryAuthMode, type TestRegistry } from '../harness/registry.ts';
-import { applyCd, cdPath, getObject, installCrds, listEvents, testClient, testLogger } from '../harness/tidemark.ts';
+import { applyCd, cdPath, getObject, installCrds, listEvents, testClient, testLogger, waitForEvent } from '../harness/tidemark.ts';
 
 /**
  * The image updater in-process against the real control plane and a real registry (CNCF
@@ -200,11 +200,7 @@ for (const mode of ['none', 'htpasswd', 'token'] as const satisfies readonly Reg
       );
       assert.deepEqual(semver.status?.latestRef, { name: image, tag: '1.10.0' });
 
-      const events = await listEvents(kube, ns, 'app-master');
-      assert.ok(
-        events.some((e) => e.reason === 'NewImage' && e.message.includes(NEWEST_MASTER)),
-        JSON.stringify(events),
-      );
+      await waitForEvent(kube, ns, 'app-master', (e) => e.reason === 'NewImage' && e.message.includes(NEWEST_MASTER), 'the NewImage Event');
     });
 
     it('a pushed tag and a requested rescan move latestRef and keep the previous one', async () => {
