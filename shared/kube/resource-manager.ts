@@ -75,8 +75,16 @@ export class ResourceManager {
       if (!live) throw immutable;
       return { planned, state: 'drifted', live, merged: undefined };
     }
-    if (!live) return { planned, state: 'missing', live, merged };
-    return { planned, state: sameObject(merged, live) ? 'inSync' : 'drifted', live, merged };
+    // A known copy comes from a watch, which may not have delivered the newest one yet — above all
+    // our own write of a moment ago, read by the run that starts right after it. The dry-run
+    // answered from the server's copy: when its resourceVersion is another, the known copy is stale
+    // and would show drift that is not there (a no-op re-send) or hide drift that is (a revert).
+    const current =
+      known !== undefined && versionOf(merged) !== versionOf(live)
+        ? await this.get(planned.mapping, planned.ref.namespace, planned.ref.name)
+        : live;
+    if (!current) return { planned, state: 'missing', live: current, merged };
+    return { planned, state: sameObject(merged, current) ? 'inSync' : 'drifted', live: current, merged };
   }
 
   /** Writes one object; `previous` (from diff) says whether it existed, for created vs configured. */
@@ -202,4 +210,9 @@ function objectError(ref: ObjectRef, err: unknown): TidemarkError {
     );
   }
   return error;
+}
+
+/** `''` for an object the server does not have yet (a dry-run create) or for none at all. */
+function versionOf(obj: KubeObject | undefined): string {
+  return obj?.metadata.resourceVersion ?? '';
 }
