@@ -1,5 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { planDeployment } from '../agent/index.ts';
-import type { CdPlanner, CommitView } from '../console/index.ts';
+import type { CdPlanner, CommitView, SessionPlanner } from '../console/index.ts';
 import { isBotCommit } from '../console/index.ts';
 import { describeError, toTidemarkError } from '../shared/errors/index.ts';
 import { readCachedCommit } from '../shared/git/commit-summary.ts';
@@ -42,5 +44,17 @@ export function consolePlanner(kube: KubeClient, options: { cacheDir: string; lo
       notes: plan.notes,
       problem: plan.failure ? `${plan.failure.phase} failed: ${describeError(plan.failure.error)}` : undefined,
     };
+  };
+}
+
+/**
+ * In-cluster, each session plans with its user's client and its own Git cache: a checkout fetched
+ * with one user's credentials is never read by another session, and the cache goes with the session.
+ */
+export function sessionPlanner(kube: KubeClient, options: { cacheRoot: string; log: Logger }): SessionPlanner {
+  const cacheDir = mkdtempSync(join(options.cacheRoot, 'session-'));
+  return {
+    plan: consolePlanner(kube, { cacheDir, log: options.log }),
+    close: () => Promise.resolve(rmSync(cacheDir, { recursive: true, force: true, maxRetries: 3 })),
   };
 }

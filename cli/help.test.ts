@@ -80,7 +80,21 @@ describe('tidemark dashboard', () => {
   it('--help explains local and in-cluster use', async () => {
     const { code, out } = await run('dashboard', '--help');
     assert.equal(code, 0);
-    for (const text of ['Local use', 'In-cluster use', '--in-cluster', '--host NAME', '--secure', '--idle-timeout', 'bearer token'])
+    for (const text of [
+      'Local use',
+      'In-cluster use',
+      '--in-cluster',
+      '--host NAME',
+      '--secure',
+      '--idle-timeout',
+      '--session-lifetime D',
+      '--max-sessions N',
+      '--max-sessions-per-token N',
+      '--login-failures N/D',
+      '--login-failures-total N/D',
+      '--trust-forwarded-for',
+      'bearer token',
+    ])
       assert.ok(out.includes(text), text);
   });
 
@@ -91,5 +105,17 @@ describe('tidemark dashboard', () => {
       (await run('dashboard', '--in-cluster', '--host', 'x', '--api-server', 'https://h', '--api-ca', '/nonexistent')).err,
       /cannot read the API server's CA/,
     );
+    assert.match((await run('dashboard', '--max-sessions', '3')).err, /--max-sessions is for --in-cluster only/);
+  });
+
+  it('refuses malformed limits before starting', async () => {
+    const ca = new URL('../package.json', import.meta.url).pathname;
+    const start = (...flags: string[]) =>
+      run('dashboard', '--in-cluster', '--host', 'x', '--api-server', 'https://h', '--api-ca', ca, ...flags);
+    assert.match((await start('--login-failures', '10')).err, /--login-failures: "10" is not a limit such as 10\/5m/);
+    assert.match((await start('--login-failures-total', '0/1m')).err, /--login-failures-total: "0\/1m" is not a limit/);
+    assert.match((await start('--max-sessions', '0')).err, /--max-sessions must be a whole number of at least 1/);
+    assert.match((await start('--max-sessions-per-token', 'two')).err, /--max-sessions-per-token must be a whole number/);
+    assert.match((await start('--session-lifetime', '0')).err, /--session-lifetime must be a positive duration such as 12h/);
   });
 });

@@ -99,8 +99,13 @@ In-cluster use (--in-cluster; the Helm chart's console.enabled): listens on --li
 page with a Kubernetes bearer token (kubectl create token NAME, or an OIDC id-token); the console
 checks it by asking the API server as that user and keeps it in memory for the session only
 (an HttpOnly SameSite=Strict cookie holds a random session id). Every API call of the session
-uses that token; the console's own ServiceAccount needs no rights. Sessions end at Log out or
-after --idle-timeout without use. The details page's Git comparison is local use only.
+uses that token; the console's own ServiceAccount needs no rights. Sessions end at Log out, after
+--idle-timeout without use, or --session-lifetime after login however busy. Each token has at
+most --max-sessions-per-token sessions (a new login ends its oldest), and a console full at
+--max-sessions refuses new logins (503). Failed logins are limited per client address and in
+total (429 with Retry-After), checked before the API server is asked. The details page compares
+with Git as the user: the deployment's Git credentials are read with their token, so a user who
+may not read that Secret is told so instead of getting a comparison.
 
 Flags:
   --port N            listen on port N (default: a free port)
@@ -117,6 +122,20 @@ In-cluster flags:
   --secure            browsers reach the console over https (TLS at the Ingress): Secure
                       __Host- cookie, https origin for the CSRF check
   --idle-timeout D    end a session unused this long (default 30m)
+  --session-lifetime D
+                      end a session this long after login, used or not (default 12h)
+  --max-sessions N    sessions open at once; a login beyond is refused (default 200)
+  --max-sessions-per-token N
+                      sessions per token; a new one ends the oldest (default 5)
+  --login-failures N/D
+                      failed logins allowed per client address within D (default 10/5m)
+  --login-failures-total N/D
+                      failed logins allowed from all clients within D (default 100/1m)
+  --trust-forwarded-for
+                      count logins by the last X-Forwarded-For address (only behind an
+                      Ingress or proxy that sets it; otherwise the TCP peer address)
+  --cache-dir DIR     Git checkouts of the comparisons, one directory per session
+                      (default $TMPDIR/tidemark-console)
   --api-server URL    the API server (default https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)
   --api-ca FILE       its CA certificate (default the service account's ca.crt path)
 `,

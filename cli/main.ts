@@ -520,6 +520,13 @@ async function runDashboardInCluster(
     host?: string[] | undefined;
     secure?: boolean | undefined;
     'idle-timeout'?: string | undefined;
+    'session-lifetime'?: string | undefined;
+    'max-sessions'?: string | undefined;
+    'max-sessions-per-token'?: string | undefined;
+    'login-failures'?: string | undefined;
+    'login-failures-total'?: string | undefined;
+    'trust-forwarded-for'?: boolean | undefined;
+    'cache-dir'?: string | undefined;
     'api-server'?: string | undefined;
     'api-ca'?: string | undefined;
     'log-level'?: string | undefined;
@@ -545,19 +552,65 @@ async function runDashboardInCluster(
     throw new UsageError(`cannot read the API server's CA ${caPath}: ${(err as Error).message}`);
   }
   const { parseDuration } = await import('../shared/time/duration.ts');
-  let idleMs: number | undefined;
-  try {
-    idleMs = values['idle-timeout'] === undefined ? undefined : parseDuration(values['idle-timeout']);
-  } catch {
-    idleMs = 0;
-  }
-  if (idleMs === 0) throw new UsageError('--idle-timeout must be a positive duration such as 30m or 1h');
+  const duration = (flag: 'idle-timeout' | 'session-lifetime', example: string): number | undefined => {
+    const text = values[flag];
+    let ms = 0;
+    try {
+      ms = text === undefined ? 1 : parseDuration(text);
+    } catch {
+      // Reported below.
+    }
+    if (!(ms > 0)) throw new UsageError(`--${flag} must be a positive duration such as ${example}`);
+    return text === undefined ? undefined : ms;
+  };
+  const idleMs = duration('idle-timeout', '30m or 1h');
+  const lifetimeMs = duration('session-lifetime', '12h');
+  const count = (flag: 'max-sessions' | 'max-sessions-per-token'): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!(/^\d+$/.test(text) && Number.isSafeInteger(n) && n >= 1)) throw new UsageError(`--${flag} must be a whole number of at least 1`);
+    return n;
+  };
+  const consoleFace = await import('../console/index.ts');
+  const window = (flag: 'login-failures' | 'login-failures-total') => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    try {
+      return consoleFace.parseLoginWindow(text);
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+  };
+  const loginLimits = {
+    perClient: window('login-failures') ?? consoleFace.DEFAULT_LOGIN_LIMITS.perClient,
+    total: window('login-failures-total') ?? consoleFace.DEFAULT_LOGIN_LIMITS.total,
+  };
+  const maxSessions = count('max-sessions');
+  const maxSessionsPerToken = count('max-sessions-per-token');
   const { createLogger } = await import('../shared/log/index.ts');
   const log = createLogger({ name: 'dashboard', level: values['log-level'] ?? 'warn', destination: process.stderr });
-  const running = await (
-    await import('../console/index.ts')
-  ).startConsole({
-    inCluster: { server, ca, hosts, secure: values.secure === true, idleMs, listenHost: values.listen ?? '0.0.0.0' },
+  // The details page's comparison with Git, each session with its user's token and its own cache.
+  const { mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const cacheRoot = values['cache-dir'] ?? `${tmpdir()}/tidemark-console`;
+  mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
+  const { sessionPlanner } = await import('./console-planner.ts');
+  const running = await consoleFace.startConsole({
+    inCluster: {
+      server,
+      ca,
+      hosts,
+      secure: values.secure === true,
+      idleMs,
+      lifetimeMs,
+      maxSessions,
+      maxSessionsPerToken,
+      loginLimits,
+      trustForwardedFor: values['trust-forwarded-for'] === true,
+      listenHost: values.listen ?? '0.0.0.0',
+      planner: (client) => sessionPlanner(client, { cacheRoot, log }),
+    },
     port,
     log,
   });
@@ -584,13 +637,35 @@ async function runDashboard(argv: string[], io: IO): Promise<number> {
     host: { type: 'string', multiple: true },
     secure: { type: 'boolean', default: false },
     'idle-timeout': { type: 'string' },
+    'session-lifetime': { type: 'string' },
+    'max-sessions': { type: 'string' },
+    'max-sessions-per-token': { type: 'string' },
+    'login-failures': { type: 'string' },
+    'login-failures-total': { type: 'string' },
+    'trust-forwarded-for': { type: 'boolean', default: false },
+    'cache-dir': { type: 'string' },
     'api-server': { type: 'string' },
     'api-ca': { type: 'string' },
   });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError('--port must be a port number (0-65535)');
   if (values['in-cluster']) return runDashboardInCluster(values, port, io);
-  for (const flag of ['listen', 'host', 'secure', 'idle-timeout', 'api-server', 'api-ca'] as const) {
+  const inClusterOnly = [
+    'listen',
+    'host',
+    'secure',
+    'idle-timeout',
+    'session-lifetime',
+    'max-sessions',
+    'max-sessions-per-token',
+    'login-failures',
+    'login-failures-total',
+    'trust-forwarded-for',
+    'cache-dir',
+    'api-server',
+    'api-ca',
+  ] as const;
+  for (const flag of inClusterOnly) {
     if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is for --in-cluster only`);
   }
   const { loadKubeconfig } = await import('../shared/kube/kubeconfig/index.ts');

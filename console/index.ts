@@ -17,7 +17,10 @@ import { consoleKube } from './kube.ts';
 import type { ConsoleKube } from './kube.ts';
 import { consoleHandler } from './server.ts';
 import { Sessions } from './sessions.ts';
-import type { SessionCluster } from './sessions.ts';
+import { DEFAULT_SESSION_LIMITS } from './sessions.ts';
+import type { SessionCluster, SessionLimits } from './sessions.ts';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './login-limit.ts';
+import type { LoginLimits } from './login-limit.ts';
 import { KubeApiError } from '../shared/kube/errors.ts';
 import { bearerAuth } from '../shared/kube/kubeconfig/auth.ts';
 import type { TokenSource } from './security.ts';
@@ -43,10 +46,31 @@ export interface InClusterConsole {
   secure: boolean;
   /** A session idle this long ends, its token forgotten; default 30 minutes. */
   idleMs?: number | undefined;
+  /** A session ends this long after login however busy; default 12 hours. */
+  lifetimeMs?: number | undefined;
+  /** At most this many sessions at once (default 200) and per token (default 5, the oldest ends). */
+  maxSessions?: number | undefined;
+  maxSessionsPerToken?: number | undefined;
+  /** Failed logins allowed per client address and in total (sliding windows). */
+  loginLimits?: LoginLimits | undefined;
+  /** Count logins against the last X-Forwarded-For entry: only behind a proxy that sets it. */
+  trustForwardedFor?: boolean | undefined;
   /** Default 0.0.0.0. */
   listenHost?: string | undefined;
+  /**
+   * The details page's comparison with Git for a session, planned with that user's client (the
+   * CLI injects the agent's planner; console/ imports only shared/). Without it the page says
+   * it cannot compare.
+   */
+  planner?: ((client: KubeClient) => SessionPlanner) | undefined;
   /** Tests: a user's ConsoleKube for a token instead of a client to `server`. */
-  connect?: ((token: string) => { kube: ConsoleKube; close(): Promise<void> }) | undefined;
+  connect?: ((token: string) => { kube: ConsoleKube; planner?: CdPlanner | undefined; close(): Promise<void> }) | undefined;
+}
+
+/** A session's planner and what it holds (a Git cache of its own), released at the session's end. */
+export interface SessionPlanner {
+  plan: CdPlanner;
+  close(): Promise<void>;
 }
 
 export type ConsoleOptions = ConsoleCluster & {
@@ -131,10 +155,18 @@ export type { CdRow, CdDetails } from './view.ts';
 export { isBotCommit } from './compare.ts';
 export type { CdComparison, CdPlanner, CommitView, ObjectChange } from './compare.ts';
 
-export const DEFAULT_IDLE_MS = 30 * 60_000;
+export { DEFAULT_SESSION_LIMITS } from './sessions.ts';
+export { DEFAULT_LOGIN_LIMITS, parseLoginWindow } from './login-limit.ts';
+export type { LoginLimits } from './login-limit.ts';
 
 async function startInCluster(options: ConsoleOptions, config: InClusterConsole, clock: Clock): Promise<RunningConsole> {
-  const sessions = new Sessions(options.tokens, { oneTimeLogin: false });
+  const limits: SessionLimits = {
+    idleMs: config.idleMs ?? DEFAULT_SESSION_LIMITS.idleMs,
+    lifetimeMs: config.lifetimeMs ?? DEFAULT_SESSION_LIMITS.lifetimeMs,
+    maxSessions: config.maxSessions ?? DEFAULT_SESSION_LIMITS.maxSessions,
+    maxPerToken: config.maxSessionsPerToken ?? DEFAULT_SESSION_LIMITS.maxPerToken,
+  };
+  const sessions = new Sessions(options.tokens, { oneTimeLogin: false, limits });
   const connect =
     config.connect ??
     ((token: string) => {
@@ -148,7 +180,15 @@ async function startInCluster(options: ConsoleOptions, config: InClusterConsole,
         auth: bearerAuth(token),
       };
       const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock });
-      return { kube: consoleKube(client), close: () => client.close() };
+      const planner = config.planner?.(client);
+      return {
+        kube: consoleKube(client),
+        planner: planner?.plan,
+        async close() {
+          await planner?.close();
+          await client.close();
+        },
+      };
     });
   const login = async (token: string, namespace: string | undefined): Promise<SessionCluster | undefined> => {
     const connected = connect(token);
@@ -168,13 +208,13 @@ async function startInCluster(options: ConsoleOptions, config: InClusterConsole,
     return {
       kube,
       feed,
+      planner: connected.planner,
       async close() {
         await feed.stop();
         await close();
       },
     };
   };
-  const idleMs = config.idleMs ?? DEFAULT_IDLE_MS;
   let port = 0;
   // The shared feed is never started: every session brings its own.
   const unusedFeed = new CdFeed(unusedKube, { clock, log: options.log, fallbackNamespace: 'default' });
@@ -186,7 +226,12 @@ async function startInCluster(options: ConsoleOptions, config: InClusterConsole,
     log: options.log,
     port: () => port,
     planner: undefined,
-    inCluster: { address: { hosts: config.hosts, secure: config.secure }, idleMs, login },
+    inCluster: {
+      address: { hosts: config.hosts, secure: config.secure },
+      limiter: new LoginLimiter(config.loginLimits ?? DEFAULT_LOGIN_LIMITS),
+      trustForwardedFor: config.trustForwardedFor === true,
+      login,
+    },
   });
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
@@ -198,7 +243,8 @@ async function startInCluster(options: ConsoleOptions, config: InClusterConsole,
   });
   port = (server.address() as AddressInfo).port;
   // Sessions left without a logout would keep a watch and the token; they end when idle.
-  const sweep = setInterval(() => void sessions.expire(clock.now(), idleMs).catch(() => undefined), Math.min(idleMs, 60_000));
+  const sweepMs = Math.min(limits.idleMs, limits.lifetimeMs, 60_000);
+  const sweep = setInterval(() => void sessions.expire(clock.now()).catch(() => undefined), sweepMs);
   sweep.unref();
   const origin = `http://${config.listenHost === undefined || config.listenHost === '0.0.0.0' ? '127.0.0.1' : config.listenHost}:${port}`;
   return {

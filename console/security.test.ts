@@ -131,13 +131,14 @@ describe('an in-cluster console address', () => {
     let closed = 0;
     const cluster = { close: () => Promise.resolve(void (closed += 1)) } as unknown as SessionCluster;
     let n = 0;
-    const sessions = new Sessions(() => `s${++n}`, { oneTimeLogin: false });
+    const limits = { idleMs: 1000, lifetimeMs: 3_600_000, maxSessions: 10, maxPerToken: 10 };
+    const sessions = new Sessions(() => `s${++n}`, { oneTimeLogin: false, limits });
     assert.equal(sessions.pendingLoginToken, undefined);
     const idle = sessions.open(cluster, 0);
     const live = sessions.open(cluster, 0);
     live.streams = 1;
     const recent = sessions.open(cluster, 900);
-    assert.equal(await sessions.expire(1000, 1000), 1);
+    assert.equal(await sessions.expire(1000), 1);
     assert.equal(closed, 1);
     assert.equal(sessions.find(idle.id), undefined);
     assert.equal(sessions.find(live.id), live);

@@ -27,8 +27,11 @@ import {
   sessionCookieName,
 } from './security.ts';
 import type { PublicAddress } from './security.ts';
+import { clientAddress } from './login-limit.ts';
+import type { LoginLimiter } from './login-limit.ts';
+import { sendRefusal, sessionsFull, tooManyLogins } from './login-page.ts';
 import type { Session, SessionCluster } from './sessions.ts';
-import { Sessions } from './sessions.ts';
+import { Sessions, tokenHash } from './sessions.ts';
 import { sseComment, sseEvent } from './sse.ts';
 import { cdDetails } from './view.ts';
 
@@ -50,8 +53,10 @@ export interface ConsoleServerOptions {
 
 export interface InClusterLogin {
   address: PublicAddress;
-  /** A session unused this long (and with no live page open) ends. */
-  idleMs: number;
+  /** Failed logins per client and in total, checked before the API server is asked. */
+  limiter: LoginLimiter;
+  /** Count logins against the last X-Forwarded-For entry (the console is behind an Ingress). */
+  trustForwardedFor: boolean;
   /**
    * Verifies the token by asking the API server as its user (the console has no rights to ask
    * on anyone's behalf) and opens that user's view; undefined when the API server refuses it.
@@ -178,7 +183,7 @@ async function handle(
   const cookieName = inCluster ? publicCookieName(inCluster.address) : sessionCookieName(port);
   let session = options.sessions.find(parseCookies(req.headers.cookie).get(cookieName));
   const now = options.clock.now();
-  if (session && inCluster && session.streams === 0 && now - session.lastSeen >= inCluster.idleMs) {
+  if (session && inCluster && options.sessions.expired(session, now)) {
     await options.sessions.end(session);
     session = undefined;
   }
@@ -199,7 +204,7 @@ async function handle(
   }
   // In-cluster, each session has its own client and watch with the user's token.
   return handleAs(
-    session.cluster ? { ...options, kube: session.cluster.kube, feed: session.cluster.feed } : options,
+    session.cluster ? { ...options, kube: session.cluster.kube, feed: session.cluster.feed, planner: session.cluster.planner } : options,
     assets,
     streams,
     session,
@@ -436,14 +441,29 @@ async function tokenLogin(
     res.writeHead(303, { location: '/login?failed=namespace', 'cache-control': 'no-store' }).end();
     return;
   }
+  // Both refusals come before the API server is asked: neither a full console nor a flood of
+  // guesses makes the console send it work.
+  const hash = tokenHash(token);
+  if (!options.sessions.hasRoomFor(hash)) return sendRefusal(res, sessionsFull());
+  const client = clientAddress(req.socket.remoteAddress, header(req, 'x-forwarded-for'), inCluster.trustForwardedFor);
+  const attempt = inCluster.limiter.begin(client, options.clock.now());
+  if (!attempt.allowed) {
+    options.log.warn({ client, scope: attempt.scope }, 'console: logins refused, too many failed');
+    return sendRefusal(res, tooManyLogins(attempt));
+  }
   const cluster = token === '' ? undefined : await inCluster.login(token, namespace);
   if (!cluster) {
-    options.log.info({}, 'console: a login was refused');
+    options.log.info({ client }, 'console: a login was refused');
     res.writeHead(303, { location: '/login?failed=token', 'cache-control': 'no-store' }).end();
     return;
   }
-  const session = options.sessions.open(cluster, options.clock.now());
-  options.log.info({}, 'console: logged in');
+  inCluster.limiter.succeeded(attempt.ticket);
+  const session = await options.sessions.openForToken(cluster, hash, options.clock.now());
+  if (!session) {
+    await cluster.close();
+    return sendRefusal(res, sessionsFull());
+  }
+  options.log.info({ client }, 'console: logged in');
   res.setHeader('set-cookie', publicCookie(inCluster.address, session.id));
   res.writeHead(303, { location: '/', 'cache-control': 'no-store' }).end();
 }
@@ -475,10 +495,14 @@ function openStream(
   const heartbeat = setInterval(() => res.write(sseComment('ping')), options.heartbeatMs ?? 25_000);
   streams.add(res);
   session.streams += 1;
+  // A session that ends (logout elsewhere, its lifetime, a newer login) takes its streams along.
+  const end = () => res.end();
+  session.onEnd.add(end);
   let open = true;
   const done = () => {
     if (!open) return;
     open = false;
+    session.onEnd.delete(end);
     session.streams -= 1;
     session.lastSeen = options.clock.now();
     clearInterval(heartbeat);

@@ -342,8 +342,40 @@ describe('chart: rendered pods', () => {
     assert.equal(pod.automountServiceAccountToken, false);
     const container = obj(list(pod.containers, 'containers')[0], 'container');
     const args = list(container.args, 'args');
-    for (const arg of ['dashboard', '--in-cluster', '--host=tm-tidemark-console.ns.svc', '--host=console.example.com', '--secure'])
+    for (const arg of [
+      'dashboard',
+      '--in-cluster',
+      '--host=tm-tidemark-console.ns.svc',
+      '--host=console.example.com',
+      '--secure',
+      '--session-lifetime=12h',
+      '--max-sessions=200',
+      '--max-sessions-per-token=5',
+      '--login-failures=10/5m',
+      '--login-failures-total=100/1m',
+      // Behind the Ingress, the client is the last X-Forwarded-For address.
+      '--trust-forwarded-for',
+      '--cache-dir=/tmp/tidemark-console',
+    ])
       assert.ok(args.includes(arg), arg);
+    const tmp = list(pod.volumes, 'volumes')
+      .map((v) => obj(v, 'volume'))
+      .find((v) => v.name === 'tmp');
+    assert.deepEqual(tmp?.emptyDir, { sizeLimit: '1Gi' }, 'a bounded writable /tmp for the Git checkouts');
+    const direct = await renderChart(helm, {
+      release: 'tm',
+      namespace: 'ns',
+      values: { console: { enabled: true, hosts: ['tm-tidemark-console.ns.svc'], sessionLifetime: '1h', maxSessions: 7 } },
+    });
+    const directArgs = list(
+      obj(
+        list(podSpecOf(ofKind(direct, 'Deployment').find((d) => d.metadata.name === 'tm-tidemark-console')!).containers, 'containers')[0],
+        'container',
+      ).args,
+      'args',
+    );
+    for (const arg of ['--session-lifetime=1h', '--max-sessions=7']) assert.ok(directArgs.includes(arg), arg);
+    assert.ok(!directArgs.includes('--trust-forwarded-for'), 'without an Ingress the TCP peer is the client');
     const security = obj(container.securityContext, 'securityContext');
     assert.equal(security.readOnlyRootFilesystem, true);
     assert.equal(security.runAsNonRoot, true);
