@@ -1,9 +1,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
-import { isTidemarkError, toTidemarkError } from '../shared/errors/index.ts';
+import { isTidemarkError, terminal, toTidemarkError } from '../shared/errors/index.ts';
 import type { Reason, TidemarkError } from '../shared/errors/index.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
+import { isForbidden } from '../shared/kube/errors.ts';
 import type { KubeObject, ObjectRef } from '../shared/kube/object.ts';
 import type { Logger } from '../shared/log/index.ts';
 import { silentLogger } from '../shared/log/index.ts';
@@ -95,12 +96,7 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
   const targets = createTargetResolver(kube, { clock, log, homeName: options.clusterName, onObjectChange: () => undefined });
   const registry = lazyRegistry({ clock, logger: log, userAgent: 'tidemark' });
   try {
-    const auth = config.secretRef
-      ? sourceCredentials(
-          config,
-          await readSecretData(kube.rest, cd.metadata.namespace ?? 'default', config.secretRef, { field: 'spec.secretRef' }),
-        )
-      : undefined;
+    const auth = config.secretRef ? sourceCredentials(config, await readCredentials(kube, namespace, config.secretRef)) : undefined;
     const target = await targets.resolve(cd, config);
     plan.cluster = target.name;
     const outcome = await reconcile(
@@ -144,4 +140,22 @@ export async function planDeployment(options: PlanOptions): Promise<DeploymentPl
     await targets.close();
   }
   return plan;
+}
+
+/**
+ * The deployment's Git credentials, read as whoever plans (a console user plans with their own
+ * token): a refusal says plainly that the credentials are out of reach, not that Git failed.
+ */
+async function readCredentials(kube: KubeClient, namespace: string, name: string): Promise<Record<string, string>> {
+  try {
+    return await readSecretData(kube.rest, namespace, name, { field: 'spec.secretRef' });
+  } catch (err) {
+    if (!isForbidden(err)) throw err;
+    throw terminal(
+      'Forbidden',
+      `cannot read the credentials: forbidden (Secret ${namespace}/${name}, spec.secretRef): ${(err as Error).message}`,
+      `comparing with Git needs the right to get this Secret; ask for it, or compare as someone who has it`,
+      err,
+    );
+  }
 }

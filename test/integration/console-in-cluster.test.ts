@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sessionPlanner } from '../../cli/console-planner.ts';
 import { startConsole } from '../../console/index.ts';
-import type { RunningConsole } from '../../console/index.ts';
+import type { CdComparison, RunningConsole } from '../../console/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { testCluster } from '../harness/cluster.ts';
+import { startGitServers } from '../harness/git.ts';
+import type { GitServers } from '../harness/git.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
 import { applyCd, installCrds, testClient, testConnection } from '../harness/tidemark.ts';
 
@@ -68,6 +74,8 @@ describe('console in-cluster mode with real tokens', () => {
   let running: RunningConsole;
   let mine: string;
   let theirs: string;
+  let git: GitServers;
+  let cacheRoot: string;
 
   before(async () => {
     cluster = await testCluster();
@@ -103,14 +111,25 @@ describe('console in-cluster mode with real tokens', () => {
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'carol' }],
       },
     });
+    cacheRoot = await mkdtemp(join(tmpdir(), 'tidemark-console-cache-'));
     running = await startConsole({
-      inCluster: { server: cluster.server, ca: testConnection(cluster).tls.ca, hosts: [HOST], secure: false, listenHost: '127.0.0.1' },
+      inCluster: {
+        server: cluster.server,
+        ca: testConnection(cluster).tls.ca,
+        hosts: [HOST],
+        secure: false,
+        listenHost: '127.0.0.1',
+        // What `tidemark dashboard --in-cluster` injects: each session plans with its user's client.
+        planner: (client) => sessionPlanner(client, { cacheRoot, log: silentLogger }),
+      },
       log: silentLogger,
     });
   });
 
   after(async () => {
     await running?.stop();
+    await git?.stop();
+    if (cacheRoot) await rm(cacheRoot, { recursive: true, force: true });
     await kube?.close();
     for (const namespace of [mine, theirs]) if (namespace) await cluster.deleteNamespace(namespace);
   });
@@ -157,5 +176,84 @@ describe('console in-cluster mode with real tokens', () => {
     assert.equal(refusal.reason, 'Forbidden');
     assert.match(refusal.error, /carol/);
     assert.doesNotMatch(sync.body, new RegExp(cluster.userToken('carol')));
+  });
+
+  it('compares with Git as the user: credentials read with their token; one who may not read them is told so', async () => {
+    git = await startGitServers({ http: true, ssh: false });
+    await git.repos.createRepo('private', {
+      'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-git\ndata:\n  color: blue\n',
+    });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${mine}/secrets`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'git-credentials' },
+        stringData: { username: git.http!.reader.username, password: git.http!.reader.password },
+      },
+    });
+    await applyCd(kube, {
+      metadata: { name: 'private', namespace: mine },
+      spec: { url: git.http!.url('private'), secretRef: 'git-credentials', path: 'deploy', pullInterval: '1h' },
+    });
+    // dave may also read that Secret and dry-run ConfigMaps; carol may read only the deployments.
+    await kube.rest.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${mine}/roles`,
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'planner' },
+        rules: [
+          { apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: [''], resources: ['secrets'], resourceNames: ['git-credentials'], verbs: ['get'] },
+          { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] },
+        ],
+      },
+    });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${mine}/rolebindings`,
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'dave-planner' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'planner' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dave' }],
+      },
+    });
+    const cachesBefore = (await readdir(cacheRoot)).length;
+    let cookie = '';
+    const compare = async (user: string) => {
+      cookie = String((await login(cluster.userToken(user), mine)).headers['set-cookie']).split(';')[0] ?? '';
+      const reply = await call(running.port, 'GET', `/api/cds/${mine}/private/compare`, { cookie });
+      assert.equal(reply.status, 200, reply.body);
+      assert.doesNotMatch(reply.body, new RegExp(git.http!.reader.password));
+      return JSON.parse(reply.body) as CdComparison;
+    };
+
+    const refused = await compare('carol');
+    assert.match(
+      refused.problem ?? '',
+      /cannot read the credentials: forbidden \(Secret console-mine-\S+\/git-credentials, spec\.secretRef\)/,
+    );
+    assert.match(refused.problem ?? '', /"carol" cannot get resource "secrets"/);
+    assert.deepEqual(refused.changes, []);
+
+    const planned = await compare('dave');
+    assert.equal(planned.problem, undefined, JSON.stringify(planned));
+    assert.match(planned.revision, /^main@sha1:[0-9a-f]{40}$/);
+    assert.deepEqual(
+      planned.changes.map((c) => `${c.action} ${c.object}`),
+      [`create ConfigMap/${mine}/from-git`],
+    );
+    assert.equal(planned.commit?.subject !== undefined, true);
+    // Each session has its own Git cache, kept only while it lasts.
+    assert.equal((await readdir(cacheRoot)).length, cachesBefore + 2);
+    const { csrfToken } = JSON.parse((await call(running.port, 'GET', '/api/session', { cookie })).body) as { csrfToken: string };
+    const logout = await call(running.port, 'POST', '/api/logout', { cookie, origin: `http://${HOST}`, 'x-csrf-token': csrfToken });
+    assert.equal(logout.status, 200);
+    assert.equal((await readdir(cacheRoot)).length, cachesBefore + 1);
   });
 });
