@@ -134,6 +134,13 @@ describe('in-cluster login limits', () => {
   });
   after(() => c.running.stop());
 
+  it("the login page lets its form's POST carry its Origin (under no-referrer it is null); the rest keeps no-referrer", async () => {
+    const page = await call(c.running.port, 'GET', '/login', from);
+    assert.equal(page.headers['referrer-policy'], 'same-origin');
+    const other = await call(c.running.port, 'GET', '/assets/login.js', from);
+    assert.equal(other.headers['referrer-policy'], 'no-referrer');
+  });
+
   it('past the failed logins of a client: 429, Retry-After, a plain message on the page, and the API server not asked', async () => {
     for (const token of ['bad1', 'bad2', 'bad3']) assert.equal((await c.login(token)).headers.location, '/login?failed=token');
     assert.deepEqual(c.asked, ['bad1', 'bad2', 'bad3']);

@@ -165,6 +165,9 @@ async function handle(
   if (inCluster) {
     const publicAsset = method === 'GET' && PUBLIC_ROUTES.has(url.pathname) ? assets.get(url.pathname) : undefined;
     if (publicAsset) {
+      // Under no-referrer a browser sends `Origin: null` with the form's POST, and the origin check
+      // refuses it: the login page alone lets same-origin requests carry their origin.
+      if (url.pathname === '/login') res.setHeader('referrer-policy', 'same-origin');
       res.writeHead(200, { 'content-type': publicAsset.type, 'cache-control': 'no-cache' }).end(publicAsset.body);
       return;
     }
