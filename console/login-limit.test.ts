@@ -73,9 +73,19 @@ describe('the client address a login counts against', () => {
     assert.equal(clientAddress('::ffff:10.1.2.3', undefined, false), '10.1.2.3');
     assert.equal(clientAddress(undefined, undefined, false), 'unknown');
   });
+  it('an IPv6 client is its /64: it cannot take a fresh bucket per attempt', () => {
+    assert.equal(clientAddress('2001:db8:1:2:aaaa::1', undefined, false), '2001:0db8:0001:0002::/64');
+    assert.equal(clientAddress('2001:db8:1:2:bbbb:cccc:dddd:eeee', undefined, false), '2001:0db8:0001:0002::/64');
+    assert.notEqual(clientAddress('2001:db8:1:3::1', undefined, false), clientAddress('2001:db8:1:2::1', undefined, false));
+    assert.equal(clientAddress('::1', undefined, false), '0000:0000:0000:0000::/64');
+    assert.equal(clientAddress('fe80::1:2', undefined, false), 'fe80:0000:0000:0000::/64');
+    assert.equal(clientAddress('::ffff:192.0.2.1', undefined, false), '192.0.2.1');
+    assert.equal(clientAddress('64:ff9b::192.0.2.1', undefined, false), '0064:ff9b:0000:0000::/64');
+  });
+
   it("behind a proxy: the last entry, the proxy's own; the client's entries before it are ignored", () => {
     assert.equal(clientAddress('10.0.0.9', 'spoofed, 203.0.113.7', true), '203.0.113.7');
-    assert.equal(clientAddress('10.0.0.9', '2001:DB8::1', true), '2001:db8::1');
+    assert.equal(clientAddress('10.0.0.9', '2001:DB8::1', true), '2001:0db8:0000:0000::/64');
     assert.equal(clientAddress('10.0.0.9', '203.0.113.7, not-an-address', true), '10.0.0.9');
     assert.equal(clientAddress('10.0.0.9', undefined, true), '10.0.0.9');
   });

@@ -136,8 +136,29 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | u
   return normalise(peer ?? 'unknown');
 }
 
-/** An IPv4 peer on a dual-stack socket shows as `::ffff:a.b.c.d`: one client, one bucket. */
+/**
+ * One bucket per client: an IPv4 peer on a dual-stack socket shows as `::ffff:a.b.c.d`, and an
+ * IPv6 client holds a whole /64 (it can pick a new address in it for every attempt), so its
+ * bucket is the /64 prefix.
+ */
 function normalise(address: string): string {
   const lower = address.toLowerCase();
-  return lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
+  if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
+  if (isIP(lower) !== 6) return lower;
+  return `${ipv6Groups(lower).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of an IPv6 address, `::` expanded (a trailing dotted IPv4 part counts as two). */
+function ipv6Groups(address: string): string[] {
+  const [head = '', tail] = address.split('::');
+  const part = (text: string | undefined) =>
+    (text ? text.split(':') : []).flatMap((g) => {
+      if (!g.includes('.')) return [g.padStart(4, '0')];
+      const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+      return [((a << 8) | b).toString(16).padStart(4, '0'), ((c << 8) | d).toString(16).padStart(4, '0')];
+    });
+  const left = part(head);
+  const right = part(tail);
+  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0000');
+  return [...left, ...zeros, ...right];
 }
