@@ -52,9 +52,16 @@ export function consolePlanner(kube: KubeClient, options: { cacheDir: string; lo
  * with one user's credentials is never read by another session, and the cache goes with the session.
  */
 export function sessionPlanner(kube: KubeClient, options: { cacheRoot: string; log: Logger }): SessionPlanner {
-  const cacheDir = mkdtempSync(join(options.cacheRoot, 'session-'));
+  // Made at the first comparison: a login that fails, or a session that never compares, leaves nothing.
+  let planner: { cacheDir: string; plan: CdPlanner } | undefined;
   return {
-    plan: consolePlanner(kube, { cacheDir, log: options.log }),
-    close: () => Promise.resolve(rmSync(cacheDir, { recursive: true, force: true, maxRetries: 3 })),
+    plan: (cd) => {
+      if (!planner) {
+        const cacheDir = mkdtempSync(join(options.cacheRoot, 'session-'));
+        planner = { cacheDir, plan: consolePlanner(kube, { cacheDir, log: options.log }) };
+      }
+      return planner.plan(cd);
+    },
+    close: () => Promise.resolve(planner && rmSync(planner.cacheDir, { recursive: true, force: true, maxRetries: 3 })),
   };
 }
