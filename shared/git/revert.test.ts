@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTidemarkError } from '../errors/index.ts';
-import { revertCommit, revertMessage } from './revert.ts';
+import { revertCommit, revertMessage, revertOntoBranch } from './revert.ts';
 import { cloneForUpdate, headOf } from './update.ts';
 
 const committer = { name: 'Tidemark console', email: 'console@tidemark.invalid' };
@@ -64,4 +64,93 @@ test('a revert that conflicts leaves HEAD and the tree as they were', async (t) 
   );
   assert.equal(await headOf(dir), shas[2]);
   assert.equal(git(dir, 'status', '--porcelain'), '');
+});
+
+/** The origin as a bare repository (a push to it updates its branch), and a second clone to race with. */
+async function bareOrigin(): Promise<{ root: string; url: string; shas: string[]; other: string }> {
+  const { root, shas } = await origin();
+  const bare = join(root, 'origin.git');
+  git(root, 'clone', '--quiet', '--bare', join(root, 'work'), bare);
+  const other = join(root, 'other');
+  git(root, 'clone', '--quiet', bare, other);
+  return { root, url: `file://${bare}`, shas, other };
+}
+
+test('revertOntoBranch pushes the revert of an older commit from a shallow clone, as the committer', async (t) => {
+  const { root, url, shas } = await bareOrigin();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const message = revertMessage('change 1', shas[1]!, 'alice');
+  const outcome = await revertOntoBranch({ url, credentials: undefined, branch: 'main', sha: shas[1]!, message, committer });
+  assert.equal(outcome.base, shas[2]);
+  assert.equal(outcome.attempts, 1);
+  const bare = url.slice('file://'.length);
+  assert.equal(git(bare, 'rev-parse', 'main'), outcome.commit);
+  assert.equal(git(bare, 'show', 'main:app.yaml'), 'replicas: 1\n# keep\n# keep\n# keep\n# keep\nimage: web:2');
+  assert.equal(
+    git(bare, 'log', '-1', '--format=%cn|%s|%(trailers:key=Reverted-by,valueonly)', 'main'),
+    'Tidemark console|Revert "change 1"|alice',
+  );
+
+  // The tip is that revert now: a second click is refused, nothing pushed.
+  await assert.rejects(
+    revertOntoBranch({ url, credentials: undefined, branch: 'main', sha: shas[1]!, message, committer }),
+    (err: unknown) => isTidemarkError(err) && err.code === 'GitRevertConflict' && /already reverts/.test(err.message),
+  );
+  assert.equal(git(bare, 'rev-parse', 'main'), outcome.commit);
+});
+
+test('revertOntoBranch reverts again on the new tip when someone pushed first, and keeps their commit', async (t) => {
+  const { root, url, shas, other } = await bareOrigin();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  let raced = false;
+  const onCommand = (args: readonly string[]) => {
+    if (args[0] !== 'push' || raced) return;
+    raced = true;
+    // Someone else's commit lands between our clone and our push.
+    execFileSync('sh', ['-c', 'echo note > NOTES && git add NOTES && git commit --quiet -m notes && git push --quiet origin main'], {
+      cwd: other,
+      env,
+    });
+  };
+  const outcome = await revertOntoBranch({
+    url,
+    credentials: undefined,
+    branch: 'main',
+    sha: shas[1]!,
+    message: revertMessage('change 1', shas[1]!, 'alice'),
+    committer,
+    onCommand,
+  });
+  const bare = url.slice('file://'.length);
+  assert.equal(outcome.attempts, 2);
+  assert.equal(git(bare, 'log', '--format=%s', '-3', 'main'), 'Revert "change 1"\nnotes\nchange 2');
+  assert.equal(git(bare, 'show', 'main:NOTES'), 'note');
+});
+
+test('revertOntoBranch gives up after maxAttempts when the branch keeps moving (GitPushRejected)', async (t) => {
+  const { root, url, shas, other } = await bareOrigin();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  let n = 0;
+  const onCommand = (args: readonly string[]) => {
+    if (args[0] !== 'push') return;
+    n++;
+    execFileSync('sh', ['-c', `echo ${n} > NOTES && git add NOTES && git commit --quiet -m n${n} && git push --quiet origin main`], {
+      cwd: other,
+      env,
+    });
+  };
+  await assert.rejects(
+    revertOntoBranch({
+      url,
+      credentials: undefined,
+      branch: 'main',
+      sha: shas[1]!,
+      message: revertMessage('change 1', shas[1]!, 'alice'),
+      committer,
+      onCommand,
+      maxAttempts: 2,
+    }),
+    (err: unknown) => isTidemarkError(err) && err.code === 'GitPushRejected',
+  );
+  assert.equal(n, 2);
 });

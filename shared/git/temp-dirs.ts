@@ -24,7 +24,7 @@ export interface PrivateTempDir {
  * Creates a private (0700) directory under the temp root. The first call in a process sweeps the
  * leftovers of dead processes first, so a program start cleans up before it writes anything new.
  */
-export async function privateTempDir(purpose: 'auth' | 'sign' | 'msg' | 'ls'): Promise<PrivateTempDir> {
+export async function privateTempDir(purpose: 'auth' | 'sign' | 'msg' | 'ls' | 'probe' | 'revert'): Promise<PrivateTempDir> {
   firstSweep ??= sweepStaleTempDirs().catch(() => undefined);
   await firstSweep;
   const path = await mkdtemp(join(tmpdir(), `${PREFIX}${purpose}-${process.pid}-`));
