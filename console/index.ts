@@ -182,7 +182,7 @@ async function startInCluster(options: ConsoleOptions, config: InClusterConsole,
       const client = createKubeClient(connection, { fieldManager: FIELD_MANAGER, clock });
       const planner = config.planner?.(client);
       return {
-        kube: consoleKube(client),
+        kube: consoleKube(client, { bearerToken: token }),
         planner: planner?.plan,
         async close() {
           await planner?.close();

@@ -44,9 +44,20 @@ export interface ConsoleKube {
   createSecret(obj: KubeObject, dryRun: boolean): Promise<void>;
   /** The Events about one ContinuousDeployment. */
   events(namespace: string, name: string): Promise<CdEvent[]>;
+  /**
+   * A Secret's decoded data and version (Revert reads the deployment's Git credentials with the
+   * user's rights; the values stay on the server); undefined when it does not exist.
+   */
+  readSecret?(namespace: string, name: string): Promise<{ data: Record<string, string>; resourceVersion: string } | undefined>;
+  /** The user's name as the API server knows it (SelfSubjectReview), when it can say. */
+  whoAmI?(): Promise<string | undefined>;
 }
 
-export function consoleKube(client: KubeClient): ConsoleKube {
+/**
+ * `bearerToken`: in-cluster, the user's token, whose claims name the user where the API server
+ * is too old to answer a SelfSubjectReview (it accepted the token, so its claims are its issuer's).
+ */
+export function consoleKube(client: KubeClient, options: { bearerToken?: string | undefined } = {}): ConsoleKube {
   const path = (namespace: string, name: string) => resourcePath(CD_RESOURCE, namespace, name);
   return {
     port: client.port,
@@ -109,5 +120,52 @@ export function consoleKube(client: KubeClient): ConsoleKube {
       });
       return (list.items ?? []).map(eventOf);
     },
+    async readSecret(namespace, name) {
+      try {
+        const secret = await client.rest.request<{ data?: Record<string, unknown>; metadata?: { resourceVersion?: string } }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+        });
+        const data: Record<string, string> = {};
+        for (const [key, value] of Object.entries(secret.data ?? {})) {
+          if (typeof value === 'string') data[key] = Buffer.from(value, 'base64').toString('utf8');
+        }
+        return { data, resourceVersion: secret.metadata?.resourceVersion ?? '' };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async whoAmI() {
+      for (const version of ['v1', 'v1beta1', 'v1alpha1']) {
+        try {
+          const review = await client.rest.request<{ status?: { userInfo?: { username?: string } } }>({
+            method: 'POST',
+            path: `/apis/authentication.k8s.io/${version}/selfsubjectreviews`,
+            body: { apiVersion: `authentication.k8s.io/${version}`, kind: 'SelfSubjectReview' },
+          });
+          if (review.status?.userInfo?.username) return review.status.userInfo.username;
+        } catch (err) {
+          if (!isNotFound(err)) break;
+        }
+      }
+      return options.bearerToken === undefined ? undefined : tokenSubject(options.bearerToken);
+    },
   };
+}
+
+/** The user a JWT bearer token names (a ServiceAccount's `sub`, an OIDC email or name); undefined for other tokens. */
+export function tokenSubject(token: string): string | undefined {
+  const payload = token.split('.')[1];
+  if (payload === undefined || token.split('.').length !== 3) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    for (const claim of ['email', 'preferred_username', 'sub']) {
+      const value = claims[claim];
+      if (typeof value === 'string' && value !== '') return value;
+    }
+  } catch {
+    // Not a JWT: a static or opaque token names nobody.
+  }
+  return undefined;
 }

@@ -30,6 +30,7 @@ import type { PublicAddress } from './security.ts';
 import { clientAddress } from './login-limit.ts';
 import type { LoginLimiter } from './login-limit.ts';
 import { sendRefusal, sessionsFull, tooManyLogins } from './login-page.ts';
+import { ConsoleReverter, localAccount } from './revert.ts';
 import type { Session, SessionCluster } from './sessions.ts';
 import { Sessions, tokenHash } from './sessions.ts';
 import { sseComment, sseEvent } from './sse.ts';
@@ -49,6 +50,8 @@ export interface ConsoleServerOptions {
   heartbeatMs?: number | undefined;
   /** In-cluster mode: users log in with a Kubernetes bearer token; without it, the one-time link. */
   inCluster?: InClusterLogin | undefined;
+  /** Revert on a history entry (console/revert.ts); default one with the real Git side. */
+  reverter?: ConsoleReverter | undefined;
 }
 
 export interface InClusterLogin {
@@ -124,8 +127,11 @@ class HttpError extends Error {
  * Origin and the session's CSRF token (403). Kubernetes calls carry the user's own credentials,
  * so the API server's refusals come back to the page as they are.
  */
-export function consoleHandler(options: ConsoleServerOptions, assets: Map<string, Asset> = loadAssets()) {
+export function consoleHandler(given: ConsoleServerOptions, assets: Map<string, Asset> = loadAssets()) {
   const streams = new Set<ServerResponse>();
+  // Local use: the account running the console is the one person it serves.
+  const localUser = given.inCluster ? undefined : localAccount();
+  const options = { ...given, reverter: given.reverter ?? new ConsoleReverter({ clock: given.clock, log: given.log, localUser }) };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     handle(options, assets, streams, req, res).catch((err: unknown) => {
@@ -248,7 +254,7 @@ async function handleAs(
   if (url.pathname === '/api/images' && method === 'GET') return sendJson(res, 200, await imagesPage(options));
   if (url.pathname === '/api/repositories' && method === 'POST') return importRepository(options, req, res);
 
-  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info|compare))?$/.exec(url.pathname);
+  const match = /^\/api\/cds\/([^/]+)\/([^/]+)(?:\/(sync|suspend|resume|yaml|info|compare|revert))?$/.exec(url.pathname);
   if (!match) throw new HttpError(404, 'NotFound', `no such page: ${url.pathname}`);
   const namespace = decodeURIComponent(match[1] ?? '');
   const name = decodeURIComponent(match[2] ?? '');
@@ -273,6 +279,14 @@ async function handleAs(
     const cd = await options.kube.getCd(namespace, name);
     if (!cd) throw new HttpError(404, 'NotFound', `ContinuousDeployment ${cdRef} not found`);
     return sendJson(res, 200, await options.planner(cd));
+  }
+  if (action === 'revert' && options.reverter && (method === 'GET' || method === 'POST')) {
+    const kube = options.kube;
+    const answer =
+      method === 'GET'
+        ? await options.reverter.choices(kube, namespace, name)
+        : await options.reverter.revert(kube, namespace, name, await readJson(req));
+    return sendJson(res, answer.status, answer.body);
   }
   if (action === 'sync' && method === 'POST') {
     const requestedAt = await requestSync(options, namespace, name);

@@ -79,8 +79,8 @@ async function bareOrigin(): Promise<{ root: string; url: string; shas: string[]
 test('revertOntoBranch pushes the revert of an older commit from a shallow clone, as the committer', async (t) => {
   const { root, url, shas } = await bareOrigin();
   t.after(() => rm(root, { recursive: true, force: true }));
-  const message = revertMessage('change 1', shas[1]!, 'alice');
-  const outcome = await revertOntoBranch({ url, credentials: undefined, branch: 'main', sha: shas[1]!, message, committer });
+  const request = { url, credentials: undefined, branch: 'main', sha: shas[1]!, requestedBy: 'alice', committer };
+  const outcome = await revertOntoBranch(request);
   assert.equal(outcome.base, shas[2]);
   assert.equal(outcome.attempts, 1);
   const bare = url.slice('file://'.length);
@@ -93,7 +93,7 @@ test('revertOntoBranch pushes the revert of an older commit from a shallow clone
 
   // The tip is that revert now: a second click is refused, nothing pushed.
   await assert.rejects(
-    revertOntoBranch({ url, credentials: undefined, branch: 'main', sha: shas[1]!, message, committer }),
+    revertOntoBranch(request),
     (err: unknown) => isTidemarkError(err) && err.code === 'GitRevertConflict' && /already reverts/.test(err.message),
   );
   assert.equal(git(bare, 'rev-parse', 'main'), outcome.commit);
@@ -117,7 +117,7 @@ test('revertOntoBranch reverts again on the new tip when someone pushed first, a
     credentials: undefined,
     branch: 'main',
     sha: shas[1]!,
-    message: revertMessage('change 1', shas[1]!, 'alice'),
+    requestedBy: 'alice',
     committer,
     onCommand,
   });
@@ -145,7 +145,7 @@ test('revertOntoBranch gives up after maxAttempts when the branch keeps moving (
       credentials: undefined,
       branch: 'main',
       sha: shas[1]!,
-      message: revertMessage('change 1', shas[1]!, 'alice'),
+      requestedBy: 'alice',
       committer,
       onCommand,
       maxAttempts: 2,

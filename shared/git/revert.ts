@@ -72,8 +72,8 @@ export interface RevertRequest {
   branch: string;
   /** The commit to revert. */
   sha: string;
-  /** The full commit message (revertMessage()). */
-  message: string;
+  /** Who asked: the `Reverted-by` trailer of the message (revertMessage(), with the commit's own subject). */
+  requestedBy: string;
   committer: GitAuthor;
   /** Attempts when the branch moves under us (the push is rejected); default 4. */
   maxAttempts?: number | undefined;
@@ -125,7 +125,8 @@ export async function revertOntoBranch(request: RevertRequest): Promise<RevertOu
           hint: 'nothing to do: the revert is the newest commit; revert that revert to bring the change back',
         });
       }
-      await revertCommit(dir, sha, request.message, request.committer, ops);
+      const message = revertMessage(await subjectOf(dir, sha, ops), sha, request.requestedBy);
+      await revertCommit(dir, sha, message, request.committer, ops);
       const commit = await push(dir, request.branch, { ...ops, credentials: request.credentials });
       return { commit, base: checkout.head, attempts: attempt };
     } catch (err) {
@@ -170,6 +171,17 @@ async function fetchCommitWithParent(
     watch.stop();
     await auth.dispose();
   }
+}
+
+async function subjectOf(dir: string, sha: string, options: GitOperationOptions): Promise<string> {
+  const subject = await runGit(['log', '-1', '--format=%s', sha], {
+    ...options,
+    cwd: dir,
+    env: gitEnvironment(),
+    operation: 'log',
+    defaultTimeoutMs: LOCAL_TIMEOUT_MS,
+  });
+  return subject.trim();
 }
 
 /** The tip's message says it reverts `sha` (git's own line, which revertMessage() keeps). */
