@@ -174,7 +174,8 @@ export class ConsoleReverter {
         this.options.log.info({ cd: cdRef, revision, reason: err.code }, 'console: revert failed');
         // Git's output is scrubbed of the credential before it becomes a message (shared/git/run.ts).
         const status = err.code === 'GitRevertConflict' ? 409 : 502;
-        return { status, body: { error: err.message, reason: err.code, ...(err.hint ? { hint: err.hint } : {}) } };
+        const error = err.hint ? `${err.message} — ${err.hint}` : err.message;
+        return { status, body: { error, reason: err.code, ...(err.hint ? { hint: err.hint } : {}) } };
       }
       const requestedAt = new Date(this.options.clock.now()).toISOString();
       await kube.patchCd(namespace, name, {

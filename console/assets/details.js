@@ -89,6 +89,7 @@ function render() {
     if (h.detail) cells[2]?.setAttribute('title', h.detail);
     cells[4]?.setAttribute('title', h.finishedAt);
   }
+  renderRevert();
   fillTable(
     byId('conditions'),
     details.conditions.map((/** @type {any} */ c) => [c.type, c.status, c.reason, c.message, ago(c.since)]),
@@ -107,6 +108,93 @@ function render() {
     'No recent events.',
   );
   document.body.dataset.live = 'synced';
+}
+
+/**
+ * The server's word on each entry's Revert: enabled, or disabled with its reason (shown beside the
+ * button, not only in a tooltip). Asked when the page opens and whenever the history changes.
+ * @type {any}
+ */
+let revertView;
+/** The history the choices were asked for. @type {string | undefined} */
+let revertKey;
+/** What the last Revert of an entry came to, by revision: shown beside it. @type {Map<string, {text: string, failed: boolean}>} */
+const revertOutcomes = new Map();
+
+async function loadRevertChoices() {
+  revertKey = details.history.map((/** @type {any} */ h) => h.revision).join(' ');
+  try {
+    revertView = await api('GET', `${cdApiPath(ref.namespace, ref.name)}/revert`);
+  } catch (err) {
+    revertView = { reason: `Cannot tell whether Revert works: ${err instanceof Error ? err.message : String(err)}`, entries: [] };
+  }
+  renderRevert();
+  document.body.dataset.reverts = 'loaded';
+}
+
+function renderRevert() {
+  const rows = byId('history').rows;
+  for (const [i, h] of details.history.entries()) {
+    const row = rows[i];
+    if (!row) continue;
+    row.querySelector('td.revert')?.remove();
+    const choice = revertView?.entries.find((/** @type {any} */ e) => e.revision === h.revision);
+    const reason = revertView === undefined ? 'Checking…' : (choice?.reason ?? (choice ? undefined : (revertView.reason ?? 'Checking…')));
+    const short = shortRevision(h.revision);
+    const button = el(
+      'button',
+      { type: 'button', class: 'action', 'aria-label': `Revert ${short}`, disabled: reason !== undefined },
+      'Revert',
+    );
+    button.addEventListener('click', () => confirmRevert(h, /** @type {HTMLButtonElement} */ (button)));
+    const outcome = revertOutcomes.get(h.revision);
+    row.append(
+      el(
+        'td',
+        { class: 'revert' },
+        button,
+        reason === undefined ? null : el('span', { class: 'reason' }, reason),
+        outcome
+          ? el('span', { class: `outcome${outcome.failed ? ' failed' : ''}`, role: outcome.failed ? 'alert' : 'status' }, outcome.text)
+          : null,
+      ),
+    );
+    if (reason !== undefined) button.setAttribute('title', reason);
+  }
+}
+
+/**
+ * Asks before pushing: a revert is a commit on the deployment's branch, with its credentials.
+ * @param {any} h @param {HTMLButtonElement} button
+ */
+function confirmRevert(h, button) {
+  const dialog = /** @type {HTMLDialogElement} */ (byId('revert-dialog'));
+  /** @type {HTMLElement} */ (dialog.querySelector('.target')).textContent = shortRevision(h.revision);
+  const what = h.subject ? `“${h.subject}”` : 'this commit';
+  /** @type {HTMLElement} */ (dialog.querySelector('.effect')).textContent =
+    `Pushes a commit to ${revertView?.branch ?? 'the branch'} of ${details.source.url} that undoes ${what}, ` +
+    'with the deployment’s credentials, and then syncs. The rollback stays in Git history.';
+  dialog.returnValue = '';
+  dialog.showModal();
+  dialog.addEventListener(
+    'close',
+    async () => {
+      if (dialog.returnValue !== 'revert') return;
+      button.disabled = true;
+      button.textContent = 'Reverting…';
+      try {
+        const done = await api('POST', `${cdApiPath(ref.namespace, ref.name)}/revert`, { revision: h.revision });
+        const text = `Pushed ${String(done.commit).slice(0, 7)} to ${done.branch}; sync requested.`;
+        revertOutcomes.set(h.revision, { text, failed: false });
+        say(`Reverted ${shortRevision(h.revision)}: ${text}`);
+      } catch (err) {
+        revertOutcomes.set(h.revision, { text: `Could not revert: ${err instanceof Error ? err.message : String(err)}`, failed: true });
+      }
+      await loadRevertChoices();
+      reloadSoon();
+    },
+    { once: true },
+  );
 }
 
 /** How long a sync ran, in whole seconds. @param {string} started @param {string} finished */
@@ -204,6 +292,7 @@ async function load() {
     details = await api('GET', cdApiPath(ref.namespace, ref.name));
     byId('problem').hidden = true;
     render();
+    if (details.history.map((/** @type {any} */ h) => h.revision).join(' ') !== revertKey) void loadRevertChoices();
     // A sync that ended, or a new revision: what differs has changed too.
     if (before !== undefined && before !== `${details.row.sync} ${details.row.revision}`) void compare();
   } catch (err) {
