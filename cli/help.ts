@@ -90,6 +90,11 @@ Pages: the list (live), a deployment's details with its diff against Git (the pl
 computes, Secret values masked), Create in KubeSphere's steps, Code Repositories (import with a
 credential, kept in a Secret and never shown again) and Images.
 
+Revert on a sync history entry pushes a git revert of its commit to the deployment's branch with
+the deployment's own credentials (read with your rights; you must also be allowed to update the
+deployment), with a Reverted-by trailer naming you, then requests a sync. Disabled, with the
+reason, when the source is not a Git branch or the credential cannot push.
+
 Local use (default): listens on 127.0.0.1 only and prints a login URL. Open it in a browser on
 this machine: the link works once and becomes a session cookie for that browser. Requests use
 this kubeconfig's credentials; the list shows the context's namespace when it cannot show all.
