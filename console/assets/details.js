@@ -154,6 +154,8 @@ function renderRevert() {
         { class: 'revert' },
         button,
         reason === undefined ? null : el('span', { class: 'reason' }, reason),
+        // The probe could not tell (a redirect, no answer): the button stays, and the push will say.
+        reason === undefined && revertView?.note ? el('span', { class: 'reason' }, `Push access not confirmed: ${revertView.note}.`) : null,
         outcome
           ? el('span', { class: `outcome${outcome.failed ? ' failed' : ''}`, role: outcome.failed ? 'alert' : 'status' }, outcome.text)
           : null,

@@ -127,6 +127,12 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     const { kube, git, ns, apps } = world();
     await page.goto(`http://127.0.0.1:${port}/cd?namespace=${ns}&name=shop`);
     await page.waitForSelector('body[data-reverts="loaded"]');
+    // A change without the page's CSRF token is refused before anything is cloned or pushed.
+    const body = JSON.stringify(JSON.stringify({ revision: `main@sha1:${green}` }));
+    const forged = `fetch('/api/cds/${ns}/shop/revert', { method: 'POST', body: ${body} })`;
+    assert.equal(await page.evaluate(`${forged}.then((res) => res.status)`), 403);
+    assert.equal(await git.repos.head('shop', 'main'), green, 'nothing pushed');
+
     const button = `button[aria-label="Revert main@${green.slice(0, 7)}"]`;
     await page.waitForSelector(`${button}:not([disabled])`);
     await page.click(button);
