@@ -7,7 +7,7 @@ import { credentialsFromSecretData, KeyedMutex, probePushAccess, revertOntoBranc
 import type { GitCredentials, PushAccess, RevertOutcome, RevertRequest } from '../shared/git/index.ts';
 import { KubeApiError } from '../shared/kube/errors.ts';
 import type { Logger } from '../shared/log/index.ts';
-import { DEFAULT_AUTHOR } from '../shared/spec/index.ts';
+import { DEFAULT_AUTHOR, DEPLOYMENT_DEFAULTS } from '../shared/spec/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import { CD_RESOURCE } from './kube.ts';
 import type { ConsoleKube } from './kube.ts';
@@ -61,9 +61,12 @@ export function sourceProblem(cd: ContinuousDeployment): string | undefined {
   return undefined;
 }
 
-/** The branch the deployment follows (a Git source with no ref follows main, as the agent does). */
+/**
+ * The branch the deployment follows: with no ref, the spec reader's default, as the agent does. (The
+ * whole reader is not run here: it compiles CEL expressions the console has no use for.)
+ */
 export function followedBranch(cd: ContinuousDeployment): string {
-  return cd.spec.git?.branch ?? 'main';
+  return cd.spec.git?.branch ?? DEPLOYMENT_DEFAULTS.branch;
 }
 
 /**
