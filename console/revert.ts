@@ -108,6 +108,8 @@ export interface RevertAnswer {
 interface Readiness {
   cd: ContinuousDeployment;
   reason: string | undefined;
+  /** The reason is the API server's refusal of the user's rights, not the deployment's state. */
+  forbidden?: boolean;
   note: string | undefined;
   creds: GitCredentials | undefined;
 }
@@ -151,7 +153,8 @@ export class ConsoleReverter {
     return this.running.run(cdRef, async () => {
       const ready = await this.readiness(kube, namespace, name);
       if ('status' in ready) return ready;
-      if (ready.reason !== undefined) return refusal(422, 'RevertNotPossible', ready.reason);
+      if (ready.reason !== undefined)
+        return ready.forbidden ? refusal(403, 'Forbidden', ready.reason) : refusal(422, 'RevertNotPossible', ready.reason);
       const entry = ready.cd.status?.history?.find((h) => h.revision === revision);
       if (!entry) return refusal(422, 'RevertNotPossible', `${revision} is not in the deployment's sync history`);
       const problem = entryProblem(ready.cd, entry);
@@ -201,14 +204,18 @@ export class ConsoleReverter {
     const rights = await Promise.all(
       (['update', 'patch'] as const).map((verb) => kube.port.canI({ verb, resource: CD_RESOURCE, namespace, name })),
     );
-    if (rights.some((r) => !r.allowed)) return ready('You may not change this deployment (update and patch), so you may not revert it.');
+    if (rights.some((r) => !r.allowed)) {
+      return { ...ready('You may not change this deployment (update and patch), so you may not revert it.'), forbidden: true };
+    }
     const secretName = cd.spec.secretRef ?? '';
     const field = `Secret ${namespace}/${secretName} (spec.secretRef)`;
     let secret: { data: Record<string, string>; resourceVersion: string } | undefined;
     try {
       secret = await kube.readSecret(namespace, secretName);
     } catch (err) {
-      if (err instanceof KubeApiError && err.status === 403) return ready(`You may not read the ${field} that holds the credentials.`);
+      if (err instanceof KubeApiError && err.status === 403) {
+        return { ...ready(`You may not read the ${field} that holds the credentials.`), forbidden: true };
+      }
       throw err;
     }
     if (!secret) return ready(`The ${field} does not exist.`);
