@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import { useAgentWorld } from '../harness/agent-world.ts';
+import { kubeconfigYaml } from '../harness/control-plane.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
@@ -38,9 +39,28 @@ async function texts(page: Page, selector: string): Promise<string[]> {
   return (await page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent)`)) as string[];
 }
 
+/** `tidemark dashboard` as a user starts it; the URL it prints. */
+async function startDashboard(kubeconfig: string): Promise<{ process: ManagedProcess; loginUrl: string; port: number }> {
+  const proc = await startProcess({
+    name: 'tidemark dashboard',
+    command: process.execPath,
+    args: [BIN, 'dashboard', '--kubeconfig', kubeconfig],
+    env: { ...process.env, KUBECONFIG: '' },
+  });
+  const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
+  await waitFor(() => Promise.resolve(printed.test(proc.tail(20))), {
+    what: 'tidemark dashboard prints its URL',
+    timeoutMs: 60_000,
+    watch: [proc],
+  });
+  const loginUrl = printed.exec(proc.tail(20))?.[1] ?? '';
+  return { process: proc, loginUrl, port: Number(new URL(loginUrl).port) };
+}
+
 describe('Revert from the console in Chromium', { skip: unavailable ?? false }, () => {
   const world = useAgentWorld('console-revert', { http: true });
   let dashboard: ManagedProcess | undefined;
+  let scoped: ManagedProcess | undefined;
   let loginUrl: string;
   let port: number;
   let browser: Browser;
@@ -87,21 +107,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     await waitForCd(kube, ns, 'shop', (cd) => cd.status?.lastAppliedRevision === `main@sha1:${green}`, 'shop synced at green');
     await waitForCd(kube, ns, 'shop-ro', (cd) => (cd.status?.history?.length ?? 0) >= 1, 'a sync of shop-ro');
 
-    const proc = await startProcess({
-      name: 'tidemark dashboard',
-      command: process.execPath,
-      args: [BIN, 'dashboard', '--kubeconfig', cluster.kubeconfigPath],
-      env: { ...process.env, KUBECONFIG: '' },
-    });
-    dashboard = proc;
-    const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
-    await waitFor(() => Promise.resolve(printed.test(proc.tail(20))), {
-      what: 'tidemark dashboard prints its URL',
-      timeoutMs: 60_000,
-      watch: [proc],
-    });
-    loginUrl = printed.exec(proc.tail(20))?.[1] ?? '';
-    port = Number(new URL(loginUrl).port);
+    ({ process: dashboard, loginUrl, port } = await startDashboard(cluster.kubeconfigPath));
     profile = await mkdtemp(join(tmpdir(), 'tidemark-chromium-'));
     browser = await puppeteer!.launch({
       executablePath: CHROMIUM,
@@ -120,6 +126,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
   after(async () => {
     await browser?.close();
     await dashboard?.stop();
+    await scoped?.stop();
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
@@ -184,5 +191,57 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     const html = (await page.evaluate('document.documentElement.outerHTML')) as string;
     assert.ok(!html.includes(git.http!.reader.password), 'no credential in the page');
     await page.screenshot({ path: join(SHOTS, 'console-revert-disabled.png'), fullPage: true });
+  });
+
+  it('a user who may read the deployment but not change it gets the button disabled, and a POST is refused before any push', async () => {
+    const { kube, git, ns, cluster } = world();
+    await kube.rest.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
+      body: {
+        metadata: { name: 'cd-reader' },
+        rules: [{ apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] }],
+      },
+    });
+    await kube.rest.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
+      body: {
+        metadata: { name: 'alice-reads' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cd-reader' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
+      },
+    });
+    const kubeconfig = join(profile, 'kubeconfig-alice.yaml');
+    await writeFile(kubeconfig, kubeconfigYaml(cluster.info, 'alice', cluster.userToken('alice'), ns), { mode: 0o600 });
+    const alice = await startDashboard(kubeconfig);
+    scoped = alice.process;
+    const context = await browser.createBrowserContext();
+    try {
+      const view = await context.newPage();
+      view.setDefaultTimeout(60_000);
+      await view.goto(alice.loginUrl);
+      await view.waitForSelector('body[data-live="synced"]');
+      await view.goto(`http://127.0.0.1:${alice.port}/cd?namespace=${ns}&name=shop`);
+      await view.waitForSelector('body[data-reverts="loaded"]');
+      await view.waitForSelector('#history td.revert button');
+      const disabled = (await view.evaluate(
+        `[...document.querySelectorAll('#history td.revert button')].map((b) => b.disabled)`,
+      )) as boolean[];
+      assert.ok(disabled.length > 0 && disabled.every(Boolean), 'every Revert is disabled');
+      const [reason] = await texts(view, '#history td.revert .reason');
+      assert.equal(reason, 'You may not change this deployment (update and patch), so you may not revert it.');
+
+      // The same request the button would send, with the session's CSRF token: refused, nothing pushed.
+      const tip = await git.repos.head('shop', 'main');
+      const body = JSON.stringify(JSON.stringify({ revision: `main@sha1:${green}` }));
+      const go = `(s) => fetch('/api/cds/${ns}/shop/revert', { method: 'POST', headers: { 'x-csrf-token': s.csrfToken }, body: ${body} })`;
+      const status = await view.evaluate(`fetch('/api/session').then((r) => r.json()).then(${go}).then((res) => res.status)`);
+      assert.equal(status, 403);
+      assert.equal(await git.repos.head('shop', 'main'), tip, 'nothing pushed');
+      await view.screenshot({ path: join(SHOTS, 'console-revert-forbidden.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
   });
 });
