@@ -228,7 +228,8 @@ export class ConsoleReverter {
     if (!creds || !('username' in creds || 'bearerToken' in creds || 'identity' in creds)) {
       return ready(`The ${field} holds no username and password, token or SSH key to push with.`);
     }
-    const access = await this.probe(`${namespace}/${name}|${secretName}@${secret.resourceVersion}|${cd.spec.url}`, cd, creds);
+    const key = `${namespace}/${name}|${secretName}@${secret.resourceVersion}|${cd.spec.url}|${cd.spec.insecure === true}`;
+    const access = await this.probe(key, cd, creds);
     if (access.writable === false) return ready(`The credential in the ${field} cannot push: ${access.reason ?? 'refused'}.`);
     return ready(undefined, creds, access.writable === undefined ? access.reason : undefined);
   }
