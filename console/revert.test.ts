@@ -188,11 +188,17 @@ describe('the console’s Revert', () => {
     assert.ok(annotations['tidemark.dev/requestedAt']);
     assert.ok(!JSON.stringify(answer.body).includes(PASSWORD));
 
+    // A sync request refused after the push: the revert is in Git all the same, and the answer says so.
+    w.kube.patchCd = () => Promise.reject(new KubeApiError(403, 'Forbidden', 'cannot patch'));
+    const unsynced = await reverter.revert(w.kube, 'apps', 'web', { revision: `main@sha1:${B}` });
+    assert.equal(unsynced.status, 200);
+    assert.match(String(unsynced.body.syncProblem), /sync request failed \(cannot patch\); the agent deploys it at its next poll/);
+
     const missing = await reverter.revert(w.kube, 'apps', 'web', { revision: `main@sha1:${A}` });
     assert.equal(missing.status, 422);
     const chart = await reverter.revert(w.kube, 'apps', 'web', { revision: `1.2.0@sha256:${'d'.repeat(64)}` });
     assert.match(String(chart.body.error), /names no Git commit/);
-    assert.equal(w.reverts.length, 1);
+    assert.equal(w.reverts.length, 2);
   });
 
   it('a conflict comes back as 409 with its hint, and no sync is requested', async () => {

@@ -183,12 +183,19 @@ export class ConsoleReverter {
         const error = err.hint ? `${err.message} — ${err.hint}` : err.message;
         return { status, body: { error, reason: err.code, ...(err.hint ? { hint: err.hint } : {}) } };
       }
-      const requestedAt = new Date(this.options.clock.now()).toISOString();
-      await kube.patchCd(namespace, name, {
-        metadata: { annotations: { [Annotations.requestedAt]: requestedAt, [Annotations.requestedBy]: `console/${user}` } },
-      });
       this.options.log.info({ cd: cdRef, revision, commit: outcome.commit, branch, attempts: outcome.attempts }, 'console: reverted');
-      return { status: 200, body: { commit: outcome.commit, base: outcome.base, branch, attempts: outcome.attempts, requestedAt } };
+      const pushed = { commit: outcome.commit, base: outcome.base, branch, attempts: outcome.attempts };
+      const requestedAt = new Date(this.options.clock.now()).toISOString();
+      try {
+        await kube.patchCd(namespace, name, {
+          metadata: { annotations: { [Annotations.requestedAt]: requestedAt, [Annotations.requestedBy]: `console/${user}` } },
+        });
+      } catch (err) {
+        // The revert is in Git either way: say so, and that the agent will find it at its next poll.
+        const why = err instanceof Error ? err.message : String(err);
+        return { status: 200, body: { ...pushed, syncProblem: `the sync request failed (${why}); the agent deploys it at its next poll` } };
+      }
+      return { status: 200, body: { ...pushed, requestedAt } };
     });
   }
 

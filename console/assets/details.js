@@ -186,7 +186,7 @@ function confirmRevert(h, button) {
       button.textContent = 'Reverting…';
       try {
         const done = await api('POST', `${cdApiPath(ref.namespace, ref.name)}/revert`, { revision: h.revision });
-        const text = `Pushed ${String(done.commit).slice(0, 7)} to ${done.branch}; sync requested.`;
+        const text = `Pushed ${String(done.commit).slice(0, 7)} to ${done.branch}; ${done.syncProblem ?? 'sync requested'}.`;
         revertOutcomes.set(h.revision, { text, failed: false });
         say(`Reverted ${shortRevision(h.revision)}: ${text}`);
       } catch (err) {
