@@ -169,7 +169,7 @@ export class ImageRepositoryController {
     try {
       const access = await this.deps.access.resolve(namespace, config, ref, scanSignal);
       const listed = await this.deps.registry.listTags(ref, { access, signal: scanSignal, onRetry });
-      return listed.tags.filter((tag) => !config.exclusionList.excludes(tag));
+      return config.exclusionList.keep(listed.tags);
     } catch (err) {
       if (deadline.aborted && !signal.aborted) throw timedOut(ref, config.timeoutMs, err);
       throw err;

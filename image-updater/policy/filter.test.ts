@@ -136,3 +136,36 @@ test('a filter reused across scans gives what a fresh one gives, as tags come, g
     assert.deepEqual(reused.apply(tags, exclusions), new TagFilter(spec).apply(tags, exclusions), tags.join(','));
   }
 });
+
+test('an exclusion list keeps what it does not match, in order, and asks its patterns only about tags it has not seen', () => {
+  let asked: string[] = [];
+  class Counting extends ExclusionList {
+    override excludes(tag: string): boolean {
+      asked.push(tag);
+      return super.excludes(tag);
+    }
+  }
+  const list = new Counting(['\\.sig$', '^debug-']);
+  const scans: [string[], string[], string[]][] = [
+    [
+      ['b', 'a.sig', 'debug-1', 'a'],
+      ['b', 'a'],
+      ['b', 'a.sig', 'debug-1', 'a'],
+    ],
+    [['a', 'debug-1', 'a.sig', 'b'], ['a', 'b'], []],
+    [
+      ['a', 'c.sig', 'b', 'c'],
+      ['a', 'b', 'c'],
+      ['c.sig', 'c'],
+    ],
+    // The memo holds the latest listing only: a tag that went away is asked about again.
+    [['a', 'a.sig'], ['a'], ['a.sig']],
+    [[], [], []],
+  ];
+  for (const [tags, kept, reaching] of scans) {
+    asked = [];
+    assert.deepEqual(list.keep(tags), kept, tags.join(','));
+    assert.deepEqual(asked, reaching, `patterns asked about, scanning ${tags.join(',')}`);
+  }
+  assert.deepEqual(new ExclusionList([]).keep(['x.sig', 'y']), ['x.sig', 'y']);
+});

@@ -138,6 +138,11 @@ function longestKnownPrefix(name: string, names: ReadonlySet<string>, groupCount
 export class ExclusionList {
   readonly patterns: readonly string[];
   private readonly compiled: readonly CompiledPattern[];
+  /**
+   * Each tag's outcome at the last `keep`, for the same reason as TagFilter's: the scan of an
+   * ImageRepository applies the list to every listed tag, and tags change little between scans.
+   */
+  private memo = new Map<string, boolean>();
 
   constructor(patterns: readonly string[] | undefined) {
     this.patterns = patterns ?? DEFAULT_EXCLUSION_LIST;
@@ -152,5 +157,21 @@ export class ExclusionList {
 
   excludes(tag: string): boolean {
     return this.compiled.some((pattern) => pattern.regex.test(tag));
+  }
+
+  /** The tags no pattern matches, in their order; only tags the last call did not see reach RE2. */
+  keep(tags: readonly string[]): string[] {
+    if (this.compiled.length === 0) return [...tags];
+    const previous = this.memo;
+    const current = new Map<string, boolean>();
+    const kept: string[] = [];
+    for (const tag of tags) {
+      let excluded = previous.get(tag);
+      if (excluded === undefined) excluded = this.excludes(tag);
+      current.set(tag, excluded);
+      if (!excluded) kept.push(tag);
+    }
+    this.memo = current;
+    return kept;
   }
 }
