@@ -72,3 +72,43 @@ test('errors that are not configuration or content problems are not swallowed', 
   };
   assert.throws(() => decide(['1'], { policy: broken }), TypeError);
 });
+
+test('compiled forms reused across scans decide as fresh ones do, and an unchanged tag set is not ranked again', () => {
+  const spec = { filterTags: { pattern: '^build-(?P<n>[0-9a-z]+)$', extract: '$n' }, policy: { numerical: { order: 'asc' as const } } };
+  let selects = 0;
+  const numerical = createPolicy(spec.policy);
+  const policy = {
+    kind: numerical.kind,
+    select: (candidates: Parameters<typeof numerical.select>[0]) => {
+      selects++;
+      return numerical.select(candidates);
+    },
+  };
+  const reused = { filterTags: new TagFilter(spec.filterTags), exclusionList: new ExclusionList(['^build-9$']), policy };
+  const scans: [string[], number][] = [
+    [['build-1', 'build-7', 'build-9', 'other'], 1],
+    [['other', 'build-9', 'build-7', 'build-1'], 0],
+    [['other', 'build-9', 'build-7', 'build-1', 'build-8'], 1],
+    [['build-1', 'build-7', 'build-9', 'other'], 1],
+    [['build-1', 'build-7', 'build-x'], 1],
+    // A failed choice is not remembered: the same tags fail the same way again.
+    [['build-1', 'build-7', 'build-x'], 1],
+    [[], 1],
+  ];
+  for (const [tags, expectedSelects] of scans) {
+    selects = 0;
+    const fresh = decide(tags, { ...spec, exclusionList: ['^build-9$'] });
+    const got = decide(tags, reused);
+    if ('error' in fresh) {
+      assert.ok('error' in got, tags.join(','));
+      assert.equal(got.error.message, fresh.error.message);
+    } else {
+      assert.deepEqual(got, fresh, tags.join(','));
+    }
+    assert.equal(selects, expectedSelects, `policy rankings, scanning ${tags.join(',')}`);
+  }
+  // Another policy over the same filter and tags ranks for itself.
+  const desc = { ...reused, policy: createPolicy({ numerical: { order: 'desc' } }) };
+  assert.deepEqual(decide(['build-1', 'build-7', 'other'], reused), { tag: 'build-7', value: '7', candidates: 2 });
+  assert.deepEqual(decide(['build-1', 'build-7', 'other'], desc), { tag: 'build-1', value: '1', candidates: 2 });
+});

@@ -2,7 +2,7 @@ import { isTidemarkError, terminal, type TidemarkError } from '../../shared/erro
 import type { ImagePolicyChoice, TagFilterSpec } from '../../shared/api/image.ts';
 import { ExclusionList, TagFilter } from './filter.ts';
 import { createPolicy } from './policy.ts';
-import type { Policy } from './types.ts';
+import type { Candidate, Policy } from './types.ts';
 
 /**
  * What `decide` needs. Each part may be given as written in a spec or already compiled; the
@@ -35,13 +35,27 @@ export function decide(tags: readonly string[], options: DecideOptions): Decisio
   try {
     const { exclusionList: exclusions, filterTags: filter, policy } = compileDecideOptions(options);
     const candidates = filter.apply(tags, exclusions);
-    const chosen = policy.select(candidates);
+    const chosen = choose(policy, candidates);
     if (!chosen) return { error: noMatch(tags.length, candidates.length, filter, policy) };
     return { tag: chosen.tag, value: chosen.value, candidates: candidates.length };
   } catch (err) {
     if (isTidemarkError(err)) return { error: err };
     throw err;
   }
+}
+
+/**
+ * The policy's last choice per candidate list: a filter hands back the same frozen list for the
+ * same tags, so the rescan of an unchanged repository does not parse and compare every value again.
+ */
+const lastChoice = new WeakMap<readonly Candidate[], { policy: Policy; chosen: Candidate | null }>();
+
+function choose(policy: Policy, candidates: readonly Candidate[]): Candidate | null {
+  const last = lastChoice.get(candidates);
+  if (last?.policy === policy) return last.chosen;
+  const chosen = policy.select(candidates);
+  if (Object.isFrozen(candidates)) lastChoice.set(candidates, { policy, chosen });
+  return chosen;
 }
 
 /** The compiled forms `decide` works with, as a controller keeps them per spec generation. */

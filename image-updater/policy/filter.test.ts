@@ -137,6 +137,50 @@ test('a filter reused across scans gives what a fresh one gives, as tags come, g
   }
 });
 
+test('a reused filter answers a repeated tag set, in any order, as a fresh one does, and only new tags reach the patterns', () => {
+  const spec = { pattern: '^(?P<base>[a-z]+)-(?P<n>[0-9]+)$', extract: '$n' };
+  const reused = new TagFilter(spec);
+  let asked: string[] = [];
+  class Counting extends ExclusionList {
+    override excludes(tag: string): boolean {
+      asked.push(tag);
+      return super.excludes(tag);
+    }
+  }
+  const sig = new Counting(['^.*-9$']);
+  const none = new Counting([]);
+  const scans: [string[], ExclusionList, string[]][] = [
+    [['a-1', 'b-2', 'x', 'c-9'], sig, ['a-1', 'b-2', 'x', 'c-9']],
+    [['c-9', 'x', 'b-2', 'a-1'], sig, []],
+    [['c-9', 'x', 'b-2', 'a-1'], none, ['c-9', 'x', 'b-2', 'a-1']],
+    [['c-9', 'x', 'b-2', 'a-1'], sig, ['c-9', 'x', 'b-2', 'a-1']],
+    [['c-9', 'x', 'b-2', 'a-1', 'd-3'], sig, ['d-3']],
+    [['c-9', 'x', 'b-2', 'a-1'], sig, []],
+    [['c-9', 'x', 'b-2', 'b-2'], sig, []],
+    [[], sig, []],
+    [[], none, []],
+    [['a-1'], none, ['a-1']],
+  ];
+  for (const [tags, exclusions, reaching] of scans) {
+    asked = [];
+    assert.deepEqual(
+      reused.apply(tags, exclusions),
+      new TagFilter(spec).apply(tags, new ExclusionList(exclusions.patterns)),
+      tags.join(','),
+    );
+    assert.deepEqual(asked, reaching, `patterns asked about, scanning ${tags.join(',')}`);
+  }
+});
+
+test('a repeated tag set gets the same frozen candidate list back', () => {
+  const filter = new TagFilter({ pattern: '^v(?P<v>.*)$', extract: '$v' });
+  const exclusions = new ExclusionList(undefined);
+  const first = filter.apply(['v1', 'v2', 'v2.sig'], exclusions);
+  assert.ok(Object.isFrozen(first));
+  assert.equal(filter.apply(['v2.sig', 'v2', 'v1'], exclusions), first);
+  assert.notEqual(filter.apply(['v2.sig', 'v2', 'v1', 'v3'], exclusions), first);
+});
+
 test('an exclusion list keeps what it does not match, in order, and asks its patterns only about tags it has not seen', () => {
   let asked: string[] = [];
   class Counting extends ExclusionList {

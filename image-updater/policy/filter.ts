@@ -25,6 +25,8 @@ export class TagFilter {
    */
   private memo = new Map<string, string | null>();
   private memoFor: ExclusionList | undefined;
+  /** What `apply` returned for the tags in `memo`; frozen, as callers share it. */
+  private candidates: readonly Candidate[] | undefined;
 
   constructor(spec: TagFilterSpec | undefined) {
     this.pattern = spec?.pattern ?? '';
@@ -67,28 +69,37 @@ export class TagFilter {
    * Candidates in byte order of their tags, one per distinct value. Flux keys tags by value in a
    * map, so when two tags extract the same value (`1.2.3` and `v1.2.3` with `extract: $v`) the
    * survivor depends on listing order. Here the tag that sorts last in byte order is kept, which
-   * depends only on the tag set and agrees with the tie rule every policy uses.
+   * depends only on the tag set and agrees with the tie rule every policy uses. The same set of
+   * tags as in the last call returns the same (frozen) array.
    */
-  apply(tags: Iterable<string>, exclusions?: ExclusionList): Candidate[] {
-    if (this.memoFor !== exclusions) {
-      this.memo = new Map();
-      this.memoFor = exclusions;
-    }
-    const previous = this.memo;
+  apply(tags: Iterable<string>, exclusions?: ExclusionList): readonly Candidate[] {
+    const sameExclusions = this.memoFor === exclusions;
+    const previous = sameExclusions ? this.memo : new Map<string, string | null>();
     const current = new Map<string, string | null>();
-    const byValue = new Map<string, string>();
+    let known = true;
     for (const tag of tags) {
       let value = previous.get(tag);
-      if (value === undefined) value = exclusions?.excludes(tag) ? null : (this.valueOf(tag) ?? null);
+      if (value === undefined) {
+        known = false;
+        value = exclusions?.excludes(tag) ? null : (this.valueOf(tag) ?? null);
+      }
       current.set(tag, value);
+    }
+    // The same set of tags as last time gives the same candidates: a rescan of an unchanged
+    // repository skips the de-duplication and the sort, and `decide` reuses the policy's choice.
+    if (sameExclusions && known && current.size === previous.size && this.candidates !== undefined) return this.candidates;
+    this.memo = current;
+    this.memoFor = exclusions;
+    const byValue = new Map<string, string>();
+    for (const [tag, value] of current) {
       if (value === null) continue;
       const kept = byValue.get(value);
       if (kept === undefined || compareBytes(tag, kept) > 0) byValue.set(value, tag);
     }
-    this.memo = current;
     const candidates: Candidate[] = [];
     for (const [value, tag] of byValue) candidates.push({ tag, value });
-    return sortByBytes(candidates, (candidate) => candidate.tag);
+    this.candidates = Object.freeze(sortByBytes(candidates, (candidate) => candidate.tag));
+    return this.candidates;
   }
 }
 
