@@ -3,8 +3,12 @@
  * agent calls it (in process over smart HTTP: protocol v2 `ls-refs` on a kept-alive connection) — against a
  * plain `git ls-remote <url> refs/heads/main` with the same credentials through GIT_ASKPASS.
  * Both ask the harness's smart-HTTP server (basic auth) of a repository with 100 tags and 20
- * branches; the server's own log counts the requests each side made.
+ * branches; the server's own log counts the requests each side made. Our polls are traced as
+ * well: the time the server (in this process) spent answering them, the connections they opened
+ * and the auth challenges they met — what a poll slower than its one round trip would show.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ServerResponse } from 'node:http';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lsRemote } from '../../shared/git/index.ts';
@@ -18,6 +22,12 @@ export interface GitPollResult {
   oursRequests: number;
   peerRequests: number;
   refs: number;
+  /** Per timed poll of ours: from the server's first look at each request to its last byte sent. */
+  oursServerMs: number[];
+  /** TCP connections our timed polls opened (a kept-alive pool opens none). */
+  oursNewConnections: number;
+  /** 401 answers our timed polls met (credentials are sent with the first request). */
+  oursChallenges: number;
 }
 
 export async function runGitPoll(env: BenchEnv, options: { reps: number; warmup: number }): Promise<GitPollResult> {
@@ -45,10 +55,31 @@ export async function runGitPoll(env: BenchEnv, options: { reps: number; warmup:
   const peerEnv = harnessGitEnv({ GIT_ASKPASS: askpass });
   const peerArgs = ['ls-remote', '--', url, 'refs/heads/main'];
 
+  // The server runs in this process; git's own connections are in its child process, not here.
+  let serverMs = 0;
+  let tracing = false;
+  let newConnections = 0;
+  const started = new WeakMap<ServerResponse, number>();
+  const onServerStart = (message: unknown) => {
+    if (tracing) started.set((message as { response: ServerResponse }).response, performance.now());
+  };
+  const onServerFinish = (message: unknown) => {
+    const start = started.get((message as { response: ServerResponse }).response);
+    if (start !== undefined) serverMs += performance.now() - start;
+  };
+  const onConnection = () => {
+    if (tracing) newConnections++;
+  };
   const ours = async () => {
+    serverMs = 0;
+    tracing = true;
     const start = performance.now();
-    await lsRemote(url, auth, { branch: 'main' });
-    return performance.now() - start;
+    try {
+      await lsRemote(url, auth, { branch: 'main' });
+      return performance.now() - start;
+    } finally {
+      tracing = false;
+    }
   };
   const peer = async () => (await mustRun('git', peerArgs, { env: peerEnv })).ms;
 
@@ -67,15 +98,36 @@ export async function runGitPoll(env: BenchEnv, options: { reps: number; warmup:
     oursRequests: await countRequests(ours),
     peerRequests: await countRequests(peer),
     refs: 1 + 20 + 100,
+    oursServerMs: [],
+    oursNewConnections: 0,
+    oursChallenges: 0,
   };
-  for (let i = 0; i < options.reps; i++) {
-    if (i % 2 === 0) {
-      result.oursMs.push(await ours());
-      result.peerMs.push(await peer());
-    } else {
-      result.peerMs.push(await peer());
-      result.oursMs.push(await ours());
+  const timedOurs = async () => {
+    const before = http.requests.length;
+    newConnections = 0;
+    const ms = await ours();
+    result.oursMs.push(ms);
+    result.oursServerMs.push(serverMs);
+    result.oursNewConnections += newConnections;
+    result.oursChallenges += http.requests.slice(before).filter((r) => r.status === 401).length;
+  };
+  subscribe('http.server.request.start', onServerStart);
+  subscribe('http.server.response.finish', onServerFinish);
+  subscribe('net.client.socket', onConnection);
+  try {
+    for (let i = 0; i < options.reps; i++) {
+      if (i % 2 === 0) {
+        await timedOurs();
+        result.peerMs.push(await peer());
+      } else {
+        result.peerMs.push(await peer());
+        await timedOurs();
+      }
     }
+  } finally {
+    unsubscribe('http.server.request.start', onServerStart);
+    unsubscribe('http.server.response.finish', onServerFinish);
+    unsubscribe('net.client.socket', onConnection);
   }
   return result;
 }
