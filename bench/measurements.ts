@@ -225,6 +225,9 @@ export function gitPoll(result: GitPollResult): Measurement {
         `ours is shared/git lsRemote (in process: protocol v2 ls-refs over a kept-alive connection, no child process); ` +
         `${result.oursMs.length} alternating runs after a warm-up`,
       `HTTP requests at the Git server per poll: ours ${result.oursRequests}, peer ${result.peerRequests}`,
+      `ours, traced over the timed polls: the Git server (git http-backend, a child process per request) took ` +
+        `${formatValue(median(result.oursServerMs), 'ms')} of each (median), the client the rest; ` +
+        `${result.oursNewConnections} new connections, ${result.oursChallenges} auth challenges`,
     ],
     details: { ...result },
   });
@@ -241,9 +244,13 @@ export function tags(result: TagsResult): Measurement {
     goal: { kind: 'ratio', max: 0.8 },
     checks: [],
     notes: [
-      `ours: RegistryClient.listTags (1,000 per page, following Link) + decide (exclusion list, ` +
-        `the seed's filter and extract, numerical asc) → ${result.chosen}; ` +
+      `timed: a rescan as the running image updater makes each interval — the same long-lived RegistryClient, the specs ` +
+        `compiled once per generation and each tag's outcome kept from the previous scan (tags unchanged, so none reaches RE2)`,
+      `ours: RegistryClient.listTags (1,000 per page, following Link) + the ImageRepository's exclusion list (the default ` +
+        `^.*\\.sig$) + decide (the seed's filter and extract, numerical asc) → ${result.chosen}; the listing ` +
+        `${formatValue(median(result.oursListMs), 'ms')} of it (median); ` +
         `${result.ours.requests} requests, ${num(result.ours.bytes)} bytes, ${result.ours.pages} pages`,
+      `ours, first scan (specs compiled, memos empty, every tag through RE2, a new connection): ${formatValue(result.firstMs, 'ms')}`,
       `peer: skopeo list-tags (a new process per run, listing only): ${result.peer.requests} requests, ` +
         `${num(result.peer.bytes)} bytes, ${num(result.peer.tagsPrinted)} lines printed`,
       `registry: CNCF distribution 2.8 (Debian docker-registry) on loopback, ${num(result.tags)} tags pushed in ` +

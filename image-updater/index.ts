@@ -5,6 +5,8 @@
 export { startImageUpdater, type ImageUpdaterOptions, type RunningImageUpdater } from './main.ts';
 /** The policy decision: tags in, the newest by the policy out (pure). */
 export { compileDecideOptions, decide, type CompiledDecideOptions, type DecideOptions, type Decision } from './policy/index.ts';
+/** The exclusion list an ImageRepository's scan applies to the listing before any policy sees it. */
+export { ExclusionList } from './policy/index.ts';
 /** The registry client the scans use, for listing tags the same way. */
 export {
   RegistryClient,
