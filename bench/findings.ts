@@ -19,11 +19,11 @@ export const GAP_NOTES: Record<string, string> = {
     'Asking the smart-HTTP endpoint for the ref directly (one request, no child process), as go-git does for Flux, ' +
     'would about halve it; at 1,000 and 5,000 objects the goal is met.',
   '5':
-    'The listing is about 12 ms of it; the decision over 10,000 tags about 35 ms: every tag goes through two RE2 calls ' +
-    'in the native addon (the exclusion list, then the filter; ~1.7 µs each, mostly handing the string to C++), ' +
-    "in image-updater/policy. Tags change little between scans, so remembering each tag's filter result per policy " +
-    '(only new tags reach RE2) would leave a rescan with the listing alone, well under skopeo. ' +
-    '(distribution 2.8 ignores `n` and sends all 10,000 tags in one page, so neither side paginated here.)',
+    "A rescan is the listing plus ~3 ms: the scan's exclusion list and the policy's filter remember each tag's outcome " +
+    '(only new tags reach RE2; each call is ~1.7 µs in the native addon, mostly handing the string to C++), and an ' +
+    'unchanged tag set gets its candidates and the choice back without the sort. What is left is one request for ' +
+    "all 10,000 tags (distribution 2.8 ignores `n`, so neither side paginates) and the registry's answer time. " +
+    'The first scan of a repository still sends every tag through RE2 twice (45–60 ms of CPU on this loaded machine).',
   '6':
     'Most of what is left is the commit message: the seed template runs in Go/WebAssembly over all 20,000 changes, ' +
     '~1.0–1.3 s of the run (the engine starts in ~0.2–0.5 s; the rest is Go decoding the change list as JSON and ' +
