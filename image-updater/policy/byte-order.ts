@@ -26,15 +26,10 @@ function codePointRank(unit: number): number {
 const WIDE_UNIT = /[\uD800-\uFFFF]/;
 
 /**
- * Sorts in byte order. JavaScript's own string comparison (compiled, no per-unit callback work)
- * agrees with byte order unless a string holds a unit at or above U+D800, so that check is made
- * once per item instead of once per comparison.
+ * Sorts strings in byte order, in place. Without a comparator the engine compares UTF-16 code
+ * units in native code, with no callback per comparison; that is byte order unless a string holds
+ * a unit at or above U+D800, which is checked once per string.
  */
-export function sortByBytes<T>(items: T[], key: (item: T) => string): T[] {
-  if (items.some((item) => WIDE_UNIT.test(key(item)))) return items.sort((a, b) => compareBytes(key(a), key(b)));
-  return items.sort((a, b) => {
-    const x = key(a);
-    const y = key(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+export function sortStringsByBytes(strings: string[]): string[] {
+  return strings.some((s) => WIDE_UNIT.test(s)) ? strings.sort(compareBytes) : strings.sort();
 }

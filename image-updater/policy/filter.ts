@@ -1,6 +1,6 @@
 import { terminal } from '../../shared/errors/index.ts';
 import { DEFAULT_EXCLUSION_LIST, type TagFilterSpec } from '../../shared/api/image.ts';
-import { compareBytes, sortByBytes } from './byte-order.ts';
+import { compareBytes, sortStringsByBytes } from './byte-order.ts';
 import { expandParts, parseTemplate, type TemplatePart } from './expand.ts';
 import { compilePattern, type CompiledPattern } from './pattern.ts';
 import type { Candidate } from './types.ts';
@@ -96,9 +96,8 @@ export class TagFilter {
       const kept = byValue.get(value);
       if (kept === undefined || compareBytes(tag, kept) > 0) byValue.set(value, tag);
     }
-    const candidates: Candidate[] = [];
-    for (const [value, tag] of byValue) candidates.push({ tag, value });
-    this.candidates = Object.freeze(sortByBytes(candidates, (candidate) => candidate.tag));
+    const kept = sortStringsByBytes([...byValue.values()]);
+    this.candidates = Object.freeze(kept.map((tag) => ({ tag, value: current.get(tag) as string })));
     return this.candidates;
   }
 }
