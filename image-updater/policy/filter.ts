@@ -27,6 +27,13 @@ export class TagFilter {
   private memoFor: ExclusionList | undefined;
   /** What `apply` returned for the tags in `memo`; frozen, as callers share it. */
   private candidates: readonly Candidate[] | undefined;
+  /**
+   * Per tag of `memo`, in its order: the last check that met it. Lets a rescan tell "the same
+   * tags again" (each known, none twice, as many) without building a map for it.
+   */
+  private lastSeen = new Uint32Array(0);
+  private slots = new Map<string, number>();
+  private check = 0;
 
   constructor(spec: TagFilterSpec | undefined) {
     this.pattern = spec?.pattern ?? '';
@@ -72,24 +79,23 @@ export class TagFilter {
    * depends only on the tag set and agrees with the tie rule every policy uses. The same set of
    * tags as in the last call returns the same (frozen) array.
    */
-  apply(tags: Iterable<string>, exclusions?: ExclusionList): readonly Candidate[] {
+  apply(tags: readonly string[], exclusions?: ExclusionList): readonly Candidate[] {
     const sameExclusions = this.memoFor === exclusions;
-    const previous = sameExclusions ? this.memo : new Map<string, string | null>();
-    const current = new Map<string, string | null>();
-    let known = true;
-    for (const tag of tags) {
-      let value = previous.get(tag);
-      if (value === undefined) {
-        known = false;
-        value = exclusions?.excludes(tag) ? null : (this.valueOf(tag) ?? null);
-      }
-      current.set(tag, value);
-    }
     // The same set of tags as last time gives the same candidates: a rescan of an unchanged
     // repository skips the de-duplication and the sort, and `decide` reuses the policy's choice.
-    if (sameExclusions && known && current.size === previous.size && this.candidates !== undefined) return this.candidates;
+    if (sameExclusions && this.candidates !== undefined && this.sameTags(tags)) return this.candidates;
+    const previous = sameExclusions ? this.memo : new Map<string, string | null>();
+    const current = new Map<string, string | null>();
+    for (const tag of tags) {
+      let value = previous.get(tag);
+      if (value === undefined) value = exclusions?.excludes(tag) ? null : (this.valueOf(tag) ?? null);
+      current.set(tag, value);
+    }
     this.memo = current;
     this.memoFor = exclusions;
+    this.slots = new Map([...current.keys()].map((tag, slot) => [tag, slot]));
+    this.lastSeen = new Uint32Array(current.size);
+    this.check = 0;
     const byValue = new Map<string, string>();
     for (const [tag, value] of current) {
       if (value === null) continue;
@@ -99,6 +105,22 @@ export class TagFilter {
     const kept = sortStringsByBytes([...byValue.values()]);
     this.candidates = Object.freeze(kept.map((tag) => ({ tag, value: current.get(tag) as string })));
     return this.candidates;
+  }
+
+  /** Whether `tags` holds exactly the tags of the last `apply`, each once, in any order. */
+  private sameTags(tags: readonly string[]): boolean {
+    if (tags.length !== this.slots.size) return false;
+    if (this.check === 0xffffffff) {
+      this.lastSeen.fill(0);
+      this.check = 0;
+    }
+    const check = ++this.check;
+    for (const tag of tags) {
+      const slot = this.slots.get(tag);
+      if (slot === undefined || this.lastSeen[slot] === check) return false;
+      this.lastSeen[slot] = check;
+    }
+    return true;
   }
 }
 
@@ -172,6 +194,17 @@ export class ExclusionList {
   /** The tags no pattern matches, in their order; only tags the last call did not see reach RE2. */
   keep(tags: readonly string[]): string[] {
     if (this.compiled.length === 0) return [...tags];
+    const known: string[] = [];
+    for (const tag of tags) {
+      const excluded = this.memo.get(tag);
+      if (excluded === undefined) return this.keepAndRemember(tags);
+      if (!excluded) known.push(tag);
+    }
+    // Nothing new: the memo stays as it is (it may still hold tags that went away).
+    return known;
+  }
+
+  private keepAndRemember(tags: readonly string[]): string[] {
     const previous = this.memo;
     const current = new Map<string, boolean>();
     const kept: string[] = [];
