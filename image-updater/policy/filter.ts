@@ -20,19 +20,19 @@ export class TagFilter {
   /**
    * Each tag's outcome at the last `apply` (its value, or null when excluded or not matched), so a
    * rescan sends only new tags through RE2: a native call costs about a microsecond per tag, which
-   * dominated a 10,000-tag scan. Holds only the tags of the latest listing, and is dropped when a
-   * different exclusion list is passed.
+   * dominated a 10,000-tag scan. Holds only the tags of the latest listing (a slot per tag, the
+   * outcome in `values`), and is dropped when a different exclusion list is passed.
    */
-  private memo = new Map<string, string | null>();
+  private slots = new Map<string, number>();
+  private values: (string | null)[] = [];
   private memoFor: ExclusionList | undefined;
-  /** What `apply` returned for the tags in `memo`; frozen, as callers share it. */
+  /** What `apply` returned for the tags in `slots`; frozen, as callers share it. */
   private candidates: readonly Candidate[] | undefined;
   /**
-   * Per tag of `memo`, in its order: the last check that met it. Lets a rescan tell "the same
-   * tags again" (each known, none twice, as many) without building a map for it.
+   * Per slot, the last check that met its tag: a rescan tells "the same tags again" (each known,
+   * none twice, as many) without building a map for it.
    */
   private lastSeen = new Uint32Array(0);
-  private slots = new Map<string, number>();
   private check = 0;
 
   constructor(spec: TagFilterSpec | undefined) {
@@ -84,26 +84,33 @@ export class TagFilter {
     // The same set of tags as last time gives the same candidates: a rescan of an unchanged
     // repository skips the de-duplication and the sort, and `decide` reuses the policy's choice.
     if (sameExclusions && this.candidates !== undefined && this.sameTags(tags)) return this.candidates;
-    const previous = sameExclusions ? this.memo : new Map<string, string | null>();
-    const current = new Map<string, string | null>();
+    const previousSlots = sameExclusions ? this.slots : new Map<string, number>();
+    const previousValues = this.values;
+    const slots = new Map<string, number>();
+    const values: (string | null)[] = [];
     for (const tag of tags) {
-      let value = previous.get(tag);
-      if (value === undefined) value = exclusions?.excludes(tag) ? null : (this.valueOf(tag) ?? null);
-      current.set(tag, value);
+      if (slots.has(tag)) continue;
+      const previous = previousSlots.get(tag);
+      let value: string | null;
+      if (previous !== undefined) value = previousValues[previous] as string | null;
+      else value = exclusions?.excludes(tag) ? null : (this.valueOf(tag) ?? null);
+      slots.set(tag, values.length);
+      values.push(value);
     }
-    this.memo = current;
+    this.slots = slots;
+    this.values = values;
     this.memoFor = exclusions;
-    this.slots = new Map([...current.keys()].map((tag, slot) => [tag, slot]));
-    this.lastSeen = new Uint32Array(current.size);
+    this.lastSeen = new Uint32Array(values.length);
     this.check = 0;
     const byValue = new Map<string, string>();
-    for (const [tag, value] of current) {
+    for (const [tag, slot] of slots) {
+      const value = values[slot] as string | null;
       if (value === null) continue;
       const kept = byValue.get(value);
       if (kept === undefined || compareBytes(tag, kept) > 0) byValue.set(value, tag);
     }
     const kept = sortStringsByBytes([...byValue.values()]);
-    this.candidates = Object.freeze(kept.map((tag) => ({ tag, value: current.get(tag) as string })));
+    this.candidates = Object.freeze(kept.map((tag) => ({ tag, value: values[slots.get(tag) as number] as string })));
     return this.candidates;
   }
 
