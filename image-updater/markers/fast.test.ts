@@ -2,17 +2,22 @@
  * The fast path against the full parse: wherever scanLines answers, its answer must be the full
  * parse's, field for field — on every oracle case, every golden fixture, the bench's files and a
  * seeded set of plain-shaped files with the near misses the fast path must leave to the parse.
+ * The same corpus holds the rewrite's line-level read-back to the full parse of the new text,
+ * and the rewrite to the one made by the full parse alone.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { markedFile } from '../../bench/items/markers.ts';
-import { scanLines } from './fast.ts';
+import { encodeScalar } from './encode.ts';
+import { readsBackOnItsLine, scanLines } from './fast.ts';
 import { Random } from './oracle/generate.ts';
 import { CASES_FILE } from './oracle/fixtures.ts';
 import type { OracleCase } from './oracle/fixtures.ts';
+import { rewrite } from './rewrite.ts';
 import { findMarkers, parseMarkers } from './scan.ts';
+import type { Decision, ScalarStyle } from './types.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -196,4 +201,111 @@ test('the shapes outside the plain one are left to the full parse', () => {
     // findMarkers still answers, from the full parse.
     assert.deepEqual(findMarkers(text), parseMarkers(text), what);
   }
+});
+
+/** Every file of the corpus above: oracle cases, golden fixtures, bench files, seeded plain files. */
+function corpus(): Array<[string, string]> {
+  const cases = JSON.parse(readFileSync(CASES_FILE, 'utf8')) as OracleCase[];
+  const r = new Random(31);
+  return [
+    ...cases.map((c): [string, string] => [c.id, c.text]),
+    ...fixtureTexts(),
+    ['bench', markedFile(3, 10)],
+    ...Array.from({ length: 500 }, (_, i): [string, string] => [`plain-${i}`, plainFile(r, i)]),
+  ];
+}
+
+/** New values a policy could give, with the ones that cannot be written plain or on one line. */
+const NEW_VALUES = [
+  ...VALUES,
+  'app:2',
+  'a # b',
+  'k: v',
+  'x:',
+  '#x',
+  '- x',
+  '-',
+  '[a]',
+  '{a: b}',
+  'a, b',
+  "it's",
+  'say "hi"',
+  'back\\slash',
+  'two\nlines',
+  'tab\there',
+  '\ufeffbom',
+  ' lead',
+  'trail ',
+  '',
+  'yes',
+  'null',
+  '0x1F',
+  '2001-01-01',
+  '1:20',
+  '@x',
+  '`x',
+  '%x',
+  '!x',
+  '&x',
+  '*x',
+  '|',
+  '>',
+  '?',
+  'é😀',
+  '{"$imagepolicy": "ns:p1"}',
+  '$imagepolicy',
+];
+
+test('the line-level read-back vouches only for edits the full parse reads back with the new value and nothing else changed', () => {
+  const r = new Random(37);
+  let vouched = 0;
+  let declined = 0;
+  for (const [id, text] of corpus()) {
+    const fast = scanLines(text);
+    if (fast === null) continue;
+    fast.markers.forEach((m, index) => {
+      for (let k = 0; k < 3; k++) {
+        const value = r.pick(NEW_VALUES);
+        const replacement = encodeScalar(value, m.style as ScalarStyle, m.flow);
+        if (!readsBackOnItsLine(text, m, replacement, value)) {
+          declined++;
+          continue;
+        }
+        vouched++;
+        const edited = text.slice(0, m.range[0]) + replacement + text.slice(m.range[1]);
+        const full = parseMarkers(edited);
+        const what = `${id}, marker ${index} set to ${JSON.stringify(value)}:\n${edited}`;
+        assert.deepEqual(full.problems, [], what);
+        assert.deepEqual(
+          full.markers.map((n) => [n.setter, n.value, n.path, n.objectId, n.line, n.document]),
+          fast.markers.map((n, i) => [n.setter, i === index ? value : n.value, n.path, n.objectId, n.line, n.document]),
+          what,
+        );
+        // What the rewrite skips is a scan the fast path itself would answer the same way.
+        assert.deepEqual(scanLines(edited), full, what);
+      }
+    });
+  }
+  assert.ok(vouched > 1500 && declined > 200, `${vouched} edits vouched for, ${declined} left to the full read-back`);
+});
+
+test('the rewrite gives the same text, changes and problems as the rewrite by the full parse alone', () => {
+  const r = new Random(41);
+  let changed = 0;
+  for (const [id, text] of corpus()) {
+    // Some policies unknown, the rest each with a value of its own from the list.
+    const answers = new Map<string, Decision>();
+    const decide = (setter: { raw: string }): Decision => {
+      let d = answers.get(setter.raw);
+      if (d === undefined) {
+        d = r.chance(0.1) ? { unknownPolicy: true } : { value: r.pick(NEW_VALUES) };
+        answers.set(setter.raw, d);
+      }
+      return d;
+    };
+    const full = rewrite(text, decide, { fastPath: false });
+    assert.deepEqual(rewrite(text, decide), full, id);
+    if (full.changes.length > 0) changed++;
+  }
+  assert.ok(changed > 500, `only ${changed} files changed`);
 });

@@ -306,3 +306,33 @@ export function scanLines(text: string): FastScan | null {
     return true;
   }
 }
+
+/** Paths whose values scanLines also reads into the object id: an edit there needs the whole read-back. */
+const ID_PATHS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata.name', 'metadata.namespace']);
+
+/**
+ * Whether `replacement`, written over a marker that scanLines found, reads back on its own line
+ * as `value` with the line's marker comment untouched — so that scanLines over the edited text
+ * would find the same markers with this one's new value. scanLines reads a value line only
+ * through its indentation, its key, the value token and what follows it; the edit keeps all but
+ * the token, which this reads again with scanLines' own rules. False when the whole text must
+ * be read back (rewrite.ts does that): a value that the object id comes from, a replacement with
+ * a line break or a character outside the plain shape, or one that does not read back alone.
+ */
+export function readsBackOnItsLine(text: string, marker: Marker, replacement: string, value: string): boolean {
+  if (marker.block !== undefined || marker.flow || marker.comment !== 'line' || ID_PATHS.has(marker.path)) return false;
+  if (replacement.includes('\n') || UNUSUAL.test(replacement)) return false;
+  const [start, end] = marker.range;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  let lineEnd = text.indexOf('\n', end);
+  if (lineEnd < 0) lineEnd = text.length;
+  const at = start - lineStart;
+  const before = text.slice(lineStart, lineEnd);
+  const after = before.slice(0, at) + replacement + before.slice(end - lineStart);
+  const was = valueAt(before, at);
+  const now = valueAt(after, at);
+  if (was === null || now === null || was.comment < 0 || now.comment < 0 || now.style === 'FLOW') return false;
+  if (now.value !== value || now.end !== at + replacement.length) return false;
+  // The same comment after the value, and no marker text before it (mark()'s rule).
+  return after.slice(now.comment) === before.slice(was.comment) && after.indexOf(TOKEN) >= now.comment;
+}

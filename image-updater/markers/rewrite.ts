@@ -4,7 +4,9 @@
  * endings, a missing final newline and a BOM are left exactly as they were.
  */
 import { encodeScalar } from './encode.ts';
-import { findMarkers } from './scan.ts';
+import { readsBackOnItsLine, scanLines } from './fast.ts';
+import { findMarkers, parseMarkers } from './scan.ts';
+import { hasMarker } from './screen.ts';
 import type { BlockParts, Decide, MarkerChange, MarkerProblem, RewriteResult, ScalarStyle } from './types.ts';
 
 /**
@@ -21,10 +23,16 @@ function blockReplacement(text: string, block: BlockParts, value: string): strin
   return `${header[0]!}-${text.slice(block.header[1], block.body[0])}${block.indent}${value}${tail}`;
 }
 
-export function rewrite(text: string, decide: Decide): RewriteResult {
-  const { markers, problems } = findMarkers(text);
+/**
+ * `fastPath: false` reads and reads back with the full parse alone, for tests that hold the
+ * two paths to the same output.
+ */
+export function rewrite(text: string, decide: Decide, { fastPath = true }: { fastPath?: boolean } = {}): RewriteResult {
+  const fast = fastPath && hasMarker(text) ? scanLines(text) : null;
+  const { markers, problems } = fast ?? parseMarkers(text);
   const out: MarkerProblem[] = [...problems];
-  const edits: Array<{ start: number; end: number; replacement: string; index: number; value: string }> = [];
+  /** `line`: the edit reads back on its own line, as scanLines would read it in the new text. */
+  const edits: Array<{ start: number; end: number; replacement: string; index: number; value: string; line: boolean }> = [];
   const changes: MarkerChange[] = [];
 
   markers.forEach((m, index) => {
@@ -59,7 +67,14 @@ export function rewrite(text: string, decide: Decide): RewriteResult {
       });
       return;
     }
-    edits.push({ start: m.range[0], end: m.range[1], replacement, index, value: d.value });
+    edits.push({
+      start: m.range[0],
+      end: m.range[1],
+      replacement,
+      index,
+      value: d.value,
+      line: fast !== null && readsBackOnItsLine(text, m, replacement, d.value),
+    });
     changes.push({
       setter: m.setter.raw,
       policy: { namespace: m.setter.namespace, name: m.setter.name },
@@ -75,13 +90,20 @@ export function rewrite(text: string, decide: Decide): RewriteResult {
 
   if (edits.length === 0) return { text, changes: [], problems: out };
 
-  let result = text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) {
-    result = result.slice(0, e.start) + e.replacement + result.slice(e.end);
+  let result = '';
+  let from = 0;
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    result += text.slice(from, e.start) + e.replacement;
+    from = e.end;
   }
+  result += text.slice(from);
+
+  // Where the fast path read the file and vouches for every edit on its line, the new text reads
+  // back as intended without a second scan of the whole file (fast.test.ts holds the two equal).
+  if (edits.every((e) => e.line)) return { text: result, changes, problems: out };
 
   // The edit must read back as intended; if it does not, leave the file alone.
-  const check = findMarkers(result);
+  const check = fast === null ? parseMarkers(result) : findMarkers(result);
   const intact =
     check.problems.every((p) => p.code !== 'FileNotParsable') &&
     check.markers.length === markers.length &&

@@ -48,6 +48,28 @@ export function parseSetter(raw: string): MarkerParse {
  * must be a JSON object of strings with nothing after it.
  */
 export function parseMarkerComment(comment: string): MarkerParse {
+  // A checkout repeats the same few markers in every file, and each parse costs a JSON.parse and
+  // two RE2 calls: answers for short comments are kept (frozen, as markers share them).
+  if (comment.length > COMMENT_MEMO_MAX_LENGTH) return parseComment(comment);
+  let parsed = commentMemo.get(comment);
+  if (parsed === undefined) {
+    parsed = deepFreeze(parseComment(comment));
+    if (commentMemo.size >= COMMENT_MEMO_SIZE) commentMemo.clear();
+    commentMemo.set(comment, parsed);
+  }
+  return parsed;
+}
+
+const COMMENT_MEMO_SIZE = 4096;
+const COMMENT_MEMO_MAX_LENGTH = 512;
+const commentMemo = new Map<string, MarkerParse>();
+
+function deepFreeze(parsed: MarkerParse): MarkerParse {
+  if (parsed.ok) Object.freeze(parsed.setter);
+  return Object.freeze(parsed);
+}
+
+function parseComment(comment: string): MarkerParse {
   const body = comment.replace(/^#+/, '');
   let parsed: unknown;
   try {
