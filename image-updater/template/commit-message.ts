@@ -5,7 +5,7 @@
  */
 import { BOT_COMMIT_PREFIX } from '../../shared/api/constants.ts';
 import type { ObjectId } from '../markers/types.ts';
-import { COMMIT_MESSAGE, runTemplate, type EngineOptions } from '../../shared/template/index.ts';
+import { COMMIT_MESSAGE, COMPACT_COMMIT_MESSAGE, runTemplate, type EngineOptions } from '../../shared/template/index.ts';
 
 const CHANGE_LINE =
   '- {{ $file }}{{ with $object.Kind }} {{ . }}{{ end }}' +
@@ -43,13 +43,49 @@ export interface CommitMessageInput extends CommitDataInput {
   template?: string;
 }
 
+type Indices = [number, number, number, number, number];
+
+/**
+ * The changes as Go's update.CompactInput: every distinct string once, an object as [file,
+ * apiVersion, kind, name, namespace] and a change as [object, old value, new value, setter,
+ * image], indices into the strings (and a change's object into the objects). A run that changes
+ * 20,000 values in 2,000 files repeats each file, object and image ten times or more, and Go
+ * decoding the list took most of a second.
+ */
+export function compactChanges(changes: readonly CommitChange[]): { strings: string[]; objects: Indices[]; changes: Indices[] } {
+  const strings: string[] = [];
+  const stringIndex = new Map<string, number>();
+  const str = (s: string): number => {
+    let i = stringIndex.get(s);
+    if (i === undefined) {
+      i = strings.push(s) - 1;
+      stringIndex.set(s, i);
+    }
+    return i;
+  };
+  const objects: Indices[] = [];
+  const objectIndex = new Map<string, number>();
+  const rows = changes.map((c): Indices => {
+    const { apiVersion, kind, name, namespace } = c.object;
+    const object: Indices = [str(c.file), str(apiVersion), str(kind), str(name), str(namespace)];
+    const key = object.join(',');
+    let i = objectIndex.get(key);
+    if (i === undefined) {
+      i = objects.push(object) - 1;
+      objectIndex.set(key, i);
+    }
+    return [i, str(c.oldValue), str(c.newValue), str(c.setter), str(c.image)];
+  });
+  return { strings, objects, changes: rows };
+}
+
 /** Renders a template over the data Flux gives it. Throws TemplateError. */
 export function renderCommitMessage(
   template: string,
   { automation, changes, values }: CommitDataInput,
   options: EngineOptions = {},
 ): Promise<string> {
-  return runTemplate(COMMIT_MESSAGE, { template, data: { automation, changes, values } }, options);
+  return runTemplate(COMPACT_COMMIT_MESSAGE, { template, data: { automation, values, ...compactChanges(changes) } }, options);
 }
 
 /** Parses a template at configuration time, so a syntax error shows before the first commit. */

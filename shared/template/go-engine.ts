@@ -14,8 +14,11 @@ import { TemplateError, type TemplateErrorCode } from './errors.ts';
 export interface TemplateKind {
   /** Go's name for the template: errors read `template: <name>:1: ...`. */
   name: string;
-  /** `commit`: Flux's commit message data (go/update); `event`: Flux's eventv1.Event (go/event). */
-  model: 'commit' | 'event';
+  /**
+   * `commit`: Flux's commit message data from a list of changes (go/update); `commit-compact`:
+   * the same from the changes with every distinct string once; `event`: Flux's eventv1.Event (go/event).
+   */
+  model: 'commit' | 'commit-compact' | 'event';
   codes: { parse: TemplateErrorCode; execute: TemplateErrorCode; missing: TemplateErrorCode };
 }
 
@@ -24,6 +27,9 @@ export const COMMIT_MESSAGE: TemplateKind = {
   model: 'commit',
   codes: { parse: 'InvalidCommitTemplate', execute: 'CommitTemplateFailed', missing: 'CommitTemplateEngineMissing' },
 };
+
+/** The commit message over the compact form of the changes (update.CompactInput in go/update). */
+export const COMPACT_COMMIT_MESSAGE: TemplateKind = { ...COMMIT_MESSAGE, model: 'commit-compact' };
 
 /** An engine that is not installed is the same fault for alerts as for commits: one code, one hint. */
 export const ALERT_MESSAGE: TemplateKind = {

@@ -35,8 +35,16 @@ func templateData(model string, raw json.RawMessage) (any, error) {
 	switch model {
 	case "", "commit":
 		var in update.Input
-		err := json.Unmarshal(raw, &in)
-		return update.NewTemplateData(in), err
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return nil, err
+		}
+		return update.NewTemplateData(in.Compact())
+	case "commit-compact":
+		var in update.CompactInput
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return nil, err
+		}
+		return update.NewTemplateData(in)
 	case "event":
 		var e event.Event
 		err := json.Unmarshal(raw, &e)
@@ -46,7 +54,7 @@ func templateData(model string, raw json.RawMessage) (any, error) {
 }
 
 // render answers {template, data (absent: parse only), maxOutput, name (default "commit
-// message"), model (default "commit")} with {output} or {stage: "request" | "parse" | "execute", error}.
+// message"), model (default "commit"; "commit-compact" or "event")} with {output} or {stage: "request" | "parse" | "execute", error}.
 func render(raw []byte) []byte {
 	var req struct {
 		Template  string
