@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -168,4 +168,35 @@ describe('runUpdate (golden directories: <case>/original → <case>/expected)', 
     });
     assert.equal(result.message, 'Update image automatically.\n[prod] by default/automation');
   });
+  it('writes each file over in place: a shorter value leaves no old bytes behind, a longer one none cut off', async () => {
+    const work = join(scratch, 'lengths');
+    await mkdir(work, { recursive: true });
+    const marked = (image: string) => `# é 日本\nspec:\n  image: ${image} # {"$imagepolicy": "default:app"}\n  note: "the end, ü"\n`;
+    await writeFile(join(work, 'shorter.yaml'), marked('registry.example.test/team/a-rather-long-name:1.0.0-rc.1'));
+    await writeFile(join(work, 'longer.yaml'), marked('a:1'));
+    const result = await runUpdate(
+      input(work, { namespace: 'default', updatePath: '', policies: { app: { name: 'ghcr.io/ü/app', tag: '2' } }, template: null }),
+    );
+    assert.deepEqual(result.files, ['longer.yaml', 'shorter.yaml']);
+    for (const file of result.files) assert.equal(await readFile(join(work, file), 'utf8'), marked('ghcr.io/ü/app:2'), file);
+  });
+
+  const root = process.getuid?.() === 0;
+  it(
+    'a file that may be read but not written is scanned, and writing it fails as before',
+    { skip: root && 'root may write any file' },
+    async () => {
+      const work = join(scratch, 'read-only');
+      await mkdir(work, { recursive: true });
+      const marked = 'image: nginx # {"$imagepolicy": "default:app"}\n';
+      await writeFile(join(work, 'current.yaml'), 'image: nginx:2 # {"$imagepolicy": "default:app"}\n');
+      await chmod(join(work, 'current.yaml'), 0o444);
+      const c = { namespace: 'default', updatePath: '', policies: { app: { name: 'nginx', tag: '2' } }, template: null };
+      assert.deepEqual((await runUpdate(input(work, c))).changes, []);
+      await writeFile(join(work, 'stale.yaml'), marked);
+      await chmod(join(work, 'stale.yaml'), 0o444);
+      await assert.rejects(runUpdate(input(work, c)), { code: 'EACCES' });
+      assert.equal(await readFile(join(work, 'stale.yaml'), 'utf8'), marked);
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ImageRef } from '../../shared/api/image.ts';
 import { terminal, type Reason } from '../../shared/errors/index.ts';
@@ -64,39 +64,84 @@ interface FileOutcome {
   problems: RunProblem[];
 }
 
+/** Errors that say a file may be read but not written: it is opened for reading only. */
+const READ_ONLY = new Set(['EACCES', 'EPERM', 'EROFS', 'ETXTBSY']);
+
+async function openForUpdate(path: string): Promise<{ handle: FileHandle; writable: boolean }> {
+  try {
+    return { handle: await open(path, constants.O_RDWR | constants.O_NOFOLLOW), writable: true };
+  } catch (err) {
+    if (!READ_ONLY.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return { handle: await open(path, constants.O_RDONLY | constants.O_NOFOLLOW), writable: false };
+  }
+}
+
+async function readAll(handle: FileHandle, size: number): Promise<string> {
+  const buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.toString('utf8', 0, filled);
+}
+
+/**
+ * Writes over the file from its start and cuts what is left. Never truncated to zero first: on
+ * ext4 a file truncated to zero and written again is flushed to disk when closed (auto_da_alloc),
+ * which made writing 2,000 files take 4× as long as reading them.
+ */
+async function writeOver(handle: FileHandle, text: string, oldSize: number): Promise<void> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length;) at += (await handle.write(bytes, at, bytes.length - at, at)).bytesWritten;
+  if (bytes.length < oldSize) await handle.truncate(bytes.length);
+}
+
 /**
  * One file: read it (never through a symlink), screen it for the marker text, rewrite it, and
- * write it back when a value changed. Files that do not parse are never written.
+ * write it back when a value changed. Files that do not parse are never written. One open per
+ * file, for reading and writing.
  */
 async function updateFile(root: string, path: string, decide: Decide, namespace: string): Promise<FileOutcome> {
   const file = relative(root, path).split(sep).join('/');
   const outcome: FileOutcome = { file, changes: [], problems: [] };
-  let text: string;
+  let opened: { handle: FileHandle; writable: boolean };
   try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const { size } = await handle.stat();
-      if (size > MAX_FILE_BYTES) {
-        outcome.problems.push({ code: 'FileTooLarge', file, message: `larger than ${MAX_FILE_BYTES} bytes; not scanned` });
-        return outcome;
-      }
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
+    opened = await openForUpdate(path);
   } catch (err) {
     outcome.problems.push({ code: 'FileUnreadable', file, message: (err as Error).message });
     return outcome;
   }
-  if (!hasMarker(text)) return outcome;
-  const result = rewrite(text, decide);
-  const byLine = [...result.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  for (const problem of byLine) outcome.problems.push({ ...explain(problem, namespace), file, line: problem.line });
-  if (result.text !== text && result.changes.length > 0) {
-    await writeFile(path, result.text, { flag: constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW });
-    for (const change of result.changes) outcome.changes.push({ ...change, file });
+  const { handle, writable } = opened;
+  try {
+    let text: string;
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+      if (size > MAX_FILE_BYTES) {
+        outcome.problems.push({ code: 'FileTooLarge', file, message: `larger than ${MAX_FILE_BYTES} bytes; not scanned` });
+        return outcome;
+      }
+      text = await readAll(handle, size);
+    } catch (err) {
+      outcome.problems.push({ code: 'FileUnreadable', file, message: (err as Error).message });
+      return outcome;
+    }
+    if (!hasMarker(text)) return outcome;
+    const result = rewrite(text, decide);
+    const byLine = [...result.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    for (const problem of byLine) outcome.problems.push({ ...explain(problem, namespace), file, line: problem.line });
+    if (result.text !== text && result.changes.length > 0) {
+      // A file that could be opened only for reading fails here as the write would have.
+      if (writable) await writeOver(handle, result.text, size);
+      else await writeFile(path, result.text, { flag: constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW });
+      for (const change of result.changes) outcome.changes.push({ ...change, file });
+    }
+    return outcome;
+  } finally {
+    await handle.close();
   }
-  return outcome;
 }
 
 /**
