@@ -6,7 +6,7 @@ import { terminal, type Reason } from '../../shared/errors/index.ts';
 import { resolveInside } from '../../shared/git/index.ts';
 import { hasMarker, imageReference, isCandidateFile, rewrite, valueForField } from '../markers/index.ts';
 import type { Decide, Decision, MarkerChange, MarkerProblem, Setter } from '../markers/types.ts';
-import { buildCommitMessage, type CommitChange } from '../template/index.ts';
+import { buildCommitMessage, prepareCommitMessage, type CommitChange } from '../template/index.ts';
 
 /** What the automation knows about one ImagePolicy of its namespace. */
 export interface PolicyView {
@@ -167,39 +167,48 @@ export async function runUpdate(input: UpdateRunInput): Promise<UpdateRunResult>
   const files: string[] = [];
 
   const paths = await candidateFiles(root, start);
-  // A few files in flight at once: a run is mostly waiting on the file system, one call per file
-  // at a time. Results are gathered by position, so changes and problems keep the file order.
-  const outcomes: FileOutcome[] = new Array<FileOutcome>(paths.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < paths.length) {
-      const i = next++;
-      outcomes[i] = await updateFile(root, paths[i]!, decide, input.namespace);
+  // The commit message's engine starts (in its own thread) at the first change, while the rest
+  // of the files are read and rewritten; a run that changes nothing never starts it.
+  let release: (() => Promise<void>) | undefined;
+  try {
+    // A few files in flight at once: a run is mostly waiting on the file system, one call per file
+    // at a time. Results are gathered by position, so changes and problems keep the file order.
+    const outcomes: FileOutcome[] = new Array<FileOutcome>(paths.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < paths.length) {
+        const i = next++;
+        const outcome = await updateFile(root, paths[i]!, decide, input.namespace);
+        if (outcome.changes.length > 0) release ??= prepareCommitMessage();
+        outcomes[i] = outcome;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, paths.length) }, worker));
+    for (const outcome of outcomes) {
+      problems.push(...outcome.problems);
+      if (outcome.changes.length > 0) files.push(outcome.file);
+      changes.push(...outcome.changes);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, paths.length) }, worker));
-  for (const outcome of outcomes) {
-    problems.push(...outcome.problems);
-    if (outcome.changes.length > 0) files.push(outcome.file);
-    changes.push(...outcome.changes);
-  }
 
-  if (changes.length === 0) return { changes, problems, message: null, files };
-  const commitChanges: CommitChange[] = changes.map((c) => ({
-    file: c.file,
-    object: c.objectId,
-    oldValue: c.oldValue,
-    newValue: c.newValue,
-    setter: c.setter,
-    image: imageOf(input.policies.get(c.policy.name)?.latestRef) ?? c.newValue,
-  }));
-  const message = await buildCommitMessage({
-    automation: input.automation,
-    changes: commitChanges,
-    values: input.values,
-    ...(input.template === undefined ? {} : { template: input.template }),
-  });
-  return { changes, problems, message, files };
+    if (changes.length === 0) return { changes, problems, message: null, files };
+    const commitChanges: CommitChange[] = changes.map((c) => ({
+      file: c.file,
+      object: c.objectId,
+      oldValue: c.oldValue,
+      newValue: c.newValue,
+      setter: c.setter,
+      image: imageOf(input.policies.get(c.policy.name)?.latestRef) ?? c.newValue,
+    }));
+    const message = await buildCommitMessage({
+      automation: input.automation,
+      changes: commitChanges,
+      values: input.values,
+      ...(input.template === undefined ? {} : { template: input.template }),
+    });
+    return { changes, problems, message, files };
+  } finally {
+    await release?.();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -5,7 +5,7 @@
  */
 import { BOT_COMMIT_PREFIX } from '../../shared/api/constants.ts';
 import type { ObjectId } from '../markers/types.ts';
-import { COMMIT_MESSAGE, COMPACT_COMMIT_MESSAGE, runTemplate, type EngineOptions } from '../../shared/template/index.ts';
+import { COMMIT_MESSAGE, COMPACT_COMMIT_MESSAGE, prepareEngine, runTemplate, type EngineOptions } from '../../shared/template/index.ts';
 
 const CHANGE_LINE =
   '- {{ $file }}{{ with $object.Kind }} {{ . }}{{ end }}' +
@@ -86,6 +86,14 @@ export function renderCommitMessage(
   options: EngineOptions = {},
 ): Promise<string> {
   return runTemplate(COMPACT_COMMIT_MESSAGE, { template, data: { automation, values, ...compactChanges(changes) } }, options);
+}
+
+/**
+ * Starts the engine for a commit message about to be rendered, while the caller still works
+ * (see prepareEngine); call the returned function once the message is rendered, or not needed.
+ */
+export function prepareCommitMessage(options: EngineOptions = {}): () => Promise<void> {
+  return prepareEngine(COMPACT_COMMIT_MESSAGE, options);
 }
 
 /** Parses a template at configuration time, so a syntax error shows before the first commit. */

@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { templateEngine } from '../../test/harness/template-engine.ts';
-import { ALERT_MESSAGE, COMMIT_MESSAGE, DEFAULT_MAX_OUTPUT_BYTES, TemplateError, engineLoaded, runTemplate } from './index.ts';
+import {
+  ALERT_MESSAGE,
+  COMMIT_MESSAGE,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  TemplateError,
+  engineLoaded,
+  prepareEngine,
+  runTemplate,
+} from './index.ts';
 import type { EngineOptions } from './index.ts';
 
 const { skip } = templateEngine();
@@ -77,6 +85,30 @@ test('a missing module is its own terminal error, naming the path', { skip }, as
 test('requests share one worker while they queue; it is ended once they are answered', { skip }, async () => {
   const pending = Array.from({ length: 8 }, (_, i) => renderCommitMessage(`{{ ${i} }}`, data));
   assert.deepEqual(await Promise.all(pending), ['0', '1', '2', '3', '4', '5', '6', '7']);
+  assert.equal(engineLoaded(), false);
+});
+
+test('a prepared engine is held until let go, with or without requests in between', { skip }, async () => {
+  const release = prepareEngine(COMMIT_MESSAGE);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(engineLoaded(), true);
+  assert.equal(await renderCommitMessage('{{ .AutomationObject }}', data), 'default/app');
+  assert.equal(engineLoaded(), true, 'a request answered while held does not end the engine');
+  await release();
+  assert.equal(engineLoaded(), false);
+  await release();
+
+  const unused = prepareEngine(COMMIT_MESSAGE);
+  await unused();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(engineLoaded(), false, 'let go before it started: never started');
+
+  const missing = prepareEngine(COMMIT_MESSAGE, { moduleDir: '/nonexistent/commit-template' });
+  await assert.rejects(
+    renderCommitMessage('x', data, { moduleDir: '/nonexistent/commit-template' }),
+    failsWith('CommitTemplateEngineMissing', /\/nonexistent\/commit-template/),
+  );
+  await missing();
   assert.equal(engineLoaded(), false);
 });
 

@@ -8,6 +8,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   defaultModuleDir,
   engineLoaded,
+  prepareEngine,
   runTemplate,
 } from './go-engine.ts';
 export type { EngineOptions, TemplateKind } from './go-engine.ts';
