@@ -98,13 +98,19 @@ async function writeOver(handle: FileHandle, text: string, oldSize: number): Pro
   if (bytes.length < oldSize) await handle.truncate(bytes.length);
 }
 
+/** `path` relative to the checkout root, with forward slashes; the walk builds every path from the root. */
+function relativeFile(root: string, path: string): string {
+  const inside = path.startsWith(root + sep) ? path.slice(root.length + 1) : relative(root, path);
+  return sep === '/' ? inside : inside.split(sep).join('/');
+}
+
 /**
  * One file: read it (never through a symlink), screen it for the marker text, rewrite it, and
  * write it back when a value changed. Files that do not parse are never written. One open per
  * file, for reading and writing.
  */
 async function updateFile(root: string, path: string, decide: Decide, namespace: string): Promise<FileOutcome> {
-  const file = relative(root, path).split(sep).join('/');
+  const file = relativeFile(root, path);
   const outcome: FileOutcome = { file, changes: [], problems: [] };
   let opened: { handle: FileHandle; writable: boolean };
   try {
@@ -255,8 +261,9 @@ function explain(problem: MarkerProblem, namespace: string): { code: Reason; mes
  */
 async function candidateFiles(root: string, start: string): Promise<string[]> {
   const out: string[] = [];
+  // The name decides (isCandidateFile reads the last path segment).
   const keep = (path: string): void => {
-    if (isCandidateFile(relative(root, path).split(sep).join('/'))) out.push(path);
+    if (isCandidateFile(path)) out.push(path);
   };
   const visit = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });

@@ -51,6 +51,11 @@ const UNUSUAL = /[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{
 /** A flow mapping key: a bare word that both YAML versions read as that string. */
 const KEY = /[A-Za-z_][A-Za-z0-9_./-]*/y;
 const RESERVED_KEY = /^(?:true|false|null|y|yes|n|no|on|off)$/i;
+
+/** A key YAML 1.1 or 1.2 reads as a boolean or null; the length test spares most keys the regex. */
+function reservedKey(key: string): boolean {
+  return key.length <= 5 && RESERVED_KEY.test(key);
+}
 /** go-yaml refuses a simple key longer than this (1024 with its `:`). */
 const MAX_KEY = 1000;
 /** A word inside a flow collection. */
@@ -100,7 +105,7 @@ function flowEnd(line: string, at: number, depth: number): number {
     if (isMap) {
       KEY.lastIndex = i;
       const key = KEY.exec(line)?.[0];
-      if (key === undefined || RESERVED_KEY.test(key) || keys.has(key)) return -1;
+      if (key === undefined || reservedKey(key) || keys.has(key)) return -1;
       keys.add(key);
       i += key.length;
       if (line[i] !== ':' || line[i + 1] !== ' ') return -1;
@@ -243,7 +248,7 @@ export function scanLines(text: string): FastScan | null {
 
     const key = keyAt(line, at);
     if (key !== null) {
-      if (key.length > MAX_KEY || RESERVED_KEY.test(key)) return null;
+      if (key.length > MAX_KEY || reservedKey(key)) return null;
       if (itemPath !== null) {
         // `- key: value`: the item is a mapping whose keys line up with this one.
         container = { kind: 'map', indent: at, path: itemPath, keys: new Set(), items: 0 };
