@@ -97,10 +97,11 @@ COPY console ./console
 # resident per process, and a faster start; bench item 7). Node names the cache's directory after
 # the uid, hence the warm-up as the runtime user; the result is root-owned and read-only like the
 # code (a process that cannot write it just does not add to it).
+# The cache is keyed by V8's flags: the warm-up runs with the ENTRYPOINT's node flags.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN mkdir /app/.compile-cache \
  && chown 65532:65532 /app/.compile-cache \
- && setpriv --reuid=65532 --regid=65532 --clear-groups node bin/warm-compile-cache.ts \
+ && setpriv --reuid=65532 --regid=65532 --clear-groups node --liftoff-only bin/warm-compile-cache.ts \
  && chown -R root:root /app/.compile-cache \
  && chmod -R a+rX,go-w /app/.compile-cache
 
@@ -114,6 +115,10 @@ ENV NODE_ENV=production \
     TIDEMARK_TEMPLATE_MODULE=/usr/lib/tidemark/commit-template \
     MALLOC_MMAP_THRESHOLD_=131072 \
     MALLOC_TRIM_THRESHOLD_=131072
+# --liftoff-only: the template engine's WebAssembly runs on V8's baseline code alone. Tiering
+# Go's large functions up to TurboFan took ~35 MiB more at the peak of every commit message for
+# no measurable gain in a message's time (docs/adr/0002, bench item 7b). A V8 flag, so it cannot
+# go in NODE_OPTIONS.
 USER 65532:65532
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/tidemark.ts"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--liftoff-only", "bin/tidemark.ts"]
 CMD ["--help"]

@@ -42,7 +42,8 @@ for (const file of files) {
 }
 flushCompileCache();
 // The entry point itself, run the way the image runs it (it writes its own entry on exit).
-const entry = spawnSync(process.execPath, [join(root, 'bin', 'tidemark.ts'), 'version'], {
+// With this process's node flags: V8's flags are part of the cache's key.
+const entry = spawnSync(process.execPath, [...process.execArgv, join(root, 'bin', 'tidemark.ts'), 'version'], {
   env: { ...process.env, NODE_COMPILE_CACHE: getCompileCacheDir()?.replace(/\/[^/]+$/, '') },
 });
 if (entry.status !== 0) notes.push(`bin/tidemark.ts version exited with ${entry.status}: ${entry.stderr.toString().slice(0, 300)}`);

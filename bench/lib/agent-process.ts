@@ -52,6 +52,18 @@ export function imageMallocEnv(): Record<string, string> {
   return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+_)=([0-9]+)/g)].map((m) => [m[1] as string, m[2] as string]));
 }
 
+/**
+ * The node flags of the image's ENTRYPOINT (between `node` and the script, e.g. `--liftoff-only`):
+ * V8 flags cannot go in NODE_OPTIONS, and without them the bench would measure a process that
+ * does not ship.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+  const entrypoint = [...dockerfile.matchAll(/^ENTRYPOINT\s+(\[.*\])\s*$/gm)].pop()?.[1];
+  const argv = entrypoint === undefined ? [] : (JSON.parse(entrypoint) as string[]);
+  return argv.slice(argv.indexOf('node') + 1, argv.indexOf('bin/tidemark.ts'));
+}
+
 let compileCache: string | undefined;
 
 /**
@@ -66,7 +78,9 @@ function warmCompileCache(): string {
     async: () => rm(dir, { recursive: true, force: true }),
     sync: () => rmSync(dir, { recursive: true, force: true }),
   });
-  const warm = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/warm-compile-cache.ts', import.meta.url))], {
+  // With the image's node flags, as the image warms it: V8's flags are part of the cache's key.
+  const script = fileURLToPath(new URL('../../bin/warm-compile-cache.ts', import.meta.url));
+  const warm = spawnSync(process.execPath, [...imageNodeFlags(), script], {
     env: { ...process.env, NODE_COMPILE_CACHE: dir },
     encoding: 'utf8',
   });
@@ -177,6 +191,7 @@ export class AgentProcess {
 
   static async start(options: AgentProcessOptions): Promise<AgentProcess> {
     const args = [
+      ...imageNodeFlags(),
       ...(options.nodeFlags ?? defaultNodeFlags),
       BIN,
       options.program ?? 'agent',
