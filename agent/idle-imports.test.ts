@@ -12,8 +12,11 @@ const LOADED_ON_FIRST_USE = [
   'age-encryption',
   '@bufbuild/cel',
   '@kubernetes/client-node',
-  // Not used by the agent at all: its API and Git clients run on node:http (ADR 0014).
+  // Not used by the agent at all: its API and Git clients run on node:http (ADR 0014), and its
+  // metrics are written by shared/metrics/exposition.ts (ADR 0015).
   'undici',
+  'prom-client',
+  '@opentelemetry/api',
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Condition } from '../conditions/index.ts';
 import { METRICS, QUEUE_WAIT_BUCKETS, RECONCILE_BUCKETS, SCAN_BUCKETS } from './definitions.ts';
+import { Counter, Gauge, Histogram, MetricsRegistry } from './exposition.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
 import {
   codeLabel,
   gitOperationLabel,
@@ -14,105 +15,56 @@ import {
 } from './labels.ts';
 
 /**
- * The process's metrics. One registry per process, not prom-client's global one, so a library
- * that registers its own metrics there cannot collide with ours. Recording goes through the
- * functions below, which pass every label value through labels.ts.
+ * The process's metrics: one registry per process, written by our own small exposition writer
+ * (exposition.ts, ADR 0015). Recording goes through the functions below, which pass every label
+ * value through labels.ts.
  */
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'tidemark_' });
+export const registry = new MetricsRegistry();
+registerProcessMetrics(registry, 'tidemark_');
 
-/** What prom-client takes from a definition: its name, help and label names. */
+/** A family from its definition: its name, help and label names. */
 function config<L extends string>(definition: { name: string; help: string; labels: readonly L[] }) {
   return { name: definition.name, help: definition.help, labelNames: definition.labels };
 }
 
-const reconcileDuration = new Histogram({
-  ...config(METRICS.reconcileDuration),
-  buckets: RECONCILE_BUCKETS,
-  registers: [registry],
-});
-const reconcileTotal = new Counter({
-  ...config(METRICS.reconcileTotal),
-  registers: [registry],
-});
-const resourceInfo = new Gauge({
-  ...config(METRICS.resourceInfo),
-  registers: [registry],
-});
-const managedObjects = new Gauge({
-  ...config(METRICS.managedObjects),
-  registers: [registry],
-});
-const imageTags = new Gauge({
-  ...config(METRICS.imageTags),
-  registers: [registry],
-});
-const queueWait = new Histogram({
-  ...config(METRICS.queueWait),
-  buckets: QUEUE_WAIT_BUCKETS,
-  registers: [registry],
-});
-const scanDuration = new Histogram({
-  ...config(METRICS.scanDuration),
-  buckets: SCAN_BUCKETS,
-  registers: [registry],
-});
-const botPushes = new Counter({
-  ...config(METRICS.botPushes),
-  registers: [registry],
-});
-const pushRetries = new Counter({
-  ...config(METRICS.pushRetries),
-  registers: [registry],
-});
-const notifications = new Counter({
-  ...config(METRICS.notifications),
-  registers: [registry],
-});
-const leader = new Gauge({
-  ...config(METRICS.leader),
-  registers: [registry],
-});
-const shardMembers = new Gauge({
-  ...config(METRICS.shardMembers),
-  registers: [registry],
-});
+const reconcileDuration = registry.register(new Histogram({ ...config(METRICS.reconcileDuration), buckets: RECONCILE_BUCKETS }));
+const reconcileTotal = registry.register(new Counter(config(METRICS.reconcileTotal)));
+const resourceInfo = registry.register(new Gauge(config(METRICS.resourceInfo)));
+const managedObjects = registry.register(new Gauge(config(METRICS.managedObjects)));
+const imageTags = registry.register(new Gauge(config(METRICS.imageTags)));
+const queueWait = registry.register(new Histogram({ ...config(METRICS.queueWait), buckets: QUEUE_WAIT_BUCKETS }));
+const scanDuration = registry.register(new Histogram({ ...config(METRICS.scanDuration), buckets: SCAN_BUCKETS }));
+const botPushes = registry.register(new Counter(config(METRICS.botPushes)));
+const pushRetries = registry.register(new Counter(config(METRICS.pushRetries)));
+const notifications = registry.register(new Counter(config(METRICS.notifications)));
+const leader = registry.register(new Gauge(config(METRICS.leader)));
+const shardMembers = registry.register(new Gauge(config(METRICS.shardMembers)));
 const shardOwners = new Set<{ kind: string; owned: () => number }>();
-new Gauge({
-  ...config(METRICS.shardOwnedKeys),
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const owner of shardOwners) this.inc({ kind: kindLabel(owner.kind) }, owner.owned());
-  },
-});
-const kubeRequests = new Counter({
-  ...config(METRICS.kubeRequests),
-  registers: [registry],
-});
-const gitOperations = new Counter({
-  ...config(METRICS.gitOperations),
-  registers: [registry],
-});
-const registryRequests = new Counter({
-  ...config(METRICS.registryRequests),
-  registers: [registry],
-});
-const webhookRequests = new Counter({
-  ...config(METRICS.webhookRequests),
-  registers: [registry],
-});
+const shardOwnedKeys: Gauge<'kind'> = registry.register(
+  new Gauge({
+    ...config(METRICS.shardOwnedKeys),
+    collect: () => {
+      shardOwnedKeys.reset();
+      for (const owner of shardOwners) shardOwnedKeys.inc({ kind: kindLabel(owner.kind) }, owner.owned());
+    },
+  }),
+);
+const kubeRequests = registry.register(new Counter(config(METRICS.kubeRequests)));
+const gitOperations = registry.register(new Counter(config(METRICS.gitOperations)));
+const registryRequests = registry.register(new Counter(config(METRICS.registryRequests)));
+const webhookRequests = registry.register(new Counter(config(METRICS.webhookRequests)));
 
 /** Queue lengths by kind, read at scrape time: several controllers of one kind (tests) add up. */
 const queues = new Set<{ kind: string; depth: () => number }>();
-new Gauge({
-  ...config(METRICS.queueDepth),
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const queue of queues) this.inc({ kind: kindLabel(queue.kind) }, queue.depth());
-  },
-});
+const queueDepth: Gauge<'kind'> = registry.register(
+  new Gauge({
+    ...config(METRICS.queueDepth),
+    collect: () => {
+      queueDepth.reset();
+      for (const queue of queues) queueDepth.inc({ kind: kindLabel(queue.kind) }, queue.depth());
+    },
+  }),
+);
 
 export function recordReconcile(kind: string, result: ReconcileResultLabel, reason: string | undefined, seconds: number): void {
   const k = kindLabel(kind);
@@ -226,7 +178,7 @@ export function recordScan(host: string, failureReason: string | undefined, seco
 /** An update run's outcome: pushed, unchanged, or the Reason it failed with; with the rejected pushes it retried. */
 export function recordBotPush(result: 'pushed' | 'unchanged' | { failure: string }, retries: number): void {
   botPushes.inc({ result: typeof result === 'string' ? result : reasonLabel(result.failure) });
-  if (retries > 0) pushRetries.inc(retries);
+  if (retries > 0) pushRetries.inc(undefined, retries);
 }
 
 export function recordKubeRequest(method: string, status: number | undefined): void {
