@@ -11,9 +11,8 @@ export interface LazyRegistry extends ArtifactRegistry {
 type Client = Pick<RegistryClient, 'getDigest' | 'getManifest' | 'getBlob' | 'listTags' | 'close'>;
 
 /**
- * Only deployments with `repoType: oci` need the registry client, and with it undici, about
- * 9 MiB resident once loaded (ADR 0014): the agent imports it on the first OCI call, never at
- * start (agent/idle-imports.test.ts checks).
+ * Only deployments with `repoType: oci` need the registry client: the agent imports it on the
+ * first OCI call, never at start (agent/idle-imports.test.ts checks).
  */
 export function lazyRegistry(
   options: RegistryClientOptions,

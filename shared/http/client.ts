@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { createSecureContext } from 'node:tls';
 
 /**
@@ -22,6 +23,8 @@ export interface HttpPoolOptions {
   maxSockets?: number | undefined;
   /** How long an idle connection stays open for the next request. */
   keepAliveMs?: number | undefined;
+  /** Resolves host names for new connections; default DNS (the registry pins a checked token realm's addresses). */
+  lookup?: LookupFunction | undefined;
 }
 
 export interface HttpRequestOptions {
@@ -87,6 +90,7 @@ export class HttpPool {
       maxSockets: options.maxSockets ?? 16,
       timeout: options.keepAliveMs ?? 30_000,
       scheduling: 'lifo' as const,
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     };
     this.http = new HttpAgent(pool);
     const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? options.ca : [...options.ca];

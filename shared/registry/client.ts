@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { LookupOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
 import { TidemarkError } from '../errors/index.ts';
+import { HttpPool } from '../http/client.ts';
 import { silentLogger, type Logger } from '../log/index.ts';
 import { retry, type BackoffPolicy, type RetryWait } from '../time/backoff.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
@@ -156,7 +156,7 @@ export class RegistryClient {
   private readonly concurrency: number;
   private readonly semaphore: KeyedSemaphore;
   private readonly auth: Authenticator;
-  private readonly agents: LruMap<string, Agent>;
+  private readonly pools: LruMap<string, HttpPool>;
   /** Page sizes a registry refused, remembered so later scans start with what works. */
   private readonly pageSizeLimit: LruMap<string, number>;
 
@@ -177,20 +177,20 @@ export class RegistryClient {
     this.concurrency = positiveInteger(options.concurrencyPerRegistry, 6, 'concurrencyPerRegistry');
     this.semaphore = new KeyedSemaphore(this.concurrency);
     this.auth = new Authenticator(this.clock, options.resolveHost, options.limits);
-    // A request already running on an evicted pool finishes: close() waits for it.
-    this.agents = new LruMap(options.limits?.tlsSetups ?? MAX_TLS_SETUPS, (agent) => void agent.close());
+    // A request already running on an evicted pool finishes on its connection, which then idles out.
+    this.pools = new LruMap(options.limits?.tlsSetups ?? MAX_TLS_SETUPS, (pool) => void pool.close());
     this.pageSizeLimit = new LruMap(options.limits?.registries ?? MAX_KNOWN_REGISTRIES);
   }
 
   /** Entries in the caches keyed by tenant input, for tests and metrics. */
   cacheSizes(): { tlsSetups: number; registries: number; tokens: number } {
-    return { tlsSetups: this.agents.size, registries: this.auth.knownRegistries, tokens: this.auth.cachedTokens };
+    return { tlsSetups: this.pools.size, registries: this.auth.knownRegistries, tokens: this.auth.cachedTokens };
   }
 
   async close(): Promise<void> {
-    const agents = this.agents.values();
-    this.agents.clear();
-    await Promise.all(agents.map((a) => a.close()));
+    const pools = this.pools.values();
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
   }
 
   /**
@@ -450,13 +450,13 @@ export class RegistryClient {
     const sameHost = url.host === new URL(call.target.origin).host;
     const release = await this.semaphore.acquire(url.host, call.signal);
     // A checked token realm is reached at the addresses checked, through a one-off pool.
-    const once = pinned === undefined ? undefined : pinnedAgent(pinned, sameHost ? call.tls : undefined);
+    const once = pinned === undefined ? undefined : pinnedPool(pinned, sameHost ? call.tls : undefined);
     try {
       const reply = await exchange({
         method,
         url,
         headers,
-        dispatcher: once ?? this.dispatcher(sameHost ? call.tls : undefined),
+        pool: once ?? this.pool(sameHost ? call.tls : undefined),
         timeoutMs: this.timeoutMs,
         maxBodyBytes: maxBodyBytes ?? this.maxBodyBytes,
         signal: call.signal,
@@ -469,22 +469,18 @@ export class RegistryClient {
       throw err;
     } finally {
       release();
-      void once?.destroy();
+      void once?.close();
     }
   }
 
-  private dispatcher(tls: RegistryTLS | undefined): Dispatcher {
+  private pool(tls: RegistryTLS | undefined): HttpPool {
     const key = tlsKey(tls);
-    let agent = this.agents.get(key);
-    if (!agent) {
-      const connect: { ca?: string; cert?: string; key?: string } = {};
-      if (tls?.ca !== undefined) connect.ca = tls.ca;
-      if (tls?.cert !== undefined) connect.cert = tls.cert;
-      if (tls?.key !== undefined) connect.key = tls.key;
-      agent = new Agent({ connections: this.concurrency, keepAliveTimeout: 30_000, connect });
-      this.agents.set(key, agent);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new HttpPool({ ca: tls?.ca, cert: tls?.cert, key: tls?.key, maxSockets: this.concurrency, keepAliveMs: 30_000 });
+      this.pools.set(key, pool);
     }
-    return agent;
+    return pool;
   }
 
   private call(ref: ImageReference, options: CallOptions): Call {
@@ -508,16 +504,14 @@ export class RegistryClient {
   }
 }
 
-/** An Agent whose every connection goes to one of `addresses`, whatever DNS says by then. */
-function pinnedAgent(addresses: readonly ResolvedAddress[], tls: RegistryTLS | undefined): Agent {
-  const connect: ConnectOptions = { lookup: pinnedLookup(addresses) };
-  if (tls?.ca !== undefined) connect.ca = tls.ca;
-  if (tls?.cert !== undefined) connect.cert = tls.cert;
-  if (tls?.key !== undefined) connect.key = tls.key;
-  return new Agent({ connections: 1, pipelining: 0, connect });
+/**
+ * A one-request pool whose every connection goes to one of `addresses`, whatever DNS says by then.
+ * Closed after its request; a connection not yet back in the pool by then idles out within a
+ * second (the keep-alive time is also the socket's timeout, so it cannot be shorter).
+ */
+function pinnedPool(addresses: readonly ResolvedAddress[], tls: RegistryTLS | undefined): HttpPool {
+  return new HttpPool({ ca: tls?.ca, cert: tls?.cert, key: tls?.key, maxSockets: 1, keepAliveMs: 1_000, lookup: pinnedLookup(addresses) });
 }
-
-type ConnectOptions = { ca?: string; cert?: string; key?: string; lookup: LookupFunction };
 
 export function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   return ((_host: string, options: LookupOptions, callback: (...args: unknown[]) => void) => {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { request, type Dispatcher } from 'undici';
+import { HttpTimeout, type HttpPool, type HttpResponse } from '../http/client.ts';
 import { isTidemarkError } from '../errors/index.ts';
 import { RegistryErrorCode, registryTerminal, registryTransient } from './errors.ts';
 import { timeoutSignal } from '../time/timer.ts';
@@ -18,7 +18,7 @@ export interface HttpExchange {
   method: 'GET' | 'HEAD';
   url: URL;
   headers: Record<string, string>;
-  dispatcher: Dispatcher;
+  pool: HttpPool;
   timeoutMs: number;
   maxBodyBytes: number;
   signal?: AbortSignal | undefined;
@@ -49,17 +49,12 @@ const TLS_CODES: ReadonlySet<string> = new Set([
   'EPROTO',
 ]);
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ETIMEDOUT']);
 
 function errorCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    if (typeof code === 'string') return code;
   }
   return undefined;
 }
@@ -70,7 +65,7 @@ function describe(ex: HttpExchange): string {
 
 export function mapTransportError(err: unknown, ex: HttpExchange, timedOut: boolean): Error {
   const code = errorCode(err);
-  if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
+  if (timedOut || err instanceof HttpTimeout || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return registryTransient(RegistryErrorCode.RegistryTimeout, `${describe(ex)} timed out after ${ex.timeoutMs} ms`, err);
   }
   if (code !== undefined && TLS_CODES.has(code)) {
@@ -95,15 +90,14 @@ export async function exchange(ex: HttpExchange): Promise<HttpReply> {
   const deadline = timeoutSignal(ex.timeoutMs);
   const signal = ex.signal ? AbortSignal.any([ex.signal, deadline]) : deadline;
   ex.meter.requests++;
-  let res: Dispatcher.ResponseData;
+  let res: HttpResponse;
   try {
-    res = await request(ex.url, {
+    res = await ex.pool.request(ex.url.href, {
       method: ex.method,
       headers: ex.headers,
-      dispatcher: ex.dispatcher,
       signal,
-      headersTimeout: ex.timeoutMs,
-      bodyTimeout: ex.timeoutMs,
+      headersTimeoutMs: ex.timeoutMs,
+      bodyTimeoutMs: ex.timeoutMs,
     });
   } catch (err) {
     if (ex.signal?.aborted) throw ex.signal.reason;
@@ -112,28 +106,28 @@ export async function exchange(ex: HttpExchange): Promise<HttpReply> {
 
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > ex.maxBodyBytes && ex.method !== 'HEAD') {
-    res.body.destroy();
+    // Ends the body unread, and with it the connection.
+    await res.body[Symbol.asyncIterator]().return?.();
     throw tooLarge(ex);
   }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of res.body) {
-      const buf = chunk as Buffer;
-      size += buf.length;
-      ex.meter.bytes += buf.length;
+      size += chunk.length;
+      ex.meter.bytes += chunk.length;
       if (size > ex.maxBodyBytes) {
-        res.body.destroy();
+        // Leaving the loop early ends the body stream and with it the connection.
         throw tooLarge(ex);
       }
-      chunks.push(buf);
+      chunks.push(chunk);
     }
   } catch (err) {
     if (isTidemarkError(err)) throw err;
     if (ex.signal?.aborted) throw ex.signal.reason;
     throw mapTransportError(err, ex, deadline.aborted);
   }
-  return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks, size) };
+  return { status: res.statusCode, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) };
 }
 
 function tooLarge(ex: HttpExchange) {
