@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { extractTar, type TarLimits } from '../../shared/archive/index.ts';
 import { TidemarkError, transient } from '../../shared/errors/index.ts';
+import { HttpBodyTooLarge, HttpPool } from '../../shared/http/client.ts';
 import { isObject } from '../../shared/kube/object.ts';
 import { compareVersions, parseRange, parseTagVersion, satisfies, type Version } from '../../shared/semver/index.ts';
 import { parseYaml } from './yaml.ts';
@@ -112,6 +113,9 @@ export async function fetchChart(
   return { version: chosen.version, dir: `${target}/${top}`, digest: `sha256:${got}` };
 }
 
+/** Chart repositories are public HTTPS or plain HTTP: one pool with the default roots, made on the first download. */
+let pool: HttpPool | undefined;
+
 async function download(
   url: URL,
   base: URL,
@@ -124,37 +128,31 @@ async function download(
   if (options.auth && url.origin === base.origin) {
     headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
   }
-  const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
-  // Only deployments with a chart from a Helm repository need undici: loaded on their first download (ADR 0014).
-  const { request } = await import('undici');
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]);
   let res;
   try {
-    res = await request(url, { method: 'GET', headers, signal: AbortSignal.any(signals) });
+    res = await (pool ??= new HttpPool()).request(url.href, { method: 'GET', headers, signal });
   } catch (err) {
     if (options.signal?.aborted) throw err;
     throw fetchError(`GET ${url.href}: ${(err as Error).message}`, err);
   }
   if (res.statusCode !== 200) {
-    await res.body.dump().catch(() => undefined);
+    await res.dump().catch(() => undefined);
     const why = res.statusCode === 401 || res.statusCode === 403 ? ' (check spec.helm.chart.secretRef)' : '';
     throw fetchError(`GET ${url.href}: HTTP ${res.statusCode}${why}`);
   }
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body.dump().catch(() => undefined);
+    await res.dump(0).catch(() => undefined);
     throw tooLarge(url, maxBytes);
   }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > maxBytes) {
-      res.body.destroy();
-      throw tooLarge(url, maxBytes);
-    }
-    chunks.push(chunk);
+  try {
+    return await res.bytes(maxBytes);
+  } catch (err) {
+    if (err instanceof HttpBodyTooLarge) throw tooLarge(url, maxBytes);
+    if (options.signal?.aborted) throw err;
+    throw fetchError(`GET ${url.href}: ${(err as Error).message}`, err);
   }
-  return Buffer.concat(chunks, length);
 }
 
 function tooLarge(url: URL, maxBytes: number): TidemarkError {
