@@ -35,21 +35,23 @@ export const GAP_NOTES: Record<string, string> = {
     'written in 30 ms vs 96 ms async, but it blocks the event loop), an engine kept warm between runs (~70 MiB, ' +
     'item 7b), or a native render for the default and seed templates.',
   '7':
-    'Where the memory goes (v8.getHeapSpaceStatistics and process.memoryUsage sampled inside the agent, a heap ' +
-    'snapshot at steady state): a bare Node 24 process is ~41 MiB; the code of the libraries and our modules ~45 MiB ' +
-    '(undici ~10–30 MiB of it, the first library loaded pays most; prom-client, yaml, pino and re2 a few MiB each), so ' +
-    'the idle agent is ~94 MiB. At the peak with 1,000 objects in 20 CDs: old space ~50 MiB of which ~30 MiB live (a heap ' +
-    'snapshot holds 34 MiB: 14 MiB strings, 8 MiB compiled code, the cached objects the rest), new space 8 MiB (the ' +
-    "chart's --max-semi-space-size=4; unbounded it grew to 128 MiB), ~13 MiB external and array buffers. Already " +
-    'done: the CEL library loads on the first health check expression (~15 MiB), the image strips TypeScript at build ' +
-    'time into the compile cache (~25 MiB), the semi-space bound (~50 MiB at the peak). What is left to reach 100 MiB: ' +
-    'undici replaced by node:http for the API and Git clients (the largest library), prom-client replaced by the ' +
-    'small text-format writer, and fewer whole objects kept (the watched ContinuousDeployments keep managedFields).',
+    'Where the memory goes (process.memoryUsage and the V8 heap spaces sampled every 20 ms inside the agent, heap ' +
+    'snapshots at idle and after the sync): the idle agent is ~88 MiB, a bare Node 24 ~41 MiB plus ~47 MiB of modules ' +
+    'and their state (a heap of ~22 MiB: 6.7 MiB strings, mostly module sources, and 4.5 MiB bytecode; the rest native). ' +
+    'At the peak with 1,000 objects in 20 CDs (115–131 MiB over four runs at a load average of ~25): heap 44–48 MiB ' +
+    "(new space 8 MiB, the chart's --max-semi-space-size=4; old space 28–32 MiB; code and trusted space 8 MiB), external " +
+    '~7 MiB, and ~30 MiB of native growth over idle (parser, TLS and HTTP buffers, JIT). Done: prom-client replaced by ' +
+    'shared/metrics/exposition.ts (idle image updater 93.6 → 87.3 MiB, agent 89.6 → 88.3 MiB), undici out of every ' +
+    'program (ADR 0014, 0015). Left: what the old space holds at the peak is not yet attributed (the watched copies, ' +
+    'the render cache and the statuses are the candidates; keep only the fields diff and health need), and something loads the built-in ' +
+    'undici of Node (fetch) during a sync (its source alone is 0.7 MiB in the snapshot).',
   '7b':
-    'The image updater starts at ~95 MiB (the same runtime as the agent); its peak comes with the commits: each ' +
-    "commit message is rendered by Go's text/template compiled to WebAssembly in a worker thread, a second V8 isolate " +
-    'with the Go runtime in it (tens of MiB while it lives; docs/adr/0002). Keeping one engine worker alive and small ' +
-    '(or rendering the default message without the engine) is the next step.',
+    'The image updater idles at ~87 MiB; its peak comes with the commits: each commit message starts Go ' +
+    'text/template compiled to WebAssembly in a worker thread (a second isolate, the 8 MB module, 19 MiB of Go memory; ' +
+    'docs/adr/0002). With node --liftoff-only (the image ENTRYPOINT) one message peaks ~33 MiB lower (133 → 100 MiB ' +
+    'over 10 messages in a bare process): V8 no longer tiers the Go functions up to TurboFan; the bench moved 190 → ' +
+    '176–178 MiB. The rest of the peak is not yet broken down (scans and Git work overlap the engine). Next: one engine ' +
+    'worker kept for a burst of messages (each start costs 0.3–2.7 s here), then a breakdown of the peak.',
   '9':
     'The agent is mostly waiting: in a CPU profile of 1,000 CDs it was idle 115 of 150 s, so the time is the round ' +
     'trips of 4 workers to an API server that shares 2 cores with etcd, the controller manager and the bench. Each ' +
