@@ -21,6 +21,7 @@ import { serveHealth } from '../shared/http/health.ts';
 import { readSecretData } from '../shared/kube/secrets.ts';
 import { readConfigMapData } from '../shared/kube/config-maps.ts';
 import { RenderCache } from './render-cache.ts';
+import { rememberCommitSubjects } from './commit-subjects.ts';
 import { watchImagePushes } from './image-pushes.ts';
 import { lazyRegistry } from './lazy-registry.ts';
 import type { RenderLimitOptions } from './render/index.ts';
@@ -150,8 +151,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     renderCache: new RenderCache(),
     source: createAgentSource({ cacheDir: sourcesDir, log, registry }),
     // OCI artifacts and charts have no commit message: their history entries name the revision alone.
-    commitSubject: async (config, sha) =>
+    commitSubject: rememberCommitSubjects(async (config, sha) =>
       config.repoType === 'git' ? (await readCachedCommit(sourcesDir, config.url, sha)).subject : undefined,
+    ),
     render: createRenderer({
       kustomizeCommand: options.kustomizeCommand,
       helmBinary: options.helmBinary,
