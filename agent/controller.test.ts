@@ -153,6 +153,29 @@ test('controller: a run reads its ContinuousDeployment afresh only while the wat
   await a.controller.stop();
 });
 
+test('controller: a run waiting for its status write leaves its worker to the next deployment', async () => {
+  // Two workers: one namespace may keep one of them, so without the hand-over the second waits.
+  const a = agent();
+  a.git.commit([configMap('a', { x: '1' })]);
+  const gate = Promise.withResolvers<void>();
+  const patchStatus = a.home.patchStatus.bind(a.home);
+  let first = true;
+  a.home.patchStatus = async (...args: Parameters<typeof patchStatus>) => {
+    if (first) {
+      first = false;
+      await gate.promise;
+    }
+    return patchStatus(...args);
+  };
+  a.home.seed(continuousDeployment({ pullInterval: '1m', targetNamespace: 'other-apps' }, 'other') as unknown as KubeObject);
+  await start(a);
+  assert.equal(a.runs(), 2, 'the second deployment ran while the first waited for its status write');
+  gate.resolve();
+  await settle(30);
+  assert.equal((await a.read())?.status?.sync?.status, 'Synced');
+  await a.controller.stop();
+});
+
 test('controller: a terminal failure waits for the interval; a transient one backs off, capped by the interval', async () => {
   const a = agent();
   a.git.commit([configMap('bad', {})]);

@@ -410,11 +410,16 @@ export class ContinuousDeploymentController {
     if (window.windows > 0) {
       status.syncWindow = { blocked: window.blocked, ...(window.until ? { until: window.until } : {}), message: window.message };
     } else delete status.syncWindow;
-    await this.writeStatus(cd, status);
-    state.inventory = status.resources;
-    this.wakeForMissed(cd, state, status.resources);
-    const revision = outcome.resolved?.revision;
-    for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message, revision ? { revision } : {});
+    // The work is done; what is left only waits for the API server (the status, then its Events in
+    // order), so the worker serves the next deployment meanwhile: with a worker held here, 1,000
+    // first syncs spent two of their seven round trips each holding one (bench item 9).
+    await park(async () => {
+      await this.writeStatus(cd, status);
+      state.inventory = status.resources;
+      this.wakeForMissed(cd, state, status.resources);
+      const revision = outcome.resolved?.revision;
+      for (const e of events) await this.deps.events.record(involvedObject(cd), e.type, e.reason, e.message, revision ? { revision } : {});
+    });
     log.info(
       {
         revision: outcome.resolved?.revision,
