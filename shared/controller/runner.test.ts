@@ -318,3 +318,58 @@ test('runner: dropManagedFields keeps watched copies without managedFields; by d
   assert.deepEqual(controllers[1]?.get('apps', 'a')?.metadata.managedFields, [{ manager: 'kubectl', operation: 'Apply' }]);
   for (const controller of controllers) await controller.stop();
 });
+
+/**
+ * A view change used to queue every owned key again on resume: each replica joining or leaving
+ * ran the whole fleet once more. Only what the change touched may run.
+ */
+test('runner: resume runs only the keys just gained and those skipped while unsettled, not those kept all along', async () => {
+  const kube = new FakeKubePort();
+  const clock = new FakeClock();
+  // What membership grants: nothing while the view is unsettled, `mine` once it has settled.
+  let settled = false;
+  let mine = new Set<string>();
+  const runs: string[] = [];
+  const controller = new Controller<KubeObject>({
+    name: 'test',
+    kube,
+    resource: CM,
+    namespace: 'apps',
+    clock,
+    log: silentLogger,
+    workers: 2,
+    owns: (key) => settled && mine.has(key),
+    reconcile: (obj) => {
+      runs.push(obj.metadata.name);
+      return Promise.resolve({ requeueAfterMs: 600_000 });
+    },
+  });
+  for (const name of ['kept', 'poked', 'moved', 'gained']) await kube.apply(CM, configMap(name));
+  controller.start();
+  await settle();
+  mine = new Set(['apps/kept', 'apps/poked', 'apps/moved']);
+  settled = true;
+  controller.resume();
+  await settle();
+  assert.deepEqual(runs.sort(), ['kept', 'moved', 'poked'], 'the first view runs every owned key');
+
+  // A new view: `moved` goes, `gained` comes; `poked` changes while the view is unsettled.
+  runs.length = 0;
+  settled = false;
+  mine = new Set(['apps/kept', 'apps/poked', 'apps/gained']);
+  await controller.drain((key) => mine.has(key));
+  await kube.apply(CM, configMap('poked', { changed: 'yes' }));
+  await settle();
+  assert.equal(runs.length, 0, 'nothing starts while the view is unsettled');
+  settled = true;
+  controller.resume();
+  await settle();
+  assert.deepEqual(runs.sort(), ['gained', 'poked']);
+
+  // `kept` kept its schedule through the change.
+  runs.length = 0;
+  await clock.advance(640_000);
+  assert.ok(runs.includes('kept'), `kept ran on its interval: ${runs.join(',')}`);
+  assert.ok(!runs.includes('moved'), 'a moved key’s timer was dropped by the drain');
+  await controller.stop();
+});

@@ -70,6 +70,12 @@ export class Controller<T extends KubeObject> {
   private unwatchDepth: (() => void) | undefined;
   /** Runs in progress, each with its own abort (a key moved to another replica) and its end. */
   private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /**
+   * Automatic sharding: the owned keys whose work is intact since the last `resume` — neither a
+   * run skipped while the view was unsettled nor pending work dropped by a drain. `resume` need
+   * not queue these: their next change or timer still runs them.
+   */
+  private readonly held = new Set<string>();
 
   constructor(options: ControllerOptions<T>) {
     this.options = options;
@@ -137,13 +143,28 @@ export class Controller<T extends KubeObject> {
   async drain(keeps: (key: string) => boolean): Promise<void> {
     const moving = [...this.inFlight].filter(([key]) => !keeps(key));
     for (const [, run] of moving) run.abort.abort(new Error('the key moved to another replica'));
-    for (const key of this.objects.keys()) if (!keeps(key)) this.queue.forget(key);
+    for (const key of this.objects.keys()) {
+      if (keeps(key)) continue;
+      this.queue.forget(key);
+      this.held.delete(key);
+    }
     await Promise.all(moving.map(([, run]) => run.done));
   }
 
-  /** Runs every key `owns` grants now: those just gained, and those skipped while ownership was unsettled. */
+  /**
+   * Runs the keys `owns` grants now that need it: those just gained, and those skipped while
+   * ownership was unsettled. A key kept all along still has its timer; queueing it would run every
+   * owned object once more on each view change (a replica joining would resync the whole fleet).
+   */
   resume(): void {
-    for (const key of this.objects.keys()) if (this.mayRun(key)) this.queue.add(key);
+    for (const key of this.objects.keys()) {
+      if (!this.mayRun(key)) {
+        this.held.delete(key);
+        continue;
+      }
+      if (!this.held.has(key)) this.queue.add(key);
+      this.held.add(key);
+    }
   }
 
   /** How many of the watched objects `owns` grants now. */
@@ -175,6 +196,7 @@ export class Controller<T extends KubeObject> {
   private remove(key: string): void {
     this.objects.delete(key);
     this.failures.delete(key);
+    this.held.delete(key);
     this.queue.forget(key);
     this.options.forget?.(key);
     const slash = key.indexOf('/');
@@ -184,7 +206,10 @@ export class Controller<T extends KubeObject> {
   private async run(key: string, park: Park): Promise<void> {
     const obj = this.objects.get(key);
     if (!obj) return;
-    if (!this.mayRun(key)) return;
+    if (!this.mayRun(key)) {
+      this.held.delete(key);
+      return;
+    }
     const own = new AbortController();
     const ended = Promise.withResolvers<void>();
     this.inFlight.set(key, { abort: own, done: ended.promise });
