@@ -11,7 +11,12 @@ const TIMINGS: LeaseTimings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, 
 const KEYS = Array.from({ length: 60 }, (_, i) => `ns-${i % 3}/app-${i}`);
 
 interface StoredLease {
-  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata: { name: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string };
+}
+
+interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 /** The Leases endpoint of an API server, in memory, with resourceVersion conflicts; a client can be cut off. */
@@ -21,12 +26,17 @@ class FakeLeases {
   readonly cut = new Set<string>();
   /** Clients whose requests never answer (a partition that drops packets). */
   readonly hung = new Set<string>();
+  /** Every delete that reached the store: who sent it, for which Lease, and what it answered. */
+  readonly deletes: Array<{ who: string; name: string; status: number }> = [];
+  /** Runs before a delete is handled: a member that renews between another's list and delete. */
+  beforeDelete: (name: string) => void = () => undefined;
 
   client(who: string) {
     return {
       request: <T>(req: KubeRequest): Promise<T> => {
         if (this.cut.has(who)) return Promise.reject(new Error('connect ECONNREFUSED'));
         if (this.hung.has(who)) return new Promise<T>(() => undefined);
+        if (req.method === 'DELETE') return Promise.resolve(this.deleteAs(who, req) as T);
         return Promise.resolve(this.handle(req) as T);
       },
     };
@@ -46,7 +56,15 @@ class FakeLeases {
     }
     if (!existing) throw new KubeApiError(404, 'NotFound', 'not found');
     if (req.method === 'GET') return existing;
-    if (req.method === 'DELETE') return this.items.delete(existing.metadata.name) && {};
+    if (req.method === 'DELETE') {
+      // The API server's DeleteOptions.preconditions: refused with a Conflict when either differs.
+      const pre = (req.body as DeleteOptions | undefined)?.preconditions;
+      if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) throw new KubeApiError(409, 'Conflict', 'uid precondition');
+      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
+        throw new KubeApiError(409, 'Conflict', 'resourceVersion precondition');
+      }
+      return this.items.delete(existing.metadata.name) && {};
+    }
     if (req.method === 'PUT' && body) {
       if (body.metadata.resourceVersion !== existing.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict');
       return this.store(body);
@@ -54,8 +72,30 @@ class FakeLeases {
     throw new Error(`unexpected ${req.method} ${req.path}`);
   }
 
+  private deleteAs(who: string, req: KubeRequest): unknown {
+    const name = decodeURIComponent(/\/leases\/([^/]+)$/.exec(req.path)?.[1] ?? '');
+    this.beforeDelete(name);
+    try {
+      const answer = this.handle(req);
+      this.deletes.push({ who, name, status: 200 });
+      return answer;
+    } catch (err) {
+      this.deletes.push({ who, name, status: err instanceof KubeApiError ? err.status : 0 });
+      throw err;
+    }
+  }
+
+  /** Writes a Lease as a replica would, outside any ShardMembership (one that crashed, or revives). */
+  put(holder: string, renewTime: string): void {
+    const name = `agents-member-${holder}`;
+    const spec = { holderIdentity: holder, leaseDurationSeconds: TIMINGS.leaseDurationMs / 1000, renewTime };
+    const existing = this.items.get(name);
+    this.store({ ...existing, metadata: { ...existing?.metadata, name, labels: { [SHARD_GROUP_LABEL]: 'agents' } }, spec });
+  }
+
   private store(lease: StoredLease): StoredLease {
-    const stored = structuredClone({ ...lease, metadata: { ...lease.metadata, resourceVersion: String(++this.version) } });
+    const uid = lease.metadata.uid ?? this.items.get(lease.metadata.name)?.metadata.uid ?? `uid-${this.version + 1}`;
+    const stored = structuredClone({ ...lease, metadata: { ...lease.metadata, uid, resourceVersion: String(++this.version) } });
     this.items.set(stored.metadata.name, stored);
     return structuredClone(stored);
   }
@@ -196,5 +236,52 @@ describe('shard membership', () => {
     );
     await a.membership.stop();
     assert.deepEqual(leases.names(), []);
+  });
+
+  it('the lowest-named live member sweeps a crashed member’s Lease long after it expired, and only then', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    // Crashed before this test began: its Lease stays, never renewed. Its name sorts first, but
+    // it is not live, so it is not the sweeper.
+    leases.put('0-crashed', new Date(clock.now()).toISOString());
+    const [a, b] = ['a', 'b'].map((id) => replica(id, leases, clock)) as [Replica, Replica];
+    await a.start();
+    await b.start();
+    const sweepAt = 10 * TIMINGS.leaseDurationMs;
+    await runFor(clock, sweepAt - 1_000, [a, b]);
+    assert.deepEqual(a.membership.view, ['a', 'b'], 'expired long since, not live');
+    assert.ok(leases.names().includes('agents-member-0-crashed'), 'kept until ten lease durations have passed');
+    await runFor(clock, 2_000, [a, b]);
+    assert.deepEqual(leases.names(), ['agents-member-a', 'agents-member-b']);
+    assert.deepEqual(leases.deletes, [{ who: 'a', name: 'agents-member-0-crashed', status: 200 }], 'a alone swept it, once');
+    await a.membership.stop();
+    await b.membership.stop();
+  });
+
+  it('a member that renews between the sweeper’s list and its delete keeps its Lease', async () => {
+    const clock = new FakeClock();
+    const leases = new FakeLeases();
+    leases.put('z', new Date(clock.now()).toISOString());
+    const a = replica('a', leases, clock);
+    await a.start();
+    // z revives just as a sweeps: its renewal lands first.
+    let revived = false;
+    leases.beforeDelete = (name) => {
+      if (name !== 'agents-member-z' || revived) return;
+      revived = true;
+      leases.put('z', new Date(clock.now()).toISOString());
+    };
+    await runFor(clock, 10 * TIMINGS.leaseDurationMs + 1_000, [a]);
+    assert.equal(revived, true, 'a tried to sweep z');
+    assert.deepEqual(leases.deletes, [{ who: 'a', name: 'agents-member-z', status: 409 }]);
+    assert.ok(leases.names().includes('agents-member-z'), 'the renewed Lease stays');
+    // z renews from here on: live again, and a shares the keys with it.
+    for (let i = 0; i < 10; i++) {
+      leases.put('z', new Date(clock.now()).toISOString());
+      await runFor(clock, 500, [a]);
+    }
+    assert.deepEqual(a.membership.view, ['a', 'z']);
+    assert.equal(leases.deletes.length, 1);
+    await a.membership.stop();
   });
 });

@@ -7,7 +7,16 @@ import type { Logger } from '../log/index.ts';
 import { recordShardMembers } from '../metrics/index.ts';
 import type { Clock } from '../time/clock.ts';
 import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from './lease-timings.ts';
-import { liveMembers, observeMembers, ownerOf, viewId, viewSettled, type MemberRecord, type SeenMember } from './shard-view.ts';
+import {
+  liveMembers,
+  membersToSweep,
+  observeMembers,
+  ownerOf,
+  viewId,
+  viewSettled,
+  type MemberRecord,
+  type SeenMember,
+} from './shard-view.ts';
 
 /** The label that puts a member Lease in its group; the group is one set of replicas sharing the work. */
 export const SHARD_GROUP_LABEL = 'tidemark.dev/shard-group';
@@ -51,6 +60,7 @@ interface Lease {
   metadata: {
     name: string;
     namespace: string;
+    uid?: string | undefined;
     resourceVersion?: string | undefined;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
@@ -73,6 +83,8 @@ export class ShardMembership {
   /** When the Lease was given up for lack of renewals; undefined while it is held. */
   private lostAt: number | undefined;
   private readonly stopping = new AbortController();
+  /** Member Leases we were refused to sweep (RBAC without delete): warned about once, not every period. */
+  private readonly sweepRefused = new Set<string>();
   private looping: Promise<void> | undefined;
   private resolveLost: (reason: string) => void = () => undefined;
   /** Resolves with why, once this replica could not renew its Lease in time: it must stop working. */
@@ -177,7 +189,8 @@ export class ShardMembership {
     this.seen = observeMembers(this.seen, list.items.flatMap(memberRecord), now);
     const members = liveMembers(this.seen, now, this.identity);
     recordShardMembers(this.options.group, members.length);
-    if (members.join('\n') !== this.members.join('\n')) {
+    const changed = members.join('\n') !== this.members.join('\n');
+    if (changed) {
       this.active = false;
       this.members = members;
       this.drained = undefined;
@@ -190,12 +203,47 @@ export class ShardMembership {
         },
         (err: unknown) => log.error({ err: toTidemarkError(err).message }, 'draining the moved keys failed'),
       );
-      return;
-    }
-    if (!this.active && this.drained === viewId(members) && viewSettled(members, this.identity, this.seen)) {
+    } else if (!this.active && this.drained === viewId(members) && viewSettled(members, this.identity, this.seen)) {
       this.active = true;
       log.info({ members, group: this.options.group }, 'shard view settled: running the keys it gives this replica');
       hooks.resume();
+    }
+    await this.sweep(list.items, members, now);
+  }
+
+  /**
+   * Deletes the Leases of members long gone (see membersToSweep), each only as it was listed: a
+   * replica that revives and renews in between changes the resourceVersion, and the delete is
+   * refused instead of taking its fresh Lease away.
+   */
+  private async sweep(leases: readonly Lease[], members: readonly string[], now: number): Promise<void> {
+    const stale = new Set(membersToSweep(this.seen, members, now, this.identity));
+    if (stale.size === 0) return;
+    for (const lease of leases) {
+      const identity = lease.spec?.holderIdentity;
+      if (identity === undefined || !stale.has(identity)) continue;
+      const { name, uid, resourceVersion } = lease.metadata;
+      try {
+        await this.request({
+          method: 'DELETE',
+          path: this.path(name),
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid, resourceVersion } },
+        });
+        this.seen.delete(identity);
+        this.options.log.info({ lease: `${this.options.namespace}/${name}`, member: identity }, 'swept the lease of a member long gone');
+      } catch (err) {
+        // Gone already, or renewed since the list (a Conflict): nothing to sweep.
+        if (isNotFound(err) || isConflict(err)) {
+          this.seen.delete(identity);
+          continue;
+        }
+        if (this.sweepRefused.has(name)) continue;
+        this.sweepRefused.add(name);
+        this.options.log.warn(
+          { lease: `${this.options.namespace}/${name}`, err: toTidemarkError(err).message },
+          'could not sweep a member lease',
+        );
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { liveMembers, observeMembers, ownerOf, viewId, viewSettled, type MemberRecord } from './shard-view.ts';
+import { liveMembers, membersToSweep, observeMembers, ownerOf, viewId, viewSettled, type MemberRecord } from './shard-view.ts';
 
 const KEYS = Array.from({ length: 2000 }, (_, i) => `ns-${i % 7}/app-${i}`);
 
@@ -83,5 +83,15 @@ describe('membership view', () => {
     const settled = observeMembers(seen, [record('a', 't'), record('b', 't', id), record('c', 't2', id)], 1);
     assert.equal(viewSettled(view, 'a', settled), true, 'our own record does not count');
     assert.equal(viewSettled(['a'], 'a', new Map()), true);
+  });
+
+  it('sweeps, from the lowest-named live member only, the members unchanged for ten lease durations', () => {
+    const seen = observeMembers(new Map(), [record('a', 't0'), record('old', 't0'), record('b', 't0')], 0);
+    const later = observeMembers(seen, [record('a', 't1'), record('old', 't0'), record('b', 't1')], 150_000);
+    const live = liveMembers(later, 150_000, 'a');
+    assert.deepEqual(live, ['a', 'b']);
+    assert.deepEqual(membersToSweep(later, live, 149_999, 'a'), [], 'not before ten 15 s durations');
+    assert.deepEqual(membersToSweep(later, live, 150_000, 'a'), ['old']);
+    assert.deepEqual(membersToSweep(later, live, 150_000, 'b'), [], 'b is not the lowest live member');
   });
 });

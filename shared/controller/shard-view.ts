@@ -50,6 +50,28 @@ export function liveMembers(seen: ReadonlyMap<string, SeenMember>, nowMs: number
   return [...live].sort();
 }
 
+/**
+ * How many of its own lease durations a member Lease must stand unchanged before it is swept. A
+ * replica that crashed (SIGKILL, a lost node) never deletes its Lease; far past one duration
+ * it is surely gone, and a revived one simply creates its Lease again.
+ */
+export const SWEEP_AFTER_LEASE_DURATIONS = 10;
+
+/**
+ * The members whose Lease this replica should delete now: none unless `self` is the lowest-named
+ * live member (one sweeper per group, without an election), and then those not renewed for
+ * SWEEP_AFTER_LEASE_DURATIONS of their lease durations by our own clock.
+ */
+export function membersToSweep(seen: ReadonlyMap<string, SeenMember>, live: readonly string[], nowMs: number, self: string): string[] {
+  if (live[0] !== self) return [];
+  const stale: string[] = [];
+  for (const [identity, { record, seenAtMs }] of seen) {
+    if (identity === self) continue;
+    if (nowMs - seenAtMs >= SWEEP_AFTER_LEASE_DURATIONS * record.leaseDurationSeconds * 1000) stale.push(identity);
+  }
+  return stale.sort();
+}
+
 /** A short name for a set of members: two replicas hold the same view exactly when the ids match. */
 export function viewId(members: readonly string[]): string {
   return createHash('sha256')
