@@ -46,16 +46,36 @@ export function chooseTag(tags: readonly string[], range: string, where: string)
 /** What a chart pull needs of the shared registry client (shared/registry), so tests can pass their own. */
 export type ChartRegistry = Pick<RegistryClient, 'listTags' | 'getManifest' | 'getBlob'>;
 
+export interface FetchOciChartOptions {
+  registry: ChartRegistry;
+  auth?: RepositoryAuth | undefined;
+  signal?: AbortSignal | undefined;
+  limits?: Partial<ChartRepositoryLimits>;
+  /** Whether the chart layer of this digest is already extracted: then it is not downloaded. */
+  extracted?: ((digest: string) => Promise<boolean>) | undefined;
+}
+
 export async function fetchOciChart(
   ref: ChartReference,
   target: string,
-  options: {
-    registry: ChartRegistry;
-    auth?: RepositoryAuth | undefined;
-    signal?: AbortSignal | undefined;
-    limits?: Partial<ChartRepositoryLimits>;
-  },
+  options: Omit<FetchOciChartOptions, 'extracted'>,
 ): Promise<{ version: string; dir: string; digest: string }> {
+  const got = await pullOciChart(ref, target, options);
+  // Without `extracted`, nothing counts as extracted already: pullOciChart always extracts.
+  if (got.dir === undefined) throw new TidemarkError('InternalError', `${ref.name} ${got.version} was not extracted`, { kind: 'terminal' });
+  return { version: got.version, dir: got.dir, digest: got.digest };
+}
+
+/**
+ * The newest chart in the range, extracted into `target` unless `extracted` says its layer digest
+ * already is (then `dir` is undefined): a poll of an unchanged chart costs the tag list and the
+ * manifest, which still prove these credentials may read it, and no layer download.
+ */
+export async function pullOciChart(
+  ref: ChartReference,
+  target: string,
+  options: FetchOciChartOptions,
+): Promise<{ version: string; dir: string | undefined; digest: string }> {
   const limits = { ...DEFAULT_CHART_REPOSITORY_LIMITS, ...options.limits };
   const { base, path } = ociRepository(ref);
   const where = `oci://${base.host}/${path}`;
@@ -84,6 +104,8 @@ export async function fetchOciChart(
       },
     );
   }
+  const version = tag.replace(/_/g, '+');
+  if (await options.extracted?.(layer.digest)) return { version, dir: undefined, digest: layer.digest };
   // getBlob checks the bytes against the digest, and leaves the credentials behind on a redirect to storage.
   const { data } = await fetching(() => options.registry.getBlob(image, layer.digest, { access, signal, maxBytes: layer.size }));
   const result = await extractTar(data, target, `${ref.name}-${tag}.tgz`, limits.tar);
@@ -95,7 +117,7 @@ export async function fetchOciChart(
       hint: 'push the chart with helm push',
     });
   }
-  return { version: tag.replace(/_/g, '+'), dir: `${target}/${top}`, digest: layer.digest };
+  return { version, dir: `${target}/${top}`, digest: layer.digest };
 }
 
 /** A registry that cannot be read now is retried (the brief of every source); a malformed spec is not. */
