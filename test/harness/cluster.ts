@@ -34,10 +34,11 @@ export interface NodeInfo {
 export type NodeAccess = { ok: true; node: NodeInfo } | { ok: false; reason: string };
 
 /**
- * Marks a test file as needing a node; the runner looks for this call in the files it runs and
- * starts a node for them (see test/run.ts), so files without Pods never pay for one.
+ * Marks a test file as needing a node; the runner looks for this call — or a `useAgentWorld`
+ * whose options begin with `node: true` — in the files it runs and starts a node for them (see
+ * test/run.ts), so files without Pods never pay for one.
  */
-export const NODE_OPT_IN = /testCluster\(\s*\{\s*node:\s*true\s*\}\s*\)/;
+export const NODE_OPT_IN = /testCluster\(\s*\{\s*node:\s*true\s*\}\s*\)|useAgentWorld\(\s*(['"`])[^'"`]*\1\s*,\s*\{\s*node:\s*true\b/;
 
 let shared: Promise<ClusterAccess> | undefined;
 let sharedNode: Promise<NodeAccess> | undefined;

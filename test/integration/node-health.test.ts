@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
+import { describe, it } from 'node:test';
 import { Annotations } from '../../shared/api/constants.ts';
 import type { HealthStatus } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import { testCluster } from '../harness/cluster.ts';
-import type { NodeAccess } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { pushAppImage } from '../harness/node-images.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, getCd, installCrds, testClient, testLogger } from '../harness/tidemark.ts';
+import { applyCd, getCd } from '../harness/tidemark.ts';
 
 /**
  * Health judged from a real kubelet: Pods really start, crash and fail to pull, and the
@@ -62,45 +52,11 @@ ${command}`;
 }
 
 describe('health on a real node', () => {
-  let cluster: ClusterAccess;
-  let node: NodeAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let cacheDir: string;
-
-  before(async () => {
-    const withNode = await testCluster({ node: true });
-    cluster = withNode;
-    node = withNode.node;
-    if (!node.ok) return;
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('node-health');
-    await cluster.waitForDefaultServiceAccount(ns);
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-node-health-'));
-    agent = await startAgent({
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      allowLocalGit: true,
-      workers: 4,
-    });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    if (ns) await cluster.deleteNamespace(ns);
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
+  const world = useAgentWorld('node-health', { node: true, workers: 4 });
 
   /** Pushes the manifests to their own repo and branch and points a ContinuousDeployment at it. */
   async function deploy(name: string, manifest: string, pullInterval = '3s'): Promise<void> {
+    const { kube, git, ns } = world();
     await git.repos.createRepo(name, { 'app/deployment.yaml': manifest }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name, namespace: ns },
@@ -119,6 +75,7 @@ describe('health on a real node', () => {
     timeoutMs: number,
     revisionSuffix?: string,
   ): Promise<{ seen: string[]; message: string }> {
+    const { kube, ns } = world();
     const seen: string[] = [];
     let message = '';
     try {
@@ -141,6 +98,7 @@ describe('health on a real node', () => {
   }
 
   async function podOf(app: string): Promise<PodStatusView | undefined> {
+    const { kube, ns } = world();
     const list = await kube.rest.request<{ items: PodStatusView[] }>({
       method: 'GET',
       path: `/api/v1/namespaces/${ns}/pods`,
@@ -168,6 +126,7 @@ describe('health on a real node', () => {
   const waiting = (pod: PodStatusView): string | undefined => pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
 
   it('a rollout goes Progressing → Healthy once its Pod runs on the node', async (t) => {
+    const { node, kube, git, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     const { registryUrl, registryHost } = node.node;
     await pushAppImage(registryUrl, `health/${ns}`, ['v1']);
@@ -204,6 +163,7 @@ describe('health on a real node', () => {
   });
 
   it('with pullInterval 1h, health follows the rollout by itself: the managed Deployment changing wakes its owner', async (t) => {
+    const { node, kube, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     // No timer run and no sync request inside the test: only the Deployment's own status
     // changes (watched by the object cache) can move status.health from Progressing to Healthy.
@@ -218,6 +178,7 @@ describe('health on a real node', () => {
   });
 
   it('a crash-looping container makes the deployment Degraded', async (t) => {
+    const { node } = world();
     if (!node.ok) return t.skip(node.reason);
     await deploy(
       'crasher',
@@ -234,6 +195,7 @@ describe('health on a real node', () => {
   });
 
   it('a tag that does not exist gives ImagePullBackOff, then Degraded', async (t) => {
+    const { node, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     await deploy(
       'no-such-tag',
