@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
+import { describe, it } from 'node:test';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { testCluster } from '../harness/cluster.ts';
-import type { NodeAccess } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
-import { applyCd, cdPath, condition, getCd, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
+import { applyCd, cdPath, condition, getCd, getObject, waitForCd } from '../harness/tidemark.ts';
 import { waitFor } from '../harness/process.ts';
 
 /*
@@ -37,48 +29,32 @@ async function filesOf(app: string, image: string): Promise<Record<string, strin
   return out;
 }
 
+/** A hook Job of the node's image that runs `command` once; `meta` is its metadata block, indented. */
+const hookJob = (image: string, meta: string, command: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+${meta}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: main
+          image: ${image}
+          command: ["sh", "-c", "${command}"]
+`;
+
 const created = (obj: KubeObject | undefined): number => Date.parse(obj?.metadata.creationTimestamp ?? 'invalid');
 const completed = (job: KubeObject | undefined): number =>
   Date.parse((job?.status as { completionTime?: string } | undefined)?.completionTime ?? 'invalid');
 
 describe('Argo CD sync waves and hooks on a real node', () => {
-  let cluster: ClusterAccess;
-  let node: NodeAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let cacheDir: string;
-
-  before(async () => {
-    const withNode = await testCluster({ node: true });
-    cluster = withNode;
-    node = withNode.node;
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('argo-hooks');
-    await cluster.waitForDefaultServiceAccount(ns);
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-argo-hooks-'));
-    agent = await startAgent({
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      allowLocalGit: true,
-      workers: 3,
-    });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    if (ns) await cluster.deleteNamespace(ns);
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
+  const world = useAgentWorld('argo-hooks', { node: true, workers: 3 });
 
   async function deploy(name: string, files: Record<string, string>, path: string): Promise<void> {
+    const { kube, git, ns } = world();
     await git.repos.createRepo(name, files, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name, namespace: ns },
@@ -90,10 +66,11 @@ describe('Argo CD sync waves and hooks on a real node', () => {
     const ready = condition(cd, 'Ready');
     return ready?.status === 'True' || (ready?.status === 'False' && ready.reason !== 'Progressing');
   };
-  const job = (name: string) => getObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs/${name}`);
-  const replicaSet = (name: string) => getObject(kube, `/apis/apps/v1/namespaces/${ns}/replicasets/${name}`);
+  const job = (name: string) => getObject(world().kube, `/apis/batch/v1/namespaces/${world().ns}/jobs/${name}`);
+  const replicaSet = (name: string) => getObject(world().kube, `/apis/apps/v1/namespaces/${world().ns}/replicasets/${name}`);
 
   it('sync-waves: the PreSync Job (generateName) first, each wave healthy before the next, Sync hook Jobs in their waves', async (t) => {
+    const { node, kube, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     await deploy('waves', await filesOf('sync-waves', node.node.appImage), './sync-waves');
     const cd = await waitForCd(kube, ns, 'waves', settled, 'waves synced', 300_000);
@@ -128,6 +105,7 @@ describe('Argo CD sync waves and hooks on a real node', () => {
   });
 
   it('pre-post-sync: the PreSync and PostSync Jobs run around the kustomize app and HookSucceeded deletes them', async (t) => {
+    const { node, kube, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     const files = {
       ...(await filesOf('kustomize-guestbook', node.node.appImage)),
@@ -151,6 +129,7 @@ describe('Argo CD sync waves and hooks on a real node', () => {
   });
 
   it('a later wave that fails validation: dry-run before any hook, the PreSync hook never runs, the condition names it', async () => {
+    const { kube, ns } = world();
     // No node needed: a hook that wrongly ran would leave its Job (and a Pod waiting for a node).
     await deploy(
       'invalid',
@@ -193,27 +172,16 @@ data:
   });
 
   it('PostDelete: deleting the deployment deletes its objects, then runs the hook; a failing hook keeps it until orphaned', async (t) => {
+    const { node, kube, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     const image = node.node.appImage;
     // HookFailed: a Job that succeeded stays as evidence (without a policy it is deleted once it ran).
-    const postDelete = (name: string, command: string) => `apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ${name}
-  annotations:
-    argocd.argoproj.io/hook: PostDelete
-    argocd.argoproj.io/hook-delete-policy: HookFailed
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers:
-        - name: main
-          image: ${image}
-          command: ["sh", "-c", "${command}"]
-`;
+    const postDelete = (name: string, command: string) =>
+      hookJob(
+        image,
+        `  name: ${name}\n  annotations:\n    argocd.argoproj.io/hook: PostDelete\n    argocd.argoproj.io/hook-delete-policy: HookFailed`,
+        command,
+      );
     const config = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
     await deploy('farewell', { 'app/job.yaml': postDelete('farewell', 'sleep 1'), 'app/config.yaml': config('farewell-config') }, './app');
     await deploy('goodbye', { 'app/job.yaml': postDelete('goodbye', 'exit 3'), 'app/config.yaml': config('goodbye-config') }, './app');
@@ -253,28 +221,14 @@ spec:
   });
 
   it('a failing PreSync hook stops the sync (nothing applied) and runs the SyncFail hook', async (t) => {
+    const { node, kube, ns } = world();
     if (!node.ok) return t.skip(node.reason);
     const image = node.node.appImage;
-    const hookJob = (meta: string, command: string) => `apiVersion: batch/v1
-kind: Job
-metadata:
-${meta}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers:
-        - name: main
-          image: ${image}
-          command: ["sh", "-c", "${command}"]
-`;
     await deploy(
       'failing',
       {
-        'app/check.yaml': hookJob('  name: check\n  annotations:\n    argocd.argoproj.io/hook: PreSync', 'echo no database; exit 1'),
-        'app/on-fail.yaml': hookJob('  generateName: on-fail-\n  annotations:\n    argocd.argoproj.io/hook: SyncFail', 'sleep 1'),
+        'app/check.yaml': hookJob(image, '  name: check\n  annotations:\n    argocd.argoproj.io/hook: PreSync', 'echo no database; exit 1'),
+        'app/on-fail.yaml': hookJob(image, '  generateName: on-fail-\n  annotations:\n    argocd.argoproj.io/hook: SyncFail', 'sleep 1'),
         'app/config.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  a: "1"\n',
       },
       './app',
