@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Controller, type ReconcileResult } from './runner.ts';
+import { Controller, type ControllerOptions, type ReconcileResult } from './runner.ts';
 import { FakeKubePort } from '../kube/fake-port.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { FakeClock, settle } from '../time/fake-clock.ts';
@@ -12,7 +12,10 @@ import { parseTextFormat, type MetricFamily, type Sample } from '../metrics/text
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
-function setup(reconcile: (obj: KubeObject) => ReconcileResult | Promise<ReconcileResult>) {
+function setup(
+  reconcile: (obj: KubeObject) => ReconcileResult | Promise<ReconcileResult>,
+  more: Pick<ControllerOptions<KubeObject>, 'owns'> = {},
+) {
   const kube = new FakeKubePort();
   const clock = new FakeClock();
   const runs: Array<{ at: number; name: string }> = [];
@@ -30,6 +33,7 @@ function setup(reconcile: (obj: KubeObject) => ReconcileResult | Promise<Reconci
       return reconcile(obj);
     },
     forget: (key) => forgotten.push(key),
+    ...more,
   });
   return { kube, clock, runs, forgotten, controller, start: clock.now() };
 }
@@ -324,26 +328,18 @@ test('runner: dropManagedFields keeps watched copies without managedFields; by d
  * ran the whole fleet once more. Only what the change touched may run.
  */
 test('runner: resume runs only the keys just gained and those skipped while unsettled, not those kept all along', async () => {
-  const kube = new FakeKubePort();
-  const clock = new FakeClock();
   // What membership grants: nothing while the view is unsettled, `mine` once it has settled.
   let settled = false;
   let mine = new Set<string>();
-  const runs: string[] = [];
-  const controller = new Controller<KubeObject>({
-    name: 'test',
+  const {
     kube,
-    resource: CM,
-    namespace: 'apps',
     clock,
-    log: silentLogger,
-    workers: 2,
+    controller,
+    runs: all,
+  } = setup(() => ({ requeueAfterMs: 600_000 }), {
     owns: (key) => settled && mine.has(key),
-    reconcile: (obj) => {
-      runs.push(obj.metadata.name);
-      return Promise.resolve({ requeueAfterMs: 600_000 });
-    },
   });
+  const runs = () => all.splice(0).map((r) => r.name);
   for (const name of ['kept', 'poked', 'moved', 'gained']) await kube.apply(CM, configMap(name));
   controller.start();
   await settle();
@@ -351,25 +347,24 @@ test('runner: resume runs only the keys just gained and those skipped while unse
   settled = true;
   controller.resume();
   await settle();
-  assert.deepEqual(runs.sort(), ['kept', 'moved', 'poked'], 'the first view runs every owned key');
+  assert.deepEqual(runs().sort(), ['kept', 'moved', 'poked'], 'the first view runs every owned key');
 
   // A new view: `moved` goes, `gained` comes; `poked` changes while the view is unsettled.
-  runs.length = 0;
   settled = false;
   mine = new Set(['apps/kept', 'apps/poked', 'apps/gained']);
   await controller.drain((key) => mine.has(key));
   await kube.apply(CM, configMap('poked', { changed: 'yes' }));
   await settle();
-  assert.equal(runs.length, 0, 'nothing starts while the view is unsettled');
+  assert.deepEqual(runs(), [], 'nothing starts while the view is unsettled');
   settled = true;
   controller.resume();
   await settle();
-  assert.deepEqual(runs.sort(), ['gained', 'poked']);
+  assert.deepEqual(runs().sort(), ['gained', 'poked']);
 
   // `kept` kept its schedule through the change.
-  runs.length = 0;
   await clock.advance(640_000);
-  assert.ok(runs.includes('kept'), `kept ran on its interval: ${runs.join(',')}`);
-  assert.ok(!runs.includes('moved'), 'a moved key’s timer was dropped by the drain');
+  const later = runs();
+  assert.ok(later.includes('kept'), `kept ran on its interval: ${later.join(',')}`);
+  assert.ok(!later.includes('moved'), 'a moved key’s timer was dropped by the drain');
   await controller.stop();
 });
