@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { describe, it } from 'node:test';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getObject, installCrds, testClient, testLogger, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, condition, getObject, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { planDeployment, startAgent } from '../../agent/index.ts';
+import { planDeployment } from '../../agent/index.ts';
 import { main } from '../../cli/main.ts';
-import type { RunningAgent } from '../../agent/index.ts';
 
 /*
  * spec.postBuild and spec.decryption on the real API server and Git server: variables from a
@@ -39,33 +31,10 @@ data:
 `;
 
 describe('agent: postBuild substitution and SOPS decryption', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let apps: string;
-  let cacheDir: string;
-
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('postbuild');
-    apps = await cluster.createNamespace('postbuild-apps');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-postbuild-cache-'));
-    agent = await startAgent({ allowLocalGit: true, kubeconfigPath: cluster.kubeconfigPath, namespace: ns, cacheDir, log: testLogger() });
-  });
-
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-  });
+  const world = useAgentWorld('postbuild');
 
   const put = async (kind: 'ConfigMap' | 'Secret', name: string, data: Record<string, string>) => {
+    const { kube, ns } = world();
     const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
     const body = { apiVersion: 'v1', kind, metadata: { name, namespace: ns }, ...(kind === 'Secret' ? { stringData: data } : { data }) };
     const path = `/api/v1/namespaces/${ns}/${plural}`;
@@ -76,11 +45,13 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   };
   const ready = (cd: ContinuousDeployment) => condition(cd, 'Ready')?.status === 'True' && cd.status?.sync?.status === 'Synced';
   const failedWith = (reason: string) => (cd: ContinuousDeployment) => condition(cd, 'Ready')?.reason === reason;
-  const eventsText = async () => JSON.stringify(await kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` }));
+  const eventsText = async () =>
+    JSON.stringify(await world().kube.rest.request({ method: 'GET', path: `/api/v1/namespaces/${world().ns}/events` }));
   const cdText = async (name: string) =>
-    JSON.stringify(await getObject(kube, `/apis/tidemark.dev/v1alpha1/namespaces/${ns}/continuousdeployments/${name}`));
+    JSON.stringify(await getObject(world().kube, `/apis/tidemark.dev/v1alpha1/namespaces/${world().ns}/continuousdeployments/${name}`));
 
   it('substitutes from a ConfigMap, a Secret and the spec; a ConfigMap change re-syncs through the watch', async () => {
+    const { kube, git, ns, apps, cacheDir } = world();
     await put('ConfigMap', 'vars', { env: 'dev', greeting: 'hello' });
     await put('Secret', 'secret-vars', { token: SECRET_TOKEN });
     await git.repos.createRepo('subst', { 'deploy/app.yaml': templated }, { branch: 'main' });
@@ -133,6 +104,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('a missing variable stops the run with its name: nothing applied', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo('strict', { 'deploy/app.yaml': templated.replace('app-${env}', 'strict-app') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'strict', namespace: ns },
@@ -150,6 +122,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('applies a Secret the real sops tool encrypted for age, decrypted in memory', async () => {
+    const { kube, git, ns, apps } = world();
     await put('Secret', 'sops-age', { 'flux.agekey': fixture('flux-age.txt') });
     await git.repos.createRepo('sops', { 'deploy/secret.yaml': fixture('flux-age.yaml') }, { branch: 'main' });
     await applyCd(kube, {
@@ -169,6 +142,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('a wrong key and a tampered value fail closed with a clear reason, nothing applied', async () => {
+    const { kube, git, ns, apps } = world();
     await put('Secret', 'sops-pgp-only', { 'other.asc': fixture('sops-functional-tests-key.asc') });
     const tampered = fixture('flux-pgp.yaml').replace('name: pgp', 'name: pgp-tampered');
     await git.repos.createRepo('wrongkey', { 'deploy/secret.yaml': fixture('flux-age.yaml') }, { branch: 'main' });
@@ -206,6 +180,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it("sources are read as the deployment's ServiceAccount: one without rights is Forbidden, one with a Role reads them", async () => {
+    const { kube, git, ns, apps } = world();
     const apply = (path: string, body: unknown) =>
       kube.rest.request({
         method: 'PATCH',
@@ -277,6 +252,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('tidemark diff shows the substituted object with Secret-sourced values masked', async () => {
+    const { cluster, kube, git, ns, apps } = world();
     await git.repos.createRepo('diffme', { 'deploy/app.yaml': templated.replace('app-${env}', 'diffme-${env}') }, { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'diffme', namespace: ns },
@@ -310,6 +286,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('a kustomization that renames and re-namespaces an encrypted Secret: verified at the source, applied decrypted', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo(
       'sops-kustomize',
       {
@@ -336,6 +313,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('secretGenerator envs and files sops encrypted (Flux test data): decrypted in memory after the build, applied', async () => {
+    const { kube, git, ns, apps } = world();
     await git.repos.createRepo(
       'sops-generator',
       {
