@@ -6,31 +6,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { planDeployment, startAgent } from '../../agent/index.ts';
-import type { RunningAgent } from '../../agent/index.ts';
+import { planDeployment } from '../../agent/index.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import { testCluster } from '../harness/cluster.ts';
-import type { ClusterAccess } from '../harness/control-plane.ts';
-import { startGitServers } from '../harness/git.ts';
-import type { GitServers } from '../harness/git.ts';
+import { useAgentWorld } from '../harness/agent-world.ts';
 import { kubectlTools } from '../harness/tools.ts';
 import { waitFor } from '../harness/process.ts';
 import { startRegistry, type TestRegistry } from '../harness/registry.ts';
-import {
-  applyCd,
-  condition,
-  getCd,
-  getObject,
-  installCrds,
-  requestSync,
-  testClient,
-  testLogger,
-  waitForCd,
-  waitForEvent,
-} from '../harness/tidemark.ts';
+import { applyCd, condition, getCd, getObject, requestSync, waitForCd, waitForEvent } from '../harness/tidemark.ts';
 
 /*
  * Issue 18, Helm charts as sources: a real chart (with a dependency built by `helm package` and
@@ -46,48 +30,82 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 const cmName = (release: string, name: string) => `${release}-${name}`;
 
 describe('Helm charts from Git', () => {
-  let cluster: ClusterAccess;
-  let kube: KubeClient;
-  let git: GitServers;
-  let agent: RunningAgent;
-  let ns: string;
-  let cacheDir: string;
-  let helm: string;
-  let work: string;
   const group = `helm${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.tidemark.test`;
   const crdName = `widgets.${group}`;
+  let helm: string;
+  let work: string;
+  const world = useAgentWorld('helm', {
+    workers: 2,
+    setup: async () => {
+      helm = (await kubectlTools()).helm;
+      work = await mkdtemp(join(tmpdir(), 'tidemark-helm-chart-'));
+      await mkdir(join(work, 'home'));
+    },
+    agent: () => Promise.resolve({ helmBinary: helm }),
+    cleanup: async ({ cluster, kube, ns }) => {
+      await cluster.deleteNamespace(ns);
+      await kube.rest
+        .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crdName}` })
+        .catch(() => undefined);
+      if (work) await rm(work, { recursive: true, force: true });
+    },
+  });
 
-  before(async () => {
-    cluster = await testCluster();
-    await installCrds(cluster);
-    kube = testClient(cluster);
-    helm = (await kubectlTools()).helm;
-    git = await startGitServers({ http: false, ssh: false });
-    ns = await cluster.createNamespace('helm');
-    cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-helm-it-'));
-    work = await mkdtemp(join(tmpdir(), 'tidemark-helm-chart-'));
-    agent = await startAgent({
-      kubeconfigPath: cluster.kubeconfigPath,
-      namespace: ns,
-      cacheDir,
-      log: testLogger(),
-      allowLocalGit: true,
-      workers: 2,
-      helmBinary: helm,
+  /** HOME and helm's own directories in the scratch dir: helm keeps no state between tests or runs. */
+  const helmEnv = () => {
+    const home = join(work, 'home');
+    return { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+  };
+
+  /** A Secret of `stringData` in the deployments' namespace (repository and registry credentials). */
+  const createSecret = (name: string, stringData: Record<string, string>) =>
+    world().kube.rest.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${world().ns}/secrets`,
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData },
     });
-  });
 
-  after(async () => {
-    await agent?.stop();
-    await git?.stop();
-    if (ns) await cluster.deleteNamespace(ns);
-    await kube?.rest
-      .request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crdName}` })
-      .catch(() => undefined);
-    await kube?.close();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  /**
+   * `helm package` of a chart `<name>` at `version` — one ConfigMap of its color (values.yaml: grey)
+   * and version, plus `extraTemplates` — into `repoDir`, then `helm repo index`; the archive's sha256.
+   */
+  async function publishChart(
+    repoDir: string,
+    name: string,
+    version: string,
+    extraTemplates: Record<string, string> = {},
+  ): Promise<string> {
+    const src = join(work, `${name}-${version}`, name);
+    await mkdir(join(src, 'templates'), { recursive: true });
+    await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: ${version}\n`);
+    await writeFile(join(src, 'values.yaml'), 'color: grey\n');
+    await writeFile(
+      join(src, 'templates', 'cm.yaml'),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-${name}\n` +
+        `data:\n  color: {{ .Values.color | quote }}\n  chart: ${version}\n`,
+    );
+    for (const [file, text] of Object.entries(extraTemplates)) await writeFile(join(src, 'templates', file), text);
+    await run(helm, ['package', src, '--destination', repoDir], { env: helmEnv() });
+    await run(helm, ['repo', 'index', repoDir], { env: helmEnv() });
+    return sha256(await readFile(join(repoDir, `${name}-${version}.tgz`)));
+  }
+
+  /** `repoDir` served over HTTP under `/<prefix>/` to `reader:s3cret` only; 503 while `serving()` says no. */
+  async function serveRepository(repoDir: string, prefix: string, serving: () => boolean = () => true) {
+    const expected = `Basic ${Buffer.from('reader:s3cret').toString('base64')}`;
+    const server = createServer((req, res) => {
+      if (!serving()) return void res.writeHead(503).end();
+      if (req.headers.authorization !== expected) return void res.writeHead(401).end();
+      readFile(join(repoDir, (req.url ?? '').replace(new RegExp(`^/${prefix}/`), '')))
+        .then((body) => res.writeHead(200, { 'content-length': body.length }).end(body))
+        .catch(() => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/${prefix}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
 
   /** `helm package` of a small chart: the .tgz a dependency is vendored as. */
   async function packagedDependency(): Promise<Buffer> {
@@ -98,10 +116,7 @@ describe('Helm charts from Git', () => {
       join(src, 'templates', 'cm.yaml'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-sub\ndata:\n  from: dependency\n',
     );
-    const home = join(work, 'home');
-    await mkdir(home, { recursive: true });
-    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
-    await run(helm, ['package', src, '--destination', work], { env, cwd: work });
+    await run(helm, ['package', src, '--destination', work], { env: helmEnv(), cwd: work });
     return readFile(join(work, 'sub-0.1.0.tgz'));
   }
 
@@ -166,12 +181,13 @@ describe('Helm charts from Git', () => {
     'values/prod.yaml': 'greeting: prod\n',
   });
 
-  const configMap = (name: string) => getObject(kube, `/api/v1/namespaces/${ns}/configmaps/${name}`);
+  const configMap = (name: string) => getObject(world().kube, `/api/v1/namespaces/${world().ns}/configmaps/${name}`);
   /** The commit's revision; with a chart from a repository, `+<chart>-<version>@sha256:<digest>` follows. */
   const attempted = (sha: string) => (cd: ContinuousDeployment) =>
     cd.status?.lastAttemptedRevision === `main@sha1:${sha}` || (cd.status?.lastAttemptedRevision ?? '').startsWith(`main@sha1:${sha}+`);
 
   it('renders, applies, runs the mapped hook once, skips and reports the test hook, prunes, and refuses a broken chart', async () => {
+    const { kube, git, ns, cacheDir } = world();
     const first = await git.repos.createRepo('shop', chartFiles(await packagedDependency()), { branch: 'main' });
     await applyCd(kube, {
       metadata: { name: 'shop', namespace: ns },
@@ -272,42 +288,16 @@ describe('Helm charts from Git', () => {
   });
 
   it('takes a chart from a real Helm repository (helm package, helm repo index, auth from a Secret), values from Git', async () => {
+    const { kube, git, ns } = world();
     const repoDir = join(work, 'helm-repo');
     await mkdir(repoDir, { recursive: true });
-    const home = join(work, 'home');
-    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
-    const publish = async (version: string) => {
-      const src = join(work, `catalog-${version}`, 'catalog');
-      await mkdir(join(src, 'templates'), { recursive: true });
-      await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: catalog\nversion: ${version}\n`);
-      await writeFile(join(src, 'values.yaml'), 'color: grey\n');
-      await writeFile(
-        join(src, 'templates', 'cm.yaml'),
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-catalog\n' +
-          `data:\n  color: {{ .Values.color | quote }}\n  chart: ${version}\n`,
-      );
-      await run(helm, ['package', src, '--destination', repoDir], { env });
-      await run(helm, ['repo', 'index', repoDir], { env });
-    };
-    await publish('1.0.0');
-    await publish('2.0.0');
-    const expected = `Basic ${Buffer.from('reader:s3cret').toString('base64')}`;
+    await publishChart(repoDir, 'catalog', '1.0.0');
+    await publishChart(repoDir, 'catalog', '2.0.0');
     let serving = true;
-    const server = createServer((req, res) => {
-      if (!serving) return void res.writeHead(503).end();
-      if (req.headers.authorization !== expected) return void res.writeHead(401).end();
-      readFile(join(repoDir, (req.url ?? '').replace(/^\/stable\//, '')))
-        .then((body) => res.writeHead(200, { 'content-length': body.length }).end(body))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await serveRepository(repoDir, 'stable', () => serving);
     try {
-      const repository = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stable`;
-      await kube.rest.request({
-        method: 'POST',
-        path: `/api/v1/namespaces/${ns}/secrets`,
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'charts' }, stringData: { username: 'reader', password: 's3cret' } },
-      });
+      const repository = server.url;
+      await createSecret('charts', { username: 'reader', password: 's3cret' });
       const sha = await git.repos.createRepo('catalog-values', { 'env/prod.yaml': 'color: blue\n' }, { branch: 'main' });
       await applyCd(kube, {
         metadata: { name: 'catalog', namespace: ns },
@@ -326,7 +316,7 @@ describe('Helm charts from Git', () => {
       assert.equal(cd.status?.lastAppliedRevision, `main@sha1:${sha}+catalog-1.0.0@sha256:${await digestOf('1.0.0')}`);
 
       // A newer release inside the range is taken on the next sync: a new revision, though Git did not move.
-      await publish('1.1.0');
+      await publishChart(repoDir, 'catalog', '1.1.0');
       await requestSync(kube, ns, 'catalog');
       await waitFor(async () => ((await configMap('catalog-catalog'))?.data as Record<string, string> | undefined)?.chart === '1.1.0', {
         what: 'chart 1.1.0 applied',
@@ -343,27 +333,19 @@ describe('Helm charts from Git', () => {
       assert.match(condition(cd, 'Ready')?.message ?? '', /index\.yaml: HTTP 503/);
       assert.ok(await configMap('catalog-catalog'), 'nothing pruned while the repository is down');
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     }
   });
 
   it('takes a chart pushed by helm push to the real local registry (oci://, basic auth from a Secret)', async () => {
+    const { kube, git, ns } = world();
     const registry = await startRegistry({ auth: 'htpasswd' });
     try {
       const publish = (version: string) => pushOciChart(registry, 'ledger', version);
       await publish('0.9.0');
       await publish('1.0.0');
       await publish('1.3.0');
-      await kube.rest.request({
-        method: 'POST',
-        path: `/api/v1/namespaces/${ns}/secrets`,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'registry' },
-          stringData: { username: registry.username, password: registry.password },
-        },
-      });
+      await createSecret('registry', { username: registry.username, password: registry.password });
       const sha = await git.repos.createRepo('ledger-values', { 'env/.keep': '' }, { branch: 'main' });
       const spec = (secretRef: string) => ({
         url: git.repos.fileUrl('ledger-values'),
@@ -378,11 +360,7 @@ describe('Helm charts from Git', () => {
       assert.deepEqual((await configMap('ledger-ledger'))?.data, { chart: '1.3.0' });
 
       // Without the registry's credentials: the registry client's reason, retried (transient), nothing pruned.
-      await kube.rest.request({
-        method: 'POST',
-        path: `/api/v1/namespaces/${ns}/secrets`,
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nobody' }, stringData: { username: 'nobody', password: 'wrong' } },
-      });
+      await createSecret('nobody', { username: 'nobody', password: 'wrong' });
       await applyCd(kube, { metadata: { name: 'ledger', namespace: ns }, spec: spec('nobody') });
       const refused = await waitForCd(
         kube,
@@ -399,51 +377,20 @@ describe('Helm charts from Git', () => {
   });
 
   it('repoType helm: chart-only from a Helm repository, <version>@sha256 revisions, a new version applied, the rest pruned', async () => {
+    const { kube, ns } = world();
     const repoDir = join(work, 'only-repo');
     await mkdir(repoDir, { recursive: true });
-    const home = join(work, 'home');
-    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
-    /** Version 1.x has a ConfigMap `extra` that 1.1.0 no longer renders. */
-    const publish = async (version: string, extra: boolean) => {
-      const src = join(work, `only-${version}`, 'solo');
-      await mkdir(join(src, 'templates'), { recursive: true });
-      await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: solo\nversion: ${version}\n`);
-      await writeFile(join(src, 'values.yaml'), 'color: grey\n');
-      await writeFile(
-        join(src, 'templates', 'cm.yaml'),
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-solo\n' +
-          `data:\n  color: {{ .Values.color | quote }}\n  chart: ${version}\n`,
-      );
-      if (extra) {
-        await writeFile(
-          join(src, 'templates', 'extra.yaml'),
-          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\n',
-        );
-      }
-      await run(helm, ['package', src, '--destination', repoDir], { env });
-      await run(helm, ['repo', 'index', repoDir], { env });
-      return sha256(await readFile(join(repoDir, `solo-${version}.tgz`)));
-    };
-    const first = await publish('1.0.0', true);
-    const expected = `Basic ${Buffer.from('reader:s3cret').toString('base64')}`;
-    const server = createServer((req, res) => {
-      if (req.headers.authorization !== expected) return void res.writeHead(401).end();
-      readFile(join(repoDir, (req.url ?? '').replace(/^\/charts\//, '')))
-        .then((body) => res.writeHead(200, { 'content-length': body.length }).end(body))
-        .catch(() => res.writeHead(404).end());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // 1.0.0 has a ConfigMap `extra` that 1.1.0 no longer renders.
+    const extra = { 'extra.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\n' };
+    const first = await publishChart(repoDir, 'solo', '1.0.0', extra);
+    const server = await serveRepository(repoDir, 'charts');
     try {
-      await kube.rest.request({
-        method: 'POST',
-        path: `/api/v1/namespaces/${ns}/secrets`,
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'solo-repo' }, stringData: { username: 'reader', password: 's3cret' } },
-      });
+      await createSecret('solo-repo', { username: 'reader', password: 's3cret' });
       await applyCd(kube, {
         metadata: { name: 'solo', namespace: ns },
         spec: {
           repoType: 'helm',
-          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/charts`,
+          url: server.url,
           secretRef: 'solo-repo',
           pullInterval: '1h',
           timeout: '2m',
@@ -456,7 +403,7 @@ describe('Helm charts from Git', () => {
       assert.ok(await configMap('solo-extra'));
 
       // A new version in the range is a new revision; the ConfigMap it no longer renders is pruned.
-      const second = await publish('1.1.0', false);
+      const second = await publishChart(repoDir, 'solo', '1.1.0');
       assert.notEqual(second, first);
       await requestSync(kube, ns, 'solo');
       cd = await waitForCd(kube, ns, 'solo', (c) => c.status?.lastAppliedRevision === `1.1.0@sha256:${second}`, 'chart 1.1.0 applied');
@@ -468,25 +415,17 @@ describe('Helm charts from Git', () => {
       });
       await waitForEvent(kube, ns, 'solo', (e) => (e.message ?? '').includes('1.1.0@sha256:'), 'an Event naming the new revision');
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     }
   });
 
   it('repoType helm: the chart alone from the real local registry (helm push), revision <version>@<layer digest>', async () => {
+    const { kube, ns } = world();
     const registry = await startRegistry({ auth: 'htpasswd' });
     try {
       await pushOciChart(registry, 'dial', '1.0.0');
       await pushOciChart(registry, 'dial', '2.0.0');
-      await kube.rest.request({
-        method: 'POST',
-        path: `/api/v1/namespaces/${ns}/secrets`,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'dial-registry' },
-          stringData: { username: registry.username, password: registry.password },
-        },
-      });
+      await createSecret('dial-registry', { username: registry.username, password: registry.password });
       await applyCd(kube, {
         metadata: { name: 'dial', namespace: ns },
         spec: {
@@ -514,8 +453,7 @@ describe('Helm charts from Git', () => {
 
   /** `helm package` and `helm push` of a one-ConfigMap chart to the registry's `charts/` path. */
   async function pushOciChart(registry: TestRegistry, name: string, version: string): Promise<void> {
-    const home = join(work, 'home');
-    const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+    const env = helmEnv();
     const out = join(work, `oci-${registry.mode}-${name}-${version}`);
     const src = join(out, name);
     await mkdir(join(src, 'templates'), { recursive: true });
@@ -530,19 +468,11 @@ describe('Helm charts from Git', () => {
   }
 
   it("speaks the registry token flow (Bearer challenge, token from the realm with the Secret's credentials)", async () => {
+    const { kube, git, ns } = world();
     const registry = await startRegistry({ auth: 'token' });
     try {
       await pushOciChart(registry, 'audit', '2.0.1');
-      await kube.rest.request({
-        method: 'POST',
-        path: `/api/v1/namespaces/${ns}/secrets`,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'token-registry' },
-          stringData: { username: registry.username, password: registry.password },
-        },
-      });
+      await createSecret('token-registry', { username: registry.username, password: registry.password });
       const sha = await git.repos.createRepo('audit-values', { 'env/.keep': '' }, { branch: 'main' });
       await applyCd(kube, {
         metadata: { name: 'audit', namespace: ns },
@@ -563,6 +493,7 @@ describe('Helm charts from Git', () => {
   });
 
   it('a spec.helm problem is reported with every field at once, before anything is fetched', async () => {
+    const { kube, git, ns } = world();
     await applyCd(kube, {
       metadata: { name: 'bad-helm', namespace: ns },
       spec: {
