@@ -43,6 +43,20 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
       await kube.rest.request({ method: 'PUT', path: `${path}/${name}`, body: { ...body, data: kind === 'Secret' ? undefined : data } });
     else await kube.rest.request({ method: 'POST', path, body });
   };
+  /** The `data` of the object at `path`; undefined when it does not exist. */
+  const dataOf = async (path: string) =>
+    ((await getObject(world().kube, path)) as (KubeObject & { data?: Record<string, string> }) | undefined)?.data;
+  /** A repository of `files` deployed from `path` with the age key `sops-age`, synced. */
+  const syncDecrypted = async (name: string, files: Record<string, string>, path: string, targetNamespace?: string) => {
+    const { kube, git, ns } = world();
+    await git.repos.createRepo(name, files, { branch: 'main' });
+    const decryption = { provider: 'sops', secretRef: { name: 'sops-age' } };
+    await applyCd(kube, {
+      metadata: { name, namespace: ns },
+      spec: { url: git.repos.fileUrl(name), path, pullInterval: '1h', decryption, ...(targetNamespace ? { targetNamespace } : {}) },
+    });
+    return waitForCd(kube, ns, name, ready, `${name}: first sync`);
+  };
   const ready = (cd: ContinuousDeployment) => condition(cd, 'Ready')?.status === 'True' && cd.status?.sync?.status === 'Synced';
   const failedWith = (reason: string) => (cd: ContinuousDeployment) => condition(cd, 'Ready')?.reason === reason;
   const eventsText = async () =>
@@ -83,13 +97,10 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
 
     // No sync requested and an hour's interval: only the watch can bring the new value.
     await put('ConfigMap', 'vars', { env: 'dev', greeting: 'bonjour' });
-    await waitFor(
-      async () => ((await getObject(kube, path)) as { data?: Record<string, string> } | undefined)?.data?.greeting === 'bonjour',
-      {
-        timeoutMs: 60_000,
-        what: 'the ConfigMap change re-synced the deployment',
-      },
-    );
+    await waitFor(async () => (await dataOf(path))?.greeting === 'bonjour', {
+      timeoutMs: 60_000,
+      what: 'the ConfigMap change re-synced the deployment',
+    });
     for (const text of [await eventsText(), await cdText('subst')])
       assert.ok(!text.includes(SECRET_TOKEN), 'no Secret value in status or Events');
 
@@ -122,20 +133,9 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('applies a Secret the real sops tool encrypted for age, decrypted in memory', async () => {
-    const { kube, git, ns, apps } = world();
+    const { kube, apps } = world();
     await put('Secret', 'sops-age', { 'flux.agekey': fixture('flux-age.txt') });
-    await git.repos.createRepo('sops', { 'deploy/secret.yaml': fixture('flux-age.yaml') }, { branch: 'main' });
-    await applyCd(kube, {
-      metadata: { name: 'sops', namespace: ns },
-      spec: {
-        url: git.repos.fileUrl('sops'),
-        path: 'deploy',
-        pullInterval: '1h',
-        targetNamespace: apps,
-        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
-      },
-    });
-    await waitForCd(kube, ns, 'sops', ready, 'sops: first sync');
+    await syncDecrypted('sops', { 'deploy/secret.yaml': fixture('flux-age.yaml') }, 'deploy', apps);
     const secret = await getObject(kube, `/api/v1/namespaces/${apps}/secrets/age`);
     assert.deepEqual((secret as KubeObject & { data?: Record<string, string> })?.data, { key: Buffer.from('value').toString('base64') });
     assert.equal((secret as { sops?: unknown }).sops, undefined);
@@ -246,9 +246,7 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
     const denied = await waitForCd(kube, ns, 'tenant-denied', failedWith('Forbidden'), 'tenant-denied: Forbidden');
     assert.match(condition(denied, 'Ready')?.message ?? '', new RegExp(`system:serviceaccount:${ns}:no-rights`));
     await waitForCd(kube, ns, 'tenant-allowed', ready, 'tenant-allowed: synced');
-    const live = (await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/tenant-dev`)) as
-      { data?: Record<string, string> } | undefined;
-    assert.equal(live?.data?.token, `Bearer ${SECRET_TOKEN}`);
+    assert.equal((await dataOf(`/api/v1/namespaces/${apps}/configmaps/tenant-dev`))?.token, `Bearer ${SECRET_TOKEN}`);
   });
 
   it('tidemark diff shows the substituted object with Secret-sourced values masked', async () => {
@@ -286,26 +284,13 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('a kustomization that renames and re-namespaces an encrypted Secret: verified at the source, applied decrypted', async () => {
-    const { kube, git, ns, apps } = world();
-    await git.repos.createRepo(
-      'sops-kustomize',
-      {
-        'base/secret.yaml': fixture('flux-age.yaml'),
-        'base/kustomization.yaml': 'resources: [secret.yaml]\n',
-        'overlay/kustomization.yaml': `namePrefix: prod-\nnamespace: ${apps}\ncommonLabels: {tier: secrets}\nresources: [../base]\n`,
-      },
-      { branch: 'main' },
-    );
-    await applyCd(kube, {
-      metadata: { name: 'sops-kustomize', namespace: ns },
-      spec: {
-        url: git.repos.fileUrl('sops-kustomize'),
-        path: 'overlay',
-        pullInterval: '1h',
-        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
-      },
-    });
-    await waitForCd(kube, ns, 'sops-kustomize', ready, 'sops-kustomize: first sync');
+    const { kube, apps } = world();
+    const files = {
+      'base/secret.yaml': fixture('flux-age.yaml'),
+      'base/kustomization.yaml': 'resources: [secret.yaml]\n',
+      'overlay/kustomization.yaml': `namePrefix: prod-\nnamespace: ${apps}\ncommonLabels: {tier: secrets}\nresources: [../base]\n`,
+    };
+    await syncDecrypted('sops-kustomize', files, 'overlay');
     const secret = (await getObject(kube, `/api/v1/namespaces/${apps}/secrets/prod-age`)) as
       (KubeObject & { data?: Record<string, string> }) | undefined;
     assert.deepEqual(secret?.data, { key: Buffer.from('value').toString('base64') });
@@ -313,43 +298,26 @@ describe('agent: postBuild substitution and SOPS decryption', () => {
   });
 
   it('secretGenerator envs and files sops encrypted (Flux test data): decrypted in memory after the build, applied', async () => {
-    const { kube, git, ns, apps } = world();
-    await git.repos.createRepo(
-      'sops-generator',
-      {
-        'deploy/env.env': fixture('flux-envs.env'),
-        'deploy/file.txt': fixture('flux-files.txt'),
-        'deploy/kustomization.yaml': [
-          `namespace: ${apps}`,
-          'secretGenerator:',
-          '  - {name: gen-envs, envs: [env.env]}',
-          '  - {name: gen-files, files: [key=file.txt]}',
-          'configMapGenerator:',
-          '  - {name: gen-config, envs: [env.env], options: {disableNameSuffixHash: true}}',
-          '',
-        ].join('\n'),
-      },
-      { branch: 'main' },
-    );
-    await applyCd(kube, {
-      metadata: { name: 'sops-generator', namespace: ns },
-      spec: {
-        url: git.repos.fileUrl('sops-generator'),
-        path: 'deploy',
-        pullInterval: '1h',
-        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
-      },
-    });
-    const cd = await waitForCd(kube, ns, 'sops-generator', ready, 'sops-generator: first sync');
+    const { apps } = world();
+    const files = {
+      'deploy/env.env': fixture('flux-envs.env'),
+      'deploy/file.txt': fixture('flux-files.txt'),
+      'deploy/kustomization.yaml': [
+        `namespace: ${apps}`,
+        'secretGenerator:',
+        '  - {name: gen-envs, envs: [env.env]}',
+        '  - {name: gen-files, files: [key=file.txt]}',
+        'configMapGenerator:',
+        '  - {name: gen-config, envs: [env.env], options: {disableNameSuffixHash: true}}',
+        '',
+      ].join('\n'),
+    };
+    const cd = await syncDecrypted('sops-generator', files, 'deploy');
     const generated = (cd.status?.resources ?? []).filter((r) => r.kind === 'Secret').map((r) => r.name);
     assert.equal(generated.length, 2, JSON.stringify(cd.status?.resources));
     for (const name of generated) {
-      const secret = (await getObject(kube, `/api/v1/namespaces/${apps}/secrets/${name}`)) as
-        (KubeObject & { data?: Record<string, string> }) | undefined;
-      assert.deepEqual(secret?.data, { key: Buffer.from('value').toString('base64') }, name);
+      assert.deepEqual(await dataOf(`/api/v1/namespaces/${apps}/secrets/${name}`), { key: Buffer.from('value').toString('base64') }, name);
     }
-    const config = (await getObject(kube, `/api/v1/namespaces/${apps}/configmaps/gen-config`)) as
-      (KubeObject & { data?: Record<string, string> }) | undefined;
-    assert.deepEqual(config?.data, { key: 'value' });
+    assert.deepEqual(await dataOf(`/api/v1/namespaces/${apps}/configmaps/gen-config`), { key: 'value' });
   });
 });
