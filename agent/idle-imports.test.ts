@@ -15,7 +15,6 @@ const LOADED_ON_FIRST_USE = [
   // Not used by the agent at all: its API and Git clients run on node:http (ADR 0014), and its
   // metrics are written by shared/metrics/exposition.ts (ADR 0015).
   'undici',
-  'prom-client',
   '@opentelemetry/api',
 ];
 
