@@ -41,7 +41,8 @@ export function registerProcessMetrics(registry: MetricsRegistry, prefix: string
   cpuCounter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', (u) => u.system);
   cpuCounter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', (u) => u.user + u.system);
 
-  const startTime = Math.round(Date.now() / 1000 - process.uptime());
+  // Whole seconds, never after the start (a rounded-up value could lie in the future for a young process).
+  const startTime = Math.floor(Date.now() / 1000 - process.uptime());
   gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', () => startTime);
   gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => procStatus('VmRSS') ?? process.memoryUsage.rss());
   gauge('process_virtual_memory_bytes', 'Virtual memory size in bytes.', () => procStatus('VmSize'));
