@@ -274,13 +274,10 @@ export class ContinuousDeploymentController {
     // The watched copy may predate our own last write (the inventory must be the newest): then it
     // is read afresh. Once the watch has shown every write of ours, the watched copy is as new as
     // what this process knows, and a change after it arrives as a watch event that runs it again.
-    // A deployment this process has not run yet is read afresh unless nobody has written to it
-    // (no status, no finalizer): another replica's last writes may still be on their way.
-    const state = this.state.get(keyOf(watched));
-    const untouched = watched.status === undefined && !watched.metadata.finalizers?.includes(Finalizers.continuousDeployment);
-    const cd = (state ? state.unseenWrite === undefined : untouched)
-      ? structuredClone(watched)
-      : ((await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined);
+    const cd =
+      this.state.get(keyOf(watched))?.unseenWrite === undefined
+        ? structuredClone(watched)
+        : ((await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined);
     if (!cd) return {};
     const log = this.deps.log.child({ cd: keyOf(cd) });
     if (cd.metadata.deletionTimestamp) return this.finalize(cd, log, signal, park);
