@@ -120,15 +120,7 @@ interface KeyState {
   missed?: Set<string> | undefined;
   /** While a sync runs: what ends its waits when a newer commit, spec or sync request comes. */
   running?: NewerIntent | undefined;
-  /**
-   * The resourceVersion of our newest write to the ContinuousDeployment while the watch has not
-   * shown it yet (UNSEEN when its answer is unknown): until then the next run reads it afresh.
-   */
-  unseenWrite?: string | undefined;
 }
-
-/** A write of ours whose resulting version is not known: no watched copy may stand in for a read. */
-const UNSEEN = '';
 
 /** How soon to look again at a deletion that needs a person (a spec fix, an annotation); a change triggers sooner. */
 const STUCK_DELETION_RETRY_MS = 5 * 60_000;
@@ -234,8 +226,6 @@ export class ContinuousDeploymentController {
    */
   private observe(previous: CdObject | undefined, next: CdObject): boolean {
     const key = keyOf(next);
-    const state = this.state.get(key);
-    if (state?.unseenWrite !== undefined && state.unseenWrite === next.metadata.resourceVersion) state.unseenWrite = undefined;
     // Only a change counts: a copy the run started from may reach the watch after the run's own read.
     if (previous && needsRun(previous, next)) this.state.get(key)?.running?.observe(next);
     this.dependencies.set(key, deploymentEdges(next));
@@ -271,24 +261,17 @@ export class ContinuousDeploymentController {
 
   private async reconcile(watched: CdObject, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
     const namespace = namespaceOf(watched);
-    // The watched copy may predate our own last write (the inventory must be the newest): then it
-    // is read afresh. Once the watch has shown every write of ours, the watched copy is as new as
-    // what this process knows, and a change after it arrives as a watch event that runs it again.
-    const cd =
-      this.state.get(keyOf(watched))?.unseenWrite === undefined
-        ? structuredClone(watched)
-        : ((await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined);
+    // The watched copy may predate our own last status write; the inventory must be the newest.
+    const cd = (await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined;
     if (!cd) return {};
     const log = this.deps.log.child({ cd: keyOf(cd) });
     if (cd.metadata.deletionTimestamp) return this.finalize(cd, log, signal, park);
     if (!cd.metadata.finalizers?.includes(Finalizers.continuousDeployment)) {
       const finalizers = [...(cd.metadata.finalizers ?? []), Finalizers.continuousDeployment];
-      const patched = await this.ownWrite(cd, () =>
-        this.deps.kube.patchMetadata(Resources.ContinuousDeployment, namespace, cd.metadata.name, {
-          finalizers,
-          resourceVersion: cd.metadata.resourceVersion,
-        }),
-      );
+      const patched = await this.deps.kube.patchMetadata(Resources.ContinuousDeployment, namespace, cd.metadata.name, {
+        finalizers,
+        resourceVersion: cd.metadata.resourceVersion,
+      });
       cd.metadata.finalizers = finalizers;
       if (patched.metadata.resourceVersion !== undefined) cd.metadata.resourceVersion = patched.metadata.resourceVersion;
     }
@@ -493,12 +476,10 @@ export class ContinuousDeploymentController {
       }
     }
     const finalizers = (cd.metadata.finalizers ?? []).filter((f) => f !== Finalizers.continuousDeployment);
-    await this.ownWrite(cd, () =>
-      this.deps.kube.patchMetadata(Resources.ContinuousDeployment, namespaceOf(cd), cd.metadata.name, {
-        finalizers,
-        resourceVersion: cd.metadata.resourceVersion,
-      }),
-    );
+    await this.deps.kube.patchMetadata(Resources.ContinuousDeployment, namespaceOf(cd), cd.metadata.name, {
+      finalizers,
+      resourceVersion: cd.metadata.resourceVersion,
+    });
     this.deps.targets.forget(cd);
     return {};
   }
@@ -598,10 +579,7 @@ export class ContinuousDeploymentController {
 
   /** Through the one status writer: nothing is written when no field we own changed. */
   private async writeStatus(cd: CdObject, status: ContinuousDeploymentStatus): Promise<void> {
-    const kube = {
-      patchStatus: (...args: Parameters<KubePort['patchStatus']>) => this.ownWrite(cd, () => this.deps.kube.patchStatus(...args)),
-    };
-    await writeStatus(kube, {
+    await writeStatus(this.deps.kube, {
       resource: Resources.ContinuousDeployment,
       namespace: namespaceOf(cd),
       name: cd.metadata.name,
@@ -714,24 +692,6 @@ export class ContinuousDeploymentController {
         }
       },
     };
-  }
-
-  /**
-   * A write of ours to the ContinuousDeployment: the next run reads it afresh until the watch
-   * shows the version this write made (or later runs keep reading, when that is unknown).
-   */
-  private async ownWrite(cd: CdObject, write: () => Promise<KubeObject>): Promise<KubeObject> {
-    const key = keyOf(cd);
-    const state = this.stateOf(key);
-    state.unseenWrite = UNSEEN;
-    const written = await write();
-    const version = written.metadata.resourceVersion;
-    // The watch may have shown it before the answer came.
-    state.unseenWrite =
-      version !== undefined && this.runner.get(namespaceOf(cd), cd.metadata.name)?.metadata.resourceVersion === version
-        ? undefined
-        : (version ?? UNSEEN);
-    return written;
   }
 
   private stateOf(key: string): KeyState {
