@@ -123,10 +123,16 @@ function helmConfig(name: string, version: string): DeploymentConfig {
   return read.value;
 }
 
-async function newSource(keep?: number) {
+async function newSource(keep?: number, sweep?: { minIdleMs: number; now: () => number }) {
   const cacheDir = await mkdtemp(join(tmpdir(), 'tidemark-helm-source-'));
   scratch.push(cacheDir);
-  const source = createHelmSource({ registry: noRegistry, cacheDir, log: silentLogger, ...(keep === undefined ? {} : { keep }) });
+  const source = createHelmSource({
+    registry: noRegistry,
+    cacheDir,
+    log: silentLogger,
+    ...(keep === undefined ? {} : { keep }),
+    ...(sweep ?? { minIdleMs: 0 }),
+  });
   /** The extracted chart directories of every chart, by digest. */
   const extracted = async () => {
     const out: string[] = [];
@@ -231,6 +237,25 @@ describe('repoType helm from a Helm repository', () => {
     digests.push(repo.publish('shop', '1.5.0'));
     await source.resolve(latest, auth);
     assert.deepEqual(await extracted(), [digests[4], digests[5]].sort());
+  });
+
+  it('keeps a version another deployment resolved recently, beyond the last few', async () => {
+    let clock = 0;
+    const { source, extracted } = await newSource(1, { minIdleMs: 60_000, now: () => clock });
+    // Four deployments on four versions of one chart, polled in turn: none evicts the others.
+    const digests = ['1.0.0', '1.1.0', '1.2.0', '1.3.0'].map((v) => repo.publish('stage', v));
+    const configs = ['1.0.0', '1.1.0', '1.2.0', '1.3.0'].map((v) => helmConfig('stage', v));
+    for (let round = 0; round < 2; round++) {
+      for (const config of configs) {
+        clock += 1_000;
+        await source.resolve(config, auth);
+      }
+    }
+    assert.deepEqual(await extracted(), [...digests].sort());
+    // Once the others are idle for the whole period, only the newest is kept.
+    clock += 60_000;
+    await source.resolve(configs[3]!, auth);
+    assert.deepEqual(await extracted(), [digests[3]]);
   });
 });
 

@@ -16,6 +16,13 @@ export interface HelmSourceOptions {
   log: Logger;
   /** Extracted versions kept per chart besides those in use; default 3. */
   keep?: number | undefined;
+  /**
+   * A released version resolved this recently is kept even beyond `keep`: other deployments on
+   * this agent may use other versions of the chart and come back at their next poll. Default 1 h.
+   */
+  minIdleMs?: number | undefined;
+  /** The clock of `minIdleMs` (milliseconds); default Date.now. */
+  now?: (() => number) | undefined;
 }
 
 /**
@@ -33,6 +40,10 @@ export interface HelmSourceOptions {
 export function createHelmSource(options: HelmSourceOptions): Source {
   const indexes = new ChartIndexCache();
   const keep = Math.max(1, options.keep ?? 3);
+  const minIdleMs = options.minIdleMs ?? 60 * 60_000;
+  const now = options.now ?? Date.now;
+  /** When each extracted directory was last resolved (its mtime for one found on disk). */
+  const resolvedAt = new Map<string, number>();
   /** Checkouts in use per extracted directory. */
   const leases = new Map<string, number>();
   /** Extracted directories per chart, least recently resolved first; read from disk on first use. */
@@ -48,22 +59,30 @@ export function createHelmSource(options: HelmSourceOptions): Source {
         .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
         .map(async (e) => ({ dir: join(base, e.name), at: (await stat(join(base, e.name))).mtimeMs })),
     );
+    for (const d of aged) if (!resolvedAt.has(d.dir)) resolvedAt.set(d.dir, d.at);
     dirs = aged.sort((a, b) => a.at - b.at).map((d) => d.dir);
     kept.set(base, dirs);
     return dirs;
   };
 
-  /** `dir` is now the most recently resolved chart of `base`; released ones beyond `keep` go, oldest first. */
+  /**
+   * `dir` is now the most recently resolved chart of `base`; released ones beyond `keep` that no
+   * deployment resolved for `minIdleMs` go, oldest first.
+   */
   const track = async (base: string, dir: string): Promise<void> => {
     const dirs = await keptIn(base);
     const at = dirs.indexOf(dir);
     if (at >= 0) dirs.splice(at, 1);
     dirs.push(dir);
+    const time = now();
+    resolvedAt.set(dir, time);
     const free = dirs.filter((d) => (leases.get(d) ?? 0) <= 0);
     // The oldest released ones beyond `keep`; `dir`, the newest, is never among them.
     for (const old of free.slice(0, Math.max(0, free.length - keep))) {
+      if (time - (resolvedAt.get(old) ?? 0) < minIdleMs) continue;
       dirs.splice(dirs.indexOf(old), 1);
       leases.delete(old);
+      resolvedAt.delete(old);
       await rm(old, { recursive: true, force: true });
     }
   };
@@ -107,13 +126,7 @@ export function createHelmSource(options: HelmSourceOptions): Source {
 
     async checkout(config, auth, resolved, signal): Promise<Checkout> {
       const dir = join(options.cacheDir, 'helm', repositoryKey(config), resolved.sha.replace(':', '-'));
-      if (!(await isDirectory(dir))) {
-        // Removed since it was resolved (a cleaned cache): fetched again, and only the same bytes do.
-        const again = await this.resolve(config, auth, signal);
-        if (again.sha !== resolved.sha) {
-          throw transient('HelmRepositoryFailed', `the chart ${resolved.revision} changed to ${again.revision} while it was fetched`);
-        }
-      }
+      // Held before the look below, so no other deployment's sweep removes it in between.
       leases.set(dir, (leases.get(dir) ?? 0) + 1);
       let released = false;
       const release = () => {
@@ -122,6 +135,13 @@ export function createHelmSource(options: HelmSourceOptions): Source {
         leases.set(dir, (leases.get(dir) ?? 1) - 1);
       };
       try {
+        if (!(await isDirectory(dir))) {
+          // Removed since it was resolved (a cleaned cache): fetched again, and only the same bytes do.
+          const again = await this.resolve(config, auth, signal);
+          if (again.sha !== resolved.sha) {
+            throw transient('HelmRepositoryFailed', `the chart ${resolved.revision} changed to ${again.revision} while it was fetched`);
+          }
+        }
         const tops = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory());
         const top = tops[0];
         if (tops.length !== 1 || !top) throw terminal('InternalError', `${dir} does not hold one chart directory`);
