@@ -83,6 +83,7 @@ async function consoleWith(limits: {
       connect: (token) => {
         const canI = () => {
           asked.push(token);
+          if (token.startsWith('down')) return Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:443'));
           return token.startsWith('good')
             ? Promise.resolve({ allowed: true })
             : Promise.reject(new KubeApiError(401, 'Unauthorized', 'Unauthorized'));
@@ -156,6 +157,23 @@ describe('in-cluster login limits', () => {
     assert.deepEqual(c.asked, ['bad1', 'bad2', 'bad3'], 'the refused attempt never reached the API server');
     c.advance(40_000);
     assert.equal((await c.login('good-after-the-wait')).headers.location, '/');
+  });
+});
+
+describe('in-cluster logins while the API server cannot answer', () => {
+  let c: Awaited<ReturnType<typeof consoleWith>>;
+  before(async () => {
+    c = await consoleWith({ perClient: '2/60000', total: '100/60000', maxSessions: 3, maxPerToken: 2, lifetimeMs: 3_600_000 });
+  });
+  after(() => c.running.stop());
+
+  it('are not counted as failed guesses: after the outage the user logs in at once', async () => {
+    for (const token of ['down1', 'down2', 'down3']) {
+      const reply = await c.login(token);
+      assert.ok(reply.status >= 500, `an outage is an error, not a refusal: ${reply.status}`);
+    }
+    assert.deepEqual(c.asked, ['down1', 'down2', 'down3']);
+    assert.equal((await c.login('good-after-the-outage')).headers.location, '/');
   });
 });
 

@@ -468,7 +468,15 @@ async function tokenLogin(
     options.log.warn({ client, scope: attempt.scope }, 'console: logins refused, too many failed');
     return sendRefusal(res, tooManyLogins(attempt));
   }
-  const cluster = token === '' ? undefined : await inCluster.login(token, namespace);
+  let cluster: SessionCluster | undefined;
+  try {
+    cluster = token === '' ? undefined : await inCluster.login(token, namespace);
+  } catch (err) {
+    // An API server that could not answer refused no guess: the slot is given back, or an outage
+    // would lock out everyone who retried during it.
+    inCluster.limiter.succeeded(attempt.ticket);
+    throw err;
+  }
   if (!cluster) {
     options.log.info({ client }, 'console: a login was refused');
     res.writeHead(303, { location: '/login?failed=token', 'cache-control': 'no-store' }).end();
