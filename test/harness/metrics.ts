@@ -32,3 +32,20 @@ export async function serverWrites(cluster: ClusterAccess, dispatcher: Agent, gr
   assert.ok(seen, 'no apiserver_request_total samples in /metrics');
   return total;
 }
+
+/**
+ * serverWrites once the counter has settled: the API server counts a request after its handler
+ * returns, which can be after the client already has the answer, so a count read right after a
+ * write may miss that write and charge it to the next window.
+ */
+export async function settledServerWrites(cluster: ClusterAccess, dispatcher: Agent, group: string, resource: string): Promise<number> {
+  let last = await serverWrites(cluster, dispatcher, group, resource);
+  // Bounded: a count that keeps moving is returned as it is, and the test's own check then says so.
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = await serverWrites(cluster, dispatcher, group, resource);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}

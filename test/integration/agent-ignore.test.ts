@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { useAgentWorld } from '../harness/agent-world.ts';
-import { serverWrites } from '../harness/metrics.ts';
+import { serverWrites, settledServerWrites } from '../harness/metrics.ts';
 import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { applyCd, condition, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
@@ -184,7 +184,7 @@ describe('agent: spec.ignore', () => {
     });
     assert.deepEqual(await ownersOfReplicas(probe), ['kube-controller-manager']);
 
-    const before = await serverWrites(cluster, metrics, GROUP, PLURAL);
+    const before = await settledServerWrites(cluster, metrics, GROUP, PLURAL);
     assert.ok(before > 0, 'the counter sees this kind');
     const cd = await syncAndWait('mgr', 'mgr: requested sync after the scale');
     assert.equal(cd.status?.sync?.status, 'Synced', JSON.stringify(cd.status?.resources));
