@@ -188,6 +188,10 @@ async function fetchLocked(
       await watch.check();
     } catch (err) {
       await watch.discard();
+      // A fetch we stopped (too large, past its deadline) was SIGKILLed and has exited: its
+      // shallow.lock would fail the next fetch with "File exists". We hold the cache's lock, so
+      // what is left is that git's.
+      await removeCacheLeftovers(repo);
       if (err instanceof TidemarkError && err.code === GitErrorCode.RefNotFound && want.kind === 'commit') {
         throw gitError(
           GitErrorCode.RefNotFound,

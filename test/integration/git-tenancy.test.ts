@@ -250,6 +250,9 @@ describe('bounded fetches', () => {
     assert.deepEqual(await readdir(join(root, 'checkouts')), []);
     const packs = await readdir(join(root, 'repo.git', 'objects', 'pack'));
     assert.deepEqual(packs, [], `the download was kept: ${packs.join(', ')}`);
+    // The killed git's locks go too (its shallow.lock failed the next fetch with "File exists").
+    const locks = (await readdir(join(root, 'repo.git'))).filter((name) => name.endsWith('.lock'));
+    assert.deepEqual(locks, [], `the killed fetch's locks were kept: ${locks.join(', ')}`);
     // Within the limit the same commit is fetched.
     const ok = await fetchRevision(url, undefined, { branch: 'main' }, sha, cache, { maxFetchBytes: 8 * 1024 * 1024 });
     ok.release();
