@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import type { KubeClient } from '../../shared/kube/client.ts';
@@ -13,6 +12,7 @@ import { freePort } from '../harness/ports.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, getCd, installCrds, testClient, testConnection } from '../harness/tidemark.ts';
+import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
 
 /**
  * `tidemark dashboard --in-cluster` in Chromium against the real API server: the login page with
@@ -20,27 +20,11 @@ import { applyCd, getCd, installCrds, testClient, testConnection } from '../harn
  * Log out, and the failed-login limit — every check through the page or the API server.
  */
 
-const CHROMIUM = process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium';
-const puppeteer = await import('puppeteer-core').then(
-  (m) => m.default,
-  () => undefined,
-);
-const unavailable = !existsSync(CHROMIUM)
-  ? `no chromium at ${CHROMIUM} (apt-get install chromium, or set TIDEMARK_CHROMIUM)`
-  : puppeteer === undefined
-    ? 'puppeteer-core is not installed (a devDependency: npm install)'
-    : undefined;
-const BIN = new URL('../../bin/tidemark.ts', import.meta.url).pathname;
-/** As console.test.ts: gitignored unless `npm run screenshots` sends them to docs/screenshots/. */
-const SHOTS = process.env.TIDEMARK_SCREENSHOTS_DIR
-  ? `${resolve(process.env.TIDEMARK_SCREENSHOTS_DIR)}/`
-  : new URL('../../.tidemark/screenshots/', import.meta.url).pathname;
-
 async function texts(page: Page, selector: string): Promise<string[]> {
   return (await page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent)`)) as string[];
 }
 
-describe('the in-cluster console in Chromium', { skip: unavailable ?? false }, () => {
+describe('the in-cluster console in Chromium', { skip: browserUnavailable ?? false }, () => {
   let cluster: ClusterAccess;
   let kube: KubeClient;
   let mine: string;
@@ -123,7 +107,7 @@ describe('the in-cluster console in Chromium', { skip: unavailable ?? false }, (
       name: 'tidemark dashboard --in-cluster',
       command: process.execPath,
       args: [
-        BIN,
+        TIDEMARK_BIN,
         'dashboard',
         '--in-cluster',
         `--port=${port}`,
@@ -152,7 +136,7 @@ describe('the in-cluster console in Chromium', { skip: unavailable ?? false }, (
     page = await browser.newPage();
     page.setDefaultTimeout(60_000);
     await page.setViewport({ width: 1100, height: 700 });
-    await mkdir(SHOTS, { recursive: true });
+    await mkdir(SCREENSHOTS, { recursive: true });
   });
 
   after(async () => {
@@ -175,7 +159,7 @@ describe('the in-cluster console in Chromium', { skip: unavailable ?? false }, (
     assert.equal(page.url(), `${origin}/login`);
     assert.deepEqual(await texts(page, 'h1'), ['Log in']);
     assert.equal(await page.evaluate(`document.getElementById('problem').hidden`), true);
-    await page.screenshot({ path: join(SHOTS, 'console-login.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-login.png') });
   });
 
   it('a wrong token: a clear error on the login page, no session', async () => {
@@ -205,7 +189,7 @@ describe('the in-cluster console in Chromium', { skip: unavailable ?? false }, (
     const [said] = await texts(page, '#status');
     assert.match(said ?? '', new RegExp(`Kubernetes refused: .*"system:serviceaccount:${mine}:viewer" cannot patch`));
     assert.equal((await getCd(kube, mine, 'site'))?.metadata.annotations?.['tidemark.dev/requestedAt'], before, 'nothing written');
-    await page.screenshot({ path: join(SHOTS, 'console-in-cluster-refused.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-in-cluster-refused.png') });
   });
 
   it('Log out ends the session: the old cookie opens nothing', async () => {
@@ -231,6 +215,6 @@ describe('the in-cluster console in Chromium', { skip: unavailable ?? false }, (
     assert.equal(refused.status(), 429);
     assert.match(refused.headers()['retry-after'] ?? '', /^\d+$/);
     assert.match((await texts(page, '#problem'))[0] ?? '', /^Too many failed logins from your address\. Try again in \d+ minutes?\.$/);
-    await page.screenshot({ path: join(SHOTS, 'console-login-limited.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-login-limited.png') });
   });
 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import { useAgentWorld } from '../harness/agent-world.ts';
@@ -10,6 +9,7 @@ import { kubeconfigYaml } from '../harness/control-plane.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
+import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
 
 /**
  * Revert from the console, the GitOps way, in a real browser: `tidemark dashboard` against the real
@@ -17,21 +17,6 @@ import { applyCd, getObject, requestSync, waitForCd } from '../harness/tidemark.
  * Clicking Revert pushes a `git revert` commit with the deployment's credentials and the agent
  * deploys it; a read-only credential leaves the button disabled with its reason.
  */
-
-const CHROMIUM = process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium';
-const puppeteer = await import('puppeteer-core').then(
-  (m) => m.default,
-  () => undefined,
-);
-const unavailable = !existsSync(CHROMIUM)
-  ? `no chromium at ${CHROMIUM} (apt-get install chromium, or set TIDEMARK_CHROMIUM)`
-  : puppeteer === undefined
-    ? 'puppeteer-core is not installed (a devDependency: npm install)'
-    : undefined;
-const BIN = new URL('../../bin/tidemark.ts', import.meta.url).pathname;
-const SHOTS = process.env.TIDEMARK_SCREENSHOTS_DIR
-  ? `${resolve(process.env.TIDEMARK_SCREENSHOTS_DIR)}/`
-  : new URL('../../.tidemark/screenshots/', import.meta.url).pathname;
 
 const configMap = (color: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  color: ${color}\n`;
 
@@ -44,7 +29,7 @@ async function startDashboard(kubeconfig: string): Promise<{ process: ManagedPro
   const proc = await startProcess({
     name: 'tidemark dashboard',
     command: process.execPath,
-    args: [BIN, 'dashboard', '--kubeconfig', kubeconfig],
+    args: [TIDEMARK_BIN, 'dashboard', '--kubeconfig', kubeconfig],
     env: { ...process.env, KUBECONFIG: '' },
   });
   const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
@@ -57,7 +42,7 @@ async function startDashboard(kubeconfig: string): Promise<{ process: ManagedPro
   return { process: proc, loginUrl, port: Number(new URL(loginUrl).port) };
 }
 
-describe('Revert from the console in Chromium', { skip: unavailable ?? false }, () => {
+describe('Revert from the console in Chromium', { skip: browserUnavailable ?? false }, () => {
   const world = useAgentWorld('console-revert', { http: true });
   let dashboard: ManagedProcess | undefined;
   let scoped: ManagedProcess | undefined;
@@ -118,7 +103,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     page = await browser.newPage();
     page.setDefaultTimeout(60_000);
     await page.setViewport({ width: 1360, height: 900 });
-    await mkdir(SHOTS, { recursive: true });
+    await mkdir(SCREENSHOTS, { recursive: true });
     await page.goto(loginUrl);
     await page.waitForSelector('body[data-live="synced"]');
   });
@@ -145,7 +130,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     await page.click(button);
     await page.waitForSelector('#revert-dialog[open]');
     assert.match((await texts(page, '#revert-dialog .effect')).join(), /Pushes a commit to main of .* that undoes “shop: green”/);
-    await page.screenshot({ path: join(SHOTS, 'console-revert-confirm.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-revert-confirm.png') });
     await page.click('#revert-dialog button[value=revert]');
     await page.waitForFunction(
       `[...document.querySelectorAll('#history td.revert .outcome')].some((o) => o.textContent.startsWith('Pushed'))`,
@@ -172,7 +157,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     );
     const html = (await page.evaluate('document.documentElement.outerHTML')) as string;
     assert.ok(!html.includes(git.http!.writer.password), 'no credential in the page');
-    await page.screenshot({ path: join(SHOTS, 'console-revert.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-revert.png'), fullPage: true });
   });
 
   it('a deployment whose credential may only read shows the button disabled, with the reason', async () => {
@@ -190,7 +175,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
     assert.ok(git.http!.requests.some((r) => r.service === 'git-receive-pack' && r.user === 'reader' && r.status === 403));
     const html = (await page.evaluate('document.documentElement.outerHTML')) as string;
     assert.ok(!html.includes(git.http!.reader.password), 'no credential in the page');
-    await page.screenshot({ path: join(SHOTS, 'console-revert-disabled.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-revert-disabled.png'), fullPage: true });
   });
 
   it('a user who may read the deployment but not change it gets the button disabled, and a POST is refused before any push', async () => {
@@ -239,7 +224,7 @@ describe('Revert from the console in Chromium', { skip: unavailable ?? false }, 
       const status = await view.evaluate(`fetch('/api/session').then((r) => r.json()).then(${go}).then((res) => res.status)`);
       assert.equal(status, 403);
       assert.equal(await git.repos.head('shop', 'main'), tip, 'nothing pushed');
-      await view.screenshot({ path: join(SHOTS, 'console-revert-forbidden.png'), fullPage: true });
+      await view.screenshot({ path: join(SCREENSHOTS, 'console-revert-forbidden.png'), fullPage: true });
     } finally {
       await context.close();
     }

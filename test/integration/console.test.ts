@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import type { KubeClient } from '../../shared/kube/client.ts';
@@ -15,28 +14,13 @@ import type { GitServers } from '../harness/git.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
+import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
 
 /**
  * The console in a real browser (Debian's chromium, driven by puppeteer-core) against the real
  * API server: `tidemark dashboard` runs as the user would start it, the test opens the URL it
  * prints, and every check goes through the page or the API server — no fakes.
  */
-
-const CHROMIUM = process.env.TIDEMARK_CHROMIUM ?? '/usr/bin/chromium';
-const puppeteer = await import('puppeteer-core').then(
-  (m) => m.default,
-  () => undefined,
-);
-const unavailable = !existsSync(CHROMIUM)
-  ? `no chromium at ${CHROMIUM} (apt-get install chromium, or set TIDEMARK_CHROMIUM)`
-  : puppeteer === undefined
-    ? 'puppeteer-core is not installed (a devDependency: npm install)'
-    : undefined;
-const BIN = new URL('../../bin/tidemark.ts', import.meta.url).pathname;
-/** Screenshots to look at (gitignored); `npm run screenshots` sends them to docs/screenshots/, where the README shows them. */
-const SHOTS = process.env.TIDEMARK_SCREENSHOTS_DIR
-  ? `${resolve(process.env.TIDEMARK_SCREENSHOTS_DIR)}/`
-  : new URL('../../.tidemark/screenshots/', import.meta.url).pathname;
 
 /** A plain HTTP request to the console from this process: another local user, with no browser and no cookie. */
 function call(port: number, method: string, path: string, host = `127.0.0.1:${port}`): Promise<number> {
@@ -67,7 +51,7 @@ async function startDashboard(kubeconfig: string): Promise<{ process: ManagedPro
   const proc = await startProcess({
     name: 'tidemark dashboard',
     command: process.execPath,
-    args: [BIN, 'dashboard', '--kubeconfig', kubeconfig],
+    args: [TIDEMARK_BIN, 'dashboard', '--kubeconfig', kubeconfig],
     env: { ...process.env, KUBECONFIG: '' },
   });
   const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
@@ -80,7 +64,7 @@ async function startDashboard(kubeconfig: string): Promise<{ process: ManagedPro
   return { process: proc, loginUrl, port: Number(new URL(loginUrl).port) };
 }
 
-describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
+describe('the web console in Chromium', { skip: browserUnavailable ?? false }, () => {
   let cluster: ClusterAccess;
   let kube: KubeClient;
   let ns: string;
@@ -119,7 +103,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     page = await browser.newPage();
     page.setDefaultTimeout(60_000);
     await page.setViewport({ width: 1360, height: 820 });
-    await mkdir(SHOTS, { recursive: true });
+    await mkdir(SCREENSHOTS, { recursive: true });
   });
 
   after(async () => {
@@ -166,7 +150,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     assert.equal(cells[3], `in-cluster / ${ns}`);
     assert.equal(cells[4], 'main@4a1c2e9');
     assert.equal(await page.$(`${row} shop`), null, 'no element made from data');
-    await page.screenshot({ path: join(SHOTS, 'console-list.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-list.png') });
   });
 
   it('filters and search narrow the list', async () => {
@@ -264,7 +248,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
       ['main@93b0d7a', 'Update image automatically. web to 1.4.2', 'Succeeded', 'bot commit (image update)'],
     ]);
     await page.waitForFunction(`document.querySelector('#events td:nth-child(2)')?.textContent === 'ApplyFailed'`);
-    await page.screenshot({ path: join(SHOTS, 'console-details.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-details.png'), fullPage: true });
   });
 
   it('Edit information, and Edit YAML: problems by field (our reader, then the dry run), nothing written until valid', async () => {
@@ -295,7 +279,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     await page.click('#yaml-dialog button[type=submit]');
     await page.waitForFunction(`document.querySelector('#yaml-dialog .problems code')?.textContent === 'metadata.labels'`);
     assert.equal((await getCd(kube, ns, 'web'))?.metadata.resourceVersion, version, 'nothing written');
-    await page.screenshot({ path: join(SHOTS, 'console-edit-yaml.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-edit-yaml.png') });
 
     await setYaml(original.replace('path: deploy/prod', 'path: deploy/staging'));
     await page.click('#yaml-dialog button[type=submit]');
@@ -350,7 +334,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     assert.ok((await texts(page, '#changes .diff .add')).includes('+  color: green'));
     const html = (await page.evaluate('document.documentElement.outerHTML')) as string;
     assert.ok(!html.includes(secret) && !html.includes(Buffer.from(secret).toString('base64')), 'no Secret value in the page');
-    await page.screenshot({ path: join(SHOTS, 'console-compare.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-compare.png'), fullPage: true });
 
     // Put the color back as Git has it: comparing again shows the ConfigMap's color no longer differs.
     await kube.rest.request({
@@ -420,7 +404,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     )) as string[];
     assert.deepEqual(marked, ['1. Basic Information', '3. Code Repository Settings']);
     assert.equal(await page.evaluate(`document.querySelector('fieldset[data-title="Basic Information"]').hidden`), false);
-    await page.screenshot({ path: join(SHOTS, 'console-create-problems.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-create-problems.png') });
     assert.equal(await getCd(kube, ns, 'web').then((cd) => cd?.metadata.annotations?.['kubesphere.io/alias-name']), 'Web shop');
 
     await fill('url', 'https://git.example/made.git');
@@ -488,7 +472,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     for (const text of [listed, html]) {
       assert.ok(!text.includes(password) && !text.includes(secret.data.password ?? '-'), 'the password is not sent back');
     }
-    await page.screenshot({ path: join(SHOTS, 'console-repositories.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-repositories.png') });
 
     await page.goto(`http://127.0.0.1:${port}/new`);
     await page.waitForFunction(`[...document.querySelectorAll('[name=repository] option')].some((o) => o.value === '${ns}/shop-repo')`);
@@ -554,7 +538,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     assert.deepEqual(await row('#repositories'), [`shop · ${ns}`, 'registry.example/shop', '1.2.0, 1.1.0, 1.0.0', 'just now', 'True']);
     assert.deepEqual(await row('#policies'), [`shop · ${ns}`, `${ns}/shop`, 'semver >=1.0.0', 'registry.example/shop:1.2.0', 'True']);
     assert.deepEqual(await row('#automations'), [`shop · ${ns}`, 'web', 'just now', 'c0ffee1 just now', 'True']);
-    await page.screenshot({ path: join(SHOTS, 'console-images.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-images.png'), fullPage: true });
   });
 
   it('Delete says what it does and, with the orphan choice, keeps the resources (the annotation the agent reads)', async () => {
@@ -572,7 +556,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
     assert.match((await texts(page, '#delete-dialog .effect')).join(), /also deletes every resource it deployed/);
     await page.click('#delete-dialog input[name=orphan]');
     assert.match((await texts(page, '#delete-dialog .effect')).join(), /stay in the cluster/);
-    await page.screenshot({ path: join(SHOTS, 'console-delete.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-delete.png') });
     await page.click('#delete-dialog button[value=delete]');
     await waitFor(async () => (await getCd(kube, ns, 'existing'))?.metadata.deletionTimestamp !== undefined, {
       what: 'existing being deleted',
@@ -631,7 +615,7 @@ describe('the web console in Chromium', { skip: unavailable ?? false }, () => {
       const [said] = await texts(view, '#status');
       assert.match(said ?? '', /Kubernetes refused: .*"alice" cannot patch/);
       assert.equal((await getCd(kube, ns, 'web'))?.metadata.annotations?.['tidemark.dev/requestedAt'], before);
-      await view.screenshot({ path: join(SHOTS, 'console-refused.png') });
+      await view.screenshot({ path: join(SCREENSHOTS, 'console-refused.png') });
     } finally {
       await context.close();
     }
