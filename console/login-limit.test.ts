@@ -45,7 +45,7 @@ describe('login limits', () => {
     assert.equal(limiter.begin('a', 1).allowed, true);
     const good = limiter.begin('a', 2);
     assert.ok(good.allowed);
-    limiter.succeeded(good.ticket);
+    limiter.release(good.ticket);
     assert.equal(limiter.begin('a', 3).allowed, true, 'the good login freed its slot');
     assert.equal(limiter.begin('a', 4).allowed, false, 'the two failures and the latest attempt still count');
   });

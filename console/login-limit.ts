@@ -19,7 +19,7 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
   total: { max: 100, windowMs: 60_000 },
 };
 
-/** A login attempt that holds a slot; given back when the token turns out good. */
+/** A login attempt that holds a slot; released when the attempt turns out not to be a bad guess. */
 export interface LoginTicket {
   client: string;
   at: number;
@@ -66,8 +66,11 @@ export class LoginLimiter {
     return { allowed: true, ticket: { client, at: now } };
   }
 
-  /** The token was accepted: its attempt no longer counts. */
-  succeeded(ticket: LoginTicket): void {
+  /**
+   * The attempt no longer counts: the token was accepted, or the API server could not answer (an
+   * outage refused no guess). Both give back the one slot the same way, so one method serves both.
+   */
+  release(ticket: LoginTicket): void {
     const mine = this.byClient.get(ticket.client);
     if (mine) {
       removeOne(mine, ticket.at);

@@ -474,7 +474,7 @@ async function tokenLogin(
   } catch (err) {
     // An API server that could not answer refused no guess: the slot is given back, or an outage
     // would lock out everyone who retried during it.
-    inCluster.limiter.succeeded(attempt.ticket);
+    inCluster.limiter.release(attempt.ticket);
     throw err;
   }
   if (!cluster) {
@@ -482,7 +482,7 @@ async function tokenLogin(
     res.writeHead(303, { location: '/login?failed=token', 'cache-control': 'no-store' }).end();
     return;
   }
-  inCluster.limiter.succeeded(attempt.ticket);
+  inCluster.limiter.release(attempt.ticket);
   const session = await options.sessions.openForToken(cluster, hash, options.clock.now());
   if (!session) {
     await cluster.close();
