@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { planDeployment } from '../agent/index.ts';
 import type { CdPlanner, CommitView, SessionPlanner } from '../console/index.ts';
@@ -51,17 +52,100 @@ export function consolePlanner(kube: KubeClient, options: { cacheDir: string; lo
  * In-cluster, each session plans with its user's client and its own Git cache: a checkout fetched
  * with one user's credentials is never read by another session, and the cache goes with the session.
  */
-export function sessionPlanner(kube: KubeClient, options: { cacheRoot: string; log: Logger }): SessionPlanner {
+export function sessionPlanner(
+  kube: KubeClient,
+  options: { cacheRoot: string; log: Logger; plannerIn?: (cacheDir: string) => CdPlanner },
+): SessionPlanner {
+  const plannerIn = options.plannerIn ?? ((cacheDir: string) => consolePlanner(kube, { cacheDir, log: options.log }));
   // Made at the first comparison: a login that fails, or a session that never compares, leaves nothing.
   let planner: { cacheDir: string; plan: CdPlanner } | undefined;
+  const remove = () => planner && rmSync(planner.cacheDir, { recursive: true, force: true, maxRetries: 3 });
+  let closed = false;
   return {
     plan: (cd) => {
       if (!planner) {
-        const cacheDir = mkdtempSync(join(options.cacheRoot, 'session-'));
-        planner = { cacheDir, plan: consolePlanner(kube, { cacheDir, log: options.log }) };
+        const cacheDir = mkdtempSync(join(options.cacheRoot, sessionPrefix(ownerOf(process.pid))));
+        planner = { cacheDir, plan: plannerIn(cacheDir) };
       }
-      return planner.plan(cd);
+      const running = planner.plan(cd);
+      // A fetch still writing when the session closed could put files back after the removal.
+      const again = () => {
+        if (!closed) return;
+        try {
+          remove();
+        } catch (err) {
+          // Left for the next start's sweep; a failed removal must not take the console down.
+          options.log.warn({ err: describeError(toTidemarkError(err)) }, 'console: session cache not removed');
+        }
+      };
+      running.then(again, again);
+      return running;
     },
-    close: () => Promise.resolve(planner && rmSync(planner.cacheDir, { recursive: true, force: true, maxRetries: 3 })),
+    close: () => {
+      closed = true;
+      return Promise.resolve(void remove());
+    },
   };
+}
+
+/** Who made a session cache: this host (a Pod's name) and process, so a sweep never takes a live console's. */
+interface CacheOwner {
+  host: string;
+  pid: number;
+}
+
+function ownerOf(pid: number): CacheOwner {
+  // Only characters a directory name and the pattern below can carry.
+  return {
+    host:
+      hostname()
+        .replace(/[^A-Za-z0-9.]/g, '_')
+        .slice(0, 63) || 'host',
+    pid,
+  };
+}
+
+function sessionPrefix(owner: CacheOwner): string {
+  return `session-${owner.host}-${owner.pid}-`;
+}
+
+/** mkdtemp's six-character suffix after `session-HOST-PID-`. */
+const SESSION_DIR = /^session-([A-Za-z0-9._]+)-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * At console start: removes the session caches a console on this host left behind — one that
+ * crashed, or a session closed while a fetch was still writing. Only directories directly under
+ * `cacheRoot` whose names this module makes, owned by this user, made on this host by a process
+ * that is gone or by an earlier life of this pid (a restarted container is pid 1 again). A
+ * console running beside this one on the same cache root keeps its caches.
+ */
+export function sweepSessionCaches(cacheRoot: string, options: { log: Logger; pid?: number; alive?: (pid: number) => boolean }): string[] {
+  const me = ownerOf(options.pid ?? process.pid);
+  const alive = options.alive ?? processAlive;
+  const uid = process.getuid?.();
+  const removed: string[] = [];
+  for (const name of readdirSync(cacheRoot)) {
+    const match = SESSION_DIR.exec(name);
+    if (!match || match[1] !== me.host) continue;
+    const pid = Number(match[2]);
+    if (pid !== me.pid && alive(pid)) continue;
+    const path = join(cacheRoot, name);
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    // Never through a link, never another user's.
+    if (!stat?.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
+    rmSync(path, { recursive: true, force: true, maxRetries: 3 });
+    removed.push(name);
+  }
+  if (removed.length > 0) options.log.info({ cacheRoot, removed: removed.length }, 'console: stale session caches removed');
+  return removed;
+}
+
+/** Signal 0 tests for the process without touching it; EPERM means it exists under another user. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -595,7 +595,9 @@ async function runDashboardInCluster(
   const { tmpdir } = await import('node:os');
   const cacheRoot = values['cache-dir'] ?? `${tmpdir()}/tidemark-console`;
   mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
-  const { sessionPlanner } = await import('./console-planner.ts');
+  const { sessionPlanner, sweepSessionCaches } = await import('./console-planner.ts');
+  // Before any session: a crashed console's caches (or a fetch that outlived its session) go now.
+  sweepSessionCaches(cacheRoot, { log });
   const running = await consoleFace.startConsole({
     inCluster: {
       server,
