@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { KubeApiError } from '../shared/kube/errors.ts';
-import { FakeKubePort } from '../shared/kube/fake-port.ts';
-import { silentLogger } from '../shared/log/index.ts';
-import type { Clock } from '../shared/time/clock.ts';
-import { systemClock } from '../shared/time/clock.ts';
+import { call, cookieOf, postLogin } from '../test/harness/console-http.ts';
 import type { CdComparison } from './compare.ts';
-import { startConsole } from './index.ts';
-import type { ConsoleKube } from './index.ts';
+import { cdFixture, startFakeInCluster } from './fake-in-cluster.ts';
 
 /**
  * The in-cluster login's limits through the real HTTP server: failed logins per client and in
@@ -19,34 +13,6 @@ import type { ConsoleKube } from './index.ts';
 const host = 'console.example';
 const from = { host, origin: `http://${host}` };
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers: { ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** A console whose "API server" accepts tokens starting with `good`; it counts every token it is asked about. */
 async function consoleWith(limits: {
   perClient: string;
@@ -56,22 +22,12 @@ async function consoleWith(limits: {
   lifetimeMs: number;
   trustForwardedFor?: boolean;
 }) {
-  let now = 1_000_000;
-  const clock: Clock = { now: () => now, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-  const asked: string[] = [];
-  const closed: string[] = [];
-  const planned: string[] = [];
-  const fake = new FakeKubePort();
   const [perMax, perWindow] = limits.perClient.split('/');
   const [totalMax, totalWindow] = limits.total.split('/');
-  let n = 0;
-  const running = await startConsole({
-    inCluster: {
-      server: 'https://unused.invalid',
-      ca: undefined,
+  const started = await startFakeInCluster(
+    {
       hosts: [host],
       secure: false,
-      listenHost: '127.0.0.1',
       lifetimeMs: limits.lifetimeMs,
       maxSessions: limits.maxSessions,
       maxSessionsPerToken: limits.maxPerToken,
@@ -80,51 +36,16 @@ async function consoleWith(limits: {
         perClient: { max: Number(perMax), windowMs: Number(perWindow) },
         total: { max: Number(totalMax), windowMs: Number(totalWindow) },
       },
-      connect: (token) => {
-        const canI = () => {
-          asked.push(token);
-          if (token.startsWith('down')) return Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:443'));
-          return token.startsWith('good')
-            ? Promise.resolve({ allowed: true })
-            : Promise.reject(new KubeApiError(401, 'Unauthorized', 'Unauthorized'));
-        };
-        const kube = { port: { list: fake.list.bind(fake), watch: fake.watch.bind(fake), canI } } as unknown as ConsoleKube;
-        return {
-          kube: {
-            ...kube,
-            getCd: (namespace: string, name: string) => Promise.resolve({ metadata: { namespace, name }, spec: {} }),
-          } as never,
-          planner: (cd) => {
-            planned.push(`${token} ${cd.metadata.namespace}/${cd.metadata.name}`);
-            return Promise.resolve({ revision: 'main@sha1:x', commit: undefined, changes: [], notes: [], problem: undefined });
-          },
-          close: () => Promise.resolve(void closed.push(token)),
-        };
-      },
     },
-    log: silentLogger,
-    clock,
-    tokens: () => `sess${++n}`,
-  });
-  const login = (token: string, headers: Record<string, string> = {}) =>
-    call(
-      running.port,
-      'POST',
-      '/login',
-      { ...from, 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      new URLSearchParams({ token, namespace: 'apps' }).toString(),
-    );
-  const cookieOf = (reply: Reply) => String(reply.headers['set-cookie']).split(';')[0] ?? '';
-  const get = (path: string, cookie: string) => call(running.port, 'GET', path, { ...from, cookie });
+    [cdFixture('apps', 'web')],
+  );
+  const { running } = started;
   return {
-    running,
-    asked,
-    closed,
-    planned,
-    login,
+    ...started,
+    login: (token: string, headers: Record<string, string> = {}) =>
+      postLogin(running.port, { token, namespace: 'apps' }, { ...from, ...headers }),
     cookieOf,
-    get,
-    advance: (ms: number) => (now += ms),
+    get: (path: string, cookie: string) => call(running.port, 'GET', path, { ...from, cookie }),
   };
 }
 

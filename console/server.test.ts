@@ -1,145 +1,28 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Annotations, API_VERSION } from '../shared/api/constants.ts';
-import type { ContinuousDeployment } from '../shared/api/continuous-deployment.ts';
 import { KubeApiError } from '../shared/kube/errors.ts';
 import { FakeKubePort } from '../shared/kube/fake-port.ts';
-import type { KubeObject } from '../shared/kube/object.ts';
-import { isObject } from '../shared/kube/object.ts';
 import { silentLogger } from '../shared/log/index.ts';
-import { systemClock } from '../shared/time/clock.ts';
-import type { Clock } from '../shared/time/clock.ts';
+import { call, postLogin, readStream as readEvents } from '../test/harness/console-http.ts';
+import { cdFixture, fakeConsoleKube, startFakeInCluster } from './fake-in-cluster.ts';
+import type { FakeInCluster } from './fake-in-cluster.ts';
 import { startConsole } from './index.ts';
 import type { RunningConsole } from './index.ts';
 import { CD_RESOURCE } from './kube.ts';
-import type { ConsoleKube } from './kube.ts';
-import { RepositoryLabel } from './repositories.ts';
-import type { CdEvent } from './view.ts';
 
-/** RFC 7386 JSON merge patch, as the API server applies `application/merge-patch+json`. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else out[key] = mergePatch(out[key], value);
-  }
-  return out;
-}
-
-/** The console's Kubernetes port over the in-memory API server. */
-function fakeConsoleKube(fake: FakeKubePort, events: CdEvent[]): ConsoleKube {
-  return {
-    port: fake,
-    getCd: async (ns, name) => (await fake.get(CD_RESOURCE, ns, name)) as unknown as ContinuousDeployment | undefined,
-    async patchCd(ns, name, patch) {
-      const live = await fake.get(CD_RESOURCE, ns, name);
-      if (!live) throw new KubeApiError(404, 'NotFound', `continuousdeployments "${name}" not found`);
-      await fake.replace(CD_RESOURCE, mergePatch(live, patch) as KubeObject);
-    },
-    deleteCd: (ns, name) => fake.delete(CD_RESOURCE, ns, name, 'background'),
-    async createCd(obj, dryRun) {
-      if (await fake.get(CD_RESOURCE, obj.metadata.namespace, obj.metadata.name)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
-      if (!dryRun) await fake.create(CD_RESOURCE, obj);
-    },
-    async replaceCd(obj, dryRun) {
-      if (dryRun) {
-        if (!(await fake.get(CD_RESOURCE, obj.metadata.namespace, obj.metadata.name))) throw new KubeApiError(404, 'NotFound', 'not found');
-        return;
-      }
-      await fake.replace(CD_RESOURCE, obj);
-    },
-    events: () => Promise.resolve(events),
-    listRepositories: async (namespace) => (await fake.list(SECRETS, { namespace, labelSelector: `${RepositoryLabel}=true` })).items,
-    listTidemark: () => Promise.resolve([]),
-    async createSecret(obj, dryRun) {
-      if (await fake.get(SECRETS, obj.metadata.namespace, obj.metadata.name)) throw new KubeApiError(409, 'AlreadyExists', 'exists');
-      // As the API server stores it: stringData becomes base64 data.
-      const text = isObject(obj.stringData) ? obj.stringData : {};
-      const data = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')]));
-      const stored: KubeObject = { ...obj, data };
-      delete stored.stringData;
-      if (!dryRun) await fake.create(SECRETS, stored);
-    },
-  };
-}
-
-const SECRETS = { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
-
-function cd(namespace: string, name: string, extra: Partial<ContinuousDeployment> = {}): KubeObject {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ContinuousDeployment',
-    metadata: { name, namespace, annotations: { 'kubesphere.io/alias-name': `${name} app` } },
-    spec: { url: 'https://git.example/site.git', path: 'deploy' },
-    status: {
-      sync: { status: 'Synced', revision: 'main@sha1:0123456789abcdef0123456789abcdef01234567' },
-      health: { status: 'Healthy' },
-      location: { cluster: 'in-cluster', namespace },
-      resources: [{ version: 'v1', kind: 'ConfigMap', namespace, name: 'site', status: 'Synced', health: { status: 'Healthy' } }],
-    },
-    ...extra,
-  };
-}
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers: {
-          host: `127.0.0.1:${port}`,
-          ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Reads an event stream until `until` holds for the text so far; then closes it. */
+/** Reads the event stream; it must open as one (200, text/event-stream). */
 function readStream(port: number, cookie: string, until: (text: string) => boolean, onOpen?: () => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { host: `127.0.0.1:${port}`, cookie } }, (res) => {
-      assert.equal(res.statusCode, 200);
-      assert.match(String(res.headers['content-type']), /^text\/event-stream/);
-      let text = '';
-      let opened = false;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        if (!opened) {
-          opened = true;
-          onOpen?.();
-        }
-        if (until(text)) {
-          req.destroy();
-          resolve(text);
-        }
-      });
-    });
-    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-    req.end();
+  return readEvents(port, cookie, until, {
+    ...(onOpen ? { onOpen } : {}),
+    onResponse: (status, contentType) => {
+      assert.equal(status, 200);
+      assert.match(contentType, /^text\/event-stream/);
+    },
   });
 }
+
+const cd = cdFixture;
 
 describe('the console server', () => {
   let fake: FakeKubePort;
@@ -468,62 +351,17 @@ describe('the console without the right to watch every namespace', () => {
 describe('the console in in-cluster mode', () => {
   const host = 'console.example';
   const from = { host, origin: `https://${host}` };
-  let now = 1_000_000;
-  const clock: Clock = { now: () => now, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-  let fake: FakeKubePort;
+  let c: FakeInCluster;
   let running: RunningConsole;
-  const connected: string[] = [];
-  let closed = 0;
 
   before(async () => {
-    fake = new FakeKubePort();
-    fake.seed(cd('apps', 'web'));
-    let n = 0;
-    running = await startConsole({
-      inCluster: {
-        server: 'https://unused.invalid',
-        ca: undefined,
-        hosts: [host],
-        secure: true,
-        idleMs: 60_000,
-        listenHost: '127.0.0.1',
-        connect: (token) => {
-          connected.push(token);
-          const kube = fakeConsoleKube(fake, []);
-          const refused: ConsoleKube = {
-            ...kube,
-            port: {
-              ...fake,
-              list: fake.list.bind(fake),
-              watch: fake.watch.bind(fake),
-              canI: () => Promise.reject(new KubeApiError(401, 'Unauthorized', 'Unauthorized')),
-            },
-          };
-          return {
-            kube: token === 'good-token' ? kube : refused,
-            close: () => {
-              closed += 1;
-              return Promise.resolve();
-            },
-          };
-        },
-      },
-      log: silentLogger,
-      clock,
-      tokens: () => `sess${++n}`,
-    });
+    c = await startFakeInCluster({ hosts: [host], secure: true, idleMs: 60_000 }, [cd('apps', 'web')]);
+    running = c.running;
   });
 
   after(() => running.stop());
 
-  const login = (token: string, origin = from.origin) =>
-    call(
-      running.port,
-      'POST',
-      '/login',
-      { ...from, origin, 'content-type': 'application/x-www-form-urlencoded' },
-      `token=${encodeURIComponent(token)}&namespace=apps`,
-    );
+  const login = (token: string, origin = from.origin) => postLogin(running.port, { token, namespace: 'apps' }, { ...from, origin });
 
   it('answers only to its configured host names', async () => {
     assert.equal((await call(running.port, 'GET', '/login')).status, 403);
@@ -542,9 +380,9 @@ describe('the console in in-cluster mode', () => {
   });
 
   it('refuses a login from another origin without asking the API server', async () => {
-    const before = connected.length;
+    const before = c.asked.length;
     assert.equal((await login('good-token', 'https://evil.example')).status, 403);
-    assert.equal(connected.length, before);
+    assert.equal(c.asked.length, before);
   });
 
   it('refuses a token the API server does not accept, and sets no cookie', async () => {
@@ -577,22 +415,22 @@ describe('the console in in-cluster mode', () => {
     const sync = await call(running.port, 'POST', '/api/cds/apps/web/sync', { ...from, cookie: jar, 'x-csrf-token': body.csrfToken });
     assert.equal(sync.status, 200);
 
-    const closedBefore = closed;
+    const closedBefore = c.closed.length;
     const logout = await call(running.port, 'POST', '/api/logout', { ...from, cookie: jar, 'x-csrf-token': body.csrfToken });
     assert.equal(logout.status, 200);
     assert.match(String(logout.headers['set-cookie']), /Max-Age=0/);
-    assert.equal(closed, closedBefore + 1);
+    assert.equal(c.closed.length, closedBefore + 1);
     assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 401);
   });
 
   it('ends a session that stayed idle', async () => {
     const jar = String((await login('good-token')).headers['set-cookie']).split(';')[0] ?? '';
     assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 200);
-    now += 59_000;
+    c.advance(59_000);
     assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 200);
-    now += 60_000;
-    const closedBefore = closed;
+    c.advance(60_000);
+    const closedBefore = c.closed.length;
     assert.equal((await call(running.port, 'GET', '/api/session', { ...from, cookie: jar })).status, 401);
-    assert.equal(closed, closedBefore + 1);
+    assert.equal(c.closed.length, closedBefore + 1);
   });
 });
