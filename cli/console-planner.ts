@@ -6,6 +6,7 @@ import type { CdPlanner, CommitView, SessionPlanner } from '../console/index.ts'
 import { isBotCommit } from '../console/index.ts';
 import { describeError, toTidemarkError } from '../shared/errors/index.ts';
 import { readCachedCommit } from '../shared/git/commit-summary.ts';
+import { processAlive } from '../shared/git/temp-dirs.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import type { Logger } from '../shared/log/index.ts';
 import { planChanges } from './commands/diff.ts';
@@ -138,14 +139,4 @@ export function sweepSessionCaches(cacheRoot: string, options: { log: Logger; pi
   }
   if (removed.length > 0) options.log.info({ cacheRoot, removed: removed.length }, 'console: stale session caches removed');
   return removed;
-}
-
-/** Signal 0 tests for the process without touching it; EPERM means it exists under another user. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -73,7 +73,8 @@ export async function sweepStaleTempDirs(options: SweepOptions = {}): Promise<st
   return removed;
 }
 
-function processAlive(pid: number): boolean {
+/** Signal 0 asks whether a process is there without touching it; EPERM means it is, under another user. */
+export function processAlive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
