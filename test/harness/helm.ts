@@ -469,7 +469,7 @@ export async function installChartRbac(cluster: ClusterAccess, options: ChartRba
   }
 }
 
-interface PolicyRule {
+export interface PolicyRule {
   apiGroups?: string[];
   resources?: string[];
   verbs?: string[];
@@ -506,8 +506,15 @@ export async function waitForBindings(kube: KubeClient, objects: readonly KubeOb
       name: rule.resourceNames?.[0] ?? '',
     };
     for (const subject of (binding.subjects as Array<{ kind: string; name: string; namespace?: string }> | undefined) ?? []) {
-      if (subject.kind !== 'ServiceAccount' || !subject.namespace) continue;
-      const user = `system:serviceaccount:${subject.namespace}:${subject.name}`;
+      let user: string;
+      let groups: string[];
+      if (subject.kind === 'ServiceAccount' && subject.namespace) {
+        user = `system:serviceaccount:${subject.namespace}:${subject.name}`;
+        groups = ['system:serviceaccounts', `system:serviceaccounts:${subject.namespace}`, 'system:authenticated'];
+      } else if (subject.kind === 'User') {
+        user = subject.name;
+        groups = ['system:authenticated'];
+      } else continue;
       await waitFor(
         async () => {
           const review = await kube.rest.request<{ status?: { allowed?: boolean } }>({
@@ -518,7 +525,7 @@ export async function waitForBindings(kube: KubeClient, objects: readonly KubeOb
               kind: 'SubjectAccessReview',
               spec: {
                 user,
-                groups: ['system:serviceaccounts', `system:serviceaccounts:${subject.namespace}`, 'system:authenticated'],
+                groups,
                 resourceAttributes: attributes,
               },
             },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,22 +7,19 @@ import type { Browser, Page } from 'puppeteer-core';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
-import { mintToken } from '../harness/helm.ts';
 import { freePort } from '../harness/ports.ts';
 import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
-import { applyCd, getCd, installCrds, testClient, testConnection } from '../harness/tidemark.ts';
-import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
+import { getCd, installCrds, testClient, testConnection } from '../harness/tidemark.ts';
+import { browserUnavailable, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
+import { launchBrowser, texts, twoNamespaces } from '../harness/console.ts';
+import { READ_CDS, serviceAccountToken } from '../harness/rbac.ts';
 
 /**
  * `tidemark dashboard --in-cluster` in Chromium against the real API server: the login page with
  * a real ServiceAccount token (TokenRequest) of a user who may read one namespace, a wrong token,
  * Log out, and the failed-login limit — every check through the page or the API server.
  */
-
-async function texts(page: Page, selector: string): Promise<string[]> {
-  return (await page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent)`)) as string[];
-}
 
 describe('the in-cluster console in Chromium', { skip: browserUnavailable ?? false }, () => {
   let cluster: ClusterAccess;
@@ -40,63 +37,9 @@ describe('the in-cluster console in Chromium', { skip: browserUnavailable ?? fal
     cluster = await testCluster();
     await installCrds(cluster);
     kube = testClient(cluster);
-    mine = await cluster.createNamespace('console-login');
-    theirs = await cluster.createNamespace('console-login-other');
-    for (const namespace of [mine, theirs]) {
-      await applyCd(kube, {
-        metadata: { name: 'site', namespace },
-        spec: { url: 'https://git.example/site.git', path: 'deploy', pullInterval: '1h' },
-      });
-    }
+    ({ mine, theirs } = await twoNamespaces(cluster, kube, 'console-login'));
     // A ServiceAccount that may read ContinuousDeployments in `mine` only; its token from the TokenRequest API.
-    const rbac = '/apis/rbac.authorization.k8s.io/v1';
-    await kube.rest.request({
-      method: 'POST',
-      path: `/api/v1/namespaces/${mine}/serviceaccounts`,
-      body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'viewer' } },
-    });
-    await kube.rest.request({
-      method: 'POST',
-      path: `${rbac}/namespaces/${mine}/roles`,
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'cd-reader' },
-        rules: [{ apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] }],
-      },
-    });
-    await kube.rest.request({
-      method: 'POST',
-      path: `${rbac}/namespaces/${mine}/rolebindings`,
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'viewer-reads' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cd-reader' },
-        subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: mine }],
-      },
-    });
-    const user = `system:serviceaccount:${mine}:viewer`;
-    await waitFor(
-      async () => {
-        const review = await kube.rest.request<{ status?: { allowed?: boolean } }>({
-          method: 'POST',
-          path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: {
-              user,
-              groups: ['system:serviceaccounts', `system:serviceaccounts:${mine}`, 'system:authenticated'],
-              resourceAttributes: { namespace: mine, verb: 'watch', group: 'tidemark.dev', resource: 'continuousdeployments' },
-            },
-          },
-        });
-        return review.status?.allowed === true;
-      },
-      { what: `the RoleBinding to take effect for ${user}`, timeoutMs: 30_000, intervalMs: 100 },
-    );
-    token = await mintToken(kube, { namespace: mine, name: 'viewer' }, 3600);
+    token = await serviceAccountToken(kube, mine, 'viewer', [READ_CDS]);
 
     dir = await mkdtemp(join(tmpdir(), 'tidemark-console-login-'));
     const ca = join(dir, 'ca.crt');
@@ -127,16 +70,7 @@ describe('the in-cluster console in Chromium', { skip: browserUnavailable ?? fal
       watch: [dashboard],
     });
 
-    browser = await puppeteer!.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: join(dir, 'profile'),
-      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-dev-shm-usage', '--disable-gpu'],
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(60_000);
-    await page.setViewport({ width: 1100, height: 700 });
-    await mkdir(SCREENSHOTS, { recursive: true });
+    ({ browser, page } = await launchBrowser(join(dir, 'profile'), { width: 1100, height: 700 }));
   });
 
   after(async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,9 +9,12 @@ import type { CdComparison, RunningConsole } from '../../console/index.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { testCluster } from '../harness/cluster.ts';
+import { twoNamespaces } from '../harness/console.ts';
+import { call as callConsole, cookieOf, postLogin, readStream as readEvents } from '../harness/console-http.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
+import { grantRole, READ_CDS } from '../harness/rbac.ts';
 import { applyCd, installCrds, testClient, testConnection } from '../harness/tidemark.ts';
 
 /**
@@ -22,51 +24,10 @@ import { applyCd, installCrds, testClient, testConnection } from '../harness/tid
 
 const HOST = 'console.test';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers: { host: HOST, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function readStream(port: number, cookie: string, until: (text: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { host: HOST, cookie } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        if (until(text)) {
-          req.destroy();
-          resolve(text);
-        }
-      });
-    });
-    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-    req.end();
-  });
-}
+/** The console answers only to its configured host names. */
+const call = (port: number, method: string, path: string, headers: Record<string, string> = {}) =>
+  callConsole(port, method, path, { host: HOST, ...headers });
+const readStream = (port: number, cookie: string, until: (text: string) => boolean) => readEvents(port, cookie, until, { host: HOST });
 
 describe('console in-cluster mode with real tokens', () => {
   let cluster: ClusterAccess;
@@ -81,36 +42,9 @@ describe('console in-cluster mode with real tokens', () => {
     cluster = await testCluster();
     await installCrds(cluster);
     kube = testClient(cluster);
-    mine = await cluster.createNamespace('console-mine');
-    theirs = await cluster.createNamespace('console-theirs');
-    for (const namespace of [mine, theirs]) {
-      await applyCd(kube, {
-        metadata: { name: 'site', namespace },
-        spec: { url: 'https://git.example/site.git', path: 'deploy', pullInterval: '1h' },
-      });
-    }
+    ({ mine, theirs } = await twoNamespaces(cluster, kube, 'console-mine'));
     // carol may read ContinuousDeployments in `mine` and nothing else.
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${mine}/roles`,
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'cd-reader' },
-        rules: [{ apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] }],
-      },
-    });
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${mine}/rolebindings`,
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'carol-cd-reader' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cd-reader' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'carol' }],
-      },
-    });
+    await grantRole(kube, mine, 'carol', [READ_CDS]);
     cacheRoot = await mkdtemp(join(tmpdir(), 'tidemark-console-cache-'));
     running = await startConsole({
       inCluster: {
@@ -135,13 +69,7 @@ describe('console in-cluster mode with real tokens', () => {
   });
 
   const login = (token: string, namespace: string) =>
-    call(
-      running.port,
-      'POST',
-      '/login',
-      { origin: `http://${HOST}`, 'content-type': 'application/x-www-form-urlencoded' },
-      new URLSearchParams({ token, namespace }).toString(),
-    );
+    postLogin(running.port, { token, namespace }, { host: HOST, origin: `http://${HOST}` });
 
   it('refuses a token the API server does not know', async () => {
     const reply = await login('not-a-token', mine);
@@ -154,7 +82,7 @@ describe('console in-cluster mode with real tokens', () => {
     const reply = await login(cluster.userToken('carol'), mine);
     assert.equal(reply.status, 303, reply.body);
     assert.equal(reply.headers.location, '/');
-    const cookie = String(reply.headers['set-cookie']).split(';')[0] ?? '';
+    const cookie = cookieOf(reply);
 
     const stream = await readStream(running.port, cookie, (t) => t.includes('"synced":true') || t.includes('event: problem'));
     assert.match(stream, new RegExp(`"scope":\\{"all":false,"namespace":"${mine}"\\}`));
@@ -198,35 +126,15 @@ describe('console in-cluster mode with real tokens', () => {
       spec: { url: git.http!.url('private'), secretRef: 'git-credentials', path: 'deploy', pullInterval: '1h' },
     });
     // dave may also read that Secret and dry-run ConfigMaps; carol may read only the deployments.
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${mine}/roles`,
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'planner' },
-        rules: [
-          { apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] },
-          { apiGroups: [''], resources: ['secrets'], resourceNames: ['git-credentials'], verbs: ['get'] },
-          { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] },
-        ],
-      },
-    });
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${mine}/rolebindings`,
-      body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'dave-planner' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'planner' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dave' }],
-      },
-    });
+    await grantRole(kube, mine, 'dave', [
+      READ_CDS,
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['git-credentials'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] },
+    ]);
     const cachesBefore = (await readdir(cacheRoot)).length;
     let cookie = '';
     const compare = async (user: string) => {
-      cookie = String((await login(cluster.userToken(user), mine)).headers['set-cookie']).split(';')[0] ?? '';
+      cookie = cookieOf(await login(cluster.userToken(user), mine));
       const reply = await call(running.port, 'GET', `/api/cds/${mine}/private/compare`, { cookie });
       assert.equal(reply.status, 200, reply.body);
       assert.doesNotMatch(reply.body, new RegExp(git.http!.reader.password));

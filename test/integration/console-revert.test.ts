@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import { useAgentWorld } from '../harness/agent-world.ts';
-import { kubeconfigYaml } from '../harness/control-plane.ts';
-import { startProcess, waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
-import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
+import { browserUnavailable, SCREENSHOTS } from '../harness/browser.ts';
+import { dashboardAs, launchBrowser, logIn, startDashboard, texts } from '../harness/console.ts';
+import { grantRole, READ_CDS } from '../harness/rbac.ts';
 
 /**
  * Revert from the console, the GitOps way, in a real browser: `tidemark dashboard` against the real
@@ -19,28 +19,6 @@ import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } fr
  */
 
 const configMap = (color: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  color: ${color}\n`;
-
-async function texts(page: Page, selector: string): Promise<string[]> {
-  return (await page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent)`)) as string[];
-}
-
-/** `tidemark dashboard` as a user starts it; the URL it prints. */
-async function startDashboard(kubeconfig: string): Promise<{ process: ManagedProcess; loginUrl: string; port: number }> {
-  const proc = await startProcess({
-    name: 'tidemark dashboard',
-    command: process.execPath,
-    args: [TIDEMARK_BIN, 'dashboard', '--kubeconfig', kubeconfig],
-    env: { ...process.env, KUBECONFIG: '' },
-  });
-  const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
-  await waitFor(() => Promise.resolve(printed.test(proc.tail(20))), {
-    what: 'tidemark dashboard prints its URL',
-    timeoutMs: 60_000,
-    watch: [proc],
-  });
-  const loginUrl = printed.exec(proc.tail(20))?.[1] ?? '';
-  return { process: proc, loginUrl, port: Number(new URL(loginUrl).port) };
-}
 
 describe('Revert from the console in Chromium', { skip: browserUnavailable ?? false }, () => {
   const world = useAgentWorld('console-revert', { http: true });
@@ -94,18 +72,8 @@ describe('Revert from the console in Chromium', { skip: browserUnavailable ?? fa
 
     ({ process: dashboard, loginUrl, port } = await startDashboard(cluster.kubeconfigPath));
     profile = await mkdtemp(join(tmpdir(), 'tidemark-chromium-'));
-    browser = await puppeteer!.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: profile,
-      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-dev-shm-usage', '--disable-gpu'],
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(60_000);
-    await page.setViewport({ width: 1360, height: 900 });
-    await mkdir(SCREENSHOTS, { recursive: true });
-    await page.goto(loginUrl);
-    await page.waitForSelector('body[data-live="synced"]');
+    ({ browser, page } = await launchBrowser(profile, { width: 1360, height: 900 }));
+    await logIn(page, loginUrl);
   });
 
   after(async () => {
@@ -180,33 +148,11 @@ describe('Revert from the console in Chromium', { skip: browserUnavailable ?? fa
 
   it('a user who may read the deployment but not change it gets the button disabled, and a POST is refused before any push', async () => {
     const { kube, git, ns, cluster } = world();
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
-      body: {
-        metadata: { name: 'cd-reader' },
-        rules: [{ apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] }],
-      },
-    });
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
-      body: {
-        metadata: { name: 'alice-reads' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cd-reader' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
-      },
-    });
-    const kubeconfig = join(profile, 'kubeconfig-alice.yaml');
-    await writeFile(kubeconfig, kubeconfigYaml(cluster.info, 'alice', cluster.userToken('alice'), ns), { mode: 0o600 });
-    const alice = await startDashboard(kubeconfig);
+    await grantRole(kube, ns, 'alice', [READ_CDS]);
+    const alice = await dashboardAs(cluster, 'alice', ns, browser, profile);
     scoped = alice.process;
-    const context = await browser.createBrowserContext();
+    const { view } = alice;
     try {
-      const view = await context.newPage();
-      view.setDefaultTimeout(60_000);
-      await view.goto(alice.loginUrl);
-      await view.waitForSelector('body[data-live="synced"]');
       await view.goto(`http://127.0.0.1:${alice.port}/cd?namespace=${ns}&name=shop`);
       await view.waitForSelector('body[data-reverts="loaded"]');
       await view.waitForSelector('#history td.revert button');
@@ -226,7 +172,7 @@ describe('Revert from the console in Chromium', { skip: browserUnavailable ?? fa
       assert.equal(await git.repos.head('shop', 'main'), tip, 'nothing pushed');
       await view.screenshot({ path: join(SCREENSHOTS, 'console-revert-forbidden.png'), fullPage: true });
     } finally {
-      await context.close();
+      await alice.close();
     }
   });
 });

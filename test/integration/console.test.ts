@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +8,14 @@ import type { Browser, Page } from 'puppeteer-core';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import { testCluster } from '../harness/cluster.ts';
 import type { ClusterAccess } from '../harness/control-plane.ts';
-import { kubeconfigYaml } from '../harness/control-plane.ts';
 import { startGitServers } from '../harness/git.ts';
 import type { GitServers } from '../harness/git.ts';
-import { startProcess, waitFor } from '../harness/process.ts';
+import { waitFor } from '../harness/process.ts';
 import type { ManagedProcess } from '../harness/process.ts';
 import { applyCd, cdPath, getCd, installCrds, testClient } from '../harness/tidemark.ts';
-import { browserUnavailable, CHROMIUM, puppeteer, SCREENSHOTS, TIDEMARK_BIN } from '../harness/browser.ts';
+import { browserUnavailable, SCREENSHOTS } from '../harness/browser.ts';
+import { dashboardAs, launchBrowser, startDashboard, texts } from '../harness/console.ts';
+import { grantRole, READ_CDS } from '../harness/rbac.ts';
 
 /**
  * The console in a real browser (Debian's chromium, driven by puppeteer-core) against the real
@@ -34,34 +35,11 @@ function call(port: number, method: string, path: string, host = `127.0.0.1:${po
   });
 }
 
-/** The text of every element `selector` matches. (Page code is passed as text: the project compiles without the DOM types.) */
-async function texts(page: Page, selector: string): Promise<string[]> {
-  return (await page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent)`)) as string[];
-}
-
 /** The first `columns` cells of each row of a table body. */
 async function table(page: Page, tbody: string, columns: number): Promise<string[][]> {
   const rows = `[...document.querySelectorAll(${JSON.stringify(`${tbody} tr`)})]`;
   const code = `${rows}.map((tr) => [...tr.cells].slice(0, ${columns}).map((c) => c.textContent))`;
   return (await page.evaluate(code)) as string[][];
-}
-
-/** `tidemark dashboard` as a user starts it; the URL it prints. */
-async function startDashboard(kubeconfig: string): Promise<{ process: ManagedProcess; loginUrl: string; port: number }> {
-  const proc = await startProcess({
-    name: 'tidemark dashboard',
-    command: process.execPath,
-    args: [TIDEMARK_BIN, 'dashboard', '--kubeconfig', kubeconfig],
-    env: { ...process.env, KUBECONFIG: '' },
-  });
-  const printed = /Open (http:\/\/127\.0\.0\.1:(\d+)\/login\?token=\S+)/;
-  await waitFor(() => Promise.resolve(printed.test(proc.tail(20))), {
-    what: 'tidemark dashboard prints its URL',
-    timeoutMs: 60_000,
-    watch: [proc],
-  });
-  const loginUrl = printed.exec(proc.tail(20))?.[1] ?? '';
-  return { process: proc, loginUrl, port: Number(new URL(loginUrl).port) };
 }
 
 describe('the web console in Chromium', { skip: browserUnavailable ?? false }, () => {
@@ -88,22 +66,10 @@ describe('the web console in Chromium', { skip: browserUnavailable ?? false }, (
     });
     ({ process: dashboard, loginUrl, port } = await startDashboard(cluster.kubeconfigPath));
     profile = await mkdtemp(join(tmpdir(), 'tidemark-chromium-'));
-    browser = await puppeteer!.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: profile,
-      args: [
-        ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-        '--disable-dev-shm-usage',
-        '--disable-gpu',
-        // A name that resolves to the console's address, as a DNS-rebinding attack would make it.
-        '--host-resolver-rules=MAP rebind.test 127.0.0.1',
-      ],
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(60_000);
-    await page.setViewport({ width: 1360, height: 820 });
-    await mkdir(SCREENSHOTS, { recursive: true });
+    ({ browser, page } = await launchBrowser(profile, { width: 1360, height: 820 }, [
+      // A name that resolves to the console's address, as a DNS-rebinding attack would make it.
+      '--host-resolver-rules=MAP rebind.test 127.0.0.1',
+    ]));
   });
 
   after(async () => {
@@ -577,35 +543,12 @@ describe('the web console in Chromium', { skip: browserUnavailable ?? false }, (
   it('a user who may only read one namespace sees only it, and a Sync is refused with the reason', async () => {
     const other = await cluster.createNamespace('console-other');
     await applyCd(kube, { metadata: { name: 'hidden', namespace: other }, spec: { url: 'https://git.example/x.git' } });
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
-      body: {
-        metadata: { name: 'cd-reader' },
-        rules: [{ apiGroups: ['tidemark.dev'], resources: ['continuousdeployments'], verbs: ['get', 'list', 'watch'] }],
-      },
-    });
-    await kube.rest.request({
-      method: 'POST',
-      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
-      body: {
-        metadata: { name: 'alice-reads' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cd-reader' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
-      },
-    });
-    const kubeconfig = join(profile, 'kubeconfig-alice.yaml');
-    await writeFile(kubeconfig, kubeconfigYaml(cluster.info, 'alice', cluster.userToken('alice'), ns), { mode: 0o600 });
-    const alice = await startDashboard(kubeconfig);
+    await grantRole(kube, ns, 'alice', [READ_CDS]);
+    const alice = await dashboardAs(cluster, 'alice', ns, browser, profile, { width: 900, height: 600 });
     scoped = alice.process;
-    const context = await browser.createBrowserContext();
+    const { view } = alice;
     try {
-      const view = await context.newPage();
-      view.setDefaultTimeout(60_000);
-      // A small laptop window: the list must still fit.
-      await view.setViewport({ width: 900, height: 600 });
-      await view.goto(alice.loginUrl);
-      await view.waitForSelector('body[data-live="synced"]');
+      // A small laptop window (above): the list must still fit.
       assert.deepEqual(await texts(view, '#scope'), [`Namespace ${ns}`]);
       const keys = (await view.evaluate(`[...document.querySelectorAll('tr[data-key]')].map((tr) => tr.dataset.key)`)) as string[];
       assert.deepEqual(keys, [`${ns}/web`], 'only what alice may list');
@@ -617,7 +560,7 @@ describe('the web console in Chromium', { skip: browserUnavailable ?? false }, (
       assert.equal((await getCd(kube, ns, 'web'))?.metadata.annotations?.['tidemark.dev/requestedAt'], before);
       await view.screenshot({ path: join(SCREENSHOTS, 'console-refused.png') });
     } finally {
-      await context.close();
+      await alice.close();
     }
   });
 
