@@ -152,7 +152,7 @@ describe('agent: drift and self-heal', () => {
 
   it('a no-op reconcile sends no write to the API server (counted by the server)', async () => {
     const { cluster, kube, ns, apps, restartAgent } = world();
-    // Counted: every non-dry-run POST/PUT/PATCH/DELETE the API server served for the probe kind,
+    // Counted: every non-dry-run POST/PUT/PATCH/APPLY the API server served for the probe kind,
     // which only the "steady" ContinuousDeployment manages (the counter has no namespace label,
     // and other test files write ConfigMaps and Deployments on a shared cluster; the agent writes
     // every kind through the same path). Not counted, on purpose: the status write of
