@@ -213,6 +213,28 @@ test('controller: a spec change, a sync request and a managed object change each
   await a.controller.stop();
 });
 
+test('controller: the copy of a managed object last seen in sync wakes nobody; an edit or a deletion of it does', async () => {
+  const a = agent();
+  a.git.commit([configMap('a', { x: '1' })]);
+  await start(a);
+  const applied = (await a.home.get(CM, 'apps', 'a'))!;
+  const runs = a.runs();
+  a.controller.onObjectChange(applied, undefined, 'upsert');
+  await settle(30);
+  assert.equal(a.runs(), runs, 'the echo of our own apply: no run');
+
+  a.controller.onObjectChange(applied, undefined, 'delete');
+  await settle(30);
+  assert.equal(a.runs(), runs + 1, 'the same copy, gone');
+
+  const edited = await a.home.apply(CM, { ...applied, data: { x: 'drifted' } });
+  a.controller.onObjectChange(edited, undefined, 'upsert');
+  await settle(30);
+  assert.equal(a.runs(), runs + 2, 'another copy: self-heal');
+  assert.equal(((await a.home.get(CM, 'apps', 'a'))?.data as Record<string, string> | undefined)?.x, '1', 'healed');
+  await a.controller.stop();
+});
+
 test('controller: a managed object that changes during the run that first applies it still wakes its owner', async () => {
   const a = agent();
   a.git.commit([configMap('a', { x: '1' })]);

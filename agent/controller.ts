@@ -11,6 +11,7 @@ import { describeError, isTidemarkError, TidemarkError, toTidemarkError, transie
 import { refuseLocalRepository } from '../shared/git/transport.ts';
 import type { EventType, InvolvedObject } from '../shared/kube/events.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
+import type { CacheEvent } from '../shared/kube/object-cache.ts';
 import type { ServiceAccountIdentity } from '../shared/kube/impersonation.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import type { Logger } from '../shared/log/index.ts';
@@ -206,17 +207,24 @@ export class ContinuousDeploymentController {
    * A managed object changed or vanished: reconcile its owner now (self-heal, prompt health).
    * Only an object in the owner's inventory counts: labels alone are anyone's to write.
    */
-  onObjectChange(obj: KubeObject, serves?: (owner: Owner) => boolean): void {
+  onObjectChange(obj: KubeObject, serves?: (owner: Owner) => boolean, event?: CacheEvent): void {
+    const key = objectKey(refOf(obj));
+    // The copy a run last saw in sync (most often the echo of our own apply) changes nothing a run
+    // would act on: waking for it cost a full reconcile per healed object's echo (bench item 3).
+    const seenInSync = (state: KeyState | undefined) =>
+      event === 'upsert' &&
+      obj.metadata.resourceVersion !== undefined &&
+      state?.memo.get(key)?.resourceVersion === obj.metadata.resourceVersion;
     const owner = ownerToWake(
       obj,
       (o) => {
         const state = this.state.get(`${o.namespace}/${o.name}`);
-        state?.missed?.add(objectKey(refOf(obj)));
+        if (!seenInSync(state)) state?.missed?.add(key);
         return state?.inventory ?? this.runner.get(o.namespace, o.name)?.status?.resources;
       },
       serves,
     );
-    if (owner) this.runner.trigger(owner.namespace, owner.name);
+    if (owner && !seenInSync(this.state.get(`${owner.namespace}/${owner.name}`))) this.runner.trigger(owner.namespace, owner.name);
   }
 
   /**

@@ -137,7 +137,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log,
     homeName: options.clusterName,
     // Watches start only with the controller below, so it exists by the time this is called.
-    onObjectChange: (obj, serves) => controller.onObjectChange(obj, serves),
+    onObjectChange: (obj, serves, event) => controller.onObjectChange(obj, serves, event),
   });
   // OCI sources (repoType oci) reach registries with the image updater's client, loaded on their first call.
   const registry = lazyRegistry({ clock, logger: log, userAgent: 'tidemark-agent' });

@@ -11,6 +11,7 @@ import type { ServiceAccountIdentity } from '../shared/kube/impersonation.ts';
 import type { KubePort } from '../shared/kube/port.ts';
 import type { RateLimit } from '../shared/kube/rate-limit.ts';
 import { ObjectCache } from '../shared/kube/object-cache.ts';
+import type { CacheEvent } from '../shared/kube/object-cache.ts';
 import type { KubeObject } from '../shared/kube/object.ts';
 import { Labels } from '../shared/api/constants.ts';
 import type { DeploymentConfig } from '../shared/spec/index.ts';
@@ -19,7 +20,7 @@ import { carriesOwnership } from './plan.ts';
 import type { Owner } from './plan.ts';
 
 /** A watched object changed in a target cluster; `serves` says which deployments that cluster speaks for. */
-export type ObjectChangeListener = (obj: KubeObject, serves: (owner: Owner) => boolean) => void;
+export type ObjectChangeListener = (obj: KubeObject, serves: (owner: Owner) => boolean, event: CacheEvent) => void;
 
 export interface Target {
   kube: KubePort;
@@ -76,7 +77,7 @@ export function createTargetResolver(
       const key = `${owner.namespace}/${owner.name}`;
       return only === undefined ? !remote.has(key) : key === only;
     };
-    cache.onChange((obj) => options.onObjectChange(obj, serves));
+    cache.onChange((obj, event) => options.onObjectChange(obj, serves, event));
     return cache;
   };
   const homeCache = cacheFor(home, undefined);
