@@ -33,10 +33,12 @@ function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
   };
   let lookups = 0;
   /** When set, reading the Git credentials Secret fails with it. */
-  const secrets: { error: Error | undefined } = { error: undefined };
+  const secrets: { error: Error | undefined; read: string[] } = { error: undefined, read: [] };
+  const auths: unknown[] = [];
   const source = {
     resolve: (...args: Parameters<FakeGit['resolve']>) => {
       lookups++;
+      auths.push(args[1]);
       return git.resolve(...args);
     },
     checkout: () => git.checkout(),
@@ -44,7 +46,10 @@ function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
   const controller = new ContinuousDeploymentController({
     kube: home,
     targets,
-    secrets: () => (secrets.error ? Promise.reject(secrets.error) : Promise.resolve({})),
+    secrets: (_namespace, name) => {
+      secrets.read.push(name);
+      return secrets.error ? Promise.reject(secrets.error) : Promise.resolve({ username: name, password: 'p' });
+    },
     source,
     render: () => git.render(),
     health: createHealthAssessor({ clock }),
@@ -62,7 +67,7 @@ function agent(spec: Partial<ContinuousDeploymentSpec> = {}) {
   const ready = (c: ContinuousDeployment | undefined) => c?.status?.conditions?.find((x) => x.type === 'Ready');
   // Every run starts by reading the newest copy of its ContinuousDeployment.
   const runs = () => home.calls.filter((c) => c.op === 'get' && c.kind === 'ContinuousDeployment').length;
-  return { home, remote, git, clock, events, controller, cd, read, ready, runs, secrets, lookups: () => lookups };
+  return { home, remote, git, clock, events, controller, cd, read, ready, runs, secrets, auths, lookups: () => lookups };
 }
 
 async function start(a: ReturnType<typeof agent>): Promise<void> {
@@ -232,6 +237,31 @@ test('controller: the copy of a managed object last seen in sync wakes nobody; a
   await settle(30);
   assert.equal(a.runs(), runs + 2, 'another copy: self-heal');
   assert.equal(((await a.home.get(CM, 'apps', 'a'))?.data as Record<string, string> | undefined)?.x, '1', 'healed');
+  await a.controller.stop();
+});
+
+test("controller: the credentials Secret read beside the run's GET counts only when the fresh copy names it", async () => {
+  const a = agent({ secretRef: 'old' });
+  a.git.commit([configMap('a', { x: '1' })]);
+  // The spec changes between the watch event and the run's own read of it.
+  const get = a.home.get.bind(a.home);
+  let swapped = false;
+  a.home.get = async (...args: Parameters<typeof get>) => {
+    const found = await get(...args);
+    if (!swapped && found?.kind === 'ContinuousDeployment') {
+      swapped = true;
+      return { ...found, metadata: { ...found.metadata, generation: 2 }, spec: { ...(found.spec as object), secretRef: 'new' } };
+    }
+    return found;
+  };
+  await start(a);
+  assert.deepEqual(a.secrets.read, ['old', 'new'], 'the early read of the watched spec, then the fresh one');
+  assert.deepEqual(a.auths[0], { username: 'new', password: 'p' }, "Git is asked with the fresh spec's Secret");
+
+  a.secrets.read.length = 0;
+  await a.clock.advance(1.1 * MINUTE);
+  assert.equal(a.runs(), 2);
+  assert.deepEqual(a.secrets.read, ['old'], 'unchanged spec: one read per run');
   await a.controller.stop();
 });
 

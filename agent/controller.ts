@@ -268,7 +268,10 @@ export class ContinuousDeploymentController {
   }
 
   private async reconcile(watched: CdObject, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
+    // The run's duration (logged, and what bench item 2 reads) counts every request, this GET too.
+    const started = this.deps.clock.now();
     const namespace = namespaceOf(watched);
+    const credentials = this.readCredentialsEarly(watched);
     // The watched copy may predate our own last status write; the inventory must be the newest.
     const cd = (await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined;
     if (!cd) return {};
@@ -284,7 +287,7 @@ export class ContinuousDeploymentController {
       if (patched.metadata.resourceVersion !== undefined) cd.metadata.resourceVersion = patched.metadata.resourceVersion;
     }
     const key = keyOf(cd);
-    return this.sync(cd, log, signal, park).finally(() => {
+    return this.sync(cd, log, signal, park, { started, credentials }).finally(() => {
       const state = this.state.get(key);
       if (state) state.missed = undefined;
     });
@@ -296,8 +299,14 @@ export class ContinuousDeploymentController {
    * the workers while they sleep (`park`). So a deployment holds a worker only while it works, for
    * at most its Git calls and its applies, and slow deployments cannot starve the others.
    */
-  private async sync(cd: CdObject, log: Logger, signal: AbortSignal, park: Park): Promise<ReconcileResult> {
-    const started = this.deps.clock.now();
+  private async sync(
+    cd: CdObject,
+    log: Logger,
+    signal: AbortSignal,
+    park: Park,
+    run: { started: number; credentials: EarlyCredentials | undefined },
+  ): Promise<ReconcileResult> {
+    const { started } = run;
     const read = validateContinuousDeploymentSpec(cd.spec);
     if (!read.ok) {
       // Every problem in one condition and one Event; a spec error waits for the next spec change.
@@ -336,7 +345,9 @@ export class ContinuousDeploymentController {
       window = syncWindowState(config.policy.windows, this.deps.clock.now(), syncRequested);
       if (config.repoType === 'git') refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
       const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
-      auth = config.secretRef ? sourceCredentials(config, await this.deps.secrets(namespaceOf(cd), config.secretRef, identity)) : undefined;
+      auth = config.secretRef
+        ? sourceCredentials(config, await this.credentials(cd, config.secretRef, identity, run.credentials))
+        : undefined;
       const target = await this.deps.targets.resolve(cd, config, identity);
       cluster = target.name;
       // Reported like any failure before the fetch: Ready False, nothing applied, retried.
@@ -425,6 +436,39 @@ export class ContinuousDeploymentController {
       outcome.error ? 'reconcile failed' : 'reconcile finished',
     );
     return nextRun(config.intervalMs, outcome.error);
+  }
+
+  /**
+   * The Git credentials Secret as the watched spec names it, read while the run's GET of its
+   * ContinuousDeployment is in flight: one round trip less on every run's path. Still one read per
+   * run, as the deployment's identity (ReferenceWatch keeps no values); `credentials` uses it only
+   * when the fresh copy names the same Secret and identity.
+   */
+  private readCredentialsEarly(watched: CdObject): EarlyCredentials | undefined {
+    if (watched.metadata.deletionTimestamp) return undefined;
+    const name: unknown = watched.spec?.secretRef;
+    if (typeof name !== 'string' || name === '') return undefined;
+    let identity: ServiceAccountIdentity | undefined;
+    try {
+      identity = deploymentIdentity(watched, this.deps.tenancy ?? {});
+    } catch {
+      return undefined;
+    }
+    const data = this.deps.secrets(namespaceOf(watched), name, identity);
+    // Unused when the spec changed meanwhile; its failure is the run's only when it is used.
+    data.catch(() => undefined);
+    return { namespace: namespaceOf(watched), name, identity: identityKey(identity), data };
+  }
+
+  private credentials(
+    cd: CdObject,
+    name: string,
+    identity: ServiceAccountIdentity | undefined,
+    early: EarlyCredentials | undefined,
+  ): Promise<Record<string, string>> {
+    const namespace = namespaceOf(cd);
+    if (early && early.namespace === namespace && early.name === name && early.identity === identityKey(identity)) return early.data;
+    return this.deps.secrets(namespace, name, identity);
   }
 
   /** Best effort: a history entry without its subject beats a failed status write. */
@@ -710,6 +754,19 @@ export class ContinuousDeploymentController {
     }
     return state;
   }
+}
+
+/** A read of the Git credentials Secret started before the run's own copy of its spec arrived. */
+interface EarlyCredentials {
+  namespace: string;
+  name: string;
+  /** Whom it was read as (identityKey). */
+  identity: string;
+  data: Promise<Record<string, string>>;
+}
+
+function identityKey(identity: ServiceAccountIdentity | undefined): string {
+  return identity ? `${identity.namespace}/${identity.name}` : '';
 }
 
 function stringData(data: unknown): Record<string, string> {
