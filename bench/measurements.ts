@@ -151,7 +151,8 @@ export function syncNoop(point: SyncPointResult, id: string): Measurement {
     checks,
     notes: [
       `ours: timer-driven reconciles (pull interval 2 s, same commit, no drift) after the API server had been ` +
-        `quiet for 3 s; duration as the agent logs it for each reconcile (ls-remote, render, compare, status); ` +
+        `quiet for 3 s; duration as the agent logs it for each reconcile, from its read of the ContinuousDeployment ` +
+        `to its status compared (the Secret, the ref over smart HTTP, the cached render, compare, health); ` +
         `${samples.length} reconciles over ${point.ours.length} runs`,
       `ours, at the API server over ${formatValue(windows, 'ms')} of no-op reconciles: ` +
         `${num(oursWrites)} writes to managed kinds, ContinuousDeployments or Events${ourKinds}; ` +
