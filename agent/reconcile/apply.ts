@@ -51,13 +51,17 @@ export function chooseWrites(
 /** Sends the chosen objects; a written object is in sync from now on (and remembered as such). */
 export async function writeObjects(ctx: StepContext, toWrite: DiffResult[]): Promise<ChangeEntry[]> {
   const { policy, force } = ctx.input.config;
-  const written = await mapLimit(toWrite, ctx.deps.concurrency, (d) =>
-    ctx.resources.apply(d.planned, d.state !== 'missing', {
+  const written = await mapLimit(toWrite, ctx.deps.concurrency, async (d) => {
+    const entry = await ctx.resources.apply(d.planned, d.state !== 'missing', {
       replace: policy.replace || syncOptionsOf(d.planned.object).replace,
       force,
       skipSchemaValidation: policy.skipSchemaValidation,
-    }),
-  );
+    });
+    // At once, not after the last write: the watch's echo of this one, which comes meanwhile, then
+    // wakes no further run (controller.ts onObjectChange; 100 healed objects queued one each).
+    if (entry.action !== 'failed' && entry.live) remember(ctx, d.planned, entry.live);
+    return entry;
+  });
   const byKey = new Map(toWrite.map((d) => [objectKey(d.planned.ref), d]));
   for (const entry of written) {
     const diff = byKey.get(objectKey(entry.ref));
@@ -66,7 +70,6 @@ export async function writeObjects(ctx: StepContext, toWrite: DiffResult[]): Pro
     if (diff && entry.action !== 'failed') {
       diff.state = 'inSync';
       diff.live = entry.live;
-      if (entry.live) remember(ctx, diff.planned, entry.live);
     }
   }
   return written;
