@@ -13,11 +13,31 @@ export const GAP_NOTES: Record<string, string> = {
     'before anything else is written). At 100 objects a fixed part weighs more: the watch, the finalizer, ' +
     'ls-remote and a shallow fetch come before the first apply, where kubectl reads local files.',
   '2':
-    'At 100 objects the fixed part dominates: kubectl needs only ~0.4 s there, while every no-op reconcile pays ' +
-    '~50–60 ms whatever the size — one `git ls-remote` (a child process plus private askpass files, ~35 ms, item 4), ' +
-    'the reads of the ContinuousDeployment and its Secret, and the status comparison. ' +
-    'Asking the smart-HTTP endpoint for the ref directly (one request, no child process), as go-git does for Flux, ' +
-    'would about halve it; at 1,000 and 5,000 objects the goal is met.',
+    'At 100 objects the fixed part dominates: kubectl needs ~0.45–0.58 s there, so the goal leaves a no-op run ' +
+    '~23–29 ms; the full bench of 405d714 measured 33 ms (0.058×), and 0.020× at 1,000, 0.017× at 5,000. A run now ' +
+    'counts from its GET of the ContinuousDeployment (the clock used to start after it). In order, a no-op run: that ' +
+    'GET, with the read of the credentials Secret the watched spec names beside it (one round trip instead of two; ' +
+    'still read each run, as the ReferenceWatch rule asks), the ref over smart HTTP (one request; the test server ' +
+    'answers it with a git http-backend child), the cached render, the plan (fingerprints remembered per rendered ' +
+    'object), the memo compare against the watch cache, health and the status compare. The ref request is the ' +
+    'floor of this order. Not done: skipping the GET (the watched-copy attempt, reverted in 59a96db/23d8fc9, ended a ' +
+    'PostDelete early and wrote more); planning on the last revision while the ref request is in flight, writes ' +
+    'held until it agrees, which would hide the rest behind the poll — the one step left that fits under ~25 ms. ' +
+    'Side by side with 405d714 (one control plane, 4 pairs of 5 no-op runs at 100 objects, load average 25–30 from ' +
+    'other benchmarks): run medians 30–1,618 ms on both sides, branch/main 0.31–6.3 per pair: no figure either way.',
+  '3':
+    'The watch event of an edited object wakes its owner at once (no debounce) and the run is a full reconcile: memo ' +
+    'hits for the untouched objects (no request), then a dry-run and an apply per drifted object, stage by stage. The ' +
+    'timer starts at the first edit, and the 100 edits alone take 0.2–0.3 s on a quiet machine, so the heal is the ' +
+    'edits plus one run after the last of them reaches the watch (405d714: 934 ms median, 626 ms after the last edit, ' +
+    '6 runs per heal). Each healing run queued another: its applies echo through the watch, and the memo was written ' +
+    "after the stage's last write, so every echo looked like drift — now each write is remembered as it returns and " +
+    'the copy last seen in sync wakes nothing. The 50 Deployments scaled 1 → 3 → 1 also make the controller manager ' +
+    'write their status several times each, and each of those wakes a run for health; those stay. Side by side at a ' +
+    'load average of 20–30 (other benchmarks on the 2 cores) heals took 1.6–7.5 s on both sides and no difference ' +
+    'could be shown. What would make the heal proportional to the drift: a run woken by object events compares and ' +
+    'heals only the objects the events named since the last full run (the rest are memo hits anyway), with dry-run ' +
+    'before write kept, and leaves the full compare to the timer — not done.',
   '5':
     "A rescan is the listing plus ~3 ms: the scan's exclusion list and the policy's filter remember each tag's outcome " +
     '(only new tags reach RE2; each call is ~1.7 µs in the native addon, mostly handing the string to C++), and an ' +
@@ -85,6 +105,9 @@ export const FIXES: string[] = [
   'shared/controller/status-writer: owned status fields compared structurally with early exit instead of as ' +
     'canonical JSON strings, which had become the top self-time of a no-op resync (about 0.4 s of CPU per 5 s of ' +
     'no-op reconciles at 1,000 objects in a profile).',
+  "agent/reconcile: a planned object's fingerprint is remembered per rendered object (with its owner, namespace and " +
+    'scope); the render cache hands out the same objects each run. Fingerprints of 1,000 planned objects per run: ' +
+    '2.4–3.6 ms → 0.3 ms (in process, 12 passes each side, same loaded machine).',
   'cel: the CEL library loads on the first health check expression. Idle agent (modules imported) 127 → 112 MiB.',
   'agent/source: one checkout per repository revision, held and shared by every deployment that reads it. Item 9 at ' +
     '1,000 CDs: 145 s → 88 s (git child processes in a profile: 11.1 s → 0.9 s of the main thread).',
