@@ -1,6 +1,13 @@
-/** The engine's limits and lifecycle: output cap, time limit, missing module, worker ended; one engine, two data models. */
+/**
+ * The engine's limits and lifecycle: output cap, time limit, missing module, worker kept for a
+ * burst and ended; one engine, two data models.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { templateEngine } from '../../test/harness/template-engine.ts';
 import {
   ALERT_MESSAGE,
@@ -8,7 +15,9 @@ import {
   DEFAULT_MAX_OUTPUT_BYTES,
   TemplateError,
   engineLoaded,
+  engineStarts,
   prepareEngine,
+  releaseEngine,
   runTemplate,
 } from './index.ts';
 import type { EngineOptions } from './index.ts';
@@ -20,6 +29,8 @@ const data = { automation: { namespace: 'default', name: 'app' }, changes: [] };
 const renderCommitMessage = (template: string, over: typeof data, options?: EngineOptions) =>
   runTemplate(COMMIT_MESSAGE, { template, data: over }, options);
 const validateCommitTemplate = (template: string) => runTemplate(COMMIT_MESSAGE, { template });
+/** The worker ends as soon as nothing is queued, as before idleMs existed. */
+const now: EngineOptions = { idleMs: 0 };
 
 function failsWith(code: string, message: RegExp) {
   return (err: unknown) => {
@@ -83,29 +94,69 @@ test('a missing module is its own terminal error, naming the path', { skip }, as
 });
 
 test('requests share one worker while they queue; it is ended once they are answered', { skip }, async () => {
-  const pending = Array.from({ length: 8 }, (_, i) => renderCommitMessage(`{{ ${i} }}`, data));
+  const startsBefore = engineStarts();
+  const pending = Array.from({ length: 8 }, (_, i) => renderCommitMessage(`{{ ${i} }}`, data, now));
   assert.deepEqual(await Promise.all(pending), ['0', '1', '2', '3', '4', '5', '6', '7']);
+  assert.equal(engineStarts() - startsBefore, 1);
   assert.equal(engineLoaded(), false);
 });
 
+test('a burst of requests one after another shares one worker, kept while idle and ended after idleMs', { skip }, async () => {
+  await releaseEngine();
+  const startsBefore = engineStarts();
+  const kept: EngineOptions = { idleMs: 60_000 };
+  for (let i = 0; i < 4; i++) {
+    assert.equal(await renderCommitMessage(`{{ ${i} }}`, data, kept), String(i));
+    assert.equal(engineLoaded(), true, 'idle, not ended');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(engineStarts() - startsBefore, 1, 'one worker for the burst');
+  await releaseEngine();
+  assert.equal(engineLoaded(), false, 'released');
+
+  // A short idle time: the worker ends by itself once nothing came within it.
+  assert.equal(await renderCommitMessage('{{ 5 }}', data, { idleMs: 1 }), '5');
+  while (engineLoaded()) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(engineStarts() - startsBefore, 2);
+});
+
+test('an idle engine does not keep the process alive', { skip }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tidemark-idle-engine-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'render.mjs');
+  const engine = JSON.stringify(new URL('./index.ts', import.meta.url).href);
+  writeFileSync(
+    script,
+    `const { runTemplate, COMMIT_MESSAGE, engineLoaded } = await import(${engine});\n` +
+      `const data = { automation: { namespace: 'a', name: 'b' }, changes: [] };\n` +
+      `console.log(await runTemplate(COMMIT_MESSAGE, { template: '{{ 1 }}', data }, { idleMs: 600000 }), engineLoaded());\n`,
+  );
+  // The bound only keeps a broken engine from hanging the suite; the exit itself is the check.
+  const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(run.signal, null, `the process did not exit by itself: ${run.stderr}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), '1 true');
+});
+
 test('a prepared engine is held until let go, with or without requests in between', { skip }, async () => {
-  const release = prepareEngine(COMMIT_MESSAGE);
+  await releaseEngine();
+  const release = prepareEngine(COMMIT_MESSAGE, now);
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(engineLoaded(), true);
-  assert.equal(await renderCommitMessage('{{ .AutomationObject }}', data), 'default/app');
+  assert.equal(await renderCommitMessage('{{ .AutomationObject }}', data, now), 'default/app');
   assert.equal(engineLoaded(), true, 'a request answered while held does not end the engine');
   await release();
   assert.equal(engineLoaded(), false);
   await release();
 
-  const unused = prepareEngine(COMMIT_MESSAGE);
+  const unused = prepareEngine(COMMIT_MESSAGE, now);
   await unused();
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(engineLoaded(), false, 'let go before it started: never started');
 
-  const missing = prepareEngine(COMMIT_MESSAGE, { moduleDir: '/nonexistent/commit-template' });
+  const missing = prepareEngine(COMMIT_MESSAGE, { moduleDir: '/nonexistent/commit-template', idleMs: 0 });
   await assert.rejects(
-    renderCommitMessage('x', data, { moduleDir: '/nonexistent/commit-template' }),
+    renderCommitMessage('x', data, { moduleDir: '/nonexistent/commit-template', idleMs: 0 }),
     failsWith('CommitTemplateEngineMissing', /\/nonexistent\/commit-template/),
   );
   await missing();
@@ -120,11 +171,11 @@ test('resident memory returns after renders (logged; bounded generously)', { ski
     return process.memoryUsage().rss / 2 ** 20;
   };
   const before = await rss();
-  const during = renderCommitMessage('{{ . }}', data);
+  const during = renderCommitMessage('{{ . }}', data, now);
   await new Promise((resolve) => setTimeout(resolve, 50));
   await during;
   const afterFirst = await rss();
-  for (let i = 0; i < 5; i++) await renderCommitMessage('{{ . }}', data);
+  for (let i = 0; i < 5; i++) await renderCommitMessage('{{ . }}', data, now);
   const afterSix = await rss();
   const mib = (n: number) => n.toFixed(0);
   t.diagnostic(`RSS MiB: at start ${mib(initialRss)}, before ${mib(before)}, after 1 render ${mib(afterFirst)}, after 6 ${mib(afterSix)}`);

@@ -1,8 +1,10 @@
 /**
  * Go's own text/template + Sprig as WebAssembly (go/, built by scripts/build-template-wasm.sh),
  * run in a worker thread, for commit messages (image updater) and alert messages (notification).
- * The module costs ~70 MiB while loaded, so requests queue for one worker, which is ended as soon
- * as the queue is empty.
+ * Requests queue for one worker. The module costs ~30–70 MiB while loaded and 0.2–2.7 s of CPU to
+ * start (compile, instantiate, Go's runtime), and messages come in bursts (every automation whose
+ * policy moved, one after another): the worker is kept for a burst and ended once it has been
+ * idle for `idleMs`.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -46,11 +48,15 @@ export interface EngineOptions {
   maxOutputBytes?: number;
   /** Memory the Go program may use; more makes it exit. */
   maxMemoryBytes?: number;
+  /** How long the worker is kept after the queue empties, for the next message of a burst; 0 ends it at once. */
+  idleMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 export const DEFAULT_MAX_MEMORY_BYTES = 256 << 20;
+/** Long enough for a burst of automations (each clones, rewrites and pushes between messages). */
+export const DEFAULT_IDLE_MS = 30_000;
 
 /** $TIDEMARK_TEMPLATE_MODULE (the image sets it), else where scripts/setup.sh builds it. */
 export function defaultModuleDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -61,6 +67,27 @@ export function defaultModuleDir(env: NodeJS.ProcessEnv = process.env): string {
 let live: { dir: string; worker: Worker } | undefined;
 let queued = 0;
 let tail: Promise<unknown> = Promise.resolve();
+let idleTimer: NodeJS.Timeout | undefined;
+let starts = 0;
+
+/** A request or a hold came: the worker is in use, not idle. */
+function busy(): void {
+  queued++;
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
+}
+
+/** A request was answered or a hold let go: once nothing is queued, the worker is ended now or after idleMs. */
+async function done(idleMs: number): Promise<void> {
+  if (--queued > 0) return;
+  if (idleMs <= 0) return stop();
+  clearTimeout(idleTimer);
+  // Unreferenced: an idle engine never keeps the process alive.
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    if (queued === 0) void stop();
+  }, idleMs).unref();
+}
 
 /** Renders the template over data, or only parses it without. Throws TemplateError with the kind's codes. */
 export function runTemplate(
@@ -68,12 +95,8 @@ export function runTemplate(
   request: { template: string; data?: unknown },
   options: EngineOptions = {},
 ): Promise<string> {
-  queued++;
-  const result = tail
-    .then(() => runOne(kind, request, options))
-    .finally(async () => {
-      if (--queued === 0) await stop();
-    });
+  busy();
+  const result = tail.then(() => runOne(kind, request, options)).finally(() => done(options.idleMs ?? DEFAULT_IDLE_MS));
   tail = result.catch(() => undefined);
   return result;
 }
@@ -86,17 +109,27 @@ export function runTemplate(
  */
 export function prepareEngine(kind: TemplateKind, options: EngineOptions = {}): () => Promise<void> {
   let held = true;
-  queued++;
+  busy();
   tail = tail.then(() => (held ? ensureLive(kind, options) : undefined)).catch(() => undefined);
   return async () => {
     if (!held) return;
     held = false;
-    if (--queued === 0) await stop();
+    await done(options.idleMs ?? DEFAULT_IDLE_MS);
   };
 }
 
-/** Whether a worker holds the module now (only while requests are being answered or the engine is held). */
+/** Whether a worker holds the module now (while requests are answered, the engine is held, or idle within idleMs). */
 export const engineLoaded = (): boolean => live !== undefined;
+
+/** Workers started in this process so far: a burst of messages should start one. */
+export const engineStarts = (): number => starts;
+
+/** Ends an idle worker now (a program shutting down, a test); one in use is ended after its last request. */
+export async function releaseEngine(): Promise<void> {
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (queued === 0) await stop();
+}
 
 async function ensureLive(kind: TemplateKind, options: EngineOptions): Promise<Worker> {
   const dir = options.moduleDir ?? defaultModuleDir();
@@ -122,14 +155,12 @@ function start(kind: TemplateKind, dir: string, maxMemoryBytes: number): Worker 
   if (missing.length > 0) {
     throw new TemplateError(kind.codes.missing, `the ${kind.name} template engine is not installed: no ${missing.join(', ')}`);
   }
-  const worker = new Worker(new URL('./render-worker.ts', import.meta.url), {
-    workerData: { dir, maxMemoryBytes },
-    stdout: true,
-    stderr: true,
-  });
-  // Go prints only when it dies (a fatal error and every goroutine's stack): not into our logs.
-  worker.stdout.resume();
-  worker.stderr.resume();
+  // The worker silences Go's prints itself (render-worker.ts): piped stdio read here would hold
+  // the process open while the worker idles.
+  const worker = new Worker(new URL('./render-worker.ts', import.meta.url), { workerData: { dir, maxMemoryBytes } });
+  starts++;
+  // A request in flight keeps the process alive by its own timer; an idle worker must not.
+  worker.unref();
   // A prepared worker may fail before any request listens (call() reports failures during one):
   // its error must not end the process, and the next request starts another.
   worker.on('error', () => undefined);

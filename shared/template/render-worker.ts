@@ -31,6 +31,12 @@ function withMemoryMax(wasm: Buffer, maxBytes: number): Buffer {
   throw new Error('the module declares no memory');
 }
 
+// Go prints only when it dies (a fatal error and every goroutine's stack) or misses a timer, and
+// wasm_exec.js prints through console: not into the program's logs. The failure reaches the
+// caller as the request's error.
+const quiet = (): void => undefined;
+Object.assign(console, { log: quiet, warn: quiet, error: quiet, info: quiet, debug: quiet });
+
 const globals = globalThis as unknown as GoGlobals;
 const { dir, maxMemoryBytes } = workerData as { dir: string; maxMemoryBytes: number };
 await import(pathToFileURL(join(dir, 'wasm_exec.js')).href);
