@@ -45,15 +45,18 @@ export const GAP_NOTES: Record<string, string> = {
     "all 10,000 tags (distribution 2.8 ignores `n`, so neither side paginates) and the registry's answer time. " +
     'The first scan of a repository still sends every tag through RE2 twice (45–60 ms of CPU on this loaded machine).',
   '6':
-    'Closed since: the compact change list (Go decodes 0.5 MB instead of 6 MB and groups by index), the engine ' +
-    'started at the first change in its own thread, no second scan where the fast path vouches for an edit on its ' +
-    'line, one open per file written over in place (ext4 flushes a file truncated to zero and rewritten on close). ' +
-    'What is left, ~0.8–1.1 s at a load of 2–5 on 2 cores: the worker (engine start and Go building the template data, ' +
-    '~0.5–1 s of CPU) competes with the main thread, the file system pool and GC for the two cores, and the message ' +
-    'waits for it after the last file; the main thread spends ~140 ms per run in the rewrite and the rest in five ' +
-    'fs promise calls per file. Further steps, each with a cost: sync I/O for small files (2,000 files read and ' +
-    'written in 30 ms vs 96 ms async, but it blocks the event loop), an engine kept warm between runs (~70 MiB, ' +
-    'item 7b), or a native render for the default and seed templates.',
+    'Closed since: the compact change list (Go decodes 0.5 MB instead of 6 MB and groups by index), no second scan ' +
+    'where the fast path vouches for an edit on its line, one open per file written over in place (ext4 flushes a ' +
+    'file truncated to zero and rewritten on close), and the engine kept warm between runs (one worker for a burst, ' +
+    'ended after 30 s idle): a run no longer pays the engine start, only Go building the data and rendering. The ' +
+    'quiet baseline of main met the goal at 2.23×; under a load average of 24–31 (side by side with main, process CPU ' +
+    'per run, worker included) a run costs 0.59–0.89 s of CPU where main took 1.07–1.45 s, 3.1–3.5× the CPU of ' +
+    'reading the files (main 6.0–6.9×). What is left on the main thread: the five fs promise calls per file are its ' +
+    'largest self-time (~27 % of its busy samples in a profile, ahead of GC and the YAML parse), then the rewrite ' +
+    '(~140 ms). Tried and not kept: sync I/O in batches of 8–32 files with a yield between them cut the CPU of a run ' +
+    'another ~25 % (3.2 → 2.4× the read), but the event loop delay during the runs went from p99 9–14 ms to 26–38 ms ' +
+    'on this loaded machine (a sync write waits on the busy disk), which a server with watches and probes should not ' +
+    'pay for a commit nobody waits on.',
   '7':
     'Where the memory goes (process.memoryUsage and the V8 heap spaces sampled every 20 ms inside the agent, heap ' +
     'snapshots at idle and after the sync): the idle agent is ~88 MiB, a bare Node 24 ~41 MiB plus ~47 MiB of modules ' +
@@ -66,12 +69,27 @@ export const GAP_NOTES: Record<string, string> = {
     'the render cache and the statuses are the candidates; keep only the fields diff and health need), and something loads the built-in ' +
     'undici of Node (fetch) during a sync (its source alone is 0.7 MiB in the snapshot).',
   '7b':
-    'The image updater idles at ~87 MiB; its peak comes with the commits: each commit message starts Go ' +
-    'text/template compiled to WebAssembly in a worker thread (a second isolate, the 8 MB module, 19 MiB of Go memory; ' +
-    'docs/adr/0002). With node --liftoff-only (the image ENTRYPOINT) one message peaks ~33 MiB lower (133 → 100 MiB ' +
-    'over 10 messages in a bare process): V8 no longer tiers the Go functions up to TurboFan; the bench moved 190 → ' +
-    '176–178 MiB. The rest of the peak is not yet broken down (scans and Git work overlap the engine). Next: one engine ' +
-    'worker kept for a burst of messages (each start costs 0.3–2.7 s here), then a breakdown of the peak.',
+    'The image updater idles at ~87 MiB; its peak comes with the commits: the message is Go text/template compiled to ' +
+    'WebAssembly in a worker thread (a second isolate, the 8 MB module, 19 MiB of Go memory; docs/adr/0002). With ' +
+    'node --liftoff-only (the image ENTRYPOINT) one message peaks ~33 MiB lower (133 → 100 MiB over 10 messages in a ' +
+    'bare process). One worker kept for a burst (ended after 30 s idle) did not lower the peak: side by side with ' +
+    'main in two pairs at a load average of 19–30, 168.6 and 156.6 MiB against 156.6 and 165.6 MiB — the peak is ' +
+    'one loaded engine either way — but it shortened the rounds (first round 9.7 s against 64.5 s in the quieter pair; ' +
+    'each of the 40 messages had started a worker) and leaves the engine resident for 30 s after the last commit ' +
+    '(157 against 125–135 MiB at the end). What is left of the ~70 MiB over idle is the engine (second isolate ' +
+    '~15 MiB, module and Go memory ~30–40 MiB) plus scans and Git buffers; not yet broken down by heap snapshot. ' +
+    'Under 100 MiB needs the engine out of the process at the peak: a native render of the default and seed ' +
+    'templates held equal to the engine case by case (as the marker fast path is to the parser), or a smaller idle program.',
+  '8':
+    'Where the time goes (the log lines of both programs against the tag push, four runs after a warm-up): the agent ' +
+    'logs "image update pushed; syncing" 10–30 ms after the updater logs its push, and the Deployment is seen with the ' +
+    'new image 150–250 ms after that; the other 75–80 % is the updater: waiting for the next scan (interval 1 s, ' +
+    '0.5 s on average, up to 1 s), the scan and the policy, then the CD and its Secret read, a shallow clone, the ' +
+    'rewrite, the message, commit and push (three git child processes). The message paid a worker start (0.2–1 s ' +
+    'under load) on main; with the engine kept warm it does not within a burst: side by side at a load average of ' +
+    '~25, push → bot commit 0.77–1.0 s in three of four runs against 1.26–2.0 s on main, end to end median 1.09 s ' +
+    'against 2.3 s. Not yet split: clone/commit/push against the scan alignment inside the updater (per-step timing ' +
+    'in the automation log would show it); the first commit after 30 s idle still pays the start.',
   '9':
     'The agent is mostly waiting: in a CPU profile of 1,000 CDs it was idle 115 of 150 s, so the time is the round ' +
     'trips of 4 workers to an API server that shares 2 cores with etcd, the controller manager and the bench. Each ' +
@@ -100,6 +118,12 @@ export const FIXES: string[] = [
     'is not read back by a second scan, marker comments are parsed once per run, and each file is opened once and ' +
     'written over in place. Update run over 2,000 files × 10 markers, side by side with main in four pairs: 1.77–2.34 s → ' +
     '0.78–1.06 s (5.4–10.1× → 2.3–5.4× reading the files, which took 0.2–0.36 s).',
+  'shared/template: the engine worker is kept for a burst of messages and ended after 30 s idle (it was ended as soon ' +
+    'as the queue was empty, so each message of a burst started one). Side by side with main at a load average of ' +
+    '19–31: item 6 CPU per update run 1.07–1.45 s → 0.59–0.89 s in three pairs (6.0–6.9× → 3.1–3.5× the CPU of ' +
+    'reading the files); item 7b peak unchanged (156–169 MiB on both sides in two pairs), first round of 20 commits ' +
+    '64.5 s → 9.7 s in the undisturbed pair; item 8 push → bot commit 1.26–2.0 s → 0.77–1.0 s in three of four ' +
+    'runs (one loop run each side).',
   'shared/kube/kubeconfig: a small kubeconfig loader in place of @kubernetes/client-node, which is now imported only ' +
     'for exec or auth-provider users. Idle agent 169 → 116 MiB; peak with 1,000 objects in 20 CDs 314 → 234 MiB.',
   'shared/controller/status-writer: owned status fields compared structurally with early exit instead of as ' +
