@@ -31,6 +31,24 @@ export default tseslint.config(
       ],
     },
   },
+  // An ES import of node:http loads Node's bundled undici and http2 (~8 MiB resident per program):
+  // programs take it from shared/http/node-http.ts. Tests may import it.
+  {
+    files: ['agent/**/*.ts', 'cli/**/*.ts', 'image-updater/**/*.ts', 'notification/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:http', 'http'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Use nodeHttp from shared/http/node-http.ts: an ES import of node:http loads undici and http2.',
+          })),
+        },
+      ],
+    },
+  },
   // Config files are plain JavaScript outside the TypeScript project.
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   // The console's browser modules: served as they are (no bundler), so they see the browser's globals.

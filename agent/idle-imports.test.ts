@@ -47,3 +47,26 @@ test('the agent starts without the libraries only some deployments need', () => 
   const eager = LOADED_ON_FIRST_USE.filter((name) => [...resolved].some((s) => s === name || s.startsWith(`${name}/`)));
   assert.deepEqual(eager, []);
 });
+
+/**
+ * Node's own modules a program must not load: an ES import of node:http builds its namespace,
+ * whose lazy WebSocket/CloseEvent/MessageEvent exports load the bundled undici and node:http2
+ * (~8 MiB resident). Programs take node:http from shared/http/node-http.ts.
+ */
+const UNUSED_BUILTINS = ['internal/deps/undici/undici', 'http2'];
+
+test('no program loads the undici and http2 Node bundles', () => {
+  const faces = ['./cli/main.ts', './agent/index.ts', './image-updater/index.ts', './notification/index.ts'];
+  const script =
+    faces.map((face) => `await import(${JSON.stringify(face)});`).join(' ') +
+    ' console.log(JSON.stringify(process.moduleLoadList.map((m) => m.replace(/^NativeModule /, ""))));';
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.status, 0, result.stderr);
+  const loaded = JSON.parse(result.stdout) as string[];
+  // node:https is on every program's path: the list must show it, or the check below proves nothing.
+  assert.ok(loaded.includes('https'), `no https in ${loaded.length} modules`);
+  assert.deepEqual(
+    UNUSED_BUILTINS.filter((name) => loaded.includes(name)),
+    [],
+  );
+});

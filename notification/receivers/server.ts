@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { nodeHttp } from '../../shared/http/node-http.ts';
 import { toTidemarkError } from '../../shared/errors/index.ts';
 import { splitHostPort } from '../../shared/http/address.ts';
 import type { Logger } from '../../shared/log/index.ts';
@@ -131,7 +132,7 @@ export class ReceiverEndpoint {
 /** Serves `endpoint` on `address` (`:9292`, `127.0.0.1:0`): its own port, apart from health and metrics. */
 export async function serveReceivers(address: string, endpoint: ReceiverEndpoint, log: Logger): Promise<Server> {
   const [host, port] = splitHostPort(address);
-  const server = createServer((req, res) => void handle(endpoint, req, res, log));
+  const server = nodeHttp.createServer((req, res) => void handle(endpoint, req, res, log));
   // A slow caller cannot hold a connection open for long.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -1,8 +1,8 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { nodeHttp } from './node-http.ts';
 
 /**
  * A keep-alive HTTP(S) client over node:http, for the agent's API server and Git clients: a
@@ -92,7 +92,7 @@ export class HttpPool {
       scheduling: 'lifo' as const,
       ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     };
-    this.http = new HttpAgent(pool);
+    this.http = new nodeHttp.Agent(pool);
     const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? options.ca : [...options.ca];
     const secureContext = createSecureContext({
       ...(ca === undefined ? {} : { ca }),
@@ -119,7 +119,7 @@ export class HttpPool {
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
 
     return new Promise<HttpResponse>((resolve, reject) => {
-      const send = tls ? httpsRequest : httpRequest;
+      const send = tls ? httpsRequest : nodeHttp.request;
       const req = send(target, { method: options.method ?? 'GET', headers, agent: tls ? this.https : this.http });
       let response: IncomingMessage | undefined;
       let headersTimer: NodeJS.Timeout | undefined;

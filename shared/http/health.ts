@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import { registry } from '../metrics/index.ts';
 import { splitHostPort } from './address.ts';
+import { nodeHttp } from './node-http.ts';
 
 /**
  * `/healthz` (the process runs) and `/readyz` (it has read its objects) for probes, and
@@ -9,7 +9,7 @@ import { splitHostPort } from './address.ts';
  */
 export async function serveHealth(address: string, ready: () => boolean): Promise<Server> {
   const [host, port] = splitHostPort(address);
-  const server = createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200).end('ok');
     if (req.url === '/readyz') return void res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok' : 'not ready');
     if (req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) return void serveMetrics(res);
