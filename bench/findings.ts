@@ -58,16 +58,23 @@ export const GAP_NOTES: Record<string, string> = {
     'on this loaded machine (a sync write waits on the busy disk), which a server with watches and probes should not ' +
     'pay for a commit nobody waits on.',
   '7':
-    'Where the memory goes (process.memoryUsage and the V8 heap spaces sampled every 20 ms inside the agent, heap ' +
-    'snapshots at idle and after the sync): the idle agent is ~88 MiB, a bare Node 24 ~41 MiB plus ~47 MiB of modules ' +
-    'and their state (a heap of ~22 MiB: 6.7 MiB strings, mostly module sources, and 4.5 MiB bytecode; the rest native). ' +
-    'At the peak with 1,000 objects in 20 CDs (115–131 MiB over four runs at a load average of ~25): heap 44–48 MiB ' +
-    "(new space 8 MiB, the chart's --max-semi-space-size=4; old space 28–32 MiB; code and trusted space 8 MiB), external " +
-    '~7 MiB, and ~30 MiB of native growth over idle (parser, TLS and HTTP buffers, JIT). Done: prom-client replaced by ' +
-    'shared/metrics/exposition.ts (idle image updater 93.6 → 87.3 MiB, agent 89.6 → 88.3 MiB), undici out of every ' +
-    'program (ADR 0014, 0015). Left: what the old space holds at the peak is not yet attributed (the watched copies, ' +
-    'the render cache and the statuses are the candidates; keep only the fields diff and health need), and something loads the built-in ' +
-    'undici of Node (fetch) during a sync (its source alone is 0.7 MiB in the snapshot).',
+    'Where the memory goes (process.memoryUsage and the V8 heap spaces sampled every 20 ms inside the agent, GC events, ' +
+    'heap snapshots with retained sizes at idle and after the sync; 1,000 objects in 20 CDs, side by side with main at a ' +
+    'load average of ~30). Idle (~85 MiB): ~61 MiB native (the Node binary, ICU, OpenSSL, libuv and V8 threads, ' +
+    "malloc), a V8 heap of ~21 MiB (new space 8 MiB under the chart's --max-semi-space-size=4; a live heap of 16.5 MiB: " +
+    '5.3 MiB module sources, ~4.5 MiB bytecode and feedback, the rest shapes, closures and module state) and ~4 MiB ' +
+    'external. At the peak (112–130 MiB): old space 20–31 MiB used, of which only ~14 MiB is live: the rest is ' +
+    "garbage not yet collected (main ran one major GC in the whole sync, at start-up; V8's first old-generation limit " +
+    'sits far above a heap this small), code and trusted space +4–5 MiB (what ran got bytecode and JIT code), external ' +
+    '+2 MiB (sockets, TLS), and ~15 MiB of native growth (HTTP parser and TLS buffers, JIT zones, GC threads). The live ' +
+    'data the sync leaves is small, ~3 KiB per object (retained sizes after the sync): the watched copies 1.0 MiB ' +
+    '(already without managedFields and the last-applied record; the stale-cache check reads only resourceVersion), ' +
+    'the render cache 0.85 MiB (20 entries of 50 parsed objects), the per-CD sync memo 0.38 MiB, the watched ' +
+    'ContinuousDeployments 0.22 MiB, the event-loop-delay histogram 0.35 MiB; so compacting the caches further saves ' +
+    '≤ 2 MiB at 1,000 objects. The 0.7 MiB undici source came from start-up, not the sync: an ES import of node:http ' +
+    'builds its namespace, whose lazy WebSocket/MessageEvent exports load undici and http2 (fixed, below). The garbage ' +
+    'is not yet bounded: V8 lets the old generation grow up to 4× what survived its last full GC. Left for ≤ 100 MiB: ' +
+    'that garbage, the native growth of a sync and the code V8 compiles for it.',
   '7b':
     'The image updater idles at ~87 MiB; its peak comes with the commits: the message is Go text/template compiled to ' +
     'WebAssembly in a worker thread (a second isolate, the 8 MB module, 19 MiB of Go memory; docs/adr/0002). With ' +
@@ -139,6 +146,9 @@ export const FIXES: string[] = [
     'item 9 at 500 CDs: 302 → 152 MiB.',
   "image: TypeScript stripped at build time into Node's compile cache. Item 7: idle ~120 → 94 MiB, peak ~175 → 145 MiB; " +
     'item 7b: 240 → 207 MiB.',
+  "http: programs load node:http by require (shared/http/node-http.ts; an ES import builds the module's namespace, " +
+    "whose lazy WebSocket/CloseEvent/MessageEvent exports loaded Node's bundled undici and node:http2). A bare process: " +
+    '59.3 → 51.3 MiB; idle agent side by side with main in two pairs: 88.3/89.1 → 85.4/85.2 MiB (live heap 16 → 14 MiB).',
 ];
 
 /** Other things the bench brought to light. */
