@@ -12,7 +12,7 @@ import type { DiffResult } from '../../shared/kube/resource-manager.ts';
 import { syncOptionsOf } from '../argo-sync.ts';
 import type { StepContext } from './context.ts';
 import type { DesiredSet } from './plan.ts';
-import { remember } from './plan.ts';
+import { rejectionError, remember } from './plan.ts';
 
 export interface WriteChoice {
   toWrite: DiffResult[];
@@ -73,6 +73,80 @@ export async function writeObjects(ctx: StepContext, toWrite: DiffResult[]): Pro
     }
   }
   return written;
+}
+
+/**
+ * Planned creates nobody dry-ran, sent as create-only applies. `existing`: the ones the server
+ * found existing after all (nothing was written to them; they need the dry-run of any existing
+ * object). A created object is in sync from now on only once the whole stage stands: until then
+ * the caller may roll it back (rollBack).
+ */
+export async function createObjects(
+  ctx: StepContext,
+  creates: readonly DiffResult[],
+): Promise<{ entries: ChangeEntry[]; existing: DiffResult[] }> {
+  const { policy } = ctx.input.config;
+  const results = await mapLimit([...creates], ctx.deps.concurrency, async (d) => ({
+    d,
+    result: await ctx.resources.createOnly(d.planned, { skipSchemaValidation: policy.skipSchemaValidation }),
+  }));
+  const entries: ChangeEntry[] = [];
+  const existing: DiffResult[] = [];
+  for (const { d, result } of results) {
+    if (result === 'exists') existing.push(d);
+    else entries.push(result);
+  }
+  return { entries, existing };
+}
+
+/** The creates of a stage that stands: in sync from now on, and remembered as such. */
+export function keepCreates(ctx: StepContext, creates: readonly DiffResult[], entries: readonly ChangeEntry[]): void {
+  const byKey = new Map(entries.map((e) => [objectKey(e.ref), e]));
+  for (const d of creates) {
+    const live = byKey.get(objectKey(d.planned.ref))?.live;
+    if (!live) continue;
+    d.state = 'inSync';
+    d.live = live;
+    remember(ctx, d.planned, live);
+  }
+}
+
+/**
+ * Deletes what a failed stage created, each by its uid so an object someone else created since is
+ * never touched: the stage's new objects stand all together or not at all (ADR 0016). Returns the
+ * ones that could not be deleted (they stay in the inventory, so a later prune finds them).
+ */
+export async function rollBack(ctx: StepContext, creates: readonly DiffResult[], entries: readonly ChangeEntry[]): Promise<ChangeEntry[]> {
+  const mappings = new Map(creates.map((d) => [objectKey(d.planned.ref), d.planned.mapping]));
+  const created = entries.filter((e) => e.action === 'created');
+  const deleted = await mapLimit(created, ctx.deps.concurrency, async (entry) => {
+    const mapping = mappings.get(objectKey(entry.ref));
+    const uid = entry.live?.metadata.uid;
+    if (!mapping || !uid) return { ...entry, action: 'failed' as const, message: 'created, and its uid is unknown: not deleted again' };
+    const result = await ctx.resources.delete(mapping, entry.ref, 'background', uid);
+    return result.action === 'failed' ? { ...result, message: `created, and could not be deleted again: ${result.message ?? ''}` } : result;
+  });
+  return failures(deleted);
+}
+
+/**
+ * A stage whose new objects did not all pass — a create refused, or an object the server found
+ * existing failed its dry-run — and what became of the creates taken back.
+ */
+export function createError(
+  failed: readonly ChangeEntry[],
+  how: 'create' | 'server-side dry-run',
+  created: number,
+  kept: readonly ChangeEntry[],
+): TidemarkError {
+  const back =
+    created === 0
+      ? 'nothing was applied'
+      : kept.length === 0
+        ? `the ${String(created)} objects created with them were deleted again, nothing was applied`
+        : `${String(created - kept.length)} of the ${String(created)} objects created with them were deleted again; ` +
+          `still there: ${describeFailures(kept)}`;
+  return rejectionError(failed, `${how} failed, ${back}: ${describeFailures(failed)}`);
 }
 
 /** createNamespace: the target namespace, created when missing (and never pruned). */

@@ -1,6 +1,7 @@
 import { terminal, TidemarkError, toTidemarkError, transient } from '../../shared/errors/index.ts';
 import type { HookStatus, ResourceStatus } from '../../shared/api/continuous-deployment.ts';
 import { describeFailures, failureKind, failures } from '../../shared/kube/change-set.ts';
+import type { ChangeEntry } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { describeRef, objectKey, refOf } from '../../shared/kube/object.ts';
 import { STAGES, stageObjects } from '../../shared/kube/order.ts';
@@ -11,7 +12,17 @@ import type { HookPhase } from '../argo-sync.ts';
 import { inventoryRef, staleEntries } from '../plan.ts';
 import type { Checkout, Phase, ReconcileOutcome } from '../types.ts';
 import { forbiddenError, forbiddenObjects } from './authorize.ts';
-import { applyError, chooseWrites, ensureNamespace, inventoryAfterApply, writeObjects } from './apply.ts';
+import {
+  applyError,
+  chooseWrites,
+  createError,
+  createObjects,
+  ensureNamespace,
+  inventoryAfterApply,
+  keepCreates,
+  rollBack,
+  writeObjects,
+} from './apply.ts';
 import { assessHealthChecks, assessObjects, syncStatusOf, waitHealthChecks, waitHealthy, waitWave } from './assess.ts';
 import { supersededBy, waitForFoundation } from './budget.ts';
 import type { ReconcileDeps, ReconcileInput, StepContext } from './context.ts';
@@ -19,6 +30,7 @@ import { stepContext, writeAllowed } from './context.ts';
 import { fetchRevision, renderRevision } from './fetch.ts';
 import type { DesiredSet } from './plan.ts';
 import {
+  compareExisting,
   compareStage,
   dryRunError,
   dryRunSync,
@@ -107,6 +119,11 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
 
   const write = writeAllowed(input);
   const revisionChanged = input.cd.status?.lastAppliedRevision !== resolved.revision;
+  // Creates without a dry-run only on a first attempt at a revision: a retry of one that failed
+  // dry-runs everything, so a stage whose creates were rolled back is not created and deleted
+  // again on every retry — the retry fails at the dry-run and writes nothing (ADR 0016).
+  const retry = input.cd.status?.lastAttemptedRevision === resolved.revision && revisionChanged;
+  const absentCreates = write && !retry;
   if (write) {
     let forbidden: Awaited<ReturnType<typeof forbiddenObjects>>;
     try {
@@ -192,7 +209,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
         const skipped = skippedMissingKinds(stages[stage], planned, desired);
         for (const entry of skipped) notServed.add(objectKey(entry.ref));
         outcome.changes.push(...skipped);
-        compared = await compareStage(ctx, planned, unborn);
+        compared = await compareStage(ctx, planned, unborn, { absentCreates });
         if (!write) compared.diffs.push(...unbornCustomResources(stages[stage], desired, planned));
       } catch (err) {
         return hooksRun ? failSync('plan', err) : fail('plan', err);
@@ -212,14 +229,60 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
         }
         continue;
       }
-      const choice = chooseWrites(compared.diffs, {
+      const writeOptions = {
         selfHeal: config.policy.selfHeal,
         applyOutOfSyncOnly: config.policy.applyOutOfSyncOnly,
         revisionChanged,
         syncRequested: input.syncRequested,
-      });
+      };
+      const choice = chooseWrites(compared.diffs, writeOptions);
       if (choice.note) outcome.notes.push(choice.note);
-      const written = await writeObjects(ctx, choice.toWrite);
+      // Creates first, after every existing object's dry-run passed and before any of them is
+      // written: a create that fails is rolled back with the others, and nothing else was touched.
+      const unverified = compared.unverified;
+      const creates = choice.toWrite.filter((d) => unverified.has(d));
+      const updates = choice.toWrite.filter((d) => !unverified.has(d));
+      if (creates.length > 0) {
+        const made = await createObjects(ctx, creates);
+        let rejected: ChangeEntry[] = [];
+        if (made.existing.length > 0 && failures(made.entries).length === 0) {
+          try {
+            const again = await compareExisting(ctx, made.existing);
+            for (const d of again.diffs) diffs.set(objectKey(d.planned.ref), d);
+            rejected = again.rejected;
+            updates.push(...chooseWrites(again.diffs, writeOptions).toWrite);
+          } catch (err) {
+            rejected = made.existing.map((d) => ({
+              ref: d.planned.ref,
+              action: 'failed' as const,
+              message: toTidemarkError(err).message,
+              error: toTidemarkError(err),
+            }));
+          }
+        }
+        const refused = failures(made.entries);
+        if (refused.length > 0 || rejected.length > 0) {
+          const kept = await rollBack(ctx, creates, made.entries);
+          const created = made.entries.filter((e) => e.action === 'created').length;
+          outcome.changes.push(...refused, ...rejected, ...kept);
+          // All taken back: nothing was written, the inventory stays as it was (as after a failed
+          // dry-run). A create whose answer was lost (transient) may have been made, and what could
+          // not be deleted again is there: the inventory keeps them for a later prune, as after a
+          // failed apply.
+          if (kept.length > 0 || refused.some((e) => e.error?.kind === 'transient')) {
+            outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+          }
+          const error =
+            rejected.length > 0
+              ? createError(rejected, 'server-side dry-run', created, kept)
+              : createError(refused, 'create', created, kept);
+          // Nothing of it stands: reported as a failed dry-run is, keeping the last known health.
+          return failSync(kept.length > 0 ? 'apply' : 'plan', error);
+        }
+        keepCreates(ctx, creates, made.entries);
+        outcome.changes.push(...made.entries);
+      }
+      const written = await writeObjects(ctx, updates);
       outcome.changes.push(...written);
       if (failures(written).length > 0) {
         outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);

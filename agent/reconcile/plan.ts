@@ -5,7 +5,7 @@ import { describeFailures, failureKind } from '../../shared/kube/change-set.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
 import { isObject, objectKey, refOf } from '../../shared/kube/object.ts';
 import { sameObject } from '../../shared/kube/compare.ts';
-import { STAGES, stageObjects } from '../../shared/kube/order.ts';
+import { STAGES, stageObjects, stageOf } from '../../shared/kube/order.ts';
 import { isConflict } from '../../shared/kube/errors.ts';
 import type { Stage } from '../../shared/kube/order.ts';
 import { mapLimit } from '../../shared/kube/pool.ts';
@@ -109,23 +109,41 @@ export async function mapStage(ctx: StepContext, objects: KubeObject[], desired:
   return known;
 }
 
+export interface StageComparison {
+  diffs: DiffResult[];
+  rejected: ChangeEntry[];
+  /**
+   * Planned creates nobody dry-ran: the synced watch cache has no copy, so a sync creates them
+   * with one create-only apply each (createObjects) instead of a dry-run and an apply.
+   */
+  unverified: Set<DiffResult>;
+}
+
 /**
  * Compares every object of a stage with the cluster through a server-side dry-run. All or
- * nothing: one rejected object fails the stage, with every rejection named.
+ * nothing: one rejected object fails the stage, with every rejection named. With `absentCreates`
+ * (a sync that writes) objects the watch cache proves absent are not dry-run: see `unverified`.
  */
 export async function compareStage(
   ctx: StepContext,
   planned: PlannedObject[],
   unborn: ReadonlySet<string> = new Set(),
-): Promise<{ diffs: DiffResult[]; rejected: ChangeEntry[] }> {
+  options: { absentCreates?: boolean; fresh?: boolean } = {},
+): Promise<StageComparison> {
   const cache = ctx.deps.cache;
   if (cache) await Promise.all([...new Set(planned.map((p) => p.mapping))].map((m) => cache.watch(m)));
+  const unverified = new Set<DiffResult>();
   const results = await mapLimit(planned, ctx.deps.concurrency, async (p) => {
     // The server answers NotFound for any object in a namespace that does not exist yet; what a
     // sync would do with it is known without asking: create it.
     if (p.ref.namespace !== undefined && unborn.has(p.ref.namespace)) return { p, diff: toCreate(p) };
+    if (options.absentCreates && provenAbsent(ctx, p)) {
+      const diff = toCreate(p);
+      unverified.add(diff);
+      return { p, diff };
+    }
     try {
-      return { p, diff: await compareObject(ctx, p) };
+      return { p, diff: await compareObject(ctx, p, options.fresh === true) };
     } catch (err) {
       return { p, error: toTidemarkError(err) };
     }
@@ -136,7 +154,37 @@ export async function compareStage(
     if (r.diff) diffs.push(r.diff);
     else rejected.push({ ref: r.p.ref, action: 'failed', message: r.error?.message ?? 'dry-run failed', error: r.error });
   }
-  return { diffs, rejected };
+  return { diffs, rejected, unverified };
+}
+
+/**
+ * The synced watch cache has no copy. It watches only labelled objects, so this alone does not
+ * prove the name free — the create-only apply does; it is what makes skipping the dry-run likely
+ * to pay. Objects with ignored fields or written by replace keep their own paths. So do:
+ * - objects the memo has seen in sync: the cache is behind our own write (the run right after a
+ *   sync), or someone deleted one; either way the dry-run path costs what it did before, where a
+ *   create-only apply would only be refused and then take that path anyway;
+ * - the foundation stage (CRDs, Namespaces, ClusterRoles): few objects, and taking one back is no
+ *   clean undo — a deleted Namespace stays Terminating, a deleted CRD takes its resources along.
+ */
+function provenAbsent(ctx: StepContext, p: PlannedObject): boolean {
+  const { config } = ctx.input;
+  if (config.policy.replace || syncOptionsOf(p.object).replace) return false;
+  if (ignoredFields(config.ignore, p.object)) return false;
+  if (stageOf(p.object) === 'foundation') return false;
+  if (ctx.deps.memo?.get(objectKey(p.ref)) !== undefined) return false;
+  return ctx.deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name) === null;
+}
+
+/** Dry-runs objects a create-only apply found existing: they take the path of every existing object. */
+export async function compareExisting(ctx: StepContext, diffs: readonly DiffResult[]): Promise<StageComparison> {
+  // The cache did not know them: read each from the server.
+  return compareStage(
+    ctx,
+    diffs.map((d) => d.planned),
+    new Set(),
+    { fresh: true },
+  );
 }
 
 function toCreate(p: PlannedObject): DiffResult {
@@ -185,10 +233,10 @@ export function unbornCustomResources(objects: readonly KubeObject[], desired: D
  * sent and out of the comparison (ignore.ts); their live copy is read from the server, because
  * the cache drops managedFields.
  */
-async function compareObject(ctx: StepContext, p: PlannedObject): Promise<DiffResult> {
+async function compareObject(ctx: StepContext, p: PlannedObject, fresh: boolean): Promise<DiffResult> {
   const { deps, input } = ctx;
   const ignored = ignoredFields(input.config.ignore, p.object);
-  const cached = ignored ? undefined : deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
+  const cached = ignored || fresh ? undefined : deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name);
   const live = cached !== undefined ? cached : ((await ctx.resources.get(p.mapping, p.ref.namespace, p.ref.name)) ?? null);
   const replace = input.config.policy.replace;
   const planned = ignored ? { ...p, object: withoutIgnored(p.object, live ?? undefined, ignored, { replace }) } : p;
@@ -283,8 +331,16 @@ export async function dryRunSync(ctx: StepContext, desired: DesiredSet): Promise
 }
 
 export function dryRunError(rejected: ChangeEntry[]): TidemarkError {
+  return rejectionError(rejected, `server-side dry-run failed, nothing was applied: ${describeFailures(rejected)}`);
+}
+
+/**
+ * Objects the server refused before the stage stood: a dry-run, or a create-only apply whose
+ * siblings were taken back (ADR 0016). One reason for both, so a refused create and the dry-run
+ * of its retry name the failure alike.
+ */
+export function rejectionError(rejected: readonly ChangeEntry[], message: string): TidemarkError {
   const first = rejected[0]?.error;
-  const message = `server-side dry-run failed, nothing was applied: ${describeFailures(rejected)}`;
   // The API server failed, not the objects: retried with backoff, under the server's own reason.
   if (failureKind(rejected) === 'transient')
     return new TidemarkError(first?.code ?? 'DryRunFailed', message, { kind: 'transient', cause: first });

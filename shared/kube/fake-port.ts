@@ -74,7 +74,8 @@ export class FakeKubePort implements KubePort {
   private readonly failures: Failure[] = [];
   /** Every event so far, so a watch from a list's resourceVersion misses nothing written in between. */
   private readonly history: Array<{ resource: ResourceMapping; event: WatchEvent; version: number }> = [];
-  private version = 0;
+  // As etcd, whose first revision is the cluster's own first write: no object here has resourceVersion "1".
+  private version = 1;
   /** Access reviews refused by deny(); every other one is allowed. */
   private readonly denied: Array<{ verb: string | undefined; kind: string | undefined; namespace: string | undefined }> = [];
   /** Every access review asked, in order. */
@@ -182,6 +183,14 @@ export class FakeKubePort implements KubePort {
     const { namespace, name } = obj.metadata;
     this.check(options.dryRun ? 'dryRun' : 'apply', resource, namespace, name);
     const live = this.objects.get(keyOf(resource, namespace, name));
+    // As the API server: a resourceVersion in an apply is a precondition on an update and dropped on a create.
+    const precondition = obj.metadata.resourceVersion;
+    if (live && precondition !== undefined) this.checkVersion(live, precondition);
+    if (!live && precondition !== undefined) {
+      const metadata = { ...obj.metadata };
+      delete metadata.resourceVersion;
+      obj = { ...obj, metadata };
+    }
     const next = live ? (merge(live, obj) as KubeObject) : this.fresh(obj);
     if (options.dryRun) return clone(live ? this.bumped(live, next) : next);
     if (live && sameContent(live, next)) return clone(live);
@@ -209,11 +218,24 @@ export class FakeKubePort implements KubePort {
     return this.store(resource, this.bumped(live, next), 'MODIFIED');
   }
 
-  async delete(resource: ResourceMapping, namespace: string | undefined, name: string, propagation: PropagationPolicy): Promise<void> {
+  async delete(
+    resource: ResourceMapping,
+    namespace: string | undefined,
+    name: string,
+    propagation: PropagationPolicy,
+    preconditions?: { uid: string },
+  ): Promise<void> {
     await tick();
     this.check('delete', resource, namespace, name);
     void propagation; // the fake has no garbage collector: dependents are the test's business
     const live = this.require(resource, namespace, name);
+    if (preconditions && live.metadata.uid !== preconditions.uid) {
+      throw new KubeApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${live.metadata.uid ?? ''}`,
+      );
+    }
     if ((live.metadata.finalizers ?? []).length > 0) {
       if (!live.metadata.deletionTimestamp) {
         this.store(resource, { ...live, metadata: { ...live.metadata, deletionTimestamp: '1970-01-01T00:00:00Z' } }, 'MODIFIED');

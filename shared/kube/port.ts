@@ -80,7 +80,14 @@ export interface KubePort {
   create(resource: ResourceMapping, obj: KubeObject, options?: DryRunOptions): Promise<KubeObject>;
   /** Update (PUT) of the whole object; `obj.metadata.resourceVersion` makes it conditional. */
   replace(resource: ResourceMapping, obj: KubeObject): Promise<KubeObject>;
-  delete(resource: ResourceMapping, namespace: string | undefined, name: string, propagation: PropagationPolicy): Promise<void>;
+  /** `preconditions.uid`: delete only that incarnation of the object (409 when another one holds the name). */
+  delete(
+    resource: ResourceMapping,
+    namespace: string | undefined,
+    name: string,
+    propagation: PropagationPolicy,
+    preconditions?: { uid: string },
+  ): Promise<void>;
   /** Merge patch of the status subresource: listed fields replace, `null` removes. */
   patchStatus(resource: ResourceMapping, namespace: string | undefined, name: string, status: Record<string, unknown>): Promise<KubeObject>;
   patchMetadata(resource: ResourceMapping, namespace: string | undefined, name: string, patch: MetadataPatch): Promise<KubeObject>;

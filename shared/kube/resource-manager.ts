@@ -102,9 +102,32 @@ export class ResourceManager {
     }
   }
 
-  async delete(mapping: ResourceMapping, ref: ObjectRef, propagation: PropagationPolicy): Promise<ChangeEntry> {
+  /**
+   * Creates an object that must not exist yet, in one server-side apply: `exists` when it does
+   * (nothing was written then), a change entry otherwise. A resourceVersion in an apply is a
+   * precondition on an update (409 when it differs) and is dropped on a create, and it leaves
+   * nothing in managedFields: sending one no object has turns the apply into create-only — an
+   * apply that would have updated an object nobody dry-ran is refused instead (ADR 0016).
+   */
+  async createOnly(planned: PlannedObject, options: WriteOptions = {}): Promise<ChangeEntry | 'exists'> {
+    const object = { ...planned.object, metadata: { ...planned.object.metadata, resourceVersion: CREATE_ONLY } };
     try {
-      await this.port.delete(mapping, ref.namespace, ref.name, propagation);
+      const live = await this.serverSideApply(
+        { ...planned, object },
+        { dryRun: false, skipSchemaValidation: options.skipSchemaValidation },
+      );
+      return { ref: planned.ref, action: 'created', live };
+    } catch (err) {
+      if (isCreateOnlyRefusal(err)) return 'exists';
+      const error = objectError(planned.ref, err);
+      return { ref: planned.ref, action: 'failed', message: error.message, error };
+    }
+  }
+
+  /** `uid`: only that incarnation (a rollback must not delete an object someone created since). */
+  async delete(mapping: ResourceMapping, ref: ObjectRef, propagation: PropagationPolicy, uid?: string): Promise<ChangeEntry> {
+    try {
+      await this.port.delete(mapping, ref.namespace, ref.name, propagation, uid === undefined ? undefined : { uid });
       return { ref, action: 'deleted' };
     } catch (err) {
       if (isNotFound(err)) return { ref, action: 'deleted' };
@@ -183,6 +206,19 @@ export class ResourceManager {
     const entry = await this.apply(planned, false, { ...options, force: false });
     return entry.action === 'failed' ? entry : { ...entry, action: 'configured', message: 'recreated: an immutable field changed' };
   }
+}
+
+/**
+ * etcd's first revision: the cluster's first write, never an object a deployment applies, so the
+ * precondition fails for every object that exists.
+ */
+const CREATE_ONLY = '1';
+
+/** The object exists: the create-only marker was refused, or another writer created it first. */
+function isCreateOnlyRefusal(err: unknown): boolean {
+  if (!(err instanceof KubeApiError)) return false;
+  // Conflict: the precondition failed (with force there are no field conflicts); AlreadyExists: a race.
+  return err.status === 409;
 }
 
 function isImmutableFieldError(err: unknown): boolean {

@@ -73,11 +73,16 @@ export function createRestPort(rest: KubeRest, mapper: RestMapper, options: { fi
         query: { fieldManager: options.fieldManager },
         body: obj,
       }),
-    async delete(resource, namespace, name, propagation) {
+    async delete(resource, namespace, name, propagation, preconditions) {
       await rest.request({
         method: 'DELETE',
         path: path(resource, namespace, name),
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: propagationName(propagation) },
+        body: {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          propagationPolicy: propagationName(propagation),
+          ...(preconditions ? { preconditions } : {}),
+        },
       });
     },
     patchStatus: (resource, namespace, name, status) =>

@@ -380,6 +380,56 @@ describe('agent: Git to cluster', () => {
     assert.equal(((await cm('slow-cm'))?.data as Record<string, string>).v, '2');
   });
 
+  it('new objects are created without a dry-run, all or nothing: an invalid one among them leaves none behind and is named', async () => {
+    const { cluster, kube, git, ns } = world();
+    const fresh = await cluster.createNamespace('creates');
+    const at = (name: string) => cm(name, fresh);
+    // Not ours yet (no label): the watch cache cannot see it, so only the server can say it exists.
+    await kube.port.create(
+      { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'adopted', namespace: fresh }, data: { v: 'old' } },
+    );
+    const good: Record<string, string> = {};
+    for (let i = 1; i <= 6; i++) good[`x/ok-${i}.yaml`] = configMap(`ok-${i}`, { n: String(i) });
+    good['x/adopted.yaml'] = configMap('adopted', { v: 'new' });
+    const sha = await git.repos.createRepo(
+      'creates',
+      { ...good, 'x/bad.yaml': configMap('bad', { 'not a key': '1' }) },
+      { branch: 'main' },
+    );
+    await applyCd(kube, {
+      metadata: { name: 'creates', namespace: ns },
+      spec: { url: git.repos.fileUrl('creates'), path: 'x', targetNamespace: fresh },
+    });
+    const failed = await waitForCd(
+      kube,
+      ns,
+      'creates',
+      (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
+      'failed create reported',
+    );
+    const ready = condition(failed, 'Ready');
+    assert.equal(ready?.reason, 'ObjectInvalid', ready?.message);
+    assert.match(ready?.message ?? '', new RegExp(`ConfigMap/${fresh}/bad`));
+    for (let i = 1; i <= 6; i++) assert.equal(await at(`ok-${i}`), undefined, `ok-${i} was rolled back`);
+    assert.equal(await at('bad'), undefined);
+    assert.deepEqual((await at('adopted'))?.data, { v: 'old' }, 'an existing object is written only after every create stood');
+
+    await git.repos.commitFiles('creates', 'main', { 'x/bad.yaml': null }, 'drop the bad one');
+    await requestSync(kube, ns, 'creates');
+    await waitForCd(kube, ns, 'creates', (c) => condition(c, 'Ready')?.status === 'True', 'synced once fixed');
+    for (let i = 1; i <= 6; i++) assert.deepEqual((await at(`ok-${i}`))?.data, { n: String(i) });
+    const adopted = await at('adopted');
+    assert.deepEqual(adopted?.data, { v: 'new' });
+    await kube.port.delete(
+      { group: 'tidemark.dev', version: 'v1alpha1', kind: 'ContinuousDeployment', plural: 'continuousdeployments', namespaced: true },
+      ns,
+      'creates',
+      'background',
+    );
+    await cluster.deleteNamespace(fresh);
+  });
+
   it('deleting the ContinuousDeployment deletes what it applied; orphan keeps it', async () => {
     const { kube, git, ns, apps } = world();
     await git.repos.createRepo('doomed', { 'd/cm.yaml': configMap('doomed-cm', { a: '1' }) }, { branch: 'main' });
