@@ -112,7 +112,8 @@ export function syncFirst(point: SyncPointResult, id: string): Measurement {
         `${num(c.deployments)} Deployments, ${num(c.services)} headless Services, ${num(c.widgets)} custom resources) ` +
         `in ${num(c.files)} files; the CRD already exists for both sides`,
       `ours: \`tidemark agent\` process; from creating the ContinuousDeployment until its status says Synced at ` +
-        `the commit (ls-remote, shallow fetch over smart HTTP, render, dry-run of every object, apply, status): ` +
+        `the commit (ls-remote, shallow fetch over smart HTTP, render, one create-only apply per new object` +
+        ` and a dry-run first only for objects that exist (ADR 0016), status): ` +
         `${requestLine(point.ours[0]?.firstRequests)} per run at the API server for the applied kinds`,
       `peer: \`kubectl apply --server-side --force-conflicts -R -f\` on a checkout of the same commit, ` +
         `process start to exit: ${requestLine(point.peer[0]?.firstRequests)}`,

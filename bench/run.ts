@@ -83,7 +83,7 @@ const QUICK: Plan = {
 };
 
 const GOALS: Record<string, { title: string; peer: string | undefined; goal: Goal }> = {
-  '1': { title: 'First sync, 1,000 objects', peer: 'kubectl apply --server-side', goal: { kind: 'ratio', max: 0.5 } },
+  '1': { title: 'First sync, 1,000 objects', peer: 'kubectl apply --server-side', goal: { kind: 'ratio', max: 0.4 } },
   '2': {
     title: 'No-op resync, 1,000 objects',
     peer: 'kubectl apply --server-side again',
