@@ -151,3 +151,35 @@ test('the foundation stage (CRDs, Namespaces, ClusterRoles) is dry-run first, ne
   const onA = w.kube.calls.filter((c) => c.kind === 'ConfigMap' && c.name === 'a').map((c) => c.op);
   assert.deepEqual(onA, ['apply']);
 });
+
+test('a kind whose server refuses a resourceVersion on create (Services on 1.20) takes the dry-run path, remembered', async () => {
+  const w = cachedWorld();
+  const refusal = new KubeApiError(500, 'InternalError', 'resourceVersion should not be set on objects to be created');
+  // As the 1.20 Service REST: the create-only apply is refused, a plain apply creates.
+  w.kube.fail('apply', { kind: 'Service', name: 'one' }, refusal, 1);
+  const service = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { clusterIP: 'None', ports: [{ port: 80, protocol: 'TCP' }] },
+  });
+  w.git.commit([service('one'), configMap('a', { x: '1' })]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error, undefined, outcome.error?.message);
+  assert.deepEqual(names(outcome.changes, 'created'), ['a', 'one']);
+  assert.deepEqual(names(outcome.changes, 'failed'), []);
+  assert.deepEqual(
+    w.kube.calls.filter((c) => c.kind === 'Service' && c.name === 'one' && c.op !== 'list').map((c) => c.op),
+    ['apply', 'get', 'dryRun', 'apply'],
+  );
+  w.record(outcome);
+
+  // The next Service goes to its dry-run at once: no second refused create.
+  w.git.commit([service('one'), service('two'), configMap('a', { x: '1' })]);
+  const next = await reconcile(w.input(), w.deps);
+  assert.equal(next.error, undefined, next.error?.message);
+  assert.deepEqual(
+    w.kube.calls.filter((c) => c.kind === 'Service' && c.name === 'two' && c.op !== 'list').map((c) => c.op),
+    ['dryRun', 'apply'],
+  );
+});

@@ -173,6 +173,7 @@ function provenAbsent(ctx: StepContext, p: PlannedObject): boolean {
   if (ignoredFields(config.ignore, p.object)) return false;
   if (stageOf(p.object) === 'foundation') return false;
   if (ctx.deps.memo?.get(objectKey(p.ref)) !== undefined) return false;
+  if (!ctx.resources.createsOnly(p.mapping)) return false;
   return ctx.deps.cache?.get(p.mapping, p.ref.namespace, p.ref.name) === null;
 }
 

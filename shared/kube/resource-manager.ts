@@ -46,10 +46,15 @@ export interface ResourceManagerOptions {
 export class ResourceManager {
   readonly port: KubePort;
   private readonly options: ResourceManagerOptions;
+  /** Kinds whose API server refused a create-only apply outright (createsOnly); shared by every manager over the port. */
+  private readonly noCreateOnly: Set<string>;
 
   constructor(port: KubePort, options: ResourceManagerOptions) {
     this.port = port;
     this.options = options;
+    let refused = REFUSED_KINDS.get(port);
+    if (!refused) REFUSED_KINDS.set(port, (refused = new Set()));
+    this.noCreateOnly = refused;
   }
 
   get(mapping: ResourceMapping, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
@@ -119,9 +124,23 @@ export class ResourceManager {
       return { ref: planned.ref, action: 'created', live };
     } catch (err) {
       if (isCreateOnlyRefusal(err)) return 'exists';
+      if (isVersionOnCreateRefusal(err)) {
+        // Nothing was written; this kind takes the dry-run path from now on.
+        this.noCreateOnly.add(mappingId(planned.mapping));
+        return 'exists';
+      }
       const error = objectError(planned.ref, err);
       return { ref: planned.ref, action: 'failed', message: error.message, error };
     }
+  }
+
+  /**
+   * Whether a create-only apply can work for this kind. Some kinds' storage sends a create made by
+   * an apply through their own create, which refuses any resourceVersion (Services on the 1.20 API
+   * server: a 500, nothing written); createOnly notes such kinds here when it meets one.
+   */
+  createsOnly(mapping: ResourceMapping): boolean {
+    return !this.noCreateOnly.has(mappingId(mapping));
   }
 
   /** `uid`: only that incarnation (a rollback must not delete an object someone created since). */
@@ -208,6 +227,9 @@ export class ResourceManager {
   }
 }
 
+/** By port (one per cluster and identity), as the REST mapper caches what the server serves: a reconcile is short. */
+const REFUSED_KINDS = new WeakMap<KubePort, Set<string>>();
+
 /**
  * etcd's first revision: the cluster's first write, never an object a deployment applies, so the
  * precondition fails for every object that exists.
@@ -219,6 +241,20 @@ function isCreateOnlyRefusal(err: unknown): boolean {
   if (!(err instanceof KubeApiError)) return false;
   // Conflict: the precondition failed (with force there are no field conflicts); AlreadyExists: a race.
   return err.status === 409;
+}
+
+/**
+ * The kind's storage refused the resourceVersion itself, not the object: its create-on-apply goes
+ * through a plain create (etcd3's store, as the 1.20 Service REST does), so the object was not written.
+ */
+function isVersionOnCreateRefusal(err: unknown): boolean {
+  return (
+    err instanceof KubeApiError && err.status === 500 && err.message.includes('resourceVersion should not be set on objects to be created')
+  );
+}
+
+function mappingId(mapping: ResourceMapping): string {
+  return `${mapping.group}/${mapping.version}/${mapping.plural}`;
 }
 
 function isImmutableFieldError(err: unknown): boolean {

@@ -392,6 +392,20 @@ describe('agent: Git to cluster', () => {
     const good: Record<string, string> = {};
     for (let i = 1; i <= 6; i++) good[`x/ok-${i}.yaml`] = configMap(`ok-${i}`, { n: String(i) });
     good['x/adopted.yaml'] = configMap('adopted', { v: 'new' });
+    // This API server's Service storage refuses a create-only apply outright: it takes the dry-run path.
+    good['x/svc.yaml'] = [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata:',
+      '  name: svc',
+      'spec:',
+      '  clusterIP: None',
+      '  ports:',
+      '    - port: 80',
+      '      protocol: TCP',
+      '',
+    ].join('\n');
+    const svc = () => getObject(kube, `/api/v1/namespaces/${fresh}/services/svc`);
     const sha = await git.repos.createRepo(
       'creates',
       { ...good, 'x/bad.yaml': configMap('bad', { 'not a key': '1' }) },
@@ -412,13 +426,22 @@ describe('agent: Git to cluster', () => {
     assert.equal(ready?.reason, 'ObjectInvalid', ready?.message);
     assert.match(ready?.message ?? '', new RegExp(`ConfigMap/${fresh}/bad`));
     for (let i = 1; i <= 6; i++) assert.equal(await at(`ok-${i}`), undefined, `ok-${i} was rolled back`);
+    assert.equal(await svc(), undefined);
     assert.equal(await at('bad'), undefined);
     assert.deepEqual((await at('adopted'))?.data, { v: 'old' }, 'an existing object is written only after every create stood');
 
-    await git.repos.commitFiles('creates', 'main', { 'x/bad.yaml': null }, 'drop the bad one');
+    const fixed = await git.repos.commitFiles('creates', 'main', { 'x/bad.yaml': null }, 'drop the bad one');
     await requestSync(kube, ns, 'creates');
-    await waitForCd(kube, ns, 'creates', (c) => condition(c, 'Ready')?.status === 'True', 'synced once fixed');
+    const synced = await waitForCd(kube, ns, 'creates', (c) => condition(c, 'Ready')?.status === 'True', 'synced once fixed');
+    // At the first attempt: the refused Service create rolled nothing back.
+    const attempts = (synced.status?.history ?? []).filter((h) => h.revision === `main@sha1:${fixed}`);
+    assert.deepEqual(
+      attempts.map((h) => h.result),
+      ['Succeeded'],
+      JSON.stringify(attempts),
+    );
     for (let i = 1; i <= 6; i++) assert.deepEqual((await at(`ok-${i}`))?.data, { n: String(i) });
+    assert.ok(await svc(), 'the Service was created');
     const adopted = await at('adopted');
     assert.deepEqual(adopted?.data, { v: 'new' });
     await kube.port.delete(
