@@ -5,13 +5,16 @@
  */
 export const GAP_NOTES: Record<string, string> = {
   '1':
-    'The agent sends two requests per object on a first sync (a server-side dry-run of every object before anything is ' +
-    'written, then the apply); kubectl sends one. The API server is the bottleneck: in a profiled 1,000-object sync it ' +
-    "used 3.4–6.5 s of CPU against the agent's 1.5–1.8 s, so 8 requests in flight cannot hide the second round on two " +
-    'cores. Closing it means fewer dry-runs: create objects a synced watch cache knows to be missing with one apply, ' +
-    'and keep the all-or-nothing rule by dry-running only objects that exist (a failed create then stops the sync ' +
-    'before anything else is written). At 100 objects a fixed part weighs more: the watch, the finalizer, ' +
-    'ls-remote and a shallow fetch come before the first apply, where kubectl reads local files.',
+    'Requests are at the minimum for all but one kind: one create-only apply per new object, a dry-run first only for ' +
+    'objects that exist (ADR 0016) — 1,005 writes and 200 dry-runs per 1,000-object first sync against 1,005 and ' +
+    "1,000 on 405d714 (kubectl: ~1,000 writes). The 200 left are the 199 Services and the CRD: this 1.20 API server's " +
+    'Service storage refuses a create-only apply outright (500, nothing written), so Services keep the dry-run path, ' +
+    'and the CRD is in the foundation stage, which always dry-runs. The requests matter more since the client-side ' +
+    'rate limit (250 requests/s, bursts of 500): ~2,000 requests cannot be sent in less than (2,000 − 500) / 250 = 6 s, ' +
+    'and the quiet full run of 405d714 took 6.3–7.3 s (0.80×); ~1,400 now (with 199 GETs of Services that 405d714 ' +
+    'does not send, not yet explained) lower that floor to ~3.7 s. On a machine at load 20+ the pairs stayed noisy ' +
+    '(see FIXES). Not measured yet: apply concurrency 4/8/16 on 2 cores. At 100 objects a fixed part weighs more: the watch, the ' +
+    'finalizer, ls-remote and a shallow fetch come before the first apply, where kubectl reads local files.',
   '2':
     'At 100 objects the fixed part dominates: kubectl needs ~0.45–0.58 s there, so the goal leaves a no-op run ' +
     '~23–29 ms; the full bench of 405d714 measured 33 ms (0.058×), and 0.020× at 1,000, 0.017× at 5,000. A run now ' +
@@ -101,7 +104,10 @@ export const GAP_NOTES: Record<string, string> = {
     'The agent is mostly waiting: in a CPU profile of 1,000 CDs it was idle 115 of 150 s, so the time is the round ' +
     'trips of 4 workers to an API server that shares 2 cores with etcd, the controller manager and the bench. Each ' +
     'deployment costs 13 requests on its first sync (finalizer, the CD and its Secret read, 4 dry-runs, 4 applies, the ' +
-    'status, an Event): the dry-runs of objects the watch cache proves absent (item 1) would save 4. Fixed: one ' +
+    'status, an Event): 13,064 at 1,000 CDs, which the client-side rate limit (250/s, bursts of 500) cannot send in ' +
+    'less than 50 s of the 66 s measured (16:20 run: 197 requests/s on average, 286 at the peak). Creates without a ' +
+    'dry-run (item 1, ADR 0016) save 3 per deployment (the ServiceAccount, ConfigMap and Deployment; the Service keeps ' +
+    'its dry-run on this API server): 10 per deployment, a floor of ~38 s — not yet measured side by side. Fixed: one ' +
     'checkout per repository revision shared by every deployment (each one ran git status over the whole tree under ' +
     "the repository's lock, which made the cost grow with deployments × files: k 1.38 → 0.75), the semi-space bound " +
     'and the compile cache (peak at 1,000: 353 → 186 MiB, growing with k 0.16). What is left of the memory is the ' +
@@ -110,6 +116,11 @@ export const GAP_NOTES: Record<string, string> = {
 
 /** Perf fixes made while building the bench, with before → after figures on this machine. */
 export const FIXES: string[] = [
+  'agent/reconcile: objects the synced watch cache has no copy of are created with one create-only apply, no dry-run; ' +
+    "a stage's creates are rolled back by uid when one fails (ADR 0016). Item 1 at 1,000 objects, requests at the API " +
+    'server for the applied kinds: 2,124–2,346 → 1,550–1,742 (dry-runs 1,000 → 200). Time, interleaved with main at ' +
+    'load 20+ on 2 cores: ours ÷ kubectl per pair 0.73, 0.62, 0.43 against 0.83, 0.59, 0.74 (and 0.50, 0.90, 0.55 in an ' +
+    'earlier run of main), ours 7.9–12.1 s against 7.4–10.0 s: within the noise there.',
   'agent: a render cache by commit and path (agent/render-cache.ts): a reconcile of a commit it has rendered before ' +
     'skips the checkout check and the YAML parse (plain directories only; kustomizations can pull remote bases). ' +
     'No-op resync of 1,000 objects: median 507 ms → 97 ms (10 reconciles each).',
