@@ -107,7 +107,10 @@ export const GAP_NOTES: Record<string, string> = {
     'status, an Event): 13,064 at 1,000 CDs, which the client-side rate limit (250/s, bursts of 500) cannot send in ' +
     'less than 50 s of the 66 s measured (16:20 run: 197 requests/s on average, 286 at the peak). Creates without a ' +
     'dry-run (item 1, ADR 0016) save 3 per deployment (the ServiceAccount, ConfigMap and Deployment; the Service keeps ' +
-    'its dry-run on this API server): 10 per deployment, a floor of ~38 s — not yet measured side by side. Fixed: one ' +
+    'its dry-run on this API server): 10 per deployment. At 500 CDs, two interleaved pairs at load 20+: 6,519–6,523 ' +
+    '→ 5,029–5,034 requests and a peak rate of 274–293/s (at the limit) → 194–228/s, but no time gain there (all ' +
+    'Ready 35.5 and 29.5 s on main, 36.3 and 35.1 s; the median deployment 20.4/14.2 → 16.8/17.2 s): at 500 the limit ' +
+    'is not what binds; at 1,000 (13,064 requests) it should be — not measured side by side yet. Fixed: one ' +
     'checkout per repository revision shared by every deployment (each one ran git status over the whole tree under ' +
     "the repository's lock, which made the cost grow with deployments × files: k 1.38 → 0.75), the semi-space bound " +
     'and the compile cache (peak at 1,000: 353 → 186 MiB, growing with k 0.16). What is left of the memory is the ' +
