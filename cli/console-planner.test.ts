@@ -85,6 +85,27 @@ describe('sweeping stale session caches at console start', () => {
     assert.deepEqual(sweepSessionCaches(root, { log: silentLogger, pid: deadPid(), alive: () => false }), [made]);
     assert.deepEqual(readdirSync(root), []);
   });
+
+  it('warns about a cache it cannot remove and sweeps the rest', () => {
+    const root = cacheRoot();
+    const dead = deadPid();
+    const stuck = `session-${host}-${dead}-StU901`;
+    const gone = `session-${host}-${dead}-VwX234`;
+    for (const name of [stuck, gone]) mkdirSync(join(root, name));
+    const warned: { fields: Record<string, unknown>; message: string }[] = [];
+    const log = { ...silentLogger, warn: (fields: Record<string, unknown>, message: string) => void warned.push({ fields, message }) };
+    const remove = (path: string) => {
+      if (path.endsWith(stuck)) throw Object.assign(new Error(`EACCES: permission denied, rmdir '${path}'`), { code: 'EACCES' });
+      rmSync(path, { recursive: true });
+    };
+
+    assert.deepEqual(sweepSessionCaches(root, { log, remove }), [gone]);
+    assert.deepEqual(readdirSync(root), [stuck]);
+    assert.deepEqual(
+      warned.map((w) => [w.message, w.fields.dir]),
+      [['console: stale session cache not removed', stuck]],
+    );
+  });
 });
 
 describe('a session planner closed during a comparison', () => {

@@ -119,10 +119,17 @@ const SESSION_DIR = /^session-([A-Za-z0-9._]+)-(\d+)-[A-Za-z0-9]{6}$/;
  * `cacheRoot` whose names this module makes, owned by this user, made on this host by a process
  * that is gone or by an earlier life of this pid (a restarted container is pid 1 again). A
  * console running beside this one on the same cache root keeps its caches.
+ *
+ * An entry that cannot be examined or removed is logged and left; the sweep goes on and never
+ * throws for it, so a stuck directory cannot keep the console from starting.
  */
-export function sweepSessionCaches(cacheRoot: string, options: { log: Logger; pid?: number; alive?: (pid: number) => boolean }): string[] {
+export function sweepSessionCaches(
+  cacheRoot: string,
+  options: { log: Logger; pid?: number; alive?: (pid: number) => boolean; remove?: (path: string) => void },
+): string[] {
   const me = ownerOf(options.pid ?? process.pid);
   const alive = options.alive ?? processAlive;
+  const remove = options.remove ?? ((path: string) => rmSync(path, { recursive: true, force: true, maxRetries: 3 }));
   const uid = process.getuid?.();
   const removed: string[] = [];
   for (const name of readdirSync(cacheRoot)) {
@@ -131,11 +138,16 @@ export function sweepSessionCaches(cacheRoot: string, options: { log: Logger; pi
     const pid = Number(match[2]);
     if (pid !== me.pid && alive(pid)) continue;
     const path = join(cacheRoot, name);
-    const stat = lstatSync(path, { throwIfNoEntry: false });
-    // Never through a link, never another user's.
-    if (!stat?.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
-    rmSync(path, { recursive: true, force: true, maxRetries: 3 });
-    removed.push(name);
+    try {
+      const stat = lstatSync(path, { throwIfNoEntry: false });
+      // Never through a link, never another user's.
+      if (!stat?.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
+      remove(path);
+      removed.push(name);
+    } catch (err) {
+      // EACCES, EPERM, EBUSY: the next start tries again; the console starts all the same.
+      options.log.warn({ err: describeError(toTidemarkError(err)), cacheRoot, dir: name }, 'console: stale session cache not removed');
+    }
   }
   if (removed.length > 0) options.log.info({ cacheRoot, removed: removed.length }, 'console: stale session caches removed');
   return removed;

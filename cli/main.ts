@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { describeError, isTidemarkError } from '../shared/errors/index.ts';
+import { describeError, isTidemarkError, toTidemarkError } from '../shared/errors/index.ts';
 import type { CliContext, IO } from './context.ts';
 import { buildContext, Exit, UsageError } from './context.ts';
 import { EXIT_CODES, HELP, wantsHelp } from './help.ts';
@@ -597,7 +597,12 @@ async function runDashboardInCluster(
   mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
   const { sessionPlanner, sweepSessionCaches } = await import('./console-planner.ts');
   // Before any session: a crashed console's caches (or a fetch that outlived its session) go now.
-  sweepSessionCaches(cacheRoot, { log });
+  // A root that cannot be read is logged, not fatal: the Pod would only crash-loop on the same dir.
+  try {
+    sweepSessionCaches(cacheRoot, { log });
+  } catch (err) {
+    log.warn({ err: describeError(toTidemarkError(err)), cacheRoot }, 'console: stale session caches not swept');
+  }
   const running = await consoleFace.startConsole({
     inCluster: {
       server,
