@@ -120,6 +120,15 @@ const SESSION_DIR = /^session-([A-Za-z0-9._]+)-(\d+)-[A-Za-z0-9]{6}$/;
  * that is gone or by an earlier life of this pid (a restarted container is pid 1 again). A
  * console running beside this one on the same cache root keeps its caches.
  *
+ * Assumes one PID namespace per hostname on a cache root: a pid is only checked for life in this
+ * namespace, and this pid's own number stands for an earlier life of this console. A Pod's
+ * hostname is its name, unique in its namespace, and the chart gives each console Pod its own
+ * emptyDir, so this holds unless two consoles that share a hostname (hostNetwork, or a fixed
+ * `hostname:`) are given one cache volume. A random id per process in the name would not help:
+ * an earlier life of this container and a live console in another PID namespace look the same
+ * from here, so the sweep would have to keep both (and a crash-looping console's caches would
+ * pile up) or take both.
+ *
  * An entry that cannot be examined or removed is logged and left; the sweep goes on and never
  * throws for it, so a stuck directory cannot keep the console from starting.
  */
