@@ -34,7 +34,7 @@ export default tseslint.config(
   // An ES import of node:http loads Node's bundled undici and http2 (~8 MiB resident per program):
   // programs take it from shared/http/node-http.ts. Tests may import it.
   {
-    files: ['agent/**/*.ts', 'cli/**/*.ts', 'image-updater/**/*.ts', 'notification/**/*.ts', 'shared/**/*.ts'],
+    files: ['agent/**/*.ts', 'cli/**/*.ts', 'console/**/*.ts', 'image-updater/**/*.ts', 'notification/**/*.ts', 'shared/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -56,7 +56,7 @@ test('the agent starts without the libraries only some deployments need', () => 
 const UNUSED_BUILTINS = ['internal/deps/undici/undici', 'http2'];
 
 test('no program loads the undici and http2 Node bundles', () => {
-  const faces = ['./cli/main.ts', './agent/index.ts', './image-updater/index.ts', './notification/index.ts'];
+  const faces = ['./cli/main.ts', './agent/index.ts', './image-updater/index.ts', './notification/index.ts', './console/index.ts'];
   const script =
     faces.map((face) => `await import(${JSON.stringify(face)});`).join(' ') +
     ' console.log(JSON.stringify(process.moduleLoadList.map((m) => m.replace(/^NativeModule /, ""))));';

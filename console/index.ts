@@ -2,9 +2,9 @@
  * The console's face: what the CLI (`tidemark dashboard`) and the tests use. Everything else in
  * console/ is internal and may change without notice.
  */
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FIELD_MANAGER } from '../shared/api/constants.ts';
+import { nodeHttp } from '../shared/http/node-http.ts';
 import { createKubeClient } from '../shared/kube/client.ts';
 import type { KubeClient } from '../shared/kube/client.ts';
 import type { KubeConnection } from '../shared/kube/kubeconfig/index.ts';
@@ -119,7 +119,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     port: () => port,
     planner: options.planner,
   });
-  const server = createServer(handler);
+  const server = nodeHttp.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -233,7 +233,7 @@ async function startInCluster(options: ConsoleOptions, config: InClusterConsole,
       login,
     },
   });
-  const server = createServer(handler);
+  const server = nodeHttp.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, config.listenHost ?? '0.0.0.0', () => {
