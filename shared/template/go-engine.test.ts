@@ -120,6 +120,23 @@ test('a burst of requests one after another shares one worker, kept while idle a
   assert.equal(engineStarts() - startsBefore, 2);
 });
 
+test('a request with another memory cap gets a worker with that cap; one with the same cap keeps it', { skip }, async () => {
+  await releaseEngine();
+  const startsBefore = engineStarts();
+  const kept: EngineOptions = { idleMs: 60_000 };
+  const small: EngineOptions = { ...kept, maxMemoryBytes: 64 << 20 };
+  assert.equal(await renderCommitMessage('{{ 1 }}', data, kept), '1');
+  assert.equal(await renderCommitMessage('{{ 2 }}', data, small), '2');
+  assert.equal(await renderCommitMessage('{{ 3 }}', data, small), '3');
+  assert.equal(engineStarts() - startsBefore, 2, 'one worker per cap');
+  // The kept worker is the small one: 100 MB do not fit where 256 MiB would hold them.
+  await assert.rejects(
+    renderCommitMessage('{{ len (repeat 100000000 "x") }}', data, small),
+    failsWith('CommitTemplateFailed', /most likely out of its 64 MiB$/),
+  );
+  await releaseEngine();
+});
+
 test('an idle engine does not keep the process alive', { skip }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tidemark-idle-engine-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

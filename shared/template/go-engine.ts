@@ -64,7 +64,7 @@ export function defaultModuleDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.TIDEMARK_TEMPLATE_MODULE || join(cache, 'commit-template');
 }
 
-let live: { dir: string; worker: Worker } | undefined;
+let live: { dir: string; maxMemoryBytes: number; worker: Worker } | undefined;
 let queued = 0;
 let tail: Promise<unknown> = Promise.resolve();
 let idleTimer: NodeJS.Timeout | undefined;
@@ -131,11 +131,13 @@ export async function releaseEngine(): Promise<void> {
   if (queued === 0) await stop();
 }
 
+/** The worker answers for one module and one memory cap (alerts ask less than commit messages); another starts a new one. */
 async function ensureLive(kind: TemplateKind, options: EngineOptions): Promise<Worker> {
   const dir = options.moduleDir ?? defaultModuleDir();
-  if (live?.dir !== dir) {
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  if (live?.dir !== dir || live.maxMemoryBytes !== maxMemoryBytes) {
     await stop();
-    live = { dir, worker: start(kind, dir, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) };
+    live = { dir, maxMemoryBytes, worker: start(kind, dir, maxMemoryBytes) };
   }
   return live.worker;
 }
