@@ -94,6 +94,7 @@ test('a missing module is its own terminal error, naming the path', { skip }, as
 });
 
 test('requests share one worker while they queue; it is ended once they are answered', { skip }, async () => {
+  await releaseEngine();
   const startsBefore = engineStarts();
   const pending = Array.from({ length: 8 }, (_, i) => renderCommitMessage(`{{ ${i} }}`, data, now));
   assert.deepEqual(await Promise.all(pending), ['0', '1', '2', '3', '4', '5', '6', '7']);

@@ -124,7 +124,11 @@ export const engineLoaded = (): boolean => live !== undefined;
 /** Workers started in this process so far: a burst of messages should start one. */
 export const engineStarts = (): number => starts;
 
-/** Ends an idle worker now (a program shutting down, a test); one in use is ended after its last request. */
+/**
+ * Ends an idle worker now (a program shutting down, a test). One in use is left to the usual
+ * course: it ends idleMs after its last request (at once with idleMs 0), and while it idles
+ * neither it nor its timer keeps the process alive.
+ */
 export async function releaseEngine(): Promise<void> {
   clearTimeout(idleTimer);
   idleTimer = undefined;
