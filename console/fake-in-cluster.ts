@@ -93,8 +93,10 @@ export interface FakeInCluster {
   running: RunningConsole;
   /** The in-memory API server every session reads. */
   fake: FakeKubePort;
-  /** Every token the "API server" was asked about, in order. */
+  /** Every token the "API server" was asked about (its access review), in order. */
   asked: string[];
+  /** Every token a cluster connection was made for, in order: a refusal before the API server makes none. */
+  connected: string[];
   /** The token of every session cluster closed, in order. */
   closed: string[];
   /** `TOKEN NAMESPACE/NAME` of every comparison a session's planner made. */
@@ -113,6 +115,7 @@ export async function startFakeInCluster(settings: FakeInClusterSettings, seed: 
   const fake = new FakeKubePort();
   for (const obj of seed) fake.seed(obj);
   const asked: string[] = [];
+  const connected: string[] = [];
   const closed: string[] = [];
   const planned: string[] = [];
   let n = 0;
@@ -123,6 +126,7 @@ export async function startFakeInCluster(settings: FakeInClusterSettings, seed: 
       ca: undefined,
       listenHost: '127.0.0.1',
       connect: (token) => {
+        connected.push(token);
         // The access review the login starts with is the check of the token.
         const canI: typeof fake.canI = (attributes) => {
           asked.push(token);
@@ -144,5 +148,5 @@ export async function startFakeInCluster(settings: FakeInClusterSettings, seed: 
     clock,
     tokens: () => `sess${++n}`,
   });
-  return { running, fake, asked, closed, planned, advance: (ms) => void (now += ms) };
+  return { running, fake, asked, connected, closed, planned, advance: (ms) => void (now += ms) };
 }

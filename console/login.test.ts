@@ -76,6 +76,7 @@ describe('in-cluster login limits', () => {
     assert.doesNotMatch(refused.body, /good-but-too-late|<script/);
     assert.equal(refused.headers['set-cookie'], undefined);
     assert.deepEqual(c.asked, ['bad1', 'bad2', 'bad3'], 'the refused attempt never reached the API server');
+    assert.deepEqual(c.connected, ['bad1', 'bad2', 'bad3'], 'nor made a connection');
     c.advance(40_000);
     assert.equal((await c.login('good-after-the-wait')).headers.location, '/');
   });
@@ -122,6 +123,7 @@ describe('in-cluster total login limit behind a proxy', () => {
     assert.equal(total.status, 429, 'the total limit');
     assert.match(total.body, /Too many failed logins on this console/);
     assert.equal(c.asked.length, 3);
+    assert.equal(c.connected.length, 3);
   });
 });
 
@@ -143,11 +145,11 @@ describe('in-cluster session caps and lifetime', () => {
 
     const b = c.cookieOf(await c.login('good-b'));
     assert.equal((await c.get('/api/session', b)).status, 200);
-    const asked = c.asked.length;
+    const before = { asked: c.asked.length, connected: c.connected.length };
     const full = await c.login('good-c');
     assert.equal(full.status, 503);
     assert.match(full.body, /as many sessions open as it allows/);
-    assert.equal(c.asked.length, asked, 'the API server was not asked');
+    assert.deepEqual({ asked: c.asked.length, connected: c.connected.length }, before, 'the API server was not asked');
     // A token at its own cap still logs in: its oldest session makes the room.
     assert.equal((await c.login('good-a')).headers.location, '/');
     assert.equal((await c.get('/api/session', a2)).status, 401);
