@@ -79,17 +79,20 @@ export async function writeObjects(ctx: StepContext, toWrite: DiffResult[]): Pro
  * Planned creates nobody dry-ran, sent as create-only applies. `existing`: the ones the server
  * found existing after all (nothing was written to them; they need the dry-run of any existing
  * object). A created object is in sync from now on only once the whole stage stands: until then
- * the caller may roll it back (rollBack).
+ * the caller may roll it back (rollBack). The memo learns each one as its own create returns,
+ * though: the watch's echo of it comes while the stage's other creates are still out, and an echo
+ * the memo does not know queues another full run (as writeObjects does for updates).
  */
 export async function createObjects(
   ctx: StepContext,
   creates: readonly DiffResult[],
 ): Promise<{ entries: ChangeEntry[]; existing: DiffResult[] }> {
   const { policy } = ctx.input.config;
-  const results = await mapLimit([...creates], ctx.deps.concurrency, async (d) => ({
-    d,
-    result: await ctx.resources.createOnly(d.planned, { skipSchemaValidation: policy.skipSchemaValidation }),
-  }));
+  const results = await mapLimit([...creates], ctx.deps.concurrency, async (d) => {
+    const result = await ctx.resources.createOnly(d.planned, { skipSchemaValidation: policy.skipSchemaValidation });
+    if (result !== 'exists' && result.action === 'created' && result.live) remember(ctx, d.planned, result.live);
+    return { d, result };
+  });
   const entries: ChangeEntry[] = [];
   const existing: DiffResult[] = [];
   for (const { d, result } of results) {
@@ -99,15 +102,14 @@ export async function createObjects(
   return { entries, existing };
 }
 
-/** The creates of a stage that stands: in sync from now on, and remembered as such. */
-export function keepCreates(ctx: StepContext, creates: readonly DiffResult[], entries: readonly ChangeEntry[]): void {
+/** The creates of a stage that stands: in sync from now on (createObjects remembered them already). */
+export function keepCreates(creates: readonly DiffResult[], entries: readonly ChangeEntry[]): void {
   const byKey = new Map(entries.map((e) => [objectKey(e.ref), e]));
   for (const d of creates) {
     const live = byKey.get(objectKey(d.planned.ref))?.live;
     if (!live) continue;
     d.state = 'inSync';
     d.live = live;
-    remember(ctx, d.planned, live);
   }
 }
 
@@ -124,7 +126,9 @@ export async function rollBack(ctx: StepContext, creates: readonly DiffResult[],
     const uid = entry.live?.metadata.uid;
     if (!mapping || !uid) return { ...entry, action: 'failed' as const, message: 'created, and its uid is unknown: not deleted again' };
     const result = await ctx.resources.delete(mapping, entry.ref, 'background', uid);
-    return result.action === 'failed' ? { ...result, message: `created, and could not be deleted again: ${result.message ?? ''}` } : result;
+    if (result.action === 'failed') return { ...result, message: `created, and could not be deleted again: ${result.message ?? ''}` };
+    ctx.deps.memo?.delete(objectKey(entry.ref));
+    return result;
   });
   return failures(deleted);
 }

@@ -2,6 +2,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../shared/api/constants.ts';
 import { KubeApiError } from '../../shared/kube/errors.ts';
+import { objectKey } from '../../shared/kube/object.ts';
 import { ObjectCache } from '../../shared/kube/object-cache.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { reconcile } from './index.ts';
@@ -50,6 +51,31 @@ test('a first sync creates objects the synced cache has no copy of with one appl
   );
 });
 
+test('each create is remembered as its own create returns: its echo, which comes while others are out, wakes no run', async () => {
+  const w = cachedWorld();
+  w.deps.concurrency = 1;
+  const apply = w.kube.apply.bind(w.kube);
+  const remembered: number[] = [];
+  w.kube.apply = (...args: Parameters<typeof apply>) => {
+    if (!args[2]?.dryRun) remembered.push(w.memo.size);
+    return apply(...args);
+  };
+  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' }), configMap('c', { x: '3' })]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(names(outcome.changes, 'created'), ['a', 'b', 'c']);
+  // The controller lets an echo pass only when the memo knows its resourceVersion.
+  assert.deepEqual(remembered, [0, 1, 2]);
+  for (const name of ['a', 'b', 'c']) {
+    const live = await w.kube.get(CM, 'apps', name);
+    assert.equal(
+      w.memo.get(objectKey({ kind: 'ConfigMap', namespace: 'apps', name }))?.resourceVersion,
+      live?.metadata.resourceVersion,
+      name,
+    );
+  }
+});
+
 test('an invalid object among new ones: the others are deleted again, the sync fails naming it', async () => {
   const w = cachedWorld();
   // The server refuses `b` however it is sent.
@@ -67,6 +93,7 @@ test('an invalid object among new ones: the others are deleted again, the sync f
   assert.deepEqual(names(outcome.changes, 'created'), []);
   assert.deepEqual(names(outcome.changes, 'failed'), ['b']);
   for (const name of ['a', 'b', 'c']) assert.equal(await w.kube.get(CM, 'apps', name), undefined, name);
+  assert.deepEqual([...w.memo.keys()], [], 'what was taken back is forgotten');
   // Nothing was written: the inventory stays what it was, as after a failed dry-run.
   assert.deepEqual(outcome.resources, []);
   w.cd.status = {

@@ -279,7 +279,7 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
           // Nothing of it stands: reported as a failed dry-run is, keeping the last known health.
           return failSync(kept.length > 0 ? 'apply' : 'plan', error);
         }
-        keepCreates(ctx, creates, made.entries);
+        keepCreates(creates, made.entries);
         outcome.changes.push(...made.entries);
       }
       const written = await writeObjects(ctx, updates);
