@@ -17,6 +17,7 @@ import type { KubePort } from '../shared/kube/port.ts';
 import type { Logger } from '../shared/log/index.ts';
 import type { Clock } from '../shared/time/clock.ts';
 import type { Reason } from '../shared/errors/index.ts';
+import { credentialsFor, readCredentialsEarly, type EarlyCredentials, type SecretReader } from './early-credentials.ts';
 import { deleteInventory, deletionTarget, keepsObjects } from './finalize.ts';
 import { syncTrigger } from './history.ts';
 import { NewerIntent } from './newer-intent.ts';
@@ -58,8 +59,7 @@ export interface EventSink {
   record(object: InvolvedObject, type: EventType, reason: Reason, message: string, metadata?: Record<string, string>): Promise<void>;
 }
 
-/** Reads a Secret's data as text, as `identity` when one is given (else as the agent). */
-export type SecretReader = (namespace: string, name: string, identity?: ServiceAccountIdentity) => Promise<Record<string, string>>;
+export type { SecretReader } from './early-credentials.ts';
 
 /** Reads a ConfigMap's data as text, as `identity` when one is given; undefined when it does not exist. */
 export type ConfigMapReader = (
@@ -271,7 +271,7 @@ export class ContinuousDeploymentController {
     // The run's duration (logged, and what bench item 2 reads) counts every request, this GET too.
     const started = this.deps.clock.now();
     const namespace = namespaceOf(watched);
-    const credentials = this.readCredentialsEarly(watched);
+    const credentials = readCredentialsEarly(watched, this.deps.secrets, this.deps.tenancy ?? {});
     // The watched copy may predate our own last status write; the inventory must be the newest.
     const cd = (await this.deps.kube.get(Resources.ContinuousDeployment, namespace, watched.metadata.name)) as CdObject | undefined;
     if (!cd) return {};
@@ -346,7 +346,7 @@ export class ContinuousDeploymentController {
       if (config.repoType === 'git') refuseLocalRepository(config.url, this.deps.allowLocalGit === true);
       const identity = deploymentIdentity(cd, this.deps.tenancy ?? {});
       auth = config.secretRef
-        ? sourceCredentials(config, await this.credentials(cd, config.secretRef, identity, run.credentials))
+        ? sourceCredentials(config, await credentialsFor(namespaceOf(cd), config.secretRef, identity, run.credentials, this.deps.secrets))
         : undefined;
       const target = await this.deps.targets.resolve(cd, config, identity);
       cluster = target.name;
@@ -436,39 +436,6 @@ export class ContinuousDeploymentController {
       outcome.error ? 'reconcile failed' : 'reconcile finished',
     );
     return nextRun(config.intervalMs, outcome.error);
-  }
-
-  /**
-   * The Git credentials Secret as the watched spec names it, read while the run's GET of its
-   * ContinuousDeployment is in flight: one round trip less on every run's path. Still one read per
-   * run, as the deployment's identity (ReferenceWatch keeps no values); `credentials` uses it only
-   * when the fresh copy names the same Secret and identity.
-   */
-  private readCredentialsEarly(watched: CdObject): EarlyCredentials | undefined {
-    if (watched.metadata.deletionTimestamp) return undefined;
-    const name: unknown = watched.spec?.secretRef;
-    if (typeof name !== 'string' || name === '') return undefined;
-    let identity: ServiceAccountIdentity | undefined;
-    try {
-      identity = deploymentIdentity(watched, this.deps.tenancy ?? {});
-    } catch {
-      return undefined;
-    }
-    const data = this.deps.secrets(namespaceOf(watched), name, identity);
-    // Unused when the spec changed meanwhile; its failure is the run's only when it is used.
-    data.catch(() => undefined);
-    return { namespace: namespaceOf(watched), name, identity: identityKey(identity), data };
-  }
-
-  private credentials(
-    cd: CdObject,
-    name: string,
-    identity: ServiceAccountIdentity | undefined,
-    early: EarlyCredentials | undefined,
-  ): Promise<Record<string, string>> {
-    const namespace = namespaceOf(cd);
-    if (early && early.namespace === namespace && early.name === name && early.identity === identityKey(identity)) return early.data;
-    return this.deps.secrets(namespace, name, identity);
   }
 
   /** Best effort: a history entry without its subject beats a failed status write. */
@@ -754,19 +721,6 @@ export class ContinuousDeploymentController {
     }
     return state;
   }
-}
-
-/** A read of the Git credentials Secret started before the run's own copy of its spec arrived. */
-interface EarlyCredentials {
-  namespace: string;
-  name: string;
-  /** Whom it was read as (identityKey). */
-  identity: string;
-  data: Promise<Record<string, string>>;
-}
-
-function identityKey(identity: ServiceAccountIdentity | undefined): string {
-  return identity ? `${identity.namespace}/${identity.name}` : '';
 }
 
 function stringData(data: unknown): Record<string, string> {
