@@ -265,6 +265,16 @@ test("controller: the credentials Secret read beside the run's GET counts only w
   await a.controller.stop();
 });
 
+test('controller: a suspended deployment reads no credentials Secret, not even beside its GET', async () => {
+  const a = agent({ secretRef: 'git-creds', suspend: true });
+  a.git.commit([configMap('a', { x: '1' })]);
+  await start(a);
+  assert.equal(a.runs(), 1);
+  assert.equal(a.ready(await a.read())?.reason, 'Suspended');
+  assert.deepEqual(a.secrets.read, []);
+  await a.controller.stop();
+});
+
 test('controller: a managed object that changes during the run that first applies it still wakes its owner', async () => {
   const a = agent();
   a.git.commit([configMap('a', { x: '1' })]);

@@ -20,14 +20,15 @@ export interface EarlyCredentials {
  * The Git credentials Secret as the watched spec names it, read while the run's GET of its
  * ContinuousDeployment is in flight: one round trip less on every run's path. Still one read per
  * run, as the deployment's identity (ReferenceWatch keeps no values); `credentialsFor` uses it
- * only when the fresh copy names the same Secret and identity.
+ * only when the fresh copy names the same Secret and identity. None for a deployment being
+ * deleted or suspended: its run reads no credentials, so the read would be a request for nothing.
  */
 export function readCredentialsEarly(
   watched: ContinuousDeployment & KubeObject,
   secrets: SecretReader,
   tenancy: TenancyOptions,
 ): EarlyCredentials | undefined {
-  if (watched.metadata.deletionTimestamp) return undefined;
+  if (watched.metadata.deletionTimestamp || watched.spec?.suspend === true) return undefined;
   const name: unknown = watched.spec?.secretRef;
   if (typeof name !== 'string' || name === '') return undefined;
   let identity: ServiceAccountIdentity | undefined;
