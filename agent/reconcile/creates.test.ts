@@ -6,7 +6,7 @@ import { objectKey } from '../../shared/kube/object.ts';
 import { ObjectCache } from '../../shared/kube/object-cache.ts';
 import { silentLogger } from '../../shared/log/index.ts';
 import { reconcile } from './index.ts';
-import { configMap, names, world } from './test-kit.ts';
+import { configMap, firstSync, names, world } from './test-kit.ts';
 
 /*
  * Objects a synced watch cache has no copy of are created with one create-only apply each, no
@@ -32,11 +32,7 @@ const invalid = (name: string) =>
 
 test('a first sync creates objects the synced cache has no copy of with one apply each and no dry-run', async () => {
   const w = cachedWorld();
-  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' })]);
-  const outcome = await reconcile(w.input(), w.deps);
-  assert.equal(outcome.error, undefined);
-  assert.deepEqual(names(outcome.changes, 'created'), ['a', 'b']);
-  assert.equal(outcome.sync, 'Synced');
+  const outcome = await firstSync(w);
   const onConfigMaps = w.kube.calls.filter((c) => c.kind === 'ConfigMap' && c.op !== 'list');
   assert.deepEqual(onConfigMaps.map((c) => c.op).sort(), ['apply', 'apply']);
   w.record(outcome);

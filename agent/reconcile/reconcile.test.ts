@@ -4,17 +4,13 @@ import { KubeApiError } from '../../shared/kube/errors.ts';
 import { transient } from '../../shared/errors/index.ts';
 import { reconcile } from './index.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
-import { configMap, names, world } from './test-kit.ts';
+import { configMap, firstSync, names, world } from './test-kit.ts';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
 test('a first sync creates every object; a second run on the same commit writes nothing and dry-runs nothing', async () => {
   const w = world();
-  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' })]);
-  const first = await reconcile(w.input(), w.deps);
-  assert.equal(first.error, undefined);
-  assert.deepEqual(names(first.changes, 'created'), ['a', 'b']);
-  assert.equal(first.sync, 'Synced');
+  const first = await firstSync(w);
   assert.equal(first.synced, true);
   const a = await w.kube.get(CM, 'apps', 'a');
   assert.equal(a?.metadata.annotations?.['tidemark.dev/owned-by'], 'agent/web:/ConfigMap:apps/a');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { ContinuousDeployment, ContinuousDeploymentSpec } from '../../shared/api/continuous-deployment.ts';
 import { FakeKubePort } from '../../shared/kube/fake-port.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
@@ -7,6 +8,7 @@ import { createHealthAssessor } from '../health-assessor.ts';
 import { validateContinuousDeploymentSpec, type DeploymentConfig } from '../../shared/spec/index.ts';
 import type { Checkout, ReconcileOutcome, ResolvedRevision, Source } from '../types.ts';
 import type { ReconcileDeps, ReconcileInput, ReconcileMode, SyncMemo } from './context.ts';
+import { reconcile } from './index.ts';
 
 /** For unit tests only: a Git repository in memory, one branch whose commits are object lists. */
 export class FakeGit implements Source {
@@ -94,6 +96,16 @@ export function world(spec: Partial<ContinuousDeploymentSpec> = {}) {
     };
   };
   return { kube, git, clock, memo, cd, deps, input, record };
+}
+
+/** The first sync of a commit of two new ConfigMaps, `a` and `b`: both created, and in sync. */
+export async function firstSync(w: ReturnType<typeof world>): Promise<ReconcileOutcome> {
+  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' })]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(names(outcome.changes, 'created'), ['a', 'b']);
+  assert.equal(outcome.sync, 'Synced');
+  return outcome;
 }
 
 export function names(entries: ReadonlyArray<{ ref: { name: string } }>, action?: string): string[] {
