@@ -119,6 +119,23 @@ export async function waitForCd(
   return last as ContinuousDeployment;
 }
 
+/** Polls until the attempt at `revision` (`<branch>@sha1:<sha>`) has failed: Ready False with it attempted. */
+export function waitForFailedAttempt(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  revision: string,
+  what: string,
+): Promise<ContinuousDeployment> {
+  return waitForCd(
+    kube,
+    namespace,
+    name,
+    (c) => c.status?.lastAttemptedRevision === revision && condition(c, 'Ready')?.status === 'False',
+    what,
+  );
+}
+
 /** Asks for a sync now, as the CLI does. */
 export async function requestSync(kube: KubeClient, namespace: string, name: string): Promise<string> {
   const stamp = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useAgentWorld } from '../harness/agent-world.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, condition, getCd, getObject, listEvents, requestSync, waitForCd, waitForEvent } from '../harness/tidemark.ts';
+import {
+  applyCd,
+  condition,
+  getCd,
+  getObject,
+  listEvents,
+  requestSync,
+  waitForCd,
+  waitForEvent,
+  waitForFailedAttempt,
+} from '../harness/tidemark.ts';
 import { configMapYaml, deploymentYaml } from '../harness/manifests.ts';
 
 const configMap = (name: string, data: Record<string, string>, namespace?: string) => configMapYaml(name, data, { namespace });
@@ -105,13 +115,7 @@ describe('agent: Git to cluster', () => {
       'broken yaml',
     );
     await requestSync(kube, ns, 'infra');
-    const cd = await waitForCd(
-      kube,
-      ns,
-      'infra',
-      (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
-      'render failure reported',
-    );
+    const cd = await waitForFailedAttempt(kube, ns, 'infra', `infra@sha1:${sha}`, 'render failure reported');
     const ready = condition(cd, 'Ready');
     assert.equal(ready?.reason, 'ManifestParseFailed');
     assert.match(ready?.message ?? '', /three\.yaml/);
@@ -139,13 +143,7 @@ describe('agent: Git to cluster', () => {
       'invalid service',
     );
     await requestSync(kube, ns, 'infra');
-    const cd = await waitForCd(
-      kube,
-      ns,
-      'infra',
-      (c) => c.status?.lastAttemptedRevision === `infra@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
-      'server rejection reported',
-    );
+    const cd = await waitForFailedAttempt(kube, ns, 'infra', `infra@sha1:${sha}`, 'server rejection reported');
     assert.equal(condition(cd, 'Ready')?.reason, 'ObjectInvalid', condition(cd, 'Ready')?.message);
     assert.match(condition(cd, 'Ready')?.message ?? '', /Service\/.*\/bad/);
     assert.equal(((await cm('settings'))?.data as Record<string, string>).color, 'green', 'dry-run failed: nothing applied');
@@ -415,13 +413,7 @@ describe('agent: Git to cluster', () => {
       metadata: { name: 'creates', namespace: ns },
       spec: { url: git.repos.fileUrl('creates'), path: 'x', targetNamespace: fresh },
     });
-    const failed = await waitForCd(
-      kube,
-      ns,
-      'creates',
-      (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
-      'failed create reported',
-    );
+    const failed = await waitForFailedAttempt(kube, ns, 'creates', `main@sha1:${sha}`, 'failed create reported');
     const ready = condition(failed, 'Ready');
     assert.equal(ready?.reason, 'ObjectInvalid', ready?.message);
     assert.match(ready?.message ?? '', new RegExp(`ConfigMap/${fresh}/bad`));

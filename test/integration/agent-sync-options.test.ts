@@ -6,7 +6,7 @@ import { useAgentWorld } from '../harness/agent-world.ts';
 import { serverWrites } from '../harness/metrics.ts';
 import { installProbeCrd, probeCrd } from '../harness/probe-crd.ts';
 import { waitFor } from '../harness/process.ts';
-import { applyCd, cdPath, condition, getCd, getObject, requestSync, waitForCd } from '../harness/tidemark.ts';
+import { applyCd, cdPath, condition, getCd, getObject, requestSync, waitForCd, waitForFailedAttempt } from '../harness/tidemark.ts';
 import type { ContinuousDeployment } from '../../shared/api/continuous-deployment.ts';
 import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeObject } from '../../shared/kube/object.ts';
@@ -273,13 +273,7 @@ describe('agent: sync options', () => {
 
     const sha = await git.repos.commitFiles('forcer', 'main', { 'deploy/job.yaml': job('migrate', 'v2') }, 'v2');
     await requestSync(kube, ns, 'forcer');
-    const failed = await waitForCd(
-      kube,
-      ns,
-      'forcer',
-      (c) => c.status?.lastAttemptedRevision === `main@sha1:${sha}` && condition(c, 'Ready')?.status === 'False',
-      'immutable change reported',
-    );
+    const failed = await waitForFailedAttempt(kube, ns, 'forcer', `main@sha1:${sha}`, 'immutable change reported');
     const ready = condition(failed, 'Ready');
     assert.equal(ready?.reason, 'ObjectInvalid', ready?.message);
     assert.match(ready?.message ?? '', /Job\/.*migrate/);
