@@ -147,7 +147,7 @@ test('a rollback deletes only the incarnation it created', async () => {
   assert.deepEqual(names(outcome.changes, 'failed'), ['a', 'b']);
 });
 
-test('a create whose answer was lost may have been made: the others are taken back, the inventory keeps all to prune', async () => {
+test('a transient failure of a create is no verdict: what was created stands, nothing is deleted, the next run retries', async () => {
   const w = cachedWorld();
   w.kube.fail(
     'apply',
@@ -158,8 +158,25 @@ test('a create whose answer was lost may have been made: the others are taken ba
   const outcome = await reconcile(w.input(), w.deps);
   assert.equal(outcome.synced, false);
   assert.equal(outcome.error?.kind, 'transient');
-  assert.equal(await w.kube.get(CM, 'apps', 'a'), undefined);
+  assert.deepEqual((await w.kube.get(CM, 'apps', 'a'))?.data, { x: '1' }, 'a created object Git has is not deleted again');
+  assert.equal(w.kube.calls.filter((c) => c.op === 'delete').length, 0);
+  // b's answer was lost: it may exist, so the inventory keeps it for a later prune.
   assert.deepEqual(outcome.resources.map((r) => r.name).sort(), ['a', 'b']);
+});
+
+test('a terminal refusal beside a lost answer: the creates are taken back, the inventory keeps all to prune', async () => {
+  const w = cachedWorld();
+  w.kube.fail(
+    'apply',
+    { kind: 'ConfigMap', name: 'b' },
+    new KubeApiError(504, 'Timeout', 'the server was unable to return a response in the time allotted'),
+  );
+  w.kube.fail('apply', { kind: 'ConfigMap', name: 'c' }, invalid('c'));
+  w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' }), configMap('c', { x: '3' })]);
+  const outcome = await reconcile(w.input(), w.deps);
+  assert.equal(outcome.synced, false);
+  assert.equal(await w.kube.get(CM, 'apps', 'a'), undefined);
+  assert.deepEqual(outcome.resources.map((r) => r.name).sort(), ['a', 'b', 'c']);
 });
 
 test('the foundation stage (CRDs, Namespaces, ClusterRoles) is dry-run first, never created blind and taken back', async () => {

@@ -261,14 +261,24 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
           }
         }
         const refused = failures(made.entries);
-        if (refused.length > 0 || rejected.length > 0) {
+        const problems = [...refused, ...rejected];
+        if (problems.length > 0 && problems.every((e) => e.error?.kind === 'transient')) {
+          // A transient failure (a 500, a timeout, a lost answer) is no verdict on the stage — a
+          // dry-run would not have caught it. What was created stands, as the writes before a failed
+          // apply do, and the next run retries: taking it back would delete objects Git has.
+          keepCreates(creates, made.entries);
+          outcome.changes.push(...made.entries, ...rejected);
+          outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
+          return failSync('apply', applyError(problems));
+        }
+        if (problems.length > 0) {
           const kept = await rollBack(ctx, creates, made.entries);
           const created = made.entries.filter((e) => e.action === 'created').length;
           outcome.changes.push(...refused, ...rejected, ...kept);
           // All taken back: nothing was written, the inventory stays as it was (as after a failed
-          // dry-run). A create whose answer was lost (transient) may have been made, and what could
-          // not be deleted again is there: the inventory keeps them for a later prune, as after a
-          // failed apply.
+          // dry-run). A create whose answer was lost (transient, beside a terminal refusal) may have
+          // been made, and what could not be deleted again is there: the inventory keeps them for a
+          // later prune, as after a failed apply.
           if (kept.length > 0 || refused.some((e) => e.error?.kind === 'transient')) {
             outcome.resources = inventoryAfterApply(previous, desired, diffs, outcome.changes);
           }
