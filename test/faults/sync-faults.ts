@@ -39,7 +39,8 @@ export const isObjectDelete = (call: KubeCall) => call.method === 'DELETE' && ca
 const isCdStatus = (call: KubeCall) => call.status && call.path.includes('/continuousdeployments/');
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
-  { name: 'before the dry run', sync: 'first', at: (c) => c.dryRun },
+  // A first sync of new objects sends no dry-run (ADR 0016): its first object request is a create.
+  { name: 'before the first object request', sync: 'first', at: (c) => c.dryRun || isObjectWrite(c) },
   { name: 'during apply (1st write)', sync: 'first', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === 1 },
   { name: 'during apply (250th write)', sync: 'first', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === 250 },
   { name: 'during apply (last write)', sync: 'first', at: (c, n) => isObjectWrite(c) && !c.dryRun && n.writes === OBJECTS },
