@@ -27,6 +27,8 @@ function cachedWorld() {
   return w;
 }
 
+/** A create whose answer was lost: it may or may not have been made. */
+const lostAnswer = () => new KubeApiError(504, 'Timeout', 'the server was unable to return a response in the time allotted');
 const invalid = (name: string) =>
   new KubeApiError(422, 'Invalid', `ConfigMap "${name}" is invalid: data: Invalid value: "x y": a valid config key`);
 
@@ -149,11 +151,7 @@ test('a rollback deletes only the incarnation it created', async () => {
 
 test('a transient failure of a create is no verdict: what was created stands, nothing is deleted, the next run retries', async () => {
   const w = cachedWorld();
-  w.kube.fail(
-    'apply',
-    { kind: 'ConfigMap', name: 'b' },
-    new KubeApiError(504, 'Timeout', 'the server was unable to return a response in the time allotted'),
-  );
+  w.kube.fail('apply', { kind: 'ConfigMap', name: 'b' }, lostAnswer());
   w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' })]);
   const outcome = await reconcile(w.input(), w.deps);
   assert.equal(outcome.synced, false);
@@ -166,11 +164,7 @@ test('a transient failure of a create is no verdict: what was created stands, no
 
 test('a terminal refusal beside a lost answer: the creates are taken back, the inventory keeps all to prune', async () => {
   const w = cachedWorld();
-  w.kube.fail(
-    'apply',
-    { kind: 'ConfigMap', name: 'b' },
-    new KubeApiError(504, 'Timeout', 'the server was unable to return a response in the time allotted'),
-  );
+  w.kube.fail('apply', { kind: 'ConfigMap', name: 'b' }, lostAnswer());
   w.kube.fail('apply', { kind: 'ConfigMap', name: 'c' }, invalid('c'));
   w.git.commit([configMap('a', { x: '1' }), configMap('b', { x: '2' }), configMap('c', { x: '3' })]);
   const outcome = await reconcile(w.input(), w.deps);
