@@ -6,6 +6,7 @@ import {
   commitAll,
   fetchBranchTip,
   GitErrorCode,
+  operationOptions,
   push,
   readCommit,
   validateRefName,
@@ -72,13 +73,7 @@ export async function updateBranch<T>(request: GitUpdateRequest<T>): Promise<Git
   const maxAttempts = request.maxAttempts ?? DEFAULT_ATTEMPTS;
   const separate = request.pushBranch !== request.checkoutBranch;
   const log = request.log ?? silentLogger;
-  const ops = {
-    timeoutMs: request.timeoutMs,
-    signal: request.signal,
-    logger: log,
-    onCommand: request.onCommand,
-    allowInsecureHttp: request.allowInsecureHttp,
-  };
+  const ops = operationOptions(request, log);
   await mkdir(request.workRoot, { recursive: true, mode: 0o700 });
   let lastRejection: TidemarkError | undefined;
 

@@ -3,6 +3,8 @@
  * commit and push, with credentials that never reach argv, URLs, errors or logs.
  */
 export type { GitAuthor, GitCredentials, GitOperationOptions, GitRefSpec, ResolvedRevision } from './types.ts';
+export { operationOptions } from './job-options.ts';
+export type { GitJobRequest } from './job-options.ts';
 export { GitErrorCode, classifyGitFailure, redactUrlPassword, scrubSecrets } from './errors.ts';
 export type { GitErrorCodeValue, GitFailure } from './errors.ts';
 export {

@@ -6,6 +6,7 @@ import { prepareAuth } from './credentials.ts';
 import { GitErrorCode } from './errors.ts';
 import { FETCH_LIMITS, watchDownload } from './fetch.ts';
 import { gitEnvironment, runGit } from './run.ts';
+import { operationOptions } from './job-options.ts';
 import { privateTempDir } from './temp-dirs.ts';
 import type { GitAuthor, GitCredentials, GitOperationOptions } from './types.ts';
 import { cloneForUpdate, commitAll, headOf, push } from './update.ts';
@@ -104,13 +105,7 @@ export async function revertOntoBranch(request: RevertRequest): Promise<RevertOu
   const sha = validateCommitSha(request.sha);
   const maxAttempts = request.maxAttempts ?? DEFAULT_ATTEMPTS;
   const log = request.log ?? silentLogger;
-  const ops = {
-    timeoutMs: request.timeoutMs,
-    signal: request.signal,
-    logger: log,
-    onCommand: request.onCommand,
-    allowInsecureHttp: request.allowInsecureHttp,
-  };
+  const ops = operationOptions(request, log);
   let lastRejection: TidemarkError | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     request.signal?.throwIfAborted();
