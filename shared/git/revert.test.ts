@@ -99,19 +99,30 @@ test('revertOntoBranch pushes the revert of an older commit from a shallow clone
   assert.equal(git(bare, 'rev-parse', 'main'), outcome.commit);
 });
 
+/**
+ * Another writer that pushes to main from `other` each time we are about to push: `change(n)` is
+ * the shell that makes its n-th commit, or undefined to let our n-th push through untouched.
+ */
+function racingWriter(
+  other: string,
+  change: (n: number) => string | undefined,
+): { onCommand: (args: readonly string[]) => void; pushes: () => number } {
+  let n = 0;
+  const onCommand = (args: readonly string[]) => {
+    if (args[0] !== 'push') return;
+    const script = change(++n);
+    if (script !== undefined) execFileSync('sh', ['-c', `${script} && git push --quiet origin main`], { cwd: other, env });
+  };
+  return { onCommand, pushes: () => n };
+}
+
 test('revertOntoBranch reverts again on the new tip when someone pushed first, and keeps their commit', async (t) => {
   const { root, url, shas, other } = await bareOrigin();
   t.after(() => rm(root, { recursive: true, force: true }));
-  let raced = false;
-  const onCommand = (args: readonly string[]) => {
-    if (args[0] !== 'push' || raced) return;
-    raced = true;
-    // Someone else's commit lands between our clone and our push.
-    execFileSync('sh', ['-c', 'echo note > NOTES && git add NOTES && git commit --quiet -m notes && git push --quiet origin main'], {
-      cwd: other,
-      env,
-    });
-  };
+  // Someone else's commit lands between our clone and our first push.
+  const { onCommand } = racingWriter(other, (n) =>
+    n === 1 ? 'echo note > NOTES && git add NOTES && git commit --quiet -m notes' : undefined,
+  );
   const outcome = await revertOntoBranch({
     url,
     credentials: undefined,
@@ -130,15 +141,7 @@ test('revertOntoBranch reverts again on the new tip when someone pushed first, a
 test('revertOntoBranch gives up after maxAttempts when the branch keeps moving (GitPushRejected)', async (t) => {
   const { root, url, shas, other } = await bareOrigin();
   t.after(() => rm(root, { recursive: true, force: true }));
-  let n = 0;
-  const onCommand = (args: readonly string[]) => {
-    if (args[0] !== 'push') return;
-    n++;
-    execFileSync('sh', ['-c', `echo ${n} > NOTES && git add NOTES && git commit --quiet -m n${n} && git push --quiet origin main`], {
-      cwd: other,
-      env,
-    });
-  };
+  const { onCommand, pushes } = racingWriter(other, (n) => `echo ${n} > NOTES && git add NOTES && git commit --quiet -m n${n}`);
   await assert.rejects(
     revertOntoBranch({
       url,
@@ -152,5 +155,5 @@ test('revertOntoBranch gives up after maxAttempts when the branch keeps moving (
     }),
     (err: unknown) => isTidemarkError(err) && err.code === 'GitPushRejected',
   );
-  assert.equal(n, 2);
+  assert.equal(pushes(), 2);
 });
